@@ -1,0 +1,95 @@
+// swift-tools-version:6.1
+// The fair trade capacity-building system: three services and an admin client exchanging protobuf-c messages
+// over ZeroMQ. The layout tells the architecture: Shared/ holds what every executable links, Services/ one
+// executable each, Tests/ mirrors them.
+import PackageDescription
+
+let package = Package(
+    name: "FairTrade",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "producer-service", targets: ["ProducerService"]),
+        .executable(name: "assistance-service", targets: ["AssistanceService"]),
+        .executable(name: "marketplace-info-service", targets: ["MarketplaceInfoService"]),
+        .executable(name: "ftadmin", targets: ["FTAdmin"]),
+        .executable(name: "rpc-bench", targets: ["RPCBench"]),
+        .executable(name: "interop-server", targets: ["InteropServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries, behind one wall.
+        .systemLibrary(
+            name: "CZeroMQ", path: "Shared/CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(
+            name: "CProtobufC", path: "Shared/CProtobufC", pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]),
+        // protoc-c's generated C for every .proto file (scripts/generate.sh).
+        .target(name: "CSchema", dependencies: ["CProtobufC"], path: "Shared/CSchema", sources: ["generated"]),
+
+        // Swift value types over the generated structs, the bounded codec and descriptor-driven JSON.
+        .target(
+            name: "Schema", dependencies: ["CSchema", "CProtobufC"], path: "Shared/Schema",
+            exclude: ["proto"]),
+        // The gRPC-style RPC runtime over ZeroMQ: the only module that touches libzmq.
+        .target(
+            name: "RPC",
+            dependencies: [
+                "Schema", "CZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            path: "Shared/RPC"),
+        // Typed clients and handler protocols, generated per service.
+        .target(name: "API", dependencies: ["RPC", "Schema"], path: "Shared/API"),
+        // What every service process shares: configuration, logging, health, reflection, metrics, lifecycle.
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "API", "RPC", "Schema",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ServiceKit"),
+        // The TestService implementation: used by tests, the benchmark and the interop server.
+        .target(name: "Interop", dependencies: ["API", "RPC", "Schema"], path: "Shared/Interop"),
+
+        // The services and the admin client.
+        .executableTarget(name: "ProducerService", dependencies: ["ServiceKit", "API"], path: "Services/Producer"),
+        .executableTarget(
+            name: "AssistanceService", dependencies: ["ServiceKit", "API"], path: "Services/Assistance"),
+        .executableTarget(
+            name: "MarketplaceInfoService", dependencies: ["ServiceKit", "API"], path: "Services/MarketplaceInfo"),
+        .executableTarget(
+            name: "FTAdmin",
+            dependencies: [
+                "API", "RPC", "Schema", "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/FTAdmin"),
+
+        // Tools: the RPC benchmark and a TestService server process for tests and benchmarks.
+        .executableTarget(
+            name: "RPCBench",
+            dependencies: [
+                "API", "RPC", "Interop", "CZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/RPCBench"),
+        .executableTarget(
+            name: "InteropServer", dependencies: ["Interop", "ServiceKit"], path: "Tools/InteropServer"),
+
+        .testTarget(name: "SchemaTests", dependencies: ["Schema"], path: "Tests/SchemaTests"),
+        .testTarget(
+            name: "RPCTests", dependencies: ["API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ"],
+            path: "Tests/RPCTests"),
+    ]
+)

@@ -1,0 +1,68 @@
+import CProtobufC
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Owns the C memory of a message being built for packing; frees it all at once when released.
+///
+/// Not thread-safe and not `Sendable`: create one per encode, on the thread that packs.
+public final class Arena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    public init() { blocks.reserveCapacity(8) }
+
+    deinit {
+        for block in blocks { free(block) }
+    }
+
+    func allocate(_ size: Int) -> UnsafeMutableRawPointer {
+        guard let block = malloc(max(size, 1)) else { fatalError("out of memory allocating \(size) bytes") }
+        blocks.append(block)
+        return block
+    }
+
+    /// A zero-initialised protoc-c message of `descriptor`'s type.
+    package func message(_ raw: UnsafeRawPointer) -> UnsafeMutableRawPointer {
+        let descriptor = raw.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
+        let block = allocate(descriptor.pointee.sizeof_message)
+        protobuf_c_message_init(descriptor, block)
+        return block
+    }
+
+    package func string(_ value: String) -> UnsafeMutablePointer<CChar> {
+        var value = value
+        return value.withUTF8 { utf8 in
+            let block = allocate(utf8.count + 1).assumingMemoryBound(to: UInt8.self)
+            if let base = utf8.baseAddress { block.update(from: base, count: utf8.count) }
+            block[utf8.count] = 0
+            return UnsafeMutableRawPointer(block).assumingMemoryBound(to: CChar.self)
+        }
+    }
+
+    package func bytes(_ value: [UInt8]) -> ProtobufCBinaryData {
+        guard !value.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
+        let block = allocate(value.count).assumingMemoryBound(to: UInt8.self)
+        value.withUnsafeBufferPointer { block.update(from: $0.baseAddress!, count: value.count) }
+        return ProtobufCBinaryData(len: value.count, data: block)
+    }
+
+    package func array<Element, C>(_ values: [Element], _ convert: (Element) -> C) -> UnsafeMutablePointer<C>? {
+        guard !values.isEmpty else { return nil }
+        let block = allocate(MemoryLayout<C>.stride * values.count).bindMemory(to: C.self, capacity: values.count)
+        for (index, value) in values.enumerated() { (block + index).initialize(to: convert(value)) }
+        return block
+    }
+
+    package func strings(_ values: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+        array(values) { Optional(string($0)) }
+    }
+
+    package func bytesArray(_ values: [[UInt8]]) -> UnsafeMutablePointer<ProtobufCBinaryData>? {
+        array(values) { bytes($0) }
+    }
+
+    package func messages<M: ProtoMessage, C>(_ values: [M], as: C.Type) -> UnsafeMutablePointer<UnsafeMutablePointer<C>?>? {
+        array(values) { Optional($0._c(in: self).assumingMemoryBound(to: C.self)) }
+    }
+}

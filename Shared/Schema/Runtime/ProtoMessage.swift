@@ -1,0 +1,90 @@
+import CProtobufC
+
+/// A message of the schema: a Swift value that encodes to, and decodes from, protobuf bytes through protoc-c.
+///
+/// Conforming types are generated from the `.proto` files by `scripts/generate.sh`; do not write them by hand.
+public protocol ProtoMessage: Sendable, Hashable {
+    /// The fully qualified name in the schema, e.g. `"fairtrade.rpc.v1.RequestHeader"`.
+    static var protoName: String { get }
+    /// A message with every field at its default.
+    init()
+
+    // The codec's link to protoc-c; underscored because only generated code and the codec use them.
+    // Raw pointers keep C types out of the public interface.
+
+    /// The address of this message's `ProtobufCMessageDescriptor`.
+    static var _cDescriptor: UnsafeRawPointer { get }
+    /// Reads an unpacked protoc-c message of this type.
+    init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError)
+    /// Builds a protoc-c message of this type whose memory belongs to `arena`.
+    func _c(in arena: Arena) -> UnsafeMutableRawPointer
+}
+
+/// An enum of the schema. Values this build does not know decode as `.unrecognized(n)` unless decoding is strict.
+public protocol ProtoEnum: Sendable, Hashable, CaseIterable {
+    init(rawValue: Int32)
+    var rawValue: Int32 { get }
+    /// The value's name in the `.proto`, e.g. `"SERVING_STATUS_SERVING"`.
+    var protoName: String { get }
+}
+
+extension ProtoEnum {
+    /// Whether this value is one the schema names.
+    public var isRecognized: Bool { Self.allCases.contains(self) }
+}
+
+extension ProtoMessage {
+    /// The protobuf encoding of this message.
+    public func serializedBytes() -> [UInt8] {
+        let arena = Arena()
+        let message = _c(in: arena).assumingMemoryBound(to: ProtobufCMessage.self)
+        let size = protobuf_c_message_get_packed_size(message)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = size == 0 ? 0 : protobuf_c_message_pack(message, buffer.baseAddress!)
+        }
+    }
+
+    /// Decodes a message from untrusted bytes, within `options`' limits on size and memory.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, options: DecodeOptions = .init()) throws(SchemaError) {
+        guard bytes.count <= options.maxMessageBytes else {
+            throw .messageTooLarge(size: bytes.count, limit: options.maxMessageBytes)
+        }
+        var budget = AllocationBudget(limit: options.allocationLimit(forInputBytes: bytes.count))
+        let result: Result<Self, SchemaError> = withUnsafeMutablePointer(to: &budget) { budgetPointer in
+            var allocator = ProtobufCAllocator(
+                alloc: budgetedAlloc, free: budgetedFree, allocator_data: UnsafeMutableRawPointer(budgetPointer))
+            let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            guard
+                let unpacked = withUnsafeMutablePointer(to: &allocator, { allocatorPointer in
+                    protobuf_c_message_unpack(Self._descriptor, allocatorPointer, bytes.count, base)
+                })
+            else {
+                return .failure(
+                    budgetPointer.pointee.exceeded
+                        ? .allocationBudgetExceeded(limit: budgetPointer.pointee.limit)
+                        : .malformed(Self.protoName))
+            }
+            defer { withUnsafeMutablePointer(to: &allocator) { protobuf_c_message_free_unpacked(unpacked, $0) } }
+            do throws(SchemaError) {
+                return .success(try Self(_c: UnsafeRawPointer(unpacked), options))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
+
+    /// Decodes a message from untrusted bytes, within `options`' limits on size and memory.
+    public init(serializedBytes bytes: [UInt8], options: DecodeOptions = .init()) throws(SchemaError) {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(SchemaError) -> Self in try Self(serializedBytes: raw, options: options) }
+        }
+        self = try result.get()
+    }
+}
+
+extension ProtoMessage {
+    static var _descriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        _cDescriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
+    }
+}
