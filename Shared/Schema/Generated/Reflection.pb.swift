@@ -99,17 +99,17 @@ extension ReflectionV1 {
         public static let protoName = "fairtrade.reflection.v1.ListServicesResponse"
         public var process: String = ""
         public var version: String = ""
-        public var instanceId: String = ""
+        public var instanceID: String = ""
         public var endpoints: [String] = []
         public var startedAt: CommonV1.Timestamp? = nil
         public var services: [ReflectionV1.ServiceInfo] = []
 
         public init() {}
 
-        public init(process: String = "", version: String = "", instanceId: String = "", endpoints: [String] = [], startedAt: CommonV1.Timestamp? = nil, services: [ReflectionV1.ServiceInfo] = []) {
+        public init(process: String = "", version: String = "", instanceID: String = "", endpoints: [String] = [], startedAt: CommonV1.Timestamp? = nil, services: [ReflectionV1.ServiceInfo] = []) {
             self.process = process
             self.version = version
-            self.instanceId = instanceId
+            self.instanceID = instanceID
             self.endpoints = endpoints
             self.startedAt = startedAt
             self.services = services
@@ -121,7 +121,7 @@ extension ReflectionV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Reflection__V1__ListServicesResponse.self)
             self.process = _decodeString(c.pointee.process)
             self.version = _decodeString(c.pointee.version)
-            self.instanceId = _decodeString(c.pointee.instance_id)
+            self.instanceID = _decodeString(c.pointee.instance_id)
             self.endpoints = _decodeStrings(c.pointee.endpoints, c.pointee.n_endpoints)
             self.startedAt = try _decodeMessage(c.pointee.started_at, "started_at", options, as: CommonV1.Timestamp.self)
             self.services = try _decodeMessages(c.pointee.services, c.pointee.n_services, "services", options, as: ReflectionV1.ServiceInfo.self)
@@ -132,7 +132,7 @@ extension ReflectionV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Reflection__V1__ListServicesResponse.self)
             c.pointee.process = arena.string(self.process)
             c.pointee.version = arena.string(self.version)
-            c.pointee.instance_id = arena.string(self.instanceId)
+            c.pointee.instance_id = arena.string(self.instanceID)
             c.pointee.n_endpoints = self.endpoints.count; c.pointee.endpoints = arena.strings(self.endpoints)
             c.pointee.started_at = self.startedAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
             c.pointee.n_services = self.services.count; c.pointee.services = arena.messages(self.services, as: Fairtrade__Reflection__V1__ServiceInfo.self)

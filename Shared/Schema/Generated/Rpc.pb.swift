@@ -231,24 +231,24 @@ extension RpcV1 {
     public struct RequestHeader: ProtoMessage {
         public static let protoName = "fairtrade.rpc.v1.RequestHeader"
         public var protocolVersion: UInt32 = 0
-        public var callId: UInt64 = 0
+        public var callID: UInt64 = 0
         public var kind: RpcV1.RequestKind = .call
         public var service: String = ""
         public var method: String = ""
         public var timeoutMicros: UInt64 = 0
-        public var requestId: String = ""
+        public var requestID: String = ""
         public var metadata: [RpcV1.MetadataEntry] = []
 
         public init() {}
 
-        public init(protocolVersion: UInt32 = 0, callId: UInt64 = 0, kind: RpcV1.RequestKind = .call, service: String = "", method: String = "", timeoutMicros: UInt64 = 0, requestId: String = "", metadata: [RpcV1.MetadataEntry] = []) {
+        public init(protocolVersion: UInt32 = 0, callID: UInt64 = 0, kind: RpcV1.RequestKind = .call, service: String = "", method: String = "", timeoutMicros: UInt64 = 0, requestID: String = "", metadata: [RpcV1.MetadataEntry] = []) {
             self.protocolVersion = protocolVersion
-            self.callId = callId
+            self.callID = callID
             self.kind = kind
             self.service = service
             self.method = method
             self.timeoutMicros = timeoutMicros
-            self.requestId = requestId
+            self.requestID = requestID
             self.metadata = metadata
         }
 
@@ -257,12 +257,12 @@ extension RpcV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Rpc__V1__RequestHeader.self)
             self.protocolVersion = c.pointee.protocol_version
-            self.callId = c.pointee.call_id
+            self.callID = c.pointee.call_id
             self.kind = try _decodeEnum(RpcV1.RequestKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
             self.service = _decodeString(c.pointee.service)
             self.method = _decodeString(c.pointee.method)
             self.timeoutMicros = c.pointee.timeout_micros
-            self.requestId = _decodeString(c.pointee.request_id)
+            self.requestID = _decodeString(c.pointee.request_id)
             self.metadata = try _decodeMessages(c.pointee.metadata, c.pointee.n_metadata, "metadata", options, as: RpcV1.MetadataEntry.self)
         }
 
@@ -270,12 +270,12 @@ extension RpcV1 {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Rpc__V1__RequestHeader.self)
             c.pointee.protocol_version = self.protocolVersion
-            c.pointee.call_id = self.callId
+            c.pointee.call_id = self.callID
             c.pointee.kind = Fairtrade__Rpc__V1__RequestKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
             c.pointee.service = arena.string(self.service)
             c.pointee.method = arena.string(self.method)
             c.pointee.timeout_micros = self.timeoutMicros
-            c.pointee.request_id = arena.string(self.requestId)
+            c.pointee.request_id = arena.string(self.requestID)
             c.pointee.n_metadata = self.metadata.count; c.pointee.metadata = arena.messages(self.metadata, as: Fairtrade__Rpc__V1__MetadataEntry.self)
             return raw
         }
@@ -284,7 +284,7 @@ extension RpcV1 {
     public struct ResponseHeader: ProtoMessage {
         public static let protoName = "fairtrade.rpc.v1.ResponseHeader"
         public var protocolVersion: UInt32 = 0
-        public var callId: UInt64 = 0
+        public var callID: UInt64 = 0
         public var kind: RpcV1.ResponseKind = .unary
         public var code: RpcV1.StatusCode = .ok
         public var message: String = ""
@@ -293,9 +293,9 @@ extension RpcV1 {
 
         public init() {}
 
-        public init(protocolVersion: UInt32 = 0, callId: UInt64 = 0, kind: RpcV1.ResponseKind = .unary, code: RpcV1.StatusCode = .ok, message: String = "", trailers: [RpcV1.MetadataEntry] = [], fieldViolations: [RpcV1.FieldViolation] = []) {
+        public init(protocolVersion: UInt32 = 0, callID: UInt64 = 0, kind: RpcV1.ResponseKind = .unary, code: RpcV1.StatusCode = .ok, message: String = "", trailers: [RpcV1.MetadataEntry] = [], fieldViolations: [RpcV1.FieldViolation] = []) {
             self.protocolVersion = protocolVersion
-            self.callId = callId
+            self.callID = callID
             self.kind = kind
             self.code = code
             self.message = message
@@ -308,7 +308,7 @@ extension RpcV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Rpc__V1__ResponseHeader.self)
             self.protocolVersion = c.pointee.protocol_version
-            self.callId = c.pointee.call_id
+            self.callID = c.pointee.call_id
             self.kind = try _decodeEnum(RpcV1.ResponseKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
             self.code = try _decodeEnum(RpcV1.StatusCode(rawValue: Int32(bitPattern: c.pointee.code.rawValue)), "code", options)
             self.message = _decodeString(c.pointee.message)
@@ -320,7 +320,7 @@ extension RpcV1 {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Rpc__V1__ResponseHeader.self)
             c.pointee.protocol_version = self.protocolVersion
-            c.pointee.call_id = self.callId
+            c.pointee.call_id = self.callID
             c.pointee.kind = Fairtrade__Rpc__V1__ResponseKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
             c.pointee.code = Fairtrade__Rpc__V1__StatusCode(rawValue: UInt32(bitPattern: self.code.rawValue))
             c.pointee.message = arena.string(self.message)

@@ -90,19 +90,19 @@ extension TestingV1 {
         public var payload: [UInt8] = []
         public var text: String = ""
         public var metadata: [RpcV1.MetadataEntry] = []
-        public var requestId: String = ""
+        public var requestID: String = ""
         public var remainingMicros: UInt64 = 0
-        public var instanceId: String = ""
+        public var instanceID: String = ""
 
         public init() {}
 
-        public init(payload: [UInt8] = [], text: String = "", metadata: [RpcV1.MetadataEntry] = [], requestId: String = "", remainingMicros: UInt64 = 0, instanceId: String = "") {
+        public init(payload: [UInt8] = [], text: String = "", metadata: [RpcV1.MetadataEntry] = [], requestID: String = "", remainingMicros: UInt64 = 0, instanceID: String = "") {
             self.payload = payload
             self.text = text
             self.metadata = metadata
-            self.requestId = requestId
+            self.requestID = requestID
             self.remainingMicros = remainingMicros
-            self.instanceId = instanceId
+            self.instanceID = instanceID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__testing__v1__simple_response()) }
@@ -112,9 +112,9 @@ extension TestingV1 {
             self.payload = _decodeBytes(c.pointee.payload)
             self.text = _decodeString(c.pointee.text)
             self.metadata = try _decodeMessages(c.pointee.metadata, c.pointee.n_metadata, "metadata", options, as: RpcV1.MetadataEntry.self)
-            self.requestId = _decodeString(c.pointee.request_id)
+            self.requestID = _decodeString(c.pointee.request_id)
             self.remainingMicros = c.pointee.remaining_micros
-            self.instanceId = _decodeString(c.pointee.instance_id)
+            self.instanceID = _decodeString(c.pointee.instance_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -123,9 +123,9 @@ extension TestingV1 {
             c.pointee.payload = arena.bytes(self.payload)
             c.pointee.text = arena.string(self.text)
             c.pointee.n_metadata = self.metadata.count; c.pointee.metadata = arena.messages(self.metadata, as: Fairtrade__Rpc__V1__MetadataEntry.self)
-            c.pointee.request_id = arena.string(self.requestId)
+            c.pointee.request_id = arena.string(self.requestID)
             c.pointee.remaining_micros = self.remainingMicros
-            c.pointee.instance_id = arena.string(self.instanceId)
+            c.pointee.instance_id = arena.string(self.instanceID)
             return raw
         }
     }

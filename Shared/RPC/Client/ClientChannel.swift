@@ -1,0 +1,451 @@
+import CZeroMQ
+import DequeModule
+import HeapModule
+import Logging
+import Schema
+import Synchronization
+
+/// A connection to every instance of one service, spreading calls over the instances that are up.
+///
+/// The channel owns one DEALER socket per endpoint, all on one dedicated I/O thread, each watched by a libzmq
+/// monitor so the channel knows which instances are connected. A call goes to the connected instance with the
+/// fewest calls outstanding; when an instance drops, its calls fail UNAVAILABLE and (for idempotent methods) are
+/// retried elsewhere or after it returns. libzmq reconnects by itself, so a restarted server is picked up again.
+public final class ClientChannel: Sendable {
+    public let endpoints: [String]
+    public let configuration: Configuration
+    let logger: Logger
+    private let wakeup = Wakeup()
+    private let shared = Mutex(Shared())
+    private let nextCallID = Atomic<UInt64>(1)
+    private let retryTokens: Mutex<Double>
+    private let channelID = RequestID.make()
+
+    struct Shared: ~Copyable {
+        var commands: [Command] = []
+        var closed = false
+    }
+
+    enum Command: Sendable {
+        case start(OutgoingCall)
+        case cancel(UInt64)
+    }
+
+    struct OutgoingCall: Sendable {
+        let callID: UInt64
+        var header: RpcV1.RequestHeader
+        let payload: [UInt8]
+        let deadline: ContinuousClock.Instant?
+        let continuation: UnsafeContinuation<Result<[UInt8], RPCError>, Never>
+    }
+
+    /// Connects to `endpoints` (all instances of one service). Connection happens in the background; calls made
+    /// meanwhile wait for it.
+    public init(endpoints: [String], configuration: Configuration = Configuration(), logger: Logger) throws {
+        precondition(!endpoints.isEmpty, "a channel needs at least one endpoint")
+        self.endpoints = endpoints
+        self.configuration = configuration
+        self.logger = logger
+        self.retryTokens = Mutex(configuration.retry.maxTokens)
+        try LoopThread.start(name: "rpc-client") { ready in
+            var loop = ClientLoop(channel: self)
+            loop.run(ready: ready)
+        }
+    }
+
+    /// Fails calls in flight with UNAVAILABLE and closes the sockets. Calls made afterwards fail at once.
+    public func close() {
+        shared.withLock { $0.closed = true }
+        wakeup.signal()
+    }
+
+    deinit {
+        // Only a signal: the loop's thread closes the sockets it owns.
+        shared.withLock { $0.closed = true }
+        wakeup.signal()
+    }
+
+    var targetName: String { configuration.targetName ?? endpoints.joined(separator: ", ") }
+
+    // MARK: calls
+
+    /// Calls a unary method: deadlines, cancellation and retries as the channel's configuration and `options` say.
+    public func unary<Request, Response>(
+        _ method: UnaryMethod<Request, Response>, _ request: Request, options: CallOptions = CallOptions()
+    ) async throws(RPCError) -> Response {
+        let payload = request.serializedBytes()
+        let (deadline, requestID) = effectiveDeadlineAndRequestID(options)
+        if let problem = options.metadata.validationError(allowReserved: false) {
+            throw RPCError(.invalidArgument, problem)
+        }
+        var attempt = 1
+        while true {
+            let result = await self.attempt(method: method, payload: payload, options: options, deadline: deadline,
+                                       requestID: requestID)
+            switch result {
+            case .success(let bytes):
+                returnRetryToken()
+                do throws(SchemaError) {
+                    return try Response(serializedBytes: bytes, options: DecodeOptions(
+                        maxMessageBytes: configuration.maxReceiveMessageBytes))
+                } catch {
+                    throw RPCError(.internalError, "the response from \(targetName) is not a valid \(Response.protoName): \(error)")
+                }
+            case .failure(let error):
+                guard error.isRetriable, method.idempotent, options.retryEnabled,
+                    attempt < configuration.retry.maxAttempts, takeRetryToken()
+                else { throw error }
+                let pause = configuration.retry.backoff(beforeRetry: attempt)
+                if let deadline, ContinuousClock.now + pause >= deadline { throw error }
+                do { try await Task.sleep(for: pause) } catch {
+                    throw RPCError(.cancelled, "the call was cancelled")
+                }
+                attempt += 1
+                logger.debug("retrying", metadata: [LogKey.requestID: "\(requestID)", LogKey.method: "\(method.fullName)",
+                                                    "attempt": "\(attempt)", "after": "\(error)"])
+            }
+        }
+    }
+
+    private func effectiveDeadlineAndRequestID(_ options: CallOptions) -> (ContinuousClock.Instant?, String) {
+        let now = ContinuousClock.now
+        var deadline = (options.timeout ?? configuration.defaultTimeout).map { now + $0 }
+        let incoming = ServerContext.current
+        if let inherited = incoming?.deadline { deadline = min(deadline ?? inherited, inherited) }
+        let requestID = options.requestID ?? incoming?.requestID ?? RequestID.make()
+        return (deadline, requestID)
+    }
+
+    private func attempt<Request, Response>(
+        method: UnaryMethod<Request, Response>, payload: [UInt8], options: CallOptions,
+        deadline: ContinuousClock.Instant?, requestID: String
+    ) async -> Result<[UInt8], RPCError> {
+        if Task.isCancelled { return .failure(RPCError(.cancelled, "the call was cancelled")) }
+        if let deadline, deadline <= .now {
+            return .failure(RPCError(.deadlineExceeded, "deadline exceeded before calling \(method.fullName)"))
+        }
+        let callID = nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
+        var header = RpcV1.RequestHeader()
+        header.protocolVersion = Wire.version
+        header.callID = callID
+        header.kind = .call
+        header.service = method.service
+        header.method = method.method
+        header.requestID = requestID
+        header.metadata = Wire.metadataEntries(options.metadata)
+        return await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                enqueue(.start(OutgoingCall(callID: callID, header: header, payload: payload, deadline: deadline,
+                                            continuation: continuation)))
+            }
+        } onCancel: {
+            enqueue(.cancel(callID))
+        }
+    }
+
+    private func enqueue(_ command: Command) {
+        let (wasEmpty, closed) = shared.withLock { state in
+            state.commands.append(command)
+            return (state.commands.count == 1, state.closed)
+        }
+        if wasEmpty || closed { wakeup.signal() }
+    }
+
+    fileprivate func takeCommands() -> (commands: [Command], closed: Bool) {
+        shared.withLock { state in
+            defer { state.commands.removeAll(keepingCapacity: true) }
+            return (state.commands, state.closed)
+        }
+    }
+
+    private func takeRetryToken() -> Bool {
+        retryTokens.withLock { tokens in
+            tokens = max(0, tokens - 1)
+            return tokens > configuration.retry.maxTokens / 2
+        }
+    }
+
+    private func returnRetryToken() {
+        retryTokens.withLock { tokens in
+            tokens = min(configuration.retry.maxTokens, tokens + configuration.retry.tokenRatio)
+        }
+    }
+
+    // MARK: the I/O loop
+
+    /// State owned by the channel's I/O thread alone.
+    private struct ClientLoop: ~Copyable {
+        let channel: ClientChannel
+        var connections: [Connection] = []
+        var pending: [UInt64: PendingCall] = [:]
+        var waiting = Deque<UInt64>()
+        var deadlines = Heap<DeadlineEntry<UInt64>>()
+        var highestCallID: UInt64 = 0
+        var cancelledBeforeStart = Set<UInt64>()
+        var roundRobin = 0
+
+        struct Connection {
+            let endpoint: String
+            let socket: ZMQSocket
+            let monitor: ZMQSocket
+            var state: State
+            var outstanding = 0
+
+            enum State: Equatable {
+                case connecting
+                case ready
+                case failed(String)
+            }
+        }
+
+        struct PendingCall {
+            var call: OutgoingCall
+            var connection: Int?
+        }
+
+        init(channel: ClientChannel) { self.channel = channel }
+
+        mutating func run(ready: (Result<Void, any Error>) -> Void) {
+            do {
+                for (index, endpoint) in channel.endpoints.enumerated() {
+                    connections.append(try connect(endpoint, index: index))
+                }
+            } catch {
+                closeAll()
+                ready(.failure(RPCError(.unavailable, "cannot connect to \(channel.targetName): \(error)")))
+                return
+            }
+            ready(.success(()))
+
+            var poller = Poller()
+            for connection in connections {
+                poller.add(connection.socket)
+                poller.add(connection.monitor)
+            }
+            poller.add(fd: channel.wakeup.fd)
+            let wakeIndex = connections.count * 2
+            while true {
+                if poller.poll(timeoutMillis: pollTimeout()) {
+                    if poller.isReadable(wakeIndex) { channel.wakeup.drain() }
+                    for index in connections.indices {
+                        if poller.isReadable(index * 2 + 1) { readMonitor(index) }
+                        if poller.isReadable(index * 2) { receiveAll(index) }
+                    }
+                }
+                let (commands, closed) = channel.takeCommands()
+                for command in commands { perform(command) }
+                if closed { break }
+                expireDeadlines()
+            }
+            for id in Array(pending.keys) {
+                finish(id, .failure(RPCError(.unavailable, "the channel to \(channel.targetName) was closed")))
+            }
+            closeAll()
+        }
+
+        func connect(_ endpoint: String, index: Int) throws -> Connection {
+            let socket = try ZMQSocket(type: ZMQ_DEALER)
+            let monitorAddress = "inproc://ft-monitor-\(channel.channelID)-\(index)"
+            let monitor: ZMQSocket
+            do {
+                try socket.set(ZMQ_LINGER, Int32(0))
+                try socket.set(ZMQ_IMMEDIATE, Int32(1))
+                try socket.set(ZMQ_SNDHWM, Int32(100_000))
+                try socket.set(ZMQ_RCVHWM, Int32(100_000))
+                try socket.set(ZMQ_MAXMSGSIZE, Int64(channel.configuration.maxReceiveMessageBytes * 4 + (64 << 10)))
+                let heartbeat = Int32(channel.configuration.heartbeatInterval.millisecondsRoundedUp)
+                try socket.set(ZMQ_HEARTBEAT_IVL, heartbeat)
+                try socket.set(ZMQ_HEARTBEAT_TIMEOUT, heartbeat * 3)
+                try socket.set(ZMQ_HEARTBEAT_TTL, heartbeat * 6)
+                try socket.set(ZMQ_RECONNECT_IVL_MAX, Int32(channel.configuration.maxReconnectInterval.millisecondsRoundedUp))
+                try socket.monitor(monitorAddress, events: ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED
+                    | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+                monitor = try ZMQSocket(type: ZMQ_PAIR)
+            } catch {
+                socket.close()
+                throw error
+            }
+            do {
+                try monitor.set(ZMQ_LINGER, Int32(0))
+                try monitor.connect(monitorAddress)
+                try socket.connect(endpoint)
+            } catch {
+                socket.close()
+                monitor.close()
+                throw error
+            }
+            return Connection(endpoint: endpoint, socket: socket, monitor: monitor, state: .connecting)
+        }
+
+        func closeAll() {
+            for connection in connections {
+                connection.socket.close()
+                connection.monitor.close()
+            }
+        }
+
+        func pollTimeout() -> Int {
+            guard let next = deadlines.min?.deadline else { return -1 }
+            return max(0, (next - .now).millisecondsRoundedUp)
+        }
+
+        // MARK: commands from callers
+
+        mutating func perform(_ command: Command) {
+            switch command {
+            case .start(let call):
+                highestCallID = max(highestCallID, call.callID)
+                if cancelledBeforeStart.remove(call.callID) != nil {
+                    call.continuation.resume(returning: .failure(RPCError(.cancelled, "the call was cancelled")))
+                    return
+                }
+                pending[call.callID] = PendingCall(call: call, connection: nil)
+                if let deadline = call.deadline { deadlines.insert(DeadlineEntry(deadline: deadline, key: call.callID)) }
+                dispatch(call.callID)
+            case .cancel(let id):
+                guard let entry = pending[id] else {
+                    if id > highestCallID { cancelledBeforeStart.insert(id) }
+                    return
+                }
+                if let index = entry.connection { sendCancel(id, on: index) }
+                finish(id, .failure(RPCError(.cancelled, "the call was cancelled")))
+            }
+        }
+
+        /// Sends a pending call to the best connected instance, keeps it waiting while an instance is still
+        /// connecting, or fails it UNAVAILABLE when none can be reached.
+        mutating func dispatch(_ id: UInt64) {
+            guard var entry = pending[id] else { return }
+            guard let index = pickConnection() else {
+                if connections.contains(where: { $0.state == .connecting }) {
+                    waiting.append(id)
+                } else {
+                    let reasons = connections.map { connection -> String in
+                        if case .failed(let reason) = connection.state { return "\(connection.endpoint): \(reason)" }
+                        return connection.endpoint
+                    }
+                    finish(id, .failure(RPCError(.unavailable,
+                        "\(channel.targetName) is unavailable (\(reasons.joined(separator: "; ")))")))
+                }
+                return
+            }
+            if let deadline = entry.call.deadline {
+                entry.call.header.timeoutMicros = max(1, (deadline - .now).microsecondsRoundedUp)
+            }
+            do {
+                try connections[index].socket.send([entry.call.header.serializedBytes(), entry.call.payload])
+            } catch {
+                connections[index].state = .failed("\(error)")
+                return dispatch(id)
+            }
+            entry.connection = index
+            connections[index].outstanding += 1
+            pending[id] = entry
+        }
+
+        mutating func pickConnection() -> Int? {
+            var best: Int?
+            for offset in connections.indices {
+                let index = (roundRobin + offset) % connections.count
+                guard connections[index].state == .ready else { continue }
+                if best == nil || connections[index].outstanding < connections[best!].outstanding { best = index }
+            }
+            roundRobin = (roundRobin + 1) % max(connections.count, 1)
+            return best
+        }
+
+        func sendCancel(_ id: UInt64, on index: Int) {
+            var header = RpcV1.RequestHeader()
+            header.protocolVersion = Wire.version
+            header.callID = id
+            header.kind = .cancel
+            try? connections[index].socket.send([header.serializedBytes(), []])
+        }
+
+        mutating func finish(_ id: UInt64, _ result: Result<[UInt8], RPCError>) {
+            guard let entry = pending.removeValue(forKey: id) else { return }
+            if let index = entry.connection { connections[index].outstanding -= 1 }
+            entry.call.continuation.resume(returning: result)
+        }
+
+        // MARK: socket input
+
+        mutating func receiveAll(_ index: Int) {
+            for _ in 0..<512 {
+                guard let frames = try? connections[index].socket.receive(maxFrames: 2) else { return }
+                guard frames.count == 2,
+                    let header = try? RpcV1.ResponseHeader(serializedBytes: frames[0], options: Wire.headerDecodeOptions)
+                else {
+                    channel.logger.warning("malformed response dropped",
+                                           metadata: [LogKey.endpoint: "\(connections[index].endpoint)"])
+                    continue
+                }
+                guard pending[header.callID] != nil else { continue }
+                if let error = Wire.error(from: header) {
+                    finish(header.callID, .failure(error))
+                } else if frames[1].count > channel.configuration.maxReceiveMessageBytes {
+                    finish(header.callID, .failure(RPCError(.resourceExhausted,
+                        "response of \(frames[1].count) bytes exceeds the limit of \(channel.configuration.maxReceiveMessageBytes) bytes")))
+                } else {
+                    finish(header.callID, .success(frames[1]))
+                }
+            }
+        }
+
+        mutating func readMonitor(_ index: Int) {
+            while let frames = try? connections[index].monitor.receive(maxFrames: 2) {
+                guard frames.count == 2, frames[0].count >= 6 else { continue }
+                let event = Int32(frames[0][0]) | Int32(frames[0][1]) << 8
+                let endpoint = connections[index].endpoint
+                switch event {
+                case ZMQ_EVENT_CONNECTED:
+                    connections[index].state = .ready
+                    channel.logger.debug("connected", metadata: [LogKey.endpoint: "\(endpoint)"])
+                    let queued = waiting
+                    waiting.removeAll()
+                    for id in queued { dispatch(id) }
+                case ZMQ_EVENT_DISCONNECTED, ZMQ_EVENT_CLOSED:
+                    connectionLost(index, reason: "connection lost")
+                case ZMQ_EVENT_CONNECT_RETRIED:
+                    connectionLost(index, reason: "connection refused")
+                case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                    connectionLost(index, reason: "handshake failed")
+                default:
+                    break
+                }
+            }
+        }
+
+        /// Marks an instance down and fails the calls it owed: the server may or may not have run them, so only
+        /// the retry policy (idempotent methods) sends them again.
+        mutating func connectionLost(_ index: Int, reason: String) {
+            let wasReady = connections[index].state == .ready
+            connections[index].state = .failed(reason)
+            if wasReady {
+                channel.logger.info("disconnected", metadata: [LogKey.endpoint: "\(connections[index].endpoint)"])
+            }
+            let owed = pending.filter { $0.value.connection == index }.map(\.key)
+            for id in owed {
+                finish(id, .failure(RPCError(.unavailable,
+                    "\(channel.targetName) at \(connections[index].endpoint): \(reason) before the answer came")))
+            }
+            if !connections.contains(where: { $0.state == .connecting || $0.state == .ready }) {
+                let queued = waiting
+                waiting.removeAll()
+                for id in queued { dispatch(id) }
+            }
+        }
+
+        mutating func expireDeadlines() {
+            let now = ContinuousClock.now
+            while let first = deadlines.min, first.deadline <= now {
+                _ = deadlines.removeMin()
+                guard let entry = pending[first.key] else { continue }
+                if let index = entry.connection { sendCancel(first.key, on: index) }
+                waiting.removeAll { $0 == first.key }
+                finish(first.key, .failure(RPCError(.deadlineExceeded,
+                    "deadline exceeded waiting for \(entry.call.header.service)/\(entry.call.header.method)")))
+            }
+        }
+    }
+}

@@ -1,0 +1,347 @@
+import CZeroMQ
+import DequeModule
+import HeapModule
+import Logging
+import Metrics
+import Schema
+import Synchronization
+
+/// Serves registered services on ZeroMQ ROUTER endpoints.
+///
+/// One dedicated thread owns the socket: it receives requests, starts a task per call, and sends the replies those
+/// tasks hand back through a queue. Handlers are async functions on Swift's cooperative pool; nothing there touches
+/// a socket. A call whose deadline passes is cancelled and answered DEADLINE_EXCEEDED; work whose deadline has
+/// already passed when it would start is not started.
+public final class RPCServer: Sendable {
+    public let configuration: Configuration
+    let logger: Logger
+    private let services: [String: ServiceRegistration]
+    private let metrics: ServerMetrics
+    private let shared = Mutex(SharedState())
+    private let wakeup = Wakeup()
+
+    struct SharedState: ~Copyable {
+        var outbox: [Reply] = []
+        var shutdownRequested = false
+        var started = false
+        var finished = false
+        var boundEndpoints: [String] = []
+        var finishWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    struct Reply: Sendable {
+        let key: CallKey
+        let header: [UInt8]
+        let payload: [UInt8]
+    }
+
+    struct CallKey: Hashable, Sendable {
+        let peer: [UInt8]
+        let callID: UInt64
+    }
+
+    public init(configuration: Configuration, services: [ServiceRegistration], logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.services = Dictionary(services.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.metrics = ServerMetrics(services: services)
+    }
+
+    /// The services this server answers, by name.
+    public var serviceSchemas: [ServiceSchema] { services.values.map(\.schema).sorted { $0.name < $1.name } }
+
+    /// The endpoints actually bound (ports chosen for `tcp://…:*` resolved); empty before `start()`.
+    public var boundEndpoints: [String] { shared.withLock { $0.boundEndpoints } }
+
+    /// Binds every endpoint and starts serving; returns the bound endpoints. Throws when an endpoint cannot be bound.
+    @discardableResult
+    public func start() throws -> [String] {
+        let alreadyStarted = shared.withLock { state in
+            defer { state.started = true }
+            return state.started
+        }
+        precondition(!alreadyStarted, "RPCServer.start() called twice")
+        let endpoints = try LoopThread.start(name: "rpc-server") { ready in
+            var loop = ServerLoop(server: self)
+            loop.run(ready: ready)
+        }
+        shared.withLock { $0.boundEndpoints = endpoints }
+        logger.info("serving", metadata: ["endpoints": .string(endpoints.joined(separator: " "))])
+        return endpoints
+    }
+
+    /// Stops taking calls (new ones get UNAVAILABLE so clients go to another instance), lets those in flight finish
+    /// within the grace period, cancels the rest, and closes the socket. Returns at once; `run()` returns when done.
+    public func beginGracefulShutdown() {
+        shared.withLock { $0.shutdownRequested = true }
+        wakeup.signal()
+    }
+
+    /// Waits until the server has shut down.
+    public func waitUntilFinished() async {
+        await withCheckedContinuation { continuation in
+            let done = shared.withLock { state in
+                if state.finished { return true }
+                state.finishWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    // MARK: called by handler tasks
+
+    fileprivate func post(_ reply: Reply) {
+        let wasEmpty = shared.withLock { state in
+            state.outbox.append(reply)
+            return state.outbox.count == 1
+        }
+        if wasEmpty { wakeup.signal() }
+    }
+
+    fileprivate func takeOutbox() -> (replies: [Reply], shutdown: Bool) {
+        shared.withLock { state in
+            defer { state.outbox.removeAll(keepingCapacity: true) }
+            return (state.outbox, state.shutdownRequested)
+        }
+    }
+
+    fileprivate func markFinished() {
+        let waiters = shared.withLock { state in
+            state.finished = true
+            defer { state.finishWaiters = [] }
+            return state.finishWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Runs one call on the cooperative pool and posts its reply.
+    fileprivate func serve(
+        _ key: CallKey, handler: MethodHandler, payload: [UInt8], context: ServerContext, received: ContinuousClock.Instant
+    ) async {
+        var failure: RPCError?
+        var response: [UInt8] = []
+        if let deadline = context.deadline, deadline <= .now {
+            failure = RPCError(.deadlineExceeded, "deadline passed before the call started")
+        } else {
+            do {
+                response = try await ServerContext.$current.withValue(context) {
+                    try await handler.invoke(payload, configuration.requestDecodeOptions, context)
+                }
+            } catch let error as RPCError {
+                failure = error
+            } catch is CancellationError {
+                failure = context.deadline.map { $0 <= .now } == true
+                    ? RPCError(.deadlineExceeded, "deadline exceeded while the server was working")
+                    : RPCError(.cancelled, "the call was cancelled")
+            } catch {
+                context.logger.error("handler failed", metadata: ["error": "\(error)"])
+                failure = RPCError(.internalError, "internal error; the server logged it under request id \(context.requestID)")
+            }
+        }
+        metrics.record(service: context.service, method: context.method, code: failure?.code ?? .ok,
+                       duration: .now - received)
+        if let failure, failure.code != .internalError {
+            context.logger.debug("call failed", metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
+        }
+        post(Reply(key: key, header: Wire.responseHeader(callID: key.callID, error: failure),
+                   payload: failure == nil ? response : []))
+    }
+
+    // MARK: the I/O loop
+
+    /// State owned by the server's I/O thread alone.
+    private struct ServerLoop: ~Copyable {
+        let server: RPCServer
+        var inFlight: [CallKey: InFlightCall] = [:]
+        var deadlines = Heap<DeadlineEntry<CallKey>>()
+        var shutdownDeadline: ContinuousClock.Instant?
+
+        struct InFlightCall {
+            let task: Task<Void, Never>
+            let deadline: ContinuousClock.Instant?
+        }
+
+        init(server: RPCServer) { self.server = server }
+
+        mutating func run(ready: (Result<[String], any Error>) -> Void) {
+            let socket: ZMQSocket
+            var endpoints: [String] = []
+            do {
+                socket = try ZMQSocket(type: ZMQ_ROUTER)
+            } catch {
+                ready(.failure(error))
+                return
+            }
+            do {
+                try socket.set(ZMQ_LINGER, Int32(500))
+                try socket.set(ZMQ_ROUTER_MANDATORY, Int32(1))
+                try socket.set(ZMQ_SNDHWM, Int32(100_000))
+                try socket.set(ZMQ_RCVHWM, Int32(100_000))
+                try socket.set(ZMQ_MAXMSGSIZE, Int64(server.configuration.hardFrameLimitBytes))
+                try socket.set(ZMQ_HEARTBEAT_IVL, Int32(1000))
+                try socket.set(ZMQ_HEARTBEAT_TIMEOUT, Int32(3000))
+                try socket.set(ZMQ_HEARTBEAT_TTL, Int32(6000))
+                for endpoint in server.configuration.endpoints { endpoints.append(try socket.bind(endpoint)) }
+            } catch {
+                socket.close()
+                ready(.failure(RPCError(.unavailable, "cannot serve on \(server.configuration.endpoints): \(error)")))
+                return
+            }
+            ready(.success(endpoints))
+
+            var poller = Poller()
+            poller.add(socket)
+            poller.add(fd: server.wakeup.fd)
+            while true {
+                let timeout = pollTimeout()
+                if poller.poll(timeoutMillis: timeout) {
+                    if poller.isReadable(1) {
+                        server.wakeup.drain()
+                    }
+                    if poller.isReadable(0) { receiveAll(socket) }
+                }
+                let (replies, shutdown) = server.takeOutbox()
+                // A reply for a call already answered (deadline, cancel) is dropped.
+                for reply in replies where inFlight.removeValue(forKey: reply.key) != nil { send(reply, socket) }
+                if shutdown && shutdownDeadline == nil {
+                    shutdownDeadline = .now + server.configuration.shutdownGracePeriod
+                    server.logger.info("shutting down", metadata: ["in_flight": "\(inFlight.count)"])
+                }
+                expireDeadlines(socket)
+                if let shutdownDeadline, inFlight.isEmpty || shutdownDeadline <= .now { break }
+            }
+            for (key, call) in inFlight {
+                call.task.cancel()
+                send(Reply(key: key, header: Wire.responseHeader(
+                    callID: key.callID, error: RPCError(.unavailable, "the server shut down before the call finished")),
+                    payload: []), socket)
+            }
+            inFlight.removeAll()
+            socket.close()
+            server.logger.info("stopped")
+            server.markFinished()
+        }
+
+        func pollTimeout() -> Int {
+            var next = deadlines.min?.deadline
+            if let shutdownDeadline { next = min(next ?? shutdownDeadline, shutdownDeadline) }
+            guard let next else { return -1 }
+            return max(0, (next - .now).millisecondsRoundedUp)
+        }
+
+        mutating func receiveAll(_ socket: ZMQSocket) {
+            // A bounded batch per wake-up keeps replies flowing while requests pour in.
+            for _ in 0..<512 {
+                let frames: [[UInt8]]?
+                do { frames = try socket.receive(maxFrames: 3) } catch {
+                    server.logger.warning("receive failed", metadata: ["error": "\(error)"])
+                    return
+                }
+                guard let frames else { return }
+                handle(frames, socket)
+            }
+        }
+
+        mutating func handle(_ frames: [[UInt8]], _ socket: ZMQSocket) {
+            let received = ContinuousClock.now
+            guard frames.count == 3, !frames[0].isEmpty,
+                let header = try? RpcV1.RequestHeader(serializedBytes: frames[1], options: Wire.headerDecodeOptions)
+            else {
+                server.metrics.rejectedFrame()
+                return
+            }
+            let key = CallKey(peer: frames[0], callID: header.callID)
+            func reject(_ error: RPCError) {
+                server.metrics.record(service: header.service, method: header.method, code: error.code,
+                                      duration: .now - received, known: false)
+                send(Reply(key: key, header: Wire.responseHeader(callID: key.callID, error: error), payload: []), socket)
+            }
+            if header.kind == .cancel {
+                if let call = inFlight.removeValue(forKey: key) { call.task.cancel() }
+                return
+            }
+            guard header.protocolVersion == Wire.version else {
+                return reject(RPCError(.unimplemented,
+                    "protocol version \(header.protocolVersion) is not supported; this server speaks \(Wire.version)"))
+            }
+            guard header.kind == .call else {
+                return reject(RPCError(.unimplemented, "request kind \(header.kind.rawValue) is not supported"))
+            }
+            guard let service = server.services[header.service] else {
+                return reject(RPCError(.unimplemented, "service \"\(header.service)\" is not served here"))
+            }
+            guard let method = service.methods[header.method] else {
+                return reject(RPCError(.unimplemented,
+                    "method \"\(header.method)\" is not implemented by service \"\(header.service)\""))
+            }
+            guard frames[2].count <= server.configuration.maxReceiveMessageBytes else {
+                return reject(RPCError(.resourceExhausted,
+                    "request of \(frames[2].count) bytes exceeds the limit of \(server.configuration.maxReceiveMessageBytes) bytes"))
+            }
+            guard shutdownDeadline == nil else {
+                return reject(RPCError(.unavailable, "the server is shutting down; try another instance"))
+            }
+            guard inFlight[key] == nil else {
+                return reject(RPCError(.internalError, "protocol error: call id \(key.callID) is already in flight"))
+            }
+            guard inFlight.count < server.configuration.maxConcurrentCalls else {
+                return reject(RPCError(.resourceExhausted,
+                    "the server is at its limit of \(server.configuration.maxConcurrentCalls) calls in flight"))
+            }
+            let metadata = Wire.metadata(header.metadata)
+            if let problem = metadata.validationError(allowReserved: true) {
+                return reject(RPCError(.invalidArgument, problem))
+            }
+            let deadline = header.timeoutMicros > 0
+                ? received + .microseconds(Int64(clamping: min(header.timeoutMicros, UInt64(Int64.max))))
+                : nil
+            let requestID = header.requestID.isEmpty ? RequestID.make() : header.requestID
+            var logger = server.logger
+            logger[metadataKey: LogKey.requestID] = .string(requestID)
+            logger[metadataKey: LogKey.method] = .string(header.service + "/" + header.method)
+            let context = ServerContext(
+                service: header.service, method: header.method, requestID: requestID, metadata: metadata,
+                deadline: deadline, logger: logger)
+            let owner = server
+            let payload = frames[2]
+            let task = Task {
+                await owner.serve(key, handler: method, payload: payload, context: context, received: received)
+            }
+            inFlight[key] = InFlightCall(task: task, deadline: deadline)
+            if let deadline { deadlines.insert(DeadlineEntry(deadline: deadline, key: key)) }
+        }
+
+        func send(_ reply: Reply, _ socket: ZMQSocket) {
+            do {
+                try socket.send([reply.key.peer, reply.header, reply.payload])
+            } catch {
+                // EHOSTUNREACH: the client has gone (ROUTER_MANDATORY); EAGAIN: it is not reading. Either way the
+                // reply cannot be delivered and must not block the loop.
+                server.logger.debug("reply dropped", metadata: ["call_id": "\(reply.key.callID)", "error": "\(error)"])
+            }
+        }
+
+        mutating func expireDeadlines(_ socket: ZMQSocket) {
+            let now = ContinuousClock.now
+            while let first = deadlines.min, first.deadline <= now {
+                _ = deadlines.removeMin()
+                guard let call = inFlight[first.key], call.deadline == first.deadline else { continue }
+                call.task.cancel()
+                inFlight[first.key] = nil
+                send(Reply(key: first.key, header: Wire.responseHeader(
+                    callID: first.key.callID, error: RPCError(.deadlineExceeded, "deadline exceeded")),
+                    payload: []), socket)
+            }
+        }
+    }
+}
+
+/// An entry of a deadline heap: when, and for which call.
+struct DeadlineEntry<Key: Hashable>: Comparable {
+    let deadline: ContinuousClock.Instant
+    let key: Key
+
+    static func < (lhs: Self, rhs: Self) -> Bool { lhs.deadline < rhs.deadline }
+    static func == (lhs: Self, rhs: Self) -> Bool { lhs.deadline == rhs.deadline && lhs.key == rhs.key }
+}
