@@ -57,22 +57,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Shared/ServiceKit"),
         // The TestService implementation: used by tests, the benchmark and the interop server.
         .target(name: "Interop", dependencies: ["API", "RPC", "Schema"], path: "Shared/Interop"),
 
         // The services and the admin client.
-        .executableTarget(name: "ProducerService", dependencies: ["ServiceKit", "API"], path: "Services/Producer"),
+        .executableTarget(name: "ProducerService", dependencies: ["ServiceKit", "API", "Schema"], path: "Services/Producer"),
         .executableTarget(
-            name: "AssistanceService", dependencies: ["ServiceKit", "API"], path: "Services/Assistance"),
+            name: "AssistanceService", dependencies: ["ServiceKit", "API", "Schema"], path: "Services/Assistance"),
         .executableTarget(
-            name: "MarketplaceInfoService", dependencies: ["ServiceKit", "API"], path: "Services/MarketplaceInfo"),
+            name: "MarketplaceInfoService", dependencies: ["ServiceKit", "API", "Schema"], path: "Services/MarketplaceInfo"),
         .executableTarget(
             name: "FTAdmin",
             dependencies: [
                 "API", "RPC", "Schema", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/FTAdmin"),
 

@@ -73,26 +73,36 @@ public final class ClientChannel: Sendable {
     public func unary<Request, Response>(
         _ method: UnaryMethod<Request, Response>, _ request: Request, options: CallOptions = CallOptions()
     ) async throws(RPCError) -> Response {
-        let payload = request.serializedBytes()
-        let (deadline, requestID) = effectiveDeadlineAndRequestID(options)
+        let bytes = try await call(
+            service: method.service, method: method.method, idempotent: method.idempotent,
+            payload: request.serializedBytes(), options: options)
+        do throws(SchemaError) {
+            return try Response(serializedBytes: bytes, options: DecodeOptions(
+                maxMessageBytes: configuration.maxReceiveMessageBytes))
+        } catch {
+            throw RPCError(.internalError, "the response from \(targetName) is not a valid \(Response.protoName): \(error)")
+        }
+    }
+
+    /// Calls a method named at run time with an encoded request and returns the encoded response. For tools that
+    /// work from the schema's descriptors (`ftadmin call`); services use the typed clients.
+    public func call(
+        service: String, method: String, idempotent: Bool, payload: [UInt8], options: CallOptions = CallOptions()
+    ) async throws(RPCError) -> [UInt8] {
         if let problem = options.metadata.validationError(allowReserved: false) {
             throw RPCError(.invalidArgument, problem)
         }
+        let (deadline, requestID) = effectiveDeadlineAndRequestID(options)
         var attempt = 1
         while true {
-            let result = await self.attempt(method: method, payload: payload, options: options, deadline: deadline,
-                                       requestID: requestID)
+            let result = await self.attempt(service: service, method: method, payload: payload, options: options,
+                                            deadline: deadline, requestID: requestID)
             switch result {
             case .success(let bytes):
                 returnRetryToken()
-                do throws(SchemaError) {
-                    return try Response(serializedBytes: bytes, options: DecodeOptions(
-                        maxMessageBytes: configuration.maxReceiveMessageBytes))
-                } catch {
-                    throw RPCError(.internalError, "the response from \(targetName) is not a valid \(Response.protoName): \(error)")
-                }
+                return bytes
             case .failure(let error):
-                guard error.isRetriable, method.idempotent, options.retryEnabled,
+                guard error.isRetriable, idempotent, options.retryEnabled,
                     attempt < configuration.retry.maxAttempts, takeRetryToken()
                 else { throw error }
                 let pause = configuration.retry.backoff(beforeRetry: attempt)
@@ -101,7 +111,7 @@ public final class ClientChannel: Sendable {
                     throw RPCError(.cancelled, "the call was cancelled")
                 }
                 attempt += 1
-                logger.debug("retrying", metadata: [LogKey.requestID: "\(requestID)", LogKey.method: "\(method.fullName)",
+                logger.debug("retrying", metadata: [LogKey.requestID: "\(requestID)", LogKey.method: "\(service)/\(method)",
                                                     "attempt": "\(attempt)", "after": "\(error)"])
             }
         }
@@ -116,21 +126,21 @@ public final class ClientChannel: Sendable {
         return (deadline, requestID)
     }
 
-    private func attempt<Request, Response>(
-        method: UnaryMethod<Request, Response>, payload: [UInt8], options: CallOptions,
-        deadline: ContinuousClock.Instant?, requestID: String
+    private func attempt(
+        service: String, method: String, payload: [UInt8], options: CallOptions, deadline: ContinuousClock.Instant?,
+        requestID: String
     ) async -> Result<[UInt8], RPCError> {
         if Task.isCancelled { return .failure(RPCError(.cancelled, "the call was cancelled")) }
         if let deadline, deadline <= .now {
-            return .failure(RPCError(.deadlineExceeded, "deadline exceeded before calling \(method.fullName)"))
+            return .failure(RPCError(.deadlineExceeded, "deadline exceeded before calling \(service)/\(method)"))
         }
         let callID = nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
         var header = RpcV1.RequestHeader()
         header.protocolVersion = Wire.version
         header.callID = callID
         header.kind = .call
-        header.service = method.service
-        header.method = method.method
+        header.service = service
+        header.method = method
         header.requestID = requestID
         header.metadata = Wire.metadataEntries(options.metadata)
         return await withTaskCancellationHandler {
@@ -258,8 +268,11 @@ public final class ClientChannel: Sendable {
                 try socket.set(ZMQ_HEARTBEAT_TIMEOUT, heartbeat * 3)
                 try socket.set(ZMQ_HEARTBEAT_TTL, heartbeat * 6)
                 try socket.set(ZMQ_RECONNECT_IVL_MAX, Int32(channel.configuration.maxReconnectInterval.millisecondsRoundedUp))
-                try socket.monitor(monitorAddress, events: ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED
-                    | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+                // Ready means the ZMTP handshake succeeded: with IMMEDIATE, libzmq queues nothing before that
+                // (its CONNECTED event comes earlier, at the TCP connect).
+                try socket.monitor(monitorAddress, events: ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
+                    | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                    | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
                 monitor = try ZMQSocket(type: ZMQ_PAIR)
             } catch {
                 socket.close()
@@ -398,7 +411,7 @@ public final class ClientChannel: Sendable {
                 let event = Int32(frames[0][0]) | Int32(frames[0][1]) << 8
                 let endpoint = connections[index].endpoint
                 switch event {
-                case ZMQ_EVENT_CONNECTED:
+                case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
                     connections[index].state = .ready
                     channel.logger.debug("connected", metadata: [LogKey.endpoint: "\(endpoint)"])
                     let queued = waiting
@@ -408,8 +421,8 @@ public final class ClientChannel: Sendable {
                     connectionLost(index, reason: "connection lost")
                 case ZMQ_EVENT_CONNECT_RETRIED:
                     connectionLost(index, reason: "connection refused")
-                case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-                    connectionLost(index, reason: "handshake failed")
+                case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+                    connectionLost(index, reason: "ZMTP handshake failed (is it an RPC server?)")
                 default:
                     break
                 }

@@ -19,6 +19,10 @@ public final class RPCServer: Sendable {
     private let metrics: ServerMetrics
     private let shared = Mutex(SharedState())
     private let wakeup = Wakeup()
+    private let inFlightCount = Atomic<Int>(0)
+
+    /// Calls being handled right now.
+    public var callsInFlight: Int { inFlightCount.load(ordering: .relaxed) }
 
     struct SharedState: ~Copyable {
         var outbox: [Reply] = []
@@ -209,6 +213,7 @@ public final class RPCServer: Sendable {
                     server.logger.info("shutting down", metadata: ["in_flight": "\(inFlight.count)"])
                 }
                 expireDeadlines(socket)
+                server.inFlightCount.store(inFlight.count, ordering: .relaxed)
                 if let shutdownDeadline, inFlight.isEmpty || shutdownDeadline <= .now { break }
             }
             for (key, call) in inFlight {

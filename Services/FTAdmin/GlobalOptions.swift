@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RPC
+import ServiceKit
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    enum Output: String, ExpressibleByArgument, CaseIterable {
+        case human, json
+    }
+
+    @Option(help: "Output format: human (tables) or json (one JSON document, for scripts).")
+    var output: Output = .human
+
+    @Option(help: "Seconds to wait for each answer.")
+    var timeout: Double = 5
+
+    @Option(help: "Call this endpoint instead of the service's configured ones (repeatable).")
+    var endpoint: [String] = []
+
+    var callOptions: CallOptions { CallOptions(timeout: .milliseconds(Int64(timeout * 1000))) }
+
+    /// The services a command addresses: those named, or all three.
+    func services(_ names: [String]) throws -> [ServiceAddress] {
+        guard !names.isEmpty else { return ServiceDirectory.all }
+        return try names.map { name in
+            guard let service = ServiceDirectory.find(name) else {
+                let known = ServiceDirectory.all.map(\.shortName).joined(separator: ", ")
+                throw ValidationError("unknown service \"\(name)\"; known services: \(known)")
+            }
+            return service
+        }
+    }
+
+    /// A channel to one service's instances (or to --endpoint).
+    func channel(to service: ServiceAddress) throws -> ClientChannel {
+        let endpoints = endpoint.isEmpty ? service.endpoints(environment: ProcessInfo.processInfo.environment) : endpoint
+        return try ClientChannel(
+            endpoints: endpoints,
+            configuration: ClientChannel.Configuration(targetName: service.executable),
+            logger: Logger(label: "ftadmin", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+}
+
+/// Prints an RPC error the way every ftadmin command does and exits non-zero.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+func fail(_ error: RPCError) -> CommandFailure {
+    CommandFailure(description: "\(error.code): \(error.message)")
+}
+
+extension AsyncParsableCommand {
+    /// Runs `body`, turning an RPC error into `error: CODE: message` on stderr and exit status 1.
+    func reportingErrors(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as RPCError {
+            printError("\(error.code): \(error.message)")
+            throw ExitCode(1)
+        } catch let error as CommandFailure {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+}
+
+var processEnvironment: [String: String] { ProcessInfo.processInfo.environment }

@@ -1,0 +1,28 @@
+import API
+import ArgumentParser
+import Foundation
+import Schema
+import ServiceKit
+
+/// `marketplace-info-service`: market information. Serves `MarketplaceV1.MarketplaceInfoService` with health, the service listing and metrics.
+@main
+struct MarketplaceInfoServiceMain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: ServiceDirectory.marketplaceInfo.executable,
+        abstract: "Serve market information (health, service listing and metrics included).")
+
+    @OptionGroup var options: ServiceOptions
+
+    func run() async throws {
+        let address = ServiceDirectory.marketplaceInfo
+        let configuration = try options.configuration(
+            for: address, environment: ProcessInfo.processInfo.environment)
+        try await ServiceProcess.run(name: address.executable, configuration: configuration) { _ in
+            [MarketplaceInfoServiceMethods().registration]
+        }
+    }
+}
+
+/// The methods of `MarketplaceV1.MarketplaceInfoService`. The schema declares none yet: they arrive with issue #4. Registering the service now
+/// lets health checks and the listing name it.
+struct MarketplaceInfoServiceMethods: MarketplaceV1.MarketplaceInfoServiceHandler {}

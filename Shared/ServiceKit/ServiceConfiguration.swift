@@ -1,0 +1,75 @@
+import ArgumentParser
+import Logging
+
+/// The settings every service process reads, from flags first, then environment variables, then defaults.
+///
+/// | flag | environment | default |
+/// |---|---|---|
+/// | `--endpoint URL` (repeatable) | `FT_<SERVICE>_ENDPOINTS` (comma-separated; the first is bound) | `tcp://127.0.0.1:710x` |
+/// | `--log-level LEVEL` | `FT_LOG_LEVEL` | `info` |
+/// | `--max-concurrent-calls N` | `FT_MAX_CONCURRENT_CALLS` | `4096` |
+/// | `--shutdown-grace-seconds S` | `FT_SHUTDOWN_GRACE_SECONDS` | `10` |
+///
+/// A service binds every `--endpoint` given; without flags it binds the first entry of its environment variable,
+/// so the same variable tells clients where to call and the service where to listen.
+public struct ServiceConfiguration: Sendable {
+    public var endpoints: [String]
+    public var logLevel: Logger.Level
+    public var maxConcurrentCalls: Int
+    public var shutdownGracePeriod: Duration
+    /// Environment variables seen at start-up, for finding the other services.
+    public var environment: [String: String]
+
+    public init(
+        endpoints: [String], logLevel: Logger.Level = .info, maxConcurrentCalls: Int = 4096,
+        shutdownGracePeriod: Duration = .seconds(10), environment: [String: String] = [:]
+    ) {
+        self.endpoints = endpoints
+        self.logLevel = logLevel
+        self.maxConcurrentCalls = maxConcurrentCalls
+        self.shutdownGracePeriod = shutdownGracePeriod
+        self.environment = environment
+    }
+
+    /// Endpoints of another service of the system, from the environment or its default.
+    public func endpoints(of service: ServiceAddress) -> [String] { service.endpoints(environment: environment) }
+}
+
+/// The command-line flags of every service process.
+public struct ServiceOptions: ParsableArguments {
+    @Option(name: .customLong("endpoint"), help: "Endpoint to bind (repeatable): tcp://host:port, ipc:///path.")
+    public var endpoints: [String] = []
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    public var logLevel: String?
+
+    @Option(help: "Calls in flight at once before new ones get RESOURCE_EXHAUSTED.")
+    public var maxConcurrentCalls: Int?
+
+    @Option(help: "Seconds a graceful shutdown waits for calls in flight.")
+    public var shutdownGraceSeconds: Double?
+
+    public init() {}
+
+    /// Flags over environment over defaults; a value that cannot be read is an error naming it.
+    public func configuration(for service: ServiceAddress, environment: [String: String]) throws -> ServiceConfiguration {
+        let endpoints = self.endpoints.isEmpty ? Array(service.endpoints(environment: environment).prefix(1)) : self.endpoints
+        let levelName = logLevel ?? environment["FT_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
+            throw ValidationError("log level \"\(levelName)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        let maxCalls = try maxConcurrentCalls ?? Self.number(environment, "FT_MAX_CONCURRENT_CALLS", Int.init) ?? 4096
+        guard maxCalls > 0 else { throw ValidationError("max concurrent calls must be positive, got \(maxCalls)") }
+        let grace = try shutdownGraceSeconds ?? Self.number(environment, "FT_SHUTDOWN_GRACE_SECONDS", Double.init) ?? 10
+        guard grace >= 0 else { throw ValidationError("shutdown grace must not be negative, got \(grace)") }
+        return ServiceConfiguration(
+            endpoints: endpoints, logLevel: level, maxConcurrentCalls: maxCalls,
+            shutdownGracePeriod: .milliseconds(Int64(grace * 1000)), environment: environment)
+    }
+
+    private static func number<T>(_ environment: [String: String], _ key: String, _ parse: (String) -> T?) throws -> T? {
+        guard let text = environment[key] else { return nil }
+        guard let value = parse(text) else { throw ValidationError("\(key)=\"\(text)\" is not a number") }
+        return value
+    }
+}

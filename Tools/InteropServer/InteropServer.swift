@@ -1,0 +1,28 @@
+import Foundation
+import ArgumentParser
+import Interop
+import ServiceKit
+
+/// A process serving `fairtrade.testing.v1.TestService` (plus health and reflection), for tests that need a server
+/// they can kill and restart, and for `rpc-bench`. Prints the bound endpoint on stdout once it serves.
+@main
+struct InteropServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interop-server", abstract: "Serve the RPC test service (for tests and benchmarks).")
+
+    @Option(name: .customLong("endpoint"), help: "Endpoint to bind (repeatable); tcp://127.0.0.1:* picks a port.")
+    var endpoints: [String] = ["tcp://127.0.0.1:*"]
+
+    @Option(help: "Log level.")
+    var logLevel: String = "warning"
+
+    func run() async throws {
+        let configuration = ServiceConfiguration(
+            endpoints: endpoints, logLevel: .init(rawValue: logLevel) ?? .warning, shutdownGracePeriod: .seconds(2))
+        try await ServiceProcess.run(name: "interop-server", configuration: configuration) { logger in
+            [TestService(logger: logger).registration]
+        } onStart: { endpoints in
+            FileHandle.standardOutput.write(Data((endpoints.joined(separator: " ") + "\n").utf8))
+        }
+    }
+}
