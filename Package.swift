@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "InteropServer", dependencies: ["Interop", "ServiceKit"], path: "Tools/InteropServer"),
 
-        .testTarget(name: "SchemaTests", dependencies: ["Schema"], path: "Tests/SchemaTests"),
+        .testTarget(name: "SchemaTests", dependencies: ["Schema", "CProtobufC"], path: "Tests/SchemaTests"),
         .testTarget(
             name: "RPCTests", dependencies: ["API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ"],
             path: "Tests/RPCTests"),

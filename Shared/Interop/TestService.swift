@@ -18,6 +18,9 @@ public final class TestService: TestingV1.TestServiceHandler {
         self.logger = logger
     }
 
+    /// The largest payload UnaryCall makes up on request: the default receive limit, less room for the envelope.
+    public static let maxResponseSize: Int32 = (4 << 20) - 1024
+
     /// How many times IncrementCounter ran.
     public var count: UInt64 { counter.load(ordering: .relaxed) }
 
@@ -34,8 +37,9 @@ public final class TestService: TestingV1.TestServiceHandler {
         if let status = request.responseStatus, status.code != .ok {
             throw RPCError(RPCError.Code(rawValue: status.code.rawValue) ?? .unknown, status.message)
         }
-        guard request.responseSize >= 0 else {
-            throw RPCError.invalidArgument(field: "response_size", "must not be negative, got \(request.responseSize)")
+        guard (0...Self.maxResponseSize).contains(request.responseSize) else {
+            throw RPCError.invalidArgument(
+                field: "response_size", "must be between 0 and \(Self.maxResponseSize), got \(request.responseSize)")
         }
         return TestingV1.SimpleResponse(
             payload: request.responseSize > 0 ? [UInt8](repeating: 0x61, count: Int(request.responseSize)) : request.payload,

@@ -12,60 +12,36 @@ import Synchronization
 /// fewest calls outstanding; when an instance drops, its calls fail UNAVAILABLE and (for idempotent methods) are
 /// retried elsewhere or after it returns. libzmq reconnects by itself, so a restarted server is picked up again.
 public final class ClientChannel: Sendable {
-    public let endpoints: [String]
-    public let configuration: Configuration
-    let logger: Logger
-    private let wakeup = Wakeup()
-    private let shared = Mutex(Shared())
+    private let core: ChannelCore
     private let nextCallID = Atomic<UInt64>(1)
     private let retryTokens: Mutex<Double>
-    private let channelID = RequestID.make()
 
-    struct Shared: ~Copyable {
-        var commands: [Command] = []
-        var closed = false
-    }
-
-    enum Command: Sendable {
-        case start(OutgoingCall)
-        case cancel(UInt64)
-    }
-
-    struct OutgoingCall: Sendable {
-        let callID: UInt64
-        var header: RpcV1.RequestHeader
-        let payload: [UInt8]
-        let deadline: ContinuousClock.Instant?
-        let continuation: UnsafeContinuation<Result<[UInt8], RPCError>, Never>
-    }
+    public var endpoints: [String] { core.endpoints }
+    public var configuration: Configuration { core.configuration }
+    var logger: Logger { core.logger }
+    var targetName: String { core.targetName }
 
     /// Connects to `endpoints` (all instances of one service). Connection happens in the background; calls made
     /// meanwhile wait for it.
     public init(endpoints: [String], configuration: Configuration = Configuration(), logger: Logger) throws {
         precondition(!endpoints.isEmpty, "a channel needs at least one endpoint")
-        self.endpoints = endpoints
-        self.configuration = configuration
-        self.logger = logger
+        let core = ChannelCore(endpoints: endpoints, configuration: configuration, logger: logger)
+        self.core = core
         self.retryTokens = Mutex(configuration.retry.maxTokens)
         try LoopThread.start(name: "rpc-client") { ready in
-            var loop = ClientLoop(channel: self)
+            var loop = ClientLoop(channel: core)
             loop.run(ready: ready)
         }
     }
 
     /// Fails calls in flight with UNAVAILABLE and closes the sockets. Calls made afterwards fail at once.
-    public func close() {
-        shared.withLock { $0.closed = true }
-        wakeup.signal()
-    }
+    public func close() { core.close() }
 
     deinit {
-        // Only a signal: the loop's thread closes the sockets it owns.
-        shared.withLock { $0.closed = true }
-        wakeup.signal()
+        // Only a signal: the loop's thread closes the sockets it owns. The loop holds the core, not this handle,
+        // so a channel dropped without `close()` still stops.
+        core.close()
     }
-
-    var targetName: String { configuration.targetName ?? endpoints.joined(separator: ", ") }
 
     // MARK: calls
 
@@ -143,28 +119,17 @@ public final class ClientChannel: Sendable {
         header.method = method
         header.requestID = requestID
         header.metadata = Wire.metadataEntries(options.metadata)
+        let cancellation = CallCancellation()
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                enqueue(.start(OutgoingCall(callID: callID, header: header, payload: payload, deadline: deadline,
-                                            continuation: continuation)))
+                core.enqueue(.start(ChannelCore.OutgoingCall(
+                    callID: callID, header: header, payload: payload, deadline: deadline, cancellation: cancellation,
+                    continuation: continuation)))
             }
         } onCancel: {
-            enqueue(.cancel(callID))
-        }
-    }
-
-    private func enqueue(_ command: Command) {
-        let (wasEmpty, closed) = shared.withLock { state in
-            state.commands.append(command)
-            return (state.commands.count == 1, state.closed)
-        }
-        if wasEmpty || closed { wakeup.signal() }
-    }
-
-    fileprivate func takeCommands() -> (commands: [Command], closed: Bool) {
-        shared.withLock { state in
-            defer { state.commands.removeAll(keepingCapacity: true) }
-            return (state.commands, state.closed)
+            // The flag covers a cancel that overtakes its own start on the way to the loop.
+            cancellation.cancelled.store(true, ordering: .releasing)
+            core.enqueue(.cancel(callID))
         }
     }
 
@@ -185,13 +150,11 @@ public final class ClientChannel: Sendable {
 
     /// State owned by the channel's I/O thread alone.
     private struct ClientLoop: ~Copyable {
-        let channel: ClientChannel
+        let channel: ChannelCore
         var connections: [Connection] = []
         var pending: [UInt64: PendingCall] = [:]
         var waiting = Deque<UInt64>()
         var deadlines = Heap<DeadlineEntry<UInt64>>()
-        var highestCallID: UInt64 = 0
-        var cancelledBeforeStart = Set<UInt64>()
         var roundRobin = 0
 
         struct Connection {
@@ -209,11 +172,11 @@ public final class ClientChannel: Sendable {
         }
 
         struct PendingCall {
-            var call: OutgoingCall
+            var call: ChannelCore.OutgoingCall
             var connection: Int?
         }
 
-        init(channel: ClientChannel) { self.channel = channel }
+        init(channel: ChannelCore) { self.channel = channel }
 
         mutating func run(ready: (Result<Void, any Error>) -> Void) {
             do {
@@ -275,16 +238,20 @@ public final class ClientChannel: Sendable {
                     | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
                 monitor = try ZMQSocket(type: ZMQ_PAIR)
             } catch {
+                socket.stopMonitor()
                 socket.close()
                 throw error
             }
             do {
                 try monitor.set(ZMQ_LINGER, Int32(0))
+                // Unlimited: libzmq's I/O thread blocks on a full monitor pipe (see `stopMonitor`).
+                try monitor.set(ZMQ_RCVHWM, Int32(0))
                 try monitor.connect(monitorAddress)
                 try socket.connect(endpoint)
             } catch {
-                socket.close()
+                socket.stopMonitor()
                 monitor.close()
+                socket.close()
                 throw error
             }
             return Connection(endpoint: endpoint, socket: socket, monitor: monitor, state: .connecting)
@@ -292,8 +259,9 @@ public final class ClientChannel: Sendable {
 
         func closeAll() {
             for connection in connections {
-                connection.socket.close()
+                connection.socket.stopMonitor()
                 connection.monitor.close()
+                connection.socket.close()
             }
         }
 
@@ -304,11 +272,10 @@ public final class ClientChannel: Sendable {
 
         // MARK: commands from callers
 
-        mutating func perform(_ command: Command) {
+        mutating func perform(_ command: ChannelCore.Command) {
             switch command {
             case .start(let call):
-                highestCallID = max(highestCallID, call.callID)
-                if cancelledBeforeStart.remove(call.callID) != nil {
+                if call.cancellation.cancelled.load(ordering: .acquiring) {
                     call.continuation.resume(returning: .failure(RPCError(.cancelled, "the call was cancelled")))
                     return
                 }
@@ -316,10 +283,7 @@ public final class ClientChannel: Sendable {
                 if let deadline = call.deadline { deadlines.insert(DeadlineEntry(deadline: deadline, key: call.callID)) }
                 dispatch(call.callID)
             case .cancel(let id):
-                guard let entry = pending[id] else {
-                    if id > highestCallID { cancelledBeforeStart.insert(id) }
-                    return
-                }
+                guard let entry = pending[id] else { return }
                 if let index = entry.connection { sendCancel(id, on: index) }
                 finish(id, .failure(RPCError(.cancelled, "the call was cancelled")))
             }
@@ -410,6 +374,7 @@ public final class ClientChannel: Sendable {
                 guard frames.count == 2, frames[0].count >= 6 else { continue }
                 let event = Int32(frames[0][0]) | Int32(frames[0][1]) << 8
                 let endpoint = connections[index].endpoint
+                channel.logger.trace("monitor event", metadata: [LogKey.endpoint: "\(endpoint)", "event": "\(event)"])
                 switch event {
                 case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
                     connections[index].state = .ready
@@ -461,4 +426,66 @@ public final class ClientChannel: Sendable {
             }
         }
     }
+}
+
+/// What a channel's handle and its I/O loop share: the command queue, the wake-up, and the settings.
+final class ChannelCore: Sendable {
+    let endpoints: [String]
+    let configuration: ClientChannel.Configuration
+    let logger: Logger
+    let wakeup = Wakeup()
+    let channelID = RequestID.make()
+    private let shared = Mutex(Shared())
+
+    struct Shared: ~Copyable {
+        var commands: [Command] = []
+        var closed = false
+    }
+
+    init(endpoints: [String], configuration: ClientChannel.Configuration, logger: Logger) {
+        self.endpoints = endpoints
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    var targetName: String { configuration.targetName ?? endpoints.joined(separator: ", ") }
+
+    func close() {
+        shared.withLock { $0.closed = true }
+        wakeup.signal()
+    }
+
+    func enqueue(_ command: Command) {
+        let (wasEmpty, closed) = shared.withLock { state in
+            state.commands.append(command)
+            return (state.commands.count == 1, state.closed)
+        }
+        if wasEmpty || closed { wakeup.signal() }
+    }
+
+    func takeCommands() -> (commands: [Command], closed: Bool) {
+        shared.withLock { state in
+            defer { state.commands.removeAll(keepingCapacity: true) }
+            return (state.commands, state.closed)
+        }
+    }
+
+    enum Command: Sendable {
+        case start(OutgoingCall)
+        case cancel(UInt64)
+    }
+
+    struct OutgoingCall: Sendable {
+        let callID: UInt64
+        var header: RpcV1.RequestHeader
+        let payload: [UInt8]
+        let deadline: ContinuousClock.Instant?
+        let cancellation: CallCancellation
+        let continuation: UnsafeContinuation<Result<[UInt8], RPCError>, Never>
+    }
+}
+
+/// Set when the caller's task is cancelled, so that the loop never starts a call whose cancel it saw first.
+final class CallCancellation: Sendable {
+    let cancelled = Atomic<Bool>(false)
 }

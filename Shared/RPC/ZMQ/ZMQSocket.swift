@@ -53,6 +53,13 @@ final class ZMQSocket {
         guard zmq_socket_monitor(handle, endpoint, events) == 0 else { throw ZMQError("zmq_socket_monitor") }
     }
 
+    /// Stops a monitor started with `monitor`. libzmq sends monitor events from its I/O thread with a *blocking*
+    /// send while holding a lock; once the reading end is gone, the next event would stall every socket of the
+    /// context. So a monitor is always stopped before its reader is closed.
+    func stopMonitor() {
+        zmq_socket_monitor(handle, nil, 0)
+    }
+
     /// Sends one multipart message without blocking. Frames after the first are only queued once the first is,
     /// so a message is either sent whole or not at all (libzmq's multipart atomicity).
     func send(_ frames: [[UInt8]], dontWait: Bool = true) throws(ZMQError) {

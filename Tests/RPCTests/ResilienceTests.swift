@@ -1,0 +1,170 @@
+import API
+import CZeroMQ
+import Foundation
+import RPC
+import Schema
+import Testing
+
+@Suite("Failures: restarts, retries, hostile frames", .serialized)
+struct ResilienceTests {
+    @Test("a server killed and restarted while a client keeps calling: every call succeeds, or fails UNAVAILABLE or DEADLINE_EXCEEDED within its deadline")
+    func killAndRestart() async throws {
+        let port = freeLoopbackPort()
+        let endpoint = "tcp://127.0.0.1:\(port)"
+        let executable = builtExecutable("interop-server")
+        var server: ChildProcess? = try await ChildProcess.start(executable, arguments: ["--endpoint", endpoint])
+        defer { server?.kill() }
+        try await withChannel([endpoint], configuration: .init(defaultTimeout: .seconds(1))) { channel in
+            let client = TestingV1.TestServiceClient(channel: channel)
+            let timeout = Duration.milliseconds(800)
+            var outcomes: [String: Int] = [:]
+            var lateness: [Duration] = []
+            let start = ContinuousClock.now
+            var killed = false
+            var restarted = false
+            var successesAfterRestart = 0
+            while ContinuousClock.now - start < .seconds(4) {
+                let elapsed = ContinuousClock.now - start
+                if !killed && elapsed > .milliseconds(700) {
+                    await server?.stop(signal: SIGKILL)
+                    killed = true
+                }
+                if killed && !restarted && elapsed > .milliseconds(1500) {
+                    server = try await ChildProcess.start(executable, arguments: ["--endpoint", endpoint])
+                    restarted = true
+                }
+                let callStart = ContinuousClock.now
+                do throws(RPCError) {
+                    _ = try await client.unaryCall(TestingV1.SimpleRequest(text: "x"), options: CallOptions(timeout: timeout))
+                    outcomes["OK", default: 0] += 1
+                    if restarted { successesAfterRestart += 1 }
+                } catch {
+                    outcomes["\(error.code)", default: 0] += 1
+                    #expect(error.code == .unavailable || error.code == .deadlineExceeded, "unexpected \(error)")
+                }
+                lateness.append(ContinuousClock.now - callStart - timeout)
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            // No call outlived its deadline (allowing the poll's millisecond granularity and scheduling).
+            #expect(lateness.allSatisfy { $0 < .milliseconds(150) }, "\(lateness.max()!)")
+            #expect(successesAfterRestart > 10, "\(outcomes) \(lateness.count)")
+            #expect(outcomes["OK", default: 0] > 20)
+        }
+    }
+
+    @Test("an idempotent call is retried until a late-starting server answers; a non-idempotent one is not retried")
+    func retryOnlyIdempotent() async throws {
+        let port = freeLoopbackPort()
+        let endpoint = "tcp://127.0.0.1:\(port)"
+        try await withChannel([endpoint]) { channel in
+            let client = TestingV1.TestServiceClient(channel: channel)
+            let start = ContinuousClock.now
+            await #expect(throws: RPCError.self) {
+                try await client.incrementCounter(TestingV1.CountRequest())
+            }
+            #expect(ContinuousClock.now - start < .milliseconds(90), "a non-idempotent call waited for a retry")
+            let executable = builtExecutable("interop-server")
+            let starter = Task {
+                try await Task.sleep(for: .milliseconds(150))
+                return try await ChildProcess.start(executable, arguments: ["--endpoint", endpoint])
+            }
+            let response = try await client.unaryCall(TestingV1.SimpleRequest(text: "late"),
+                                                      options: CallOptions(timeout: .seconds(10)))
+            #expect(response.text == "late")
+            await (try await starter.value).stop()
+        }
+    }
+
+    @Test("10,000 random and mutated frames at a live server: it stays up and keeps answering valid calls")
+    func hostileFrames() async throws {
+        try await withTestServer { endpoint, server, _ in
+            try await withChannel([endpoint]) { channel in
+                let client = TestingV1.TestServiceClient(channel: channel)
+                for batch in 0..<20 {
+                    // The raw socket lives and dies inside this synchronous call, on a thread of its own.
+                    try await offPool {
+                        var fuzzer = FrameFuzzer(seed: 0xBADF00D &+ UInt64(batch))
+                        try fuzzer.sendBatch(to: endpoint, count: 500)
+                    }
+                    let response = try await client.unaryCall(TestingV1.SimpleRequest(text: "still here \(batch)"))
+                    #expect(response.text == "still here \(batch)")
+                }
+                let health = try await HealthV1.HealthClient(channel: channel)
+                    .check(HealthV1.HealthCheckRequest(service: ""))
+                #expect(health.status == .serving)
+                _ = server
+            }
+        }
+    }
+}
+
+/// Sends frames a real client never would: random bytes, wrong frame counts, mutated valid envelopes.
+struct FrameFuzzer {
+    var random: SplitMix
+
+    init(seed: UInt64) { random = SplitMix(state: seed) }
+
+    mutating func sendBatch(to endpoint: String, count: Int) throws {
+        let context = zmq_ctx_new()!
+        defer { zmq_ctx_term(context) }
+        let socket = zmq_socket(context, ZMQ_DEALER)!
+        var linger: Int32 = 0
+        zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
+        defer { zmq_close(socket) }
+        guard zmq_connect(socket, endpoint) == 0 else { throw RPCError(.unavailable, "fuzzer cannot connect") }
+        for _ in 0..<count {
+            let frames = nextMessage()
+            for (index, frame) in frames.enumerated() {
+                let flags = index < frames.count - 1 ? ZMQ_SNDMORE : 0
+                _ = frame.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, flags) }
+            }
+            // Drain whatever the server answered so the socket never blocks.
+            var buffer = [UInt8](repeating: 0, count: 256)
+            while zmq_recv(socket, &buffer, buffer.count, ZMQ_DONTWAIT) >= 0 {}
+        }
+        // Give the server's loop a moment to chew through the batch before the socket goes away.
+        usleep(20_000)
+    }
+
+    mutating func nextMessage() -> [[UInt8]] {
+        var header = RpcV1.RequestHeader()
+        header.protocolVersion = random.next() % 4 == 0 ? UInt32(truncatingIfNeeded: random.next()) : 1
+        header.callID = random.next()
+        header.kind = RpcV1.RequestKind(rawValue: Int32(random.next() % 3))
+        header.service = ["fairtrade.testing.v1.TestService", "fairtrade.health.v1.Health", "", "x"][Int(random.next() % 4)]
+        header.method = ["UnaryCall", "EmptyCall", "Check", "IncrementCounter", "Forward", ""][Int(random.next() % 6)]
+        header.timeoutMicros = random.next() % 3 == 0 ? random.next() : random.next() % 100_000
+        var valid = header.serializedBytes()
+        switch random.next() % 6 {
+        case 0:
+            return (0..<Int(random.next() % 5)).map { _ in bytes(Int(random.next() % 64)) }
+        case 1:
+            return [bytes(Int(random.next() % 300))]
+        case 2:
+            for _ in 0...(random.next() % 4) where !valid.isEmpty {
+                valid[Int(random.next() % UInt64(valid.count))] = UInt8(truncatingIfNeeded: random.next())
+            }
+            return [valid, bytes(Int(random.next() % 100))]
+        case 3:
+            return [valid, bytes(Int(random.next() % 100)), bytes(10)]
+        case 4:
+            return [Array(valid.prefix(Int(random.next() % UInt64(valid.count + 1)))), []]
+        default:
+            return [valid, bytes(Int(random.next() % 200))]
+        }
+    }
+
+    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+}
+
+struct SplitMix {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
