@@ -82,7 +82,8 @@ let package = Package(
         .executableTarget(
             name: "RPCBench",
             dependencies: [
-                "API", "RPC", "Interop", "CZeroMQ",
+                "API", "RPC", "Schema", "Interop", "CZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RPCBench"),

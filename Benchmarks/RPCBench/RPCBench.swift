@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+
+/// `rpc-bench`: our RPC runtime against raw libzmq doing the same work, across two processes on TCP loopback, with
+/// ~100-byte requests and responses. Latency with one call in flight (RPC unary vs REQ/REP round trips) and
+/// throughput with 64 in flight (RPC unary vs DEALER→ROUTER echo), then the ratios ours / raw.
+@main
+struct RPCBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rpc-bench", abstract: "Benchmark the RPC runtime against raw ZeroMQ.",
+        subcommands: [Run.self, RawServer.self], defaultSubcommand: Run.self)
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the benchmark (default).")
+
+    @Flag(help: "One JSON object per line, for scripts.")
+    var json = false
+
+    @Option(help: "Round trips measured for latency, per system.")
+    var latencyCalls = 20_000
+
+    @Option(help: "Calls measured for throughput, per system.")
+    var throughputCalls = 200_000
+
+    @Option(help: "Calls in flight for throughput.")
+    var inFlight = 64
+
+    @Option(help: "Bytes of payload in each request and response.")
+    var payloadBytes = 100
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let raw = try ServerProcess(directory.appendingPathComponent("rpc-bench"), ["raw-server"])
+        defer { raw.stop() }
+        let endpoints = try raw.firstLine().split(separator: " ").map(String.init)
+        let rpc = try ServerProcess(directory.appendingPathComponent("interop-server"), ["--endpoint", "tcp://127.0.0.1:*"])
+        defer { rpc.stop() }
+        let rpcEndpoint = try rpc.firstLine()
+
+        let payload = [UInt8](repeating: 0x42, count: payloadBytes)
+        var results: [Measurement] = []
+        results.append(try RawZMQ.latency(endpoint: endpoints[0], payload: payload, calls: latencyCalls))
+        results.append(try RPCClientBench.latency(endpoint: rpcEndpoint, payload: payload, calls: latencyCalls))
+        results.append(try RawZMQ.throughput(endpoint: endpoints[1], payload: payload, calls: throughputCalls, inFlight: inFlight))
+        results.append(try RPCClientBench.throughput(endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight))
+
+        let rawLatency = results[0], rpcLatency = results[1], rawThroughput = results[2], rpcThroughput = results[3]
+        let ratios = Ratios(
+            p50: rpcLatency.p50 / rawLatency.p50, p99: rpcLatency.p99 / rawLatency.p99,
+            throughput: rpcThroughput.perSecond / rawThroughput.perSecond)
+        if json {
+            for result in results { print(result.json) }
+            print(ratios.json)
+        } else {
+            print("payload \(payloadBytes) B, latency over \(latencyCalls) round trips, throughput over \(throughputCalls) calls with \(inFlight) in flight")
+            print(pad("system", 9) + pad("mode", 12) + pad("p50 µs", 10) + pad("p99 µs", 10) + "calls/s")
+            for result in results {
+                print(pad(result.system, 9) + pad(result.mode, 12) + pad(String(format: "%.1f", result.p50), 10)
+                      + pad(String(format: "%.1f", result.p99), 10) + String(format: "%.0f", result.perSecond))
+            }
+            print(String(format: "ratios (rpc / raw): p50 %.2f×, p99 %.2f×, throughput %.2f×", ratios.p50, ratios.p99, ratios.throughput))
+        }
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+}
+
+/// One line of results.
+struct Measurement {
+    let system: String
+    let mode: String
+    /// Microseconds.
+    let p50: Double
+    let p99: Double
+    let perSecond: Double
+
+    init(system: String, mode: String, samples: [UInt64], elapsed: Duration, calls: Int) {
+        self.system = system
+        self.mode = mode
+        let sorted = samples.sorted()
+        p50 = Double(sorted[sorted.count / 2]) / 1000
+        p99 = Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) / 1000
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        perSecond = Double(calls) / seconds
+    }
+
+    var json: String {
+        String(format: #"{"system": "%@", "mode": "%@", "p50_us": %.1f, "p99_us": %.1f, "per_s": %.0f}"#,
+               system, mode, p50, p99, perSecond)
+    }
+}
+
+struct Ratios {
+    let p50: Double
+    let p99: Double
+    let throughput: Double
+
+    var json: String {
+        String(format: #"{"p50_ratio": %.3f, "p99_ratio": %.3f, "throughput_ratio": %.3f}"#, p50, p99, throughput)
+    }
+}
+
+/// A server process of the benchmark, stopped when the benchmark ends.
+final class ServerProcess {
+    let process = Process()
+    let output = Pipe()
+
+    init(_ executable: URL, _ arguments: [String]) throws {
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = output
+        try process.run()
+    }
+
+    func firstLine() throws -> String {
+        var bytes = [UInt8]()
+        while true {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw ValidationError("\(process.executableURL!.lastPathComponent) exited before it served") }
+            bytes += chunk
+            if let newline = bytes.firstIndex(of: 10) { return String(decoding: bytes[..<newline], as: UTF8.self) }
+        }
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+/// Monotonic nanoseconds, cheap enough to read around every call.
+@inline(__always)
+func nowNanos() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}

@@ -1,0 +1,82 @@
+import API
+import Foundation
+import Logging
+import RPC
+import Schema
+
+/// The same work through the full runtime: typed client, envelope, protobuf-c, handler task, typed response.
+enum RPCClientBench {
+    static func latency(endpoint: String, payload: [UInt8], calls: Int) throws -> Measurement {
+        try blocking {
+            let (client, channel) = try connect(endpoint)
+            defer { channel.close() }
+            let request = TestingV1.SimpleRequest(payload: payload)
+            for _ in 0..<min(2000, calls) { _ = try await client.unaryCall(request) }
+            var samples = [UInt64]()
+            samples.reserveCapacity(calls)
+            let start = ContinuousClock.now
+            for _ in 0..<calls {
+                let before = nowNanos()
+                _ = try await client.unaryCall(request)
+                samples.append(nowNanos() - before)
+            }
+            return Measurement(system: "rpc", mode: "latency", samples: samples, elapsed: .now - start, calls: calls)
+        }
+    }
+
+    static func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int) throws -> Measurement {
+        try blocking {
+            let (client, channel) = try connect(endpoint)
+            defer { channel.close() }
+            let request = TestingV1.SimpleRequest(payload: payload)
+            _ = try await run(client, request, calls: min(20_000, calls), inFlight: inFlight)
+            let start = ContinuousClock.now
+            let samples = try await run(client, request, calls: calls, inFlight: inFlight)
+            return Measurement(system: "rpc", mode: "throughput", samples: samples, elapsed: .now - start, calls: calls)
+        }
+    }
+
+    private static func run(
+        _ client: TestingV1.TestServiceClient, _ request: TestingV1.SimpleRequest, calls: Int, inFlight: Int
+    ) async throws -> [UInt64] {
+        try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for worker in 0..<inFlight {
+                let share = calls / inFlight + (worker < calls % inFlight ? 1 : 0)
+                group.addTask {
+                    var samples = [UInt64]()
+                    samples.reserveCapacity(share)
+                    for _ in 0..<share {
+                        let before = nowNanos()
+                        _ = try await client.unaryCall(request)
+                        samples.append(nowNanos() - before)
+                    }
+                    return samples
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+
+    private static func connect(_ endpoint: String) throws -> (TestingV1.TestServiceClient, ClientChannel) {
+        let channel = try ClientChannel(
+            endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30)),
+            logger: Logger(label: "rpc-bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        return (TestingV1.TestServiceClient(channel: channel), channel)
+    }
+
+    /// Runs async work from the synchronous command and waits for it.
+    private static func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        Task {
+            do { box.result = .success(try await work()) } catch { box.result = .failure(error) }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return try box.result!.get()
+    }
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import CZeroMQ
+import Foundation
+
+/// Raw libzmq doing the benchmark's work with no runtime: the baseline the RPC runtime is compared with.
+enum RawZMQ {
+    /// REQ/REP round trips, one in flight.
+    static func latency(endpoint: String, payload: [UInt8], calls: Int) throws -> Measurement {
+        let context = zmq_ctx_new()!
+        defer { zmq_ctx_term(context) }
+        let socket = zmq_socket(context, ZMQ_REQ)!
+        var linger: Int32 = 0
+        zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
+        defer { zmq_close(socket) }
+        guard zmq_connect(socket, endpoint) == 0 else { throw ValidationError("cannot connect to \(endpoint)") }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        func roundTrip() {
+            _ = payload.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, 0) }
+            _ = zmq_recv(socket, &buffer, buffer.count, 0)
+        }
+        for _ in 0..<min(2000, calls) { roundTrip() }
+        var samples = [UInt64]()
+        samples.reserveCapacity(calls)
+        let start = ContinuousClock.now
+        for _ in 0..<calls {
+            let before = nowNanos()
+            roundTrip()
+            samples.append(nowNanos() - before)
+        }
+        return Measurement(system: "zmq-raw", mode: "latency", samples: samples, elapsed: .now - start, calls: calls)
+    }
+
+    /// DEALER→ROUTER echo with `inFlight` messages outstanding; each message carries its send time.
+    static func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int) throws -> Measurement {
+        let context = zmq_ctx_new()!
+        defer { zmq_ctx_term(context) }
+        let socket = zmq_socket(context, ZMQ_DEALER)!
+        var linger: Int32 = 0
+        zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
+        defer { zmq_close(socket) }
+        guard zmq_connect(socket, endpoint) == 0 else { throw ValidationError("cannot connect to \(endpoint)") }
+        var message = payload
+        if message.count < 8 { message += [UInt8](repeating: 0, count: 8 - message.count) }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        func send() {
+            var stamp = nowNanos()
+            withUnsafeBytes(of: &stamp) { stampBytes in
+                message.withUnsafeMutableBytes { $0.copyMemory(from: stampBytes) }
+            }
+            _ = message.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, 0) }
+        }
+        func run(_ total: Int, record: Bool) -> [UInt64] {
+            var samples = [UInt64]()
+            if record { samples.reserveCapacity(total) }
+            var sent = 0
+            var received = 0
+            while sent < min(inFlight, total) { send(); sent += 1 }
+            while received < total {
+                guard zmq_recv(socket, &buffer, buffer.count, 0) >= 8 else { continue }
+                received += 1
+                if record {
+                    let stamp = buffer.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    samples.append(nowNanos() - stamp)
+                }
+                if sent < total { send(); sent += 1 }
+            }
+            return samples
+        }
+        _ = run(min(20_000, calls), record: false)
+        let start = ContinuousClock.now
+        let samples = run(calls, record: true)
+        return Measurement(system: "zmq-raw", mode: "throughput", samples: samples, elapsed: .now - start, calls: calls)
+    }
+}
+
+/// `rpc-bench raw-server`: a REP echo and a ROUTER echo, in a process of their own. Prints both endpoints.
+struct RawServer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "raw-server", abstract: "Serve raw ZeroMQ echoes (used by run).", shouldDisplay: false)
+
+    func run() throws {
+        let context = zmq_ctx_new()!
+        let rep = zmq_socket(context, ZMQ_REP)!
+        let router = zmq_socket(context, ZMQ_ROUTER)!
+        var hwm: Int32 = 100_000
+        for socket in [rep, router] {
+            zmq_setsockopt(socket, ZMQ_SNDHWM, &hwm, 4)
+            zmq_setsockopt(socket, ZMQ_RCVHWM, &hwm, 4)
+        }
+        let endpoints = try [rep, router].map { socket -> String in
+            guard zmq_bind(socket, "tcp://127.0.0.1:*") == 0 else { throw ValidationError("bind failed") }
+            var buffer = [CChar](repeating: 0, count: 256)
+            var size = buffer.count
+            zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buffer, &size)
+            return String(cString: buffer)
+        }
+        FileHandle.standardOutput.write(Data((endpoints.joined(separator: " ") + "\n").utf8))
+        var items = [
+            zmq_pollitem_t(socket: rep, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: router, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+        ]
+        var message = zmq_msg_t()
+        zmq_msg_init(&message)
+        while true {
+            guard zmq_poll(&items, 2, -1) >= 0 else { continue }
+            // Echo every frame back as it came (ROUTER: identity first), until nothing is waiting.
+            for (index, socket) in [rep, router].enumerated() where items[index].revents & Int16(ZMQ_POLLIN) != 0 {
+                while zmq_msg_recv(&message, socket, ZMQ_DONTWAIT) >= 0 {
+                    let more = zmq_msg_more(&message) != 0
+                    zmq_msg_send(&message, socket, more ? ZMQ_SNDMORE : 0)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+# The two commands of README.md:
+#   make run    install what is missing, build, and run the three services on localhost until Ctrl-C
+#   make test   install what is missing, check generated code, build, and run every test
+.PHONY: deps test-deps build run test generate check-generated bench clean
+
+SWIFT ?= swift
+
+deps:
+	@deploy/install-deps.sh
+
+test-deps:
+	@deploy/install-deps.sh --test
+
+build: deps
+	$(SWIFT) build
+
+run: build
+	@deploy/run-local.sh .build/debug
+
+generate: deps
+	scripts/generate.sh
+
+check-generated:
+	scripts/generate.sh --check
+
+test: test-deps check-generated
+	$(SWIFT) build --build-tests
+	/usr/bin/python3 Tests/Protocol/python_client.py .build/debug/interop-server
+	$(SWIFT) test --skip-build
+
+# Benchmarks are measured on a release build; figures go in README.md.
+bench: deps
+	$(SWIFT) build -c release
+	.build/release/rpc-bench
+
+clean:
+	rm -rf .build
