@@ -4,6 +4,10 @@
 // executable each, Tests/ mirrors them.
 import PackageDescription
 
+/// Release builds optimise across our modules: the hot path crosses Schema → RPC → API generics, which otherwise
+/// run unspecialised (metadata look-ups and witness calls on every call).
+let optimize: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "FairTrade",
     platforms: [.macOS(.v15)],
@@ -35,7 +39,7 @@ let package = Package(
         // Swift value types over the generated structs, the bounded codec and descriptor-driven JSON.
         .target(
             name: "Schema", dependencies: ["CSchema", "CProtobufC"], path: "Shared/Schema",
-            exclude: ["proto"]),
+            exclude: ["proto"], swiftSettings: optimize),
         // The gRPC-style RPC runtime over ZeroMQ: the only module that touches libzmq.
         .target(
             name: "RPC",
@@ -46,9 +50,9 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
-            path: "Shared/RPC"),
+            path: "Shared/RPC", swiftSettings: optimize),
         // Typed clients and handler protocols, generated per service.
-        .target(name: "API", dependencies: ["RPC", "Schema"], path: "Shared/API"),
+        .target(name: "API", dependencies: ["RPC", "Schema"], path: "Shared/API", swiftSettings: optimize),
         // What every service process shares: configuration, logging, health, reflection, metrics, lifecycle.
         .target(
             name: "ServiceKit",
@@ -59,9 +63,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Shared/ServiceKit"),
+            path: "Shared/ServiceKit", swiftSettings: optimize),
         // The TestService implementation: used by tests, the benchmark and the interop server.
-        .target(name: "Interop", dependencies: ["API", "RPC", "Schema"], path: "Shared/Interop"),
+        .target(name: "Interop", dependencies: ["API", "RPC", "Schema"], path: "Shared/Interop", swiftSettings: optimize),
 
         // The services and the admin client.
         .executableTarget(name: "ProducerService", dependencies: ["ServiceKit", "API", "Schema"], path: "Services/Producer"),
@@ -86,9 +90,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Benchmarks/RPCBench"),
+            path: "Benchmarks/RPCBench", swiftSettings: optimize),
         .executableTarget(
-            name: "InteropServer", dependencies: ["Interop", "ServiceKit"], path: "Tools/InteropServer"),
+            name: "InteropServer", dependencies: ["Interop", "ServiceKit"], path: "Tools/InteropServer",
+            swiftSettings: optimize),
 
         .testTarget(name: "SchemaTests", dependencies: ["Schema", "CProtobufC"], path: "Tests/SchemaTests"),
         .testTarget(

@@ -8,7 +8,7 @@ import Foundation
 struct RPCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc-bench", abstract: "Benchmark the RPC runtime against raw ZeroMQ.",
-        subcommands: [Run.self, RawServer.self], defaultSubcommand: Run.self)
+        subcommands: [Run.self, CodecBench.self, RawServer.self], defaultSubcommand: Run.self)
 }
 
 struct Run: ParsableCommand {
@@ -29,37 +29,51 @@ struct Run: ParsableCommand {
     @Option(help: "Bytes of payload in each request and response.")
     var payloadBytes = 100
 
+    @Option(help: "Use this running interop-server instead of starting one (to profile it, say).")
+    var rpcServer: String?
+
     func run() throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let raw = try ServerProcess(directory.appendingPathComponent("rpc-bench"), ["raw-server"])
         defer { raw.stop() }
         let endpoints = try raw.firstLine().split(separator: " ").map(String.init)
-        let rpc = try ServerProcess(directory.appendingPathComponent("interop-server"), ["--endpoint", "tcp://127.0.0.1:*"])
-        defer { rpc.stop() }
-        let rpcEndpoint = try rpc.firstLine()
+        let rpc = rpcServer == nil
+            ? try ServerProcess(directory.appendingPathComponent("interop-server"), ["--endpoint", "tcp://127.0.0.1:*"])
+            : nil
+        defer { rpc?.stop() }
+        let rpcEndpoint = try rpcServer ?? rpc!.firstLine()
 
         let payload = [UInt8](repeating: 0x42, count: payloadBytes)
-        var results: [Measurement] = []
-        results.append(try RawZMQ.latency(endpoint: endpoints[0], payload: payload, calls: latencyCalls))
-        results.append(try RPCClientBench.latency(endpoint: rpcEndpoint, payload: payload, calls: latencyCalls))
-        results.append(try RawZMQ.throughput(endpoint: endpoints[1], payload: payload, calls: throughputCalls, inFlight: inFlight))
-        results.append(try RPCClientBench.throughput(endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight))
-
-        let rawLatency = results[0], rpcLatency = results[1], rawThroughput = results[2], rpcThroughput = results[3]
+        // Callers run on the channel's executor (the runtime's fast path); the "-pool" rows show the same calls
+        // from Swift's global pool, the default for code that does not choose an executor.
+        let rawLatency = try RawZMQ.latency(endpoint: endpoints[0], payload: payload, calls: latencyCalls)
+        let rpcLatency = try RPCClientBench.latency(endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: true)
+        let rawThroughput = try RawZMQ.throughput(
+            endpoint: endpoints[1], payload: payload, calls: throughputCalls, inFlight: inFlight)
+        let rpcThroughput = try RPCClientBench.throughput(
+            endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: true)
         let ratios = Ratios(
             p50: rpcLatency.p50 / rawLatency.p50, p99: rpcLatency.p99 / rawLatency.p99,
             throughput: rpcThroughput.perSecond / rawThroughput.perSecond)
         if json {
-            for result in results { print(result.json) }
+            for result in [rawLatency, rpcLatency, rawThroughput, rpcThroughput] { print(result.json) }
             print(ratios.json)
         } else {
+            let poolLatency = try RPCClientBench.latency(
+                endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: false)
+            let poolThroughput = try RPCClientBench.throughput(
+                endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: false)
+            let results = [rawLatency, rpcLatency, poolLatency, rawThroughput, rpcThroughput, poolThroughput]
             print("payload \(payloadBytes) B, latency over \(latencyCalls) round trips, throughput over \(throughputCalls) calls with \(inFlight) in flight")
-            print(pad("system", 9) + pad("mode", 12) + pad("p50 µs", 10) + pad("p99 µs", 10) + "calls/s")
+            print(pad("system", 9) + pad("mode", 17) + pad("p50 µs", 10) + pad("p99 µs", 10) + "calls/s")
             for result in results {
-                print(pad(result.system, 9) + pad(result.mode, 12) + pad(String(format: "%.1f", result.p50), 10)
+                print(pad(result.system, 9) + pad(result.mode, 17) + pad(String(format: "%.1f", result.p50), 10)
                       + pad(String(format: "%.1f", result.p99), 10) + String(format: "%.0f", result.perSecond))
             }
             print(String(format: "ratios (rpc / raw): p50 %.2f×, p99 %.2f×, throughput %.2f×", ratios.p50, ratios.p99, ratios.throughput))
+            print(String(format: "from the global pool: p50 %.2f×, p99 %.2f×, throughput %.2f×",
+                         poolLatency.p50 / rawLatency.p50, poolLatency.p99 / rawLatency.p99,
+                         poolThroughput.perSecond / rawThroughput.perSecond))
         }
     }
 

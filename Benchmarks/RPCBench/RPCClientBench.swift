@@ -6,10 +6,23 @@ import Schema
 
 /// The same work through the full runtime: typed client, envelope, protobuf-c, handler task, typed response.
 enum RPCClientBench {
-    static func latency(endpoint: String, payload: [UInt8], calls: Int) throws -> Measurement {
+    static func latency(endpoint: String, payload: [UInt8], calls: Int, onLoop: Bool) throws -> Measurement {
         try blocking {
             let (client, channel) = try connect(endpoint)
             defer { channel.close() }
+            if onLoop {
+                return try await withTaskExecutorPreference(channel.executor) {
+                    try await measureLatency(client, payload: payload, calls: calls, mode: "latency")
+                }
+            }
+            return try await measureLatency(client, payload: payload, calls: calls, mode: "latency-pool")
+        }
+    }
+
+    private static func measureLatency(
+        _ client: TestingV1.TestServiceClient, payload: [UInt8], calls: Int, mode: String
+    ) async throws -> Measurement {
+        do {
             let request = TestingV1.SimpleRequest(payload: payload)
             for _ in 0..<min(2000, calls) { _ = try await client.unaryCall(request) }
             var samples = [UInt64]()
@@ -20,29 +33,32 @@ enum RPCClientBench {
                 _ = try await client.unaryCall(request)
                 samples.append(nowNanos() - before)
             }
-            return Measurement(system: "rpc", mode: "latency", samples: samples, elapsed: .now - start, calls: calls)
+            return Measurement(system: "rpc", mode: mode, samples: samples, elapsed: .now - start, calls: calls)
         }
     }
 
-    static func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int) throws -> Measurement {
+    static func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int, onLoop: Bool) throws -> Measurement {
         try blocking {
             let (client, channel) = try connect(endpoint)
             defer { channel.close() }
             let request = TestingV1.SimpleRequest(payload: payload)
-            _ = try await run(client, request, calls: min(20_000, calls), inFlight: inFlight)
+            let executor: (any TaskExecutor)? = onLoop ? channel.executor : nil
+            _ = try await run(client, request, calls: min(20_000, calls), inFlight: inFlight, executor: executor)
             let start = ContinuousClock.now
-            let samples = try await run(client, request, calls: calls, inFlight: inFlight)
-            return Measurement(system: "rpc", mode: "throughput", samples: samples, elapsed: .now - start, calls: calls)
+            let samples = try await run(client, request, calls: calls, inFlight: inFlight, executor: executor)
+            return Measurement(system: "rpc", mode: onLoop ? "throughput" : "throughput-pool", samples: samples,
+                               elapsed: .now - start, calls: calls)
         }
     }
 
     private static func run(
-        _ client: TestingV1.TestServiceClient, _ request: TestingV1.SimpleRequest, calls: Int, inFlight: Int
+        _ client: TestingV1.TestServiceClient, _ request: TestingV1.SimpleRequest, calls: Int, inFlight: Int,
+        executor: (any TaskExecutor)?
     ) async throws -> [UInt64] {
         try await withThrowingTaskGroup(of: [UInt64].self) { group in
             for worker in 0..<inFlight {
                 let share = calls / inFlight + (worker < calls % inFlight ? 1 : 0)
-                group.addTask {
+                group.addTask(executorPreference: executor) {
                     var samples = [UInt64]()
                     samples.reserveCapacity(share)
                     for _ in 0..<share {

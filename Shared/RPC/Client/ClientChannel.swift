@@ -21,6 +21,11 @@ public final class ClientChannel: Sendable {
     var logger: Logger { core.logger }
     var targetName: String { core.targetName }
 
+    /// The channel's I/O thread as a task executor. Code that makes many calls can run on it
+    /// (`withTaskExecutorPreference(channel.executor) { … }`) so that sending and resuming need no thread
+    /// hand-off; it must not block.
+    public var executor: LoopExecutor { core.executor }
+
     /// Connects to `endpoints` (all instances of one service). Connection happens in the background; calls made
     /// meanwhile wait for it.
     public init(endpoints: [String], configuration: Configuration = Configuration(), logger: Logger) throws {
@@ -188,6 +193,7 @@ public final class ClientChannel: Sendable {
                 ready(.failure(RPCError(.unavailable, "cannot connect to \(channel.targetName): \(error)")))
                 return
             }
+            channel.executor.adoptCurrentThread()
             ready(.success(()))
 
             var poller = Poller()
@@ -198,17 +204,20 @@ public final class ClientChannel: Sendable {
             poller.add(fd: channel.wakeup.fd)
             let wakeIndex = connections.count * 2
             while true {
-                if poller.poll(timeoutMillis: pollTimeout()) {
-                    if poller.isReadable(wakeIndex) { channel.wakeup.drain() }
-                    for index in connections.indices {
-                        if poller.isReadable(index * 2 + 1) { readMonitor(index) }
-                        if poller.isReadable(index * 2) { receiveAll(index) }
-                    }
-                }
+                // Callers running on this thread (see `ClientChannel.executor`) run here and queue commands.
+                channel.executor.runJobs()
                 let (commands, closed) = channel.takeCommands()
                 for command in commands { perform(command) }
                 if closed { break }
                 expireDeadlines()
+                let timeout = channel.executor.hasJobs || channel.hasCommands ? 0 : pollTimeout()
+                if poller.poll(timeoutMillis: timeout) {
+                    if poller.isReadable(wakeIndex) { channel.wakeup.drain() }
+                    // Answers first: a server that answers and then goes away must not have its last answers
+                    // lost to the disconnect event that follows them.
+                    for index in connections.indices where poller.isReadable(index * 2) { receiveAll(index) }
+                    for index in connections.indices where poller.isReadable(index * 2 + 1) { readMonitor(index) }
+                }
             }
             for id in Array(pending.keys) {
                 finish(id, .failure(RPCError(.unavailable, "the channel to \(channel.targetName) was closed")))
@@ -397,6 +406,7 @@ public final class ClientChannel: Sendable {
         /// Marks an instance down and fails the calls it owed: the server may or may not have run them, so only
         /// the retry policy (idempotent methods) sends them again.
         mutating func connectionLost(_ index: Int, reason: String) {
+            receiveAll(index)
             let wasReady = connections[index].state == .ready
             connections[index].state = .failed(reason)
             if wasReady {
@@ -434,6 +444,7 @@ final class ChannelCore: Sendable {
     let configuration: ClientChannel.Configuration
     let logger: Logger
     let wakeup = Wakeup()
+    let executor: LoopExecutor
     let channelID = RequestID.make()
     private let shared = Mutex(Shared())
 
@@ -446,6 +457,7 @@ final class ChannelCore: Sendable {
         self.endpoints = endpoints
         self.configuration = configuration
         self.logger = logger
+        self.executor = LoopExecutor(wakeup: wakeup)
     }
 
     var targetName: String { configuration.targetName ?? endpoints.joined(separator: ", ") }
@@ -460,8 +472,10 @@ final class ChannelCore: Sendable {
             state.commands.append(command)
             return (state.commands.count == 1, state.closed)
         }
-        if wasEmpty || closed { wakeup.signal() }
+        if (wasEmpty || closed) && !executor.isLoopThread { wakeup.signal() }
     }
+
+    var hasCommands: Bool { shared.withLock { !$0.commands.isEmpty } }
 
     func takeCommands() -> (commands: [Command], closed: Bool) {
         shared.withLock { state in

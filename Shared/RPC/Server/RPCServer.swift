@@ -16,10 +16,14 @@ public final class RPCServer: Sendable {
     public let configuration: Configuration
     let logger: Logger
     private let services: [String: ServiceRegistration]
+    /// Each method's handler and metrics, found with one lookup per call.
+    private let methods: [String: [String: MethodEntry]]
     private let metrics: ServerMetrics
     private let shared = Mutex(SharedState())
     private let wakeup = Wakeup()
     private let inFlightCount = Atomic<Int>(0)
+    /// Runs handler tasks on the I/O thread when `configuration.handlerPlacement` is `.ioThread`.
+    let executor: LoopExecutor
 
     /// Calls being handled right now.
     public var callsInFlight: Int { inFlightCount.load(ordering: .relaxed) }
@@ -35,12 +39,15 @@ public final class RPCServer: Sendable {
 
     struct Reply: Sendable {
         let key: CallKey
+        let peer: [UInt8]
         let header: [UInt8]
         let payload: [UInt8]
     }
 
+    /// A call's identity on this server: the connection it came on and the client's call id. The connection is
+    /// its ROUTER routing id packed into an integer (libzmq's own ids are 5 bytes), so that keys hash cheaply.
     struct CallKey: Hashable, Sendable {
-        let peer: [UInt8]
+        let peer: PeerID
         let callID: UInt64
     }
 
@@ -48,7 +55,14 @@ public final class RPCServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.services = Dictionary(services.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        self.metrics = ServerMetrics(services: services)
+        let metrics = ServerMetrics()
+        self.metrics = metrics
+        self.methods = Dictionary(services.map { service in
+            (service.name, service.methods.mapValues {
+                MethodEntry(handler: $0, metrics: metrics.forMethod(service: service.name, method: $0.name))
+            })
+        }, uniquingKeysWith: { first, _ in first })
+        self.executor = LoopExecutor(wakeup: wakeup)
     }
 
     /// The services this server answers, by name.
@@ -100,8 +114,11 @@ public final class RPCServer: Sendable {
             state.outbox.append(reply)
             return state.outbox.count == 1
         }
-        if wasEmpty { wakeup.signal() }
+        // On the I/O thread (a handler placed there) the loop sends it on its next turn without being woken.
+        if wasEmpty && !executor.isLoopThread { wakeup.signal() }
     }
+
+    fileprivate var hasOutbox: Bool { shared.withLock { !$0.outbox.isEmpty } }
 
     fileprivate func takeOutbox() -> (replies: [Reply], shutdown: Bool) {
         shared.withLock { state in
@@ -121,7 +138,8 @@ public final class RPCServer: Sendable {
 
     /// Runs one call on the cooperative pool and posts its reply.
     fileprivate func serve(
-        _ key: CallKey, handler: MethodHandler, payload: [UInt8], context: ServerContext, received: ContinuousClock.Instant
+        _ key: CallKey, peer: [UInt8], method entry: MethodEntry, payload: [UInt8], context: ServerContext,
+        received: ContinuousClock.Instant
     ) async {
         var failure: RPCError?
         var response: [UInt8] = []
@@ -130,7 +148,7 @@ public final class RPCServer: Sendable {
         } else {
             do {
                 response = try await ServerContext.$current.withValue(context) {
-                    try await handler.invoke(payload, configuration.requestDecodeOptions, context)
+                    try await entry.handler.invoke(payload, configuration.requestDecodeOptions, context)
                 }
             } catch let error as RPCError {
                 failure = error
@@ -143,12 +161,11 @@ public final class RPCServer: Sendable {
                 failure = RPCError(.internalError, "internal error; the server logged it under request id \(context.requestID)")
             }
         }
-        metrics.record(service: context.service, method: context.method, code: failure?.code ?? .ok,
-                       duration: .now - received)
+        entry.metrics.record(code: failure?.code ?? .ok, duration: .now - received)
         if let failure, failure.code != .internalError {
             context.logger.debug("call failed", metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
         }
-        post(Reply(key: key, header: Wire.responseHeader(callID: key.callID, error: failure),
+        post(Reply(key: key, peer: peer, header: Wire.responseHeader(callID: key.callID, error: failure),
                    payload: failure == nil ? response : []))
     }
 
@@ -160,9 +177,11 @@ public final class RPCServer: Sendable {
         var inFlight: [CallKey: InFlightCall] = [:]
         var deadlines = Heap<DeadlineEntry<CallKey>>()
         var shutdownDeadline: ContinuousClock.Instant?
+        var peers = PeerTable()
 
         struct InFlightCall {
             let task: Task<Void, Never>
+            let peer: [UInt8]
             let deadline: ContinuousClock.Instant?
         }
 
@@ -192,19 +211,15 @@ public final class RPCServer: Sendable {
                 ready(.failure(RPCError(.unavailable, "cannot serve on \(server.configuration.endpoints): \(error)")))
                 return
             }
+            server.executor.adoptCurrentThread()
             ready(.success(endpoints))
 
             var poller = Poller()
             poller.add(socket)
             poller.add(fd: server.wakeup.fd)
             while true {
-                let timeout = pollTimeout()
-                if poller.poll(timeoutMillis: timeout) {
-                    if poller.isReadable(1) {
-                        server.wakeup.drain()
-                    }
-                    if poller.isReadable(0) { receiveAll(socket) }
-                }
+                // Handlers placed on this thread run here; their replies land in the outbox below.
+                server.executor.runJobs()
                 let (replies, shutdown) = server.takeOutbox()
                 // A reply for a call already answered (deadline, cancel) is dropped.
                 for reply in replies where inFlight.removeValue(forKey: reply.key) != nil { send(reply, socket) }
@@ -215,10 +230,15 @@ public final class RPCServer: Sendable {
                 expireDeadlines(socket)
                 server.inFlightCount.store(inFlight.count, ordering: .relaxed)
                 if let shutdownDeadline, inFlight.isEmpty || shutdownDeadline <= .now { break }
+                let timeout = server.executor.hasJobs || server.hasOutbox ? 0 : pollTimeout()
+                if poller.poll(timeoutMillis: timeout) {
+                    if poller.isReadable(1) { server.wakeup.drain() }
+                    if poller.isReadable(0) { receiveAll(socket) }
+                }
             }
             for (key, call) in inFlight {
                 call.task.cancel()
-                send(Reply(key: key, header: Wire.responseHeader(
+                send(Reply(key: key, peer: call.peer, header: Wire.responseHeader(
                     callID: key.callID, error: RPCError(.unavailable, "the server shut down before the call finished")),
                     payload: []), socket)
             }
@@ -256,11 +276,13 @@ public final class RPCServer: Sendable {
                 server.metrics.rejectedFrame()
                 return
             }
-            let key = CallKey(peer: frames[0], callID: header.callID)
+            let peer = frames[0]
+            let key = CallKey(peer: peers.id(of: peer), callID: header.callID)
             func reject(_ error: RPCError) {
-                server.metrics.record(service: header.service, method: header.method, code: error.code,
-                                      duration: .now - received, known: false)
-                send(Reply(key: key, header: Wire.responseHeader(callID: key.callID, error: error), payload: []), socket)
+                server.methods[header.service]?[header.method]?.metrics.record(code: error.code, duration: .now - received)
+                    ?? server.metrics.rejectedFrame()
+                send(Reply(key: key, peer: peer, header: Wire.responseHeader(callID: key.callID, error: error),
+                           payload: []), socket)
             }
             if header.kind == .cancel {
                 if let call = inFlight.removeValue(forKey: key) { call.task.cancel() }
@@ -273,10 +295,10 @@ public final class RPCServer: Sendable {
             guard header.kind == .call else {
                 return reject(RPCError(.unimplemented, "request kind \(header.kind.rawValue) is not supported"))
             }
-            guard let service = server.services[header.service] else {
+            guard let service = server.methods[header.service] else {
                 return reject(RPCError(.unimplemented, "service \"\(header.service)\" is not served here"))
             }
-            guard let method = service.methods[header.method] else {
+            guard let method = service[header.method] else {
                 return reject(RPCError(.unimplemented,
                     "method \"\(header.method)\" is not implemented by service \"\(header.service)\""))
             }
@@ -302,24 +324,31 @@ public final class RPCServer: Sendable {
                 ? received + .microseconds(Int64(clamping: min(header.timeoutMicros, UInt64(Int64.max))))
                 : nil
             let requestID = header.requestID.isEmpty ? RequestID.make() : header.requestID
-            var logger = server.logger
-            logger[metadataKey: LogKey.requestID] = .string(requestID)
-            logger[metadataKey: LogKey.method] = .string(header.service + "/" + header.method)
             let context = ServerContext(
                 service: header.service, method: header.method, requestID: requestID, metadata: metadata,
-                deadline: deadline, logger: logger)
+                deadline: deadline, logger: server.logger)
             let owner = server
             let payload = frames[2]
-            let task = Task {
-                await owner.serve(key, handler: method, payload: payload, context: context, received: received)
+            let task: Task<Void, Never>
+            switch server.configuration.handlerPlacement {
+            case .ioThread:
+                task = Task(executorPreference: server.executor) {
+                    await owner.serve(key, peer: peer, method: method, payload: payload, context: context,
+                                      received: received)
+                }
+            case .concurrentPool:
+                task = Task {
+                    await owner.serve(key, peer: peer, method: method, payload: payload, context: context,
+                                      received: received)
+                }
             }
-            inFlight[key] = InFlightCall(task: task, deadline: deadline)
+            inFlight[key] = InFlightCall(task: task, peer: peer, deadline: deadline)
             if let deadline { deadlines.insert(DeadlineEntry(deadline: deadline, key: key)) }
         }
 
         func send(_ reply: Reply, _ socket: ZMQSocket) {
             do {
-                try socket.send([reply.key.peer, reply.header, reply.payload])
+                try socket.send([reply.peer, reply.header, reply.payload])
             } catch {
                 // EHOSTUNREACH: the client has gone (ROUTER_MANDATORY); EAGAIN: it is not reading. Either way the
                 // reply cannot be delivered and must not block the loop.
@@ -334,11 +363,39 @@ public final class RPCServer: Sendable {
                 guard let call = inFlight[first.key], call.deadline == first.deadline else { continue }
                 call.task.cancel()
                 inFlight[first.key] = nil
-                send(Reply(key: first.key, header: Wire.responseHeader(
+                send(Reply(key: first.key, peer: call.peer, header: Wire.responseHeader(
                     callID: first.key.callID, error: RPCError(.deadlineExceeded, "deadline exceeded")),
                     payload: []), socket)
             }
         }
+    }
+}
+
+/// A method's handler with its metrics.
+struct MethodEntry: Sendable {
+    let handler: MethodHandler
+    let metrics: ServerMetrics.MethodMetrics
+}
+
+/// A ROUTER routing id as an integer: ids of up to 7 bytes (libzmq makes 5-byte ones) are packed with their
+/// length; longer ones (set by a client with ZMQ_ROUTING_ID) get a number from a table.
+struct PeerID: Hashable, Sendable {
+    let value: UInt64
+}
+
+struct PeerTable {
+    private var long: [[UInt8]: UInt64] = [:]
+
+    mutating func id(of identity: [UInt8]) -> PeerID {
+        if identity.count <= 7 {
+            var value = UInt64(identity.count) << 56
+            for (index, byte) in identity.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
+            return PeerID(value: value)
+        }
+        if let known = long[identity] { return PeerID(value: known) }
+        let assigned = UInt64(long.count + 1) | (0xFF << 56)
+        long[identity] = assigned
+        return PeerID(value: assigned)
     }
 }
 

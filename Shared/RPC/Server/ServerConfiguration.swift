@@ -9,6 +9,8 @@ extension RPCServer {
         public var maxConcurrentCalls: Int
         /// Largest request payload accepted; larger → RESOURCE_EXHAUSTED. Default 4 MiB, as gRPC.
         public var maxReceiveMessageBytes: Int
+        /// Where handlers run. Default `.ioThread`.
+        public var handlerPlacement: HandlerPlacement
         /// How long a graceful shutdown waits for calls in flight before cancelling them. Default 10 s.
         public var shutdownGracePeriod: Duration
         /// Largest wire message libzmq accepts before it drops the connection (a hard stop for abuse, well above
@@ -19,8 +21,9 @@ extension RPCServer {
 
         public init(
             endpoints: [String], maxConcurrentCalls: Int = 4096, maxReceiveMessageBytes: Int = 4 << 20,
-            shutdownGracePeriod: Duration = .seconds(10)
+            shutdownGracePeriod: Duration = .seconds(10), handlerPlacement: HandlerPlacement = .ioThread
         ) {
+            self.handlerPlacement = handlerPlacement
             self.endpoints = endpoints
             self.maxConcurrentCalls = maxConcurrentCalls
             self.maxReceiveMessageBytes = maxReceiveMessageBytes
@@ -31,4 +34,15 @@ extension RPCServer {
             DecodeOptions(maxMessageBytes: maxReceiveMessageBytes, strictEnums: true)
         }
     }
+}
+
+/// Where a server runs its handlers.
+public enum HandlerPlacement: Sendable, Hashable {
+    /// On the server's I/O thread, as a Swift task executor: no thread hand-off per call, the fastest. Handlers
+    /// must not block the thread (blocking work belongs in an `async` API that runs it elsewhere, as database
+    /// drivers do); awaiting is fine.
+    case ioThread
+    /// On Swift's global concurrent pool: handlers run in parallel on every core, at the cost of two thread
+    /// hand-offs per call.
+    case concurrentPool
 }

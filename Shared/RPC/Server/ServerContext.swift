@@ -14,8 +14,7 @@ public struct ServerContext: Sendable {
     public let metadata: Metadata
     /// When the client stops waiting; nil when it set no deadline.
     public let deadline: ContinuousClock.Instant?
-    /// A logger whose lines carry the request id, service and method.
-    public var logger: Logger
+    private let baseLogger: Logger
 
     public init(
         service: String, method: String, requestID: String, metadata: Metadata,
@@ -26,7 +25,16 @@ public struct ServerContext: Sendable {
         self.requestID = requestID
         self.metadata = metadata
         self.deadline = deadline
-        self.logger = logger
+        self.baseLogger = logger
+    }
+
+    /// A logger whose lines carry the request id and the method. Built when asked for: most calls never log, and
+    /// setting logger metadata is not free.
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: LogKey.requestID] = .string(requestID)
+        logger[metadataKey: LogKey.method] = .string(service + "/" + method)
+        return logger
     }
 
     /// Time left before the deadline (negative once passed); nil without a deadline.

@@ -1,5 +1,4 @@
 import Metrics
-import Synchronization
 
 /// Per-method call counts by status code and handling latency, recorded through swift-metrics so that any backend
 /// can collect them (ServiceKit installs one that `ftadmin metrics` reads).
@@ -11,25 +10,21 @@ final class ServerMetrics: Sendable {
         static let rejected = "rpc_server_rejected_frames_total"
     }
 
-    private struct MethodMetrics: Sendable {
+    /// One method's metrics, made once when the server is built so that recording a call costs no lookups.
+    struct MethodMetrics: Sendable {
         let latency: Metrics.Timer
         let codes: [Counter]
+
+        func record(code: RPCError.Code, duration: Duration) {
+            codes[Int(code.rawValue)].increment()
+            let (seconds, attoseconds) = duration.components
+            latency.recordNanoseconds(Int64(clamping: seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        }
     }
 
-    private let methods: [String: MethodMetrics]
     private let rejected = Counter(label: Label.rejected)
 
-    init(services: [ServiceRegistration]) {
-        var methods: [String: MethodMetrics] = [:]
-        for service in services {
-            for method in service.methods.keys {
-                methods[service.name + "/" + method] = Self.make(service: service.name, method: method)
-            }
-        }
-        self.methods = methods
-    }
-
-    private static func make(service: String, method: String) -> MethodMetrics {
+    func forMethod(service: String, method: String) -> MethodMetrics {
         let dimensions = [("service", service), ("method", method)]
         return MethodMetrics(
             latency: Metrics.Timer(label: Label.latency, dimensions: dimensions),
@@ -38,17 +33,6 @@ final class ServerMetrics: Sendable {
             })
     }
 
-    /// Counts a finished call; `known: false` for calls refused before reaching a method (unknown service, say),
-    /// which are counted without creating per-name metrics for whatever a client sent.
-    func record(service: String, method: String, code: RPCError.Code, duration: Duration, known: Bool = true) {
-        guard let metrics = methods[service + "/" + method] else {
-            rejected.increment()
-            return
-        }
-        metrics.codes[Int(code.rawValue)].increment()
-        metrics.latency.recordNanoseconds(Int64(clamping: duration.components.seconds * 1_000_000_000
-            + duration.components.attoseconds / 1_000_000_000))
-    }
-
+    /// Counts a message refused before it reached a method (malformed, or for a service not served here).
     func rejectedFrame() { rejected.increment() }
 }

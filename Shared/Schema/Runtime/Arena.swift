@@ -8,17 +8,39 @@ import Glibc
 ///
 /// Not thread-safe and not `Sendable`: create one per encode, on the thread that packs.
 public final class Arena {
+    /// Small allocations are carved from chunks (most messages fit the first); large ones get a block each.
+    private static let chunkSize = 2048
+    private var chunk: UnsafeMutableRawPointer?
+    private var used = 0
     private var blocks: [UnsafeMutableRawPointer] = []
 
-    public init() { blocks.reserveCapacity(8) }
+    public init() {}
 
     deinit {
+        if let chunk { free(chunk) }
         for block in blocks { free(block) }
     }
 
     func allocate(_ size: Int) -> UnsafeMutableRawPointer {
-        guard let block = malloc(max(size, 1)) else { fatalError("out of memory allocating \(size) bytes") }
+        let rounded = (max(size, 1) + 15) & ~15
+        if rounded > Self.chunkSize / 4 { return allocateBlock(rounded) }
+        if chunk == nil || used + rounded > Self.chunkSize {
+            if let chunk { blocks.append(chunk) }
+            chunk = allocateRaw(Self.chunkSize)
+            used = 0
+        }
+        defer { used += rounded }
+        return chunk! + used
+    }
+
+    private func allocateBlock(_ size: Int) -> UnsafeMutableRawPointer {
+        let block = allocateRaw(size)
         blocks.append(block)
+        return block
+    }
+
+    private func allocateRaw(_ size: Int) -> UnsafeMutableRawPointer {
+        guard let block = malloc(size) else { fatalError("out of memory allocating \(size) bytes") }
         return block
     }
 

@@ -1,0 +1,48 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A Swift `TaskExecutor` that runs jobs on an I/O loop's own thread.
+///
+/// Tasks that prefer it (server handlers, and callers that choose `ClientChannel.executor`) run on the thread that
+/// owns the sockets, so a request or reply needs no hand-off between threads: the costliest part of a loopback
+/// round trip. Jobs enqueued from other threads wake the loop through its eventfd; jobs enqueued by the loop's
+/// own thread just wait for the loop's next turn.
+public final class LoopExecutor: TaskExecutor, @unchecked Sendable {
+    private let jobs = Mutex<[UnownedJob]>([])
+    private let wakeup: Wakeup
+    /// pthread_t of the loop's thread; 0 until the loop starts. Written once by the loop before any job can run.
+    private let owner = Atomic<UInt>(0)
+
+    init(wakeup: Wakeup) { self.wakeup = wakeup }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let wasEmpty = jobs.withLock { jobs in
+            jobs.append(job)
+            return jobs.count == 1
+        }
+        if wasEmpty && !isLoopThread { wakeup.signal() }
+    }
+
+    /// Whether the caller runs on the loop's thread.
+    var isLoopThread: Bool { owner.load(ordering: .relaxed) == UInt(pthread_self()) }
+
+    /// Called by the loop's thread when it starts.
+    func adoptCurrentThread() { owner.store(UInt(pthread_self()), ordering: .relaxed) }
+
+    var hasJobs: Bool { jobs.withLock { !$0.isEmpty } }
+
+    /// Runs the jobs waiting now (not those they enqueue: the loop polls its sockets in between).
+    func runJobs() {
+        let batch = jobs.withLock { jobs -> [UnownedJob] in
+            guard !jobs.isEmpty else { return [] }
+            defer { jobs.removeAll(keepingCapacity: true) }
+            return jobs
+        }
+        let executor = asUnownedTaskExecutor()
+        for job in batch { job.runSynchronously(on: executor) }
+    }
+}
