@@ -1,6 +1,5 @@
 import API
 import ArgumentParser
-import Foundation
 import Schema
 import ServiceKit
 
@@ -14,10 +13,7 @@ struct ProducerServiceMain: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        let address = ServiceDirectory.producer
-        let configuration = try options.configuration(
-            for: address, environment: ProcessInfo.processInfo.environment)
-        try await ServiceProcess.run(name: address.executable, configuration: configuration) { _ in
+        try await ServiceProcess.run(.producer, options: options) { _, _ in
             [ProducerServiceMethods().registration]
         }
     }

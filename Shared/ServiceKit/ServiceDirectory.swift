@@ -43,3 +43,9 @@ public enum ServiceDirectory {
         all.first { $0.shortName == name || $0.executable == name || $0.rpcService == name }
     }
 }
+
+extension ServiceAddress {
+    public static var producer: ServiceAddress { ServiceDirectory.producer }
+    public static var assistance: ServiceAddress { ServiceDirectory.assistance }
+    public static var marketplaceInfo: ServiceAddress { ServiceDirectory.marketplaceInfo }
+}

@@ -47,6 +47,17 @@ public enum ServiceProcess {
         return (server, health)
     }
 
+    /// Runs one of the system's services: configuration from `options` and the environment, then `run`.
+    public static func run(
+        _ address: ServiceAddress, options: ServiceOptions,
+        services: (_ configuration: ServiceConfiguration, _ logger: Logger) throws -> [ServiceRegistration]
+    ) async throws {
+        let configuration = try options.configuration(for: address, environment: ProcessInfo.processInfo.environment)
+        try await run(name: address.executable, configuration: configuration) { logger in
+            try services(configuration, logger)
+        }
+    }
+
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully. Throws when an endpoint cannot be bound.
     public static func run(
         name: String, configuration: ServiceConfiguration,
