@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries, behind one wall.
@@ -57,18 +59,35 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "API", "RPC", "Schema",
+                "API", "RPC", "Schema", "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Shared/ServiceKit", swiftSettings: optimize),
+        // Durable storage: embedded SQLite by default, PostgreSQL when instances share state. One SQL dialect layer
+        // over two maintained drivers, migrations, transactions.
+        .target(
+            name: "Storage",
+            dependencies: [
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Storage", swiftSettings: optimize),
+        // What the services share about the field: country and currency codes, dates, field validation.
+        .target(name: "Domain", dependencies: ["RPC", "Schema"], path: "Shared/Domain", swiftSettings: optimize),
         // The TestService implementation: used by tests, the benchmark and the interop server.
         .target(name: "Interop", dependencies: ["API", "RPC", "Schema"], path: "Shared/Interop", swiftSettings: optimize),
 
         // The services and the admin client.
-        .executableTarget(name: "ProducerService", dependencies: ["ServiceKit", "API", "Schema"], path: "Services/Producer"),
+        .target(
+            name: "ProducerCore", dependencies: ["API", "Domain", "RPC", "Schema", "ServiceKit", "Storage"],
+            path: "Services/Producer/Core", swiftSettings: optimize),
+        .executableTarget(
+            name: "ProducerService", dependencies: ["ProducerCore", "ServiceKit", "Storage"],
+            path: "Services/Producer/Main", swiftSettings: optimize),
         .executableTarget(
             name: "AssistanceService", dependencies: ["ServiceKit", "API", "Schema"], path: "Services/Assistance"),
         .executableTarget(
@@ -96,6 +115,10 @@ let package = Package(
             swiftSettings: optimize),
 
         .testTarget(name: "SchemaTests", dependencies: ["Schema", "CProtobufC"], path: "Tests/SchemaTests"),
+        .testTarget(
+            name: "ProducerTests",
+            dependencies: ["ProducerCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain"],
+            path: "Tests/ProducerTests"),
         .testTarget(
             name: "RPCTests", dependencies: ["API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ"],
             path: "Tests/RPCTests"),

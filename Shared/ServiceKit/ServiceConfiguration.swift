@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import Storage
 
 /// The settings every service process reads, from flags first, then environment variables, then defaults.
 ///
@@ -9,6 +10,8 @@ import Logging
 /// | `--log-level LEVEL` | `FT_LOG_LEVEL` | `info` |
 /// | `--max-concurrent-calls N` | `FT_MAX_CONCURRENT_CALLS` | `4096` |
 /// | `--shutdown-grace-seconds S` | `FT_SHUTDOWN_GRACE_SECONDS` | `10` |
+/// | `--data-dir PATH` | `FT_DATA_DIR` | `./var` (SQLite file `<service>.sqlite` inside) |
+/// | `--database-url URL` | `FT_<SERVICE>_DATABASE_URL` | none: SQLite; `postgres://…` to share state between instances |
 ///
 /// A service binds every `--endpoint` given; without flags it binds the first entry of its environment variable,
 /// so the same variable tells clients where to call and the service where to listen.
@@ -19,6 +22,8 @@ public struct ServiceConfiguration: Sendable {
     public var shutdownGracePeriod: Duration
     /// Environment variables seen at start-up, for finding the other services.
     public var environment: [String: String]
+    /// Where the service keeps its data.
+    public var database: DatabaseLocation?
 
     public init(
         endpoints: [String], logLevel: Logger.Level = .info, maxConcurrentCalls: Int = 4096,
@@ -49,6 +54,12 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Seconds a graceful shutdown waits for calls in flight.")
     public var shutdownGraceSeconds: Double?
 
+    @Option(help: "Folder for the embedded SQLite database (default ./var).")
+    public var dataDir: String?
+
+    @Option(help: "PostgreSQL URL (postgres://user:password@host:port/db) instead of SQLite, to share state between instances.")
+    public var databaseURL: String?
+
     public init() {}
 
     /// Flags over environment over defaults; a value that cannot be read is an error naming it.
@@ -62,9 +73,17 @@ public struct ServiceOptions: ParsableArguments {
         guard maxCalls > 0 else { throw ValidationError("max concurrent calls must be positive, got \(maxCalls)") }
         let grace = try shutdownGraceSeconds ?? Self.number(environment, "FT_SHUTDOWN_GRACE_SECONDS", Double.init) ?? 10
         guard grace >= 0 else { throw ValidationError("shutdown grace must not be negative, got \(grace)") }
-        return ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             endpoints: endpoints, logLevel: level, maxConcurrentCalls: maxCalls,
             shutdownGracePeriod: .milliseconds(Int64(grace * 1000)), environment: environment)
+        let urlVariable = "FT_" + service.shortName.uppercased().replacingOccurrences(of: "-", with: "_") + "_DATABASE_URL"
+        if let url = databaseURL ?? environment[urlVariable], !url.isEmpty {
+            configuration.database = .postgres(url: url)
+        } else {
+            let folder = dataDir ?? environment["FT_DATA_DIR"] ?? "var"
+            configuration.database = .sqlite(path: folder + "/" + service.shortName + ".sqlite")
+        }
+        return configuration
     }
 
     private static func number<T>(_ environment: [String: String], _ key: String, _ parse: (String) -> T?) throws -> T? {

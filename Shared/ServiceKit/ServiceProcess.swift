@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import RPC
 import ServiceLifecycle
+import Storage
 import Synchronization
 
 /// Runs one service process: logging and metrics set up, an `RPCServer` serving the given services plus health
@@ -56,6 +57,31 @@ public enum ServiceProcess {
         try await run(name: address.executable, configuration: configuration) { logger in
             try services(configuration, logger)
         }
+    }
+
+    /// Runs a service that keeps data: opens its database (migrating it), serves, and closes the database after the
+    /// server has stopped.
+    public static func run(
+        _ address: ServiceAddress, options: ServiceOptions, migrations: [Migration],
+        services: (_ database: any Database, _ logger: Logger) throws -> [ServiceRegistration]
+    ) async throws {
+        let configuration = try options.configuration(for: address, environment: ProcessInfo.processInfo.environment)
+        let metrics = bootstrap(logLevel: configuration.logLevel)
+        _ = metrics
+        var logger = Logger(label: address.executable)
+        logger.logLevel = configuration.logLevel
+        let location = configuration.database ?? .sqlite(path: "var/\(address.shortName).sqlite")
+        logger.info("opening database", metadata: ["location": "\(location)"])
+        let database = try await openDatabase(location, migrations: migrations, logger: logger)
+        do {
+            try await run(name: address.executable, configuration: configuration) { logger in
+                try services(database, logger)
+            }
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully. Throws when an endpoint cannot be bound.

@@ -10,11 +10,53 @@ extension ProducerV1 {
         public static var schema: ServiceSchema { SchemaRegistry.service(named: name)! }
 
         public enum Method {
+            public static let createProducerGroup = UnaryMethod<ProducerV1.CreateProducerGroupRequest, ProducerV1.ProducerGroup>(service: name, method: "CreateProducerGroup", idempotent: true)
+            public static let getProducerGroup = UnaryMethod<ProducerV1.GetProducerGroupRequest, ProducerV1.ProducerGroup>(service: name, method: "GetProducerGroup", idempotent: true)
+            public static let updateProducerGroup = UnaryMethod<ProducerV1.UpdateProducerGroupRequest, ProducerV1.ProducerGroup>(service: name, method: "UpdateProducerGroup", idempotent: true)
+            public static let listProducerGroups = UnaryMethod<ProducerV1.ListProducerGroupsRequest, ProducerV1.ListProducerGroupsResponse>(service: name, method: "ListProducerGroups", idempotent: true)
+            public static let findDuplicates = UnaryMethod<ProducerV1.FindDuplicatesRequest, ProducerV1.FindDuplicatesResponse>(service: name, method: "FindDuplicates", idempotent: true)
+            public static let rejectDuplicate = UnaryMethod<ProducerV1.RejectDuplicateRequest, CommonV1.Empty>(service: name, method: "RejectDuplicate", idempotent: true)
+            public static let mergeProducerGroups = UnaryMethod<ProducerV1.MergeProducerGroupsRequest, ProducerV1.ProducerGroup>(service: name, method: "MergeProducerGroups", idempotent: true)
+            public static let listSkills = UnaryMethod<ProducerV1.ListSkillsRequest, ProducerV1.ListSkillsResponse>(service: name, method: "ListSkills", idempotent: true)
+            public static let addSkill = UnaryMethod<ProducerV1.AddSkillRequest, ProducerV1.SkillCategory>(service: name, method: "AddSkill", idempotent: true)
+            public static let recordSkillAssessment = UnaryMethod<ProducerV1.RecordSkillAssessmentRequest, ProducerV1.SkillAssessment>(service: name, method: "RecordSkillAssessment", idempotent: true)
+            public static let listSkillAssessments = UnaryMethod<ProducerV1.ListSkillAssessmentsRequest, ProducerV1.ListSkillAssessmentsResponse>(service: name, method: "ListSkillAssessments", idempotent: true)
+            public static let addBuyerRelationship = UnaryMethod<ProducerV1.AddBuyerRelationshipRequest, ProducerV1.BuyerRelationship>(service: name, method: "AddBuyerRelationship", idempotent: true)
+            public static let updateBuyerRelationship = UnaryMethod<ProducerV1.UpdateBuyerRelationshipRequest, ProducerV1.BuyerRelationship>(service: name, method: "UpdateBuyerRelationship", idempotent: true)
+            public static let listBuyerRelationships = UnaryMethod<ProducerV1.ListBuyerRelationshipsRequest, ProducerV1.ListBuyerRelationshipsResponse>(service: name, method: "ListBuyerRelationships", idempotent: true)
+            public static let connectGroups = UnaryMethod<ProducerV1.ConnectGroupsRequest, ProducerV1.GroupConnection>(service: name, method: "ConnectGroups", idempotent: true)
+            public static let listGroupConnections = UnaryMethod<ProducerV1.ListGroupConnectionsRequest, ProducerV1.ListGroupConnectionsResponse>(service: name, method: "ListGroupConnections", idempotent: true)
+            public static let logContact = UnaryMethod<ProducerV1.LogContactRequest, ProducerV1.DialogueContact>(service: name, method: "LogContact", idempotent: true)
+            public static let listContacts = UnaryMethod<ProducerV1.ListContactsRequest, ProducerV1.ListContactsResponse>(service: name, method: "ListContacts", idempotent: true)
+            public static let listOverdueFollowUps = UnaryMethod<ProducerV1.ListOverdueFollowUpsRequest, ProducerV1.ListOverdueFollowUpsResponse>(service: name, method: "ListOverdueFollowUps", idempotent: true)
+            public static let completeFollowUp = UnaryMethod<ProducerV1.CompleteFollowUpRequest, ProducerV1.FollowUp>(service: name, method: "CompleteFollowUp", idempotent: true)
+            public static let getIndependenceProfile = UnaryMethod<ProducerV1.GetIndependenceProfileRequest, ProducerV1.IndependenceProfile>(service: name, method: "GetIndependenceProfile", idempotent: true)
         }
     }
 
     /// Implement this to serve `fairtrade.producer.v1.ProducerService`; register it with `registration`.
     public protocol ProducerServiceHandler: Sendable {
+        func createProducerGroup(_ request: ProducerV1.CreateProducerGroupRequest, context: ServerContext) async throws -> ProducerV1.ProducerGroup
+        func getProducerGroup(_ request: ProducerV1.GetProducerGroupRequest, context: ServerContext) async throws -> ProducerV1.ProducerGroup
+        func updateProducerGroup(_ request: ProducerV1.UpdateProducerGroupRequest, context: ServerContext) async throws -> ProducerV1.ProducerGroup
+        func listProducerGroups(_ request: ProducerV1.ListProducerGroupsRequest, context: ServerContext) async throws -> ProducerV1.ListProducerGroupsResponse
+        func findDuplicates(_ request: ProducerV1.FindDuplicatesRequest, context: ServerContext) async throws -> ProducerV1.FindDuplicatesResponse
+        func rejectDuplicate(_ request: ProducerV1.RejectDuplicateRequest, context: ServerContext) async throws -> CommonV1.Empty
+        func mergeProducerGroups(_ request: ProducerV1.MergeProducerGroupsRequest, context: ServerContext) async throws -> ProducerV1.ProducerGroup
+        func listSkills(_ request: ProducerV1.ListSkillsRequest, context: ServerContext) async throws -> ProducerV1.ListSkillsResponse
+        func addSkill(_ request: ProducerV1.AddSkillRequest, context: ServerContext) async throws -> ProducerV1.SkillCategory
+        func recordSkillAssessment(_ request: ProducerV1.RecordSkillAssessmentRequest, context: ServerContext) async throws -> ProducerV1.SkillAssessment
+        func listSkillAssessments(_ request: ProducerV1.ListSkillAssessmentsRequest, context: ServerContext) async throws -> ProducerV1.ListSkillAssessmentsResponse
+        func addBuyerRelationship(_ request: ProducerV1.AddBuyerRelationshipRequest, context: ServerContext) async throws -> ProducerV1.BuyerRelationship
+        func updateBuyerRelationship(_ request: ProducerV1.UpdateBuyerRelationshipRequest, context: ServerContext) async throws -> ProducerV1.BuyerRelationship
+        func listBuyerRelationships(_ request: ProducerV1.ListBuyerRelationshipsRequest, context: ServerContext) async throws -> ProducerV1.ListBuyerRelationshipsResponse
+        func connectGroups(_ request: ProducerV1.ConnectGroupsRequest, context: ServerContext) async throws -> ProducerV1.GroupConnection
+        func listGroupConnections(_ request: ProducerV1.ListGroupConnectionsRequest, context: ServerContext) async throws -> ProducerV1.ListGroupConnectionsResponse
+        func logContact(_ request: ProducerV1.LogContactRequest, context: ServerContext) async throws -> ProducerV1.DialogueContact
+        func listContacts(_ request: ProducerV1.ListContactsRequest, context: ServerContext) async throws -> ProducerV1.ListContactsResponse
+        func listOverdueFollowUps(_ request: ProducerV1.ListOverdueFollowUpsRequest, context: ServerContext) async throws -> ProducerV1.ListOverdueFollowUpsResponse
+        func completeFollowUp(_ request: ProducerV1.CompleteFollowUpRequest, context: ServerContext) async throws -> ProducerV1.FollowUp
+        func getIndependenceProfile(_ request: ProducerV1.GetIndependenceProfileRequest, context: ServerContext) async throws -> ProducerV1.IndependenceProfile
     }
 
     /// A typed client of `fairtrade.producer.v1.ProducerService` over a channel to its instances.
@@ -22,6 +64,90 @@ extension ProducerV1 {
         public let channel: ClientChannel
 
         public init(channel: ClientChannel) { self.channel = channel }
+
+        public func createProducerGroup(_ request: ProducerV1.CreateProducerGroupRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ProducerGroup {
+            try await channel.unary(ProducerService.Method.createProducerGroup, request, options: options)
+        }
+
+        public func getProducerGroup(_ request: ProducerV1.GetProducerGroupRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ProducerGroup {
+            try await channel.unary(ProducerService.Method.getProducerGroup, request, options: options)
+        }
+
+        public func updateProducerGroup(_ request: ProducerV1.UpdateProducerGroupRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ProducerGroup {
+            try await channel.unary(ProducerService.Method.updateProducerGroup, request, options: options)
+        }
+
+        public func listProducerGroups(_ request: ProducerV1.ListProducerGroupsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ListProducerGroupsResponse {
+            try await channel.unary(ProducerService.Method.listProducerGroups, request, options: options)
+        }
+
+        public func findDuplicates(_ request: ProducerV1.FindDuplicatesRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.FindDuplicatesResponse {
+            try await channel.unary(ProducerService.Method.findDuplicates, request, options: options)
+        }
+
+        public func rejectDuplicate(_ request: ProducerV1.RejectDuplicateRequest, options: CallOptions = .init()) async throws(RPCError) -> CommonV1.Empty {
+            try await channel.unary(ProducerService.Method.rejectDuplicate, request, options: options)
+        }
+
+        public func mergeProducerGroups(_ request: ProducerV1.MergeProducerGroupsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ProducerGroup {
+            try await channel.unary(ProducerService.Method.mergeProducerGroups, request, options: options)
+        }
+
+        public func listSkills(_ request: ProducerV1.ListSkillsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ListSkillsResponse {
+            try await channel.unary(ProducerService.Method.listSkills, request, options: options)
+        }
+
+        public func addSkill(_ request: ProducerV1.AddSkillRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.SkillCategory {
+            try await channel.unary(ProducerService.Method.addSkill, request, options: options)
+        }
+
+        public func recordSkillAssessment(_ request: ProducerV1.RecordSkillAssessmentRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.SkillAssessment {
+            try await channel.unary(ProducerService.Method.recordSkillAssessment, request, options: options)
+        }
+
+        public func listSkillAssessments(_ request: ProducerV1.ListSkillAssessmentsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ListSkillAssessmentsResponse {
+            try await channel.unary(ProducerService.Method.listSkillAssessments, request, options: options)
+        }
+
+        public func addBuyerRelationship(_ request: ProducerV1.AddBuyerRelationshipRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.BuyerRelationship {
+            try await channel.unary(ProducerService.Method.addBuyerRelationship, request, options: options)
+        }
+
+        public func updateBuyerRelationship(_ request: ProducerV1.UpdateBuyerRelationshipRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.BuyerRelationship {
+            try await channel.unary(ProducerService.Method.updateBuyerRelationship, request, options: options)
+        }
+
+        public func listBuyerRelationships(_ request: ProducerV1.ListBuyerRelationshipsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ListBuyerRelationshipsResponse {
+            try await channel.unary(ProducerService.Method.listBuyerRelationships, request, options: options)
+        }
+
+        public func connectGroups(_ request: ProducerV1.ConnectGroupsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.GroupConnection {
+            try await channel.unary(ProducerService.Method.connectGroups, request, options: options)
+        }
+
+        public func listGroupConnections(_ request: ProducerV1.ListGroupConnectionsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ListGroupConnectionsResponse {
+            try await channel.unary(ProducerService.Method.listGroupConnections, request, options: options)
+        }
+
+        public func logContact(_ request: ProducerV1.LogContactRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.DialogueContact {
+            try await channel.unary(ProducerService.Method.logContact, request, options: options)
+        }
+
+        public func listContacts(_ request: ProducerV1.ListContactsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ListContactsResponse {
+            try await channel.unary(ProducerService.Method.listContacts, request, options: options)
+        }
+
+        public func listOverdueFollowUps(_ request: ProducerV1.ListOverdueFollowUpsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ListOverdueFollowUpsResponse {
+            try await channel.unary(ProducerService.Method.listOverdueFollowUps, request, options: options)
+        }
+
+        public func completeFollowUp(_ request: ProducerV1.CompleteFollowUpRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.FollowUp {
+            try await channel.unary(ProducerService.Method.completeFollowUp, request, options: options)
+        }
+
+        public func getIndependenceProfile(_ request: ProducerV1.GetIndependenceProfileRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.IndependenceProfile {
+            try await channel.unary(ProducerService.Method.getIndependenceProfile, request, options: options)
+        }
     }
 }
 
@@ -29,6 +155,27 @@ extension ProducerV1.ProducerServiceHandler {
     /// The methods of `fairtrade.producer.v1.ProducerService`, bound to this handler, for `RPCServer`.
     public var registration: ServiceRegistration {
         ServiceRegistration(schema: ProducerV1.ProducerService.schema, methods: [
+            .unary(ProducerV1.ProducerService.Method.createProducerGroup) { try await self.createProducerGroup($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.getProducerGroup) { try await self.getProducerGroup($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.updateProducerGroup) { try await self.updateProducerGroup($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.listProducerGroups) { try await self.listProducerGroups($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.findDuplicates) { try await self.findDuplicates($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.rejectDuplicate) { try await self.rejectDuplicate($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.mergeProducerGroups) { try await self.mergeProducerGroups($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.listSkills) { try await self.listSkills($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.addSkill) { try await self.addSkill($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.recordSkillAssessment) { try await self.recordSkillAssessment($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.listSkillAssessments) { try await self.listSkillAssessments($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.addBuyerRelationship) { try await self.addBuyerRelationship($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.updateBuyerRelationship) { try await self.updateBuyerRelationship($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.listBuyerRelationships) { try await self.listBuyerRelationships($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.connectGroups) { try await self.connectGroups($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.listGroupConnections) { try await self.listGroupConnections($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.logContact) { try await self.logContact($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.listContacts) { try await self.listContacts($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.listOverdueFollowUps) { try await self.listOverdueFollowUps($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.completeFollowUp) { try await self.completeFollowUp($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.getIndependenceProfile) { try await self.getIndependenceProfile($0, context: $1) },
         ])
     }
 }

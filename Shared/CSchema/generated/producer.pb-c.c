@@ -7,10 +7,5236 @@
 #endif
 
 #include "producer.pb-c.h"
-static const ProtobufCMethodDescriptor fairtrade__producer__v1__producer_service__method_descriptors[0] =
+void   fairtrade__producer__v1__member_counts__init
+                     (Fairtrade__Producer__V1__MemberCounts         *message)
 {
+  static const Fairtrade__Producer__V1__MemberCounts init_value = FAIRTRADE__PRODUCER__V1__MEMBER_COUNTS__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__member_counts__get_packed_size
+                     (const Fairtrade__Producer__V1__MemberCounts *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__member_counts__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__member_counts__pack
+                     (const Fairtrade__Producer__V1__MemberCounts *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__member_counts__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__member_counts__pack_to_buffer
+                     (const Fairtrade__Producer__V1__MemberCounts *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__member_counts__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__MemberCounts *
+       fairtrade__producer__v1__member_counts__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__MemberCounts *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__member_counts__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__member_counts__free_unpacked
+                     (Fairtrade__Producer__V1__MemberCounts *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__member_counts__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__contact_details__init
+                     (Fairtrade__Producer__V1__ContactDetails         *message)
+{
+  static const Fairtrade__Producer__V1__ContactDetails init_value = FAIRTRADE__PRODUCER__V1__CONTACT_DETAILS__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__contact_details__get_packed_size
+                     (const Fairtrade__Producer__V1__ContactDetails *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__contact_details__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__contact_details__pack
+                     (const Fairtrade__Producer__V1__ContactDetails *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__contact_details__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__contact_details__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ContactDetails *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__contact_details__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ContactDetails *
+       fairtrade__producer__v1__contact_details__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ContactDetails *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__contact_details__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__contact_details__free_unpacked
+                     (Fairtrade__Producer__V1__ContactDetails *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__contact_details__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__certification__init
+                     (Fairtrade__Producer__V1__Certification         *message)
+{
+  static const Fairtrade__Producer__V1__Certification init_value = FAIRTRADE__PRODUCER__V1__CERTIFICATION__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__certification__get_packed_size
+                     (const Fairtrade__Producer__V1__Certification *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__certification__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__certification__pack
+                     (const Fairtrade__Producer__V1__Certification *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__certification__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__certification__pack_to_buffer
+                     (const Fairtrade__Producer__V1__Certification *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__certification__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__Certification *
+       fairtrade__producer__v1__certification__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__Certification *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__certification__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__certification__free_unpacked
+                     (Fairtrade__Producer__V1__Certification *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__certification__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__quantity__init
+                     (Fairtrade__Producer__V1__Quantity         *message)
+{
+  static const Fairtrade__Producer__V1__Quantity init_value = FAIRTRADE__PRODUCER__V1__QUANTITY__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__quantity__get_packed_size
+                     (const Fairtrade__Producer__V1__Quantity *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__quantity__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__quantity__pack
+                     (const Fairtrade__Producer__V1__Quantity *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__quantity__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__quantity__pack_to_buffer
+                     (const Fairtrade__Producer__V1__Quantity *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__quantity__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__Quantity *
+       fairtrade__producer__v1__quantity__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__Quantity *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__quantity__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__quantity__free_unpacked
+                     (Fairtrade__Producer__V1__Quantity *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__quantity__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__producer_group__init
+                     (Fairtrade__Producer__V1__ProducerGroup         *message)
+{
+  static const Fairtrade__Producer__V1__ProducerGroup init_value = FAIRTRADE__PRODUCER__V1__PRODUCER_GROUP__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__producer_group__get_packed_size
+                     (const Fairtrade__Producer__V1__ProducerGroup *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__producer_group__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__producer_group__pack
+                     (const Fairtrade__Producer__V1__ProducerGroup *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__producer_group__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__producer_group__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ProducerGroup *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__producer_group__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ProducerGroup *
+       fairtrade__producer__v1__producer_group__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ProducerGroup *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__producer_group__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__producer_group__free_unpacked
+                     (Fairtrade__Producer__V1__ProducerGroup *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__producer_group__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__create_producer_group_request__init
+                     (Fairtrade__Producer__V1__CreateProducerGroupRequest         *message)
+{
+  static const Fairtrade__Producer__V1__CreateProducerGroupRequest init_value = FAIRTRADE__PRODUCER__V1__CREATE_PRODUCER_GROUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__create_producer_group_request__get_packed_size
+                     (const Fairtrade__Producer__V1__CreateProducerGroupRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__create_producer_group_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__create_producer_group_request__pack
+                     (const Fairtrade__Producer__V1__CreateProducerGroupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__create_producer_group_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__create_producer_group_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__CreateProducerGroupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__create_producer_group_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__CreateProducerGroupRequest *
+       fairtrade__producer__v1__create_producer_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__CreateProducerGroupRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__create_producer_group_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__create_producer_group_request__free_unpacked
+                     (Fairtrade__Producer__V1__CreateProducerGroupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__create_producer_group_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__get_producer_group_request__init
+                     (Fairtrade__Producer__V1__GetProducerGroupRequest         *message)
+{
+  static const Fairtrade__Producer__V1__GetProducerGroupRequest init_value = FAIRTRADE__PRODUCER__V1__GET_PRODUCER_GROUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__get_producer_group_request__get_packed_size
+                     (const Fairtrade__Producer__V1__GetProducerGroupRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__get_producer_group_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__get_producer_group_request__pack
+                     (const Fairtrade__Producer__V1__GetProducerGroupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__get_producer_group_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__get_producer_group_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__GetProducerGroupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__get_producer_group_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__GetProducerGroupRequest *
+       fairtrade__producer__v1__get_producer_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__GetProducerGroupRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__get_producer_group_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__get_producer_group_request__free_unpacked
+                     (Fairtrade__Producer__V1__GetProducerGroupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__get_producer_group_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__update_producer_group_request__init
+                     (Fairtrade__Producer__V1__UpdateProducerGroupRequest         *message)
+{
+  static const Fairtrade__Producer__V1__UpdateProducerGroupRequest init_value = FAIRTRADE__PRODUCER__V1__UPDATE_PRODUCER_GROUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__update_producer_group_request__get_packed_size
+                     (const Fairtrade__Producer__V1__UpdateProducerGroupRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__update_producer_group_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__update_producer_group_request__pack
+                     (const Fairtrade__Producer__V1__UpdateProducerGroupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__update_producer_group_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__update_producer_group_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__UpdateProducerGroupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__update_producer_group_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__UpdateProducerGroupRequest *
+       fairtrade__producer__v1__update_producer_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__UpdateProducerGroupRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__update_producer_group_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__update_producer_group_request__free_unpacked
+                     (Fairtrade__Producer__V1__UpdateProducerGroupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__update_producer_group_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_producer_groups_request__init
+                     (Fairtrade__Producer__V1__ListProducerGroupsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__ListProducerGroupsRequest init_value = FAIRTRADE__PRODUCER__V1__LIST_PRODUCER_GROUPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_producer_groups_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ListProducerGroupsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_producer_groups_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_producer_groups_request__pack
+                     (const Fairtrade__Producer__V1__ListProducerGroupsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_producer_groups_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_producer_groups_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListProducerGroupsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_producer_groups_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListProducerGroupsRequest *
+       fairtrade__producer__v1__list_producer_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListProducerGroupsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_producer_groups_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_producer_groups_request__free_unpacked
+                     (Fairtrade__Producer__V1__ListProducerGroupsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_producer_groups_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_producer_groups_response__init
+                     (Fairtrade__Producer__V1__ListProducerGroupsResponse         *message)
+{
+  static const Fairtrade__Producer__V1__ListProducerGroupsResponse init_value = FAIRTRADE__PRODUCER__V1__LIST_PRODUCER_GROUPS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_producer_groups_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ListProducerGroupsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_producer_groups_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_producer_groups_response__pack
+                     (const Fairtrade__Producer__V1__ListProducerGroupsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_producer_groups_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_producer_groups_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListProducerGroupsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_producer_groups_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListProducerGroupsResponse *
+       fairtrade__producer__v1__list_producer_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListProducerGroupsResponse *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_producer_groups_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_producer_groups_response__free_unpacked
+                     (Fairtrade__Producer__V1__ListProducerGroupsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_producer_groups_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__duplicate_candidate__init
+                     (Fairtrade__Producer__V1__DuplicateCandidate         *message)
+{
+  static const Fairtrade__Producer__V1__DuplicateCandidate init_value = FAIRTRADE__PRODUCER__V1__DUPLICATE_CANDIDATE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__duplicate_candidate__get_packed_size
+                     (const Fairtrade__Producer__V1__DuplicateCandidate *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__duplicate_candidate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__duplicate_candidate__pack
+                     (const Fairtrade__Producer__V1__DuplicateCandidate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__duplicate_candidate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__duplicate_candidate__pack_to_buffer
+                     (const Fairtrade__Producer__V1__DuplicateCandidate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__duplicate_candidate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__DuplicateCandidate *
+       fairtrade__producer__v1__duplicate_candidate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__DuplicateCandidate *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__duplicate_candidate__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__duplicate_candidate__free_unpacked
+                     (Fairtrade__Producer__V1__DuplicateCandidate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__duplicate_candidate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__find_duplicates_request__init
+                     (Fairtrade__Producer__V1__FindDuplicatesRequest         *message)
+{
+  static const Fairtrade__Producer__V1__FindDuplicatesRequest init_value = FAIRTRADE__PRODUCER__V1__FIND_DUPLICATES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__find_duplicates_request__get_packed_size
+                     (const Fairtrade__Producer__V1__FindDuplicatesRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__find_duplicates_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__find_duplicates_request__pack
+                     (const Fairtrade__Producer__V1__FindDuplicatesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__find_duplicates_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__find_duplicates_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__FindDuplicatesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__find_duplicates_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__FindDuplicatesRequest *
+       fairtrade__producer__v1__find_duplicates_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__FindDuplicatesRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__find_duplicates_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__find_duplicates_request__free_unpacked
+                     (Fairtrade__Producer__V1__FindDuplicatesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__find_duplicates_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__find_duplicates_response__init
+                     (Fairtrade__Producer__V1__FindDuplicatesResponse         *message)
+{
+  static const Fairtrade__Producer__V1__FindDuplicatesResponse init_value = FAIRTRADE__PRODUCER__V1__FIND_DUPLICATES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__find_duplicates_response__get_packed_size
+                     (const Fairtrade__Producer__V1__FindDuplicatesResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__find_duplicates_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__find_duplicates_response__pack
+                     (const Fairtrade__Producer__V1__FindDuplicatesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__find_duplicates_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__find_duplicates_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__FindDuplicatesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__find_duplicates_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__FindDuplicatesResponse *
+       fairtrade__producer__v1__find_duplicates_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__FindDuplicatesResponse *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__find_duplicates_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__find_duplicates_response__free_unpacked
+                     (Fairtrade__Producer__V1__FindDuplicatesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__find_duplicates_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__reject_duplicate_request__init
+                     (Fairtrade__Producer__V1__RejectDuplicateRequest         *message)
+{
+  static const Fairtrade__Producer__V1__RejectDuplicateRequest init_value = FAIRTRADE__PRODUCER__V1__REJECT_DUPLICATE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__reject_duplicate_request__get_packed_size
+                     (const Fairtrade__Producer__V1__RejectDuplicateRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__reject_duplicate_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__reject_duplicate_request__pack
+                     (const Fairtrade__Producer__V1__RejectDuplicateRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__reject_duplicate_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__reject_duplicate_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__RejectDuplicateRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__reject_duplicate_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__RejectDuplicateRequest *
+       fairtrade__producer__v1__reject_duplicate_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__RejectDuplicateRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__reject_duplicate_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__reject_duplicate_request__free_unpacked
+                     (Fairtrade__Producer__V1__RejectDuplicateRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__reject_duplicate_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__merge_producer_groups_request__init
+                     (Fairtrade__Producer__V1__MergeProducerGroupsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__MergeProducerGroupsRequest init_value = FAIRTRADE__PRODUCER__V1__MERGE_PRODUCER_GROUPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__merge_producer_groups_request__get_packed_size
+                     (const Fairtrade__Producer__V1__MergeProducerGroupsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__merge_producer_groups_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__merge_producer_groups_request__pack
+                     (const Fairtrade__Producer__V1__MergeProducerGroupsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__merge_producer_groups_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__merge_producer_groups_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__MergeProducerGroupsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__merge_producer_groups_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__MergeProducerGroupsRequest *
+       fairtrade__producer__v1__merge_producer_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__MergeProducerGroupsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__merge_producer_groups_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__merge_producer_groups_request__free_unpacked
+                     (Fairtrade__Producer__V1__MergeProducerGroupsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__merge_producer_groups_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__skill_category__init
+                     (Fairtrade__Producer__V1__SkillCategory         *message)
+{
+  static const Fairtrade__Producer__V1__SkillCategory init_value = FAIRTRADE__PRODUCER__V1__SKILL_CATEGORY__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__skill_category__get_packed_size
+                     (const Fairtrade__Producer__V1__SkillCategory *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_category__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__skill_category__pack
+                     (const Fairtrade__Producer__V1__SkillCategory *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_category__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__skill_category__pack_to_buffer
+                     (const Fairtrade__Producer__V1__SkillCategory *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_category__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__SkillCategory *
+       fairtrade__producer__v1__skill_category__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__SkillCategory *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__skill_category__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__skill_category__free_unpacked
+                     (Fairtrade__Producer__V1__SkillCategory *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_category__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_skills_request__init
+                     (Fairtrade__Producer__V1__ListSkillsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__ListSkillsRequest init_value = FAIRTRADE__PRODUCER__V1__LIST_SKILLS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_skills_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ListSkillsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skills_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_skills_request__pack
+                     (const Fairtrade__Producer__V1__ListSkillsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skills_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_skills_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListSkillsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skills_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListSkillsRequest *
+       fairtrade__producer__v1__list_skills_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListSkillsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_skills_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_skills_request__free_unpacked
+                     (Fairtrade__Producer__V1__ListSkillsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skills_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_skills_response__init
+                     (Fairtrade__Producer__V1__ListSkillsResponse         *message)
+{
+  static const Fairtrade__Producer__V1__ListSkillsResponse init_value = FAIRTRADE__PRODUCER__V1__LIST_SKILLS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_skills_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ListSkillsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skills_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_skills_response__pack
+                     (const Fairtrade__Producer__V1__ListSkillsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skills_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_skills_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListSkillsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skills_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListSkillsResponse *
+       fairtrade__producer__v1__list_skills_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListSkillsResponse *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_skills_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_skills_response__free_unpacked
+                     (Fairtrade__Producer__V1__ListSkillsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skills_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__add_skill_request__init
+                     (Fairtrade__Producer__V1__AddSkillRequest         *message)
+{
+  static const Fairtrade__Producer__V1__AddSkillRequest init_value = FAIRTRADE__PRODUCER__V1__ADD_SKILL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__add_skill_request__get_packed_size
+                     (const Fairtrade__Producer__V1__AddSkillRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__add_skill_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__add_skill_request__pack
+                     (const Fairtrade__Producer__V1__AddSkillRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__add_skill_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__add_skill_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__AddSkillRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__add_skill_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__AddSkillRequest *
+       fairtrade__producer__v1__add_skill_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__AddSkillRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__add_skill_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__add_skill_request__free_unpacked
+                     (Fairtrade__Producer__V1__AddSkillRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__add_skill_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__skill_assessment__init
+                     (Fairtrade__Producer__V1__SkillAssessment         *message)
+{
+  static const Fairtrade__Producer__V1__SkillAssessment init_value = FAIRTRADE__PRODUCER__V1__SKILL_ASSESSMENT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__skill_assessment__get_packed_size
+                     (const Fairtrade__Producer__V1__SkillAssessment *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_assessment__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__skill_assessment__pack
+                     (const Fairtrade__Producer__V1__SkillAssessment *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_assessment__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__skill_assessment__pack_to_buffer
+                     (const Fairtrade__Producer__V1__SkillAssessment *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_assessment__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__SkillAssessment *
+       fairtrade__producer__v1__skill_assessment__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__SkillAssessment *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__skill_assessment__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__skill_assessment__free_unpacked
+                     (Fairtrade__Producer__V1__SkillAssessment *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_assessment__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__record_skill_assessment_request__init
+                     (Fairtrade__Producer__V1__RecordSkillAssessmentRequest         *message)
+{
+  static const Fairtrade__Producer__V1__RecordSkillAssessmentRequest init_value = FAIRTRADE__PRODUCER__V1__RECORD_SKILL_ASSESSMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__record_skill_assessment_request__get_packed_size
+                     (const Fairtrade__Producer__V1__RecordSkillAssessmentRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__record_skill_assessment_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__record_skill_assessment_request__pack
+                     (const Fairtrade__Producer__V1__RecordSkillAssessmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__record_skill_assessment_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__record_skill_assessment_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__RecordSkillAssessmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__record_skill_assessment_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__RecordSkillAssessmentRequest *
+       fairtrade__producer__v1__record_skill_assessment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__RecordSkillAssessmentRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__record_skill_assessment_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__record_skill_assessment_request__free_unpacked
+                     (Fairtrade__Producer__V1__RecordSkillAssessmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__record_skill_assessment_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_skill_assessments_request__init
+                     (Fairtrade__Producer__V1__ListSkillAssessmentsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__ListSkillAssessmentsRequest init_value = FAIRTRADE__PRODUCER__V1__LIST_SKILL_ASSESSMENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_skill_assessments_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ListSkillAssessmentsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skill_assessments_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_skill_assessments_request__pack
+                     (const Fairtrade__Producer__V1__ListSkillAssessmentsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skill_assessments_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_skill_assessments_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListSkillAssessmentsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skill_assessments_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListSkillAssessmentsRequest *
+       fairtrade__producer__v1__list_skill_assessments_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListSkillAssessmentsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_skill_assessments_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_skill_assessments_request__free_unpacked
+                     (Fairtrade__Producer__V1__ListSkillAssessmentsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skill_assessments_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_skill_assessments_response__init
+                     (Fairtrade__Producer__V1__ListSkillAssessmentsResponse         *message)
+{
+  static const Fairtrade__Producer__V1__ListSkillAssessmentsResponse init_value = FAIRTRADE__PRODUCER__V1__LIST_SKILL_ASSESSMENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_skill_assessments_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ListSkillAssessmentsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skill_assessments_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_skill_assessments_response__pack
+                     (const Fairtrade__Producer__V1__ListSkillAssessmentsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skill_assessments_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_skill_assessments_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListSkillAssessmentsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skill_assessments_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListSkillAssessmentsResponse *
+       fairtrade__producer__v1__list_skill_assessments_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListSkillAssessmentsResponse *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_skill_assessments_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_skill_assessments_response__free_unpacked
+                     (Fairtrade__Producer__V1__ListSkillAssessmentsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_skill_assessments_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__buyer_relationship__init
+                     (Fairtrade__Producer__V1__BuyerRelationship         *message)
+{
+  static const Fairtrade__Producer__V1__BuyerRelationship init_value = FAIRTRADE__PRODUCER__V1__BUYER_RELATIONSHIP__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__buyer_relationship__get_packed_size
+                     (const Fairtrade__Producer__V1__BuyerRelationship *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__buyer_relationship__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__buyer_relationship__pack
+                     (const Fairtrade__Producer__V1__BuyerRelationship *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__buyer_relationship__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__buyer_relationship__pack_to_buffer
+                     (const Fairtrade__Producer__V1__BuyerRelationship *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__buyer_relationship__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__BuyerRelationship *
+       fairtrade__producer__v1__buyer_relationship__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__BuyerRelationship *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__buyer_relationship__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__buyer_relationship__free_unpacked
+                     (Fairtrade__Producer__V1__BuyerRelationship *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__buyer_relationship__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__add_buyer_relationship_request__init
+                     (Fairtrade__Producer__V1__AddBuyerRelationshipRequest         *message)
+{
+  static const Fairtrade__Producer__V1__AddBuyerRelationshipRequest init_value = FAIRTRADE__PRODUCER__V1__ADD_BUYER_RELATIONSHIP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__add_buyer_relationship_request__get_packed_size
+                     (const Fairtrade__Producer__V1__AddBuyerRelationshipRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__add_buyer_relationship_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__add_buyer_relationship_request__pack
+                     (const Fairtrade__Producer__V1__AddBuyerRelationshipRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__add_buyer_relationship_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__add_buyer_relationship_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__AddBuyerRelationshipRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__add_buyer_relationship_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__AddBuyerRelationshipRequest *
+       fairtrade__producer__v1__add_buyer_relationship_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__AddBuyerRelationshipRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__add_buyer_relationship_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__add_buyer_relationship_request__free_unpacked
+                     (Fairtrade__Producer__V1__AddBuyerRelationshipRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__add_buyer_relationship_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__update_buyer_relationship_request__init
+                     (Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest         *message)
+{
+  static const Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest init_value = FAIRTRADE__PRODUCER__V1__UPDATE_BUYER_RELATIONSHIP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__update_buyer_relationship_request__get_packed_size
+                     (const Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__update_buyer_relationship_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__update_buyer_relationship_request__pack
+                     (const Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__update_buyer_relationship_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__update_buyer_relationship_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__update_buyer_relationship_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest *
+       fairtrade__producer__v1__update_buyer_relationship_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__update_buyer_relationship_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__update_buyer_relationship_request__free_unpacked
+                     (Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__update_buyer_relationship_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_buyer_relationships_request__init
+                     (Fairtrade__Producer__V1__ListBuyerRelationshipsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__ListBuyerRelationshipsRequest init_value = FAIRTRADE__PRODUCER__V1__LIST_BUYER_RELATIONSHIPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_buyer_relationships_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ListBuyerRelationshipsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_buyer_relationships_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_buyer_relationships_request__pack
+                     (const Fairtrade__Producer__V1__ListBuyerRelationshipsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_buyer_relationships_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_buyer_relationships_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListBuyerRelationshipsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_buyer_relationships_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListBuyerRelationshipsRequest *
+       fairtrade__producer__v1__list_buyer_relationships_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListBuyerRelationshipsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_buyer_relationships_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_buyer_relationships_request__free_unpacked
+                     (Fairtrade__Producer__V1__ListBuyerRelationshipsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_buyer_relationships_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_buyer_relationships_response__init
+                     (Fairtrade__Producer__V1__ListBuyerRelationshipsResponse         *message)
+{
+  static const Fairtrade__Producer__V1__ListBuyerRelationshipsResponse init_value = FAIRTRADE__PRODUCER__V1__LIST_BUYER_RELATIONSHIPS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_buyer_relationships_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ListBuyerRelationshipsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_buyer_relationships_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_buyer_relationships_response__pack
+                     (const Fairtrade__Producer__V1__ListBuyerRelationshipsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_buyer_relationships_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_buyer_relationships_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListBuyerRelationshipsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_buyer_relationships_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListBuyerRelationshipsResponse *
+       fairtrade__producer__v1__list_buyer_relationships_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListBuyerRelationshipsResponse *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_buyer_relationships_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_buyer_relationships_response__free_unpacked
+                     (Fairtrade__Producer__V1__ListBuyerRelationshipsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_buyer_relationships_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__group_connection__init
+                     (Fairtrade__Producer__V1__GroupConnection         *message)
+{
+  static const Fairtrade__Producer__V1__GroupConnection init_value = FAIRTRADE__PRODUCER__V1__GROUP_CONNECTION__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__group_connection__get_packed_size
+                     (const Fairtrade__Producer__V1__GroupConnection *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__group_connection__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__group_connection__pack
+                     (const Fairtrade__Producer__V1__GroupConnection *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__group_connection__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__group_connection__pack_to_buffer
+                     (const Fairtrade__Producer__V1__GroupConnection *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__group_connection__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__GroupConnection *
+       fairtrade__producer__v1__group_connection__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__GroupConnection *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__group_connection__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__group_connection__free_unpacked
+                     (Fairtrade__Producer__V1__GroupConnection *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__group_connection__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__connect_groups_request__init
+                     (Fairtrade__Producer__V1__ConnectGroupsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__ConnectGroupsRequest init_value = FAIRTRADE__PRODUCER__V1__CONNECT_GROUPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__connect_groups_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ConnectGroupsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__connect_groups_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__connect_groups_request__pack
+                     (const Fairtrade__Producer__V1__ConnectGroupsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__connect_groups_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__connect_groups_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ConnectGroupsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__connect_groups_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ConnectGroupsRequest *
+       fairtrade__producer__v1__connect_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ConnectGroupsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__connect_groups_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__connect_groups_request__free_unpacked
+                     (Fairtrade__Producer__V1__ConnectGroupsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__connect_groups_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_group_connections_request__init
+                     (Fairtrade__Producer__V1__ListGroupConnectionsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__ListGroupConnectionsRequest init_value = FAIRTRADE__PRODUCER__V1__LIST_GROUP_CONNECTIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_group_connections_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ListGroupConnectionsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_group_connections_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_group_connections_request__pack
+                     (const Fairtrade__Producer__V1__ListGroupConnectionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_group_connections_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_group_connections_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListGroupConnectionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_group_connections_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListGroupConnectionsRequest *
+       fairtrade__producer__v1__list_group_connections_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListGroupConnectionsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_group_connections_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_group_connections_request__free_unpacked
+                     (Fairtrade__Producer__V1__ListGroupConnectionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_group_connections_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_group_connections_response__init
+                     (Fairtrade__Producer__V1__ListGroupConnectionsResponse         *message)
+{
+  static const Fairtrade__Producer__V1__ListGroupConnectionsResponse init_value = FAIRTRADE__PRODUCER__V1__LIST_GROUP_CONNECTIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_group_connections_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ListGroupConnectionsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_group_connections_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_group_connections_response__pack
+                     (const Fairtrade__Producer__V1__ListGroupConnectionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_group_connections_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_group_connections_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListGroupConnectionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_group_connections_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListGroupConnectionsResponse *
+       fairtrade__producer__v1__list_group_connections_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListGroupConnectionsResponse *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_group_connections_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_group_connections_response__free_unpacked
+                     (Fairtrade__Producer__V1__ListGroupConnectionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_group_connections_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__follow_up__init
+                     (Fairtrade__Producer__V1__FollowUp         *message)
+{
+  static const Fairtrade__Producer__V1__FollowUp init_value = FAIRTRADE__PRODUCER__V1__FOLLOW_UP__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__follow_up__get_packed_size
+                     (const Fairtrade__Producer__V1__FollowUp *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__follow_up__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__follow_up__pack
+                     (const Fairtrade__Producer__V1__FollowUp *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__follow_up__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__follow_up__pack_to_buffer
+                     (const Fairtrade__Producer__V1__FollowUp *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__follow_up__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__FollowUp *
+       fairtrade__producer__v1__follow_up__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__FollowUp *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__follow_up__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__follow_up__free_unpacked
+                     (Fairtrade__Producer__V1__FollowUp *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__follow_up__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__dialogue_contact__init
+                     (Fairtrade__Producer__V1__DialogueContact         *message)
+{
+  static const Fairtrade__Producer__V1__DialogueContact init_value = FAIRTRADE__PRODUCER__V1__DIALOGUE_CONTACT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__dialogue_contact__get_packed_size
+                     (const Fairtrade__Producer__V1__DialogueContact *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__dialogue_contact__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__dialogue_contact__pack
+                     (const Fairtrade__Producer__V1__DialogueContact *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__dialogue_contact__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__dialogue_contact__pack_to_buffer
+                     (const Fairtrade__Producer__V1__DialogueContact *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__dialogue_contact__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__DialogueContact *
+       fairtrade__producer__v1__dialogue_contact__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__DialogueContact *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__dialogue_contact__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__dialogue_contact__free_unpacked
+                     (Fairtrade__Producer__V1__DialogueContact *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__dialogue_contact__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__log_contact_request__init
+                     (Fairtrade__Producer__V1__LogContactRequest         *message)
+{
+  static const Fairtrade__Producer__V1__LogContactRequest init_value = FAIRTRADE__PRODUCER__V1__LOG_CONTACT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__log_contact_request__get_packed_size
+                     (const Fairtrade__Producer__V1__LogContactRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__log_contact_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__log_contact_request__pack
+                     (const Fairtrade__Producer__V1__LogContactRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__log_contact_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__log_contact_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__LogContactRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__log_contact_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__LogContactRequest *
+       fairtrade__producer__v1__log_contact_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__LogContactRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__log_contact_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__log_contact_request__free_unpacked
+                     (Fairtrade__Producer__V1__LogContactRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__log_contact_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_contacts_request__init
+                     (Fairtrade__Producer__V1__ListContactsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__ListContactsRequest init_value = FAIRTRADE__PRODUCER__V1__LIST_CONTACTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_contacts_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ListContactsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_contacts_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_contacts_request__pack
+                     (const Fairtrade__Producer__V1__ListContactsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_contacts_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_contacts_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListContactsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_contacts_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListContactsRequest *
+       fairtrade__producer__v1__list_contacts_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListContactsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_contacts_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_contacts_request__free_unpacked
+                     (Fairtrade__Producer__V1__ListContactsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_contacts_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_contacts_response__init
+                     (Fairtrade__Producer__V1__ListContactsResponse         *message)
+{
+  static const Fairtrade__Producer__V1__ListContactsResponse init_value = FAIRTRADE__PRODUCER__V1__LIST_CONTACTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_contacts_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ListContactsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_contacts_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_contacts_response__pack
+                     (const Fairtrade__Producer__V1__ListContactsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_contacts_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_contacts_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListContactsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_contacts_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListContactsResponse *
+       fairtrade__producer__v1__list_contacts_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListContactsResponse *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_contacts_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_contacts_response__free_unpacked
+                     (Fairtrade__Producer__V1__ListContactsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_contacts_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_overdue_follow_ups_request__init
+                     (Fairtrade__Producer__V1__ListOverdueFollowUpsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__ListOverdueFollowUpsRequest init_value = FAIRTRADE__PRODUCER__V1__LIST_OVERDUE_FOLLOW_UPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_overdue_follow_ups_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ListOverdueFollowUpsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_overdue_follow_ups_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_overdue_follow_ups_request__pack
+                     (const Fairtrade__Producer__V1__ListOverdueFollowUpsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_overdue_follow_ups_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_overdue_follow_ups_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListOverdueFollowUpsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_overdue_follow_ups_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListOverdueFollowUpsRequest *
+       fairtrade__producer__v1__list_overdue_follow_ups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListOverdueFollowUpsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_overdue_follow_ups_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_overdue_follow_ups_request__free_unpacked
+                     (Fairtrade__Producer__V1__ListOverdueFollowUpsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_overdue_follow_ups_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__overdue_follow_up__init
+                     (Fairtrade__Producer__V1__OverdueFollowUp         *message)
+{
+  static const Fairtrade__Producer__V1__OverdueFollowUp init_value = FAIRTRADE__PRODUCER__V1__OVERDUE_FOLLOW_UP__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__overdue_follow_up__get_packed_size
+                     (const Fairtrade__Producer__V1__OverdueFollowUp *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__overdue_follow_up__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__overdue_follow_up__pack
+                     (const Fairtrade__Producer__V1__OverdueFollowUp *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__overdue_follow_up__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__overdue_follow_up__pack_to_buffer
+                     (const Fairtrade__Producer__V1__OverdueFollowUp *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__overdue_follow_up__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__OverdueFollowUp *
+       fairtrade__producer__v1__overdue_follow_up__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__OverdueFollowUp *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__overdue_follow_up__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__overdue_follow_up__free_unpacked
+                     (Fairtrade__Producer__V1__OverdueFollowUp *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__overdue_follow_up__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__list_overdue_follow_ups_response__init
+                     (Fairtrade__Producer__V1__ListOverdueFollowUpsResponse         *message)
+{
+  static const Fairtrade__Producer__V1__ListOverdueFollowUpsResponse init_value = FAIRTRADE__PRODUCER__V1__LIST_OVERDUE_FOLLOW_UPS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__list_overdue_follow_ups_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ListOverdueFollowUpsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_overdue_follow_ups_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__list_overdue_follow_ups_response__pack
+                     (const Fairtrade__Producer__V1__ListOverdueFollowUpsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_overdue_follow_ups_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__list_overdue_follow_ups_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ListOverdueFollowUpsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_overdue_follow_ups_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ListOverdueFollowUpsResponse *
+       fairtrade__producer__v1__list_overdue_follow_ups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ListOverdueFollowUpsResponse *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__list_overdue_follow_ups_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__list_overdue_follow_ups_response__free_unpacked
+                     (Fairtrade__Producer__V1__ListOverdueFollowUpsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__list_overdue_follow_ups_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__complete_follow_up_request__init
+                     (Fairtrade__Producer__V1__CompleteFollowUpRequest         *message)
+{
+  static const Fairtrade__Producer__V1__CompleteFollowUpRequest init_value = FAIRTRADE__PRODUCER__V1__COMPLETE_FOLLOW_UP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__complete_follow_up_request__get_packed_size
+                     (const Fairtrade__Producer__V1__CompleteFollowUpRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__complete_follow_up_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__complete_follow_up_request__pack
+                     (const Fairtrade__Producer__V1__CompleteFollowUpRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__complete_follow_up_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__complete_follow_up_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__CompleteFollowUpRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__complete_follow_up_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__CompleteFollowUpRequest *
+       fairtrade__producer__v1__complete_follow_up_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__CompleteFollowUpRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__complete_follow_up_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__complete_follow_up_request__free_unpacked
+                     (Fairtrade__Producer__V1__CompleteFollowUpRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__complete_follow_up_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__skill_change__init
+                     (Fairtrade__Producer__V1__SkillChange         *message)
+{
+  static const Fairtrade__Producer__V1__SkillChange init_value = FAIRTRADE__PRODUCER__V1__SKILL_CHANGE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__skill_change__get_packed_size
+                     (const Fairtrade__Producer__V1__SkillChange *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_change__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__skill_change__pack
+                     (const Fairtrade__Producer__V1__SkillChange *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_change__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__skill_change__pack_to_buffer
+                     (const Fairtrade__Producer__V1__SkillChange *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_change__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__SkillChange *
+       fairtrade__producer__v1__skill_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__SkillChange *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__skill_change__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__skill_change__free_unpacked
+                     (Fairtrade__Producer__V1__SkillChange *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__skill_change__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__independence_profile__init
+                     (Fairtrade__Producer__V1__IndependenceProfile         *message)
+{
+  static const Fairtrade__Producer__V1__IndependenceProfile init_value = FAIRTRADE__PRODUCER__V1__INDEPENDENCE_PROFILE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__independence_profile__get_packed_size
+                     (const Fairtrade__Producer__V1__IndependenceProfile *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__independence_profile__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__independence_profile__pack
+                     (const Fairtrade__Producer__V1__IndependenceProfile *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__independence_profile__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__independence_profile__pack_to_buffer
+                     (const Fairtrade__Producer__V1__IndependenceProfile *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__independence_profile__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__IndependenceProfile *
+       fairtrade__producer__v1__independence_profile__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__IndependenceProfile *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__independence_profile__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__independence_profile__free_unpacked
+                     (Fairtrade__Producer__V1__IndependenceProfile *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__independence_profile__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__get_independence_profile_request__init
+                     (Fairtrade__Producer__V1__GetIndependenceProfileRequest         *message)
+{
+  static const Fairtrade__Producer__V1__GetIndependenceProfileRequest init_value = FAIRTRADE__PRODUCER__V1__GET_INDEPENDENCE_PROFILE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__get_independence_profile_request__get_packed_size
+                     (const Fairtrade__Producer__V1__GetIndependenceProfileRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__get_independence_profile_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__get_independence_profile_request__pack
+                     (const Fairtrade__Producer__V1__GetIndependenceProfileRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__get_independence_profile_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__get_independence_profile_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__GetIndependenceProfileRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__get_independence_profile_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__GetIndependenceProfileRequest *
+       fairtrade__producer__v1__get_independence_profile_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__GetIndependenceProfileRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__get_independence_profile_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__get_independence_profile_request__free_unpacked
+                     (Fairtrade__Producer__V1__GetIndependenceProfileRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__get_independence_profile_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__member_counts__field_descriptors[3] =
+{
+  {
+    "women",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__MemberCounts, women),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "men",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__MemberCounts, men),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "other",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__MemberCounts, other),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__member_counts__field_indices_by_name[] = {
+  1,   /* field[1] = men */
+  2,   /* field[2] = other */
+  0,   /* field[0] = women */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__member_counts__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__member_counts__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.MemberCounts",
+  "MemberCounts",
+  "Fairtrade__Producer__V1__MemberCounts",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__MemberCounts),
+  3,
+  fairtrade__producer__v1__member_counts__field_descriptors,
+  fairtrade__producer__v1__member_counts__field_indices_by_name,
+  1,  fairtrade__producer__v1__member_counts__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__member_counts__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__contact_details__field_descriptors[4] =
+{
+  {
+    "person",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ContactDetails, person),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ContactDetails, phone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ContactDetails, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "address",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ContactDetails, address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__contact_details__field_indices_by_name[] = {
+  3,   /* field[3] = address */
+  2,   /* field[2] = email */
+  0,   /* field[0] = person */
+  1,   /* field[1] = phone */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__contact_details__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__contact_details__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ContactDetails",
+  "ContactDetails",
+  "Fairtrade__Producer__V1__ContactDetails",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ContactDetails),
+  4,
+  fairtrade__producer__v1__contact_details__field_descriptors,
+  fairtrade__producer__v1__contact_details__field_indices_by_name,
+  1,  fairtrade__producer__v1__contact_details__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__contact_details__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__certification__field_descriptors[3] =
+{
+  {
+    "scheme",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__Certification, scheme),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reference",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__Certification, reference),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "valid_until",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__Certification, valid_until),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__certification__field_indices_by_name[] = {
+  1,   /* field[1] = reference */
+  0,   /* field[0] = scheme */
+  2,   /* field[2] = valid_until */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__certification__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__certification__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.Certification",
+  "Certification",
+  "Fairtrade__Producer__V1__Certification",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__Certification),
+  3,
+  fairtrade__producer__v1__certification__field_descriptors,
+  fairtrade__producer__v1__certification__field_indices_by_name,
+  1,  fairtrade__producer__v1__certification__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__certification__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__quantity__field_descriptors[2] =
+{
+  {
+    "amount",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__Quantity, amount),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unit",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__Quantity, unit),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__quantity__field_indices_by_name[] = {
+  0,   /* field[0] = amount */
+  1,   /* field[1] = unit */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__quantity__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__quantity__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.Quantity",
+  "Quantity",
+  "Fairtrade__Producer__V1__Quantity",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__Quantity),
+  2,
+  fairtrade__producer__v1__quantity__field_descriptors,
+  fairtrade__producer__v1__quantity__field_indices_by_name,
+  1,  fairtrade__producer__v1__quantity__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__quantity__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__producer_group__field_descriptors[22] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "local_name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, local_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, kind),
+    &fairtrade__producer__v1__group_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "country",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "region",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, region),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "crafts",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, n_crafts),
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, crafts),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "processes_in_house",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, n_processes_in_house),
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, processes_in_house),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "processes_outsourced",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, n_processes_outsourced),
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, processes_outsourced),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "members",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, members),
+    &fairtrade__producer__v1__member_counts__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "founded_year",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, founded_year),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "contact",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, contact),
+    &fairtrade__producer__v1__contact_details__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "certifications",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, n_certifications),
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, certifications),
+    &fairtrade__producer__v1__certification__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "minimum_order",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, minimum_order),
+    &fairtrade__producer__v1__quantity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_time_days",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, lead_time_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, status),
+    &fairtrade__producer__v1__group_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, created_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, updated_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "merged_into",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, merged_into),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "merged_ids",
+    21,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, n_merged_ids),
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, merged_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__producer_group__field_indices_by_name[] = {
+  12,   /* field[12] = certifications */
+  11,   /* field[11] = contact */
+  4,   /* field[4] = country */
+  6,   /* field[6] = crafts */
+  16,   /* field[16] = created_at */
+  10,   /* field[10] = founded_year */
+  0,   /* field[0] = id */
+  3,   /* field[3] = kind */
+  14,   /* field[14] = lead_time_days */
+  2,   /* field[2] = local_name */
+  9,   /* field[9] = members */
+  20,   /* field[20] = merged_ids */
+  19,   /* field[19] = merged_into */
+  13,   /* field[13] = minimum_order */
+  1,   /* field[1] = name */
+  21,   /* field[21] = notes */
+  7,   /* field[7] = processes_in_house */
+  8,   /* field[8] = processes_outsourced */
+  5,   /* field[5] = region */
+  15,   /* field[15] = status */
+  17,   /* field[17] = updated_at */
+  18,   /* field[18] = version */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__producer_group__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 22 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__producer_group__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ProducerGroup",
+  "ProducerGroup",
+  "Fairtrade__Producer__V1__ProducerGroup",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ProducerGroup),
+  22,
+  fairtrade__producer__v1__producer_group__field_descriptors,
+  fairtrade__producer__v1__producer_group__field_indices_by_name,
+  1,  fairtrade__producer__v1__producer_group__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__producer_group__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__create_producer_group_request__field_descriptors[2] =
+{
+  {
+    "group",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__CreateProducerGroupRequest, group),
+    &fairtrade__producer__v1__producer_group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__CreateProducerGroupRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__create_producer_group_request__field_indices_by_name[] = {
+  0,   /* field[0] = group */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__create_producer_group_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__create_producer_group_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.CreateProducerGroupRequest",
+  "CreateProducerGroupRequest",
+  "Fairtrade__Producer__V1__CreateProducerGroupRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__CreateProducerGroupRequest),
+  2,
+  fairtrade__producer__v1__create_producer_group_request__field_descriptors,
+  fairtrade__producer__v1__create_producer_group_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__create_producer_group_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__create_producer_group_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__get_producer_group_request__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__GetProducerGroupRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__get_producer_group_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__get_producer_group_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__get_producer_group_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.GetProducerGroupRequest",
+  "GetProducerGroupRequest",
+  "Fairtrade__Producer__V1__GetProducerGroupRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__GetProducerGroupRequest),
+  1,
+  fairtrade__producer__v1__get_producer_group_request__field_descriptors,
+  fairtrade__producer__v1__get_producer_group_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__get_producer_group_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__get_producer_group_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_producer_group_request__field_descriptors[3] =
+{
+  {
+    "group",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__UpdateProducerGroupRequest, group),
+    &fairtrade__producer__v1__producer_group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "update_mask",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Producer__V1__UpdateProducerGroupRequest, n_update_mask),
+    offsetof(Fairtrade__Producer__V1__UpdateProducerGroupRequest, update_mask),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__UpdateProducerGroupRequest, expected_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__update_producer_group_request__field_indices_by_name[] = {
+  2,   /* field[2] = expected_version */
+  0,   /* field[0] = group */
+  1,   /* field[1] = update_mask */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__update_producer_group_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__update_producer_group_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.UpdateProducerGroupRequest",
+  "UpdateProducerGroupRequest",
+  "Fairtrade__Producer__V1__UpdateProducerGroupRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__UpdateProducerGroupRequest),
+  3,
+  fairtrade__producer__v1__update_producer_group_request__field_descriptors,
+  fairtrade__producer__v1__update_producer_group_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__update_producer_group_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__update_producer_group_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_producer_groups_request__field_descriptors[7] =
+{
+  {
+    "country",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListProducerGroupsRequest, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "craft",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListProducerGroupsRequest, craft),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListProducerGroupsRequest, kind),
+    &fairtrade__producer__v1__group_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name_contains",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListProducerGroupsRequest, name_contains),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListProducerGroupsRequest, status),
+    &fairtrade__producer__v1__group_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_size",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListProducerGroupsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListProducerGroupsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_producer_groups_request__field_indices_by_name[] = {
+  0,   /* field[0] = country */
+  1,   /* field[1] = craft */
+  2,   /* field[2] = kind */
+  3,   /* field[3] = name_contains */
+  5,   /* field[5] = page_size */
+  6,   /* field[6] = page_token */
+  4,   /* field[4] = status */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_producer_groups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_producer_groups_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListProducerGroupsRequest",
+  "ListProducerGroupsRequest",
+  "Fairtrade__Producer__V1__ListProducerGroupsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListProducerGroupsRequest),
+  7,
+  fairtrade__producer__v1__list_producer_groups_request__field_descriptors,
+  fairtrade__producer__v1__list_producer_groups_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_producer_groups_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_producer_groups_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_producer_groups_response__field_descriptors[2] =
+{
+  {
+    "groups",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__ListProducerGroupsResponse, n_groups),
+    offsetof(Fairtrade__Producer__V1__ListProducerGroupsResponse, groups),
+    &fairtrade__producer__v1__producer_group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListProducerGroupsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_producer_groups_response__field_indices_by_name[] = {
+  0,   /* field[0] = groups */
+  1,   /* field[1] = next_page_token */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_producer_groups_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_producer_groups_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListProducerGroupsResponse",
+  "ListProducerGroupsResponse",
+  "Fairtrade__Producer__V1__ListProducerGroupsResponse",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListProducerGroupsResponse),
+  2,
+  fairtrade__producer__v1__list_producer_groups_response__field_descriptors,
+  fairtrade__producer__v1__list_producer_groups_response__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_producer_groups_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_producer_groups_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__duplicate_candidate__field_descriptors[3] =
+{
+  {
+    "group",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__DuplicateCandidate, group),
+    &fairtrade__producer__v1__producer_group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "similarity",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__DuplicateCandidate, similarity),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__DuplicateCandidate, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__duplicate_candidate__field_indices_by_name[] = {
+  0,   /* field[0] = group */
+  2,   /* field[2] = reason */
+  1,   /* field[1] = similarity */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__duplicate_candidate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__duplicate_candidate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.DuplicateCandidate",
+  "DuplicateCandidate",
+  "Fairtrade__Producer__V1__DuplicateCandidate",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__DuplicateCandidate),
+  3,
+  fairtrade__producer__v1__duplicate_candidate__field_descriptors,
+  fairtrade__producer__v1__duplicate_candidate__field_indices_by_name,
+  1,  fairtrade__producer__v1__duplicate_candidate__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__duplicate_candidate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__find_duplicates_request__field_descriptors[2] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FindDuplicatesRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_similarity",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FindDuplicatesRequest, min_similarity),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__find_duplicates_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+  1,   /* field[1] = min_similarity */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__find_duplicates_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__find_duplicates_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.FindDuplicatesRequest",
+  "FindDuplicatesRequest",
+  "Fairtrade__Producer__V1__FindDuplicatesRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__FindDuplicatesRequest),
+  2,
+  fairtrade__producer__v1__find_duplicates_request__field_descriptors,
+  fairtrade__producer__v1__find_duplicates_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__find_duplicates_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__find_duplicates_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__find_duplicates_response__field_descriptors[1] =
+{
+  {
+    "candidates",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__FindDuplicatesResponse, n_candidates),
+    offsetof(Fairtrade__Producer__V1__FindDuplicatesResponse, candidates),
+    &fairtrade__producer__v1__duplicate_candidate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__find_duplicates_response__field_indices_by_name[] = {
+  0,   /* field[0] = candidates */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__find_duplicates_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__find_duplicates_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.FindDuplicatesResponse",
+  "FindDuplicatesResponse",
+  "Fairtrade__Producer__V1__FindDuplicatesResponse",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__FindDuplicatesResponse),
+  1,
+  fairtrade__producer__v1__find_duplicates_response__field_descriptors,
+  fairtrade__producer__v1__find_duplicates_response__field_indices_by_name,
+  1,  fairtrade__producer__v1__find_duplicates_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__find_duplicates_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__reject_duplicate_request__field_descriptors[2] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__RejectDuplicateRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "other_group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__RejectDuplicateRequest, other_group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__reject_duplicate_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+  1,   /* field[1] = other_group_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__reject_duplicate_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__reject_duplicate_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.RejectDuplicateRequest",
+  "RejectDuplicateRequest",
+  "Fairtrade__Producer__V1__RejectDuplicateRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__RejectDuplicateRequest),
+  2,
+  fairtrade__producer__v1__reject_duplicate_request__field_descriptors,
+  fairtrade__producer__v1__reject_duplicate_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__reject_duplicate_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__reject_duplicate_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__merge_producer_groups_request__field_descriptors[3] =
+{
+  {
+    "survivor_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__MergeProducerGroupsRequest, survivor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "merged_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__MergeProducerGroupsRequest, merged_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__MergeProducerGroupsRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__merge_producer_groups_request__field_indices_by_name[] = {
+  1,   /* field[1] = merged_id */
+  2,   /* field[2] = request_id */
+  0,   /* field[0] = survivor_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__merge_producer_groups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__merge_producer_groups_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.MergeProducerGroupsRequest",
+  "MergeProducerGroupsRequest",
+  "Fairtrade__Producer__V1__MergeProducerGroupsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__MergeProducerGroupsRequest),
+  3,
+  fairtrade__producer__v1__merge_producer_groups_request__field_descriptors,
+  fairtrade__producer__v1__merge_producer_groups_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__merge_producer_groups_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__merge_producer_groups_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__skill_category__field_descriptors[4] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillCategory, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillCategory, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "category",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillCategory, category),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillCategory, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__skill_category__field_indices_by_name[] = {
+  2,   /* field[2] = category */
+  0,   /* field[0] = code */
+  3,   /* field[3] = description */
+  1,   /* field[1] = name */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__skill_category__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__skill_category__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.SkillCategory",
+  "SkillCategory",
+  "Fairtrade__Producer__V1__SkillCategory",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__SkillCategory),
+  4,
+  fairtrade__producer__v1__skill_category__field_descriptors,
+  fairtrade__producer__v1__skill_category__field_indices_by_name,
+  1,  fairtrade__producer__v1__skill_category__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__skill_category__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define fairtrade__producer__v1__list_skills_request__field_descriptors NULL
+#define fairtrade__producer__v1__list_skills_request__field_indices_by_name NULL
+#define fairtrade__producer__v1__list_skills_request__number_ranges NULL
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_skills_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListSkillsRequest",
+  "ListSkillsRequest",
+  "Fairtrade__Producer__V1__ListSkillsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListSkillsRequest),
+  0,
+  fairtrade__producer__v1__list_skills_request__field_descriptors,
+  fairtrade__producer__v1__list_skills_request__field_indices_by_name,
+  0,  fairtrade__producer__v1__list_skills_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_skills_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_skills_response__field_descriptors[1] =
+{
+  {
+    "skills",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__ListSkillsResponse, n_skills),
+    offsetof(Fairtrade__Producer__V1__ListSkillsResponse, skills),
+    &fairtrade__producer__v1__skill_category__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_skills_response__field_indices_by_name[] = {
+  0,   /* field[0] = skills */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_skills_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_skills_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListSkillsResponse",
+  "ListSkillsResponse",
+  "Fairtrade__Producer__V1__ListSkillsResponse",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListSkillsResponse),
+  1,
+  fairtrade__producer__v1__list_skills_response__field_descriptors,
+  fairtrade__producer__v1__list_skills_response__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_skills_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_skills_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__add_skill_request__field_descriptors[1] =
+{
+  {
+    "skill",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__AddSkillRequest, skill),
+    &fairtrade__producer__v1__skill_category__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__add_skill_request__field_indices_by_name[] = {
+  0,   /* field[0] = skill */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__add_skill_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__add_skill_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.AddSkillRequest",
+  "AddSkillRequest",
+  "Fairtrade__Producer__V1__AddSkillRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__AddSkillRequest),
+  1,
+  fairtrade__producer__v1__add_skill_request__field_descriptors,
+  fairtrade__producer__v1__add_skill_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__add_skill_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__add_skill_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__skill_assessment__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillAssessment, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillAssessment, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skill",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillAssessment, skill),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assessed_on",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillAssessment, assessed_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillAssessment, level),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "members_holding",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillAssessment, members_holding),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assessor",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillAssessment, assessor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillAssessment, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__skill_assessment__field_indices_by_name[] = {
+  3,   /* field[3] = assessed_on */
+  6,   /* field[6] = assessor */
+  1,   /* field[1] = group_id */
+  0,   /* field[0] = id */
+  4,   /* field[4] = level */
+  5,   /* field[5] = members_holding */
+  7,   /* field[7] = notes */
+  2,   /* field[2] = skill */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__skill_assessment__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__skill_assessment__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.SkillAssessment",
+  "SkillAssessment",
+  "Fairtrade__Producer__V1__SkillAssessment",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__SkillAssessment),
+  8,
+  fairtrade__producer__v1__skill_assessment__field_descriptors,
+  fairtrade__producer__v1__skill_assessment__field_indices_by_name,
+  1,  fairtrade__producer__v1__skill_assessment__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__skill_assessment__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__record_skill_assessment_request__field_descriptors[2] =
+{
+  {
+    "assessment",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__RecordSkillAssessmentRequest, assessment),
+    &fairtrade__producer__v1__skill_assessment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__RecordSkillAssessmentRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__record_skill_assessment_request__field_indices_by_name[] = {
+  0,   /* field[0] = assessment */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__record_skill_assessment_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__record_skill_assessment_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.RecordSkillAssessmentRequest",
+  "RecordSkillAssessmentRequest",
+  "Fairtrade__Producer__V1__RecordSkillAssessmentRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__RecordSkillAssessmentRequest),
+  2,
+  fairtrade__producer__v1__record_skill_assessment_request__field_descriptors,
+  fairtrade__producer__v1__record_skill_assessment_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__record_skill_assessment_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__record_skill_assessment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_skill_assessments_request__field_descriptors[2] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListSkillAssessmentsRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skill",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListSkillAssessmentsRequest, skill),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_skill_assessments_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+  1,   /* field[1] = skill */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_skill_assessments_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_skill_assessments_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListSkillAssessmentsRequest",
+  "ListSkillAssessmentsRequest",
+  "Fairtrade__Producer__V1__ListSkillAssessmentsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListSkillAssessmentsRequest),
+  2,
+  fairtrade__producer__v1__list_skill_assessments_request__field_descriptors,
+  fairtrade__producer__v1__list_skill_assessments_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_skill_assessments_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_skill_assessments_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_skill_assessments_response__field_descriptors[1] =
+{
+  {
+    "assessments",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__ListSkillAssessmentsResponse, n_assessments),
+    offsetof(Fairtrade__Producer__V1__ListSkillAssessmentsResponse, assessments),
+    &fairtrade__producer__v1__skill_assessment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_skill_assessments_response__field_indices_by_name[] = {
+  0,   /* field[0] = assessments */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_skill_assessments_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_skill_assessments_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListSkillAssessmentsResponse",
+  "ListSkillAssessmentsResponse",
+  "Fairtrade__Producer__V1__ListSkillAssessmentsResponse",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListSkillAssessmentsResponse),
+  1,
+  fairtrade__producer__v1__list_skill_assessments_response__field_descriptors,
+  fairtrade__producer__v1__list_skill_assessments_response__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_skill_assessments_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_skill_assessments_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__buyer_relationship__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__BuyerRelationship, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__BuyerRelationship, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organisation",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__BuyerRelationship, organisation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "since",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__BuyerRelationship, since),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__BuyerRelationship, kind),
+    &fairtrade__producer__v1__relationship_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "yearly_purchases",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__BuyerRelationship, yearly_purchases),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ended_on",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__BuyerRelationship, ended_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__BuyerRelationship, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__buyer_relationship__field_indices_by_name[] = {
+  6,   /* field[6] = ended_on */
+  1,   /* field[1] = group_id */
+  0,   /* field[0] = id */
+  4,   /* field[4] = kind */
+  7,   /* field[7] = notes */
+  2,   /* field[2] = organisation */
+  3,   /* field[3] = since */
+  5,   /* field[5] = yearly_purchases */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__buyer_relationship__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__buyer_relationship__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.BuyerRelationship",
+  "BuyerRelationship",
+  "Fairtrade__Producer__V1__BuyerRelationship",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__BuyerRelationship),
+  8,
+  fairtrade__producer__v1__buyer_relationship__field_descriptors,
+  fairtrade__producer__v1__buyer_relationship__field_indices_by_name,
+  1,  fairtrade__producer__v1__buyer_relationship__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__buyer_relationship__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__add_buyer_relationship_request__field_descriptors[2] =
+{
+  {
+    "relationship",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__AddBuyerRelationshipRequest, relationship),
+    &fairtrade__producer__v1__buyer_relationship__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__AddBuyerRelationshipRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__add_buyer_relationship_request__field_indices_by_name[] = {
+  0,   /* field[0] = relationship */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__add_buyer_relationship_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__add_buyer_relationship_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.AddBuyerRelationshipRequest",
+  "AddBuyerRelationshipRequest",
+  "Fairtrade__Producer__V1__AddBuyerRelationshipRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__AddBuyerRelationshipRequest),
+  2,
+  fairtrade__producer__v1__add_buyer_relationship_request__field_descriptors,
+  fairtrade__producer__v1__add_buyer_relationship_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__add_buyer_relationship_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__add_buyer_relationship_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_buyer_relationship_request__field_descriptors[1] =
+{
+  {
+    "relationship",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest, relationship),
+    &fairtrade__producer__v1__buyer_relationship__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__update_buyer_relationship_request__field_indices_by_name[] = {
+  0,   /* field[0] = relationship */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__update_buyer_relationship_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__update_buyer_relationship_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.UpdateBuyerRelationshipRequest",
+  "UpdateBuyerRelationshipRequest",
+  "Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest),
+  1,
+  fairtrade__producer__v1__update_buyer_relationship_request__field_descriptors,
+  fairtrade__producer__v1__update_buyer_relationship_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__update_buyer_relationship_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__update_buyer_relationship_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_buyer_relationships_request__field_descriptors[1] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListBuyerRelationshipsRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_buyer_relationships_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_buyer_relationships_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_buyer_relationships_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListBuyerRelationshipsRequest",
+  "ListBuyerRelationshipsRequest",
+  "Fairtrade__Producer__V1__ListBuyerRelationshipsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListBuyerRelationshipsRequest),
+  1,
+  fairtrade__producer__v1__list_buyer_relationships_request__field_descriptors,
+  fairtrade__producer__v1__list_buyer_relationships_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_buyer_relationships_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_buyer_relationships_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_buyer_relationships_response__field_descriptors[1] =
+{
+  {
+    "relationships",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__ListBuyerRelationshipsResponse, n_relationships),
+    offsetof(Fairtrade__Producer__V1__ListBuyerRelationshipsResponse, relationships),
+    &fairtrade__producer__v1__buyer_relationship__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_buyer_relationships_response__field_indices_by_name[] = {
+  0,   /* field[0] = relationships */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_buyer_relationships_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_buyer_relationships_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListBuyerRelationshipsResponse",
+  "ListBuyerRelationshipsResponse",
+  "Fairtrade__Producer__V1__ListBuyerRelationshipsResponse",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListBuyerRelationshipsResponse),
+  1,
+  fairtrade__producer__v1__list_buyer_relationships_response__field_descriptors,
+  fairtrade__producer__v1__list_buyer_relationships_response__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_buyer_relationships_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_buyer_relationships_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__group_connection__field_descriptors[6] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__GroupConnection, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__GroupConnection, from_group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_group_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__GroupConnection, to_group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__GroupConnection, kind),
+    &fairtrade__producer__v1__connection_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "since",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__GroupConnection, since),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__GroupConnection, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__group_connection__field_indices_by_name[] = {
+  1,   /* field[1] = from_group_id */
+  0,   /* field[0] = id */
+  3,   /* field[3] = kind */
+  5,   /* field[5] = notes */
+  4,   /* field[4] = since */
+  2,   /* field[2] = to_group_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__group_connection__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__group_connection__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.GroupConnection",
+  "GroupConnection",
+  "Fairtrade__Producer__V1__GroupConnection",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__GroupConnection),
+  6,
+  fairtrade__producer__v1__group_connection__field_descriptors,
+  fairtrade__producer__v1__group_connection__field_indices_by_name,
+  1,  fairtrade__producer__v1__group_connection__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__group_connection__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__connect_groups_request__field_descriptors[2] =
+{
+  {
+    "connection",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ConnectGroupsRequest, connection),
+    &fairtrade__producer__v1__group_connection__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ConnectGroupsRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__connect_groups_request__field_indices_by_name[] = {
+  0,   /* field[0] = connection */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__connect_groups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__connect_groups_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ConnectGroupsRequest",
+  "ConnectGroupsRequest",
+  "Fairtrade__Producer__V1__ConnectGroupsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ConnectGroupsRequest),
+  2,
+  fairtrade__producer__v1__connect_groups_request__field_descriptors,
+  fairtrade__producer__v1__connect_groups_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__connect_groups_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__connect_groups_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_group_connections_request__field_descriptors[1] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListGroupConnectionsRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_group_connections_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_group_connections_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_group_connections_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListGroupConnectionsRequest",
+  "ListGroupConnectionsRequest",
+  "Fairtrade__Producer__V1__ListGroupConnectionsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListGroupConnectionsRequest),
+  1,
+  fairtrade__producer__v1__list_group_connections_request__field_descriptors,
+  fairtrade__producer__v1__list_group_connections_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_group_connections_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_group_connections_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_group_connections_response__field_descriptors[1] =
+{
+  {
+    "connections",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__ListGroupConnectionsResponse, n_connections),
+    offsetof(Fairtrade__Producer__V1__ListGroupConnectionsResponse, connections),
+    &fairtrade__producer__v1__group_connection__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_group_connections_response__field_indices_by_name[] = {
+  0,   /* field[0] = connections */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_group_connections_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_group_connections_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListGroupConnectionsResponse",
+  "ListGroupConnectionsResponse",
+  "Fairtrade__Producer__V1__ListGroupConnectionsResponse",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListGroupConnectionsResponse),
+  1,
+  fairtrade__producer__v1__list_group_connections_response__field_descriptors,
+  fairtrade__producer__v1__list_group_connections_response__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_group_connections_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_group_connections_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__follow_up__field_descriptors[7] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FollowUp, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "contact_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FollowUp, contact_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FollowUp, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FollowUp, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "due_on",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FollowUp, due_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "done",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FollowUp, done),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "done_on",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FollowUp, done_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__follow_up__field_indices_by_name[] = {
+  1,   /* field[1] = contact_id */
+  3,   /* field[3] = description */
+  5,   /* field[5] = done */
+  6,   /* field[6] = done_on */
+  4,   /* field[4] = due_on */
+  2,   /* field[2] = group_id */
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__follow_up__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__follow_up__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.FollowUp",
+  "FollowUp",
+  "Fairtrade__Producer__V1__FollowUp",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__FollowUp),
+  7,
+  fairtrade__producer__v1__follow_up__field_descriptors,
+  fairtrade__producer__v1__follow_up__field_indices_by_name,
+  1,  fairtrade__producer__v1__follow_up__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__follow_up__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__dialogue_contact__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__DialogueContact, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__DialogueContact, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organisation",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__DialogueContact, organisation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "contact_date",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__DialogueContact, contact_date),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__DialogueContact, kind),
+    &fairtrade__producer__v1__contact_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "topics",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Producer__V1__DialogueContact, n_topics),
+    offsetof(Fairtrade__Producer__V1__DialogueContact, topics),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "summary",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__DialogueContact, summary),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "follow_ups",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__DialogueContact, n_follow_ups),
+    offsetof(Fairtrade__Producer__V1__DialogueContact, follow_ups),
+    &fairtrade__producer__v1__follow_up__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__dialogue_contact__field_indices_by_name[] = {
+  3,   /* field[3] = contact_date */
+  7,   /* field[7] = follow_ups */
+  1,   /* field[1] = group_id */
+  0,   /* field[0] = id */
+  4,   /* field[4] = kind */
+  2,   /* field[2] = organisation */
+  6,   /* field[6] = summary */
+  5,   /* field[5] = topics */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__dialogue_contact__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__dialogue_contact__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.DialogueContact",
+  "DialogueContact",
+  "Fairtrade__Producer__V1__DialogueContact",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__DialogueContact),
+  8,
+  fairtrade__producer__v1__dialogue_contact__field_descriptors,
+  fairtrade__producer__v1__dialogue_contact__field_indices_by_name,
+  1,  fairtrade__producer__v1__dialogue_contact__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__dialogue_contact__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__log_contact_request__field_descriptors[2] =
+{
+  {
+    "contact",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__LogContactRequest, contact),
+    &fairtrade__producer__v1__dialogue_contact__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__LogContactRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__log_contact_request__field_indices_by_name[] = {
+  0,   /* field[0] = contact */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__log_contact_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__log_contact_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.LogContactRequest",
+  "LogContactRequest",
+  "Fairtrade__Producer__V1__LogContactRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__LogContactRequest),
+  2,
+  fairtrade__producer__v1__log_contact_request__field_descriptors,
+  fairtrade__producer__v1__log_contact_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__log_contact_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__log_contact_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_contacts_request__field_descriptors[1] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListContactsRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_contacts_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_contacts_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_contacts_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListContactsRequest",
+  "ListContactsRequest",
+  "Fairtrade__Producer__V1__ListContactsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListContactsRequest),
+  1,
+  fairtrade__producer__v1__list_contacts_request__field_descriptors,
+  fairtrade__producer__v1__list_contacts_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_contacts_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_contacts_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_contacts_response__field_descriptors[1] =
+{
+  {
+    "contacts",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__ListContactsResponse, n_contacts),
+    offsetof(Fairtrade__Producer__V1__ListContactsResponse, contacts),
+    &fairtrade__producer__v1__dialogue_contact__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_contacts_response__field_indices_by_name[] = {
+  0,   /* field[0] = contacts */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_contacts_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_contacts_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListContactsResponse",
+  "ListContactsResponse",
+  "Fairtrade__Producer__V1__ListContactsResponse",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListContactsResponse),
+  1,
+  fairtrade__producer__v1__list_contacts_response__field_descriptors,
+  fairtrade__producer__v1__list_contacts_response__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_contacts_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_contacts_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_overdue_follow_ups_request__field_descriptors[2] =
+{
+  {
+    "as_of",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListOverdueFollowUpsRequest, as_of),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organisation",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ListOverdueFollowUpsRequest, organisation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_overdue_follow_ups_request__field_indices_by_name[] = {
+  0,   /* field[0] = as_of */
+  1,   /* field[1] = organisation */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_overdue_follow_ups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_overdue_follow_ups_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListOverdueFollowUpsRequest",
+  "ListOverdueFollowUpsRequest",
+  "Fairtrade__Producer__V1__ListOverdueFollowUpsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListOverdueFollowUpsRequest),
+  2,
+  fairtrade__producer__v1__list_overdue_follow_ups_request__field_descriptors,
+  fairtrade__producer__v1__list_overdue_follow_ups_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_overdue_follow_ups_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_overdue_follow_ups_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__overdue_follow_up__field_descriptors[4] =
+{
+  {
+    "follow_up",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__OverdueFollowUp, follow_up),
+    &fairtrade__producer__v1__follow_up__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__OverdueFollowUp, group_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organisation",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__OverdueFollowUp, organisation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "days_overdue",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__OverdueFollowUp, days_overdue),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__overdue_follow_up__field_indices_by_name[] = {
+  3,   /* field[3] = days_overdue */
+  0,   /* field[0] = follow_up */
+  1,   /* field[1] = group_name */
+  2,   /* field[2] = organisation */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__overdue_follow_up__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__overdue_follow_up__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.OverdueFollowUp",
+  "OverdueFollowUp",
+  "Fairtrade__Producer__V1__OverdueFollowUp",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__OverdueFollowUp),
+  4,
+  fairtrade__producer__v1__overdue_follow_up__field_descriptors,
+  fairtrade__producer__v1__overdue_follow_up__field_indices_by_name,
+  1,  fairtrade__producer__v1__overdue_follow_up__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__overdue_follow_up__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__list_overdue_follow_ups_response__field_descriptors[1] =
+{
+  {
+    "follow_ups",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__ListOverdueFollowUpsResponse, n_follow_ups),
+    offsetof(Fairtrade__Producer__V1__ListOverdueFollowUpsResponse, follow_ups),
+    &fairtrade__producer__v1__overdue_follow_up__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__list_overdue_follow_ups_response__field_indices_by_name[] = {
+  0,   /* field[0] = follow_ups */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__list_overdue_follow_ups_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__list_overdue_follow_ups_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ListOverdueFollowUpsResponse",
+  "ListOverdueFollowUpsResponse",
+  "Fairtrade__Producer__V1__ListOverdueFollowUpsResponse",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ListOverdueFollowUpsResponse),
+  1,
+  fairtrade__producer__v1__list_overdue_follow_ups_response__field_descriptors,
+  fairtrade__producer__v1__list_overdue_follow_ups_response__field_indices_by_name,
+  1,  fairtrade__producer__v1__list_overdue_follow_ups_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__list_overdue_follow_ups_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__complete_follow_up_request__field_descriptors[2] =
+{
+  {
+    "follow_up_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__CompleteFollowUpRequest, follow_up_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "done_on",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__CompleteFollowUpRequest, done_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__complete_follow_up_request__field_indices_by_name[] = {
+  1,   /* field[1] = done_on */
+  0,   /* field[0] = follow_up_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__complete_follow_up_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__complete_follow_up_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.CompleteFollowUpRequest",
+  "CompleteFollowUpRequest",
+  "Fairtrade__Producer__V1__CompleteFollowUpRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__CompleteFollowUpRequest),
+  2,
+  fairtrade__producer__v1__complete_follow_up_request__field_descriptors,
+  fairtrade__producer__v1__complete_follow_up_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__complete_follow_up_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__complete_follow_up_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__skill_change__field_descriptors[4] =
+{
+  {
+    "skill",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillChange, skill),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level_now",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillChange, level_now),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level_year_ago",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillChange, level_year_ago),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "members_holding_now",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__SkillChange, members_holding_now),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__skill_change__field_indices_by_name[] = {
+  1,   /* field[1] = level_now */
+  2,   /* field[2] = level_year_ago */
+  3,   /* field[3] = members_holding_now */
+  0,   /* field[0] = skill */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__skill_change__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__skill_change__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.SkillChange",
+  "SkillChange",
+  "Fairtrade__Producer__V1__SkillChange",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__SkillChange),
+  4,
+  fairtrade__producer__v1__skill_change__field_descriptors,
+  fairtrade__producer__v1__skill_change__field_indices_by_name,
+  1,  fairtrade__producer__v1__skill_change__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__skill_change__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__independence_profile__field_descriptors[13] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, as_of),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "currency",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, currency),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "buyers_counted",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, buyers_counted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "buyers_excluded",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, buyers_excluded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "largest_buyer_share_bp",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, largest_buyer_share_bp),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "largest_buyer",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, largest_buyer),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "buyer_concentration_hhi",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, buyer_concentration_hhi),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "in_house_process_share_bp",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, in_house_process_share_bp),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "longest_relationship_tenths_of_years",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, longest_relationship_tenths_of_years),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "longest_relationship_buyer",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, longest_relationship_buyer),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skills",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, n_skills),
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, skills),
+    &fairtrade__producer__v1__skill_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, n_method),
+    offsetof(Fairtrade__Producer__V1__IndependenceProfile, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__independence_profile__field_indices_by_name[] = {
+  1,   /* field[1] = as_of */
+  7,   /* field[7] = buyer_concentration_hhi */
+  3,   /* field[3] = buyers_counted */
+  4,   /* field[4] = buyers_excluded */
+  2,   /* field[2] = currency */
+  0,   /* field[0] = group_id */
+  8,   /* field[8] = in_house_process_share_bp */
+  6,   /* field[6] = largest_buyer */
+  5,   /* field[5] = largest_buyer_share_bp */
+  10,   /* field[10] = longest_relationship_buyer */
+  9,   /* field[9] = longest_relationship_tenths_of_years */
+  12,   /* field[12] = method */
+  11,   /* field[11] = skills */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__independence_profile__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 13 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__independence_profile__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.IndependenceProfile",
+  "IndependenceProfile",
+  "Fairtrade__Producer__V1__IndependenceProfile",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__IndependenceProfile),
+  13,
+  fairtrade__producer__v1__independence_profile__field_descriptors,
+  fairtrade__producer__v1__independence_profile__field_indices_by_name,
+  1,  fairtrade__producer__v1__independence_profile__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__independence_profile__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__get_independence_profile_request__field_descriptors[2] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__GetIndependenceProfileRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__GetIndependenceProfileRequest, as_of),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__get_independence_profile_request__field_indices_by_name[] = {
+  1,   /* field[1] = as_of */
+  0,   /* field[0] = group_id */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__get_independence_profile_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__get_independence_profile_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.GetIndependenceProfileRequest",
+  "GetIndependenceProfileRequest",
+  "Fairtrade__Producer__V1__GetIndependenceProfileRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__GetIndependenceProfileRequest),
+  2,
+  fairtrade__producer__v1__get_independence_profile_request__field_descriptors,
+  fairtrade__producer__v1__get_independence_profile_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__get_independence_profile_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__get_independence_profile_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue fairtrade__producer__v1__group_kind__enum_values_by_number[8] =
+{
+  { "GROUP_KIND_UNSPECIFIED", "FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_UNSPECIFIED", 0 },
+  { "GROUP_KIND_COOPERATIVE", "FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_COOPERATIVE", 1 },
+  { "GROUP_KIND_WORKSHOP", "FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_WORKSHOP", 2 },
+  { "GROUP_KIND_FAMILY_ENTERPRISE", "FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_FAMILY_ENTERPRISE", 3 },
+  { "GROUP_KIND_WOMENS_GROUP", "FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_WOMENS_GROUP", 4 },
+  { "GROUP_KIND_INDIVIDUAL_ARTISAN", "FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_INDIVIDUAL_ARTISAN", 5 },
+  { "GROUP_KIND_ASSOCIATION", "FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_ASSOCIATION", 6 },
+  { "GROUP_KIND_SOCIAL_ENTERPRISE", "FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_SOCIAL_ENTERPRISE", 7 },
+};
+static const ProtobufCIntRange fairtrade__producer__v1__group_kind__value_ranges[] = {
+{0, 0},{0, 8}
+};
+static const ProtobufCEnumValueIndex fairtrade__producer__v1__group_kind__enum_values_by_name[8] =
+{
+  { "GROUP_KIND_ASSOCIATION", 6 },
+  { "GROUP_KIND_COOPERATIVE", 1 },
+  { "GROUP_KIND_FAMILY_ENTERPRISE", 3 },
+  { "GROUP_KIND_INDIVIDUAL_ARTISAN", 5 },
+  { "GROUP_KIND_SOCIAL_ENTERPRISE", 7 },
+  { "GROUP_KIND_UNSPECIFIED", 0 },
+  { "GROUP_KIND_WOMENS_GROUP", 4 },
+  { "GROUP_KIND_WORKSHOP", 2 },
+};
+const ProtobufCEnumDescriptor fairtrade__producer__v1__group_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.GroupKind",
+  "GroupKind",
+  "Fairtrade__Producer__V1__GroupKind",
+  "fairtrade.producer.v1",
+  8,
+  fairtrade__producer__v1__group_kind__enum_values_by_number,
+  8,
+  fairtrade__producer__v1__group_kind__enum_values_by_name,
+  1,
+  fairtrade__producer__v1__group_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__producer__v1__group_status__enum_values_by_number[4] =
+{
+  { "GROUP_STATUS_UNSPECIFIED", "FAIRTRADE__PRODUCER__V1__GROUP_STATUS__GROUP_STATUS_UNSPECIFIED", 0 },
+  { "GROUP_STATUS_ACTIVE", "FAIRTRADE__PRODUCER__V1__GROUP_STATUS__GROUP_STATUS_ACTIVE", 1 },
+  { "GROUP_STATUS_INACTIVE", "FAIRTRADE__PRODUCER__V1__GROUP_STATUS__GROUP_STATUS_INACTIVE", 2 },
+  { "GROUP_STATUS_MERGED", "FAIRTRADE__PRODUCER__V1__GROUP_STATUS__GROUP_STATUS_MERGED", 3 },
+};
+static const ProtobufCIntRange fairtrade__producer__v1__group_status__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex fairtrade__producer__v1__group_status__enum_values_by_name[4] =
+{
+  { "GROUP_STATUS_ACTIVE", 1 },
+  { "GROUP_STATUS_INACTIVE", 2 },
+  { "GROUP_STATUS_MERGED", 3 },
+  { "GROUP_STATUS_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__producer__v1__group_status__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.GroupStatus",
+  "GroupStatus",
+  "Fairtrade__Producer__V1__GroupStatus",
+  "fairtrade.producer.v1",
+  4,
+  fairtrade__producer__v1__group_status__enum_values_by_number,
+  4,
+  fairtrade__producer__v1__group_status__enum_values_by_name,
+  1,
+  fairtrade__producer__v1__group_status__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__producer__v1__relationship_kind__enum_values_by_number[6] =
+{
+  { "RELATIONSHIP_KIND_UNSPECIFIED", "FAIRTRADE__PRODUCER__V1__RELATIONSHIP_KIND__RELATIONSHIP_KIND_UNSPECIFIED", 0 },
+  { "RELATIONSHIP_KIND_DIRECT_PURCHASE", "FAIRTRADE__PRODUCER__V1__RELATIONSHIP_KIND__RELATIONSHIP_KIND_DIRECT_PURCHASE", 1 },
+  { "RELATIONSHIP_KIND_CONSIGNMENT", "FAIRTRADE__PRODUCER__V1__RELATIONSHIP_KIND__RELATIONSHIP_KIND_CONSIGNMENT", 2 },
+  { "RELATIONSHIP_KIND_WHOLESALE", "FAIRTRADE__PRODUCER__V1__RELATIONSHIP_KIND__RELATIONSHIP_KIND_WHOLESALE", 3 },
+  { "RELATIONSHIP_KIND_RETAIL", "FAIRTRADE__PRODUCER__V1__RELATIONSHIP_KIND__RELATIONSHIP_KIND_RETAIL", 4 },
+  { "RELATIONSHIP_KIND_EXPORT_AGENT", "FAIRTRADE__PRODUCER__V1__RELATIONSHIP_KIND__RELATIONSHIP_KIND_EXPORT_AGENT", 5 },
+};
+static const ProtobufCIntRange fairtrade__producer__v1__relationship_kind__value_ranges[] = {
+{0, 0},{0, 6}
+};
+static const ProtobufCEnumValueIndex fairtrade__producer__v1__relationship_kind__enum_values_by_name[6] =
+{
+  { "RELATIONSHIP_KIND_CONSIGNMENT", 2 },
+  { "RELATIONSHIP_KIND_DIRECT_PURCHASE", 1 },
+  { "RELATIONSHIP_KIND_EXPORT_AGENT", 5 },
+  { "RELATIONSHIP_KIND_RETAIL", 4 },
+  { "RELATIONSHIP_KIND_UNSPECIFIED", 0 },
+  { "RELATIONSHIP_KIND_WHOLESALE", 3 },
+};
+const ProtobufCEnumDescriptor fairtrade__producer__v1__relationship_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.RelationshipKind",
+  "RelationshipKind",
+  "Fairtrade__Producer__V1__RelationshipKind",
+  "fairtrade.producer.v1",
+  6,
+  fairtrade__producer__v1__relationship_kind__enum_values_by_number,
+  6,
+  fairtrade__producer__v1__relationship_kind__enum_values_by_name,
+  1,
+  fairtrade__producer__v1__relationship_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__producer__v1__connection_kind__enum_values_by_number[4] =
+{
+  { "CONNECTION_KIND_UNSPECIFIED", "FAIRTRADE__PRODUCER__V1__CONNECTION_KIND__CONNECTION_KIND_UNSPECIFIED", 0 },
+  { "CONNECTION_KIND_MENTOR", "FAIRTRADE__PRODUCER__V1__CONNECTION_KIND__CONNECTION_KIND_MENTOR", 1 },
+  { "CONNECTION_KIND_PEER", "FAIRTRADE__PRODUCER__V1__CONNECTION_KIND__CONNECTION_KIND_PEER", 2 },
+  { "CONNECTION_KIND_SUPPLIER", "FAIRTRADE__PRODUCER__V1__CONNECTION_KIND__CONNECTION_KIND_SUPPLIER", 3 },
+};
+static const ProtobufCIntRange fairtrade__producer__v1__connection_kind__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex fairtrade__producer__v1__connection_kind__enum_values_by_name[4] =
+{
+  { "CONNECTION_KIND_MENTOR", 1 },
+  { "CONNECTION_KIND_PEER", 2 },
+  { "CONNECTION_KIND_SUPPLIER", 3 },
+  { "CONNECTION_KIND_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__producer__v1__connection_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ConnectionKind",
+  "ConnectionKind",
+  "Fairtrade__Producer__V1__ConnectionKind",
+  "fairtrade.producer.v1",
+  4,
+  fairtrade__producer__v1__connection_kind__enum_values_by_number,
+  4,
+  fairtrade__producer__v1__connection_kind__enum_values_by_name,
+  1,
+  fairtrade__producer__v1__connection_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__producer__v1__contact_kind__enum_values_by_number[5] =
+{
+  { "CONTACT_KIND_UNSPECIFIED", "FAIRTRADE__PRODUCER__V1__CONTACT_KIND__CONTACT_KIND_UNSPECIFIED", 0 },
+  { "CONTACT_KIND_VISIT", "FAIRTRADE__PRODUCER__V1__CONTACT_KIND__CONTACT_KIND_VISIT", 1 },
+  { "CONTACT_KIND_CALL", "FAIRTRADE__PRODUCER__V1__CONTACT_KIND__CONTACT_KIND_CALL", 2 },
+  { "CONTACT_KIND_MESSAGE", "FAIRTRADE__PRODUCER__V1__CONTACT_KIND__CONTACT_KIND_MESSAGE", 3 },
+  { "CONTACT_KIND_WORKSHOP", "FAIRTRADE__PRODUCER__V1__CONTACT_KIND__CONTACT_KIND_WORKSHOP", 4 },
+};
+static const ProtobufCIntRange fairtrade__producer__v1__contact_kind__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex fairtrade__producer__v1__contact_kind__enum_values_by_name[5] =
+{
+  { "CONTACT_KIND_CALL", 2 },
+  { "CONTACT_KIND_MESSAGE", 3 },
+  { "CONTACT_KIND_UNSPECIFIED", 0 },
+  { "CONTACT_KIND_VISIT", 1 },
+  { "CONTACT_KIND_WORKSHOP", 4 },
+};
+const ProtobufCEnumDescriptor fairtrade__producer__v1__contact_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ContactKind",
+  "ContactKind",
+  "Fairtrade__Producer__V1__ContactKind",
+  "fairtrade.producer.v1",
+  5,
+  fairtrade__producer__v1__contact_kind__enum_values_by_number,
+  5,
+  fairtrade__producer__v1__contact_kind__enum_values_by_name,
+  1,
+  fairtrade__producer__v1__contact_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor fairtrade__producer__v1__producer_service__method_descriptors[21] =
+{
+  { "CreateProducerGroup", &fairtrade__producer__v1__create_producer_group_request__descriptor, &fairtrade__producer__v1__producer_group__descriptor },
+  { "GetProducerGroup", &fairtrade__producer__v1__get_producer_group_request__descriptor, &fairtrade__producer__v1__producer_group__descriptor },
+  { "UpdateProducerGroup", &fairtrade__producer__v1__update_producer_group_request__descriptor, &fairtrade__producer__v1__producer_group__descriptor },
+  { "ListProducerGroups", &fairtrade__producer__v1__list_producer_groups_request__descriptor, &fairtrade__producer__v1__list_producer_groups_response__descriptor },
+  { "FindDuplicates", &fairtrade__producer__v1__find_duplicates_request__descriptor, &fairtrade__producer__v1__find_duplicates_response__descriptor },
+  { "RejectDuplicate", &fairtrade__producer__v1__reject_duplicate_request__descriptor, &fairtrade__common__v1__empty__descriptor },
+  { "MergeProducerGroups", &fairtrade__producer__v1__merge_producer_groups_request__descriptor, &fairtrade__producer__v1__producer_group__descriptor },
+  { "ListSkills", &fairtrade__producer__v1__list_skills_request__descriptor, &fairtrade__producer__v1__list_skills_response__descriptor },
+  { "AddSkill", &fairtrade__producer__v1__add_skill_request__descriptor, &fairtrade__producer__v1__skill_category__descriptor },
+  { "RecordSkillAssessment", &fairtrade__producer__v1__record_skill_assessment_request__descriptor, &fairtrade__producer__v1__skill_assessment__descriptor },
+  { "ListSkillAssessments", &fairtrade__producer__v1__list_skill_assessments_request__descriptor, &fairtrade__producer__v1__list_skill_assessments_response__descriptor },
+  { "AddBuyerRelationship", &fairtrade__producer__v1__add_buyer_relationship_request__descriptor, &fairtrade__producer__v1__buyer_relationship__descriptor },
+  { "UpdateBuyerRelationship", &fairtrade__producer__v1__update_buyer_relationship_request__descriptor, &fairtrade__producer__v1__buyer_relationship__descriptor },
+  { "ListBuyerRelationships", &fairtrade__producer__v1__list_buyer_relationships_request__descriptor, &fairtrade__producer__v1__list_buyer_relationships_response__descriptor },
+  { "ConnectGroups", &fairtrade__producer__v1__connect_groups_request__descriptor, &fairtrade__producer__v1__group_connection__descriptor },
+  { "ListGroupConnections", &fairtrade__producer__v1__list_group_connections_request__descriptor, &fairtrade__producer__v1__list_group_connections_response__descriptor },
+  { "LogContact", &fairtrade__producer__v1__log_contact_request__descriptor, &fairtrade__producer__v1__dialogue_contact__descriptor },
+  { "ListContacts", &fairtrade__producer__v1__list_contacts_request__descriptor, &fairtrade__producer__v1__list_contacts_response__descriptor },
+  { "ListOverdueFollowUps", &fairtrade__producer__v1__list_overdue_follow_ups_request__descriptor, &fairtrade__producer__v1__list_overdue_follow_ups_response__descriptor },
+  { "CompleteFollowUp", &fairtrade__producer__v1__complete_follow_up_request__descriptor, &fairtrade__producer__v1__follow_up__descriptor },
+  { "GetIndependenceProfile", &fairtrade__producer__v1__get_independence_profile_request__descriptor, &fairtrade__producer__v1__independence_profile__descriptor },
 };
 const unsigned fairtrade__producer__v1__producer_service__method_indices_by_name[] = {
+  11,        /* AddBuyerRelationship */
+  8,        /* AddSkill */
+  19,        /* CompleteFollowUp */
+  14,        /* ConnectGroups */
+  0,        /* CreateProducerGroup */
+  4,        /* FindDuplicates */
+  20,        /* GetIndependenceProfile */
+  1,        /* GetProducerGroup */
+  13,        /* ListBuyerRelationships */
+  17,        /* ListContacts */
+  15,        /* ListGroupConnections */
+  18,        /* ListOverdueFollowUps */
+  3,        /* ListProducerGroups */
+  10,        /* ListSkillAssessments */
+  7,        /* ListSkills */
+  16,        /* LogContact */
+  6,        /* MergeProducerGroups */
+  9,        /* RecordSkillAssessment */
+  5,        /* RejectDuplicate */
+  12,        /* UpdateBuyerRelationship */
+  2         /* UpdateProducerGroup */
 };
 const ProtobufCServiceDescriptor fairtrade__producer__v1__producer_service__descriptor =
 {
@@ -19,10 +5245,178 @@ const ProtobufCServiceDescriptor fairtrade__producer__v1__producer_service__desc
   "ProducerService",
   "Fairtrade__Producer__V1__ProducerService",
   "fairtrade.producer.v1",
-  0,
+  21,
   fairtrade__producer__v1__producer_service__method_descriptors,
   fairtrade__producer__v1__producer_service__method_indices_by_name
 };
+void fairtrade__producer__v1__producer_service__create_producer_group(ProtobufCService *service,
+                                                                      const Fairtrade__Producer__V1__CreateProducerGroupRequest *input,
+                                                                      Fairtrade__Producer__V1__ProducerGroup_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__get_producer_group(ProtobufCService *service,
+                                                                   const Fairtrade__Producer__V1__GetProducerGroupRequest *input,
+                                                                   Fairtrade__Producer__V1__ProducerGroup_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__update_producer_group(ProtobufCService *service,
+                                                                      const Fairtrade__Producer__V1__UpdateProducerGroupRequest *input,
+                                                                      Fairtrade__Producer__V1__ProducerGroup_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__list_producer_groups(ProtobufCService *service,
+                                                                     const Fairtrade__Producer__V1__ListProducerGroupsRequest *input,
+                                                                     Fairtrade__Producer__V1__ListProducerGroupsResponse_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__find_duplicates(ProtobufCService *service,
+                                                                const Fairtrade__Producer__V1__FindDuplicatesRequest *input,
+                                                                Fairtrade__Producer__V1__FindDuplicatesResponse_Closure closure,
+                                                                void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__reject_duplicate(ProtobufCService *service,
+                                                                 const Fairtrade__Producer__V1__RejectDuplicateRequest *input,
+                                                                 Fairtrade__Common__V1__Empty_Closure closure,
+                                                                 void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__merge_producer_groups(ProtobufCService *service,
+                                                                      const Fairtrade__Producer__V1__MergeProducerGroupsRequest *input,
+                                                                      Fairtrade__Producer__V1__ProducerGroup_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__list_skills(ProtobufCService *service,
+                                                            const Fairtrade__Producer__V1__ListSkillsRequest *input,
+                                                            Fairtrade__Producer__V1__ListSkillsResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__add_skill(ProtobufCService *service,
+                                                          const Fairtrade__Producer__V1__AddSkillRequest *input,
+                                                          Fairtrade__Producer__V1__SkillCategory_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__record_skill_assessment(ProtobufCService *service,
+                                                                        const Fairtrade__Producer__V1__RecordSkillAssessmentRequest *input,
+                                                                        Fairtrade__Producer__V1__SkillAssessment_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__list_skill_assessments(ProtobufCService *service,
+                                                                       const Fairtrade__Producer__V1__ListSkillAssessmentsRequest *input,
+                                                                       Fairtrade__Producer__V1__ListSkillAssessmentsResponse_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__add_buyer_relationship(ProtobufCService *service,
+                                                                       const Fairtrade__Producer__V1__AddBuyerRelationshipRequest *input,
+                                                                       Fairtrade__Producer__V1__BuyerRelationship_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__update_buyer_relationship(ProtobufCService *service,
+                                                                          const Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest *input,
+                                                                          Fairtrade__Producer__V1__BuyerRelationship_Closure closure,
+                                                                          void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__list_buyer_relationships(ProtobufCService *service,
+                                                                         const Fairtrade__Producer__V1__ListBuyerRelationshipsRequest *input,
+                                                                         Fairtrade__Producer__V1__ListBuyerRelationshipsResponse_Closure closure,
+                                                                         void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__connect_groups(ProtobufCService *service,
+                                                               const Fairtrade__Producer__V1__ConnectGroupsRequest *input,
+                                                               Fairtrade__Producer__V1__GroupConnection_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__list_group_connections(ProtobufCService *service,
+                                                                       const Fairtrade__Producer__V1__ListGroupConnectionsRequest *input,
+                                                                       Fairtrade__Producer__V1__ListGroupConnectionsResponse_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__log_contact(ProtobufCService *service,
+                                                            const Fairtrade__Producer__V1__LogContactRequest *input,
+                                                            Fairtrade__Producer__V1__DialogueContact_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__list_contacts(ProtobufCService *service,
+                                                              const Fairtrade__Producer__V1__ListContactsRequest *input,
+                                                              Fairtrade__Producer__V1__ListContactsResponse_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__list_overdue_follow_ups(ProtobufCService *service,
+                                                                        const Fairtrade__Producer__V1__ListOverdueFollowUpsRequest *input,
+                                                                        Fairtrade__Producer__V1__ListOverdueFollowUpsResponse_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__complete_follow_up(ProtobufCService *service,
+                                                                   const Fairtrade__Producer__V1__CompleteFollowUpRequest *input,
+                                                                   Fairtrade__Producer__V1__FollowUp_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__get_independence_profile(ProtobufCService *service,
+                                                                         const Fairtrade__Producer__V1__GetIndependenceProfileRequest *input,
+                                                                         Fairtrade__Producer__V1__IndependenceProfile_Closure closure,
+                                                                         void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__producer__v1__producer_service__init (Fairtrade__Producer__V1__ProducerService_Service *service,
                                                       Fairtrade__Producer__V1__ProducerService_ServiceDestroy destroy)
 {

@@ -7,4 +7,1753 @@ import CSchema
 public enum ProducerV1 {}
 
 extension ProducerV1 {
+    public enum GroupKind: ProtoEnum {
+        case unspecified
+        case cooperative
+        case workshop
+        case familyEnterprise
+        case womensGroup
+        case individualArtisan
+        case association
+        case socialEnterprise
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .cooperative, .workshop, .familyEnterprise, .womensGroup, .individualArtisan, .association, .socialEnterprise]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .cooperative
+            case 2: self = .workshop
+            case 3: self = .familyEnterprise
+            case 4: self = .womensGroup
+            case 5: self = .individualArtisan
+            case 6: self = .association
+            case 7: self = .socialEnterprise
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .cooperative: 1
+            case .workshop: 2
+            case .familyEnterprise: 3
+            case .womensGroup: 4
+            case .individualArtisan: 5
+            case .association: 6
+            case .socialEnterprise: 7
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "GROUP_KIND_UNSPECIFIED"
+            case .cooperative: "GROUP_KIND_COOPERATIVE"
+            case .workshop: "GROUP_KIND_WORKSHOP"
+            case .familyEnterprise: "GROUP_KIND_FAMILY_ENTERPRISE"
+            case .womensGroup: "GROUP_KIND_WOMENS_GROUP"
+            case .individualArtisan: "GROUP_KIND_INDIVIDUAL_ARTISAN"
+            case .association: "GROUP_KIND_ASSOCIATION"
+            case .socialEnterprise: "GROUP_KIND_SOCIAL_ENTERPRISE"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum GroupStatus: ProtoEnum {
+        case unspecified
+        case active
+        case inactive
+        case merged
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .active, .inactive, .merged]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .active
+            case 2: self = .inactive
+            case 3: self = .merged
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .active: 1
+            case .inactive: 2
+            case .merged: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "GROUP_STATUS_UNSPECIFIED"
+            case .active: "GROUP_STATUS_ACTIVE"
+            case .inactive: "GROUP_STATUS_INACTIVE"
+            case .merged: "GROUP_STATUS_MERGED"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum RelationshipKind: ProtoEnum {
+        case unspecified
+        case directPurchase
+        case consignment
+        case wholesale
+        case retail
+        case exportAgent
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .directPurchase, .consignment, .wholesale, .retail, .exportAgent]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .directPurchase
+            case 2: self = .consignment
+            case 3: self = .wholesale
+            case 4: self = .retail
+            case 5: self = .exportAgent
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .directPurchase: 1
+            case .consignment: 2
+            case .wholesale: 3
+            case .retail: 4
+            case .exportAgent: 5
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "RELATIONSHIP_KIND_UNSPECIFIED"
+            case .directPurchase: "RELATIONSHIP_KIND_DIRECT_PURCHASE"
+            case .consignment: "RELATIONSHIP_KIND_CONSIGNMENT"
+            case .wholesale: "RELATIONSHIP_KIND_WHOLESALE"
+            case .retail: "RELATIONSHIP_KIND_RETAIL"
+            case .exportAgent: "RELATIONSHIP_KIND_EXPORT_AGENT"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum ConnectionKind: ProtoEnum {
+        case unspecified
+        case mentor
+        case peer
+        case supplier
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .mentor, .peer, .supplier]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .mentor
+            case 2: self = .peer
+            case 3: self = .supplier
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .mentor: 1
+            case .peer: 2
+            case .supplier: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "CONNECTION_KIND_UNSPECIFIED"
+            case .mentor: "CONNECTION_KIND_MENTOR"
+            case .peer: "CONNECTION_KIND_PEER"
+            case .supplier: "CONNECTION_KIND_SUPPLIER"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum ContactKind: ProtoEnum {
+        case unspecified
+        case visit
+        case call
+        case message
+        case workshop
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .visit, .call, .message, .workshop]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .visit
+            case 2: self = .call
+            case 3: self = .message
+            case 4: self = .workshop
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .visit: 1
+            case .call: 2
+            case .message: 3
+            case .workshop: 4
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "CONTACT_KIND_UNSPECIFIED"
+            case .visit: "CONTACT_KIND_VISIT"
+            case .call: "CONTACT_KIND_CALL"
+            case .message: "CONTACT_KIND_MESSAGE"
+            case .workshop: "CONTACT_KIND_WORKSHOP"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public struct MemberCounts: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.MemberCounts"
+        public var women: Int32 = 0
+        public var men: Int32 = 0
+        public var other: Int32 = 0
+
+        public init() {}
+
+        public init(women: Int32 = 0, men: Int32 = 0, other: Int32 = 0) {
+            self.women = women
+            self.men = men
+            self.other = other
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__member_counts()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__MemberCounts.self)
+            self.women = c.pointee.women
+            self.men = c.pointee.men
+            self.other = c.pointee.other
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__MemberCounts.self)
+            c.pointee.women = self.women
+            c.pointee.men = self.men
+            c.pointee.other = self.other
+            return raw
+        }
+    }
+
+    public struct ContactDetails: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ContactDetails"
+        public var person: String = ""
+        public var phone: String = ""
+        public var email: String = ""
+        public var address: String = ""
+
+        public init() {}
+
+        public init(person: String = "", phone: String = "", email: String = "", address: String = "") {
+            self.person = person
+            self.phone = phone
+            self.email = email
+            self.address = address
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__contact_details()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ContactDetails.self)
+            self.person = _decodeString(c.pointee.person)
+            self.phone = _decodeString(c.pointee.phone)
+            self.email = _decodeString(c.pointee.email)
+            self.address = _decodeString(c.pointee.address)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ContactDetails.self)
+            c.pointee.person = arena.string(self.person)
+            c.pointee.phone = arena.string(self.phone)
+            c.pointee.email = arena.string(self.email)
+            c.pointee.address = arena.string(self.address)
+            return raw
+        }
+    }
+
+    public struct Certification: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.Certification"
+        public var scheme: String = ""
+        public var reference: String = ""
+        public var validUntil: CommonV1.Date? = nil
+
+        public init() {}
+
+        public init(scheme: String = "", reference: String = "", validUntil: CommonV1.Date? = nil) {
+            self.scheme = scheme
+            self.reference = reference
+            self.validUntil = validUntil
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__certification()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__Certification.self)
+            self.scheme = _decodeString(c.pointee.scheme)
+            self.reference = _decodeString(c.pointee.reference)
+            self.validUntil = try _decodeMessage(c.pointee.valid_until, "valid_until", options, as: CommonV1.Date.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__Certification.self)
+            c.pointee.scheme = arena.string(self.scheme)
+            c.pointee.reference = arena.string(self.reference)
+            c.pointee.valid_until = self.validUntil.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            return raw
+        }
+    }
+
+    public struct Quantity: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.Quantity"
+        public var amount: Int64 = 0
+        public var unit: String = ""
+
+        public init() {}
+
+        public init(amount: Int64 = 0, unit: String = "") {
+            self.amount = amount
+            self.unit = unit
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__quantity()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__Quantity.self)
+            self.amount = c.pointee.amount
+            self.unit = _decodeString(c.pointee.unit)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__Quantity.self)
+            c.pointee.amount = self.amount
+            c.pointee.unit = arena.string(self.unit)
+            return raw
+        }
+    }
+
+    public struct ProducerGroup: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ProducerGroup"
+        public var id: String = ""
+        public var name: String = ""
+        public var localName: String = ""
+        public var kind: ProducerV1.GroupKind = .unspecified
+        public var country: String = ""
+        public var region: String = ""
+        public var crafts: [String] = []
+        public var processesInHouse: [String] = []
+        public var processesOutsourced: [String] = []
+        public var members: ProducerV1.MemberCounts? = nil
+        public var foundedYear: Int32 = 0
+        public var contact: ProducerV1.ContactDetails? = nil
+        public var certifications: [ProducerV1.Certification] = []
+        public var minimumOrder: ProducerV1.Quantity? = nil
+        public var leadTimeDays: Int32 = 0
+        public var status: ProducerV1.GroupStatus = .unspecified
+        public var createdAt: CommonV1.Timestamp? = nil
+        public var updatedAt: CommonV1.Timestamp? = nil
+        public var version: Int64 = 0
+        public var mergedInto: String = ""
+        public var mergedIDs: [String] = []
+        public var notes: String = ""
+
+        public init() {}
+
+        public init(id: String = "", name: String = "", localName: String = "", kind: ProducerV1.GroupKind = .unspecified, country: String = "", region: String = "", crafts: [String] = [], processesInHouse: [String] = [], processesOutsourced: [String] = [], members: ProducerV1.MemberCounts? = nil, foundedYear: Int32 = 0, contact: ProducerV1.ContactDetails? = nil, certifications: [ProducerV1.Certification] = [], minimumOrder: ProducerV1.Quantity? = nil, leadTimeDays: Int32 = 0, status: ProducerV1.GroupStatus = .unspecified, createdAt: CommonV1.Timestamp? = nil, updatedAt: CommonV1.Timestamp? = nil, version: Int64 = 0, mergedInto: String = "", mergedIDs: [String] = [], notes: String = "") {
+            self.id = id
+            self.name = name
+            self.localName = localName
+            self.kind = kind
+            self.country = country
+            self.region = region
+            self.crafts = crafts
+            self.processesInHouse = processesInHouse
+            self.processesOutsourced = processesOutsourced
+            self.members = members
+            self.foundedYear = foundedYear
+            self.contact = contact
+            self.certifications = certifications
+            self.minimumOrder = minimumOrder
+            self.leadTimeDays = leadTimeDays
+            self.status = status
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+            self.version = version
+            self.mergedInto = mergedInto
+            self.mergedIDs = mergedIDs
+            self.notes = notes
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__producer_group()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ProducerGroup.self)
+            self.id = _decodeString(c.pointee.id)
+            self.name = _decodeString(c.pointee.name)
+            self.localName = _decodeString(c.pointee.local_name)
+            self.kind = try _decodeEnum(ProducerV1.GroupKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+            self.country = _decodeString(c.pointee.country)
+            self.region = _decodeString(c.pointee.region)
+            self.crafts = _decodeStrings(c.pointee.crafts, c.pointee.n_crafts)
+            self.processesInHouse = _decodeStrings(c.pointee.processes_in_house, c.pointee.n_processes_in_house)
+            self.processesOutsourced = _decodeStrings(c.pointee.processes_outsourced, c.pointee.n_processes_outsourced)
+            self.members = try _decodeMessage(c.pointee.members, "members", options, as: ProducerV1.MemberCounts.self)
+            self.foundedYear = c.pointee.founded_year
+            self.contact = try _decodeMessage(c.pointee.contact, "contact", options, as: ProducerV1.ContactDetails.self)
+            self.certifications = try _decodeMessages(c.pointee.certifications, c.pointee.n_certifications, "certifications", options, as: ProducerV1.Certification.self)
+            self.minimumOrder = try _decodeMessage(c.pointee.minimum_order, "minimum_order", options, as: ProducerV1.Quantity.self)
+            self.leadTimeDays = c.pointee.lead_time_days
+            self.status = try _decodeEnum(ProducerV1.GroupStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+            self.createdAt = try _decodeMessage(c.pointee.created_at, "created_at", options, as: CommonV1.Timestamp.self)
+            self.updatedAt = try _decodeMessage(c.pointee.updated_at, "updated_at", options, as: CommonV1.Timestamp.self)
+            self.version = c.pointee.version
+            self.mergedInto = _decodeString(c.pointee.merged_into)
+            self.mergedIDs = _decodeStrings(c.pointee.merged_ids, c.pointee.n_merged_ids)
+            self.notes = _decodeString(c.pointee.notes)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ProducerGroup.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.name = arena.string(self.name)
+            c.pointee.local_name = arena.string(self.localName)
+            c.pointee.kind = Fairtrade__Producer__V1__GroupKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            c.pointee.country = arena.string(self.country)
+            c.pointee.region = arena.string(self.region)
+            c.pointee.n_crafts = self.crafts.count; c.pointee.crafts = arena.strings(self.crafts)
+            c.pointee.n_processes_in_house = self.processesInHouse.count; c.pointee.processes_in_house = arena.strings(self.processesInHouse)
+            c.pointee.n_processes_outsourced = self.processesOutsourced.count; c.pointee.processes_outsourced = arena.strings(self.processesOutsourced)
+            c.pointee.members = self.members.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__MemberCounts.self) }
+            c.pointee.founded_year = self.foundedYear
+            c.pointee.contact = self.contact.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__ContactDetails.self) }
+            c.pointee.n_certifications = self.certifications.count; c.pointee.certifications = arena.messages(self.certifications, as: Fairtrade__Producer__V1__Certification.self)
+            c.pointee.minimum_order = self.minimumOrder.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__Quantity.self) }
+            c.pointee.lead_time_days = self.leadTimeDays
+            c.pointee.status = Fairtrade__Producer__V1__GroupStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            c.pointee.created_at = self.createdAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            c.pointee.updated_at = self.updatedAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            c.pointee.version = self.version
+            c.pointee.merged_into = arena.string(self.mergedInto)
+            c.pointee.n_merged_ids = self.mergedIDs.count; c.pointee.merged_ids = arena.strings(self.mergedIDs)
+            c.pointee.notes = arena.string(self.notes)
+            return raw
+        }
+    }
+
+    public struct CreateProducerGroupRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.CreateProducerGroupRequest"
+        public var group: ProducerV1.ProducerGroup? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(group: ProducerV1.ProducerGroup? = nil, requestID: String = "") {
+            self.group = group
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__create_producer_group_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__CreateProducerGroupRequest.self)
+            self.group = try _decodeMessage(c.pointee.group, "group", options, as: ProducerV1.ProducerGroup.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__CreateProducerGroupRequest.self)
+            c.pointee.group = self.group.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__ProducerGroup.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct GetProducerGroupRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.GetProducerGroupRequest"
+        public var id: String = ""
+
+        public init() {}
+
+        public init(id: String = "") {
+            self.id = id
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__get_producer_group_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__GetProducerGroupRequest.self)
+            self.id = _decodeString(c.pointee.id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__GetProducerGroupRequest.self)
+            c.pointee.id = arena.string(self.id)
+            return raw
+        }
+    }
+
+    public struct UpdateProducerGroupRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.UpdateProducerGroupRequest"
+        public var group: ProducerV1.ProducerGroup? = nil
+        public var updateMask: [String] = []
+        public var expectedVersion: Int64 = 0
+
+        public init() {}
+
+        public init(group: ProducerV1.ProducerGroup? = nil, updateMask: [String] = [], expectedVersion: Int64 = 0) {
+            self.group = group
+            self.updateMask = updateMask
+            self.expectedVersion = expectedVersion
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__update_producer_group_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__UpdateProducerGroupRequest.self)
+            self.group = try _decodeMessage(c.pointee.group, "group", options, as: ProducerV1.ProducerGroup.self)
+            self.updateMask = _decodeStrings(c.pointee.update_mask, c.pointee.n_update_mask)
+            self.expectedVersion = c.pointee.expected_version
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__UpdateProducerGroupRequest.self)
+            c.pointee.group = self.group.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__ProducerGroup.self) }
+            c.pointee.n_update_mask = self.updateMask.count; c.pointee.update_mask = arena.strings(self.updateMask)
+            c.pointee.expected_version = self.expectedVersion
+            return raw
+        }
+    }
+
+    public struct ListProducerGroupsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListProducerGroupsRequest"
+        public var country: String = ""
+        public var craft: String = ""
+        public var kind: ProducerV1.GroupKind = .unspecified
+        public var nameContains: String = ""
+        public var status: ProducerV1.GroupStatus = .unspecified
+        public var pageSize: Int32 = 0
+        public var pageToken: String = ""
+
+        public init() {}
+
+        public init(country: String = "", craft: String = "", kind: ProducerV1.GroupKind = .unspecified, nameContains: String = "", status: ProducerV1.GroupStatus = .unspecified, pageSize: Int32 = 0, pageToken: String = "") {
+            self.country = country
+            self.craft = craft
+            self.kind = kind
+            self.nameContains = nameContains
+            self.status = status
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_producer_groups_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListProducerGroupsRequest.self)
+            self.country = _decodeString(c.pointee.country)
+            self.craft = _decodeString(c.pointee.craft)
+            self.kind = try _decodeEnum(ProducerV1.GroupKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+            self.nameContains = _decodeString(c.pointee.name_contains)
+            self.status = try _decodeEnum(ProducerV1.GroupStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+            self.pageSize = c.pointee.page_size
+            self.pageToken = _decodeString(c.pointee.page_token)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListProducerGroupsRequest.self)
+            c.pointee.country = arena.string(self.country)
+            c.pointee.craft = arena.string(self.craft)
+            c.pointee.kind = Fairtrade__Producer__V1__GroupKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            c.pointee.name_contains = arena.string(self.nameContains)
+            c.pointee.status = Fairtrade__Producer__V1__GroupStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            c.pointee.page_size = self.pageSize
+            c.pointee.page_token = arena.string(self.pageToken)
+            return raw
+        }
+    }
+
+    public struct ListProducerGroupsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListProducerGroupsResponse"
+        public var groups: [ProducerV1.ProducerGroup] = []
+        public var nextPageToken: String = ""
+
+        public init() {}
+
+        public init(groups: [ProducerV1.ProducerGroup] = [], nextPageToken: String = "") {
+            self.groups = groups
+            self.nextPageToken = nextPageToken
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_producer_groups_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListProducerGroupsResponse.self)
+            self.groups = try _decodeMessages(c.pointee.groups, c.pointee.n_groups, "groups", options, as: ProducerV1.ProducerGroup.self)
+            self.nextPageToken = _decodeString(c.pointee.next_page_token)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListProducerGroupsResponse.self)
+            c.pointee.n_groups = self.groups.count; c.pointee.groups = arena.messages(self.groups, as: Fairtrade__Producer__V1__ProducerGroup.self)
+            c.pointee.next_page_token = arena.string(self.nextPageToken)
+            return raw
+        }
+    }
+
+    public struct DuplicateCandidate: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.DuplicateCandidate"
+        public var group: ProducerV1.ProducerGroup? = nil
+        public var similarity: Double = 0
+        public var reason: String = ""
+
+        public init() {}
+
+        public init(group: ProducerV1.ProducerGroup? = nil, similarity: Double = 0, reason: String = "") {
+            self.group = group
+            self.similarity = similarity
+            self.reason = reason
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__duplicate_candidate()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__DuplicateCandidate.self)
+            self.group = try _decodeMessage(c.pointee.group, "group", options, as: ProducerV1.ProducerGroup.self)
+            self.similarity = c.pointee.similarity
+            self.reason = _decodeString(c.pointee.reason)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__DuplicateCandidate.self)
+            c.pointee.group = self.group.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__ProducerGroup.self) }
+            c.pointee.similarity = self.similarity
+            c.pointee.reason = arena.string(self.reason)
+            return raw
+        }
+    }
+
+    public struct FindDuplicatesRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.FindDuplicatesRequest"
+        public var groupID: String = ""
+        public var minSimilarity: Double = 0
+
+        public init() {}
+
+        public init(groupID: String = "", minSimilarity: Double = 0) {
+            self.groupID = groupID
+            self.minSimilarity = minSimilarity
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__find_duplicates_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__FindDuplicatesRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.minSimilarity = c.pointee.min_similarity
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__FindDuplicatesRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.min_similarity = self.minSimilarity
+            return raw
+        }
+    }
+
+    public struct FindDuplicatesResponse: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.FindDuplicatesResponse"
+        public var candidates: [ProducerV1.DuplicateCandidate] = []
+
+        public init() {}
+
+        public init(candidates: [ProducerV1.DuplicateCandidate] = []) {
+            self.candidates = candidates
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__find_duplicates_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__FindDuplicatesResponse.self)
+            self.candidates = try _decodeMessages(c.pointee.candidates, c.pointee.n_candidates, "candidates", options, as: ProducerV1.DuplicateCandidate.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__FindDuplicatesResponse.self)
+            c.pointee.n_candidates = self.candidates.count; c.pointee.candidates = arena.messages(self.candidates, as: Fairtrade__Producer__V1__DuplicateCandidate.self)
+            return raw
+        }
+    }
+
+    public struct RejectDuplicateRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.RejectDuplicateRequest"
+        public var groupID: String = ""
+        public var otherGroupID: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "", otherGroupID: String = "") {
+            self.groupID = groupID
+            self.otherGroupID = otherGroupID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__reject_duplicate_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__RejectDuplicateRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.otherGroupID = _decodeString(c.pointee.other_group_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__RejectDuplicateRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.other_group_id = arena.string(self.otherGroupID)
+            return raw
+        }
+    }
+
+    public struct MergeProducerGroupsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.MergeProducerGroupsRequest"
+        public var survivorID: String = ""
+        public var mergedID: String = ""
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(survivorID: String = "", mergedID: String = "", requestID: String = "") {
+            self.survivorID = survivorID
+            self.mergedID = mergedID
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__merge_producer_groups_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__MergeProducerGroupsRequest.self)
+            self.survivorID = _decodeString(c.pointee.survivor_id)
+            self.mergedID = _decodeString(c.pointee.merged_id)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__MergeProducerGroupsRequest.self)
+            c.pointee.survivor_id = arena.string(self.survivorID)
+            c.pointee.merged_id = arena.string(self.mergedID)
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct SkillCategory: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.SkillCategory"
+        public var code: String = ""
+        public var name: String = ""
+        public var category: String = ""
+        public var description: String = ""
+
+        public init() {}
+
+        public init(code: String = "", name: String = "", category: String = "", description: String = "") {
+            self.code = code
+            self.name = name
+            self.category = category
+            self.description = description
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__skill_category()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__SkillCategory.self)
+            self.code = _decodeString(c.pointee.code)
+            self.name = _decodeString(c.pointee.name)
+            self.category = _decodeString(c.pointee.category)
+            self.description = _decodeString(c.pointee.description)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__SkillCategory.self)
+            c.pointee.code = arena.string(self.code)
+            c.pointee.name = arena.string(self.name)
+            c.pointee.category = arena.string(self.category)
+            c.pointee.description = arena.string(self.description)
+            return raw
+        }
+    }
+
+    public struct ListSkillsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListSkillsRequest"
+
+        public init() {}
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_skills_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListSkillsRequest.self)
+            _ = c
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            return raw
+        }
+    }
+
+    public struct ListSkillsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListSkillsResponse"
+        public var skills: [ProducerV1.SkillCategory] = []
+
+        public init() {}
+
+        public init(skills: [ProducerV1.SkillCategory] = []) {
+            self.skills = skills
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_skills_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListSkillsResponse.self)
+            self.skills = try _decodeMessages(c.pointee.skills, c.pointee.n_skills, "skills", options, as: ProducerV1.SkillCategory.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListSkillsResponse.self)
+            c.pointee.n_skills = self.skills.count; c.pointee.skills = arena.messages(self.skills, as: Fairtrade__Producer__V1__SkillCategory.self)
+            return raw
+        }
+    }
+
+    public struct AddSkillRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.AddSkillRequest"
+        public var skill: ProducerV1.SkillCategory? = nil
+
+        public init() {}
+
+        public init(skill: ProducerV1.SkillCategory? = nil) {
+            self.skill = skill
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__add_skill_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__AddSkillRequest.self)
+            self.skill = try _decodeMessage(c.pointee.skill, "skill", options, as: ProducerV1.SkillCategory.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__AddSkillRequest.self)
+            c.pointee.skill = self.skill.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__SkillCategory.self) }
+            return raw
+        }
+    }
+
+    public struct SkillAssessment: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.SkillAssessment"
+        public var id: String = ""
+        public var groupID: String = ""
+        public var skill: String = ""
+        public var assessedOn: CommonV1.Date? = nil
+        public var level: Int32 = 0
+        public var membersHolding: Int32 = 0
+        public var assessor: String = ""
+        public var notes: String = ""
+
+        public init() {}
+
+        public init(id: String = "", groupID: String = "", skill: String = "", assessedOn: CommonV1.Date? = nil, level: Int32 = 0, membersHolding: Int32 = 0, assessor: String = "", notes: String = "") {
+            self.id = id
+            self.groupID = groupID
+            self.skill = skill
+            self.assessedOn = assessedOn
+            self.level = level
+            self.membersHolding = membersHolding
+            self.assessor = assessor
+            self.notes = notes
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__skill_assessment()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__SkillAssessment.self)
+            self.id = _decodeString(c.pointee.id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.skill = _decodeString(c.pointee.skill)
+            self.assessedOn = try _decodeMessage(c.pointee.assessed_on, "assessed_on", options, as: CommonV1.Date.self)
+            self.level = c.pointee.level
+            self.membersHolding = c.pointee.members_holding
+            self.assessor = _decodeString(c.pointee.assessor)
+            self.notes = _decodeString(c.pointee.notes)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__SkillAssessment.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.skill = arena.string(self.skill)
+            c.pointee.assessed_on = self.assessedOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.level = self.level
+            c.pointee.members_holding = self.membersHolding
+            c.pointee.assessor = arena.string(self.assessor)
+            c.pointee.notes = arena.string(self.notes)
+            return raw
+        }
+    }
+
+    public struct RecordSkillAssessmentRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.RecordSkillAssessmentRequest"
+        public var assessment: ProducerV1.SkillAssessment? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(assessment: ProducerV1.SkillAssessment? = nil, requestID: String = "") {
+            self.assessment = assessment
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__record_skill_assessment_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__RecordSkillAssessmentRequest.self)
+            self.assessment = try _decodeMessage(c.pointee.assessment, "assessment", options, as: ProducerV1.SkillAssessment.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__RecordSkillAssessmentRequest.self)
+            c.pointee.assessment = self.assessment.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__SkillAssessment.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct ListSkillAssessmentsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListSkillAssessmentsRequest"
+        public var groupID: String = ""
+        public var skill: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "", skill: String = "") {
+            self.groupID = groupID
+            self.skill = skill
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_skill_assessments_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListSkillAssessmentsRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.skill = _decodeString(c.pointee.skill)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListSkillAssessmentsRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.skill = arena.string(self.skill)
+            return raw
+        }
+    }
+
+    public struct ListSkillAssessmentsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListSkillAssessmentsResponse"
+        public var assessments: [ProducerV1.SkillAssessment] = []
+
+        public init() {}
+
+        public init(assessments: [ProducerV1.SkillAssessment] = []) {
+            self.assessments = assessments
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_skill_assessments_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListSkillAssessmentsResponse.self)
+            self.assessments = try _decodeMessages(c.pointee.assessments, c.pointee.n_assessments, "assessments", options, as: ProducerV1.SkillAssessment.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListSkillAssessmentsResponse.self)
+            c.pointee.n_assessments = self.assessments.count; c.pointee.assessments = arena.messages(self.assessments, as: Fairtrade__Producer__V1__SkillAssessment.self)
+            return raw
+        }
+    }
+
+    public struct BuyerRelationship: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.BuyerRelationship"
+        public var id: String = ""
+        public var groupID: String = ""
+        public var organisation: String = ""
+        public var since: CommonV1.Date? = nil
+        public var kind: ProducerV1.RelationshipKind = .unspecified
+        public var yearlyPurchases: CommonV1.Money? = nil
+        public var endedOn: CommonV1.Date? = nil
+        public var notes: String = ""
+
+        public init() {}
+
+        public init(id: String = "", groupID: String = "", organisation: String = "", since: CommonV1.Date? = nil, kind: ProducerV1.RelationshipKind = .unspecified, yearlyPurchases: CommonV1.Money? = nil, endedOn: CommonV1.Date? = nil, notes: String = "") {
+            self.id = id
+            self.groupID = groupID
+            self.organisation = organisation
+            self.since = since
+            self.kind = kind
+            self.yearlyPurchases = yearlyPurchases
+            self.endedOn = endedOn
+            self.notes = notes
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__buyer_relationship()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__BuyerRelationship.self)
+            self.id = _decodeString(c.pointee.id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.organisation = _decodeString(c.pointee.organisation)
+            self.since = try _decodeMessage(c.pointee.since, "since", options, as: CommonV1.Date.self)
+            self.kind = try _decodeEnum(ProducerV1.RelationshipKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+            self.yearlyPurchases = try _decodeMessage(c.pointee.yearly_purchases, "yearly_purchases", options, as: CommonV1.Money.self)
+            self.endedOn = try _decodeMessage(c.pointee.ended_on, "ended_on", options, as: CommonV1.Date.self)
+            self.notes = _decodeString(c.pointee.notes)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__BuyerRelationship.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.organisation = arena.string(self.organisation)
+            c.pointee.since = self.since.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.kind = Fairtrade__Producer__V1__RelationshipKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            c.pointee.yearly_purchases = self.yearlyPurchases.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.ended_on = self.endedOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.notes = arena.string(self.notes)
+            return raw
+        }
+    }
+
+    public struct AddBuyerRelationshipRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.AddBuyerRelationshipRequest"
+        public var relationship: ProducerV1.BuyerRelationship? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(relationship: ProducerV1.BuyerRelationship? = nil, requestID: String = "") {
+            self.relationship = relationship
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__add_buyer_relationship_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__AddBuyerRelationshipRequest.self)
+            self.relationship = try _decodeMessage(c.pointee.relationship, "relationship", options, as: ProducerV1.BuyerRelationship.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__AddBuyerRelationshipRequest.self)
+            c.pointee.relationship = self.relationship.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__BuyerRelationship.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct UpdateBuyerRelationshipRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.UpdateBuyerRelationshipRequest"
+        public var relationship: ProducerV1.BuyerRelationship? = nil
+
+        public init() {}
+
+        public init(relationship: ProducerV1.BuyerRelationship? = nil) {
+            self.relationship = relationship
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__update_buyer_relationship_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest.self)
+            self.relationship = try _decodeMessage(c.pointee.relationship, "relationship", options, as: ProducerV1.BuyerRelationship.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest.self)
+            c.pointee.relationship = self.relationship.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__BuyerRelationship.self) }
+            return raw
+        }
+    }
+
+    public struct ListBuyerRelationshipsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListBuyerRelationshipsRequest"
+        public var groupID: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "") {
+            self.groupID = groupID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_buyer_relationships_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListBuyerRelationshipsRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListBuyerRelationshipsRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            return raw
+        }
+    }
+
+    public struct ListBuyerRelationshipsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListBuyerRelationshipsResponse"
+        public var relationships: [ProducerV1.BuyerRelationship] = []
+
+        public init() {}
+
+        public init(relationships: [ProducerV1.BuyerRelationship] = []) {
+            self.relationships = relationships
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_buyer_relationships_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListBuyerRelationshipsResponse.self)
+            self.relationships = try _decodeMessages(c.pointee.relationships, c.pointee.n_relationships, "relationships", options, as: ProducerV1.BuyerRelationship.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListBuyerRelationshipsResponse.self)
+            c.pointee.n_relationships = self.relationships.count; c.pointee.relationships = arena.messages(self.relationships, as: Fairtrade__Producer__V1__BuyerRelationship.self)
+            return raw
+        }
+    }
+
+    public struct GroupConnection: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.GroupConnection"
+        public var id: String = ""
+        public var fromGroupID: String = ""
+        public var toGroupID: String = ""
+        public var kind: ProducerV1.ConnectionKind = .unspecified
+        public var since: CommonV1.Date? = nil
+        public var notes: String = ""
+
+        public init() {}
+
+        public init(id: String = "", fromGroupID: String = "", toGroupID: String = "", kind: ProducerV1.ConnectionKind = .unspecified, since: CommonV1.Date? = nil, notes: String = "") {
+            self.id = id
+            self.fromGroupID = fromGroupID
+            self.toGroupID = toGroupID
+            self.kind = kind
+            self.since = since
+            self.notes = notes
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__group_connection()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__GroupConnection.self)
+            self.id = _decodeString(c.pointee.id)
+            self.fromGroupID = _decodeString(c.pointee.from_group_id)
+            self.toGroupID = _decodeString(c.pointee.to_group_id)
+            self.kind = try _decodeEnum(ProducerV1.ConnectionKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+            self.since = try _decodeMessage(c.pointee.since, "since", options, as: CommonV1.Date.self)
+            self.notes = _decodeString(c.pointee.notes)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__GroupConnection.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.from_group_id = arena.string(self.fromGroupID)
+            c.pointee.to_group_id = arena.string(self.toGroupID)
+            c.pointee.kind = Fairtrade__Producer__V1__ConnectionKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            c.pointee.since = self.since.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.notes = arena.string(self.notes)
+            return raw
+        }
+    }
+
+    public struct ConnectGroupsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ConnectGroupsRequest"
+        public var connection: ProducerV1.GroupConnection? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(connection: ProducerV1.GroupConnection? = nil, requestID: String = "") {
+            self.connection = connection
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__connect_groups_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ConnectGroupsRequest.self)
+            self.connection = try _decodeMessage(c.pointee.connection, "connection", options, as: ProducerV1.GroupConnection.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ConnectGroupsRequest.self)
+            c.pointee.connection = self.connection.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__GroupConnection.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct ListGroupConnectionsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListGroupConnectionsRequest"
+        public var groupID: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "") {
+            self.groupID = groupID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_group_connections_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListGroupConnectionsRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListGroupConnectionsRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            return raw
+        }
+    }
+
+    public struct ListGroupConnectionsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListGroupConnectionsResponse"
+        public var connections: [ProducerV1.GroupConnection] = []
+
+        public init() {}
+
+        public init(connections: [ProducerV1.GroupConnection] = []) {
+            self.connections = connections
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_group_connections_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListGroupConnectionsResponse.self)
+            self.connections = try _decodeMessages(c.pointee.connections, c.pointee.n_connections, "connections", options, as: ProducerV1.GroupConnection.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListGroupConnectionsResponse.self)
+            c.pointee.n_connections = self.connections.count; c.pointee.connections = arena.messages(self.connections, as: Fairtrade__Producer__V1__GroupConnection.self)
+            return raw
+        }
+    }
+
+    public struct FollowUp: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.FollowUp"
+        public var id: String = ""
+        public var contactID: String = ""
+        public var groupID: String = ""
+        public var description: String = ""
+        public var dueOn: CommonV1.Date? = nil
+        public var done: Bool = false
+        public var doneOn: CommonV1.Date? = nil
+
+        public init() {}
+
+        public init(id: String = "", contactID: String = "", groupID: String = "", description: String = "", dueOn: CommonV1.Date? = nil, done: Bool = false, doneOn: CommonV1.Date? = nil) {
+            self.id = id
+            self.contactID = contactID
+            self.groupID = groupID
+            self.description = description
+            self.dueOn = dueOn
+            self.done = done
+            self.doneOn = doneOn
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__follow_up()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__FollowUp.self)
+            self.id = _decodeString(c.pointee.id)
+            self.contactID = _decodeString(c.pointee.contact_id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.description = _decodeString(c.pointee.description)
+            self.dueOn = try _decodeMessage(c.pointee.due_on, "due_on", options, as: CommonV1.Date.self)
+            self.done = c.pointee.done != 0
+            self.doneOn = try _decodeMessage(c.pointee.done_on, "done_on", options, as: CommonV1.Date.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__FollowUp.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.contact_id = arena.string(self.contactID)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.description = arena.string(self.description)
+            c.pointee.due_on = self.dueOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.done = self.done ? 1 : 0
+            c.pointee.done_on = self.doneOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            return raw
+        }
+    }
+
+    public struct DialogueContact: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.DialogueContact"
+        public var id: String = ""
+        public var groupID: String = ""
+        public var organisation: String = ""
+        public var contactDate: CommonV1.Date? = nil
+        public var kind: ProducerV1.ContactKind = .unspecified
+        public var topics: [String] = []
+        public var summary: String = ""
+        public var followUps: [ProducerV1.FollowUp] = []
+
+        public init() {}
+
+        public init(id: String = "", groupID: String = "", organisation: String = "", contactDate: CommonV1.Date? = nil, kind: ProducerV1.ContactKind = .unspecified, topics: [String] = [], summary: String = "", followUps: [ProducerV1.FollowUp] = []) {
+            self.id = id
+            self.groupID = groupID
+            self.organisation = organisation
+            self.contactDate = contactDate
+            self.kind = kind
+            self.topics = topics
+            self.summary = summary
+            self.followUps = followUps
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__dialogue_contact()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__DialogueContact.self)
+            self.id = _decodeString(c.pointee.id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.organisation = _decodeString(c.pointee.organisation)
+            self.contactDate = try _decodeMessage(c.pointee.contact_date, "contact_date", options, as: CommonV1.Date.self)
+            self.kind = try _decodeEnum(ProducerV1.ContactKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+            self.topics = _decodeStrings(c.pointee.topics, c.pointee.n_topics)
+            self.summary = _decodeString(c.pointee.summary)
+            self.followUps = try _decodeMessages(c.pointee.follow_ups, c.pointee.n_follow_ups, "follow_ups", options, as: ProducerV1.FollowUp.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__DialogueContact.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.organisation = arena.string(self.organisation)
+            c.pointee.contact_date = self.contactDate.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.kind = Fairtrade__Producer__V1__ContactKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            c.pointee.n_topics = self.topics.count; c.pointee.topics = arena.strings(self.topics)
+            c.pointee.summary = arena.string(self.summary)
+            c.pointee.n_follow_ups = self.followUps.count; c.pointee.follow_ups = arena.messages(self.followUps, as: Fairtrade__Producer__V1__FollowUp.self)
+            return raw
+        }
+    }
+
+    public struct LogContactRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.LogContactRequest"
+        public var contact: ProducerV1.DialogueContact? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(contact: ProducerV1.DialogueContact? = nil, requestID: String = "") {
+            self.contact = contact
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__log_contact_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__LogContactRequest.self)
+            self.contact = try _decodeMessage(c.pointee.contact, "contact", options, as: ProducerV1.DialogueContact.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__LogContactRequest.self)
+            c.pointee.contact = self.contact.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__DialogueContact.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct ListContactsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListContactsRequest"
+        public var groupID: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "") {
+            self.groupID = groupID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_contacts_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListContactsRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListContactsRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            return raw
+        }
+    }
+
+    public struct ListContactsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListContactsResponse"
+        public var contacts: [ProducerV1.DialogueContact] = []
+
+        public init() {}
+
+        public init(contacts: [ProducerV1.DialogueContact] = []) {
+            self.contacts = contacts
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_contacts_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListContactsResponse.self)
+            self.contacts = try _decodeMessages(c.pointee.contacts, c.pointee.n_contacts, "contacts", options, as: ProducerV1.DialogueContact.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListContactsResponse.self)
+            c.pointee.n_contacts = self.contacts.count; c.pointee.contacts = arena.messages(self.contacts, as: Fairtrade__Producer__V1__DialogueContact.self)
+            return raw
+        }
+    }
+
+    public struct ListOverdueFollowUpsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListOverdueFollowUpsRequest"
+        public var asOf: CommonV1.Date? = nil
+        public var organisation: String = ""
+
+        public init() {}
+
+        public init(asOf: CommonV1.Date? = nil, organisation: String = "") {
+            self.asOf = asOf
+            self.organisation = organisation
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_overdue_follow_ups_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListOverdueFollowUpsRequest.self)
+            self.asOf = try _decodeMessage(c.pointee.as_of, "as_of", options, as: CommonV1.Date.self)
+            self.organisation = _decodeString(c.pointee.organisation)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListOverdueFollowUpsRequest.self)
+            c.pointee.as_of = self.asOf.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.organisation = arena.string(self.organisation)
+            return raw
+        }
+    }
+
+    public struct OverdueFollowUp: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.OverdueFollowUp"
+        public var followUp: ProducerV1.FollowUp? = nil
+        public var groupName: String = ""
+        public var organisation: String = ""
+        public var daysOverdue: Int32 = 0
+
+        public init() {}
+
+        public init(followUp: ProducerV1.FollowUp? = nil, groupName: String = "", organisation: String = "", daysOverdue: Int32 = 0) {
+            self.followUp = followUp
+            self.groupName = groupName
+            self.organisation = organisation
+            self.daysOverdue = daysOverdue
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__overdue_follow_up()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__OverdueFollowUp.self)
+            self.followUp = try _decodeMessage(c.pointee.follow_up, "follow_up", options, as: ProducerV1.FollowUp.self)
+            self.groupName = _decodeString(c.pointee.group_name)
+            self.organisation = _decodeString(c.pointee.organisation)
+            self.daysOverdue = c.pointee.days_overdue
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__OverdueFollowUp.self)
+            c.pointee.follow_up = self.followUp.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__FollowUp.self) }
+            c.pointee.group_name = arena.string(self.groupName)
+            c.pointee.organisation = arena.string(self.organisation)
+            c.pointee.days_overdue = self.daysOverdue
+            return raw
+        }
+    }
+
+    public struct ListOverdueFollowUpsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ListOverdueFollowUpsResponse"
+        public var followUps: [ProducerV1.OverdueFollowUp] = []
+
+        public init() {}
+
+        public init(followUps: [ProducerV1.OverdueFollowUp] = []) {
+            self.followUps = followUps
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__list_overdue_follow_ups_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListOverdueFollowUpsResponse.self)
+            self.followUps = try _decodeMessages(c.pointee.follow_ups, c.pointee.n_follow_ups, "follow_ups", options, as: ProducerV1.OverdueFollowUp.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ListOverdueFollowUpsResponse.self)
+            c.pointee.n_follow_ups = self.followUps.count; c.pointee.follow_ups = arena.messages(self.followUps, as: Fairtrade__Producer__V1__OverdueFollowUp.self)
+            return raw
+        }
+    }
+
+    public struct CompleteFollowUpRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.CompleteFollowUpRequest"
+        public var followUpID: String = ""
+        public var doneOn: CommonV1.Date? = nil
+
+        public init() {}
+
+        public init(followUpID: String = "", doneOn: CommonV1.Date? = nil) {
+            self.followUpID = followUpID
+            self.doneOn = doneOn
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__complete_follow_up_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__CompleteFollowUpRequest.self)
+            self.followUpID = _decodeString(c.pointee.follow_up_id)
+            self.doneOn = try _decodeMessage(c.pointee.done_on, "done_on", options, as: CommonV1.Date.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__CompleteFollowUpRequest.self)
+            c.pointee.follow_up_id = arena.string(self.followUpID)
+            c.pointee.done_on = self.doneOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            return raw
+        }
+    }
+
+    public struct SkillChange: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.SkillChange"
+        public var skill: String = ""
+        public var levelNow: Int32 = 0
+        public var levelYearAgo: Int32 = 0
+        public var membersHoldingNow: Int32 = 0
+
+        public init() {}
+
+        public init(skill: String = "", levelNow: Int32 = 0, levelYearAgo: Int32 = 0, membersHoldingNow: Int32 = 0) {
+            self.skill = skill
+            self.levelNow = levelNow
+            self.levelYearAgo = levelYearAgo
+            self.membersHoldingNow = membersHoldingNow
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__skill_change()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__SkillChange.self)
+            self.skill = _decodeString(c.pointee.skill)
+            self.levelNow = c.pointee.level_now
+            self.levelYearAgo = c.pointee.level_year_ago
+            self.membersHoldingNow = c.pointee.members_holding_now
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__SkillChange.self)
+            c.pointee.skill = arena.string(self.skill)
+            c.pointee.level_now = self.levelNow
+            c.pointee.level_year_ago = self.levelYearAgo
+            c.pointee.members_holding_now = self.membersHoldingNow
+            return raw
+        }
+    }
+
+    public struct IndependenceProfile: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.IndependenceProfile"
+        public var groupID: String = ""
+        public var asOf: CommonV1.Date? = nil
+        public var currency: String = ""
+        public var buyersCounted: Int32 = 0
+        public var buyersExcluded: Int32 = 0
+        public var largestBuyerShareBp: Int32 = 0
+        public var largestBuyer: String = ""
+        public var buyerConcentrationHhi: Int32 = 0
+        public var inHouseProcessShareBp: Int32 = 0
+        public var longestRelationshipTenthsOfYears: Int32 = 0
+        public var longestRelationshipBuyer: String = ""
+        public var skills: [ProducerV1.SkillChange] = []
+        public var method: [String] = []
+
+        public init() {}
+
+        public init(groupID: String = "", asOf: CommonV1.Date? = nil, currency: String = "", buyersCounted: Int32 = 0, buyersExcluded: Int32 = 0, largestBuyerShareBp: Int32 = 0, largestBuyer: String = "", buyerConcentrationHhi: Int32 = 0, inHouseProcessShareBp: Int32 = 0, longestRelationshipTenthsOfYears: Int32 = 0, longestRelationshipBuyer: String = "", skills: [ProducerV1.SkillChange] = [], method: [String] = []) {
+            self.groupID = groupID
+            self.asOf = asOf
+            self.currency = currency
+            self.buyersCounted = buyersCounted
+            self.buyersExcluded = buyersExcluded
+            self.largestBuyerShareBp = largestBuyerShareBp
+            self.largestBuyer = largestBuyer
+            self.buyerConcentrationHhi = buyerConcentrationHhi
+            self.inHouseProcessShareBp = inHouseProcessShareBp
+            self.longestRelationshipTenthsOfYears = longestRelationshipTenthsOfYears
+            self.longestRelationshipBuyer = longestRelationshipBuyer
+            self.skills = skills
+            self.method = method
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__independence_profile()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__IndependenceProfile.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.asOf = try _decodeMessage(c.pointee.as_of, "as_of", options, as: CommonV1.Date.self)
+            self.currency = _decodeString(c.pointee.currency)
+            self.buyersCounted = c.pointee.buyers_counted
+            self.buyersExcluded = c.pointee.buyers_excluded
+            self.largestBuyerShareBp = c.pointee.largest_buyer_share_bp
+            self.largestBuyer = _decodeString(c.pointee.largest_buyer)
+            self.buyerConcentrationHhi = c.pointee.buyer_concentration_hhi
+            self.inHouseProcessShareBp = c.pointee.in_house_process_share_bp
+            self.longestRelationshipTenthsOfYears = c.pointee.longest_relationship_tenths_of_years
+            self.longestRelationshipBuyer = _decodeString(c.pointee.longest_relationship_buyer)
+            self.skills = try _decodeMessages(c.pointee.skills, c.pointee.n_skills, "skills", options, as: ProducerV1.SkillChange.self)
+            self.method = _decodeStrings(c.pointee.method, c.pointee.n_method)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__IndependenceProfile.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.as_of = self.asOf.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.currency = arena.string(self.currency)
+            c.pointee.buyers_counted = self.buyersCounted
+            c.pointee.buyers_excluded = self.buyersExcluded
+            c.pointee.largest_buyer_share_bp = self.largestBuyerShareBp
+            c.pointee.largest_buyer = arena.string(self.largestBuyer)
+            c.pointee.buyer_concentration_hhi = self.buyerConcentrationHhi
+            c.pointee.in_house_process_share_bp = self.inHouseProcessShareBp
+            c.pointee.longest_relationship_tenths_of_years = self.longestRelationshipTenthsOfYears
+            c.pointee.longest_relationship_buyer = arena.string(self.longestRelationshipBuyer)
+            c.pointee.n_skills = self.skills.count; c.pointee.skills = arena.messages(self.skills, as: Fairtrade__Producer__V1__SkillChange.self)
+            c.pointee.n_method = self.method.count; c.pointee.method = arena.strings(self.method)
+            return raw
+        }
+    }
+
+    public struct GetIndependenceProfileRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.GetIndependenceProfileRequest"
+        public var groupID: String = ""
+        public var asOf: CommonV1.Date? = nil
+
+        public init() {}
+
+        public init(groupID: String = "", asOf: CommonV1.Date? = nil) {
+            self.groupID = groupID
+            self.asOf = asOf
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__get_independence_profile_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__GetIndependenceProfileRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.asOf = try _decodeMessage(c.pointee.as_of, "as_of", options, as: CommonV1.Date.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__GetIndependenceProfileRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.as_of = self.asOf.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            return raw
+        }
+    }
 }

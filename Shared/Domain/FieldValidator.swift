@@ -1,0 +1,95 @@
+import RPC
+import Schema
+
+/// Collects what is wrong with a request, field by field, and turns it into one INVALID_ARGUMENT that names every
+/// field (AIP-193), so that a person fixing a form sees all the problems at once.
+public struct FieldValidator {
+    public private(set) var violations: [FieldViolation] = []
+
+    public init() {}
+
+    public mutating func fail(_ field: String, _ description: String) {
+        violations.append(FieldViolation(field: field, description: description))
+    }
+
+    /// Throws INVALID_ARGUMENT naming every violation, if there are any.
+    public func check() throws(RPCError) {
+        guard !violations.isEmpty else { return }
+        let summary = violations.map { "\($0.field): \($0.description)" }.joined(separator: "; ")
+        throw RPCError(.invalidArgument, summary, fieldViolations: violations)
+    }
+
+    /// A required, trimmed text of at most `maxLength` characters.
+    public mutating func text(_ value: String, _ field: String, required: Bool = false, maxLength: Int = 200) -> String {
+        let trimmed = value.trimmingWhitespace()
+        if required && trimmed.isEmpty { fail(field, "must not be empty") }
+        if trimmed.count > maxLength { fail(field, "must be at most \(maxLength) characters, got \(trimmed.count)") }
+        return trimmed
+    }
+
+    /// An ISO 3166-1 alpha-2 code, upper-cased.
+    public mutating func country(_ value: String, _ field: String, required: Bool = true) -> String {
+        let code = value.trimmingWhitespace().uppercased()
+        if code.isEmpty {
+            if required { fail(field, "must be an ISO 3166-1 alpha-2 country code such as GH, KH or IN") }
+        } else if !CountryCode.isValid(code) {
+            fail(field, "\"\(value)\" is not an ISO 3166-1 alpha-2 country code (e.g. GH for Ghana, KH for Cambodia)")
+        }
+        return code
+    }
+
+    /// An ISO 4217 code, upper-cased.
+    public mutating func currency(_ value: String, _ field: String) -> String {
+        let code = value.trimmingWhitespace().uppercased()
+        if !CurrencyCode.isValid(code) {
+            fail(field, code.isEmpty ? "is required: an ISO 4217 currency code such as USD"
+                : "\"\(value)\" is not an ISO 4217 currency code (e.g. USD, GHS, KHR, INR)")
+        }
+        return code
+    }
+
+    public mutating func nonNegative<T: BinaryInteger>(_ value: T, _ field: String) {
+        if value < 0 { fail(field, "must not be negative, got \(value)") }
+    }
+
+    public mutating func range<T: BinaryInteger>(_ value: T, _ range: ClosedRange<T>, _ field: String) {
+        if !range.contains(value) { fail(field, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)") }
+    }
+
+    /// A date that must be set and valid.
+    public mutating func date(_ value: CommonV1.Date?, _ field: String, required: Bool = true) -> ISODate? {
+        guard let value else {
+            if required { fail(field, "is required (a date: year, month, day)") }
+            return nil
+        }
+        guard let date = ISODate(value) else {
+            fail(field, "\(value.year)-\(value.month)-\(value.day) is not a valid date")
+            return nil
+        }
+        return date
+    }
+
+    /// A known enum value other than the zero `UNSPECIFIED` one.
+    public mutating func specified<E: ProtoEnum>(_ value: E, _ field: String) {
+        if value.rawValue == 0 {
+            let names = E.allCases.dropFirst().map(\.protoName).joined(separator: ", ")
+            fail(field, "must be set (one of \(names))")
+        }
+    }
+
+    /// A client-chosen request id, required on creates so that a retry never makes a second record.
+    public mutating func requestID(_ value: String, _ field: String = "request_id") {
+        if value.isEmpty { fail(field, "is required, so that a retried create never makes a second record") }
+        else if value.count > 100 { fail(field, "must be at most 100 characters") }
+    }
+}
+
+extension String {
+    /// Without leading and trailing white space.
+    public func trimmingWhitespace() -> String {
+        var slice = Substring(self)
+        while slice.first?.isWhitespace == true { slice.removeFirst() }
+        while slice.last?.isWhitespace == true { slice.removeLast() }
+        return String(slice)
+    }
+}

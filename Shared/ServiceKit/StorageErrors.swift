@@ -1,0 +1,24 @@
+import RPC
+import Storage
+
+/// Runs storage work and turns a database failure into the status a client can act on: a unique-key clash is
+/// ALREADY_EXISTS, an unreachable database UNAVAILABLE (clients retry), anything else INTERNAL.
+public func storage<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as StorageError {
+        throw RPCError(storage: error)
+    }
+}
+
+extension RPCError {
+    public init(storage error: StorageError) {
+        switch error.kind {
+        case .uniqueViolation: self.init(.alreadyExists, "already exists: \(error.message)")
+        case .constraintViolation: self.init(.failedPrecondition, "refused by the database: \(error.message)")
+        case .unavailable: self.init(.unavailable, "the database is unavailable: \(error.message)")
+        case .corrupt: self.init(.dataLoss, "stored data could not be read: \(error.message)")
+        case .other: self.init(.internalError, "database error: \(error.message)")
+        }
+    }
+}

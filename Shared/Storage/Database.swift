@@ -1,0 +1,73 @@
+import Logging
+
+/// The SQL dialect of a back end; repositories write PostgreSQL-style `$1` placeholders and branch on this only
+/// where the two really differ (full-text search, say).
+public enum SQLDialect: Sendable, Hashable {
+    case sqlite
+    case postgres
+}
+
+/// One connection for the length of a read or a transaction.
+public protocol SQLSession: Sendable {
+    var dialect: SQLDialect { get }
+    /// Runs a statement with `$1`, `$2`… placeholders and returns its rows (use `RETURNING` to learn what a write
+    /// touched).
+    func query(_ sql: String, _ binds: [SQLValue]) async throws(StorageError) -> [SQLRow]
+}
+
+extension SQLSession {
+    public func query(_ sql: String) async throws(StorageError) -> [SQLRow] { try await query(sql, []) }
+
+    public func execute(_ sql: String, _ binds: [SQLValue] = []) async throws(StorageError) {
+        _ = try await query(sql, binds)
+    }
+
+    public func first(_ sql: String, _ binds: [SQLValue] = []) async throws(StorageError) -> SQLRow? {
+        try await query(sql, binds).first
+    }
+}
+
+/// A service's database: SQLite in a file by default, PostgreSQL when given a URL.
+public protocol Database: Sendable {
+    var dialect: SQLDialect { get }
+    /// Runs `body` on one connection with a consistent snapshot; nothing it does is written.
+    func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. Once it returns, the
+    /// write survives a crash of the process (SQLite: WAL with synchronous=FULL; PostgreSQL: its own commit).
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T
+    /// Closes every connection.
+    func close() async
+}
+
+/// Where a service keeps its data.
+public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
+    /// An SQLite file.
+    case sqlite(path: String)
+    /// A PostgreSQL server: `postgres://user:password@host:port/database`.
+    case postgres(url: String)
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "SQLite at \(path)"
+        case .postgres(let url): "PostgreSQL at \(PostgresDatabase.redacted(url))"
+        }
+    }
+}
+
+/// Opens the database at `location` and applies `migrations` that have not been applied yet.
+public func openDatabase(
+    _ location: DatabaseLocation, migrations: [Migration], logger: Logger
+) async throws(StorageError) -> any Database {
+    let database: any Database
+    switch location {
+    case .sqlite(let path): database = try await SQLiteDatabase.open(path: path, logger: logger)
+    case .postgres(let url): database = try await PostgresDatabase.open(url: url, logger: logger)
+    }
+    do {
+        try await Migrator(migrations: migrations, logger: logger).migrate(database)
+    } catch {
+        await database.close()
+        throw error
+    }
+    return database
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// PostgreSQL through PostgresNIO's connection pool, so that several instances of a service share one state.
+final class PostgresDatabase: Database {
+    let dialect = SQLDialect.postgres
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        self.runner = Task { await client.run() }
+    }
+
+    /// Connects to `url` (`postgres://user:password@host:port/database`) and checks the connection.
+    static func open(url: String, logger: Logger) async throws(StorageError) -> PostgresDatabase {
+        let configuration = try configuration(from: url)
+        let database = PostgresDatabase(client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+                                        logger: logger)
+        do {
+            _ = try await database.read { session in try await session.query("SELECT 1", []) }
+        } catch {
+            await database.close()
+            throw StorageError(.unavailable, "cannot reach PostgreSQL at \(redacted(url)): \(error)")
+        }
+        return database
+    }
+
+    static func configuration(from url: String) throws(StorageError) -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url),
+            ["postgres", "postgresql"].contains(components.scheme ?? ""), let host = components.host, !host.isEmpty
+        else {
+            throw StorageError(.unavailable, "database URL \"\(redacted(url))\" is not postgres://user:password@host:port/database")
+        }
+        let database = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password, database: database.isEmpty ? nil : database, tls: .disable)
+        configuration.options.maximumConnections = 32
+        configuration.options.minimumConnections = 2
+        return configuration
+    }
+
+    /// The URL without its password, for logs and errors.
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+
+    func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                try await body(PostgresSession(connection: connection, logger: logger))
+            }
+        } catch let error as PSQLError {
+            throw PostgresSession.classify(error)
+        }
+    }
+
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(PostgresSession(connection: connection, logger: logger))
+            }
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError { throw closureError }
+            throw StorageError(.unavailable, "PostgreSQL transaction failed: \(String(reflecting: error))")
+        } catch let error as PSQLError {
+            throw PostgresSession.classify(error)
+        }
+    }
+
+    func close() async {
+        runner.cancel()
+        _ = await runner.value
+    }
+}
+
+/// Statements on one PostgreSQL connection.
+struct PostgresSession: SQLSession {
+    let connection: PostgresConnection
+    let logger: Logger
+    var dialect: SQLDialect { .postgres }
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws(StorageError) -> [SQLRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds {
+            switch value {
+            case .null: bindings.appendNull()
+            case .integer(let value): bindings.append(value)
+            case .real(let value): bindings.append(value)
+            case .text(let value): bindings.append(value)
+            case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+            }
+        }
+        do {
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            var result: [SQLRow] = []
+            for try await row in rows {
+                var columns: [String] = []
+                var values: [SQLValue] = []
+                for cell in row {
+                    columns.append(cell.columnName)
+                    values.append(try Self.value(cell))
+                }
+                result.append(SQLRow(columns: columns, values: values))
+            }
+            return result
+        } catch let error as PSQLError {
+            throw Self.classify(error)
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.other, "PostgreSQL: \(String(reflecting: error))")
+        }
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8, .oid: return .integer(try cell.decode(Int64.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .bytea:
+            var buffer = try cell.decode(ByteBuffer.self)
+            return .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+
+    static func classify(_ error: PSQLError) -> StorageError {
+        let state = error.serverInfo?[.sqlState]
+        let message = error.serverInfo?[.message] ?? String(reflecting: error.code)
+        switch state {
+        case "23505": return StorageError(.uniqueViolation, message)
+        case let state? where state.hasPrefix("23"): return StorageError(.constraintViolation, message)
+        case let state? where state.hasPrefix("08") || state.hasPrefix("57"): return StorageError(.unavailable, message)
+        case nil: return StorageError(.unavailable, "PostgreSQL: \(message)")
+        default: return StorageError(.other, "PostgreSQL \(state ?? ""): \(message)")
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Logging
+import NIOCore
+import SQLiteNIO
+import Synchronization
+
+/// SQLite in one file, in WAL mode with `synchronous=FULL`, so that a committed transaction survives `kill -9`
+/// and a power cut. One connection writes (transactions are serialised, as SQLite's are anyway); a few more read,
+/// each inside a read transaction for a consistent snapshot, in parallel with the writer.
+final class SQLiteDatabase: Database {
+    let dialect = SQLDialect.sqlite
+    private let writer: Connection
+    private let readers: [Connection]
+    private let nextReader = Atomic<Int>(0)
+    private let logger: Logger
+
+    struct Connection: Sendable {
+        let connection: SQLiteConnection
+        let lock = AsyncLock()
+    }
+
+    private init(writer: Connection, readers: [Connection], logger: Logger) {
+        self.writer = writer
+        self.readers = readers
+        self.logger = logger
+    }
+
+    static func open(path: String, readers: Int = 4, logger: Logger) async throws(StorageError) -> SQLiteDatabase {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw StorageError(.unavailable, "cannot create the data folder \(directory): \(error.localizedDescription)")
+            }
+        }
+        var opened: [SQLiteConnection] = []
+        do {
+            for index in 0...readers {
+                let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                opened.append(connection)
+                let session = SQLiteSession(connection: connection)
+                if index == 0 {
+                    // WAL lets readers work beside the writer; FULL syncs the WAL on every commit (durable).
+                    try await session.execute("PRAGMA journal_mode=WAL")
+                }
+                try await session.execute("PRAGMA synchronous=FULL")
+                try await session.execute("PRAGMA foreign_keys=ON")
+                try await session.execute("PRAGMA busy_timeout=10000")
+            }
+        } catch {
+            for connection in opened { try? await connection.close() }
+            throw StorageError(.unavailable, "cannot open SQLite database \(path): \(error)")
+        }
+        return SQLiteDatabase(
+            writer: Connection(connection: opened[0]), readers: opened.dropFirst().map { Connection(connection: $0) },
+            logger: logger)
+    }
+
+    func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
+        return try await reader.lock.withLock {
+            let session = SQLiteSession(connection: reader.connection)
+            try await session.execute("BEGIN")
+            do {
+                let result = try await body(session)
+                try await session.execute("COMMIT")
+                return result
+            } catch {
+                try? await session.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        try await writer.lock.withLock {
+            let session = SQLiteSession(connection: writer.connection)
+            try await session.execute("BEGIN IMMEDIATE")
+            do {
+                let result = try await body(session)
+                try await session.execute("COMMIT")
+                return result
+            } catch {
+                try? await session.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    func close() async {
+        for connection in [writer] + readers {
+            await connection.lock.withLock { try? await connection.connection.close() }
+        }
+    }
+}
+
+/// Statements on one SQLite connection; `$n` placeholders become SQLite's `?n`.
+struct SQLiteSession: SQLSession {
+    let connection: SQLiteConnection
+    var dialect: SQLDialect { .sqlite }
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws(StorageError) -> [SQLRow] {
+        let collector = RowCollector()
+        do {
+            try await connection.query(Self.placeholders(sql), binds.map(Self.data)) { row in
+                collector.append(row)
+            }
+        } catch let error as SQLiteError {
+            throw Self.classify(error, sql)
+        } catch {
+            throw StorageError(.other, "\(error)")
+        }
+        return collector.rows
+    }
+
+    static func data(_ value: SQLValue) -> SQLiteData {
+        switch value {
+        case .null: .null
+        case .integer(let value): .integer(Int(value))
+        case .real(let value): .float(value)
+        case .text(let value): .text(value)
+        case .blob(let bytes): .blob(ByteBuffer(bytes: bytes))
+        }
+    }
+
+    static func value(_ data: SQLiteData) -> SQLValue {
+        switch data {
+        case .null: .null
+        case .integer(let value): .integer(Int64(value))
+        case .float(let value): .real(value)
+        case .text(let value): .text(value)
+        case .blob(var buffer): .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        }
+    }
+
+    /// `$12` → `?12`, outside quoted strings.
+    static func placeholders(_ sql: String) -> String {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count)
+        var inString = false
+        var previous: Character = " "
+        for character in sql {
+            if character == "'" { inString.toggle() }
+            if character == "$" && !inString {
+                out.append("?")
+            } else {
+                out.append(character)
+            }
+            previous = character
+        }
+        _ = previous
+        return out
+    }
+
+    static func classify(_ error: SQLiteError, _ sql: String) -> StorageError {
+        switch error.reason {
+        case .constraintUniqueFailed, .constraintPrimaryKeyFailed:
+            StorageError(.uniqueViolation, error.message)
+        case .constraint, .constraintCheckFailed, .constraintForeignKeyFailed, .constraintNotNullFailed:
+            StorageError(.constraintViolation, error.message)
+        case .busy, .locked, .cantOpen, .ioError, .full, .readOnly:
+            StorageError(.unavailable, "SQLite: \(error.message)")
+        case .corrupt, .notADatabase:
+            StorageError(.corrupt, "SQLite: \(error.message)")
+        default:
+            StorageError(.other, "SQLite: \(error.message) in \(sql.prefix(120))")
+        }
+    }
+}
+
+/// Rows handed over one by one from SQLite's thread.
+private final class RowCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [SQLRow] = []
+
+    func append(_ row: SQLiteRow) {
+        let columns = row.columns
+        let converted = SQLRow(columns: columns.map(\.name), values: columns.map { SQLiteSession.value($0.data) })
+        lock.withLock { collected.append(converted) }
+    }
+
+    var rows: [SQLRow] { lock.withLock { collected } }
+}

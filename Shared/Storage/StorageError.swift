@@ -1,0 +1,25 @@
+/// A storage failure, classified so that services can answer with the right status.
+public struct StorageError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// A unique constraint refused the write (the row exists).
+        case uniqueViolation
+        /// A foreign key or check constraint refused the write.
+        case constraintViolation
+        /// The database cannot be reached or refused the connection.
+        case unavailable
+        /// Stored data does not read back as expected.
+        case corrupt
+        /// Anything else the driver reported.
+        case other
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
