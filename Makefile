@@ -26,7 +26,10 @@ check-generated:
 test: test-deps check-generated
 	$(SWIFT) build --build-tests
 	/usr/bin/python3 Tests/Protocol/python_client.py .build/debug/interop-server
-	$(SWIFT) test --skip-build
+	@# Storage tests run on SQLite and on a real PostgreSQL server, started here and stopped afterwards.
+	@url=$$(scripts/test-postgres.sh start) && status=0; \
+	  FT_TEST_POSTGRES_URL=$$url $(SWIFT) test --skip-build || status=$$?; \
+	  scripts/test-postgres.sh stop; exit $$status
 
 # Benchmarks are measured on a release build; figures go in README.md.
 bench: deps

@@ -114,13 +114,14 @@ let package = Package(
             name: "InteropServer", dependencies: ["Interop", "ServiceKit"], path: "Tools/InteropServer",
             swiftSettings: optimize),
 
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SchemaTests", dependencies: ["Schema", "CProtobufC"], path: "Tests/SchemaTests"),
         .testTarget(
             name: "ProducerTests",
-            dependencies: ["ProducerCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain"],
+            dependencies: ["ProducerCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain", "TestSupport"],
             path: "Tests/ProducerTests"),
         .testTarget(
-            name: "RPCTests", dependencies: ["API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ"],
+            name: "RPCTests", dependencies: ["API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ", "TestSupport"],
             path: "Tests/RPCTests"),
     ]
 )

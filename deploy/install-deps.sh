@@ -6,8 +6,9 @@
 set -euo pipefail
 packages=(libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config)
 if [ "${1:-}" = "--test" ]; then
-    # The protocol test drives a server from Python, written from docs/PROTOCOL.md alone.
-    packages+=(python3-zmq)
+    # The protocol test drives a server from Python, written from docs/PROTOCOL.md alone; storage tests run
+    # against a real PostgreSQL server that scripts/test-postgres.sh starts.
+    packages+=(python3-zmq postgresql)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -21,8 +21,16 @@ final class PostgresDatabase: Database {
         let configuration = try configuration(from: url)
         let database = PostgresDatabase(client: PostgresClient(configuration: configuration, backgroundLogger: logger),
                                         logger: logger)
+        // The pool retries a failing connection for about a minute; a service starting against a wrong URL should
+        // say so sooner.
+        let check = Task { try await database.read { session in try await session.query("SELECT 1", []) } }
+        let timeout = Task {
+            try await Task.sleep(for: .seconds(15))
+            check.cancel()
+        }
+        defer { timeout.cancel() }
         do {
-            _ = try await database.read { session in try await session.query("SELECT 1", []) }
+            _ = try await check.value
         } catch {
             await database.close()
             throw StorageError(.unavailable, "cannot reach PostgreSQL at \(redacted(url)): \(error)")
@@ -42,6 +50,7 @@ final class PostgresDatabase: Database {
             password: components.password, database: database.isEmpty ? nil : database, tls: .disable)
         configuration.options.maximumConnections = 32
         configuration.options.minimumConnections = 2
+        configuration.options.connectTimeout = .seconds(5)
         return configuration
     }
 

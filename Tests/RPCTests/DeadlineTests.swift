@@ -2,6 +2,7 @@ import API
 import Foundation
 import RPC
 import Schema
+import TestSupport
 import Testing
 
 @Suite("Deadlines and cancellation")

@@ -2,6 +2,7 @@ import API
 import RPC
 import Schema
 import ServiceKit
+import TestSupport
 import Testing
 
 @Suite("Health, listing, metrics and graceful shutdown")

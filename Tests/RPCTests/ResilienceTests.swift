@@ -3,6 +3,7 @@ import CZeroMQ
 import Foundation
 import RPC
 import Schema
+import TestSupport
 import Testing
 
 @Suite("Failures: restarts, retries, hostile frames", .serialized)
