@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "FTAdmin",
             dependencies: [
-                "API", "RPC", "Schema", "ServiceKit",
+                "API", "Domain", "RPC", "Schema", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,0 +1,79 @@
+import Domain
+import Foundation
+import Schema
+
+/// Prints a message as the command's answer: a table or text for people, the message as JSON for scripts.
+func emit<M: ProtoMessage>(_ message: M, _ global: GlobalOptions, human: () -> String) throws {
+    switch global.output {
+    case .json: print(try DescriptorJSON.decode(message.serializedBytes(), as: M.protoName).text(indent: 0))
+    case .human: print(human())
+    }
+}
+
+/// Money for people: "12,000.00 USD", using the currency's minor-unit digits.
+func formatMoney(_ money: CommonV1.Money?) -> String {
+    guard let money else { return "" }
+    let digits = CurrencyCode.minorUnitDigits[money.currency] ?? 2
+    let negative = money.minorUnits < 0
+    var units = String(money.minorUnits.magnitude)
+    if digits > 0 {
+        while units.count <= digits { units = "0" + units }
+        units.insert(".", at: units.index(units.endIndex, offsetBy: -digits))
+    }
+    let whole = units.split(separator: ".", maxSplits: 1)
+    var grouped = ""
+    for (index, character) in whole[0].reversed().enumerated() {
+        if index > 0 && index % 3 == 0 { grouped.append(",") }
+        grouped.append(character)
+    }
+    let text = String(grouped.reversed()) + (whole.count > 1 ? "." + whole[1] : "")
+    return (negative ? "-" : "") + text + " " + money.currency
+}
+
+/// "1200.50" in `currency` as minor units (120050 for USD), without passing through a float.
+func parseMoney(_ text: String, currency: String, field: String) throws -> CommonV1.Money {
+    let code = currency.uppercased()
+    guard let digits = CurrencyCode.minorUnitDigits[code] else {
+        throw CommandFailure(description: "INVALID_ARGUMENT: \(field): \"\(currency)\" is not an ISO 4217 currency code")
+    }
+    let parts = text.replacingOccurrences(of: ",", with: "").split(separator: ".", omittingEmptySubsequences: false)
+    guard (1...2).contains(parts.count), let whole = Int64(parts[0]), parts.count == 1 || parts[1].count <= digits,
+        parts.count == 1 || parts[1].allSatisfy(\.isNumber)
+    else {
+        throw CommandFailure(description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not an amount with at most \(digits) decimals")
+    }
+    var fraction = parts.count == 2 ? String(parts[1]) : ""
+    while fraction.count < digits { fraction += "0" }
+    var scale: Int64 = 1
+    for _ in 0..<digits { scale *= 10 }
+    return CommonV1.Money(minorUnits: whole * scale + (Int64(fraction) ?? 0), currency: code)
+}
+
+/// A date argument in ISO 8601 form.
+func parseDate(_ text: String, field: String) throws -> CommonV1.Date {
+    guard let date = ISODate(iso: text) else {
+        throw CommandFailure(description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not a date like 2025-03-31")
+    }
+    return date.message
+}
+
+func show(_ date: CommonV1.Date?) -> String { date.flatMap(ISODate.init)?.description ?? "" }
+
+/// The enum value named `text`: its full name, or the part after the enum's prefix, in any case.
+func parseEnum<E: ProtoEnum>(_ text: String, _: E.Type, field: String) throws -> E {
+    let wanted = text.uppercased().replacingOccurrences(of: "-", with: "_")
+    if let value = E.allCases.first(where: { $0.protoName == wanted || $0.protoName.hasSuffix("_" + wanted) }),
+        value.rawValue != 0
+    {
+        return value
+    }
+    let names = E.allCases.dropFirst().map { short($0) }.joined(separator: ", ")
+    throw CommandFailure(description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not one of \(names)")
+}
+
+/// An enum value's short name for tables: GROUP_KIND_WOMENS_GROUP → womens-group.
+func short<E: ProtoEnum>(_ value: E) -> String {
+    let name = value.protoName
+    let prefix = E.allCases.first.map { $0.protoName.replacingOccurrences(of: "UNSPECIFIED", with: "") } ?? ""
+    return String(name.dropFirst(name.hasPrefix(prefix) ? prefix.count : 0)).lowercased().replacingOccurrences(of: "_", with: "-")
+}

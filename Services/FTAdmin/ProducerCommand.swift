@@ -1,0 +1,533 @@
+import API
+import ArgumentParser
+import Domain
+import RPC
+import Schema
+import ServiceKit
+
+/// `ftadmin producer …`: the registry of producer groups.
+struct ProducerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "producer", abstract: "Producer groups: registry, skills, buyers, connections, dialogue.",
+        subcommands: [
+            Create.self, Get.self, List.self, Update.self, Duplicates.self, RejectDuplicate.self, Merge.self,
+            Skills.self, AddSkill.self, Assess.self, Assessments.self, AddBuyer.self, Buyers.self, Connect.self,
+            Connections.self, LogContact.self, Contacts.self, Overdue.self, CompleteFollowUp.self, Independence.self,
+        ])
+}
+
+/// Runs `body` with a Producer client, reporting errors the ftadmin way.
+private func withProducer(
+    _ command: some AsyncParsableCommand, _ global: GlobalOptions,
+    _ body: (ProducerV1.ProducerServiceClient) async throws -> Void
+) async throws {
+    try await command.reportingErrors {
+        let channel = try global.channel(to: ServiceDirectory.producer)
+        defer { channel.close() }
+        try await body(ProducerV1.ProducerServiceClient(channel: channel))
+    }
+}
+
+private func groupTable(_ groups: [ProducerV1.ProducerGroup]) -> String {
+    var table = Table("ID", "NAME", "KIND", "COUNTRY", "REGION", "CRAFTS", "MEMBERS (W/M)", "STATUS")
+    for group in groups {
+        let members = group.members.map { "\($0.women)/\($0.men)" } ?? ""
+        table.add(group.id, group.name, short(group.kind), group.country, group.region,
+                  group.crafts.joined(separator: ", "), members, short(group.status))
+    }
+    return table.render()
+}
+
+private func groupDetail(_ group: ProducerV1.ProducerGroup) -> String {
+    var lines = [
+        "\(group.name)\(group.localName.isEmpty ? "" : " (\(group.localName))")  [\(group.id), version \(group.version)]",
+        "kind: \(short(group.kind))   status: \(short(group.status))   country: \(group.country) \(CountryCode.names[group.country] ?? "")   region: \(group.region)",
+        "crafts: \(group.crafts.joined(separator: ", "))",
+        "in house: \(group.processesInHouse.joined(separator: ", "))   bought in: \(group.processesOutsourced.joined(separator: ", "))",
+    ]
+    if let members = group.members {
+        let total = members.women + members.men + members.other
+        lines.append("members: \(total) (\(members.women) women, \(members.men) men\(members.other > 0 ? ", \(members.other) other" : ""))")
+    }
+    if group.foundedYear > 0 { lines.append("founded: \(group.foundedYear)") }
+    if let order = group.minimumOrder, order.amount > 0 {
+        lines.append("minimum order: \(order.amount) \(order.unit)   lead time: \(group.leadTimeDays) days")
+    }
+    for certification in group.certifications {
+        lines.append("certified: \(certification.scheme) \(certification.reference) until \(show(certification.validUntil))")
+    }
+    if let contact = group.contact { lines.append("contact: \(contact.person) \(contact.phone) \(contact.email)") }
+    if !group.mergedIDs.isEmpty { lines.append("merged into this group: \(group.mergedIDs.joined(separator: ", "))") }
+    if !group.notes.isEmpty { lines.append("notes: \(group.notes)") }
+    return lines.joined(separator: "\n")
+}
+
+/// Fields of a group settable from flags, shared by create and update.
+struct GroupFields: ParsableArguments {
+    @Option(help: "Name.") var name: String?
+    @Option(help: "Name in the local language.") var localName: String?
+    @Option(help: "cooperative, workshop, family-enterprise, womens-group, individual-artisan, association, social-enterprise.")
+    var kind: String?
+    @Option(help: "ISO 3166-1 alpha-2 country code, e.g. GH.") var country: String?
+    @Option(help: "Region or district.") var region: String?
+    @Option(help: "A craft or product category (repeatable).") var craft: [String] = []
+    @Option(help: "A process done in house (repeatable).") var inHouse: [String] = []
+    @Option(help: "A process bought in (repeatable).") var outsourced: [String] = []
+    @Option(help: "Women members.") var women: Int32?
+    @Option(help: "Men members.") var men: Int32?
+    @Option(help: "Year founded.") var founded: Int32?
+    @Option(help: "Lead time in days.") var leadTimeDays: Int32?
+    @Option(help: "Notes.") var notes: String?
+
+    /// The group the flags describe and the names of the fields they set.
+    func group() throws -> (ProducerV1.ProducerGroup, [String]) {
+        var group = ProducerV1.ProducerGroup()
+        var set: [String] = []
+        if let name { group.name = name; set.append("name") }
+        if let localName { group.localName = localName; set.append("local_name") }
+        if let kind { group.kind = try parseEnum(kind, ProducerV1.GroupKind.self, field: "--kind"); set.append("kind") }
+        if let country { group.country = country; set.append("country") }
+        if let region { group.region = region; set.append("region") }
+        if !craft.isEmpty { group.crafts = craft; set.append("crafts") }
+        if !inHouse.isEmpty { group.processesInHouse = inHouse; set.append("processes_in_house") }
+        if !outsourced.isEmpty { group.processesOutsourced = outsourced; set.append("processes_outsourced") }
+        if women != nil || men != nil {
+            group.members = ProducerV1.MemberCounts(women: women ?? 0, men: men ?? 0)
+            set.append("members")
+        }
+        if let founded { group.foundedYear = founded; set.append("founded_year") }
+        if let leadTimeDays { group.leadTimeDays = leadTimeDays; set.append("lead_time_days") }
+        if let notes { group.notes = notes; set.append("notes") }
+        return (group, set)
+    }
+}
+
+extension ProducerCommand {
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a producer group.")
+        @OptionGroup var fields: GroupFields
+        @Option(help: "Request id, so that running the command again never makes a second group (default: new).")
+        var requestID: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let (group, _) = try fields.group()
+                let created = try await client.createProducerGroup(ProducerV1.CreateProducerGroupRequest(
+                    group: group, requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                try emit(created, global) { groupDetail(created) }
+            }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a producer group (merged ids resolve).")
+        @Argument var id: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let group = try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id), options: global.callOptions)
+                try emit(group, global) { groupDetail(group) }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List producer groups, filtered.")
+        @Option(help: "Country code.") var country: String?
+        @Option(help: "Craft.") var craft: String?
+        @Option(help: "Kind.") var kind: String?
+        @Option(help: "Text in the name.") var name: String?
+        @Option(help: "active, inactive or merged.") var status: String?
+        @Option(help: "Groups per page (1-500).") var pageSize: Int32 = 50
+        @Option(help: "Page token from a previous page.") var pageToken: String?
+        @Flag(help: "Fetch every page.") var all = false
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                var request = ProducerV1.ListProducerGroupsRequest(
+                    country: country ?? "", craft: craft ?? "", nameContains: name ?? "", pageSize: pageSize,
+                    pageToken: pageToken ?? "")
+                if let kind { request.kind = try parseEnum(kind, ProducerV1.GroupKind.self, field: "--kind") }
+                if let status { request.status = try parseEnum(status, ProducerV1.GroupStatus.self, field: "--status") }
+                var response = try await client.listProducerGroups(request, options: global.callOptions)
+                while all && !response.nextPageToken.isEmpty {
+                    request.pageToken = response.nextPageToken
+                    let next = try await client.listProducerGroups(request, options: global.callOptions)
+                    response.groups += next.groups
+                    response.nextPageToken = next.nextPageToken
+                }
+                try emit(response, global) {
+                    groupTable(response.groups)
+                        + (response.nextPageToken.isEmpty ? "" : "\nmore: --page-token \(response.nextPageToken)")
+                }
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change the fields given; needs the version you read (shown by get).")
+        @Argument var id: String
+        @Option(help: "The version you read.") var version: Int64
+        @OptionGroup var fields: GroupFields
+        @Option(help: "active or inactive.") var status: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                var (group, mask) = try fields.group()
+                group.id = id
+                if let status {
+                    group.status = try parseEnum(status, ProducerV1.GroupStatus.self, field: "--status")
+                    mask.append("status")
+                }
+                guard !mask.isEmpty else { throw ValidationError("name at least one field to change") }
+                let updated = try await client.updateProducerGroup(ProducerV1.UpdateProducerGroupRequest(
+                    group: group, updateMask: mask, expectedVersion: version), options: global.callOptions)
+                try emit(updated, global) { groupDetail(updated) }
+            }
+        }
+    }
+
+    struct Duplicates: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Groups that are likely the same as this one.")
+        @Argument var id: String
+        @Option(help: "Lowest similarity shown, 0-1.") var min: Double = 0
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let response = try await client.findDuplicates(
+                    ProducerV1.FindDuplicatesRequest(groupID: id, minSimilarity: min), options: global.callOptions)
+                try emit(response, global) {
+                    var table = Table("ID", "NAME", "SIMILARITY", "WHY")
+                    for candidate in response.candidates {
+                        table.add(candidate.group?.id ?? "", candidate.group?.name ?? "",
+                                  "\(Int((candidate.similarity * 100).rounded()))%", candidate.reason)
+                    }
+                    return response.candidates.isEmpty ? "no likely duplicates" : table.render()
+                }
+            }
+        }
+    }
+
+    struct RejectDuplicate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reject-duplicate", abstract: "Record that two groups are not the same.")
+        @Argument var id: String
+        @Argument var other: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let answer = try await client.rejectDuplicate(
+                    ProducerV1.RejectDuplicateRequest(groupID: id, otherGroupID: other), options: global.callOptions)
+                try emit(answer, global) { "\(id) and \(other) will not be offered as duplicates again" }
+            }
+        }
+    }
+
+    struct Merge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge MERGED into SURVIVOR: MERGED's id then resolves to SURVIVOR.")
+        @Argument var survivor: String
+        @Argument var merged: String
+        @Option(help: "Request id (default: new).") var requestID: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let group = try await client.mergeProducerGroups(ProducerV1.MergeProducerGroupsRequest(
+                    survivorID: survivor, mergedID: merged, requestID: requestID ?? RequestID.make()),
+                    options: global.callOptions)
+                try emit(group, global) { groupDetail(group) }
+            }
+        }
+    }
+
+    struct Skills: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The skills catalogue.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let response = try await client.listSkills(ProducerV1.ListSkillsRequest(), options: global.callOptions)
+                try emit(response, global) {
+                    var table = Table("CODE", "NAME", "CATEGORY", "DESCRIPTION")
+                    for skill in response.skills { table.add(skill.code, skill.name, skill.category, skill.description) }
+                    return table.render()
+                }
+            }
+        }
+    }
+
+    struct AddSkill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-skill", abstract: "Add a skill to the catalogue.")
+        @Argument var code: String
+        @Option var name: String
+        @Option(help: "craft, business, quality or market.") var category: String
+        @Option var description: String = ""
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let skill = try await client.addSkill(ProducerV1.AddSkillRequest(skill: ProducerV1.SkillCategory(
+                    code: code, name: name, category: category, description: description)), options: global.callOptions)
+                try emit(skill, global) { "added \(skill.code): \(skill.name)" }
+            }
+        }
+    }
+
+    struct Assess: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a dated skill assessment (level 0-4).")
+        @Argument var group: String
+        @Argument var skill: String
+        @Option(help: "0 none, 1 basic, 2 competent, 3 proficient, 4 can teach.") var level: Int32
+        @Option(help: "Date assessed, YYYY-MM-DD.") var date: String
+        @Option(help: "Members holding the skill.") var members: Int32 = 0
+        @Option var assessor: String = ""
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let assessment = try await client.recordSkillAssessment(ProducerV1.RecordSkillAssessmentRequest(
+                    assessment: ProducerV1.SkillAssessment(
+                        groupID: group, skill: skill, assessedOn: try parseDate(date, field: "--date"), level: level,
+                        membersHolding: members, assessor: assessor), requestID: RequestID.make()), options: global.callOptions)
+                try emit(assessment, global) { "recorded \(assessment.skill) level \(assessment.level) on \(show(assessment.assessedOn))" }
+            }
+        }
+    }
+
+    struct Assessments: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A group's skill assessments over time.")
+        @Argument var group: String
+        @Option var skill: String = ""
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let response = try await client.listSkillAssessments(
+                    ProducerV1.ListSkillAssessmentsRequest(groupID: group, skill: skill), options: global.callOptions)
+                try emit(response, global) {
+                    var table = Table("DATE", "SKILL", "LEVEL", "MEMBERS", "ASSESSOR")
+                    for item in response.assessments {
+                        table.add(show(item.assessedOn), item.skill, "\(item.level)", "\(item.membersHolding)", item.assessor)
+                    }
+                    return table.render()
+                }
+            }
+        }
+    }
+
+    struct AddBuyer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-buyer", abstract: "Record a buyer relationship.")
+        @Argument var group: String
+        @Option var organisation: String
+        @Option(help: "YYYY-MM-DD.") var since: String
+        @Option(help: "direct-purchase, consignment, wholesale, retail, export-agent.") var kind: String
+        @Option(help: "Yearly purchases, e.g. 12000.00.") var purchases: String?
+        @Option(help: "ISO 4217 currency of the purchases.") var currency: String = "USD"
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                var relationship = ProducerV1.BuyerRelationship(
+                    groupID: group, organisation: organisation, since: try parseDate(since, field: "--since"),
+                    kind: try parseEnum(kind, ProducerV1.RelationshipKind.self, field: "--kind"))
+                if let purchases {
+                    relationship.yearlyPurchases = try parseMoney(purchases, currency: currency, field: "--purchases")
+                }
+                let added = try await client.addBuyerRelationship(ProducerV1.AddBuyerRelationshipRequest(
+                    relationship: relationship, requestID: RequestID.make()), options: global.callOptions)
+                try emit(added, global) { "recorded \(added.id): \(added.organisation) since \(show(added.since))" }
+            }
+        }
+    }
+
+    struct Buyers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A group's buyer relationships.")
+        @Argument var group: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let response = try await client.listBuyerRelationships(
+                    ProducerV1.ListBuyerRelationshipsRequest(groupID: group), options: global.callOptions)
+                try emit(response, global) {
+                    var table = Table("ID", "BUYER", "KIND", "SINCE", "ENDED", "YEARLY PURCHASES")
+                    for item in response.relationships {
+                        table.add(item.id, item.organisation, short(item.kind), show(item.since), show(item.endedOn),
+                                  formatMoney(item.yearlyPurchases))
+                    }
+                    return table.render()
+                }
+            }
+        }
+    }
+
+    struct Connect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Connect two groups (FROM mentors/supplies TO, or peers).")
+        @Argument var from: String
+        @Argument var to: String
+        @Option(help: "mentor, peer or supplier.") var kind: String
+        @Option(help: "YYYY-MM-DD.") var since: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let connection = try await client.connectGroups(ProducerV1.ConnectGroupsRequest(
+                    connection: ProducerV1.GroupConnection(
+                        fromGroupID: from, toGroupID: to, kind: try parseEnum(kind, ProducerV1.ConnectionKind.self, field: "--kind"),
+                        since: try since.map { try parseDate($0, field: "--since") }),
+                    requestID: RequestID.make()), options: global.callOptions)
+                try emit(connection, global) { "connected \(from) → \(to) as \(short(connection.kind)) (\(connection.id))" }
+            }
+        }
+    }
+
+    struct Connections: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A group's connections to other groups.")
+        @Argument var group: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let response = try await client.listGroupConnections(
+                    ProducerV1.ListGroupConnectionsRequest(groupID: group), options: global.callOptions)
+                try emit(response, global) {
+                    var table = Table("ID", "FROM", "KIND", "TO", "SINCE")
+                    for item in response.connections {
+                        table.add(item.id, item.fromGroupID, short(item.kind), item.toGroupID, show(item.since))
+                    }
+                    return table.render()
+                }
+            }
+        }
+    }
+
+    struct LogContact: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "log-contact", abstract: "Record a visit, call, message or workshop, with follow-ups.")
+        @Argument var group: String
+        @Option var organisation: String
+        @Option(help: "YYYY-MM-DD.") var date: String
+        @Option(help: "visit, call, message or workshop.") var kind: String
+        @Option(help: "A topic (repeatable).") var topic: [String] = []
+        @Option var summary: String = ""
+        @Option(help: "A follow-up as \"what@YYYY-MM-DD\" (repeatable).") var followUp: [String] = []
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let followUps = try followUp.map { text -> ProducerV1.FollowUp in
+                    guard let at = text.lastIndex(of: "@") else {
+                        throw ValidationError("--follow-up \"\(text)\" must be \"what@YYYY-MM-DD\"")
+                    }
+                    return ProducerV1.FollowUp(description: String(text[..<at]),
+                                               dueOn: try parseDate(String(text[text.index(after: at)...]), field: "--follow-up"))
+                }
+                let contact = try await client.logContact(ProducerV1.LogContactRequest(
+                    contact: ProducerV1.DialogueContact(
+                        groupID: group, organisation: organisation, contactDate: try parseDate(date, field: "--date"),
+                        kind: try parseEnum(kind, ProducerV1.ContactKind.self, field: "--kind"), topics: topic, summary: summary,
+                        followUps: followUps), requestID: RequestID.make()), options: global.callOptions)
+                try emit(contact, global) { "recorded \(contact.id) with \(contact.followUps.count) follow-up(s)" }
+            }
+        }
+    }
+
+    struct Contacts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The dialogue log of a group, newest first.")
+        @Argument var group: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let response = try await client.listContacts(ProducerV1.ListContactsRequest(groupID: group), options: global.callOptions)
+                try emit(response, global) {
+                    var table = Table("DATE", "KIND", "ORGANISATION", "TOPICS", "FOLLOW-UPS", "SUMMARY")
+                    for item in response.contacts {
+                        let open = item.followUps.filter { !$0.done }.count
+                        table.add(show(item.contactDate), short(item.kind), item.organisation, item.topics.joined(separator: ", "),
+                                  "\(item.followUps.count) (\(open) open)", item.summary)
+                    }
+                    return table.render()
+                }
+            }
+        }
+    }
+
+    struct Overdue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Follow-ups past their due date and not done.")
+        @Option(help: "YYYY-MM-DD (default today).") var asOf: String?
+        @Option var organisation: String = ""
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let response = try await client.listOverdueFollowUps(ProducerV1.ListOverdueFollowUpsRequest(
+                    asOf: try asOf.map { try parseDate($0, field: "--as-of") }, organisation: organisation),
+                    options: global.callOptions)
+                try emit(response, global) {
+                    var table = Table("FOLLOW-UP", "DUE", "DAYS LATE", "GROUP", "AGREED WITH", "WHAT")
+                    for item in response.followUps {
+                        table.add(item.followUp?.id ?? "", show(item.followUp?.dueOn), "\(item.daysOverdue)", item.groupName,
+                                  item.organisation, item.followUp?.description ?? "")
+                    }
+                    return response.followUps.isEmpty ? "nothing overdue" : table.render()
+                }
+            }
+        }
+    }
+
+    struct CompleteFollowUp: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "complete-follow-up", abstract: "Mark a follow-up done.")
+        @Argument var id: String
+        @Option(help: "YYYY-MM-DD (default today).") var on: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let done = try await client.completeFollowUp(ProducerV1.CompleteFollowUpRequest(
+                    followUpID: id, doneOn: try on.map { try parseDate($0, field: "--on") }), options: global.callOptions)
+                try emit(done, global) { "done on \(show(done.doneOn)): \(done.description)" }
+            }
+        }
+    }
+
+    struct Independence: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "How independent a group is becoming.")
+        @Argument var group: String
+        @Option(help: "YYYY-MM-DD (default today).") var asOf: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withProducer(self, global) { client in
+                let profile = try await client.getIndependenceProfile(ProducerV1.GetIndependenceProfileRequest(
+                    groupID: group, asOf: try asOf.map { try parseDate($0, field: "--as-of") }), options: global.callOptions)
+                try emit(profile, global) {
+                    func percent(_ basisPoints: Int32) -> String { String(format: "%.1f%%", Double(basisPoints) / 100) }
+                    var lines = [
+                        "independence of \(profile.groupID) as of \(show(profile.asOf))",
+                        "largest buyer: \(profile.largestBuyer.isEmpty ? "-" : profile.largestBuyer) with \(percent(profile.largestBuyerShareBp)) of purchases in \(profile.currency.isEmpty ? "-" : profile.currency) (\(profile.buyersCounted) buyer(s) counted, \(profile.buyersExcluded) left out)",
+                        "buyer concentration (HHI, 0-10000): \(profile.buyerConcentrationHhi)",
+                        "processes done in house: \(percent(profile.inHouseProcessShareBp))",
+                        "longest relationship: \(Double(profile.longestRelationshipTenthsOfYears) / 10) years\(profile.longestRelationshipBuyer.isEmpty ? "" : " with \(profile.longestRelationshipBuyer)")",
+                    ]
+                    var table = Table("SKILL", "LEVEL NOW", "A YEAR AGO", "MEMBERS")
+                    for skill in profile.skills {
+                        table.add(skill.skill, "\(skill.levelNow)", skill.levelYearAgo < 0 ? "-" : "\(skill.levelYearAgo)",
+                                  "\(skill.membersHoldingNow)")
+                    }
+                    if !profile.skills.isEmpty { lines.append(table.render()) }
+                    lines.append("how: " + profile.method.joined(separator: "; "))
+                    return lines.joined(separator: "\n")
+                }
+            }
+        }
+    }
+}
