@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "RPCBench",
             dependencies: [
-                "API", "RPC", "Schema", "Interop", "CZeroMQ",
+                "API", "RPC", "Schema", "Interop", "CZeroMQ", "ProducerCore", "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

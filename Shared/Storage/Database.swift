@@ -30,6 +30,9 @@ extension SQLSession {
 /// A service's database: SQLite in a file by default, PostgreSQL when given a URL.
 public protocol Database: Sendable {
     var dialect: SQLDialect { get }
+    /// Runs one statement outside any explicit transaction (a single statement is atomic by itself): the cheapest
+    /// read, one round trip to the database.
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
     /// Runs `body` on one connection with a consistent snapshot; nothing it does is written.
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. Once it returns, the

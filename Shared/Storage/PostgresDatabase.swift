@@ -61,6 +61,10 @@ final class PostgresDatabase: Database {
         return components.string ?? url
     }
 
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await read { session in try await session.query(sql, binds) }
+    }
+
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
         do {
             return try await client.withConnection { connection in

@@ -57,6 +57,13 @@ final class SQLiteDatabase: Database {
             logger: logger)
     }
 
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
+        return try await reader.lock.withLock {
+            try await SQLiteSession(connection: reader.connection).query(sql, binds)
+        }
+    }
+
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
         let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
         return try await reader.lock.withLock {

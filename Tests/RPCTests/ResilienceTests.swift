@@ -57,7 +57,10 @@ struct ResilienceTests {
     func retryOnlyIdempotent() async throws {
         let port = freeLoopbackPort()
         let endpoint = "tcp://127.0.0.1:\(port)"
-        try await withChannel([endpoint]) { channel in
+        // Enough attempts to outlast a process start on a loaded machine (default: 4 attempts, ~0.35-0.7 s).
+        let patient = ClientChannel.Configuration(
+            defaultTimeout: .seconds(5), retry: RetryPolicy(maxAttempts: 10, maxBackoff: .milliseconds(500)))
+        try await withChannel([endpoint], configuration: patient) { channel in
             let client = TestingV1.TestServiceClient(channel: channel)
             let start = ContinuousClock.now
             await #expect(throws: RPCError.self) {

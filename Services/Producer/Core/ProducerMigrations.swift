@@ -21,8 +21,10 @@ public enum ProducerMigrations {
                     updated_at BIGINT NOT NULL,
                     body \(blob) NOT NULL)
                 """,
-                "CREATE INDEX producer_groups_listing ON producer_groups (status, name_key, id)",
-                "CREATE INDEX producer_groups_country ON producer_groups (country, status, name_key, id)",
+                // Lists are ordered by (name_key, id): indexes lead with the filter and then give that order, so a
+                // page is an index range scan; status is checked on the way.
+                "CREATE INDEX producer_groups_listing ON producer_groups (name_key, id)",
+                "CREATE INDEX producer_groups_country ON producer_groups (country, name_key, id)",
                 "CREATE INDEX producer_groups_merged_into ON producer_groups (merged_into)",
                 """
                 CREATE TABLE group_crafts (

@@ -177,6 +177,7 @@ public final class RPCServer: Sendable {
         var inFlight: [CallKey: InFlightCall] = [:]
         var deadlines = Heap<DeadlineEntry<CallKey>>()
         var shutdownDeadline: ContinuousClock.Instant?
+        var closeAt: ContinuousClock.Instant?
         var peers = PeerTable()
 
         struct InFlightCall {
@@ -229,7 +230,12 @@ public final class RPCServer: Sendable {
                 }
                 expireDeadlines(socket)
                 server.inFlightCount.store(inFlight.count, ordering: .relaxed)
-                if let shutdownDeadline, inFlight.isEmpty || shutdownDeadline <= .now { break }
+                if let shutdownDeadline {
+                    // Once the last call is answered, keep the connections a moment so clients read their answers
+                    // before the disconnect (as gRPC sends GOAWAY before closing); new calls still get UNAVAILABLE.
+                    if inFlight.isEmpty && closeAt == nil { closeAt = min(.now + .milliseconds(200), shutdownDeadline) }
+                    if shutdownDeadline <= .now || (closeAt.map { $0 <= .now } ?? false) { break }
+                }
                 let timeout = server.executor.hasJobs || server.hasOutbox ? 0 : pollTimeout()
                 if poller.poll(timeoutMillis: timeout) {
                     if poller.isReadable(1) { server.wakeup.drain() }
@@ -251,6 +257,7 @@ public final class RPCServer: Sendable {
         func pollTimeout() -> Int {
             var next = deadlines.min?.deadline
             if let shutdownDeadline { next = min(next ?? shutdownDeadline, shutdownDeadline) }
+            if let closeAt { next = min(next ?? closeAt, closeAt) }
             guard let next else { return -1 }
             return max(0, (next - .now).millisecondsRoundedUp)
         }

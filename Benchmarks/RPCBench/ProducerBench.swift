@@ -1,0 +1,158 @@
+import API
+import ArgumentParser
+import Foundation
+import Logging
+import ProducerCore
+import RPC
+import Schema
+import Storage
+
+/// `rpc-bench producer`: the Producer service with 100,000 groups stored, on SQLite or PostgreSQL — get by id and a
+/// filtered list page of 50 through the RPC, beside a bare health-check round trip to the same process.
+struct ProducerBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "producer", abstract: "Benchmark the Producer service with many groups stored.")
+
+    @Option(help: "sqlite or postgres.") var backend: String = "sqlite"
+    @Option(help: "PostgreSQL server URL for --backend postgres (a fresh database is made on it).")
+    var postgresURL: String = ProcessInfo.processInfo.environment["FT_TEST_POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:55432/postgres"
+    @Option(help: "Groups to store.") var groups = 100_000
+    @Option(help: "Calls measured per operation.") var calls = 5_000
+    @Flag(help: "One JSON object per line.") var json = false
+
+    func run() throws {
+        let logger = Logger(label: "producer-bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-producer-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let databaseName = "ft_bench_" + RequestID.make()
+        let location: DatabaseLocation
+        var serviceStorage: [String]
+        switch backend {
+        case "sqlite":
+            location = .sqlite(path: folder.appendingPathComponent("producer.sqlite").path)
+            serviceStorage = ["--data-dir", folder.path]
+        case "postgres":
+            try blockingRun {
+                let admin = try await openDatabase(.postgres(url: postgresURL), migrations: [], logger: logger)
+                try await admin.read { session in try await session.execute("CREATE DATABASE \(databaseName)") }
+                await admin.close()
+            }
+            var components = URLComponents(string: postgresURL)!
+            components.path = "/" + databaseName
+            location = .postgres(url: components.string!)
+            serviceStorage = ["--database-url", components.string!]
+        default:
+            throw ValidationError("--backend must be sqlite or postgres")
+        }
+        defer {
+            if backend == "postgres" {
+                try? blockingRun {
+                    let admin = try await openDatabase(.postgres(url: postgresURL), migrations: [], logger: logger)
+                    try? await admin.read { session in try await session.execute("DROP DATABASE \(databaseName) WITH (FORCE)") }
+                    await admin.close()
+                }
+            }
+        }
+
+        // Seed through the service's own store, in bulk: 100,000 single creates would mostly measure fsync.
+        let countries = ["GH", "KH", "IN", "BD", "NP", "KE", "UG", "PE", "BO", "GT", "MX", "VN", "TH", "PH", "ID",
+                         "TZ", "ET", "RW", "LK", "HT"]
+        let crafts = ["baskets", "textiles", "jewellery", "pottery", "woodcarving", "metalwork", "leather", "paper",
+                      "embroidery", "glass", "toys", "stationery", "home decor", "scarves", "bags"]
+        let seedStart = ContinuousClock.now
+        let ids: [String] = try blockingRun {
+            let database = try await openDatabase(location, migrations: ProducerMigrations.all, logger: logger)
+            let store = ProducerStore(database: database)
+            var ids: [String] = []
+            for chunk in stride(from: 0, to: groups, by: 10_000) {
+                let batch = (chunk..<min(chunk + 10_000, groups)).map { index in
+                    ProducerV1.ProducerGroup(
+                        name: "Artisan group \(index)", kind: ProducerV1.GroupKind(rawValue: Int32(index % 7 + 1)),
+                        country: countries[index % countries.count], region: "Region \(index % 50)",
+                        crafts: [crafts[index % crafts.count], crafts[(index / 7) % crafts.count]],
+                        processesInHouse: ["weaving"], members: ProducerV1.MemberCounts(women: Int32(index % 40), men: 3),
+                        foundedYear: Int32(1980 + index % 40), leadTimeDays: 30)
+                }
+                ids += try await store.bulkInsert(batch)
+            }
+            // Planner statistics, as a database that grew by normal use has them.
+            try await database.transaction { session in try await session.execute("ANALYZE") }
+            await database.close()
+            return ids
+        }
+        let seeded = ContinuousClock.now - seedStart
+
+        let port = Int.random(in: 20_000..<32_000)
+        let endpoint = "tcp://127.0.0.1:\(port)"
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let service = Process()
+        service.executableURL = directory.appendingPathComponent("producer-service")
+        service.arguments = ["--endpoint", endpoint, "--log-level", "warning"] + serviceStorage
+        try service.run()
+        defer {
+            service.terminate()
+            service.waitUntilExit()
+        }
+
+        let results: [Measurement] = try blockingRun {
+            let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30)),
+                                            logger: logger)
+            defer { channel.close() }
+            let health = HealthV1.HealthClient(channel: channel)
+            let client = ProducerV1.ProducerServiceClient(channel: channel)
+            // Wait until it serves.
+            for _ in 0..<600 {
+                if (try? await health.check(HealthV1.HealthCheckRequest(), options: CallOptions(timeout: .milliseconds(200)))) != nil { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            func measure(_ mode: String, _ body: (Int) async throws -> Void) async throws -> Measurement {
+                for index in 0..<min(500, calls) { try await body(index) }
+                var samples: [UInt64] = []
+                samples.reserveCapacity(calls)
+                let start = ContinuousClock.now
+                for index in 0..<calls {
+                    let before = nowNanos()
+                    try await body(index)
+                    samples.append(nowNanos() - before)
+                }
+                return Measurement(system: "producer-\(backend)", mode: mode, samples: samples, elapsed: .now - start, calls: calls)
+            }
+            var generator = SystemRandomNumberGenerator()
+            let bare = try await measure("bare-rpc") { _ in _ = try await health.check(HealthV1.HealthCheckRequest()) }
+            let get = try await measure("get") { _ in
+                _ = try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: ids.randomElement(using: &generator)!))
+            }
+            let list = try await measure("list-page-50") { index in
+                let page = try await client.listProducerGroups(ProducerV1.ListProducerGroupsRequest(
+                    country: countries[index % countries.count], craft: crafts[index % crafts.count], pageSize: 50))
+                precondition(!page.groups.isEmpty, "a filtered page came back empty")
+            }
+            return [bare, get, list]
+        }
+        if json {
+            for result in results { print(result.json) }
+            print(String(format: #"{"system": "producer-%@", "get_p50_over_bare_p50": %.2f}"#, backend,
+                         results[1].p50 / results[0].p50))
+        } else {
+            print("producer-service on \(backend), \(groups) groups (seeded in \(seeded)), \(calls) calls per operation")
+            print("operation       p50 µs    p99 µs    calls/s")
+            for result in results {
+                print(result.mode.padding(toLength: 16, withPad: " ", startingAt: 0)
+                      + String(format: "%-10.1f%-10.1f%.0f", result.p50, result.p99, result.perSecond))
+            }
+            print(String(format: "get p50 / bare round trip p50: %.2f×", results[1].p50 / results[0].p50))
+        }
+    }
+}
+
+/// Runs async work from a synchronous command and waits for it.
+func blockingRun<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    let semaphore = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var result: Result<T, any Error>?
+    Task {
+        do { result = .success(try await work()) } catch { result = .failure(error) }
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return try result!.get()
+}
