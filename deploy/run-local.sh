@@ -17,5 +17,9 @@ for service in producer-service assistance-service marketplace-info-service; do
 done
 sleep 1
 "$bin/ftadmin" health || true
+# The field's own examples (idempotent: loading again changes nothing). FT_EXAMPLES=0 skips them.
+if [ "${FT_EXAMPLES:-1}" != 0 ]; then
+    "$bin/ftadmin" examples load >/dev/null && echo "example data loaded: $bin/ftadmin producer list" || true
+fi
 echo "services running; try: $bin/ftadmin services    (Ctrl-C stops them)"
 wait "${pids[@]}"

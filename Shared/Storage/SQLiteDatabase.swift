@@ -66,24 +66,20 @@ final class SQLiteDatabase: Database {
 
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
         let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
-        return try await reader.lock.withLock {
-            let session = SQLiteSession(connection: reader.connection)
-            try await session.execute("BEGIN")
-            do {
-                let result = try await body(session)
-                try await session.execute("COMMIT")
-                return result
-            } catch {
-                try? await session.execute("ROLLBACK")
-                throw error
-            }
-        }
+        return try await inTransaction(on: reader, begin: "BEGIN", body)
     }
 
     func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
-        try await writer.lock.withLock {
-            let session = SQLiteSession(connection: writer.connection)
-            try await session.execute("BEGIN IMMEDIATE")
+        try await inTransaction(on: writer, begin: "BEGIN IMMEDIATE", body)
+    }
+
+    /// Runs `body` on `connection` alone between `begin` and COMMIT, rolling back when it throws.
+    private func inTransaction<T: Sendable>(
+        on connection: Connection, begin: String, _ body: @Sendable (any SQLSession) async throws -> T
+    ) async throws -> T {
+        try await connection.lock.withLock {
+            let session = SQLiteSession(connection: connection.connection)
+            try await session.execute(begin)
             do {
                 let result = try await body(session)
                 try await session.execute("COMMIT")
@@ -146,17 +142,10 @@ struct SQLiteSession: SQLSession {
         var out = ""
         out.reserveCapacity(sql.utf8.count)
         var inString = false
-        var previous: Character = " "
         for character in sql {
             if character == "'" { inString.toggle() }
-            if character == "$" && !inString {
-                out.append("?")
-            } else {
-                out.append(character)
-            }
-            previous = character
+            out.append(character == "$" && !inString ? "?" : character)
         }
-        _ = previous
         return out
     }
 
