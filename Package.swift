@@ -90,8 +90,13 @@ let package = Package(
             path: "Services/Producer/Main", swiftSettings: optimize),
         .executableTarget(
             name: "AssistanceService", dependencies: ["ServiceKit", "API", "Schema"], path: "Services/Assistance"),
+        .target(
+            name: "MarketplaceCore", dependencies: ["API", "Domain", "RPC", "Schema", "ServiceKit", "Storage"],
+            path: "Services/MarketplaceInfo/Core", swiftSettings: optimize),
         .executableTarget(
-            name: "MarketplaceInfoService", dependencies: ["ServiceKit", "API", "Schema"], path: "Services/MarketplaceInfo"),
+            name: "MarketplaceInfoService",
+            dependencies: ["MarketplaceCore", "API", "RPC", "Schema", "ServiceKit", .product(name: "Logging", package: "swift-log")],
+            path: "Services/MarketplaceInfo/Main", swiftSettings: optimize),
         .executableTarget(
             name: "FTAdmin",
             dependencies: [
@@ -120,6 +125,10 @@ let package = Package(
             name: "ProducerTests",
             dependencies: ["ProducerCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain", "TestSupport"],
             path: "Tests/ProducerTests"),
+        .testTarget(
+            name: "MarketplaceTests",
+            dependencies: ["MarketplaceCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain", "TestSupport"],
+            path: "Tests/MarketplaceTests"),
         .testTarget(
             name: "RPCTests", dependencies: ["API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ", "TestSupport"],
             path: "Tests/RPCTests"),

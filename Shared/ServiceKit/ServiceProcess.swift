@@ -63,7 +63,8 @@ public enum ServiceProcess {
     /// server has stopped.
     public static func run(
         _ address: ServiceAddress, options: ServiceOptions, migrations: [Migration],
-        services: (_ database: any Database, _ logger: Logger) throws -> [ServiceRegistration]
+        services: (_ database: any Database, _ configuration: ServiceConfiguration, _ logger: Logger) throws
+            -> [ServiceRegistration]
     ) async throws {
         let configuration = try options.configuration(for: address, environment: ProcessInfo.processInfo.environment)
         let metrics = bootstrap(logLevel: configuration.logLevel)
@@ -75,7 +76,7 @@ public enum ServiceProcess {
         let database = try await openDatabase(location, migrations: migrations, logger: logger)
         do {
             try await run(name: address.executable, configuration: configuration) { logger in
-                try services(database, logger)
+                try services(database, configuration, logger)
             }
         } catch {
             await database.close()

@@ -138,6 +138,15 @@ struct PostgresSession: SQLSession {
         switch cell.dataType {
         case .int2, .int4, .int8, .oid: return .integer(try cell.decode(Int64.self))
         case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .numeric:
+            // SUM over integers, among others: whole numbers stay integers.
+            let value = try cell.decode(Decimal.self)
+            if value == value.rounded(0), let integer = Int64(exactly: NSDecimalNumber(decimal: value).int64Value),
+                Decimal(integer) == value
+            {
+                return .integer(integer)
+            }
+            return .real(NSDecimalNumber(decimal: value).doubleValue)
         case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
         case .bytea:
             var buffer = try cell.decode(ByteBuffer.self)
@@ -156,5 +165,14 @@ struct PostgresSession: SQLSession {
         case nil: return StorageError(.unavailable, "PostgreSQL: \(message)")
         default: return StorageError(.other, "PostgreSQL \(state ?? ""): \(message)")
         }
+    }
+}
+
+extension Decimal {
+    fileprivate func rounded(_ scale: Int) -> Decimal {
+        var value = self
+        var result = Decimal()
+        NSDecimalRound(&result, &value, scale, .plain)
+        return result
     }
 }

@@ -33,14 +33,7 @@ public enum ProducerMigrations {
                     PRIMARY KEY (craft, group_id))
                 """,
                 "CREATE INDEX group_crafts_group ON group_crafts (group_id)",
-                """
-                CREATE TABLE request_log (
-                    operation TEXT NOT NULL,
-                    request_id TEXT NOT NULL,
-                    resource_id TEXT NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    PRIMARY KEY (operation, request_id))
-                """,
+                requestLogTable,
                 """
                 CREATE TABLE duplicate_rejections (
                     group_a TEXT NOT NULL,

@@ -605,34 +605,11 @@ public struct ProducerStore: Sendable {
         }
     }
 
-    // MARK: idempotent creates
-
-    /// Runs `create` once per (operation, request id) and returns what it made; a retry with the same request id
-    /// loads the first result instead. Two racing attempts on two instances meet at the request log's key.
     private func idempotent<T: Sendable>(
         operation: String, requestID: String,
         create: @escaping @Sendable (any SQLSession) async throws -> String,
         load: @escaping @Sendable (any SQLSession, String) async throws -> T
     ) async throws -> T {
-        for attempt in 1...2 {
-            do {
-                return try await database.transaction { session in
-                    if let row = try await session.first(
-                        "SELECT resource_id FROM request_log WHERE operation = $1 AND request_id = $2",
-                        [.of(operation), .of(requestID)])
-                    {
-                        return try await load(session, try row.text("resource_id"))
-                    }
-                    let id = try await create(session)
-                    try await session.execute(
-                        "INSERT INTO request_log (operation, request_id, resource_id, created_at) VALUES ($1, $2, $3, $4)",
-                        [.of(operation), .of(requestID), .of(id), .of(Clock.unixMicros())])
-                    return try await load(session, id)
-                }
-            } catch let error as StorageError where error.kind == .uniqueViolation && attempt == 1 {
-                continue  // another instance committed the same request first: the next attempt loads its result
-            }
-        }
-        throw StorageError(.other, "request \(requestID) could be neither created nor found")
+        try await database.idempotent(operation: operation, requestID: requestID, create: create, load: load)
     }
 }

@@ -10,11 +10,43 @@ extension MarketplaceV1 {
         public static var schema: ServiceSchema { SchemaRegistry.service(named: name)! }
 
         public enum Method {
+            public static let createMarket = UnaryMethod<MarketplaceV1.CreateMarketRequest, MarketplaceV1.Market>(service: name, method: "CreateMarket", idempotent: true)
+            public static let listMarkets = UnaryMethod<MarketplaceV1.ListMarketsRequest, MarketplaceV1.ListMarketsResponse>(service: name, method: "ListMarkets", idempotent: true)
+            public static let addRetailPartner = UnaryMethod<MarketplaceV1.AddRetailPartnerRequest, MarketplaceV1.RetailPartner>(service: name, method: "AddRetailPartner", idempotent: true)
+            public static let countRetailPartners = UnaryMethod<MarketplaceV1.CountRetailPartnersRequest, MarketplaceV1.CountRetailPartnersResponse>(service: name, method: "CountRetailPartners", idempotent: true)
+            public static let recordPrice = UnaryMethod<MarketplaceV1.RecordPriceRequest, MarketplaceV1.RecordPriceResponse>(service: name, method: "RecordPrice", idempotent: true)
+            public static let getPriceStatistics = UnaryMethod<MarketplaceV1.GetPriceStatisticsRequest, MarketplaceV1.PriceStatistics>(service: name, method: "GetPriceStatistics", idempotent: true)
+            public static let listPriceAlerts = UnaryMethod<MarketplaceV1.ListPriceAlertsRequest, MarketplaceV1.ListPriceAlertsResponse>(service: name, method: "ListPriceAlerts", idempotent: true)
+            public static let postDemand = UnaryMethod<MarketplaceV1.PostDemandRequest, MarketplaceV1.DemandSignal>(service: name, method: "PostDemand", idempotent: true)
+            public static let listDemand = UnaryMethod<MarketplaceV1.ListDemandRequest, MarketplaceV1.ListDemandResponse>(service: name, method: "ListDemand", idempotent: true)
+            public static let matchDemand = UnaryMethod<MarketplaceV1.MatchDemandRequest, MarketplaceV1.MatchDemandResponse>(service: name, method: "MatchDemand", idempotent: true)
+            public static let answerDemand = UnaryMethod<MarketplaceV1.AnswerDemandRequest, MarketplaceV1.DemandAnswer>(service: name, method: "AnswerDemand", idempotent: true)
+            public static let listDemandAnswers = UnaryMethod<MarketplaceV1.ListDemandAnswersRequest, MarketplaceV1.ListDemandAnswersResponse>(service: name, method: "ListDemandAnswers", idempotent: true)
+            public static let setDemandStatus = UnaryMethod<MarketplaceV1.SetDemandStatusRequest, MarketplaceV1.DemandSignal>(service: name, method: "SetDemandStatus", idempotent: true)
+            public static let addLibraryEntry = UnaryMethod<MarketplaceV1.AddLibraryEntryRequest, MarketplaceV1.LibraryEntry>(service: name, method: "AddLibraryEntry", idempotent: true)
+            public static let getLibraryEntry = UnaryMethod<MarketplaceV1.GetLibraryEntryRequest, MarketplaceV1.LibraryEntry>(service: name, method: "GetLibraryEntry", idempotent: true)
+            public static let searchLibrary = UnaryMethod<MarketplaceV1.SearchLibraryRequest, MarketplaceV1.SearchLibraryResponse>(service: name, method: "SearchLibrary", idempotent: true)
         }
     }
 
     /// Implement this to serve `fairtrade.marketplace.v1.MarketplaceInfoService`; register it with `registration`.
     public protocol MarketplaceInfoServiceHandler: Sendable {
+        func createMarket(_ request: MarketplaceV1.CreateMarketRequest, context: ServerContext) async throws -> MarketplaceV1.Market
+        func listMarkets(_ request: MarketplaceV1.ListMarketsRequest, context: ServerContext) async throws -> MarketplaceV1.ListMarketsResponse
+        func addRetailPartner(_ request: MarketplaceV1.AddRetailPartnerRequest, context: ServerContext) async throws -> MarketplaceV1.RetailPartner
+        func countRetailPartners(_ request: MarketplaceV1.CountRetailPartnersRequest, context: ServerContext) async throws -> MarketplaceV1.CountRetailPartnersResponse
+        func recordPrice(_ request: MarketplaceV1.RecordPriceRequest, context: ServerContext) async throws -> MarketplaceV1.RecordPriceResponse
+        func getPriceStatistics(_ request: MarketplaceV1.GetPriceStatisticsRequest, context: ServerContext) async throws -> MarketplaceV1.PriceStatistics
+        func listPriceAlerts(_ request: MarketplaceV1.ListPriceAlertsRequest, context: ServerContext) async throws -> MarketplaceV1.ListPriceAlertsResponse
+        func postDemand(_ request: MarketplaceV1.PostDemandRequest, context: ServerContext) async throws -> MarketplaceV1.DemandSignal
+        func listDemand(_ request: MarketplaceV1.ListDemandRequest, context: ServerContext) async throws -> MarketplaceV1.ListDemandResponse
+        func matchDemand(_ request: MarketplaceV1.MatchDemandRequest, context: ServerContext) async throws -> MarketplaceV1.MatchDemandResponse
+        func answerDemand(_ request: MarketplaceV1.AnswerDemandRequest, context: ServerContext) async throws -> MarketplaceV1.DemandAnswer
+        func listDemandAnswers(_ request: MarketplaceV1.ListDemandAnswersRequest, context: ServerContext) async throws -> MarketplaceV1.ListDemandAnswersResponse
+        func setDemandStatus(_ request: MarketplaceV1.SetDemandStatusRequest, context: ServerContext) async throws -> MarketplaceV1.DemandSignal
+        func addLibraryEntry(_ request: MarketplaceV1.AddLibraryEntryRequest, context: ServerContext) async throws -> MarketplaceV1.LibraryEntry
+        func getLibraryEntry(_ request: MarketplaceV1.GetLibraryEntryRequest, context: ServerContext) async throws -> MarketplaceV1.LibraryEntry
+        func searchLibrary(_ request: MarketplaceV1.SearchLibraryRequest, context: ServerContext) async throws -> MarketplaceV1.SearchLibraryResponse
     }
 
     /// A typed client of `fairtrade.marketplace.v1.MarketplaceInfoService` over a channel to its instances.
@@ -22,6 +54,70 @@ extension MarketplaceV1 {
         public let channel: ClientChannel
 
         public init(channel: ClientChannel) { self.channel = channel }
+
+        public func createMarket(_ request: MarketplaceV1.CreateMarketRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.Market {
+            try await channel.unary(MarketplaceInfoService.Method.createMarket, request, options: options)
+        }
+
+        public func listMarkets(_ request: MarketplaceV1.ListMarketsRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.ListMarketsResponse {
+            try await channel.unary(MarketplaceInfoService.Method.listMarkets, request, options: options)
+        }
+
+        public func addRetailPartner(_ request: MarketplaceV1.AddRetailPartnerRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.RetailPartner {
+            try await channel.unary(MarketplaceInfoService.Method.addRetailPartner, request, options: options)
+        }
+
+        public func countRetailPartners(_ request: MarketplaceV1.CountRetailPartnersRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.CountRetailPartnersResponse {
+            try await channel.unary(MarketplaceInfoService.Method.countRetailPartners, request, options: options)
+        }
+
+        public func recordPrice(_ request: MarketplaceV1.RecordPriceRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.RecordPriceResponse {
+            try await channel.unary(MarketplaceInfoService.Method.recordPrice, request, options: options)
+        }
+
+        public func getPriceStatistics(_ request: MarketplaceV1.GetPriceStatisticsRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.PriceStatistics {
+            try await channel.unary(MarketplaceInfoService.Method.getPriceStatistics, request, options: options)
+        }
+
+        public func listPriceAlerts(_ request: MarketplaceV1.ListPriceAlertsRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.ListPriceAlertsResponse {
+            try await channel.unary(MarketplaceInfoService.Method.listPriceAlerts, request, options: options)
+        }
+
+        public func postDemand(_ request: MarketplaceV1.PostDemandRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.DemandSignal {
+            try await channel.unary(MarketplaceInfoService.Method.postDemand, request, options: options)
+        }
+
+        public func listDemand(_ request: MarketplaceV1.ListDemandRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.ListDemandResponse {
+            try await channel.unary(MarketplaceInfoService.Method.listDemand, request, options: options)
+        }
+
+        public func matchDemand(_ request: MarketplaceV1.MatchDemandRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.MatchDemandResponse {
+            try await channel.unary(MarketplaceInfoService.Method.matchDemand, request, options: options)
+        }
+
+        public func answerDemand(_ request: MarketplaceV1.AnswerDemandRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.DemandAnswer {
+            try await channel.unary(MarketplaceInfoService.Method.answerDemand, request, options: options)
+        }
+
+        public func listDemandAnswers(_ request: MarketplaceV1.ListDemandAnswersRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.ListDemandAnswersResponse {
+            try await channel.unary(MarketplaceInfoService.Method.listDemandAnswers, request, options: options)
+        }
+
+        public func setDemandStatus(_ request: MarketplaceV1.SetDemandStatusRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.DemandSignal {
+            try await channel.unary(MarketplaceInfoService.Method.setDemandStatus, request, options: options)
+        }
+
+        public func addLibraryEntry(_ request: MarketplaceV1.AddLibraryEntryRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.LibraryEntry {
+            try await channel.unary(MarketplaceInfoService.Method.addLibraryEntry, request, options: options)
+        }
+
+        public func getLibraryEntry(_ request: MarketplaceV1.GetLibraryEntryRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.LibraryEntry {
+            try await channel.unary(MarketplaceInfoService.Method.getLibraryEntry, request, options: options)
+        }
+
+        public func searchLibrary(_ request: MarketplaceV1.SearchLibraryRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.SearchLibraryResponse {
+            try await channel.unary(MarketplaceInfoService.Method.searchLibrary, request, options: options)
+        }
     }
 }
 
@@ -29,6 +125,22 @@ extension MarketplaceV1.MarketplaceInfoServiceHandler {
     /// The methods of `fairtrade.marketplace.v1.MarketplaceInfoService`, bound to this handler, for `RPCServer`.
     public var registration: ServiceRegistration {
         ServiceRegistration(schema: MarketplaceV1.MarketplaceInfoService.schema, methods: [
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.createMarket) { try await self.createMarket($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.listMarkets) { try await self.listMarkets($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.addRetailPartner) { try await self.addRetailPartner($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.countRetailPartners) { try await self.countRetailPartners($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.recordPrice) { try await self.recordPrice($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.getPriceStatistics) { try await self.getPriceStatistics($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.listPriceAlerts) { try await self.listPriceAlerts($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.postDemand) { try await self.postDemand($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.listDemand) { try await self.listDemand($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.matchDemand) { try await self.matchDemand($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.answerDemand) { try await self.answerDemand($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.listDemandAnswers) { try await self.listDemandAnswers($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.setDemandStatus) { try await self.setDemandStatus($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.addLibraryEntry) { try await self.addLibraryEntry($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.getLibraryEntry) { try await self.getLibraryEntry($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.searchLibrary) { try await self.searchLibrary($0, context: $1) },
         ])
     }
 }

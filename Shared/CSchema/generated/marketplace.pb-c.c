@@ -7,10 +7,4419 @@
 #endif
 
 #include "marketplace.pb-c.h"
-static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_info_service__method_descriptors[0] =
+void   fairtrade__marketplace__v1__market__init
+                     (Fairtrade__Marketplace__V1__Market         *message)
 {
+  static const Fairtrade__Marketplace__V1__Market init_value = FAIRTRADE__MARKETPLACE__V1__MARKET__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__market__get_packed_size
+                     (const Fairtrade__Marketplace__V1__Market *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__market__pack
+                     (const Fairtrade__Marketplace__V1__Market *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__market__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__Market *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__Market *
+       fairtrade__marketplace__v1__market__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__Market *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__market__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__market__free_unpacked
+                     (Fairtrade__Marketplace__V1__Market *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__create_market_request__init
+                     (Fairtrade__Marketplace__V1__CreateMarketRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__CreateMarketRequest init_value = FAIRTRADE__MARKETPLACE__V1__CREATE_MARKET_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__create_market_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__CreateMarketRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__create_market_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__create_market_request__pack
+                     (const Fairtrade__Marketplace__V1__CreateMarketRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__create_market_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__create_market_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__CreateMarketRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__create_market_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__CreateMarketRequest *
+       fairtrade__marketplace__v1__create_market_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__CreateMarketRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__create_market_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__create_market_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__CreateMarketRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__create_market_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_markets_request__init
+                     (Fairtrade__Marketplace__V1__ListMarketsRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListMarketsRequest init_value = FAIRTRADE__MARKETPLACE__V1__LIST_MARKETS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_markets_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListMarketsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_markets_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_markets_request__pack
+                     (const Fairtrade__Marketplace__V1__ListMarketsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_markets_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_markets_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListMarketsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_markets_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListMarketsRequest *
+       fairtrade__marketplace__v1__list_markets_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListMarketsRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_markets_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_markets_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListMarketsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_markets_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_markets_response__init
+                     (Fairtrade__Marketplace__V1__ListMarketsResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListMarketsResponse init_value = FAIRTRADE__MARKETPLACE__V1__LIST_MARKETS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_markets_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListMarketsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_markets_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_markets_response__pack
+                     (const Fairtrade__Marketplace__V1__ListMarketsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_markets_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_markets_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListMarketsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_markets_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListMarketsResponse *
+       fairtrade__marketplace__v1__list_markets_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListMarketsResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_markets_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_markets_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListMarketsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_markets_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__retail_partner__init
+                     (Fairtrade__Marketplace__V1__RetailPartner         *message)
+{
+  static const Fairtrade__Marketplace__V1__RetailPartner init_value = FAIRTRADE__MARKETPLACE__V1__RETAIL_PARTNER__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__retail_partner__get_packed_size
+                     (const Fairtrade__Marketplace__V1__RetailPartner *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__retail_partner__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__retail_partner__pack
+                     (const Fairtrade__Marketplace__V1__RetailPartner *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__retail_partner__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__retail_partner__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__RetailPartner *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__retail_partner__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__RetailPartner *
+       fairtrade__marketplace__v1__retail_partner__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__RetailPartner *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__retail_partner__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__retail_partner__free_unpacked
+                     (Fairtrade__Marketplace__V1__RetailPartner *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__retail_partner__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__add_retail_partner_request__init
+                     (Fairtrade__Marketplace__V1__AddRetailPartnerRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__AddRetailPartnerRequest init_value = FAIRTRADE__MARKETPLACE__V1__ADD_RETAIL_PARTNER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__add_retail_partner_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__AddRetailPartnerRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__add_retail_partner_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__add_retail_partner_request__pack
+                     (const Fairtrade__Marketplace__V1__AddRetailPartnerRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__add_retail_partner_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__add_retail_partner_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__AddRetailPartnerRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__add_retail_partner_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__AddRetailPartnerRequest *
+       fairtrade__marketplace__v1__add_retail_partner_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__AddRetailPartnerRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__add_retail_partner_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__add_retail_partner_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__AddRetailPartnerRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__add_retail_partner_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__count_retail_partners_request__init
+                     (Fairtrade__Marketplace__V1__CountRetailPartnersRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__CountRetailPartnersRequest init_value = FAIRTRADE__MARKETPLACE__V1__COUNT_RETAIL_PARTNERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__count_retail_partners_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__CountRetailPartnersRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__count_retail_partners_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__count_retail_partners_request__pack
+                     (const Fairtrade__Marketplace__V1__CountRetailPartnersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__count_retail_partners_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__count_retail_partners_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__CountRetailPartnersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__count_retail_partners_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__CountRetailPartnersRequest *
+       fairtrade__marketplace__v1__count_retail_partners_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__CountRetailPartnersRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__count_retail_partners_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__count_retail_partners_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__CountRetailPartnersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__count_retail_partners_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__partner_count__init
+                     (Fairtrade__Marketplace__V1__PartnerCount         *message)
+{
+  static const Fairtrade__Marketplace__V1__PartnerCount init_value = FAIRTRADE__MARKETPLACE__V1__PARTNER_COUNT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__partner_count__get_packed_size
+                     (const Fairtrade__Marketplace__V1__PartnerCount *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__partner_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__partner_count__pack
+                     (const Fairtrade__Marketplace__V1__PartnerCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__partner_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__partner_count__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__PartnerCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__partner_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__PartnerCount *
+       fairtrade__marketplace__v1__partner_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__PartnerCount *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__partner_count__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__partner_count__free_unpacked
+                     (Fairtrade__Marketplace__V1__PartnerCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__partner_count__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__count_retail_partners_response__init
+                     (Fairtrade__Marketplace__V1__CountRetailPartnersResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__CountRetailPartnersResponse init_value = FAIRTRADE__MARKETPLACE__V1__COUNT_RETAIL_PARTNERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__count_retail_partners_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__CountRetailPartnersResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__count_retail_partners_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__count_retail_partners_response__pack
+                     (const Fairtrade__Marketplace__V1__CountRetailPartnersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__count_retail_partners_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__count_retail_partners_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__CountRetailPartnersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__count_retail_partners_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__CountRetailPartnersResponse *
+       fairtrade__marketplace__v1__count_retail_partners_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__CountRetailPartnersResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__count_retail_partners_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__count_retail_partners_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__CountRetailPartnersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__count_retail_partners_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__price_observation__init
+                     (Fairtrade__Marketplace__V1__PriceObservation         *message)
+{
+  static const Fairtrade__Marketplace__V1__PriceObservation init_value = FAIRTRADE__MARKETPLACE__V1__PRICE_OBSERVATION__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__price_observation__get_packed_size
+                     (const Fairtrade__Marketplace__V1__PriceObservation *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_observation__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__price_observation__pack
+                     (const Fairtrade__Marketplace__V1__PriceObservation *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_observation__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__price_observation__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__PriceObservation *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_observation__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__PriceObservation *
+       fairtrade__marketplace__v1__price_observation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__PriceObservation *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__price_observation__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__price_observation__free_unpacked
+                     (Fairtrade__Marketplace__V1__PriceObservation *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_observation__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__price_alert__init
+                     (Fairtrade__Marketplace__V1__PriceAlert         *message)
+{
+  static const Fairtrade__Marketplace__V1__PriceAlert init_value = FAIRTRADE__MARKETPLACE__V1__PRICE_ALERT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__price_alert__get_packed_size
+                     (const Fairtrade__Marketplace__V1__PriceAlert *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_alert__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__price_alert__pack
+                     (const Fairtrade__Marketplace__V1__PriceAlert *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_alert__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__price_alert__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__PriceAlert *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_alert__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__PriceAlert *
+       fairtrade__marketplace__v1__price_alert__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__PriceAlert *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__price_alert__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__price_alert__free_unpacked
+                     (Fairtrade__Marketplace__V1__PriceAlert *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_alert__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__record_price_request__init
+                     (Fairtrade__Marketplace__V1__RecordPriceRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__RecordPriceRequest init_value = FAIRTRADE__MARKETPLACE__V1__RECORD_PRICE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__record_price_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__RecordPriceRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__record_price_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__record_price_request__pack
+                     (const Fairtrade__Marketplace__V1__RecordPriceRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__record_price_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__record_price_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__RecordPriceRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__record_price_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__RecordPriceRequest *
+       fairtrade__marketplace__v1__record_price_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__RecordPriceRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__record_price_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__record_price_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__RecordPriceRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__record_price_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__record_price_response__init
+                     (Fairtrade__Marketplace__V1__RecordPriceResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__RecordPriceResponse init_value = FAIRTRADE__MARKETPLACE__V1__RECORD_PRICE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__record_price_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__RecordPriceResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__record_price_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__record_price_response__pack
+                     (const Fairtrade__Marketplace__V1__RecordPriceResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__record_price_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__record_price_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__RecordPriceResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__record_price_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__RecordPriceResponse *
+       fairtrade__marketplace__v1__record_price_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__RecordPriceResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__record_price_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__record_price_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__RecordPriceResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__record_price_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__get_price_statistics_request__init
+                     (Fairtrade__Marketplace__V1__GetPriceStatisticsRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__GetPriceStatisticsRequest init_value = FAIRTRADE__MARKETPLACE__V1__GET_PRICE_STATISTICS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__get_price_statistics_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_price_statistics_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__get_price_statistics_request__pack
+                     (const Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_price_statistics_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__get_price_statistics_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_price_statistics_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *
+       fairtrade__marketplace__v1__get_price_statistics_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__get_price_statistics_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__get_price_statistics_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_price_statistics_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__price_statistics__init
+                     (Fairtrade__Marketplace__V1__PriceStatistics         *message)
+{
+  static const Fairtrade__Marketplace__V1__PriceStatistics init_value = FAIRTRADE__MARKETPLACE__V1__PRICE_STATISTICS__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__price_statistics__get_packed_size
+                     (const Fairtrade__Marketplace__V1__PriceStatistics *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_statistics__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__price_statistics__pack
+                     (const Fairtrade__Marketplace__V1__PriceStatistics *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_statistics__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__price_statistics__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__PriceStatistics *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_statistics__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__PriceStatistics *
+       fairtrade__marketplace__v1__price_statistics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__PriceStatistics *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__price_statistics__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__price_statistics__free_unpacked
+                     (Fairtrade__Marketplace__V1__PriceStatistics *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__price_statistics__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_price_alerts_request__init
+                     (Fairtrade__Marketplace__V1__ListPriceAlertsRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListPriceAlertsRequest init_value = FAIRTRADE__MARKETPLACE__V1__LIST_PRICE_ALERTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_price_alerts_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListPriceAlertsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_price_alerts_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_price_alerts_request__pack
+                     (const Fairtrade__Marketplace__V1__ListPriceAlertsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_price_alerts_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_price_alerts_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListPriceAlertsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_price_alerts_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListPriceAlertsRequest *
+       fairtrade__marketplace__v1__list_price_alerts_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListPriceAlertsRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_price_alerts_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_price_alerts_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListPriceAlertsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_price_alerts_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_price_alerts_response__init
+                     (Fairtrade__Marketplace__V1__ListPriceAlertsResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListPriceAlertsResponse init_value = FAIRTRADE__MARKETPLACE__V1__LIST_PRICE_ALERTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_price_alerts_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListPriceAlertsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_price_alerts_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_price_alerts_response__pack
+                     (const Fairtrade__Marketplace__V1__ListPriceAlertsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_price_alerts_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_price_alerts_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListPriceAlertsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_price_alerts_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListPriceAlertsResponse *
+       fairtrade__marketplace__v1__list_price_alerts_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListPriceAlertsResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_price_alerts_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_price_alerts_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListPriceAlertsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_price_alerts_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__demand_quantity__init
+                     (Fairtrade__Marketplace__V1__DemandQuantity         *message)
+{
+  static const Fairtrade__Marketplace__V1__DemandQuantity init_value = FAIRTRADE__MARKETPLACE__V1__DEMAND_QUANTITY__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__demand_quantity__get_packed_size
+                     (const Fairtrade__Marketplace__V1__DemandQuantity *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_quantity__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__demand_quantity__pack
+                     (const Fairtrade__Marketplace__V1__DemandQuantity *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_quantity__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__demand_quantity__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__DemandQuantity *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_quantity__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__DemandQuantity *
+       fairtrade__marketplace__v1__demand_quantity__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__DemandQuantity *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__demand_quantity__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__demand_quantity__free_unpacked
+                     (Fairtrade__Marketplace__V1__DemandQuantity *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_quantity__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__demand_signal__init
+                     (Fairtrade__Marketplace__V1__DemandSignal         *message)
+{
+  static const Fairtrade__Marketplace__V1__DemandSignal init_value = FAIRTRADE__MARKETPLACE__V1__DEMAND_SIGNAL__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__demand_signal__get_packed_size
+                     (const Fairtrade__Marketplace__V1__DemandSignal *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_signal__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__demand_signal__pack
+                     (const Fairtrade__Marketplace__V1__DemandSignal *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_signal__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__demand_signal__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__DemandSignal *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_signal__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__DemandSignal *
+       fairtrade__marketplace__v1__demand_signal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__DemandSignal *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__demand_signal__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__demand_signal__free_unpacked
+                     (Fairtrade__Marketplace__V1__DemandSignal *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_signal__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__post_demand_request__init
+                     (Fairtrade__Marketplace__V1__PostDemandRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__PostDemandRequest init_value = FAIRTRADE__MARKETPLACE__V1__POST_DEMAND_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__post_demand_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__PostDemandRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post_demand_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__post_demand_request__pack
+                     (const Fairtrade__Marketplace__V1__PostDemandRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post_demand_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__post_demand_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__PostDemandRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post_demand_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__PostDemandRequest *
+       fairtrade__marketplace__v1__post_demand_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__PostDemandRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__post_demand_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__post_demand_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__PostDemandRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post_demand_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_demand_request__init
+                     (Fairtrade__Marketplace__V1__ListDemandRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListDemandRequest init_value = FAIRTRADE__MARKETPLACE__V1__LIST_DEMAND_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_demand_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListDemandRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_demand_request__pack
+                     (const Fairtrade__Marketplace__V1__ListDemandRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_demand_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListDemandRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListDemandRequest *
+       fairtrade__marketplace__v1__list_demand_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListDemandRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_demand_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_demand_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListDemandRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_demand_response__init
+                     (Fairtrade__Marketplace__V1__ListDemandResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListDemandResponse init_value = FAIRTRADE__MARKETPLACE__V1__LIST_DEMAND_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_demand_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListDemandResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_demand_response__pack
+                     (const Fairtrade__Marketplace__V1__ListDemandResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_demand_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListDemandResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListDemandResponse *
+       fairtrade__marketplace__v1__list_demand_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListDemandResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_demand_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_demand_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListDemandResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__demand_match__init
+                     (Fairtrade__Marketplace__V1__DemandMatch         *message)
+{
+  static const Fairtrade__Marketplace__V1__DemandMatch init_value = FAIRTRADE__MARKETPLACE__V1__DEMAND_MATCH__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__demand_match__get_packed_size
+                     (const Fairtrade__Marketplace__V1__DemandMatch *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_match__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__demand_match__pack
+                     (const Fairtrade__Marketplace__V1__DemandMatch *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_match__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__demand_match__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__DemandMatch *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_match__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__DemandMatch *
+       fairtrade__marketplace__v1__demand_match__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__DemandMatch *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__demand_match__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__demand_match__free_unpacked
+                     (Fairtrade__Marketplace__V1__DemandMatch *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_match__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__match_demand_request__init
+                     (Fairtrade__Marketplace__V1__MatchDemandRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__MatchDemandRequest init_value = FAIRTRADE__MARKETPLACE__V1__MATCH_DEMAND_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__match_demand_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__MatchDemandRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__match_demand_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__match_demand_request__pack
+                     (const Fairtrade__Marketplace__V1__MatchDemandRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__match_demand_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__match_demand_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__MatchDemandRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__match_demand_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__MatchDemandRequest *
+       fairtrade__marketplace__v1__match_demand_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__MatchDemandRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__match_demand_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__match_demand_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__MatchDemandRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__match_demand_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__match_demand_response__init
+                     (Fairtrade__Marketplace__V1__MatchDemandResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__MatchDemandResponse init_value = FAIRTRADE__MARKETPLACE__V1__MATCH_DEMAND_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__match_demand_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__MatchDemandResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__match_demand_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__match_demand_response__pack
+                     (const Fairtrade__Marketplace__V1__MatchDemandResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__match_demand_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__match_demand_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__MatchDemandResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__match_demand_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__MatchDemandResponse *
+       fairtrade__marketplace__v1__match_demand_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__MatchDemandResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__match_demand_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__match_demand_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__MatchDemandResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__match_demand_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__demand_answer__init
+                     (Fairtrade__Marketplace__V1__DemandAnswer         *message)
+{
+  static const Fairtrade__Marketplace__V1__DemandAnswer init_value = FAIRTRADE__MARKETPLACE__V1__DEMAND_ANSWER__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__demand_answer__get_packed_size
+                     (const Fairtrade__Marketplace__V1__DemandAnswer *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_answer__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__demand_answer__pack
+                     (const Fairtrade__Marketplace__V1__DemandAnswer *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_answer__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__demand_answer__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__DemandAnswer *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_answer__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__DemandAnswer *
+       fairtrade__marketplace__v1__demand_answer__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__DemandAnswer *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__demand_answer__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__demand_answer__free_unpacked
+                     (Fairtrade__Marketplace__V1__DemandAnswer *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__demand_answer__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__answer_demand_request__init
+                     (Fairtrade__Marketplace__V1__AnswerDemandRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__AnswerDemandRequest init_value = FAIRTRADE__MARKETPLACE__V1__ANSWER_DEMAND_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__answer_demand_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__AnswerDemandRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__answer_demand_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__answer_demand_request__pack
+                     (const Fairtrade__Marketplace__V1__AnswerDemandRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__answer_demand_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__answer_demand_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__AnswerDemandRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__answer_demand_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__AnswerDemandRequest *
+       fairtrade__marketplace__v1__answer_demand_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__AnswerDemandRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__answer_demand_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__answer_demand_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__AnswerDemandRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__answer_demand_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_demand_answers_request__init
+                     (Fairtrade__Marketplace__V1__ListDemandAnswersRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListDemandAnswersRequest init_value = FAIRTRADE__MARKETPLACE__V1__LIST_DEMAND_ANSWERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_demand_answers_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListDemandAnswersRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_answers_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_demand_answers_request__pack
+                     (const Fairtrade__Marketplace__V1__ListDemandAnswersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_answers_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_demand_answers_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListDemandAnswersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_answers_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListDemandAnswersRequest *
+       fairtrade__marketplace__v1__list_demand_answers_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListDemandAnswersRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_demand_answers_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_demand_answers_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListDemandAnswersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_answers_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_demand_answers_response__init
+                     (Fairtrade__Marketplace__V1__ListDemandAnswersResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListDemandAnswersResponse init_value = FAIRTRADE__MARKETPLACE__V1__LIST_DEMAND_ANSWERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_demand_answers_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListDemandAnswersResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_answers_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_demand_answers_response__pack
+                     (const Fairtrade__Marketplace__V1__ListDemandAnswersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_answers_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_demand_answers_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListDemandAnswersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_answers_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListDemandAnswersResponse *
+       fairtrade__marketplace__v1__list_demand_answers_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListDemandAnswersResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_demand_answers_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_demand_answers_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListDemandAnswersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_demand_answers_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__set_demand_status_request__init
+                     (Fairtrade__Marketplace__V1__SetDemandStatusRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__SetDemandStatusRequest init_value = FAIRTRADE__MARKETPLACE__V1__SET_DEMAND_STATUS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__set_demand_status_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__SetDemandStatusRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__set_demand_status_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__set_demand_status_request__pack
+                     (const Fairtrade__Marketplace__V1__SetDemandStatusRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__set_demand_status_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__set_demand_status_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__SetDemandStatusRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__set_demand_status_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__SetDemandStatusRequest *
+       fairtrade__marketplace__v1__set_demand_status_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__SetDemandStatusRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__set_demand_status_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__set_demand_status_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__SetDemandStatusRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__set_demand_status_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__library_entry__init
+                     (Fairtrade__Marketplace__V1__LibraryEntry         *message)
+{
+  static const Fairtrade__Marketplace__V1__LibraryEntry init_value = FAIRTRADE__MARKETPLACE__V1__LIBRARY_ENTRY__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__library_entry__get_packed_size
+                     (const Fairtrade__Marketplace__V1__LibraryEntry *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__library_entry__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__library_entry__pack
+                     (const Fairtrade__Marketplace__V1__LibraryEntry *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__library_entry__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__library_entry__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__LibraryEntry *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__library_entry__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__LibraryEntry *
+       fairtrade__marketplace__v1__library_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__LibraryEntry *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__library_entry__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__library_entry__free_unpacked
+                     (Fairtrade__Marketplace__V1__LibraryEntry *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__library_entry__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__add_library_entry_request__init
+                     (Fairtrade__Marketplace__V1__AddLibraryEntryRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__AddLibraryEntryRequest init_value = FAIRTRADE__MARKETPLACE__V1__ADD_LIBRARY_ENTRY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__add_library_entry_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__AddLibraryEntryRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__add_library_entry_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__add_library_entry_request__pack
+                     (const Fairtrade__Marketplace__V1__AddLibraryEntryRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__add_library_entry_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__add_library_entry_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__AddLibraryEntryRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__add_library_entry_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__AddLibraryEntryRequest *
+       fairtrade__marketplace__v1__add_library_entry_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__AddLibraryEntryRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__add_library_entry_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__add_library_entry_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__AddLibraryEntryRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__add_library_entry_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__get_library_entry_request__init
+                     (Fairtrade__Marketplace__V1__GetLibraryEntryRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__GetLibraryEntryRequest init_value = FAIRTRADE__MARKETPLACE__V1__GET_LIBRARY_ENTRY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__get_library_entry_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__GetLibraryEntryRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_library_entry_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__get_library_entry_request__pack
+                     (const Fairtrade__Marketplace__V1__GetLibraryEntryRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_library_entry_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__get_library_entry_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__GetLibraryEntryRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_library_entry_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__GetLibraryEntryRequest *
+       fairtrade__marketplace__v1__get_library_entry_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__GetLibraryEntryRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__get_library_entry_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__get_library_entry_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__GetLibraryEntryRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_library_entry_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__search_library_request__init
+                     (Fairtrade__Marketplace__V1__SearchLibraryRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__SearchLibraryRequest init_value = FAIRTRADE__MARKETPLACE__V1__SEARCH_LIBRARY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__search_library_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__SearchLibraryRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__search_library_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__search_library_request__pack
+                     (const Fairtrade__Marketplace__V1__SearchLibraryRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__search_library_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__search_library_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__SearchLibraryRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__search_library_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__SearchLibraryRequest *
+       fairtrade__marketplace__v1__search_library_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__SearchLibraryRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__search_library_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__search_library_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__SearchLibraryRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__search_library_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__library_hit__init
+                     (Fairtrade__Marketplace__V1__LibraryHit         *message)
+{
+  static const Fairtrade__Marketplace__V1__LibraryHit init_value = FAIRTRADE__MARKETPLACE__V1__LIBRARY_HIT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__library_hit__get_packed_size
+                     (const Fairtrade__Marketplace__V1__LibraryHit *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__library_hit__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__library_hit__pack
+                     (const Fairtrade__Marketplace__V1__LibraryHit *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__library_hit__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__library_hit__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__LibraryHit *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__library_hit__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__LibraryHit *
+       fairtrade__marketplace__v1__library_hit__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__LibraryHit *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__library_hit__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__library_hit__free_unpacked
+                     (Fairtrade__Marketplace__V1__LibraryHit *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__library_hit__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__search_library_response__init
+                     (Fairtrade__Marketplace__V1__SearchLibraryResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__SearchLibraryResponse init_value = FAIRTRADE__MARKETPLACE__V1__SEARCH_LIBRARY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__search_library_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__SearchLibraryResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__search_library_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__search_library_response__pack
+                     (const Fairtrade__Marketplace__V1__SearchLibraryResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__search_library_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__search_library_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__SearchLibraryResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__search_library_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__SearchLibraryResponse *
+       fairtrade__marketplace__v1__search_library_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__SearchLibraryResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__search_library_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__search_library_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__SearchLibraryResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__search_library_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__market__field_descriptors[5] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Market, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Market, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "country",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Market, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "admin_area",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Market, admin_area),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Market, kind),
+    &fairtrade__marketplace__v1__market_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__market__field_indices_by_name[] = {
+  3,   /* field[3] = admin_area */
+  2,   /* field[2] = country */
+  0,   /* field[0] = id */
+  4,   /* field[4] = kind */
+  1,   /* field[1] = name */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__market__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__market__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.Market",
+  "Market",
+  "Fairtrade__Marketplace__V1__Market",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__Market),
+  5,
+  fairtrade__marketplace__v1__market__field_descriptors,
+  fairtrade__marketplace__v1__market__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__market__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__market__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__create_market_request__field_descriptors[2] =
+{
+  {
+    "market",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__CreateMarketRequest, market),
+    &fairtrade__marketplace__v1__market__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__CreateMarketRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__create_market_request__field_indices_by_name[] = {
+  0,   /* field[0] = market */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__create_market_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__create_market_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.CreateMarketRequest",
+  "CreateMarketRequest",
+  "Fairtrade__Marketplace__V1__CreateMarketRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__CreateMarketRequest),
+  2,
+  fairtrade__marketplace__v1__create_market_request__field_descriptors,
+  fairtrade__marketplace__v1__create_market_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__create_market_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__create_market_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_markets_request__field_descriptors[1] =
+{
+  {
+    "country",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListMarketsRequest, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_markets_request__field_indices_by_name[] = {
+  0,   /* field[0] = country */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_markets_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_markets_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListMarketsRequest",
+  "ListMarketsRequest",
+  "Fairtrade__Marketplace__V1__ListMarketsRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListMarketsRequest),
+  1,
+  fairtrade__marketplace__v1__list_markets_request__field_descriptors,
+  fairtrade__marketplace__v1__list_markets_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_markets_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_markets_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_markets_response__field_descriptors[1] =
+{
+  {
+    "markets",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__ListMarketsResponse, n_markets),
+    offsetof(Fairtrade__Marketplace__V1__ListMarketsResponse, markets),
+    &fairtrade__marketplace__v1__market__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_markets_response__field_indices_by_name[] = {
+  0,   /* field[0] = markets */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_markets_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_markets_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListMarketsResponse",
+  "ListMarketsResponse",
+  "Fairtrade__Marketplace__V1__ListMarketsResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListMarketsResponse),
+  1,
+  fairtrade__marketplace__v1__list_markets_response__field_descriptors,
+  fairtrade__marketplace__v1__list_markets_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_markets_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_markets_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__retail_partner__field_descriptors[7] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RetailPartner, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RetailPartner, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "buyer_organisation",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RetailPartner, buyer_organisation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "country",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RetailPartner, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "region",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RetailPartner, region),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RetailPartner, channel),
+    &fairtrade__marketplace__v1__sales_channel__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outlets",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RetailPartner, outlets),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__retail_partner__field_indices_by_name[] = {
+  2,   /* field[2] = buyer_organisation */
+  5,   /* field[5] = channel */
+  3,   /* field[3] = country */
+  0,   /* field[0] = id */
+  1,   /* field[1] = name */
+  6,   /* field[6] = outlets */
+  4,   /* field[4] = region */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__retail_partner__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__retail_partner__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.RetailPartner",
+  "RetailPartner",
+  "Fairtrade__Marketplace__V1__RetailPartner",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__RetailPartner),
+  7,
+  fairtrade__marketplace__v1__retail_partner__field_descriptors,
+  fairtrade__marketplace__v1__retail_partner__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__retail_partner__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__retail_partner__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__add_retail_partner_request__field_descriptors[2] =
+{
+  {
+    "partner",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__AddRetailPartnerRequest, partner),
+    &fairtrade__marketplace__v1__retail_partner__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__AddRetailPartnerRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__add_retail_partner_request__field_indices_by_name[] = {
+  0,   /* field[0] = partner */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__add_retail_partner_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__add_retail_partner_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.AddRetailPartnerRequest",
+  "AddRetailPartnerRequest",
+  "Fairtrade__Marketplace__V1__AddRetailPartnerRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__AddRetailPartnerRequest),
+  2,
+  fairtrade__marketplace__v1__add_retail_partner_request__field_descriptors,
+  fairtrade__marketplace__v1__add_retail_partner_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__add_retail_partner_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__add_retail_partner_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__count_retail_partners_request__field_descriptors[2] =
+{
+  {
+    "buyer_organisation",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__CountRetailPartnersRequest, buyer_organisation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_by",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__CountRetailPartnersRequest, group_by),
+    &fairtrade__marketplace__v1__partner_grouping__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__count_retail_partners_request__field_indices_by_name[] = {
+  0,   /* field[0] = buyer_organisation */
+  1,   /* field[1] = group_by */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__count_retail_partners_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__count_retail_partners_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.CountRetailPartnersRequest",
+  "CountRetailPartnersRequest",
+  "Fairtrade__Marketplace__V1__CountRetailPartnersRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__CountRetailPartnersRequest),
+  2,
+  fairtrade__marketplace__v1__count_retail_partners_request__field_descriptors,
+  fairtrade__marketplace__v1__count_retail_partners_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__count_retail_partners_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__count_retail_partners_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__partner_count__field_descriptors[3] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PartnerCount, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "partners",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PartnerCount, partners),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outlets",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PartnerCount, outlets),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__partner_count__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  2,   /* field[2] = outlets */
+  1,   /* field[1] = partners */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__partner_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__partner_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.PartnerCount",
+  "PartnerCount",
+  "Fairtrade__Marketplace__V1__PartnerCount",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__PartnerCount),
+  3,
+  fairtrade__marketplace__v1__partner_count__field_descriptors,
+  fairtrade__marketplace__v1__partner_count__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__partner_count__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__partner_count__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__count_retail_partners_response__field_descriptors[3] =
+{
+  {
+    "total_partners",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__CountRetailPartnersResponse, total_partners),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total_outlets",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__CountRetailPartnersResponse, total_outlets),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "counts",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__CountRetailPartnersResponse, n_counts),
+    offsetof(Fairtrade__Marketplace__V1__CountRetailPartnersResponse, counts),
+    &fairtrade__marketplace__v1__partner_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__count_retail_partners_response__field_indices_by_name[] = {
+  2,   /* field[2] = counts */
+  1,   /* field[1] = total_outlets */
+  0,   /* field[0] = total_partners */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__count_retail_partners_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__count_retail_partners_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.CountRetailPartnersResponse",
+  "CountRetailPartnersResponse",
+  "Fairtrade__Marketplace__V1__CountRetailPartnersResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__CountRetailPartnersResponse),
+  3,
+  fairtrade__marketplace__v1__count_retail_partners_response__field_descriptors,
+  fairtrade__marketplace__v1__count_retail_partners_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__count_retail_partners_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__count_retail_partners_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__price_observation__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceObservation, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "product",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceObservation, product),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "market_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceObservation, market_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "price_type",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceObservation, price_type),
+    &fairtrade__marketplace__v1__price_type__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unit",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceObservation, unit),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "price",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceObservation, price),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "observed_on",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceObservation, observed_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceObservation, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__price_observation__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+  2,   /* field[2] = market_id */
+  6,   /* field[6] = observed_on */
+  5,   /* field[5] = price */
+  3,   /* field[3] = price_type */
+  1,   /* field[1] = product */
+  7,   /* field[7] = source */
+  4,   /* field[4] = unit */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__price_observation__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__price_observation__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.PriceObservation",
+  "PriceObservation",
+  "Fairtrade__Marketplace__V1__PriceObservation",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__PriceObservation),
+  8,
+  fairtrade__marketplace__v1__price_observation__field_descriptors,
+  fairtrade__marketplace__v1__price_observation__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__price_observation__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__price_observation__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__price_alert__field_descriptors[9] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceAlert, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "observation_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceAlert, observation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "product",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceAlert, product),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "market_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceAlert, market_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "price",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceAlert, price),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trailing_median",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceAlert, trailing_median),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ratio_bp",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceAlert, ratio_bp),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "direction",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceAlert, direction),
+    &fairtrade__marketplace__v1__alert_direction__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "observed_on",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceAlert, observed_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__price_alert__field_indices_by_name[] = {
+  7,   /* field[7] = direction */
+  0,   /* field[0] = id */
+  3,   /* field[3] = market_id */
+  1,   /* field[1] = observation_id */
+  8,   /* field[8] = observed_on */
+  4,   /* field[4] = price */
+  2,   /* field[2] = product */
+  6,   /* field[6] = ratio_bp */
+  5,   /* field[5] = trailing_median */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__price_alert__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__price_alert__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.PriceAlert",
+  "PriceAlert",
+  "Fairtrade__Marketplace__V1__PriceAlert",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__PriceAlert),
+  9,
+  fairtrade__marketplace__v1__price_alert__field_descriptors,
+  fairtrade__marketplace__v1__price_alert__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__price_alert__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__price_alert__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__record_price_request__field_descriptors[2] =
+{
+  {
+    "observation",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RecordPriceRequest, observation),
+    &fairtrade__marketplace__v1__price_observation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RecordPriceRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__record_price_request__field_indices_by_name[] = {
+  0,   /* field[0] = observation */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__record_price_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__record_price_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.RecordPriceRequest",
+  "RecordPriceRequest",
+  "Fairtrade__Marketplace__V1__RecordPriceRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__RecordPriceRequest),
+  2,
+  fairtrade__marketplace__v1__record_price_request__field_descriptors,
+  fairtrade__marketplace__v1__record_price_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__record_price_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__record_price_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__record_price_response__field_descriptors[2] =
+{
+  {
+    "observation",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RecordPriceResponse, observation),
+    &fairtrade__marketplace__v1__price_observation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "alert",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__RecordPriceResponse, alert),
+    &fairtrade__marketplace__v1__price_alert__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__record_price_response__field_indices_by_name[] = {
+  1,   /* field[1] = alert */
+  0,   /* field[0] = observation */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__record_price_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__record_price_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.RecordPriceResponse",
+  "RecordPriceResponse",
+  "Fairtrade__Marketplace__V1__RecordPriceResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__RecordPriceResponse),
+  2,
+  fairtrade__marketplace__v1__record_price_response__field_descriptors,
+  fairtrade__marketplace__v1__record_price_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__record_price_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__record_price_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__get_price_statistics_request__field_descriptors[5] =
+{
+  {
+    "product",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GetPriceStatisticsRequest, product),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "market_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GetPriceStatisticsRequest, market_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "price_type",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GetPriceStatisticsRequest, price_type),
+    &fairtrade__marketplace__v1__price_type__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "window_days",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GetPriceStatisticsRequest, window_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GetPriceStatisticsRequest, as_of),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__get_price_statistics_request__field_indices_by_name[] = {
+  4,   /* field[4] = as_of */
+  1,   /* field[1] = market_id */
+  2,   /* field[2] = price_type */
+  0,   /* field[0] = product */
+  3,   /* field[3] = window_days */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__get_price_statistics_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_price_statistics_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.GetPriceStatisticsRequest",
+  "GetPriceStatisticsRequest",
+  "Fairtrade__Marketplace__V1__GetPriceStatisticsRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__GetPriceStatisticsRequest),
+  5,
+  fairtrade__marketplace__v1__get_price_statistics_request__field_descriptors,
+  fairtrade__marketplace__v1__get_price_statistics_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__get_price_statistics_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__get_price_statistics_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__price_statistics__field_descriptors[13] =
+{
+  {
+    "product",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, product),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "market_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, market_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "window_start",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, window_start),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "window_end",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, window_end),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unit",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, unit),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "currency",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, currency),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "median",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, median),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, min),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, max),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "previous_count",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, previous_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "previous_median",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, previous_median),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "median_change_bp",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PriceStatistics, median_change_bp),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__price_statistics__field_indices_by_name[] = {
+  6,   /* field[6] = count */
+  5,   /* field[5] = currency */
+  1,   /* field[1] = market_id */
+  9,   /* field[9] = max */
+  7,   /* field[7] = median */
+  12,   /* field[12] = median_change_bp */
+  8,   /* field[8] = min */
+  10,   /* field[10] = previous_count */
+  11,   /* field[11] = previous_median */
+  0,   /* field[0] = product */
+  4,   /* field[4] = unit */
+  3,   /* field[3] = window_end */
+  2,   /* field[2] = window_start */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__price_statistics__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 13 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__price_statistics__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.PriceStatistics",
+  "PriceStatistics",
+  "Fairtrade__Marketplace__V1__PriceStatistics",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__PriceStatistics),
+  13,
+  fairtrade__marketplace__v1__price_statistics__field_descriptors,
+  fairtrade__marketplace__v1__price_statistics__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__price_statistics__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__price_statistics__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_price_alerts_request__field_descriptors[2] =
+{
+  {
+    "product",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListPriceAlertsRequest, product),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "since",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListPriceAlertsRequest, since),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_price_alerts_request__field_indices_by_name[] = {
+  0,   /* field[0] = product */
+  1,   /* field[1] = since */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_price_alerts_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_price_alerts_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListPriceAlertsRequest",
+  "ListPriceAlertsRequest",
+  "Fairtrade__Marketplace__V1__ListPriceAlertsRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListPriceAlertsRequest),
+  2,
+  fairtrade__marketplace__v1__list_price_alerts_request__field_descriptors,
+  fairtrade__marketplace__v1__list_price_alerts_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_price_alerts_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_price_alerts_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_price_alerts_response__field_descriptors[1] =
+{
+  {
+    "alerts",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__ListPriceAlertsResponse, n_alerts),
+    offsetof(Fairtrade__Marketplace__V1__ListPriceAlertsResponse, alerts),
+    &fairtrade__marketplace__v1__price_alert__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_price_alerts_response__field_indices_by_name[] = {
+  0,   /* field[0] = alerts */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_price_alerts_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_price_alerts_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListPriceAlertsResponse",
+  "ListPriceAlertsResponse",
+  "Fairtrade__Marketplace__V1__ListPriceAlertsResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListPriceAlertsResponse),
+  1,
+  fairtrade__marketplace__v1__list_price_alerts_response__field_descriptors,
+  fairtrade__marketplace__v1__list_price_alerts_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_price_alerts_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_price_alerts_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__demand_quantity__field_descriptors[2] =
+{
+  {
+    "amount",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandQuantity, amount),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unit",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandQuantity, unit),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__demand_quantity__field_indices_by_name[] = {
+  0,   /* field[0] = amount */
+  1,   /* field[1] = unit */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__demand_quantity__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__demand_quantity__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.DemandQuantity",
+  "DemandQuantity",
+  "Fairtrade__Marketplace__V1__DemandQuantity",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__DemandQuantity),
+  2,
+  fairtrade__marketplace__v1__demand_quantity__field_descriptors,
+  fairtrade__marketplace__v1__demand_quantity__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__demand_quantity__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__demand_quantity__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__demand_signal__field_descriptors[10] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "buyer",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, buyer),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "product",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, product),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "quantity",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, quantity),
+    &fairtrade__marketplace__v1__demand_quantity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target_price",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, target_price),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "needed_by",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, needed_by),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "countries",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, n_countries),
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, countries),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, status),
+    &fairtrade__marketplace__v1__demand_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandSignal, created_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__demand_signal__field_indices_by_name[] = {
+  1,   /* field[1] = buyer */
+  6,   /* field[6] = countries */
+  9,   /* field[9] = created_at */
+  0,   /* field[0] = id */
+  5,   /* field[5] = needed_by */
+  8,   /* field[8] = notes */
+  2,   /* field[2] = product */
+  3,   /* field[3] = quantity */
+  7,   /* field[7] = status */
+  4,   /* field[4] = target_price */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__demand_signal__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__demand_signal__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.DemandSignal",
+  "DemandSignal",
+  "Fairtrade__Marketplace__V1__DemandSignal",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__DemandSignal),
+  10,
+  fairtrade__marketplace__v1__demand_signal__field_descriptors,
+  fairtrade__marketplace__v1__demand_signal__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__demand_signal__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__demand_signal__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__post_demand_request__field_descriptors[2] =
+{
+  {
+    "signal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PostDemandRequest, signal),
+    &fairtrade__marketplace__v1__demand_signal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PostDemandRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__post_demand_request__field_indices_by_name[] = {
+  1,   /* field[1] = request_id */
+  0,   /* field[0] = signal */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__post_demand_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__post_demand_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.PostDemandRequest",
+  "PostDemandRequest",
+  "Fairtrade__Marketplace__V1__PostDemandRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__PostDemandRequest),
+  2,
+  fairtrade__marketplace__v1__post_demand_request__field_descriptors,
+  fairtrade__marketplace__v1__post_demand_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__post_demand_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__post_demand_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_demand_request__field_descriptors[2] =
+{
+  {
+    "product",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListDemandRequest, product),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListDemandRequest, status),
+    &fairtrade__marketplace__v1__demand_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_demand_request__field_indices_by_name[] = {
+  0,   /* field[0] = product */
+  1,   /* field[1] = status */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_demand_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_demand_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListDemandRequest",
+  "ListDemandRequest",
+  "Fairtrade__Marketplace__V1__ListDemandRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListDemandRequest),
+  2,
+  fairtrade__marketplace__v1__list_demand_request__field_descriptors,
+  fairtrade__marketplace__v1__list_demand_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_demand_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_demand_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_demand_response__field_descriptors[1] =
+{
+  {
+    "signals",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__ListDemandResponse, n_signals),
+    offsetof(Fairtrade__Marketplace__V1__ListDemandResponse, signals),
+    &fairtrade__marketplace__v1__demand_signal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_demand_response__field_indices_by_name[] = {
+  0,   /* field[0] = signals */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_demand_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_demand_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListDemandResponse",
+  "ListDemandResponse",
+  "Fairtrade__Marketplace__V1__ListDemandResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListDemandResponse),
+  1,
+  fairtrade__marketplace__v1__list_demand_response__field_descriptors,
+  fairtrade__marketplace__v1__list_demand_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_demand_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_demand_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__demand_match__field_descriptors[5] =
+{
+  {
+    "signal_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandMatch, signal_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandMatch, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandMatch, group_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "country",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandMatch, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reasons",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Marketplace__V1__DemandMatch, n_reasons),
+    offsetof(Fairtrade__Marketplace__V1__DemandMatch, reasons),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__demand_match__field_indices_by_name[] = {
+  3,   /* field[3] = country */
+  1,   /* field[1] = group_id */
+  2,   /* field[2] = group_name */
+  4,   /* field[4] = reasons */
+  0,   /* field[0] = signal_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__demand_match__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__demand_match__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.DemandMatch",
+  "DemandMatch",
+  "Fairtrade__Marketplace__V1__DemandMatch",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__DemandMatch),
+  5,
+  fairtrade__marketplace__v1__demand_match__field_descriptors,
+  fairtrade__marketplace__v1__demand_match__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__demand_match__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__demand_match__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__match_demand_request__field_descriptors[1] =
+{
+  {
+    "signal_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__MatchDemandRequest, signal_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__match_demand_request__field_indices_by_name[] = {
+  0,   /* field[0] = signal_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__match_demand_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__match_demand_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.MatchDemandRequest",
+  "MatchDemandRequest",
+  "Fairtrade__Marketplace__V1__MatchDemandRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__MatchDemandRequest),
+  1,
+  fairtrade__marketplace__v1__match_demand_request__field_descriptors,
+  fairtrade__marketplace__v1__match_demand_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__match_demand_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__match_demand_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__match_demand_response__field_descriptors[2] =
+{
+  {
+    "signal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__MatchDemandResponse, signal),
+    &fairtrade__marketplace__v1__demand_signal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "matches",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__MatchDemandResponse, n_matches),
+    offsetof(Fairtrade__Marketplace__V1__MatchDemandResponse, matches),
+    &fairtrade__marketplace__v1__demand_match__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__match_demand_response__field_indices_by_name[] = {
+  1,   /* field[1] = matches */
+  0,   /* field[0] = signal */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__match_demand_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__match_demand_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.MatchDemandResponse",
+  "MatchDemandResponse",
+  "Fairtrade__Marketplace__V1__MatchDemandResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__MatchDemandResponse),
+  2,
+  fairtrade__marketplace__v1__match_demand_response__field_descriptors,
+  fairtrade__marketplace__v1__match_demand_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__match_demand_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__match_demand_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__demand_answer__field_descriptors[7] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandAnswer, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signal_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandAnswer, signal_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandAnswer, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offered_price",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandAnswer, offered_price),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "quantity",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandAnswer, quantity),
+    &fairtrade__marketplace__v1__demand_quantity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "can_deliver_by",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandAnswer, can_deliver_by),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DemandAnswer, message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__demand_answer__field_indices_by_name[] = {
+  5,   /* field[5] = can_deliver_by */
+  2,   /* field[2] = group_id */
+  0,   /* field[0] = id */
+  6,   /* field[6] = message */
+  3,   /* field[3] = offered_price */
+  4,   /* field[4] = quantity */
+  1,   /* field[1] = signal_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__demand_answer__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__demand_answer__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.DemandAnswer",
+  "DemandAnswer",
+  "Fairtrade__Marketplace__V1__DemandAnswer",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__DemandAnswer),
+  7,
+  fairtrade__marketplace__v1__demand_answer__field_descriptors,
+  fairtrade__marketplace__v1__demand_answer__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__demand_answer__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__demand_answer__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__answer_demand_request__field_descriptors[2] =
+{
+  {
+    "answer",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__AnswerDemandRequest, answer),
+    &fairtrade__marketplace__v1__demand_answer__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__AnswerDemandRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__answer_demand_request__field_indices_by_name[] = {
+  0,   /* field[0] = answer */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__answer_demand_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__answer_demand_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.AnswerDemandRequest",
+  "AnswerDemandRequest",
+  "Fairtrade__Marketplace__V1__AnswerDemandRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__AnswerDemandRequest),
+  2,
+  fairtrade__marketplace__v1__answer_demand_request__field_descriptors,
+  fairtrade__marketplace__v1__answer_demand_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__answer_demand_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__answer_demand_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_demand_answers_request__field_descriptors[1] =
+{
+  {
+    "signal_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListDemandAnswersRequest, signal_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_demand_answers_request__field_indices_by_name[] = {
+  0,   /* field[0] = signal_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_demand_answers_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_demand_answers_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListDemandAnswersRequest",
+  "ListDemandAnswersRequest",
+  "Fairtrade__Marketplace__V1__ListDemandAnswersRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListDemandAnswersRequest),
+  1,
+  fairtrade__marketplace__v1__list_demand_answers_request__field_descriptors,
+  fairtrade__marketplace__v1__list_demand_answers_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_demand_answers_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_demand_answers_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_demand_answers_response__field_descriptors[1] =
+{
+  {
+    "answers",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__ListDemandAnswersResponse, n_answers),
+    offsetof(Fairtrade__Marketplace__V1__ListDemandAnswersResponse, answers),
+    &fairtrade__marketplace__v1__demand_answer__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_demand_answers_response__field_indices_by_name[] = {
+  0,   /* field[0] = answers */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_demand_answers_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_demand_answers_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListDemandAnswersResponse",
+  "ListDemandAnswersResponse",
+  "Fairtrade__Marketplace__V1__ListDemandAnswersResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListDemandAnswersResponse),
+  1,
+  fairtrade__marketplace__v1__list_demand_answers_response__field_descriptors,
+  fairtrade__marketplace__v1__list_demand_answers_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_demand_answers_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_demand_answers_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__set_demand_status_request__field_descriptors[2] =
+{
+  {
+    "signal_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__SetDemandStatusRequest, signal_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__SetDemandStatusRequest, status),
+    &fairtrade__marketplace__v1__demand_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__set_demand_status_request__field_indices_by_name[] = {
+  0,   /* field[0] = signal_id */
+  1,   /* field[1] = status */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__set_demand_status_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__set_demand_status_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.SetDemandStatusRequest",
+  "SetDemandStatusRequest",
+  "Fairtrade__Marketplace__V1__SetDemandStatusRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__SetDemandStatusRequest),
+  2,
+  fairtrade__marketplace__v1__set_demand_status_request__field_descriptors,
+  fairtrade__marketplace__v1__set_demand_status_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__set_demand_status_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__set_demand_status_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__library_entry__field_descriptors[9] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "body",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, body),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "topics",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, n_topics),
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, topics),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "crafts",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, n_crafts),
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, crafts),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "author_kind",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, author_kind),
+    &fairtrade__marketplace__v1__author_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "author",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, author),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "evidence",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, n_evidence),
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, evidence),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__LibraryEntry, created_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__library_entry__field_indices_by_name[] = {
+  6,   /* field[6] = author */
+  5,   /* field[5] = author_kind */
+  2,   /* field[2] = body */
+  4,   /* field[4] = crafts */
+  8,   /* field[8] = created_at */
+  7,   /* field[7] = evidence */
+  0,   /* field[0] = id */
+  1,   /* field[1] = title */
+  3,   /* field[3] = topics */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__library_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__library_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.LibraryEntry",
+  "LibraryEntry",
+  "Fairtrade__Marketplace__V1__LibraryEntry",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__LibraryEntry),
+  9,
+  fairtrade__marketplace__v1__library_entry__field_descriptors,
+  fairtrade__marketplace__v1__library_entry__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__library_entry__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__library_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__add_library_entry_request__field_descriptors[2] =
+{
+  {
+    "entry",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__AddLibraryEntryRequest, entry),
+    &fairtrade__marketplace__v1__library_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__AddLibraryEntryRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__add_library_entry_request__field_indices_by_name[] = {
+  0,   /* field[0] = entry */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__add_library_entry_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__add_library_entry_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.AddLibraryEntryRequest",
+  "AddLibraryEntryRequest",
+  "Fairtrade__Marketplace__V1__AddLibraryEntryRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__AddLibraryEntryRequest),
+  2,
+  fairtrade__marketplace__v1__add_library_entry_request__field_descriptors,
+  fairtrade__marketplace__v1__add_library_entry_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__add_library_entry_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__add_library_entry_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__get_library_entry_request__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GetLibraryEntryRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__get_library_entry_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__get_library_entry_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_library_entry_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.GetLibraryEntryRequest",
+  "GetLibraryEntryRequest",
+  "Fairtrade__Marketplace__V1__GetLibraryEntryRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__GetLibraryEntryRequest),
+  1,
+  fairtrade__marketplace__v1__get_library_entry_request__field_descriptors,
+  fairtrade__marketplace__v1__get_library_entry_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__get_library_entry_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__get_library_entry_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__search_library_request__field_descriptors[4] =
+{
+  {
+    "query",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__SearchLibraryRequest, query),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "craft",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__SearchLibraryRequest, craft),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "topic",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__SearchLibraryRequest, topic),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__SearchLibraryRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__search_library_request__field_indices_by_name[] = {
+  1,   /* field[1] = craft */
+  3,   /* field[3] = limit */
+  0,   /* field[0] = query */
+  2,   /* field[2] = topic */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__search_library_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__search_library_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.SearchLibraryRequest",
+  "SearchLibraryRequest",
+  "Fairtrade__Marketplace__V1__SearchLibraryRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__SearchLibraryRequest),
+  4,
+  fairtrade__marketplace__v1__search_library_request__field_descriptors,
+  fairtrade__marketplace__v1__search_library_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__search_library_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__search_library_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__library_hit__field_descriptors[2] =
+{
+  {
+    "entry",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__LibraryHit, entry),
+    &fairtrade__marketplace__v1__library_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__LibraryHit, score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__library_hit__field_indices_by_name[] = {
+  0,   /* field[0] = entry */
+  1,   /* field[1] = score */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__library_hit__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__library_hit__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.LibraryHit",
+  "LibraryHit",
+  "Fairtrade__Marketplace__V1__LibraryHit",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__LibraryHit),
+  2,
+  fairtrade__marketplace__v1__library_hit__field_descriptors,
+  fairtrade__marketplace__v1__library_hit__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__library_hit__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__library_hit__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__search_library_response__field_descriptors[1] =
+{
+  {
+    "hits",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__SearchLibraryResponse, n_hits),
+    offsetof(Fairtrade__Marketplace__V1__SearchLibraryResponse, hits),
+    &fairtrade__marketplace__v1__library_hit__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__search_library_response__field_indices_by_name[] = {
+  0,   /* field[0] = hits */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__search_library_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__search_library_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.SearchLibraryResponse",
+  "SearchLibraryResponse",
+  "Fairtrade__Marketplace__V1__SearchLibraryResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__SearchLibraryResponse),
+  1,
+  fairtrade__marketplace__v1__search_library_response__field_descriptors,
+  fairtrade__marketplace__v1__search_library_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__search_library_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__search_library_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue fairtrade__marketplace__v1__market_kind__enum_values_by_number[5] =
+{
+  { "MARKET_KIND_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__MARKET_KIND__MARKET_KIND_UNSPECIFIED", 0 },
+  { "MARKET_KIND_LOCAL_MARKET", "FAIRTRADE__MARKETPLACE__V1__MARKET_KIND__MARKET_KIND_LOCAL_MARKET", 1 },
+  { "MARKET_KIND_EXPORT", "FAIRTRADE__MARKETPLACE__V1__MARKET_KIND__MARKET_KIND_EXPORT", 2 },
+  { "MARKET_KIND_ONLINE", "FAIRTRADE__MARKETPLACE__V1__MARKET_KIND__MARKET_KIND_ONLINE", 3 },
+  { "MARKET_KIND_WHOLESALE", "FAIRTRADE__MARKETPLACE__V1__MARKET_KIND__MARKET_KIND_WHOLESALE", 4 },
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__market_kind__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex fairtrade__marketplace__v1__market_kind__enum_values_by_name[5] =
+{
+  { "MARKET_KIND_EXPORT", 2 },
+  { "MARKET_KIND_LOCAL_MARKET", 1 },
+  { "MARKET_KIND_ONLINE", 3 },
+  { "MARKET_KIND_UNSPECIFIED", 0 },
+  { "MARKET_KIND_WHOLESALE", 4 },
+};
+const ProtobufCEnumDescriptor fairtrade__marketplace__v1__market_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.MarketKind",
+  "MarketKind",
+  "Fairtrade__Marketplace__V1__MarketKind",
+  "fairtrade.marketplace.v1",
+  5,
+  fairtrade__marketplace__v1__market_kind__enum_values_by_number,
+  5,
+  fairtrade__marketplace__v1__market_kind__enum_values_by_name,
+  1,
+  fairtrade__marketplace__v1__market_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__marketplace__v1__sales_channel__enum_values_by_number[7] =
+{
+  { "SALES_CHANNEL_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__SALES_CHANNEL__SALES_CHANNEL_UNSPECIFIED", 0 },
+  { "SALES_CHANNEL_RETAIL_STORE", "FAIRTRADE__MARKETPLACE__V1__SALES_CHANNEL__SALES_CHANNEL_RETAIL_STORE", 1 },
+  { "SALES_CHANNEL_ONLINE_SHOP", "FAIRTRADE__MARKETPLACE__V1__SALES_CHANNEL__SALES_CHANNEL_ONLINE_SHOP", 2 },
+  { "SALES_CHANNEL_WHOLESALER", "FAIRTRADE__MARKETPLACE__V1__SALES_CHANNEL__SALES_CHANNEL_WHOLESALER", 3 },
+  { "SALES_CHANNEL_IMPORTER", "FAIRTRADE__MARKETPLACE__V1__SALES_CHANNEL__SALES_CHANNEL_IMPORTER", 4 },
+  { "SALES_CHANNEL_CATALOGUE", "FAIRTRADE__MARKETPLACE__V1__SALES_CHANNEL__SALES_CHANNEL_CATALOGUE", 5 },
+  { "SALES_CHANNEL_MUSEUM_SHOP", "FAIRTRADE__MARKETPLACE__V1__SALES_CHANNEL__SALES_CHANNEL_MUSEUM_SHOP", 6 },
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__sales_channel__value_ranges[] = {
+{0, 0},{0, 7}
+};
+static const ProtobufCEnumValueIndex fairtrade__marketplace__v1__sales_channel__enum_values_by_name[7] =
+{
+  { "SALES_CHANNEL_CATALOGUE", 5 },
+  { "SALES_CHANNEL_IMPORTER", 4 },
+  { "SALES_CHANNEL_MUSEUM_SHOP", 6 },
+  { "SALES_CHANNEL_ONLINE_SHOP", 2 },
+  { "SALES_CHANNEL_RETAIL_STORE", 1 },
+  { "SALES_CHANNEL_UNSPECIFIED", 0 },
+  { "SALES_CHANNEL_WHOLESALER", 3 },
+};
+const ProtobufCEnumDescriptor fairtrade__marketplace__v1__sales_channel__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.SalesChannel",
+  "SalesChannel",
+  "Fairtrade__Marketplace__V1__SalesChannel",
+  "fairtrade.marketplace.v1",
+  7,
+  fairtrade__marketplace__v1__sales_channel__enum_values_by_number,
+  7,
+  fairtrade__marketplace__v1__sales_channel__enum_values_by_name,
+  1,
+  fairtrade__marketplace__v1__sales_channel__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__marketplace__v1__partner_grouping__enum_values_by_number[4] =
+{
+  { "PARTNER_GROUPING_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__PARTNER_GROUPING__PARTNER_GROUPING_UNSPECIFIED", 0 },
+  { "PARTNER_GROUPING_COUNTRY", "FAIRTRADE__MARKETPLACE__V1__PARTNER_GROUPING__PARTNER_GROUPING_COUNTRY", 1 },
+  { "PARTNER_GROUPING_REGION", "FAIRTRADE__MARKETPLACE__V1__PARTNER_GROUPING__PARTNER_GROUPING_REGION", 2 },
+  { "PARTNER_GROUPING_CHANNEL", "FAIRTRADE__MARKETPLACE__V1__PARTNER_GROUPING__PARTNER_GROUPING_CHANNEL", 3 },
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__partner_grouping__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex fairtrade__marketplace__v1__partner_grouping__enum_values_by_name[4] =
+{
+  { "PARTNER_GROUPING_CHANNEL", 3 },
+  { "PARTNER_GROUPING_COUNTRY", 1 },
+  { "PARTNER_GROUPING_REGION", 2 },
+  { "PARTNER_GROUPING_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__marketplace__v1__partner_grouping__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.PartnerGrouping",
+  "PartnerGrouping",
+  "Fairtrade__Marketplace__V1__PartnerGrouping",
+  "fairtrade.marketplace.v1",
+  4,
+  fairtrade__marketplace__v1__partner_grouping__enum_values_by_number,
+  4,
+  fairtrade__marketplace__v1__partner_grouping__enum_values_by_name,
+  1,
+  fairtrade__marketplace__v1__partner_grouping__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__marketplace__v1__price_type__enum_values_by_number[4] =
+{
+  { "PRICE_TYPE_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__PRICE_TYPE__PRICE_TYPE_UNSPECIFIED", 0 },
+  { "PRICE_TYPE_PRODUCER", "FAIRTRADE__MARKETPLACE__V1__PRICE_TYPE__PRICE_TYPE_PRODUCER", 1 },
+  { "PRICE_TYPE_WHOLESALE", "FAIRTRADE__MARKETPLACE__V1__PRICE_TYPE__PRICE_TYPE_WHOLESALE", 2 },
+  { "PRICE_TYPE_RETAIL", "FAIRTRADE__MARKETPLACE__V1__PRICE_TYPE__PRICE_TYPE_RETAIL", 3 },
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__price_type__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex fairtrade__marketplace__v1__price_type__enum_values_by_name[4] =
+{
+  { "PRICE_TYPE_PRODUCER", 1 },
+  { "PRICE_TYPE_RETAIL", 3 },
+  { "PRICE_TYPE_UNSPECIFIED", 0 },
+  { "PRICE_TYPE_WHOLESALE", 2 },
+};
+const ProtobufCEnumDescriptor fairtrade__marketplace__v1__price_type__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.PriceType",
+  "PriceType",
+  "Fairtrade__Marketplace__V1__PriceType",
+  "fairtrade.marketplace.v1",
+  4,
+  fairtrade__marketplace__v1__price_type__enum_values_by_number,
+  4,
+  fairtrade__marketplace__v1__price_type__enum_values_by_name,
+  1,
+  fairtrade__marketplace__v1__price_type__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__marketplace__v1__alert_direction__enum_values_by_number[3] =
+{
+  { "ALERT_DIRECTION_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__ALERT_DIRECTION__ALERT_DIRECTION_UNSPECIFIED", 0 },
+  { "ALERT_DIRECTION_ABOVE_RANGE", "FAIRTRADE__MARKETPLACE__V1__ALERT_DIRECTION__ALERT_DIRECTION_ABOVE_RANGE", 1 },
+  { "ALERT_DIRECTION_BELOW_RANGE", "FAIRTRADE__MARKETPLACE__V1__ALERT_DIRECTION__ALERT_DIRECTION_BELOW_RANGE", 2 },
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__alert_direction__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex fairtrade__marketplace__v1__alert_direction__enum_values_by_name[3] =
+{
+  { "ALERT_DIRECTION_ABOVE_RANGE", 1 },
+  { "ALERT_DIRECTION_BELOW_RANGE", 2 },
+  { "ALERT_DIRECTION_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__marketplace__v1__alert_direction__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.AlertDirection",
+  "AlertDirection",
+  "Fairtrade__Marketplace__V1__AlertDirection",
+  "fairtrade.marketplace.v1",
+  3,
+  fairtrade__marketplace__v1__alert_direction__enum_values_by_number,
+  3,
+  fairtrade__marketplace__v1__alert_direction__enum_values_by_name,
+  1,
+  fairtrade__marketplace__v1__alert_direction__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__marketplace__v1__demand_status__enum_values_by_number[5] =
+{
+  { "DEMAND_STATUS_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__DEMAND_STATUS__DEMAND_STATUS_UNSPECIFIED", 0 },
+  { "DEMAND_STATUS_OPEN", "FAIRTRADE__MARKETPLACE__V1__DEMAND_STATUS__DEMAND_STATUS_OPEN", 1 },
+  { "DEMAND_STATUS_MATCHED", "FAIRTRADE__MARKETPLACE__V1__DEMAND_STATUS__DEMAND_STATUS_MATCHED", 2 },
+  { "DEMAND_STATUS_FULFILLED", "FAIRTRADE__MARKETPLACE__V1__DEMAND_STATUS__DEMAND_STATUS_FULFILLED", 3 },
+  { "DEMAND_STATUS_WITHDRAWN", "FAIRTRADE__MARKETPLACE__V1__DEMAND_STATUS__DEMAND_STATUS_WITHDRAWN", 4 },
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__demand_status__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex fairtrade__marketplace__v1__demand_status__enum_values_by_name[5] =
+{
+  { "DEMAND_STATUS_FULFILLED", 3 },
+  { "DEMAND_STATUS_MATCHED", 2 },
+  { "DEMAND_STATUS_OPEN", 1 },
+  { "DEMAND_STATUS_UNSPECIFIED", 0 },
+  { "DEMAND_STATUS_WITHDRAWN", 4 },
+};
+const ProtobufCEnumDescriptor fairtrade__marketplace__v1__demand_status__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.DemandStatus",
+  "DemandStatus",
+  "Fairtrade__Marketplace__V1__DemandStatus",
+  "fairtrade.marketplace.v1",
+  5,
+  fairtrade__marketplace__v1__demand_status__enum_values_by_number,
+  5,
+  fairtrade__marketplace__v1__demand_status__enum_values_by_name,
+  1,
+  fairtrade__marketplace__v1__demand_status__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__marketplace__v1__author_kind__enum_values_by_number[4] =
+{
+  { "AUTHOR_KIND_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__AUTHOR_KIND__AUTHOR_KIND_UNSPECIFIED", 0 },
+  { "AUTHOR_KIND_ORGANISATION", "FAIRTRADE__MARKETPLACE__V1__AUTHOR_KIND__AUTHOR_KIND_ORGANISATION", 1 },
+  { "AUTHOR_KIND_PRODUCER_GROUP", "FAIRTRADE__MARKETPLACE__V1__AUTHOR_KIND__AUTHOR_KIND_PRODUCER_GROUP", 2 },
+  { "AUTHOR_KIND_EXPERT", "FAIRTRADE__MARKETPLACE__V1__AUTHOR_KIND__AUTHOR_KIND_EXPERT", 3 },
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__author_kind__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex fairtrade__marketplace__v1__author_kind__enum_values_by_name[4] =
+{
+  { "AUTHOR_KIND_EXPERT", 3 },
+  { "AUTHOR_KIND_ORGANISATION", 1 },
+  { "AUTHOR_KIND_PRODUCER_GROUP", 2 },
+  { "AUTHOR_KIND_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__marketplace__v1__author_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.AuthorKind",
+  "AuthorKind",
+  "Fairtrade__Marketplace__V1__AuthorKind",
+  "fairtrade.marketplace.v1",
+  4,
+  fairtrade__marketplace__v1__author_kind__enum_values_by_number,
+  4,
+  fairtrade__marketplace__v1__author_kind__enum_values_by_name,
+  1,
+  fairtrade__marketplace__v1__author_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_info_service__method_descriptors[16] =
+{
+  { "CreateMarket", &fairtrade__marketplace__v1__create_market_request__descriptor, &fairtrade__marketplace__v1__market__descriptor },
+  { "ListMarkets", &fairtrade__marketplace__v1__list_markets_request__descriptor, &fairtrade__marketplace__v1__list_markets_response__descriptor },
+  { "AddRetailPartner", &fairtrade__marketplace__v1__add_retail_partner_request__descriptor, &fairtrade__marketplace__v1__retail_partner__descriptor },
+  { "CountRetailPartners", &fairtrade__marketplace__v1__count_retail_partners_request__descriptor, &fairtrade__marketplace__v1__count_retail_partners_response__descriptor },
+  { "RecordPrice", &fairtrade__marketplace__v1__record_price_request__descriptor, &fairtrade__marketplace__v1__record_price_response__descriptor },
+  { "GetPriceStatistics", &fairtrade__marketplace__v1__get_price_statistics_request__descriptor, &fairtrade__marketplace__v1__price_statistics__descriptor },
+  { "ListPriceAlerts", &fairtrade__marketplace__v1__list_price_alerts_request__descriptor, &fairtrade__marketplace__v1__list_price_alerts_response__descriptor },
+  { "PostDemand", &fairtrade__marketplace__v1__post_demand_request__descriptor, &fairtrade__marketplace__v1__demand_signal__descriptor },
+  { "ListDemand", &fairtrade__marketplace__v1__list_demand_request__descriptor, &fairtrade__marketplace__v1__list_demand_response__descriptor },
+  { "MatchDemand", &fairtrade__marketplace__v1__match_demand_request__descriptor, &fairtrade__marketplace__v1__match_demand_response__descriptor },
+  { "AnswerDemand", &fairtrade__marketplace__v1__answer_demand_request__descriptor, &fairtrade__marketplace__v1__demand_answer__descriptor },
+  { "ListDemandAnswers", &fairtrade__marketplace__v1__list_demand_answers_request__descriptor, &fairtrade__marketplace__v1__list_demand_answers_response__descriptor },
+  { "SetDemandStatus", &fairtrade__marketplace__v1__set_demand_status_request__descriptor, &fairtrade__marketplace__v1__demand_signal__descriptor },
+  { "AddLibraryEntry", &fairtrade__marketplace__v1__add_library_entry_request__descriptor, &fairtrade__marketplace__v1__library_entry__descriptor },
+  { "GetLibraryEntry", &fairtrade__marketplace__v1__get_library_entry_request__descriptor, &fairtrade__marketplace__v1__library_entry__descriptor },
+  { "SearchLibrary", &fairtrade__marketplace__v1__search_library_request__descriptor, &fairtrade__marketplace__v1__search_library_response__descriptor },
 };
 const unsigned fairtrade__marketplace__v1__marketplace_info_service__method_indices_by_name[] = {
+  13,        /* AddLibraryEntry */
+  2,        /* AddRetailPartner */
+  10,        /* AnswerDemand */
+  3,        /* CountRetailPartners */
+  0,        /* CreateMarket */
+  14,        /* GetLibraryEntry */
+  5,        /* GetPriceStatistics */
+  8,        /* ListDemand */
+  11,        /* ListDemandAnswers */
+  1,        /* ListMarkets */
+  6,        /* ListPriceAlerts */
+  9,        /* MatchDemand */
+  7,        /* PostDemand */
+  4,        /* RecordPrice */
+  15,        /* SearchLibrary */
+  12         /* SetDemandStatus */
 };
 const ProtobufCServiceDescriptor fairtrade__marketplace__v1__marketplace_info_service__descriptor =
 {
@@ -19,10 +4428,138 @@ const ProtobufCServiceDescriptor fairtrade__marketplace__v1__marketplace_info_se
   "MarketplaceInfoService",
   "Fairtrade__Marketplace__V1__MarketplaceInfoService",
   "fairtrade.marketplace.v1",
-  0,
+  16,
   fairtrade__marketplace__v1__marketplace_info_service__method_descriptors,
   fairtrade__marketplace__v1__marketplace_info_service__method_indices_by_name
 };
+void fairtrade__marketplace__v1__marketplace_info_service__create_market(ProtobufCService *service,
+                                                                         const Fairtrade__Marketplace__V1__CreateMarketRequest *input,
+                                                                         Fairtrade__Marketplace__V1__Market_Closure closure,
+                                                                         void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__list_markets(ProtobufCService *service,
+                                                                        const Fairtrade__Marketplace__V1__ListMarketsRequest *input,
+                                                                        Fairtrade__Marketplace__V1__ListMarketsResponse_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__add_retail_partner(ProtobufCService *service,
+                                                                              const Fairtrade__Marketplace__V1__AddRetailPartnerRequest *input,
+                                                                              Fairtrade__Marketplace__V1__RetailPartner_Closure closure,
+                                                                              void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__count_retail_partners(ProtobufCService *service,
+                                                                                 const Fairtrade__Marketplace__V1__CountRetailPartnersRequest *input,
+                                                                                 Fairtrade__Marketplace__V1__CountRetailPartnersResponse_Closure closure,
+                                                                                 void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__record_price(ProtobufCService *service,
+                                                                        const Fairtrade__Marketplace__V1__RecordPriceRequest *input,
+                                                                        Fairtrade__Marketplace__V1__RecordPriceResponse_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__get_price_statistics(ProtobufCService *service,
+                                                                                const Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *input,
+                                                                                Fairtrade__Marketplace__V1__PriceStatistics_Closure closure,
+                                                                                void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__list_price_alerts(ProtobufCService *service,
+                                                                             const Fairtrade__Marketplace__V1__ListPriceAlertsRequest *input,
+                                                                             Fairtrade__Marketplace__V1__ListPriceAlertsResponse_Closure closure,
+                                                                             void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__post_demand(ProtobufCService *service,
+                                                                       const Fairtrade__Marketplace__V1__PostDemandRequest *input,
+                                                                       Fairtrade__Marketplace__V1__DemandSignal_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__list_demand(ProtobufCService *service,
+                                                                       const Fairtrade__Marketplace__V1__ListDemandRequest *input,
+                                                                       Fairtrade__Marketplace__V1__ListDemandResponse_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__match_demand(ProtobufCService *service,
+                                                                        const Fairtrade__Marketplace__V1__MatchDemandRequest *input,
+                                                                        Fairtrade__Marketplace__V1__MatchDemandResponse_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__answer_demand(ProtobufCService *service,
+                                                                         const Fairtrade__Marketplace__V1__AnswerDemandRequest *input,
+                                                                         Fairtrade__Marketplace__V1__DemandAnswer_Closure closure,
+                                                                         void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__list_demand_answers(ProtobufCService *service,
+                                                                               const Fairtrade__Marketplace__V1__ListDemandAnswersRequest *input,
+                                                                               Fairtrade__Marketplace__V1__ListDemandAnswersResponse_Closure closure,
+                                                                               void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__set_demand_status(ProtobufCService *service,
+                                                                             const Fairtrade__Marketplace__V1__SetDemandStatusRequest *input,
+                                                                             Fairtrade__Marketplace__V1__DemandSignal_Closure closure,
+                                                                             void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__add_library_entry(ProtobufCService *service,
+                                                                             const Fairtrade__Marketplace__V1__AddLibraryEntryRequest *input,
+                                                                             Fairtrade__Marketplace__V1__LibraryEntry_Closure closure,
+                                                                             void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__get_library_entry(ProtobufCService *service,
+                                                                             const Fairtrade__Marketplace__V1__GetLibraryEntryRequest *input,
+                                                                             Fairtrade__Marketplace__V1__LibraryEntry_Closure closure,
+                                                                             void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__search_library(ProtobufCService *service,
+                                                                          const Fairtrade__Marketplace__V1__SearchLibraryRequest *input,
+                                                                          Fairtrade__Marketplace__V1__SearchLibraryResponse_Closure closure,
+                                                                          void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__marketplace__v1__marketplace_info_service__init (Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
                                                                  Fairtrade__Marketplace__V1__MarketplaceInfoService_ServiceDestroy destroy)
 {

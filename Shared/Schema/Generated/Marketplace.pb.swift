@@ -7,4 +7,1562 @@ import CSchema
 public enum MarketplaceV1 {}
 
 extension MarketplaceV1 {
+    public enum MarketKind: ProtoEnum {
+        case unspecified
+        case localMarket
+        case export
+        case online
+        case wholesale
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .localMarket, .export, .online, .wholesale]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .localMarket
+            case 2: self = .export
+            case 3: self = .online
+            case 4: self = .wholesale
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .localMarket: 1
+            case .export: 2
+            case .online: 3
+            case .wholesale: 4
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "MARKET_KIND_UNSPECIFIED"
+            case .localMarket: "MARKET_KIND_LOCAL_MARKET"
+            case .export: "MARKET_KIND_EXPORT"
+            case .online: "MARKET_KIND_ONLINE"
+            case .wholesale: "MARKET_KIND_WHOLESALE"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum SalesChannel: ProtoEnum {
+        case unspecified
+        case retailStore
+        case onlineShop
+        case wholesaler
+        case importer
+        case catalogue
+        case museumShop
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .retailStore, .onlineShop, .wholesaler, .importer, .catalogue, .museumShop]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .retailStore
+            case 2: self = .onlineShop
+            case 3: self = .wholesaler
+            case 4: self = .importer
+            case 5: self = .catalogue
+            case 6: self = .museumShop
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .retailStore: 1
+            case .onlineShop: 2
+            case .wholesaler: 3
+            case .importer: 4
+            case .catalogue: 5
+            case .museumShop: 6
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "SALES_CHANNEL_UNSPECIFIED"
+            case .retailStore: "SALES_CHANNEL_RETAIL_STORE"
+            case .onlineShop: "SALES_CHANNEL_ONLINE_SHOP"
+            case .wholesaler: "SALES_CHANNEL_WHOLESALER"
+            case .importer: "SALES_CHANNEL_IMPORTER"
+            case .catalogue: "SALES_CHANNEL_CATALOGUE"
+            case .museumShop: "SALES_CHANNEL_MUSEUM_SHOP"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum PartnerGrouping: ProtoEnum {
+        case unspecified
+        case country
+        case region
+        case channel
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .country, .region, .channel]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .country
+            case 2: self = .region
+            case 3: self = .channel
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .country: 1
+            case .region: 2
+            case .channel: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "PARTNER_GROUPING_UNSPECIFIED"
+            case .country: "PARTNER_GROUPING_COUNTRY"
+            case .region: "PARTNER_GROUPING_REGION"
+            case .channel: "PARTNER_GROUPING_CHANNEL"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum PriceType: ProtoEnum {
+        case unspecified
+        case producer
+        case wholesale
+        case retail
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .producer, .wholesale, .retail]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .producer
+            case 2: self = .wholesale
+            case 3: self = .retail
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .producer: 1
+            case .wholesale: 2
+            case .retail: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "PRICE_TYPE_UNSPECIFIED"
+            case .producer: "PRICE_TYPE_PRODUCER"
+            case .wholesale: "PRICE_TYPE_WHOLESALE"
+            case .retail: "PRICE_TYPE_RETAIL"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum AlertDirection: ProtoEnum {
+        case unspecified
+        case aboveRange
+        case belowRange
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .aboveRange, .belowRange]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .aboveRange
+            case 2: self = .belowRange
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .aboveRange: 1
+            case .belowRange: 2
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "ALERT_DIRECTION_UNSPECIFIED"
+            case .aboveRange: "ALERT_DIRECTION_ABOVE_RANGE"
+            case .belowRange: "ALERT_DIRECTION_BELOW_RANGE"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum DemandStatus: ProtoEnum {
+        case unspecified
+        case `open`
+        case matched
+        case fulfilled
+        case withdrawn
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .`open`, .matched, .fulfilled, .withdrawn]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .`open`
+            case 2: self = .matched
+            case 3: self = .fulfilled
+            case 4: self = .withdrawn
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .`open`: 1
+            case .matched: 2
+            case .fulfilled: 3
+            case .withdrawn: 4
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "DEMAND_STATUS_UNSPECIFIED"
+            case .`open`: "DEMAND_STATUS_OPEN"
+            case .matched: "DEMAND_STATUS_MATCHED"
+            case .fulfilled: "DEMAND_STATUS_FULFILLED"
+            case .withdrawn: "DEMAND_STATUS_WITHDRAWN"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum AuthorKind: ProtoEnum {
+        case unspecified
+        case organisation
+        case producerGroup
+        case expert
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .organisation, .producerGroup, .expert]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .organisation
+            case 2: self = .producerGroup
+            case 3: self = .expert
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .organisation: 1
+            case .producerGroup: 2
+            case .expert: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "AUTHOR_KIND_UNSPECIFIED"
+            case .organisation: "AUTHOR_KIND_ORGANISATION"
+            case .producerGroup: "AUTHOR_KIND_PRODUCER_GROUP"
+            case .expert: "AUTHOR_KIND_EXPERT"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public struct Market: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.Market"
+        public var id: String = ""
+        public var name: String = ""
+        public var country: String = ""
+        public var adminArea: String = ""
+        public var kind: MarketplaceV1.MarketKind = .unspecified
+
+        public init() {}
+
+        public init(id: String = "", name: String = "", country: String = "", adminArea: String = "", kind: MarketplaceV1.MarketKind = .unspecified) {
+            self.id = id
+            self.name = name
+            self.country = country
+            self.adminArea = adminArea
+            self.kind = kind
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__market()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__Market.self)
+            self.id = _decodeString(c.pointee.id)
+            self.name = _decodeString(c.pointee.name)
+            self.country = _decodeString(c.pointee.country)
+            self.adminArea = _decodeString(c.pointee.admin_area)
+            self.kind = try _decodeEnum(MarketplaceV1.MarketKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__Market.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.name = arena.string(self.name)
+            c.pointee.country = arena.string(self.country)
+            c.pointee.admin_area = arena.string(self.adminArea)
+            c.pointee.kind = Fairtrade__Marketplace__V1__MarketKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            return raw
+        }
+    }
+
+    public struct CreateMarketRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.CreateMarketRequest"
+        public var market: MarketplaceV1.Market? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(market: MarketplaceV1.Market? = nil, requestID: String = "") {
+            self.market = market
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__create_market_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__CreateMarketRequest.self)
+            self.market = try _decodeMessage(c.pointee.market, "market", options, as: MarketplaceV1.Market.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__CreateMarketRequest.self)
+            c.pointee.market = self.market.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__Market.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct ListMarketsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListMarketsRequest"
+        public var country: String = ""
+
+        public init() {}
+
+        public init(country: String = "") {
+            self.country = country
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_markets_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListMarketsRequest.self)
+            self.country = _decodeString(c.pointee.country)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListMarketsRequest.self)
+            c.pointee.country = arena.string(self.country)
+            return raw
+        }
+    }
+
+    public struct ListMarketsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListMarketsResponse"
+        public var markets: [MarketplaceV1.Market] = []
+
+        public init() {}
+
+        public init(markets: [MarketplaceV1.Market] = []) {
+            self.markets = markets
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_markets_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListMarketsResponse.self)
+            self.markets = try _decodeMessages(c.pointee.markets, c.pointee.n_markets, "markets", options, as: MarketplaceV1.Market.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListMarketsResponse.self)
+            c.pointee.n_markets = self.markets.count; c.pointee.markets = arena.messages(self.markets, as: Fairtrade__Marketplace__V1__Market.self)
+            return raw
+        }
+    }
+
+    public struct RetailPartner: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.RetailPartner"
+        public var id: String = ""
+        public var name: String = ""
+        public var buyerOrganisation: String = ""
+        public var country: String = ""
+        public var region: String = ""
+        public var channel: MarketplaceV1.SalesChannel = .unspecified
+        public var outlets: Int32 = 0
+
+        public init() {}
+
+        public init(id: String = "", name: String = "", buyerOrganisation: String = "", country: String = "", region: String = "", channel: MarketplaceV1.SalesChannel = .unspecified, outlets: Int32 = 0) {
+            self.id = id
+            self.name = name
+            self.buyerOrganisation = buyerOrganisation
+            self.country = country
+            self.region = region
+            self.channel = channel
+            self.outlets = outlets
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__retail_partner()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__RetailPartner.self)
+            self.id = _decodeString(c.pointee.id)
+            self.name = _decodeString(c.pointee.name)
+            self.buyerOrganisation = _decodeString(c.pointee.buyer_organisation)
+            self.country = _decodeString(c.pointee.country)
+            self.region = _decodeString(c.pointee.region)
+            self.channel = try _decodeEnum(MarketplaceV1.SalesChannel(rawValue: Int32(bitPattern: c.pointee.channel.rawValue)), "channel", options)
+            self.outlets = c.pointee.outlets
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__RetailPartner.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.name = arena.string(self.name)
+            c.pointee.buyer_organisation = arena.string(self.buyerOrganisation)
+            c.pointee.country = arena.string(self.country)
+            c.pointee.region = arena.string(self.region)
+            c.pointee.channel = Fairtrade__Marketplace__V1__SalesChannel(rawValue: UInt32(bitPattern: self.channel.rawValue))
+            c.pointee.outlets = self.outlets
+            return raw
+        }
+    }
+
+    public struct AddRetailPartnerRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.AddRetailPartnerRequest"
+        public var partner: MarketplaceV1.RetailPartner? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(partner: MarketplaceV1.RetailPartner? = nil, requestID: String = "") {
+            self.partner = partner
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__add_retail_partner_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__AddRetailPartnerRequest.self)
+            self.partner = try _decodeMessage(c.pointee.partner, "partner", options, as: MarketplaceV1.RetailPartner.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__AddRetailPartnerRequest.self)
+            c.pointee.partner = self.partner.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__RetailPartner.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct CountRetailPartnersRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.CountRetailPartnersRequest"
+        public var buyerOrganisation: String = ""
+        public var groupBy: MarketplaceV1.PartnerGrouping = .unspecified
+
+        public init() {}
+
+        public init(buyerOrganisation: String = "", groupBy: MarketplaceV1.PartnerGrouping = .unspecified) {
+            self.buyerOrganisation = buyerOrganisation
+            self.groupBy = groupBy
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__count_retail_partners_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__CountRetailPartnersRequest.self)
+            self.buyerOrganisation = _decodeString(c.pointee.buyer_organisation)
+            self.groupBy = try _decodeEnum(MarketplaceV1.PartnerGrouping(rawValue: Int32(bitPattern: c.pointee.group_by.rawValue)), "group_by", options)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__CountRetailPartnersRequest.self)
+            c.pointee.buyer_organisation = arena.string(self.buyerOrganisation)
+            c.pointee.group_by = Fairtrade__Marketplace__V1__PartnerGrouping(rawValue: UInt32(bitPattern: self.groupBy.rawValue))
+            return raw
+        }
+    }
+
+    public struct PartnerCount: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.PartnerCount"
+        public var key: String = ""
+        public var partners: Int32 = 0
+        public var outlets: Int32 = 0
+
+        public init() {}
+
+        public init(key: String = "", partners: Int32 = 0, outlets: Int32 = 0) {
+            self.key = key
+            self.partners = partners
+            self.outlets = outlets
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__partner_count()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PartnerCount.self)
+            self.key = _decodeString(c.pointee.key)
+            self.partners = c.pointee.partners
+            self.outlets = c.pointee.outlets
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PartnerCount.self)
+            c.pointee.key = arena.string(self.key)
+            c.pointee.partners = self.partners
+            c.pointee.outlets = self.outlets
+            return raw
+        }
+    }
+
+    public struct CountRetailPartnersResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.CountRetailPartnersResponse"
+        public var totalPartners: Int32 = 0
+        public var totalOutlets: Int32 = 0
+        public var counts: [MarketplaceV1.PartnerCount] = []
+
+        public init() {}
+
+        public init(totalPartners: Int32 = 0, totalOutlets: Int32 = 0, counts: [MarketplaceV1.PartnerCount] = []) {
+            self.totalPartners = totalPartners
+            self.totalOutlets = totalOutlets
+            self.counts = counts
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__count_retail_partners_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__CountRetailPartnersResponse.self)
+            self.totalPartners = c.pointee.total_partners
+            self.totalOutlets = c.pointee.total_outlets
+            self.counts = try _decodeMessages(c.pointee.counts, c.pointee.n_counts, "counts", options, as: MarketplaceV1.PartnerCount.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__CountRetailPartnersResponse.self)
+            c.pointee.total_partners = self.totalPartners
+            c.pointee.total_outlets = self.totalOutlets
+            c.pointee.n_counts = self.counts.count; c.pointee.counts = arena.messages(self.counts, as: Fairtrade__Marketplace__V1__PartnerCount.self)
+            return raw
+        }
+    }
+
+    public struct PriceObservation: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.PriceObservation"
+        public var id: String = ""
+        public var product: String = ""
+        public var marketID: String = ""
+        public var priceType: MarketplaceV1.PriceType = .unspecified
+        public var unit: String = ""
+        public var price: CommonV1.Money? = nil
+        public var observedOn: CommonV1.Date? = nil
+        public var source: String = ""
+
+        public init() {}
+
+        public init(id: String = "", product: String = "", marketID: String = "", priceType: MarketplaceV1.PriceType = .unspecified, unit: String = "", price: CommonV1.Money? = nil, observedOn: CommonV1.Date? = nil, source: String = "") {
+            self.id = id
+            self.product = product
+            self.marketID = marketID
+            self.priceType = priceType
+            self.unit = unit
+            self.price = price
+            self.observedOn = observedOn
+            self.source = source
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__price_observation()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PriceObservation.self)
+            self.id = _decodeString(c.pointee.id)
+            self.product = _decodeString(c.pointee.product)
+            self.marketID = _decodeString(c.pointee.market_id)
+            self.priceType = try _decodeEnum(MarketplaceV1.PriceType(rawValue: Int32(bitPattern: c.pointee.price_type.rawValue)), "price_type", options)
+            self.unit = _decodeString(c.pointee.unit)
+            self.price = try _decodeMessage(c.pointee.price, "price", options, as: CommonV1.Money.self)
+            self.observedOn = try _decodeMessage(c.pointee.observed_on, "observed_on", options, as: CommonV1.Date.self)
+            self.source = _decodeString(c.pointee.source)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PriceObservation.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.product = arena.string(self.product)
+            c.pointee.market_id = arena.string(self.marketID)
+            c.pointee.price_type = Fairtrade__Marketplace__V1__PriceType(rawValue: UInt32(bitPattern: self.priceType.rawValue))
+            c.pointee.unit = arena.string(self.unit)
+            c.pointee.price = self.price.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.observed_on = self.observedOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.source = arena.string(self.source)
+            return raw
+        }
+    }
+
+    public struct PriceAlert: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.PriceAlert"
+        public var id: String = ""
+        public var observationID: String = ""
+        public var product: String = ""
+        public var marketID: String = ""
+        public var price: CommonV1.Money? = nil
+        public var trailingMedian: CommonV1.Money? = nil
+        public var ratioBp: Int32 = 0
+        public var direction: MarketplaceV1.AlertDirection = .unspecified
+        public var observedOn: CommonV1.Date? = nil
+
+        public init() {}
+
+        public init(id: String = "", observationID: String = "", product: String = "", marketID: String = "", price: CommonV1.Money? = nil, trailingMedian: CommonV1.Money? = nil, ratioBp: Int32 = 0, direction: MarketplaceV1.AlertDirection = .unspecified, observedOn: CommonV1.Date? = nil) {
+            self.id = id
+            self.observationID = observationID
+            self.product = product
+            self.marketID = marketID
+            self.price = price
+            self.trailingMedian = trailingMedian
+            self.ratioBp = ratioBp
+            self.direction = direction
+            self.observedOn = observedOn
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__price_alert()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PriceAlert.self)
+            self.id = _decodeString(c.pointee.id)
+            self.observationID = _decodeString(c.pointee.observation_id)
+            self.product = _decodeString(c.pointee.product)
+            self.marketID = _decodeString(c.pointee.market_id)
+            self.price = try _decodeMessage(c.pointee.price, "price", options, as: CommonV1.Money.self)
+            self.trailingMedian = try _decodeMessage(c.pointee.trailing_median, "trailing_median", options, as: CommonV1.Money.self)
+            self.ratioBp = c.pointee.ratio_bp
+            self.direction = try _decodeEnum(MarketplaceV1.AlertDirection(rawValue: Int32(bitPattern: c.pointee.direction.rawValue)), "direction", options)
+            self.observedOn = try _decodeMessage(c.pointee.observed_on, "observed_on", options, as: CommonV1.Date.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PriceAlert.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.observation_id = arena.string(self.observationID)
+            c.pointee.product = arena.string(self.product)
+            c.pointee.market_id = arena.string(self.marketID)
+            c.pointee.price = self.price.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.trailing_median = self.trailingMedian.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.ratio_bp = self.ratioBp
+            c.pointee.direction = Fairtrade__Marketplace__V1__AlertDirection(rawValue: UInt32(bitPattern: self.direction.rawValue))
+            c.pointee.observed_on = self.observedOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            return raw
+        }
+    }
+
+    public struct RecordPriceRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.RecordPriceRequest"
+        public var observation: MarketplaceV1.PriceObservation? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(observation: MarketplaceV1.PriceObservation? = nil, requestID: String = "") {
+            self.observation = observation
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__record_price_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__RecordPriceRequest.self)
+            self.observation = try _decodeMessage(c.pointee.observation, "observation", options, as: MarketplaceV1.PriceObservation.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__RecordPriceRequest.self)
+            c.pointee.observation = self.observation.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__PriceObservation.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct RecordPriceResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.RecordPriceResponse"
+        public var observation: MarketplaceV1.PriceObservation? = nil
+        public var alert: MarketplaceV1.PriceAlert? = nil
+
+        public init() {}
+
+        public init(observation: MarketplaceV1.PriceObservation? = nil, alert: MarketplaceV1.PriceAlert? = nil) {
+            self.observation = observation
+            self.alert = alert
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__record_price_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__RecordPriceResponse.self)
+            self.observation = try _decodeMessage(c.pointee.observation, "observation", options, as: MarketplaceV1.PriceObservation.self)
+            self.alert = try _decodeMessage(c.pointee.alert, "alert", options, as: MarketplaceV1.PriceAlert.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__RecordPriceResponse.self)
+            c.pointee.observation = self.observation.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__PriceObservation.self) }
+            c.pointee.alert = self.alert.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__PriceAlert.self) }
+            return raw
+        }
+    }
+
+    public struct GetPriceStatisticsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.GetPriceStatisticsRequest"
+        public var product: String = ""
+        public var marketID: String = ""
+        public var priceType: MarketplaceV1.PriceType = .unspecified
+        public var windowDays: Int32 = 0
+        public var asOf: CommonV1.Date? = nil
+
+        public init() {}
+
+        public init(product: String = "", marketID: String = "", priceType: MarketplaceV1.PriceType = .unspecified, windowDays: Int32 = 0, asOf: CommonV1.Date? = nil) {
+            self.product = product
+            self.marketID = marketID
+            self.priceType = priceType
+            self.windowDays = windowDays
+            self.asOf = asOf
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__get_price_statistics_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetPriceStatisticsRequest.self)
+            self.product = _decodeString(c.pointee.product)
+            self.marketID = _decodeString(c.pointee.market_id)
+            self.priceType = try _decodeEnum(MarketplaceV1.PriceType(rawValue: Int32(bitPattern: c.pointee.price_type.rawValue)), "price_type", options)
+            self.windowDays = c.pointee.window_days
+            self.asOf = try _decodeMessage(c.pointee.as_of, "as_of", options, as: CommonV1.Date.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetPriceStatisticsRequest.self)
+            c.pointee.product = arena.string(self.product)
+            c.pointee.market_id = arena.string(self.marketID)
+            c.pointee.price_type = Fairtrade__Marketplace__V1__PriceType(rawValue: UInt32(bitPattern: self.priceType.rawValue))
+            c.pointee.window_days = self.windowDays
+            c.pointee.as_of = self.asOf.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            return raw
+        }
+    }
+
+    public struct PriceStatistics: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.PriceStatistics"
+        public var product: String = ""
+        public var marketID: String = ""
+        public var windowStart: CommonV1.Date? = nil
+        public var windowEnd: CommonV1.Date? = nil
+        public var unit: String = ""
+        public var currency: String = ""
+        public var count: Int32 = 0
+        public var median: CommonV1.Money? = nil
+        public var min: CommonV1.Money? = nil
+        public var max: CommonV1.Money? = nil
+        public var previousCount: Int32 = 0
+        public var previousMedian: CommonV1.Money? = nil
+        public var medianChangeBp: Int32 = 0
+
+        public init() {}
+
+        public init(product: String = "", marketID: String = "", windowStart: CommonV1.Date? = nil, windowEnd: CommonV1.Date? = nil, unit: String = "", currency: String = "", count: Int32 = 0, median: CommonV1.Money? = nil, min: CommonV1.Money? = nil, max: CommonV1.Money? = nil, previousCount: Int32 = 0, previousMedian: CommonV1.Money? = nil, medianChangeBp: Int32 = 0) {
+            self.product = product
+            self.marketID = marketID
+            self.windowStart = windowStart
+            self.windowEnd = windowEnd
+            self.unit = unit
+            self.currency = currency
+            self.count = count
+            self.median = median
+            self.min = min
+            self.max = max
+            self.previousCount = previousCount
+            self.previousMedian = previousMedian
+            self.medianChangeBp = medianChangeBp
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__price_statistics()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PriceStatistics.self)
+            self.product = _decodeString(c.pointee.product)
+            self.marketID = _decodeString(c.pointee.market_id)
+            self.windowStart = try _decodeMessage(c.pointee.window_start, "window_start", options, as: CommonV1.Date.self)
+            self.windowEnd = try _decodeMessage(c.pointee.window_end, "window_end", options, as: CommonV1.Date.self)
+            self.unit = _decodeString(c.pointee.unit)
+            self.currency = _decodeString(c.pointee.currency)
+            self.count = c.pointee.count
+            self.median = try _decodeMessage(c.pointee.median, "median", options, as: CommonV1.Money.self)
+            self.min = try _decodeMessage(c.pointee.min, "min", options, as: CommonV1.Money.self)
+            self.max = try _decodeMessage(c.pointee.max, "max", options, as: CommonV1.Money.self)
+            self.previousCount = c.pointee.previous_count
+            self.previousMedian = try _decodeMessage(c.pointee.previous_median, "previous_median", options, as: CommonV1.Money.self)
+            self.medianChangeBp = c.pointee.median_change_bp
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PriceStatistics.self)
+            c.pointee.product = arena.string(self.product)
+            c.pointee.market_id = arena.string(self.marketID)
+            c.pointee.window_start = self.windowStart.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.window_end = self.windowEnd.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.unit = arena.string(self.unit)
+            c.pointee.currency = arena.string(self.currency)
+            c.pointee.count = self.count
+            c.pointee.median = self.median.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.min = self.min.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.max = self.max.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.previous_count = self.previousCount
+            c.pointee.previous_median = self.previousMedian.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.median_change_bp = self.medianChangeBp
+            return raw
+        }
+    }
+
+    public struct ListPriceAlertsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListPriceAlertsRequest"
+        public var product: String = ""
+        public var since: CommonV1.Date? = nil
+
+        public init() {}
+
+        public init(product: String = "", since: CommonV1.Date? = nil) {
+            self.product = product
+            self.since = since
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_price_alerts_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListPriceAlertsRequest.self)
+            self.product = _decodeString(c.pointee.product)
+            self.since = try _decodeMessage(c.pointee.since, "since", options, as: CommonV1.Date.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListPriceAlertsRequest.self)
+            c.pointee.product = arena.string(self.product)
+            c.pointee.since = self.since.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            return raw
+        }
+    }
+
+    public struct ListPriceAlertsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListPriceAlertsResponse"
+        public var alerts: [MarketplaceV1.PriceAlert] = []
+
+        public init() {}
+
+        public init(alerts: [MarketplaceV1.PriceAlert] = []) {
+            self.alerts = alerts
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_price_alerts_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListPriceAlertsResponse.self)
+            self.alerts = try _decodeMessages(c.pointee.alerts, c.pointee.n_alerts, "alerts", options, as: MarketplaceV1.PriceAlert.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListPriceAlertsResponse.self)
+            c.pointee.n_alerts = self.alerts.count; c.pointee.alerts = arena.messages(self.alerts, as: Fairtrade__Marketplace__V1__PriceAlert.self)
+            return raw
+        }
+    }
+
+    public struct DemandQuantity: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.DemandQuantity"
+        public var amount: Int64 = 0
+        public var unit: String = ""
+
+        public init() {}
+
+        public init(amount: Int64 = 0, unit: String = "") {
+            self.amount = amount
+            self.unit = unit
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__demand_quantity()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandQuantity.self)
+            self.amount = c.pointee.amount
+            self.unit = _decodeString(c.pointee.unit)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandQuantity.self)
+            c.pointee.amount = self.amount
+            c.pointee.unit = arena.string(self.unit)
+            return raw
+        }
+    }
+
+    public struct DemandSignal: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.DemandSignal"
+        public var id: String = ""
+        public var buyer: String = ""
+        public var product: String = ""
+        public var quantity: MarketplaceV1.DemandQuantity? = nil
+        public var targetPrice: CommonV1.Money? = nil
+        public var neededBy: CommonV1.Date? = nil
+        public var countries: [String] = []
+        public var status: MarketplaceV1.DemandStatus = .unspecified
+        public var notes: String = ""
+        public var createdAt: CommonV1.Timestamp? = nil
+
+        public init() {}
+
+        public init(id: String = "", buyer: String = "", product: String = "", quantity: MarketplaceV1.DemandQuantity? = nil, targetPrice: CommonV1.Money? = nil, neededBy: CommonV1.Date? = nil, countries: [String] = [], status: MarketplaceV1.DemandStatus = .unspecified, notes: String = "", createdAt: CommonV1.Timestamp? = nil) {
+            self.id = id
+            self.buyer = buyer
+            self.product = product
+            self.quantity = quantity
+            self.targetPrice = targetPrice
+            self.neededBy = neededBy
+            self.countries = countries
+            self.status = status
+            self.notes = notes
+            self.createdAt = createdAt
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__demand_signal()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandSignal.self)
+            self.id = _decodeString(c.pointee.id)
+            self.buyer = _decodeString(c.pointee.buyer)
+            self.product = _decodeString(c.pointee.product)
+            self.quantity = try _decodeMessage(c.pointee.quantity, "quantity", options, as: MarketplaceV1.DemandQuantity.self)
+            self.targetPrice = try _decodeMessage(c.pointee.target_price, "target_price", options, as: CommonV1.Money.self)
+            self.neededBy = try _decodeMessage(c.pointee.needed_by, "needed_by", options, as: CommonV1.Date.self)
+            self.countries = _decodeStrings(c.pointee.countries, c.pointee.n_countries)
+            self.status = try _decodeEnum(MarketplaceV1.DemandStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+            self.notes = _decodeString(c.pointee.notes)
+            self.createdAt = try _decodeMessage(c.pointee.created_at, "created_at", options, as: CommonV1.Timestamp.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandSignal.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.buyer = arena.string(self.buyer)
+            c.pointee.product = arena.string(self.product)
+            c.pointee.quantity = self.quantity.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandQuantity.self) }
+            c.pointee.target_price = self.targetPrice.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.needed_by = self.neededBy.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.n_countries = self.countries.count; c.pointee.countries = arena.strings(self.countries)
+            c.pointee.status = Fairtrade__Marketplace__V1__DemandStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            c.pointee.notes = arena.string(self.notes)
+            c.pointee.created_at = self.createdAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            return raw
+        }
+    }
+
+    public struct PostDemandRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.PostDemandRequest"
+        public var signal: MarketplaceV1.DemandSignal? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(signal: MarketplaceV1.DemandSignal? = nil, requestID: String = "") {
+            self.signal = signal
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__post_demand_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PostDemandRequest.self)
+            self.signal = try _decodeMessage(c.pointee.signal, "signal", options, as: MarketplaceV1.DemandSignal.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PostDemandRequest.self)
+            c.pointee.signal = self.signal.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandSignal.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct ListDemandRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListDemandRequest"
+        public var product: String = ""
+        public var status: MarketplaceV1.DemandStatus = .unspecified
+
+        public init() {}
+
+        public init(product: String = "", status: MarketplaceV1.DemandStatus = .unspecified) {
+            self.product = product
+            self.status = status
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_demand_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDemandRequest.self)
+            self.product = _decodeString(c.pointee.product)
+            self.status = try _decodeEnum(MarketplaceV1.DemandStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDemandRequest.self)
+            c.pointee.product = arena.string(self.product)
+            c.pointee.status = Fairtrade__Marketplace__V1__DemandStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            return raw
+        }
+    }
+
+    public struct ListDemandResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListDemandResponse"
+        public var signals: [MarketplaceV1.DemandSignal] = []
+
+        public init() {}
+
+        public init(signals: [MarketplaceV1.DemandSignal] = []) {
+            self.signals = signals
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_demand_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDemandResponse.self)
+            self.signals = try _decodeMessages(c.pointee.signals, c.pointee.n_signals, "signals", options, as: MarketplaceV1.DemandSignal.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDemandResponse.self)
+            c.pointee.n_signals = self.signals.count; c.pointee.signals = arena.messages(self.signals, as: Fairtrade__Marketplace__V1__DemandSignal.self)
+            return raw
+        }
+    }
+
+    public struct DemandMatch: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.DemandMatch"
+        public var signalID: String = ""
+        public var groupID: String = ""
+        public var groupName: String = ""
+        public var country: String = ""
+        public var reasons: [String] = []
+
+        public init() {}
+
+        public init(signalID: String = "", groupID: String = "", groupName: String = "", country: String = "", reasons: [String] = []) {
+            self.signalID = signalID
+            self.groupID = groupID
+            self.groupName = groupName
+            self.country = country
+            self.reasons = reasons
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__demand_match()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandMatch.self)
+            self.signalID = _decodeString(c.pointee.signal_id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.groupName = _decodeString(c.pointee.group_name)
+            self.country = _decodeString(c.pointee.country)
+            self.reasons = _decodeStrings(c.pointee.reasons, c.pointee.n_reasons)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandMatch.self)
+            c.pointee.signal_id = arena.string(self.signalID)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.group_name = arena.string(self.groupName)
+            c.pointee.country = arena.string(self.country)
+            c.pointee.n_reasons = self.reasons.count; c.pointee.reasons = arena.strings(self.reasons)
+            return raw
+        }
+    }
+
+    public struct MatchDemandRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.MatchDemandRequest"
+        public var signalID: String = ""
+
+        public init() {}
+
+        public init(signalID: String = "") {
+            self.signalID = signalID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__match_demand_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__MatchDemandRequest.self)
+            self.signalID = _decodeString(c.pointee.signal_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__MatchDemandRequest.self)
+            c.pointee.signal_id = arena.string(self.signalID)
+            return raw
+        }
+    }
+
+    public struct MatchDemandResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.MatchDemandResponse"
+        public var signal: MarketplaceV1.DemandSignal? = nil
+        public var matches: [MarketplaceV1.DemandMatch] = []
+
+        public init() {}
+
+        public init(signal: MarketplaceV1.DemandSignal? = nil, matches: [MarketplaceV1.DemandMatch] = []) {
+            self.signal = signal
+            self.matches = matches
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__match_demand_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__MatchDemandResponse.self)
+            self.signal = try _decodeMessage(c.pointee.signal, "signal", options, as: MarketplaceV1.DemandSignal.self)
+            self.matches = try _decodeMessages(c.pointee.matches, c.pointee.n_matches, "matches", options, as: MarketplaceV1.DemandMatch.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__MatchDemandResponse.self)
+            c.pointee.signal = self.signal.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandSignal.self) }
+            c.pointee.n_matches = self.matches.count; c.pointee.matches = arena.messages(self.matches, as: Fairtrade__Marketplace__V1__DemandMatch.self)
+            return raw
+        }
+    }
+
+    public struct DemandAnswer: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.DemandAnswer"
+        public var id: String = ""
+        public var signalID: String = ""
+        public var groupID: String = ""
+        public var offeredPrice: CommonV1.Money? = nil
+        public var quantity: MarketplaceV1.DemandQuantity? = nil
+        public var canDeliverBy: CommonV1.Date? = nil
+        public var message: String = ""
+
+        public init() {}
+
+        public init(id: String = "", signalID: String = "", groupID: String = "", offeredPrice: CommonV1.Money? = nil, quantity: MarketplaceV1.DemandQuantity? = nil, canDeliverBy: CommonV1.Date? = nil, message: String = "") {
+            self.id = id
+            self.signalID = signalID
+            self.groupID = groupID
+            self.offeredPrice = offeredPrice
+            self.quantity = quantity
+            self.canDeliverBy = canDeliverBy
+            self.message = message
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__demand_answer()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandAnswer.self)
+            self.id = _decodeString(c.pointee.id)
+            self.signalID = _decodeString(c.pointee.signal_id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.offeredPrice = try _decodeMessage(c.pointee.offered_price, "offered_price", options, as: CommonV1.Money.self)
+            self.quantity = try _decodeMessage(c.pointee.quantity, "quantity", options, as: MarketplaceV1.DemandQuantity.self)
+            self.canDeliverBy = try _decodeMessage(c.pointee.can_deliver_by, "can_deliver_by", options, as: CommonV1.Date.self)
+            self.message = _decodeString(c.pointee.message)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandAnswer.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.signal_id = arena.string(self.signalID)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.offered_price = self.offeredPrice.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.quantity = self.quantity.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandQuantity.self) }
+            c.pointee.can_deliver_by = self.canDeliverBy.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.message = arena.string(self.message)
+            return raw
+        }
+    }
+
+    public struct AnswerDemandRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.AnswerDemandRequest"
+        public var answer: MarketplaceV1.DemandAnswer? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(answer: MarketplaceV1.DemandAnswer? = nil, requestID: String = "") {
+            self.answer = answer
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__answer_demand_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__AnswerDemandRequest.self)
+            self.answer = try _decodeMessage(c.pointee.answer, "answer", options, as: MarketplaceV1.DemandAnswer.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__AnswerDemandRequest.self)
+            c.pointee.answer = self.answer.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandAnswer.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct ListDemandAnswersRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListDemandAnswersRequest"
+        public var signalID: String = ""
+
+        public init() {}
+
+        public init(signalID: String = "") {
+            self.signalID = signalID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_demand_answers_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDemandAnswersRequest.self)
+            self.signalID = _decodeString(c.pointee.signal_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDemandAnswersRequest.self)
+            c.pointee.signal_id = arena.string(self.signalID)
+            return raw
+        }
+    }
+
+    public struct ListDemandAnswersResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListDemandAnswersResponse"
+        public var answers: [MarketplaceV1.DemandAnswer] = []
+
+        public init() {}
+
+        public init(answers: [MarketplaceV1.DemandAnswer] = []) {
+            self.answers = answers
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_demand_answers_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDemandAnswersResponse.self)
+            self.answers = try _decodeMessages(c.pointee.answers, c.pointee.n_answers, "answers", options, as: MarketplaceV1.DemandAnswer.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDemandAnswersResponse.self)
+            c.pointee.n_answers = self.answers.count; c.pointee.answers = arena.messages(self.answers, as: Fairtrade__Marketplace__V1__DemandAnswer.self)
+            return raw
+        }
+    }
+
+    public struct SetDemandStatusRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.SetDemandStatusRequest"
+        public var signalID: String = ""
+        public var status: MarketplaceV1.DemandStatus = .unspecified
+
+        public init() {}
+
+        public init(signalID: String = "", status: MarketplaceV1.DemandStatus = .unspecified) {
+            self.signalID = signalID
+            self.status = status
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__set_demand_status_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__SetDemandStatusRequest.self)
+            self.signalID = _decodeString(c.pointee.signal_id)
+            self.status = try _decodeEnum(MarketplaceV1.DemandStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__SetDemandStatusRequest.self)
+            c.pointee.signal_id = arena.string(self.signalID)
+            c.pointee.status = Fairtrade__Marketplace__V1__DemandStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            return raw
+        }
+    }
+
+    public struct LibraryEntry: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.LibraryEntry"
+        public var id: String = ""
+        public var title: String = ""
+        public var body: String = ""
+        public var topics: [String] = []
+        public var crafts: [String] = []
+        public var authorKind: MarketplaceV1.AuthorKind = .unspecified
+        public var author: String = ""
+        public var evidence: [String] = []
+        public var createdAt: CommonV1.Timestamp? = nil
+
+        public init() {}
+
+        public init(id: String = "", title: String = "", body: String = "", topics: [String] = [], crafts: [String] = [], authorKind: MarketplaceV1.AuthorKind = .unspecified, author: String = "", evidence: [String] = [], createdAt: CommonV1.Timestamp? = nil) {
+            self.id = id
+            self.title = title
+            self.body = body
+            self.topics = topics
+            self.crafts = crafts
+            self.authorKind = authorKind
+            self.author = author
+            self.evidence = evidence
+            self.createdAt = createdAt
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__library_entry()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__LibraryEntry.self)
+            self.id = _decodeString(c.pointee.id)
+            self.title = _decodeString(c.pointee.title)
+            self.body = _decodeString(c.pointee.body)
+            self.topics = _decodeStrings(c.pointee.topics, c.pointee.n_topics)
+            self.crafts = _decodeStrings(c.pointee.crafts, c.pointee.n_crafts)
+            self.authorKind = try _decodeEnum(MarketplaceV1.AuthorKind(rawValue: Int32(bitPattern: c.pointee.author_kind.rawValue)), "author_kind", options)
+            self.author = _decodeString(c.pointee.author)
+            self.evidence = _decodeStrings(c.pointee.evidence, c.pointee.n_evidence)
+            self.createdAt = try _decodeMessage(c.pointee.created_at, "created_at", options, as: CommonV1.Timestamp.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__LibraryEntry.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.title = arena.string(self.title)
+            c.pointee.body = arena.string(self.body)
+            c.pointee.n_topics = self.topics.count; c.pointee.topics = arena.strings(self.topics)
+            c.pointee.n_crafts = self.crafts.count; c.pointee.crafts = arena.strings(self.crafts)
+            c.pointee.author_kind = Fairtrade__Marketplace__V1__AuthorKind(rawValue: UInt32(bitPattern: self.authorKind.rawValue))
+            c.pointee.author = arena.string(self.author)
+            c.pointee.n_evidence = self.evidence.count; c.pointee.evidence = arena.strings(self.evidence)
+            c.pointee.created_at = self.createdAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            return raw
+        }
+    }
+
+    public struct AddLibraryEntryRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.AddLibraryEntryRequest"
+        public var entry: MarketplaceV1.LibraryEntry? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(entry: MarketplaceV1.LibraryEntry? = nil, requestID: String = "") {
+            self.entry = entry
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__add_library_entry_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__AddLibraryEntryRequest.self)
+            self.entry = try _decodeMessage(c.pointee.entry, "entry", options, as: MarketplaceV1.LibraryEntry.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__AddLibraryEntryRequest.self)
+            c.pointee.entry = self.entry.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__LibraryEntry.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct GetLibraryEntryRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.GetLibraryEntryRequest"
+        public var id: String = ""
+
+        public init() {}
+
+        public init(id: String = "") {
+            self.id = id
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__get_library_entry_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetLibraryEntryRequest.self)
+            self.id = _decodeString(c.pointee.id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetLibraryEntryRequest.self)
+            c.pointee.id = arena.string(self.id)
+            return raw
+        }
+    }
+
+    public struct SearchLibraryRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.SearchLibraryRequest"
+        public var query: String = ""
+        public var craft: String = ""
+        public var topic: String = ""
+        public var limit: Int32 = 0
+
+        public init() {}
+
+        public init(query: String = "", craft: String = "", topic: String = "", limit: Int32 = 0) {
+            self.query = query
+            self.craft = craft
+            self.topic = topic
+            self.limit = limit
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__search_library_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__SearchLibraryRequest.self)
+            self.query = _decodeString(c.pointee.query)
+            self.craft = _decodeString(c.pointee.craft)
+            self.topic = _decodeString(c.pointee.topic)
+            self.limit = c.pointee.limit
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__SearchLibraryRequest.self)
+            c.pointee.query = arena.string(self.query)
+            c.pointee.craft = arena.string(self.craft)
+            c.pointee.topic = arena.string(self.topic)
+            c.pointee.limit = self.limit
+            return raw
+        }
+    }
+
+    public struct LibraryHit: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.LibraryHit"
+        public var entry: MarketplaceV1.LibraryEntry? = nil
+        public var score: Double = 0
+
+        public init() {}
+
+        public init(entry: MarketplaceV1.LibraryEntry? = nil, score: Double = 0) {
+            self.entry = entry
+            self.score = score
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__library_hit()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__LibraryHit.self)
+            self.entry = try _decodeMessage(c.pointee.entry, "entry", options, as: MarketplaceV1.LibraryEntry.self)
+            self.score = c.pointee.score
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__LibraryHit.self)
+            c.pointee.entry = self.entry.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__LibraryEntry.self) }
+            c.pointee.score = self.score
+            return raw
+        }
+    }
+
+    public struct SearchLibraryResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.SearchLibraryResponse"
+        public var hits: [MarketplaceV1.LibraryHit] = []
+
+        public init() {}
+
+        public init(hits: [MarketplaceV1.LibraryHit] = []) {
+            self.hits = hits
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__search_library_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__SearchLibraryResponse.self)
+            self.hits = try _decodeMessages(c.pointee.hits, c.pointee.n_hits, "hits", options, as: MarketplaceV1.LibraryHit.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__SearchLibraryResponse.self)
+            c.pointee.n_hits = self.hits.count; c.pointee.hits = arena.messages(self.hits, as: Fairtrade__Marketplace__V1__LibraryHit.self)
+            return raw
+        }
+    }
 }

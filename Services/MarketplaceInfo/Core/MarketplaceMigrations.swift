@@ -1,0 +1,83 @@
+import Storage
+
+/// The Marketplace-Info service's schema. Records keep their protobuf encoding (`body`) beside the columns that
+/// queries filter, sort and search on.
+public enum MarketplaceMigrations {
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "markets, partners, prices, alerts, demand, library") { dialect in
+            let blob = dialect == .postgres ? "BYTEA" : "BLOB"
+            var statements = [
+                requestLogTable,
+                """
+                CREATE TABLE markets (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL, country TEXT NOT NULL, body \(blob) NOT NULL)
+                """,
+                "CREATE INDEX markets_country ON markets (country, name)",
+                """
+                CREATE TABLE retail_partners (
+                    id TEXT PRIMARY KEY, buyer_organisation TEXT NOT NULL, country TEXT NOT NULL, region TEXT NOT NULL,
+                    channel BIGINT NOT NULL, outlets BIGINT NOT NULL, body \(blob) NOT NULL)
+                """,
+                "CREATE INDEX retail_partners_buyer ON retail_partners (buyer_organisation)",
+                """
+                CREATE TABLE price_observations (
+                    id TEXT PRIMARY KEY, product TEXT NOT NULL, market_id TEXT NOT NULL REFERENCES markets (id),
+                    price_type BIGINT NOT NULL, unit TEXT NOT NULL, price_minor BIGINT NOT NULL, currency TEXT NOT NULL,
+                    observed_on TEXT NOT NULL, source TEXT NOT NULL)
+                """,
+                "CREATE INDEX price_observations_series ON price_observations (product, market_id, observed_on)",
+                """
+                CREATE TABLE price_alerts (
+                    id TEXT PRIMARY KEY, observation_id TEXT NOT NULL REFERENCES price_observations (id),
+                    product TEXT NOT NULL, observed_on TEXT NOT NULL, body \(blob) NOT NULL)
+                """,
+                "CREATE INDEX price_alerts_product ON price_alerts (product, observed_on)",
+                """
+                CREATE TABLE demand_signals (
+                    id TEXT PRIMARY KEY, product TEXT NOT NULL, status BIGINT NOT NULL, created_at BIGINT NOT NULL,
+                    body \(blob) NOT NULL)
+                """,
+                "CREATE INDEX demand_signals_product ON demand_signals (product, status)",
+                """
+                CREATE TABLE demand_matches (
+                    signal_id TEXT NOT NULL REFERENCES demand_signals (id), group_id TEXT NOT NULL,
+                    body \(blob) NOT NULL, PRIMARY KEY (signal_id, group_id))
+                """,
+                """
+                CREATE TABLE demand_answers (
+                    id TEXT PRIMARY KEY, signal_id TEXT NOT NULL REFERENCES demand_signals (id), body \(blob) NOT NULL)
+                """,
+                "CREATE INDEX demand_answers_signal ON demand_answers (signal_id)",
+            ]
+            switch dialect {
+            case .sqlite:
+                statements += [
+                    """
+                    CREATE TABLE library_entries (
+                        id TEXT PRIMARY KEY, crafts TEXT NOT NULL, topics TEXT NOT NULL, created_at BIGINT NOT NULL,
+                        body \(blob) NOT NULL)
+                    """,
+                    // English stemming (porter) over unicode61 tokens, as PostgreSQL's 'english' configuration.
+                    """
+                    CREATE VIRTUAL TABLE library_search USING fts5(
+                        entry_id UNINDEXED, title, topics, body, tokenize = 'porter unicode61')
+                    """,
+                ]
+            case .postgres:
+                statements += [
+                    """
+                    CREATE TABLE library_entries (
+                        id TEXT PRIMARY KEY, crafts TEXT NOT NULL, topics TEXT NOT NULL, created_at BIGINT NOT NULL,
+                        body \(blob) NOT NULL, title_text TEXT NOT NULL, body_text TEXT NOT NULL,
+                        search tsvector GENERATED ALWAYS AS (
+                            setweight(to_tsvector('english', title_text), 'A')
+                            || setweight(to_tsvector('english', replace(topics, '|', ' ')), 'B')
+                            || setweight(to_tsvector('english', body_text), 'C')) STORED)
+                    """,
+                    "CREATE INDEX library_entries_search ON library_entries USING GIN (search)",
+                ]
+            }
+            return statements
+        }
+    ]
+}

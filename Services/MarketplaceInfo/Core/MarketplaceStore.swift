@@ -1,0 +1,400 @@
+import Domain
+import Foundation
+import RPC
+import Schema
+import Storage
+
+/// The Marketplace-Info service's persistence, written once for SQLite and PostgreSQL; only full-text search
+/// differs (FTS5 against tsvector).
+public struct MarketplaceStore: Sendable {
+    public let database: any Database
+
+    public init(database: any Database) { self.database = database }
+
+    public typealias M = MarketplaceV1
+
+    static func decode<T: ProtoMessage>(_ row: SQLRow, as: T.Type) throws -> T {
+        guard case .blob(let bytes) = row["body"] else { throw StorageError(.corrupt, "row without a body") }
+        return try T(serializedBytes: bytes)
+    }
+
+    // MARK: markets and partners
+
+    func createMarket(_ market: M.Market, requestID: String) async throws -> M.Market {
+        try await database.idempotent(operation: "CreateMarket", requestID: requestID) { session in
+            var market = market
+            market.id = "mk_" + RequestID.make()
+            try await session.execute("INSERT INTO markets (id, name, country, body) VALUES ($1, $2, $3, $4)",
+                                      [.of(market.id), .of(market.name), .of(market.country), .blob(market.serializedBytes())])
+            return market.id
+        } load: { session, id in
+            try await loadMarket(id, session)
+        }
+    }
+
+    func loadMarket(_ id: String, _ session: any SQLSession) async throws -> M.Market {
+        guard let row = try await session.first("SELECT body FROM markets WHERE id = $1", [.of(id)]) else {
+            throw RPCError(.notFound, "market \"\(id)\" not found")
+        }
+        return try Self.decode(row, as: M.Market.self)
+    }
+
+    func listMarkets(country: String) async throws -> [M.Market] {
+        let rows = country.isEmpty
+            ? try await database.query("SELECT body FROM markets ORDER BY country, name", [])
+            : try await database.query("SELECT body FROM markets WHERE country = $1 ORDER BY name", [.of(country)])
+        return try rows.map { try Self.decode($0, as: M.Market.self) }
+    }
+
+    func addPartner(_ partner: M.RetailPartner, requestID: String) async throws -> M.RetailPartner {
+        try await database.idempotent(operation: "AddRetailPartner", requestID: requestID) { session in
+            var partner = partner
+            partner.id = "rp_" + RequestID.make()
+            try await session.execute("""
+                INSERT INTO retail_partners (id, buyer_organisation, country, region, channel, outlets, body)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                """, [.of(partner.id), .of(partner.buyerOrganisation), .of(partner.country), .of(partner.region),
+                      .of(partner.channel.rawValue), .of(partner.outlets), .blob(partner.serializedBytes())])
+            return partner.id
+        } load: { session, id in
+            guard let row = try await session.first("SELECT body FROM retail_partners WHERE id = $1", [.of(id)]) else {
+                throw StorageError(.corrupt, "partner \(id) vanished")
+            }
+            return try Self.decode(row, as: M.RetailPartner.self)
+        }
+    }
+
+    func countPartners(buyer: String, groupBy: M.PartnerGrouping) async throws -> M.CountRetailPartnersResponse {
+        let key = switch groupBy {
+        case .region: "country || ' / ' || region"
+        case .channel: "CAST(channel AS TEXT)"
+        default: "country"
+        }
+        let filter = buyer.isEmpty ? "" : "WHERE buyer_organisation = $1"
+        let rows = try await database.query("""
+            SELECT \(key) AS grouping, COUNT(*) AS partners, SUM(outlets) AS outlets FROM retail_partners \(filter)
+            GROUP BY \(key) ORDER BY COUNT(*) DESC, \(key)
+            """, buyer.isEmpty ? [] : [.of(buyer)])
+        var response = M.CountRetailPartnersResponse()
+        for row in rows {
+            var label = try row.text("grouping")
+            if groupBy == .channel, let raw = Int32(label) { label = M.SalesChannel(rawValue: raw).protoName }
+            let count = M.PartnerCount(key: label, partners: Int32(try row.int("partners")), outlets: Int32(try row.int("outlets")))
+            response.counts.append(count)
+            response.totalPartners += count.partners
+            response.totalOutlets += count.outlets
+        }
+        return response
+    }
+
+    // MARK: prices
+
+    /// Records an observation and, in the same transaction, the alert it fires (if it leaves the usual range).
+    func recordPrice(_ observation: M.PriceObservation, requestID: String) async throws -> M.RecordPriceResponse {
+        try await database.idempotent(operation: "RecordPrice", requestID: requestID) { session in
+            _ = try await loadMarket(observation.marketID, session)
+            var observation = observation
+            observation.id = "po_" + RequestID.make()
+            let day = ISODate(observation.observedOn!)!
+            let price = observation.price!
+            let trailing = try await session.query("""
+                SELECT price_minor FROM price_observations
+                WHERE product = $1 AND market_id = $2 AND price_type = $3 AND unit = $4 AND currency = $5
+                  AND observed_on >= $6 AND observed_on <= $7
+                """, [.of(observation.product), .of(observation.marketID), .of(observation.priceType.rawValue),
+                      .of(observation.unit), .of(price.currency), .of(day.adding(days: -PriceRules.trailingDays).description),
+                      .of(day.description)]).map { try $0.int("price_minor") }
+            try await session.execute("""
+                INSERT INTO price_observations (id, product, market_id, price_type, unit, price_minor, currency,
+                    observed_on, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                """, [.of(observation.id), .of(observation.product), .of(observation.marketID),
+                      .of(observation.priceType.rawValue), .of(observation.unit), .of(price.minorUnits), .of(price.currency),
+                      .of(day.description), .of(observation.source)])
+            if let alert = PriceRules.alert(for: observation, trailing: trailing) {
+                try await session.execute("""
+                    INSERT INTO price_alerts (id, observation_id, product, observed_on, body) VALUES ($1, $2, $3, $4, $5)
+                    """, [.of(alert.id), .of(observation.id), .of(observation.product), .of(day.description),
+                          .blob(alert.serializedBytes())])
+            }
+            return observation.id
+        } load: { session, id in
+            guard let row = try await session.first("SELECT * FROM price_observations WHERE id = $1", [.of(id)]) else {
+                throw StorageError(.corrupt, "observation \(id) vanished")
+            }
+            var response = M.RecordPriceResponse(observation: try Self.observation(row))
+            if let alert = try await session.first("SELECT body FROM price_alerts WHERE observation_id = $1", [.of(id)]) {
+                response.alert = try Self.decode(alert, as: M.PriceAlert.self)
+            }
+            return response
+        }
+    }
+
+    static func observation(_ row: SQLRow) throws -> M.PriceObservation {
+        M.PriceObservation(
+            id: try row.text("id"), product: try row.text("product"), marketID: try row.text("market_id"),
+            priceType: M.PriceType(rawValue: Int32(try row.int("price_type"))), unit: try row.text("unit"),
+            price: CommonV1.Money(minorUnits: try row.int("price_minor"), currency: try row.text("currency")),
+            observedOn: ISODate(iso: try row.text("observed_on"))?.message, source: try row.text("source"))
+    }
+
+    /// Prices of one product in one market between two dates, inclusive: (minor units, currency, unit).
+    func prices(product: String, marketID: String, priceType: Int32, from: ISODate, to: ISODate) async throws
+        -> [(Int64, String, String)]
+    {
+        var sql = """
+            SELECT price_minor, currency, unit FROM price_observations
+            WHERE product = $1 AND market_id = $2 AND observed_on >= $3 AND observed_on <= $4
+            """
+        var binds: [SQLValue] = [.of(product), .of(marketID), .of(from.description), .of(to.description)]
+        if priceType != 0 {
+            sql += " AND price_type = $5"
+            binds.append(.of(priceType))
+        }
+        return try await database.query(sql, binds).map {
+            (try $0.int("price_minor"), try $0.text("currency"), try $0.text("unit"))
+        }
+    }
+
+    func marketExists(_ id: String) async throws -> Bool {
+        try await !database.query("SELECT id FROM markets WHERE id = $1", [.of(id)]).isEmpty
+    }
+
+    func listAlerts(product: String, since: ISODate?) async throws -> [M.PriceAlert] {
+        var conditions: [String] = []
+        var binds: [SQLValue] = []
+        if !product.isEmpty {
+            binds.append(.of(product))
+            conditions.append("product = $\(binds.count)")
+        }
+        if let since {
+            binds.append(.of(since.description))
+            conditions.append("observed_on >= $\(binds.count)")
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try await database.query("SELECT body FROM price_alerts \(filter) ORDER BY observed_on DESC, id LIMIT 500", binds)
+            .map { try Self.decode($0, as: M.PriceAlert.self) }
+    }
+
+    // MARK: demand
+
+    func postDemand(_ signal: M.DemandSignal, requestID: String) async throws -> M.DemandSignal {
+        try await database.idempotent(operation: "PostDemand", requestID: requestID) { session in
+            var signal = signal
+            signal.id = "ds_" + RequestID.make()
+            signal.status = .open
+            signal.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
+            try await session.execute(
+                "INSERT INTO demand_signals (id, product, status, created_at, body) VALUES ($1, $2, $3, $4, $5)",
+                [.of(signal.id), .of(signal.product), .of(signal.status.rawValue), .of(signal.createdAt!.unixMicros),
+                 .blob(signal.serializedBytes())])
+            return signal.id
+        } load: { session, id in
+            try await loadSignal(id, session)
+        }
+    }
+
+    func loadSignal(_ id: String, _ session: any SQLSession) async throws -> M.DemandSignal {
+        guard let row = try await session.first("SELECT body FROM demand_signals WHERE id = $1", [.of(id)]) else {
+            throw RPCError(.notFound, "demand signal \"\(id)\" not found")
+        }
+        return try Self.decode(row, as: M.DemandSignal.self)
+    }
+
+    func getSignal(_ id: String) async throws -> M.DemandSignal {
+        try await database.read { session in try await loadSignal(id, session) }
+    }
+
+    func listDemand(product: String, status: M.DemandStatus) async throws -> [M.DemandSignal] {
+        var conditions = [status == .unspecified ? "status IN (1, 2)" : "status = $1"]
+        var binds: [SQLValue] = status == .unspecified ? [] : [.of(status.rawValue)]
+        if !product.isEmpty {
+            binds.append(.of(product))
+            conditions.append("product = $\(binds.count)")
+        }
+        return try await database.query(
+            "SELECT body FROM demand_signals WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at DESC", binds)
+            .map { try Self.decode($0, as: M.DemandSignal.self) }
+    }
+
+    /// Replaces a signal's matches and marks an open signal MATCHED when there are any, in one transaction.
+    func saveMatches(signalID: String, _ matches: [M.DemandMatch]) async throws -> M.DemandSignal {
+        try await database.transaction { session in
+            var signal = try await loadSignal(signalID, session)
+            try await session.execute("DELETE FROM demand_matches WHERE signal_id = $1", [.of(signalID)])
+            for match in matches {
+                try await session.execute("INSERT INTO demand_matches (signal_id, group_id, body) VALUES ($1, $2, $3)",
+                                          [.of(signalID), .of(match.groupID), .blob(match.serializedBytes())])
+            }
+            if signal.status == .open && !matches.isEmpty {
+                signal.status = .matched
+                try await writeSignal(signal, session)
+            }
+            return signal
+        }
+    }
+
+    private func writeSignal(_ signal: M.DemandSignal, _ session: any SQLSession) async throws {
+        try await session.execute("UPDATE demand_signals SET status = $2, body = $3 WHERE id = $1",
+                                  [.of(signal.id), .of(signal.status.rawValue), .blob(signal.serializedBytes())])
+    }
+
+    func setStatus(signalID: String, _ status: M.DemandStatus) async throws -> M.DemandSignal {
+        try await database.transaction { session in
+            var signal = try await loadSignal(signalID, session)
+            if signal.status == .fulfilled || signal.status == .withdrawn, signal.status != status {
+                throw RPCError(.failedPrecondition,
+                    "demand signal \"\(signalID)\" is already \(signal.status.protoName) and cannot change")
+            }
+            signal.status = status
+            try await writeSignal(signal, session)
+            return signal
+        }
+    }
+
+    func answer(_ answer: M.DemandAnswer, requestID: String) async throws -> M.DemandAnswer {
+        try await database.idempotent(operation: "AnswerDemand", requestID: requestID) { session in
+            let signal = try await loadSignal(answer.signalID, session)
+            guard signal.status == .open || signal.status == .matched else {
+                throw RPCError(.failedPrecondition, "demand signal \"\(signal.id)\" is \(signal.status.protoName): it takes no answers")
+            }
+            var answer = answer
+            answer.id = "da_" + RequestID.make()
+            try await session.execute("INSERT INTO demand_answers (id, signal_id, body) VALUES ($1, $2, $3)",
+                                      [.of(answer.id), .of(answer.signalID), .blob(answer.serializedBytes())])
+            return answer.id
+        } load: { session, id in
+            guard let row = try await session.first("SELECT body FROM demand_answers WHERE id = $1", [.of(id)]) else {
+                throw StorageError(.corrupt, "answer \(id) vanished")
+            }
+            return try Self.decode(row, as: M.DemandAnswer.self)
+        }
+    }
+
+    func answers(signalID: String) async throws -> [M.DemandAnswer] {
+        try await database.read { session in
+            _ = try await loadSignal(signalID, session)
+            return try await session.query("SELECT body FROM demand_answers WHERE signal_id = $1 ORDER BY id", [.of(signalID)])
+                .map { try Self.decode($0, as: M.DemandAnswer.self) }
+        }
+    }
+
+    // MARK: library
+
+    func addEntry(_ entry: M.LibraryEntry, requestID: String) async throws -> M.LibraryEntry {
+        try await database.idempotent(operation: "AddLibraryEntry", requestID: requestID) { session in
+            var entry = entry
+            entry.id = "le_" + RequestID.make()
+            entry.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
+            try await insertEntry(entry, session)
+            return entry.id
+        } load: { session, id in
+            try await loadEntry(id, session)
+        }
+    }
+
+    private func insertEntry(_ entry: M.LibraryEntry, _ session: any SQLSession) async throws {
+        let crafts = "|" + entry.crafts.joined(separator: "|") + "|"
+        let topics = "|" + entry.topics.joined(separator: "|") + "|"
+        switch session.dialect {
+        case .sqlite:
+            try await session.execute("""
+                INSERT INTO library_entries (id, crafts, topics, created_at, body) VALUES ($1, $2, $3, $4, $5)
+                """, [.of(entry.id), .of(crafts), .of(topics), .of(entry.createdAt!.unixMicros), .blob(entry.serializedBytes())])
+            try await session.execute(
+                "INSERT INTO library_search (entry_id, title, topics, body) VALUES ($1, $2, $3, $4)",
+                [.of(entry.id), .of(entry.title), .of(entry.topics.joined(separator: " ")), .of(entry.body)])
+        case .postgres:
+            try await session.execute("""
+                INSERT INTO library_entries (id, crafts, topics, created_at, body, title_text, body_text)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                """, [.of(entry.id), .of(crafts), .of(topics), .of(entry.createdAt!.unixMicros),
+                      .blob(entry.serializedBytes()), .of(entry.title), .of(entry.body)])
+        }
+    }
+
+    /// Many entries in one transaction (benchmarks, bulk import); they must already be validated.
+    public func bulkAddEntries(_ entries: [M.LibraryEntry]) async throws {
+        try await database.transaction { session in
+            for var entry in entries {
+                entry.id = "le_" + RequestID.make()
+                entry.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
+                try await insertEntry(entry, session)
+            }
+        }
+    }
+
+    func loadEntry(_ id: String, _ session: any SQLSession) async throws -> M.LibraryEntry {
+        guard let row = try await session.first("SELECT body FROM library_entries WHERE id = $1", [.of(id)]) else {
+            throw RPCError(.notFound, "library entry \"\(id)\" not found")
+        }
+        return try Self.decode(row, as: M.LibraryEntry.self)
+    }
+
+    func getEntry(_ id: String) async throws -> M.LibraryEntry {
+        try await database.read { session in try await loadEntry(id, session) }
+    }
+
+    /// Entries containing every word of `words`, most relevant first: FTS5's bm25 (title weighted 10, topics 5,
+    /// body 1) on SQLite, ts_rank over title (A), topics (B) and body (C) on PostgreSQL.
+    func search(words: [String], craft: String, topic: String, limit: Int) async throws -> [M.LibraryHit] {
+        var binds: [SQLValue] = []
+        var filters: [String] = []
+        func bind(_ value: SQLValue) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        let sql: String
+        switch database.dialect {
+        case .sqlite:
+            let match = bind(.of(words.map { "\"\($0)\"" }.joined(separator: " ")))
+            if !craft.isEmpty { filters.append("e.crafts LIKE \(bind(.of("%|" + craft + "|%")))") }
+            if !topic.isEmpty { filters.append("e.topics LIKE \(bind(.of("%|" + topic + "|%")))") }
+            sql = """
+                SELECT e.body, -bm25(library_search, 0.0, 10.0, 5.0, 1.0) AS score
+                FROM library_search JOIN library_entries e ON e.id = library_search.entry_id
+                WHERE library_search MATCH \(match) \(filters.map { "AND " + $0 }.joined(separator: " "))
+                ORDER BY bm25(library_search, 0.0, 10.0, 5.0, 1.0) LIMIT \(bind(.of(limit)))
+                """
+        case .postgres:
+            let query = bind(.of(words.joined(separator: " ")))
+            if !craft.isEmpty { filters.append("crafts LIKE \(bind(.of("%|" + craft + "|%")))") }
+            if !topic.isEmpty { filters.append("topics LIKE \(bind(.of("%|" + topic + "|%")))") }
+            sql = """
+                SELECT body, ts_rank(search, plainto_tsquery('english', \(query)))::float8 AS score FROM library_entries
+                WHERE search @@ plainto_tsquery('english', \(query)) \(filters.map { "AND " + $0 }.joined(separator: " "))
+                ORDER BY score DESC, id LIMIT \(bind(.of(limit)))
+                """
+        }
+        return try await database.query(sql, binds).map { row in
+            M.LibraryHit(entry: try Self.decode(row, as: M.LibraryEntry.self), score: try row.real("score"))
+        }
+    }
+}
+
+/// The documented rule for price alerts.
+enum PriceRules {
+    static let trailingDays = 90
+    static let minimumHistory = 5
+    static let highRatio = 1.5
+    static let lowRatio = 0.67
+
+    static func median(_ values: [Int64]) -> Int64 {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    static func alert(for observation: MarketplaceV1.PriceObservation, trailing: [Int64]) -> MarketplaceV1.PriceAlert? {
+        guard trailing.count >= minimumHistory, let price = observation.price else { return nil }
+        let median = median(trailing)
+        guard median > 0 else { return nil }
+        let ratio = Double(price.minorUnits) / Double(median)
+        guard ratio > highRatio || ratio < lowRatio else { return nil }
+        return MarketplaceV1.PriceAlert(
+            id: "pa_" + RequestID.make(), observationID: observation.id, product: observation.product,
+            marketID: observation.marketID, price: price,
+            trailingMedian: CommonV1.Money(minorUnits: median, currency: price.currency),
+            ratioBp: Int32((ratio * 10_000).rounded()), direction: ratio > highRatio ? .aboveRange : .belowRange,
+            observedOn: observation.observedOn)
+    }
+}
