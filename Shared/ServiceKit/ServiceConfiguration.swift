@@ -11,6 +11,7 @@ import Storage
 /// | `--max-concurrent-calls N` | `FT_MAX_CONCURRENT_CALLS` | `4096` |
 /// | `--shutdown-grace-seconds S` | `FT_SHUTDOWN_GRACE_SECONDS` | `10` |
 /// | `--data-dir PATH` | `FT_DATA_DIR` | `./var` (SQLite file `<service>.sqlite` inside) |
+/// | `--events-endpoint URL` | `FT_<SERVICE>_EVENTS_ENDPOINTS` (first entry) | marketplace-info: `tcp://127.0.0.1:7113` |
 /// | `--database-url URL` | `FT_<SERVICE>_DATABASE_URL` | none: SQLite; `postgres://…` to share state between instances |
 ///
 /// A service binds every `--endpoint` given; without flags it binds the first entry of its environment variable,
@@ -24,6 +25,8 @@ public struct ServiceConfiguration: Sendable {
     public var environment: [String: String]
     /// Where the service keeps its data.
     public var database: DatabaseLocation?
+    /// Where the service publishes live events (services that publish any).
+    public var eventEndpoints: [String] = []
 
     public init(
         endpoints: [String], logLevel: Logger.Level = .info, maxConcurrentCalls: Int = 4096,
@@ -54,6 +57,9 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Seconds a graceful shutdown waits for calls in flight.")
     public var shutdownGraceSeconds: Double?
 
+    @Option(name: .customLong("events-endpoint"), help: "Endpoint for the live-event PUB socket (repeatable).")
+    public var eventEndpoints: [String] = []
+
     @Option(help: "Folder for the embedded SQLite database (default ./var).")
     public var dataDir: String?
 
@@ -76,6 +82,13 @@ public struct ServiceOptions: ParsableArguments {
         var configuration = ServiceConfiguration(
             endpoints: endpoints, logLevel: level, maxConcurrentCalls: maxCalls,
             shutdownGracePeriod: .milliseconds(Int64(grace * 1000)), environment: environment)
+        if !eventEndpoints.isEmpty {
+            configuration.eventEndpoints = eventEndpoints
+        } else if let value = environment[service.eventEnvironmentVariable], let first = value.split(separator: ",").first {
+            configuration.eventEndpoints = [String(first).trimmingWhitespaceCharacters()]
+        } else if let endpoint = service.defaultEventEndpoint {
+            configuration.eventEndpoints = [endpoint]
+        }
         let urlVariable = "FT_" + service.shortName.uppercased().replacingOccurrences(of: "-", with: "_") + "_DATABASE_URL"
         if let url = databaseURL ?? environment[urlVariable], !url.isEmpty {
             configuration.database = .postgres(url: url)
@@ -90,5 +103,14 @@ public struct ServiceOptions: ParsableArguments {
         guard let text = environment[key] else { return nil }
         guard let value = parse(text) else { throw ValidationError("\(key)=\"\(text)\" is not a number") }
         return value
+    }
+}
+
+extension String {
+    fileprivate func trimmingWhitespaceCharacters() -> String {
+        var slice = Substring(self)
+        while slice.first?.isWhitespace == true { slice.removeFirst() }
+        while slice.last?.isWhitespace == true { slice.removeLast() }
+        return String(slice)
     }
 }

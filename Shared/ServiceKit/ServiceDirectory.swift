@@ -13,6 +13,13 @@ public struct ServiceAddress: Sendable, Hashable {
     public let rpcService: String
     public let defaultEndpoint: String
     public let environmentVariable: String
+    /// Where a service that publishes live events binds its PUB socket by default (nil: it publishes none).
+    public var defaultEventEndpoint: String? = nil
+
+    /// The environment variable listing every instance's event endpoints, e.g. FT_MARKETPLACE_INFO_EVENTS_ENDPOINTS.
+    public var eventEnvironmentVariable: String {
+        environmentVariable.replacingOccurrences(of: "_ENDPOINTS", with: "_EVENTS_ENDPOINTS")
+    }
 
     /// Endpoints from the environment, or the default.
     public func endpoints(environment: [String: String]) -> [String] {
@@ -34,7 +41,7 @@ public enum ServiceDirectory {
     public static let marketplaceInfo = ServiceAddress(
         shortName: "marketplace-info", executable: "marketplace-info-service",
         rpcService: "fairtrade.marketplace.v1.MarketplaceInfoService", defaultEndpoint: "tcp://127.0.0.1:7103",
-        environmentVariable: "FT_MARKETPLACE_INFO_ENDPOINTS")
+        environmentVariable: "FT_MARKETPLACE_INFO_ENDPOINTS", defaultEventEndpoint: "tcp://127.0.0.1:7113")
 
     public static let all = [producer, assistance, marketplaceInfo]
 

@@ -10,10 +10,20 @@ import Storage
 public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
     let store: MarketplaceStore
     let producer: ProducerV1.ProducerServiceClient
+    let events: EventPublisher?
 
-    public init(database: any Database, producer: ProducerV1.ProducerServiceClient) {
+    /// - Parameter events: where live events go (new posts, price alerts, demand); nil publishes none.
+    public init(database: any Database, producer: ProducerV1.ProducerServiceClient, events: EventPublisher? = nil) {
         self.store = MarketplaceStore(database: database)
         self.producer = producer
+        self.events = events
+    }
+
+    /// Event topics; a subscription matches prefixes, so each ends with "/".
+    public enum Topic {
+        public static func posts(_ groupID: String) -> String { "post/\(groupID)/" }
+        public static func alerts(_ craft: String) -> String { "alert/\(craft)/" }
+        public static func demand(_ craft: String) -> String { "demand/\(craft)/" }
     }
 
     public typealias M = MarketplaceV1
@@ -100,7 +110,11 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         }
         observation.source = check.text(observation.source, "observation.source", maxLength: 200)
         try check.check()
-        return try await storage { try await store.recordPrice(observation, requestID: request.requestID) }
+        let response = try await storage { try await store.recordPrice(observation, requestID: request.requestID) }
+        if let alert = response.alert {
+            events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
+        }
+        return response
     }
 
     public func getPriceStatistics(_ request: M.GetPriceStatisticsRequest, context: ServerContext) async throws
@@ -112,43 +126,49 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         if request.windowDays != 0 { check.range(request.windowDays, 1...3650, "window_days") }
         let end = check.date(request.asOf, "as_of", required: false) ?? ISODate.today()
         try check.check()
-        let days = Int(request.windowDays == 0 ? 90 : request.windowDays)
-        let start = end.adding(days: -(days - 1))
-        let previousEnd = start.adding(days: -1), previousStart = previousEnd.adding(days: -(days - 1))
         return try await storage {
             guard try await store.marketExists(request.marketID) else {
                 throw RPCError(.notFound, "market \"\(request.marketID)\" not found")
             }
-            let current = try await store.prices(product: product, marketID: request.marketID,
-                                                 priceType: request.priceType.rawValue, from: start, to: end)
-            let previous = try await store.prices(product: product, marketID: request.marketID,
-                                                  priceType: request.priceType.rawValue, from: previousStart, to: previousEnd)
-            var statistics = M.PriceStatistics(product: product, marketID: request.marketID, windowStart: start.message,
-                                               windowEnd: end.message)
-            // One series is summarised: the currency and unit most observations use.
-            let series = Dictionary(grouping: current + previous, by: { "\($0.1) \($0.2)" })
-            guard let (_, sample) = series.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) else {
-                return statistics
-            }
-            let currency = sample[0].1, unit = sample[0].2
-            statistics.currency = currency
-            statistics.unit = unit
-            func money(_ value: Int64) -> CommonV1.Money { CommonV1.Money(minorUnits: value, currency: currency) }
-            let now = current.filter { $0.1 == currency && $0.2 == unit }.map(\.0)
-            let before = previous.filter { $0.1 == currency && $0.2 == unit }.map(\.0)
-            statistics.count = Int32(now.count)
-            statistics.previousCount = Int32(before.count)
-            if !now.isEmpty {
-                statistics.median = money(PriceRules.median(now))
-                statistics.min = money(now.min()!)
-                statistics.max = money(now.max()!)
-            }
-            if !before.isEmpty { statistics.previousMedian = money(PriceRules.median(before)) }
-            if let median = statistics.median?.minorUnits, let previous = statistics.previousMedian?.minorUnits, previous > 0 {
-                statistics.medianChangeBp = Int32((Double(median - previous) / Double(previous) * 10_000).rounded())
-            }
+            return try await statistics(product: product, marketID: request.marketID, priceType: request.priceType.rawValue,
+                                        days: Int(request.windowDays == 0 ? 90 : request.windowDays), end: end)
+        }
+    }
+
+    /// Count, median, min and max over `days` ending on `end`, against the window before, for the currency and unit
+    /// most observations use.
+    func statistics(product: String, marketID: String, priceType: Int32, days: Int, end: ISODate) async throws
+        -> M.PriceStatistics
+    {
+        let start = end.adding(days: -(days - 1))
+        let previousEnd = start.adding(days: -1), previousStart = previousEnd.adding(days: -(days - 1))
+        let current = try await store.prices(product: product, marketID: marketID, priceType: priceType, from: start, to: end)
+        let previous = try await store.prices(product: product, marketID: marketID, priceType: priceType,
+                                              from: previousStart, to: previousEnd)
+        var statistics = M.PriceStatistics(product: product, marketID: marketID, windowStart: start.message,
+                                           windowEnd: end.message)
+        let series = Dictionary(grouping: current + previous, by: { "\($0.1) \($0.2)" })
+        guard let (_, sample) = series.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) else {
             return statistics
         }
+        let currency = sample[0].1, unit = sample[0].2
+        statistics.currency = currency
+        statistics.unit = unit
+        func money(_ value: Int64) -> CommonV1.Money { CommonV1.Money(minorUnits: value, currency: currency) }
+        let now = current.filter { $0.1 == currency && $0.2 == unit }.map(\.0)
+        let before = previous.filter { $0.1 == currency && $0.2 == unit }.map(\.0)
+        statistics.count = Int32(now.count)
+        statistics.previousCount = Int32(before.count)
+        if !now.isEmpty {
+            statistics.median = money(PriceRules.median(now))
+            statistics.min = money(now.min()!)
+            statistics.max = money(now.max()!)
+        }
+        if !before.isEmpty { statistics.previousMedian = money(PriceRules.median(before)) }
+        if let median = statistics.median?.minorUnits, let previous = statistics.previousMedian?.minorUnits, previous > 0 {
+            statistics.medianChangeBp = Int32((Double(median - previous) / Double(previous) * 10_000).rounded())
+        }
+        return statistics
     }
 
     public func listPriceAlerts(_ request: M.ListPriceAlertsRequest, context: ServerContext) async throws
@@ -186,7 +206,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         signal.countries = signal.countries.enumerated().map { check.country($1, "signal.countries[\($0)]") }
         signal.notes = check.text(signal.notes, "signal.notes", maxLength: 2000)
         try check.check()
-        return try await storage { try await store.postDemand(signal, requestID: request.requestID) }
+        let posted = try await storage { try await store.postDemand(signal, requestID: request.requestID) }
+        events?.publish(topic: Topic.demand(posted.product), M.MarketEvent(kind: .demand, demand: posted))
+        return posted
     }
 
     public func listDemand(_ request: M.ListDemandRequest, context: ServerContext) async throws -> M.ListDemandResponse {
@@ -332,5 +354,153 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
                                    topic: request.topic.trimmingWhitespace().lowercased(),
                                    limit: Int(request.limit == 0 ? 20 : request.limit))
         })
+    }
+
+    // MARK: discussion groups
+
+    public func createDiscussionGroup(_ request: M.CreateDiscussionGroupRequest, context: ServerContext) async throws
+        -> M.DiscussionGroup
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var group = request.group ?? M.DiscussionGroup()
+        group.name = check.text(group.name, "group.name", required: true)
+        group.description = check.text(group.description, "group.description", maxLength: 2000)
+        group.crafts = group.crafts.enumerated().map { index, craft in
+            let clean = check.text(craft, "group.crafts[\(index)]", required: true, maxLength: 60).lowercased()
+            if clean.contains("|") { check.fail("group.crafts[\(index)]", "must not contain |") }
+            return clean
+        }
+        try check.check()
+        return try await storage { try await store.createGroup(group, requestID: request.requestID) }
+    }
+
+    public func listDiscussionGroups(_ request: M.ListDiscussionGroupsRequest, context: ServerContext) async throws
+        -> M.ListDiscussionGroupsResponse
+    {
+        M.ListDiscussionGroupsResponse(groups: try await storage {
+            try await store.listGroups(craft: request.craft.trimmingWhitespace().lowercased())
+        })
+    }
+
+    public func joinDiscussionGroup(_ request: M.JoinDiscussionGroupRequest, context: ServerContext) async throws
+        -> M.GroupMember
+    {
+        var check = FieldValidator()
+        var member = request.member ?? M.GroupMember()
+        if member.groupID.isEmpty { check.fail("member.group_id", "must not be empty") }
+        check.specified(member.kind, "member.kind")
+        member.member = check.text(member.member, "member.member", required: true)
+        try check.check()
+        if member.kind == .producerGroup {
+            try await requireProducerGroup(member.member, field: "member.member")
+        }
+        return try await storage { try await store.join(member) }
+    }
+
+    /// A producer group must exist: asked of the Producer service, with the remaining deadline and request id.
+    func requireProducerGroup(_ id: String, field: String) async throws {
+        do {
+            _ = try await producer.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id))
+        } catch {
+            if error.code == .notFound { throw RPCError.invalidArgument(field: field, error.message) }
+            throw RPCError(.unavailable, "checking the producer group needs producer-service, which did not answer: \(error.message)")
+        }
+    }
+
+    public func listMembers(_ request: M.ListMembersRequest, context: ServerContext) async throws -> M.ListMembersResponse {
+        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        return M.ListMembersResponse(members: try await storage { try await store.members(groupID: request.groupID) })
+    }
+
+    static func validatePost(_ post: inout M.Post, prefix: String, _ check: inout FieldValidator) {
+        check.specified(post.authorKind, "\(prefix).author_kind")
+        post.author = check.text(post.author, "\(prefix).author", required: true)
+        post.body = check.text(post.body, "\(prefix).body", required: true, maxLength: 20_000)
+    }
+
+    public func startThread(_ request: M.StartThreadRequest, context: ServerContext) async throws -> M.StartThreadResponse {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
+        let title = check.text(request.title, "title", required: true)
+        var post = request.firstPost ?? M.Post()
+        Self.validatePost(&post, prefix: "first_post", &check)
+        try check.check()
+        let started = try await storage {
+            try await store.startThread(groupID: request.groupID, title: title, firstPost: post, requestID: request.requestID)
+        }
+        if let first = started.post {
+            events?.publish(topic: Topic.posts(request.groupID), M.MarketEvent(kind: .post, post: first))
+        }
+        return started
+    }
+
+    public func postReply(_ request: M.PostReplyRequest, context: ServerContext) async throws -> M.Post {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var post = request.post ?? M.Post()
+        if post.threadID.isEmpty { check.fail("post.thread_id", "must not be empty") }
+        Self.validatePost(&post, prefix: "post", &check)
+        try check.check()
+        let stored = try await storage { try await store.reply(post, requestID: request.requestID) }
+        events?.publish(topic: Topic.posts(stored.groupID), M.MarketEvent(kind: .post, post: stored))
+        return stored
+    }
+
+    public func listThreads(_ request: M.ListThreadsRequest, context: ServerContext) async throws -> M.ListThreadsResponse {
+        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        return M.ListThreadsResponse(threads: try await storage { try await store.threads(groupID: request.groupID) })
+    }
+
+    public func listPosts(_ request: M.ListPostsRequest, context: ServerContext) async throws -> M.ListPostsResponse {
+        guard !request.threadID.isEmpty else { throw RPCError.invalidArgument(field: "thread_id", "must not be empty") }
+        return M.ListPostsResponse(posts: try await storage { try await store.posts(threadID: request.threadID) })
+    }
+
+    public func getEventEndpoints(_ request: M.GetEventEndpointsRequest, context: ServerContext) async throws
+        -> M.GetEventEndpointsResponse
+    {
+        M.GetEventEndpointsResponse(endpoints: events?.boundEndpoints ?? [])
+    }
+
+    // MARK: bulletin
+
+    /// Prices for the group's crafts in every market observing them, open demand that fits the group, and practices
+    /// added for its crafts — over the last `days` days.
+    public func getMarketBulletin(_ request: M.GetMarketBulletinRequest, context: ServerContext) async throws
+        -> M.MarketBulletin
+    {
+        var check = FieldValidator()
+        if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
+        if request.days != 0 { check.range(request.days, 1...365, "days") }
+        try check.check()
+        let days = Int(request.days == 0 ? 90 : request.days)
+        let group: ProducerV1.ProducerGroup
+        do {
+            group = try await producer.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: request.groupID))
+        } catch {
+            if error.code == .notFound { throw RPCError(.notFound, error.message) }
+            throw RPCError(.unavailable, "the bulletin needs producer-service, which did not answer: \(error.message)")
+        }
+        let today = ISODate.today()
+        let since = today.adding(days: -(days - 1))
+        var bulletin = M.MarketBulletin(groupID: group.id, groupName: group.name, crafts: group.crafts)
+        try await storage {
+            for craft in group.crafts {
+                for market in try await store.markets(observing: craft, since: since) {
+                    bulletin.prices.append(try await statistics(product: craft, marketID: market, priceType: 0, days: days,
+                                                                end: today))
+                }
+                bulletin.openDemand += try await store.listDemand(product: craft, status: .unspecified).filter {
+                    $0.countries.isEmpty || $0.countries.contains(group.country)
+                }
+                bulletin.newPractices += try await store.entries(
+                    craft: craft, sinceMicros: Clock.unixMicros() - Int64(days) * 86_400_000_000, limit: 10)
+            }
+        }
+        var seen = Set<String>()
+        bulletin.newPractices = bulletin.newPractices.filter { seen.insert($0.id).inserted }
+        return bulletin
     }
 }

@@ -78,6 +78,32 @@ public enum MarketplaceMigrations {
                 ]
             }
             return statements
-        }
+        },
+        Migration(version: 2, name: "discussion groups") { dialect in
+            let blob = dialect == .postgres ? "BYTEA" : "BLOB"
+            return [
+                """
+                CREATE TABLE discussion_groups (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL, crafts TEXT NOT NULL, body \(blob) NOT NULL)
+                """,
+                """
+                CREATE TABLE group_members (
+                    group_id TEXT NOT NULL REFERENCES discussion_groups (id), kind BIGINT NOT NULL, member TEXT NOT NULL,
+                    body \(blob) NOT NULL, PRIMARY KEY (group_id, kind, member))
+                """,
+                """
+                CREATE TABLE discussion_threads (
+                    id TEXT PRIMARY KEY, group_id TEXT NOT NULL REFERENCES discussion_groups (id),
+                    created_at BIGINT NOT NULL, body \(blob) NOT NULL)
+                """,
+                "CREATE INDEX discussion_threads_group ON discussion_threads (group_id, created_at)",
+                """
+                CREATE TABLE posts (
+                    id TEXT PRIMARY KEY, thread_id TEXT NOT NULL REFERENCES discussion_threads (id),
+                    created_at BIGINT NOT NULL, body \(blob) NOT NULL)
+                """,
+                "CREATE INDEX posts_thread ON posts (thread_id, created_at)",
+            ]
+        },
     ]
 }

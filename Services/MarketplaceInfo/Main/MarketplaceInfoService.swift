@@ -23,7 +23,12 @@ struct MarketplaceInfoServiceMain: AsyncParsableCommand {
             let producer = try ClientChannel(
                 endpoints: configuration.endpoints(of: .producer),
                 configuration: .init(targetName: ServiceDirectory.producer.executable), logger: logger)
-            return [MarketplaceHandler(database: database, producer: ProducerV1.ProducerServiceClient(channel: producer)).registration]
+            // Live events (posts, price alerts, demand) on a PUB socket of this instance.
+            let events = EventPublisher(endpoints: configuration.eventEndpoints, logger: logger)
+            let bound = try events.start()
+            logger.info("publishing events", metadata: ["endpoints": .string(bound.joined(separator: " "))])
+            return [MarketplaceHandler(database: database, producer: ProducerV1.ProducerServiceClient(channel: producer),
+                                       events: events).registration]
         }
     }
 }

@@ -26,6 +26,16 @@ extension MarketplaceV1 {
             public static let addLibraryEntry = UnaryMethod<MarketplaceV1.AddLibraryEntryRequest, MarketplaceV1.LibraryEntry>(service: name, method: "AddLibraryEntry", idempotent: true)
             public static let getLibraryEntry = UnaryMethod<MarketplaceV1.GetLibraryEntryRequest, MarketplaceV1.LibraryEntry>(service: name, method: "GetLibraryEntry", idempotent: true)
             public static let searchLibrary = UnaryMethod<MarketplaceV1.SearchLibraryRequest, MarketplaceV1.SearchLibraryResponse>(service: name, method: "SearchLibrary", idempotent: true)
+            public static let createDiscussionGroup = UnaryMethod<MarketplaceV1.CreateDiscussionGroupRequest, MarketplaceV1.DiscussionGroup>(service: name, method: "CreateDiscussionGroup", idempotent: true)
+            public static let listDiscussionGroups = UnaryMethod<MarketplaceV1.ListDiscussionGroupsRequest, MarketplaceV1.ListDiscussionGroupsResponse>(service: name, method: "ListDiscussionGroups", idempotent: true)
+            public static let joinDiscussionGroup = UnaryMethod<MarketplaceV1.JoinDiscussionGroupRequest, MarketplaceV1.GroupMember>(service: name, method: "JoinDiscussionGroup", idempotent: true)
+            public static let listMembers = UnaryMethod<MarketplaceV1.ListMembersRequest, MarketplaceV1.ListMembersResponse>(service: name, method: "ListMembers", idempotent: true)
+            public static let startThread = UnaryMethod<MarketplaceV1.StartThreadRequest, MarketplaceV1.StartThreadResponse>(service: name, method: "StartThread", idempotent: true)
+            public static let postReply = UnaryMethod<MarketplaceV1.PostReplyRequest, MarketplaceV1.Post>(service: name, method: "PostReply", idempotent: true)
+            public static let listThreads = UnaryMethod<MarketplaceV1.ListThreadsRequest, MarketplaceV1.ListThreadsResponse>(service: name, method: "ListThreads", idempotent: true)
+            public static let listPosts = UnaryMethod<MarketplaceV1.ListPostsRequest, MarketplaceV1.ListPostsResponse>(service: name, method: "ListPosts", idempotent: true)
+            public static let getEventEndpoints = UnaryMethod<MarketplaceV1.GetEventEndpointsRequest, MarketplaceV1.GetEventEndpointsResponse>(service: name, method: "GetEventEndpoints", idempotent: true)
+            public static let getMarketBulletin = UnaryMethod<MarketplaceV1.GetMarketBulletinRequest, MarketplaceV1.MarketBulletin>(service: name, method: "GetMarketBulletin", idempotent: true)
         }
     }
 
@@ -47,6 +57,16 @@ extension MarketplaceV1 {
         func addLibraryEntry(_ request: MarketplaceV1.AddLibraryEntryRequest, context: ServerContext) async throws -> MarketplaceV1.LibraryEntry
         func getLibraryEntry(_ request: MarketplaceV1.GetLibraryEntryRequest, context: ServerContext) async throws -> MarketplaceV1.LibraryEntry
         func searchLibrary(_ request: MarketplaceV1.SearchLibraryRequest, context: ServerContext) async throws -> MarketplaceV1.SearchLibraryResponse
+        func createDiscussionGroup(_ request: MarketplaceV1.CreateDiscussionGroupRequest, context: ServerContext) async throws -> MarketplaceV1.DiscussionGroup
+        func listDiscussionGroups(_ request: MarketplaceV1.ListDiscussionGroupsRequest, context: ServerContext) async throws -> MarketplaceV1.ListDiscussionGroupsResponse
+        func joinDiscussionGroup(_ request: MarketplaceV1.JoinDiscussionGroupRequest, context: ServerContext) async throws -> MarketplaceV1.GroupMember
+        func listMembers(_ request: MarketplaceV1.ListMembersRequest, context: ServerContext) async throws -> MarketplaceV1.ListMembersResponse
+        func startThread(_ request: MarketplaceV1.StartThreadRequest, context: ServerContext) async throws -> MarketplaceV1.StartThreadResponse
+        func postReply(_ request: MarketplaceV1.PostReplyRequest, context: ServerContext) async throws -> MarketplaceV1.Post
+        func listThreads(_ request: MarketplaceV1.ListThreadsRequest, context: ServerContext) async throws -> MarketplaceV1.ListThreadsResponse
+        func listPosts(_ request: MarketplaceV1.ListPostsRequest, context: ServerContext) async throws -> MarketplaceV1.ListPostsResponse
+        func getEventEndpoints(_ request: MarketplaceV1.GetEventEndpointsRequest, context: ServerContext) async throws -> MarketplaceV1.GetEventEndpointsResponse
+        func getMarketBulletin(_ request: MarketplaceV1.GetMarketBulletinRequest, context: ServerContext) async throws -> MarketplaceV1.MarketBulletin
     }
 
     /// A typed client of `fairtrade.marketplace.v1.MarketplaceInfoService` over a channel to its instances.
@@ -118,6 +138,46 @@ extension MarketplaceV1 {
         public func searchLibrary(_ request: MarketplaceV1.SearchLibraryRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.SearchLibraryResponse {
             try await channel.unary(MarketplaceInfoService.Method.searchLibrary, request, options: options)
         }
+
+        public func createDiscussionGroup(_ request: MarketplaceV1.CreateDiscussionGroupRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.DiscussionGroup {
+            try await channel.unary(MarketplaceInfoService.Method.createDiscussionGroup, request, options: options)
+        }
+
+        public func listDiscussionGroups(_ request: MarketplaceV1.ListDiscussionGroupsRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.ListDiscussionGroupsResponse {
+            try await channel.unary(MarketplaceInfoService.Method.listDiscussionGroups, request, options: options)
+        }
+
+        public func joinDiscussionGroup(_ request: MarketplaceV1.JoinDiscussionGroupRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.GroupMember {
+            try await channel.unary(MarketplaceInfoService.Method.joinDiscussionGroup, request, options: options)
+        }
+
+        public func listMembers(_ request: MarketplaceV1.ListMembersRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.ListMembersResponse {
+            try await channel.unary(MarketplaceInfoService.Method.listMembers, request, options: options)
+        }
+
+        public func startThread(_ request: MarketplaceV1.StartThreadRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.StartThreadResponse {
+            try await channel.unary(MarketplaceInfoService.Method.startThread, request, options: options)
+        }
+
+        public func postReply(_ request: MarketplaceV1.PostReplyRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.Post {
+            try await channel.unary(MarketplaceInfoService.Method.postReply, request, options: options)
+        }
+
+        public func listThreads(_ request: MarketplaceV1.ListThreadsRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.ListThreadsResponse {
+            try await channel.unary(MarketplaceInfoService.Method.listThreads, request, options: options)
+        }
+
+        public func listPosts(_ request: MarketplaceV1.ListPostsRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.ListPostsResponse {
+            try await channel.unary(MarketplaceInfoService.Method.listPosts, request, options: options)
+        }
+
+        public func getEventEndpoints(_ request: MarketplaceV1.GetEventEndpointsRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.GetEventEndpointsResponse {
+            try await channel.unary(MarketplaceInfoService.Method.getEventEndpoints, request, options: options)
+        }
+
+        public func getMarketBulletin(_ request: MarketplaceV1.GetMarketBulletinRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.MarketBulletin {
+            try await channel.unary(MarketplaceInfoService.Method.getMarketBulletin, request, options: options)
+        }
     }
 }
 
@@ -141,6 +201,16 @@ extension MarketplaceV1.MarketplaceInfoServiceHandler {
             .unary(MarketplaceV1.MarketplaceInfoService.Method.addLibraryEntry) { try await self.addLibraryEntry($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.getLibraryEntry) { try await self.getLibraryEntry($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.searchLibrary) { try await self.searchLibrary($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.createDiscussionGroup) { try await self.createDiscussionGroup($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.listDiscussionGroups) { try await self.listDiscussionGroups($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.joinDiscussionGroup) { try await self.joinDiscussionGroup($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.listMembers) { try await self.listMembers($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.startThread) { try await self.startThread($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.postReply) { try await self.postReply($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.listThreads) { try await self.listThreads($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.listPosts) { try await self.listPosts($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.getEventEndpoints) { try await self.getEventEndpoints($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.getMarketBulletin) { try await self.getMarketBulletin($0, context: $1) },
         ])
     }
 }

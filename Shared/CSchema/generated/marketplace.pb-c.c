@@ -1627,6 +1627,996 @@ void   fairtrade__marketplace__v1__search_library_response__free_unpacked
   assert(message->base.descriptor == &fairtrade__marketplace__v1__search_library_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__marketplace__v1__discussion_group__init
+                     (Fairtrade__Marketplace__V1__DiscussionGroup         *message)
+{
+  static const Fairtrade__Marketplace__V1__DiscussionGroup init_value = FAIRTRADE__MARKETPLACE__V1__DISCUSSION_GROUP__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__discussion_group__get_packed_size
+                     (const Fairtrade__Marketplace__V1__DiscussionGroup *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__discussion_group__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__discussion_group__pack
+                     (const Fairtrade__Marketplace__V1__DiscussionGroup *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__discussion_group__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__discussion_group__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__DiscussionGroup *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__discussion_group__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__DiscussionGroup *
+       fairtrade__marketplace__v1__discussion_group__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__DiscussionGroup *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__discussion_group__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__discussion_group__free_unpacked
+                     (Fairtrade__Marketplace__V1__DiscussionGroup *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__discussion_group__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__create_discussion_group_request__init
+                     (Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest init_value = FAIRTRADE__MARKETPLACE__V1__CREATE_DISCUSSION_GROUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__create_discussion_group_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__create_discussion_group_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__create_discussion_group_request__pack
+                     (const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__create_discussion_group_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__create_discussion_group_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__create_discussion_group_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *
+       fairtrade__marketplace__v1__create_discussion_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__create_discussion_group_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__create_discussion_group_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__create_discussion_group_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_discussion_groups_request__init
+                     (Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest init_value = FAIRTRADE__MARKETPLACE__V1__LIST_DISCUSSION_GROUPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_discussion_groups_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_discussion_groups_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_discussion_groups_request__pack
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_discussion_groups_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_discussion_groups_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_discussion_groups_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *
+       fairtrade__marketplace__v1__list_discussion_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_discussion_groups_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_discussion_groups_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_discussion_groups_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_discussion_groups_response__init
+                     (Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse init_value = FAIRTRADE__MARKETPLACE__V1__LIST_DISCUSSION_GROUPS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_discussion_groups_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_discussion_groups_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_discussion_groups_response__pack
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_discussion_groups_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_discussion_groups_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_discussion_groups_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse *
+       fairtrade__marketplace__v1__list_discussion_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_discussion_groups_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_discussion_groups_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_discussion_groups_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__group_member__init
+                     (Fairtrade__Marketplace__V1__GroupMember         *message)
+{
+  static const Fairtrade__Marketplace__V1__GroupMember init_value = FAIRTRADE__MARKETPLACE__V1__GROUP_MEMBER__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__group_member__get_packed_size
+                     (const Fairtrade__Marketplace__V1__GroupMember *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__group_member__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__group_member__pack
+                     (const Fairtrade__Marketplace__V1__GroupMember *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__group_member__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__group_member__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__GroupMember *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__group_member__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__GroupMember *
+       fairtrade__marketplace__v1__group_member__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__GroupMember *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__group_member__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__group_member__free_unpacked
+                     (Fairtrade__Marketplace__V1__GroupMember *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__group_member__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__join_discussion_group_request__init
+                     (Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest init_value = FAIRTRADE__MARKETPLACE__V1__JOIN_DISCUSSION_GROUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__join_discussion_group_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__join_discussion_group_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__join_discussion_group_request__pack
+                     (const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__join_discussion_group_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__join_discussion_group_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__join_discussion_group_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *
+       fairtrade__marketplace__v1__join_discussion_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__join_discussion_group_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__join_discussion_group_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__join_discussion_group_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_members_request__init
+                     (Fairtrade__Marketplace__V1__ListMembersRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListMembersRequest init_value = FAIRTRADE__MARKETPLACE__V1__LIST_MEMBERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_members_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListMembersRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_members_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_members_request__pack
+                     (const Fairtrade__Marketplace__V1__ListMembersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_members_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_members_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListMembersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_members_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListMembersRequest *
+       fairtrade__marketplace__v1__list_members_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListMembersRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_members_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_members_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListMembersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_members_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_members_response__init
+                     (Fairtrade__Marketplace__V1__ListMembersResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListMembersResponse init_value = FAIRTRADE__MARKETPLACE__V1__LIST_MEMBERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_members_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListMembersResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_members_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_members_response__pack
+                     (const Fairtrade__Marketplace__V1__ListMembersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_members_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_members_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListMembersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_members_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListMembersResponse *
+       fairtrade__marketplace__v1__list_members_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListMembersResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_members_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_members_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListMembersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_members_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__post__init
+                     (Fairtrade__Marketplace__V1__Post         *message)
+{
+  static const Fairtrade__Marketplace__V1__Post init_value = FAIRTRADE__MARKETPLACE__V1__POST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__post__get_packed_size
+                     (const Fairtrade__Marketplace__V1__Post *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__post__pack
+                     (const Fairtrade__Marketplace__V1__Post *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__post__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__Post *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__Post *
+       fairtrade__marketplace__v1__post__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__Post *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__post__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__post__free_unpacked
+                     (Fairtrade__Marketplace__V1__Post *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__discussion_thread__init
+                     (Fairtrade__Marketplace__V1__DiscussionThread         *message)
+{
+  static const Fairtrade__Marketplace__V1__DiscussionThread init_value = FAIRTRADE__MARKETPLACE__V1__DISCUSSION_THREAD__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__discussion_thread__get_packed_size
+                     (const Fairtrade__Marketplace__V1__DiscussionThread *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__discussion_thread__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__discussion_thread__pack
+                     (const Fairtrade__Marketplace__V1__DiscussionThread *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__discussion_thread__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__discussion_thread__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__DiscussionThread *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__discussion_thread__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__DiscussionThread *
+       fairtrade__marketplace__v1__discussion_thread__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__DiscussionThread *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__discussion_thread__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__discussion_thread__free_unpacked
+                     (Fairtrade__Marketplace__V1__DiscussionThread *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__discussion_thread__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__start_thread_request__init
+                     (Fairtrade__Marketplace__V1__StartThreadRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__StartThreadRequest init_value = FAIRTRADE__MARKETPLACE__V1__START_THREAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__start_thread_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__StartThreadRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__start_thread_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__start_thread_request__pack
+                     (const Fairtrade__Marketplace__V1__StartThreadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__start_thread_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__start_thread_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__StartThreadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__start_thread_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__StartThreadRequest *
+       fairtrade__marketplace__v1__start_thread_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__StartThreadRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__start_thread_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__start_thread_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__StartThreadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__start_thread_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__start_thread_response__init
+                     (Fairtrade__Marketplace__V1__StartThreadResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__StartThreadResponse init_value = FAIRTRADE__MARKETPLACE__V1__START_THREAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__start_thread_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__StartThreadResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__start_thread_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__start_thread_response__pack
+                     (const Fairtrade__Marketplace__V1__StartThreadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__start_thread_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__start_thread_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__StartThreadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__start_thread_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__StartThreadResponse *
+       fairtrade__marketplace__v1__start_thread_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__StartThreadResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__start_thread_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__start_thread_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__StartThreadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__start_thread_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__post_reply_request__init
+                     (Fairtrade__Marketplace__V1__PostReplyRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__PostReplyRequest init_value = FAIRTRADE__MARKETPLACE__V1__POST_REPLY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__post_reply_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__PostReplyRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post_reply_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__post_reply_request__pack
+                     (const Fairtrade__Marketplace__V1__PostReplyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post_reply_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__post_reply_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__PostReplyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post_reply_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__PostReplyRequest *
+       fairtrade__marketplace__v1__post_reply_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__PostReplyRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__post_reply_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__post_reply_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__PostReplyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__post_reply_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_threads_request__init
+                     (Fairtrade__Marketplace__V1__ListThreadsRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListThreadsRequest init_value = FAIRTRADE__MARKETPLACE__V1__LIST_THREADS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_threads_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListThreadsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_threads_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_threads_request__pack
+                     (const Fairtrade__Marketplace__V1__ListThreadsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_threads_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_threads_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListThreadsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_threads_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListThreadsRequest *
+       fairtrade__marketplace__v1__list_threads_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListThreadsRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_threads_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_threads_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListThreadsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_threads_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_threads_response__init
+                     (Fairtrade__Marketplace__V1__ListThreadsResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListThreadsResponse init_value = FAIRTRADE__MARKETPLACE__V1__LIST_THREADS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_threads_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListThreadsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_threads_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_threads_response__pack
+                     (const Fairtrade__Marketplace__V1__ListThreadsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_threads_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_threads_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListThreadsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_threads_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListThreadsResponse *
+       fairtrade__marketplace__v1__list_threads_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListThreadsResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_threads_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_threads_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListThreadsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_threads_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_posts_request__init
+                     (Fairtrade__Marketplace__V1__ListPostsRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListPostsRequest init_value = FAIRTRADE__MARKETPLACE__V1__LIST_POSTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_posts_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListPostsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_posts_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_posts_request__pack
+                     (const Fairtrade__Marketplace__V1__ListPostsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_posts_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_posts_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListPostsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_posts_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListPostsRequest *
+       fairtrade__marketplace__v1__list_posts_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListPostsRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_posts_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_posts_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListPostsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_posts_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_posts_response__init
+                     (Fairtrade__Marketplace__V1__ListPostsResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListPostsResponse init_value = FAIRTRADE__MARKETPLACE__V1__LIST_POSTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_posts_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListPostsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_posts_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_posts_response__pack
+                     (const Fairtrade__Marketplace__V1__ListPostsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_posts_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_posts_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListPostsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_posts_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListPostsResponse *
+       fairtrade__marketplace__v1__list_posts_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListPostsResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_posts_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_posts_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListPostsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_posts_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__market_event__init
+                     (Fairtrade__Marketplace__V1__MarketEvent         *message)
+{
+  static const Fairtrade__Marketplace__V1__MarketEvent init_value = FAIRTRADE__MARKETPLACE__V1__MARKET_EVENT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__market_event__get_packed_size
+                     (const Fairtrade__Marketplace__V1__MarketEvent *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market_event__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__market_event__pack
+                     (const Fairtrade__Marketplace__V1__MarketEvent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market_event__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__market_event__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__MarketEvent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market_event__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__MarketEvent *
+       fairtrade__marketplace__v1__market_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__MarketEvent *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__market_event__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__market_event__free_unpacked
+                     (Fairtrade__Marketplace__V1__MarketEvent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market_event__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__get_event_endpoints_request__init
+                     (Fairtrade__Marketplace__V1__GetEventEndpointsRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__GetEventEndpointsRequest init_value = FAIRTRADE__MARKETPLACE__V1__GET_EVENT_ENDPOINTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__get_event_endpoints_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_event_endpoints_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__get_event_endpoints_request__pack
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_event_endpoints_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__get_event_endpoints_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_event_endpoints_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__GetEventEndpointsRequest *
+       fairtrade__marketplace__v1__get_event_endpoints_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__GetEventEndpointsRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__get_event_endpoints_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__get_event_endpoints_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__GetEventEndpointsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_event_endpoints_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__get_event_endpoints_response__init
+                     (Fairtrade__Marketplace__V1__GetEventEndpointsResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__GetEventEndpointsResponse init_value = FAIRTRADE__MARKETPLACE__V1__GET_EVENT_ENDPOINTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__get_event_endpoints_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_event_endpoints_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__get_event_endpoints_response__pack
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_event_endpoints_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__get_event_endpoints_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_event_endpoints_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__GetEventEndpointsResponse *
+       fairtrade__marketplace__v1__get_event_endpoints_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__GetEventEndpointsResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__get_event_endpoints_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__get_event_endpoints_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__GetEventEndpointsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_event_endpoints_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__get_market_bulletin_request__init
+                     (Fairtrade__Marketplace__V1__GetMarketBulletinRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__GetMarketBulletinRequest init_value = FAIRTRADE__MARKETPLACE__V1__GET_MARKET_BULLETIN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__get_market_bulletin_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__GetMarketBulletinRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_market_bulletin_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__get_market_bulletin_request__pack
+                     (const Fairtrade__Marketplace__V1__GetMarketBulletinRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_market_bulletin_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__get_market_bulletin_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__GetMarketBulletinRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_market_bulletin_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__GetMarketBulletinRequest *
+       fairtrade__marketplace__v1__get_market_bulletin_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__GetMarketBulletinRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__get_market_bulletin_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__get_market_bulletin_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__GetMarketBulletinRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__get_market_bulletin_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__market_bulletin__init
+                     (Fairtrade__Marketplace__V1__MarketBulletin         *message)
+{
+  static const Fairtrade__Marketplace__V1__MarketBulletin init_value = FAIRTRADE__MARKETPLACE__V1__MARKET_BULLETIN__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__market_bulletin__get_packed_size
+                     (const Fairtrade__Marketplace__V1__MarketBulletin *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market_bulletin__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__market_bulletin__pack
+                     (const Fairtrade__Marketplace__V1__MarketBulletin *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market_bulletin__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__market_bulletin__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__MarketBulletin *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market_bulletin__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__MarketBulletin *
+       fairtrade__marketplace__v1__market_bulletin__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__MarketBulletin *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__market_bulletin__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__market_bulletin__free_unpacked
+                     (Fairtrade__Marketplace__V1__MarketBulletin *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__market_bulletin__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__market__field_descriptors[5] =
 {
   {
@@ -4152,6 +5142,1277 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__search_library_resp
   (ProtobufCMessageInit) fairtrade__marketplace__v1__search_library_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__discussion_group__field_descriptors[5] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionGroup, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionGroup, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionGroup, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "crafts",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Marketplace__V1__DiscussionGroup, n_crafts),
+    offsetof(Fairtrade__Marketplace__V1__DiscussionGroup, crafts),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionGroup, created_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__discussion_group__field_indices_by_name[] = {
+  3,   /* field[3] = crafts */
+  4,   /* field[4] = created_at */
+  2,   /* field[2] = description */
+  0,   /* field[0] = id */
+  1,   /* field[1] = name */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__discussion_group__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__discussion_group__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.DiscussionGroup",
+  "DiscussionGroup",
+  "Fairtrade__Marketplace__V1__DiscussionGroup",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__DiscussionGroup),
+  5,
+  fairtrade__marketplace__v1__discussion_group__field_descriptors,
+  fairtrade__marketplace__v1__discussion_group__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__discussion_group__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__discussion_group__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__create_discussion_group_request__field_descriptors[2] =
+{
+  {
+    "group",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest, group),
+    &fairtrade__marketplace__v1__discussion_group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__create_discussion_group_request__field_indices_by_name[] = {
+  0,   /* field[0] = group */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__create_discussion_group_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__create_discussion_group_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.CreateDiscussionGroupRequest",
+  "CreateDiscussionGroupRequest",
+  "Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest),
+  2,
+  fairtrade__marketplace__v1__create_discussion_group_request__field_descriptors,
+  fairtrade__marketplace__v1__create_discussion_group_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__create_discussion_group_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__create_discussion_group_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_discussion_groups_request__field_descriptors[1] =
+{
+  {
+    "craft",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest, craft),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_discussion_groups_request__field_indices_by_name[] = {
+  0,   /* field[0] = craft */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_discussion_groups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_discussion_groups_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListDiscussionGroupsRequest",
+  "ListDiscussionGroupsRequest",
+  "Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest),
+  1,
+  fairtrade__marketplace__v1__list_discussion_groups_request__field_descriptors,
+  fairtrade__marketplace__v1__list_discussion_groups_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_discussion_groups_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_discussion_groups_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_discussion_groups_response__field_descriptors[1] =
+{
+  {
+    "groups",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse, n_groups),
+    offsetof(Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse, groups),
+    &fairtrade__marketplace__v1__discussion_group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_discussion_groups_response__field_indices_by_name[] = {
+  0,   /* field[0] = groups */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_discussion_groups_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_discussion_groups_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListDiscussionGroupsResponse",
+  "ListDiscussionGroupsResponse",
+  "Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse),
+  1,
+  fairtrade__marketplace__v1__list_discussion_groups_response__field_descriptors,
+  fairtrade__marketplace__v1__list_discussion_groups_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_discussion_groups_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_discussion_groups_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__group_member__field_descriptors[4] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GroupMember, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GroupMember, kind),
+    &fairtrade__marketplace__v1__member_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "member",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GroupMember, member),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "joined_at",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GroupMember, joined_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__group_member__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+  3,   /* field[3] = joined_at */
+  1,   /* field[1] = kind */
+  2,   /* field[2] = member */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__group_member__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__group_member__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.GroupMember",
+  "GroupMember",
+  "Fairtrade__Marketplace__V1__GroupMember",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__GroupMember),
+  4,
+  fairtrade__marketplace__v1__group_member__field_descriptors,
+  fairtrade__marketplace__v1__group_member__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__group_member__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__group_member__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__join_discussion_group_request__field_descriptors[1] =
+{
+  {
+    "member",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest, member),
+    &fairtrade__marketplace__v1__group_member__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__join_discussion_group_request__field_indices_by_name[] = {
+  0,   /* field[0] = member */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__join_discussion_group_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__join_discussion_group_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.JoinDiscussionGroupRequest",
+  "JoinDiscussionGroupRequest",
+  "Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest),
+  1,
+  fairtrade__marketplace__v1__join_discussion_group_request__field_descriptors,
+  fairtrade__marketplace__v1__join_discussion_group_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__join_discussion_group_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__join_discussion_group_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_members_request__field_descriptors[1] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListMembersRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_members_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_members_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_members_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListMembersRequest",
+  "ListMembersRequest",
+  "Fairtrade__Marketplace__V1__ListMembersRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListMembersRequest),
+  1,
+  fairtrade__marketplace__v1__list_members_request__field_descriptors,
+  fairtrade__marketplace__v1__list_members_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_members_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_members_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_members_response__field_descriptors[1] =
+{
+  {
+    "members",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__ListMembersResponse, n_members),
+    offsetof(Fairtrade__Marketplace__V1__ListMembersResponse, members),
+    &fairtrade__marketplace__v1__group_member__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_members_response__field_indices_by_name[] = {
+  0,   /* field[0] = members */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_members_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_members_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListMembersResponse",
+  "ListMembersResponse",
+  "Fairtrade__Marketplace__V1__ListMembersResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListMembersResponse),
+  1,
+  fairtrade__marketplace__v1__list_members_response__field_descriptors,
+  fairtrade__marketplace__v1__list_members_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_members_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_members_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__post__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Post, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "thread_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Post, thread_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Post, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "author_kind",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Post, author_kind),
+    &fairtrade__marketplace__v1__member_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "author",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Post, author),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "body",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Post, body),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reply_to",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Post, reply_to),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__Post, created_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__post__field_indices_by_name[] = {
+  4,   /* field[4] = author */
+  3,   /* field[3] = author_kind */
+  5,   /* field[5] = body */
+  7,   /* field[7] = created_at */
+  2,   /* field[2] = group_id */
+  0,   /* field[0] = id */
+  6,   /* field[6] = reply_to */
+  1,   /* field[1] = thread_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__post__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__post__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.Post",
+  "Post",
+  "Fairtrade__Marketplace__V1__Post",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__Post),
+  8,
+  fairtrade__marketplace__v1__post__field_descriptors,
+  fairtrade__marketplace__v1__post__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__post__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__post__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__discussion_thread__field_descriptors[7] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionThread, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionThread, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionThread, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "author_kind",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionThread, author_kind),
+    &fairtrade__marketplace__v1__member_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "author",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionThread, author),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionThread, created_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "posts",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__DiscussionThread, posts),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__discussion_thread__field_indices_by_name[] = {
+  4,   /* field[4] = author */
+  3,   /* field[3] = author_kind */
+  5,   /* field[5] = created_at */
+  1,   /* field[1] = group_id */
+  0,   /* field[0] = id */
+  6,   /* field[6] = posts */
+  2,   /* field[2] = title */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__discussion_thread__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__discussion_thread__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.DiscussionThread",
+  "DiscussionThread",
+  "Fairtrade__Marketplace__V1__DiscussionThread",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__DiscussionThread),
+  7,
+  fairtrade__marketplace__v1__discussion_thread__field_descriptors,
+  fairtrade__marketplace__v1__discussion_thread__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__discussion_thread__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__discussion_thread__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__start_thread_request__field_descriptors[4] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__StartThreadRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__StartThreadRequest, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_post",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__StartThreadRequest, first_post),
+    &fairtrade__marketplace__v1__post__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__StartThreadRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__start_thread_request__field_indices_by_name[] = {
+  2,   /* field[2] = first_post */
+  0,   /* field[0] = group_id */
+  3,   /* field[3] = request_id */
+  1,   /* field[1] = title */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__start_thread_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__start_thread_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.StartThreadRequest",
+  "StartThreadRequest",
+  "Fairtrade__Marketplace__V1__StartThreadRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__StartThreadRequest),
+  4,
+  fairtrade__marketplace__v1__start_thread_request__field_descriptors,
+  fairtrade__marketplace__v1__start_thread_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__start_thread_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__start_thread_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__start_thread_response__field_descriptors[2] =
+{
+  {
+    "thread",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__StartThreadResponse, thread),
+    &fairtrade__marketplace__v1__discussion_thread__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "post",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__StartThreadResponse, post),
+    &fairtrade__marketplace__v1__post__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__start_thread_response__field_indices_by_name[] = {
+  1,   /* field[1] = post */
+  0,   /* field[0] = thread */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__start_thread_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__start_thread_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.StartThreadResponse",
+  "StartThreadResponse",
+  "Fairtrade__Marketplace__V1__StartThreadResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__StartThreadResponse),
+  2,
+  fairtrade__marketplace__v1__start_thread_response__field_descriptors,
+  fairtrade__marketplace__v1__start_thread_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__start_thread_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__start_thread_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__post_reply_request__field_descriptors[2] =
+{
+  {
+    "post",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PostReplyRequest, post),
+    &fairtrade__marketplace__v1__post__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__PostReplyRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__post_reply_request__field_indices_by_name[] = {
+  0,   /* field[0] = post */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__post_reply_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__post_reply_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.PostReplyRequest",
+  "PostReplyRequest",
+  "Fairtrade__Marketplace__V1__PostReplyRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__PostReplyRequest),
+  2,
+  fairtrade__marketplace__v1__post_reply_request__field_descriptors,
+  fairtrade__marketplace__v1__post_reply_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__post_reply_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__post_reply_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_threads_request__field_descriptors[1] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListThreadsRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_threads_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_threads_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_threads_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListThreadsRequest",
+  "ListThreadsRequest",
+  "Fairtrade__Marketplace__V1__ListThreadsRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListThreadsRequest),
+  1,
+  fairtrade__marketplace__v1__list_threads_request__field_descriptors,
+  fairtrade__marketplace__v1__list_threads_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_threads_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_threads_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_threads_response__field_descriptors[1] =
+{
+  {
+    "threads",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__ListThreadsResponse, n_threads),
+    offsetof(Fairtrade__Marketplace__V1__ListThreadsResponse, threads),
+    &fairtrade__marketplace__v1__discussion_thread__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_threads_response__field_indices_by_name[] = {
+  0,   /* field[0] = threads */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_threads_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_threads_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListThreadsResponse",
+  "ListThreadsResponse",
+  "Fairtrade__Marketplace__V1__ListThreadsResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListThreadsResponse),
+  1,
+  fairtrade__marketplace__v1__list_threads_response__field_descriptors,
+  fairtrade__marketplace__v1__list_threads_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_threads_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_threads_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_posts_request__field_descriptors[1] =
+{
+  {
+    "thread_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListPostsRequest, thread_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_posts_request__field_indices_by_name[] = {
+  0,   /* field[0] = thread_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_posts_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_posts_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListPostsRequest",
+  "ListPostsRequest",
+  "Fairtrade__Marketplace__V1__ListPostsRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListPostsRequest),
+  1,
+  fairtrade__marketplace__v1__list_posts_request__field_descriptors,
+  fairtrade__marketplace__v1__list_posts_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_posts_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_posts_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_posts_response__field_descriptors[1] =
+{
+  {
+    "posts",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__ListPostsResponse, n_posts),
+    offsetof(Fairtrade__Marketplace__V1__ListPostsResponse, posts),
+    &fairtrade__marketplace__v1__post__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_posts_response__field_indices_by_name[] = {
+  0,   /* field[0] = posts */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_posts_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_posts_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListPostsResponse",
+  "ListPostsResponse",
+  "Fairtrade__Marketplace__V1__ListPostsResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListPostsResponse),
+  1,
+  fairtrade__marketplace__v1__list_posts_response__field_descriptors,
+  fairtrade__marketplace__v1__list_posts_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_posts_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_posts_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__market_event__field_descriptors[4] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__MarketEvent, kind),
+    &fairtrade__marketplace__v1__event_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "post",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__MarketEvent, post),
+    &fairtrade__marketplace__v1__post__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "alert",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__MarketEvent, alert),
+    &fairtrade__marketplace__v1__price_alert__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "demand",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__MarketEvent, demand),
+    &fairtrade__marketplace__v1__demand_signal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__market_event__field_indices_by_name[] = {
+  2,   /* field[2] = alert */
+  3,   /* field[3] = demand */
+  0,   /* field[0] = kind */
+  1,   /* field[1] = post */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__market_event__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__market_event__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.MarketEvent",
+  "MarketEvent",
+  "Fairtrade__Marketplace__V1__MarketEvent",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__MarketEvent),
+  4,
+  fairtrade__marketplace__v1__market_event__field_descriptors,
+  fairtrade__marketplace__v1__market_event__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__market_event__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__market_event__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define fairtrade__marketplace__v1__get_event_endpoints_request__field_descriptors NULL
+#define fairtrade__marketplace__v1__get_event_endpoints_request__field_indices_by_name NULL
+#define fairtrade__marketplace__v1__get_event_endpoints_request__number_ranges NULL
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_event_endpoints_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.GetEventEndpointsRequest",
+  "GetEventEndpointsRequest",
+  "Fairtrade__Marketplace__V1__GetEventEndpointsRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__GetEventEndpointsRequest),
+  0,
+  fairtrade__marketplace__v1__get_event_endpoints_request__field_descriptors,
+  fairtrade__marketplace__v1__get_event_endpoints_request__field_indices_by_name,
+  0,  fairtrade__marketplace__v1__get_event_endpoints_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__get_event_endpoints_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__get_event_endpoints_response__field_descriptors[1] =
+{
+  {
+    "endpoints",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Marketplace__V1__GetEventEndpointsResponse, n_endpoints),
+    offsetof(Fairtrade__Marketplace__V1__GetEventEndpointsResponse, endpoints),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__get_event_endpoints_response__field_indices_by_name[] = {
+  0,   /* field[0] = endpoints */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__get_event_endpoints_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_event_endpoints_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.GetEventEndpointsResponse",
+  "GetEventEndpointsResponse",
+  "Fairtrade__Marketplace__V1__GetEventEndpointsResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__GetEventEndpointsResponse),
+  1,
+  fairtrade__marketplace__v1__get_event_endpoints_response__field_descriptors,
+  fairtrade__marketplace__v1__get_event_endpoints_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__get_event_endpoints_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__get_event_endpoints_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__get_market_bulletin_request__field_descriptors[2] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GetMarketBulletinRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "days",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GetMarketBulletinRequest, days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__get_market_bulletin_request__field_indices_by_name[] = {
+  1,   /* field[1] = days */
+  0,   /* field[0] = group_id */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__get_market_bulletin_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_market_bulletin_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.GetMarketBulletinRequest",
+  "GetMarketBulletinRequest",
+  "Fairtrade__Marketplace__V1__GetMarketBulletinRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__GetMarketBulletinRequest),
+  2,
+  fairtrade__marketplace__v1__get_market_bulletin_request__field_descriptors,
+  fairtrade__marketplace__v1__get_market_bulletin_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__get_market_bulletin_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__get_market_bulletin_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__market_bulletin__field_descriptors[6] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, group_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "crafts",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, n_crafts),
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, crafts),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "prices",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, n_prices),
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, prices),
+    &fairtrade__marketplace__v1__price_statistics__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "open_demand",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, n_open_demand),
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, open_demand),
+    &fairtrade__marketplace__v1__demand_signal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "new_practices",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, n_new_practices),
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, new_practices),
+    &fairtrade__marketplace__v1__library_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__market_bulletin__field_indices_by_name[] = {
+  2,   /* field[2] = crafts */
+  0,   /* field[0] = group_id */
+  1,   /* field[1] = group_name */
+  5,   /* field[5] = new_practices */
+  4,   /* field[4] = open_demand */
+  3,   /* field[3] = prices */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__market_bulletin__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__market_bulletin__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.MarketBulletin",
+  "MarketBulletin",
+  "Fairtrade__Marketplace__V1__MarketBulletin",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__MarketBulletin),
+  6,
+  fairtrade__marketplace__v1__market_bulletin__field_descriptors,
+  fairtrade__marketplace__v1__market_bulletin__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__market_bulletin__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__market_bulletin__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue fairtrade__marketplace__v1__market_kind__enum_values_by_number[5] =
 {
   { "MARKET_KIND_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__MARKET_KIND__MARKET_KIND_UNSPECIFIED", 0 },
@@ -4384,7 +6645,71 @@ const ProtobufCEnumDescriptor fairtrade__marketplace__v1__author_kind__descripto
   fairtrade__marketplace__v1__author_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_info_service__method_descriptors[16] =
+static const ProtobufCEnumValue fairtrade__marketplace__v1__member_kind__enum_values_by_number[4] =
+{
+  { "MEMBER_KIND_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_UNSPECIFIED", 0 },
+  { "MEMBER_KIND_ORGANISATION", "FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_ORGANISATION", 1 },
+  { "MEMBER_KIND_PRODUCER_GROUP", "FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_PRODUCER_GROUP", 2 },
+  { "MEMBER_KIND_EXPERT", "FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_EXPERT", 3 },
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__member_kind__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex fairtrade__marketplace__v1__member_kind__enum_values_by_name[4] =
+{
+  { "MEMBER_KIND_EXPERT", 3 },
+  { "MEMBER_KIND_ORGANISATION", 1 },
+  { "MEMBER_KIND_PRODUCER_GROUP", 2 },
+  { "MEMBER_KIND_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__marketplace__v1__member_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.MemberKind",
+  "MemberKind",
+  "Fairtrade__Marketplace__V1__MemberKind",
+  "fairtrade.marketplace.v1",
+  4,
+  fairtrade__marketplace__v1__member_kind__enum_values_by_number,
+  4,
+  fairtrade__marketplace__v1__member_kind__enum_values_by_name,
+  1,
+  fairtrade__marketplace__v1__member_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__marketplace__v1__event_kind__enum_values_by_number[4] =
+{
+  { "EVENT_KIND_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__EVENT_KIND__EVENT_KIND_UNSPECIFIED", 0 },
+  { "EVENT_KIND_POST", "FAIRTRADE__MARKETPLACE__V1__EVENT_KIND__EVENT_KIND_POST", 1 },
+  { "EVENT_KIND_PRICE_ALERT", "FAIRTRADE__MARKETPLACE__V1__EVENT_KIND__EVENT_KIND_PRICE_ALERT", 2 },
+  { "EVENT_KIND_DEMAND", "FAIRTRADE__MARKETPLACE__V1__EVENT_KIND__EVENT_KIND_DEMAND", 3 },
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__event_kind__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex fairtrade__marketplace__v1__event_kind__enum_values_by_name[4] =
+{
+  { "EVENT_KIND_DEMAND", 3 },
+  { "EVENT_KIND_POST", 1 },
+  { "EVENT_KIND_PRICE_ALERT", 2 },
+  { "EVENT_KIND_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__marketplace__v1__event_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.EventKind",
+  "EventKind",
+  "Fairtrade__Marketplace__V1__EventKind",
+  "fairtrade.marketplace.v1",
+  4,
+  fairtrade__marketplace__v1__event_kind__enum_values_by_number,
+  4,
+  fairtrade__marketplace__v1__event_kind__enum_values_by_name,
+  1,
+  fairtrade__marketplace__v1__event_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_info_service__method_descriptors[26] =
 {
   { "CreateMarket", &fairtrade__marketplace__v1__create_market_request__descriptor, &fairtrade__marketplace__v1__market__descriptor },
   { "ListMarkets", &fairtrade__marketplace__v1__list_markets_request__descriptor, &fairtrade__marketplace__v1__list_markets_response__descriptor },
@@ -4402,24 +6727,44 @@ static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_i
   { "AddLibraryEntry", &fairtrade__marketplace__v1__add_library_entry_request__descriptor, &fairtrade__marketplace__v1__library_entry__descriptor },
   { "GetLibraryEntry", &fairtrade__marketplace__v1__get_library_entry_request__descriptor, &fairtrade__marketplace__v1__library_entry__descriptor },
   { "SearchLibrary", &fairtrade__marketplace__v1__search_library_request__descriptor, &fairtrade__marketplace__v1__search_library_response__descriptor },
+  { "CreateDiscussionGroup", &fairtrade__marketplace__v1__create_discussion_group_request__descriptor, &fairtrade__marketplace__v1__discussion_group__descriptor },
+  { "ListDiscussionGroups", &fairtrade__marketplace__v1__list_discussion_groups_request__descriptor, &fairtrade__marketplace__v1__list_discussion_groups_response__descriptor },
+  { "JoinDiscussionGroup", &fairtrade__marketplace__v1__join_discussion_group_request__descriptor, &fairtrade__marketplace__v1__group_member__descriptor },
+  { "ListMembers", &fairtrade__marketplace__v1__list_members_request__descriptor, &fairtrade__marketplace__v1__list_members_response__descriptor },
+  { "StartThread", &fairtrade__marketplace__v1__start_thread_request__descriptor, &fairtrade__marketplace__v1__start_thread_response__descriptor },
+  { "PostReply", &fairtrade__marketplace__v1__post_reply_request__descriptor, &fairtrade__marketplace__v1__post__descriptor },
+  { "ListThreads", &fairtrade__marketplace__v1__list_threads_request__descriptor, &fairtrade__marketplace__v1__list_threads_response__descriptor },
+  { "ListPosts", &fairtrade__marketplace__v1__list_posts_request__descriptor, &fairtrade__marketplace__v1__list_posts_response__descriptor },
+  { "GetEventEndpoints", &fairtrade__marketplace__v1__get_event_endpoints_request__descriptor, &fairtrade__marketplace__v1__get_event_endpoints_response__descriptor },
+  { "GetMarketBulletin", &fairtrade__marketplace__v1__get_market_bulletin_request__descriptor, &fairtrade__marketplace__v1__market_bulletin__descriptor },
 };
 const unsigned fairtrade__marketplace__v1__marketplace_info_service__method_indices_by_name[] = {
   13,        /* AddLibraryEntry */
   2,        /* AddRetailPartner */
   10,        /* AnswerDemand */
   3,        /* CountRetailPartners */
+  16,        /* CreateDiscussionGroup */
   0,        /* CreateMarket */
+  24,        /* GetEventEndpoints */
   14,        /* GetLibraryEntry */
+  25,        /* GetMarketBulletin */
   5,        /* GetPriceStatistics */
+  18,        /* JoinDiscussionGroup */
   8,        /* ListDemand */
   11,        /* ListDemandAnswers */
+  17,        /* ListDiscussionGroups */
   1,        /* ListMarkets */
+  19,        /* ListMembers */
+  23,        /* ListPosts */
   6,        /* ListPriceAlerts */
+  22,        /* ListThreads */
   9,        /* MatchDemand */
   7,        /* PostDemand */
+  21,        /* PostReply */
   4,        /* RecordPrice */
   15,        /* SearchLibrary */
-  12         /* SetDemandStatus */
+  12,        /* SetDemandStatus */
+  20         /* StartThread */
 };
 const ProtobufCServiceDescriptor fairtrade__marketplace__v1__marketplace_info_service__descriptor =
 {
@@ -4428,7 +6773,7 @@ const ProtobufCServiceDescriptor fairtrade__marketplace__v1__marketplace_info_se
   "MarketplaceInfoService",
   "Fairtrade__Marketplace__V1__MarketplaceInfoService",
   "fairtrade.marketplace.v1",
-  16,
+  26,
   fairtrade__marketplace__v1__marketplace_info_service__method_descriptors,
   fairtrade__marketplace__v1__marketplace_info_service__method_indices_by_name
 };
@@ -4559,6 +6904,86 @@ void fairtrade__marketplace__v1__marketplace_info_service__search_library(Protob
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
   service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__create_discussion_group(ProtobufCService *service,
+                                                                                   const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *input,
+                                                                                   Fairtrade__Marketplace__V1__DiscussionGroup_Closure closure,
+                                                                                   void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__list_discussion_groups(ProtobufCService *service,
+                                                                                  const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *input,
+                                                                                  Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse_Closure closure,
+                                                                                  void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__join_discussion_group(ProtobufCService *service,
+                                                                                 const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *input,
+                                                                                 Fairtrade__Marketplace__V1__GroupMember_Closure closure,
+                                                                                 void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__list_members(ProtobufCService *service,
+                                                                        const Fairtrade__Marketplace__V1__ListMembersRequest *input,
+                                                                        Fairtrade__Marketplace__V1__ListMembersResponse_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__start_thread(ProtobufCService *service,
+                                                                        const Fairtrade__Marketplace__V1__StartThreadRequest *input,
+                                                                        Fairtrade__Marketplace__V1__StartThreadResponse_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__post_reply(ProtobufCService *service,
+                                                                      const Fairtrade__Marketplace__V1__PostReplyRequest *input,
+                                                                      Fairtrade__Marketplace__V1__Post_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__list_threads(ProtobufCService *service,
+                                                                        const Fairtrade__Marketplace__V1__ListThreadsRequest *input,
+                                                                        Fairtrade__Marketplace__V1__ListThreadsResponse_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__list_posts(ProtobufCService *service,
+                                                                      const Fairtrade__Marketplace__V1__ListPostsRequest *input,
+                                                                      Fairtrade__Marketplace__V1__ListPostsResponse_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__get_event_endpoints(ProtobufCService *service,
+                                                                               const Fairtrade__Marketplace__V1__GetEventEndpointsRequest *input,
+                                                                               Fairtrade__Marketplace__V1__GetEventEndpointsResponse_Closure closure,
+                                                                               void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__marketplace__v1__marketplace_info_service__get_market_bulletin(ProtobufCService *service,
+                                                                               const Fairtrade__Marketplace__V1__GetMarketBulletinRequest *input,
+                                                                               Fairtrade__Marketplace__V1__MarketBulletin_Closure closure,
+                                                                               void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__init (Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
                                                                  Fairtrade__Marketplace__V1__MarketplaceInfoService_ServiceDestroy destroy)

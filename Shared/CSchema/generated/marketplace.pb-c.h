@@ -52,6 +52,28 @@ typedef struct Fairtrade__Marketplace__V1__GetLibraryEntryRequest Fairtrade__Mar
 typedef struct Fairtrade__Marketplace__V1__SearchLibraryRequest Fairtrade__Marketplace__V1__SearchLibraryRequest;
 typedef struct Fairtrade__Marketplace__V1__LibraryHit Fairtrade__Marketplace__V1__LibraryHit;
 typedef struct Fairtrade__Marketplace__V1__SearchLibraryResponse Fairtrade__Marketplace__V1__SearchLibraryResponse;
+typedef struct Fairtrade__Marketplace__V1__DiscussionGroup Fairtrade__Marketplace__V1__DiscussionGroup;
+typedef struct Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest;
+typedef struct Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest;
+typedef struct Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse;
+typedef struct Fairtrade__Marketplace__V1__GroupMember Fairtrade__Marketplace__V1__GroupMember;
+typedef struct Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest;
+typedef struct Fairtrade__Marketplace__V1__ListMembersRequest Fairtrade__Marketplace__V1__ListMembersRequest;
+typedef struct Fairtrade__Marketplace__V1__ListMembersResponse Fairtrade__Marketplace__V1__ListMembersResponse;
+typedef struct Fairtrade__Marketplace__V1__Post Fairtrade__Marketplace__V1__Post;
+typedef struct Fairtrade__Marketplace__V1__DiscussionThread Fairtrade__Marketplace__V1__DiscussionThread;
+typedef struct Fairtrade__Marketplace__V1__StartThreadRequest Fairtrade__Marketplace__V1__StartThreadRequest;
+typedef struct Fairtrade__Marketplace__V1__StartThreadResponse Fairtrade__Marketplace__V1__StartThreadResponse;
+typedef struct Fairtrade__Marketplace__V1__PostReplyRequest Fairtrade__Marketplace__V1__PostReplyRequest;
+typedef struct Fairtrade__Marketplace__V1__ListThreadsRequest Fairtrade__Marketplace__V1__ListThreadsRequest;
+typedef struct Fairtrade__Marketplace__V1__ListThreadsResponse Fairtrade__Marketplace__V1__ListThreadsResponse;
+typedef struct Fairtrade__Marketplace__V1__ListPostsRequest Fairtrade__Marketplace__V1__ListPostsRequest;
+typedef struct Fairtrade__Marketplace__V1__ListPostsResponse Fairtrade__Marketplace__V1__ListPostsResponse;
+typedef struct Fairtrade__Marketplace__V1__MarketEvent Fairtrade__Marketplace__V1__MarketEvent;
+typedef struct Fairtrade__Marketplace__V1__GetEventEndpointsRequest Fairtrade__Marketplace__V1__GetEventEndpointsRequest;
+typedef struct Fairtrade__Marketplace__V1__GetEventEndpointsResponse Fairtrade__Marketplace__V1__GetEventEndpointsResponse;
+typedef struct Fairtrade__Marketplace__V1__GetMarketBulletinRequest Fairtrade__Marketplace__V1__GetMarketBulletinRequest;
+typedef struct Fairtrade__Marketplace__V1__MarketBulletin Fairtrade__Marketplace__V1__MarketBulletin;
 
 
 /* --- enums --- */
@@ -109,6 +131,23 @@ typedef enum _Fairtrade__Marketplace__V1__AuthorKind {
   FAIRTRADE__MARKETPLACE__V1__AUTHOR_KIND__AUTHOR_KIND_EXPERT = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(FAIRTRADE__MARKETPLACE__V1__AUTHOR_KIND)
 } Fairtrade__Marketplace__V1__AuthorKind;
+typedef enum _Fairtrade__Marketplace__V1__MemberKind {
+  FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_UNSPECIFIED = 0,
+  FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_ORGANISATION = 1,
+  /*
+   * member is a producer group id, checked with the Producer service.
+   */
+  FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_PRODUCER_GROUP = 2,
+  FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_EXPERT = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND)
+} Fairtrade__Marketplace__V1__MemberKind;
+typedef enum _Fairtrade__Marketplace__V1__EventKind {
+  FAIRTRADE__MARKETPLACE__V1__EVENT_KIND__EVENT_KIND_UNSPECIFIED = 0,
+  FAIRTRADE__MARKETPLACE__V1__EVENT_KIND__EVENT_KIND_POST = 1,
+  FAIRTRADE__MARKETPLACE__V1__EVENT_KIND__EVENT_KIND_PRICE_ALERT = 2,
+  FAIRTRADE__MARKETPLACE__V1__EVENT_KIND__EVENT_KIND_DEMAND = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(FAIRTRADE__MARKETPLACE__V1__EVENT_KIND)
+} Fairtrade__Marketplace__V1__EventKind;
 
 /* --- messages --- */
 
@@ -668,6 +707,307 @@ struct  Fairtrade__Marketplace__V1__SearchLibraryResponse
 #define FAIRTRADE__MARKETPLACE__V1__SEARCH_LIBRARY_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__search_library_response__descriptor) \
     , 0,NULL }
+
+
+/*
+ * A discussion group where artisans and experts exchange lessons and practices.
+ */
+struct  Fairtrade__Marketplace__V1__DiscussionGroup
+{
+  ProtobufCMessage base;
+  char *id;
+  char *name;
+  char *description;
+  size_t n_crafts;
+  char **crafts;
+  Fairtrade__Common__V1__Timestamp *created_at;
+};
+#define FAIRTRADE__MARKETPLACE__V1__DISCUSSION_GROUP__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__discussion_group__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, NULL }
+
+
+struct  Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest
+{
+  ProtobufCMessage base;
+  Fairtrade__Marketplace__V1__DiscussionGroup *group;
+  char *request_id;
+};
+#define FAIRTRADE__MARKETPLACE__V1__CREATE_DISCUSSION_GROUP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__create_discussion_group_request__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Empty: every group.
+   */
+  char *craft;
+};
+#define FAIRTRADE__MARKETPLACE__V1__LIST_DISCUSSION_GROUPS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__list_discussion_groups_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse
+{
+  ProtobufCMessage base;
+  size_t n_groups;
+  Fairtrade__Marketplace__V1__DiscussionGroup **groups;
+};
+#define FAIRTRADE__MARKETPLACE__V1__LIST_DISCUSSION_GROUPS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__list_discussion_groups_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Fairtrade__Marketplace__V1__GroupMember
+{
+  ProtobufCMessage base;
+  char *group_id;
+  Fairtrade__Marketplace__V1__MemberKind kind;
+  /*
+   * An organisation's or expert's name, or a producer group id.
+   */
+  char *member;
+  Fairtrade__Common__V1__Timestamp *joined_at;
+};
+#define FAIRTRADE__MARKETPLACE__V1__GROUP_MEMBER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__group_member__descriptor) \
+    , (char *)protobuf_c_empty_string, FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest
+{
+  ProtobufCMessage base;
+  Fairtrade__Marketplace__V1__GroupMember *member;
+};
+#define FAIRTRADE__MARKETPLACE__V1__JOIN_DISCUSSION_GROUP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__join_discussion_group_request__descriptor) \
+    , NULL }
+
+
+struct  Fairtrade__Marketplace__V1__ListMembersRequest
+{
+  ProtobufCMessage base;
+  char *group_id;
+};
+#define FAIRTRADE__MARKETPLACE__V1__LIST_MEMBERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__list_members_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Marketplace__V1__ListMembersResponse
+{
+  ProtobufCMessage base;
+  size_t n_members;
+  Fairtrade__Marketplace__V1__GroupMember **members;
+};
+#define FAIRTRADE__MARKETPLACE__V1__LIST_MEMBERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__list_members_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Fairtrade__Marketplace__V1__Post
+{
+  ProtobufCMessage base;
+  char *id;
+  char *thread_id;
+  char *group_id;
+  Fairtrade__Marketplace__V1__MemberKind author_kind;
+  char *author;
+  char *body;
+  /*
+   * The post this one answers; empty for a thread's first post.
+   */
+  char *reply_to;
+  Fairtrade__Common__V1__Timestamp *created_at;
+};
+#define FAIRTRADE__MARKETPLACE__V1__POST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__post__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Fairtrade__Marketplace__V1__DiscussionThread
+{
+  ProtobufCMessage base;
+  char *id;
+  char *group_id;
+  char *title;
+  Fairtrade__Marketplace__V1__MemberKind author_kind;
+  char *author;
+  Fairtrade__Common__V1__Timestamp *created_at;
+  int32_t posts;
+};
+#define FAIRTRADE__MARKETPLACE__V1__DISCUSSION_THREAD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__discussion_thread__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, FAIRTRADE__MARKETPLACE__V1__MEMBER_KIND__MEMBER_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, 0 }
+
+
+struct  Fairtrade__Marketplace__V1__StartThreadRequest
+{
+  ProtobufCMessage base;
+  char *group_id;
+  char *title;
+  /*
+   * The first post: author_kind, author and body.
+   */
+  Fairtrade__Marketplace__V1__Post *first_post;
+  char *request_id;
+};
+#define FAIRTRADE__MARKETPLACE__V1__START_THREAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__start_thread_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Marketplace__V1__StartThreadResponse
+{
+  ProtobufCMessage base;
+  Fairtrade__Marketplace__V1__DiscussionThread *thread;
+  Fairtrade__Marketplace__V1__Post *post;
+};
+#define FAIRTRADE__MARKETPLACE__V1__START_THREAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__start_thread_response__descriptor) \
+    , NULL, NULL }
+
+
+struct  Fairtrade__Marketplace__V1__PostReplyRequest
+{
+  ProtobufCMessage base;
+  /*
+   * thread_id, author_kind, author, body, and optionally reply_to.
+   */
+  Fairtrade__Marketplace__V1__Post *post;
+  char *request_id;
+};
+#define FAIRTRADE__MARKETPLACE__V1__POST_REPLY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__post_reply_request__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Marketplace__V1__ListThreadsRequest
+{
+  ProtobufCMessage base;
+  char *group_id;
+};
+#define FAIRTRADE__MARKETPLACE__V1__LIST_THREADS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__list_threads_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Marketplace__V1__ListThreadsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Newest first.
+   */
+  size_t n_threads;
+  Fairtrade__Marketplace__V1__DiscussionThread **threads;
+};
+#define FAIRTRADE__MARKETPLACE__V1__LIST_THREADS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__list_threads_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Fairtrade__Marketplace__V1__ListPostsRequest
+{
+  ProtobufCMessage base;
+  char *thread_id;
+};
+#define FAIRTRADE__MARKETPLACE__V1__LIST_POSTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__list_posts_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Marketplace__V1__ListPostsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Oldest first.
+   */
+  size_t n_posts;
+  Fairtrade__Marketplace__V1__Post **posts;
+};
+#define FAIRTRADE__MARKETPLACE__V1__LIST_POSTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__list_posts_response__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * What the live channel carries (docs/PROTOCOL.md, "Events"). Topics: "post/<discussion group id>/",
+ * "alert/<craft>/", "demand/<craft>/"; a subscription matches topic prefixes.
+ */
+struct  Fairtrade__Marketplace__V1__MarketEvent
+{
+  ProtobufCMessage base;
+  Fairtrade__Marketplace__V1__EventKind kind;
+  Fairtrade__Marketplace__V1__Post *post;
+  Fairtrade__Marketplace__V1__PriceAlert *alert;
+  Fairtrade__Marketplace__V1__DemandSignal *demand;
+};
+#define FAIRTRADE__MARKETPLACE__V1__MARKET_EVENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__market_event__descriptor) \
+    , FAIRTRADE__MARKETPLACE__V1__EVENT_KIND__EVENT_KIND_UNSPECIFIED, NULL, NULL, NULL }
+
+
+struct  Fairtrade__Marketplace__V1__GetEventEndpointsRequest
+{
+  ProtobufCMessage base;
+};
+#define FAIRTRADE__MARKETPLACE__V1__GET_EVENT_ENDPOINTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__get_event_endpoints_request__descriptor) \
+     }
+
+
+struct  Fairtrade__Marketplace__V1__GetEventEndpointsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Where this instance publishes; subscribe to every instance's endpoints to see every event.
+   */
+  size_t n_endpoints;
+  char **endpoints;
+};
+#define FAIRTRADE__MARKETPLACE__V1__GET_EVENT_ENDPOINTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__get_event_endpoints_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Fairtrade__Marketplace__V1__GetMarketBulletinRequest
+{
+  ProtobufCMessage base;
+  char *group_id;
+  /*
+   * How far back to look, 1 to 365; 0 means 90.
+   */
+  int32_t days;
+};
+#define FAIRTRADE__MARKETPLACE__V1__GET_MARKET_BULLETIN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__get_market_bulletin_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * What the market says to one producer group: prices for its crafts, open demand that fits it, new practices.
+ */
+struct  Fairtrade__Marketplace__V1__MarketBulletin
+{
+  ProtobufCMessage base;
+  char *group_id;
+  char *group_name;
+  size_t n_crafts;
+  char **crafts;
+  size_t n_prices;
+  Fairtrade__Marketplace__V1__PriceStatistics **prices;
+  size_t n_open_demand;
+  Fairtrade__Marketplace__V1__DemandSignal **open_demand;
+  size_t n_new_practices;
+  Fairtrade__Marketplace__V1__LibraryEntry **new_practices;
+};
+#define FAIRTRADE__MARKETPLACE__V1__MARKET_BULLETIN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__market_bulletin__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
 
 
 /* Fairtrade__Marketplace__V1__Market methods */
@@ -1354,6 +1694,424 @@ Fairtrade__Marketplace__V1__SearchLibraryResponse *
 void   fairtrade__marketplace__v1__search_library_response__free_unpacked
                      (Fairtrade__Marketplace__V1__SearchLibraryResponse *message,
                       ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__DiscussionGroup methods */
+void   fairtrade__marketplace__v1__discussion_group__init
+                     (Fairtrade__Marketplace__V1__DiscussionGroup         *message);
+size_t fairtrade__marketplace__v1__discussion_group__get_packed_size
+                     (const Fairtrade__Marketplace__V1__DiscussionGroup   *message);
+size_t fairtrade__marketplace__v1__discussion_group__pack
+                     (const Fairtrade__Marketplace__V1__DiscussionGroup   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__discussion_group__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__DiscussionGroup   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__DiscussionGroup *
+       fairtrade__marketplace__v1__discussion_group__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__discussion_group__free_unpacked
+                     (Fairtrade__Marketplace__V1__DiscussionGroup *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest methods */
+void   fairtrade__marketplace__v1__create_discussion_group_request__init
+                     (Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest         *message);
+size_t fairtrade__marketplace__v1__create_discussion_group_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest   *message);
+size_t fairtrade__marketplace__v1__create_discussion_group_request__pack
+                     (const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__create_discussion_group_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *
+       fairtrade__marketplace__v1__create_discussion_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__create_discussion_group_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest methods */
+void   fairtrade__marketplace__v1__list_discussion_groups_request__init
+                     (Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest         *message);
+size_t fairtrade__marketplace__v1__list_discussion_groups_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest   *message);
+size_t fairtrade__marketplace__v1__list_discussion_groups_request__pack
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__list_discussion_groups_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *
+       fairtrade__marketplace__v1__list_discussion_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__list_discussion_groups_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse methods */
+void   fairtrade__marketplace__v1__list_discussion_groups_response__init
+                     (Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse         *message);
+size_t fairtrade__marketplace__v1__list_discussion_groups_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse   *message);
+size_t fairtrade__marketplace__v1__list_discussion_groups_response__pack
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__list_discussion_groups_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse *
+       fairtrade__marketplace__v1__list_discussion_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__list_discussion_groups_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__GroupMember methods */
+void   fairtrade__marketplace__v1__group_member__init
+                     (Fairtrade__Marketplace__V1__GroupMember         *message);
+size_t fairtrade__marketplace__v1__group_member__get_packed_size
+                     (const Fairtrade__Marketplace__V1__GroupMember   *message);
+size_t fairtrade__marketplace__v1__group_member__pack
+                     (const Fairtrade__Marketplace__V1__GroupMember   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__group_member__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__GroupMember   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__GroupMember *
+       fairtrade__marketplace__v1__group_member__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__group_member__free_unpacked
+                     (Fairtrade__Marketplace__V1__GroupMember *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest methods */
+void   fairtrade__marketplace__v1__join_discussion_group_request__init
+                     (Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest         *message);
+size_t fairtrade__marketplace__v1__join_discussion_group_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest   *message);
+size_t fairtrade__marketplace__v1__join_discussion_group_request__pack
+                     (const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__join_discussion_group_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *
+       fairtrade__marketplace__v1__join_discussion_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__join_discussion_group_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ListMembersRequest methods */
+void   fairtrade__marketplace__v1__list_members_request__init
+                     (Fairtrade__Marketplace__V1__ListMembersRequest         *message);
+size_t fairtrade__marketplace__v1__list_members_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListMembersRequest   *message);
+size_t fairtrade__marketplace__v1__list_members_request__pack
+                     (const Fairtrade__Marketplace__V1__ListMembersRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__list_members_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListMembersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ListMembersRequest *
+       fairtrade__marketplace__v1__list_members_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__list_members_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListMembersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ListMembersResponse methods */
+void   fairtrade__marketplace__v1__list_members_response__init
+                     (Fairtrade__Marketplace__V1__ListMembersResponse         *message);
+size_t fairtrade__marketplace__v1__list_members_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListMembersResponse   *message);
+size_t fairtrade__marketplace__v1__list_members_response__pack
+                     (const Fairtrade__Marketplace__V1__ListMembersResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__list_members_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListMembersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ListMembersResponse *
+       fairtrade__marketplace__v1__list_members_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__list_members_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListMembersResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__Post methods */
+void   fairtrade__marketplace__v1__post__init
+                     (Fairtrade__Marketplace__V1__Post         *message);
+size_t fairtrade__marketplace__v1__post__get_packed_size
+                     (const Fairtrade__Marketplace__V1__Post   *message);
+size_t fairtrade__marketplace__v1__post__pack
+                     (const Fairtrade__Marketplace__V1__Post   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__post__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__Post   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__Post *
+       fairtrade__marketplace__v1__post__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__post__free_unpacked
+                     (Fairtrade__Marketplace__V1__Post *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__DiscussionThread methods */
+void   fairtrade__marketplace__v1__discussion_thread__init
+                     (Fairtrade__Marketplace__V1__DiscussionThread         *message);
+size_t fairtrade__marketplace__v1__discussion_thread__get_packed_size
+                     (const Fairtrade__Marketplace__V1__DiscussionThread   *message);
+size_t fairtrade__marketplace__v1__discussion_thread__pack
+                     (const Fairtrade__Marketplace__V1__DiscussionThread   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__discussion_thread__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__DiscussionThread   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__DiscussionThread *
+       fairtrade__marketplace__v1__discussion_thread__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__discussion_thread__free_unpacked
+                     (Fairtrade__Marketplace__V1__DiscussionThread *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__StartThreadRequest methods */
+void   fairtrade__marketplace__v1__start_thread_request__init
+                     (Fairtrade__Marketplace__V1__StartThreadRequest         *message);
+size_t fairtrade__marketplace__v1__start_thread_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__StartThreadRequest   *message);
+size_t fairtrade__marketplace__v1__start_thread_request__pack
+                     (const Fairtrade__Marketplace__V1__StartThreadRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__start_thread_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__StartThreadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__StartThreadRequest *
+       fairtrade__marketplace__v1__start_thread_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__start_thread_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__StartThreadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__StartThreadResponse methods */
+void   fairtrade__marketplace__v1__start_thread_response__init
+                     (Fairtrade__Marketplace__V1__StartThreadResponse         *message);
+size_t fairtrade__marketplace__v1__start_thread_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__StartThreadResponse   *message);
+size_t fairtrade__marketplace__v1__start_thread_response__pack
+                     (const Fairtrade__Marketplace__V1__StartThreadResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__start_thread_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__StartThreadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__StartThreadResponse *
+       fairtrade__marketplace__v1__start_thread_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__start_thread_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__StartThreadResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__PostReplyRequest methods */
+void   fairtrade__marketplace__v1__post_reply_request__init
+                     (Fairtrade__Marketplace__V1__PostReplyRequest         *message);
+size_t fairtrade__marketplace__v1__post_reply_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__PostReplyRequest   *message);
+size_t fairtrade__marketplace__v1__post_reply_request__pack
+                     (const Fairtrade__Marketplace__V1__PostReplyRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__post_reply_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__PostReplyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__PostReplyRequest *
+       fairtrade__marketplace__v1__post_reply_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__post_reply_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__PostReplyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ListThreadsRequest methods */
+void   fairtrade__marketplace__v1__list_threads_request__init
+                     (Fairtrade__Marketplace__V1__ListThreadsRequest         *message);
+size_t fairtrade__marketplace__v1__list_threads_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListThreadsRequest   *message);
+size_t fairtrade__marketplace__v1__list_threads_request__pack
+                     (const Fairtrade__Marketplace__V1__ListThreadsRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__list_threads_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListThreadsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ListThreadsRequest *
+       fairtrade__marketplace__v1__list_threads_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__list_threads_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListThreadsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ListThreadsResponse methods */
+void   fairtrade__marketplace__v1__list_threads_response__init
+                     (Fairtrade__Marketplace__V1__ListThreadsResponse         *message);
+size_t fairtrade__marketplace__v1__list_threads_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListThreadsResponse   *message);
+size_t fairtrade__marketplace__v1__list_threads_response__pack
+                     (const Fairtrade__Marketplace__V1__ListThreadsResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__list_threads_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListThreadsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ListThreadsResponse *
+       fairtrade__marketplace__v1__list_threads_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__list_threads_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListThreadsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ListPostsRequest methods */
+void   fairtrade__marketplace__v1__list_posts_request__init
+                     (Fairtrade__Marketplace__V1__ListPostsRequest         *message);
+size_t fairtrade__marketplace__v1__list_posts_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListPostsRequest   *message);
+size_t fairtrade__marketplace__v1__list_posts_request__pack
+                     (const Fairtrade__Marketplace__V1__ListPostsRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__list_posts_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListPostsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ListPostsRequest *
+       fairtrade__marketplace__v1__list_posts_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__list_posts_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListPostsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ListPostsResponse methods */
+void   fairtrade__marketplace__v1__list_posts_response__init
+                     (Fairtrade__Marketplace__V1__ListPostsResponse         *message);
+size_t fairtrade__marketplace__v1__list_posts_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListPostsResponse   *message);
+size_t fairtrade__marketplace__v1__list_posts_response__pack
+                     (const Fairtrade__Marketplace__V1__ListPostsResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__list_posts_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListPostsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ListPostsResponse *
+       fairtrade__marketplace__v1__list_posts_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__list_posts_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListPostsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__MarketEvent methods */
+void   fairtrade__marketplace__v1__market_event__init
+                     (Fairtrade__Marketplace__V1__MarketEvent         *message);
+size_t fairtrade__marketplace__v1__market_event__get_packed_size
+                     (const Fairtrade__Marketplace__V1__MarketEvent   *message);
+size_t fairtrade__marketplace__v1__market_event__pack
+                     (const Fairtrade__Marketplace__V1__MarketEvent   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__market_event__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__MarketEvent   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__MarketEvent *
+       fairtrade__marketplace__v1__market_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__market_event__free_unpacked
+                     (Fairtrade__Marketplace__V1__MarketEvent *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__GetEventEndpointsRequest methods */
+void   fairtrade__marketplace__v1__get_event_endpoints_request__init
+                     (Fairtrade__Marketplace__V1__GetEventEndpointsRequest         *message);
+size_t fairtrade__marketplace__v1__get_event_endpoints_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsRequest   *message);
+size_t fairtrade__marketplace__v1__get_event_endpoints_request__pack
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__get_event_endpoints_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__GetEventEndpointsRequest *
+       fairtrade__marketplace__v1__get_event_endpoints_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__get_event_endpoints_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__GetEventEndpointsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__GetEventEndpointsResponse methods */
+void   fairtrade__marketplace__v1__get_event_endpoints_response__init
+                     (Fairtrade__Marketplace__V1__GetEventEndpointsResponse         *message);
+size_t fairtrade__marketplace__v1__get_event_endpoints_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsResponse   *message);
+size_t fairtrade__marketplace__v1__get_event_endpoints_response__pack
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__get_event_endpoints_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__GetEventEndpointsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__GetEventEndpointsResponse *
+       fairtrade__marketplace__v1__get_event_endpoints_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__get_event_endpoints_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__GetEventEndpointsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__GetMarketBulletinRequest methods */
+void   fairtrade__marketplace__v1__get_market_bulletin_request__init
+                     (Fairtrade__Marketplace__V1__GetMarketBulletinRequest         *message);
+size_t fairtrade__marketplace__v1__get_market_bulletin_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__GetMarketBulletinRequest   *message);
+size_t fairtrade__marketplace__v1__get_market_bulletin_request__pack
+                     (const Fairtrade__Marketplace__V1__GetMarketBulletinRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__get_market_bulletin_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__GetMarketBulletinRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__GetMarketBulletinRequest *
+       fairtrade__marketplace__v1__get_market_bulletin_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__get_market_bulletin_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__GetMarketBulletinRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__MarketBulletin methods */
+void   fairtrade__marketplace__v1__market_bulletin__init
+                     (Fairtrade__Marketplace__V1__MarketBulletin         *message);
+size_t fairtrade__marketplace__v1__market_bulletin__get_packed_size
+                     (const Fairtrade__Marketplace__V1__MarketBulletin   *message);
+size_t fairtrade__marketplace__v1__market_bulletin__pack
+                     (const Fairtrade__Marketplace__V1__MarketBulletin   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__market_bulletin__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__MarketBulletin   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__MarketBulletin *
+       fairtrade__marketplace__v1__market_bulletin__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__market_bulletin__free_unpacked
+                     (Fairtrade__Marketplace__V1__MarketBulletin *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Fairtrade__Marketplace__V1__Market_Closure)
@@ -1464,6 +2222,72 @@ typedef void (*Fairtrade__Marketplace__V1__LibraryHit_Closure)
 typedef void (*Fairtrade__Marketplace__V1__SearchLibraryResponse_Closure)
                  (const Fairtrade__Marketplace__V1__SearchLibraryResponse *message,
                   void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__DiscussionGroup_Closure)
+                 (const Fairtrade__Marketplace__V1__DiscussionGroup *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse_Closure)
+                 (const Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__GroupMember_Closure)
+                 (const Fairtrade__Marketplace__V1__GroupMember *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ListMembersRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__ListMembersRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ListMembersResponse_Closure)
+                 (const Fairtrade__Marketplace__V1__ListMembersResponse *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__Post_Closure)
+                 (const Fairtrade__Marketplace__V1__Post *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__DiscussionThread_Closure)
+                 (const Fairtrade__Marketplace__V1__DiscussionThread *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__StartThreadRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__StartThreadRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__StartThreadResponse_Closure)
+                 (const Fairtrade__Marketplace__V1__StartThreadResponse *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__PostReplyRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__PostReplyRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ListThreadsRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__ListThreadsRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ListThreadsResponse_Closure)
+                 (const Fairtrade__Marketplace__V1__ListThreadsResponse *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ListPostsRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__ListPostsRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ListPostsResponse_Closure)
+                 (const Fairtrade__Marketplace__V1__ListPostsResponse *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__MarketEvent_Closure)
+                 (const Fairtrade__Marketplace__V1__MarketEvent *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__GetEventEndpointsRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__GetEventEndpointsRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__GetEventEndpointsResponse_Closure)
+                 (const Fairtrade__Marketplace__V1__GetEventEndpointsResponse *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__GetMarketBulletinRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__GetMarketBulletinRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__MarketBulletin_Closure)
+                 (const Fairtrade__Marketplace__V1__MarketBulletin *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1535,6 +2359,46 @@ struct Fairtrade__Marketplace__V1__MarketplaceInfoService_Service
                          const Fairtrade__Marketplace__V1__SearchLibraryRequest *input,
                          Fairtrade__Marketplace__V1__SearchLibraryResponse_Closure closure,
                          void *closure_data);
+  void (*create_discussion_group)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                                  const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *input,
+                                  Fairtrade__Marketplace__V1__DiscussionGroup_Closure closure,
+                                  void *closure_data);
+  void (*list_discussion_groups)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                                 const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *input,
+                                 Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse_Closure closure,
+                                 void *closure_data);
+  void (*join_discussion_group)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                                const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *input,
+                                Fairtrade__Marketplace__V1__GroupMember_Closure closure,
+                                void *closure_data);
+  void (*list_members)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                       const Fairtrade__Marketplace__V1__ListMembersRequest *input,
+                       Fairtrade__Marketplace__V1__ListMembersResponse_Closure closure,
+                       void *closure_data);
+  void (*start_thread)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                       const Fairtrade__Marketplace__V1__StartThreadRequest *input,
+                       Fairtrade__Marketplace__V1__StartThreadResponse_Closure closure,
+                       void *closure_data);
+  void (*post_reply)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                     const Fairtrade__Marketplace__V1__PostReplyRequest *input,
+                     Fairtrade__Marketplace__V1__Post_Closure closure,
+                     void *closure_data);
+  void (*list_threads)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                       const Fairtrade__Marketplace__V1__ListThreadsRequest *input,
+                       Fairtrade__Marketplace__V1__ListThreadsResponse_Closure closure,
+                       void *closure_data);
+  void (*list_posts)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                     const Fairtrade__Marketplace__V1__ListPostsRequest *input,
+                     Fairtrade__Marketplace__V1__ListPostsResponse_Closure closure,
+                     void *closure_data);
+  void (*get_event_endpoints)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                              const Fairtrade__Marketplace__V1__GetEventEndpointsRequest *input,
+                              Fairtrade__Marketplace__V1__GetEventEndpointsResponse_Closure closure,
+                              void *closure_data);
+  void (*get_market_bulletin)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                              const Fairtrade__Marketplace__V1__GetMarketBulletinRequest *input,
+                              Fairtrade__Marketplace__V1__MarketBulletin_Closure closure,
+                              void *closure_data);
 };
 typedef void (*Fairtrade__Marketplace__V1__MarketplaceInfoService_ServiceDestroy)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *);
 void fairtrade__marketplace__v1__marketplace_info_service__init (Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
@@ -1558,7 +2422,17 @@ void fairtrade__marketplace__v1__marketplace_info_service__init (Fairtrade__Mark
       function_prefix__ ## set_demand_status,\
       function_prefix__ ## add_library_entry,\
       function_prefix__ ## get_library_entry,\
-      function_prefix__ ## search_library  }
+      function_prefix__ ## search_library,\
+      function_prefix__ ## create_discussion_group,\
+      function_prefix__ ## list_discussion_groups,\
+      function_prefix__ ## join_discussion_group,\
+      function_prefix__ ## list_members,\
+      function_prefix__ ## start_thread,\
+      function_prefix__ ## post_reply,\
+      function_prefix__ ## list_threads,\
+      function_prefix__ ## list_posts,\
+      function_prefix__ ## get_event_endpoints,\
+      function_prefix__ ## get_market_bulletin  }
 void fairtrade__marketplace__v1__marketplace_info_service__create_market(ProtobufCService *service,
                                                                          const Fairtrade__Marketplace__V1__CreateMarketRequest *input,
                                                                          Fairtrade__Marketplace__V1__Market_Closure closure,
@@ -1623,6 +2497,46 @@ void fairtrade__marketplace__v1__marketplace_info_service__search_library(Protob
                                                                           const Fairtrade__Marketplace__V1__SearchLibraryRequest *input,
                                                                           Fairtrade__Marketplace__V1__SearchLibraryResponse_Closure closure,
                                                                           void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__create_discussion_group(ProtobufCService *service,
+                                                                                   const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *input,
+                                                                                   Fairtrade__Marketplace__V1__DiscussionGroup_Closure closure,
+                                                                                   void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__list_discussion_groups(ProtobufCService *service,
+                                                                                  const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *input,
+                                                                                  Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse_Closure closure,
+                                                                                  void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__join_discussion_group(ProtobufCService *service,
+                                                                                 const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *input,
+                                                                                 Fairtrade__Marketplace__V1__GroupMember_Closure closure,
+                                                                                 void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__list_members(ProtobufCService *service,
+                                                                        const Fairtrade__Marketplace__V1__ListMembersRequest *input,
+                                                                        Fairtrade__Marketplace__V1__ListMembersResponse_Closure closure,
+                                                                        void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__start_thread(ProtobufCService *service,
+                                                                        const Fairtrade__Marketplace__V1__StartThreadRequest *input,
+                                                                        Fairtrade__Marketplace__V1__StartThreadResponse_Closure closure,
+                                                                        void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__post_reply(ProtobufCService *service,
+                                                                      const Fairtrade__Marketplace__V1__PostReplyRequest *input,
+                                                                      Fairtrade__Marketplace__V1__Post_Closure closure,
+                                                                      void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__list_threads(ProtobufCService *service,
+                                                                        const Fairtrade__Marketplace__V1__ListThreadsRequest *input,
+                                                                        Fairtrade__Marketplace__V1__ListThreadsResponse_Closure closure,
+                                                                        void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__list_posts(ProtobufCService *service,
+                                                                      const Fairtrade__Marketplace__V1__ListPostsRequest *input,
+                                                                      Fairtrade__Marketplace__V1__ListPostsResponse_Closure closure,
+                                                                      void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__get_event_endpoints(ProtobufCService *service,
+                                                                               const Fairtrade__Marketplace__V1__GetEventEndpointsRequest *input,
+                                                                               Fairtrade__Marketplace__V1__GetEventEndpointsResponse_Closure closure,
+                                                                               void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__get_market_bulletin(ProtobufCService *service,
+                                                                               const Fairtrade__Marketplace__V1__GetMarketBulletinRequest *input,
+                                                                               Fairtrade__Marketplace__V1__MarketBulletin_Closure closure,
+                                                                               void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1633,6 +2547,8 @@ extern const ProtobufCEnumDescriptor    fairtrade__marketplace__v1__price_type__
 extern const ProtobufCEnumDescriptor    fairtrade__marketplace__v1__alert_direction__descriptor;
 extern const ProtobufCEnumDescriptor    fairtrade__marketplace__v1__demand_status__descriptor;
 extern const ProtobufCEnumDescriptor    fairtrade__marketplace__v1__author_kind__descriptor;
+extern const ProtobufCEnumDescriptor    fairtrade__marketplace__v1__member_kind__descriptor;
+extern const ProtobufCEnumDescriptor    fairtrade__marketplace__v1__event_kind__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__market__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__create_market_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_markets_request__descriptor;
@@ -1669,6 +2585,28 @@ extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_library_
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__search_library_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__library_hit__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__search_library_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__discussion_group__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__create_discussion_group_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_discussion_groups_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_discussion_groups_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__group_member__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__join_discussion_group_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_members_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_members_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__post__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__discussion_thread__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__start_thread_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__start_thread_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__post_reply_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_threads_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_threads_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_posts_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_posts_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__market_event__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_event_endpoints_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_event_endpoints_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_market_bulletin_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__market_bulletin__descriptor;
 extern const ProtobufCServiceDescriptor fairtrade__marketplace__v1__marketplace_info_service__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -187,6 +187,51 @@ void   fairtrade__rpc__v1__response_header__free_unpacked
   assert(message->base.descriptor == &fairtrade__rpc__v1__response_header__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__rpc__v1__event_header__init
+                     (Fairtrade__Rpc__V1__EventHeader         *message)
+{
+  static const Fairtrade__Rpc__V1__EventHeader init_value = FAIRTRADE__RPC__V1__EVENT_HEADER__INIT;
+  *message = init_value;
+}
+size_t fairtrade__rpc__v1__event_header__get_packed_size
+                     (const Fairtrade__Rpc__V1__EventHeader *message)
+{
+  assert(message->base.descriptor == &fairtrade__rpc__v1__event_header__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__rpc__v1__event_header__pack
+                     (const Fairtrade__Rpc__V1__EventHeader *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__rpc__v1__event_header__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__rpc__v1__event_header__pack_to_buffer
+                     (const Fairtrade__Rpc__V1__EventHeader *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__rpc__v1__event_header__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Rpc__V1__EventHeader *
+       fairtrade__rpc__v1__event_header__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Rpc__V1__EventHeader *)
+     protobuf_c_message_unpack (&fairtrade__rpc__v1__event_header__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__rpc__v1__event_header__free_unpacked
+                     (Fairtrade__Rpc__V1__EventHeader *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__rpc__v1__event_header__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor fairtrade__rpc__v1__metadata_entry__field_descriptors[2] =
 {
   {
@@ -532,6 +577,70 @@ const ProtobufCMessageDescriptor fairtrade__rpc__v1__response_header__descriptor
   fairtrade__rpc__v1__response_header__field_indices_by_name,
   1,  fairtrade__rpc__v1__response_header__number_ranges,
   (ProtobufCMessageInit) fairtrade__rpc__v1__response_header__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__rpc__v1__event_header__field_descriptors[3] =
+{
+  {
+    "publisher_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Rpc__V1__EventHeader, publisher_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sequence",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Rpc__V1__EventHeader, sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "published_at",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Rpc__V1__EventHeader, published_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__rpc__v1__event_header__field_indices_by_name[] = {
+  2,   /* field[2] = published_at */
+  0,   /* field[0] = publisher_id */
+  1,   /* field[1] = sequence */
+};
+static const ProtobufCIntRange fairtrade__rpc__v1__event_header__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__rpc__v1__event_header__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.rpc.v1.EventHeader",
+  "EventHeader",
+  "Fairtrade__Rpc__V1__EventHeader",
+  "fairtrade.rpc.v1",
+  sizeof(Fairtrade__Rpc__V1__EventHeader),
+  3,
+  fairtrade__rpc__v1__event_header__field_descriptors,
+  fairtrade__rpc__v1__event_header__field_indices_by_name,
+  1,  fairtrade__rpc__v1__event_header__number_ranges,
+  (ProtobufCMessageInit) fairtrade__rpc__v1__event_header__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue fairtrade__rpc__v1__status_code__enum_values_by_number[17] =

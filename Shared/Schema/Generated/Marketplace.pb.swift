@@ -310,6 +310,88 @@ extension MarketplaceV1 {
         }
     }
 
+    public enum MemberKind: ProtoEnum {
+        case unspecified
+        case organisation
+        case producerGroup
+        case expert
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .organisation, .producerGroup, .expert]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .organisation
+            case 2: self = .producerGroup
+            case 3: self = .expert
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .organisation: 1
+            case .producerGroup: 2
+            case .expert: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "MEMBER_KIND_UNSPECIFIED"
+            case .organisation: "MEMBER_KIND_ORGANISATION"
+            case .producerGroup: "MEMBER_KIND_PRODUCER_GROUP"
+            case .expert: "MEMBER_KIND_EXPERT"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum EventKind: ProtoEnum {
+        case unspecified
+        case post
+        case priceAlert
+        case demand
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .post, .priceAlert, .demand]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .post
+            case 2: self = .priceAlert
+            case 3: self = .demand
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .post: 1
+            case .priceAlert: 2
+            case .demand: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "EVENT_KIND_UNSPECIFIED"
+            case .post: "EVENT_KIND_POST"
+            case .priceAlert: "EVENT_KIND_PRICE_ALERT"
+            case .demand: "EVENT_KIND_DEMAND"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
     public struct Market: ProtoMessage {
         public static let protoName = "fairtrade.marketplace.v1.Market"
         public var id: String = ""
@@ -1562,6 +1644,689 @@ extension MarketplaceV1 {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__SearchLibraryResponse.self)
             c.pointee.n_hits = self.hits.count; c.pointee.hits = arena.messages(self.hits, as: Fairtrade__Marketplace__V1__LibraryHit.self)
+            return raw
+        }
+    }
+
+    public struct DiscussionGroup: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.DiscussionGroup"
+        public var id: String = ""
+        public var name: String = ""
+        public var description: String = ""
+        public var crafts: [String] = []
+        public var createdAt: CommonV1.Timestamp? = nil
+
+        public init() {}
+
+        public init(id: String = "", name: String = "", description: String = "", crafts: [String] = [], createdAt: CommonV1.Timestamp? = nil) {
+            self.id = id
+            self.name = name
+            self.description = description
+            self.crafts = crafts
+            self.createdAt = createdAt
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__discussion_group()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DiscussionGroup.self)
+            self.id = _decodeString(c.pointee.id)
+            self.name = _decodeString(c.pointee.name)
+            self.description = _decodeString(c.pointee.description)
+            self.crafts = _decodeStrings(c.pointee.crafts, c.pointee.n_crafts)
+            self.createdAt = try _decodeMessage(c.pointee.created_at, "created_at", options, as: CommonV1.Timestamp.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DiscussionGroup.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.name = arena.string(self.name)
+            c.pointee.description = arena.string(self.description)
+            c.pointee.n_crafts = self.crafts.count; c.pointee.crafts = arena.strings(self.crafts)
+            c.pointee.created_at = self.createdAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            return raw
+        }
+    }
+
+    public struct CreateDiscussionGroupRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.CreateDiscussionGroupRequest"
+        public var group: MarketplaceV1.DiscussionGroup? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(group: MarketplaceV1.DiscussionGroup? = nil, requestID: String = "") {
+            self.group = group
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__create_discussion_group_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest.self)
+            self.group = try _decodeMessage(c.pointee.group, "group", options, as: MarketplaceV1.DiscussionGroup.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest.self)
+            c.pointee.group = self.group.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__DiscussionGroup.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct ListDiscussionGroupsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListDiscussionGroupsRequest"
+        public var craft: String = ""
+
+        public init() {}
+
+        public init(craft: String = "") {
+            self.craft = craft
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_discussion_groups_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest.self)
+            self.craft = _decodeString(c.pointee.craft)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest.self)
+            c.pointee.craft = arena.string(self.craft)
+            return raw
+        }
+    }
+
+    public struct ListDiscussionGroupsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListDiscussionGroupsResponse"
+        public var groups: [MarketplaceV1.DiscussionGroup] = []
+
+        public init() {}
+
+        public init(groups: [MarketplaceV1.DiscussionGroup] = []) {
+            self.groups = groups
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_discussion_groups_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse.self)
+            self.groups = try _decodeMessages(c.pointee.groups, c.pointee.n_groups, "groups", options, as: MarketplaceV1.DiscussionGroup.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListDiscussionGroupsResponse.self)
+            c.pointee.n_groups = self.groups.count; c.pointee.groups = arena.messages(self.groups, as: Fairtrade__Marketplace__V1__DiscussionGroup.self)
+            return raw
+        }
+    }
+
+    public struct GroupMember: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.GroupMember"
+        public var groupID: String = ""
+        public var kind: MarketplaceV1.MemberKind = .unspecified
+        public var member: String = ""
+        public var joinedAt: CommonV1.Timestamp? = nil
+
+        public init() {}
+
+        public init(groupID: String = "", kind: MarketplaceV1.MemberKind = .unspecified, member: String = "", joinedAt: CommonV1.Timestamp? = nil) {
+            self.groupID = groupID
+            self.kind = kind
+            self.member = member
+            self.joinedAt = joinedAt
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__group_member()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GroupMember.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.kind = try _decodeEnum(MarketplaceV1.MemberKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+            self.member = _decodeString(c.pointee.member)
+            self.joinedAt = try _decodeMessage(c.pointee.joined_at, "joined_at", options, as: CommonV1.Timestamp.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GroupMember.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.kind = Fairtrade__Marketplace__V1__MemberKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            c.pointee.member = arena.string(self.member)
+            c.pointee.joined_at = self.joinedAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            return raw
+        }
+    }
+
+    public struct JoinDiscussionGroupRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.JoinDiscussionGroupRequest"
+        public var member: MarketplaceV1.GroupMember? = nil
+
+        public init() {}
+
+        public init(member: MarketplaceV1.GroupMember? = nil) {
+            self.member = member
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__join_discussion_group_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest.self)
+            self.member = try _decodeMessage(c.pointee.member, "member", options, as: MarketplaceV1.GroupMember.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest.self)
+            c.pointee.member = self.member.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__GroupMember.self) }
+            return raw
+        }
+    }
+
+    public struct ListMembersRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListMembersRequest"
+        public var groupID: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "") {
+            self.groupID = groupID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_members_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListMembersRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListMembersRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            return raw
+        }
+    }
+
+    public struct ListMembersResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListMembersResponse"
+        public var members: [MarketplaceV1.GroupMember] = []
+
+        public init() {}
+
+        public init(members: [MarketplaceV1.GroupMember] = []) {
+            self.members = members
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_members_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListMembersResponse.self)
+            self.members = try _decodeMessages(c.pointee.members, c.pointee.n_members, "members", options, as: MarketplaceV1.GroupMember.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListMembersResponse.self)
+            c.pointee.n_members = self.members.count; c.pointee.members = arena.messages(self.members, as: Fairtrade__Marketplace__V1__GroupMember.self)
+            return raw
+        }
+    }
+
+    public struct Post: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.Post"
+        public var id: String = ""
+        public var threadID: String = ""
+        public var groupID: String = ""
+        public var authorKind: MarketplaceV1.MemberKind = .unspecified
+        public var author: String = ""
+        public var body: String = ""
+        public var replyTo: String = ""
+        public var createdAt: CommonV1.Timestamp? = nil
+
+        public init() {}
+
+        public init(id: String = "", threadID: String = "", groupID: String = "", authorKind: MarketplaceV1.MemberKind = .unspecified, author: String = "", body: String = "", replyTo: String = "", createdAt: CommonV1.Timestamp? = nil) {
+            self.id = id
+            self.threadID = threadID
+            self.groupID = groupID
+            self.authorKind = authorKind
+            self.author = author
+            self.body = body
+            self.replyTo = replyTo
+            self.createdAt = createdAt
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__post()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__Post.self)
+            self.id = _decodeString(c.pointee.id)
+            self.threadID = _decodeString(c.pointee.thread_id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.authorKind = try _decodeEnum(MarketplaceV1.MemberKind(rawValue: Int32(bitPattern: c.pointee.author_kind.rawValue)), "author_kind", options)
+            self.author = _decodeString(c.pointee.author)
+            self.body = _decodeString(c.pointee.body)
+            self.replyTo = _decodeString(c.pointee.reply_to)
+            self.createdAt = try _decodeMessage(c.pointee.created_at, "created_at", options, as: CommonV1.Timestamp.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__Post.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.thread_id = arena.string(self.threadID)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.author_kind = Fairtrade__Marketplace__V1__MemberKind(rawValue: UInt32(bitPattern: self.authorKind.rawValue))
+            c.pointee.author = arena.string(self.author)
+            c.pointee.body = arena.string(self.body)
+            c.pointee.reply_to = arena.string(self.replyTo)
+            c.pointee.created_at = self.createdAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            return raw
+        }
+    }
+
+    public struct DiscussionThread: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.DiscussionThread"
+        public var id: String = ""
+        public var groupID: String = ""
+        public var title: String = ""
+        public var authorKind: MarketplaceV1.MemberKind = .unspecified
+        public var author: String = ""
+        public var createdAt: CommonV1.Timestamp? = nil
+        public var posts: Int32 = 0
+
+        public init() {}
+
+        public init(id: String = "", groupID: String = "", title: String = "", authorKind: MarketplaceV1.MemberKind = .unspecified, author: String = "", createdAt: CommonV1.Timestamp? = nil, posts: Int32 = 0) {
+            self.id = id
+            self.groupID = groupID
+            self.title = title
+            self.authorKind = authorKind
+            self.author = author
+            self.createdAt = createdAt
+            self.posts = posts
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__discussion_thread()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DiscussionThread.self)
+            self.id = _decodeString(c.pointee.id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.title = _decodeString(c.pointee.title)
+            self.authorKind = try _decodeEnum(MarketplaceV1.MemberKind(rawValue: Int32(bitPattern: c.pointee.author_kind.rawValue)), "author_kind", options)
+            self.author = _decodeString(c.pointee.author)
+            self.createdAt = try _decodeMessage(c.pointee.created_at, "created_at", options, as: CommonV1.Timestamp.self)
+            self.posts = c.pointee.posts
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__DiscussionThread.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.title = arena.string(self.title)
+            c.pointee.author_kind = Fairtrade__Marketplace__V1__MemberKind(rawValue: UInt32(bitPattern: self.authorKind.rawValue))
+            c.pointee.author = arena.string(self.author)
+            c.pointee.created_at = self.createdAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            c.pointee.posts = self.posts
+            return raw
+        }
+    }
+
+    public struct StartThreadRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.StartThreadRequest"
+        public var groupID: String = ""
+        public var title: String = ""
+        public var firstPost: MarketplaceV1.Post? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "", title: String = "", firstPost: MarketplaceV1.Post? = nil, requestID: String = "") {
+            self.groupID = groupID
+            self.title = title
+            self.firstPost = firstPost
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__start_thread_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__StartThreadRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.title = _decodeString(c.pointee.title)
+            self.firstPost = try _decodeMessage(c.pointee.first_post, "first_post", options, as: MarketplaceV1.Post.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__StartThreadRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.title = arena.string(self.title)
+            c.pointee.first_post = self.firstPost.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__Post.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct StartThreadResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.StartThreadResponse"
+        public var thread: MarketplaceV1.DiscussionThread? = nil
+        public var post: MarketplaceV1.Post? = nil
+
+        public init() {}
+
+        public init(thread: MarketplaceV1.DiscussionThread? = nil, post: MarketplaceV1.Post? = nil) {
+            self.thread = thread
+            self.post = post
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__start_thread_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__StartThreadResponse.self)
+            self.thread = try _decodeMessage(c.pointee.thread, "thread", options, as: MarketplaceV1.DiscussionThread.self)
+            self.post = try _decodeMessage(c.pointee.post, "post", options, as: MarketplaceV1.Post.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__StartThreadResponse.self)
+            c.pointee.thread = self.thread.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__DiscussionThread.self) }
+            c.pointee.post = self.post.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__Post.self) }
+            return raw
+        }
+    }
+
+    public struct PostReplyRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.PostReplyRequest"
+        public var post: MarketplaceV1.Post? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(post: MarketplaceV1.Post? = nil, requestID: String = "") {
+            self.post = post
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__post_reply_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PostReplyRequest.self)
+            self.post = try _decodeMessage(c.pointee.post, "post", options, as: MarketplaceV1.Post.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__PostReplyRequest.self)
+            c.pointee.post = self.post.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__Post.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct ListThreadsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListThreadsRequest"
+        public var groupID: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "") {
+            self.groupID = groupID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_threads_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListThreadsRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListThreadsRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            return raw
+        }
+    }
+
+    public struct ListThreadsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListThreadsResponse"
+        public var threads: [MarketplaceV1.DiscussionThread] = []
+
+        public init() {}
+
+        public init(threads: [MarketplaceV1.DiscussionThread] = []) {
+            self.threads = threads
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_threads_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListThreadsResponse.self)
+            self.threads = try _decodeMessages(c.pointee.threads, c.pointee.n_threads, "threads", options, as: MarketplaceV1.DiscussionThread.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListThreadsResponse.self)
+            c.pointee.n_threads = self.threads.count; c.pointee.threads = arena.messages(self.threads, as: Fairtrade__Marketplace__V1__DiscussionThread.self)
+            return raw
+        }
+    }
+
+    public struct ListPostsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListPostsRequest"
+        public var threadID: String = ""
+
+        public init() {}
+
+        public init(threadID: String = "") {
+            self.threadID = threadID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_posts_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListPostsRequest.self)
+            self.threadID = _decodeString(c.pointee.thread_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListPostsRequest.self)
+            c.pointee.thread_id = arena.string(self.threadID)
+            return raw
+        }
+    }
+
+    public struct ListPostsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListPostsResponse"
+        public var posts: [MarketplaceV1.Post] = []
+
+        public init() {}
+
+        public init(posts: [MarketplaceV1.Post] = []) {
+            self.posts = posts
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_posts_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListPostsResponse.self)
+            self.posts = try _decodeMessages(c.pointee.posts, c.pointee.n_posts, "posts", options, as: MarketplaceV1.Post.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListPostsResponse.self)
+            c.pointee.n_posts = self.posts.count; c.pointee.posts = arena.messages(self.posts, as: Fairtrade__Marketplace__V1__Post.self)
+            return raw
+        }
+    }
+
+    public struct MarketEvent: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.MarketEvent"
+        public var kind: MarketplaceV1.EventKind = .unspecified
+        public var post: MarketplaceV1.Post? = nil
+        public var alert: MarketplaceV1.PriceAlert? = nil
+        public var demand: MarketplaceV1.DemandSignal? = nil
+
+        public init() {}
+
+        public init(kind: MarketplaceV1.EventKind = .unspecified, post: MarketplaceV1.Post? = nil, alert: MarketplaceV1.PriceAlert? = nil, demand: MarketplaceV1.DemandSignal? = nil) {
+            self.kind = kind
+            self.post = post
+            self.alert = alert
+            self.demand = demand
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__market_event()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__MarketEvent.self)
+            self.kind = try _decodeEnum(MarketplaceV1.EventKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+            self.post = try _decodeMessage(c.pointee.post, "post", options, as: MarketplaceV1.Post.self)
+            self.alert = try _decodeMessage(c.pointee.alert, "alert", options, as: MarketplaceV1.PriceAlert.self)
+            self.demand = try _decodeMessage(c.pointee.demand, "demand", options, as: MarketplaceV1.DemandSignal.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__MarketEvent.self)
+            c.pointee.kind = Fairtrade__Marketplace__V1__EventKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            c.pointee.post = self.post.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__Post.self) }
+            c.pointee.alert = self.alert.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__PriceAlert.self) }
+            c.pointee.demand = self.demand.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__DemandSignal.self) }
+            return raw
+        }
+    }
+
+    public struct GetEventEndpointsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.GetEventEndpointsRequest"
+
+        public init() {}
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__get_event_endpoints_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetEventEndpointsRequest.self)
+            _ = c
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            return raw
+        }
+    }
+
+    public struct GetEventEndpointsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.GetEventEndpointsResponse"
+        public var endpoints: [String] = []
+
+        public init() {}
+
+        public init(endpoints: [String] = []) {
+            self.endpoints = endpoints
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__get_event_endpoints_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetEventEndpointsResponse.self)
+            self.endpoints = _decodeStrings(c.pointee.endpoints, c.pointee.n_endpoints)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetEventEndpointsResponse.self)
+            c.pointee.n_endpoints = self.endpoints.count; c.pointee.endpoints = arena.strings(self.endpoints)
+            return raw
+        }
+    }
+
+    public struct GetMarketBulletinRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.GetMarketBulletinRequest"
+        public var groupID: String = ""
+        public var days: Int32 = 0
+
+        public init() {}
+
+        public init(groupID: String = "", days: Int32 = 0) {
+            self.groupID = groupID
+            self.days = days
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__get_market_bulletin_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetMarketBulletinRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.days = c.pointee.days
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetMarketBulletinRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.days = self.days
+            return raw
+        }
+    }
+
+    public struct MarketBulletin: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.MarketBulletin"
+        public var groupID: String = ""
+        public var groupName: String = ""
+        public var crafts: [String] = []
+        public var prices: [MarketplaceV1.PriceStatistics] = []
+        public var openDemand: [MarketplaceV1.DemandSignal] = []
+        public var newPractices: [MarketplaceV1.LibraryEntry] = []
+
+        public init() {}
+
+        public init(groupID: String = "", groupName: String = "", crafts: [String] = [], prices: [MarketplaceV1.PriceStatistics] = [], openDemand: [MarketplaceV1.DemandSignal] = [], newPractices: [MarketplaceV1.LibraryEntry] = []) {
+            self.groupID = groupID
+            self.groupName = groupName
+            self.crafts = crafts
+            self.prices = prices
+            self.openDemand = openDemand
+            self.newPractices = newPractices
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__market_bulletin()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__MarketBulletin.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.groupName = _decodeString(c.pointee.group_name)
+            self.crafts = _decodeStrings(c.pointee.crafts, c.pointee.n_crafts)
+            self.prices = try _decodeMessages(c.pointee.prices, c.pointee.n_prices, "prices", options, as: MarketplaceV1.PriceStatistics.self)
+            self.openDemand = try _decodeMessages(c.pointee.open_demand, c.pointee.n_open_demand, "open_demand", options, as: MarketplaceV1.DemandSignal.self)
+            self.newPractices = try _decodeMessages(c.pointee.new_practices, c.pointee.n_new_practices, "new_practices", options, as: MarketplaceV1.LibraryEntry.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__MarketBulletin.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.group_name = arena.string(self.groupName)
+            c.pointee.n_crafts = self.crafts.count; c.pointee.crafts = arena.strings(self.crafts)
+            c.pointee.n_prices = self.prices.count; c.pointee.prices = arena.messages(self.prices, as: Fairtrade__Marketplace__V1__PriceStatistics.self)
+            c.pointee.n_open_demand = self.openDemand.count; c.pointee.open_demand = arena.messages(self.openDemand, as: Fairtrade__Marketplace__V1__DemandSignal.self)
+            c.pointee.n_new_practices = self.newPractices.count; c.pointee.new_practices = arena.messages(self.newPractices, as: Fairtrade__Marketplace__V1__LibraryEntry.self)
             return raw
         }
     }

@@ -329,4 +329,37 @@ extension RpcV1 {
             return raw
         }
     }
+
+    public struct EventHeader: ProtoMessage {
+        public static let protoName = "fairtrade.rpc.v1.EventHeader"
+        public var publisherID: String = ""
+        public var sequence: UInt64 = 0
+        public var publishedAt: CommonV1.Timestamp? = nil
+
+        public init() {}
+
+        public init(publisherID: String = "", sequence: UInt64 = 0, publishedAt: CommonV1.Timestamp? = nil) {
+            self.publisherID = publisherID
+            self.sequence = sequence
+            self.publishedAt = publishedAt
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__rpc__v1__event_header()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Rpc__V1__EventHeader.self)
+            self.publisherID = _decodeString(c.pointee.publisher_id)
+            self.sequence = c.pointee.sequence
+            self.publishedAt = try _decodeMessage(c.pointee.published_at, "published_at", options, as: CommonV1.Timestamp.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Rpc__V1__EventHeader.self)
+            c.pointee.publisher_id = arena.string(self.publisherID)
+            c.pointee.sequence = self.sequence
+            c.pointee.published_at = self.publishedAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            return raw
+        }
+    }
 }

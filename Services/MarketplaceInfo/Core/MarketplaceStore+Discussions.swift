@@ -1,0 +1,176 @@
+import Domain
+import RPC
+import Schema
+import Storage
+
+extension MarketplaceStore {
+    // MARK: discussion groups
+
+    func createGroup(_ group: M.DiscussionGroup, requestID: String) async throws -> M.DiscussionGroup {
+        try await database.idempotent(operation: "CreateDiscussionGroup", requestID: requestID) { session in
+            var group = group
+            group.id = "dg_" + RequestID.make()
+            group.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
+            try await session.execute("INSERT INTO discussion_groups (id, name, crafts, body) VALUES ($1, $2, $3, $4)",
+                                      [.of(group.id), .of(group.name), .of("|" + group.crafts.joined(separator: "|") + "|"),
+                                       .blob(group.serializedBytes())])
+            return group.id
+        } load: { session, id in
+            try await loadGroup(id, session)
+        }
+    }
+
+    func loadGroup(_ id: String, _ session: any SQLSession) async throws -> M.DiscussionGroup {
+        guard let row = try await session.first("SELECT body FROM discussion_groups WHERE id = $1", [.of(id)]) else {
+            throw RPCError(.notFound, "discussion group \"\(id)\" not found")
+        }
+        return try Self.decode(row, as: M.DiscussionGroup.self)
+    }
+
+    func listGroups(craft: String) async throws -> [M.DiscussionGroup] {
+        let rows = craft.isEmpty
+            ? try await database.query("SELECT body FROM discussion_groups ORDER BY name", [])
+            : try await database.query("SELECT body FROM discussion_groups WHERE crafts LIKE $1 ORDER BY name",
+                                       [.of("%|" + craft + "|%")])
+        return try rows.map { try Self.decode($0, as: M.DiscussionGroup.self) }
+    }
+
+    /// Adds a member; joining again returns the existing membership.
+    func join(_ member: M.GroupMember) async throws -> M.GroupMember {
+        try await database.transaction { session in
+            _ = try await loadGroup(member.groupID, session)
+            if let row = try await session.first(
+                "SELECT body FROM group_members WHERE group_id = $1 AND kind = $2 AND member = $3",
+                [.of(member.groupID), .of(member.kind.rawValue), .of(member.member)])
+            {
+                return try Self.decode(row, as: M.GroupMember.self)
+            }
+            var member = member
+            member.joinedAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
+            try await session.execute("INSERT INTO group_members (group_id, kind, member, body) VALUES ($1, $2, $3, $4)",
+                                      [.of(member.groupID), .of(member.kind.rawValue), .of(member.member),
+                                       .blob(member.serializedBytes())])
+            return member
+        }
+    }
+
+    func members(groupID: String) async throws -> [M.GroupMember] {
+        try await database.read { session in
+            _ = try await loadGroup(groupID, session)
+            return try await session.query("SELECT body FROM group_members WHERE group_id = $1 ORDER BY kind, member",
+                                            [.of(groupID)]).map { try Self.decode($0, as: M.GroupMember.self) }
+        }
+    }
+
+    private func requireMember(_ groupID: String, _ kind: M.MemberKind, _ author: String, _ session: any SQLSession)
+        async throws
+    {
+        guard try await session.first("SELECT member FROM group_members WHERE group_id = $1 AND kind = $2 AND member = $3",
+                                       [.of(groupID), .of(kind.rawValue), .of(author)]) != nil
+        else {
+            throw RPCError(.failedPrecondition,
+                "\(author) is not a member of discussion group \"\(groupID)\"; join it first (JoinDiscussionGroup)")
+        }
+    }
+
+    func startThread(groupID: String, title: String, firstPost: M.Post, requestID: String) async throws
+        -> M.StartThreadResponse
+    {
+        try await database.idempotent(operation: "StartThread", requestID: requestID) { session in
+            _ = try await loadGroup(groupID, session)
+            try await requireMember(groupID, firstPost.authorKind, firstPost.author, session)
+            let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
+            let thread = M.DiscussionThread(
+                id: "dt_" + RequestID.make(), groupID: groupID, title: title, authorKind: firstPost.authorKind,
+                author: firstPost.author, createdAt: now, posts: 1)
+            var post = firstPost
+            post.id = "ps_" + RequestID.make()
+            post.threadID = thread.id
+            post.groupID = groupID
+            post.replyTo = ""
+            post.createdAt = now
+            try await session.execute("INSERT INTO discussion_threads (id, group_id, created_at, body) VALUES ($1, $2, $3, $4)",
+                                      [.of(thread.id), .of(groupID), .of(now.unixMicros), .blob(thread.serializedBytes())])
+            try await insertPost(post, session)
+            return thread.id
+        } load: { session, id in
+            let thread = try await loadThread(id, session)
+            let first = try await session.first("SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id LIMIT 1",
+                                                 [.of(id)])
+            return M.StartThreadResponse(thread: thread, post: try first.map { try Self.decode($0, as: M.Post.self) })
+        }
+    }
+
+    private func insertPost(_ post: M.Post, _ session: any SQLSession) async throws {
+        try await session.execute("INSERT INTO posts (id, thread_id, created_at, body) VALUES ($1, $2, $3, $4)",
+                                  [.of(post.id), .of(post.threadID), .of(post.createdAt!.unixMicros), .blob(post.serializedBytes())])
+    }
+
+    func loadThread(_ id: String, _ session: any SQLSession) async throws -> M.DiscussionThread {
+        guard let row = try await session.first("SELECT body FROM discussion_threads WHERE id = $1", [.of(id)]) else {
+            throw RPCError(.notFound, "discussion thread \"\(id)\" not found")
+        }
+        return try Self.decode(row, as: M.DiscussionThread.self)
+    }
+
+    func reply(_ post: M.Post, requestID: String) async throws -> M.Post {
+        try await database.idempotent(operation: "PostReply", requestID: requestID) { session in
+            var thread = try await loadThread(post.threadID, session)
+            try await requireMember(thread.groupID, post.authorKind, post.author, session)
+            if !post.replyTo.isEmpty {
+                guard let answered = try await session.first("SELECT body FROM posts WHERE id = $1", [.of(post.replyTo)]),
+                    try Self.decode(answered, as: M.Post.self).threadID == thread.id
+                else {
+                    throw RPCError.invalidArgument(field: "post.reply_to", "\"\(post.replyTo)\" is not a post of this thread")
+                }
+            }
+            var post = post
+            post.id = "ps_" + RequestID.make()
+            post.groupID = thread.groupID
+            post.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
+            try await insertPost(post, session)
+            thread.posts += 1
+            try await session.execute("UPDATE discussion_threads SET body = $2 WHERE id = $1",
+                                      [.of(thread.id), .blob(thread.serializedBytes())])
+            return post.id
+        } load: { session, id in
+            guard let row = try await session.first("SELECT body FROM posts WHERE id = $1", [.of(id)]) else {
+                throw StorageError(.corrupt, "post \(id) vanished")
+            }
+            return try Self.decode(row, as: M.Post.self)
+        }
+    }
+
+    func threads(groupID: String) async throws -> [M.DiscussionThread] {
+        try await database.read { session in
+            _ = try await loadGroup(groupID, session)
+            return try await session.query(
+                "SELECT body FROM discussion_threads WHERE group_id = $1 ORDER BY created_at DESC, id", [.of(groupID)])
+                .map { try Self.decode($0, as: M.DiscussionThread.self) }
+        }
+    }
+
+    func posts(threadID: String) async throws -> [M.Post] {
+        try await database.read { session in
+            _ = try await loadThread(threadID, session)
+            return try await session.query("SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id", [.of(threadID)])
+                .map { try Self.decode($0, as: M.Post.self) }
+        }
+    }
+
+    // MARK: for the bulletin
+
+    /// Markets with observations of `product` since `since`.
+    func markets(observing product: String, since: ISODate) async throws -> [String] {
+        try await database.query(
+            "SELECT DISTINCT market_id FROM price_observations WHERE product = $1 AND observed_on >= $2 ORDER BY market_id",
+            [.of(product), .of(since.description)]).map { try $0.text("market_id") }
+    }
+
+    /// Library entries for `craft` added since `micros`, newest first.
+    func entries(craft: String, sinceMicros: Int64, limit: Int) async throws -> [M.LibraryEntry] {
+        try await database.query("""
+            SELECT body FROM library_entries WHERE crafts LIKE $1 AND created_at >= $2 ORDER BY created_at DESC LIMIT $3
+            """, [.of("%|" + craft + "|%"), .of(sinceMicros), .of(limit)]).map { try Self.decode($0, as: M.LibraryEntry.self) }
+    }
+}
