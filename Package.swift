@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "RPCBench",
             dependencies: [
-                "API", "RPC", "Schema", "Interop", "CZeroMQ", "ProducerCore", "Storage",
+                "API", "RPC", "Schema", "Interop", "CZeroMQ", "ProducerCore", "MarketplaceCore", "Domain", "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -20,7 +20,7 @@ public struct MarketplaceStore: Sendable {
 
     // MARK: markets and partners
 
-    func createMarket(_ market: M.Market, requestID: String) async throws -> M.Market {
+    public func createMarket(_ market: M.Market, requestID: String) async throws -> M.Market {
         try await database.idempotent(operation: "CreateMarket", requestID: requestID) { session in
             var market = market
             market.id = "mk_" + RequestID.make()
@@ -126,6 +126,29 @@ public struct MarketplaceStore: Sendable {
                 response.alert = try Self.decode(alert, as: M.PriceAlert.self)
             }
             return response
+        }
+    }
+
+    /// Many validated observations in one transaction, without alerts (bulk import of history, benchmarks).
+    public func bulkInsertPrices(_ observations: [M.PriceObservation]) async throws {
+        try await database.transaction { session in
+            for start in stride(from: 0, to: observations.count, by: 400) {
+                let batch = observations[start..<min(start + 400, observations.count)]
+                var rows: [String] = []
+                var binds: [SQLValue] = []
+                for observation in batch {
+                    let base = binds.count
+                    rows.append("(" + (1...9).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+                    binds += [.of("po_" + RequestID.make()), .of(observation.product), .of(observation.marketID),
+                              .of(observation.priceType.rawValue), .of(observation.unit),
+                              .of(observation.price!.minorUnits), .of(observation.price!.currency),
+                              .of(ISODate(observation.observedOn!)!.description), .of(observation.source)]
+                }
+                try await session.execute("""
+                    INSERT INTO price_observations (id, product, market_id, price_type, unit, price_minor, currency,
+                        observed_on, source) VALUES \(rows.joined(separator: ", "))
+                    """, binds)
+            }
         }
     }
 
