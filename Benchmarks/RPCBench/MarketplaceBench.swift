@@ -88,10 +88,16 @@ struct MarketplaceBench: ParsableCommand {
                 }
             }
             if !batch.isEmpty { try await store.bulkInsertPrices(batch) }
+            // Text like real text: mostly words from a large vocabulary, some of the domain words queries use.
+            let filler = (0..<3000).map { "w\($0)" }
+            func word() -> String {
+                Int.random(in: 0..<8, using: &generator) == 0 ? words.randomElement(using: &generator)!
+                    : filler.randomElement(using: &generator)!
+            }
             var library: [MarketplaceV1.LibraryEntry] = []
             for index in 0..<entries {
-                let title = (0..<5).map { _ in words.randomElement(using: &generator)! }.joined(separator: " ")
-                let body = (0..<80).map { _ in words.randomElement(using: &generator)! }.joined(separator: " ")
+                let title = (0..<6).map { _ in word() }.joined(separator: " ")
+                let body = (0..<120).map { _ in word() }.joined(separator: " ")
                 library.append(MarketplaceV1.LibraryEntry(
                     title: "Practice \(index): \(title)", body: body, topics: [words[index % words.count]],
                     crafts: [products[index % products.count]], authorKind: .organisation, author: "Seed"))
