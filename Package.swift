@@ -119,7 +119,10 @@ let package = Package(
             name: "InteropServer", dependencies: ["Interop", "ServiceKit"], path: "Tools/InteropServer",
             swiftSettings: optimize),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["RPC", "Schema", "Storage", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"),
         .testTarget(name: "SchemaTests", dependencies: ["Schema", "CProtobufC"], path: "Tests/SchemaTests"),
         .testTarget(
             name: "ProducerTests",

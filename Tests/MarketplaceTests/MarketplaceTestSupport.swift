@@ -9,45 +9,7 @@ import Storage
 import TestSupport
 import Testing
 
-enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case sqlite
-    case postgres
-
-    var testDescription: String { rawValue }
-}
-
-let quietLogger: Logger = {
-    var logger = Logger(label: "marketplace-test")
-    logger.logLevel = ProcessInfo.processInfo.environment["FT_TEST_LOG"] != nil ? .debug : .critical
-    return logger
-}()
-
 let metricsForTests = ServiceProcess.bootstrap(logLevel: .critical)
-
-/// A fresh database of `backend`: a temporary SQLite file, or a new database on the tests' PostgreSQL server.
-func withDatabase<T>(_ backend: Backend, _ body: (DatabaseLocation) async throws -> T) async throws -> T {
-    switch backend {
-    case .sqlite:
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-market-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        return try await body(.sqlite(path: folder.appendingPathComponent("marketplace.sqlite").path))
-    case .postgres:
-        guard let url = ProcessInfo.processInfo.environment["FT_TEST_POSTGRES_URL"] else {
-            Issue.record("FT_TEST_POSTGRES_URL is not set: run `make test`, which starts a PostgreSQL server for the tests")
-            throw CancellationError()
-        }
-        let name = "ft_test_" + RequestID.make()
-        let admin = try await openDatabase(.postgres(url: url), migrations: [], logger: quietLogger)
-        try await admin.read { session in try await session.execute("CREATE DATABASE \(name)") }
-        var components = URLComponents(string: url)!
-        components.path = "/" + name
-        let result: Result<T, any Error>
-        do { result = .success(try await body(.postgres(url: components.string!))) } catch { result = .failure(error) }
-        try? await admin.read { session in try await session.execute("DROP DATABASE \(name) WITH (FORCE)") }
-        await admin.close()
-        return try result.get()
-    }
-}
 
 /// A producer-service process on SQLite in a temporary folder, stopped when `body` ends.
 func withProducerProcess<T>(_ body: (_ endpoint: String) async throws -> T) async throws -> T {
@@ -102,22 +64,6 @@ func withMarketplace<T>(
         await server.waitUntilFinished()
         await database.close()
         return try result.get()
-    }
-}
-
-func date(_ iso: String) -> CommonV1.Date {
-    let parts = iso.split(separator: "-").map { Int32($0)! }
-    return CommonV1.Date(year: parts[0], month: parts[1], day: parts[2])
-}
-
-func failure<T>(_ body: () async throws -> T) async -> RPCError? {
-    do {
-        _ = try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(.unknown, "\(error)")
     }
 }
 

@@ -2,6 +2,7 @@ import API
 import Domain
 import RPC
 import Schema
+import TestSupport
 import Testing
 
 @Suite("Marketplace-Info", .serialized)

@@ -1,6 +1,7 @@
 import API
 import RPC
 import Schema
+import TestSupport
 import Testing
 
 @Suite("Duplicates and merges", .serialized)

@@ -6,57 +6,10 @@ import RPC
 import Schema
 import ServiceKit
 import Storage
+import TestSupport
 import Testing
 
-/// The storage back ends every Producer test runs on.
-enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case sqlite
-    case postgres
-
-    var testDescription: String { rawValue }
-}
-
-let quietLogger: Logger = {
-    var logger = Logger(label: "producer-test")
-    logger.logLevel = ProcessInfo.processInfo.environment["FT_TEST_LOG"] != nil ? .debug : .critical
-    return logger
-}()
-
 let metricsForTests = ServiceProcess.bootstrap(logLevel: .critical)
-
-/// The PostgreSQL server `make test` starts (scripts/test-postgres.sh).
-var postgresURL: String? { ProcessInfo.processInfo.environment["FT_TEST_POSTGRES_URL"] }
-
-/// A fresh, empty database of `backend`, dropped (or deleted) when `body` ends.
-func withDatabase<T>(_ backend: Backend, _ body: (DatabaseLocation) async throws -> T) async throws -> T {
-    switch backend {
-    case .sqlite:
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-producer-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        return try await body(.sqlite(path: folder.appendingPathComponent("producer.sqlite").path))
-    case .postgres:
-        guard let url = postgresURL else {
-            Issue.record("FT_TEST_POSTGRES_URL is not set: run `make test`, which starts a PostgreSQL server for the tests")
-            throw CancellationError()
-        }
-        let name = "ft_test_" + RequestID.make()
-        let admin = try await openDatabase(.postgres(url: url), migrations: [], logger: quietLogger)
-        try await admin.read { session in try await session.execute("CREATE DATABASE \(name)") }
-        var components = URLComponents(string: url)!
-        components.path = "/" + name
-        let testURL = components.string!
-        do {
-            let result = try await body(.postgres(url: testURL))
-            try? await admin.read { session in try await session.execute("DROP DATABASE \(name) WITH (FORCE)") }
-            await admin.close()
-            return result
-        } catch {
-            try? await admin.read { session in try await session.execute("DROP DATABASE \(name) WITH (FORCE)") }
-            await admin.close()
-            throw error
-        }
-    }
-}
 
 /// A Producer service on `backend`, served over loopback, with a typed client.
 func withProducer<T>(
@@ -88,11 +41,6 @@ func withProducer<T>(
     }
 }
 
-func date(_ iso: String) -> CommonV1.Date {
-    let parts = iso.split(separator: "-").map { Int32($0)! }
-    return CommonV1.Date(year: parts[0], month: parts[1], day: parts[2])
-}
-
 /// A valid group to start from.
 func sampleGroup(
     _ name: String, country: String = "GH", crafts: [String] = ["baskets"], kind: ProducerV1.GroupKind = .cooperative
@@ -111,14 +59,3 @@ extension ProducerV1.ProducerServiceClient {
     }
 }
 
-/// The error a call fails with, or nil if it succeeds.
-func failure<T>(_ body: () async throws -> T) async -> RPCError? {
-    do {
-        _ = try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(.unknown, "\(error)")
-    }
-}

@@ -1,6 +1,7 @@
 import API
 import RPC
 import Schema
+import TestSupport
 import Testing
 
 @Suite("Skills, buyers, connections, dialogue and independence", .serialized)

@@ -5,6 +5,7 @@ import RPC
 import Schema
 import ServiceKit
 import Storage
+import TestSupport
 import Testing
 
 @Suite("Several instances on one PostgreSQL database", .serialized)
