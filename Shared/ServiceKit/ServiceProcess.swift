@@ -1,7 +1,9 @@
+import API
 import Foundation
 import Logging
 import Metrics
 import RPC
+import Schema
 import ServiceLifecycle
 import Storage
 import Synchronization
@@ -32,7 +34,7 @@ public enum ServiceProcess {
         name: String, configuration: ServiceConfiguration, services: [ServiceRegistration], metrics: InProcessMetrics,
         logger: Logger
     ) -> (server: RPCServer, health: HealthService) {
-        let health = HealthService(services: services.map(\.name) + [HealthV1Names.health, HealthV1Names.reflection])
+        let health = HealthService(services: services.map(\.name) + [HealthV1.Health.name, ReflectionV1.ServerReflection.name])
         let identity = ProcessIdentity(process: name)
         let box = ServerBox()
         let reflection = ReflectionService(
@@ -67,8 +69,8 @@ public enum ServiceProcess {
             -> [ServiceRegistration]
     ) async throws {
         let configuration = try options.configuration(for: address, environment: ProcessInfo.processInfo.environment)
-        let metrics = bootstrap(logLevel: configuration.logLevel)
-        _ = metrics
+        // Logging is set up before the database opens, so that migrations are logged too.
+        _ = bootstrap(logLevel: configuration.logLevel)
         var logger = Logger(label: address.executable)
         logger.logLevel = configuration.logLevel
         let location = configuration.database ?? .sqlite(path: "var/\(address.shortName).sqlite")
@@ -102,12 +104,6 @@ public enum ServiceProcess {
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
-}
-
-/// The health and reflection services every process serves.
-enum HealthV1Names {
-    static let health = "fairtrade.health.v1.Health"
-    static let reflection = "fairtrade.reflection.v1.ServerReflection"
 }
 
 /// Lets the reflection service read the server it is registered with, which is built after it.

@@ -93,8 +93,14 @@ struct MarketplaceTests {
             }
             #expect(Set(bad?.fieldViolations.map(\.field) ?? []) == [
                 "observation.unit", "observation.price.currency", "observation.price.minor_units", "observation.observed_on"])
-            let unknownMarket = await failure { try await record(100, "2025-01-01", "nomarket-\(place.id)x") }
-            #expect(unknownMarket == nil)  // same market: fine
+            let unknownMarket = await failure {
+                try await client.recordPrice(M.RecordPriceRequest(
+                    observation: M.PriceObservation(
+                        product: "baskets", marketID: "mk_nope", priceType: .producer, unit: "piece",
+                        price: CommonV1.Money(minorUnits: 100, currency: "GHS"), observedOn: date("2025-01-01")),
+                    requestID: "unknown-market"))
+            }
+            #expect(unknownMarket == RPCError(.notFound, "market \"mk_nope\" not found"))
             let missing = await failure {
                 try await client.getPriceStatistics(M.GetPriceStatisticsRequest(product: "baskets", marketID: "mk_nope"))
             }
