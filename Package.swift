@@ -88,8 +88,12 @@ let package = Package(
         .executableTarget(
             name: "ProducerService", dependencies: ["ProducerCore", "ServiceKit", "Storage"],
             path: "Services/Producer/Main", swiftSettings: optimize),
+        .target(
+            name: "AssistanceCore", dependencies: ["API", "Domain", "RPC", "Schema", "ServiceKit", "Storage"],
+            path: "Services/Assistance/Core", swiftSettings: optimize),
         .executableTarget(
-            name: "AssistanceService", dependencies: ["ServiceKit", "API", "Schema"], path: "Services/Assistance"),
+            name: "AssistanceService", dependencies: ["AssistanceCore", "API", "RPC", "ServiceKit"],
+            path: "Services/Assistance/Main", swiftSettings: optimize),
         .target(
             name: "MarketplaceCore", dependencies: ["API", "Domain", "RPC", "Schema", "ServiceKit", "Storage"],
             path: "Services/MarketplaceInfo/Core", swiftSettings: optimize),
@@ -110,7 +114,8 @@ let package = Package(
         .executableTarget(
             name: "RPCBench",
             dependencies: [
-                "API", "RPC", "Schema", "Interop", "CZeroMQ", "ProducerCore", "MarketplaceCore", "Domain", "Storage",
+                "API", "RPC", "Schema", "Interop", "CZeroMQ", "ProducerCore", "MarketplaceCore", "AssistanceCore", "Domain",
+                "Storage", "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -121,7 +126,7 @@ let package = Package(
 
         .target(
             name: "TestSupport",
-            dependencies: ["RPC", "Schema", "Storage", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["API", "RPC", "Schema", "Storage", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"),
         .testTarget(name: "SchemaTests", dependencies: ["Schema", "CProtobufC"], path: "Tests/SchemaTests"),
         .testTarget(
@@ -132,6 +137,10 @@ let package = Package(
             name: "MarketplaceTests",
             dependencies: ["MarketplaceCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain", "TestSupport"],
             path: "Tests/MarketplaceTests"),
+        .testTarget(
+            name: "AssistanceTests",
+            dependencies: ["AssistanceCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain", "TestSupport"],
+            path: "Tests/AssistanceTests"),
         .testTarget(
             name: "RPCTests", dependencies: ["API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ", "TestSupport"],
             path: "Tests/RPCTests"),

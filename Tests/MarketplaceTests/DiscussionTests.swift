@@ -174,11 +174,13 @@ struct DiscussionTests {
                     price: CommonV1.Money(minorUnits: 4000, currency: "GHS"), observedOn: ISODate.today().message),
                     requestID: "p"))
                 let needed = ISODate.today().adding(days: 60).message
+                var signals: [M.DemandSignal] = []
                 for (key, countries) in [("d1", ["GH"]), ("d2", ["KE"]), ("d3", [])] {
-                    _ = try await client.postDemand(M.PostDemandRequest(signal: M.DemandSignal(
+                    signals.append(try await client.postDemand(M.PostDemandRequest(signal: M.DemandSignal(
                         buyer: "SERRV", product: "baskets", quantity: M.DemandQuantity(amount: 100, unit: "piece"),
-                        neededBy: needed, countries: countries), requestID: key))
+                        neededBy: needed, countries: countries), requestID: key)))
                 }
+                _ = try await client.matchDemand(M.MatchDemandRequest(signalID: signals[0].id))
                 _ = try await client.addLibraryEntry(M.AddLibraryEntryRequest(entry: M.LibraryEntry(
                     title: "Pricing baskets", body: "Count the hours.", crafts: ["baskets"], authorKind: .organisation,
                     author: "SERRV"), requestID: "l"))
@@ -187,6 +189,11 @@ struct DiscussionTests {
                 #expect(bulletin.prices.map { $0.median?.minorUnits } == [4000])
                 #expect(bulletin.openDemand.count == 2, "demand for Kenya only must not reach a Ghanaian group")
                 #expect(bulletin.newPractices.map(\.title) == ["Pricing baskets"])
+                #expect(bulletin.matchedDemand.map(\.id) == [signals[0].id], "the buyers' demand the group was matched to")
+                // A caller that knows the group's crafts passes them, and the bulletin does not need producer-service.
+                let given = try await client.getMarketBulletin(M.GetMarketBulletinRequest(
+                    groupID: weavers.id, crafts: ["baskets"], country: "GH", groupName: "Bolga Basket Weavers"))
+                #expect(given.prices == bulletin.prices && given.openDemand.count == 2 && given.matchedDemand.count == 1)
             }
         }
     }

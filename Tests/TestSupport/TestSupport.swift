@@ -1,4 +1,7 @@
 import Foundation
+import API
+import RPC
+import Schema
 
 // Helpers every test target shares: processes the tests own, free ports, waiting for another thread.
 
@@ -106,3 +109,60 @@ public func freeLoopbackPort() -> Int {
     fatalError("no free loopback port between 20000 and 32000")
 }
 
+
+/// A service process (by executable name) on SQLite in a temporary folder, listening on a free loopback port,
+/// answering health checks before `body` runs and killed when it ends.
+public func withServiceProcess<T>(
+    _ executable: String, arguments: [String] = [], environment: [String: String] = [:],
+    _ body: (_ endpoint: String) async throws -> T
+) async throws -> T {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-\(executable)-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let endpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
+    let service = try ChildProcess(builtExecutable(executable),
+                                   arguments: ["--endpoint", endpoint, "--data-dir", folder.path, "--log-level", "warning"]
+                                       + arguments, environment: environment)
+    defer { service.kill() }
+    try await waitUntilServing(endpoint)
+    return try await body(endpoint)
+}
+
+/// Waits (up to 30 s) until a service at `endpoint` answers a health check.
+public func waitUntilServing(_ endpoint: String) async throws {
+    let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(2)), logger: quietLogger)
+    defer { channel.close() }
+    for _ in 0..<600 {
+        if (try? await HealthV1.HealthClient(channel: channel).check(HealthV1.HealthCheckRequest())) != nil { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+/// A producer-service process on SQLite in a temporary folder, stopped when `body` ends.
+public func withProducerProcess<T>(_ body: (_ endpoint: String) async throws -> T) async throws -> T {
+    try await withServiceProcess("producer-service", body)
+}
+
+/// Serves `services` on a fresh loopback server, runs `body` with a channel to it, then closes that channel and
+/// `closing`, and shuts the server down gracefully — also when `body` throws.
+public func withServer<T>(
+    _ services: [ServiceRegistration], closing: [ClientChannel] = [], _ body: (ClientChannel) async throws -> T
+) async throws -> T {
+    let server = RPCServer(configuration: .init(endpoints: ["tcp://127.0.0.1:*"]), services: services, logger: quietLogger)
+    let endpoint = try server.start()[0]
+    let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(10)),
+                                    logger: quietLogger)
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body(channel))
+    } catch {
+        result = .failure(error)
+    }
+    channel.close()
+    closing.forEach { $0.close() }
+    server.beginGracefulShutdown()
+    await server.waitUntilFinished()
+    return try result.get()
+}
+
+/// An endpoint where nothing listens (below the ephemeral range, so it cannot self-connect).
+public func deadEndpoint() -> String { "tcp://127.0.0.1:\(freeLoopbackPort())" }

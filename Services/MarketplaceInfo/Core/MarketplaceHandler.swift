@@ -476,17 +476,21 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         if request.days != 0 { check.range(request.days, 1...365, "days") }
         try check.check()
         let days = Int(request.days == 0 ? 90 : request.days)
-        let group: ProducerV1.ProducerGroup
-        do {
-            group = try await producer.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: request.groupID))
-        } catch {
-            if error.code == .notFound { throw RPCError(.notFound, error.message) }
-            throw RPCError(.unavailable, "the bulletin needs producer-service, which did not answer: \(error.message)")
+        var group = ProducerV1.ProducerGroup(id: request.groupID, name: request.groupName, country: request.country,
+                                             crafts: request.crafts)
+        if request.crafts.isEmpty {
+            do {
+                group = try await producer.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: request.groupID))
+            } catch {
+                if error.code == .notFound { throw RPCError(.notFound, error.message) }
+                throw RPCError(.unavailable, "the bulletin needs producer-service, which did not answer: \(error.message)")
+            }
         }
         let today = ISODate.today()
         let since = today.adding(days: -(days - 1))
         var bulletin = M.MarketBulletin(groupID: group.id, groupName: group.name, crafts: group.crafts)
         try await storage {
+            bulletin.matchedDemand = try await store.matchedDemand(groupID: group.id)
             for craft in group.crafts {
                 for market in try await store.markets(observing: craft, since: since) {
                     bulletin.prices.append(try await statistics(product: craft, marketID: market, priceType: 0, days: days,

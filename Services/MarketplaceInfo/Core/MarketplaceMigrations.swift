@@ -105,5 +105,8 @@ public enum MarketplaceMigrations {
                 "CREATE INDEX posts_thread ON posts (thread_id, created_at)",
             ]
         },
+        Migration(version: 3, name: "demand matches by group") { _ in
+            ["CREATE INDEX demand_matches_group ON demand_matches (group_id)"]
+        },
     ]
 }

@@ -1,6 +1,7 @@
 import Domain
 import RPC
 import Schema
+import ServiceKit
 import Storage
 
 extension MarketplaceStore {
@@ -24,7 +25,7 @@ extension MarketplaceStore {
         guard let row = try await session.first("SELECT body FROM discussion_groups WHERE id = $1", [.of(id)]) else {
             throw RPCError(.notFound, "discussion group \"\(id)\" not found")
         }
-        return try Self.decode(row, as: M.DiscussionGroup.self)
+        return try row.message(M.DiscussionGroup.self)
     }
 
     func listGroups(craft: String) async throws -> [M.DiscussionGroup] {
@@ -32,7 +33,7 @@ extension MarketplaceStore {
             ? try await database.query("SELECT body FROM discussion_groups ORDER BY name", [])
             : try await database.query("SELECT body FROM discussion_groups WHERE crafts LIKE $1 ORDER BY name",
                                        [.of("%|" + craft + "|%")])
-        return try rows.map { try Self.decode($0, as: M.DiscussionGroup.self) }
+        return try rows.map { try $0.message(M.DiscussionGroup.self) }
     }
 
     /// Adds a member; joining again returns the existing membership.
@@ -43,7 +44,7 @@ extension MarketplaceStore {
                 "SELECT body FROM group_members WHERE group_id = $1 AND kind = $2 AND member = $3",
                 [.of(member.groupID), .of(member.kind.rawValue), .of(member.member)])
             {
-                return try Self.decode(row, as: M.GroupMember.self)
+                return try row.message(M.GroupMember.self)
             }
             var member = member
             member.joinedAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
@@ -58,7 +59,7 @@ extension MarketplaceStore {
         try await database.read { session in
             _ = try await loadGroup(groupID, session)
             return try await session.query("SELECT body FROM group_members WHERE group_id = $1 ORDER BY kind, member",
-                                            [.of(groupID)]).map { try Self.decode($0, as: M.GroupMember.self) }
+                                            [.of(groupID)]).map { try $0.message(M.GroupMember.self) }
         }
     }
 
@@ -97,7 +98,7 @@ extension MarketplaceStore {
             let thread = try await loadThread(id, session)
             let first = try await session.first("SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id LIMIT 1",
                                                  [.of(id)])
-            return M.StartThreadResponse(thread: thread, post: try first.map { try Self.decode($0, as: M.Post.self) })
+            return M.StartThreadResponse(thread: thread, post: try first.map { try $0.message(M.Post.self) })
         }
     }
 
@@ -110,7 +111,7 @@ extension MarketplaceStore {
         guard let row = try await session.first("SELECT body FROM discussion_threads WHERE id = $1", [.of(id)]) else {
             throw RPCError(.notFound, "discussion thread \"\(id)\" not found")
         }
-        return try Self.decode(row, as: M.DiscussionThread.self)
+        return try row.message(M.DiscussionThread.self)
     }
 
     func reply(_ post: M.Post, requestID: String) async throws -> M.Post {
@@ -119,7 +120,7 @@ extension MarketplaceStore {
             try await requireMember(thread.groupID, post.authorKind, post.author, session)
             if !post.replyTo.isEmpty {
                 guard let answered = try await session.first("SELECT body FROM posts WHERE id = $1", [.of(post.replyTo)]),
-                    try Self.decode(answered, as: M.Post.self).threadID == thread.id
+                    try answered.message(M.Post.self).threadID == thread.id
                 else {
                     throw RPCError.invalidArgument(field: "post.reply_to", "\"\(post.replyTo)\" is not a post of this thread")
                 }
@@ -137,7 +138,7 @@ extension MarketplaceStore {
             guard let row = try await session.first("SELECT body FROM posts WHERE id = $1", [.of(id)]) else {
                 throw StorageError(.corrupt, "post \(id) vanished")
             }
-            return try Self.decode(row, as: M.Post.self)
+            return try row.message(M.Post.self)
         }
     }
 
@@ -146,7 +147,7 @@ extension MarketplaceStore {
             _ = try await loadGroup(groupID, session)
             return try await session.query(
                 "SELECT body FROM discussion_threads WHERE group_id = $1 ORDER BY created_at DESC, id", [.of(groupID)])
-                .map { try Self.decode($0, as: M.DiscussionThread.self) }
+                .map { try $0.message(M.DiscussionThread.self) }
         }
     }
 
@@ -154,7 +155,7 @@ extension MarketplaceStore {
         try await database.read { session in
             _ = try await loadThread(threadID, session)
             return try await session.query("SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id", [.of(threadID)])
-                .map { try Self.decode($0, as: M.Post.self) }
+                .map { try $0.message(M.Post.self) }
         }
     }
 
@@ -171,6 +172,6 @@ extension MarketplaceStore {
     func entries(craft: String, sinceMicros: Int64, limit: Int) async throws -> [M.LibraryEntry] {
         try await database.query("""
             SELECT body FROM library_entries WHERE crafts LIKE $1 AND created_at >= $2 ORDER BY created_at DESC LIMIT $3
-            """, [.of("%|" + craft + "|%"), .of(sinceMicros), .of(limit)]).map { try Self.decode($0, as: M.LibraryEntry.self) }
+            """, [.of("%|" + craft + "|%"), .of(sinceMicros), .of(limit)]).map { try $0.message(M.LibraryEntry.self) }
     }
 }

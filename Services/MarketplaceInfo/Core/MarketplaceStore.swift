@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import RPC
 import Schema
+import ServiceKit
 import Storage
 
 /// The Marketplace-Info service's persistence, written once for SQLite and PostgreSQL; only full-text search
@@ -12,11 +13,6 @@ public struct MarketplaceStore: Sendable {
     public init(database: any Database) { self.database = database }
 
     public typealias M = MarketplaceV1
-
-    static func decode<T: ProtoMessage>(_ row: SQLRow, as: T.Type) throws -> T {
-        guard case .blob(let bytes) = row["body"] else { throw StorageError(.corrupt, "row without a body") }
-        return try T(serializedBytes: bytes)
-    }
 
     // MARK: markets and partners
 
@@ -36,14 +32,14 @@ public struct MarketplaceStore: Sendable {
         guard let row = try await session.first("SELECT body FROM markets WHERE id = $1", [.of(id)]) else {
             throw RPCError(.notFound, "market \"\(id)\" not found")
         }
-        return try Self.decode(row, as: M.Market.self)
+        return try row.message(M.Market.self)
     }
 
     func listMarkets(country: String) async throws -> [M.Market] {
         let rows = country.isEmpty
             ? try await database.query("SELECT body FROM markets ORDER BY country, name", [])
             : try await database.query("SELECT body FROM markets WHERE country = $1 ORDER BY name", [.of(country)])
-        return try rows.map { try Self.decode($0, as: M.Market.self) }
+        return try rows.map { try $0.message(M.Market.self) }
     }
 
     func addPartner(_ partner: M.RetailPartner, requestID: String) async throws -> M.RetailPartner {
@@ -60,7 +56,7 @@ public struct MarketplaceStore: Sendable {
             guard let row = try await session.first("SELECT body FROM retail_partners WHERE id = $1", [.of(id)]) else {
                 throw StorageError(.corrupt, "partner \(id) vanished")
             }
-            return try Self.decode(row, as: M.RetailPartner.self)
+            return try row.message(M.RetailPartner.self)
         }
     }
 
@@ -123,7 +119,7 @@ public struct MarketplaceStore: Sendable {
             }
             var response = M.RecordPriceResponse(observation: try Self.observation(row))
             if let alert = try await session.first("SELECT body FROM price_alerts WHERE observation_id = $1", [.of(id)]) {
-                response.alert = try Self.decode(alert, as: M.PriceAlert.self)
+                response.alert = try alert.message(M.PriceAlert.self)
             }
             return response
         }
@@ -195,7 +191,7 @@ public struct MarketplaceStore: Sendable {
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try await database.query("SELECT body FROM price_alerts \(filter) ORDER BY observed_on DESC, id LIMIT 500", binds)
-            .map { try Self.decode($0, as: M.PriceAlert.self) }
+            .map { try $0.message(M.PriceAlert.self) }
     }
 
     // MARK: demand
@@ -220,7 +216,7 @@ public struct MarketplaceStore: Sendable {
         guard let row = try await session.first("SELECT body FROM demand_signals WHERE id = $1", [.of(id)]) else {
             throw RPCError(.notFound, "demand signal \"\(id)\" not found")
         }
-        return try Self.decode(row, as: M.DemandSignal.self)
+        return try row.message(M.DemandSignal.self)
     }
 
     func getSignal(_ id: String) async throws -> M.DemandSignal {
@@ -236,7 +232,15 @@ public struct MarketplaceStore: Sendable {
         }
         return try await database.query(
             "SELECT body FROM demand_signals WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at DESC", binds)
-            .map { try Self.decode($0, as: M.DemandSignal.self) }
+            .map { try $0.message(M.DemandSignal.self) }
+    }
+
+    /// Demand signals a producer group was matched to, newest first.
+    func matchedDemand(groupID: String, limit: Int = 50) async throws -> [M.DemandSignal] {
+        try await database.query("""
+            SELECT s.body FROM demand_matches m JOIN demand_signals s ON s.id = m.signal_id
+            WHERE m.group_id = $1 ORDER BY s.created_at DESC, s.id LIMIT \(limit)
+            """, [.of(groupID)]).map { try $0.message(M.DemandSignal.self) }
     }
 
     /// Replaces a signal's matches and marks an open signal MATCHED when there are any, in one transaction.
@@ -289,7 +293,7 @@ public struct MarketplaceStore: Sendable {
             guard let row = try await session.first("SELECT body FROM demand_answers WHERE id = $1", [.of(id)]) else {
                 throw StorageError(.corrupt, "answer \(id) vanished")
             }
-            return try Self.decode(row, as: M.DemandAnswer.self)
+            return try row.message(M.DemandAnswer.self)
         }
     }
 
@@ -297,7 +301,7 @@ public struct MarketplaceStore: Sendable {
         try await database.read { session in
             _ = try await loadSignal(signalID, session)
             return try await session.query("SELECT body FROM demand_answers WHERE signal_id = $1 ORDER BY id", [.of(signalID)])
-                .map { try Self.decode($0, as: M.DemandAnswer.self) }
+                .map { try $0.message(M.DemandAnswer.self) }
         }
     }
 
@@ -350,7 +354,7 @@ public struct MarketplaceStore: Sendable {
         guard let row = try await session.first("SELECT body FROM library_entries WHERE id = $1", [.of(id)]) else {
             throw RPCError(.notFound, "library entry \"\(id)\" not found")
         }
-        return try Self.decode(row, as: M.LibraryEntry.self)
+        return try row.message(M.LibraryEntry.self)
     }
 
     func getEntry(_ id: String) async throws -> M.LibraryEntry {
@@ -389,7 +393,7 @@ public struct MarketplaceStore: Sendable {
                 """
         }
         return try await database.query(sql, binds).map { row in
-            M.LibraryHit(entry: try Self.decode(row, as: M.LibraryEntry.self), score: try row.real("score"))
+            M.LibraryHit(entry: try row.message(M.LibraryEntry.self), score: try row.real("score"))
         }
     }
 }

@@ -10,11 +10,59 @@ extension AssistanceV1 {
         public static var schema: ServiceSchema { SchemaRegistry.service(named: name)! }
 
         public enum Method {
+            public static let createOrganisation = UnaryMethod<AssistanceV1.CreateOrganisationRequest, AssistanceV1.Organisation>(service: name, method: "CreateOrganisation", idempotent: true)
+            public static let getOrganisation = UnaryMethod<AssistanceV1.GetOrganisationRequest, AssistanceV1.Organisation>(service: name, method: "GetOrganisation", idempotent: true)
+            public static let listOrganisations = UnaryMethod<AssistanceV1.ListOrganisationsRequest, AssistanceV1.ListOrganisationsResponse>(service: name, method: "ListOrganisations", idempotent: true)
+            public static let createProject = UnaryMethod<AssistanceV1.CreateProjectRequest, AssistanceV1.Project>(service: name, method: "CreateProject", idempotent: true)
+            public static let getProject = UnaryMethod<AssistanceV1.GetProjectRequest, AssistanceV1.Project>(service: name, method: "GetProject", idempotent: true)
+            public static let updateProject = UnaryMethod<AssistanceV1.UpdateProjectRequest, AssistanceV1.Project>(service: name, method: "UpdateProject", idempotent: true)
+            public static let listProjects = UnaryMethod<AssistanceV1.ListProjectsRequest, AssistanceV1.ListProjectsResponse>(service: name, method: "ListProjects", idempotent: true)
+            public static let recordTransaction = UnaryMethod<AssistanceV1.RecordTransactionRequest, AssistanceV1.Transaction>(service: name, method: "RecordTransaction", idempotent: true)
+            public static let listTransactions = UnaryMethod<AssistanceV1.ListTransactionsRequest, AssistanceV1.ListTransactionsResponse>(service: name, method: "ListTransactions", idempotent: true)
+            public static let getMoneyTotals = UnaryMethod<AssistanceV1.GetMoneyTotalsRequest, AssistanceV1.MoneyTotals>(service: name, method: "GetMoneyTotals", idempotent: true)
+            public static let recordEquipment = UnaryMethod<AssistanceV1.RecordEquipmentRequest, AssistanceV1.Equipment>(service: name, method: "RecordEquipment", idempotent: true)
+            public static let listEquipment = UnaryMethod<AssistanceV1.ListEquipmentRequest, AssistanceV1.ListEquipmentResponse>(service: name, method: "ListEquipment", idempotent: true)
+            public static let recordTraining = UnaryMethod<AssistanceV1.RecordTrainingRequest, AssistanceV1.Training>(service: name, method: "RecordTraining", idempotent: true)
+            public static let linkCascade = UnaryMethod<AssistanceV1.LinkCascadeRequest, AssistanceV1.Training>(service: name, method: "LinkCascade", idempotent: true)
+            public static let completeTraining = UnaryMethod<AssistanceV1.CompleteTrainingRequest, AssistanceV1.Training>(service: name, method: "CompleteTraining", idempotent: true)
+            public static let listTrainings = UnaryMethod<AssistanceV1.ListTrainingsRequest, AssistanceV1.ListTrainingsResponse>(service: name, method: "ListTrainings", idempotent: true)
+            public static let getCascadeReach = UnaryMethod<AssistanceV1.GetCascadeReachRequest, AssistanceV1.CascadeReach>(service: name, method: "GetCascadeReach", idempotent: true)
+            public static let createReferral = UnaryMethod<AssistanceV1.CreateReferralRequest, AssistanceV1.Referral>(service: name, method: "CreateReferral", idempotent: true)
+            public static let recordReferralOutcome = UnaryMethod<AssistanceV1.RecordReferralOutcomeRequest, AssistanceV1.Referral>(service: name, method: "RecordReferralOutcome", idempotent: true)
+            public static let listReferrals = UnaryMethod<AssistanceV1.ListReferralsRequest, AssistanceV1.ListReferralsResponse>(service: name, method: "ListReferrals", idempotent: true)
+            public static let defineIndicator = UnaryMethod<AssistanceV1.DefineIndicatorRequest, AssistanceV1.Indicator>(service: name, method: "DefineIndicator", idempotent: true)
+            public static let recordIndicatorPeriod = UnaryMethod<AssistanceV1.RecordIndicatorPeriodRequest, AssistanceV1.RecordIndicatorPeriodResponse>(service: name, method: "RecordIndicatorPeriod", idempotent: true)
+            public static let listIndicators = UnaryMethod<AssistanceV1.ListIndicatorsRequest, AssistanceV1.ListIndicatorsResponse>(service: name, method: "ListIndicators", idempotent: true)
+            public static let getCapacityReport = UnaryMethod<AssistanceV1.GetCapacityReportRequest, AssistanceV1.CapacityReport>(service: name, method: "GetCapacityReport", idempotent: true)
         }
     }
 
     /// Implement this to serve `fairtrade.assistance.v1.AssistanceService`; register it with `registration`.
     public protocol AssistanceServiceHandler: Sendable {
+        func createOrganisation(_ request: AssistanceV1.CreateOrganisationRequest, context: ServerContext) async throws -> AssistanceV1.Organisation
+        func getOrganisation(_ request: AssistanceV1.GetOrganisationRequest, context: ServerContext) async throws -> AssistanceV1.Organisation
+        func listOrganisations(_ request: AssistanceV1.ListOrganisationsRequest, context: ServerContext) async throws -> AssistanceV1.ListOrganisationsResponse
+        func createProject(_ request: AssistanceV1.CreateProjectRequest, context: ServerContext) async throws -> AssistanceV1.Project
+        func getProject(_ request: AssistanceV1.GetProjectRequest, context: ServerContext) async throws -> AssistanceV1.Project
+        func updateProject(_ request: AssistanceV1.UpdateProjectRequest, context: ServerContext) async throws -> AssistanceV1.Project
+        func listProjects(_ request: AssistanceV1.ListProjectsRequest, context: ServerContext) async throws -> AssistanceV1.ListProjectsResponse
+        func recordTransaction(_ request: AssistanceV1.RecordTransactionRequest, context: ServerContext) async throws -> AssistanceV1.Transaction
+        func listTransactions(_ request: AssistanceV1.ListTransactionsRequest, context: ServerContext) async throws -> AssistanceV1.ListTransactionsResponse
+        func getMoneyTotals(_ request: AssistanceV1.GetMoneyTotalsRequest, context: ServerContext) async throws -> AssistanceV1.MoneyTotals
+        func recordEquipment(_ request: AssistanceV1.RecordEquipmentRequest, context: ServerContext) async throws -> AssistanceV1.Equipment
+        func listEquipment(_ request: AssistanceV1.ListEquipmentRequest, context: ServerContext) async throws -> AssistanceV1.ListEquipmentResponse
+        func recordTraining(_ request: AssistanceV1.RecordTrainingRequest, context: ServerContext) async throws -> AssistanceV1.Training
+        func linkCascade(_ request: AssistanceV1.LinkCascadeRequest, context: ServerContext) async throws -> AssistanceV1.Training
+        func completeTraining(_ request: AssistanceV1.CompleteTrainingRequest, context: ServerContext) async throws -> AssistanceV1.Training
+        func listTrainings(_ request: AssistanceV1.ListTrainingsRequest, context: ServerContext) async throws -> AssistanceV1.ListTrainingsResponse
+        func getCascadeReach(_ request: AssistanceV1.GetCascadeReachRequest, context: ServerContext) async throws -> AssistanceV1.CascadeReach
+        func createReferral(_ request: AssistanceV1.CreateReferralRequest, context: ServerContext) async throws -> AssistanceV1.Referral
+        func recordReferralOutcome(_ request: AssistanceV1.RecordReferralOutcomeRequest, context: ServerContext) async throws -> AssistanceV1.Referral
+        func listReferrals(_ request: AssistanceV1.ListReferralsRequest, context: ServerContext) async throws -> AssistanceV1.ListReferralsResponse
+        func defineIndicator(_ request: AssistanceV1.DefineIndicatorRequest, context: ServerContext) async throws -> AssistanceV1.Indicator
+        func recordIndicatorPeriod(_ request: AssistanceV1.RecordIndicatorPeriodRequest, context: ServerContext) async throws -> AssistanceV1.RecordIndicatorPeriodResponse
+        func listIndicators(_ request: AssistanceV1.ListIndicatorsRequest, context: ServerContext) async throws -> AssistanceV1.ListIndicatorsResponse
+        func getCapacityReport(_ request: AssistanceV1.GetCapacityReportRequest, context: ServerContext) async throws -> AssistanceV1.CapacityReport
     }
 
     /// A typed client of `fairtrade.assistance.v1.AssistanceService` over a channel to its instances.
@@ -22,6 +70,102 @@ extension AssistanceV1 {
         public let channel: ClientChannel
 
         public init(channel: ClientChannel) { self.channel = channel }
+
+        public func createOrganisation(_ request: AssistanceV1.CreateOrganisationRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Organisation {
+            try await channel.unary(AssistanceService.Method.createOrganisation, request, options: options)
+        }
+
+        public func getOrganisation(_ request: AssistanceV1.GetOrganisationRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Organisation {
+            try await channel.unary(AssistanceService.Method.getOrganisation, request, options: options)
+        }
+
+        public func listOrganisations(_ request: AssistanceV1.ListOrganisationsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ListOrganisationsResponse {
+            try await channel.unary(AssistanceService.Method.listOrganisations, request, options: options)
+        }
+
+        public func createProject(_ request: AssistanceV1.CreateProjectRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Project {
+            try await channel.unary(AssistanceService.Method.createProject, request, options: options)
+        }
+
+        public func getProject(_ request: AssistanceV1.GetProjectRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Project {
+            try await channel.unary(AssistanceService.Method.getProject, request, options: options)
+        }
+
+        public func updateProject(_ request: AssistanceV1.UpdateProjectRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Project {
+            try await channel.unary(AssistanceService.Method.updateProject, request, options: options)
+        }
+
+        public func listProjects(_ request: AssistanceV1.ListProjectsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ListProjectsResponse {
+            try await channel.unary(AssistanceService.Method.listProjects, request, options: options)
+        }
+
+        public func recordTransaction(_ request: AssistanceV1.RecordTransactionRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Transaction {
+            try await channel.unary(AssistanceService.Method.recordTransaction, request, options: options)
+        }
+
+        public func listTransactions(_ request: AssistanceV1.ListTransactionsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ListTransactionsResponse {
+            try await channel.unary(AssistanceService.Method.listTransactions, request, options: options)
+        }
+
+        public func getMoneyTotals(_ request: AssistanceV1.GetMoneyTotalsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.MoneyTotals {
+            try await channel.unary(AssistanceService.Method.getMoneyTotals, request, options: options)
+        }
+
+        public func recordEquipment(_ request: AssistanceV1.RecordEquipmentRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Equipment {
+            try await channel.unary(AssistanceService.Method.recordEquipment, request, options: options)
+        }
+
+        public func listEquipment(_ request: AssistanceV1.ListEquipmentRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ListEquipmentResponse {
+            try await channel.unary(AssistanceService.Method.listEquipment, request, options: options)
+        }
+
+        public func recordTraining(_ request: AssistanceV1.RecordTrainingRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Training {
+            try await channel.unary(AssistanceService.Method.recordTraining, request, options: options)
+        }
+
+        public func linkCascade(_ request: AssistanceV1.LinkCascadeRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Training {
+            try await channel.unary(AssistanceService.Method.linkCascade, request, options: options)
+        }
+
+        public func completeTraining(_ request: AssistanceV1.CompleteTrainingRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Training {
+            try await channel.unary(AssistanceService.Method.completeTraining, request, options: options)
+        }
+
+        public func listTrainings(_ request: AssistanceV1.ListTrainingsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ListTrainingsResponse {
+            try await channel.unary(AssistanceService.Method.listTrainings, request, options: options)
+        }
+
+        public func getCascadeReach(_ request: AssistanceV1.GetCascadeReachRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.CascadeReach {
+            try await channel.unary(AssistanceService.Method.getCascadeReach, request, options: options)
+        }
+
+        public func createReferral(_ request: AssistanceV1.CreateReferralRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Referral {
+            try await channel.unary(AssistanceService.Method.createReferral, request, options: options)
+        }
+
+        public func recordReferralOutcome(_ request: AssistanceV1.RecordReferralOutcomeRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Referral {
+            try await channel.unary(AssistanceService.Method.recordReferralOutcome, request, options: options)
+        }
+
+        public func listReferrals(_ request: AssistanceV1.ListReferralsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ListReferralsResponse {
+            try await channel.unary(AssistanceService.Method.listReferrals, request, options: options)
+        }
+
+        public func defineIndicator(_ request: AssistanceV1.DefineIndicatorRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Indicator {
+            try await channel.unary(AssistanceService.Method.defineIndicator, request, options: options)
+        }
+
+        public func recordIndicatorPeriod(_ request: AssistanceV1.RecordIndicatorPeriodRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.RecordIndicatorPeriodResponse {
+            try await channel.unary(AssistanceService.Method.recordIndicatorPeriod, request, options: options)
+        }
+
+        public func listIndicators(_ request: AssistanceV1.ListIndicatorsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ListIndicatorsResponse {
+            try await channel.unary(AssistanceService.Method.listIndicators, request, options: options)
+        }
+
+        public func getCapacityReport(_ request: AssistanceV1.GetCapacityReportRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.CapacityReport {
+            try await channel.unary(AssistanceService.Method.getCapacityReport, request, options: options)
+        }
     }
 }
 
@@ -29,6 +173,30 @@ extension AssistanceV1.AssistanceServiceHandler {
     /// The methods of `fairtrade.assistance.v1.AssistanceService`, bound to this handler, for `RPCServer`.
     public var registration: ServiceRegistration {
         ServiceRegistration(schema: AssistanceV1.AssistanceService.schema, methods: [
+            .unary(AssistanceV1.AssistanceService.Method.createOrganisation) { try await self.createOrganisation($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.getOrganisation) { try await self.getOrganisation($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.listOrganisations) { try await self.listOrganisations($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.createProject) { try await self.createProject($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.getProject) { try await self.getProject($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.updateProject) { try await self.updateProject($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.listProjects) { try await self.listProjects($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.recordTransaction) { try await self.recordTransaction($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.listTransactions) { try await self.listTransactions($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.getMoneyTotals) { try await self.getMoneyTotals($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.recordEquipment) { try await self.recordEquipment($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.listEquipment) { try await self.listEquipment($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.recordTraining) { try await self.recordTraining($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.linkCascade) { try await self.linkCascade($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.completeTraining) { try await self.completeTraining($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.listTrainings) { try await self.listTrainings($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.getCascadeReach) { try await self.getCascadeReach($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.createReferral) { try await self.createReferral($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.recordReferralOutcome) { try await self.recordReferralOutcome($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.listReferrals) { try await self.listReferrals($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.defineIndicator) { try await self.defineIndicator($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.recordIndicatorPeriod) { try await self.recordIndicatorPeriod($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.listIndicators) { try await self.listIndicators($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.getCapacityReport) { try await self.getCapacityReport($0, context: $1) },
         ])
     }
 }

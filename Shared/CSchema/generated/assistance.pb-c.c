@@ -7,10 +7,6581 @@
 #endif
 
 #include "assistance.pb-c.h"
-static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_service__method_descriptors[0] =
+void   fairtrade__assistance__v1__organisation__init
+                     (Fairtrade__Assistance__V1__Organisation         *message)
 {
+  static const Fairtrade__Assistance__V1__Organisation init_value = FAIRTRADE__ASSISTANCE__V1__ORGANISATION__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__organisation__get_packed_size
+                     (const Fairtrade__Assistance__V1__Organisation *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__organisation__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__organisation__pack
+                     (const Fairtrade__Assistance__V1__Organisation *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__organisation__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__organisation__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__Organisation *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__organisation__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__Organisation *
+       fairtrade__assistance__v1__organisation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__Organisation *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__organisation__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__organisation__free_unpacked
+                     (Fairtrade__Assistance__V1__Organisation *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__organisation__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__create_organisation_request__init
+                     (Fairtrade__Assistance__V1__CreateOrganisationRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__CreateOrganisationRequest init_value = FAIRTRADE__ASSISTANCE__V1__CREATE_ORGANISATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__create_organisation_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__CreateOrganisationRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_organisation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__create_organisation_request__pack
+                     (const Fairtrade__Assistance__V1__CreateOrganisationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_organisation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__create_organisation_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__CreateOrganisationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_organisation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__CreateOrganisationRequest *
+       fairtrade__assistance__v1__create_organisation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__CreateOrganisationRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__create_organisation_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__create_organisation_request__free_unpacked
+                     (Fairtrade__Assistance__V1__CreateOrganisationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_organisation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__get_organisation_request__init
+                     (Fairtrade__Assistance__V1__GetOrganisationRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__GetOrganisationRequest init_value = FAIRTRADE__ASSISTANCE__V1__GET_ORGANISATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__get_organisation_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__GetOrganisationRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_organisation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__get_organisation_request__pack
+                     (const Fairtrade__Assistance__V1__GetOrganisationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_organisation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__get_organisation_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__GetOrganisationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_organisation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__GetOrganisationRequest *
+       fairtrade__assistance__v1__get_organisation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__GetOrganisationRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__get_organisation_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__get_organisation_request__free_unpacked
+                     (Fairtrade__Assistance__V1__GetOrganisationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_organisation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_organisations_request__init
+                     (Fairtrade__Assistance__V1__ListOrganisationsRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__ListOrganisationsRequest init_value = FAIRTRADE__ASSISTANCE__V1__LIST_ORGANISATIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_organisations_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListOrganisationsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_organisations_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_organisations_request__pack
+                     (const Fairtrade__Assistance__V1__ListOrganisationsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_organisations_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_organisations_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListOrganisationsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_organisations_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListOrganisationsRequest *
+       fairtrade__assistance__v1__list_organisations_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListOrganisationsRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_organisations_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_organisations_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ListOrganisationsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_organisations_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_organisations_response__init
+                     (Fairtrade__Assistance__V1__ListOrganisationsResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__ListOrganisationsResponse init_value = FAIRTRADE__ASSISTANCE__V1__LIST_ORGANISATIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_organisations_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListOrganisationsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_organisations_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_organisations_response__pack
+                     (const Fairtrade__Assistance__V1__ListOrganisationsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_organisations_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_organisations_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListOrganisationsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_organisations_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListOrganisationsResponse *
+       fairtrade__assistance__v1__list_organisations_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListOrganisationsResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_organisations_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_organisations_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ListOrganisationsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_organisations_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__participation__init
+                     (Fairtrade__Assistance__V1__Participation         *message)
+{
+  static const Fairtrade__Assistance__V1__Participation init_value = FAIRTRADE__ASSISTANCE__V1__PARTICIPATION__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__participation__get_packed_size
+                     (const Fairtrade__Assistance__V1__Participation *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__participation__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__participation__pack
+                     (const Fairtrade__Assistance__V1__Participation *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__participation__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__participation__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__Participation *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__participation__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__Participation *
+       fairtrade__assistance__v1__participation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__Participation *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__participation__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__participation__free_unpacked
+                     (Fairtrade__Assistance__V1__Participation *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__participation__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__project__init
+                     (Fairtrade__Assistance__V1__Project         *message)
+{
+  static const Fairtrade__Assistance__V1__Project init_value = FAIRTRADE__ASSISTANCE__V1__PROJECT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__project__get_packed_size
+                     (const Fairtrade__Assistance__V1__Project *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__project__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__project__pack
+                     (const Fairtrade__Assistance__V1__Project *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__project__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__project__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__Project *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__project__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__Project *
+       fairtrade__assistance__v1__project__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__Project *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__project__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__project__free_unpacked
+                     (Fairtrade__Assistance__V1__Project *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__project__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__create_project_request__init
+                     (Fairtrade__Assistance__V1__CreateProjectRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__CreateProjectRequest init_value = FAIRTRADE__ASSISTANCE__V1__CREATE_PROJECT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__create_project_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__CreateProjectRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_project_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__create_project_request__pack
+                     (const Fairtrade__Assistance__V1__CreateProjectRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_project_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__create_project_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__CreateProjectRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_project_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__CreateProjectRequest *
+       fairtrade__assistance__v1__create_project_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__CreateProjectRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__create_project_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__create_project_request__free_unpacked
+                     (Fairtrade__Assistance__V1__CreateProjectRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_project_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__get_project_request__init
+                     (Fairtrade__Assistance__V1__GetProjectRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__GetProjectRequest init_value = FAIRTRADE__ASSISTANCE__V1__GET_PROJECT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__get_project_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__GetProjectRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_project_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__get_project_request__pack
+                     (const Fairtrade__Assistance__V1__GetProjectRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_project_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__get_project_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__GetProjectRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_project_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__GetProjectRequest *
+       fairtrade__assistance__v1__get_project_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__GetProjectRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__get_project_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__get_project_request__free_unpacked
+                     (Fairtrade__Assistance__V1__GetProjectRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_project_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__update_project_request__init
+                     (Fairtrade__Assistance__V1__UpdateProjectRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__UpdateProjectRequest init_value = FAIRTRADE__ASSISTANCE__V1__UPDATE_PROJECT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__update_project_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__UpdateProjectRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__update_project_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__update_project_request__pack
+                     (const Fairtrade__Assistance__V1__UpdateProjectRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__update_project_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__update_project_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__UpdateProjectRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__update_project_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__UpdateProjectRequest *
+       fairtrade__assistance__v1__update_project_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__UpdateProjectRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__update_project_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__update_project_request__free_unpacked
+                     (Fairtrade__Assistance__V1__UpdateProjectRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__update_project_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_projects_request__init
+                     (Fairtrade__Assistance__V1__ListProjectsRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__ListProjectsRequest init_value = FAIRTRADE__ASSISTANCE__V1__LIST_PROJECTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_projects_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListProjectsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_projects_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_projects_request__pack
+                     (const Fairtrade__Assistance__V1__ListProjectsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_projects_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_projects_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListProjectsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_projects_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListProjectsRequest *
+       fairtrade__assistance__v1__list_projects_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListProjectsRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_projects_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_projects_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ListProjectsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_projects_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_projects_response__init
+                     (Fairtrade__Assistance__V1__ListProjectsResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__ListProjectsResponse init_value = FAIRTRADE__ASSISTANCE__V1__LIST_PROJECTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_projects_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListProjectsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_projects_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_projects_response__pack
+                     (const Fairtrade__Assistance__V1__ListProjectsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_projects_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_projects_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListProjectsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_projects_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListProjectsResponse *
+       fairtrade__assistance__v1__list_projects_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListProjectsResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_projects_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_projects_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ListProjectsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_projects_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__transaction__init
+                     (Fairtrade__Assistance__V1__Transaction         *message)
+{
+  static const Fairtrade__Assistance__V1__Transaction init_value = FAIRTRADE__ASSISTANCE__V1__TRANSACTION__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__transaction__get_packed_size
+                     (const Fairtrade__Assistance__V1__Transaction *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__transaction__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__transaction__pack
+                     (const Fairtrade__Assistance__V1__Transaction *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__transaction__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__transaction__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__Transaction *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__transaction__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__Transaction *
+       fairtrade__assistance__v1__transaction__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__Transaction *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__transaction__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__transaction__free_unpacked
+                     (Fairtrade__Assistance__V1__Transaction *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__transaction__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__record_transaction_request__init
+                     (Fairtrade__Assistance__V1__RecordTransactionRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__RecordTransactionRequest init_value = FAIRTRADE__ASSISTANCE__V1__RECORD_TRANSACTION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__record_transaction_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__RecordTransactionRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_transaction_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__record_transaction_request__pack
+                     (const Fairtrade__Assistance__V1__RecordTransactionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_transaction_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__record_transaction_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__RecordTransactionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_transaction_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__RecordTransactionRequest *
+       fairtrade__assistance__v1__record_transaction_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__RecordTransactionRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__record_transaction_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__record_transaction_request__free_unpacked
+                     (Fairtrade__Assistance__V1__RecordTransactionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_transaction_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_transactions_request__init
+                     (Fairtrade__Assistance__V1__ListTransactionsRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__ListTransactionsRequest init_value = FAIRTRADE__ASSISTANCE__V1__LIST_TRANSACTIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_transactions_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListTransactionsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_transactions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_transactions_request__pack
+                     (const Fairtrade__Assistance__V1__ListTransactionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_transactions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_transactions_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListTransactionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_transactions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListTransactionsRequest *
+       fairtrade__assistance__v1__list_transactions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListTransactionsRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_transactions_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_transactions_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ListTransactionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_transactions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_transactions_response__init
+                     (Fairtrade__Assistance__V1__ListTransactionsResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__ListTransactionsResponse init_value = FAIRTRADE__ASSISTANCE__V1__LIST_TRANSACTIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_transactions_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListTransactionsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_transactions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_transactions_response__pack
+                     (const Fairtrade__Assistance__V1__ListTransactionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_transactions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_transactions_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListTransactionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_transactions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListTransactionsResponse *
+       fairtrade__assistance__v1__list_transactions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListTransactionsResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_transactions_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_transactions_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ListTransactionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_transactions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__flow_totals__init
+                     (Fairtrade__Assistance__V1__FlowTotals         *message)
+{
+  static const Fairtrade__Assistance__V1__FlowTotals init_value = FAIRTRADE__ASSISTANCE__V1__FLOW_TOTALS__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__flow_totals__get_packed_size
+                     (const Fairtrade__Assistance__V1__FlowTotals *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__flow_totals__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__flow_totals__pack
+                     (const Fairtrade__Assistance__V1__FlowTotals *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__flow_totals__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__flow_totals__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__FlowTotals *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__flow_totals__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__FlowTotals *
+       fairtrade__assistance__v1__flow_totals__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__FlowTotals *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__flow_totals__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__flow_totals__free_unpacked
+                     (Fairtrade__Assistance__V1__FlowTotals *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__flow_totals__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__get_money_totals_request__init
+                     (Fairtrade__Assistance__V1__GetMoneyTotalsRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__GetMoneyTotalsRequest init_value = FAIRTRADE__ASSISTANCE__V1__GET_MONEY_TOTALS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__get_money_totals_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__GetMoneyTotalsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_money_totals_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__get_money_totals_request__pack
+                     (const Fairtrade__Assistance__V1__GetMoneyTotalsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_money_totals_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__get_money_totals_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__GetMoneyTotalsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_money_totals_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__GetMoneyTotalsRequest *
+       fairtrade__assistance__v1__get_money_totals_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__GetMoneyTotalsRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__get_money_totals_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__get_money_totals_request__free_unpacked
+                     (Fairtrade__Assistance__V1__GetMoneyTotalsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_money_totals_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__money_totals__init
+                     (Fairtrade__Assistance__V1__MoneyTotals         *message)
+{
+  static const Fairtrade__Assistance__V1__MoneyTotals init_value = FAIRTRADE__ASSISTANCE__V1__MONEY_TOTALS__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__money_totals__get_packed_size
+                     (const Fairtrade__Assistance__V1__MoneyTotals *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__money_totals__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__money_totals__pack
+                     (const Fairtrade__Assistance__V1__MoneyTotals *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__money_totals__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__money_totals__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__MoneyTotals *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__money_totals__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__MoneyTotals *
+       fairtrade__assistance__v1__money_totals__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__MoneyTotals *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__money_totals__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__money_totals__free_unpacked
+                     (Fairtrade__Assistance__V1__MoneyTotals *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__money_totals__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__equipment__init
+                     (Fairtrade__Assistance__V1__Equipment         *message)
+{
+  static const Fairtrade__Assistance__V1__Equipment init_value = FAIRTRADE__ASSISTANCE__V1__EQUIPMENT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__equipment__get_packed_size
+                     (const Fairtrade__Assistance__V1__Equipment *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__equipment__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__equipment__pack
+                     (const Fairtrade__Assistance__V1__Equipment *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__equipment__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__equipment__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__Equipment *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__equipment__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__Equipment *
+       fairtrade__assistance__v1__equipment__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__Equipment *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__equipment__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__equipment__free_unpacked
+                     (Fairtrade__Assistance__V1__Equipment *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__equipment__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__record_equipment_request__init
+                     (Fairtrade__Assistance__V1__RecordEquipmentRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__RecordEquipmentRequest init_value = FAIRTRADE__ASSISTANCE__V1__RECORD_EQUIPMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__record_equipment_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__RecordEquipmentRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_equipment_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__record_equipment_request__pack
+                     (const Fairtrade__Assistance__V1__RecordEquipmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_equipment_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__record_equipment_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__RecordEquipmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_equipment_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__RecordEquipmentRequest *
+       fairtrade__assistance__v1__record_equipment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__RecordEquipmentRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__record_equipment_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__record_equipment_request__free_unpacked
+                     (Fairtrade__Assistance__V1__RecordEquipmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_equipment_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_equipment_request__init
+                     (Fairtrade__Assistance__V1__ListEquipmentRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__ListEquipmentRequest init_value = FAIRTRADE__ASSISTANCE__V1__LIST_EQUIPMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_equipment_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListEquipmentRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_equipment_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_equipment_request__pack
+                     (const Fairtrade__Assistance__V1__ListEquipmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_equipment_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_equipment_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListEquipmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_equipment_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListEquipmentRequest *
+       fairtrade__assistance__v1__list_equipment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListEquipmentRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_equipment_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_equipment_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ListEquipmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_equipment_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_equipment_response__init
+                     (Fairtrade__Assistance__V1__ListEquipmentResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__ListEquipmentResponse init_value = FAIRTRADE__ASSISTANCE__V1__LIST_EQUIPMENT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_equipment_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListEquipmentResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_equipment_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_equipment_response__pack
+                     (const Fairtrade__Assistance__V1__ListEquipmentResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_equipment_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_equipment_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListEquipmentResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_equipment_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListEquipmentResponse *
+       fairtrade__assistance__v1__list_equipment_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListEquipmentResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_equipment_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_equipment_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ListEquipmentResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_equipment_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__people_count__init
+                     (Fairtrade__Assistance__V1__PeopleCount         *message)
+{
+  static const Fairtrade__Assistance__V1__PeopleCount init_value = FAIRTRADE__ASSISTANCE__V1__PEOPLE_COUNT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__people_count__get_packed_size
+                     (const Fairtrade__Assistance__V1__PeopleCount *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__people_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__people_count__pack
+                     (const Fairtrade__Assistance__V1__PeopleCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__people_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__people_count__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__PeopleCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__people_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__PeopleCount *
+       fairtrade__assistance__v1__people_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__PeopleCount *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__people_count__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__people_count__free_unpacked
+                     (Fairtrade__Assistance__V1__PeopleCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__people_count__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__skill_level__init
+                     (Fairtrade__Assistance__V1__SkillLevel         *message)
+{
+  static const Fairtrade__Assistance__V1__SkillLevel init_value = FAIRTRADE__ASSISTANCE__V1__SKILL_LEVEL__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__skill_level__get_packed_size
+                     (const Fairtrade__Assistance__V1__SkillLevel *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__skill_level__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__skill_level__pack
+                     (const Fairtrade__Assistance__V1__SkillLevel *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__skill_level__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__skill_level__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__SkillLevel *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__skill_level__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__SkillLevel *
+       fairtrade__assistance__v1__skill_level__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__SkillLevel *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__skill_level__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__skill_level__free_unpacked
+                     (Fairtrade__Assistance__V1__SkillLevel *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__skill_level__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__training__init
+                     (Fairtrade__Assistance__V1__Training         *message)
+{
+  static const Fairtrade__Assistance__V1__Training init_value = FAIRTRADE__ASSISTANCE__V1__TRAINING__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__training__get_packed_size
+                     (const Fairtrade__Assistance__V1__Training *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__training__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__training__pack
+                     (const Fairtrade__Assistance__V1__Training *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__training__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__training__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__Training *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__training__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__Training *
+       fairtrade__assistance__v1__training__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__Training *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__training__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__training__free_unpacked
+                     (Fairtrade__Assistance__V1__Training *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__training__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__record_training_request__init
+                     (Fairtrade__Assistance__V1__RecordTrainingRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__RecordTrainingRequest init_value = FAIRTRADE__ASSISTANCE__V1__RECORD_TRAINING_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__record_training_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__RecordTrainingRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_training_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__record_training_request__pack
+                     (const Fairtrade__Assistance__V1__RecordTrainingRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_training_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__record_training_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__RecordTrainingRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_training_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__RecordTrainingRequest *
+       fairtrade__assistance__v1__record_training_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__RecordTrainingRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__record_training_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__record_training_request__free_unpacked
+                     (Fairtrade__Assistance__V1__RecordTrainingRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_training_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__link_cascade_request__init
+                     (Fairtrade__Assistance__V1__LinkCascadeRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__LinkCascadeRequest init_value = FAIRTRADE__ASSISTANCE__V1__LINK_CASCADE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__link_cascade_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__LinkCascadeRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__link_cascade_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__link_cascade_request__pack
+                     (const Fairtrade__Assistance__V1__LinkCascadeRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__link_cascade_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__link_cascade_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__LinkCascadeRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__link_cascade_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__LinkCascadeRequest *
+       fairtrade__assistance__v1__link_cascade_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__LinkCascadeRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__link_cascade_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__link_cascade_request__free_unpacked
+                     (Fairtrade__Assistance__V1__LinkCascadeRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__link_cascade_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__complete_training_request__init
+                     (Fairtrade__Assistance__V1__CompleteTrainingRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__CompleteTrainingRequest init_value = FAIRTRADE__ASSISTANCE__V1__COMPLETE_TRAINING_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__complete_training_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__CompleteTrainingRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__complete_training_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__complete_training_request__pack
+                     (const Fairtrade__Assistance__V1__CompleteTrainingRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__complete_training_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__complete_training_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__CompleteTrainingRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__complete_training_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__CompleteTrainingRequest *
+       fairtrade__assistance__v1__complete_training_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__CompleteTrainingRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__complete_training_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__complete_training_request__free_unpacked
+                     (Fairtrade__Assistance__V1__CompleteTrainingRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__complete_training_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_trainings_request__init
+                     (Fairtrade__Assistance__V1__ListTrainingsRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__ListTrainingsRequest init_value = FAIRTRADE__ASSISTANCE__V1__LIST_TRAININGS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_trainings_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListTrainingsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_trainings_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_trainings_request__pack
+                     (const Fairtrade__Assistance__V1__ListTrainingsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_trainings_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_trainings_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListTrainingsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_trainings_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListTrainingsRequest *
+       fairtrade__assistance__v1__list_trainings_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListTrainingsRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_trainings_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_trainings_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ListTrainingsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_trainings_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_trainings_response__init
+                     (Fairtrade__Assistance__V1__ListTrainingsResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__ListTrainingsResponse init_value = FAIRTRADE__ASSISTANCE__V1__LIST_TRAININGS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_trainings_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListTrainingsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_trainings_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_trainings_response__pack
+                     (const Fairtrade__Assistance__V1__ListTrainingsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_trainings_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_trainings_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListTrainingsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_trainings_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListTrainingsResponse *
+       fairtrade__assistance__v1__list_trainings_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListTrainingsResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_trainings_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_trainings_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ListTrainingsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_trainings_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__get_cascade_reach_request__init
+                     (Fairtrade__Assistance__V1__GetCascadeReachRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__GetCascadeReachRequest init_value = FAIRTRADE__ASSISTANCE__V1__GET_CASCADE_REACH_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__get_cascade_reach_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__GetCascadeReachRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_cascade_reach_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__get_cascade_reach_request__pack
+                     (const Fairtrade__Assistance__V1__GetCascadeReachRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_cascade_reach_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__get_cascade_reach_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__GetCascadeReachRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_cascade_reach_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__GetCascadeReachRequest *
+       fairtrade__assistance__v1__get_cascade_reach_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__GetCascadeReachRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__get_cascade_reach_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__get_cascade_reach_request__free_unpacked
+                     (Fairtrade__Assistance__V1__GetCascadeReachRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_cascade_reach_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__cascade_tier__init
+                     (Fairtrade__Assistance__V1__CascadeTier         *message)
+{
+  static const Fairtrade__Assistance__V1__CascadeTier init_value = FAIRTRADE__ASSISTANCE__V1__CASCADE_TIER__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__cascade_tier__get_packed_size
+                     (const Fairtrade__Assistance__V1__CascadeTier *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__cascade_tier__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__cascade_tier__pack
+                     (const Fairtrade__Assistance__V1__CascadeTier *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__cascade_tier__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__cascade_tier__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__CascadeTier *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__cascade_tier__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__CascadeTier *
+       fairtrade__assistance__v1__cascade_tier__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__CascadeTier *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__cascade_tier__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__cascade_tier__free_unpacked
+                     (Fairtrade__Assistance__V1__CascadeTier *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__cascade_tier__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__cascade_reach__init
+                     (Fairtrade__Assistance__V1__CascadeReach         *message)
+{
+  static const Fairtrade__Assistance__V1__CascadeReach init_value = FAIRTRADE__ASSISTANCE__V1__CASCADE_REACH__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__cascade_reach__get_packed_size
+                     (const Fairtrade__Assistance__V1__CascadeReach *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__cascade_reach__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__cascade_reach__pack
+                     (const Fairtrade__Assistance__V1__CascadeReach *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__cascade_reach__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__cascade_reach__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__CascadeReach *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__cascade_reach__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__CascadeReach *
+       fairtrade__assistance__v1__cascade_reach__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__CascadeReach *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__cascade_reach__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__cascade_reach__free_unpacked
+                     (Fairtrade__Assistance__V1__CascadeReach *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__cascade_reach__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__referral__init
+                     (Fairtrade__Assistance__V1__Referral         *message)
+{
+  static const Fairtrade__Assistance__V1__Referral init_value = FAIRTRADE__ASSISTANCE__V1__REFERRAL__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__referral__get_packed_size
+                     (const Fairtrade__Assistance__V1__Referral *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__referral__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__referral__pack
+                     (const Fairtrade__Assistance__V1__Referral *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__referral__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__referral__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__Referral *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__referral__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__Referral *
+       fairtrade__assistance__v1__referral__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__Referral *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__referral__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__referral__free_unpacked
+                     (Fairtrade__Assistance__V1__Referral *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__referral__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__create_referral_request__init
+                     (Fairtrade__Assistance__V1__CreateReferralRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__CreateReferralRequest init_value = FAIRTRADE__ASSISTANCE__V1__CREATE_REFERRAL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__create_referral_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__CreateReferralRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_referral_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__create_referral_request__pack
+                     (const Fairtrade__Assistance__V1__CreateReferralRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_referral_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__create_referral_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__CreateReferralRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_referral_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__CreateReferralRequest *
+       fairtrade__assistance__v1__create_referral_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__CreateReferralRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__create_referral_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__create_referral_request__free_unpacked
+                     (Fairtrade__Assistance__V1__CreateReferralRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__create_referral_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__record_referral_outcome_request__init
+                     (Fairtrade__Assistance__V1__RecordReferralOutcomeRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__RecordReferralOutcomeRequest init_value = FAIRTRADE__ASSISTANCE__V1__RECORD_REFERRAL_OUTCOME_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__record_referral_outcome_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_referral_outcome_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__record_referral_outcome_request__pack
+                     (const Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_referral_outcome_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__record_referral_outcome_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_referral_outcome_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *
+       fairtrade__assistance__v1__record_referral_outcome_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__record_referral_outcome_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__record_referral_outcome_request__free_unpacked
+                     (Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_referral_outcome_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_referrals_request__init
+                     (Fairtrade__Assistance__V1__ListReferralsRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__ListReferralsRequest init_value = FAIRTRADE__ASSISTANCE__V1__LIST_REFERRALS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_referrals_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListReferralsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_referrals_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_referrals_request__pack
+                     (const Fairtrade__Assistance__V1__ListReferralsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_referrals_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_referrals_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListReferralsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_referrals_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListReferralsRequest *
+       fairtrade__assistance__v1__list_referrals_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListReferralsRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_referrals_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_referrals_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ListReferralsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_referrals_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_referrals_response__init
+                     (Fairtrade__Assistance__V1__ListReferralsResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__ListReferralsResponse init_value = FAIRTRADE__ASSISTANCE__V1__LIST_REFERRALS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_referrals_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListReferralsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_referrals_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_referrals_response__pack
+                     (const Fairtrade__Assistance__V1__ListReferralsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_referrals_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_referrals_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListReferralsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_referrals_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListReferralsResponse *
+       fairtrade__assistance__v1__list_referrals_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListReferralsResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_referrals_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_referrals_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ListReferralsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_referrals_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__indicator_value__init
+                     (Fairtrade__Assistance__V1__IndicatorValue         *message)
+{
+  static const Fairtrade__Assistance__V1__IndicatorValue init_value = FAIRTRADE__ASSISTANCE__V1__INDICATOR_VALUE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__indicator_value__get_packed_size
+                     (const Fairtrade__Assistance__V1__IndicatorValue *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator_value__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__indicator_value__pack
+                     (const Fairtrade__Assistance__V1__IndicatorValue *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator_value__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__indicator_value__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__IndicatorValue *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator_value__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__IndicatorValue *
+       fairtrade__assistance__v1__indicator_value__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__IndicatorValue *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__indicator_value__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__indicator_value__free_unpacked
+                     (Fairtrade__Assistance__V1__IndicatorValue *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator_value__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__indicator_period__init
+                     (Fairtrade__Assistance__V1__IndicatorPeriod         *message)
+{
+  static const Fairtrade__Assistance__V1__IndicatorPeriod init_value = FAIRTRADE__ASSISTANCE__V1__INDICATOR_PERIOD__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__indicator_period__get_packed_size
+                     (const Fairtrade__Assistance__V1__IndicatorPeriod *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator_period__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__indicator_period__pack
+                     (const Fairtrade__Assistance__V1__IndicatorPeriod *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator_period__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__indicator_period__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__IndicatorPeriod *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator_period__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__IndicatorPeriod *
+       fairtrade__assistance__v1__indicator_period__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__IndicatorPeriod *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__indicator_period__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__indicator_period__free_unpacked
+                     (Fairtrade__Assistance__V1__IndicatorPeriod *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator_period__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__indicator__init
+                     (Fairtrade__Assistance__V1__Indicator         *message)
+{
+  static const Fairtrade__Assistance__V1__Indicator init_value = FAIRTRADE__ASSISTANCE__V1__INDICATOR__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__indicator__get_packed_size
+                     (const Fairtrade__Assistance__V1__Indicator *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__indicator__pack
+                     (const Fairtrade__Assistance__V1__Indicator *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__indicator__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__Indicator *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__Indicator *
+       fairtrade__assistance__v1__indicator__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__Indicator *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__indicator__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__indicator__free_unpacked
+                     (Fairtrade__Assistance__V1__Indicator *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__indicator__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__define_indicator_request__init
+                     (Fairtrade__Assistance__V1__DefineIndicatorRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__DefineIndicatorRequest init_value = FAIRTRADE__ASSISTANCE__V1__DEFINE_INDICATOR_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__define_indicator_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__DefineIndicatorRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__define_indicator_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__define_indicator_request__pack
+                     (const Fairtrade__Assistance__V1__DefineIndicatorRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__define_indicator_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__define_indicator_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__DefineIndicatorRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__define_indicator_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__DefineIndicatorRequest *
+       fairtrade__assistance__v1__define_indicator_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__DefineIndicatorRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__define_indicator_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__define_indicator_request__free_unpacked
+                     (Fairtrade__Assistance__V1__DefineIndicatorRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__define_indicator_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__record_indicator_period_request__init
+                     (Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest init_value = FAIRTRADE__ASSISTANCE__V1__RECORD_INDICATOR_PERIOD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__record_indicator_period_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_indicator_period_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__record_indicator_period_request__pack
+                     (const Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_indicator_period_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__record_indicator_period_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_indicator_period_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *
+       fairtrade__assistance__v1__record_indicator_period_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__record_indicator_period_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__record_indicator_period_request__free_unpacked
+                     (Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_indicator_period_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__record_indicator_period_response__init
+                     (Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse init_value = FAIRTRADE__ASSISTANCE__V1__RECORD_INDICATOR_PERIOD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__record_indicator_period_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_indicator_period_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__record_indicator_period_response__pack
+                     (const Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_indicator_period_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__record_indicator_period_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_indicator_period_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse *
+       fairtrade__assistance__v1__record_indicator_period_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__record_indicator_period_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__record_indicator_period_response__free_unpacked
+                     (Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__record_indicator_period_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_indicators_request__init
+                     (Fairtrade__Assistance__V1__ListIndicatorsRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__ListIndicatorsRequest init_value = FAIRTRADE__ASSISTANCE__V1__LIST_INDICATORS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_indicators_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListIndicatorsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_indicators_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_indicators_request__pack
+                     (const Fairtrade__Assistance__V1__ListIndicatorsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_indicators_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_indicators_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListIndicatorsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_indicators_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListIndicatorsRequest *
+       fairtrade__assistance__v1__list_indicators_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListIndicatorsRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_indicators_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_indicators_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ListIndicatorsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_indicators_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__list_indicators_response__init
+                     (Fairtrade__Assistance__V1__ListIndicatorsResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__ListIndicatorsResponse init_value = FAIRTRADE__ASSISTANCE__V1__LIST_INDICATORS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__list_indicators_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ListIndicatorsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_indicators_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__list_indicators_response__pack
+                     (const Fairtrade__Assistance__V1__ListIndicatorsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_indicators_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__list_indicators_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ListIndicatorsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_indicators_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ListIndicatorsResponse *
+       fairtrade__assistance__v1__list_indicators_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ListIndicatorsResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__list_indicators_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__list_indicators_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ListIndicatorsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__list_indicators_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__section_status__init
+                     (Fairtrade__Assistance__V1__SectionStatus         *message)
+{
+  static const Fairtrade__Assistance__V1__SectionStatus init_value = FAIRTRADE__ASSISTANCE__V1__SECTION_STATUS__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__section_status__get_packed_size
+                     (const Fairtrade__Assistance__V1__SectionStatus *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__section_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__section_status__pack
+                     (const Fairtrade__Assistance__V1__SectionStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__section_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__section_status__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__SectionStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__section_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__SectionStatus *
+       fairtrade__assistance__v1__section_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__SectionStatus *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__section_status__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__section_status__free_unpacked
+                     (Fairtrade__Assistance__V1__SectionStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__section_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__producer_section__init
+                     (Fairtrade__Assistance__V1__ProducerSection         *message)
+{
+  static const Fairtrade__Assistance__V1__ProducerSection init_value = FAIRTRADE__ASSISTANCE__V1__PRODUCER_SECTION__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__producer_section__get_packed_size
+                     (const Fairtrade__Assistance__V1__ProducerSection *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__producer_section__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__producer_section__pack
+                     (const Fairtrade__Assistance__V1__ProducerSection *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__producer_section__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__producer_section__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ProducerSection *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__producer_section__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ProducerSection *
+       fairtrade__assistance__v1__producer_section__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ProducerSection *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__producer_section__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__producer_section__free_unpacked
+                     (Fairtrade__Assistance__V1__ProducerSection *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__producer_section__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__assistance_section__init
+                     (Fairtrade__Assistance__V1__AssistanceSection         *message)
+{
+  static const Fairtrade__Assistance__V1__AssistanceSection init_value = FAIRTRADE__ASSISTANCE__V1__ASSISTANCE_SECTION__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__assistance_section__get_packed_size
+                     (const Fairtrade__Assistance__V1__AssistanceSection *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__assistance_section__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__assistance_section__pack
+                     (const Fairtrade__Assistance__V1__AssistanceSection *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__assistance_section__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__assistance_section__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__AssistanceSection *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__assistance_section__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__AssistanceSection *
+       fairtrade__assistance__v1__assistance_section__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__AssistanceSection *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__assistance_section__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__assistance_section__free_unpacked
+                     (Fairtrade__Assistance__V1__AssistanceSection *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__assistance_section__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__market_section__init
+                     (Fairtrade__Assistance__V1__MarketSection         *message)
+{
+  static const Fairtrade__Assistance__V1__MarketSection init_value = FAIRTRADE__ASSISTANCE__V1__MARKET_SECTION__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__market_section__get_packed_size
+                     (const Fairtrade__Assistance__V1__MarketSection *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__market_section__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__market_section__pack
+                     (const Fairtrade__Assistance__V1__MarketSection *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__market_section__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__market_section__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__MarketSection *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__market_section__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__MarketSection *
+       fairtrade__assistance__v1__market_section__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__MarketSection *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__market_section__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__market_section__free_unpacked
+                     (Fairtrade__Assistance__V1__MarketSection *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__market_section__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__capacity_report__init
+                     (Fairtrade__Assistance__V1__CapacityReport         *message)
+{
+  static const Fairtrade__Assistance__V1__CapacityReport init_value = FAIRTRADE__ASSISTANCE__V1__CAPACITY_REPORT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__capacity_report__get_packed_size
+                     (const Fairtrade__Assistance__V1__CapacityReport *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__capacity_report__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__capacity_report__pack
+                     (const Fairtrade__Assistance__V1__CapacityReport *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__capacity_report__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__capacity_report__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__CapacityReport *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__capacity_report__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__CapacityReport *
+       fairtrade__assistance__v1__capacity_report__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__CapacityReport *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__capacity_report__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__capacity_report__free_unpacked
+                     (Fairtrade__Assistance__V1__CapacityReport *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__capacity_report__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__get_capacity_report_request__init
+                     (Fairtrade__Assistance__V1__GetCapacityReportRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__GetCapacityReportRequest init_value = FAIRTRADE__ASSISTANCE__V1__GET_CAPACITY_REPORT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__get_capacity_report_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__GetCapacityReportRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_capacity_report_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__get_capacity_report_request__pack
+                     (const Fairtrade__Assistance__V1__GetCapacityReportRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_capacity_report_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__get_capacity_report_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__GetCapacityReportRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_capacity_report_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__GetCapacityReportRequest *
+       fairtrade__assistance__v1__get_capacity_report_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__GetCapacityReportRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__get_capacity_report_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__get_capacity_report_request__free_unpacked
+                     (Fairtrade__Assistance__V1__GetCapacityReportRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_capacity_report_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__organisation__field_descriptors[6] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Organisation, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Organisation, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Organisation, kind),
+    &fairtrade__assistance__v1__organisation_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "iati_identifier",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Organisation, iati_identifier),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "country",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Organisation, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Organisation, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__organisation__field_indices_by_name[] = {
+  4,   /* field[4] = country */
+  3,   /* field[3] = iati_identifier */
+  0,   /* field[0] = id */
+  2,   /* field[2] = kind */
+  1,   /* field[1] = name */
+  5,   /* field[5] = notes */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__organisation__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__organisation__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.Organisation",
+  "Organisation",
+  "Fairtrade__Assistance__V1__Organisation",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__Organisation),
+  6,
+  fairtrade__assistance__v1__organisation__field_descriptors,
+  fairtrade__assistance__v1__organisation__field_indices_by_name,
+  1,  fairtrade__assistance__v1__organisation__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__organisation__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__create_organisation_request__field_descriptors[2] =
+{
+  {
+    "organisation",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CreateOrganisationRequest, organisation),
+    &fairtrade__assistance__v1__organisation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CreateOrganisationRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__create_organisation_request__field_indices_by_name[] = {
+  0,   /* field[0] = organisation */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__create_organisation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__create_organisation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.CreateOrganisationRequest",
+  "CreateOrganisationRequest",
+  "Fairtrade__Assistance__V1__CreateOrganisationRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__CreateOrganisationRequest),
+  2,
+  fairtrade__assistance__v1__create_organisation_request__field_descriptors,
+  fairtrade__assistance__v1__create_organisation_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__create_organisation_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__create_organisation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__get_organisation_request__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__GetOrganisationRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__get_organisation_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__get_organisation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__get_organisation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.GetOrganisationRequest",
+  "GetOrganisationRequest",
+  "Fairtrade__Assistance__V1__GetOrganisationRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__GetOrganisationRequest),
+  1,
+  fairtrade__assistance__v1__get_organisation_request__field_descriptors,
+  fairtrade__assistance__v1__get_organisation_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__get_organisation_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__get_organisation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_organisations_request__field_descriptors[1] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListOrganisationsRequest, kind),
+    &fairtrade__assistance__v1__organisation_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_organisations_request__field_indices_by_name[] = {
+  0,   /* field[0] = kind */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_organisations_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_organisations_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListOrganisationsRequest",
+  "ListOrganisationsRequest",
+  "Fairtrade__Assistance__V1__ListOrganisationsRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListOrganisationsRequest),
+  1,
+  fairtrade__assistance__v1__list_organisations_request__field_descriptors,
+  fairtrade__assistance__v1__list_organisations_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_organisations_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_organisations_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_organisations_response__field_descriptors[1] =
+{
+  {
+    "organisations",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ListOrganisationsResponse, n_organisations),
+    offsetof(Fairtrade__Assistance__V1__ListOrganisationsResponse, organisations),
+    &fairtrade__assistance__v1__organisation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_organisations_response__field_indices_by_name[] = {
+  0,   /* field[0] = organisations */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_organisations_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_organisations_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListOrganisationsResponse",
+  "ListOrganisationsResponse",
+  "Fairtrade__Assistance__V1__ListOrganisationsResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListOrganisationsResponse),
+  1,
+  fairtrade__assistance__v1__list_organisations_response__field_descriptors,
+  fairtrade__assistance__v1__list_organisations_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_organisations_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_organisations_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__participation__field_descriptors[2] =
+{
+  {
+    "organisation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Participation, organisation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Participation, role),
+    &fairtrade__assistance__v1__organisation_role__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__participation__field_indices_by_name[] = {
+  0,   /* field[0] = organisation_id */
+  1,   /* field[1] = role */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__participation__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__participation__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.Participation",
+  "Participation",
+  "Fairtrade__Assistance__V1__Participation",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__Participation),
+  2,
+  fairtrade__assistance__v1__participation__field_descriptors,
+  fairtrade__assistance__v1__participation__field_indices_by_name,
+  1,  fairtrade__assistance__v1__participation__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__participation__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__project__field_descriptors[17] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "iati_identifier",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, iati_identifier),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reporting_organisation_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, reporting_organisation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "participants",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__Project, n_participants),
+    offsetof(Fairtrade__Assistance__V1__Project, participants),
+    &fairtrade__assistance__v1__participation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, status),
+    &fairtrade__assistance__v1__project_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "planned_start",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, planned_start),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "planned_end",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, planned_end),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actual_start",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, actual_start),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actual_end",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, actual_end),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "countries",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Assistance__V1__Project, n_countries),
+    offsetof(Fairtrade__Assistance__V1__Project, countries),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sectors",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Fairtrade__Assistance__V1__Project, n_sectors),
+    offsetof(Fairtrade__Assistance__V1__Project, sectors),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "budget",
+    14,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__Project, n_budget),
+    offsetof(Fairtrade__Assistance__V1__Project, budget),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parent_id",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, parent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "child_ids",
+    16,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Assistance__V1__Project, n_child_ids),
+    offsetof(Fairtrade__Assistance__V1__Project, child_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Project, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__project__field_indices_by_name[] = {
+  10,   /* field[10] = actual_end */
+  9,   /* field[9] = actual_start */
+  13,   /* field[13] = budget */
+  15,   /* field[15] = child_ids */
+  11,   /* field[11] = countries */
+  3,   /* field[3] = description */
+  1,   /* field[1] = iati_identifier */
+  0,   /* field[0] = id */
+  14,   /* field[14] = parent_id */
+  5,   /* field[5] = participants */
+  8,   /* field[8] = planned_end */
+  7,   /* field[7] = planned_start */
+  4,   /* field[4] = reporting_organisation_id */
+  12,   /* field[12] = sectors */
+  6,   /* field[6] = status */
+  2,   /* field[2] = title */
+  16,   /* field[16] = version */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__project__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 17 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__project__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.Project",
+  "Project",
+  "Fairtrade__Assistance__V1__Project",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__Project),
+  17,
+  fairtrade__assistance__v1__project__field_descriptors,
+  fairtrade__assistance__v1__project__field_indices_by_name,
+  1,  fairtrade__assistance__v1__project__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__project__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__create_project_request__field_descriptors[2] =
+{
+  {
+    "project",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CreateProjectRequest, project),
+    &fairtrade__assistance__v1__project__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CreateProjectRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__create_project_request__field_indices_by_name[] = {
+  0,   /* field[0] = project */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__create_project_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__create_project_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.CreateProjectRequest",
+  "CreateProjectRequest",
+  "Fairtrade__Assistance__V1__CreateProjectRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__CreateProjectRequest),
+  2,
+  fairtrade__assistance__v1__create_project_request__field_descriptors,
+  fairtrade__assistance__v1__create_project_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__create_project_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__create_project_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__get_project_request__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__GetProjectRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__get_project_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__get_project_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__get_project_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.GetProjectRequest",
+  "GetProjectRequest",
+  "Fairtrade__Assistance__V1__GetProjectRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__GetProjectRequest),
+  1,
+  fairtrade__assistance__v1__get_project_request__field_descriptors,
+  fairtrade__assistance__v1__get_project_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__get_project_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__get_project_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__update_project_request__field_descriptors[3] =
+{
+  {
+    "project",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__UpdateProjectRequest, project),
+    &fairtrade__assistance__v1__project__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "update_mask",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Assistance__V1__UpdateProjectRequest, n_update_mask),
+    offsetof(Fairtrade__Assistance__V1__UpdateProjectRequest, update_mask),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__UpdateProjectRequest, expected_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__update_project_request__field_indices_by_name[] = {
+  2,   /* field[2] = expected_version */
+  0,   /* field[0] = project */
+  1,   /* field[1] = update_mask */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__update_project_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__update_project_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.UpdateProjectRequest",
+  "UpdateProjectRequest",
+  "Fairtrade__Assistance__V1__UpdateProjectRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__UpdateProjectRequest),
+  3,
+  fairtrade__assistance__v1__update_project_request__field_descriptors,
+  fairtrade__assistance__v1__update_project_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__update_project_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__update_project_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_projects_request__field_descriptors[4] =
+{
+  {
+    "status",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListProjectsRequest, status),
+    &fairtrade__assistance__v1__project_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "country",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListProjectsRequest, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organisation_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListProjectsRequest, organisation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parent_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListProjectsRequest, parent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_projects_request__field_indices_by_name[] = {
+  1,   /* field[1] = country */
+  2,   /* field[2] = organisation_id */
+  3,   /* field[3] = parent_id */
+  0,   /* field[0] = status */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_projects_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_projects_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListProjectsRequest",
+  "ListProjectsRequest",
+  "Fairtrade__Assistance__V1__ListProjectsRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListProjectsRequest),
+  4,
+  fairtrade__assistance__v1__list_projects_request__field_descriptors,
+  fairtrade__assistance__v1__list_projects_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_projects_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_projects_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_projects_response__field_descriptors[1] =
+{
+  {
+    "projects",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ListProjectsResponse, n_projects),
+    offsetof(Fairtrade__Assistance__V1__ListProjectsResponse, projects),
+    &fairtrade__assistance__v1__project__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_projects_response__field_indices_by_name[] = {
+  0,   /* field[0] = projects */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_projects_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_projects_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListProjectsResponse",
+  "ListProjectsResponse",
+  "Fairtrade__Assistance__V1__ListProjectsResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListProjectsResponse),
+  1,
+  fairtrade__assistance__v1__list_projects_response__field_descriptors,
+  fairtrade__assistance__v1__list_projects_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_projects_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_projects_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__transaction__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Transaction, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "project_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Transaction, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Transaction, type),
+    &fairtrade__assistance__v1__transaction_type__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Transaction, value),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "date",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Transaction, date),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Transaction, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provider_organisation_id",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Transaction, provider_organisation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Transaction, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__transaction__field_indices_by_name[] = {
+  4,   /* field[4] = date */
+  7,   /* field[7] = description */
+  5,   /* field[5] = group_id */
+  0,   /* field[0] = id */
+  1,   /* field[1] = project_id */
+  6,   /* field[6] = provider_organisation_id */
+  2,   /* field[2] = type */
+  3,   /* field[3] = value */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__transaction__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__transaction__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.Transaction",
+  "Transaction",
+  "Fairtrade__Assistance__V1__Transaction",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__Transaction),
+  8,
+  fairtrade__assistance__v1__transaction__field_descriptors,
+  fairtrade__assistance__v1__transaction__field_indices_by_name,
+  1,  fairtrade__assistance__v1__transaction__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__transaction__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_transaction_request__field_descriptors[2] =
+{
+  {
+    "transaction",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordTransactionRequest, transaction),
+    &fairtrade__assistance__v1__transaction__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordTransactionRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__record_transaction_request__field_indices_by_name[] = {
+  1,   /* field[1] = request_id */
+  0,   /* field[0] = transaction */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__record_transaction_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_transaction_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.RecordTransactionRequest",
+  "RecordTransactionRequest",
+  "Fairtrade__Assistance__V1__RecordTransactionRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__RecordTransactionRequest),
+  2,
+  fairtrade__assistance__v1__record_transaction_request__field_descriptors,
+  fairtrade__assistance__v1__record_transaction_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__record_transaction_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__record_transaction_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_transactions_request__field_descriptors[3] =
+{
+  {
+    "project_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTransactionsRequest, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTransactionsRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTransactionsRequest, type),
+    &fairtrade__assistance__v1__transaction_type__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_transactions_request__field_indices_by_name[] = {
+  1,   /* field[1] = group_id */
+  0,   /* field[0] = project_id */
+  2,   /* field[2] = type */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_transactions_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_transactions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListTransactionsRequest",
+  "ListTransactionsRequest",
+  "Fairtrade__Assistance__V1__ListTransactionsRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListTransactionsRequest),
+  3,
+  fairtrade__assistance__v1__list_transactions_request__field_descriptors,
+  fairtrade__assistance__v1__list_transactions_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_transactions_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_transactions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_transactions_response__field_descriptors[1] =
+{
+  {
+    "transactions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ListTransactionsResponse, n_transactions),
+    offsetof(Fairtrade__Assistance__V1__ListTransactionsResponse, transactions),
+    &fairtrade__assistance__v1__transaction__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_transactions_response__field_indices_by_name[] = {
+  0,   /* field[0] = transactions */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_transactions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_transactions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListTransactionsResponse",
+  "ListTransactionsResponse",
+  "Fairtrade__Assistance__V1__ListTransactionsResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListTransactionsResponse),
+  1,
+  fairtrade__assistance__v1__list_transactions_response__field_descriptors,
+  fairtrade__assistance__v1__list_transactions_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_transactions_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_transactions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__flow_totals__field_descriptors[10] =
+{
+  {
+    "currency",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__FlowTotals, currency),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "year",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__FlowTotals, year),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "commitments",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__FlowTotals, commitments),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disbursements",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__FlowTotals, disbursements),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expenditure",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__FlowTotals, expenditure),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "loans",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__FlowTotals, loans),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "loan_repayments",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__FlowTotals, loan_repayments),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "advance_payments",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__FlowTotals, advance_payments),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "loans_outstanding",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__FlowTotals, loans_outstanding),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transactions",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__FlowTotals, transactions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__flow_totals__field_indices_by_name[] = {
+  7,   /* field[7] = advance_payments */
+  2,   /* field[2] = commitments */
+  0,   /* field[0] = currency */
+  3,   /* field[3] = disbursements */
+  4,   /* field[4] = expenditure */
+  6,   /* field[6] = loan_repayments */
+  5,   /* field[5] = loans */
+  8,   /* field[8] = loans_outstanding */
+  9,   /* field[9] = transactions */
+  1,   /* field[1] = year */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__flow_totals__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__flow_totals__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.FlowTotals",
+  "FlowTotals",
+  "Fairtrade__Assistance__V1__FlowTotals",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__FlowTotals),
+  10,
+  fairtrade__assistance__v1__flow_totals__field_descriptors,
+  fairtrade__assistance__v1__flow_totals__field_indices_by_name,
+  1,  fairtrade__assistance__v1__flow_totals__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__flow_totals__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__get_money_totals_request__field_descriptors[2] =
+{
+  {
+    "project_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__GetMoneyTotalsRequest, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__GetMoneyTotalsRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__get_money_totals_request__field_indices_by_name[] = {
+  1,   /* field[1] = group_id */
+  0,   /* field[0] = project_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__get_money_totals_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__get_money_totals_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.GetMoneyTotalsRequest",
+  "GetMoneyTotalsRequest",
+  "Fairtrade__Assistance__V1__GetMoneyTotalsRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__GetMoneyTotalsRequest),
+  2,
+  fairtrade__assistance__v1__get_money_totals_request__field_descriptors,
+  fairtrade__assistance__v1__get_money_totals_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__get_money_totals_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__get_money_totals_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__money_totals__field_descriptors[4] =
+{
+  {
+    "totals",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__MoneyTotals, n_totals),
+    offsetof(Fairtrade__Assistance__V1__MoneyTotals, totals),
+    &fairtrade__assistance__v1__flow_totals__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "by_year",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__MoneyTotals, n_by_year),
+    offsetof(Fairtrade__Assistance__V1__MoneyTotals, by_year),
+    &fairtrade__assistance__v1__flow_totals__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "projects_included",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Assistance__V1__MoneyTotals, n_projects_included),
+    offsetof(Fairtrade__Assistance__V1__MoneyTotals, projects_included),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "budget",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__MoneyTotals, n_budget),
+    offsetof(Fairtrade__Assistance__V1__MoneyTotals, budget),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__money_totals__field_indices_by_name[] = {
+  3,   /* field[3] = budget */
+  1,   /* field[1] = by_year */
+  2,   /* field[2] = projects_included */
+  0,   /* field[0] = totals */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__money_totals__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__money_totals__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.MoneyTotals",
+  "MoneyTotals",
+  "Fairtrade__Assistance__V1__MoneyTotals",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__MoneyTotals),
+  4,
+  fairtrade__assistance__v1__money_totals__field_descriptors,
+  fairtrade__assistance__v1__money_totals__field_indices_by_name,
+  1,  fairtrade__assistance__v1__money_totals__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__money_totals__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__equipment__field_descriptors[9] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Equipment, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Equipment, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "project_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Equipment, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Equipment, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Equipment, value),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delivered_on",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Equipment, delivered_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replaces",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Equipment, replaces),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "yearly_cost_replaced",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Equipment, yearly_cost_replaced),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Equipment, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__equipment__field_indices_by_name[] = {
+  5,   /* field[5] = delivered_on */
+  3,   /* field[3] = description */
+  1,   /* field[1] = group_id */
+  0,   /* field[0] = id */
+  8,   /* field[8] = notes */
+  2,   /* field[2] = project_id */
+  6,   /* field[6] = replaces */
+  4,   /* field[4] = value */
+  7,   /* field[7] = yearly_cost_replaced */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__equipment__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__equipment__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.Equipment",
+  "Equipment",
+  "Fairtrade__Assistance__V1__Equipment",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__Equipment),
+  9,
+  fairtrade__assistance__v1__equipment__field_descriptors,
+  fairtrade__assistance__v1__equipment__field_indices_by_name,
+  1,  fairtrade__assistance__v1__equipment__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__equipment__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_equipment_request__field_descriptors[2] =
+{
+  {
+    "equipment",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordEquipmentRequest, equipment),
+    &fairtrade__assistance__v1__equipment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordEquipmentRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__record_equipment_request__field_indices_by_name[] = {
+  0,   /* field[0] = equipment */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__record_equipment_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_equipment_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.RecordEquipmentRequest",
+  "RecordEquipmentRequest",
+  "Fairtrade__Assistance__V1__RecordEquipmentRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__RecordEquipmentRequest),
+  2,
+  fairtrade__assistance__v1__record_equipment_request__field_descriptors,
+  fairtrade__assistance__v1__record_equipment_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__record_equipment_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__record_equipment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_equipment_request__field_descriptors[2] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListEquipmentRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "project_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListEquipmentRequest, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_equipment_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+  1,   /* field[1] = project_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_equipment_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_equipment_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListEquipmentRequest",
+  "ListEquipmentRequest",
+  "Fairtrade__Assistance__V1__ListEquipmentRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListEquipmentRequest),
+  2,
+  fairtrade__assistance__v1__list_equipment_request__field_descriptors,
+  fairtrade__assistance__v1__list_equipment_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_equipment_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_equipment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_equipment_response__field_descriptors[1] =
+{
+  {
+    "equipment",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ListEquipmentResponse, n_equipment),
+    offsetof(Fairtrade__Assistance__V1__ListEquipmentResponse, equipment),
+    &fairtrade__assistance__v1__equipment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_equipment_response__field_indices_by_name[] = {
+  0,   /* field[0] = equipment */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_equipment_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_equipment_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListEquipmentResponse",
+  "ListEquipmentResponse",
+  "Fairtrade__Assistance__V1__ListEquipmentResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListEquipmentResponse),
+  1,
+  fairtrade__assistance__v1__list_equipment_response__field_descriptors,
+  fairtrade__assistance__v1__list_equipment_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_equipment_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_equipment_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__people_count__field_descriptors[3] =
+{
+  {
+    "women",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__PeopleCount, women),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "men",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__PeopleCount, men),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "other",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__PeopleCount, other),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__people_count__field_indices_by_name[] = {
+  1,   /* field[1] = men */
+  2,   /* field[2] = other */
+  0,   /* field[0] = women */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__people_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__people_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.PeopleCount",
+  "PeopleCount",
+  "Fairtrade__Assistance__V1__PeopleCount",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__PeopleCount),
+  3,
+  fairtrade__assistance__v1__people_count__field_descriptors,
+  fairtrade__assistance__v1__people_count__field_indices_by_name,
+  1,  fairtrade__assistance__v1__people_count__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__people_count__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__skill_level__field_descriptors[3] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__SkillLevel, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__SkillLevel, level),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "members_holding",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__SkillLevel, members_holding),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__skill_level__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+  1,   /* field[1] = level */
+  2,   /* field[2] = members_holding */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__skill_level__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__skill_level__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.SkillLevel",
+  "SkillLevel",
+  "Fairtrade__Assistance__V1__SkillLevel",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__SkillLevel),
+  3,
+  fairtrade__assistance__v1__skill_level__field_descriptors,
+  fairtrade__assistance__v1__skill_level__field_indices_by_name,
+  1,  fairtrade__assistance__v1__skill_level__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__skill_level__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__training__field_descriptors[14] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skill",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, skill),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "held_on",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, held_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trainer_organisation_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, trainer_organisation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trainer_group_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, trainer_group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trained_group_ids",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Assistance__V1__Training, n_trained_group_ids),
+    offsetof(Fairtrade__Assistance__V1__Training, trained_group_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trainees",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, trainees),
+    &fairtrade__assistance__v1__people_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cascades_from",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, cascades_from),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "project_id",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, status),
+    &fairtrade__assistance__v1__training_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completed_on",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, completed_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "results",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__Training, n_results),
+    offsetof(Fairtrade__Assistance__V1__Training, results),
+    &fairtrade__assistance__v1__skill_level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Training, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__training__field_indices_by_name[] = {
+  8,   /* field[8] = cascades_from */
+  11,   /* field[11] = completed_on */
+  3,   /* field[3] = held_on */
+  0,   /* field[0] = id */
+  13,   /* field[13] = notes */
+  9,   /* field[9] = project_id */
+  12,   /* field[12] = results */
+  2,   /* field[2] = skill */
+  10,   /* field[10] = status */
+  1,   /* field[1] = title */
+  6,   /* field[6] = trained_group_ids */
+  7,   /* field[7] = trainees */
+  5,   /* field[5] = trainer_group_id */
+  4,   /* field[4] = trainer_organisation_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__training__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 14 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__training__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.Training",
+  "Training",
+  "Fairtrade__Assistance__V1__Training",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__Training),
+  14,
+  fairtrade__assistance__v1__training__field_descriptors,
+  fairtrade__assistance__v1__training__field_indices_by_name,
+  1,  fairtrade__assistance__v1__training__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__training__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_training_request__field_descriptors[2] =
+{
+  {
+    "training",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordTrainingRequest, training),
+    &fairtrade__assistance__v1__training__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordTrainingRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__record_training_request__field_indices_by_name[] = {
+  1,   /* field[1] = request_id */
+  0,   /* field[0] = training */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__record_training_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_training_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.RecordTrainingRequest",
+  "RecordTrainingRequest",
+  "Fairtrade__Assistance__V1__RecordTrainingRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__RecordTrainingRequest),
+  2,
+  fairtrade__assistance__v1__record_training_request__field_descriptors,
+  fairtrade__assistance__v1__record_training_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__record_training_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__record_training_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__link_cascade_request__field_descriptors[2] =
+{
+  {
+    "training_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__LinkCascadeRequest, training_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cascades_from",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__LinkCascadeRequest, cascades_from),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__link_cascade_request__field_indices_by_name[] = {
+  1,   /* field[1] = cascades_from */
+  0,   /* field[0] = training_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__link_cascade_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__link_cascade_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.LinkCascadeRequest",
+  "LinkCascadeRequest",
+  "Fairtrade__Assistance__V1__LinkCascadeRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__LinkCascadeRequest),
+  2,
+  fairtrade__assistance__v1__link_cascade_request__field_descriptors,
+  fairtrade__assistance__v1__link_cascade_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__link_cascade_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__link_cascade_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__complete_training_request__field_descriptors[3] =
+{
+  {
+    "training_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CompleteTrainingRequest, training_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completed_on",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CompleteTrainingRequest, completed_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "results",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__CompleteTrainingRequest, n_results),
+    offsetof(Fairtrade__Assistance__V1__CompleteTrainingRequest, results),
+    &fairtrade__assistance__v1__skill_level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__complete_training_request__field_indices_by_name[] = {
+  1,   /* field[1] = completed_on */
+  2,   /* field[2] = results */
+  0,   /* field[0] = training_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__complete_training_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__complete_training_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.CompleteTrainingRequest",
+  "CompleteTrainingRequest",
+  "Fairtrade__Assistance__V1__CompleteTrainingRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__CompleteTrainingRequest),
+  3,
+  fairtrade__assistance__v1__complete_training_request__field_descriptors,
+  fairtrade__assistance__v1__complete_training_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__complete_training_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__complete_training_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_trainings_request__field_descriptors[3] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTrainingsRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "project_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTrainingsRequest, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skill",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTrainingsRequest, skill),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_trainings_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+  1,   /* field[1] = project_id */
+  2,   /* field[2] = skill */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_trainings_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_trainings_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListTrainingsRequest",
+  "ListTrainingsRequest",
+  "Fairtrade__Assistance__V1__ListTrainingsRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListTrainingsRequest),
+  3,
+  fairtrade__assistance__v1__list_trainings_request__field_descriptors,
+  fairtrade__assistance__v1__list_trainings_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_trainings_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_trainings_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_trainings_response__field_descriptors[1] =
+{
+  {
+    "trainings",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ListTrainingsResponse, n_trainings),
+    offsetof(Fairtrade__Assistance__V1__ListTrainingsResponse, trainings),
+    &fairtrade__assistance__v1__training__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_trainings_response__field_indices_by_name[] = {
+  0,   /* field[0] = trainings */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_trainings_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_trainings_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListTrainingsResponse",
+  "ListTrainingsResponse",
+  "Fairtrade__Assistance__V1__ListTrainingsResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListTrainingsResponse),
+  1,
+  fairtrade__assistance__v1__list_trainings_response__field_descriptors,
+  fairtrade__assistance__v1__list_trainings_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_trainings_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_trainings_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__get_cascade_reach_request__field_descriptors[1] =
+{
+  {
+    "training_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__GetCascadeReachRequest, training_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__get_cascade_reach_request__field_indices_by_name[] = {
+  0,   /* field[0] = training_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__get_cascade_reach_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__get_cascade_reach_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.GetCascadeReachRequest",
+  "GetCascadeReachRequest",
+  "Fairtrade__Assistance__V1__GetCascadeReachRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__GetCascadeReachRequest),
+  1,
+  fairtrade__assistance__v1__get_cascade_reach_request__field_descriptors,
+  fairtrade__assistance__v1__get_cascade_reach_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__get_cascade_reach_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__get_cascade_reach_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__cascade_tier__field_descriptors[6] =
+{
+  {
+    "tier",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CascadeTier, tier),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trainings",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CascadeTier, trainings),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "people",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CascadeTier, people),
+    &fairtrade__assistance__v1__people_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CascadeTier, total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "multiplier_hundredths",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CascadeTier, multiplier_hundredths),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "training_ids",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Assistance__V1__CascadeTier, n_training_ids),
+    offsetof(Fairtrade__Assistance__V1__CascadeTier, training_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__cascade_tier__field_indices_by_name[] = {
+  4,   /* field[4] = multiplier_hundredths */
+  2,   /* field[2] = people */
+  0,   /* field[0] = tier */
+  3,   /* field[3] = total */
+  5,   /* field[5] = training_ids */
+  1,   /* field[1] = trainings */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__cascade_tier__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__cascade_tier__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.CascadeTier",
+  "CascadeTier",
+  "Fairtrade__Assistance__V1__CascadeTier",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__CascadeTier),
+  6,
+  fairtrade__assistance__v1__cascade_tier__field_descriptors,
+  fairtrade__assistance__v1__cascade_tier__field_indices_by_name,
+  1,  fairtrade__assistance__v1__cascade_tier__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__cascade_tier__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__cascade_reach__field_descriptors[5] =
+{
+  {
+    "root_training_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CascadeReach, root_training_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tiers",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__CascadeReach, n_tiers),
+    offsetof(Fairtrade__Assistance__V1__CascadeReach, tiers),
+    &fairtrade__assistance__v1__cascade_tier__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "people",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CascadeReach, people),
+    &fairtrade__assistance__v1__people_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CascadeReach, total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "groups_reached",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CascadeReach, groups_reached),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__cascade_reach__field_indices_by_name[] = {
+  4,   /* field[4] = groups_reached */
+  2,   /* field[2] = people */
+  0,   /* field[0] = root_training_id */
+  1,   /* field[1] = tiers */
+  3,   /* field[3] = total */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__cascade_reach__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__cascade_reach__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.CascadeReach",
+  "CascadeReach",
+  "Fairtrade__Assistance__V1__CascadeReach",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__CascadeReach),
+  5,
+  fairtrade__assistance__v1__cascade_reach__field_descriptors,
+  fairtrade__assistance__v1__cascade_reach__field_indices_by_name,
+  1,  fairtrade__assistance__v1__cascade_reach__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__cascade_reach__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__referral__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Referral, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Referral, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organisation_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Referral, organisation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "purpose",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Referral, purpose),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "referred_on",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Referral, referred_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Referral, outcome),
+    &fairtrade__assistance__v1__referral_outcome__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome_on",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Referral, outcome_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome_notes",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Referral, outcome_notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__referral__field_indices_by_name[] = {
+  1,   /* field[1] = group_id */
+  0,   /* field[0] = id */
+  2,   /* field[2] = organisation_id */
+  5,   /* field[5] = outcome */
+  7,   /* field[7] = outcome_notes */
+  6,   /* field[6] = outcome_on */
+  3,   /* field[3] = purpose */
+  4,   /* field[4] = referred_on */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__referral__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__referral__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.Referral",
+  "Referral",
+  "Fairtrade__Assistance__V1__Referral",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__Referral),
+  8,
+  fairtrade__assistance__v1__referral__field_descriptors,
+  fairtrade__assistance__v1__referral__field_indices_by_name,
+  1,  fairtrade__assistance__v1__referral__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__referral__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__create_referral_request__field_descriptors[2] =
+{
+  {
+    "referral",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CreateReferralRequest, referral),
+    &fairtrade__assistance__v1__referral__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CreateReferralRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__create_referral_request__field_indices_by_name[] = {
+  0,   /* field[0] = referral */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__create_referral_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__create_referral_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.CreateReferralRequest",
+  "CreateReferralRequest",
+  "Fairtrade__Assistance__V1__CreateReferralRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__CreateReferralRequest),
+  2,
+  fairtrade__assistance__v1__create_referral_request__field_descriptors,
+  fairtrade__assistance__v1__create_referral_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__create_referral_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__create_referral_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_referral_outcome_request__field_descriptors[4] =
+{
+  {
+    "referral_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordReferralOutcomeRequest, referral_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordReferralOutcomeRequest, outcome),
+    &fairtrade__assistance__v1__referral_outcome__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome_on",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordReferralOutcomeRequest, outcome_on),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordReferralOutcomeRequest, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__record_referral_outcome_request__field_indices_by_name[] = {
+  3,   /* field[3] = notes */
+  1,   /* field[1] = outcome */
+  2,   /* field[2] = outcome_on */
+  0,   /* field[0] = referral_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__record_referral_outcome_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_referral_outcome_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.RecordReferralOutcomeRequest",
+  "RecordReferralOutcomeRequest",
+  "Fairtrade__Assistance__V1__RecordReferralOutcomeRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__RecordReferralOutcomeRequest),
+  4,
+  fairtrade__assistance__v1__record_referral_outcome_request__field_descriptors,
+  fairtrade__assistance__v1__record_referral_outcome_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__record_referral_outcome_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__record_referral_outcome_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_referrals_request__field_descriptors[2] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListReferralsRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organisation_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListReferralsRequest, organisation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_referrals_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+  1,   /* field[1] = organisation_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_referrals_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_referrals_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListReferralsRequest",
+  "ListReferralsRequest",
+  "Fairtrade__Assistance__V1__ListReferralsRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListReferralsRequest),
+  2,
+  fairtrade__assistance__v1__list_referrals_request__field_descriptors,
+  fairtrade__assistance__v1__list_referrals_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_referrals_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_referrals_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_referrals_response__field_descriptors[1] =
+{
+  {
+    "referrals",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ListReferralsResponse, n_referrals),
+    offsetof(Fairtrade__Assistance__V1__ListReferralsResponse, referrals),
+    &fairtrade__assistance__v1__referral__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_referrals_response__field_indices_by_name[] = {
+  0,   /* field[0] = referrals */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_referrals_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_referrals_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListReferralsResponse",
+  "ListReferralsResponse",
+  "Fairtrade__Assistance__V1__ListReferralsResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListReferralsResponse),
+  1,
+  fairtrade__assistance__v1__list_referrals_response__field_descriptors,
+  fairtrade__assistance__v1__list_referrals_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_referrals_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_referrals_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__indicator_value__field_descriptors[2] =
+{
+  {
+    "value",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__IndicatorValue, value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "by_sex",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__IndicatorValue, by_sex),
+    &fairtrade__assistance__v1__people_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__indicator_value__field_indices_by_name[] = {
+  1,   /* field[1] = by_sex */
+  0,   /* field[0] = value */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__indicator_value__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__indicator_value__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.IndicatorValue",
+  "IndicatorValue",
+  "Fairtrade__Assistance__V1__IndicatorValue",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__IndicatorValue),
+  2,
+  fairtrade__assistance__v1__indicator_value__field_descriptors,
+  fairtrade__assistance__v1__indicator_value__field_indices_by_name,
+  1,  fairtrade__assistance__v1__indicator_value__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__indicator_value__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__indicator_period__field_descriptors[4] =
+{
+  {
+    "start",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__IndicatorPeriod, start),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "end",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__IndicatorPeriod, end),
+    &fairtrade__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__IndicatorPeriod, target),
+    &fairtrade__assistance__v1__indicator_value__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actual",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__IndicatorPeriod, actual),
+    &fairtrade__assistance__v1__indicator_value__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__indicator_period__field_indices_by_name[] = {
+  3,   /* field[3] = actual */
+  1,   /* field[1] = end */
+  0,   /* field[0] = start */
+  2,   /* field[2] = target */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__indicator_period__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__indicator_period__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.IndicatorPeriod",
+  "IndicatorPeriod",
+  "Fairtrade__Assistance__V1__IndicatorPeriod",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__IndicatorPeriod),
+  4,
+  fairtrade__assistance__v1__indicator_period__field_descriptors,
+  fairtrade__assistance__v1__indicator_period__field_indices_by_name,
+  1,  fairtrade__assistance__v1__indicator_period__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__indicator_period__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__indicator__field_descriptors[11] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Indicator, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "project_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Indicator, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Indicator, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Indicator, level),
+    &fairtrade__assistance__v1__result_level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "measure",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Indicator, measure),
+    &fairtrade__assistance__v1__measure__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Indicator, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unit",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Indicator, unit),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "counts_people",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Indicator, counts_people),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "baseline_year",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Indicator, baseline_year),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "baseline",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__Indicator, baseline),
+    &fairtrade__assistance__v1__indicator_value__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "periods",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__Indicator, n_periods),
+    offsetof(Fairtrade__Assistance__V1__Indicator, periods),
+    &fairtrade__assistance__v1__indicator_period__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__indicator__field_indices_by_name[] = {
+  9,   /* field[9] = baseline */
+  8,   /* field[8] = baseline_year */
+  7,   /* field[7] = counts_people */
+  2,   /* field[2] = group_id */
+  0,   /* field[0] = id */
+  3,   /* field[3] = level */
+  4,   /* field[4] = measure */
+  10,   /* field[10] = periods */
+  1,   /* field[1] = project_id */
+  5,   /* field[5] = title */
+  6,   /* field[6] = unit */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__indicator__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__indicator__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.Indicator",
+  "Indicator",
+  "Fairtrade__Assistance__V1__Indicator",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__Indicator),
+  11,
+  fairtrade__assistance__v1__indicator__field_descriptors,
+  fairtrade__assistance__v1__indicator__field_indices_by_name,
+  1,  fairtrade__assistance__v1__indicator__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__indicator__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__define_indicator_request__field_descriptors[2] =
+{
+  {
+    "indicator",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__DefineIndicatorRequest, indicator),
+    &fairtrade__assistance__v1__indicator__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__DefineIndicatorRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__define_indicator_request__field_indices_by_name[] = {
+  0,   /* field[0] = indicator */
+  1,   /* field[1] = request_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__define_indicator_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__define_indicator_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.DefineIndicatorRequest",
+  "DefineIndicatorRequest",
+  "Fairtrade__Assistance__V1__DefineIndicatorRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__DefineIndicatorRequest),
+  2,
+  fairtrade__assistance__v1__define_indicator_request__field_descriptors,
+  fairtrade__assistance__v1__define_indicator_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__define_indicator_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__define_indicator_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_indicator_period_request__field_descriptors[2] =
+{
+  {
+    "indicator_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest, indicator_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "period",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest, period),
+    &fairtrade__assistance__v1__indicator_period__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__record_indicator_period_request__field_indices_by_name[] = {
+  0,   /* field[0] = indicator_id */
+  1,   /* field[1] = period */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__record_indicator_period_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_indicator_period_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.RecordIndicatorPeriodRequest",
+  "RecordIndicatorPeriodRequest",
+  "Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest),
+  2,
+  fairtrade__assistance__v1__record_indicator_period_request__field_descriptors,
+  fairtrade__assistance__v1__record_indicator_period_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__record_indicator_period_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__record_indicator_period_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_indicator_period_response__field_descriptors[2] =
+{
+  {
+    "indicator",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse, indicator),
+    &fairtrade__assistance__v1__indicator__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replaced",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse, replaced),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__record_indicator_period_response__field_indices_by_name[] = {
+  0,   /* field[0] = indicator */
+  1,   /* field[1] = replaced */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__record_indicator_period_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_indicator_period_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.RecordIndicatorPeriodResponse",
+  "RecordIndicatorPeriodResponse",
+  "Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse),
+  2,
+  fairtrade__assistance__v1__record_indicator_period_response__field_descriptors,
+  fairtrade__assistance__v1__record_indicator_period_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__record_indicator_period_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__record_indicator_period_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_indicators_request__field_descriptors[2] =
+{
+  {
+    "project_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListIndicatorsRequest, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListIndicatorsRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_indicators_request__field_indices_by_name[] = {
+  1,   /* field[1] = group_id */
+  0,   /* field[0] = project_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_indicators_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_indicators_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListIndicatorsRequest",
+  "ListIndicatorsRequest",
+  "Fairtrade__Assistance__V1__ListIndicatorsRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListIndicatorsRequest),
+  2,
+  fairtrade__assistance__v1__list_indicators_request__field_descriptors,
+  fairtrade__assistance__v1__list_indicators_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_indicators_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_indicators_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_indicators_response__field_descriptors[1] =
+{
+  {
+    "indicators",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ListIndicatorsResponse, n_indicators),
+    offsetof(Fairtrade__Assistance__V1__ListIndicatorsResponse, indicators),
+    &fairtrade__assistance__v1__indicator__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__list_indicators_response__field_indices_by_name[] = {
+  0,   /* field[0] = indicators */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__list_indicators_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_indicators_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ListIndicatorsResponse",
+  "ListIndicatorsResponse",
+  "Fairtrade__Assistance__V1__ListIndicatorsResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ListIndicatorsResponse),
+  1,
+  fairtrade__assistance__v1__list_indicators_response__field_descriptors,
+  fairtrade__assistance__v1__list_indicators_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__list_indicators_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__list_indicators_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__section_status__field_descriptors[4] =
+{
+  {
+    "available",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__SectionStatus, available),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "service",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__SectionStatus, service),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "code",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__SectionStatus, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__SectionStatus, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__section_status__field_indices_by_name[] = {
+  0,   /* field[0] = available */
+  2,   /* field[2] = code */
+  3,   /* field[3] = reason */
+  1,   /* field[1] = service */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__section_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__section_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.SectionStatus",
+  "SectionStatus",
+  "Fairtrade__Assistance__V1__SectionStatus",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__SectionStatus),
+  4,
+  fairtrade__assistance__v1__section_status__field_descriptors,
+  fairtrade__assistance__v1__section_status__field_indices_by_name,
+  1,  fairtrade__assistance__v1__section_status__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__section_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__producer_section__field_descriptors[5] =
+{
+  {
+    "status",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ProducerSection, status),
+    &fairtrade__assistance__v1__section_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "profile",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ProducerSection, profile),
+    &fairtrade__producer__v1__producer_group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skills",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ProducerSection, n_skills),
+    offsetof(Fairtrade__Assistance__V1__ProducerSection, skills),
+    &fairtrade__producer__v1__skill_assessment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "independence",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ProducerSection, independence),
+    &fairtrade__producer__v1__independence_profile__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "buyers",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ProducerSection, n_buyers),
+    offsetof(Fairtrade__Assistance__V1__ProducerSection, buyers),
+    &fairtrade__producer__v1__buyer_relationship__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__producer_section__field_indices_by_name[] = {
+  4,   /* field[4] = buyers */
+  3,   /* field[3] = independence */
+  1,   /* field[1] = profile */
+  2,   /* field[2] = skills */
+  0,   /* field[0] = status */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__producer_section__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__producer_section__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ProducerSection",
+  "ProducerSection",
+  "Fairtrade__Assistance__V1__ProducerSection",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ProducerSection),
+  5,
+  fairtrade__assistance__v1__producer_section__field_descriptors,
+  fairtrade__assistance__v1__producer_section__field_indices_by_name,
+  1,  fairtrade__assistance__v1__producer_section__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__producer_section__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__assistance_section__field_descriptors[6] =
+{
+  {
+    "status",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__AssistanceSection, status),
+    &fairtrade__assistance__v1__section_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "money",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__AssistanceSection, money),
+    &fairtrade__assistance__v1__money_totals__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "equipment",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__AssistanceSection, n_equipment),
+    offsetof(Fairtrade__Assistance__V1__AssistanceSection, equipment),
+    &fairtrade__assistance__v1__equipment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trainings",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__AssistanceSection, n_trainings),
+    offsetof(Fairtrade__Assistance__V1__AssistanceSection, trainings),
+    &fairtrade__assistance__v1__training__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "referrals",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__AssistanceSection, n_referrals),
+    offsetof(Fairtrade__Assistance__V1__AssistanceSection, referrals),
+    &fairtrade__assistance__v1__referral__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "results",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__AssistanceSection, n_results),
+    offsetof(Fairtrade__Assistance__V1__AssistanceSection, results),
+    &fairtrade__assistance__v1__indicator__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__assistance_section__field_indices_by_name[] = {
+  2,   /* field[2] = equipment */
+  1,   /* field[1] = money */
+  4,   /* field[4] = referrals */
+  5,   /* field[5] = results */
+  0,   /* field[0] = status */
+  3,   /* field[3] = trainings */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__assistance_section__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__assistance_section__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.AssistanceSection",
+  "AssistanceSection",
+  "Fairtrade__Assistance__V1__AssistanceSection",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__AssistanceSection),
+  6,
+  fairtrade__assistance__v1__assistance_section__field_descriptors,
+  fairtrade__assistance__v1__assistance_section__field_indices_by_name,
+  1,  fairtrade__assistance__v1__assistance_section__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__assistance_section__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__market_section__field_descriptors[2] =
+{
+  {
+    "status",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__MarketSection, status),
+    &fairtrade__assistance__v1__section_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bulletin",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__MarketSection, bulletin),
+    &fairtrade__marketplace__v1__market_bulletin__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__market_section__field_indices_by_name[] = {
+  1,   /* field[1] = bulletin */
+  0,   /* field[0] = status */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__market_section__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__market_section__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.MarketSection",
+  "MarketSection",
+  "Fairtrade__Assistance__V1__MarketSection",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__MarketSection),
+  2,
+  fairtrade__assistance__v1__market_section__field_descriptors,
+  fairtrade__assistance__v1__market_section__field_indices_by_name,
+  1,  fairtrade__assistance__v1__market_section__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__market_section__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__capacity_report__field_descriptors[5] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CapacityReport, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "generated_at",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CapacityReport, generated_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "producer",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CapacityReport, producer),
+    &fairtrade__assistance__v1__producer_section__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assistance",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CapacityReport, assistance),
+    &fairtrade__assistance__v1__assistance_section__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "market",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CapacityReport, market),
+    &fairtrade__assistance__v1__market_section__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__capacity_report__field_indices_by_name[] = {
+  3,   /* field[3] = assistance */
+  1,   /* field[1] = generated_at */
+  0,   /* field[0] = group_id */
+  4,   /* field[4] = market */
+  2,   /* field[2] = producer */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__capacity_report__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__capacity_report__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.CapacityReport",
+  "CapacityReport",
+  "Fairtrade__Assistance__V1__CapacityReport",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__CapacityReport),
+  5,
+  fairtrade__assistance__v1__capacity_report__field_descriptors,
+  fairtrade__assistance__v1__capacity_report__field_indices_by_name,
+  1,  fairtrade__assistance__v1__capacity_report__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__capacity_report__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__get_capacity_report_request__field_descriptors[2] =
+{
+  {
+    "group_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__GetCapacityReportRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "market_days",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__GetCapacityReportRequest, market_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__get_capacity_report_request__field_indices_by_name[] = {
+  0,   /* field[0] = group_id */
+  1,   /* field[1] = market_days */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__get_capacity_report_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__get_capacity_report_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.GetCapacityReportRequest",
+  "GetCapacityReportRequest",
+  "Fairtrade__Assistance__V1__GetCapacityReportRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__GetCapacityReportRequest),
+  2,
+  fairtrade__assistance__v1__get_capacity_report_request__field_descriptors,
+  fairtrade__assistance__v1__get_capacity_report_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__get_capacity_report_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__get_capacity_report_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue fairtrade__assistance__v1__organisation_kind__enum_values_by_number[5] =
+{
+  { "ORGANISATION_KIND_UNSPECIFIED", "FAIRTRADE__ASSISTANCE__V1__ORGANISATION_KIND__ORGANISATION_KIND_UNSPECIFIED", 0 },
+  { "ORGANISATION_KIND_MEMBER", "FAIRTRADE__ASSISTANCE__V1__ORGANISATION_KIND__ORGANISATION_KIND_MEMBER", 1 },
+  { "ORGANISATION_KIND_DEVELOPMENT", "FAIRTRADE__ASSISTANCE__V1__ORGANISATION_KIND__ORGANISATION_KIND_DEVELOPMENT", 2 },
+  { "ORGANISATION_KIND_FUNDER", "FAIRTRADE__ASSISTANCE__V1__ORGANISATION_KIND__ORGANISATION_KIND_FUNDER", 3 },
+  { "ORGANISATION_KIND_GOVERNMENT", "FAIRTRADE__ASSISTANCE__V1__ORGANISATION_KIND__ORGANISATION_KIND_GOVERNMENT", 4 },
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__organisation_kind__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex fairtrade__assistance__v1__organisation_kind__enum_values_by_name[5] =
+{
+  { "ORGANISATION_KIND_DEVELOPMENT", 2 },
+  { "ORGANISATION_KIND_FUNDER", 3 },
+  { "ORGANISATION_KIND_GOVERNMENT", 4 },
+  { "ORGANISATION_KIND_MEMBER", 1 },
+  { "ORGANISATION_KIND_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__assistance__v1__organisation_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.OrganisationKind",
+  "OrganisationKind",
+  "Fairtrade__Assistance__V1__OrganisationKind",
+  "fairtrade.assistance.v1",
+  5,
+  fairtrade__assistance__v1__organisation_kind__enum_values_by_number,
+  5,
+  fairtrade__assistance__v1__organisation_kind__enum_values_by_name,
+  1,
+  fairtrade__assistance__v1__organisation_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__assistance__v1__organisation_role__enum_values_by_number[5] =
+{
+  { "ORGANISATION_ROLE_UNSPECIFIED", "FAIRTRADE__ASSISTANCE__V1__ORGANISATION_ROLE__ORGANISATION_ROLE_UNSPECIFIED", 0 },
+  { "ORGANISATION_ROLE_FUNDING", "FAIRTRADE__ASSISTANCE__V1__ORGANISATION_ROLE__ORGANISATION_ROLE_FUNDING", 1 },
+  { "ORGANISATION_ROLE_ACCOUNTABLE", "FAIRTRADE__ASSISTANCE__V1__ORGANISATION_ROLE__ORGANISATION_ROLE_ACCOUNTABLE", 2 },
+  { "ORGANISATION_ROLE_EXTENDING", "FAIRTRADE__ASSISTANCE__V1__ORGANISATION_ROLE__ORGANISATION_ROLE_EXTENDING", 3 },
+  { "ORGANISATION_ROLE_IMPLEMENTING", "FAIRTRADE__ASSISTANCE__V1__ORGANISATION_ROLE__ORGANISATION_ROLE_IMPLEMENTING", 4 },
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__organisation_role__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex fairtrade__assistance__v1__organisation_role__enum_values_by_name[5] =
+{
+  { "ORGANISATION_ROLE_ACCOUNTABLE", 2 },
+  { "ORGANISATION_ROLE_EXTENDING", 3 },
+  { "ORGANISATION_ROLE_FUNDING", 1 },
+  { "ORGANISATION_ROLE_IMPLEMENTING", 4 },
+  { "ORGANISATION_ROLE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__assistance__v1__organisation_role__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.OrganisationRole",
+  "OrganisationRole",
+  "Fairtrade__Assistance__V1__OrganisationRole",
+  "fairtrade.assistance.v1",
+  5,
+  fairtrade__assistance__v1__organisation_role__enum_values_by_number,
+  5,
+  fairtrade__assistance__v1__organisation_role__enum_values_by_name,
+  1,
+  fairtrade__assistance__v1__organisation_role__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__assistance__v1__project_status__enum_values_by_number[7] =
+{
+  { "PROJECT_STATUS_UNSPECIFIED", "FAIRTRADE__ASSISTANCE__V1__PROJECT_STATUS__PROJECT_STATUS_UNSPECIFIED", 0 },
+  { "PROJECT_STATUS_PIPELINE", "FAIRTRADE__ASSISTANCE__V1__PROJECT_STATUS__PROJECT_STATUS_PIPELINE", 1 },
+  { "PROJECT_STATUS_IMPLEMENTATION", "FAIRTRADE__ASSISTANCE__V1__PROJECT_STATUS__PROJECT_STATUS_IMPLEMENTATION", 2 },
+  { "PROJECT_STATUS_FINALISATION", "FAIRTRADE__ASSISTANCE__V1__PROJECT_STATUS__PROJECT_STATUS_FINALISATION", 3 },
+  { "PROJECT_STATUS_CLOSED", "FAIRTRADE__ASSISTANCE__V1__PROJECT_STATUS__PROJECT_STATUS_CLOSED", 4 },
+  { "PROJECT_STATUS_CANCELLED", "FAIRTRADE__ASSISTANCE__V1__PROJECT_STATUS__PROJECT_STATUS_CANCELLED", 5 },
+  { "PROJECT_STATUS_SUSPENDED", "FAIRTRADE__ASSISTANCE__V1__PROJECT_STATUS__PROJECT_STATUS_SUSPENDED", 6 },
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__project_status__value_ranges[] = {
+{0, 0},{0, 7}
+};
+static const ProtobufCEnumValueIndex fairtrade__assistance__v1__project_status__enum_values_by_name[7] =
+{
+  { "PROJECT_STATUS_CANCELLED", 5 },
+  { "PROJECT_STATUS_CLOSED", 4 },
+  { "PROJECT_STATUS_FINALISATION", 3 },
+  { "PROJECT_STATUS_IMPLEMENTATION", 2 },
+  { "PROJECT_STATUS_PIPELINE", 1 },
+  { "PROJECT_STATUS_SUSPENDED", 6 },
+  { "PROJECT_STATUS_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__assistance__v1__project_status__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ProjectStatus",
+  "ProjectStatus",
+  "Fairtrade__Assistance__V1__ProjectStatus",
+  "fairtrade.assistance.v1",
+  7,
+  fairtrade__assistance__v1__project_status__enum_values_by_number,
+  7,
+  fairtrade__assistance__v1__project_status__enum_values_by_name,
+  1,
+  fairtrade__assistance__v1__project_status__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__assistance__v1__transaction_type__enum_values_by_number[7] =
+{
+  { "TRANSACTION_TYPE_UNSPECIFIED", "FAIRTRADE__ASSISTANCE__V1__TRANSACTION_TYPE__TRANSACTION_TYPE_UNSPECIFIED", 0 },
+  { "TRANSACTION_TYPE_COMMITMENT", "FAIRTRADE__ASSISTANCE__V1__TRANSACTION_TYPE__TRANSACTION_TYPE_COMMITMENT", 1 },
+  { "TRANSACTION_TYPE_DISBURSEMENT", "FAIRTRADE__ASSISTANCE__V1__TRANSACTION_TYPE__TRANSACTION_TYPE_DISBURSEMENT", 2 },
+  { "TRANSACTION_TYPE_EXPENDITURE", "FAIRTRADE__ASSISTANCE__V1__TRANSACTION_TYPE__TRANSACTION_TYPE_EXPENDITURE", 3 },
+  { "TRANSACTION_TYPE_LOAN", "FAIRTRADE__ASSISTANCE__V1__TRANSACTION_TYPE__TRANSACTION_TYPE_LOAN", 4 },
+  { "TRANSACTION_TYPE_LOAN_REPAYMENT", "FAIRTRADE__ASSISTANCE__V1__TRANSACTION_TYPE__TRANSACTION_TYPE_LOAN_REPAYMENT", 5 },
+  { "TRANSACTION_TYPE_ADVANCE_PAYMENT", "FAIRTRADE__ASSISTANCE__V1__TRANSACTION_TYPE__TRANSACTION_TYPE_ADVANCE_PAYMENT", 6 },
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__transaction_type__value_ranges[] = {
+{0, 0},{0, 7}
+};
+static const ProtobufCEnumValueIndex fairtrade__assistance__v1__transaction_type__enum_values_by_name[7] =
+{
+  { "TRANSACTION_TYPE_ADVANCE_PAYMENT", 6 },
+  { "TRANSACTION_TYPE_COMMITMENT", 1 },
+  { "TRANSACTION_TYPE_DISBURSEMENT", 2 },
+  { "TRANSACTION_TYPE_EXPENDITURE", 3 },
+  { "TRANSACTION_TYPE_LOAN", 4 },
+  { "TRANSACTION_TYPE_LOAN_REPAYMENT", 5 },
+  { "TRANSACTION_TYPE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__assistance__v1__transaction_type__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.TransactionType",
+  "TransactionType",
+  "Fairtrade__Assistance__V1__TransactionType",
+  "fairtrade.assistance.v1",
+  7,
+  fairtrade__assistance__v1__transaction_type__enum_values_by_number,
+  7,
+  fairtrade__assistance__v1__transaction_type__enum_values_by_name,
+  1,
+  fairtrade__assistance__v1__transaction_type__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__assistance__v1__training_status__enum_values_by_number[3] =
+{
+  { "TRAINING_STATUS_UNSPECIFIED", "FAIRTRADE__ASSISTANCE__V1__TRAINING_STATUS__TRAINING_STATUS_UNSPECIFIED", 0 },
+  { "TRAINING_STATUS_PLANNED", "FAIRTRADE__ASSISTANCE__V1__TRAINING_STATUS__TRAINING_STATUS_PLANNED", 1 },
+  { "TRAINING_STATUS_COMPLETED", "FAIRTRADE__ASSISTANCE__V1__TRAINING_STATUS__TRAINING_STATUS_COMPLETED", 2 },
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__training_status__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex fairtrade__assistance__v1__training_status__enum_values_by_name[3] =
+{
+  { "TRAINING_STATUS_COMPLETED", 2 },
+  { "TRAINING_STATUS_PLANNED", 1 },
+  { "TRAINING_STATUS_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__assistance__v1__training_status__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.TrainingStatus",
+  "TrainingStatus",
+  "Fairtrade__Assistance__V1__TrainingStatus",
+  "fairtrade.assistance.v1",
+  3,
+  fairtrade__assistance__v1__training_status__enum_values_by_number,
+  3,
+  fairtrade__assistance__v1__training_status__enum_values_by_name,
+  1,
+  fairtrade__assistance__v1__training_status__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__assistance__v1__referral_outcome__enum_values_by_number[5] =
+{
+  { "REFERRAL_OUTCOME_UNSPECIFIED", "FAIRTRADE__ASSISTANCE__V1__REFERRAL_OUTCOME__REFERRAL_OUTCOME_UNSPECIFIED", 0 },
+  { "REFERRAL_OUTCOME_PENDING", "FAIRTRADE__ASSISTANCE__V1__REFERRAL_OUTCOME__REFERRAL_OUTCOME_PENDING", 1 },
+  { "REFERRAL_OUTCOME_ACCEPTED", "FAIRTRADE__ASSISTANCE__V1__REFERRAL_OUTCOME__REFERRAL_OUTCOME_ACCEPTED", 2 },
+  { "REFERRAL_OUTCOME_DECLINED", "FAIRTRADE__ASSISTANCE__V1__REFERRAL_OUTCOME__REFERRAL_OUTCOME_DECLINED", 3 },
+  { "REFERRAL_OUTCOME_COMPLETED", "FAIRTRADE__ASSISTANCE__V1__REFERRAL_OUTCOME__REFERRAL_OUTCOME_COMPLETED", 4 },
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__referral_outcome__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex fairtrade__assistance__v1__referral_outcome__enum_values_by_name[5] =
+{
+  { "REFERRAL_OUTCOME_ACCEPTED", 2 },
+  { "REFERRAL_OUTCOME_COMPLETED", 4 },
+  { "REFERRAL_OUTCOME_DECLINED", 3 },
+  { "REFERRAL_OUTCOME_PENDING", 1 },
+  { "REFERRAL_OUTCOME_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__assistance__v1__referral_outcome__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ReferralOutcome",
+  "ReferralOutcome",
+  "Fairtrade__Assistance__V1__ReferralOutcome",
+  "fairtrade.assistance.v1",
+  5,
+  fairtrade__assistance__v1__referral_outcome__enum_values_by_number,
+  5,
+  fairtrade__assistance__v1__referral_outcome__enum_values_by_name,
+  1,
+  fairtrade__assistance__v1__referral_outcome__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__assistance__v1__result_level__enum_values_by_number[4] =
+{
+  { "RESULT_LEVEL_UNSPECIFIED", "FAIRTRADE__ASSISTANCE__V1__RESULT_LEVEL__RESULT_LEVEL_UNSPECIFIED", 0 },
+  { "RESULT_LEVEL_OUTPUT", "FAIRTRADE__ASSISTANCE__V1__RESULT_LEVEL__RESULT_LEVEL_OUTPUT", 1 },
+  { "RESULT_LEVEL_OUTCOME", "FAIRTRADE__ASSISTANCE__V1__RESULT_LEVEL__RESULT_LEVEL_OUTCOME", 2 },
+  { "RESULT_LEVEL_IMPACT", "FAIRTRADE__ASSISTANCE__V1__RESULT_LEVEL__RESULT_LEVEL_IMPACT", 3 },
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__result_level__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex fairtrade__assistance__v1__result_level__enum_values_by_name[4] =
+{
+  { "RESULT_LEVEL_IMPACT", 3 },
+  { "RESULT_LEVEL_OUTCOME", 2 },
+  { "RESULT_LEVEL_OUTPUT", 1 },
+  { "RESULT_LEVEL_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__assistance__v1__result_level__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ResultLevel",
+  "ResultLevel",
+  "Fairtrade__Assistance__V1__ResultLevel",
+  "fairtrade.assistance.v1",
+  4,
+  fairtrade__assistance__v1__result_level__enum_values_by_number,
+  4,
+  fairtrade__assistance__v1__result_level__enum_values_by_name,
+  1,
+  fairtrade__assistance__v1__result_level__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__assistance__v1__measure__enum_values_by_number[7] =
+{
+  { "MEASURE_UNSPECIFIED", "FAIRTRADE__ASSISTANCE__V1__MEASURE__MEASURE_UNSPECIFIED", 0 },
+  { "MEASURE_JOBS_CREATED", "FAIRTRADE__ASSISTANCE__V1__MEASURE__MEASURE_JOBS_CREATED", 1 },
+  { "MEASURE_MONEY_SAVED", "FAIRTRADE__ASSISTANCE__V1__MEASURE__MEASURE_MONEY_SAVED", 2 },
+  { "MEASURE_ARTISANS_TRAINED", "FAIRTRADE__ASSISTANCE__V1__MEASURE__MEASURE_ARTISANS_TRAINED", 3 },
+  { "MEASURE_INCOME_CHANGE", "FAIRTRADE__ASSISTANCE__V1__MEASURE__MEASURE_INCOME_CHANGE", 4 },
+  { "MEASURE_PEOPLE_REACHED", "FAIRTRADE__ASSISTANCE__V1__MEASURE__MEASURE_PEOPLE_REACHED", 5 },
+  { "MEASURE_OTHER", "FAIRTRADE__ASSISTANCE__V1__MEASURE__MEASURE_OTHER", 6 },
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__measure__value_ranges[] = {
+{0, 0},{0, 7}
+};
+static const ProtobufCEnumValueIndex fairtrade__assistance__v1__measure__enum_values_by_name[7] =
+{
+  { "MEASURE_ARTISANS_TRAINED", 3 },
+  { "MEASURE_INCOME_CHANGE", 4 },
+  { "MEASURE_JOBS_CREATED", 1 },
+  { "MEASURE_MONEY_SAVED", 2 },
+  { "MEASURE_OTHER", 6 },
+  { "MEASURE_PEOPLE_REACHED", 5 },
+  { "MEASURE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor fairtrade__assistance__v1__measure__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.Measure",
+  "Measure",
+  "Fairtrade__Assistance__V1__Measure",
+  "fairtrade.assistance.v1",
+  7,
+  fairtrade__assistance__v1__measure__enum_values_by_number,
+  7,
+  fairtrade__assistance__v1__measure__enum_values_by_name,
+  1,
+  fairtrade__assistance__v1__measure__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_service__method_descriptors[24] =
+{
+  { "CreateOrganisation", &fairtrade__assistance__v1__create_organisation_request__descriptor, &fairtrade__assistance__v1__organisation__descriptor },
+  { "GetOrganisation", &fairtrade__assistance__v1__get_organisation_request__descriptor, &fairtrade__assistance__v1__organisation__descriptor },
+  { "ListOrganisations", &fairtrade__assistance__v1__list_organisations_request__descriptor, &fairtrade__assistance__v1__list_organisations_response__descriptor },
+  { "CreateProject", &fairtrade__assistance__v1__create_project_request__descriptor, &fairtrade__assistance__v1__project__descriptor },
+  { "GetProject", &fairtrade__assistance__v1__get_project_request__descriptor, &fairtrade__assistance__v1__project__descriptor },
+  { "UpdateProject", &fairtrade__assistance__v1__update_project_request__descriptor, &fairtrade__assistance__v1__project__descriptor },
+  { "ListProjects", &fairtrade__assistance__v1__list_projects_request__descriptor, &fairtrade__assistance__v1__list_projects_response__descriptor },
+  { "RecordTransaction", &fairtrade__assistance__v1__record_transaction_request__descriptor, &fairtrade__assistance__v1__transaction__descriptor },
+  { "ListTransactions", &fairtrade__assistance__v1__list_transactions_request__descriptor, &fairtrade__assistance__v1__list_transactions_response__descriptor },
+  { "GetMoneyTotals", &fairtrade__assistance__v1__get_money_totals_request__descriptor, &fairtrade__assistance__v1__money_totals__descriptor },
+  { "RecordEquipment", &fairtrade__assistance__v1__record_equipment_request__descriptor, &fairtrade__assistance__v1__equipment__descriptor },
+  { "ListEquipment", &fairtrade__assistance__v1__list_equipment_request__descriptor, &fairtrade__assistance__v1__list_equipment_response__descriptor },
+  { "RecordTraining", &fairtrade__assistance__v1__record_training_request__descriptor, &fairtrade__assistance__v1__training__descriptor },
+  { "LinkCascade", &fairtrade__assistance__v1__link_cascade_request__descriptor, &fairtrade__assistance__v1__training__descriptor },
+  { "CompleteTraining", &fairtrade__assistance__v1__complete_training_request__descriptor, &fairtrade__assistance__v1__training__descriptor },
+  { "ListTrainings", &fairtrade__assistance__v1__list_trainings_request__descriptor, &fairtrade__assistance__v1__list_trainings_response__descriptor },
+  { "GetCascadeReach", &fairtrade__assistance__v1__get_cascade_reach_request__descriptor, &fairtrade__assistance__v1__cascade_reach__descriptor },
+  { "CreateReferral", &fairtrade__assistance__v1__create_referral_request__descriptor, &fairtrade__assistance__v1__referral__descriptor },
+  { "RecordReferralOutcome", &fairtrade__assistance__v1__record_referral_outcome_request__descriptor, &fairtrade__assistance__v1__referral__descriptor },
+  { "ListReferrals", &fairtrade__assistance__v1__list_referrals_request__descriptor, &fairtrade__assistance__v1__list_referrals_response__descriptor },
+  { "DefineIndicator", &fairtrade__assistance__v1__define_indicator_request__descriptor, &fairtrade__assistance__v1__indicator__descriptor },
+  { "RecordIndicatorPeriod", &fairtrade__assistance__v1__record_indicator_period_request__descriptor, &fairtrade__assistance__v1__record_indicator_period_response__descriptor },
+  { "ListIndicators", &fairtrade__assistance__v1__list_indicators_request__descriptor, &fairtrade__assistance__v1__list_indicators_response__descriptor },
+  { "GetCapacityReport", &fairtrade__assistance__v1__get_capacity_report_request__descriptor, &fairtrade__assistance__v1__capacity_report__descriptor },
 };
 const unsigned fairtrade__assistance__v1__assistance_service__method_indices_by_name[] = {
+  14,        /* CompleteTraining */
+  0,        /* CreateOrganisation */
+  3,        /* CreateProject */
+  17,        /* CreateReferral */
+  20,        /* DefineIndicator */
+  23,        /* GetCapacityReport */
+  16,        /* GetCascadeReach */
+  9,        /* GetMoneyTotals */
+  1,        /* GetOrganisation */
+  4,        /* GetProject */
+  13,        /* LinkCascade */
+  11,        /* ListEquipment */
+  22,        /* ListIndicators */
+  2,        /* ListOrganisations */
+  6,        /* ListProjects */
+  19,        /* ListReferrals */
+  15,        /* ListTrainings */
+  8,        /* ListTransactions */
+  10,        /* RecordEquipment */
+  21,        /* RecordIndicatorPeriod */
+  18,        /* RecordReferralOutcome */
+  12,        /* RecordTraining */
+  7,        /* RecordTransaction */
+  5         /* UpdateProject */
 };
 const ProtobufCServiceDescriptor fairtrade__assistance__v1__assistance_service__descriptor =
 {
@@ -19,10 +6590,202 @@ const ProtobufCServiceDescriptor fairtrade__assistance__v1__assistance_service__
   "AssistanceService",
   "Fairtrade__Assistance__V1__AssistanceService",
   "fairtrade.assistance.v1",
-  0,
+  24,
   fairtrade__assistance__v1__assistance_service__method_descriptors,
   fairtrade__assistance__v1__assistance_service__method_indices_by_name
 };
+void fairtrade__assistance__v1__assistance_service__create_organisation(ProtobufCService *service,
+                                                                        const Fairtrade__Assistance__V1__CreateOrganisationRequest *input,
+                                                                        Fairtrade__Assistance__V1__Organisation_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__get_organisation(ProtobufCService *service,
+                                                                     const Fairtrade__Assistance__V1__GetOrganisationRequest *input,
+                                                                     Fairtrade__Assistance__V1__Organisation_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__list_organisations(ProtobufCService *service,
+                                                                       const Fairtrade__Assistance__V1__ListOrganisationsRequest *input,
+                                                                       Fairtrade__Assistance__V1__ListOrganisationsResponse_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__create_project(ProtobufCService *service,
+                                                                   const Fairtrade__Assistance__V1__CreateProjectRequest *input,
+                                                                   Fairtrade__Assistance__V1__Project_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__get_project(ProtobufCService *service,
+                                                                const Fairtrade__Assistance__V1__GetProjectRequest *input,
+                                                                Fairtrade__Assistance__V1__Project_Closure closure,
+                                                                void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__update_project(ProtobufCService *service,
+                                                                   const Fairtrade__Assistance__V1__UpdateProjectRequest *input,
+                                                                   Fairtrade__Assistance__V1__Project_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__list_projects(ProtobufCService *service,
+                                                                  const Fairtrade__Assistance__V1__ListProjectsRequest *input,
+                                                                  Fairtrade__Assistance__V1__ListProjectsResponse_Closure closure,
+                                                                  void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__record_transaction(ProtobufCService *service,
+                                                                       const Fairtrade__Assistance__V1__RecordTransactionRequest *input,
+                                                                       Fairtrade__Assistance__V1__Transaction_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__list_transactions(ProtobufCService *service,
+                                                                      const Fairtrade__Assistance__V1__ListTransactionsRequest *input,
+                                                                      Fairtrade__Assistance__V1__ListTransactionsResponse_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__get_money_totals(ProtobufCService *service,
+                                                                     const Fairtrade__Assistance__V1__GetMoneyTotalsRequest *input,
+                                                                     Fairtrade__Assistance__V1__MoneyTotals_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__record_equipment(ProtobufCService *service,
+                                                                     const Fairtrade__Assistance__V1__RecordEquipmentRequest *input,
+                                                                     Fairtrade__Assistance__V1__Equipment_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__list_equipment(ProtobufCService *service,
+                                                                   const Fairtrade__Assistance__V1__ListEquipmentRequest *input,
+                                                                   Fairtrade__Assistance__V1__ListEquipmentResponse_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__record_training(ProtobufCService *service,
+                                                                    const Fairtrade__Assistance__V1__RecordTrainingRequest *input,
+                                                                    Fairtrade__Assistance__V1__Training_Closure closure,
+                                                                    void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__link_cascade(ProtobufCService *service,
+                                                                 const Fairtrade__Assistance__V1__LinkCascadeRequest *input,
+                                                                 Fairtrade__Assistance__V1__Training_Closure closure,
+                                                                 void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__complete_training(ProtobufCService *service,
+                                                                      const Fairtrade__Assistance__V1__CompleteTrainingRequest *input,
+                                                                      Fairtrade__Assistance__V1__Training_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__list_trainings(ProtobufCService *service,
+                                                                   const Fairtrade__Assistance__V1__ListTrainingsRequest *input,
+                                                                   Fairtrade__Assistance__V1__ListTrainingsResponse_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__get_cascade_reach(ProtobufCService *service,
+                                                                      const Fairtrade__Assistance__V1__GetCascadeReachRequest *input,
+                                                                      Fairtrade__Assistance__V1__CascadeReach_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__create_referral(ProtobufCService *service,
+                                                                    const Fairtrade__Assistance__V1__CreateReferralRequest *input,
+                                                                    Fairtrade__Assistance__V1__Referral_Closure closure,
+                                                                    void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__record_referral_outcome(ProtobufCService *service,
+                                                                            const Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *input,
+                                                                            Fairtrade__Assistance__V1__Referral_Closure closure,
+                                                                            void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__list_referrals(ProtobufCService *service,
+                                                                   const Fairtrade__Assistance__V1__ListReferralsRequest *input,
+                                                                   Fairtrade__Assistance__V1__ListReferralsResponse_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__define_indicator(ProtobufCService *service,
+                                                                     const Fairtrade__Assistance__V1__DefineIndicatorRequest *input,
+                                                                     Fairtrade__Assistance__V1__Indicator_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__record_indicator_period(ProtobufCService *service,
+                                                                            const Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *input,
+                                                                            Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse_Closure closure,
+                                                                            void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__list_indicators(ProtobufCService *service,
+                                                                    const Fairtrade__Assistance__V1__ListIndicatorsRequest *input,
+                                                                    Fairtrade__Assistance__V1__ListIndicatorsResponse_Closure closure,
+                                                                    void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__assistance__v1__assistance_service__get_capacity_report(ProtobufCService *service,
+                                                                        const Fairtrade__Assistance__V1__GetCapacityReportRequest *input,
+                                                                        Fairtrade__Assistance__V1__CapacityReport_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__assistance__v1__assistance_service__init (Fairtrade__Assistance__V1__AssistanceService_Service *service,
                                                           Fairtrade__Assistance__V1__AssistanceService_ServiceDestroy destroy)
 {

@@ -6259,7 +6259,7 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_event_endpoints
   (ProtobufCMessageInit) fairtrade__marketplace__v1__get_event_endpoints_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__get_market_bulletin_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__get_market_bulletin_request__field_descriptors[5] =
 {
   {
     "group_id",
@@ -6285,15 +6285,54 @@ static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__get_market_bul
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "crafts",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Marketplace__V1__GetMarketBulletinRequest, n_crafts),
+    offsetof(Fairtrade__Marketplace__V1__GetMarketBulletinRequest, crafts),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "country",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GetMarketBulletinRequest, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_name",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__GetMarketBulletinRequest, group_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__marketplace__v1__get_market_bulletin_request__field_indices_by_name[] = {
+  3,   /* field[3] = country */
+  2,   /* field[2] = crafts */
   1,   /* field[1] = days */
   0,   /* field[0] = group_id */
+  4,   /* field[4] = group_name */
 };
 static const ProtobufCIntRange fairtrade__marketplace__v1__get_market_bulletin_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_market_bulletin_request__descriptor =
 {
@@ -6303,14 +6342,14 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_market_bulletin
   "Fairtrade__Marketplace__V1__GetMarketBulletinRequest",
   "fairtrade.marketplace.v1",
   sizeof(Fairtrade__Marketplace__V1__GetMarketBulletinRequest),
-  2,
+  5,
   fairtrade__marketplace__v1__get_market_bulletin_request__field_descriptors,
   fairtrade__marketplace__v1__get_market_bulletin_request__field_indices_by_name,
   1,  fairtrade__marketplace__v1__get_market_bulletin_request__number_ranges,
   (ProtobufCMessageInit) fairtrade__marketplace__v1__get_market_bulletin_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__market_bulletin__field_descriptors[6] =
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__market_bulletin__field_descriptors[7] =
 {
   {
     "group_id",
@@ -6384,11 +6423,24 @@ static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__market_bulleti
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "matched_demand",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, n_matched_demand),
+    offsetof(Fairtrade__Marketplace__V1__MarketBulletin, matched_demand),
+    &fairtrade__marketplace__v1__demand_signal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__marketplace__v1__market_bulletin__field_indices_by_name[] = {
   2,   /* field[2] = crafts */
   0,   /* field[0] = group_id */
   1,   /* field[1] = group_name */
+  6,   /* field[6] = matched_demand */
   5,   /* field[5] = new_practices */
   4,   /* field[4] = open_demand */
   3,   /* field[3] = prices */
@@ -6396,7 +6448,7 @@ static const unsigned fairtrade__marketplace__v1__market_bulletin__field_indices
 static const ProtobufCIntRange fairtrade__marketplace__v1__market_bulletin__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor fairtrade__marketplace__v1__market_bulletin__descriptor =
 {
@@ -6406,7 +6458,7 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__market_bulletin__de
   "Fairtrade__Marketplace__V1__MarketBulletin",
   "fairtrade.marketplace.v1",
   sizeof(Fairtrade__Marketplace__V1__MarketBulletin),
-  6,
+  7,
   fairtrade__marketplace__v1__market_bulletin__field_descriptors,
   fairtrade__marketplace__v1__market_bulletin__field_indices_by_name,
   1,  fairtrade__marketplace__v1__market_bulletin__number_ranges,

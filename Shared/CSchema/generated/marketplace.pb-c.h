@@ -982,10 +982,19 @@ struct  Fairtrade__Marketplace__V1__GetMarketBulletinRequest
    * How far back to look, 1 to 365; 0 means 90.
    */
   int32_t days;
+  /*
+   * When crafts is set, the bulletin uses these facts about the group as given and does not ask producer-service
+   * (a caller that already knows them, such as the capacity report, saves the call and survives producer-service
+   * being down).
+   */
+  size_t n_crafts;
+  char **crafts;
+  char *country;
+  char *group_name;
 };
 #define FAIRTRADE__MARKETPLACE__V1__GET_MARKET_BULLETIN_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__get_market_bulletin_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -1004,10 +1013,15 @@ struct  Fairtrade__Marketplace__V1__MarketBulletin
   Fairtrade__Marketplace__V1__DemandSignal **open_demand;
   size_t n_new_practices;
   Fairtrade__Marketplace__V1__LibraryEntry **new_practices;
+  /*
+   * Buyers' demand this group was matched to, newest first: who is asking the group for what.
+   */
+  size_t n_matched_demand;
+  Fairtrade__Marketplace__V1__DemandSignal **matched_demand;
 };
 #define FAIRTRADE__MARKETPLACE__V1__MARKET_BULLETIN__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__market_bulletin__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
 
 
 /* Fairtrade__Marketplace__V1__Market methods */

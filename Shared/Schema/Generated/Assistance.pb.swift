@@ -7,4 +7,2268 @@ import CSchema
 public enum AssistanceV1 {}
 
 extension AssistanceV1 {
+    public enum OrganisationKind: ProtoEnum {
+        case unspecified
+        case member
+        case development
+        case funder
+        case government
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .member, .development, .funder, .government]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .member
+            case 2: self = .development
+            case 3: self = .funder
+            case 4: self = .government
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .member: 1
+            case .development: 2
+            case .funder: 3
+            case .government: 4
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "ORGANISATION_KIND_UNSPECIFIED"
+            case .member: "ORGANISATION_KIND_MEMBER"
+            case .development: "ORGANISATION_KIND_DEVELOPMENT"
+            case .funder: "ORGANISATION_KIND_FUNDER"
+            case .government: "ORGANISATION_KIND_GOVERNMENT"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum OrganisationRole: ProtoEnum {
+        case unspecified
+        case funding
+        case accountable
+        case extending
+        case implementing
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .funding, .accountable, .extending, .implementing]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .funding
+            case 2: self = .accountable
+            case 3: self = .extending
+            case 4: self = .implementing
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .funding: 1
+            case .accountable: 2
+            case .extending: 3
+            case .implementing: 4
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "ORGANISATION_ROLE_UNSPECIFIED"
+            case .funding: "ORGANISATION_ROLE_FUNDING"
+            case .accountable: "ORGANISATION_ROLE_ACCOUNTABLE"
+            case .extending: "ORGANISATION_ROLE_EXTENDING"
+            case .implementing: "ORGANISATION_ROLE_IMPLEMENTING"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum ProjectStatus: ProtoEnum {
+        case unspecified
+        case pipeline
+        case implementation
+        case finalisation
+        case closed
+        case cancelled
+        case suspended
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .pipeline, .implementation, .finalisation, .closed, .cancelled, .suspended]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .pipeline
+            case 2: self = .implementation
+            case 3: self = .finalisation
+            case 4: self = .closed
+            case 5: self = .cancelled
+            case 6: self = .suspended
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .pipeline: 1
+            case .implementation: 2
+            case .finalisation: 3
+            case .closed: 4
+            case .cancelled: 5
+            case .suspended: 6
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "PROJECT_STATUS_UNSPECIFIED"
+            case .pipeline: "PROJECT_STATUS_PIPELINE"
+            case .implementation: "PROJECT_STATUS_IMPLEMENTATION"
+            case .finalisation: "PROJECT_STATUS_FINALISATION"
+            case .closed: "PROJECT_STATUS_CLOSED"
+            case .cancelled: "PROJECT_STATUS_CANCELLED"
+            case .suspended: "PROJECT_STATUS_SUSPENDED"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum TransactionType: ProtoEnum {
+        case unspecified
+        case commitment
+        case disbursement
+        case expenditure
+        case loan
+        case loanRepayment
+        case advancePayment
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .commitment, .disbursement, .expenditure, .loan, .loanRepayment, .advancePayment]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .commitment
+            case 2: self = .disbursement
+            case 3: self = .expenditure
+            case 4: self = .loan
+            case 5: self = .loanRepayment
+            case 6: self = .advancePayment
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .commitment: 1
+            case .disbursement: 2
+            case .expenditure: 3
+            case .loan: 4
+            case .loanRepayment: 5
+            case .advancePayment: 6
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "TRANSACTION_TYPE_UNSPECIFIED"
+            case .commitment: "TRANSACTION_TYPE_COMMITMENT"
+            case .disbursement: "TRANSACTION_TYPE_DISBURSEMENT"
+            case .expenditure: "TRANSACTION_TYPE_EXPENDITURE"
+            case .loan: "TRANSACTION_TYPE_LOAN"
+            case .loanRepayment: "TRANSACTION_TYPE_LOAN_REPAYMENT"
+            case .advancePayment: "TRANSACTION_TYPE_ADVANCE_PAYMENT"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum TrainingStatus: ProtoEnum {
+        case unspecified
+        case planned
+        case completed
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .planned, .completed]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .planned
+            case 2: self = .completed
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .planned: 1
+            case .completed: 2
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "TRAINING_STATUS_UNSPECIFIED"
+            case .planned: "TRAINING_STATUS_PLANNED"
+            case .completed: "TRAINING_STATUS_COMPLETED"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum ReferralOutcome: ProtoEnum {
+        case unspecified
+        case pending
+        case accepted
+        case declined
+        case completed
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .pending, .accepted, .declined, .completed]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .pending
+            case 2: self = .accepted
+            case 3: self = .declined
+            case 4: self = .completed
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .pending: 1
+            case .accepted: 2
+            case .declined: 3
+            case .completed: 4
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "REFERRAL_OUTCOME_UNSPECIFIED"
+            case .pending: "REFERRAL_OUTCOME_PENDING"
+            case .accepted: "REFERRAL_OUTCOME_ACCEPTED"
+            case .declined: "REFERRAL_OUTCOME_DECLINED"
+            case .completed: "REFERRAL_OUTCOME_COMPLETED"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum ResultLevel: ProtoEnum {
+        case unspecified
+        case output
+        case outcome
+        case impact
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .output, .outcome, .impact]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .output
+            case 2: self = .outcome
+            case 3: self = .impact
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .output: 1
+            case .outcome: 2
+            case .impact: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "RESULT_LEVEL_UNSPECIFIED"
+            case .output: "RESULT_LEVEL_OUTPUT"
+            case .outcome: "RESULT_LEVEL_OUTCOME"
+            case .impact: "RESULT_LEVEL_IMPACT"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum Measure: ProtoEnum {
+        case unspecified
+        case jobsCreated
+        case moneySaved
+        case artisansTrained
+        case incomeChange
+        case peopleReached
+        case other
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .jobsCreated, .moneySaved, .artisansTrained, .incomeChange, .peopleReached, .other]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .jobsCreated
+            case 2: self = .moneySaved
+            case 3: self = .artisansTrained
+            case 4: self = .incomeChange
+            case 5: self = .peopleReached
+            case 6: self = .other
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .jobsCreated: 1
+            case .moneySaved: 2
+            case .artisansTrained: 3
+            case .incomeChange: 4
+            case .peopleReached: 5
+            case .other: 6
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "MEASURE_UNSPECIFIED"
+            case .jobsCreated: "MEASURE_JOBS_CREATED"
+            case .moneySaved: "MEASURE_MONEY_SAVED"
+            case .artisansTrained: "MEASURE_ARTISANS_TRAINED"
+            case .incomeChange: "MEASURE_INCOME_CHANGE"
+            case .peopleReached: "MEASURE_PEOPLE_REACHED"
+            case .other: "MEASURE_OTHER"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public struct Organisation: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.Organisation"
+        public var id: String = ""
+        public var name: String = ""
+        public var kind: AssistanceV1.OrganisationKind = .unspecified
+        public var iatiIdentifier: String = ""
+        public var country: String = ""
+        public var notes: String = ""
+
+        public init() {}
+
+        public init(id: String = "", name: String = "", kind: AssistanceV1.OrganisationKind = .unspecified, iatiIdentifier: String = "", country: String = "", notes: String = "") {
+            self.id = id
+            self.name = name
+            self.kind = kind
+            self.iatiIdentifier = iatiIdentifier
+            self.country = country
+            self.notes = notes
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__organisation()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Organisation.self)
+            self.id = _decodeString(c.pointee.id)
+            self.name = _decodeString(c.pointee.name)
+            self.kind = try _decodeEnum(AssistanceV1.OrganisationKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+            self.iatiIdentifier = _decodeString(c.pointee.iati_identifier)
+            self.country = _decodeString(c.pointee.country)
+            self.notes = _decodeString(c.pointee.notes)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Organisation.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.name = arena.string(self.name)
+            c.pointee.kind = Fairtrade__Assistance__V1__OrganisationKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            c.pointee.iati_identifier = arena.string(self.iatiIdentifier)
+            c.pointee.country = arena.string(self.country)
+            c.pointee.notes = arena.string(self.notes)
+            return raw
+        }
+    }
+
+    public struct CreateOrganisationRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.CreateOrganisationRequest"
+        public var organisation: AssistanceV1.Organisation? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(organisation: AssistanceV1.Organisation? = nil, requestID: String = "") {
+            self.organisation = organisation
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__create_organisation_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CreateOrganisationRequest.self)
+            self.organisation = try _decodeMessage(c.pointee.organisation, "organisation", options, as: AssistanceV1.Organisation.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CreateOrganisationRequest.self)
+            c.pointee.organisation = self.organisation.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__Organisation.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct GetOrganisationRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.GetOrganisationRequest"
+        public var id: String = ""
+
+        public init() {}
+
+        public init(id: String = "") {
+            self.id = id
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__get_organisation_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetOrganisationRequest.self)
+            self.id = _decodeString(c.pointee.id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetOrganisationRequest.self)
+            c.pointee.id = arena.string(self.id)
+            return raw
+        }
+    }
+
+    public struct ListOrganisationsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListOrganisationsRequest"
+        public var kind: AssistanceV1.OrganisationKind = .unspecified
+
+        public init() {}
+
+        public init(kind: AssistanceV1.OrganisationKind = .unspecified) {
+            self.kind = kind
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_organisations_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListOrganisationsRequest.self)
+            self.kind = try _decodeEnum(AssistanceV1.OrganisationKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListOrganisationsRequest.self)
+            c.pointee.kind = Fairtrade__Assistance__V1__OrganisationKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            return raw
+        }
+    }
+
+    public struct ListOrganisationsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListOrganisationsResponse"
+        public var organisations: [AssistanceV1.Organisation] = []
+
+        public init() {}
+
+        public init(organisations: [AssistanceV1.Organisation] = []) {
+            self.organisations = organisations
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_organisations_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListOrganisationsResponse.self)
+            self.organisations = try _decodeMessages(c.pointee.organisations, c.pointee.n_organisations, "organisations", options, as: AssistanceV1.Organisation.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListOrganisationsResponse.self)
+            c.pointee.n_organisations = self.organisations.count; c.pointee.organisations = arena.messages(self.organisations, as: Fairtrade__Assistance__V1__Organisation.self)
+            return raw
+        }
+    }
+
+    public struct Participation: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.Participation"
+        public var organisationID: String = ""
+        public var role: AssistanceV1.OrganisationRole = .unspecified
+
+        public init() {}
+
+        public init(organisationID: String = "", role: AssistanceV1.OrganisationRole = .unspecified) {
+            self.organisationID = organisationID
+            self.role = role
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__participation()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Participation.self)
+            self.organisationID = _decodeString(c.pointee.organisation_id)
+            self.role = try _decodeEnum(AssistanceV1.OrganisationRole(rawValue: Int32(bitPattern: c.pointee.role.rawValue)), "role", options)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Participation.self)
+            c.pointee.organisation_id = arena.string(self.organisationID)
+            c.pointee.role = Fairtrade__Assistance__V1__OrganisationRole(rawValue: UInt32(bitPattern: self.role.rawValue))
+            return raw
+        }
+    }
+
+    public struct Project: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.Project"
+        public var id: String = ""
+        public var iatiIdentifier: String = ""
+        public var title: String = ""
+        public var description: String = ""
+        public var reportingOrganisationID: String = ""
+        public var participants: [AssistanceV1.Participation] = []
+        public var status: AssistanceV1.ProjectStatus = .unspecified
+        public var plannedStart: CommonV1.Date? = nil
+        public var plannedEnd: CommonV1.Date? = nil
+        public var actualStart: CommonV1.Date? = nil
+        public var actualEnd: CommonV1.Date? = nil
+        public var countries: [String] = []
+        public var sectors: [Int32] = []
+        public var budget: [CommonV1.Money] = []
+        public var parentID: String = ""
+        public var childIDs: [String] = []
+        public var version: Int64 = 0
+
+        public init() {}
+
+        public init(id: String = "", iatiIdentifier: String = "", title: String = "", description: String = "", reportingOrganisationID: String = "", participants: [AssistanceV1.Participation] = [], status: AssistanceV1.ProjectStatus = .unspecified, plannedStart: CommonV1.Date? = nil, plannedEnd: CommonV1.Date? = nil, actualStart: CommonV1.Date? = nil, actualEnd: CommonV1.Date? = nil, countries: [String] = [], sectors: [Int32] = [], budget: [CommonV1.Money] = [], parentID: String = "", childIDs: [String] = [], version: Int64 = 0) {
+            self.id = id
+            self.iatiIdentifier = iatiIdentifier
+            self.title = title
+            self.description = description
+            self.reportingOrganisationID = reportingOrganisationID
+            self.participants = participants
+            self.status = status
+            self.plannedStart = plannedStart
+            self.plannedEnd = plannedEnd
+            self.actualStart = actualStart
+            self.actualEnd = actualEnd
+            self.countries = countries
+            self.sectors = sectors
+            self.budget = budget
+            self.parentID = parentID
+            self.childIDs = childIDs
+            self.version = version
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__project()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Project.self)
+            self.id = _decodeString(c.pointee.id)
+            self.iatiIdentifier = _decodeString(c.pointee.iati_identifier)
+            self.title = _decodeString(c.pointee.title)
+            self.description = _decodeString(c.pointee.description)
+            self.reportingOrganisationID = _decodeString(c.pointee.reporting_organisation_id)
+            self.participants = try _decodeMessages(c.pointee.participants, c.pointee.n_participants, "participants", options, as: AssistanceV1.Participation.self)
+            self.status = try _decodeEnum(AssistanceV1.ProjectStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+            self.plannedStart = try _decodeMessage(c.pointee.planned_start, "planned_start", options, as: CommonV1.Date.self)
+            self.plannedEnd = try _decodeMessage(c.pointee.planned_end, "planned_end", options, as: CommonV1.Date.self)
+            self.actualStart = try _decodeMessage(c.pointee.actual_start, "actual_start", options, as: CommonV1.Date.self)
+            self.actualEnd = try _decodeMessage(c.pointee.actual_end, "actual_end", options, as: CommonV1.Date.self)
+            self.countries = _decodeStrings(c.pointee.countries, c.pointee.n_countries)
+            self.sectors = _decodeArray(c.pointee.sectors, c.pointee.n_sectors) { $0 }
+            self.budget = try _decodeMessages(c.pointee.budget, c.pointee.n_budget, "budget", options, as: CommonV1.Money.self)
+            self.parentID = _decodeString(c.pointee.parent_id)
+            self.childIDs = _decodeStrings(c.pointee.child_ids, c.pointee.n_child_ids)
+            self.version = c.pointee.version
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Project.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.iati_identifier = arena.string(self.iatiIdentifier)
+            c.pointee.title = arena.string(self.title)
+            c.pointee.description = arena.string(self.description)
+            c.pointee.reporting_organisation_id = arena.string(self.reportingOrganisationID)
+            c.pointee.n_participants = self.participants.count; c.pointee.participants = arena.messages(self.participants, as: Fairtrade__Assistance__V1__Participation.self)
+            c.pointee.status = Fairtrade__Assistance__V1__ProjectStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            c.pointee.planned_start = self.plannedStart.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.planned_end = self.plannedEnd.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.actual_start = self.actualStart.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.actual_end = self.actualEnd.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.n_countries = self.countries.count; c.pointee.countries = arena.strings(self.countries)
+            c.pointee.n_sectors = self.sectors.count; c.pointee.sectors = arena.array(self.sectors) { $0 }
+            c.pointee.n_budget = self.budget.count; c.pointee.budget = arena.messages(self.budget, as: Fairtrade__Common__V1__Money.self)
+            c.pointee.parent_id = arena.string(self.parentID)
+            c.pointee.n_child_ids = self.childIDs.count; c.pointee.child_ids = arena.strings(self.childIDs)
+            c.pointee.version = self.version
+            return raw
+        }
+    }
+
+    public struct CreateProjectRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.CreateProjectRequest"
+        public var project: AssistanceV1.Project? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(project: AssistanceV1.Project? = nil, requestID: String = "") {
+            self.project = project
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__create_project_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CreateProjectRequest.self)
+            self.project = try _decodeMessage(c.pointee.project, "project", options, as: AssistanceV1.Project.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CreateProjectRequest.self)
+            c.pointee.project = self.project.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__Project.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct GetProjectRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.GetProjectRequest"
+        public var id: String = ""
+
+        public init() {}
+
+        public init(id: String = "") {
+            self.id = id
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__get_project_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetProjectRequest.self)
+            self.id = _decodeString(c.pointee.id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetProjectRequest.self)
+            c.pointee.id = arena.string(self.id)
+            return raw
+        }
+    }
+
+    public struct UpdateProjectRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.UpdateProjectRequest"
+        public var project: AssistanceV1.Project? = nil
+        public var updateMask: [String] = []
+        public var expectedVersion: Int64 = 0
+
+        public init() {}
+
+        public init(project: AssistanceV1.Project? = nil, updateMask: [String] = [], expectedVersion: Int64 = 0) {
+            self.project = project
+            self.updateMask = updateMask
+            self.expectedVersion = expectedVersion
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__update_project_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__UpdateProjectRequest.self)
+            self.project = try _decodeMessage(c.pointee.project, "project", options, as: AssistanceV1.Project.self)
+            self.updateMask = _decodeStrings(c.pointee.update_mask, c.pointee.n_update_mask)
+            self.expectedVersion = c.pointee.expected_version
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__UpdateProjectRequest.self)
+            c.pointee.project = self.project.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__Project.self) }
+            c.pointee.n_update_mask = self.updateMask.count; c.pointee.update_mask = arena.strings(self.updateMask)
+            c.pointee.expected_version = self.expectedVersion
+            return raw
+        }
+    }
+
+    public struct ListProjectsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListProjectsRequest"
+        public var status: AssistanceV1.ProjectStatus = .unspecified
+        public var country: String = ""
+        public var organisationID: String = ""
+        public var parentID: String = ""
+
+        public init() {}
+
+        public init(status: AssistanceV1.ProjectStatus = .unspecified, country: String = "", organisationID: String = "", parentID: String = "") {
+            self.status = status
+            self.country = country
+            self.organisationID = organisationID
+            self.parentID = parentID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_projects_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListProjectsRequest.self)
+            self.status = try _decodeEnum(AssistanceV1.ProjectStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+            self.country = _decodeString(c.pointee.country)
+            self.organisationID = _decodeString(c.pointee.organisation_id)
+            self.parentID = _decodeString(c.pointee.parent_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListProjectsRequest.self)
+            c.pointee.status = Fairtrade__Assistance__V1__ProjectStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            c.pointee.country = arena.string(self.country)
+            c.pointee.organisation_id = arena.string(self.organisationID)
+            c.pointee.parent_id = arena.string(self.parentID)
+            return raw
+        }
+    }
+
+    public struct ListProjectsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListProjectsResponse"
+        public var projects: [AssistanceV1.Project] = []
+
+        public init() {}
+
+        public init(projects: [AssistanceV1.Project] = []) {
+            self.projects = projects
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_projects_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListProjectsResponse.self)
+            self.projects = try _decodeMessages(c.pointee.projects, c.pointee.n_projects, "projects", options, as: AssistanceV1.Project.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListProjectsResponse.self)
+            c.pointee.n_projects = self.projects.count; c.pointee.projects = arena.messages(self.projects, as: Fairtrade__Assistance__V1__Project.self)
+            return raw
+        }
+    }
+
+    public struct Transaction: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.Transaction"
+        public var id: String = ""
+        public var projectID: String = ""
+        public var type: AssistanceV1.TransactionType = .unspecified
+        public var value: CommonV1.Money? = nil
+        public var date: CommonV1.Date? = nil
+        public var groupID: String = ""
+        public var providerOrganisationID: String = ""
+        public var description: String = ""
+
+        public init() {}
+
+        public init(id: String = "", projectID: String = "", type: AssistanceV1.TransactionType = .unspecified, value: CommonV1.Money? = nil, date: CommonV1.Date? = nil, groupID: String = "", providerOrganisationID: String = "", description: String = "") {
+            self.id = id
+            self.projectID = projectID
+            self.type = type
+            self.value = value
+            self.date = date
+            self.groupID = groupID
+            self.providerOrganisationID = providerOrganisationID
+            self.description = description
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__transaction()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Transaction.self)
+            self.id = _decodeString(c.pointee.id)
+            self.projectID = _decodeString(c.pointee.project_id)
+            self.type = try _decodeEnum(AssistanceV1.TransactionType(rawValue: Int32(bitPattern: c.pointee.type.rawValue)), "type", options)
+            self.value = try _decodeMessage(c.pointee.value, "value", options, as: CommonV1.Money.self)
+            self.date = try _decodeMessage(c.pointee.date, "date", options, as: CommonV1.Date.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.providerOrganisationID = _decodeString(c.pointee.provider_organisation_id)
+            self.description = _decodeString(c.pointee.description)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Transaction.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.project_id = arena.string(self.projectID)
+            c.pointee.type = Fairtrade__Assistance__V1__TransactionType(rawValue: UInt32(bitPattern: self.type.rawValue))
+            c.pointee.value = self.value.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.date = self.date.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.provider_organisation_id = arena.string(self.providerOrganisationID)
+            c.pointee.description = arena.string(self.description)
+            return raw
+        }
+    }
+
+    public struct RecordTransactionRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.RecordTransactionRequest"
+        public var transaction: AssistanceV1.Transaction? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(transaction: AssistanceV1.Transaction? = nil, requestID: String = "") {
+            self.transaction = transaction
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__record_transaction_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordTransactionRequest.self)
+            self.transaction = try _decodeMessage(c.pointee.transaction, "transaction", options, as: AssistanceV1.Transaction.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordTransactionRequest.self)
+            c.pointee.transaction = self.transaction.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__Transaction.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct ListTransactionsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListTransactionsRequest"
+        public var projectID: String = ""
+        public var groupID: String = ""
+        public var type: AssistanceV1.TransactionType = .unspecified
+
+        public init() {}
+
+        public init(projectID: String = "", groupID: String = "", type: AssistanceV1.TransactionType = .unspecified) {
+            self.projectID = projectID
+            self.groupID = groupID
+            self.type = type
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_transactions_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTransactionsRequest.self)
+            self.projectID = _decodeString(c.pointee.project_id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.type = try _decodeEnum(AssistanceV1.TransactionType(rawValue: Int32(bitPattern: c.pointee.type.rawValue)), "type", options)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTransactionsRequest.self)
+            c.pointee.project_id = arena.string(self.projectID)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.type = Fairtrade__Assistance__V1__TransactionType(rawValue: UInt32(bitPattern: self.type.rawValue))
+            return raw
+        }
+    }
+
+    public struct ListTransactionsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListTransactionsResponse"
+        public var transactions: [AssistanceV1.Transaction] = []
+
+        public init() {}
+
+        public init(transactions: [AssistanceV1.Transaction] = []) {
+            self.transactions = transactions
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_transactions_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTransactionsResponse.self)
+            self.transactions = try _decodeMessages(c.pointee.transactions, c.pointee.n_transactions, "transactions", options, as: AssistanceV1.Transaction.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTransactionsResponse.self)
+            c.pointee.n_transactions = self.transactions.count; c.pointee.transactions = arena.messages(self.transactions, as: Fairtrade__Assistance__V1__Transaction.self)
+            return raw
+        }
+    }
+
+    public struct FlowTotals: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.FlowTotals"
+        public var currency: String = ""
+        public var year: Int32 = 0
+        public var commitments: Int64 = 0
+        public var disbursements: Int64 = 0
+        public var expenditure: Int64 = 0
+        public var loans: Int64 = 0
+        public var loanRepayments: Int64 = 0
+        public var advancePayments: Int64 = 0
+        public var loansOutstanding: Int64 = 0
+        public var transactions: Int32 = 0
+
+        public init() {}
+
+        public init(currency: String = "", year: Int32 = 0, commitments: Int64 = 0, disbursements: Int64 = 0, expenditure: Int64 = 0, loans: Int64 = 0, loanRepayments: Int64 = 0, advancePayments: Int64 = 0, loansOutstanding: Int64 = 0, transactions: Int32 = 0) {
+            self.currency = currency
+            self.year = year
+            self.commitments = commitments
+            self.disbursements = disbursements
+            self.expenditure = expenditure
+            self.loans = loans
+            self.loanRepayments = loanRepayments
+            self.advancePayments = advancePayments
+            self.loansOutstanding = loansOutstanding
+            self.transactions = transactions
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__flow_totals()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__FlowTotals.self)
+            self.currency = _decodeString(c.pointee.currency)
+            self.year = c.pointee.year
+            self.commitments = c.pointee.commitments
+            self.disbursements = c.pointee.disbursements
+            self.expenditure = c.pointee.expenditure
+            self.loans = c.pointee.loans
+            self.loanRepayments = c.pointee.loan_repayments
+            self.advancePayments = c.pointee.advance_payments
+            self.loansOutstanding = c.pointee.loans_outstanding
+            self.transactions = c.pointee.transactions
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__FlowTotals.self)
+            c.pointee.currency = arena.string(self.currency)
+            c.pointee.year = self.year
+            c.pointee.commitments = self.commitments
+            c.pointee.disbursements = self.disbursements
+            c.pointee.expenditure = self.expenditure
+            c.pointee.loans = self.loans
+            c.pointee.loan_repayments = self.loanRepayments
+            c.pointee.advance_payments = self.advancePayments
+            c.pointee.loans_outstanding = self.loansOutstanding
+            c.pointee.transactions = self.transactions
+            return raw
+        }
+    }
+
+    public struct GetMoneyTotalsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.GetMoneyTotalsRequest"
+        public var projectID: String = ""
+        public var groupID: String = ""
+
+        public init() {}
+
+        public init(projectID: String = "", groupID: String = "") {
+            self.projectID = projectID
+            self.groupID = groupID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__get_money_totals_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetMoneyTotalsRequest.self)
+            self.projectID = _decodeString(c.pointee.project_id)
+            self.groupID = _decodeString(c.pointee.group_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetMoneyTotalsRequest.self)
+            c.pointee.project_id = arena.string(self.projectID)
+            c.pointee.group_id = arena.string(self.groupID)
+            return raw
+        }
+    }
+
+    public struct MoneyTotals: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.MoneyTotals"
+        public var totals: [AssistanceV1.FlowTotals] = []
+        public var byYear: [AssistanceV1.FlowTotals] = []
+        public var projectsIncluded: [String] = []
+        public var budget: [CommonV1.Money] = []
+
+        public init() {}
+
+        public init(totals: [AssistanceV1.FlowTotals] = [], byYear: [AssistanceV1.FlowTotals] = [], projectsIncluded: [String] = [], budget: [CommonV1.Money] = []) {
+            self.totals = totals
+            self.byYear = byYear
+            self.projectsIncluded = projectsIncluded
+            self.budget = budget
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__money_totals()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__MoneyTotals.self)
+            self.totals = try _decodeMessages(c.pointee.totals, c.pointee.n_totals, "totals", options, as: AssistanceV1.FlowTotals.self)
+            self.byYear = try _decodeMessages(c.pointee.by_year, c.pointee.n_by_year, "by_year", options, as: AssistanceV1.FlowTotals.self)
+            self.projectsIncluded = _decodeStrings(c.pointee.projects_included, c.pointee.n_projects_included)
+            self.budget = try _decodeMessages(c.pointee.budget, c.pointee.n_budget, "budget", options, as: CommonV1.Money.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__MoneyTotals.self)
+            c.pointee.n_totals = self.totals.count; c.pointee.totals = arena.messages(self.totals, as: Fairtrade__Assistance__V1__FlowTotals.self)
+            c.pointee.n_by_year = self.byYear.count; c.pointee.by_year = arena.messages(self.byYear, as: Fairtrade__Assistance__V1__FlowTotals.self)
+            c.pointee.n_projects_included = self.projectsIncluded.count; c.pointee.projects_included = arena.strings(self.projectsIncluded)
+            c.pointee.n_budget = self.budget.count; c.pointee.budget = arena.messages(self.budget, as: Fairtrade__Common__V1__Money.self)
+            return raw
+        }
+    }
+
+    public struct Equipment: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.Equipment"
+        public var id: String = ""
+        public var groupID: String = ""
+        public var projectID: String = ""
+        public var description: String = ""
+        public var value: CommonV1.Money? = nil
+        public var deliveredOn: CommonV1.Date? = nil
+        public var replaces: String = ""
+        public var yearlyCostReplaced: CommonV1.Money? = nil
+        public var notes: String = ""
+
+        public init() {}
+
+        public init(id: String = "", groupID: String = "", projectID: String = "", description: String = "", value: CommonV1.Money? = nil, deliveredOn: CommonV1.Date? = nil, replaces: String = "", yearlyCostReplaced: CommonV1.Money? = nil, notes: String = "") {
+            self.id = id
+            self.groupID = groupID
+            self.projectID = projectID
+            self.description = description
+            self.value = value
+            self.deliveredOn = deliveredOn
+            self.replaces = replaces
+            self.yearlyCostReplaced = yearlyCostReplaced
+            self.notes = notes
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__equipment()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Equipment.self)
+            self.id = _decodeString(c.pointee.id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.projectID = _decodeString(c.pointee.project_id)
+            self.description = _decodeString(c.pointee.description)
+            self.value = try _decodeMessage(c.pointee.value, "value", options, as: CommonV1.Money.self)
+            self.deliveredOn = try _decodeMessage(c.pointee.delivered_on, "delivered_on", options, as: CommonV1.Date.self)
+            self.replaces = _decodeString(c.pointee.replaces)
+            self.yearlyCostReplaced = try _decodeMessage(c.pointee.yearly_cost_replaced, "yearly_cost_replaced", options, as: CommonV1.Money.self)
+            self.notes = _decodeString(c.pointee.notes)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Equipment.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.project_id = arena.string(self.projectID)
+            c.pointee.description = arena.string(self.description)
+            c.pointee.value = self.value.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.delivered_on = self.deliveredOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.replaces = arena.string(self.replaces)
+            c.pointee.yearly_cost_replaced = self.yearlyCostReplaced.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Money.self) }
+            c.pointee.notes = arena.string(self.notes)
+            return raw
+        }
+    }
+
+    public struct RecordEquipmentRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.RecordEquipmentRequest"
+        public var equipment: AssistanceV1.Equipment? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(equipment: AssistanceV1.Equipment? = nil, requestID: String = "") {
+            self.equipment = equipment
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__record_equipment_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordEquipmentRequest.self)
+            self.equipment = try _decodeMessage(c.pointee.equipment, "equipment", options, as: AssistanceV1.Equipment.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordEquipmentRequest.self)
+            c.pointee.equipment = self.equipment.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__Equipment.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct ListEquipmentRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListEquipmentRequest"
+        public var groupID: String = ""
+        public var projectID: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "", projectID: String = "") {
+            self.groupID = groupID
+            self.projectID = projectID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_equipment_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListEquipmentRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.projectID = _decodeString(c.pointee.project_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListEquipmentRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.project_id = arena.string(self.projectID)
+            return raw
+        }
+    }
+
+    public struct ListEquipmentResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListEquipmentResponse"
+        public var equipment: [AssistanceV1.Equipment] = []
+
+        public init() {}
+
+        public init(equipment: [AssistanceV1.Equipment] = []) {
+            self.equipment = equipment
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_equipment_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListEquipmentResponse.self)
+            self.equipment = try _decodeMessages(c.pointee.equipment, c.pointee.n_equipment, "equipment", options, as: AssistanceV1.Equipment.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListEquipmentResponse.self)
+            c.pointee.n_equipment = self.equipment.count; c.pointee.equipment = arena.messages(self.equipment, as: Fairtrade__Assistance__V1__Equipment.self)
+            return raw
+        }
+    }
+
+    public struct PeopleCount: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.PeopleCount"
+        public var women: Int32 = 0
+        public var men: Int32 = 0
+        public var other: Int32 = 0
+
+        public init() {}
+
+        public init(women: Int32 = 0, men: Int32 = 0, other: Int32 = 0) {
+            self.women = women
+            self.men = men
+            self.other = other
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__people_count()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__PeopleCount.self)
+            self.women = c.pointee.women
+            self.men = c.pointee.men
+            self.other = c.pointee.other
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__PeopleCount.self)
+            c.pointee.women = self.women
+            c.pointee.men = self.men
+            c.pointee.other = self.other
+            return raw
+        }
+    }
+
+    public struct SkillLevel: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.SkillLevel"
+        public var groupID: String = ""
+        public var level: Int32 = 0
+        public var membersHolding: Int32 = 0
+
+        public init() {}
+
+        public init(groupID: String = "", level: Int32 = 0, membersHolding: Int32 = 0) {
+            self.groupID = groupID
+            self.level = level
+            self.membersHolding = membersHolding
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__skill_level()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__SkillLevel.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.level = c.pointee.level
+            self.membersHolding = c.pointee.members_holding
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__SkillLevel.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.level = self.level
+            c.pointee.members_holding = self.membersHolding
+            return raw
+        }
+    }
+
+    public struct Training: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.Training"
+        public var id: String = ""
+        public var title: String = ""
+        public var skill: String = ""
+        public var heldOn: CommonV1.Date? = nil
+        public var trainerOrganisationID: String = ""
+        public var trainerGroupID: String = ""
+        public var trainedGroupIDs: [String] = []
+        public var trainees: AssistanceV1.PeopleCount? = nil
+        public var cascadesFrom: String = ""
+        public var projectID: String = ""
+        public var status: AssistanceV1.TrainingStatus = .unspecified
+        public var completedOn: CommonV1.Date? = nil
+        public var results: [AssistanceV1.SkillLevel] = []
+        public var notes: String = ""
+
+        public init() {}
+
+        public init(id: String = "", title: String = "", skill: String = "", heldOn: CommonV1.Date? = nil, trainerOrganisationID: String = "", trainerGroupID: String = "", trainedGroupIDs: [String] = [], trainees: AssistanceV1.PeopleCount? = nil, cascadesFrom: String = "", projectID: String = "", status: AssistanceV1.TrainingStatus = .unspecified, completedOn: CommonV1.Date? = nil, results: [AssistanceV1.SkillLevel] = [], notes: String = "") {
+            self.id = id
+            self.title = title
+            self.skill = skill
+            self.heldOn = heldOn
+            self.trainerOrganisationID = trainerOrganisationID
+            self.trainerGroupID = trainerGroupID
+            self.trainedGroupIDs = trainedGroupIDs
+            self.trainees = trainees
+            self.cascadesFrom = cascadesFrom
+            self.projectID = projectID
+            self.status = status
+            self.completedOn = completedOn
+            self.results = results
+            self.notes = notes
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__training()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Training.self)
+            self.id = _decodeString(c.pointee.id)
+            self.title = _decodeString(c.pointee.title)
+            self.skill = _decodeString(c.pointee.skill)
+            self.heldOn = try _decodeMessage(c.pointee.held_on, "held_on", options, as: CommonV1.Date.self)
+            self.trainerOrganisationID = _decodeString(c.pointee.trainer_organisation_id)
+            self.trainerGroupID = _decodeString(c.pointee.trainer_group_id)
+            self.trainedGroupIDs = _decodeStrings(c.pointee.trained_group_ids, c.pointee.n_trained_group_ids)
+            self.trainees = try _decodeMessage(c.pointee.trainees, "trainees", options, as: AssistanceV1.PeopleCount.self)
+            self.cascadesFrom = _decodeString(c.pointee.cascades_from)
+            self.projectID = _decodeString(c.pointee.project_id)
+            self.status = try _decodeEnum(AssistanceV1.TrainingStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+            self.completedOn = try _decodeMessage(c.pointee.completed_on, "completed_on", options, as: CommonV1.Date.self)
+            self.results = try _decodeMessages(c.pointee.results, c.pointee.n_results, "results", options, as: AssistanceV1.SkillLevel.self)
+            self.notes = _decodeString(c.pointee.notes)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Training.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.title = arena.string(self.title)
+            c.pointee.skill = arena.string(self.skill)
+            c.pointee.held_on = self.heldOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.trainer_organisation_id = arena.string(self.trainerOrganisationID)
+            c.pointee.trainer_group_id = arena.string(self.trainerGroupID)
+            c.pointee.n_trained_group_ids = self.trainedGroupIDs.count; c.pointee.trained_group_ids = arena.strings(self.trainedGroupIDs)
+            c.pointee.trainees = self.trainees.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__PeopleCount.self) }
+            c.pointee.cascades_from = arena.string(self.cascadesFrom)
+            c.pointee.project_id = arena.string(self.projectID)
+            c.pointee.status = Fairtrade__Assistance__V1__TrainingStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            c.pointee.completed_on = self.completedOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.n_results = self.results.count; c.pointee.results = arena.messages(self.results, as: Fairtrade__Assistance__V1__SkillLevel.self)
+            c.pointee.notes = arena.string(self.notes)
+            return raw
+        }
+    }
+
+    public struct RecordTrainingRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.RecordTrainingRequest"
+        public var training: AssistanceV1.Training? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(training: AssistanceV1.Training? = nil, requestID: String = "") {
+            self.training = training
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__record_training_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordTrainingRequest.self)
+            self.training = try _decodeMessage(c.pointee.training, "training", options, as: AssistanceV1.Training.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordTrainingRequest.self)
+            c.pointee.training = self.training.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__Training.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct LinkCascadeRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.LinkCascadeRequest"
+        public var trainingID: String = ""
+        public var cascadesFrom: String = ""
+
+        public init() {}
+
+        public init(trainingID: String = "", cascadesFrom: String = "") {
+            self.trainingID = trainingID
+            self.cascadesFrom = cascadesFrom
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__link_cascade_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__LinkCascadeRequest.self)
+            self.trainingID = _decodeString(c.pointee.training_id)
+            self.cascadesFrom = _decodeString(c.pointee.cascades_from)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__LinkCascadeRequest.self)
+            c.pointee.training_id = arena.string(self.trainingID)
+            c.pointee.cascades_from = arena.string(self.cascadesFrom)
+            return raw
+        }
+    }
+
+    public struct CompleteTrainingRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.CompleteTrainingRequest"
+        public var trainingID: String = ""
+        public var completedOn: CommonV1.Date? = nil
+        public var results: [AssistanceV1.SkillLevel] = []
+
+        public init() {}
+
+        public init(trainingID: String = "", completedOn: CommonV1.Date? = nil, results: [AssistanceV1.SkillLevel] = []) {
+            self.trainingID = trainingID
+            self.completedOn = completedOn
+            self.results = results
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__complete_training_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CompleteTrainingRequest.self)
+            self.trainingID = _decodeString(c.pointee.training_id)
+            self.completedOn = try _decodeMessage(c.pointee.completed_on, "completed_on", options, as: CommonV1.Date.self)
+            self.results = try _decodeMessages(c.pointee.results, c.pointee.n_results, "results", options, as: AssistanceV1.SkillLevel.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CompleteTrainingRequest.self)
+            c.pointee.training_id = arena.string(self.trainingID)
+            c.pointee.completed_on = self.completedOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.n_results = self.results.count; c.pointee.results = arena.messages(self.results, as: Fairtrade__Assistance__V1__SkillLevel.self)
+            return raw
+        }
+    }
+
+    public struct ListTrainingsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListTrainingsRequest"
+        public var groupID: String = ""
+        public var projectID: String = ""
+        public var skill: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "", projectID: String = "", skill: String = "") {
+            self.groupID = groupID
+            self.projectID = projectID
+            self.skill = skill
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_trainings_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTrainingsRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.projectID = _decodeString(c.pointee.project_id)
+            self.skill = _decodeString(c.pointee.skill)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTrainingsRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.project_id = arena.string(self.projectID)
+            c.pointee.skill = arena.string(self.skill)
+            return raw
+        }
+    }
+
+    public struct ListTrainingsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListTrainingsResponse"
+        public var trainings: [AssistanceV1.Training] = []
+
+        public init() {}
+
+        public init(trainings: [AssistanceV1.Training] = []) {
+            self.trainings = trainings
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_trainings_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTrainingsResponse.self)
+            self.trainings = try _decodeMessages(c.pointee.trainings, c.pointee.n_trainings, "trainings", options, as: AssistanceV1.Training.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTrainingsResponse.self)
+            c.pointee.n_trainings = self.trainings.count; c.pointee.trainings = arena.messages(self.trainings, as: Fairtrade__Assistance__V1__Training.self)
+            return raw
+        }
+    }
+
+    public struct GetCascadeReachRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.GetCascadeReachRequest"
+        public var trainingID: String = ""
+
+        public init() {}
+
+        public init(trainingID: String = "") {
+            self.trainingID = trainingID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__get_cascade_reach_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetCascadeReachRequest.self)
+            self.trainingID = _decodeString(c.pointee.training_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetCascadeReachRequest.self)
+            c.pointee.training_id = arena.string(self.trainingID)
+            return raw
+        }
+    }
+
+    public struct CascadeTier: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.CascadeTier"
+        public var tier: Int32 = 0
+        public var trainings: Int32 = 0
+        public var people: AssistanceV1.PeopleCount? = nil
+        public var total: Int32 = 0
+        public var multiplierHundredths: Int32 = 0
+        public var trainingIDs: [String] = []
+
+        public init() {}
+
+        public init(tier: Int32 = 0, trainings: Int32 = 0, people: AssistanceV1.PeopleCount? = nil, total: Int32 = 0, multiplierHundredths: Int32 = 0, trainingIDs: [String] = []) {
+            self.tier = tier
+            self.trainings = trainings
+            self.people = people
+            self.total = total
+            self.multiplierHundredths = multiplierHundredths
+            self.trainingIDs = trainingIDs
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__cascade_tier()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CascadeTier.self)
+            self.tier = c.pointee.tier
+            self.trainings = c.pointee.trainings
+            self.people = try _decodeMessage(c.pointee.people, "people", options, as: AssistanceV1.PeopleCount.self)
+            self.total = c.pointee.total
+            self.multiplierHundredths = c.pointee.multiplier_hundredths
+            self.trainingIDs = _decodeStrings(c.pointee.training_ids, c.pointee.n_training_ids)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CascadeTier.self)
+            c.pointee.tier = self.tier
+            c.pointee.trainings = self.trainings
+            c.pointee.people = self.people.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__PeopleCount.self) }
+            c.pointee.total = self.total
+            c.pointee.multiplier_hundredths = self.multiplierHundredths
+            c.pointee.n_training_ids = self.trainingIDs.count; c.pointee.training_ids = arena.strings(self.trainingIDs)
+            return raw
+        }
+    }
+
+    public struct CascadeReach: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.CascadeReach"
+        public var rootTrainingID: String = ""
+        public var tiers: [AssistanceV1.CascadeTier] = []
+        public var people: AssistanceV1.PeopleCount? = nil
+        public var total: Int32 = 0
+        public var groupsReached: Int32 = 0
+
+        public init() {}
+
+        public init(rootTrainingID: String = "", tiers: [AssistanceV1.CascadeTier] = [], people: AssistanceV1.PeopleCount? = nil, total: Int32 = 0, groupsReached: Int32 = 0) {
+            self.rootTrainingID = rootTrainingID
+            self.tiers = tiers
+            self.people = people
+            self.total = total
+            self.groupsReached = groupsReached
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__cascade_reach()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CascadeReach.self)
+            self.rootTrainingID = _decodeString(c.pointee.root_training_id)
+            self.tiers = try _decodeMessages(c.pointee.tiers, c.pointee.n_tiers, "tiers", options, as: AssistanceV1.CascadeTier.self)
+            self.people = try _decodeMessage(c.pointee.people, "people", options, as: AssistanceV1.PeopleCount.self)
+            self.total = c.pointee.total
+            self.groupsReached = c.pointee.groups_reached
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CascadeReach.self)
+            c.pointee.root_training_id = arena.string(self.rootTrainingID)
+            c.pointee.n_tiers = self.tiers.count; c.pointee.tiers = arena.messages(self.tiers, as: Fairtrade__Assistance__V1__CascadeTier.self)
+            c.pointee.people = self.people.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__PeopleCount.self) }
+            c.pointee.total = self.total
+            c.pointee.groups_reached = self.groupsReached
+            return raw
+        }
+    }
+
+    public struct Referral: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.Referral"
+        public var id: String = ""
+        public var groupID: String = ""
+        public var organisationID: String = ""
+        public var purpose: String = ""
+        public var referredOn: CommonV1.Date? = nil
+        public var outcome: AssistanceV1.ReferralOutcome = .unspecified
+        public var outcomeOn: CommonV1.Date? = nil
+        public var outcomeNotes: String = ""
+
+        public init() {}
+
+        public init(id: String = "", groupID: String = "", organisationID: String = "", purpose: String = "", referredOn: CommonV1.Date? = nil, outcome: AssistanceV1.ReferralOutcome = .unspecified, outcomeOn: CommonV1.Date? = nil, outcomeNotes: String = "") {
+            self.id = id
+            self.groupID = groupID
+            self.organisationID = organisationID
+            self.purpose = purpose
+            self.referredOn = referredOn
+            self.outcome = outcome
+            self.outcomeOn = outcomeOn
+            self.outcomeNotes = outcomeNotes
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__referral()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Referral.self)
+            self.id = _decodeString(c.pointee.id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.organisationID = _decodeString(c.pointee.organisation_id)
+            self.purpose = _decodeString(c.pointee.purpose)
+            self.referredOn = try _decodeMessage(c.pointee.referred_on, "referred_on", options, as: CommonV1.Date.self)
+            self.outcome = try _decodeEnum(AssistanceV1.ReferralOutcome(rawValue: Int32(bitPattern: c.pointee.outcome.rawValue)), "outcome", options)
+            self.outcomeOn = try _decodeMessage(c.pointee.outcome_on, "outcome_on", options, as: CommonV1.Date.self)
+            self.outcomeNotes = _decodeString(c.pointee.outcome_notes)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Referral.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.organisation_id = arena.string(self.organisationID)
+            c.pointee.purpose = arena.string(self.purpose)
+            c.pointee.referred_on = self.referredOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.outcome = Fairtrade__Assistance__V1__ReferralOutcome(rawValue: UInt32(bitPattern: self.outcome.rawValue))
+            c.pointee.outcome_on = self.outcomeOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.outcome_notes = arena.string(self.outcomeNotes)
+            return raw
+        }
+    }
+
+    public struct CreateReferralRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.CreateReferralRequest"
+        public var referral: AssistanceV1.Referral? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(referral: AssistanceV1.Referral? = nil, requestID: String = "") {
+            self.referral = referral
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__create_referral_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CreateReferralRequest.self)
+            self.referral = try _decodeMessage(c.pointee.referral, "referral", options, as: AssistanceV1.Referral.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CreateReferralRequest.self)
+            c.pointee.referral = self.referral.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__Referral.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct RecordReferralOutcomeRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.RecordReferralOutcomeRequest"
+        public var referralID: String = ""
+        public var outcome: AssistanceV1.ReferralOutcome = .unspecified
+        public var outcomeOn: CommonV1.Date? = nil
+        public var notes: String = ""
+
+        public init() {}
+
+        public init(referralID: String = "", outcome: AssistanceV1.ReferralOutcome = .unspecified, outcomeOn: CommonV1.Date? = nil, notes: String = "") {
+            self.referralID = referralID
+            self.outcome = outcome
+            self.outcomeOn = outcomeOn
+            self.notes = notes
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__record_referral_outcome_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordReferralOutcomeRequest.self)
+            self.referralID = _decodeString(c.pointee.referral_id)
+            self.outcome = try _decodeEnum(AssistanceV1.ReferralOutcome(rawValue: Int32(bitPattern: c.pointee.outcome.rawValue)), "outcome", options)
+            self.outcomeOn = try _decodeMessage(c.pointee.outcome_on, "outcome_on", options, as: CommonV1.Date.self)
+            self.notes = _decodeString(c.pointee.notes)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordReferralOutcomeRequest.self)
+            c.pointee.referral_id = arena.string(self.referralID)
+            c.pointee.outcome = Fairtrade__Assistance__V1__ReferralOutcome(rawValue: UInt32(bitPattern: self.outcome.rawValue))
+            c.pointee.outcome_on = self.outcomeOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.notes = arena.string(self.notes)
+            return raw
+        }
+    }
+
+    public struct ListReferralsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListReferralsRequest"
+        public var groupID: String = ""
+        public var organisationID: String = ""
+
+        public init() {}
+
+        public init(groupID: String = "", organisationID: String = "") {
+            self.groupID = groupID
+            self.organisationID = organisationID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_referrals_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListReferralsRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.organisationID = _decodeString(c.pointee.organisation_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListReferralsRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.organisation_id = arena.string(self.organisationID)
+            return raw
+        }
+    }
+
+    public struct ListReferralsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListReferralsResponse"
+        public var referrals: [AssistanceV1.Referral] = []
+
+        public init() {}
+
+        public init(referrals: [AssistanceV1.Referral] = []) {
+            self.referrals = referrals
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_referrals_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListReferralsResponse.self)
+            self.referrals = try _decodeMessages(c.pointee.referrals, c.pointee.n_referrals, "referrals", options, as: AssistanceV1.Referral.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListReferralsResponse.self)
+            c.pointee.n_referrals = self.referrals.count; c.pointee.referrals = arena.messages(self.referrals, as: Fairtrade__Assistance__V1__Referral.self)
+            return raw
+        }
+    }
+
+    public struct IndicatorValue: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.IndicatorValue"
+        public var value: Int64 = 0
+        public var bySex: AssistanceV1.PeopleCount? = nil
+
+        public init() {}
+
+        public init(value: Int64 = 0, bySex: AssistanceV1.PeopleCount? = nil) {
+            self.value = value
+            self.bySex = bySex
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__indicator_value()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorValue.self)
+            self.value = c.pointee.value
+            self.bySex = try _decodeMessage(c.pointee.by_sex, "by_sex", options, as: AssistanceV1.PeopleCount.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorValue.self)
+            c.pointee.value = self.value
+            c.pointee.by_sex = self.bySex.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__PeopleCount.self) }
+            return raw
+        }
+    }
+
+    public struct IndicatorPeriod: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.IndicatorPeriod"
+        public var start: CommonV1.Date? = nil
+        public var end: CommonV1.Date? = nil
+        public var target: AssistanceV1.IndicatorValue? = nil
+        public var actual: AssistanceV1.IndicatorValue? = nil
+
+        public init() {}
+
+        public init(start: CommonV1.Date? = nil, end: CommonV1.Date? = nil, target: AssistanceV1.IndicatorValue? = nil, actual: AssistanceV1.IndicatorValue? = nil) {
+            self.start = start
+            self.end = end
+            self.target = target
+            self.actual = actual
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__indicator_period()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorPeriod.self)
+            self.start = try _decodeMessage(c.pointee.start, "start", options, as: CommonV1.Date.self)
+            self.end = try _decodeMessage(c.pointee.end, "end", options, as: CommonV1.Date.self)
+            self.target = try _decodeMessage(c.pointee.target, "target", options, as: AssistanceV1.IndicatorValue.self)
+            self.actual = try _decodeMessage(c.pointee.actual, "actual", options, as: AssistanceV1.IndicatorValue.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorPeriod.self)
+            c.pointee.start = self.start.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.end = self.end.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.target = self.target.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorValue.self) }
+            c.pointee.actual = self.actual.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorValue.self) }
+            return raw
+        }
+    }
+
+    public struct Indicator: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.Indicator"
+        public var id: String = ""
+        public var projectID: String = ""
+        public var groupID: String = ""
+        public var level: AssistanceV1.ResultLevel = .unspecified
+        public var measure: AssistanceV1.Measure = .unspecified
+        public var title: String = ""
+        public var unit: String = ""
+        public var countsPeople: Bool = false
+        public var baselineYear: Int32 = 0
+        public var baseline: AssistanceV1.IndicatorValue? = nil
+        public var periods: [AssistanceV1.IndicatorPeriod] = []
+
+        public init() {}
+
+        public init(id: String = "", projectID: String = "", groupID: String = "", level: AssistanceV1.ResultLevel = .unspecified, measure: AssistanceV1.Measure = .unspecified, title: String = "", unit: String = "", countsPeople: Bool = false, baselineYear: Int32 = 0, baseline: AssistanceV1.IndicatorValue? = nil, periods: [AssistanceV1.IndicatorPeriod] = []) {
+            self.id = id
+            self.projectID = projectID
+            self.groupID = groupID
+            self.level = level
+            self.measure = measure
+            self.title = title
+            self.unit = unit
+            self.countsPeople = countsPeople
+            self.baselineYear = baselineYear
+            self.baseline = baseline
+            self.periods = periods
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__indicator()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Indicator.self)
+            self.id = _decodeString(c.pointee.id)
+            self.projectID = _decodeString(c.pointee.project_id)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.level = try _decodeEnum(AssistanceV1.ResultLevel(rawValue: Int32(bitPattern: c.pointee.level.rawValue)), "level", options)
+            self.measure = try _decodeEnum(AssistanceV1.Measure(rawValue: Int32(bitPattern: c.pointee.measure.rawValue)), "measure", options)
+            self.title = _decodeString(c.pointee.title)
+            self.unit = _decodeString(c.pointee.unit)
+            self.countsPeople = c.pointee.counts_people != 0
+            self.baselineYear = c.pointee.baseline_year
+            self.baseline = try _decodeMessage(c.pointee.baseline, "baseline", options, as: AssistanceV1.IndicatorValue.self)
+            self.periods = try _decodeMessages(c.pointee.periods, c.pointee.n_periods, "periods", options, as: AssistanceV1.IndicatorPeriod.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__Indicator.self)
+            c.pointee.id = arena.string(self.id)
+            c.pointee.project_id = arena.string(self.projectID)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.level = Fairtrade__Assistance__V1__ResultLevel(rawValue: UInt32(bitPattern: self.level.rawValue))
+            c.pointee.measure = Fairtrade__Assistance__V1__Measure(rawValue: UInt32(bitPattern: self.measure.rawValue))
+            c.pointee.title = arena.string(self.title)
+            c.pointee.unit = arena.string(self.unit)
+            c.pointee.counts_people = self.countsPeople ? 1 : 0
+            c.pointee.baseline_year = self.baselineYear
+            c.pointee.baseline = self.baseline.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorValue.self) }
+            c.pointee.n_periods = self.periods.count; c.pointee.periods = arena.messages(self.periods, as: Fairtrade__Assistance__V1__IndicatorPeriod.self)
+            return raw
+        }
+    }
+
+    public struct DefineIndicatorRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.DefineIndicatorRequest"
+        public var indicator: AssistanceV1.Indicator? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(indicator: AssistanceV1.Indicator? = nil, requestID: String = "") {
+            self.indicator = indicator
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__define_indicator_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__DefineIndicatorRequest.self)
+            self.indicator = try _decodeMessage(c.pointee.indicator, "indicator", options, as: AssistanceV1.Indicator.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__DefineIndicatorRequest.self)
+            c.pointee.indicator = self.indicator.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__Indicator.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
+    public struct RecordIndicatorPeriodRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.RecordIndicatorPeriodRequest"
+        public var indicatorID: String = ""
+        public var period: AssistanceV1.IndicatorPeriod? = nil
+
+        public init() {}
+
+        public init(indicatorID: String = "", period: AssistanceV1.IndicatorPeriod? = nil) {
+            self.indicatorID = indicatorID
+            self.period = period
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__record_indicator_period_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest.self)
+            self.indicatorID = _decodeString(c.pointee.indicator_id)
+            self.period = try _decodeMessage(c.pointee.period, "period", options, as: AssistanceV1.IndicatorPeriod.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest.self)
+            c.pointee.indicator_id = arena.string(self.indicatorID)
+            c.pointee.period = self.period.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorPeriod.self) }
+            return raw
+        }
+    }
+
+    public struct RecordIndicatorPeriodResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.RecordIndicatorPeriodResponse"
+        public var indicator: AssistanceV1.Indicator? = nil
+        public var replaced: Bool = false
+
+        public init() {}
+
+        public init(indicator: AssistanceV1.Indicator? = nil, replaced: Bool = false) {
+            self.indicator = indicator
+            self.replaced = replaced
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__record_indicator_period_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse.self)
+            self.indicator = try _decodeMessage(c.pointee.indicator, "indicator", options, as: AssistanceV1.Indicator.self)
+            self.replaced = c.pointee.replaced != 0
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse.self)
+            c.pointee.indicator = self.indicator.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__Indicator.self) }
+            c.pointee.replaced = self.replaced ? 1 : 0
+            return raw
+        }
+    }
+
+    public struct ListIndicatorsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListIndicatorsRequest"
+        public var projectID: String = ""
+        public var groupID: String = ""
+
+        public init() {}
+
+        public init(projectID: String = "", groupID: String = "") {
+            self.projectID = projectID
+            self.groupID = groupID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_indicators_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListIndicatorsRequest.self)
+            self.projectID = _decodeString(c.pointee.project_id)
+            self.groupID = _decodeString(c.pointee.group_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListIndicatorsRequest.self)
+            c.pointee.project_id = arena.string(self.projectID)
+            c.pointee.group_id = arena.string(self.groupID)
+            return raw
+        }
+    }
+
+    public struct ListIndicatorsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ListIndicatorsResponse"
+        public var indicators: [AssistanceV1.Indicator] = []
+
+        public init() {}
+
+        public init(indicators: [AssistanceV1.Indicator] = []) {
+            self.indicators = indicators
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_indicators_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListIndicatorsResponse.self)
+            self.indicators = try _decodeMessages(c.pointee.indicators, c.pointee.n_indicators, "indicators", options, as: AssistanceV1.Indicator.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListIndicatorsResponse.self)
+            c.pointee.n_indicators = self.indicators.count; c.pointee.indicators = arena.messages(self.indicators, as: Fairtrade__Assistance__V1__Indicator.self)
+            return raw
+        }
+    }
+
+    public struct SectionStatus: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.SectionStatus"
+        public var available: Bool = false
+        public var service: String = ""
+        public var code: String = ""
+        public var reason: String = ""
+
+        public init() {}
+
+        public init(available: Bool = false, service: String = "", code: String = "", reason: String = "") {
+            self.available = available
+            self.service = service
+            self.code = code
+            self.reason = reason
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__section_status()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__SectionStatus.self)
+            self.available = c.pointee.available != 0
+            self.service = _decodeString(c.pointee.service)
+            self.code = _decodeString(c.pointee.code)
+            self.reason = _decodeString(c.pointee.reason)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__SectionStatus.self)
+            c.pointee.available = self.available ? 1 : 0
+            c.pointee.service = arena.string(self.service)
+            c.pointee.code = arena.string(self.code)
+            c.pointee.reason = arena.string(self.reason)
+            return raw
+        }
+    }
+
+    public struct ProducerSection: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ProducerSection"
+        public var status: AssistanceV1.SectionStatus? = nil
+        public var profile: ProducerV1.ProducerGroup? = nil
+        public var skills: [ProducerV1.SkillAssessment] = []
+        public var independence: ProducerV1.IndependenceProfile? = nil
+        public var buyers: [ProducerV1.BuyerRelationship] = []
+
+        public init() {}
+
+        public init(status: AssistanceV1.SectionStatus? = nil, profile: ProducerV1.ProducerGroup? = nil, skills: [ProducerV1.SkillAssessment] = [], independence: ProducerV1.IndependenceProfile? = nil, buyers: [ProducerV1.BuyerRelationship] = []) {
+            self.status = status
+            self.profile = profile
+            self.skills = skills
+            self.independence = independence
+            self.buyers = buyers
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__producer_section()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ProducerSection.self)
+            self.status = try _decodeMessage(c.pointee.status, "status", options, as: AssistanceV1.SectionStatus.self)
+            self.profile = try _decodeMessage(c.pointee.profile, "profile", options, as: ProducerV1.ProducerGroup.self)
+            self.skills = try _decodeMessages(c.pointee.skills, c.pointee.n_skills, "skills", options, as: ProducerV1.SkillAssessment.self)
+            self.independence = try _decodeMessage(c.pointee.independence, "independence", options, as: ProducerV1.IndependenceProfile.self)
+            self.buyers = try _decodeMessages(c.pointee.buyers, c.pointee.n_buyers, "buyers", options, as: ProducerV1.BuyerRelationship.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ProducerSection.self)
+            c.pointee.status = self.status.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__SectionStatus.self) }
+            c.pointee.profile = self.profile.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__ProducerGroup.self) }
+            c.pointee.n_skills = self.skills.count; c.pointee.skills = arena.messages(self.skills, as: Fairtrade__Producer__V1__SkillAssessment.self)
+            c.pointee.independence = self.independence.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__IndependenceProfile.self) }
+            c.pointee.n_buyers = self.buyers.count; c.pointee.buyers = arena.messages(self.buyers, as: Fairtrade__Producer__V1__BuyerRelationship.self)
+            return raw
+        }
+    }
+
+    public struct AssistanceSection: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.AssistanceSection"
+        public var status: AssistanceV1.SectionStatus? = nil
+        public var money: AssistanceV1.MoneyTotals? = nil
+        public var equipment: [AssistanceV1.Equipment] = []
+        public var trainings: [AssistanceV1.Training] = []
+        public var referrals: [AssistanceV1.Referral] = []
+        public var results: [AssistanceV1.Indicator] = []
+
+        public init() {}
+
+        public init(status: AssistanceV1.SectionStatus? = nil, money: AssistanceV1.MoneyTotals? = nil, equipment: [AssistanceV1.Equipment] = [], trainings: [AssistanceV1.Training] = [], referrals: [AssistanceV1.Referral] = [], results: [AssistanceV1.Indicator] = []) {
+            self.status = status
+            self.money = money
+            self.equipment = equipment
+            self.trainings = trainings
+            self.referrals = referrals
+            self.results = results
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__assistance_section()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__AssistanceSection.self)
+            self.status = try _decodeMessage(c.pointee.status, "status", options, as: AssistanceV1.SectionStatus.self)
+            self.money = try _decodeMessage(c.pointee.money, "money", options, as: AssistanceV1.MoneyTotals.self)
+            self.equipment = try _decodeMessages(c.pointee.equipment, c.pointee.n_equipment, "equipment", options, as: AssistanceV1.Equipment.self)
+            self.trainings = try _decodeMessages(c.pointee.trainings, c.pointee.n_trainings, "trainings", options, as: AssistanceV1.Training.self)
+            self.referrals = try _decodeMessages(c.pointee.referrals, c.pointee.n_referrals, "referrals", options, as: AssistanceV1.Referral.self)
+            self.results = try _decodeMessages(c.pointee.results, c.pointee.n_results, "results", options, as: AssistanceV1.Indicator.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__AssistanceSection.self)
+            c.pointee.status = self.status.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__SectionStatus.self) }
+            c.pointee.money = self.money.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__MoneyTotals.self) }
+            c.pointee.n_equipment = self.equipment.count; c.pointee.equipment = arena.messages(self.equipment, as: Fairtrade__Assistance__V1__Equipment.self)
+            c.pointee.n_trainings = self.trainings.count; c.pointee.trainings = arena.messages(self.trainings, as: Fairtrade__Assistance__V1__Training.self)
+            c.pointee.n_referrals = self.referrals.count; c.pointee.referrals = arena.messages(self.referrals, as: Fairtrade__Assistance__V1__Referral.self)
+            c.pointee.n_results = self.results.count; c.pointee.results = arena.messages(self.results, as: Fairtrade__Assistance__V1__Indicator.self)
+            return raw
+        }
+    }
+
+    public struct MarketSection: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.MarketSection"
+        public var status: AssistanceV1.SectionStatus? = nil
+        public var bulletin: MarketplaceV1.MarketBulletin? = nil
+
+        public init() {}
+
+        public init(status: AssistanceV1.SectionStatus? = nil, bulletin: MarketplaceV1.MarketBulletin? = nil) {
+            self.status = status
+            self.bulletin = bulletin
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__market_section()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__MarketSection.self)
+            self.status = try _decodeMessage(c.pointee.status, "status", options, as: AssistanceV1.SectionStatus.self)
+            self.bulletin = try _decodeMessage(c.pointee.bulletin, "bulletin", options, as: MarketplaceV1.MarketBulletin.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__MarketSection.self)
+            c.pointee.status = self.status.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__SectionStatus.self) }
+            c.pointee.bulletin = self.bulletin.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__MarketBulletin.self) }
+            return raw
+        }
+    }
+
+    public struct CapacityReport: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.CapacityReport"
+        public var groupID: String = ""
+        public var generatedAt: CommonV1.Timestamp? = nil
+        public var producer: AssistanceV1.ProducerSection? = nil
+        public var assistance: AssistanceV1.AssistanceSection? = nil
+        public var market: AssistanceV1.MarketSection? = nil
+
+        public init() {}
+
+        public init(groupID: String = "", generatedAt: CommonV1.Timestamp? = nil, producer: AssistanceV1.ProducerSection? = nil, assistance: AssistanceV1.AssistanceSection? = nil, market: AssistanceV1.MarketSection? = nil) {
+            self.groupID = groupID
+            self.generatedAt = generatedAt
+            self.producer = producer
+            self.assistance = assistance
+            self.market = market
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__capacity_report()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CapacityReport.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.generatedAt = try _decodeMessage(c.pointee.generated_at, "generated_at", options, as: CommonV1.Timestamp.self)
+            self.producer = try _decodeMessage(c.pointee.producer, "producer", options, as: AssistanceV1.ProducerSection.self)
+            self.assistance = try _decodeMessage(c.pointee.assistance, "assistance", options, as: AssistanceV1.AssistanceSection.self)
+            self.market = try _decodeMessage(c.pointee.market, "market", options, as: AssistanceV1.MarketSection.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__CapacityReport.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.generated_at = self.generatedAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            c.pointee.producer = self.producer.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__ProducerSection.self) }
+            c.pointee.assistance = self.assistance.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__AssistanceSection.self) }
+            c.pointee.market = self.market.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__MarketSection.self) }
+            return raw
+        }
+    }
+
+    public struct GetCapacityReportRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.GetCapacityReportRequest"
+        public var groupID: String = ""
+        public var marketDays: Int32 = 0
+
+        public init() {}
+
+        public init(groupID: String = "", marketDays: Int32 = 0) {
+            self.groupID = groupID
+            self.marketDays = marketDays
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__get_capacity_report_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetCapacityReportRequest.self)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.marketDays = c.pointee.market_days
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetCapacityReportRequest.self)
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.market_days = self.marketDays
+            return raw
+        }
+    }
 }

@@ -2261,12 +2261,18 @@ extension MarketplaceV1 {
         public static let protoName = "fairtrade.marketplace.v1.GetMarketBulletinRequest"
         public var groupID: String = ""
         public var days: Int32 = 0
+        public var crafts: [String] = []
+        public var country: String = ""
+        public var groupName: String = ""
 
         public init() {}
 
-        public init(groupID: String = "", days: Int32 = 0) {
+        public init(groupID: String = "", days: Int32 = 0, crafts: [String] = [], country: String = "", groupName: String = "") {
             self.groupID = groupID
             self.days = days
+            self.crafts = crafts
+            self.country = country
+            self.groupName = groupName
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__get_market_bulletin_request()) }
@@ -2275,6 +2281,9 @@ extension MarketplaceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetMarketBulletinRequest.self)
             self.groupID = _decodeString(c.pointee.group_id)
             self.days = c.pointee.days
+            self.crafts = _decodeStrings(c.pointee.crafts, c.pointee.n_crafts)
+            self.country = _decodeString(c.pointee.country)
+            self.groupName = _decodeString(c.pointee.group_name)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -2282,6 +2291,9 @@ extension MarketplaceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__GetMarketBulletinRequest.self)
             c.pointee.group_id = arena.string(self.groupID)
             c.pointee.days = self.days
+            c.pointee.n_crafts = self.crafts.count; c.pointee.crafts = arena.strings(self.crafts)
+            c.pointee.country = arena.string(self.country)
+            c.pointee.group_name = arena.string(self.groupName)
             return raw
         }
     }
@@ -2294,16 +2306,18 @@ extension MarketplaceV1 {
         public var prices: [MarketplaceV1.PriceStatistics] = []
         public var openDemand: [MarketplaceV1.DemandSignal] = []
         public var newPractices: [MarketplaceV1.LibraryEntry] = []
+        public var matchedDemand: [MarketplaceV1.DemandSignal] = []
 
         public init() {}
 
-        public init(groupID: String = "", groupName: String = "", crafts: [String] = [], prices: [MarketplaceV1.PriceStatistics] = [], openDemand: [MarketplaceV1.DemandSignal] = [], newPractices: [MarketplaceV1.LibraryEntry] = []) {
+        public init(groupID: String = "", groupName: String = "", crafts: [String] = [], prices: [MarketplaceV1.PriceStatistics] = [], openDemand: [MarketplaceV1.DemandSignal] = [], newPractices: [MarketplaceV1.LibraryEntry] = [], matchedDemand: [MarketplaceV1.DemandSignal] = []) {
             self.groupID = groupID
             self.groupName = groupName
             self.crafts = crafts
             self.prices = prices
             self.openDemand = openDemand
             self.newPractices = newPractices
+            self.matchedDemand = matchedDemand
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__market_bulletin()) }
@@ -2316,6 +2330,7 @@ extension MarketplaceV1 {
             self.prices = try _decodeMessages(c.pointee.prices, c.pointee.n_prices, "prices", options, as: MarketplaceV1.PriceStatistics.self)
             self.openDemand = try _decodeMessages(c.pointee.open_demand, c.pointee.n_open_demand, "open_demand", options, as: MarketplaceV1.DemandSignal.self)
             self.newPractices = try _decodeMessages(c.pointee.new_practices, c.pointee.n_new_practices, "new_practices", options, as: MarketplaceV1.LibraryEntry.self)
+            self.matchedDemand = try _decodeMessages(c.pointee.matched_demand, c.pointee.n_matched_demand, "matched_demand", options, as: MarketplaceV1.DemandSignal.self)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -2327,6 +2342,7 @@ extension MarketplaceV1 {
             c.pointee.n_prices = self.prices.count; c.pointee.prices = arena.messages(self.prices, as: Fairtrade__Marketplace__V1__PriceStatistics.self)
             c.pointee.n_open_demand = self.openDemand.count; c.pointee.open_demand = arena.messages(self.openDemand, as: Fairtrade__Marketplace__V1__DemandSignal.self)
             c.pointee.n_new_practices = self.newPractices.count; c.pointee.new_practices = arena.messages(self.newPractices, as: Fairtrade__Marketplace__V1__LibraryEntry.self)
+            c.pointee.n_matched_demand = self.matchedDemand.count; c.pointee.matched_demand = arena.messages(self.matchedDemand, as: Fairtrade__Marketplace__V1__DemandSignal.self)
             return raw
         }
     }

@@ -1,0 +1,113 @@
+import Domain
+import RPC
+import Schema
+
+/// What a cascade link and a referral's outcome must respect.
+public enum TrainingRules {
+    public typealias A = AssistanceV1
+
+    /// A cascading training is given by people trained in the training it cascades from, on or after it.
+    static func checkCascade(_ training: A.Training, from parent: A.Training) throws(RPCError) {
+        if let day = training.heldOn.flatMap(ISODate.init), let parentDay = parent.heldOn.flatMap(ISODate.init),
+           day < parentDay
+        {
+            throw RPCError(.failedPrecondition,
+                           "training \(training.id.isEmpty ? "being recorded" : training.id) is held on \(day), before training \(parent.id) (\(parentDay)) it cascades from")
+        }
+        if training.trainerGroupID.isEmpty || !parent.trainedGroupIDs.contains(training.trainerGroupID) {
+            throw RPCError(.failedPrecondition, """
+                a cascade training is given by a group trained in the training it cascades from: trainer_group_id must be \
+                one of training \(parent.id)'s trained groups (\(parent.trainedGroupIDs.joined(separator: ", ")))
+                """)
+        }
+    }
+
+    /// PENDING may become anything; ACCEPTED may become COMPLETED or DECLINED; DECLINED and COMPLETED are final.
+    static func checkOutcome(_ referral: A.Referral, _ outcome: A.ReferralOutcome, on day: ISODate) throws(RPCError) {
+        let allowed: Set<A.ReferralOutcome> = switch referral.outcome {
+        case .pending, .unspecified: [.accepted, .declined, .completed]
+        case .accepted: [.completed, .declined]
+        default: []
+        }
+        guard allowed.contains(outcome) else {
+            throw RPCError(.failedPrecondition,
+                           "referral \(referral.id) is \(referral.outcome.protoName): it cannot become \(outcome.protoName)")
+        }
+        if let referred = referral.referredOn.flatMap(ISODate.init), day < referred {
+            throw RPCError.invalidArgument(field: "outcome_on", "\(day) is before the referral was made (\(referred))")
+        }
+    }
+}
+
+/// What an indicator's values must respect: people counted by sex, periods that do not overlap.
+public enum IndicatorRules {
+    public typealias A = AssistanceV1
+
+    /// Measures that count people, whose values are broken down by sex.
+    static let peopleMeasures: Set<A.Measure> = [.jobsCreated, .artisansTrained, .peopleReached]
+
+    /// Fills `value` from a by-sex breakdown when it is 0, and checks they agree.
+    static func normalise(_ value: inout A.IndicatorValue?, countsPeople: Bool, field: String, _ check: inout FieldValidator) {
+        guard var current = value else { return }
+        check.nonNegative(current.value, "\(field).value")
+        if countsPeople {
+            guard let bySex = current.bySex else {
+                check.fail("\(field).by_sex", "is required: this indicator counts people, so give women, men and other")
+                return
+            }
+            check.nonNegative(bySex.women, "\(field).by_sex.women")
+            check.nonNegative(bySex.men, "\(field).by_sex.men")
+            check.nonNegative(bySex.other, "\(field).by_sex.other")
+            let sum = Int64(bySex.women) + Int64(bySex.men) + Int64(bySex.other)
+            if current.value == 0 {
+                current.value = sum
+            } else if current.value != sum {
+                check.fail("\(field).value", "is \(current.value) but women + men + other = \(sum)")
+            }
+        } else if current.bySex != nil {
+            check.fail("\(field).by_sex", "is only for indicators that count people")
+        }
+        value = current
+    }
+
+    static func checkPeriod(_ period: inout A.IndicatorPeriod, countsPeople: Bool, field: String, _ check: inout FieldValidator) {
+        let start = check.date(period.start, "\(field).start")
+        let end = check.date(period.end, "\(field).end")
+        if let start, let end, end < start { check.fail("\(field).end", "\(end) is before the start \(start)") }
+        if period.target == nil && period.actual == nil { check.fail(field, "needs a target, an actual or both") }
+        normalise(&period.target, countsPeople: countsPeople, field: "\(field).target", &check)
+        normalise(&period.actual, countsPeople: countsPeople, field: "\(field).actual", &check)
+    }
+
+    /// The period checked against its indicator, with people counts summed from their breakdown.
+    static func normalised(_ period: A.IndicatorPeriod, of indicator: A.Indicator, field: String) throws(RPCError)
+        -> A.IndicatorPeriod
+    {
+        var check = FieldValidator()
+        var period = period
+        checkPeriod(&period, countsPeople: indicator.countsPeople, field: field, &check)
+        try check.check()
+        return period
+    }
+
+    /// Replaces the period with the same dates or adds it in start order; true when one was replaced.
+    static func merge(_ period: A.IndicatorPeriod, into indicator: inout A.Indicator) throws(RPCError) -> Bool {
+        let start = ISODate(period.start!)!, end = ISODate(period.end!)!
+        if let index = indicator.periods.firstIndex(where: { $0.start == period.start && $0.end == period.end }) {
+            indicator.periods[index] = period
+            return true
+        }
+        for other in indicator.periods {
+            let otherStart = ISODate(other.start!)!, otherEnd = ISODate(other.end!)!
+            if start <= otherEnd && otherStart <= end {
+                throw RPCError(.failedPrecondition, """
+                    period \(start)…\(end) overlaps the stored period \(otherStart)…\(otherEnd) of indicator \(indicator.id); \
+                    give the same dates to replace it
+                    """)
+            }
+        }
+        indicator.periods.append(period)
+        indicator.periods.sort { ISODate($0.start!)! < ISODate($1.start!)! }
+        return false
+    }
+}

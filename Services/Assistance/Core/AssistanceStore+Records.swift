@@ -1,0 +1,218 @@
+import Domain
+import RPC
+import Schema
+import Storage
+
+/// Equipment, trainings and their cascades, referrals and result indicators.
+extension AssistanceStore {
+    static func idList(_ ids: [String], _ binds: inout [SQLValue]) -> String {
+        ids.map { binds.append(.of($0)); return "$\(binds.count)" }.joined(separator: ", ")
+    }
+
+    /// Rows of `table` matching each non-empty (column, values) filter, by body.
+    func list<T: ProtoMessage>(_ table: String, _ filters: [(String, [String])], order: String, as: T.Type) async throws -> [T] {
+        var binds: [SQLValue] = []
+        let conditions = filters.filter { !$0.1.isEmpty }.map { "\($0.0) IN (\(Self.idList($0.1, &binds)))" }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try await database.query("SELECT body FROM \(table) \(filter) ORDER BY \(order) LIMIT 5000", binds)
+            .map { try $0.message(T.self) }
+    }
+
+    // MARK: equipment
+
+    func recordEquipment(_ equipment: A.Equipment, requestID: String) async throws -> A.Equipment {
+        try await database.idempotent(operation: "RecordEquipment", requestID: requestID) { session in
+            var equipment = equipment
+            if !equipment.projectID.isEmpty {
+                _ = try await Self.load("projects", "project", equipment.projectID, session, as: A.Project.self)
+            }
+            equipment.id = "eq_" + RequestID.make()
+            try await session.execute("INSERT INTO equipment (id, group_id, project_id, day, body) VALUES ($1, $2, $3, $4, $5)",
+                                      [.of(equipment.id), .of(equipment.groupID), .of(equipment.projectID),
+                                       .of(ISODate(equipment.deliveredOn!)!.description), .blob(equipment.serializedBytes())])
+            return equipment.id
+        } load: { session, id in
+            try await Self.load("equipment", "equipment", id, session, as: A.Equipment.self)
+        }
+    }
+
+    // MARK: trainings
+
+    func recordTraining(_ training: A.Training, requestID: String) async throws -> A.Training {
+        try await database.idempotent(operation: "RecordTraining", requestID: requestID) { session in
+            var training = training
+            training.id = "tr_" + RequestID.make()
+            if !training.projectID.isEmpty {
+                _ = try await Self.load("projects", "project", training.projectID, session, as: A.Project.self)
+            }
+            if !training.cascadesFrom.isEmpty {
+                let parent = try await Self.load("trainings", "training", training.cascadesFrom, session, as: A.Training.self)
+                try TrainingRules.checkCascade(training, from: parent)
+            }
+            try await session.execute("""
+                INSERT INTO trainings (id, cascades_from, project_id, skill, held_on, trainer_group_id, body)
+                VALUES ($1, $2, $3, $4, $5, $7, $6)
+                """, [.of(training.id), .of(training.cascadesFrom), .of(training.projectID), .of(training.skill),
+                      .of(ISODate(training.heldOn!)!.description), .blob(training.serializedBytes()), .of(training.trainerGroupID)])
+            for group in Set(training.trainedGroupIDs) {
+                try await session.execute("INSERT INTO training_groups (training_id, group_id) VALUES ($1, $2)",
+                                          [.of(training.id), .of(group)])
+            }
+            return training.id
+        } load: { session, id in
+            try await Self.load("trainings", "training", id, session, as: A.Training.self)
+        }
+    }
+
+    func training(_ id: String) async throws -> A.Training {
+        try await database.read { session in try await Self.load("trainings", "training", id, session, as: A.Training.self) }
+    }
+
+    /// Sets which training `id` cascades from, refusing a link that would close a loop.
+    func linkCascade(_ id: String, to parentID: String) async throws -> A.Training {
+        try await database.transaction { session in
+            var training = try await Self.load("trainings", "training", id, session, as: A.Training.self)
+            if !parentID.isEmpty {
+                let parent = try await Self.load("trainings", "training", parentID, session, as: A.Training.self)
+                var path = [id, parentID]
+                var current = parent
+                while !current.cascadesFrom.isEmpty {
+                    path.append(current.cascadesFrom)
+                    if current.cascadesFrom == id || path.count > 1_000 {
+                        throw RPCError(.failedPrecondition,
+                                       "the cascade would loop: \(path.joined(separator: " → ")); a training cannot cascade from its own trainees' trainings")
+                    }
+                    current = try await Self.load("trainings", "training", current.cascadesFrom, session, as: A.Training.self)
+                }
+                if parentID == id {
+                    throw RPCError(.failedPrecondition, "the cascade would loop: training \(id) cannot cascade from itself")
+                }
+                try TrainingRules.checkCascade(training, from: parent)
+            }
+            training.cascadesFrom = parentID
+            try await session.execute("UPDATE trainings SET cascades_from = $2, body = $3 WHERE id = $1",
+                                      [.of(id), .of(parentID), .blob(training.serializedBytes())])
+            return training
+        }
+    }
+
+    /// Marks a planned training completed with its results.
+    func complete(_ id: String, on day: CommonV1.Date, results: [A.SkillLevel]) async throws -> A.Training {
+        try await database.transaction { session in
+            var training = try await Self.load("trainings", "training", id, session, as: A.Training.self)
+            if training.status == .completed { return training }
+            training.status = .completed
+            training.completedOn = day
+            training.results = results
+            try await session.execute("UPDATE trainings SET body = $2 WHERE id = $1",
+                                      [.of(id), .blob(training.serializedBytes())])
+            return training
+        }
+    }
+
+    func listTrainings(groupIDs: [String], projectID: String, skill: String) async throws -> [A.Training] {
+        var binds: [SQLValue] = []
+        var conditions: [String] = []
+        if !groupIDs.isEmpty {
+            // A group's trainings: those it was trained in and those it gave as a trainer.
+            let list = Self.idList(groupIDs, &binds)
+            conditions.append("id IN (SELECT training_id FROM training_groups WHERE group_id IN (\(list))) OR trainer_group_id IN (\(list))")
+        }
+        if !projectID.isEmpty {
+            binds.append(.of(projectID))
+            conditions.append("project_id = $\(binds.count)")
+        }
+        if !skill.isEmpty {
+            binds.append(.of(skill))
+            conditions.append("skill = $\(binds.count)")
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.map { "(\($0))" }.joined(separator: " AND ")
+        return try await database.query("SELECT body FROM trainings \(filter) ORDER BY held_on, id LIMIT 5000", binds)
+            .map { try $0.message(A.Training.self) }
+    }
+
+    /// The reach of the cascade `id` belongs to, counted from its first training.
+    func cascadeReach(of id: String) async throws -> A.CascadeReach {
+        try await database.read { session in
+            var root = try await Self.load("trainings", "training", id, session, as: A.Training.self)
+            var hops = 0
+            while !root.cascadesFrom.isEmpty && hops < 1_000 {
+                root = try await Self.load("trainings", "training", root.cascadesFrom, session, as: A.Training.self)
+                hops += 1
+            }
+            var children: [String: [A.Training]] = [:]
+            var frontier = [root.id]
+            var visited: Set<String> = [root.id]
+            while !frontier.isEmpty {
+                var binds: [SQLValue] = []
+                let rows = try await session.query(
+                    "SELECT body FROM trainings WHERE cascades_from IN (\(Self.idList(frontier, &binds)))", binds)
+                frontier = []
+                for row in rows {
+                    let child = try row.message(A.Training.self)
+                    children[child.cascadesFrom, default: []].append(child)
+                    if visited.insert(child.id).inserted { frontier.append(child.id) }
+                }
+            }
+            return CascadeReachRules.reach(root: root, children: children)
+        }
+    }
+
+    // MARK: referrals
+
+    func createReferral(_ referral: A.Referral, requestID: String) async throws -> A.Referral {
+        try await database.idempotent(operation: "CreateReferral", requestID: requestID) { session in
+            var referral = referral
+            referral.id = "rf_" + RequestID.make()
+            referral.outcome = .pending
+            try await session.execute("INSERT INTO referrals (id, group_id, organisation_id, day, body) VALUES ($1, $2, $3, $4, $5)",
+                                      [.of(referral.id), .of(referral.groupID), .of(referral.organisationID),
+                                       .of(ISODate(referral.referredOn!)!.description), .blob(referral.serializedBytes())])
+            return referral.id
+        } load: { session, id in
+            try await Self.load("referrals", "referral", id, session, as: A.Referral.self)
+        }
+    }
+
+    func recordOutcome(_ id: String, _ outcome: A.ReferralOutcome, on day: ISODate, notes: String) async throws -> A.Referral {
+        try await database.transaction { session in
+            var referral = try await Self.load("referrals", "referral", id, session, as: A.Referral.self)
+            if referral.outcome == outcome && referral.outcomeOn == day.message && referral.outcomeNotes == notes {
+                return referral
+            }
+            try TrainingRules.checkOutcome(referral, outcome, on: day)
+            referral.outcome = outcome
+            referral.outcomeOn = day.message
+            referral.outcomeNotes = notes
+            try await session.execute("UPDATE referrals SET body = $2 WHERE id = $1", [.of(id), .blob(referral.serializedBytes())])
+            return referral
+        }
+    }
+
+    // MARK: results
+
+    func defineIndicator(_ indicator: A.Indicator, requestID: String) async throws -> A.Indicator {
+        try await database.idempotent(operation: "DefineIndicator", requestID: requestID) { session in
+            var indicator = indicator
+            _ = try await Self.load("projects", "project", indicator.projectID, session, as: A.Project.self)
+            indicator.id = "in_" + RequestID.make()
+            try await session.execute("INSERT INTO indicators (id, project_id, group_id, body) VALUES ($1, $2, $3, $4)",
+                                      [.of(indicator.id), .of(indicator.projectID), .of(indicator.groupID),
+                                       .blob(indicator.serializedBytes())])
+            return indicator.id
+        } load: { session, id in
+            try await Self.load("indicators", "indicator", id, session, as: A.Indicator.self)
+        }
+    }
+
+    /// Adds the period, or replaces the stored one with the same start and end; refuses one overlapping another.
+    func recordPeriod(_ id: String, _ period: A.IndicatorPeriod) async throws -> A.RecordIndicatorPeriodResponse {
+        try await database.transaction { session in
+            var indicator = try await Self.load("indicators", "indicator", id, session, as: A.Indicator.self)
+            let period = try IndicatorRules.normalised(period, of: indicator, field: "period")
+            let replaced = try IndicatorRules.merge(period, into: &indicator)
+            try await session.execute("UPDATE indicators SET body = $2 WHERE id = $1", [.of(id), .blob(indicator.serializedBytes())])
+            return A.RecordIndicatorPeriodResponse(indicator: indicator, replaced: replaced)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import API
+import Domain
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// The capacity report: one producer group seen from the three services at once. The Producer calls, this service's
+/// own records and the Marketplace-Info bulletin all run in parallel, so the report takes about as long as the
+/// slowest of them. A section whose service fails is marked unavailable with the reason; the rest still comes back.
+extension AssistanceHandler {
+    public func getCapacityReport(_ request: A.GetCapacityReportRequest, context: ServerContext) async throws
+        -> A.CapacityReport
+    {
+        var check = FieldValidator()
+        Self.required(request.groupID, "group_id", &check)
+        if request.marketDays != 0 { check.range(request.marketDays, 1...365, "market_days") }
+        try check.check()
+        let id = request.groupID
+        async let producerPart = producerSection(id)
+        async let assistancePart = assistanceSection(id)
+        async let marketPart = marketSection(id, days: request.marketDays)
+        let (producer, notFound) = await producerPart
+        let (assistance, market) = (await assistancePart, await marketPart)
+        if let notFound { throw RPCError(.notFound, notFound.message) }
+        return A.CapacityReport(groupID: producer.profile?.id ?? id,
+                                generatedAt: CommonV1.Timestamp(unixMicros: Clock.unixMicros()),
+                                producer: producer, assistance: assistance, market: market)
+    }
+
+    static func available(_ service: ServiceAddress) -> A.SectionStatus {
+        A.SectionStatus(available: true, service: service.executable)
+    }
+
+    static func unavailable(_ service: ServiceAddress, _ error: any Error) -> A.SectionStatus {
+        let status = (error as? RPCError) ?? RPCError(.internalError, "\(error)")
+        return A.SectionStatus(available: false, service: service.executable, code: status.code.description,
+                               reason: status.message)
+    }
+
+    /// Profile, skills over time, independence and buyers, from four Producer calls made together. A group the
+    /// Producer service does not know comes back as the NOT_FOUND error.
+    func producerSection(_ id: String) async -> (A.ProducerSection, RPCError?) {
+        let client = producer.client
+        async let group = Result(rpc: { () async throws(RPCError) in
+            try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id))
+        })
+        async let skills = Result(rpc: { () async throws(RPCError) in
+            try await client.listSkillAssessments(ProducerV1.ListSkillAssessmentsRequest(groupID: id))
+        })
+        async let independence = Result(rpc: { () async throws(RPCError) in
+            try await client.getIndependenceProfile(ProducerV1.GetIndependenceProfileRequest(groupID: id))
+        })
+        async let buyers = Result(rpc: { () async throws(RPCError) in
+            try await client.listBuyerRelationships(ProducerV1.ListBuyerRelationshipsRequest(groupID: id))
+        })
+        var section = A.ProducerSection()
+        do throws(RPCError) {
+            let profile = try await group.get()
+            section.profile = profile
+            section.skills = try await skills.get().assessments
+            section.independence = try await independence.get()
+            section.buyers = try await buyers.get().relationships
+            section.status = Self.available(.producer)
+            await rememberIfChanged(profile)
+        } catch where error.code == .notFound {
+            return (section, error)
+        } catch {
+            section = A.ProducerSection(status: Self.unavailable(.producer, error))
+        }
+        return (section, nil)
+    }
+
+    /// Keeps what the market section needs to know of the group for the next report, writing only when it changed;
+    /// a failure here costs nothing but that.
+    func rememberIfChanged(_ profile: ProducerV1.ProducerGroup) async {
+        let known = try? await store.knownGroup(profile.id)
+        if known?.name != profile.name || known?.country != profile.country || known?.crafts != profile.crafts
+            || !Set(profile.mergedIDs).isSubset(of: Set(known?.mergedIDs ?? []))
+        {
+            try? await store.remember(profile)
+        }
+    }
+
+    /// Money per currency, equipment, trainings, referrals and results recorded here for the group (and the ids
+    /// merged into it).
+    func assistanceSection(_ id: String) async -> A.AssistanceSection {
+        do {
+            let groups = try await store.aliases(of: id)
+            async let money = store.groupTotals(groups)
+            async let equipment = store.list("equipment", [("group_id", groups)], order: "day, id", as: A.Equipment.self)
+            async let trainings = store.listTrainings(groupIDs: groups, projectID: "", skill: "")
+            async let referrals = store.list("referrals", [("group_id", groups)], order: "day, id", as: A.Referral.self)
+            async let results = store.list("indicators", [("group_id", groups)], order: "id", as: A.Indicator.self)
+            return A.AssistanceSection(status: Self.available(.assistance), money: try await money,
+                                       equipment: try await equipment, trainings: try await trainings,
+                                       referrals: try await referrals, results: try await results)
+        } catch let error as StorageError {
+            return A.AssistanceSection(status: Self.unavailable(.assistance, RPCError(storage: error)))
+        } catch {
+            return A.AssistanceSection(status: Self.unavailable(.assistance, error))
+        }
+    }
+
+    /// The Marketplace-Info bulletin for the group. When this service already knows the group's crafts (from an
+    /// earlier Producer answer) it passes them on, so the bulletin does not wait on the Producer service and still
+    /// comes back when that is down.
+    func marketSection(_ id: String, days: Int32) async -> A.MarketSection {
+        var request = MarketplaceV1.GetMarketBulletinRequest(groupID: id, days: days)
+        if let known = try? await store.knownGroup(id), !known.crafts.isEmpty {
+            request.groupID = known.id
+            request.crafts = known.crafts
+            request.country = known.country
+            request.groupName = known.name
+        }
+        do throws(RPCError) {
+            return A.MarketSection(status: Self.available(.marketplaceInfo),
+                                   bulletin: try await marketplace.getMarketBulletin(request))
+        } catch {
+            return A.MarketSection(status: Self.unavailable(.marketplaceInfo, error))
+        }
+    }
+}
+
+extension Result where Failure == RPCError {
+    /// The outcome of a typed-throwing async call, so that several can run together with `async let`.
+    init(rpc body: () async throws(RPCError) -> Success) async {
+        do throws(RPCError) {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Domain
+import Schema
+
+/// The reach of a train-the-trainers cascade: tier 1 is the first training, tier n+1 the trainings that cascade
+/// from tier n's. People are counted per tier, in total and by sex, with the multiplier from each tier to the next.
+public enum CascadeReachRules {
+    public typealias A = AssistanceV1
+
+    /// - Parameters:
+    ///   - root: the cascade's first training.
+    ///   - children: the trainings that cascade from a training, by its id.
+    public static func reach(root: A.Training, children: [String: [A.Training]]) -> A.CascadeReach {
+        var reach = A.CascadeReach(rootTrainingID: root.id, people: A.PeopleCount())
+        var groups = Set<String>()
+        var tier = [root]
+        var seen: Set<String> = [root.id]
+        var previousTotal: Int32 = 0
+        while !tier.isEmpty {
+            var people = A.PeopleCount()
+            for training in tier {
+                let trainees = training.trainees ?? A.PeopleCount()
+                people.women += trainees.women
+                people.men += trainees.men
+                people.other += trainees.other
+                groups.formUnion(training.trainedGroupIDs)
+            }
+            let total = people.women + people.men + people.other
+            let multiplier = previousTotal > 0 ? Int32((Double(total) * 100 / Double(previousTotal)).rounded()) : 0
+            reach.tiers.append(A.CascadeTier(
+                tier: Int32(reach.tiers.count + 1), trainings: Int32(tier.count), people: people, total: total,
+                multiplierHundredths: multiplier, trainingIDs: tier.map(\.id)))
+            reach.people!.women += people.women
+            reach.people!.men += people.men
+            reach.people!.other += people.other
+            reach.total += total
+            previousTotal = total
+            // Stored cascades never loop (LinkCascade refuses it); `seen` keeps a damaged store from spinning.
+            let next: [A.Training] = tier.flatMap { children[$0.id] ?? [] }.filter { seen.insert($0.id).inserted }
+            tier = next.sorted(by: Self.heldFirst)
+        }
+        reach.groupsReached = Int32(groups.count)
+        return reach
+    }
+
+    /// Earlier trainings first; the id breaks ties.
+    static func heldFirst(_ a: A.Training, _ b: A.Training) -> Bool {
+        let dayA = a.heldOn.flatMap(ISODate.init)?.dayNumber ?? 0
+        let dayB = b.heldOn.flatMap(ISODate.init)?.dayNumber ?? 0
+        return dayA != dayB ? dayA < dayB : a.id < b.id
+    }
+}

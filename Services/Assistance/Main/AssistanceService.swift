@@ -1,0 +1,33 @@
+import API
+import ArgumentParser
+import AssistanceCore
+import RPC
+import Schema
+import ServiceKit
+
+/// `assistance-service`: financial and technical assistance — projects, money flows, equipment, trainings and their
+/// reach, referrals and results — and the capacity report drawn from all three services. Serves
+/// `fairtrade.assistance.v1.AssistanceService` with health, the service listing and metrics.
+@main
+struct AssistanceServiceMain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: ServiceDirectory.assistance.executable,
+        abstract: "Serve financial and technical assistance (health, service listing and metrics included).")
+
+    @OptionGroup var options: ServiceOptions
+
+    func run() async throws {
+        try await ServiceProcess.run(.assistance, options: options, migrations: AssistanceMigrations.all) {
+            database, configuration, logger in
+            let producer = try ClientChannel(
+                endpoints: configuration.endpoints(of: .producer),
+                configuration: .init(targetName: ServiceDirectory.producer.executable), logger: logger)
+            let marketplace = try ClientChannel(
+                endpoints: configuration.endpoints(of: .marketplaceInfo),
+                configuration: .init(targetName: ServiceDirectory.marketplaceInfo.executable), logger: logger)
+            return [AssistanceHandler(database: database, producer: ProducerV1.ProducerServiceClient(channel: producer),
+                                      marketplace: MarketplaceV1.MarketplaceInfoServiceClient(channel: marketplace))
+                .registration]
+        }
+    }
+}
