@@ -12,17 +12,28 @@ struct ExamplesCommand: AsyncParsableCommand {
 
     struct Load: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load the examples: Bolga basket weavers, VillageWorks, Handmade Expressions' artisans.")
+            abstract: """
+                Load the examples into all three services: the Bolga cascade, VillageWorks' printing workshop, \
+                Handmade Expressions' artisans.
+                """)
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await reportingErrors {
-                let channel = try global.channel(to: ServiceDirectory.producer)
-                defer { channel.close() }
-                let loaded = try await ExampleData.load(ProducerV1.ProducerServiceClient(channel: channel), global.callOptions)
+                let producer = try global.channel(to: ServiceDirectory.producer)
+                let assistance = try global.channel(to: ServiceDirectory.assistance)
+                let market = try global.channel(to: ServiceDirectory.marketplaceInfo)
+                defer { [producer, assistance, market].forEach { $0.close() } }
+                let loaded = try await ExampleData.load(ProducerV1.ProducerServiceClient(channel: producer), global.callOptions)
+                let groups = ExampleData.Groups(loaded)
+                try await ExampleData.loadAssistance(AssistanceV1.AssistanceServiceClient(channel: assistance), groups,
+                                                     global.callOptions)
+                try await ExampleData.loadMarket(MarketplaceV1.MarketplaceInfoServiceClient(channel: market), groups,
+                                                 global.callOptions)
                 var table = Table("ID", "GROUP", "COUNTRY")
                 for group in loaded { table.add(group.id, group.name, group.country) }
                 print(table.render())
+                print("try: ftadmin report capacity \(groups.weavers.id)")
             }
         }
     }

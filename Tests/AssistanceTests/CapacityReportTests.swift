@@ -12,38 +12,59 @@ import Testing
 struct CapacityReportTests {
     typealias A = AssistanceV1
 
-    @Test("a report from three processes; with producer-service stopped, then marketplace-info-service too")
-    func threeProcesses() async throws {
+    /// The three services as processes on SQLite in a temporary folder, each told where the others are.
+    final class ThreeServices {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-report-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
         let producerEndpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
         let marketEndpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
         let assistanceEndpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
-        let environment = ["FT_PRODUCER_ENDPOINTS": producerEndpoint, "FT_MARKETPLACE_INFO_ENDPOINTS": marketEndpoint]
-        func start(_ executable: String, _ endpoint: String, _ extra: [String] = []) throws -> ChildProcess {
-            try ChildProcess(builtExecutable(executable),
-                             arguments: ["--endpoint", endpoint, "--data-dir", folder.appendingPathComponent(executable).path,
-                                         "--log-level", "warning"] + extra,
-                             environment: environment)
+        var environment: [String: String] {
+            ["FT_PRODUCER_ENDPOINTS": producerEndpoint, "FT_MARKETPLACE_INFO_ENDPOINTS": marketEndpoint,
+             "FT_ASSISTANCE_ENDPOINTS": assistanceEndpoint]
         }
-        let producerProcess = try start("producer-service", producerEndpoint)
-        defer { producerProcess.kill() }
-        let marketProcess = try start("marketplace-info-service", marketEndpoint,
-                                      ["--events-endpoint", "tcp://127.0.0.1:\(freeLoopbackPort())"])
-        defer { marketProcess.kill() }
-        let assistanceProcess = try start("assistance-service", assistanceEndpoint)
-        defer { assistanceProcess.kill() }
-        for endpoint in [producerEndpoint, marketEndpoint, assistanceEndpoint] { try await waitUntilServing(endpoint) }
+        var processes: [ChildProcess] = []
+        var channels: [ClientChannel] = []
+
+        init() async throws {
+            func start(_ executable: String, _ endpoint: String, _ extra: [String] = []) throws -> ChildProcess {
+                try ChildProcess(builtExecutable(executable),
+                                 arguments: ["--endpoint", endpoint, "--data-dir", folder.appendingPathComponent(executable).path,
+                                             "--log-level", "warning"] + extra,
+                                 environment: environment)
+            }
+            processes = [
+                try start("producer-service", producerEndpoint),
+                try start("marketplace-info-service", marketEndpoint, ["--events-endpoint", "tcp://127.0.0.1:\(freeLoopbackPort())"]),
+                try start("assistance-service", assistanceEndpoint),
+            ]
+            for endpoint in [producerEndpoint, marketEndpoint, assistanceEndpoint] { try await waitUntilServing(endpoint) }
+        }
 
         func channel(_ endpoint: String) throws -> ClientChannel {
-            try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(10)), logger: quietLogger)
+            let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(10)),
+                                            logger: quietLogger)
+            channels.append(channel)
+            return channel
         }
-        let producerChannel = try channel(producerEndpoint), marketChannel = try channel(marketEndpoint)
-        let assistanceChannel = try channel(assistanceEndpoint)
-        defer { [producerChannel, marketChannel, assistanceChannel].forEach { $0.close() } }
-        let producer = ProducerV1.ProducerServiceClient(channel: producerChannel)
-        let market = MarketplaceV1.MarketplaceInfoServiceClient(channel: marketChannel)
-        let assistance = A.AssistanceServiceClient(channel: assistanceChannel)
+
+        var producer: ProducerV1.ProducerServiceClient { get throws { .init(channel: try channel(producerEndpoint)) } }
+        var market: MarketplaceV1.MarketplaceInfoServiceClient { get throws { .init(channel: try channel(marketEndpoint)) } }
+        var assistance: A.AssistanceServiceClient { get throws { .init(channel: try channel(assistanceEndpoint)) } }
+
+        func stopProducer() async { await processes[0].stop() }
+        func stopMarket() async { await processes[1].stop() }
+
+        deinit {
+            channels.forEach { $0.close() }
+            processes.forEach { $0.kill() }
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
+
+    @Test("a report from three processes; with producer-service stopped, then marketplace-info-service too")
+    func threeProcesses() async throws {
+        let services = try await ThreeServices()
+        let producer = try services.producer, market = try services.market, assistance = try services.assistance
 
         // Each service holds part of the Bolga weavers' story.
         let bolga = try await makeGroup(producer, "Bolga basket weavers")
@@ -83,7 +104,7 @@ struct CapacityReportTests {
 
         // Producer stopped: its section says so; Assistance's and the market's (from the crafts it already knows)
         // still come back, within the call's deadline.
-        await producerProcess.stop()
+        await services.stopProducer()
         let withoutProducer = try await assistance.getCapacityReport(A.GetCapacityReportRequest(groupID: bolga.id),
                                                                      options: CallOptions(timeout: .seconds(8)))
         #expect(withoutProducer.producer?.status?.available == false)
@@ -100,10 +121,34 @@ struct CapacityReportTests {
         #expect(refused?.code == .unavailable && refused?.message.contains("producer-service") == true)
         #expect(try await assistance.listReferrals(A.ListReferralsRequest(groupID: bolga.id)).referrals.isEmpty)
 
-        await marketProcess.stop()
+        await services.stopMarket()
         let alone = try await assistance.getCapacityReport(A.GetCapacityReportRequest(groupID: bolga.id),
                                                            options: CallOptions(timeout: .seconds(8)))
         #expect(alone.market?.status?.available == false && alone.market?.status?.service == "marketplace-info-service")
         #expect(alone.assistance?.status?.available == true)
+    }
+
+    @Test("ftadmin loads the field's examples into all three services (twice, changing nothing) and prints the report")
+    func examplesThroughFTAdmin() async throws {
+        let services = try await ThreeServices()
+        for _ in 0..<2 {
+            let load = try await runTool("ftadmin", ["examples", "load"], environment: services.environment)
+            #expect(load.status == 0, "\(load.output)")
+        }
+        let groups = try await services.producer.listProducerGroups(ProducerV1.ListProducerGroupsRequest(nameContains: "Bolga Basket"))
+        let weavers = try #require(groups.groups.first)
+        let trainings = try await services.assistance.listTrainings(A.ListTrainingsRequest(groupID: weavers.id)).trainings
+        #expect(trainings.count == 2, "a second load must not add trainings")
+        let reach = try await runTool("ftadmin", ["assistance", "reach", trainings[1].id], environment: services.environment)
+        #expect(reach.status == 0 && reach.output.contains("260 (234 women, 26 men)") && reach.output.contains("12.00x"),
+                "\(reach.output)")
+        let report = try await runTool("ftadmin", ["report", "capacity", weavers.id], environment: services.environment)
+        #expect(report.status == 0 && report.output.contains("Trade Aid Integrated") && report.output.contains("8,000.00 USD"),
+                "\(report.output)")
+        let json = try await runTool("ftadmin", ["report", "capacity", weavers.id, "--output", "json"],
+                                     environment: services.environment)
+        #expect(json.output.contains("\"available\": true") || json.output.contains("\"available\":true"), "\(json.output)")
+        let missing = try await runTool("ftadmin", ["report", "capacity", "pg_0000000000000000"], environment: services.environment)
+        #expect(missing.status != 0 && missing.output.contains("error: NOT_FOUND"), "\(missing.output)")
     }
 }

@@ -166,3 +166,23 @@ public func withServer<T>(
 
 /// An endpoint where nothing listens (below the ephemeral range, so it cannot self-connect).
 public func deadEndpoint() -> String { "tcp://127.0.0.1:\(freeLoopbackPort())" }
+
+/// Runs an executable of the package to completion, off the cooperative pool: its exit status and standard output.
+public func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) async throws
+    -> (status: Int32, output: String)
+{
+    let executable = builtExecutable(name)
+    return try await offPool {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,266 @@
+import API
+import ArgumentParser
+import Domain
+import RPC
+import Schema
+import ServiceKit
+
+/// `ftadmin assistance` trainings and cascades, referrals and result indicators.
+extension AssistanceCommand {
+    struct Train: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a training (planned until completed).")
+        @Option(help: "Title.") var title: String
+        @Option(help: "Skill code from the Producer catalogue (ftadmin producer skills).") var skill: String
+        @Option(help: "Date held.") var held: String
+        @Option(help: "Trainer organisation id.") var trainerOrganisation = ""
+        @Option(help: "Trainer producer group id (for a cascade: a group trained in the earlier training).")
+        var trainerGroup = ""
+        @Option(help: "A producer group trained (repeatable).") var group: [String] = []
+        @Option(help: "Women trained.") var women: Int32 = 0
+        @Option(help: "Men trained.") var men: Int32 = 0
+        @Option(help: "Others trained.") var other: Int32 = 0
+        @Option(help: "The training this one cascades from.") var cascadesFrom = ""
+        @Option(help: "Project id.") var project = ""
+        @Option(help: "Notes.") var notes = ""
+        @Option(help: "Request id (default: new).") var requestID: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let training = try await client.recordTraining(A.RecordTrainingRequest(
+                    training: A.Training(title: title, skill: skill, heldOn: try parseDate(held, field: "--held"),
+                                         trainerOrganisationID: trainerOrganisation, trainerGroupID: trainerGroup,
+                                         trainedGroupIDs: group, trainees: A.PeopleCount(women: women, men: men, other: other),
+                                         cascadesFrom: cascadesFrom, projectID: project, notes: notes),
+                    requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                try emit(training, global) { trainingTable([training]) }
+            }
+        }
+    }
+
+    struct LinkCascade: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "link-cascade", abstract: "Set which training TRAINING cascades from (none: unlink).")
+        @Argument var training: String
+        @Option(help: "The earlier training.") var from = ""
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let linked = try await client.linkCascade(A.LinkCascadeRequest(trainingID: training, cascadesFrom: from),
+                                                          options: global.callOptions)
+                try emit(linked, global) { trainingTable([linked]) }
+            }
+        }
+    }
+
+    struct CompleteTraining: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "complete-training",
+            abstract: "Mark a training done and record each trained group's new skill level in the Producer service.")
+        @Argument var training: String
+        @Option(help: "Completion date.") var on: String
+        @Option(help: "GROUP:LEVEL[:MEMBERS] for each trained group; level 0-4 (repeatable).") var result: [String] = []
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let results = try result.map { text -> A.SkillLevel in
+                    let parts = text.split(separator: ":")
+                    guard (2...3).contains(parts.count), let level = Int32(parts[1]),
+                          parts.count == 2 || Int32(parts[2]) != nil
+                    else { throw CommandFailure(description: "INVALID_ARGUMENT: --result: \"\(text)\" is not GROUP:LEVEL[:MEMBERS]") }
+                    return A.SkillLevel(groupID: String(parts[0]), level: level,
+                                        membersHolding: parts.count == 3 ? Int32(parts[2])! : 0)
+                }
+                let done = try await client.completeTraining(A.CompleteTrainingRequest(
+                    trainingID: training, completedOn: try parseDate(on, field: "--on"), results: results),
+                    options: global.callOptions)
+                try emit(done, global) { trainingTable([done]) }
+            }
+        }
+    }
+
+    struct Trainings: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List trainings, filtered.")
+        @Option(help: "A group trained or training.") var group = ""
+        @Option(help: "Project id.") var project = ""
+        @Option(help: "Skill code.") var skill = ""
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let response = try await client.listTrainings(
+                    A.ListTrainingsRequest(groupID: group, projectID: project, skill: skill), options: global.callOptions)
+                try emit(response, global) { trainingTable(response.trainings) }
+            }
+        }
+    }
+
+    struct Reach: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The reach of a train-the-trainers cascade: people per tier, by sex, and the multipliers.")
+        @Argument var training: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let reach = try await client.getCascadeReach(A.GetCascadeReachRequest(trainingID: training),
+                                                             options: global.callOptions)
+                try emit(reach, global) { reachText(reach) }
+            }
+        }
+    }
+
+    struct Refer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that a producer group was put in touch with a development organisation.")
+        @Option(help: "Producer group id.") var group: String
+        @Option(help: "Organisation id.") var organisation: String
+        @Option(help: "What for.") var purpose: String
+        @Option(help: "Date.") var on: String
+        @Option(help: "Request id (default: new).") var requestID: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let referral = try await client.createReferral(A.CreateReferralRequest(
+                    referral: A.Referral(groupID: group, organisationID: organisation, purpose: purpose,
+                                         referredOn: try parseDate(on, field: "--on")),
+                    requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                try emit(referral, global) { referralTable([referral]) }
+            }
+        }
+    }
+
+    struct ReferralOutcome: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "referral-outcome", abstract: "Record what came of a referral: accepted, declined or completed.")
+        @Argument var referral: String
+        @Option(help: "accepted, declined or completed.") var outcome: String
+        @Option(help: "Date.") var on: String
+        @Option(help: "Notes.") var notes = ""
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let updated = try await client.recordReferralOutcome(A.RecordReferralOutcomeRequest(
+                    referralID: referral, outcome: try parseEnum(outcome, A.ReferralOutcome.self, field: "--outcome"),
+                    outcomeOn: try parseDate(on, field: "--on"), notes: notes), options: global.callOptions)
+                try emit(updated, global) { referralTable([updated]) }
+            }
+        }
+    }
+
+    struct Referrals: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List referrals.")
+        @Option(help: "Producer group id.") var group = ""
+        @Option(help: "Organisation id.") var organisation = ""
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let response = try await client.listReferrals(
+                    A.ListReferralsRequest(groupID: group, organisationID: organisation), options: global.callOptions)
+                try emit(response, global) { referralTable(response.referrals) }
+            }
+        }
+    }
+
+    struct DefineIndicator: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "define-indicator", abstract: "Define a result indicator of a project (optionally for one group).")
+        @Option(help: "Project id.") var project: String
+        @Option(help: "Producer group id.") var group = ""
+        @Option(help: "output, outcome or impact.") var level: String
+        @Option(help: "jobs-created, money-saved, artisans-trained, income-change, people-reached or other.") var measure: String
+        @Option(help: "Title.") var title: String
+        @Option(help: "Unit: jobs, people, percent… or a currency for money saved.") var unit: String
+        @Option(help: "Baseline year.") var baselineYear: Int32 = 0
+        @OptionGroup var baseline: ValueFlags
+        @Option(help: "Request id (default: new).") var requestID: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let indicator = try await client.defineIndicator(A.DefineIndicatorRequest(
+                    indicator: A.Indicator(projectID: project, groupID: group,
+                                           level: try parseEnum(level, A.ResultLevel.self, field: "--level"),
+                                           measure: try parseEnum(measure, A.Measure.self, field: "--measure"),
+                                           title: title, unit: unit, baselineYear: baselineYear, baseline: baseline.value()),
+                    requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                try emit(indicator, global) { indicatorText([indicator]) }
+            }
+        }
+    }
+
+    struct RecordPeriod: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "record-period",
+            abstract: "Give an indicator's target and/or actual for a period; the same dates overwrite, others add.")
+        @Argument var indicator: String
+        @Option(help: "Period start.") var start: String
+        @Option(help: "Period end.") var end: String
+        @Option(help: "Target value (people: give --target-women/--target-men instead).") var target: Int64?
+        @Option var targetWomen: Int32?
+        @Option var targetMen: Int32?
+        @Option(help: "Actual value (people: give --actual-women/--actual-men instead).") var actual: Int64?
+        @Option var actualWomen: Int32?
+        @Option var actualMen: Int32?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let period = A.IndicatorPeriod(
+                    start: try parseDate(start, field: "--start"), end: try parseDate(end, field: "--end"),
+                    target: ValueFlags.value(target, targetWomen, targetMen), actual: ValueFlags.value(actual, actualWomen, actualMen))
+                let response = try await client.recordIndicatorPeriod(
+                    A.RecordIndicatorPeriodRequest(indicatorID: indicator, period: period), options: global.callOptions)
+                try emit(response, global) {
+                    (response.replaced ? "replaced the stored period\n" : "added a period\n")
+                        + indicatorText(response.indicator.map { [$0] } ?? [])
+                }
+            }
+        }
+    }
+
+    struct Indicators: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List result indicators with their periods.")
+        @Option(help: "Project id.") var project = ""
+        @Option(help: "Producer group id.") var group = ""
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let response = try await client.listIndicators(A.ListIndicatorsRequest(projectID: project, groupID: group),
+                                                               options: global.callOptions)
+                try emit(response, global) { indicatorText(response.indicators) }
+            }
+        }
+    }
+}
+
+/// A baseline given by flags: a plain value, or people by sex.
+struct ValueFlags: ParsableArguments {
+    @Option(help: "Baseline value.") var baselineValue: Int64?
+    @Option(help: "Baseline women (for indicators counting people).") var baselineWomen: Int32?
+    @Option(help: "Baseline men.") var baselineMen: Int32?
+
+    func value() -> A.IndicatorValue? { Self.value(baselineValue, baselineWomen, baselineMen) }
+
+    static func value(_ value: Int64?, _ women: Int32?, _ men: Int32?) -> A.IndicatorValue? {
+        if value == nil && women == nil && men == nil { return nil }
+        var result = A.IndicatorValue(value: value ?? 0)
+        if women != nil || men != nil { result.bySex = A.PeopleCount(women: women ?? 0, men: men ?? 0) }
+        return result
+    }
+}
+
+func referralTable(_ referrals: [A.Referral]) -> String {
+    var table = Table("ID", "DATE", "GROUP", "ORGANISATION", "PURPOSE", "OUTCOME", "ON", "NOTES")
+    for referral in referrals {
+        table.add(referral.id, show(referral.referredOn), referral.groupID, referral.organisationID, referral.purpose,
+                  short(referral.outcome), show(referral.outcomeOn), referral.outcomeNotes)
+    }
+    return table.render()
+}
