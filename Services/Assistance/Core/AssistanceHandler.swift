@@ -11,6 +11,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     let store: AssistanceStore
     let producer: ProducerLink
     let marketplace: MarketplaceV1.MarketplaceInfoServiceClient
+    let knownGroups = KnownGroups()
 
     public init(database: any Database, producer: ProducerV1.ProducerServiceClient,
                 marketplace: MarketplaceV1.MarketplaceInfoServiceClient) {
@@ -393,14 +394,14 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for result in request.results {
                 group.addTask {
-                    do throws(RPCError) {
+                    do {
                         _ = try await client.recordSkillAssessment(ProducerV1.RecordSkillAssessmentRequest(
                             assessment: ProducerV1.SkillAssessment(
                                 groupID: result.groupID, skill: training.skill, assessedOn: request.completedOn,
                                 level: result.level, membersHolding: result.membersHolding, assessor: trainer,
                                 notes: "after training \(training.id): \(training.title)"),
                             requestID: "\(training.id)/\(result.groupID)"))
-                    } catch {
+                    } catch let error as RPCError {
                         throw error.code == .invalidArgument || error.code == .notFound
                             ? RPCError(.failedPrecondition, "producer-service refused the skill level of \(result.groupID): \(error.message)")
                             : ProducerLink.unavailable(error, "completing a training")

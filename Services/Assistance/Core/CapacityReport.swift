@@ -71,15 +71,10 @@ extension AssistanceHandler {
         return (section, nil)
     }
 
-    /// Keeps what the market section needs to know of the group for the next report, writing only when it changed;
-    /// a failure here costs nothing but that.
+    /// Keeps what the market section needs to know of the group for the next report, in memory and in the table,
+    /// writing only when it changed; a failure here costs nothing but that.
     func rememberIfChanged(_ profile: ProducerV1.ProducerGroup) async {
-        let known = try? await store.knownGroup(profile.id)
-        if known?.name != profile.name || known?.country != profile.country || known?.crafts != profile.crafts
-            || !Set(profile.mergedIDs).isSubset(of: Set(known?.mergedIDs ?? []))
-        {
-            try? await store.remember(profile)
-        }
+        if knownGroups.remember(profile) { try? await store.remember(profile) }
     }
 
     /// Money per currency, equipment, trainings, referrals and results recorded here for the group (and the ids
@@ -107,7 +102,12 @@ extension AssistanceHandler {
     /// comes back when that is down.
     func marketSection(_ id: String, days: Int32) async -> A.MarketSection {
         var request = MarketplaceV1.GetMarketBulletinRequest(groupID: id, days: days)
-        if let known = try? await store.knownGroup(id), !known.crafts.isEmpty {
+        var known = knownGroups.group(id)
+        if known == nil, let stored = try? await store.knownGroup(id) {
+            known = stored
+            knownGroups.remember(stored)
+        }
+        if let known, !known.crafts.isEmpty {
             request.groupID = known.id
             request.crafts = known.crafts
             request.country = known.country
@@ -125,7 +125,7 @@ extension AssistanceHandler {
 extension Result where Failure == RPCError {
     /// The outcome of a typed-throwing async call, so that several can run together with `async let`.
     init(rpc body: () async throws(RPCError) -> Success) async {
-        do throws(RPCError) {
+        do {
             self = .success(try await body())
         } catch {
             self = .failure(error)

@@ -23,24 +23,19 @@ struct ProducerLink: Sendable {
         let ids = Array(Set(references.map(\.id)))
         guard !ids.isEmpty else { return [:] }
         let client = self.client
-        let answers = await withTaskGroup(of: (String, Result<ProducerV1.ProducerGroup, RPCError>).self) { group in
+        // Every lookup at once; each answer is kept as a Result so that one failure does not cancel the others.
+        let answers = await withTaskGroup(of: GroupAnswer.self) { tasks in
             for id in ids {
-                group.addTask {
-                    do throws(RPCError) {
-                        return (id, .success(try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id))))
-                    } catch {
-                        return (id, .failure(error))
-                    }
-                }
+                tasks.addTask { await GroupAnswer(id: id, client: client) }
             }
             var answers: [String: Result<ProducerV1.ProducerGroup, RPCError>] = [:]
-            for await (id, answer) in group { answers[id] = answer }
+            for await answer in tasks { answers[answer.id] = answer.result }
             return answers
         }
         var groups: [String: ProducerV1.ProducerGroup] = [:]
         var violations: [FieldViolation] = []
         for (id, field) in references {
-            switch answers[id]! {
+            switch answers[id] ?? .failure(RPCError(.internalError, "no answer for group \(id)")) {
             case .success(let group): groups[id] = group
             case .failure(let error) where error.code == .notFound || error.code == .invalidArgument:
                 violations.append(FieldViolation(field: field, description: "producer group \"\(id)\" does not exist: \(error.message)"))
@@ -68,6 +63,21 @@ struct ProducerLink: Sendable {
             return try await client.listSkills(ProducerV1.ListSkillsRequest()).skills.map(\.code)
         } catch {
             throw Self.unavailable(error, purpose)
+        }
+    }
+}
+
+/// The Producer service's answer about one group.
+private struct GroupAnswer: Sendable {
+    let id: String
+    let result: Result<ProducerV1.ProducerGroup, RPCError>
+
+    init(id: String, client: ProducerV1.ProducerServiceClient) async {
+        self.id = id
+        do {
+            result = .success(try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id)))
+        } catch {
+            result = .failure(error)
         }
     }
 }
