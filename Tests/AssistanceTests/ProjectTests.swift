@@ -182,4 +182,40 @@ struct ProjectTests {
             }
         }
     }
+
+    @Test("records about a group merged away count for the group it merged into, and new ones go there",
+          arguments: Backend.allCases)
+    func mergedGroups(backend: Backend) async throws {
+        try await withProducerProcess { producerEndpoint in
+            try await withAssistance(backend, producerEndpoint: producerEndpoint) { service in
+                let client = service.client
+                let survivor = try await makeGroup(service.producer, "Bolga Basket Weavers")
+                let duplicate = try await makeGroup(service.producer, "Bolga Basket Weavers Cooperative")
+                let serrv = try await Self.organisation(client, "SERRV", .member)
+                let project = try await Self.project(client, "Ghana", reporter: serrv.id,
+                                                     budget: [CommonV1.Money(minorUnits: 1_000_000, currency: "GHS")])
+                func disburse(_ group: String, _ key: String) async throws -> A.Transaction {
+                    try await client.recordTransaction(A.RecordTransactionRequest(
+                        transaction: A.Transaction(projectID: project.id, type: .disbursement,
+                                                   value: CommonV1.Money(minorUnits: 1_000, currency: "GHS"),
+                                                   date: date("2025-05-01"), groupID: group), requestID: key))
+                }
+                _ = try await disburse(survivor.id, "a")
+                _ = try await disburse(duplicate.id, "b")
+                // The survivor's report before the merge, so this service has seen it without the merged id.
+                let before = try await client.getCapacityReport(A.GetCapacityReportRequest(groupID: survivor.id))
+                #expect(before.assistance?.money?.totals.first?.disbursements == 1_000)
+                _ = try await service.producer.mergeProducerGroups(ProducerV1.MergeProducerGroupsRequest(
+                    survivorID: survivor.id, mergedID: duplicate.id, requestID: "merge"))
+
+                let report = try await client.getCapacityReport(A.GetCapacityReportRequest(groupID: survivor.id))
+                #expect(report.assistance?.money?.totals.first?.disbursements == 2_000)
+                #expect(try await client.listTransactions(A.ListTransactionsRequest(groupID: survivor.id)).transactions.count == 2)
+                let later = try await disburse(duplicate.id, "c")
+                #expect(later.groupID == survivor.id, "a record naming the merged id goes to the survivor")
+                #expect(try await client.getMoneyTotals(A.GetMoneyTotalsRequest(groupID: duplicate.id)).totals.first?
+                    .disbursements == 3_000)
+            }
+        }
+    }
 }

@@ -72,6 +72,18 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         try check.check()
     }
 
+    /// The ids a group's records may be stored under: its own and those merged into it. Asks producer-service
+    /// first, briefly and without retries, so that ids merged since the last look are included; when it does not
+    /// answer, what it said last serves.
+    func groupIDs(_ id: String) async throws -> [String] {
+        if let group = try? await producer.client.getProducerGroup(
+            ProducerV1.GetProducerGroupRequest(id: id), options: CallOptions(timeout: .milliseconds(500), retryEnabled: false))
+        {
+            await rememberIfChanged(group)
+        }
+        return try await storage { try await store.aliases(of: id) }
+    }
+
     // MARK: organisations
 
     public func createOrganisation(_ request: A.CreateOrganisationRequest, context: ServerContext) async throws
@@ -256,7 +268,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func listTransactions(_ request: A.ListTransactionsRequest, context: ServerContext) async throws
         -> A.ListTransactionsResponse
     {
-        let groups = request.groupID.isEmpty ? [] : try await storage { try await store.aliases(of: request.groupID) }
+        let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
         return A.ListTransactionsResponse(transactions: try await storage {
             try await store.listTransactions(projectID: request.projectID, groupIDs: groups, type: request.type)
         })
@@ -266,7 +278,8 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         switch (request.projectID.isEmpty, request.groupID.isEmpty) {
         case (false, true): return try await storage { try await store.projectTotals(request.projectID) }
         case (true, false):
-            return try await storage { try await store.groupTotals(try await store.aliases(of: request.groupID)) }
+            let groups = try await groupIDs(request.groupID)
+            return try await storage { try await store.groupTotals(groups) }
         default:
             throw RPCError.invalidArgument(field: "project_id", "give exactly one of project_id and group_id")
         }
@@ -299,7 +312,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     }
 
     public func listEquipment(_ request: A.ListEquipmentRequest, context: ServerContext) async throws -> A.ListEquipmentResponse {
-        let groups = request.groupID.isEmpty ? [] : try await storage { try await store.aliases(of: request.groupID) }
+        let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
         return A.ListEquipmentResponse(equipment: try await storage {
             try await store.list("equipment", [("group_id", groups), ("project_id", request.projectID.isEmpty ? [] : [request.projectID])],
                                  order: "day, id", as: A.Equipment.self)
@@ -414,7 +427,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     }
 
     public func listTrainings(_ request: A.ListTrainingsRequest, context: ServerContext) async throws -> A.ListTrainingsResponse {
-        let groups = request.groupID.isEmpty ? [] : try await storage { try await store.aliases(of: request.groupID) }
+        let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
         return A.ListTrainingsResponse(trainings: try await storage {
             try await store.listTrainings(groupIDs: groups, projectID: request.projectID, skill: request.skill.lowercased())
         })
@@ -461,7 +474,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     }
 
     public func listReferrals(_ request: A.ListReferralsRequest, context: ServerContext) async throws -> A.ListReferralsResponse {
-        let groups = request.groupID.isEmpty ? [] : try await storage { try await store.aliases(of: request.groupID) }
+        let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
         return A.ListReferralsResponse(referrals: try await storage {
             try await store.list("referrals", [("group_id", groups),
                                                ("organisation_id", request.organisationID.isEmpty ? [] : [request.organisationID])],
@@ -521,7 +534,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func listIndicators(_ request: A.ListIndicatorsRequest, context: ServerContext) async throws
         -> A.ListIndicatorsResponse
     {
-        let groups = request.groupID.isEmpty ? [] : try await storage { try await store.aliases(of: request.groupID) }
+        let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
         return A.ListIndicatorsResponse(indicators: try await storage {
             try await store.list("indicators", [("group_id", groups),
                                                 ("project_id", request.projectID.isEmpty ? [] : [request.projectID])],

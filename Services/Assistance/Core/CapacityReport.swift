@@ -21,8 +21,13 @@ extension AssistanceHandler {
         async let assistancePart = assistanceSection(id)
         async let marketPart = marketSection(id, days: request.marketDays)
         let (producer, notFound) = await producerPart
-        let (assistance, market) = (await assistancePart, await marketPart)
+        var (assistance, counted) = await assistancePart
+        let market = await marketPart
         if let notFound { throw RPCError(.notFound, notFound.message) }
+        // A merge this service had not heard of yet: count again, now with the merged ids.
+        if let profile = producer.profile, !Set([profile.id] + profile.mergedIDs).isSubset(of: counted) {
+            (assistance, _) = await assistanceSection(profile.id)
+        }
         return A.CapacityReport(groupID: producer.profile?.id ?? id,
                                 generatedAt: CommonV1.Timestamp(unixMicros: Clock.unixMicros()),
                                 producer: producer, assistance: assistance, market: market)
@@ -79,21 +84,24 @@ extension AssistanceHandler {
 
     /// Money per currency, equipment, trainings, referrals and results recorded here for the group (and the ids
     /// merged into it).
-    func assistanceSection(_ id: String) async -> A.AssistanceSection {
+    /// - Returns: the section and the group ids it counted.
+    func assistanceSection(_ id: String) async -> (A.AssistanceSection, Set<String>) {
+        var counted: [String] = []
         do {
             let groups = try await store.aliases(of: id)
+            counted = groups
             async let money = store.groupTotals(groups)
             async let equipment = store.list("equipment", [("group_id", groups)], order: "day, id", as: A.Equipment.self)
             async let trainings = store.listTrainings(groupIDs: groups, projectID: "", skill: "")
             async let referrals = store.list("referrals", [("group_id", groups)], order: "day, id", as: A.Referral.self)
             async let results = store.list("indicators", [("group_id", groups)], order: "id", as: A.Indicator.self)
-            return A.AssistanceSection(status: Self.available(.assistance), money: try await money,
-                                       equipment: try await equipment, trainings: try await trainings,
-                                       referrals: try await referrals, results: try await results)
+            return (A.AssistanceSection(status: Self.available(.assistance), money: try await money,
+                                        equipment: try await equipment, trainings: try await trainings,
+                                        referrals: try await referrals, results: try await results), Set(counted))
         } catch let error as StorageError {
-            return A.AssistanceSection(status: Self.unavailable(.assistance, RPCError(storage: error)))
+            return (A.AssistanceSection(status: Self.unavailable(.assistance, RPCError(storage: error))), Set(counted))
         } catch {
-            return A.AssistanceSection(status: Self.unavailable(.assistance, error))
+            return (A.AssistanceSection(status: Self.unavailable(.assistance, error)), Set(counted))
         }
     }
 
