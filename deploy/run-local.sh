@@ -19,7 +19,7 @@ sleep 1
 "$bin/ftadmin" health || true
 # The field's own examples (idempotent: loading again changes nothing). FT_EXAMPLES=0 skips them.
 if [ "${FT_EXAMPLES:-1}" != 0 ]; then
-    "$bin/ftadmin" examples load >/dev/null && echo "example data loaded: $bin/ftadmin producer list" || true
+    "$bin/ftadmin" examples load && echo "example data loaded: try $bin/ftadmin producer list, or the report above" || true
 fi
 echo "services running; try: $bin/ftadmin services    (Ctrl-C stops them)"
 wait "${pids[@]}"

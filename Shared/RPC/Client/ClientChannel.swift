@@ -425,6 +425,13 @@ public final class ClientChannel: Sendable {
         }
 
         mutating func expireDeadlines() {
+            // Finished calls leave their entries behind until their deadlines pass; rebuild from the calls still
+            // pending once the stale ones dominate.
+            if deadlines.count > 2 * pending.count + 1024 {
+                deadlines = Heap(pending.compactMap { id, entry in
+                    entry.call.deadline.map { DeadlineEntry(deadline: $0, key: id) }
+                })
+            }
             let now = ContinuousClock.now
             while let first = deadlines.min, first.deadline <= now {
                 _ = deadlines.removeMin()

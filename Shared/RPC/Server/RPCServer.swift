@@ -364,6 +364,13 @@ public final class RPCServer: Sendable {
         }
 
         mutating func expireDeadlines(_ socket: ZMQSocket) {
+            // Answered calls leave their entries behind until their deadlines pass (30 s of calls at full speed
+            // is over a million); rebuild from the calls still in flight once the stale ones dominate.
+            if deadlines.count > 2 * inFlight.count + 1024 {
+                deadlines = Heap(inFlight.compactMap { key, call in
+                    call.deadline.map { DeadlineEntry(deadline: $0, key: key) }
+                })
+            }
             let now = ContinuousClock.now
             while let first = deadlines.min, first.deadline <= now {
                 _ = deadlines.removeMin()
