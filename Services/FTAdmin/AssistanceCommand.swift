@@ -314,13 +314,23 @@ extension AssistanceCommand {
         @Option(help: "Project id.") var project = ""
         @Option(help: "Producer group id.") var group = ""
         @Option(help: "Only this type.") var type: String?
+        @Option(help: "Transactions per page (1-1000).") var pageSize: Int32 = 100
+        @Option(help: "Page token from a previous page.") var pageToken = ""
+        @Flag(help: "Fetch every page.") var all = false
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                var request = A.ListTransactionsRequest(projectID: project, groupID: group)
+                var request = A.ListTransactionsRequest(projectID: project, groupID: group, pageSize: pageSize,
+                                                        pageToken: pageToken)
                 if let type { request.type = try parseEnum(type, A.TransactionType.self, field: "--type") }
-                let response = try await client.listTransactions(request, options: global.callOptions)
+                var response = try await client.listTransactions(request, options: global.callOptions)
+                while all && !response.nextPageToken.isEmpty {
+                    request.pageToken = response.nextPageToken
+                    let next = try await client.listTransactions(request, options: global.callOptions)
+                    response.transactions += next.transactions
+                    response.nextPageToken = next.nextPageToken
+                }
                 try emit(response, global) {
                     var table = Table("ID", "DATE", "TYPE", "AMOUNT", "PROJECT", "GROUP", "DESCRIPTION")
                     for line in response.transactions {
@@ -328,6 +338,7 @@ extension AssistanceCommand {
                                   line.groupID, line.description)
                     }
                     return table.render()
+                        + (response.nextPageToken.isEmpty ? "" : "\nmore: --page-token \(response.nextPageToken)")
                 }
             }
         }

@@ -145,6 +145,21 @@ struct ProjectTests {
                 #expect(try await client.listTransactions(A.ListTransactionsRequest(groupID: bolga.id, type: .loan))
                     .transactions.count == 1)
                 #expect(try await client.listTransactions(A.ListTransactionsRequest(projectID: ghana.id)).transactions.count == 5)
+                // Pages of two, oldest first, until the token runs out.
+                var paged: [A.Transaction] = []
+                var page = A.ListTransactionsRequest(projectID: ghana.id, pageSize: 2)
+                repeat {
+                    let answer = try await client.listTransactions(page)
+                    #expect(answer.transactions.count <= 2)
+                    paged += answer.transactions
+                    page.pageToken = answer.nextPageToken
+                } while !page.pageToken.isEmpty
+                #expect(paged.map(\.date).compactMap { $0.flatMap(ISODate.init) } == paged.compactMap { $0.date.flatMap(ISODate.init) }.sorted())
+                #expect(paged.count == 5 && Set(paged.map(\.id)).count == 5)
+                let badToken = await failure {
+                    try await client.listTransactions(A.ListTransactionsRequest(projectID: ghana.id, pageToken: "nonsense"))
+                }
+                #expect(badToken?.fieldViolations.map(\.field) == ["page_token"])
 
                 // Refusals, each naming why.
                 let wrongCurrency = await failure { try await record(africa.id, .disbursement, 100, "GHS", "2025-05-01") }

@@ -268,10 +268,21 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func listTransactions(_ request: A.ListTransactionsRequest, context: ServerContext) async throws
         -> A.ListTransactionsResponse
     {
+        var check = FieldValidator()
+        if request.pageSize != 0 { check.range(request.pageSize, 1...1000, "page_size") }
+        let after = request.pageToken.isEmpty ? nil : PageToken.decode(request.pageToken, idPrefix: "tx_")
+        if !request.pageToken.isEmpty && after == nil {
+            check.fail("page_token", "is not a token from a previous ListTransactions answer")
+        }
+        try check.check()
         let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        return A.ListTransactionsResponse(transactions: try await storage {
-            try await store.listTransactions(projectID: request.projectID, groupIDs: groups, type: request.type)
-        })
+        let (transactions, next) = try await storage {
+            try await store.listTransactions(projectID: request.projectID, groupIDs: groups, type: request.type,
+                                             after: after.map { ($0.sortKey, $0.id) },
+                                             limit: Int(request.pageSize == 0 ? 100 : request.pageSize))
+        }
+        return A.ListTransactionsResponse(transactions: transactions,
+                                          nextPageToken: next.map { PageToken.encode($0.0, $0.1) } ?? "")
     }
 
     public func getMoneyTotals(_ request: A.GetMoneyTotalsRequest, context: ServerContext) async throws -> A.MoneyTotals {

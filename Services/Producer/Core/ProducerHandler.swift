@@ -86,12 +86,12 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         if request.pageSize != 0 { check.range(request.pageSize, 1...500, "page_size") }
         filter.pageSize = request.pageSize == 0 ? 50 : Int(request.pageSize)
         if !request.pageToken.isEmpty {
-            guard let decoded = PageToken.decode(request.pageToken) else {
+            guard let decoded = PageToken.decode(request.pageToken, idPrefix: "pg_") else {
                 check.fail("page_token", "is not a token from a previous ListProducerGroups answer")
                 try check.check()
                 return ProducerV1.ListProducerGroupsResponse()
             }
-            filter.after = decoded
+            filter.after = (nameKey: decoded.sortKey, id: decoded.id)
         }
         try check.check()
         let (groups, next) = try await storage { try await store.listGroups(filter) }
@@ -430,19 +430,5 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         case "notes": group.notes = source.notes
         default: break
         }
-    }
-}
-
-/// Opaque page tokens: the sort key of the last row of a page.
-enum PageToken {
-    static func encode(_ nameKey: String, _ id: String) -> String {
-        Data((nameKey + "\u{1F}" + id).utf8).base64EncodedString()
-    }
-
-    static func decode(_ token: String) -> (nameKey: String, id: String)? {
-        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8) else { return nil }
-        let parts = text.split(separator: "\u{1F}", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[1].hasPrefix("pg_") else { return nil }
-        return (String(parts[0]), String(parts[1]))
     }
 }

@@ -3405,7 +3405,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_transaction_r
   (ProtobufCMessageInit) fairtrade__assistance__v1__record_transaction_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_transactions_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_transactions_request__field_descriptors[5] =
 {
   {
     "project_id",
@@ -3443,16 +3443,42 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_transactio
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "page_size",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTransactionsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTransactionsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__list_transactions_request__field_indices_by_name[] = {
   1,   /* field[1] = group_id */
+  3,   /* field[3] = page_size */
+  4,   /* field[4] = page_token */
   0,   /* field[0] = project_id */
   2,   /* field[2] = type */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__list_transactions_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_transactions_request__descriptor =
 {
@@ -3462,14 +3488,14 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_transactions_re
   "Fairtrade__Assistance__V1__ListTransactionsRequest",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__ListTransactionsRequest),
-  3,
+  5,
   fairtrade__assistance__v1__list_transactions_request__field_descriptors,
   fairtrade__assistance__v1__list_transactions_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__list_transactions_request__number_ranges,
   (ProtobufCMessageInit) fairtrade__assistance__v1__list_transactions_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_transactions_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_transactions_response__field_descriptors[2] =
 {
   {
     "transactions",
@@ -3483,14 +3509,27 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_transactio
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTransactionsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__list_transactions_response__field_indices_by_name[] = {
+  1,   /* field[1] = next_page_token */
   0,   /* field[0] = transactions */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__list_transactions_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_transactions_response__descriptor =
 {
@@ -3500,7 +3539,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_transactions_re
   "Fairtrade__Assistance__V1__ListTransactionsResponse",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__ListTransactionsResponse),
-  1,
+  2,
   fairtrade__assistance__v1__list_transactions_response__field_descriptors,
   fairtrade__assistance__v1__list_transactions_response__field_indices_by_name,
   1,  fairtrade__assistance__v1__list_transactions_response__number_ranges,

@@ -443,21 +443,36 @@ struct  Fairtrade__Assistance__V1__ListTransactionsRequest
   char *project_id;
   char *group_id;
   Fairtrade__Assistance__V1__TransactionType type;
+  /*
+   * 1 to 1000; 0 means 100.
+   */
+  int32_t page_size;
+  /*
+   * From the previous page's answer.
+   */
+  char *page_token;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LIST_TRANSACTIONS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_transactions_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, FAIRTRADE__ASSISTANCE__V1__TRANSACTION_TYPE__TRANSACTION_TYPE_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, FAIRTRADE__ASSISTANCE__V1__TRANSACTION_TYPE__TRANSACTION_TYPE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__ListTransactionsResponse
 {
   ProtobufCMessage base;
+  /*
+   * Oldest first.
+   */
   size_t n_transactions;
   Fairtrade__Assistance__V1__Transaction **transactions;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LIST_TRANSACTIONS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_transactions_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -586,6 +601,9 @@ struct  Fairtrade__Assistance__V1__ListEquipmentRequest
 struct  Fairtrade__Assistance__V1__ListEquipmentResponse
 {
   ProtobufCMessage base;
+  /*
+   * At most 5,000; filter by group or project to see fewer.
+   */
   size_t n_equipment;
   Fairtrade__Assistance__V1__Equipment **equipment;
 };
@@ -732,6 +750,9 @@ struct  Fairtrade__Assistance__V1__ListTrainingsRequest
 struct  Fairtrade__Assistance__V1__ListTrainingsResponse
 {
   ProtobufCMessage base;
+  /*
+   * At most 5,000; filter by group or project to see fewer.
+   */
   size_t n_trainings;
   Fairtrade__Assistance__V1__Training **trainings;
 };
@@ -857,6 +878,9 @@ struct  Fairtrade__Assistance__V1__ListReferralsRequest
 struct  Fairtrade__Assistance__V1__ListReferralsResponse
 {
   ProtobufCMessage base;
+  /*
+   * At most 5,000; filter by group or project to see fewer.
+   */
   size_t n_referrals;
   Fairtrade__Assistance__V1__Referral **referrals;
 };
@@ -981,6 +1005,9 @@ struct  Fairtrade__Assistance__V1__ListIndicatorsRequest
 struct  Fairtrade__Assistance__V1__ListIndicatorsResponse
 {
   ProtobufCMessage base;
+  /*
+   * At most 5,000; filter by group or project to see fewer.
+   */
   size_t n_indicators;
   Fairtrade__Assistance__V1__Indicator **indicators;
 };

@@ -882,13 +882,17 @@ extension AssistanceV1 {
         public var projectID: String = ""
         public var groupID: String = ""
         public var type: AssistanceV1.TransactionType = .unspecified
+        public var pageSize: Int32 = 0
+        public var pageToken: String = ""
 
         public init() {}
 
-        public init(projectID: String = "", groupID: String = "", type: AssistanceV1.TransactionType = .unspecified) {
+        public init(projectID: String = "", groupID: String = "", type: AssistanceV1.TransactionType = .unspecified, pageSize: Int32 = 0, pageToken: String = "") {
             self.projectID = projectID
             self.groupID = groupID
             self.type = type
+            self.pageSize = pageSize
+            self.pageToken = pageToken
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_transactions_request()) }
@@ -898,6 +902,8 @@ extension AssistanceV1 {
             self.projectID = _decodeString(c.pointee.project_id)
             self.groupID = _decodeString(c.pointee.group_id)
             self.type = try _decodeEnum(AssistanceV1.TransactionType(rawValue: Int32(bitPattern: c.pointee.type.rawValue)), "type", options)
+            self.pageSize = c.pointee.page_size
+            self.pageToken = _decodeString(c.pointee.page_token)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -906,6 +912,8 @@ extension AssistanceV1 {
             c.pointee.project_id = arena.string(self.projectID)
             c.pointee.group_id = arena.string(self.groupID)
             c.pointee.type = Fairtrade__Assistance__V1__TransactionType(rawValue: UInt32(bitPattern: self.type.rawValue))
+            c.pointee.page_size = self.pageSize
+            c.pointee.page_token = arena.string(self.pageToken)
             return raw
         }
     }
@@ -913,11 +921,13 @@ extension AssistanceV1 {
     public struct ListTransactionsResponse: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.ListTransactionsResponse"
         public var transactions: [AssistanceV1.Transaction] = []
+        public var nextPageToken: String = ""
 
         public init() {}
 
-        public init(transactions: [AssistanceV1.Transaction] = []) {
+        public init(transactions: [AssistanceV1.Transaction] = [], nextPageToken: String = "") {
             self.transactions = transactions
+            self.nextPageToken = nextPageToken
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_transactions_response()) }
@@ -925,12 +935,14 @@ extension AssistanceV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTransactionsResponse.self)
             self.transactions = try _decodeMessages(c.pointee.transactions, c.pointee.n_transactions, "transactions", options, as: AssistanceV1.Transaction.self)
+            self.nextPageToken = _decodeString(c.pointee.next_page_token)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTransactionsResponse.self)
             c.pointee.n_transactions = self.transactions.count; c.pointee.transactions = arena.messages(self.transactions, as: Fairtrade__Assistance__V1__Transaction.self)
+            c.pointee.next_page_token = arena.string(self.nextPageToken)
             return raw
         }
     }
