@@ -25,6 +25,15 @@ extension SQLSession {
     public func first(_ sql: String, _ binds: [SQLValue] = []) async throws(StorageError) -> SQLRow? {
         try await query(sql, binds).first
     }
+
+    /// Serialises the rest of this transaction with every other transaction that takes the same key, for checks
+    /// that read and then write (a balance, a state, a chain). SQLite's writers are serialised already (one writer
+    /// connection, BEGIN IMMEDIATE); PostgreSQL, where instances share the database, takes a transaction-scoped
+    /// advisory lock on the key's hash.
+    public func lock(_ key: String) async throws(StorageError) {
+        guard dialect == .postgres else { return }
+        try await execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [.text(key)])
+    }
 }
 
 /// A service's database: SQLite in a file by default, PostgreSQL when given a URL.

@@ -71,6 +71,8 @@ extension AssistanceStore {
     /// Sets which training `id` cascades from, refusing a link that would close a loop.
     func linkCascade(_ id: String, to parentID: String) async throws -> A.Training {
         try await database.transaction { session in
+            // One link at a time, so two links made at once cannot close a loop neither saw.
+            try await session.lock("cascades")
             var training = try await Self.load("trainings", "training", id, session, as: A.Training.self)
             if !parentID.isEmpty {
                 let parent = try await Self.load("trainings", "training", parentID, session, as: A.Training.self)
@@ -99,6 +101,7 @@ extension AssistanceStore {
     /// Marks a planned training completed with its results.
     func complete(_ id: String, on day: CommonV1.Date, results: [A.SkillLevel]) async throws -> A.Training {
         try await database.transaction { session in
+            try await session.lock("training \(id)")
             var training = try await Self.load("trainings", "training", id, session, as: A.Training.self)
             if training.status == .completed { return training }
             training.status = .completed
@@ -176,6 +179,7 @@ extension AssistanceStore {
 
     func recordOutcome(_ id: String, _ outcome: A.ReferralOutcome, on day: ISODate, notes: String) async throws -> A.Referral {
         try await database.transaction { session in
+            try await session.lock("referral \(id)")
             var referral = try await Self.load("referrals", "referral", id, session, as: A.Referral.self)
             if referral.outcome == outcome && referral.outcomeOn == day.message && referral.outcomeNotes == notes {
                 return referral
@@ -208,6 +212,7 @@ extension AssistanceStore {
     /// Adds the period, or replaces the stored one with the same start and end; refuses one overlapping another.
     func recordPeriod(_ id: String, _ period: A.IndicatorPeriod) async throws -> A.RecordIndicatorPeriodResponse {
         try await database.transaction { session in
+            try await session.lock("indicator \(id)")
             var indicator = try await Self.load("indicators", "indicator", id, session, as: A.Indicator.self)
             let period = try IndicatorRules.normalised(period, of: indicator, field: "period")
             let replaced = try IndicatorRules.merge(period, into: &indicator)

@@ -127,11 +127,16 @@ public struct AssistanceStore: Sendable {
                                "project \(id) has transactions in \(dropped): its budget must keep a \(dropped) line")
             }
             try await Self.refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session, except: id)
+            let readVersion = project.version
             project.version += 1
-            try await session.execute("""
-                UPDATE projects SET status = $2, iati_identifier = $3, version = $4, body = $5 WHERE id = $1
+            let updated = try await session.query("""
+                UPDATE projects SET status = $2, iati_identifier = $3, version = $4, body = $5
+                WHERE id = $1 AND version = $6 RETURNING id
                 """, [.of(id), .of(project.status.rawValue), .of(project.iatiIdentifier), .of(project.version),
-                      .blob(project.serializedBytes())])
+                      .blob(project.serializedBytes()), .of(readVersion)])
+            guard !updated.isEmpty else {
+                throw RPCError(.aborted, "project \(id) changed while it was being updated: read it again")
+            }
             return project
         }
     }
@@ -194,6 +199,9 @@ public struct AssistanceStore: Sendable {
             let project = try await Self.load("projects", "project", transaction.projectID, session, as: A.Project.self)
             try MoneyRules.check(transaction, against: project)
             let value = transaction.value!
+            if transaction.type == .loan || transaction.type == .loanRepayment {
+                try await session.lock("loans \(transaction.groupID) \(value.currency)")
+            }
             if transaction.type == .loanRepayment {
                 let owed = try await Self.loansOutstanding(group: transaction.groupID, currency: value.currency, session)
                 if value.minorUnits > owed {
