@@ -246,6 +246,8 @@ public struct MarketplaceStore: Sendable {
     /// Replaces a signal's matches and marks an open signal MATCHED when there are any, in one transaction.
     func saveMatches(signalID: String, _ matches: [M.DemandMatch]) async throws -> M.DemandSignal {
         try await database.transaction { session in
+            // Matching, answering and closing a signal read its status and then write: one at a time per signal.
+            try await session.lock("signal \(signalID)")
             var signal = try await loadSignal(signalID, session)
             try await session.execute("DELETE FROM demand_matches WHERE signal_id = $1", [.of(signalID)])
             for match in matches {
@@ -267,6 +269,7 @@ public struct MarketplaceStore: Sendable {
 
     func setStatus(signalID: String, _ status: M.DemandStatus) async throws -> M.DemandSignal {
         try await database.transaction { session in
+            try await session.lock("signal \(signalID)")
             var signal = try await loadSignal(signalID, session)
             if signal.status == .fulfilled || signal.status == .withdrawn, signal.status != status {
                 throw RPCError(.failedPrecondition,
@@ -280,6 +283,7 @@ public struct MarketplaceStore: Sendable {
 
     func answer(_ answer: M.DemandAnswer, requestID: String) async throws -> M.DemandAnswer {
         try await database.idempotent(operation: "AnswerDemand", requestID: requestID) { session in
+            try await session.lock("signal \(answer.signalID)")
             let signal = try await loadSignal(answer.signalID, session)
             guard signal.status == .open || signal.status == .matched else {
                 throw RPCError(.failedPrecondition, "demand signal \"\(signal.id)\" is \(signal.status.protoName): it takes no answers")
