@@ -20,12 +20,16 @@ struct CapacityBench: ParsableCommand {
 
     func run() throws {
         let logger = Logger(label: "capacity-bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-capacity-bench-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ft-capacity-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         let base = Int.random(in: 20_000..<31_000)
-        let producerEndpoint = "tcp://127.0.0.1:\(base)", marketEndpoint = "tcp://127.0.0.1:\(base + 1)"
-        let assistanceEndpoint = "tcp://127.0.0.1:\(base + 2)", eventsEndpoint = "tcp://127.0.0.1:\(base + 3)"
+        let producerEndpoint = "tcp://127.0.0.1:\(base)"
+        let marketEndpoint = "tcp://127.0.0.1:\(base + 1)"
+        let assistanceEndpoint = "tcp://127.0.0.1:\(base + 2)"
+        let eventsEndpoint = "tcp://127.0.0.1:\(base + 3)"
         var environment = ProcessInfo.processInfo.environment
         environment["FT_PRODUCER_ENDPOINTS"] = producerEndpoint
         environment["FT_MARKETPLACE_INFO_ENDPOINTS"] = marketEndpoint
@@ -36,13 +40,18 @@ struct CapacityBench: ParsableCommand {
                 process.waitUntilExit()
             }
         }
-        for (executable, endpoint, extra) in [("producer-service", producerEndpoint, [String]()),
-                                              ("marketplace-info-service", marketEndpoint, ["--events-endpoint", eventsEndpoint]),
-                                              ("assistance-service", assistanceEndpoint, [])] {
+        for (executable, endpoint, extra) in [
+            ("producer-service", producerEndpoint, [String]()),
+            ("marketplace-info-service", marketEndpoint, ["--events-endpoint", eventsEndpoint]),
+            ("assistance-service", assistanceEndpoint, []),
+        ] {
             let process = Process()
             process.executableURL = directory.appendingPathComponent(executable)
-            process.arguments = ["--endpoint", endpoint, "--log-level", "warning", "--data-dir",
-                                 folder.appendingPathComponent(executable).path] + extra
+            process.arguments =
+                [
+                    "--endpoint", endpoint, "--log-level", "warning", "--data-dir",
+                    folder.appendingPathComponent(executable).path,
+                ] + extra
             process.environment = environment
             try process.run()
             processes.append(process)
@@ -50,14 +59,21 @@ struct CapacityBench: ParsableCommand {
 
         let (results, seeded): ([Measurement], Duration) = try blockingRun {
             func channel(_ endpoint: String) throws -> ClientChannel {
-                try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30)), logger: logger)
+                try ClientChannel(
+                    endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30)), logger: logger)
             }
-            let channels = [try channel(producerEndpoint), try channel(marketEndpoint), try channel(assistanceEndpoint)]
+            let channels = [
+                try channel(producerEndpoint), try channel(marketEndpoint), try channel(assistanceEndpoint),
+            ]
             defer { channels.forEach { $0.close() } }
             for channel in channels {
                 let health = HealthV1.HealthClient(channel: channel)
                 for _ in 0..<600 {
-                    if (try? await health.check(HealthV1.HealthCheckRequest(), options: CallOptions(timeout: .milliseconds(200)))) != nil { break }
+                    if (try? await health.check(
+                        HealthV1.HealthCheckRequest(), options: CallOptions(timeout: .milliseconds(200)))) != nil
+                    {
+                        break
+                    }
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
@@ -73,15 +89,29 @@ struct CapacityBench: ParsableCommand {
                 groupID: group.id, crafts: group.crafts, country: group.country, groupName: group.name)
             let operations: [(String, () async throws -> Void)] = [
                 ("producer.GetProducerGroup", { _ = try await producer.getProducerGroup(.init(id: group.id)) }),
-                ("producer.ListSkillAssessments", { _ = try await producer.listSkillAssessments(.init(groupID: group.id)) }),
-                ("producer.GetIndependenceProfile", { _ = try await producer.getIndependenceProfile(.init(groupID: group.id)) }),
-                ("producer.ListBuyerRelationships", { _ = try await producer.listBuyerRelationships(.init(groupID: group.id)) }),
+                (
+                    "producer.ListSkillAssessments",
+                    { _ = try await producer.listSkillAssessments(.init(groupID: group.id)) }
+                ),
+                (
+                    "producer.GetIndependenceProfile",
+                    { _ = try await producer.getIndependenceProfile(.init(groupID: group.id)) }
+                ),
+                (
+                    "producer.ListBuyerRelationships",
+                    { _ = try await producer.listBuyerRelationships(.init(groupID: group.id)) }
+                ),
                 ("market.GetMarketBulletin", { _ = try await market.getMarketBulletin(bulletinRequest) }),
-                ("assistance.GetCapacityReport", {
-                    let report = try await assistance.getCapacityReport(.init(groupID: group.id))
-                    precondition(report.producer?.status?.available == true && report.market?.status?.available == true
-                                 && report.assistance?.status?.available == true, "a section of the report was unavailable")
-                }),
+                (
+                    "assistance.GetCapacityReport",
+                    {
+                        let report = try await assistance.getCapacityReport(.init(groupID: group.id))
+                        precondition(
+                            report.producer?.status?.available == true && report.market?.status?.available == true
+                                && report.assistance?.status?.available == true,
+                            "a section of the report was unavailable")
+                    }
+                ),
             ]
             for _ in 0..<100 { for (_, call) in operations { try await call() } }
             var samples = Array(repeating: [UInt64](), count: operations.count)
@@ -94,9 +124,12 @@ struct CapacityBench: ParsableCommand {
                 }
             }
             let elapsed = ContinuousClock.now - start
-            return (operations.enumerated().map { index, operation in
-                Measurement(system: "capacity", mode: operation.0, samples: samples[index], elapsed: elapsed, calls: rounds)
-            }, seeded)
+            return (
+                operations.enumerated().map { index, operation in
+                    Measurement(
+                        system: "capacity", mode: operation.0, samples: samples[index], elapsed: elapsed, calls: rounds)
+                }, seeded
+            )
         }
         let downstream = results.dropLast()
         let slowest = downstream.max { $0.p50 < $1.p50 }!
@@ -104,115 +137,176 @@ struct CapacityBench: ParsableCommand {
         let ratio = report.p50 / slowest.p50
         if json {
             for result in results { print(result.json) }
-            print(String(format: #"{"system": "capacity", "report_p50_over_slowest_downstream_p50": %.3f, "slowest": "%@"}"#,
-                         ratio, slowest.mode))
+            print(
+                String(
+                    format: #"{"system": "capacity", "report_p50_over_slowest_downstream_p50": %.3f, "slowest": "%@"}"#,
+                    ratio, slowest.mode))
         } else {
             print("capacity report: 3 service processes on SQLite (seeded in \(seeded)), \(rounds) rounds")
             print("call                              p50 µs    p99 µs")
             for result in results {
-                print(result.mode.padding(toLength: 34, withPad: " ", startingAt: 0)
-                      + String(format: "%-10.1f%-10.1f", result.p50, result.p99))
+                print(
+                    result.mode.padding(toLength: 34, withPad: " ", startingAt: 0)
+                        + String(format: "%-10.1f%-10.1f", result.p50, result.p99))
             }
-            print(String(format: "report p50 / slowest downstream p50 (%@): %.2f× (target ≤ 1.5×)", slowest.mode, ratio))
+            print(
+                String(format: "report p50 / slowest downstream p50 (%@): %.2f× (target ≤ 1.5×)", slowest.mode, ratio))
             let serial = downstream.map(\.p50).reduce(0, +)
-            print(String(format: "report p50 / sum of downstream p50s (what calling them one after another would cost): %.2f×",
-                         report.p50 / serial))
+            print(
+                String(
+                    format:
+                        "report p50 / sum of downstream p50s (what calling them one after another would cost): %.2f×",
+                    report.p50 / serial))
         }
     }
 
     /// A group with a realistic history in all three services: assessments, buyers, money, trainings, referrals and
     /// results; prices for its crafts in 10 markets and demand for them.
-    static func seed(_ producer: ProducerV1.ProducerServiceClient, _ market: MarketplaceV1.MarketplaceInfoServiceClient,
-                     _ assistance: AssistanceV1.AssistanceServiceClient, pricesPerSeries: Int) async throws
+    static func seed(
+        _ producer: ProducerV1.ProducerServiceClient, _ market: MarketplaceV1.MarketplaceInfoServiceClient,
+        _ assistance: AssistanceV1.AssistanceServiceClient, pricesPerSeries: Int
+    ) async throws
         -> ProducerV1.ProducerGroup
     {
         typealias A = AssistanceV1
         typealias M = MarketplaceV1
-        let group = try await producer.createProducerGroup(.init(group: ProducerV1.ProducerGroup(
-            name: "Bolga Basket Weavers", kind: .cooperative, country: "GH", crafts: ["baskets", "hats"],
-            processesInHouse: ["weaving", "dyeing"], processesOutsourced: ["straw"],
-            members: ProducerV1.MemberCounts(women: 18, men: 2)), requestID: "g"))
+        let group = try await producer.createProducerGroup(
+            .init(
+                group: ProducerV1.ProducerGroup(
+                    name: "Bolga Basket Weavers", kind: .cooperative, country: "GH", crafts: ["baskets", "hats"],
+                    processesInHouse: ["weaving", "dyeing"], processesOutsourced: ["straw"],
+                    members: ProducerV1.MemberCounts(women: 18, men: 2)), requestID: "g"))
         let villages = try await (0..<3).asyncMap { index in
-            try await producer.createProducerGroup(.init(group: ProducerV1.ProducerGroup(
-                name: "Village \(index)", kind: .womensGroup, country: "GH", crafts: ["baskets"]), requestID: "v\(index)"))
+            try await producer.createProducerGroup(
+                .init(
+                    group: ProducerV1.ProducerGroup(
+                        name: "Village \(index)", kind: .womensGroup, country: "GH", crafts: ["baskets"]),
+                    requestID: "v\(index)"))
         }
         let today = ISODate.today()
-        for (index, skill) in ["basketry", "natural-dyeing", "bookkeeping", "export-pricing", "training-others"].enumerated() {
+        for (index, skill) in ["basketry", "natural-dyeing", "bookkeeping", "export-pricing", "training-others"]
+            .enumerated()
+        {
             for year in 0..<4 {
-                _ = try await producer.recordSkillAssessment(.init(assessment: ProducerV1.SkillAssessment(
-                    groupID: group.id, skill: skill, assessedOn: today.adding(days: -365 * year - index).message,
-                    level: Int32(max(0, 4 - year)), membersHolding: 20), requestID: "s\(index)-\(year)"))
+                _ = try await producer.recordSkillAssessment(
+                    .init(
+                        assessment: ProducerV1.SkillAssessment(
+                            groupID: group.id, skill: skill,
+                            assessedOn: today.adding(days: -365 * year - index).message,
+                            level: Int32(max(0, 4 - year)), membersHolding: 20), requestID: "s\(index)-\(year)"))
             }
         }
         for index in 0..<5 {
-            _ = try await producer.addBuyerRelationship(.init(relationship: ProducerV1.BuyerRelationship(
-                groupID: group.id, organisation: "Buyer \(index)", since: today.adding(days: -400 * (index + 1)).message,
-                kind: .directPurchase, yearlyPurchases: CommonV1.Money(minorUnits: Int64(100_000 * (index + 1)), currency: "USD")),
-                requestID: "b\(index)"))
+            _ = try await producer.addBuyerRelationship(
+                .init(
+                    relationship: ProducerV1.BuyerRelationship(
+                        groupID: group.id, organisation: "Buyer \(index)",
+                        since: today.adding(days: -400 * (index + 1)).message,
+                        kind: .directPurchase,
+                        yearlyPurchases: CommonV1.Money(minorUnits: Int64(100_000 * (index + 1)), currency: "USD")),
+                    requestID: "b\(index)"))
         }
-        let serrv = try await assistance.createOrganisation(.init(
-            organisation: A.Organisation(name: "SERRV", kind: .member), requestID: "o1"))
-        let tradeAid = try await assistance.createOrganisation(.init(
-            organisation: A.Organisation(name: "Trade Aid Integrated", kind: .development), requestID: "o2"))
-        let project = try await assistance.createProject(.init(project: A.Project(
-            title: "Africa capacity building", reportingOrganisationID: serrv.id, status: .implementation,
-            plannedStart: today.adding(days: -1000).message, plannedEnd: today.adding(days: 365).message,
-            budget: [CommonV1.Money(minorUnits: 10_000_000, currency: "USD"), CommonV1.Money(minorUnits: 50_000_000, currency: "GHS")]),
-            requestID: "p"))
+        let serrv = try await assistance.createOrganisation(
+            .init(
+                organisation: A.Organisation(name: "SERRV", kind: .member), requestID: "o1"))
+        let tradeAid = try await assistance.createOrganisation(
+            .init(
+                organisation: A.Organisation(name: "Trade Aid Integrated", kind: .development), requestID: "o2"))
+        let project = try await assistance.createProject(
+            .init(
+                project: A.Project(
+                    title: "Africa capacity building", reportingOrganisationID: serrv.id, status: .implementation,
+                    plannedStart: today.adding(days: -1000).message, plannedEnd: today.adding(days: 365).message,
+                    budget: [
+                        CommonV1.Money(minorUnits: 10_000_000, currency: "USD"),
+                        CommonV1.Money(minorUnits: 50_000_000, currency: "GHS"),
+                    ]),
+                requestID: "p"))
         let types: [A.TransactionType] = [.disbursement, .loan, .advancePayment, .loanRepayment]
         for index in 0..<60 {
-            _ = try await assistance.recordTransaction(.init(transaction: A.Transaction(
-                projectID: project.id, type: types[index % 4],
-                value: CommonV1.Money(minorUnits: 10_000, currency: (index / 4) % 3 == 0 ? "USD" : "GHS"),
-                date: today.adding(days: -600 + index * 5).message, groupID: group.id), requestID: "t\(index)"))
+            _ = try await assistance.recordTransaction(
+                .init(
+                    transaction: A.Transaction(
+                        projectID: project.id, type: types[index % 4],
+                        value: CommonV1.Money(minorUnits: 10_000, currency: (index / 4) % 3 == 0 ? "USD" : "GHS"),
+                        date: today.adding(days: -600 + index * 5).message, groupID: group.id), requestID: "t\(index)"))
         }
-        let first = try await assistance.recordTraining(.init(training: A.Training(
-            title: "Train the trainers", skill: "basketry", heldOn: today.adding(days: -900).message,
-            trainerOrganisationID: tradeAid.id, trainedGroupIDs: [group.id], trainees: A.PeopleCount(women: 10, men: 2)),
-            requestID: "tr"))
+        let first = try await assistance.recordTraining(
+            .init(
+                training: A.Training(
+                    title: "Train the trainers", skill: "basketry", heldOn: today.adding(days: -900).message,
+                    trainerOrganisationID: tradeAid.id, trainedGroupIDs: [group.id],
+                    trainees: A.PeopleCount(women: 10, men: 2)),
+                requestID: "tr"))
         for (index, village) in villages.enumerated() {
-            _ = try await assistance.recordTraining(.init(training: A.Training(
-                title: "Basketry \(index)", skill: "basketry", heldOn: today.adding(days: -800 + index).message,
-                trainerGroupID: group.id, trainedGroupIDs: [village.id], trainees: A.PeopleCount(women: 76, men: 4),
-                cascadesFrom: first.id), requestID: "tr\(index)"))
+            _ = try await assistance.recordTraining(
+                .init(
+                    training: A.Training(
+                        title: "Basketry \(index)", skill: "basketry", heldOn: today.adding(days: -800 + index).message,
+                        trainerGroupID: group.id, trainedGroupIDs: [village.id],
+                        trainees: A.PeopleCount(women: 76, men: 4),
+                        cascadesFrom: first.id), requestID: "tr\(index)"))
         }
         for index in 0..<4 {
-            _ = try await assistance.createReferral(.init(referral: A.Referral(
-                groupID: group.id, organisationID: tradeAid.id, purpose: "referral \(index)",
-                referredOn: today.adding(days: -100 * index).message), requestID: "r\(index)"))
-            _ = try await assistance.defineIndicator(.init(indicator: A.Indicator(
-                projectID: project.id, groupID: group.id, level: .outcome, measure: .jobsCreated, title: "Jobs \(index)",
-                unit: "jobs", periods: [A.IndicatorPeriod(start: date(2025, 1, 1), end: date(2025, 12, 31),
-                                                          actual: A.IndicatorValue(bySex: A.PeopleCount(women: 3, men: 1)))]),
-                requestID: "i\(index)"))
+            _ = try await assistance.createReferral(
+                .init(
+                    referral: A.Referral(
+                        groupID: group.id, organisationID: tradeAid.id, purpose: "referral \(index)",
+                        referredOn: today.adding(days: -100 * index).message), requestID: "r\(index)"))
+            _ = try await assistance.defineIndicator(
+                .init(
+                    indicator: A.Indicator(
+                        projectID: project.id, groupID: group.id, level: .outcome, measure: .jobsCreated,
+                        title: "Jobs \(index)",
+                        unit: "jobs",
+                        periods: [
+                            A.IndicatorPeriod(
+                                start: date(2025, 1, 1), end: date(2025, 12, 31),
+                                actual: A.IndicatorValue(bySex: A.PeopleCount(women: 3, men: 1)))
+                        ]),
+                    requestID: "i\(index)"))
         }
-        _ = try await assistance.recordEquipment(.init(equipment: A.Equipment(
-            groupID: group.id, description: "Dye vats", value: CommonV1.Money(minorUnits: 250_000, currency: "GHS"),
-            deliveredOn: today.adding(days: -300).message), requestID: "e"))
+        _ = try await assistance.recordEquipment(
+            .init(
+                equipment: A.Equipment(
+                    groupID: group.id, description: "Dye vats",
+                    value: CommonV1.Money(minorUnits: 250_000, currency: "GHS"),
+                    deliveredOn: today.adding(days: -300).message), requestID: "e"))
 
         for index in 0..<10 {
-            let place = try await market.createMarket(.init(market: M.Market(
-                name: "Market \(index)", country: "GH", kind: .localMarket), requestID: "m\(index)"))
+            let place = try await market.createMarket(
+                .init(
+                    market: M.Market(
+                        name: "Market \(index)", country: "GH", kind: .localMarket), requestID: "m\(index)"))
             for craft in group.crafts {
                 for day in 0..<pricesPerSeries {
-                    _ = try await market.recordPrice(.init(observation: M.PriceObservation(
-                        product: craft, marketID: place.id, priceType: .producer, unit: "piece",
-                        price: CommonV1.Money(minorUnits: Int64(4_000 + (day * 37 + index * 11) % 900), currency: "GHS"),
-                        observedOn: today.adding(days: -(day * 90 / pricesPerSeries)).message),
-                        requestID: "pr\(index)-\(craft)-\(day)"))
+                    _ = try await market.recordPrice(
+                        .init(
+                            observation: M.PriceObservation(
+                                product: craft, marketID: place.id, priceType: .producer, unit: "piece",
+                                price: CommonV1.Money(
+                                    minorUnits: Int64(4_000 + (day * 37 + index * 11) % 900), currency: "GHS"),
+                                observedOn: today.adding(days: -(day * 90 / pricesPerSeries)).message),
+                            requestID: "pr\(index)-\(craft)-\(day)"))
                 }
             }
         }
         for index in 0..<8 {
-            let signal = try await market.postDemand(.init(signal: M.DemandSignal(
-                buyer: "Buyer \(index)", product: "baskets", quantity: M.DemandQuantity(amount: 100, unit: "piece"),
-                neededBy: today.adding(days: 120).message, countries: ["GH"]), requestID: "d\(index)"))
+            let signal = try await market.postDemand(
+                .init(
+                    signal: M.DemandSignal(
+                        buyer: "Buyer \(index)", product: "baskets",
+                        quantity: M.DemandQuantity(amount: 100, unit: "piece"),
+                        neededBy: today.adding(days: 120).message, countries: ["GH"]), requestID: "d\(index)"))
             if index % 2 == 0 { _ = try await market.matchDemand(.init(signalID: signal.id)) }
         }
         for index in 0..<10 {
-            _ = try await market.addLibraryEntry(.init(entry: M.LibraryEntry(
-                title: "Lesson \(index)", body: "Weaving tight baskets for export: lesson \(index).", crafts: ["baskets"],
-                authorKind: .organisation, author: "SERRV"), requestID: "l\(index)"))
+            _ = try await market.addLibraryEntry(
+                .init(
+                    entry: M.LibraryEntry(
+                        title: "Lesson \(index)", body: "Weaving tight baskets for export: lesson \(index).",
+                        crafts: ["baskets"],
+                        authorKind: .organisation, author: "SERRV"), requestID: "l\(index)"))
         }
         return group
     }

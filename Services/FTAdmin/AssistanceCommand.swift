@@ -36,7 +36,9 @@ func withAssistance(
 func parseAmount(_ text: String, field: String) throws -> CommonV1.Money {
     let parts = text.split(separator: " ")
     guard parts.count == 2 else {
-        throw CommandFailure(description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not an amount and a currency, like \"5000.00 USD\"")
+        throw CommandFailure(
+            description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not an amount and a currency, like \"5000.00 USD\""
+        )
     }
     return try parseMoney(String(parts[0]), currency: String(parts[1]), field: field)
 }
@@ -55,7 +57,9 @@ func projectDetail(_ project: A.Project) -> String {
         "countries: \(project.countries.joined(separator: ", "))   sectors: \(project.sectors.map(String.init).joined(separator: ", "))",
         "budget: \(project.budget.map(formatMoney).joined(separator: "; "))",
     ]
-    for participant in project.participants { lines.append("participant: \(participant.organisationID) (\(short(participant.role)))") }
+    for participant in project.participants {
+        lines.append("participant: \(participant.organisationID) (\(short(participant.role)))")
+    }
     if !project.parentID.isEmpty { lines.append("part of: \(project.parentID)") }
     if !project.childIDs.isEmpty { lines.append("projects under it: \(project.childIDs.joined(separator: ", "))") }
     if !project.description.isEmpty { lines.append(project.description) }
@@ -63,12 +67,15 @@ func projectDetail(_ project: A.Project) -> String {
 }
 
 func totalsTable(_ totals: [A.FlowTotals]) -> String {
-    var table = Table("YEAR", "CURRENCY", "COMMITTED", "DISBURSED", "SPENT", "LOANS", "REPAID", "OWED", "ADVANCES", "COUNT")
+    var table = Table(
+        "YEAR", "CURRENCY", "COMMITTED", "DISBURSED", "SPENT", "LOANS", "REPAID", "OWED", "ADVANCES", "COUNT")
     for line in totals {
         func money(_ minor: Int64) -> String { formatMoney(CommonV1.Money(minorUnits: minor, currency: line.currency)) }
-        table.add(line.year == 0 ? "all" : String(line.year), line.currency, money(line.commitments), money(line.disbursements),
-                  money(line.expenditure), money(line.loans), money(line.loanRepayments), money(line.loansOutstanding),
-                  money(line.advancePayments), String(line.transactions))
+        table.add(
+            line.year == 0 ? "all" : String(line.year), line.currency, money(line.commitments),
+            money(line.disbursements),
+            money(line.expenditure), money(line.loans), money(line.loanRepayments), money(line.loansOutstanding),
+            money(line.advancePayments), String(line.transactions))
     }
     return table.render()
 }
@@ -77,10 +84,11 @@ func totalsTable(_ totals: [A.FlowTotals]) -> String {
 func trainingTable(_ trainings: [A.Training], names: [String: String] = [:]) -> String {
     var table = Table("ID", "HELD", "SKILL", "TITLE", "TRAINER", "GROUPS", "TRAINEES", "FROM", "STATUS")
     for training in trainings {
-        table.add(training.id, show(training.heldOn), training.skill, training.title,
-                  names[training.trainerOrganisationID] ?? (training.trainerOrganisationID + training.trainerGroupID),
-                  training.trainedGroupIDs.joined(separator: ","),
-                  people(training.trainees), training.cascadesFrom, short(training.status))
+        table.add(
+            training.id, show(training.heldOn), training.skill, training.title,
+            names[training.trainerOrganisationID] ?? (training.trainerOrganisationID + training.trainerGroupID),
+            training.trainedGroupIDs.joined(separator: ","),
+            people(training.trainees), training.cascadesFrom, short(training.status))
     }
     return table.render()
 }
@@ -89,26 +97,33 @@ func reachText(_ reach: A.CascadeReach) -> String {
     var table = Table("TIER", "TRAININGS", "WOMEN", "MEN", "OTHER", "PEOPLE", "MULTIPLIER")
     for tier in reach.tiers {
         let people = tier.people ?? A.PeopleCount()
-        table.add(String(tier.tier), String(tier.trainings), String(people.women), String(people.men), String(people.other),
-                  String(tier.total), tier.tier == 1 ? "" : String(format: "%.2fx", Double(tier.multiplierHundredths) / 100))
+        table.add(
+            String(tier.tier), String(tier.trainings), String(people.women), String(people.men), String(people.other),
+            String(tier.total), tier.tier == 1 ? "" : String(format: "%.2fx", Double(tier.multiplierHundredths) / 100))
     }
-    return table.render() + "\nreach of the cascade from \(reach.rootTrainingID): \(people(reach.people)) in \(reach.groupsReached) groups"
+    return table.render()
+        + "\nreach of the cascade from \(reach.rootTrainingID): \(people(reach.people)) in \(reach.groupsReached) groups"
 }
 
 func indicatorText(_ indicators: [A.Indicator]) -> String {
     var table = Table("ID", "PROJECT", "GROUP", "LEVEL", "MEASURE", "TITLE", "UNIT", "PERIOD", "TARGET", "ACTUAL")
     func value(_ value: A.IndicatorValue?, _ indicator: A.Indicator) -> String {
         guard let value else { return "" }
-        if indicator.measure == .moneySaved { return formatMoney(CommonV1.Money(minorUnits: value.value, currency: indicator.unit)) }
+        if indicator.measure == .moneySaved {
+            return formatMoney(CommonV1.Money(minorUnits: value.value, currency: indicator.unit))
+        }
         return value.bySex.map { people($0) } ?? String(value.value)
     }
     for indicator in indicators {
         let baseline = indicator.baseline.map { "baseline \(indicator.baselineYear): \(value($0, indicator))" } ?? ""
-        table.add(indicator.id, indicator.projectID, indicator.groupID, short(indicator.level), short(indicator.measure),
-                  indicator.title, indicator.unit, baseline, "", "")
+        table.add(
+            indicator.id, indicator.projectID, indicator.groupID, short(indicator.level), short(indicator.measure),
+            indicator.title, indicator.unit, baseline, "", "")
         for period in indicator.periods {
-            table.add("", "", "", "", "", "", "", "\(show(period.start))…\(show(period.end))", value(period.target, indicator),
-                      value(period.actual, indicator))
+            table.add(
+                "", "", "", "", "", "", "", "\(show(period.start))…\(show(period.end))",
+                value(period.target, indicator),
+                value(period.actual, indicator))
         }
     }
     return table.render()
@@ -126,32 +141,68 @@ struct ProjectFields: ParsableArguments {
     @Option(help: "Actual end.") var actualEnd: String?
     @Option(help: "Recipient country (repeatable).") var country: [String] = []
     @Option(help: "OECD DAC purpose code, e.g. 32140 (repeatable).") var sector: [Int32] = []
-    @Option(help: "Budget in one currency, e.g. \"5000.00 USD\" (repeatable, one per currency).") var budget: [String] = []
+    @Option(help: "Budget in one currency, e.g. \"5000.00 USD\" (repeatable, one per currency).") var budget: [String] =
+        []
     @Option(help: "ORGANISATION:ROLE with role funding, accountable, extending or implementing (repeatable).")
     var participant: [String] = []
 
     func project() throws -> (A.Project, [String]) {
         var project = A.Project()
         var set: [String] = []
-        if let title { project.title = title; set.append("title") }
-        if let description { project.description = description; set.append("description") }
-        if let iati { project.iatiIdentifier = iati; set.append("iati_identifier") }
-        if let status { project.status = try parseEnum(status, A.ProjectStatus.self, field: "--status"); set.append("status") }
-        if let start { project.plannedStart = try parseDate(start, field: "--start"); set.append("planned_start") }
-        if let end { project.plannedEnd = try parseDate(end, field: "--end"); set.append("planned_end") }
-        if let actualStart { project.actualStart = try parseDate(actualStart, field: "--actual-start"); set.append("actual_start") }
-        if let actualEnd { project.actualEnd = try parseDate(actualEnd, field: "--actual-end"); set.append("actual_end") }
-        if !country.isEmpty { project.countries = country; set.append("countries") }
-        if !sector.isEmpty { project.sectors = sector; set.append("sectors") }
-        if !budget.isEmpty { project.budget = try budget.map { try parseAmount($0, field: "--budget") }; set.append("budget") }
+        if let title {
+            project.title = title
+            set.append("title")
+        }
+        if let description {
+            project.description = description
+            set.append("description")
+        }
+        if let iati {
+            project.iatiIdentifier = iati
+            set.append("iati_identifier")
+        }
+        if let status {
+            project.status = try parseEnum(status, A.ProjectStatus.self, field: "--status")
+            set.append("status")
+        }
+        if let start {
+            project.plannedStart = try parseDate(start, field: "--start")
+            set.append("planned_start")
+        }
+        if let end {
+            project.plannedEnd = try parseDate(end, field: "--end")
+            set.append("planned_end")
+        }
+        if let actualStart {
+            project.actualStart = try parseDate(actualStart, field: "--actual-start")
+            set.append("actual_start")
+        }
+        if let actualEnd {
+            project.actualEnd = try parseDate(actualEnd, field: "--actual-end")
+            set.append("actual_end")
+        }
+        if !country.isEmpty {
+            project.countries = country
+            set.append("countries")
+        }
+        if !sector.isEmpty {
+            project.sectors = sector
+            set.append("sectors")
+        }
+        if !budget.isEmpty {
+            project.budget = try budget.map { try parseAmount($0, field: "--budget") }
+            set.append("budget")
+        }
         if !participant.isEmpty {
             project.participants = try participant.map { text in
                 let parts = text.split(separator: ":")
                 guard parts.count == 2 else {
-                    throw CommandFailure(description: "INVALID_ARGUMENT: --participant: \"\(text)\" is not ORGANISATION:ROLE")
+                    throw CommandFailure(
+                        description: "INVALID_ARGUMENT: --participant: \"\(text)\" is not ORGANISATION:ROLE")
                 }
-                return A.Participation(organisationID: String(parts[0]),
-                                       role: try parseEnum(String(parts[1]), A.OrganisationRole.self, field: "--participant"))
+                return A.Participation(
+                    organisationID: String(parts[0]),
+                    role: try parseEnum(String(parts[1]), A.OrganisationRole.self, field: "--participant"))
             }
             set.append("participants")
         }
@@ -172,11 +223,15 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let organisation = try await client.createOrganisation(A.CreateOrganisationRequest(
-                    organisation: A.Organisation(name: name, kind: try parseEnum(kind, A.OrganisationKind.self, field: "--kind"),
-                                                 iatiIdentifier: iati, country: country),
-                    requestID: requestID ?? RequestID.make()), options: global.callOptions)
-                try emit(organisation, global) { "\(organisation.id)  \(organisation.name) (\(short(organisation.kind)))" }
+                let organisation = try await client.createOrganisation(
+                    A.CreateOrganisationRequest(
+                        organisation: A.Organisation(
+                            name: name, kind: try parseEnum(kind, A.OrganisationKind.self, field: "--kind"),
+                            iatiIdentifier: iati, country: country),
+                        requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                try emit(organisation, global) {
+                    "\(organisation.id)  \(organisation.name) (\(short(organisation.kind)))"
+                }
             }
         }
     }
@@ -194,8 +249,9 @@ extension AssistanceCommand {
                 try emit(response, global) {
                     var table = Table("ID", "NAME", "KIND", "COUNTRY", "IATI")
                     for organisation in response.organisations {
-                        table.add(organisation.id, organisation.name, short(organisation.kind), organisation.country,
-                                  organisation.iatiIdentifier)
+                        table.add(
+                            organisation.id, organisation.name, short(organisation.kind), organisation.country,
+                            organisation.iatiIdentifier)
                     }
                     return table.render()
                 }
@@ -204,7 +260,8 @@ extension AssistanceCommand {
     }
 
     struct CreateProject: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "create-project", abstract: "Record a project (aid activity).")
+        static let configuration = CommandConfiguration(
+            commandName: "create-project", abstract: "Record a project (aid activity).")
         @OptionGroup var fields: ProjectFields
         @Option(help: "The reporting organisation's id.") var reporter: String
         @Option(help: "The project it is part of.") var parent = ""
@@ -216,8 +273,9 @@ extension AssistanceCommand {
                 var (project, _) = try fields.project()
                 project.reportingOrganisationID = reporter
                 project.parentID = parent
-                let created = try await client.createProject(A.CreateProjectRequest(
-                    project: project, requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                let created = try await client.createProject(
+                    A.CreateProjectRequest(
+                        project: project, requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 try emit(created, global) { projectDetail(created) }
             }
         }
@@ -252,9 +310,10 @@ extension AssistanceCommand {
                 try emit(response, global) {
                     var table = Table("ID", "TITLE", "STATUS", "START", "END", "COUNTRIES", "BUDGET", "PARENT")
                     for project in response.projects {
-                        table.add(project.id, project.title, short(project.status), show(project.plannedStart),
-                                  show(project.plannedEnd), project.countries.joined(separator: ","),
-                                  project.budget.map(formatMoney).joined(separator: "; "), project.parentID)
+                        table.add(
+                            project.id, project.title, short(project.status), show(project.plannedStart),
+                            show(project.plannedEnd), project.countries.joined(separator: ","),
+                            project.budget.map(formatMoney).joined(separator: "; "), project.parentID)
                     }
                     return table.render()
                 }
@@ -275,17 +334,20 @@ extension AssistanceCommand {
                 var (project, mask) = try fields.project()
                 guard !mask.isEmpty else { throw ValidationError("name at least one field to change") }
                 project.id = id
-                let updated = try await client.updateProject(A.UpdateProjectRequest(
-                    project: project, updateMask: mask, expectedVersion: version), options: global.callOptions)
+                let updated = try await client.updateProject(
+                    A.UpdateProjectRequest(
+                        project: project, updateMask: mask, expectedVersion: version), options: global.callOptions)
                 try emit(updated, global) { projectDetail(updated) }
             }
         }
     }
 
     struct Record: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record money moving: a commitment, disbursement, loan…")
+        static let configuration = CommandConfiguration(
+            abstract: "Record money moving: a commitment, disbursement, loan…")
         @Option(help: "Project id.") var project: String
-        @Option(help: "commitment, disbursement, expenditure, loan, loan-repayment or advance-payment.") var type: String
+        @Option(help: "commitment, disbursement, expenditure, loan, loan-repayment or advance-payment.") var type:
+            String
         @Option(help: "Amount and currency, e.g. \"1500.00 GHS\".") var amount: String
         @Option(help: "Date, e.g. 2025-03-01.") var date: String
         @Option(help: "The producer group receiving (or repaying) it.") var group = ""
@@ -296,12 +358,14 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let transaction = try await client.recordTransaction(A.RecordTransactionRequest(
-                    transaction: A.Transaction(
-                        projectID: project, type: try parseEnum(type, A.TransactionType.self, field: "--type"),
-                        value: try parseAmount(amount, field: "--amount"), date: try parseDate(date, field: "--date"),
-                        groupID: group, providerOrganisationID: provider, description: description),
-                    requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                let transaction = try await client.recordTransaction(
+                    A.RecordTransactionRequest(
+                        transaction: A.Transaction(
+                            projectID: project, type: try parseEnum(type, A.TransactionType.self, field: "--type"),
+                            value: try parseAmount(amount, field: "--amount"),
+                            date: try parseDate(date, field: "--date"),
+                            groupID: group, providerOrganisationID: provider, description: description),
+                        requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 try emit(transaction, global) {
                     "\(transaction.id)  \(short(transaction.type)) \(formatMoney(transaction.value)) on \(show(transaction.date))"
                 }
@@ -321,8 +385,9 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                var request = A.ListTransactionsRequest(projectID: project, groupID: group, pageSize: pageSize,
-                                                        pageToken: pageToken)
+                var request = A.ListTransactionsRequest(
+                    projectID: project, groupID: group, pageSize: pageSize,
+                    pageToken: pageToken)
                 if let type { request.type = try parseEnum(type, A.TransactionType.self, field: "--type") }
                 var response = try await client.listTransactions(request, options: global.callOptions)
                 while all && !response.nextPageToken.isEmpty {
@@ -334,8 +399,9 @@ extension AssistanceCommand {
                 try emit(response, global) {
                     var table = Table("ID", "DATE", "TYPE", "AMOUNT", "PROJECT", "GROUP", "DESCRIPTION")
                     for line in response.transactions {
-                        table.add(line.id, show(line.date), short(line.type), formatMoney(line.value), line.projectID,
-                                  line.groupID, line.description)
+                        table.add(
+                            line.id, show(line.date), short(line.type), formatMoney(line.value), line.projectID,
+                            line.groupID, line.description)
                     }
                     return table.render()
                         + (response.nextPageToken.isEmpty ? "" : "\nmore: --page-token \(response.nextPageToken)")
@@ -353,11 +419,14 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let totals = try await client.getMoneyTotals(A.GetMoneyTotalsRequest(projectID: project, groupID: group),
-                                                             options: global.callOptions)
+                let totals = try await client.getMoneyTotals(
+                    A.GetMoneyTotalsRequest(projectID: project, groupID: group),
+                    options: global.callOptions)
                 try emit(totals, global) {
                     var text = totalsTable(totals.totals + totals.byYear)
-                    if !totals.budget.isEmpty { text += "\nbudget: " + totals.budget.map(formatMoney).joined(separator: "; ") }
+                    if !totals.budget.isEmpty {
+                        text += "\nbudget: " + totals.budget.map(formatMoney).joined(separator: "; ")
+                    }
                     if totals.projectsIncluded.count > 1 {
                         text += "\nincludes: " + totals.projectsIncluded.joined(separator: ", ")
                     }
@@ -383,14 +452,16 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                var equipment = A.Equipment(groupID: group, projectID: project, description: description,
-                                            value: try parseAmount(value, field: "--value"),
-                                            deliveredOn: try parseDate(delivered, field: "--delivered"), replaces: replaces)
+                var equipment = A.Equipment(
+                    groupID: group, projectID: project, description: description,
+                    value: try parseAmount(value, field: "--value"),
+                    deliveredOn: try parseDate(delivered, field: "--delivered"), replaces: replaces)
                 if let yearlyCostReplaced {
                     equipment.yearlyCostReplaced = try parseAmount(yearlyCostReplaced, field: "--yearly-cost-replaced")
                 }
-                let stored = try await client.recordEquipment(A.RecordEquipmentRequest(
-                    equipment: equipment, requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                let stored = try await client.recordEquipment(
+                    A.RecordEquipmentRequest(
+                        equipment: equipment, requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 try emit(stored, global) { "\(stored.id)  \(stored.description), \(formatMoney(stored.value))" }
             }
         }
@@ -404,13 +475,15 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let response = try await client.listEquipment(A.ListEquipmentRequest(groupID: group, projectID: project),
-                                                              options: global.callOptions)
+                let response = try await client.listEquipment(
+                    A.ListEquipmentRequest(groupID: group, projectID: project),
+                    options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("ID", "DELIVERED", "GROUP", "WHAT", "VALUE", "REPLACES", "YEARLY COST REPLACED")
                     for item in response.equipment {
-                        table.add(item.id, show(item.deliveredOn), item.groupID, item.description, formatMoney(item.value),
-                                  item.replaces, formatMoney(item.yearlyCostReplaced))
+                        table.add(
+                            item.id, show(item.deliveredOn), item.groupID, item.description, formatMoney(item.value),
+                            item.replaces, formatMoney(item.yearlyCostReplaced))
                     }
                     return table.render()
                 }

@@ -27,12 +27,14 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let training = try await client.recordTraining(A.RecordTrainingRequest(
-                    training: A.Training(title: title, skill: skill, heldOn: try parseDate(held, field: "--held"),
-                                         trainerOrganisationID: trainerOrganisation, trainerGroupID: trainerGroup,
-                                         trainedGroupIDs: group, trainees: A.PeopleCount(women: women, men: men, other: other),
-                                         cascadesFrom: cascadesFrom, projectID: project, notes: notes),
-                    requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                let training = try await client.recordTraining(
+                    A.RecordTrainingRequest(
+                        training: A.Training(
+                            title: title, skill: skill, heldOn: try parseDate(held, field: "--held"),
+                            trainerOrganisationID: trainerOrganisation, trainerGroupID: trainerGroup,
+                            trainedGroupIDs: group, trainees: A.PeopleCount(women: women, men: men, other: other),
+                            cascadesFrom: cascadesFrom, projectID: project, notes: notes),
+                        requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 try emit(training, global) { trainingTable([training]) }
             }
         }
@@ -47,8 +49,9 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let linked = try await client.linkCascade(A.LinkCascadeRequest(trainingID: training, cascadesFrom: from),
-                                                          options: global.callOptions)
+                let linked = try await client.linkCascade(
+                    A.LinkCascadeRequest(trainingID: training, cascadesFrom: from),
+                    options: global.callOptions)
                 try emit(linked, global) { trainingTable([linked]) }
             }
         }
@@ -68,13 +71,18 @@ extension AssistanceCommand {
                 let results = try result.map { text -> A.SkillLevel in
                     let parts = text.split(separator: ":")
                     guard (2...3).contains(parts.count), let level = Int32(parts[1]),
-                          parts.count == 2 || Int32(parts[2]) != nil
-                    else { throw CommandFailure(description: "INVALID_ARGUMENT: --result: \"\(text)\" is not GROUP:LEVEL[:MEMBERS]") }
-                    return A.SkillLevel(groupID: String(parts[0]), level: level,
-                                        membersHolding: parts.count == 3 ? Int32(parts[2])! : 0)
+                        parts.count == 2 || Int32(parts[2]) != nil
+                    else {
+                        throw CommandFailure(
+                            description: "INVALID_ARGUMENT: --result: \"\(text)\" is not GROUP:LEVEL[:MEMBERS]")
+                    }
+                    return A.SkillLevel(
+                        groupID: String(parts[0]), level: level,
+                        membersHolding: parts.count == 3 ? Int32(parts[2])! : 0)
                 }
-                let done = try await client.completeTraining(A.CompleteTrainingRequest(
-                    trainingID: training, completedOn: try parseDate(on, field: "--on"), results: results),
+                let done = try await client.completeTraining(
+                    A.CompleteTrainingRequest(
+                        trainingID: training, completedOn: try parseDate(on, field: "--on"), results: results),
                     options: global.callOptions)
                 try emit(done, global) { trainingTable([done]) }
             }
@@ -91,7 +99,8 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let response = try await client.listTrainings(
-                    A.ListTrainingsRequest(groupID: group, projectID: project, skill: skill), options: global.callOptions)
+                    A.ListTrainingsRequest(groupID: group, projectID: project, skill: skill),
+                    options: global.callOptions)
                 try emit(response, global) { trainingTable(response.trainings) }
             }
         }
@@ -105,8 +114,9 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let reach = try await client.getCascadeReach(A.GetCascadeReachRequest(trainingID: training),
-                                                             options: global.callOptions)
+                let reach = try await client.getCascadeReach(
+                    A.GetCascadeReachRequest(trainingID: training),
+                    options: global.callOptions)
                 try emit(reach, global) { reachText(reach) }
             }
         }
@@ -124,10 +134,12 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let referral = try await client.createReferral(A.CreateReferralRequest(
-                    referral: A.Referral(groupID: group, organisationID: organisation, purpose: purpose,
-                                         referredOn: try parseDate(on, field: "--on")),
-                    requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                let referral = try await client.createReferral(
+                    A.CreateReferralRequest(
+                        referral: A.Referral(
+                            groupID: group, organisationID: organisation, purpose: purpose,
+                            referredOn: try parseDate(on, field: "--on")),
+                        requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 try emit(referral, global) { referralTable([referral]) }
             }
         }
@@ -135,7 +147,8 @@ extension AssistanceCommand {
 
     struct ReferralOutcome: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "referral-outcome", abstract: "Record what came of a referral: accepted, declined or completed.")
+            commandName: "referral-outcome",
+            abstract: "Record what came of a referral: accepted, declined or completed.")
         @Argument var referral: String
         @Option(help: "accepted, declined or completed.") var outcome: String
         @Option(help: "Date.") var on: String
@@ -144,9 +157,11 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let updated = try await client.recordReferralOutcome(A.RecordReferralOutcomeRequest(
-                    referralID: referral, outcome: try parseEnum(outcome, A.ReferralOutcome.self, field: "--outcome"),
-                    outcomeOn: try parseDate(on, field: "--on"), notes: notes), options: global.callOptions)
+                let updated = try await client.recordReferralOutcome(
+                    A.RecordReferralOutcomeRequest(
+                        referralID: referral,
+                        outcome: try parseEnum(outcome, A.ReferralOutcome.self, field: "--outcome"),
+                        outcomeOn: try parseDate(on, field: "--on"), notes: notes), options: global.callOptions)
                 try emit(updated, global) { referralTable([updated]) }
             }
         }
@@ -169,11 +184,13 @@ extension AssistanceCommand {
 
     struct DefineIndicator: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "define-indicator", abstract: "Define a result indicator of a project (optionally for one group).")
+            commandName: "define-indicator",
+            abstract: "Define a result indicator of a project (optionally for one group).")
         @Option(help: "Project id.") var project: String
         @Option(help: "Producer group id.") var group = ""
         @Option(help: "output, outcome or impact.") var level: String
-        @Option(help: "jobs-created, money-saved, artisans-trained, income-change, people-reached or other.") var measure: String
+        @Option(help: "jobs-created, money-saved, artisans-trained, income-change, people-reached or other.")
+        var measure: String
         @Option(help: "Title.") var title: String
         @Option(help: "Unit: jobs, people, percent… or a currency for money saved.") var unit: String
         @Option(help: "Baseline year.") var baselineYear: Int32 = 0
@@ -183,12 +200,14 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let indicator = try await client.defineIndicator(A.DefineIndicatorRequest(
-                    indicator: A.Indicator(projectID: project, groupID: group,
-                                           level: try parseEnum(level, A.ResultLevel.self, field: "--level"),
-                                           measure: try parseEnum(measure, A.Measure.self, field: "--measure"),
-                                           title: title, unit: unit, baselineYear: baselineYear, baseline: baseline.value()),
-                    requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                let indicator = try await client.defineIndicator(
+                    A.DefineIndicatorRequest(
+                        indicator: A.Indicator(
+                            projectID: project, groupID: group,
+                            level: try parseEnum(level, A.ResultLevel.self, field: "--level"),
+                            measure: try parseEnum(measure, A.Measure.self, field: "--measure"),
+                            title: title, unit: unit, baselineYear: baselineYear, baseline: baseline.value()),
+                        requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 try emit(indicator, global) { indicatorText([indicator]) }
             }
         }
@@ -213,7 +232,8 @@ extension AssistanceCommand {
             try await withAssistance(self, global) { client in
                 let period = A.IndicatorPeriod(
                     start: try parseDate(start, field: "--start"), end: try parseDate(end, field: "--end"),
-                    target: ValueFlags.value(target, targetWomen, targetMen), actual: ValueFlags.value(actual, actualWomen, actualMen))
+                    target: ValueFlags.value(target, targetWomen, targetMen),
+                    actual: ValueFlags.value(actual, actualWomen, actualMen))
                 let response = try await client.recordIndicatorPeriod(
                     A.RecordIndicatorPeriodRequest(indicatorID: indicator, period: period), options: global.callOptions)
                 try emit(response, global) {
@@ -232,8 +252,9 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let response = try await client.listIndicators(A.ListIndicatorsRequest(projectID: project, groupID: group),
-                                                               options: global.callOptions)
+                let response = try await client.listIndicators(
+                    A.ListIndicatorsRequest(projectID: project, groupID: group),
+                    options: global.callOptions)
                 try emit(response, global) { indicatorText(response.indicators) }
             }
         }
@@ -259,8 +280,9 @@ struct ValueFlags: ParsableArguments {
 func referralTable(_ referrals: [A.Referral]) -> String {
     var table = Table("ID", "DATE", "GROUP", "ORGANISATION", "PURPOSE", "OUTCOME", "ON", "NOTES")
     for referral in referrals {
-        table.add(referral.id, show(referral.referredOn), referral.groupID, referral.organisationID, referral.purpose,
-                  short(referral.outcome), show(referral.outcomeOn), referral.outcomeNotes)
+        table.add(
+            referral.id, show(referral.referredOn), referral.groupID, referral.organisationID, referral.purpose,
+            short(referral.outcome), show(referral.outcomeOn), referral.outcomeNotes)
     }
     return table.render()
 }

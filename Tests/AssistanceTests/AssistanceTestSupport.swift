@@ -26,17 +26,22 @@ func withAssistance<T>(
         _ = metricsForTests
         let database = try await openDatabase(location, migrations: AssistanceMigrations.all, logger: quietLogger)
         let producerChannel = try ClientChannel(
-            endpoints: [producerEndpoint], configuration: .init(defaultTimeout: .seconds(5), targetName: "producer-service"),
+            endpoints: [producerEndpoint],
+            configuration: .init(defaultTimeout: .seconds(5), targetName: "producer-service"),
             logger: quietLogger)
         let marketChannel = try ClientChannel(
             endpoints: [marketplaceEndpoint],
-            configuration: .init(defaultTimeout: .seconds(5), targetName: "marketplace-info-service"), logger: quietLogger)
+            configuration: .init(defaultTimeout: .seconds(5), targetName: "marketplace-info-service"),
+            logger: quietLogger)
         let producer = ProducerV1.ProducerServiceClient(channel: producerChannel)
-        let handler = AssistanceHandler(database: database, producer: producer,
-                                        marketplace: MarketplaceV1.MarketplaceInfoServiceClient(channel: marketChannel))
+        let handler = AssistanceHandler(
+            database: database, producer: producer,
+            marketplace: MarketplaceV1.MarketplaceInfoServiceClient(channel: marketChannel))
         do {
-            let value = try await withServer([handler.registration], closing: [producerChannel, marketChannel]) { channel in
-                try await body(Assistance(client: AssistanceV1.AssistanceServiceClient(channel: channel), producer: producer))
+            let value = try await withServer([handler.registration], closing: [producerChannel, marketChannel]) {
+                channel in
+                try await body(
+                    Assistance(client: AssistanceV1.AssistanceServiceClient(channel: channel), producer: producer))
             }
             await database.close()
             return value
@@ -48,10 +53,14 @@ func withAssistance<T>(
 }
 
 /// Creates a producer group in the Producer service.
-func makeGroup(_ producer: ProducerV1.ProducerServiceClient, _ name: String, country: String = "GH",
-               crafts: [String] = ["baskets"]) async throws -> ProducerV1.ProducerGroup {
-    try await producer.createProducerGroup(ProducerV1.CreateProducerGroupRequest(
-        group: ProducerV1.ProducerGroup(name: name, kind: .cooperative, country: country, crafts: crafts,
-                                        members: ProducerV1.MemberCounts(women: 30, men: 5)),
-        requestID: "group-\(name)"))
+func makeGroup(
+    _ producer: ProducerV1.ProducerServiceClient, _ name: String, country: String = "GH",
+    crafts: [String] = ["baskets"]
+) async throws -> ProducerV1.ProducerGroup {
+    try await producer.createProducerGroup(
+        ProducerV1.CreateProducerGroupRequest(
+            group: ProducerV1.ProducerGroup(
+                name: name, kind: .cooperative, country: country, crafts: crafts,
+                members: ProducerV1.MemberCounts(women: 30, men: 5)),
+            requestID: "group-\(name)"))
 }

@@ -19,36 +19,48 @@ struct CapacityReportTests {
         let marketEndpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
         let assistanceEndpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
         var environment: [String: String] {
-            ["FT_PRODUCER_ENDPOINTS": producerEndpoint, "FT_MARKETPLACE_INFO_ENDPOINTS": marketEndpoint,
-             "FT_ASSISTANCE_ENDPOINTS": assistanceEndpoint]
+            [
+                "FT_PRODUCER_ENDPOINTS": producerEndpoint, "FT_MARKETPLACE_INFO_ENDPOINTS": marketEndpoint,
+                "FT_ASSISTANCE_ENDPOINTS": assistanceEndpoint,
+            ]
         }
         var processes: [ChildProcess] = []
         var channels: [ClientChannel] = []
 
         init() async throws {
             func start(_ executable: String, _ endpoint: String, _ extra: [String] = []) throws -> ChildProcess {
-                try ChildProcess(builtExecutable(executable),
-                                 arguments: ["--endpoint", endpoint, "--data-dir", folder.appendingPathComponent(executable).path,
-                                             "--log-level", "warning"] + extra,
-                                 environment: environment)
+                try ChildProcess(
+                    builtExecutable(executable),
+                    arguments: [
+                        "--endpoint", endpoint, "--data-dir", folder.appendingPathComponent(executable).path,
+                        "--log-level", "warning",
+                    ] + extra,
+                    environment: environment)
             }
             processes = [
                 try start("producer-service", producerEndpoint),
-                try start("marketplace-info-service", marketEndpoint, ["--events-endpoint", "tcp://127.0.0.1:\(freeLoopbackPort())"]),
+                try start(
+                    "marketplace-info-service", marketEndpoint,
+                    ["--events-endpoint", "tcp://127.0.0.1:\(freeLoopbackPort())"]),
                 try start("assistance-service", assistanceEndpoint),
             ]
-            for endpoint in [producerEndpoint, marketEndpoint, assistanceEndpoint] { try await waitUntilServing(endpoint) }
+            for endpoint in [producerEndpoint, marketEndpoint, assistanceEndpoint] {
+                try await waitUntilServing(endpoint)
+            }
         }
 
         func channel(_ endpoint: String) throws -> ClientChannel {
-            let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(10)),
-                                            logger: quietLogger)
+            let channel = try ClientChannel(
+                endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(10)),
+                logger: quietLogger)
             channels.append(channel)
             return channel
         }
 
         var producer: ProducerV1.ProducerServiceClient { get throws { .init(channel: try channel(producerEndpoint)) } }
-        var market: MarketplaceV1.MarketplaceInfoServiceClient { get throws { .init(channel: try channel(marketEndpoint)) } }
+        var market: MarketplaceV1.MarketplaceInfoServiceClient {
+            get throws { .init(channel: try channel(marketEndpoint)) }
+        }
         var assistance: A.AssistanceServiceClient { get throws { .init(channel: try channel(assistanceEndpoint)) } }
 
         func stopProducer() async { await processes[0].stop() }
@@ -64,31 +76,42 @@ struct CapacityReportTests {
     @Test("a report from three processes; with producer-service stopped, then marketplace-info-service too")
     func threeProcesses() async throws {
         let services = try await ThreeServices()
-        let producer = try services.producer, market = try services.market, assistance = try services.assistance
+        let producer = try services.producer
+        let market = try services.market
+        let assistance = try services.assistance
 
         // Each service holds part of the Bolga weavers' story.
         let bolga = try await makeGroup(producer, "Bolga basket weavers")
-        _ = try await producer.addBuyerRelationship(ProducerV1.AddBuyerRelationshipRequest(
-            relationship: ProducerV1.BuyerRelationship(groupID: bolga.id, organisation: "SERRV", since: date("2012-01-01"),
-                                                       kind: .directPurchase,
-                                                       yearlyPurchases: CommonV1.Money(minorUnits: 4_000_000, currency: "USD")),
-            requestID: "buyer-1"))
-        let place = try await market.createMarket(MarketplaceV1.CreateMarketRequest(
-            market: MarketplaceV1.Market(name: "Bolgatanga", country: "GH", kind: .localMarket), requestID: "mk"))
-        _ = try await market.recordPrice(MarketplaceV1.RecordPriceRequest(
-            observation: MarketplaceV1.PriceObservation(
-                product: "baskets", marketID: place.id, priceType: .producer, unit: "piece",
-                price: CommonV1.Money(minorUnits: 4_500, currency: "GHS"), observedOn: date(ISODate.today().description)),
-            requestID: "price"))
-        let tradeAid = try await assistance.createOrganisation(A.CreateOrganisationRequest(
-            organisation: A.Organisation(name: "Trade Aid Integrated", kind: .development), requestID: "ta"))
-        let training = try await assistance.recordTraining(A.RecordTrainingRequest(
-            training: A.Training(title: "Train the trainers", skill: "basketry", heldOn: date("2025-03-10"),
-                                 trainerOrganisationID: tradeAid.id, trainedGroupIDs: [bolga.id],
-                                 trainees: A.PeopleCount(women: 10, men: 2)), requestID: "t1"))
-        _ = try await assistance.completeTraining(A.CompleteTrainingRequest(
-            trainingID: training.id, completedOn: date("2025-03-14"),
-            results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)]))
+        _ = try await producer.addBuyerRelationship(
+            ProducerV1.AddBuyerRelationshipRequest(
+                relationship: ProducerV1.BuyerRelationship(
+                    groupID: bolga.id, organisation: "SERRV", since: date("2012-01-01"),
+                    kind: .directPurchase,
+                    yearlyPurchases: CommonV1.Money(minorUnits: 4_000_000, currency: "USD")),
+                requestID: "buyer-1"))
+        let place = try await market.createMarket(
+            MarketplaceV1.CreateMarketRequest(
+                market: MarketplaceV1.Market(name: "Bolgatanga", country: "GH", kind: .localMarket), requestID: "mk"))
+        _ = try await market.recordPrice(
+            MarketplaceV1.RecordPriceRequest(
+                observation: MarketplaceV1.PriceObservation(
+                    product: "baskets", marketID: place.id, priceType: .producer, unit: "piece",
+                    price: CommonV1.Money(minorUnits: 4_500, currency: "GHS"),
+                    observedOn: date(ISODate.today().description)),
+                requestID: "price"))
+        let tradeAid = try await assistance.createOrganisation(
+            A.CreateOrganisationRequest(
+                organisation: A.Organisation(name: "Trade Aid Integrated", kind: .development), requestID: "ta"))
+        let training = try await assistance.recordTraining(
+            A.RecordTrainingRequest(
+                training: A.Training(
+                    title: "Train the trainers", skill: "basketry", heldOn: date("2025-03-10"),
+                    trainerOrganisationID: tradeAid.id, trainedGroupIDs: [bolga.id],
+                    trainees: A.PeopleCount(women: 10, men: 2)), requestID: "t1"))
+        _ = try await assistance.completeTraining(
+            A.CompleteTrainingRequest(
+                trainingID: training.id, completedOn: date("2025-03-14"),
+                results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)]))
 
         let report = try await assistance.getCapacityReport(A.GetCapacityReportRequest(groupID: bolga.id))
         #expect(report.producer?.status?.available == true && report.producer?.profile?.name == "Bolga basket weavers")
@@ -105,25 +128,31 @@ struct CapacityReportTests {
         // Producer stopped: its section says so; Assistance's and the market's (from the crafts it already knows)
         // still come back, within the call's deadline.
         await services.stopProducer()
-        let withoutProducer = try await assistance.getCapacityReport(A.GetCapacityReportRequest(groupID: bolga.id),
-                                                                     options: CallOptions(timeout: .seconds(8)))
+        let withoutProducer = try await assistance.getCapacityReport(
+            A.GetCapacityReportRequest(groupID: bolga.id),
+            options: CallOptions(timeout: .seconds(8)))
         #expect(withoutProducer.producer?.status?.available == false)
         #expect(withoutProducer.producer?.status?.service == "producer-service")
         #expect(["UNAVAILABLE", "DEADLINE_EXCEEDED"].contains(withoutProducer.producer?.status?.code ?? ""))
-        #expect(withoutProducer.assistance?.status?.available == true && withoutProducer.assistance?.trainings.count == 1)
-        #expect(withoutProducer.market?.status?.available == true && withoutProducer.market?.bulletin?.prices.count == 1)
+        #expect(
+            withoutProducer.assistance?.status?.available == true && withoutProducer.assistance?.trainings.count == 1)
+        #expect(
+            withoutProducer.market?.status?.available == true && withoutProducer.market?.bulletin?.prices.count == 1)
         // And a record about the group now fails UNAVAILABLE naming the Producer service, writing nothing.
         let refused = await failure {
-            try await assistance.createReferral(A.CreateReferralRequest(
-                referral: A.Referral(groupID: bolga.id, organisationID: tradeAid.id, purpose: "microcredit",
-                                     referredOn: date("2025-04-01")), requestID: "rf"))
+            try await assistance.createReferral(
+                A.CreateReferralRequest(
+                    referral: A.Referral(
+                        groupID: bolga.id, organisationID: tradeAid.id, purpose: "microcredit",
+                        referredOn: date("2025-04-01")), requestID: "rf"))
         }
         #expect(refused?.code == .unavailable && refused?.message.contains("producer-service") == true)
         #expect(try await assistance.listReferrals(A.ListReferralsRequest(groupID: bolga.id)).referrals.isEmpty)
 
         await services.stopMarket()
-        let alone = try await assistance.getCapacityReport(A.GetCapacityReportRequest(groupID: bolga.id),
-                                                           options: CallOptions(timeout: .seconds(8)))
+        let alone = try await assistance.getCapacityReport(
+            A.GetCapacityReportRequest(groupID: bolga.id),
+            options: CallOptions(timeout: .seconds(8)))
         #expect(alone.market?.status?.available == false && alone.market?.status?.service == "marketplace-info-service")
         #expect(alone.assistance?.status?.available == true)
     }
@@ -135,20 +164,30 @@ struct CapacityReportTests {
             let load = try await runTool("ftadmin", ["examples", "load"], environment: services.environment)
             #expect(load.status == 0, "\(load.output)")
         }
-        let groups = try await services.producer.listProducerGroups(ProducerV1.ListProducerGroupsRequest(nameContains: "Bolga Basket"))
+        let groups = try await services.producer.listProducerGroups(
+            ProducerV1.ListProducerGroupsRequest(nameContains: "Bolga Basket"))
         let weavers = try #require(groups.groups.first)
-        let trainings = try await services.assistance.listTrainings(A.ListTrainingsRequest(groupID: weavers.id)).trainings
+        let trainings = try await services.assistance.listTrainings(A.ListTrainingsRequest(groupID: weavers.id))
+            .trainings
         #expect(trainings.count == 2, "a second load must not add trainings")
-        let reach = try await runTool("ftadmin", ["assistance", "reach", trainings[1].id], environment: services.environment)
-        #expect(reach.status == 0 && reach.output.contains("260 (234 women, 26 men)") && reach.output.contains("12.00x"),
-                "\(reach.output)")
-        let report = try await runTool("ftadmin", ["report", "capacity", weavers.id], environment: services.environment)
-        #expect(report.status == 0 && report.output.contains("Trade Aid Integrated") && report.output.contains("8,000.00 USD"),
-                "\(report.output)")
-        let json = try await runTool("ftadmin", ["report", "capacity", weavers.id, "--output", "json"],
-                                     environment: services.environment)
-        #expect(json.output.contains("\"available\": true") || json.output.contains("\"available\":true"), "\(json.output)")
-        let missing = try await runTool("ftadmin", ["report", "capacity", "pg_0000000000000000"], environment: services.environment)
+        let reach = try await runTool(
+            "ftadmin", ["assistance", "reach", trainings[1].id], environment: services.environment)
+        #expect(
+            reach.status == 0 && reach.output.contains("260 (234 women, 26 men)") && reach.output.contains("12.00x"),
+            "\(reach.output)")
+        let report = try await runTool(
+            "ftadmin", ["report", "capacity", weavers.id], environment: services.environment)
+        #expect(
+            report.status == 0 && report.output.contains("Trade Aid Integrated")
+                && report.output.contains("8,000.00 USD"),
+            "\(report.output)")
+        let json = try await runTool(
+            "ftadmin", ["report", "capacity", weavers.id, "--output", "json"],
+            environment: services.environment)
+        #expect(
+            json.output.contains("\"available\": true") || json.output.contains("\"available\":true"), "\(json.output)")
+        let missing = try await runTool(
+            "ftadmin", ["report", "capacity", "pg_0000000000000000"], environment: services.environment)
         #expect(missing.status != 0 && missing.output.contains("error: NOT_FOUND"), "\(missing.output)")
     }
 }

@@ -11,8 +11,9 @@ struct TrainingTests {
 
     /// The field's example: Trade Aid Integrated trains the best Bolga weavers (12 here, an illustrative figure),
     /// who pass the skills on to 240 rural basket makers in three village trainings.
-    @Test("the Bolga train-the-trainers cascade: reach per tier, by sex and in total; completion records skill levels",
-          arguments: Backend.allCases)
+    @Test(
+        "the Bolga train-the-trainers cascade: reach per tier, by sex and in total; completion records skill levels",
+        arguments: Backend.allCases)
     func bolgaCascade(backend: Backend) async throws {
         try await withProducerProcess { producerEndpoint in
             try await withAssistance(backend, producerEndpoint: producerEndpoint) { service in
@@ -24,22 +25,27 @@ struct TrainingTests {
                     try await makeGroup(service.producer, "Gowrie basket makers"),
                 ]
                 let tradeAid = try await ProjectTests.organisation(client, "Trade Aid Integrated", .development)
-                let first = try await client.recordTraining(A.RecordTrainingRequest(
-                    training: A.Training(title: "Train the trainers: basketry", skill: "Basketry", heldOn: date("2025-03-10"),
-                                         trainerOrganisationID: tradeAid.id, trainedGroupIDs: [bolga.id],
-                                         trainees: A.PeopleCount(women: 10, men: 2)),
-                    requestID: "t-1"))
+                let first = try await client.recordTraining(
+                    A.RecordTrainingRequest(
+                        training: A.Training(
+                            title: "Train the trainers: basketry", skill: "Basketry", heldOn: date("2025-03-10"),
+                            trainerOrganisationID: tradeAid.id, trainedGroupIDs: [bolga.id],
+                            trainees: A.PeopleCount(women: 10, men: 2)),
+                        requestID: "t-1"))
                 #expect(first.id.hasPrefix("tr_") && first.status == .planned && first.skill == "basketry")
                 let split: [(Int32, Int32)] = [(78, 4), (76, 4), (74, 4)]
                 var second: [A.Training] = []
                 for (index, village) in villages.enumerated() {
-                    second.append(try await client.recordTraining(A.RecordTrainingRequest(
-                        training: A.Training(title: "Basketry in \(village.name)", skill: "basketry",
-                                             heldOn: date("2025-0\(5 + index)-01"), trainerGroupID: bolga.id,
-                                             trainedGroupIDs: [village.id],
-                                             trainees: A.PeopleCount(women: split[index].0, men: split[index].1),
-                                             cascadesFrom: first.id),
-                        requestID: "t-2-\(index)")))
+                    second.append(
+                        try await client.recordTraining(
+                            A.RecordTrainingRequest(
+                                training: A.Training(
+                                    title: "Basketry in \(village.name)", skill: "basketry",
+                                    heldOn: date("2025-0\(5 + index)-01"), trainerGroupID: bolga.id,
+                                    trainedGroupIDs: [village.id],
+                                    trainees: A.PeopleCount(women: split[index].0, men: split[index].1),
+                                    cascadesFrom: first.id),
+                                requestID: "t-2-\(index)")))
                 }
                 let reach = try await client.getCascadeReach(A.GetCascadeReachRequest(trainingID: second[1].id))
                 #expect(reach.rootTrainingID == first.id)
@@ -47,7 +53,9 @@ struct TrainingTests {
                 #expect(reach.tiers[0].people == A.PeopleCount(women: 10, men: 2))
                 #expect(reach.tiers[1].people == A.PeopleCount(women: 228, men: 12) && reach.tiers[1].trainings == 3)
                 #expect(reach.tiers[1].multiplierHundredths == 2000)
-                #expect(reach.total == 252 && reach.people == A.PeopleCount(women: 238, men: 14) && reach.groupsReached == 4)
+                #expect(
+                    reach.total == 252 && reach.people == A.PeopleCount(women: 238, men: 14) && reach.groupsReached == 4
+                )
 
                 // A cascade cannot loop, nor be given by a group the earlier training did not train.
                 let loop = await failure {
@@ -59,60 +67,82 @@ struct TrainingTests {
                 }
                 #expect(own?.code == .failedPrecondition)
                 let wrongTrainer = await failure {
-                    try await client.linkCascade(A.LinkCascadeRequest(trainingID: second[2].id, cascadesFrom: second[0].id))
+                    try await client.linkCascade(
+                        A.LinkCascadeRequest(trainingID: second[2].id, cascadesFrom: second[0].id))
                 }
-                #expect(wrongTrainer?.code == .failedPrecondition && wrongTrainer?.message.contains("trainer_group_id") == true)
+                #expect(
+                    wrongTrainer?.code == .failedPrecondition
+                        && wrongTrainer?.message.contains("trainer_group_id") == true)
                 // Unlinking and relinking (trainings recorded out of order) changes the reach.
                 _ = try await client.linkCascade(A.LinkCascadeRequest(trainingID: second[2].id))
-                #expect(try await client.getCascadeReach(A.GetCascadeReachRequest(trainingID: first.id)).total == 12 + 82 + 80)
+                #expect(
+                    try await client.getCascadeReach(A.GetCascadeReachRequest(trainingID: first.id)).total == 12 + 82
+                        + 80)
                 _ = try await client.linkCascade(A.LinkCascadeRequest(trainingID: second[2].id, cascadesFrom: first.id))
                 #expect(try await client.getCascadeReach(A.GetCascadeReachRequest(trainingID: first.id)).total == 252)
 
                 // Completing records the trained groups' new levels in the Producer service.
-                let done = try await client.completeTraining(A.CompleteTrainingRequest(
-                    trainingID: first.id, completedOn: date("2025-03-14"),
-                    results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)]))
+                let done = try await client.completeTraining(
+                    A.CompleteTrainingRequest(
+                        trainingID: first.id, completedOn: date("2025-03-14"),
+                        results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)]))
                 #expect(done.status == .completed && done.results.count == 1)
-                #expect(try await client.completeTraining(A.CompleteTrainingRequest(
-                    trainingID: first.id, completedOn: date("2025-03-14"),
-                    results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)])) == done)
+                #expect(
+                    try await client.completeTraining(
+                        A.CompleteTrainingRequest(
+                            trainingID: first.id, completedOn: date("2025-03-14"),
+                            results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)])) == done)
                 let assessments = try await service.producer.listSkillAssessments(
-                    ProducerV1.ListSkillAssessmentsRequest(groupID: bolga.id)).assessments
-                #expect(assessments.count == 1 && assessments[0].skill == "basketry" && assessments[0].level == 4
-                    && assessments[0].assessor == "Trade Aid Integrated")
+                    ProducerV1.ListSkillAssessmentsRequest(groupID: bolga.id)
+                ).assessments
+                #expect(
+                    assessments.count == 1 && assessments[0].skill == "basketry" && assessments[0].level == 4
+                        && assessments[0].assessor == "Trade Aid Integrated")
                 let missing = await failure {
-                    try await client.completeTraining(A.CompleteTrainingRequest(trainingID: second[0].id,
-                                                                                completedOn: date("2025-05-02")))
+                    try await client.completeTraining(
+                        A.CompleteTrainingRequest(
+                            trainingID: second[0].id,
+                            completedOn: date("2025-05-02")))
                 }
                 #expect(missing?.fieldViolations.map(\.field) == ["results"])
 
-                #expect(try await client.listTrainings(A.ListTrainingsRequest(groupID: bolga.id)).trainings.map(\.id)
-                    == [first.id] + second.map(\.id))
-                #expect(try await client.listTrainings(A.ListTrainingsRequest(groupID: villages[0].id)).trainings.map(\.id)
-                    == [second[0].id])
+                #expect(
+                    try await client.listTrainings(A.ListTrainingsRequest(groupID: bolga.id)).trainings.map(\.id)
+                        == [first.id] + second.map(\.id))
+                #expect(
+                    try await client.listTrainings(A.ListTrainingsRequest(groupID: villages[0].id)).trainings.map(\.id)
+                        == [second[0].id])
 
                 // Field errors: a skill outside the catalogue, two trainers, an unknown group, nobody trained.
                 let unknownSkill = await failure {
-                    try await client.recordTraining(A.RecordTrainingRequest(
-                        training: A.Training(title: "Juggling", skill: "juggling", heldOn: date("2025-03-10"),
-                                             trainerOrganisationID: tradeAid.id, trainedGroupIDs: [bolga.id],
-                                             trainees: A.PeopleCount(women: 1)), requestID: "t-x"))
+                    try await client.recordTraining(
+                        A.RecordTrainingRequest(
+                            training: A.Training(
+                                title: "Juggling", skill: "juggling", heldOn: date("2025-03-10"),
+                                trainerOrganisationID: tradeAid.id, trainedGroupIDs: [bolga.id],
+                                trainees: A.PeopleCount(women: 1)), requestID: "t-x"))
                 }
                 #expect(unknownSkill?.fieldViolations.map(\.field) == ["training.skill"])
                 let bad = await failure {
-                    try await client.recordTraining(A.RecordTrainingRequest(
-                        training: A.Training(title: "x", skill: "basketry", heldOn: date("2025-03-10"),
-                                             trainerOrganisationID: tradeAid.id, trainerGroupID: bolga.id,
-                                             trainees: A.PeopleCount(women: -1)), requestID: "t-y"))
+                    try await client.recordTraining(
+                        A.RecordTrainingRequest(
+                            training: A.Training(
+                                title: "x", skill: "basketry", heldOn: date("2025-03-10"),
+                                trainerOrganisationID: tradeAid.id, trainerGroupID: bolga.id,
+                                trainees: A.PeopleCount(women: -1)), requestID: "t-y"))
                 }
-                #expect(Set(bad?.fieldViolations.map(\.field) ?? []) == [
-                    "training.trainer_organisation_id", "training.trained_group_ids", "training.trainees.women"])
+                #expect(
+                    Set(bad?.fieldViolations.map(\.field) ?? []) == [
+                        "training.trainer_organisation_id", "training.trained_group_ids", "training.trainees.women",
+                    ])
                 let ghost = await failure {
-                    try await client.recordTraining(A.RecordTrainingRequest(
-                        training: A.Training(title: "x", skill: "basketry", heldOn: date("2025-03-10"),
-                                             trainerOrganisationID: tradeAid.id,
-                                             trainedGroupIDs: [bolga.id, "pg_ffffffffffffffff"],
-                                             trainees: A.PeopleCount(women: 1)), requestID: "t-z"))
+                    try await client.recordTraining(
+                        A.RecordTrainingRequest(
+                            training: A.Training(
+                                title: "x", skill: "basketry", heldOn: date("2025-03-10"),
+                                trainerOrganisationID: tradeAid.id,
+                                trainedGroupIDs: [bolga.id, "pg_ffffffffffffffff"],
+                                trainees: A.PeopleCount(women: 1)), requestID: "t-z"))
                 }
                 #expect(ghost?.fieldViolations.map(\.field) == ["training.trained_group_ids[1]"])
             }
@@ -124,104 +154,146 @@ struct TrainingTests {
         try await withProducerProcess { producerEndpoint in
             try await withAssistance(backend, producerEndpoint: producerEndpoint) { service in
                 let client = service.client
-                let villageWorks = try await makeGroup(service.producer, "VillageWorks", country: "KH", crafts: ["bags", "scarves"])
+                let villageWorks = try await makeGroup(
+                    service.producer, "VillageWorks", country: "KH", crafts: ["bags", "scarves"])
                 let serrv = try await ProjectTests.organisation(client, "SERRV", .member)
                 let development = try await ProjectTests.organisation(client, "Cambodia Microfinance", .development)
-                let project = try await ProjectTests.project(client, "Printing workshop", reporter: serrv.id,
-                                                             budget: [CommonV1.Money(minorUnits: 800_000, currency: "USD")])
+                let project = try await ProjectTests.project(
+                    client, "Printing workshop", reporter: serrv.id,
+                    budget: [CommonV1.Money(minorUnits: 800_000, currency: "USD")])
 
                 // Equipment that ended paying an outside printer.
-                let press = try await client.recordEquipment(A.RecordEquipmentRequest(
-                    equipment: A.Equipment(groupID: villageWorks.id, projectID: project.id,
-                                           description: "Screen-printing table, screens and dryer",
-                                           value: CommonV1.Money(minorUnits: 450_000, currency: "usd"),
-                                           deliveredOn: date("2025-04-01"),
-                                           replaces: "paying an outside company to screen-print the fabric",
-                                           yearlyCostReplaced: CommonV1.Money(minorUnits: 300_000, currency: "USD")),
-                    requestID: "eq-1"))
+                let press = try await client.recordEquipment(
+                    A.RecordEquipmentRequest(
+                        equipment: A.Equipment(
+                            groupID: villageWorks.id, projectID: project.id,
+                            description: "Screen-printing table, screens and dryer",
+                            value: CommonV1.Money(minorUnits: 450_000, currency: "usd"),
+                            deliveredOn: date("2025-04-01"),
+                            replaces: "paying an outside company to screen-print the fabric",
+                            yearlyCostReplaced: CommonV1.Money(minorUnits: 300_000, currency: "USD")),
+                        requestID: "eq-1"))
                 #expect(press.id.hasPrefix("eq_") && press.value?.currency == "USD")
-                #expect(try await client.listEquipment(A.ListEquipmentRequest(groupID: villageWorks.id)).equipment == [press])
+                #expect(
+                    try await client.listEquipment(A.ListEquipmentRequest(groupID: villageWorks.id)).equipment == [
+                        press
+                    ])
                 let mixed = await failure {
-                    try await client.recordEquipment(A.RecordEquipmentRequest(
-                        equipment: A.Equipment(groupID: villageWorks.id, description: "x",
-                                               value: CommonV1.Money(minorUnits: 1, currency: "USD"), deliveredOn: date("2025-04-01"),
-                                               yearlyCostReplaced: CommonV1.Money(minorUnits: 1, currency: "KHR")),
-                        requestID: "eq-2"))
+                    try await client.recordEquipment(
+                        A.RecordEquipmentRequest(
+                            equipment: A.Equipment(
+                                groupID: villageWorks.id, description: "x",
+                                value: CommonV1.Money(minorUnits: 1, currency: "USD"), deliveredOn: date("2025-04-01"),
+                                yearlyCostReplaced: CommonV1.Money(minorUnits: 1, currency: "KHR")),
+                            requestID: "eq-2"))
                 }
                 #expect(mixed?.fieldViolations.map(\.field) == ["equipment.yearly_cost_replaced.currency"])
 
                 // A referral and its outcome; final outcomes stay final.
-                let referral = try await client.createReferral(A.CreateReferralRequest(
-                    referral: A.Referral(groupID: villageWorks.id, organisationID: development.id,
-                                         purpose: "a loan for a second printing table", referredOn: date("2025-05-01")),
-                    requestID: "rf-1"))
+                let referral = try await client.createReferral(
+                    A.CreateReferralRequest(
+                        referral: A.Referral(
+                            groupID: villageWorks.id, organisationID: development.id,
+                            purpose: "a loan for a second printing table", referredOn: date("2025-05-01")),
+                        requestID: "rf-1"))
                 #expect(referral.outcome == .pending)
-                let accepted = try await client.recordReferralOutcome(A.RecordReferralOutcomeRequest(
-                    referralID: referral.id, outcome: .accepted, outcomeOn: date("2025-06-01"), notes: "loan approved"))
+                let accepted = try await client.recordReferralOutcome(
+                    A.RecordReferralOutcomeRequest(
+                        referralID: referral.id, outcome: .accepted, outcomeOn: date("2025-06-01"),
+                        notes: "loan approved"))
                 #expect(accepted.outcome == .accepted && accepted.outcomeNotes == "loan approved")
-                _ = try await client.recordReferralOutcome(A.RecordReferralOutcomeRequest(
-                    referralID: referral.id, outcome: .completed, outcomeOn: date("2025-09-01")))
+                _ = try await client.recordReferralOutcome(
+                    A.RecordReferralOutcomeRequest(
+                        referralID: referral.id, outcome: .completed, outcomeOn: date("2025-09-01")))
                 let reopened = await failure {
-                    try await client.recordReferralOutcome(A.RecordReferralOutcomeRequest(
-                        referralID: referral.id, outcome: .declined, outcomeOn: date("2025-10-01")))
+                    try await client.recordReferralOutcome(
+                        A.RecordReferralOutcomeRequest(
+                            referralID: referral.id, outcome: .declined, outcomeOn: date("2025-10-01")))
                 }
                 #expect(reopened?.code == .failedPrecondition)
-                #expect(try await client.listReferrals(A.ListReferralsRequest(organisationID: development.id)).referrals.count == 1)
+                #expect(
+                    try await client.listReferrals(A.ListReferralsRequest(organisationID: development.id)).referrals
+                        .count == 1)
 
                 // Results: jobs created, counted by sex; money saved in a currency.
-                let jobs = try await client.defineIndicator(A.DefineIndicatorRequest(
-                    indicator: A.Indicator(projectID: project.id, groupID: villageWorks.id, level: .outcome,
-                                           measure: .jobsCreated, title: "Jobs in the printing workshop", unit: "jobs",
-                                           baselineYear: 2024, baseline: A.IndicatorValue(bySex: A.PeopleCount()),
-                                           periods: [A.IndicatorPeriod(
-                                               start: date("2025-01-01"), end: date("2025-12-31"),
-                                               target: A.IndicatorValue(bySex: A.PeopleCount(women: 5, men: 1)))]),
-                    requestID: "in-1"))
+                let jobs = try await client.defineIndicator(
+                    A.DefineIndicatorRequest(
+                        indicator: A.Indicator(
+                            projectID: project.id, groupID: villageWorks.id, level: .outcome,
+                            measure: .jobsCreated, title: "Jobs in the printing workshop", unit: "jobs",
+                            baselineYear: 2024, baseline: A.IndicatorValue(bySex: A.PeopleCount()),
+                            periods: [
+                                A.IndicatorPeriod(
+                                    start: date("2025-01-01"), end: date("2025-12-31"),
+                                    target: A.IndicatorValue(bySex: A.PeopleCount(women: 5, men: 1)))
+                            ]),
+                        requestID: "in-1"))
                 #expect(jobs.countsPeople && jobs.periods[0].target?.value == 6)
-                let actual = try await client.recordIndicatorPeriod(A.RecordIndicatorPeriodRequest(
-                    indicatorID: jobs.id, period: A.IndicatorPeriod(
-                        start: date("2025-01-01"), end: date("2025-12-31"),
-                        target: A.IndicatorValue(value: 6, bySex: A.PeopleCount(women: 5, men: 1)),
-                        actual: A.IndicatorValue(value: 7, bySex: A.PeopleCount(women: 6, men: 1)))))
-                #expect(actual.replaced && actual.indicator?.periods.count == 1 && actual.indicator?.periods[0].actual?.value == 7)
-                let added = try await client.recordIndicatorPeriod(A.RecordIndicatorPeriodRequest(
-                    indicatorID: jobs.id, period: A.IndicatorPeriod(
-                        start: date("2026-01-01"), end: date("2026-12-31"),
-                        target: A.IndicatorValue(bySex: A.PeopleCount(women: 8, men: 2)))))
+                let actual = try await client.recordIndicatorPeriod(
+                    A.RecordIndicatorPeriodRequest(
+                        indicatorID: jobs.id,
+                        period: A.IndicatorPeriod(
+                            start: date("2025-01-01"), end: date("2025-12-31"),
+                            target: A.IndicatorValue(value: 6, bySex: A.PeopleCount(women: 5, men: 1)),
+                            actual: A.IndicatorValue(value: 7, bySex: A.PeopleCount(women: 6, men: 1)))))
+                #expect(
+                    actual.replaced && actual.indicator?.periods.count == 1
+                        && actual.indicator?.periods[0].actual?.value == 7)
+                let added = try await client.recordIndicatorPeriod(
+                    A.RecordIndicatorPeriodRequest(
+                        indicatorID: jobs.id,
+                        period: A.IndicatorPeriod(
+                            start: date("2026-01-01"), end: date("2026-12-31"),
+                            target: A.IndicatorValue(bySex: A.PeopleCount(women: 8, men: 2)))))
                 #expect(!added.replaced && added.indicator?.periods.count == 2)
                 let overlap = await failure {
-                    try await client.recordIndicatorPeriod(A.RecordIndicatorPeriodRequest(
-                        indicatorID: jobs.id, period: A.IndicatorPeriod(
-                            start: date("2025-06-01"), end: date("2026-05-31"),
-                            actual: A.IndicatorValue(bySex: A.PeopleCount(women: 1)))))
+                    try await client.recordIndicatorPeriod(
+                        A.RecordIndicatorPeriodRequest(
+                            indicatorID: jobs.id,
+                            period: A.IndicatorPeriod(
+                                start: date("2025-06-01"), end: date("2026-05-31"),
+                                actual: A.IndicatorValue(bySex: A.PeopleCount(women: 1)))))
                 }
                 #expect(overlap?.code == .failedPrecondition && overlap?.message.contains("overlaps") == true)
                 let unsplit = await failure {
-                    try await client.recordIndicatorPeriod(A.RecordIndicatorPeriodRequest(
-                        indicatorID: jobs.id, period: A.IndicatorPeriod(
-                            start: date("2027-01-01"), end: date("2027-12-31"), actual: A.IndicatorValue(value: 3))))
+                    try await client.recordIndicatorPeriod(
+                        A.RecordIndicatorPeriodRequest(
+                            indicatorID: jobs.id,
+                            period: A.IndicatorPeriod(
+                                start: date("2027-01-01"), end: date("2027-12-31"), actual: A.IndicatorValue(value: 3)))
+                    )
                 }
                 #expect(unsplit?.fieldViolations.map(\.field) == ["period.actual.by_sex"])
                 let wrongSum = await failure {
-                    try await client.recordIndicatorPeriod(A.RecordIndicatorPeriodRequest(
-                        indicatorID: jobs.id, period: A.IndicatorPeriod(
-                            start: date("2027-01-01"), end: date("2027-12-31"),
-                            actual: A.IndicatorValue(value: 3, bySex: A.PeopleCount(women: 1)))))
+                    try await client.recordIndicatorPeriod(
+                        A.RecordIndicatorPeriodRequest(
+                            indicatorID: jobs.id,
+                            period: A.IndicatorPeriod(
+                                start: date("2027-01-01"), end: date("2027-12-31"),
+                                actual: A.IndicatorValue(value: 3, bySex: A.PeopleCount(women: 1)))))
                 }
                 #expect(wrongSum?.fieldViolations.map(\.field) == ["period.actual.value"])
-                let saved = try await client.defineIndicator(A.DefineIndicatorRequest(
-                    indicator: A.Indicator(projectID: project.id, groupID: villageWorks.id, level: .outcome,
-                                           measure: .moneySaved, title: "Printing costs saved", unit: "usd"),
-                    requestID: "in-2"))
+                let saved = try await client.defineIndicator(
+                    A.DefineIndicatorRequest(
+                        indicator: A.Indicator(
+                            projectID: project.id, groupID: villageWorks.id, level: .outcome,
+                            measure: .moneySaved, title: "Printing costs saved", unit: "usd"),
+                        requestID: "in-2"))
                 #expect(saved.unit == "USD" && !saved.countsPeople)
                 let badUnit = await failure {
-                    try await client.defineIndicator(A.DefineIndicatorRequest(
-                        indicator: A.Indicator(projectID: project.id, level: .outcome, measure: .moneySaved, title: "x",
-                                               unit: "dollars"), requestID: "in-3"))
+                    try await client.defineIndicator(
+                        A.DefineIndicatorRequest(
+                            indicator: A.Indicator(
+                                projectID: project.id, level: .outcome, measure: .moneySaved, title: "x",
+                                unit: "dollars"), requestID: "in-3"))
                 }
                 #expect(badUnit?.fieldViolations.map(\.field) == ["indicator.unit"])
-                #expect(try await client.listIndicators(A.ListIndicatorsRequest(groupID: villageWorks.id)).indicators.count == 2)
-                #expect(try await client.listIndicators(A.ListIndicatorsRequest(projectID: project.id)).indicators.count == 2)
+                #expect(
+                    try await client.listIndicators(A.ListIndicatorsRequest(groupID: villageWorks.id)).indicators.count
+                        == 2)
+                #expect(
+                    try await client.listIndicators(A.ListIndicatorsRequest(projectID: project.id)).indicators.count
+                        == 2)
             }
         }
     }
@@ -232,16 +304,20 @@ struct TrainingTests {
             let client = service.client
             let tradeAid = try await ProjectTests.organisation(client, "Trade Aid Integrated", .development)
             let down = await failure {
-                try await client.recordTraining(A.RecordTrainingRequest(
-                    training: A.Training(title: "Basketry", skill: "basketry", heldOn: date("2025-03-10"),
-                                         trainerOrganisationID: tradeAid.id, trainedGroupIDs: ["pg_0123456789abcdef"],
-                                         trainees: A.PeopleCount(women: 3)), requestID: "t"))
+                try await client.recordTraining(
+                    A.RecordTrainingRequest(
+                        training: A.Training(
+                            title: "Basketry", skill: "basketry", heldOn: date("2025-03-10"),
+                            trainerOrganisationID: tradeAid.id, trainedGroupIDs: ["pg_0123456789abcdef"],
+                            trainees: A.PeopleCount(women: 3)), requestID: "t"))
             }
             #expect(down?.code == .unavailable && down?.message.contains("producer-service") == true)
             let referral = await failure {
-                try await client.createReferral(A.CreateReferralRequest(
-                    referral: A.Referral(groupID: "pg_0123456789abcdef", organisationID: tradeAid.id, purpose: "x",
-                                         referredOn: date("2025-01-01")), requestID: "r"))
+                try await client.createReferral(
+                    A.CreateReferralRequest(
+                        referral: A.Referral(
+                            groupID: "pg_0123456789abcdef", organisationID: tradeAid.id, purpose: "x",
+                            referredOn: date("2025-01-01")), requestID: "r"))
             }
             #expect(referral?.code == .unavailable && referral?.message.contains("producer-service") == true)
             #expect(try await client.listTrainings(A.ListTrainingsRequest()).trainings.isEmpty)

@@ -13,8 +13,10 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     let marketplace: MarketplaceV1.MarketplaceInfoServiceClient
     let knownGroups = KnownGroups()
 
-    public init(database: any Database, producer: ProducerV1.ProducerServiceClient,
-                marketplace: MarketplaceV1.MarketplaceInfoServiceClient) {
+    public init(
+        database: any Database, producer: ProducerV1.ProducerServiceClient,
+        marketplace: MarketplaceV1.MarketplaceInfoServiceClient
+    ) {
         self.store = AssistanceStore(database: database)
         self.producer = ProducerLink(client: producer, store: store)
         self.marketplace = marketplace
@@ -35,7 +37,9 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         if parts.count < 2 || parts.contains(where: \.isEmpty) || !allowed || identifier.count > 150
             || !(parts[0].count >= 2 && parts[0].allSatisfy { $0.isLetter && $0.isUppercase })
         {
-            check.fail(field, """
+            check.fail(
+                field,
+                """
                 "\(value)" is not an IATI identifier: an upper-case agency prefix, "-", and a reference, e.g. \
                 GB-COH-01234567 or XM-DAC-41114
                 """)
@@ -52,8 +56,10 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         }
         money.currency = check.currency(money.currency, "\(field).currency")
         if positive && money.minorUnits <= 0 {
-            check.fail("\(field).minor_units", money.minorUnits < 0
-                ? "must not be negative, got \(money.minorUnits)" : "must be positive, got 0")
+            check.fail(
+                "\(field).minor_units",
+                money.minorUnits < 0
+                    ? "must not be negative, got \(money.minorUnits)" : "must be positive, got 0")
         } else {
             check.nonNegative(money.minorUnits, "\(field).minor_units")
         }
@@ -68,7 +74,9 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     func requireOrganisations(_ references: [(id: String, field: String)]) async throws {
         let missing = try await storage { try await store.missingOrganisations(references.map(\.id)) }
         var check = FieldValidator()
-        for (id, field) in references where missing.contains(id) { check.fail(field, "organisation \"\(id)\" not found") }
+        for (id, field) in references where missing.contains(id) {
+            check.fail(field, "organisation \"\(id)\" not found")
+        }
         try check.check()
     }
 
@@ -77,7 +85,8 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     /// answer, what it said last serves.
     func groupIDs(_ id: String) async throws -> [String] {
         if let group = try? await producer.client.getProducerGroup(
-            ProducerV1.GetProducerGroupRequest(id: id), options: CallOptions(timeout: .milliseconds(500), retryEnabled: false))
+            ProducerV1.GetProducerGroupRequest(id: id),
+            options: CallOptions(timeout: .milliseconds(500), retryEnabled: false))
         {
             await rememberIfChanged(group)
         }
@@ -94,14 +103,17 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         var organisation = request.organisation ?? A.Organisation()
         organisation.name = check.text(organisation.name, "organisation.name", required: true)
         check.specified(organisation.kind, "organisation.kind")
-        organisation.iatiIdentifier = Self.iatiIdentifier(organisation.iatiIdentifier, "organisation.iati_identifier", &check)
+        organisation.iatiIdentifier = Self.iatiIdentifier(
+            organisation.iatiIdentifier, "organisation.iati_identifier", &check)
         organisation.country = check.country(organisation.country, "organisation.country", required: false)
         organisation.notes = check.text(organisation.notes, "organisation.notes", maxLength: 2000)
         try check.check()
         return try await storage { try await store.createOrganisation(organisation, requestID: request.requestID) }
     }
 
-    public func getOrganisation(_ request: A.GetOrganisationRequest, context: ServerContext) async throws -> A.Organisation {
+    public func getOrganisation(_ request: A.GetOrganisationRequest, context: ServerContext) async throws
+        -> A.Organisation
+    {
         guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
         return try await storage { try await store.organisation(request.id) }
     }
@@ -109,7 +121,8 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func listOrganisations(_ request: A.ListOrganisationsRequest, context: ServerContext) async throws
         -> A.ListOrganisationsResponse
     {
-        A.ListOrganisationsResponse(organisations: try await storage { try await store.listOrganisations(kind: request.kind) })
+        A.ListOrganisationsResponse(
+            organisations: try await storage { try await store.listOrganisations(kind: request.kind) })
     }
 
     // MARK: projects
@@ -125,7 +138,9 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
             required(participant.organisationID, "\(prefix).participants[\(index)].organisation_id", &check)
             check.specified(participant.role, "\(prefix).participants[\(index)].role")
             if !roles.insert("\(participant.organisationID) \(participant.role.rawValue)").inserted {
-                check.fail("\(prefix).participants[\(index)]", "repeats organisation \(participant.organisationID) in the same role")
+                check.fail(
+                    "\(prefix).participants[\(index)]",
+                    "repeats organisation \(participant.organisationID) in the same role")
             }
         }
         check.specified(project.status, "\(prefix).status")
@@ -136,16 +151,22 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         }
         let actualStart = check.date(project.actualStart, "\(prefix).actual_start", required: false)
         let actualEnd = check.date(project.actualEnd, "\(prefix).actual_end", required: false)
-        if actualEnd != nil && actualStart == nil { check.fail("\(prefix).actual_start", "is required when actual_end is set") }
+        if actualEnd != nil && actualStart == nil {
+            check.fail("\(prefix).actual_start", "is required when actual_end is set")
+        }
         if let actualStart, let actualEnd, actualEnd < actualStart {
             check.fail("\(prefix).actual_end", "\(actualEnd) is before the actual start \(actualStart)")
         }
         project.countries = project.countries.enumerated().map { check.country($1, "\(prefix).countries[\($0)]") }
         for (index, sector) in project.sectors.enumerated() where !(10_000...99_999).contains(sector) {
-            check.fail("\(prefix).sectors[\(index)]", "\(sector) is not a 5-digit OECD DAC purpose code (e.g. 32140 handicraft)")
+            check.fail(
+                "\(prefix).sectors[\(index)]",
+                "\(sector) is not a 5-digit OECD DAC purpose code (e.g. 32140 handicraft)")
         }
         if project.budget.isEmpty {
-            check.fail("\(prefix).budget", "needs at least one amount: its currencies are those the project's money may move in")
+            check.fail(
+                "\(prefix).budget",
+                "needs at least one amount: its currencies are those the project's money may move in")
         }
         var currencies = Set<String>()
         project.budget = project.budget.enumerated().map { index, line in
@@ -159,8 +180,11 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     }
 
     func requireProjectOrganisations(_ project: A.Project, prefix: String) async throws {
-        try await requireOrganisations([(project.reportingOrganisationID, "\(prefix).reporting_organisation_id")]
-            + project.participants.enumerated().map { ($1.organisationID, "\(prefix).participants[\($0)].organisation_id") })
+        try await requireOrganisations(
+            [(project.reportingOrganisationID, "\(prefix).reporting_organisation_id")]
+                + project.participants.enumerated().map {
+                    ($1.organisationID, "\(prefix).participants[\($0)].organisation_id")
+                })
     }
 
     public func createProject(_ request: A.CreateProjectRequest, context: ServerContext) async throws -> A.Project {
@@ -178,8 +202,10 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         return try await storage { try await store.project(request.id) }
     }
 
-    static let updatableFields = ["title", "description", "status", "planned_start", "planned_end", "actual_start",
-                                  "actual_end", "countries", "sectors", "budget", "participants", "iati_identifier"]
+    static let updatableFields = [
+        "title", "description", "status", "planned_start", "planned_end", "actual_start",
+        "actual_end", "countries", "sectors", "budget", "participants", "iati_identifier",
+    ]
 
     public func updateProject(_ request: A.UpdateProjectRequest, context: ServerContext) async throws -> A.Project {
         var check = FieldValidator()
@@ -187,7 +213,9 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         if changes.id.isEmpty { check.fail("project.id", "must not be empty") }
         if request.expectedVersion <= 0 { check.fail("expected_version", "is required: the version you read") }
         for (index, field) in request.updateMask.enumerated() where !Self.updatableFields.contains(field) {
-            check.fail("update_mask[\(index)]", "\"\(field)\" cannot be updated (one of \(Self.updatableFields.joined(separator: ", ")))")
+            check.fail(
+                "update_mask[\(index)]",
+                "\"\(field)\" cannot be updated (one of \(Self.updatableFields.joined(separator: ", ")))")
         }
         try check.check()
         let mask = Set(request.updateMask.isEmpty ? Self.updatableFields : request.updateMask)
@@ -207,7 +235,9 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         }
         var updated = try await storage { try await store.project(changes.id) }
         guard updated.version == request.expectedVersion else {
-            throw RPCError(.aborted, "project \(updated.id) is at version \(updated.version), not \(request.expectedVersion): read it again")
+            throw RPCError(
+                .aborted,
+                "project \(updated.id) is at version \(updated.version), not \(request.expectedVersion): read it again")
         }
         apply(&updated)
         Self.validate(&updated, prefix: "project", &check)
@@ -224,11 +254,15 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         }
     }
 
-    public func listProjects(_ request: A.ListProjectsRequest, context: ServerContext) async throws -> A.ListProjectsResponse {
+    public func listProjects(_ request: A.ListProjectsRequest, context: ServerContext) async throws
+        -> A.ListProjectsResponse
+    {
         var check = FieldValidator()
         let country = request.country.isEmpty ? "" : check.country(request.country, "country")
         try check.check()
-        var projects = try await storage { try await store.listProjects(status: request.status, parentID: request.parentID) }
+        var projects = try await storage {
+            try await store.listProjects(status: request.status, parentID: request.parentID)
+        }
         if !country.isEmpty { projects = projects.filter { $0.countries.contains(country) } }
         if !request.organisationID.isEmpty {
             projects = projects.filter {
@@ -241,7 +275,9 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
 
     // MARK: money flows
 
-    public func recordTransaction(_ request: A.RecordTransactionRequest, context: ServerContext) async throws -> A.Transaction {
+    public func recordTransaction(_ request: A.RecordTransactionRequest, context: ServerContext) async throws
+        -> A.Transaction
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var transaction = request.transaction ?? A.Transaction()
@@ -255,11 +291,14 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         transaction.description = check.text(transaction.description, "transaction.description", maxLength: 1000)
         try check.check()
         if !transaction.providerOrganisationID.isEmpty {
-            try await requireOrganisations([(transaction.providerOrganisationID, "transaction.provider_organisation_id")])
+            try await requireOrganisations([
+                (transaction.providerOrganisationID, "transaction.provider_organisation_id")
+            ])
         }
         if !transaction.groupID.isEmpty {
             transaction.groupID = try await producer.requireGroup(
-                transaction.groupID, field: "transaction.group_id", purpose: "recording money for a producer group").id
+                transaction.groupID, field: "transaction.group_id", purpose: "recording money for a producer group"
+            ).id
         }
         let checked = transaction
         return try await storage { try await store.recordTransaction(checked, requestID: request.requestID) }
@@ -277,15 +316,18 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         try check.check()
         let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
         let (transactions, next) = try await storage {
-            try await store.listTransactions(projectID: request.projectID, groupIDs: groups, type: request.type,
-                                             after: after.map { ($0.sortKey, $0.id) },
-                                             limit: Int(request.pageSize == 0 ? 100 : request.pageSize))
+            try await store.listTransactions(
+                projectID: request.projectID, groupIDs: groups, type: request.type,
+                after: after.map { ($0.sortKey, $0.id) },
+                limit: Int(request.pageSize == 0 ? 100 : request.pageSize))
         }
-        return A.ListTransactionsResponse(transactions: transactions,
-                                          nextPageToken: next.map { PageToken.encode($0.0, $0.1) } ?? "")
+        return A.ListTransactionsResponse(
+            transactions: transactions,
+            nextPageToken: next.map { PageToken.encode($0.0, $0.1) } ?? "")
     }
 
-    public func getMoneyTotals(_ request: A.GetMoneyTotalsRequest, context: ServerContext) async throws -> A.MoneyTotals {
+    public func getMoneyTotals(_ request: A.GetMoneyTotalsRequest, context: ServerContext) async throws -> A.MoneyTotals
+    {
         switch (request.projectID.isEmpty, request.groupID.isEmpty) {
         case (false, true): return try await storage { try await store.projectTotals(request.projectID) }
         case (true, false):
@@ -298,7 +340,8 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
 
     // MARK: equipment
 
-    public func recordEquipment(_ request: A.RecordEquipmentRequest, context: ServerContext) async throws -> A.Equipment {
+    public func recordEquipment(_ request: A.RecordEquipmentRequest, context: ServerContext) async throws -> A.Equipment
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var equipment = request.equipment ?? A.Equipment()
@@ -308,26 +351,35 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         Self.notInFuture(check.date(equipment.deliveredOn, "equipment.delivered_on"), "equipment.delivered_on", &check)
         equipment.replaces = check.text(equipment.replaces, "equipment.replaces", maxLength: 500)
         if let replaced = equipment.yearlyCostReplaced {
-            equipment.yearlyCostReplaced = Self.money(replaced, "equipment.yearly_cost_replaced", positive: false, &check)
+            equipment.yearlyCostReplaced = Self.money(
+                replaced, "equipment.yearly_cost_replaced", positive: false, &check)
             if let value = equipment.value, let cost = equipment.yearlyCostReplaced, cost.currency != value.currency {
-                check.fail("equipment.yearly_cost_replaced.currency",
-                           "must be the value's currency \(value.currency), got \(cost.currency): amounts are never mixed")
+                check.fail(
+                    "equipment.yearly_cost_replaced.currency",
+                    "must be the value's currency \(value.currency), got \(cost.currency): amounts are never mixed")
             }
         }
         equipment.notes = check.text(equipment.notes, "equipment.notes", maxLength: 2000)
         try check.check()
-        equipment.groupID = try await producer.requireGroup(equipment.groupID, field: "equipment.group_id",
-                                                            purpose: "recording equipment for a producer group").id
+        equipment.groupID = try await producer.requireGroup(
+            equipment.groupID, field: "equipment.group_id",
+            purpose: "recording equipment for a producer group"
+        ).id
         let checked = equipment
         return try await storage { try await store.recordEquipment(checked, requestID: request.requestID) }
     }
 
-    public func listEquipment(_ request: A.ListEquipmentRequest, context: ServerContext) async throws -> A.ListEquipmentResponse {
+    public func listEquipment(_ request: A.ListEquipmentRequest, context: ServerContext) async throws
+        -> A.ListEquipmentResponse
+    {
         let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        return A.ListEquipmentResponse(equipment: try await storage {
-            try await store.list("equipment", [("group_id", groups), ("project_id", request.projectID.isEmpty ? [] : [request.projectID])],
-                                 order: "day, id", as: A.Equipment.self)
-        })
+        return A.ListEquipmentResponse(
+            equipment: try await storage {
+                try await store.list(
+                    "equipment",
+                    [("group_id", groups), ("project_id", request.projectID.isEmpty ? [] : [request.projectID])],
+                    order: "day, id", as: A.Equipment.self)
+            })
     }
 
     // MARK: trainings
@@ -340,9 +392,12 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         training.skill = check.text(training.skill, "training.skill", required: true, maxLength: 40).lowercased()
         Self.notInFuture(check.date(training.heldOn, "training.held_on"), "training.held_on", &check)
         if training.trainerOrganisationID.isEmpty == training.trainerGroupID.isEmpty {
-            check.fail("training.trainer_organisation_id", "give exactly one trainer: an organisation or a producer group")
+            check.fail(
+                "training.trainer_organisation_id", "give exactly one trainer: an organisation or a producer group")
         }
-        if training.trainedGroupIDs.isEmpty { check.fail("training.trained_group_ids", "must name at least one producer group") }
+        if training.trainedGroupIDs.isEmpty {
+            check.fail("training.trained_group_ids", "must name at least one producer group")
+        }
         if Set(training.trainedGroupIDs).count != training.trainedGroupIDs.count {
             check.fail("training.trained_group_ids", "names a group twice")
         }
@@ -362,13 +417,19 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         if !training.trainerOrganisationID.isEmpty {
             try await requireOrganisations([(training.trainerOrganisationID, "training.trainer_organisation_id")])
         }
-        var references = training.trainedGroupIDs.enumerated().map { (id: $1, field: "training.trained_group_ids[\($0)]") }
-        if !training.trainerGroupID.isEmpty { references.append((training.trainerGroupID, "training.trainer_group_id")) }
+        var references = training.trainedGroupIDs.enumerated().map {
+            (id: $1, field: "training.trained_group_ids[\($0)]")
+        }
+        if !training.trainerGroupID.isEmpty {
+            references.append((training.trainerGroupID, "training.trainer_group_id"))
+        }
         async let skills = producer.skillCodes(purpose: "recording a training")
         let groups = try await producer.requireGroups(references, purpose: "recording a training")
         let known = try await skills
         if !known.contains(training.skill) {
-            throw RPCError.invalidArgument(field: "training.skill", """
+            throw RPCError.invalidArgument(
+                field: "training.skill",
+                """
                 "\(training.skill)" is not in the Producer service's skills catalogue (\(known.sorted().joined(separator: ", ")))
                 """)
         }
@@ -379,13 +440,17 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     }
 
     public func linkCascade(_ request: A.LinkCascadeRequest, context: ServerContext) async throws -> A.Training {
-        guard !request.trainingID.isEmpty else { throw RPCError.invalidArgument(field: "training_id", "must not be empty") }
+        guard !request.trainingID.isEmpty else {
+            throw RPCError.invalidArgument(field: "training_id", "must not be empty")
+        }
         return try await storage { try await store.linkCascade(request.trainingID, to: request.cascadesFrom) }
     }
 
     /// Records each trained group's new skill level in the Producer service — with a request id made from the
     /// training and the group, so a retried completion records each once — and only then marks the training done.
-    public func completeTraining(_ request: A.CompleteTrainingRequest, context: ServerContext) async throws -> A.Training {
+    public func completeTraining(_ request: A.CompleteTrainingRequest, context: ServerContext) async throws
+        -> A.Training
+    {
         var check = FieldValidator()
         Self.required(request.trainingID, "training_id", &check)
         let day = check.date(request.completedOn, "completed_on")
@@ -398,7 +463,9 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         let training = try await storage { try await store.training(request.trainingID) }
         if training.status == .completed {
             if training.completedOn == request.completedOn && training.results == request.results { return training }
-            throw RPCError(.failedPrecondition, "training \(training.id) was already completed on \(ISODate(training.completedOn!)!)")
+            throw RPCError(
+                .failedPrecondition,
+                "training \(training.id) was already completed on \(ISODate(training.completedOn!)!)")
         }
         if let day, let held = training.heldOn.flatMap(ISODate.init), day < held {
             throw RPCError.invalidArgument(field: "completed_on", "\(day) is before the training was held (\(held))")
@@ -406,46 +473,63 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         let given = request.results.map(\.groupID)
         let expected = training.trainedGroupIDs
         if Set(given) != Set(expected) || given.count != expected.count {
-            throw RPCError.invalidArgument(field: "results", """
+            throw RPCError.invalidArgument(
+                field: "results",
+                """
                 must give one level for each trained group (\(expected.joined(separator: ", "))), got \
                 \(given.isEmpty ? "none" : given.joined(separator: ", "))
                 """)
         }
-        let trainer = training.trainerGroupID.isEmpty
-            ? ((try? await storage { try await store.organisation(training.trainerOrganisationID) })?.name ?? training.trainerOrganisationID)
+        let trainer =
+            training.trainerGroupID.isEmpty
+            ? ((try? await storage { try await store.organisation(training.trainerOrganisationID) })?.name
+                ?? training.trainerOrganisationID)
             : training.trainerGroupID
         let client = producer.client
         try await withThrowingTaskGroup(of: Void.self) { group in
             for result in request.results {
                 group.addTask {
                     do {
-                        _ = try await client.recordSkillAssessment(ProducerV1.RecordSkillAssessmentRequest(
-                            assessment: ProducerV1.SkillAssessment(
-                                groupID: result.groupID, skill: training.skill, assessedOn: request.completedOn,
-                                level: result.level, membersHolding: result.membersHolding, assessor: trainer,
-                                notes: "after training \(training.id): \(training.title)"),
-                            requestID: "\(training.id)/\(result.groupID)"))
+                        _ = try await client.recordSkillAssessment(
+                            ProducerV1.RecordSkillAssessmentRequest(
+                                assessment: ProducerV1.SkillAssessment(
+                                    groupID: result.groupID, skill: training.skill, assessedOn: request.completedOn,
+                                    level: result.level, membersHolding: result.membersHolding, assessor: trainer,
+                                    notes: "after training \(training.id): \(training.title)"),
+                                requestID: "\(training.id)/\(result.groupID)"))
                     } catch let error as RPCError {
                         throw error.code == .invalidArgument || error.code == .notFound
-                            ? RPCError(.failedPrecondition, "producer-service refused the skill level of \(result.groupID): \(error.message)")
+                            ? RPCError(
+                                .failedPrecondition,
+                                "producer-service refused the skill level of \(result.groupID): \(error.message)")
                             : ProducerLink.unavailable(error, "completing a training")
                     }
                 }
             }
             try await group.waitForAll()
         }
-        return try await storage { try await store.complete(training.id, on: request.completedOn!, results: request.results) }
+        return try await storage {
+            try await store.complete(training.id, on: request.completedOn!, results: request.results)
+        }
     }
 
-    public func listTrainings(_ request: A.ListTrainingsRequest, context: ServerContext) async throws -> A.ListTrainingsResponse {
+    public func listTrainings(_ request: A.ListTrainingsRequest, context: ServerContext) async throws
+        -> A.ListTrainingsResponse
+    {
         let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        return A.ListTrainingsResponse(trainings: try await storage {
-            try await store.listTrainings(groupIDs: groups, projectID: request.projectID, skill: request.skill.lowercased())
-        })
+        return A.ListTrainingsResponse(
+            trainings: try await storage {
+                try await store.listTrainings(
+                    groupIDs: groups, projectID: request.projectID, skill: request.skill.lowercased())
+            })
     }
 
-    public func getCascadeReach(_ request: A.GetCascadeReachRequest, context: ServerContext) async throws -> A.CascadeReach {
-        guard !request.trainingID.isEmpty else { throw RPCError.invalidArgument(field: "training_id", "must not be empty") }
+    public func getCascadeReach(_ request: A.GetCascadeReachRequest, context: ServerContext) async throws
+        -> A.CascadeReach
+    {
+        guard !request.trainingID.isEmpty else {
+            throw RPCError.invalidArgument(field: "training_id", "must not be empty")
+        }
         return try await storage { try await store.cascadeReach(of: request.trainingID) }
     }
 
@@ -463,8 +547,10 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         referral.outcomeNotes = ""
         try check.check()
         try await requireOrganisations([(referral.organisationID, "referral.organisation_id")])
-        referral.groupID = try await producer.requireGroup(referral.groupID, field: "referral.group_id",
-                                                           purpose: "referring a producer group").id
+        referral.groupID = try await producer.requireGroup(
+            referral.groupID, field: "referral.group_id",
+            purpose: "referring a producer group"
+        ).id
         let checked = referral
         return try await storage { try await store.createReferral(checked, requestID: request.requestID) }
     }
@@ -481,21 +567,31 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         Self.notInFuture(day, "outcome_on", &check)
         let notes = check.text(request.notes, "notes", maxLength: 2000)
         try check.check()
-        return try await storage { try await store.recordOutcome(request.referralID, request.outcome, on: day!, notes: notes) }
+        return try await storage {
+            try await store.recordOutcome(request.referralID, request.outcome, on: day!, notes: notes)
+        }
     }
 
-    public func listReferrals(_ request: A.ListReferralsRequest, context: ServerContext) async throws -> A.ListReferralsResponse {
+    public func listReferrals(_ request: A.ListReferralsRequest, context: ServerContext) async throws
+        -> A.ListReferralsResponse
+    {
         let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        return A.ListReferralsResponse(referrals: try await storage {
-            try await store.list("referrals", [("group_id", groups),
-                                               ("organisation_id", request.organisationID.isEmpty ? [] : [request.organisationID])],
-                                 order: "day, id", as: A.Referral.self)
-        })
+        return A.ListReferralsResponse(
+            referrals: try await storage {
+                try await store.list(
+                    "referrals",
+                    [
+                        ("group_id", groups),
+                        ("organisation_id", request.organisationID.isEmpty ? [] : [request.organisationID]),
+                    ],
+                    order: "day, id", as: A.Referral.self)
+            })
     }
 
     // MARK: results
 
-    public func defineIndicator(_ request: A.DefineIndicatorRequest, context: ServerContext) async throws -> A.Indicator {
+    public func defineIndicator(_ request: A.DefineIndicatorRequest, context: ServerContext) async throws -> A.Indicator
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var indicator = request.indicator ?? A.Indicator()
@@ -510,12 +606,14 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         }
         if IndicatorRules.peopleMeasures.contains(indicator.measure) { indicator.countsPeople = true }
         if indicator.baselineYear != 0 { check.range(indicator.baselineYear, 1950...2100, "indicator.baseline_year") }
-        IndicatorRules.normalise(&indicator.baseline, countsPeople: indicator.countsPeople, field: "indicator.baseline", &check)
+        IndicatorRules.normalise(
+            &indicator.baseline, countsPeople: indicator.countsPeople, field: "indicator.baseline", &check)
         let periods = indicator.periods
         indicator.periods = []
         for (index, var period) in periods.enumerated() {
             let before = check.violations.count
-            IndicatorRules.checkPeriod(&period, countsPeople: indicator.countsPeople, field: "indicator.periods[\(index)]", &check)
+            IndicatorRules.checkPeriod(
+                &period, countsPeople: indicator.countsPeople, field: "indicator.periods[\(index)]", &check)
             guard check.violations.count == before else { continue }
             do throws(RPCError) {
                 _ = try IndicatorRules.merge(period, into: &indicator)
@@ -525,8 +623,10 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         }
         try check.check()
         if !indicator.groupID.isEmpty {
-            indicator.groupID = try await producer.requireGroup(indicator.groupID, field: "indicator.group_id",
-                                                                purpose: "an indicator for a producer group").id
+            indicator.groupID = try await producer.requireGroup(
+                indicator.groupID, field: "indicator.group_id",
+                purpose: "an indicator for a producer group"
+            ).id
         }
         let checked = indicator
         return try await storage { try await store.defineIndicator(checked, requestID: request.requestID) }
@@ -546,10 +646,15 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         -> A.ListIndicatorsResponse
     {
         let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        return A.ListIndicatorsResponse(indicators: try await storage {
-            try await store.list("indicators", [("group_id", groups),
-                                                ("project_id", request.projectID.isEmpty ? [] : [request.projectID])],
-                                 order: "id", as: A.Indicator.self)
-        })
+        return A.ListIndicatorsResponse(
+            indicators: try await storage {
+                try await store.list(
+                    "indicators",
+                    [
+                        ("group_id", groups),
+                        ("project_id", request.projectID.isEmpty ? [] : [request.projectID]),
+                    ],
+                    order: "id", as: A.Indicator.self)
+            })
     }
 }

@@ -71,6 +71,6 @@ public enum AssistanceMigrations {
                 "CREATE TABLE group_aliases (alias TEXT PRIMARY KEY, group_id TEXT NOT NULL)",
                 "CREATE INDEX group_aliases_group ON group_aliases (group_id)",
             ]
-        },
+        }
     ]
 }

@@ -9,13 +9,17 @@ public enum TrainingRules {
     /// A cascading training is given by people trained in the training it cascades from, on or after it.
     static func checkCascade(_ training: A.Training, from parent: A.Training) throws(RPCError) {
         if let day = training.heldOn.flatMap(ISODate.init), let parentDay = parent.heldOn.flatMap(ISODate.init),
-           day < parentDay
+            day < parentDay
         {
-            throw RPCError(.failedPrecondition,
-                           "training \(training.id.isEmpty ? "being recorded" : training.id) is held on \(day), before training \(parent.id) (\(parentDay)) it cascades from")
+            throw RPCError(
+                .failedPrecondition,
+                "training \(training.id.isEmpty ? "being recorded" : training.id) is held on \(day), before training \(parent.id) (\(parentDay)) it cascades from"
+            )
         }
         if training.trainerGroupID.isEmpty || !parent.trainedGroupIDs.contains(training.trainerGroupID) {
-            throw RPCError(.failedPrecondition, """
+            throw RPCError(
+                .failedPrecondition,
+                """
                 a cascade training is given by a group trained in the training it cascades from: trainer_group_id must be \
                 one of training \(parent.id)'s trained groups (\(parent.trainedGroupIDs.joined(separator: ", ")))
                 """)
@@ -24,14 +28,16 @@ public enum TrainingRules {
 
     /// PENDING may become anything; ACCEPTED may become COMPLETED or DECLINED; DECLINED and COMPLETED are final.
     static func checkOutcome(_ referral: A.Referral, _ outcome: A.ReferralOutcome, on day: ISODate) throws(RPCError) {
-        let allowed: Set<A.ReferralOutcome> = switch referral.outcome {
-        case .pending, .unspecified: [.accepted, .declined, .completed]
-        case .accepted: [.completed, .declined]
-        default: []
-        }
+        let allowed: Set<A.ReferralOutcome> =
+            switch referral.outcome {
+            case .pending, .unspecified: [.accepted, .declined, .completed]
+            case .accepted: [.completed, .declined]
+            default: []
+            }
         guard allowed.contains(outcome) else {
-            throw RPCError(.failedPrecondition,
-                           "referral \(referral.id) is \(referral.outcome.protoName): it cannot become \(outcome.protoName)")
+            throw RPCError(
+                .failedPrecondition,
+                "referral \(referral.id) is \(referral.outcome.protoName): it cannot become \(outcome.protoName)")
         }
         if let referred = referral.referredOn.flatMap(ISODate.init), day < referred {
             throw RPCError.invalidArgument(field: "outcome_on", "\(day) is before the referral was made (\(referred))")
@@ -47,7 +53,9 @@ public enum IndicatorRules {
     static let peopleMeasures: Set<A.Measure> = [.jobsCreated, .artisansTrained, .peopleReached]
 
     /// Fills `value` from a by-sex breakdown when it is 0, and checks they agree.
-    static func normalise(_ value: inout A.IndicatorValue?, countsPeople: Bool, field: String, _ check: inout FieldValidator) {
+    static func normalise(
+        _ value: inout A.IndicatorValue?, countsPeople: Bool, field: String, _ check: inout FieldValidator
+    ) {
         guard var current = value else { return }
         check.nonNegative(current.value, "\(field).value")
         if countsPeople {
@@ -70,7 +78,9 @@ public enum IndicatorRules {
         value = current
     }
 
-    static func checkPeriod(_ period: inout A.IndicatorPeriod, countsPeople: Bool, field: String, _ check: inout FieldValidator) {
+    static func checkPeriod(
+        _ period: inout A.IndicatorPeriod, countsPeople: Bool, field: String, _ check: inout FieldValidator
+    ) {
         let start = check.date(period.start, "\(field).start")
         let end = check.date(period.end, "\(field).end")
         if let start, let end, end < start { check.fail("\(field).end", "\(end) is before the start \(start)") }
@@ -92,15 +102,19 @@ public enum IndicatorRules {
 
     /// Replaces the period with the same dates or adds it in start order; true when one was replaced.
     static func merge(_ period: A.IndicatorPeriod, into indicator: inout A.Indicator) throws(RPCError) -> Bool {
-        let start = ISODate(period.start!)!, end = ISODate(period.end!)!
+        let start = ISODate(period.start!)!
+        let end = ISODate(period.end!)!
         if let index = indicator.periods.firstIndex(where: { $0.start == period.start && $0.end == period.end }) {
             indicator.periods[index] = period
             return true
         }
         for other in indicator.periods {
-            let otherStart = ISODate(other.start!)!, otherEnd = ISODate(other.end!)!
+            let otherStart = ISODate(other.start!)!
+            let otherEnd = ISODate(other.end!)!
             if start <= otherEnd && otherStart <= end {
-                throw RPCError(.failedPrecondition, """
+                throw RPCError(
+                    .failedPrecondition,
+                    """
                     period \(start)…\(end) overlaps the stored period \(otherStart)…\(otherEnd) of indicator \(indicator.id); \
                     give the same dates to replace it
                     """)

@@ -6,11 +6,16 @@ import Storage
 /// Equipment, trainings and their cascades, referrals and result indicators.
 extension AssistanceStore {
     static func idList(_ ids: [String], _ binds: inout [SQLValue]) -> String {
-        ids.map { binds.append(.of($0)); return "$\(binds.count)" }.joined(separator: ", ")
+        ids.map {
+            binds.append(.of($0))
+            return "$\(binds.count)"
+        }.joined(separator: ", ")
     }
 
     /// Rows of `table` matching each non-empty (column, values) filter, by body.
-    func list<T: ProtoMessage>(_ table: String, _ filters: [(String, [String])], order: String, as: T.Type) async throws -> [T] {
+    func list<T: ProtoMessage>(_ table: String, _ filters: [(String, [String])], order: String, as: T.Type) async throws
+        -> [T]
+    {
         var binds: [SQLValue] = []
         let conditions = filters.filter { !$0.1.isEmpty }.map { "\($0.0) IN (\(Self.idList($0.1, &binds)))" }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
@@ -27,9 +32,12 @@ extension AssistanceStore {
                 _ = try await Self.load("projects", "project", equipment.projectID, session, as: A.Project.self)
             }
             equipment.id = "eq_" + RequestID.make()
-            try await session.execute("INSERT INTO equipment (id, group_id, project_id, day, body) VALUES ($1, $2, $3, $4, $5)",
-                                      [.of(equipment.id), .of(equipment.groupID), .of(equipment.projectID),
-                                       .of(ISODate(equipment.deliveredOn!)!.description), .blob(equipment.serializedBytes())])
+            try await session.execute(
+                "INSERT INTO equipment (id, group_id, project_id, day, body) VALUES ($1, $2, $3, $4, $5)",
+                [
+                    .of(equipment.id), .of(equipment.groupID), .of(equipment.projectID),
+                    .of(ISODate(equipment.deliveredOn!)!.description), .blob(equipment.serializedBytes()),
+                ])
             return equipment.id
         } load: { session, id in
             try await Self.load("equipment", "equipment", id, session, as: A.Equipment.self)
@@ -46,17 +54,24 @@ extension AssistanceStore {
                 _ = try await Self.load("projects", "project", training.projectID, session, as: A.Project.self)
             }
             if !training.cascadesFrom.isEmpty {
-                let parent = try await Self.load("trainings", "training", training.cascadesFrom, session, as: A.Training.self)
+                let parent = try await Self.load(
+                    "trainings", "training", training.cascadesFrom, session, as: A.Training.self)
                 try TrainingRules.checkCascade(training, from: parent)
             }
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO trainings (id, cascades_from, project_id, skill, held_on, trainer_group_id, body)
                 VALUES ($1, $2, $3, $4, $5, $7, $6)
-                """, [.of(training.id), .of(training.cascadesFrom), .of(training.projectID), .of(training.skill),
-                      .of(ISODate(training.heldOn!)!.description), .blob(training.serializedBytes()), .of(training.trainerGroupID)])
+                """,
+                [
+                    .of(training.id), .of(training.cascadesFrom), .of(training.projectID), .of(training.skill),
+                    .of(ISODate(training.heldOn!)!.description), .blob(training.serializedBytes()),
+                    .of(training.trainerGroupID),
+                ])
             for group in Set(training.trainedGroupIDs) {
-                try await session.execute("INSERT INTO training_groups (training_id, group_id) VALUES ($1, $2)",
-                                          [.of(training.id), .of(group)])
+                try await session.execute(
+                    "INSERT INTO training_groups (training_id, group_id) VALUES ($1, $2)",
+                    [.of(training.id), .of(group)])
             }
             return training.id
         } load: { session, id in
@@ -65,7 +80,9 @@ extension AssistanceStore {
     }
 
     func training(_ id: String) async throws -> A.Training {
-        try await database.read { session in try await Self.load("trainings", "training", id, session, as: A.Training.self) }
+        try await database.read { session in
+            try await Self.load("trainings", "training", id, session, as: A.Training.self)
+        }
     }
 
     /// Sets which training `id` cascades from, refusing a link that would close a loop.
@@ -81,19 +98,24 @@ extension AssistanceStore {
                 while !current.cascadesFrom.isEmpty {
                     path.append(current.cascadesFrom)
                     if current.cascadesFrom == id || path.count > 1_000 {
-                        throw RPCError(.failedPrecondition,
-                                       "the cascade would loop: \(path.joined(separator: " → ")); a training cannot cascade from its own trainees' trainings")
+                        throw RPCError(
+                            .failedPrecondition,
+                            "the cascade would loop: \(path.joined(separator: " → ")); a training cannot cascade from its own trainees' trainings"
+                        )
                     }
-                    current = try await Self.load("trainings", "training", current.cascadesFrom, session, as: A.Training.self)
+                    current = try await Self.load(
+                        "trainings", "training", current.cascadesFrom, session, as: A.Training.self)
                 }
                 if parentID == id {
-                    throw RPCError(.failedPrecondition, "the cascade would loop: training \(id) cannot cascade from itself")
+                    throw RPCError(
+                        .failedPrecondition, "the cascade would loop: training \(id) cannot cascade from itself")
                 }
                 try TrainingRules.checkCascade(training, from: parent)
             }
             training.cascadesFrom = parentID
-            try await session.execute("UPDATE trainings SET cascades_from = $2, body = $3 WHERE id = $1",
-                                      [.of(id), .of(parentID), .blob(training.serializedBytes())])
+            try await session.execute(
+                "UPDATE trainings SET cascades_from = $2, body = $3 WHERE id = $1",
+                [.of(id), .of(parentID), .blob(training.serializedBytes())])
             return training
         }
     }
@@ -107,8 +129,9 @@ extension AssistanceStore {
             training.status = .completed
             training.completedOn = day
             training.results = results
-            try await session.execute("UPDATE trainings SET body = $2 WHERE id = $1",
-                                      [.of(id), .blob(training.serializedBytes())])
+            try await session.execute(
+                "UPDATE trainings SET body = $2 WHERE id = $1",
+                [.of(id), .blob(training.serializedBytes())])
             return training
         }
     }
@@ -119,7 +142,9 @@ extension AssistanceStore {
         if !groupIDs.isEmpty {
             // A group's trainings: those it was trained in and those it gave as a trainer.
             let list = Self.idList(groupIDs, &binds)
-            conditions.append("id IN (SELECT training_id FROM training_groups WHERE group_id IN (\(list))) OR trainer_group_id IN (\(list))")
+            conditions.append(
+                "id IN (SELECT training_id FROM training_groups WHERE group_id IN (\(list))) OR trainer_group_id IN (\(list))"
+            )
         }
         if !projectID.isEmpty {
             binds.append(.of(projectID))
@@ -168,16 +193,21 @@ extension AssistanceStore {
             var referral = referral
             referral.id = "rf_" + RequestID.make()
             referral.outcome = .pending
-            try await session.execute("INSERT INTO referrals (id, group_id, organisation_id, day, body) VALUES ($1, $2, $3, $4, $5)",
-                                      [.of(referral.id), .of(referral.groupID), .of(referral.organisationID),
-                                       .of(ISODate(referral.referredOn!)!.description), .blob(referral.serializedBytes())])
+            try await session.execute(
+                "INSERT INTO referrals (id, group_id, organisation_id, day, body) VALUES ($1, $2, $3, $4, $5)",
+                [
+                    .of(referral.id), .of(referral.groupID), .of(referral.organisationID),
+                    .of(ISODate(referral.referredOn!)!.description), .blob(referral.serializedBytes()),
+                ])
             return referral.id
         } load: { session, id in
             try await Self.load("referrals", "referral", id, session, as: A.Referral.self)
         }
     }
 
-    func recordOutcome(_ id: String, _ outcome: A.ReferralOutcome, on day: ISODate, notes: String) async throws -> A.Referral {
+    func recordOutcome(_ id: String, _ outcome: A.ReferralOutcome, on day: ISODate, notes: String) async throws
+        -> A.Referral
+    {
         try await database.transaction { session in
             try await session.lock("referral \(id)")
             var referral = try await Self.load("referrals", "referral", id, session, as: A.Referral.self)
@@ -188,7 +218,8 @@ extension AssistanceStore {
             referral.outcome = outcome
             referral.outcomeOn = day.message
             referral.outcomeNotes = notes
-            try await session.execute("UPDATE referrals SET body = $2 WHERE id = $1", [.of(id), .blob(referral.serializedBytes())])
+            try await session.execute(
+                "UPDATE referrals SET body = $2 WHERE id = $1", [.of(id), .blob(referral.serializedBytes())])
             return referral
         }
     }
@@ -200,9 +231,12 @@ extension AssistanceStore {
             var indicator = indicator
             _ = try await Self.load("projects", "project", indicator.projectID, session, as: A.Project.self)
             indicator.id = "in_" + RequestID.make()
-            try await session.execute("INSERT INTO indicators (id, project_id, group_id, body) VALUES ($1, $2, $3, $4)",
-                                      [.of(indicator.id), .of(indicator.projectID), .of(indicator.groupID),
-                                       .blob(indicator.serializedBytes())])
+            try await session.execute(
+                "INSERT INTO indicators (id, project_id, group_id, body) VALUES ($1, $2, $3, $4)",
+                [
+                    .of(indicator.id), .of(indicator.projectID), .of(indicator.groupID),
+                    .blob(indicator.serializedBytes()),
+                ])
             return indicator.id
         } load: { session, id in
             try await Self.load("indicators", "indicator", id, session, as: A.Indicator.self)
@@ -216,7 +250,8 @@ extension AssistanceStore {
             var indicator = try await Self.load("indicators", "indicator", id, session, as: A.Indicator.self)
             let period = try IndicatorRules.normalised(period, of: indicator, field: "period")
             let replaced = try IndicatorRules.merge(period, into: &indicator)
-            try await session.execute("UPDATE indicators SET body = $2 WHERE id = $1", [.of(id), .blob(indicator.serializedBytes())])
+            try await session.execute(
+                "UPDATE indicators SET body = $2 WHERE id = $1", [.of(id), .blob(indicator.serializedBytes())])
             return A.RecordIndicatorPeriodResponse(indicator: indicator, replaced: replaced)
         }
     }

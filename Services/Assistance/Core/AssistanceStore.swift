@@ -1,7 +1,7 @@
 import Domain
-import ServiceKit
 import RPC
 import Schema
+import ServiceKit
 import Storage
 
 /// The Assistance service's persistence, written once for SQLite and PostgreSQL: organisations, projects and their
@@ -14,8 +14,10 @@ public struct AssistanceStore: Sendable {
     public typealias A = AssistanceV1
 
     /// Loads one record's body by id, or NOT_FOUND naming it.
-    static func load<T: ProtoMessage>(_ table: String, _ noun: String, _ id: String, _ session: any SQLSession,
-                                      as: T.Type) async throws -> T {
+    static func load<T: ProtoMessage>(
+        _ table: String, _ noun: String, _ id: String, _ session: any SQLSession,
+        as: T.Type
+    ) async throws -> T {
         guard let row = try await session.first("SELECT body FROM \(table) WHERE id = $1", [.of(id)]) else {
             throw RPCError(.notFound, "\(noun) \"\(id)\" not found")
         }
@@ -29,10 +31,14 @@ public struct AssistanceStore: Sendable {
             var organisation = organisation
             organisation.id = "og_" + RequestID.make()
             try await Self.refuseTakenIdentifier("organisations", organisation.iatiIdentifier, "organisation", session)
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO organisations (id, kind, name, iati_identifier, body) VALUES ($1, $2, $3, $4, $5)
-                """, [.of(organisation.id), .of(organisation.kind.rawValue), .of(organisation.name),
-                      .of(organisation.iatiIdentifier), .blob(organisation.serializedBytes())])
+                """,
+                [
+                    .of(organisation.id), .of(organisation.kind.rawValue), .of(organisation.name),
+                    .of(organisation.iatiIdentifier), .blob(organisation.serializedBytes()),
+                ])
             return organisation.id
         } load: { session, id in
             try await Self.load("organisations", "organisation", id, session, as: A.Organisation.self)
@@ -45,28 +51,34 @@ public struct AssistanceStore: Sendable {
         async throws
     {
         guard !identifier.isEmpty,
-              let row = try await session.first("SELECT id FROM \(table) WHERE iati_identifier = $1", [.of(identifier)])
+            let row = try await session.first("SELECT id FROM \(table) WHERE iati_identifier = $1", [.of(identifier)])
         else { return }
-        throw RPCError(.alreadyExists, "IATI identifier \"\(identifier)\" is already used by \(noun) \(try row.text("id"))")
+        throw RPCError(
+            .alreadyExists, "IATI identifier \"\(identifier)\" is already used by \(noun) \(try row.text("id"))")
     }
 
     func organisation(_ id: String) async throws -> A.Organisation {
-        try await database.read { session in try await Self.load("organisations", "organisation", id, session, as: A.Organisation.self) }
+        try await database.read { session in
+            try await Self.load("organisations", "organisation", id, session, as: A.Organisation.self)
+        }
     }
 
     /// The organisations among `ids` that do not exist.
     func missingOrganisations(_ ids: [String]) async throws -> Set<String> {
         var missing = Set<String>()
-        for id in Set(ids) where try await database.query("SELECT id FROM organisations WHERE id = $1", [.of(id)]).isEmpty {
+        for id in Set(ids)
+        where try await database.query("SELECT id FROM organisations WHERE id = $1", [.of(id)]).isEmpty {
             missing.insert(id)
         }
         return missing
     }
 
     func listOrganisations(kind: A.OrganisationKind) async throws -> [A.Organisation] {
-        let rows = kind == .unspecified
+        let rows =
+            kind == .unspecified
             ? try await database.query("SELECT body FROM organisations ORDER BY name, id", [])
-            : try await database.query("SELECT body FROM organisations WHERE kind = $1 ORDER BY name, id", [.of(kind.rawValue)])
+            : try await database.query(
+                "SELECT body FROM organisations WHERE kind = $1 ORDER BY name, id", [.of(kind.rawValue)])
         return try rows.map { try $0.message(A.Organisation.self) }
     }
 
@@ -79,17 +91,23 @@ public struct AssistanceStore: Sendable {
             project.version = 1
             project.childIDs = []
             if !project.parentID.isEmpty {
-                let parent = try await Self.load("projects", "parent project", project.parentID, session, as: A.Project.self)
+                let parent = try await Self.load(
+                    "projects", "parent project", project.parentID, session, as: A.Project.self)
                 if parent.status == .cancelled || parent.status == .closed {
-                    throw RPCError(.failedPrecondition,
-                                   "parent project \(parent.id) is \(parent.status.protoName): no new projects go under it")
+                    throw RPCError(
+                        .failedPrecondition,
+                        "parent project \(parent.id) is \(parent.status.protoName): no new projects go under it")
                 }
             }
             try await Self.refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session)
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO projects (id, parent_id, status, iati_identifier, version, body) VALUES ($1, $2, $3, $4, $5, $6)
-                """, [.of(project.id), .of(project.parentID), .of(project.status.rawValue), .of(project.iatiIdentifier),
-                      .of(project.version), .blob(project.serializedBytes())])
+                """,
+                [
+                    .of(project.id), .of(project.parentID), .of(project.status.rawValue), .of(project.iatiIdentifier),
+                    .of(project.version), .blob(project.serializedBytes()),
+                ])
             return project.id
         } load: { session, id in
             try await Self.project(id, session)
@@ -99,8 +117,10 @@ public struct AssistanceStore: Sendable {
     /// A project with its children filled in.
     static func project(_ id: String, _ session: any SQLSession) async throws -> A.Project {
         var project = try await load("projects", "project", id, session, as: A.Project.self)
-        project.childIDs = try await session.query("SELECT id FROM projects WHERE parent_id = $1 ORDER BY id", [.of(id)])
-            .map { try $0.text("id") }
+        project.childIDs = try await session.query(
+            "SELECT id FROM projects WHERE parent_id = $1 ORDER BY id", [.of(id)]
+        )
+        .map { try $0.text("id") }
         return project
     }
 
@@ -116,24 +136,32 @@ public struct AssistanceStore: Sendable {
         try await database.transaction { session in
             var project = try await Self.project(id, session)
             guard expectedVersion == 0 || project.version == expectedVersion else {
-                throw RPCError(.aborted, "project \(id) is at version \(project.version), not \(expectedVersion): read it again")
+                throw RPCError(
+                    .aborted, "project \(id) is at version \(project.version), not \(expectedVersion): read it again")
             }
             apply(&project)
             let currencies = Set(project.budget.map(\.currency))
-            let used = try await session.query("SELECT DISTINCT currency FROM transactions WHERE project_id = $1", [.of(id)])
-                .map { try $0.text("currency") }
+            let used = try await session.query(
+                "SELECT DISTINCT currency FROM transactions WHERE project_id = $1", [.of(id)]
+            )
+            .map { try $0.text("currency") }
             if let dropped = used.filter({ !currencies.contains($0) }).sorted().first {
-                throw RPCError(.failedPrecondition,
-                               "project \(id) has transactions in \(dropped): its budget must keep a \(dropped) line")
+                throw RPCError(
+                    .failedPrecondition,
+                    "project \(id) has transactions in \(dropped): its budget must keep a \(dropped) line")
             }
             try await Self.refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session, except: id)
             let readVersion = project.version
             project.version += 1
-            let updated = try await session.query("""
+            let updated = try await session.query(
+                """
                 UPDATE projects SET status = $2, iati_identifier = $3, version = $4, body = $5
                 WHERE id = $1 AND version = $6 RETURNING id
-                """, [.of(id), .of(project.status.rawValue), .of(project.iatiIdentifier), .of(project.version),
-                      .blob(project.serializedBytes()), .of(readVersion)])
+                """,
+                [
+                    .of(id), .of(project.status.rawValue), .of(project.iatiIdentifier), .of(project.version),
+                    .blob(project.serializedBytes()), .of(readVersion),
+                ])
             guard !updated.isEmpty else {
                 throw RPCError(.aborted, "project \(id) changed while it was being updated: read it again")
             }
@@ -141,14 +169,17 @@ public struct AssistanceStore: Sendable {
         }
     }
 
-    static func refuseTakenIdentifier(_ table: String, _ identifier: String, _ noun: String, _ session: any SQLSession,
-                                      except id: String) async throws
-    {
+    static func refuseTakenIdentifier(
+        _ table: String, _ identifier: String, _ noun: String, _ session: any SQLSession,
+        except id: String
+    ) async throws {
         guard !identifier.isEmpty,
-              let row = try await session.first("SELECT id FROM \(table) WHERE iati_identifier = $1 AND id <> $2",
-                                                [.of(identifier), .of(id)])
+            let row = try await session.first(
+                "SELECT id FROM \(table) WHERE iati_identifier = $1 AND id <> $2",
+                [.of(identifier), .of(id)])
         else { return }
-        throw RPCError(.alreadyExists, "IATI identifier \"\(identifier)\" is already used by \(noun) \(try row.text("id"))")
+        throw RPCError(
+            .alreadyExists, "IATI identifier \"\(identifier)\" is already used by \(noun) \(try row.text("id"))")
     }
 
     func listProjects(status: A.ProjectStatus, parentID: String) async throws -> [A.Project] {
@@ -167,8 +198,9 @@ public struct AssistanceStore: Sendable {
         return try await database.read { session in
             var projects = try await session.query("SELECT body FROM projects \(filter) ORDER BY id", values)
                 .map { try $0.message(A.Project.self) }
-            let children = Dictionary(grouping: try await session.query("SELECT id, parent_id FROM projects WHERE parent_id <> ''")
-                .map { (try $0.text("parent_id"), try $0.text("id")) }, by: \.0)
+            let children = Dictionary(
+                grouping: try await session.query("SELECT id, parent_id FROM projects WHERE parent_id <> ''")
+                    .map { (try $0.text("parent_id"), try $0.text("id")) }, by: \.0)
             for index in projects.indices {
                 projects[index].childIDs = (children[projects[index].id] ?? []).map(\.1).sorted()
             }
@@ -203,21 +235,28 @@ public struct AssistanceStore: Sendable {
                 try await session.lock("loans \(transaction.groupID) \(value.currency)")
             }
             if transaction.type == .loanRepayment {
-                let owed = try await Self.loansOutstanding(group: transaction.groupID, currency: value.currency, session)
+                let owed = try await Self.loansOutstanding(
+                    group: transaction.groupID, currency: value.currency, session)
                 if value.minorUnits > owed {
-                    throw RPCError(.failedPrecondition, """
+                    throw RPCError(
+                        .failedPrecondition,
+                        """
                         group \(transaction.groupID) owes \(owed) minor units of \(value.currency) in loans; \
                         a repayment of \(value.minorUnits) is more than that
                         """)
                 }
             }
             transaction.id = "tx_" + RequestID.make()
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO transactions (id, project_id, group_id, type, minor_units, currency, day, body)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                """, [.of(transaction.id), .of(transaction.projectID), .of(transaction.groupID),
-                      .of(transaction.type.rawValue), .of(value.minorUnits), .of(value.currency),
-                      .of(ISODate(transaction.date!)!.description), .blob(transaction.serializedBytes())])
+                """,
+                [
+                    .of(transaction.id), .of(transaction.projectID), .of(transaction.groupID),
+                    .of(transaction.type.rawValue), .of(value.minorUnits), .of(value.currency),
+                    .of(ISODate(transaction.date!)!.description), .blob(transaction.serializedBytes()),
+                ])
             return transaction.id
         } load: { session, id in
             try await Self.load("transactions", "transaction", id, session, as: A.Transaction.self)
@@ -225,18 +264,24 @@ public struct AssistanceStore: Sendable {
     }
 
     static func loansOutstanding(group: String, currency: String, _ session: any SQLSession) async throws -> Int64 {
-        let row = try await session.first("""
+        let row = try await session.first(
+            """
             SELECT COALESCE(SUM(CASE WHEN type = $3 THEN minor_units ELSE -minor_units END), 0) AS owed
             FROM transactions WHERE group_id = $1 AND currency = $2 AND type IN ($3, $4)
-            """, [.of(group), .of(currency), .of(A.TransactionType.loan.rawValue),
-                  .of(A.TransactionType.loanRepayment.rawValue)])
+            """,
+            [
+                .of(group), .of(currency), .of(A.TransactionType.loan.rawValue),
+                .of(A.TransactionType.loanRepayment.rawValue),
+            ])
         return try row?.int("owed") ?? 0
     }
 
     /// One page of transactions, oldest first, after the (day, id) of the previous page's last row; and that key for
     /// this page's last row when more follow.
-    func listTransactions(projectID: String, groupIDs: [String], type: A.TransactionType, after: (String, String)?,
-                          limit: Int) async throws -> ([A.Transaction], (String, String)?) {
+    func listTransactions(
+        projectID: String, groupIDs: [String], type: A.TransactionType, after: (String, String)?,
+        limit: Int
+    ) async throws -> ([A.Transaction], (String, String)?) {
         var conditions: [String] = []
         var binds: [SQLValue] = []
         func bind(_ value: SQLValue) -> String {
@@ -283,20 +328,27 @@ public struct AssistanceStore: Sendable {
     }
 
     /// Sums by type, currency and year in SQL; never across currencies.
-    static func totals(where filter: String, _ binds: [SQLValue], _ session: any SQLSession) async throws -> A.MoneyTotals {
-        let rows = try await session.query("""
+    static func totals(where filter: String, _ binds: [SQLValue], _ session: any SQLSession) async throws
+        -> A.MoneyTotals
+    {
+        let rows = try await session.query(
+            """
             SELECT currency, SUBSTR(day, 1, 4) AS year, type, SUM(minor_units) AS total, COUNT(*) AS count
             FROM transactions WHERE \(filter) GROUP BY currency, SUBSTR(day, 1, 4), type
             """, binds)
         var overall: [String: A.FlowTotals] = [:]
         var yearly: [String: A.FlowTotals] = [:]
         for row in rows {
-            let currency = try row.text("currency"), year = Int32(try row.text("year")) ?? 0
+            let currency = try row.text("currency")
+            let year = Int32(try row.text("year")) ?? 0
             let type = A.TransactionType(rawValue: Int32(try row.int("type")))
-            let total = try row.int("total"), count = Int32(try row.int("count"))
-            MoneyRules.add(total, count: count, type: type, to: &overall[currency, default: A.FlowTotals(currency: currency)])
-            MoneyRules.add(total, count: count, type: type,
-                           to: &yearly["\(year) \(currency)", default: A.FlowTotals(currency: currency, year: year)])
+            let total = try row.int("total")
+            let count = Int32(try row.int("count"))
+            MoneyRules.add(
+                total, count: count, type: type, to: &overall[currency, default: A.FlowTotals(currency: currency)])
+            MoneyRules.add(
+                total, count: count, type: type,
+                to: &yearly["\(year) \(currency)", default: A.FlowTotals(currency: currency, year: year)])
         }
         return A.MoneyTotals(
             totals: overall.keys.sorted().map { overall[$0]! },
@@ -308,13 +360,18 @@ public struct AssistanceStore: Sendable {
     /// Remembers a group's current facts and the ids merged into it.
     func remember(_ group: ProducerV1.ProducerGroup) async throws {
         try await database.transaction { session in
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO known_groups (id, name, country, crafts, updated_at) VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (id) DO UPDATE SET name = $2, country = $3, crafts = $4, updated_at = $5
-                """, [.of(group.id), .of(group.name), .of(group.country), .of(group.crafts.joined(separator: "|")),
-                      .of(Clock.unixMicros())])
+                """,
+                [
+                    .of(group.id), .of(group.name), .of(group.country), .of(group.crafts.joined(separator: "|")),
+                    .of(Clock.unixMicros()),
+                ])
             for alias in [group.id] + group.mergedIDs {
-                try await session.execute("""
+                try await session.execute(
+                    """
                     INSERT INTO group_aliases (alias, group_id) VALUES ($1, $2)
                     ON CONFLICT (alias) DO UPDATE SET group_id = $2
                     """, [.of(alias), .of(group.id)])
@@ -325,7 +382,8 @@ public struct AssistanceStore: Sendable {
     /// The ids a group's records may be stored under: its own and those merged into it, as last heard.
     func aliases(of id: String) async throws -> [String] {
         try await database.read { session in
-            let current = try await session.first("SELECT group_id FROM group_aliases WHERE alias = $1", [.of(id)])
+            let current =
+                try await session.first("SELECT group_id FROM group_aliases WHERE alias = $1", [.of(id)])
                 .map { try $0.text("group_id") } ?? id
             let all = try await session.query("SELECT alias FROM group_aliases WHERE group_id = $1", [.of(current)])
                 .map { try $0.text("alias") }
@@ -336,13 +394,17 @@ public struct AssistanceStore: Sendable {
     /// The group's name, country and crafts as last heard from the Producer service.
     func knownGroup(_ id: String) async throws -> ProducerV1.ProducerGroup? {
         let aliases = try await aliases(of: id)
-        guard let row = try await database.query(
-            "SELECT id, name, country, crafts FROM known_groups WHERE id IN (\(aliases.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))",
-            aliases.map { .of($0) }).first else { return nil }
+        guard
+            let row = try await database.query(
+                "SELECT id, name, country, crafts FROM known_groups WHERE id IN (\(aliases.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))",
+                aliases.map { .of($0) }
+            ).first
+        else { return nil }
         let crafts = try row.text("crafts")
         let id = try row.text("id")
-        return ProducerV1.ProducerGroup(id: id, name: try row.text("name"), country: try row.text("country"),
-                                        crafts: crafts.isEmpty ? [] : crafts.split(separator: "|").map(String.init),
-                                        mergedIDs: aliases.filter { $0 != id })
+        return ProducerV1.ProducerGroup(
+            id: id, name: try row.text("name"), country: try row.text("country"),
+            crafts: crafts.isEmpty ? [] : crafts.split(separator: "|").map(String.init),
+            mergedIDs: aliases.filter { $0 != id })
     }
 }

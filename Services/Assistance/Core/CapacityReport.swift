@@ -28,9 +28,10 @@ extension AssistanceHandler {
         if let profile = producer.profile, !Set([profile.id] + profile.mergedIDs).isSubset(of: counted) {
             (assistance, _) = await assistanceSection(profile.id)
         }
-        return A.CapacityReport(groupID: producer.profile?.id ?? id,
-                                generatedAt: CommonV1.Timestamp(unixMicros: Clock.unixMicros()),
-                                producer: producer, assistance: assistance, market: market)
+        return A.CapacityReport(
+            groupID: producer.profile?.id ?? id,
+            generatedAt: CommonV1.Timestamp(unixMicros: Clock.unixMicros()),
+            producer: producer, assistance: assistance, market: market)
     }
 
     static func available(_ service: ServiceAddress) -> A.SectionStatus {
@@ -39,8 +40,9 @@ extension AssistanceHandler {
 
     static func unavailable(_ service: ServiceAddress, _ error: any Error) -> A.SectionStatus {
         let status = (error as? RPCError) ?? RPCError(.internalError, "\(error)")
-        return A.SectionStatus(available: false, service: service.executable, code: status.code.description,
-                               reason: status.message)
+        return A.SectionStatus(
+            available: false, service: service.executable, code: status.code.description,
+            reason: status.message)
     }
 
     /// Profile, skills over time, independence and buyers, from four Producer calls made together. A group the
@@ -91,13 +93,17 @@ extension AssistanceHandler {
             let groups = try await store.aliases(of: id)
             counted = groups
             async let money = store.groupTotals(groups)
-            async let equipment = store.list("equipment", [("group_id", groups)], order: "day, id", as: A.Equipment.self)
+            async let equipment = store.list(
+                "equipment", [("group_id", groups)], order: "day, id", as: A.Equipment.self)
             async let trainings = store.listTrainings(groupIDs: groups, projectID: "", skill: "")
             async let referrals = store.list("referrals", [("group_id", groups)], order: "day, id", as: A.Referral.self)
             async let results = store.list("indicators", [("group_id", groups)], order: "id", as: A.Indicator.self)
-            return (A.AssistanceSection(status: Self.available(.assistance), money: try await money,
-                                        equipment: try await equipment, trainings: try await trainings,
-                                        referrals: try await referrals, results: try await results), Set(counted))
+            return (
+                A.AssistanceSection(
+                    status: Self.available(.assistance), money: try await money,
+                    equipment: try await equipment, trainings: try await trainings,
+                    referrals: try await referrals, results: try await results), Set(counted)
+            )
         } catch let error as StorageError {
             return (A.AssistanceSection(status: Self.unavailable(.assistance, RPCError(storage: error))), Set(counted))
         } catch {
@@ -122,8 +128,9 @@ extension AssistanceHandler {
             request.groupName = known.name
         }
         do throws(RPCError) {
-            return A.MarketSection(status: Self.available(.marketplaceInfo),
-                                   bulletin: try await marketplace.getMarketBulletin(request))
+            return A.MarketSection(
+                status: Self.available(.marketplaceInfo),
+                bulletin: try await marketplace.getMarketBulletin(request))
         } catch {
             return A.MarketSection(status: Self.unavailable(.marketplaceInfo, error))
         }

@@ -26,9 +26,10 @@ public enum CascadeReachRules {
             }
             let total = people.women + people.men + people.other
             let multiplier = previousTotal > 0 ? Int32((Double(total) * 100 / Double(previousTotal)).rounded()) : 0
-            reach.tiers.append(A.CascadeTier(
-                tier: Int32(reach.tiers.count + 1), trainings: Int32(tier.count), people: people, total: total,
-                multiplierHundredths: multiplier, trainingIDs: tier.map(\.id)))
+            reach.tiers.append(
+                A.CascadeTier(
+                    tier: Int32(reach.tiers.count + 1), trainings: Int32(tier.count), people: people, total: total,
+                    multiplierHundredths: multiplier, trainingIDs: tier.map(\.id)))
             reach.people!.women += people.women
             reach.people!.men += people.men
             reach.people!.other += people.other

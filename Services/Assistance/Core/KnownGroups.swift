@@ -16,8 +16,9 @@ final class KnownGroups: Sendable {
     /// Remembers the group under its id and every id merged into it; true when something changed.
     @discardableResult
     func remember(_ group: ProducerV1.ProducerGroup) -> Bool {
-        let facts = ProducerV1.ProducerGroup(id: group.id, name: group.name, country: group.country, crafts: group.crafts,
-                                             mergedIDs: group.mergedIDs)
+        let facts = ProducerV1.ProducerGroup(
+            id: group.id, name: group.name, country: group.country, crafts: group.crafts,
+            mergedIDs: group.mergedIDs)
         return groups.withLock { groups in
             guard groups[group.id] != facts else { return false }
             for id in [group.id] + group.mergedIDs { groups[id] = facts }

@@ -16,16 +16,22 @@ public enum MoneyRules {
         let value = transaction.value!
         let currencies = project.budget.map(\.currency)
         if !currencies.contains(value.currency) {
-            throw RPCError(.failedPrecondition, """
+            throw RPCError(
+                .failedPrecondition,
+                """
                 project \(project.id) does not use \(value.currency): its budget is in \(currencies.joined(separator: ", ")); \
                 add a \(value.currency) budget line to the project first
                 """)
         }
         switch project.status {
         case .cancelled, .closed:
-            throw RPCError(.failedPrecondition, "project \(project.id) is \(project.status.protoName): it takes no new transactions")
+            throw RPCError(
+                .failedPrecondition,
+                "project \(project.id) is \(project.status.protoName): it takes no new transactions")
         case .pipeline where transaction.type != .commitment:
-            throw RPCError(.failedPrecondition, """
+            throw RPCError(
+                .failedPrecondition,
+                """
                 project \(project.id) is still in the pipeline: only commitments can be recorded until it is in \
                 implementation
                 """)
@@ -34,10 +40,12 @@ public enum MoneyRules {
         let day = ISODate(transaction.date!)!
         let (start, end) = span(of: project)
         if let start, day < start {
-            throw RPCError.invalidArgument(field: "transaction.date", "\(day) is before project \(project.id) starts (\(start))")
+            throw RPCError.invalidArgument(
+                field: "transaction.date", "\(day) is before project \(project.id) starts (\(start))")
         }
         if let end, day > end {
-            throw RPCError.invalidArgument(field: "transaction.date", "\(day) is after project \(project.id) ends (\(end))")
+            throw RPCError.invalidArgument(
+                field: "transaction.date", "\(day) is after project \(project.id) ends (\(end))")
         }
     }
 

@@ -11,7 +11,8 @@ struct ProducerLink: Sendable {
 
     /// UNAVAILABLE naming producer-service and what needed it.
     static func unavailable(_ error: RPCError, _ purpose: String) -> RPCError {
-        RPCError(.unavailable, "\(purpose) needs producer-service, which did not answer: \(error.code): \(error.message)")
+        RPCError(
+            .unavailable, "\(purpose) needs producer-service, which did not answer: \(error.code): \(error.message)")
     }
 
     /// Looks up every (id, field) at once. A group that does not exist is INVALID_ARGUMENT naming its field (all of
@@ -38,14 +39,17 @@ struct ProducerLink: Sendable {
             switch answers[id] ?? .failure(RPCError(.internalError, "no answer for group \(id)")) {
             case .success(let group): groups[id] = group
             case .failure(let error) where error.code == .notFound || error.code == .invalidArgument:
-                violations.append(FieldViolation(field: field, description: "producer group \"\(id)\" does not exist: \(error.message)"))
+                violations.append(
+                    FieldViolation(
+                        field: field, description: "producer group \"\(id)\" does not exist: \(error.message)"))
             case .failure(let error):
                 throw Self.unavailable(error, purpose)
             }
         }
         if !violations.isEmpty {
-            throw RPCError(.invalidArgument, violations.map { "\($0.field): \($0.description)" }.joined(separator: "; "),
-                           fieldViolations: violations)
+            throw RPCError(
+                .invalidArgument, violations.map { "\($0.field): \($0.description)" }.joined(separator: "; "),
+                fieldViolations: violations)
         }
         for group in Set(groups.values.map(\.id)) {
             try await storage { try await store.remember(groups.values.first { $0.id == group }!) }

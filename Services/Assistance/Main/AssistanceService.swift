@@ -25,9 +25,13 @@ struct AssistanceServiceMain: AsyncParsableCommand {
             let marketplace = try ClientChannel(
                 endpoints: configuration.endpoints(of: .marketplaceInfo),
                 configuration: .init(targetName: ServiceDirectory.marketplaceInfo.executable), logger: logger)
-            return [AssistanceHandler(database: database, producer: ProducerV1.ProducerServiceClient(channel: producer),
-                                      marketplace: MarketplaceV1.MarketplaceInfoServiceClient(channel: marketplace))
-                .registration]
+            return [
+                AssistanceHandler(
+                    database: database, producer: ProducerV1.ProducerServiceClient(channel: producer),
+                    marketplace: MarketplaceV1.MarketplaceInfoServiceClient(channel: marketplace)
+                )
+                .registration
+            ]
         }
     }
 }
