@@ -129,6 +129,29 @@ func indicatorText(_ indicators: [A.Indicator]) -> String {
     return table.render()
 }
 
+/// --page-size, --page-token and --all, for list commands.
+struct PageOptions: ParsableArguments {
+    @Option(help: "Records per page (1-1000).") var pageSize: Int32 = 100
+    @Option(help: "Page token from a previous page.") var pageToken = ""
+    @Flag(help: "Fetch every page.") var all = false
+
+    /// One page's records (every page's with --all) and the token of the page after them.
+    func fetch<Record>(_ call: (_ size: Int32, _ token: String) async throws -> ([Record], String)) async throws
+        -> ([Record], String)
+    {
+        var (records, next) = try await call(pageSize, pageToken)
+        while all && !next.isEmpty {
+            let (more, after) = try await call(pageSize, next)
+            records += more
+            next = after
+        }
+        return (records, next)
+    }
+}
+
+/// The hint printed under a list that has more pages.
+func moreLine(_ token: String) -> String { token.isEmpty ? "" : "\nmore: --page-token \(token)" }
+
 /// Fields of a project settable from flags, shared by create and update.
 struct ProjectFields: ParsableArguments {
     @Option(help: "Title.") var title: String?
@@ -378,24 +401,20 @@ extension AssistanceCommand {
         @Option(help: "Project id.") var project = ""
         @Option(help: "Producer group id.") var group = ""
         @Option(help: "Only this type.") var type: String?
-        @Option(help: "Transactions per page (1-1000).") var pageSize: Int32 = 100
-        @Option(help: "Page token from a previous page.") var pageToken = ""
-        @Flag(help: "Fetch every page.") var all = false
+        @OptionGroup var page: PageOptions
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                var request = A.ListTransactionsRequest(
-                    projectID: project, groupID: group, pageSize: pageSize,
-                    pageToken: pageToken)
+                var request = A.ListTransactionsRequest(projectID: project, groupID: group)
                 if let type { request.type = try parseEnum(type, A.TransactionType.self, field: "--type") }
-                var response = try await client.listTransactions(request, options: global.callOptions)
-                while all && !response.nextPageToken.isEmpty {
-                    request.pageToken = response.nextPageToken
-                    let next = try await client.listTransactions(request, options: global.callOptions)
-                    response.transactions += next.transactions
-                    response.nextPageToken = next.nextPageToken
+                let (rows, next) = try await page.fetch { size, token in
+                    request.pageSize = size
+                    request.pageToken = token
+                    let answer = try await client.listTransactions(request, options: global.callOptions)
+                    return (answer.transactions, answer.nextPageToken)
                 }
+                let response = A.ListTransactionsResponse(transactions: rows, nextPageToken: next)
                 try emit(response, global) {
                     var table = Table("ID", "DATE", "TYPE", "AMOUNT", "PROJECT", "GROUP", "DESCRIPTION")
                     for line in response.transactions {
@@ -403,8 +422,7 @@ extension AssistanceCommand {
                             line.id, show(line.date), short(line.type), formatMoney(line.value), line.projectID,
                             line.groupID, line.description)
                     }
-                    return table.render()
-                        + (response.nextPageToken.isEmpty ? "" : "\nmore: --page-token \(response.nextPageToken)")
+                    return table.render() + moreLine(response.nextPageToken)
                 }
             }
         }
@@ -471,13 +489,18 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(abstract: "List equipment given.")
         @Option(help: "Producer group id.") var group = ""
         @Option(help: "Project id.") var project = ""
+        @OptionGroup var page: PageOptions
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let response = try await client.listEquipment(
-                    A.ListEquipmentRequest(groupID: group, projectID: project),
-                    options: global.callOptions)
+                let (rows, next) = try await page.fetch { size, token in
+                    let answer = try await client.listEquipment(
+                        A.ListEquipmentRequest(groupID: group, projectID: project, pageSize: size, pageToken: token),
+                        options: global.callOptions)
+                    return (answer.equipment, answer.nextPageToken)
+                }
+                let response = A.ListEquipmentResponse(equipment: rows, nextPageToken: next)
                 try emit(response, global) {
                     var table = Table("ID", "DELIVERED", "GROUP", "WHAT", "VALUE", "REPLACES", "YEARLY COST REPLACED")
                     for item in response.equipment {
@@ -485,7 +508,7 @@ extension AssistanceCommand {
                             item.id, show(item.deliveredOn), item.groupID, item.description, formatMoney(item.value),
                             item.replaces, formatMoney(item.yearlyCostReplaced))
                     }
-                    return table.render()
+                    return table.render() + moreLine(response.nextPageToken)
                 }
             }
         }

@@ -94,14 +94,21 @@ extension AssistanceCommand {
         @Option(help: "A group trained or training.") var group = ""
         @Option(help: "Project id.") var project = ""
         @Option(help: "Skill code.") var skill = ""
+        @OptionGroup var page: PageOptions
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let response = try await client.listTrainings(
-                    A.ListTrainingsRequest(groupID: group, projectID: project, skill: skill),
-                    options: global.callOptions)
-                try emit(response, global) { trainingTable(response.trainings) }
+                let (rows, next) = try await page.fetch { size, token in
+                    let answer = try await client.listTrainings(
+                        A.ListTrainingsRequest(
+                            groupID: group, projectID: project, skill: skill, pageSize: size,
+                            pageToken: token),
+                        options: global.callOptions)
+                    return (answer.trainings, answer.nextPageToken)
+                }
+                let response = A.ListTrainingsResponse(trainings: rows, nextPageToken: next)
+                try emit(response, global) { trainingTable(response.trainings) + moreLine(next) }
             }
         }
     }
@@ -171,13 +178,21 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(abstract: "List referrals.")
         @Option(help: "Producer group id.") var group = ""
         @Option(help: "Organisation id.") var organisation = ""
+        @OptionGroup var page: PageOptions
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let response = try await client.listReferrals(
-                    A.ListReferralsRequest(groupID: group, organisationID: organisation), options: global.callOptions)
-                try emit(response, global) { referralTable(response.referrals) }
+                let (rows, next) = try await page.fetch { size, token in
+                    let answer = try await client.listReferrals(
+                        A.ListReferralsRequest(
+                            groupID: group, organisationID: organisation, pageSize: size,
+                            pageToken: token),
+                        options: global.callOptions)
+                    return (answer.referrals, answer.nextPageToken)
+                }
+                let response = A.ListReferralsResponse(referrals: rows, nextPageToken: next)
+                try emit(response, global) { referralTable(response.referrals) + moreLine(next) }
             }
         }
     }
@@ -248,14 +263,19 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(abstract: "List result indicators with their periods.")
         @Option(help: "Project id.") var project = ""
         @Option(help: "Producer group id.") var group = ""
+        @OptionGroup var page: PageOptions
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let response = try await client.listIndicators(
-                    A.ListIndicatorsRequest(projectID: project, groupID: group),
-                    options: global.callOptions)
-                try emit(response, global) { indicatorText(response.indicators) }
+                let (rows, next) = try await page.fetch { size, token in
+                    let answer = try await client.listIndicators(
+                        A.ListIndicatorsRequest(projectID: project, groupID: group, pageSize: size, pageToken: token),
+                        options: global.callOptions)
+                    return (answer.indicators, answer.nextPageToken)
+                }
+                let response = A.ListIndicatorsResponse(indicators: rows, nextPageToken: next)
+                try emit(response, global) { indicatorText(response.indicators) + moreLine(next) }
             }
         }
     }

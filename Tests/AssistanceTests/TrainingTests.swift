@@ -112,6 +112,18 @@ struct TrainingTests {
                 #expect(
                     try await client.listTrainings(A.ListTrainingsRequest(groupID: villages[0].id)).trainings.map(\.id)
                         == [second[0].id])
+                // Pages of three, in the order held, until the token runs out.
+                let firstPage = try await client.listTrainings(A.ListTrainingsRequest(groupID: bolga.id, pageSize: 3))
+                #expect(firstPage.trainings.map(\.id) == [first.id] + second.prefix(2).map(\.id))
+                #expect(!firstPage.nextPageToken.isEmpty)
+                let lastPage = try await client.listTrainings(
+                    A.ListTrainingsRequest(groupID: bolga.id, pageSize: 3, pageToken: firstPage.nextPageToken))
+                #expect(lastPage.trainings.map(\.id) == [second[2].id] && lastPage.nextPageToken.isEmpty)
+                let badPage = await failure {
+                    try await client.listTrainings(
+                        A.ListTrainingsRequest(pageSize: 1001, pageToken: "x" + firstPage.nextPageToken))
+                }
+                #expect(Set(badPage?.fieldViolations.map(\.field) ?? []) == ["page_size", "page_token"])
 
                 // Field errors: a skill outside the catalogue, two trainers, an unknown group, nobody trained.
                 let unknownSkill = await failure {

@@ -93,6 +93,22 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         return try await storage { try await store.aliases(of: id) }
     }
 
+    /// The page a List request asks for: after which row, and how many (1 to 1000, 100 by default).
+    static func page(_ size: Int32, _ token: String, idPrefix: String, of method: String) throws(RPCError)
+        -> (after: (String, String)?, limit: Int)
+    {
+        var check = FieldValidator()
+        if size != 0 { check.range(size, 1...1000, "page_size") }
+        let after = token.isEmpty ? nil : PageToken.decode(token, idPrefix: idPrefix)
+        if !token.isEmpty && after == nil {
+            check.fail("page_token", "is not a token from a previous \(method) answer")
+        }
+        try check.check()
+        return (after.map { ($0.sortKey, $0.id) }, Int(size == 0 ? 100 : size))
+    }
+
+    static func token(_ next: (String, String)?) -> String { next.map { PageToken.encode($0.0, $0.1) } ?? "" }
+
     // MARK: organisations
 
     public func createOrganisation(_ request: A.CreateOrganisationRequest, context: ServerContext) async throws
@@ -307,23 +323,18 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func listTransactions(_ request: A.ListTransactionsRequest, context: ServerContext) async throws
         -> A.ListTransactionsResponse
     {
-        var check = FieldValidator()
-        if request.pageSize != 0 { check.range(request.pageSize, 1...1000, "page_size") }
-        let after = request.pageToken.isEmpty ? nil : PageToken.decode(request.pageToken, idPrefix: "tx_")
-        if !request.pageToken.isEmpty && after == nil {
-            check.fail("page_token", "is not a token from a previous ListTransactions answer")
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "tx_", of: "ListTransactions")
+        var filter = AssistanceStore.Filter()
+        filter.equal("project_id", request.projectID)
+        filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
+        if request.type != .unspecified {
+            filter.conditions.append("type = \(filter.bind(.of(request.type.rawValue)))")
         }
-        try check.check()
-        let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        let (transactions, next) = try await storage {
-            try await store.listTransactions(
-                projectID: request.projectID, groupIDs: groups, type: request.type,
-                after: after.map { ($0.sortKey, $0.id) },
-                limit: Int(request.pageSize == 0 ? 100 : request.pageSize))
+        let (rows, next) = try await storage {
+            try await store.page(
+                "transactions", filter, sortColumn: "day", after: after, limit: limit, as: A.Transaction.self)
         }
-        return A.ListTransactionsResponse(
-            transactions: transactions,
-            nextPageToken: next.map { PageToken.encode($0.0, $0.1) } ?? "")
+        return A.ListTransactionsResponse(transactions: rows, nextPageToken: Self.token(next))
     }
 
     public func getMoneyTotals(_ request: A.GetMoneyTotalsRequest, context: ServerContext) async throws -> A.MoneyTotals
@@ -372,14 +383,15 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func listEquipment(_ request: A.ListEquipmentRequest, context: ServerContext) async throws
         -> A.ListEquipmentResponse
     {
-        let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        return A.ListEquipmentResponse(
-            equipment: try await storage {
-                try await store.list(
-                    "equipment",
-                    [("group_id", groups), ("project_id", request.projectID.isEmpty ? [] : [request.projectID])],
-                    order: "day, id", as: A.Equipment.self)
-            })
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "eq_", of: "ListEquipment")
+        var filter = AssistanceStore.Filter()
+        filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
+        filter.equal("project_id", request.projectID)
+        let (rows, next) = try await storage {
+            try await store.page(
+                "equipment", filter, sortColumn: "day", after: after, limit: limit, as: A.Equipment.self)
+        }
+        return A.ListEquipmentResponse(equipment: rows, nextPageToken: Self.token(next))
     }
 
     // MARK: trainings
@@ -516,12 +528,16 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func listTrainings(_ request: A.ListTrainingsRequest, context: ServerContext) async throws
         -> A.ListTrainingsResponse
     {
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "tr_", of: "ListTrainings")
         let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        return A.ListTrainingsResponse(
-            trainings: try await storage {
-                try await store.listTrainings(
-                    groupIDs: groups, projectID: request.projectID, skill: request.skill.lowercased())
-            })
+        let filter = AssistanceStore.trainingFilter(
+            groupIDs: groups, projectID: request.projectID,
+            skill: request.skill.lowercased())
+        let (rows, next) = try await storage {
+            try await store.page(
+                "trainings", filter, sortColumn: "held_on", after: after, limit: limit, as: A.Training.self)
+        }
+        return A.ListTrainingsResponse(trainings: rows, nextPageToken: Self.token(next))
     }
 
     public func getCascadeReach(_ request: A.GetCascadeReachRequest, context: ServerContext) async throws
@@ -575,17 +591,15 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func listReferrals(_ request: A.ListReferralsRequest, context: ServerContext) async throws
         -> A.ListReferralsResponse
     {
-        let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        return A.ListReferralsResponse(
-            referrals: try await storage {
-                try await store.list(
-                    "referrals",
-                    [
-                        ("group_id", groups),
-                        ("organisation_id", request.organisationID.isEmpty ? [] : [request.organisationID]),
-                    ],
-                    order: "day, id", as: A.Referral.self)
-            })
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "rf_", of: "ListReferrals")
+        var filter = AssistanceStore.Filter()
+        filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
+        filter.equal("organisation_id", request.organisationID)
+        let (rows, next) = try await storage {
+            try await store.page(
+                "referrals", filter, sortColumn: "day", after: after, limit: limit, as: A.Referral.self)
+        }
+        return A.ListReferralsResponse(referrals: rows, nextPageToken: Self.token(next))
     }
 
     // MARK: results
@@ -645,16 +659,14 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func listIndicators(_ request: A.ListIndicatorsRequest, context: ServerContext) async throws
         -> A.ListIndicatorsResponse
     {
-        let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        return A.ListIndicatorsResponse(
-            indicators: try await storage {
-                try await store.list(
-                    "indicators",
-                    [
-                        ("group_id", groups),
-                        ("project_id", request.projectID.isEmpty ? [] : [request.projectID]),
-                    ],
-                    order: "id", as: A.Indicator.self)
-            })
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "in_", of: "ListIndicators")
+        var filter = AssistanceStore.Filter()
+        filter.equal("project_id", request.projectID)
+        filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
+        let (rows, next) = try await storage {
+            try await store.page(
+                "indicators", filter, sortColumn: "id", after: after, limit: limit, as: A.Indicator.self)
+        }
+        return A.ListIndicatorsResponse(indicators: rows, nextPageToken: Self.token(next))
     }
 }

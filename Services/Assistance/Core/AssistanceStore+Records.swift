@@ -12,15 +12,62 @@ extension AssistanceStore {
         }.joined(separator: ", ")
     }
 
-    /// Rows of `table` matching each non-empty (column, values) filter, by body.
-    func list<T: ProtoMessage>(_ table: String, _ filters: [(String, [String])], order: String, as: T.Type) async throws
-        -> [T]
-    {
+    /// The conditions of a list query and the values they bind.
+    struct Filter {
+        var conditions: [String] = []
         var binds: [SQLValue] = []
-        let conditions = filters.filter { !$0.1.isEmpty }.map { "\($0.0) IN (\(Self.idList($0.1, &binds)))" }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try await database.query("SELECT body FROM \(table) \(filter) ORDER BY \(order) LIMIT 5000", binds)
-            .map { try $0.message(T.self) }
+
+        mutating func bind(_ value: SQLValue) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+
+        /// `column` is one of `values`; no condition when `values` is empty.
+        mutating func among(_ column: String, _ values: [String]) {
+            guard !values.isEmpty else { return }
+            conditions.append("\(column) IN (\(AssistanceStore.idList(values, &binds)))")
+        }
+
+        /// `column` equals `value`; no condition when it is empty.
+        mutating func equal(_ column: String, _ value: String) {
+            guard !value.isEmpty else { return }
+            conditions.append("\(column) = \(bind(.of(value)))")
+        }
+    }
+
+    /// One page of `table`'s rows matching `filter`, ordered by (`sortColumn`, id), after the (sort key, id) of the
+    /// previous page's last row; and that key for this page's last row when more follow.
+    func page<T: ProtoMessage>(
+        _ table: String, _ filter: Filter, sortColumn: String, after: (String, String)?, limit: Int, as: T.Type
+    ) async throws -> ([T], (String, String)?) {
+        var filter = filter
+        if let (key, id) = after {
+            let keyBind = filter.bind(.of(key))
+            filter.conditions.append(
+                "(\(sortColumn) > \(keyBind) OR (\(sortColumn) = \(keyBind) AND id > \(filter.bind(.of(id)))))")
+        }
+        let clause =
+            filter.conditions.isEmpty ? "" : "WHERE " + filter.conditions.map { "(\($0))" }.joined(separator: " AND ")
+        let rows = try await database.query(
+            "SELECT \(sortColumn) AS sort_key, id, body FROM \(table) \(clause) ORDER BY \(sortColumn), id LIMIT \(limit + 1)",
+            filter.binds)
+        let page = try rows.prefix(limit).map { try $0.message(T.self) }
+        guard rows.count > limit else { return (page, nil) }
+        return (page, (try rows[limit - 1].text("sort_key"), try rows[limit - 1].text("id")))
+    }
+
+    /// Trainings a group was trained in or gave, of a project, or of a skill (any that are given).
+    static func trainingFilter(groupIDs: [String], projectID: String, skill: String) -> Filter {
+        var filter = Filter()
+        if !groupIDs.isEmpty {
+            let list = idList(groupIDs, &filter.binds)
+            filter.conditions.append(
+                "id IN (SELECT training_id FROM training_groups WHERE group_id IN (\(list))) OR trainer_group_id IN (\(list))"
+            )
+        }
+        filter.equal("project_id", projectID)
+        filter.equal("skill", skill)
+        return filter
     }
 
     // MARK: equipment
@@ -134,29 +181,6 @@ extension AssistanceStore {
                 [.of(id), .blob(training.serializedBytes())])
             return training
         }
-    }
-
-    func listTrainings(groupIDs: [String], projectID: String, skill: String) async throws -> [A.Training] {
-        var binds: [SQLValue] = []
-        var conditions: [String] = []
-        if !groupIDs.isEmpty {
-            // A group's trainings: those it was trained in and those it gave as a trainer.
-            let list = Self.idList(groupIDs, &binds)
-            conditions.append(
-                "id IN (SELECT training_id FROM training_groups WHERE group_id IN (\(list))) OR trainer_group_id IN (\(list))"
-            )
-        }
-        if !projectID.isEmpty {
-            binds.append(.of(projectID))
-            conditions.append("project_id = $\(binds.count)")
-        }
-        if !skill.isEmpty {
-            binds.append(.of(skill))
-            conditions.append("skill = $\(binds.count)")
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.map { "(\($0))" }.joined(separator: " AND ")
-        return try await database.query("SELECT body FROM trainings \(filter) ORDER BY held_on, id LIMIT 5000", binds)
-            .map { try $0.message(A.Training.self) }
     }
 
     /// The reach of the cascade `id` belongs to, counted from its first training.

@@ -276,33 +276,6 @@ public struct AssistanceStore: Sendable {
         return try row?.int("owed") ?? 0
     }
 
-    /// One page of transactions, oldest first, after the (day, id) of the previous page's last row; and that key for
-    /// this page's last row when more follow.
-    func listTransactions(
-        projectID: String, groupIDs: [String], type: A.TransactionType, after: (String, String)?,
-        limit: Int
-    ) async throws -> ([A.Transaction], (String, String)?) {
-        var conditions: [String] = []
-        var binds: [SQLValue] = []
-        func bind(_ value: SQLValue) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
-        if !projectID.isEmpty { conditions.append("project_id = \(bind(.of(projectID)))") }
-        if !groupIDs.isEmpty { conditions.append("group_id IN (\(Self.idList(groupIDs, &binds)))") }
-        if type != .unspecified { conditions.append("type = \(bind(.of(type.rawValue)))") }
-        if let (day, id) = after {
-            let dayBind = bind(.of(day))
-            conditions.append("(day > \(dayBind) OR (day = \(dayBind) AND id > \(bind(.of(id)))))")
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let rows = try await database.query(
-            "SELECT day, id, body FROM transactions \(filter) ORDER BY day, id LIMIT \(limit + 1)", binds)
-        let page = try rows.prefix(limit).map { try $0.message(A.Transaction.self) }
-        guard rows.count > limit else { return (page, nil) }
-        return (page, (try rows[limit - 1].text("day"), try rows[limit - 1].text("id")))
-    }
-
     /// Totals per currency and per (year, currency) of a project with everything under it.
     func projectTotals(_ id: String) async throws -> A.MoneyTotals {
         try await database.read { session in

@@ -93,11 +93,13 @@ extension AssistanceHandler {
             let groups = try await store.aliases(of: id)
             counted = groups
             async let money = store.groupTotals(groups)
-            async let equipment = store.list(
-                "equipment", [("group_id", groups)], order: "day, id", as: A.Equipment.self)
-            async let trainings = store.listTrainings(groupIDs: groups, projectID: "", skill: "")
-            async let referrals = store.list("referrals", [("group_id", groups)], order: "day, id", as: A.Referral.self)
-            async let results = store.list("indicators", [("group_id", groups)], order: "id", as: A.Indicator.self)
+            async let equipment = firstPage("equipment", "group_id", groups, sortColumn: "day", as: A.Equipment.self)
+            async let trainings = store.page(
+                "trainings", AssistanceStore.trainingFilter(groupIDs: groups, projectID: "", skill: ""),
+                sortColumn: "held_on", after: nil, limit: Self.reportLimit, as: A.Training.self
+            ).0
+            async let referrals = firstPage("referrals", "group_id", groups, sortColumn: "day", as: A.Referral.self)
+            async let results = firstPage("indicators", "group_id", groups, sortColumn: "id", as: A.Indicator.self)
             return (
                 A.AssistanceSection(
                     status: Self.available(.assistance), money: try await money,
@@ -109,6 +111,21 @@ extension AssistanceHandler {
         } catch {
             return (A.AssistanceSection(status: Self.unavailable(.assistance, error)), Set(counted))
         }
+    }
+
+    /// Records of each kind the report shows at most.
+    static let reportLimit = 1_000
+
+    func firstPage<T: ProtoMessage>(
+        _ table: String, _ column: String, _ values: [String], sortColumn: String, as: T.Type
+    )
+        async throws -> [T]
+    {
+        var filter = AssistanceStore.Filter()
+        filter.among(column, values)
+        return try await store.page(
+            table, filter, sortColumn: sortColumn, after: nil, limit: Self.reportLimit, as: T.self
+        ).0
     }
 
     /// The Marketplace-Info bulletin for the group. When this service already knows the group's crafts (from an

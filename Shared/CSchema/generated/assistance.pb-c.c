@@ -4022,7 +4022,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_equipment_req
   (ProtobufCMessageInit) fairtrade__assistance__v1__record_equipment_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_equipment_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_equipment_request__field_descriptors[4] =
 {
   {
     "group_id",
@@ -4048,15 +4048,41 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_equipment_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "page_size",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListEquipmentRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListEquipmentRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__list_equipment_request__field_indices_by_name[] = {
   0,   /* field[0] = group_id */
+  2,   /* field[2] = page_size */
+  3,   /* field[3] = page_token */
   1,   /* field[1] = project_id */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__list_equipment_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_equipment_request__descriptor =
 {
@@ -4066,14 +4092,14 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_equipment_reque
   "Fairtrade__Assistance__V1__ListEquipmentRequest",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__ListEquipmentRequest),
-  2,
+  4,
   fairtrade__assistance__v1__list_equipment_request__field_descriptors,
   fairtrade__assistance__v1__list_equipment_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__list_equipment_request__number_ranges,
   (ProtobufCMessageInit) fairtrade__assistance__v1__list_equipment_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_equipment_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_equipment_response__field_descriptors[2] =
 {
   {
     "equipment",
@@ -4087,14 +4113,27 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_equipment_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListEquipmentResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__list_equipment_response__field_indices_by_name[] = {
   0,   /* field[0] = equipment */
+  1,   /* field[1] = next_page_token */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__list_equipment_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_equipment_response__descriptor =
 {
@@ -4104,7 +4143,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_equipment_respo
   "Fairtrade__Assistance__V1__ListEquipmentResponse",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__ListEquipmentResponse),
-  1,
+  2,
   fairtrade__assistance__v1__list_equipment_response__field_descriptors,
   fairtrade__assistance__v1__list_equipment_response__field_indices_by_name,
   1,  fairtrade__assistance__v1__list_equipment_response__number_ranges,
@@ -4612,7 +4651,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__complete_training_re
   (ProtobufCMessageInit) fairtrade__assistance__v1__complete_training_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_trainings_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_trainings_request__field_descriptors[5] =
 {
   {
     "group_id",
@@ -4650,16 +4689,42 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_trainings_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "page_size",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTrainingsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTrainingsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__list_trainings_request__field_indices_by_name[] = {
   0,   /* field[0] = group_id */
+  3,   /* field[3] = page_size */
+  4,   /* field[4] = page_token */
   1,   /* field[1] = project_id */
   2,   /* field[2] = skill */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__list_trainings_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_trainings_request__descriptor =
 {
@@ -4669,14 +4734,14 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_trainings_reque
   "Fairtrade__Assistance__V1__ListTrainingsRequest",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__ListTrainingsRequest),
-  3,
+  5,
   fairtrade__assistance__v1__list_trainings_request__field_descriptors,
   fairtrade__assistance__v1__list_trainings_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__list_trainings_request__number_ranges,
   (ProtobufCMessageInit) fairtrade__assistance__v1__list_trainings_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_trainings_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_trainings_response__field_descriptors[2] =
 {
   {
     "trainings",
@@ -4690,14 +4755,27 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_trainings_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListTrainingsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__list_trainings_response__field_indices_by_name[] = {
+  1,   /* field[1] = next_page_token */
   0,   /* field[0] = trainings */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__list_trainings_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_trainings_response__descriptor =
 {
@@ -4707,7 +4785,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_trainings_respo
   "Fairtrade__Assistance__V1__ListTrainingsResponse",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__ListTrainingsResponse),
-  1,
+  2,
   fairtrade__assistance__v1__list_trainings_response__field_descriptors,
   fairtrade__assistance__v1__list_trainings_response__field_indices_by_name,
   1,  fairtrade__assistance__v1__list_trainings_response__number_ranges,
@@ -5202,7 +5280,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_referral_outc
   (ProtobufCMessageInit) fairtrade__assistance__v1__record_referral_outcome_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_referrals_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_referrals_request__field_descriptors[4] =
 {
   {
     "group_id",
@@ -5228,15 +5306,41 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_referrals_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "page_size",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListReferralsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListReferralsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__list_referrals_request__field_indices_by_name[] = {
   0,   /* field[0] = group_id */
   1,   /* field[1] = organisation_id */
+  2,   /* field[2] = page_size */
+  3,   /* field[3] = page_token */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__list_referrals_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_referrals_request__descriptor =
 {
@@ -5246,14 +5350,14 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_referrals_reque
   "Fairtrade__Assistance__V1__ListReferralsRequest",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__ListReferralsRequest),
-  2,
+  4,
   fairtrade__assistance__v1__list_referrals_request__field_descriptors,
   fairtrade__assistance__v1__list_referrals_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__list_referrals_request__number_ranges,
   (ProtobufCMessageInit) fairtrade__assistance__v1__list_referrals_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_referrals_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_referrals_response__field_descriptors[2] =
 {
   {
     "referrals",
@@ -5267,14 +5371,27 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_referrals_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListReferralsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__list_referrals_response__field_indices_by_name[] = {
+  1,   /* field[1] = next_page_token */
   0,   /* field[0] = referrals */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__list_referrals_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_referrals_response__descriptor =
 {
@@ -5284,7 +5401,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_referrals_respo
   "Fairtrade__Assistance__V1__ListReferralsResponse",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__ListReferralsResponse),
-  1,
+  2,
   fairtrade__assistance__v1__list_referrals_response__field_descriptors,
   fairtrade__assistance__v1__list_referrals_response__field_indices_by_name,
   1,  fairtrade__assistance__v1__list_referrals_response__number_ranges,
@@ -5740,7 +5857,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_indicator_per
   (ProtobufCMessageInit) fairtrade__assistance__v1__record_indicator_period_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_indicators_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_indicators_request__field_descriptors[4] =
 {
   {
     "project_id",
@@ -5766,15 +5883,41 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_indicators
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "page_size",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListIndicatorsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListIndicatorsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__list_indicators_request__field_indices_by_name[] = {
   1,   /* field[1] = group_id */
+  2,   /* field[2] = page_size */
+  3,   /* field[3] = page_token */
   0,   /* field[0] = project_id */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__list_indicators_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_indicators_request__descriptor =
 {
@@ -5784,14 +5927,14 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_indicators_requ
   "Fairtrade__Assistance__V1__ListIndicatorsRequest",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__ListIndicatorsRequest),
-  2,
+  4,
   fairtrade__assistance__v1__list_indicators_request__field_descriptors,
   fairtrade__assistance__v1__list_indicators_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__list_indicators_request__number_ranges,
   (ProtobufCMessageInit) fairtrade__assistance__v1__list_indicators_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_indicators_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_indicators_response__field_descriptors[2] =
 {
   {
     "indicators",
@@ -5805,14 +5948,27 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_indicators
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ListIndicatorsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__list_indicators_response__field_indices_by_name[] = {
   0,   /* field[0] = indicators */
+  1,   /* field[1] = next_page_token */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__list_indicators_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_indicators_response__descriptor =
 {
@@ -5822,7 +5978,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_indicators_resp
   "Fairtrade__Assistance__V1__ListIndicatorsResponse",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__ListIndicatorsResponse),
-  1,
+  2,
   fairtrade__assistance__v1__list_indicators_response__field_descriptors,
   fairtrade__assistance__v1__list_indicators_response__field_indices_by_name,
   1,  fairtrade__assistance__v1__list_indicators_response__number_ranges,

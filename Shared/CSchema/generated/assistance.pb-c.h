@@ -592,24 +592,33 @@ struct  Fairtrade__Assistance__V1__ListEquipmentRequest
   ProtobufCMessage base;
   char *group_id;
   char *project_id;
+  /*
+   * 1 to 1000; 0 means 100.
+   */
+  int32_t page_size;
+  /*
+   * From the previous page's answer.
+   */
+  char *page_token;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LIST_EQUIPMENT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_equipment_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__ListEquipmentResponse
 {
   ProtobufCMessage base;
-  /*
-   * At most 5,000; filter by group or project to see fewer.
-   */
   size_t n_equipment;
   Fairtrade__Assistance__V1__Equipment **equipment;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LIST_EQUIPMENT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_equipment_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -741,24 +750,33 @@ struct  Fairtrade__Assistance__V1__ListTrainingsRequest
   char *group_id;
   char *project_id;
   char *skill;
+  /*
+   * 1 to 1000; 0 means 100.
+   */
+  int32_t page_size;
+  /*
+   * From the previous page's answer.
+   */
+  char *page_token;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LIST_TRAININGS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_trainings_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__ListTrainingsResponse
 {
   ProtobufCMessage base;
-  /*
-   * At most 5,000; filter by group or project to see fewer.
-   */
   size_t n_trainings;
   Fairtrade__Assistance__V1__Training **trainings;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LIST_TRAININGS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_trainings_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__GetCascadeReachRequest
@@ -869,24 +887,33 @@ struct  Fairtrade__Assistance__V1__ListReferralsRequest
   ProtobufCMessage base;
   char *group_id;
   char *organisation_id;
+  /*
+   * 1 to 1000; 0 means 100.
+   */
+  int32_t page_size;
+  /*
+   * From the previous page's answer.
+   */
+  char *page_token;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LIST_REFERRALS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_referrals_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__ListReferralsResponse
 {
   ProtobufCMessage base;
-  /*
-   * At most 5,000; filter by group or project to see fewer.
-   */
   size_t n_referrals;
   Fairtrade__Assistance__V1__Referral **referrals;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LIST_REFERRALS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_referrals_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__IndicatorValue
@@ -996,24 +1023,33 @@ struct  Fairtrade__Assistance__V1__ListIndicatorsRequest
   ProtobufCMessage base;
   char *project_id;
   char *group_id;
+  /*
+   * 1 to 1000; 0 means 100.
+   */
+  int32_t page_size;
+  /*
+   * From the previous page's answer.
+   */
+  char *page_token;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LIST_INDICATORS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_indicators_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__ListIndicatorsResponse
 {
   ProtobufCMessage base;
-  /*
-   * At most 5,000; filter by group or project to see fewer.
-   */
   size_t n_indicators;
   Fairtrade__Assistance__V1__Indicator **indicators;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LIST_INDICATORS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_indicators_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__SectionStatus
@@ -1054,6 +1090,9 @@ struct  Fairtrade__Assistance__V1__ProducerSection
     , NULL, NULL, 0,NULL, NULL, 0,NULL }
 
 
+/*
+ * The group's assistance: the first 1,000 of each kind of record (the List methods page through all of them).
+ */
 struct  Fairtrade__Assistance__V1__AssistanceSection
 {
   ProtobufCMessage base;

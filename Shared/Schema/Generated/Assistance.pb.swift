@@ -1164,12 +1164,16 @@ extension AssistanceV1 {
         public static let protoName = "fairtrade.assistance.v1.ListEquipmentRequest"
         public var groupID: String = ""
         public var projectID: String = ""
+        public var pageSize: Int32 = 0
+        public var pageToken: String = ""
 
         public init() {}
 
-        public init(groupID: String = "", projectID: String = "") {
+        public init(groupID: String = "", projectID: String = "", pageSize: Int32 = 0, pageToken: String = "") {
             self.groupID = groupID
             self.projectID = projectID
+            self.pageSize = pageSize
+            self.pageToken = pageToken
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_equipment_request()) }
@@ -1178,6 +1182,8 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListEquipmentRequest.self)
             self.groupID = _decodeString(c.pointee.group_id)
             self.projectID = _decodeString(c.pointee.project_id)
+            self.pageSize = c.pointee.page_size
+            self.pageToken = _decodeString(c.pointee.page_token)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1185,6 +1191,8 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListEquipmentRequest.self)
             c.pointee.group_id = arena.string(self.groupID)
             c.pointee.project_id = arena.string(self.projectID)
+            c.pointee.page_size = self.pageSize
+            c.pointee.page_token = arena.string(self.pageToken)
             return raw
         }
     }
@@ -1192,11 +1200,13 @@ extension AssistanceV1 {
     public struct ListEquipmentResponse: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.ListEquipmentResponse"
         public var equipment: [AssistanceV1.Equipment] = []
+        public var nextPageToken: String = ""
 
         public init() {}
 
-        public init(equipment: [AssistanceV1.Equipment] = []) {
+        public init(equipment: [AssistanceV1.Equipment] = [], nextPageToken: String = "") {
             self.equipment = equipment
+            self.nextPageToken = nextPageToken
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_equipment_response()) }
@@ -1204,12 +1214,14 @@ extension AssistanceV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListEquipmentResponse.self)
             self.equipment = try _decodeMessages(c.pointee.equipment, c.pointee.n_equipment, "equipment", options, as: AssistanceV1.Equipment.self)
+            self.nextPageToken = _decodeString(c.pointee.next_page_token)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListEquipmentResponse.self)
             c.pointee.n_equipment = self.equipment.count; c.pointee.equipment = arena.messages(self.equipment, as: Fairtrade__Assistance__V1__Equipment.self)
+            c.pointee.next_page_token = arena.string(self.nextPageToken)
             return raw
         }
     }
@@ -1453,13 +1465,17 @@ extension AssistanceV1 {
         public var groupID: String = ""
         public var projectID: String = ""
         public var skill: String = ""
+        public var pageSize: Int32 = 0
+        public var pageToken: String = ""
 
         public init() {}
 
-        public init(groupID: String = "", projectID: String = "", skill: String = "") {
+        public init(groupID: String = "", projectID: String = "", skill: String = "", pageSize: Int32 = 0, pageToken: String = "") {
             self.groupID = groupID
             self.projectID = projectID
             self.skill = skill
+            self.pageSize = pageSize
+            self.pageToken = pageToken
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_trainings_request()) }
@@ -1469,6 +1485,8 @@ extension AssistanceV1 {
             self.groupID = _decodeString(c.pointee.group_id)
             self.projectID = _decodeString(c.pointee.project_id)
             self.skill = _decodeString(c.pointee.skill)
+            self.pageSize = c.pointee.page_size
+            self.pageToken = _decodeString(c.pointee.page_token)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1477,6 +1495,8 @@ extension AssistanceV1 {
             c.pointee.group_id = arena.string(self.groupID)
             c.pointee.project_id = arena.string(self.projectID)
             c.pointee.skill = arena.string(self.skill)
+            c.pointee.page_size = self.pageSize
+            c.pointee.page_token = arena.string(self.pageToken)
             return raw
         }
     }
@@ -1484,11 +1504,13 @@ extension AssistanceV1 {
     public struct ListTrainingsResponse: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.ListTrainingsResponse"
         public var trainings: [AssistanceV1.Training] = []
+        public var nextPageToken: String = ""
 
         public init() {}
 
-        public init(trainings: [AssistanceV1.Training] = []) {
+        public init(trainings: [AssistanceV1.Training] = [], nextPageToken: String = "") {
             self.trainings = trainings
+            self.nextPageToken = nextPageToken
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_trainings_response()) }
@@ -1496,12 +1518,14 @@ extension AssistanceV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTrainingsResponse.self)
             self.trainings = try _decodeMessages(c.pointee.trainings, c.pointee.n_trainings, "trainings", options, as: AssistanceV1.Training.self)
+            self.nextPageToken = _decodeString(c.pointee.next_page_token)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListTrainingsResponse.self)
             c.pointee.n_trainings = self.trainings.count; c.pointee.trainings = arena.messages(self.trainings, as: Fairtrade__Assistance__V1__Training.self)
+            c.pointee.next_page_token = arena.string(self.nextPageToken)
             return raw
         }
     }
@@ -1740,12 +1764,16 @@ extension AssistanceV1 {
         public static let protoName = "fairtrade.assistance.v1.ListReferralsRequest"
         public var groupID: String = ""
         public var organisationID: String = ""
+        public var pageSize: Int32 = 0
+        public var pageToken: String = ""
 
         public init() {}
 
-        public init(groupID: String = "", organisationID: String = "") {
+        public init(groupID: String = "", organisationID: String = "", pageSize: Int32 = 0, pageToken: String = "") {
             self.groupID = groupID
             self.organisationID = organisationID
+            self.pageSize = pageSize
+            self.pageToken = pageToken
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_referrals_request()) }
@@ -1754,6 +1782,8 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListReferralsRequest.self)
             self.groupID = _decodeString(c.pointee.group_id)
             self.organisationID = _decodeString(c.pointee.organisation_id)
+            self.pageSize = c.pointee.page_size
+            self.pageToken = _decodeString(c.pointee.page_token)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1761,6 +1791,8 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListReferralsRequest.self)
             c.pointee.group_id = arena.string(self.groupID)
             c.pointee.organisation_id = arena.string(self.organisationID)
+            c.pointee.page_size = self.pageSize
+            c.pointee.page_token = arena.string(self.pageToken)
             return raw
         }
     }
@@ -1768,11 +1800,13 @@ extension AssistanceV1 {
     public struct ListReferralsResponse: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.ListReferralsResponse"
         public var referrals: [AssistanceV1.Referral] = []
+        public var nextPageToken: String = ""
 
         public init() {}
 
-        public init(referrals: [AssistanceV1.Referral] = []) {
+        public init(referrals: [AssistanceV1.Referral] = [], nextPageToken: String = "") {
             self.referrals = referrals
+            self.nextPageToken = nextPageToken
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_referrals_response()) }
@@ -1780,12 +1814,14 @@ extension AssistanceV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListReferralsResponse.self)
             self.referrals = try _decodeMessages(c.pointee.referrals, c.pointee.n_referrals, "referrals", options, as: AssistanceV1.Referral.self)
+            self.nextPageToken = _decodeString(c.pointee.next_page_token)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListReferralsResponse.self)
             c.pointee.n_referrals = self.referrals.count; c.pointee.referrals = arena.messages(self.referrals, as: Fairtrade__Assistance__V1__Referral.self)
+            c.pointee.next_page_token = arena.string(self.nextPageToken)
             return raw
         }
     }
@@ -2012,12 +2048,16 @@ extension AssistanceV1 {
         public static let protoName = "fairtrade.assistance.v1.ListIndicatorsRequest"
         public var projectID: String = ""
         public var groupID: String = ""
+        public var pageSize: Int32 = 0
+        public var pageToken: String = ""
 
         public init() {}
 
-        public init(projectID: String = "", groupID: String = "") {
+        public init(projectID: String = "", groupID: String = "", pageSize: Int32 = 0, pageToken: String = "") {
             self.projectID = projectID
             self.groupID = groupID
+            self.pageSize = pageSize
+            self.pageToken = pageToken
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_indicators_request()) }
@@ -2026,6 +2066,8 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListIndicatorsRequest.self)
             self.projectID = _decodeString(c.pointee.project_id)
             self.groupID = _decodeString(c.pointee.group_id)
+            self.pageSize = c.pointee.page_size
+            self.pageToken = _decodeString(c.pointee.page_token)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -2033,6 +2075,8 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListIndicatorsRequest.self)
             c.pointee.project_id = arena.string(self.projectID)
             c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.page_size = self.pageSize
+            c.pointee.page_token = arena.string(self.pageToken)
             return raw
         }
     }
@@ -2040,11 +2084,13 @@ extension AssistanceV1 {
     public struct ListIndicatorsResponse: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.ListIndicatorsResponse"
         public var indicators: [AssistanceV1.Indicator] = []
+        public var nextPageToken: String = ""
 
         public init() {}
 
-        public init(indicators: [AssistanceV1.Indicator] = []) {
+        public init(indicators: [AssistanceV1.Indicator] = [], nextPageToken: String = "") {
             self.indicators = indicators
+            self.nextPageToken = nextPageToken
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__list_indicators_response()) }
@@ -2052,12 +2098,14 @@ extension AssistanceV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListIndicatorsResponse.self)
             self.indicators = try _decodeMessages(c.pointee.indicators, c.pointee.n_indicators, "indicators", options, as: AssistanceV1.Indicator.self)
+            self.nextPageToken = _decodeString(c.pointee.next_page_token)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ListIndicatorsResponse.self)
             c.pointee.n_indicators = self.indicators.count; c.pointee.indicators = arena.messages(self.indicators, as: Fairtrade__Assistance__V1__Indicator.self)
+            c.pointee.next_page_token = arena.string(self.nextPageToken)
             return raw
         }
     }
