@@ -66,17 +66,7 @@ struct CapacityBench: ParsableCommand {
                 try channel(producerEndpoint), try channel(marketEndpoint), try channel(assistanceEndpoint),
             ]
             defer { channels.forEach { $0.close() } }
-            for channel in channels {
-                let health = HealthV1.HealthClient(channel: channel)
-                for _ in 0..<600 {
-                    if (try? await health.check(
-                        HealthV1.HealthCheckRequest(), options: CallOptions(timeout: .milliseconds(200)))) != nil
-                    {
-                        break
-                    }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-            }
+            for channel in channels { try await HealthV1.HealthClient(channel: channel).waitUntilServing() }
             let producer = ProducerV1.ProducerServiceClient(channel: channels[0])
             let market = MarketplaceV1.MarketplaceInfoServiceClient(channel: channels[1])
             let assistance = AssistanceV1.AssistanceServiceClient(channel: channels[2])

@@ -24,37 +24,11 @@ struct MarketplaceBench: ParsableCommand {
 
     func run() throws {
         let logger = Logger(label: "marketplace-bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-market-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let databaseName = "ft_bench_" + RequestID.make()
-        let location: DatabaseLocation
-        let storage: [String]
-        switch backend {
-        case "sqlite":
-            location = .sqlite(path: folder.appendingPathComponent("marketplace-info.sqlite").path)
-            storage = ["--data-dir", folder.path]
-        case "postgres":
-            try blockingRun {
-                let admin = try await openDatabase(.postgres(url: postgresURL), migrations: [], logger: logger)
-                try await admin.read { session in try await session.execute("CREATE DATABASE \(databaseName)") }
-                await admin.close()
-            }
-            var components = URLComponents(string: postgresURL)!
-            components.path = "/" + databaseName
-            location = .postgres(url: components.string!)
-            storage = ["--database-url", components.string!]
-        default:
-            throw ValidationError("--backend must be sqlite or postgres")
-        }
-        defer {
-            if backend == "postgres" {
-                try? blockingRun {
-                    let admin = try await openDatabase(.postgres(url: postgresURL), migrations: [], logger: logger)
-                    try? await admin.read { session in try await session.execute("DROP DATABASE \(databaseName) WITH (FORCE)") }
-                    await admin.close()
-                }
-            }
-        }
+        let benchStorage = try BenchStorage(
+            backend: backend, postgresURL: postgresURL, sqliteFile: "marketplace-info.sqlite", logger: logger)
+        defer { benchStorage.remove() }
+        let location = benchStorage.location
+        let storage = benchStorage.serviceArguments
 
         let products = ["baskets", "scarves", "bags", "jewellery", "pottery", "woodcarving", "textiles", "leather",
                         "paper", "toys", "glass", "home decor", "stationery", "embroidery", "metalwork", "rugs", "candles",
@@ -124,11 +98,7 @@ struct MarketplaceBench: ParsableCommand {
             let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30)), logger: logger)
             defer { channel.close() }
             let client = MarketplaceV1.MarketplaceInfoServiceClient(channel: channel)
-            for _ in 0..<600 {
-                if (try? await HealthV1.HealthClient(channel: channel).check(HealthV1.HealthCheckRequest(),
-                                                                              options: CallOptions(timeout: .milliseconds(200)))) != nil { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await HealthV1.HealthClient(channel: channel).waitUntilServing()
             var generator = SystemRandomNumberGenerator()
             func measure(_ mode: String, _ body: () async throws -> Void) async throws -> Measurement {
                 for _ in 0..<min(200, calls) { try await body() }

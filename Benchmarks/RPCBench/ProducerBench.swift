@@ -22,37 +22,11 @@ struct ProducerBench: ParsableCommand {
 
     func run() throws {
         let logger = Logger(label: "producer-bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-producer-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let databaseName = "ft_bench_" + RequestID.make()
-        let location: DatabaseLocation
-        var serviceStorage: [String]
-        switch backend {
-        case "sqlite":
-            location = .sqlite(path: folder.appendingPathComponent("producer.sqlite").path)
-            serviceStorage = ["--data-dir", folder.path]
-        case "postgres":
-            try blockingRun {
-                let admin = try await openDatabase(.postgres(url: postgresURL), migrations: [], logger: logger)
-                try await admin.read { session in try await session.execute("CREATE DATABASE \(databaseName)") }
-                await admin.close()
-            }
-            var components = URLComponents(string: postgresURL)!
-            components.path = "/" + databaseName
-            location = .postgres(url: components.string!)
-            serviceStorage = ["--database-url", components.string!]
-        default:
-            throw ValidationError("--backend must be sqlite or postgres")
-        }
-        defer {
-            if backend == "postgres" {
-                try? blockingRun {
-                    let admin = try await openDatabase(.postgres(url: postgresURL), migrations: [], logger: logger)
-                    try? await admin.read { session in try await session.execute("DROP DATABASE \(databaseName) WITH (FORCE)") }
-                    await admin.close()
-                }
-            }
-        }
+        let benchStorage = try BenchStorage(
+            backend: backend, postgresURL: postgresURL, sqliteFile: "producer.sqlite", logger: logger)
+        defer { benchStorage.remove() }
+        let location = benchStorage.location
+        let serviceStorage = benchStorage.serviceArguments
 
         // Seed through the service's own store, in bulk: 100,000 single creates would mostly measure fsync.
         let countries = ["GH", "KH", "IN", "BD", "NP", "KE", "UG", "PE", "BO", "GT", "MX", "VN", "TH", "PH", "ID",
@@ -100,11 +74,7 @@ struct ProducerBench: ParsableCommand {
             defer { channel.close() }
             let health = HealthV1.HealthClient(channel: channel)
             let client = ProducerV1.ProducerServiceClient(channel: channel)
-            // Wait until it serves.
-            for _ in 0..<600 {
-                if (try? await health.check(HealthV1.HealthCheckRequest(), options: CallOptions(timeout: .milliseconds(200)))) != nil { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await health.waitUntilServing()
             func measure(_ mode: String, _ body: (Int) async throws -> Void) async throws -> Measurement {
                 for index in 0..<min(500, calls) { try await body(index) }
                 var samples: [UInt64] = []

@@ -25,11 +25,7 @@ func withAssistance(
     _ command: some AsyncParsableCommand, _ global: GlobalOptions,
     _ body: (AssistanceV1.AssistanceServiceClient) async throws -> Void
 ) async throws {
-    try await command.reportingErrors {
-        let channel = try global.channel(to: ServiceDirectory.assistance)
-        defer { channel.close() }
-        try await body(AssistanceV1.AssistanceServiceClient(channel: channel))
-    }
+    try await command.withClient(ServiceDirectory.assistance, global, AssistanceV1.AssistanceServiceClient.init(channel:), body)
 }
 
 /// "5000.00 USD" as money.

@@ -53,6 +53,19 @@ func fail(_ error: RPCError) -> CommandFailure {
 }
 
 extension AsyncParsableCommand {
+    /// Runs `body` with a client of `service` (made by `makeClient` over a channel to it), closing the channel
+    /// afterwards and reporting errors the ftadmin way.
+    func withClient<Client>(
+        _ service: ServiceAddress, _ global: GlobalOptions, _ makeClient: (ClientChannel) -> Client,
+        _ body: (Client) async throws -> Void
+    ) async throws {
+        try await reportingErrors {
+            let channel = try global.channel(to: service)
+            defer { channel.close() }
+            try await body(makeClient(channel))
+        }
+    }
+
     /// Runs `body`, turning an RPC error into `error: CODE: message` on stderr and exit status 1.
     func reportingErrors(_ body: () async throws -> Void) async throws {
         do {

@@ -25,11 +25,7 @@ private func withMarket(
     _ command: some AsyncParsableCommand, _ global: GlobalOptions,
     _ body: (MarketplaceV1.MarketplaceInfoServiceClient) async throws -> Void
 ) async throws {
-    try await command.reportingErrors {
-        let channel = try global.channel(to: ServiceDirectory.marketplaceInfo)
-        defer { channel.close() }
-        try await body(MarketplaceV1.MarketplaceInfoServiceClient(channel: channel))
-    }
+    try await command.withClient(ServiceDirectory.marketplaceInfo, global, MarketplaceV1.MarketplaceInfoServiceClient.init(channel:), body)
 }
 
 private func statisticsLine(_ s: MarketplaceV1.PriceStatistics) -> String {

@@ -21,11 +21,7 @@ private func withProducer(
     _ command: some AsyncParsableCommand, _ global: GlobalOptions,
     _ body: (ProducerV1.ProducerServiceClient) async throws -> Void
 ) async throws {
-    try await command.reportingErrors {
-        let channel = try global.channel(to: ServiceDirectory.producer)
-        defer { channel.close() }
-        try await body(ProducerV1.ProducerServiceClient(channel: channel))
-    }
+    try await command.withClient(ServiceDirectory.producer, global, ProducerV1.ProducerServiceClient.init(channel:), body)
 }
 
 private func groupTable(_ groups: [ProducerV1.ProducerGroup]) -> String {

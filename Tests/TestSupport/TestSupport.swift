@@ -131,10 +131,7 @@ public func withServiceProcess<T>(
 public func waitUntilServing(_ endpoint: String) async throws {
     let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(2)), logger: quietLogger)
     defer { channel.close() }
-    for _ in 0..<600 {
-        if (try? await HealthV1.HealthClient(channel: channel).check(HealthV1.HealthCheckRequest())) != nil { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
+    try await HealthV1.HealthClient(channel: channel).waitUntilServing()
 }
 
 /// A producer-service process on SQLite in a temporary folder, stopped when `body` ends.

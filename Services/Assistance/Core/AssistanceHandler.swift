@@ -11,7 +11,6 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     let store: AssistanceStore
     let producer: ProducerLink
     let marketplace: MarketplaceV1.MarketplaceInfoServiceClient
-    let knownGroups = KnownGroups()
 
     public init(
         database: any Database, producer: ProducerV1.ProducerServiceClient,
@@ -88,7 +87,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
             ProducerV1.GetProducerGroupRequest(id: id),
             options: CallOptions(timeout: .milliseconds(500), retryEnabled: false))
         {
-            await rememberIfChanged(group)
+            await producer.remember(group)
         }
         return try await storage { try await store.aliases(of: id) }
     }
@@ -234,39 +233,39 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
                 "\"\(field)\" cannot be updated (one of \(Self.updatableFields.joined(separator: ", ")))")
         }
         try check.check()
-        let mask = Set(request.updateMask.isEmpty ? Self.updatableFields : request.updateMask)
-        let apply: @Sendable (inout A.Project) -> Void = { project in
-            if mask.contains("title") { project.title = changes.title }
-            if mask.contains("description") { project.description = changes.description }
-            if mask.contains("status") { project.status = changes.status }
-            if mask.contains("planned_start") { project.plannedStart = changes.plannedStart }
-            if mask.contains("planned_end") { project.plannedEnd = changes.plannedEnd }
-            if mask.contains("actual_start") { project.actualStart = changes.actualStart }
-            if mask.contains("actual_end") { project.actualEnd = changes.actualEnd }
-            if mask.contains("countries") { project.countries = changes.countries }
-            if mask.contains("sectors") { project.sectors = changes.sectors }
-            if mask.contains("budget") { project.budget = changes.budget }
-            if mask.contains("participants") { project.participants = changes.participants }
-            if mask.contains("iati_identifier") { project.iatiIdentifier = changes.iatiIdentifier }
-        }
         var updated = try await storage { try await store.project(changes.id) }
         guard updated.version == request.expectedVersion else {
             throw RPCError(
                 .aborted,
                 "project \(updated.id) is at version \(updated.version), not \(request.expectedVersion): read it again")
         }
-        apply(&updated)
+        for field in request.updateMask.isEmpty ? Self.updatableFields : request.updateMask {
+            Self.copy(field, from: changes, to: &updated)
+        }
         Self.validate(&updated, prefix: "project", &check)
         try check.check()
         try await requireProjectOrganisations(updated, prefix: "project")
         let validated = updated
-        return try await storage {
-            try await store.updateProject(id: changes.id, expectedVersion: request.expectedVersion) { project in
-                let (version, children) = (project.version, project.childIDs)
-                project = validated
-                project.version = version
-                project.childIDs = children
-            }
+        // The store writes only over the version read here, so a change made meanwhile fails ABORTED.
+        return try await storage { try await store.updateProject(validated, expectedVersion: request.expectedVersion) }
+    }
+
+    /// Copies one field named as in the .proto from `source` to `project`.
+    static func copy(_ field: String, from source: A.Project, to project: inout A.Project) {
+        switch field {
+        case "title": project.title = source.title
+        case "description": project.description = source.description
+        case "status": project.status = source.status
+        case "planned_start": project.plannedStart = source.plannedStart
+        case "planned_end": project.plannedEnd = source.plannedEnd
+        case "actual_start": project.actualStart = source.actualStart
+        case "actual_end": project.actualEnd = source.actualEnd
+        case "countries": project.countries = source.countries
+        case "sectors": project.sectors = source.sectors
+        case "budget": project.budget = source.budget
+        case "participants": project.participants = source.participants
+        case "iati_identifier": project.iatiIdentifier = source.iatiIdentifier
+        default: break
         }
     }
 
@@ -324,11 +323,11 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         -> A.ListTransactionsResponse
     {
         let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "tx_", of: "ListTransactions")
-        var filter = AssistanceStore.Filter()
+        var filter = SQLConditions()
         filter.equal("project_id", request.projectID)
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
         if request.type != .unspecified {
-            filter.conditions.append("type = \(filter.bind(.of(request.type.rawValue)))")
+            filter.add("type = \(filter.bind(.of(request.type.rawValue)))")
         }
         let (rows, next) = try await storage {
             try await store.page(
@@ -384,7 +383,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         -> A.ListEquipmentResponse
     {
         let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "eq_", of: "ListEquipment")
-        var filter = AssistanceStore.Filter()
+        var filter = SQLConditions()
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
         filter.equal("project_id", request.projectID)
         let (rows, next) = try await storage {
@@ -530,7 +529,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     {
         let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "tr_", of: "ListTrainings")
         let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
-        let filter = AssistanceStore.trainingFilter(
+        let filter = AssistanceStore.trainingConditions(
             groupIDs: groups, projectID: request.projectID,
             skill: request.skill.lowercased())
         let (rows, next) = try await storage {
@@ -592,7 +591,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         -> A.ListReferralsResponse
     {
         let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "rf_", of: "ListReferrals")
-        var filter = AssistanceStore.Filter()
+        var filter = SQLConditions()
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
         filter.equal("organisation_id", request.organisationID)
         let (rows, next) = try await storage {
@@ -660,7 +659,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         -> A.ListIndicatorsResponse
     {
         let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "in_", of: "ListIndicators")
-        var filter = AssistanceStore.Filter()
+        var filter = SQLConditions()
         filter.equal("project_id", request.projectID)
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
         let (rows, next) = try await storage {

@@ -5,69 +5,36 @@ import Storage
 
 /// Equipment, trainings and their cascades, referrals and result indicators.
 extension AssistanceStore {
-    static func idList(_ ids: [String], _ binds: inout [SQLValue]) -> String {
-        ids.map {
-            binds.append(.of($0))
-            return "$\(binds.count)"
-        }.joined(separator: ", ")
-    }
-
-    /// The conditions of a list query and the values they bind.
-    struct Filter {
-        var conditions: [String] = []
-        var binds: [SQLValue] = []
-
-        mutating func bind(_ value: SQLValue) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
-
-        /// `column` is one of `values`; no condition when `values` is empty.
-        mutating func among(_ column: String, _ values: [String]) {
-            guard !values.isEmpty else { return }
-            conditions.append("\(column) IN (\(AssistanceStore.idList(values, &binds)))")
-        }
-
-        /// `column` equals `value`; no condition when it is empty.
-        mutating func equal(_ column: String, _ value: String) {
-            guard !value.isEmpty else { return }
-            conditions.append("\(column) = \(bind(.of(value)))")
-        }
-    }
-
     /// One page of `table`'s rows matching `filter`, ordered by (`sortColumn`, id), after the (sort key, id) of the
     /// previous page's last row; and that key for this page's last row when more follow.
     func page<T: ProtoMessage>(
-        _ table: String, _ filter: Filter, sortColumn: String, after: (String, String)?, limit: Int, as: T.Type
+        _ table: String, _ conditions: SQLConditions, sortColumn: String, after: (String, String)?, limit: Int,
+        as: T.Type
     ) async throws -> ([T], (String, String)?) {
-        var filter = filter
-        if let (key, id) = after {
-            let keyBind = filter.bind(.of(key))
-            filter.conditions.append(
-                "(\(sortColumn) > \(keyBind) OR (\(sortColumn) = \(keyBind) AND id > \(filter.bind(.of(id)))))")
-        }
-        let clause =
-            filter.conditions.isEmpty ? "" : "WHERE " + filter.conditions.map { "(\($0))" }.joined(separator: " AND ")
+        var conditions = conditions
+        if let (key, id) = after { conditions.after(sortColumn, key, id) }
         let rows = try await database.query(
-            "SELECT \(sortColumn) AS sort_key, id, body FROM \(table) \(clause) ORDER BY \(sortColumn), id LIMIT \(limit + 1)",
-            filter.binds)
+            """
+            SELECT \(sortColumn) AS sort_key, id, body FROM \(table) \(conditions.whereClause)
+            ORDER BY \(sortColumn), id LIMIT \(limit + 1)
+            """, conditions.binds)
         let page = try rows.prefix(limit).map { try $0.message(T.self) }
         guard rows.count > limit else { return (page, nil) }
         return (page, (try rows[limit - 1].text("sort_key"), try rows[limit - 1].text("id")))
     }
 
     /// Trainings a group was trained in or gave, of a project, or of a skill (any that are given).
-    static func trainingFilter(groupIDs: [String], projectID: String, skill: String) -> Filter {
-        var filter = Filter()
+    static func trainingConditions(groupIDs: [String], projectID: String, skill: String) -> SQLConditions {
+        var conditions = SQLConditions()
         if !groupIDs.isEmpty {
-            let list = idList(groupIDs, &filter.binds)
-            filter.conditions.append(
+            let list = conditions.bindList(groupIDs)
+            conditions.add(
                 "id IN (SELECT training_id FROM training_groups WHERE group_id IN (\(list))) OR trainer_group_id IN (\(list))"
             )
         }
-        filter.equal("project_id", projectID)
-        filter.equal("skill", skill)
-        return filter
+        conditions.equal("project_id", projectID)
+        conditions.equal("skill", skill)
+        return conditions
     }
 
     // MARK: equipment
@@ -108,12 +75,12 @@ extension AssistanceStore {
             try await session.execute(
                 """
                 INSERT INTO trainings (id, cascades_from, project_id, skill, held_on, trainer_group_id, body)
-                VALUES ($1, $2, $3, $4, $5, $7, $6)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
                 """,
                 [
                     .of(training.id), .of(training.cascadesFrom), .of(training.projectID), .of(training.skill),
-                    .of(ISODate(training.heldOn!)!.description), .blob(training.serializedBytes()),
-                    .of(training.trainerGroupID),
+                    .of(ISODate(training.heldOn!)!.description), .of(training.trainerGroupID),
+                    .blob(training.serializedBytes()),
                 ])
             for group in Set(training.trainedGroupIDs) {
                 try await session.execute(
@@ -139,6 +106,10 @@ extension AssistanceStore {
             try await session.lock("cascades")
             var training = try await Self.load("trainings", "training", id, session, as: A.Training.self)
             if !parentID.isEmpty {
+                if parentID == id {
+                    throw RPCError(
+                        .failedPrecondition, "the cascade would loop: training \(id) cannot cascade from itself")
+                }
                 let parent = try await Self.load("trainings", "training", parentID, session, as: A.Training.self)
                 var path = [id, parentID]
                 var current = parent
@@ -152,10 +123,6 @@ extension AssistanceStore {
                     }
                     current = try await Self.load(
                         "trainings", "training", current.cascadesFrom, session, as: A.Training.self)
-                }
-                if parentID == id {
-                    throw RPCError(
-                        .failedPrecondition, "the cascade would loop: training \(id) cannot cascade from itself")
                 }
                 try TrainingRules.checkCascade(training, from: parent)
             }
@@ -196,9 +163,10 @@ extension AssistanceStore {
             var frontier = [root.id]
             var visited: Set<String> = [root.id]
             while !frontier.isEmpty {
-                var binds: [SQLValue] = []
+                var conditions = SQLConditions()
+                conditions.among("cascades_from", frontier)
                 let rows = try await session.query(
-                    "SELECT body FROM trainings WHERE cascades_from IN (\(Self.idList(frontier, &binds)))", binds)
+                    "SELECT body FROM trainings \(conditions.whereClause)", conditions.binds)
                 frontier = []
                 for row in rows {
                     let child = try row.message(A.Training.self)

@@ -45,13 +45,14 @@ public struct AssistanceStore: Sendable {
         }
     }
 
-    /// ALREADY_EXISTS naming the record that holds an IATI identifier, before the unique index would say it less
-    /// clearly.
-    static func refuseTakenIdentifier(_ table: String, _ identifier: String, _ noun: String, _ session: any SQLSession)
-        async throws
-    {
+    /// ALREADY_EXISTS naming the record (other than `except`) that holds an IATI identifier, before the unique
+    /// index would say it less clearly.
+    static func refuseTakenIdentifier(
+        _ table: String, _ identifier: String, _ noun: String, _ session: any SQLSession, except id: String = ""
+    ) async throws {
         guard !identifier.isEmpty,
-            let row = try await session.first("SELECT id FROM \(table) WHERE iati_identifier = $1", [.of(identifier)])
+            let row = try await session.first(
+                "SELECT id FROM \(table) WHERE iati_identifier = $1 AND id <> $2", [.of(identifier), .of(id)])
         else { return }
         throw RPCError(
             .alreadyExists, "IATI identifier \"\(identifier)\" is already used by \(noun) \(try row.text("id"))")
@@ -65,12 +66,11 @@ public struct AssistanceStore: Sendable {
 
     /// The organisations among `ids` that do not exist.
     func missingOrganisations(_ ids: [String]) async throws -> Set<String> {
-        var missing = Set<String>()
-        for id in Set(ids)
-        where try await database.query("SELECT id FROM organisations WHERE id = $1", [.of(id)]).isEmpty {
-            missing.insert(id)
-        }
-        return missing
+        var conditions = SQLConditions()
+        conditions.among("id", Array(Set(ids)))
+        let found = try await database.query("SELECT id FROM organisations \(conditions.whereClause)", conditions.binds)
+            .map { try $0.text("id") }
+        return Set(ids).subtracting(found)
     }
 
     func listOrganisations(kind: A.OrganisationKind) async throws -> [A.Organisation] {
@@ -128,76 +128,52 @@ public struct AssistanceStore: Sendable {
         try await database.read { session in try await Self.project(id, session) }
     }
 
-    /// Replaces the fields `apply` changes when the stored version is `expectedVersion`; refuses to drop a budget
-    /// currency that transactions use.
-    func updateProject(id: String, expectedVersion: Int64, _ apply: @escaping @Sendable (inout A.Project) -> Void)
-        async throws -> A.Project
-    {
+    /// Writes `project` (validated, with the stored fields the update left alone) over the stored one if that is
+    /// still at `expectedVersion`; refuses to drop a budget currency that transactions use.
+    func updateProject(_ project: A.Project, expectedVersion: Int64) async throws -> A.Project {
         try await database.transaction { session in
-            var project = try await Self.project(id, session)
-            guard expectedVersion == 0 || project.version == expectedVersion else {
-                throw RPCError(
-                    .aborted, "project \(id) is at version \(project.version), not \(expectedVersion): read it again")
-            }
-            apply(&project)
             let currencies = Set(project.budget.map(\.currency))
             let used = try await session.query(
-                "SELECT DISTINCT currency FROM transactions WHERE project_id = $1", [.of(id)]
+                "SELECT DISTINCT currency FROM transactions WHERE project_id = $1", [.of(project.id)]
             )
             .map { try $0.text("currency") }
             if let dropped = used.filter({ !currencies.contains($0) }).sorted().first {
                 throw RPCError(
                     .failedPrecondition,
-                    "project \(id) has transactions in \(dropped): its budget must keep a \(dropped) line")
+                    "project \(project.id) has transactions in \(dropped): its budget must keep a \(dropped) line")
             }
-            try await Self.refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session, except: id)
-            let readVersion = project.version
-            project.version += 1
+            try await Self.refuseTakenIdentifier(
+                "projects", project.iatiIdentifier, "project", session, except: project.id)
+            var stored = project
+            stored.version = expectedVersion + 1
+            stored.childIDs = []  // derived on every read
             let updated = try await session.query(
                 """
                 UPDATE projects SET status = $2, iati_identifier = $3, version = $4, body = $5
                 WHERE id = $1 AND version = $6 RETURNING id
                 """,
                 [
-                    .of(id), .of(project.status.rawValue), .of(project.iatiIdentifier), .of(project.version),
-                    .blob(project.serializedBytes()), .of(readVersion),
+                    .of(project.id), .of(stored.status.rawValue), .of(stored.iatiIdentifier), .of(stored.version),
+                    .blob(stored.serializedBytes()), .of(expectedVersion),
                 ])
             guard !updated.isEmpty else {
-                throw RPCError(.aborted, "project \(id) changed while it was being updated: read it again")
+                throw RPCError(
+                    .aborted, "project \(project.id) changed since version \(expectedVersion): read it again")
             }
-            return project
+            return try await Self.project(project.id, session)
         }
-    }
-
-    static func refuseTakenIdentifier(
-        _ table: String, _ identifier: String, _ noun: String, _ session: any SQLSession,
-        except id: String
-    ) async throws {
-        guard !identifier.isEmpty,
-            let row = try await session.first(
-                "SELECT id FROM \(table) WHERE iati_identifier = $1 AND id <> $2",
-                [.of(identifier), .of(id)])
-        else { return }
-        throw RPCError(
-            .alreadyExists, "IATI identifier \"\(identifier)\" is already used by \(noun) \(try row.text("id"))")
     }
 
     func listProjects(status: A.ProjectStatus, parentID: String) async throws -> [A.Project] {
-        var conditions: [String] = []
-        var binds: [SQLValue] = []
-        if status != .unspecified {
-            binds.append(.of(status.rawValue))
-            conditions.append("status = $\(binds.count)")
-        }
-        if !parentID.isEmpty {
-            binds.append(.of(parentID))
-            conditions.append("parent_id = $\(binds.count)")
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let values = binds
+        var conditions = SQLConditions()
+        if status != .unspecified { conditions.add("status = \(conditions.bind(.of(status.rawValue)))") }
+        conditions.equal("parent_id", parentID)
+        let query = conditions
         return try await database.read { session in
-            var projects = try await session.query("SELECT body FROM projects \(filter) ORDER BY id", values)
-                .map { try $0.message(A.Project.self) }
+            var projects = try await session.query(
+                "SELECT body FROM projects \(query.whereClause) ORDER BY id", query.binds
+            )
+            .map { try $0.message(A.Project.self) }
             let children = Dictionary(
                 grouping: try await session.query("SELECT id, parent_id FROM projects WHERE parent_id <> ''")
                     .map { (try $0.text("parent_id"), try $0.text("id")) }, by: \.0)
@@ -208,17 +184,18 @@ public struct AssistanceStore: Sendable {
         }
     }
 
-    /// The project and every project under it, parents before children.
+    /// The project and every project under it, parents before children (one recursive query).
     static func subtree(_ id: String, _ session: any SQLSession) async throws -> [A.Project] {
-        var result: [A.Project] = [try await project(id, session)]
-        var index = 0
-        while index < result.count && result.count < 10_000 {
-            for child in result[index].childIDs {
-                result.append(try await project(child, session))
-            }
-            index += 1
-        }
-        return result
+        let projects = try await session.query(
+            """
+            WITH RECURSIVE tree (id, depth) AS (
+                SELECT id, 0 FROM projects WHERE id = $1
+                UNION ALL SELECT p.id, t.depth + 1 FROM projects p JOIN tree t ON p.parent_id = t.id)
+            SELECT p.body FROM projects p JOIN tree t ON t.id = p.id ORDER BY t.depth, p.id
+            """, [.of(id)]
+        ).map { try $0.message(A.Project.self) }
+        guard !projects.isEmpty else { throw RPCError(.notFound, "project \"\(id)\" not found") }
+        return projects
     }
 
     // MARK: money flows
@@ -281,9 +258,9 @@ public struct AssistanceStore: Sendable {
         try await database.read { session in
             let projects = try await Self.subtree(id, session)
             let ids = projects.map(\.id)
-            var binds: [SQLValue] = []
-            let list = Self.idList(ids, &binds)
-            var totals = try await Self.totals(where: "project_id IN (\(list))", binds, session)
+            var conditions = SQLConditions()
+            conditions.among("project_id", ids)
+            var totals = try await Self.totals(conditions, session)
             totals.projectsIncluded = ids
             var budget: [String: Int64] = [:]
             for line in projects.flatMap(\.budget) { budget[line.currency, default: 0] += line.minorUnits }
@@ -294,21 +271,19 @@ public struct AssistanceStore: Sendable {
 
     func groupTotals(_ groupIDs: [String]) async throws -> A.MoneyTotals {
         try await database.read { session in
-            var binds: [SQLValue] = []
-            let list = Self.idList(groupIDs, &binds)
-            return try await Self.totals(where: "group_id IN (\(list))", binds, session)
+            var conditions = SQLConditions()
+            conditions.among("group_id", groupIDs)
+            return try await Self.totals(conditions, session)
         }
     }
 
     /// Sums by type, currency and year in SQL; never across currencies.
-    static func totals(where filter: String, _ binds: [SQLValue], _ session: any SQLSession) async throws
-        -> A.MoneyTotals
-    {
+    static func totals(_ conditions: SQLConditions, _ session: any SQLSession) async throws -> A.MoneyTotals {
         let rows = try await session.query(
             """
             SELECT currency, SUBSTR(day, 1, 4) AS year, type, SUM(minor_units) AS total, COUNT(*) AS count
-            FROM transactions WHERE \(filter) GROUP BY currency, SUBSTR(day, 1, 4), type
-            """, binds)
+            FROM transactions \(conditions.whereClause) GROUP BY currency, SUBSTR(day, 1, 4), type
+            """, conditions.binds)
         var overall: [String: A.FlowTotals] = [:]
         var yearly: [String: A.FlowTotals] = [:]
         for row in rows {
@@ -367,10 +342,11 @@ public struct AssistanceStore: Sendable {
     /// The group's name, country and crafts as last heard from the Producer service.
     func knownGroup(_ id: String) async throws -> ProducerV1.ProducerGroup? {
         let aliases = try await aliases(of: id)
+        var conditions = SQLConditions()
+        conditions.among("id", aliases)
         guard
             let row = try await database.query(
-                "SELECT id, name, country, crafts FROM known_groups WHERE id IN (\(aliases.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))",
-                aliases.map { .of($0) }
+                "SELECT id, name, country, crafts FROM known_groups \(conditions.whereClause)", conditions.binds
             ).first
         else { return nil }
         let crafts = try row.text("crafts")

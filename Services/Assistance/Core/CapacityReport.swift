@@ -69,7 +69,7 @@ extension AssistanceHandler {
             section.independence = try await independence.get()
             section.buyers = try await buyers.get().relationships
             section.status = Self.available(.producer)
-            await rememberIfChanged(profile)
+            await producer.remember(profile)
         } catch where error.code == .notFound {
             return (section, error)
         } catch {
@@ -78,36 +78,32 @@ extension AssistanceHandler {
         return (section, nil)
     }
 
-    /// Keeps what the market section needs to know of the group for the next report, in memory and in the table,
-    /// writing only when it changed; a failure here costs nothing but that.
-    func rememberIfChanged(_ profile: ProducerV1.ProducerGroup) async {
-        if knownGroups.remember(profile) { try? await store.remember(profile) }
-    }
-
     /// Money per currency, equipment, trainings, referrals and results recorded here for the group (and the ids
     /// merged into it).
     /// - Returns: the section and the group ids it counted.
     func assistanceSection(_ id: String) async -> (A.AssistanceSection, Set<String>) {
         var counted: [String] = []
         do {
-            let groups = try await store.aliases(of: id)
+            let groups = try await storage { try await store.aliases(of: id) }
             counted = groups
-            async let money = store.groupTotals(groups)
-            async let equipment = firstPage("equipment", "group_id", groups, sortColumn: "day", as: A.Equipment.self)
-            async let trainings = store.page(
-                "trainings", AssistanceStore.trainingFilter(groupIDs: groups, projectID: "", skill: ""),
-                sortColumn: "held_on", after: nil, limit: Self.reportLimit, as: A.Training.self
-            ).0
-            async let referrals = firstPage("referrals", "group_id", groups, sortColumn: "day", as: A.Referral.self)
-            async let results = firstPage("indicators", "group_id", groups, sortColumn: "id", as: A.Indicator.self)
-            return (
-                A.AssistanceSection(
-                    status: Self.available(.assistance), money: try await money,
-                    equipment: try await equipment, trainings: try await trainings,
-                    referrals: try await referrals, results: try await results), Set(counted)
-            )
-        } catch let error as StorageError {
-            return (A.AssistanceSection(status: Self.unavailable(.assistance, RPCError(storage: error))), Set(counted))
+            let byGroup = {
+                var conditions = SQLConditions()
+                conditions.among("group_id", groups)
+                return conditions
+            }()
+            let section = try await storage {
+                async let money = store.groupTotals(groups)
+                async let equipment = firstPage("equipment", byGroup, sortColumn: "day", as: A.Equipment.self)
+                async let trainings = firstPage(
+                    "trainings", AssistanceStore.trainingConditions(groupIDs: groups, projectID: "", skill: ""),
+                    sortColumn: "held_on", as: A.Training.self)
+                async let referrals = firstPage("referrals", byGroup, sortColumn: "day", as: A.Referral.self)
+                async let results = firstPage("indicators", byGroup, sortColumn: "id", as: A.Indicator.self)
+                return A.AssistanceSection(
+                    status: Self.available(.assistance), money: try await money, equipment: try await equipment,
+                    trainings: try await trainings, referrals: try await referrals, results: try await results)
+            }
+            return (section, Set(counted))
         } catch {
             return (A.AssistanceSection(status: Self.unavailable(.assistance, error)), Set(counted))
         }
@@ -116,16 +112,11 @@ extension AssistanceHandler {
     /// Records of each kind the report shows at most.
     static let reportLimit = 1_000
 
-    func firstPage<T: ProtoMessage>(
-        _ table: String, _ column: String, _ values: [String], sortColumn: String, as: T.Type
-    )
+    func firstPage<T: ProtoMessage>(_ table: String, _ conditions: SQLConditions, sortColumn: String, as: T.Type)
         async throws -> [T]
     {
-        var filter = AssistanceStore.Filter()
-        filter.among(column, values)
-        return try await store.page(
-            table, filter, sortColumn: sortColumn, after: nil, limit: Self.reportLimit, as: T.self
-        ).0
+        try await store.page(table, conditions, sortColumn: sortColumn, after: nil, limit: Self.reportLimit, as: T.self)
+            .0
     }
 
     /// The Marketplace-Info bulletin for the group. When this service already knows the group's crafts (from an
@@ -133,10 +124,10 @@ extension AssistanceHandler {
     /// comes back when that is down.
     func marketSection(_ id: String, days: Int32) async -> A.MarketSection {
         var request = MarketplaceV1.GetMarketBulletinRequest(groupID: id, days: days)
-        var known = knownGroups.group(id)
+        var known = producer.known.group(id)
         if known == nil, let stored = try? await store.knownGroup(id) {
             known = stored
-            knownGroups.remember(stored)
+            producer.known.remember(stored)
         }
         if let known, !known.crafts.isEmpty {
             request.groupID = known.id

@@ -8,6 +8,15 @@ import ServiceKit
 struct ProducerLink: Sendable {
     let client: ProducerV1.ProducerServiceClient
     let store: AssistanceStore
+    /// What the Producer service last said about each group, in front of the store's `known_groups` table.
+    let known = KnownGroups()
+
+    /// Keeps what the Producer service said of `group` — its merged ids, and the facts the capacity report's market
+    /// section needs — in memory and in the table, writing only when something changed. A failure here costs
+    /// nothing but a stale entry until the next answer.
+    func remember(_ group: ProducerV1.ProducerGroup) async {
+        if known.remember(group) { try? await store.remember(group) }
+    }
 
     /// UNAVAILABLE naming producer-service and what needed it.
     static func unavailable(_ error: RPCError, _ purpose: String) -> RPCError {
@@ -51,9 +60,7 @@ struct ProducerLink: Sendable {
                 .invalidArgument, violations.map { "\($0.field): \($0.description)" }.joined(separator: "; "),
                 fieldViolations: violations)
         }
-        for group in Set(groups.values.map(\.id)) {
-            try await storage { try await store.remember(groups.values.first { $0.id == group }!) }
-        }
+        for group in groups.values { await remember(group) }
         return groups
     }
 

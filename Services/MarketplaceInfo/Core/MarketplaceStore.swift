@@ -179,18 +179,12 @@ public struct MarketplaceStore: Sendable {
     }
 
     func listAlerts(product: String, since: ISODate?) async throws -> [M.PriceAlert] {
-        var conditions: [String] = []
-        var binds: [SQLValue] = []
-        if !product.isEmpty {
-            binds.append(.of(product))
-            conditions.append("product = $\(binds.count)")
-        }
-        if let since {
-            binds.append(.of(since.description))
-            conditions.append("observed_on >= $\(binds.count)")
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try await database.query("SELECT body FROM price_alerts \(filter) ORDER BY observed_on DESC, id LIMIT 500", binds)
+        var conditions = SQLConditions()
+        conditions.equal("product", product)
+        if let since { conditions.add("observed_on >= \(conditions.bind(.of(since.description)))") }
+        return try await database.query(
+            "SELECT body FROM price_alerts \(conditions.whereClause) ORDER BY observed_on DESC, id LIMIT 500",
+            conditions.binds)
             .map { try $0.message(M.PriceAlert.self) }
     }
 
@@ -224,14 +218,15 @@ public struct MarketplaceStore: Sendable {
     }
 
     func listDemand(product: String, status: M.DemandStatus) async throws -> [M.DemandSignal] {
-        var conditions = [status == .unspecified ? "status IN (1, 2)" : "status = $1"]
-        var binds: [SQLValue] = status == .unspecified ? [] : [.of(status.rawValue)]
-        if !product.isEmpty {
-            binds.append(.of(product))
-            conditions.append("product = $\(binds.count)")
+        var conditions = SQLConditions()
+        if status == .unspecified {
+            conditions.add("status IN (1, 2)")
+        } else {
+            conditions.add("status = \(conditions.bind(.of(status.rawValue)))")
         }
+        conditions.equal("product", product)
         return try await database.query(
-            "SELECT body FROM demand_signals WHERE \(conditions.joined(separator: " AND ")) ORDER BY created_at DESC", binds)
+            "SELECT body FROM demand_signals \(conditions.whereClause) ORDER BY created_at DESC", conditions.binds)
             .map { try $0.message(M.DemandSignal.self) }
     }
 
@@ -368,12 +363,9 @@ public struct MarketplaceStore: Sendable {
     /// Entries containing every word of `words`, most relevant first: FTS5's bm25 (title weighted 10, topics 5,
     /// body 1) on SQLite, ts_rank over title (A), topics (B) and body (C) on PostgreSQL.
     func search(words: [String], craft: String, topic: String, limit: Int) async throws -> [M.LibraryHit] {
-        var binds: [SQLValue] = []
+        var query = SQLConditions()
         var filters: [String] = []
-        func bind(_ value: SQLValue) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
+        func bind(_ value: SQLValue) -> String { query.bind(value) }
         let sql: String
         switch database.dialect {
         case .sqlite:
@@ -396,7 +388,7 @@ public struct MarketplaceStore: Sendable {
                 ORDER BY score DESC, id LIMIT \(bind(.of(limit)))
                 """
         }
-        return try await database.query(sql, binds).map { row in
+        return try await database.query(sql, query.binds).map { row in
             M.LibraryHit(entry: try row.message(M.LibraryEntry.self), score: try row.real("score"))
         }
     }

@@ -178,36 +178,29 @@ public struct ProducerStore: Sendable {
     }
 
     func listGroups(_ filter: ListFilter) async throws -> (groups: [Group], next: (String, String)?) {
-        var conditions: [String] = []
-        var binds: [SQLValue] = []
-        func bind(_ value: SQLValue) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
+        var conditions = SQLConditions()
         if filter.status != 0 {
-            conditions.append("g.status = \(bind(.of(filter.status)))")
+            conditions.add("g.status = \(conditions.bind(.of(filter.status)))")
         } else {
-            conditions.append("g.status IN (1, 2)")
+            conditions.add("g.status IN (1, 2)")
         }
-        if !filter.country.isEmpty { conditions.append("g.country = \(bind(.of(filter.country)))") }
-        if filter.kind != 0 { conditions.append("g.kind = \(bind(.of(filter.kind)))") }
+        conditions.equal("g.country", filter.country)
+        if filter.kind != 0 { conditions.add("g.kind = \(conditions.bind(.of(filter.kind)))") }
         if !filter.craft.isEmpty {
-            conditions.append(
-                "EXISTS (SELECT 1 FROM group_crafts c WHERE c.craft = \(bind(.of(filter.craft))) AND c.group_id = g.id)")
+            conditions.add(
+                "EXISTS (SELECT 1 FROM group_crafts c WHERE c.craft = \(conditions.bind(.of(filter.craft))) AND c.group_id = g.id)")
         }
         if !filter.nameContains.isEmpty {
-            let pattern = bind(.of("%" + Self.escapeLike(filter.nameContains.lowercased()) + "%"))
-            conditions.append("(g.name_key LIKE \(pattern) ESCAPE '\\' OR g.local_name_key LIKE \(pattern) ESCAPE '\\')")
+            let pattern = conditions.bind(.of("%" + Self.escapeLike(filter.nameContains.lowercased()) + "%"))
+            conditions.add("g.name_key LIKE \(pattern) ESCAPE '\\' OR g.local_name_key LIKE \(pattern) ESCAPE '\\'")
         }
-        if let after = filter.after {
-            conditions.append("(g.name_key > \(bind(.of(after.nameKey))) OR (g.name_key = \(bind(.of(after.nameKey))) AND g.id > \(bind(.of(after.id)))))")
-        }
+        if let after = filter.after { conditions.after("g.name_key", after.nameKey, idColumn: "g.id", after.id) }
+        let limit = conditions.bind(.of(filter.pageSize + 1))
         let sql = """
-            SELECT g.id, g.name_key, g.body FROM producer_groups g
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY g.name_key, g.id LIMIT \(bind(.of(filter.pageSize + 1)))
+            SELECT g.id, g.name_key, g.body FROM producer_groups g \(conditions.whereClause)
+            ORDER BY g.name_key, g.id LIMIT \(limit)
             """
-        let rows = try await database.query(sql, binds)
+        let rows = try await database.query(sql, conditions.binds)
         let page = try rows.prefix(filter.pageSize).map(decode)
         let next = rows.count > filter.pageSize
             ? (try rows[filter.pageSize - 1].text("name_key"), try rows[filter.pageSize - 1].text("id")) : nil
