@@ -43,7 +43,8 @@ extension AssistanceStore {
         try await database.idempotent(operation: "RecordEquipment", requestID: requestID) { session in
             var equipment = equipment
             if !equipment.projectID.isEmpty {
-                _ = try await Self.load("projects", "project", equipment.projectID, session, as: A.Project.self)
+                _ = try await session.message(
+                    A.Project.self, from: "projects", id: equipment.projectID, noun: "project")
             }
             equipment.id = "eq_" + RequestID.make()
             try await session.execute(
@@ -54,7 +55,7 @@ extension AssistanceStore {
                 ])
             return equipment.id
         } load: { session, id in
-            try await Self.load("equipment", "equipment", id, session, as: A.Equipment.self)
+            try await session.message(A.Equipment.self, from: "equipment", id: id, noun: "equipment")
         }
     }
 
@@ -65,11 +66,11 @@ extension AssistanceStore {
             var training = training
             training.id = "tr_" + RequestID.make()
             if !training.projectID.isEmpty {
-                _ = try await Self.load("projects", "project", training.projectID, session, as: A.Project.self)
+                _ = try await session.message(A.Project.self, from: "projects", id: training.projectID, noun: "project")
             }
             if !training.cascadesFrom.isEmpty {
-                let parent = try await Self.load(
-                    "trainings", "training", training.cascadesFrom, session, as: A.Training.self)
+                let parent = try await session.message(
+                    A.Training.self, from: "trainings", id: training.cascadesFrom, noun: "training")
                 try TrainingRules.checkCascade(training, from: parent)
             }
             try await session.execute(
@@ -89,13 +90,13 @@ extension AssistanceStore {
             }
             return training.id
         } load: { session, id in
-            try await Self.load("trainings", "training", id, session, as: A.Training.self)
+            try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
         }
     }
 
     func training(_ id: String) async throws -> A.Training {
         try await database.read { session in
-            try await Self.load("trainings", "training", id, session, as: A.Training.self)
+            try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
         }
     }
 
@@ -104,13 +105,14 @@ extension AssistanceStore {
         try await database.transaction { session in
             // One link at a time, so two links made at once cannot close a loop neither saw.
             try await session.lock("cascades")
-            var training = try await Self.load("trainings", "training", id, session, as: A.Training.self)
+            var training = try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
             if !parentID.isEmpty {
                 if parentID == id {
                     throw RPCError(
                         .failedPrecondition, "the cascade would loop: training \(id) cannot cascade from itself")
                 }
-                let parent = try await Self.load("trainings", "training", parentID, session, as: A.Training.self)
+                let parent = try await session.message(
+                    A.Training.self, from: "trainings", id: parentID, noun: "training")
                 var path = [id, parentID]
                 var current = parent
                 while !current.cascadesFrom.isEmpty {
@@ -121,8 +123,8 @@ extension AssistanceStore {
                             "the cascade would loop: \(path.joined(separator: " → ")); a training cannot cascade from its own trainees' trainings"
                         )
                     }
-                    current = try await Self.load(
-                        "trainings", "training", current.cascadesFrom, session, as: A.Training.self)
+                    current = try await session.message(
+                        A.Training.self, from: "trainings", id: current.cascadesFrom, noun: "training")
                 }
                 try TrainingRules.checkCascade(training, from: parent)
             }
@@ -138,7 +140,7 @@ extension AssistanceStore {
     func complete(_ id: String, on day: CommonV1.Date, results: [A.SkillLevel]) async throws -> A.Training {
         try await database.transaction { session in
             try await session.lock("training \(id)")
-            var training = try await Self.load("trainings", "training", id, session, as: A.Training.self)
+            var training = try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
             if training.status == .completed { return training }
             training.status = .completed
             training.completedOn = day
@@ -153,10 +155,11 @@ extension AssistanceStore {
     /// The reach of the cascade `id` belongs to, counted from its first training.
     func cascadeReach(of id: String) async throws -> A.CascadeReach {
         try await database.read { session in
-            var root = try await Self.load("trainings", "training", id, session, as: A.Training.self)
+            var root = try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
             var hops = 0
             while !root.cascadesFrom.isEmpty && hops < 1_000 {
-                root = try await Self.load("trainings", "training", root.cascadesFrom, session, as: A.Training.self)
+                root = try await session.message(
+                    A.Training.self, from: "trainings", id: root.cascadesFrom, noun: "training")
                 hops += 1
             }
             var children: [String: [A.Training]] = [:]
@@ -193,7 +196,7 @@ extension AssistanceStore {
                 ])
             return referral.id
         } load: { session, id in
-            try await Self.load("referrals", "referral", id, session, as: A.Referral.self)
+            try await session.message(A.Referral.self, from: "referrals", id: id, noun: "referral")
         }
     }
 
@@ -202,7 +205,7 @@ extension AssistanceStore {
     {
         try await database.transaction { session in
             try await session.lock("referral \(id)")
-            var referral = try await Self.load("referrals", "referral", id, session, as: A.Referral.self)
+            var referral = try await session.message(A.Referral.self, from: "referrals", id: id, noun: "referral")
             if referral.outcome == outcome && referral.outcomeOn == day.message && referral.outcomeNotes == notes {
                 return referral
             }
@@ -221,7 +224,7 @@ extension AssistanceStore {
     func defineIndicator(_ indicator: A.Indicator, requestID: String) async throws -> A.Indicator {
         try await database.idempotent(operation: "DefineIndicator", requestID: requestID) { session in
             var indicator = indicator
-            _ = try await Self.load("projects", "project", indicator.projectID, session, as: A.Project.self)
+            _ = try await session.message(A.Project.self, from: "projects", id: indicator.projectID, noun: "project")
             indicator.id = "in_" + RequestID.make()
             try await session.execute(
                 "INSERT INTO indicators (id, project_id, group_id, body) VALUES ($1, $2, $3, $4)",
@@ -231,7 +234,7 @@ extension AssistanceStore {
                 ])
             return indicator.id
         } load: { session, id in
-            try await Self.load("indicators", "indicator", id, session, as: A.Indicator.self)
+            try await session.message(A.Indicator.self, from: "indicators", id: id, noun: "indicator")
         }
     }
 
@@ -239,7 +242,7 @@ extension AssistanceStore {
     func recordPeriod(_ id: String, _ period: A.IndicatorPeriod) async throws -> A.RecordIndicatorPeriodResponse {
         try await database.transaction { session in
             try await session.lock("indicator \(id)")
-            var indicator = try await Self.load("indicators", "indicator", id, session, as: A.Indicator.self)
+            var indicator = try await session.message(A.Indicator.self, from: "indicators", id: id, noun: "indicator")
             let period = try IndicatorRules.normalised(period, of: indicator, field: "period")
             let replaced = try IndicatorRules.merge(period, into: &indicator)
             try await session.execute(

@@ -13,17 +13,6 @@ public struct AssistanceStore: Sendable {
 
     public typealias A = AssistanceV1
 
-    /// Loads one record's body by id, or NOT_FOUND naming it.
-    static func load<T: ProtoMessage>(
-        _ table: String, _ noun: String, _ id: String, _ session: any SQLSession,
-        as: T.Type
-    ) async throws -> T {
-        guard let row = try await session.first("SELECT body FROM \(table) WHERE id = $1", [.of(id)]) else {
-            throw RPCError(.notFound, "\(noun) \"\(id)\" not found")
-        }
-        return try row.message(T.self)
-    }
-
     // MARK: organisations
 
     func createOrganisation(_ organisation: A.Organisation, requestID: String) async throws -> A.Organisation {
@@ -41,7 +30,7 @@ public struct AssistanceStore: Sendable {
                 ])
             return organisation.id
         } load: { session, id in
-            try await Self.load("organisations", "organisation", id, session, as: A.Organisation.self)
+            try await session.message(A.Organisation.self, from: "organisations", id: id, noun: "organisation")
         }
     }
 
@@ -60,7 +49,7 @@ public struct AssistanceStore: Sendable {
 
     func organisation(_ id: String) async throws -> A.Organisation {
         try await database.read { session in
-            try await Self.load("organisations", "organisation", id, session, as: A.Organisation.self)
+            try await session.message(A.Organisation.self, from: "organisations", id: id, noun: "organisation")
         }
     }
 
@@ -91,8 +80,8 @@ public struct AssistanceStore: Sendable {
             project.version = 1
             project.childIDs = []
             if !project.parentID.isEmpty {
-                let parent = try await Self.load(
-                    "projects", "parent project", project.parentID, session, as: A.Project.self)
+                let parent = try await session.message(
+                    A.Project.self, from: "projects", id: project.parentID, noun: "parent project")
                 if parent.status == .cancelled || parent.status == .closed {
                     throw RPCError(
                         .failedPrecondition,
@@ -116,7 +105,7 @@ public struct AssistanceStore: Sendable {
 
     /// A project with its children filled in.
     static func project(_ id: String, _ session: any SQLSession) async throws -> A.Project {
-        var project = try await load("projects", "project", id, session, as: A.Project.self)
+        var project = try await session.message(A.Project.self, from: "projects", id: id, noun: "project")
         project.childIDs = try await session.query(
             "SELECT id FROM projects WHERE parent_id = $1 ORDER BY id", [.of(id)]
         )
@@ -205,7 +194,8 @@ public struct AssistanceStore: Sendable {
     func recordTransaction(_ transaction: A.Transaction, requestID: String) async throws -> A.Transaction {
         try await database.idempotent(operation: "RecordTransaction", requestID: requestID) { session in
             var transaction = transaction
-            let project = try await Self.load("projects", "project", transaction.projectID, session, as: A.Project.self)
+            let project = try await session.message(
+                A.Project.self, from: "projects", id: transaction.projectID, noun: "project")
             try MoneyRules.check(transaction, against: project)
             let value = transaction.value!
             if transaction.type == .loan || transaction.type == .loanRepayment {
@@ -236,7 +226,7 @@ public struct AssistanceStore: Sendable {
                 ])
             return transaction.id
         } load: { session, id in
-            try await Self.load("transactions", "transaction", id, session, as: A.Transaction.self)
+            try await session.message(A.Transaction.self, from: "transactions", id: id, noun: "transaction")
         }
     }
 

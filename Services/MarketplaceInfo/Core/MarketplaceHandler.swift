@@ -290,13 +290,7 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         _ = check.date(answer.canDeliverBy, "answer.can_deliver_by", required: false)
         answer.message = check.text(answer.message, "answer.message", maxLength: 2000)
         try check.check()
-        // The answering group must exist: asked of the Producer service, with the remaining deadline.
-        do {
-            _ = try await producer.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: answer.groupID))
-        } catch {
-            if error.code == .notFound { throw RPCError.invalidArgument(field: "answer.group_id", error.message) }
-            throw RPCError(.unavailable, "checking the group needs producer-service, which did not answer: \(error.message)")
-        }
+        try await requireProducerGroup(answer.groupID, field: "answer.group_id")
         return try await storage { try await store.answer(answer, requestID: request.requestID) }
     }
 

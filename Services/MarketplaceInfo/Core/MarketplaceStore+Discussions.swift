@@ -22,10 +22,7 @@ extension MarketplaceStore {
     }
 
     func loadGroup(_ id: String, _ session: any SQLSession) async throws -> M.DiscussionGroup {
-        guard let row = try await session.first("SELECT body FROM discussion_groups WHERE id = $1", [.of(id)]) else {
-            throw RPCError(.notFound, "discussion group \"\(id)\" not found")
-        }
-        return try row.message(M.DiscussionGroup.self)
+        try await session.message(M.DiscussionGroup.self, from: "discussion_groups", id: id, noun: "discussion group")
     }
 
     func listGroups(craft: String) async throws -> [M.DiscussionGroup] {
@@ -108,10 +105,7 @@ extension MarketplaceStore {
     }
 
     func loadThread(_ id: String, _ session: any SQLSession) async throws -> M.DiscussionThread {
-        guard let row = try await session.first("SELECT body FROM discussion_threads WHERE id = $1", [.of(id)]) else {
-            throw RPCError(.notFound, "discussion thread \"\(id)\" not found")
-        }
-        return try row.message(M.DiscussionThread.self)
+        try await session.message(M.DiscussionThread.self, from: "discussion_threads", id: id, noun: "discussion thread")
     }
 
     func reply(_ post: M.Post, requestID: String) async throws -> M.Post {

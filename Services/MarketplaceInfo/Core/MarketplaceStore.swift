@@ -29,10 +29,7 @@ public struct MarketplaceStore: Sendable {
     }
 
     func loadMarket(_ id: String, _ session: any SQLSession) async throws -> M.Market {
-        guard let row = try await session.first("SELECT body FROM markets WHERE id = $1", [.of(id)]) else {
-            throw RPCError(.notFound, "market \"\(id)\" not found")
-        }
-        return try row.message(M.Market.self)
+        try await session.message(M.Market.self, from: "markets", id: id, noun: "market")
     }
 
     func listMarkets(country: String) async throws -> [M.Market] {
@@ -207,10 +204,7 @@ public struct MarketplaceStore: Sendable {
     }
 
     func loadSignal(_ id: String, _ session: any SQLSession) async throws -> M.DemandSignal {
-        guard let row = try await session.first("SELECT body FROM demand_signals WHERE id = $1", [.of(id)]) else {
-            throw RPCError(.notFound, "demand signal \"\(id)\" not found")
-        }
-        return try row.message(M.DemandSignal.self)
+        try await session.message(M.DemandSignal.self, from: "demand_signals", id: id, noun: "demand signal")
     }
 
     func getSignal(_ id: String) async throws -> M.DemandSignal {
@@ -350,10 +344,7 @@ public struct MarketplaceStore: Sendable {
     }
 
     func loadEntry(_ id: String, _ session: any SQLSession) async throws -> M.LibraryEntry {
-        guard let row = try await session.first("SELECT body FROM library_entries WHERE id = $1", [.of(id)]) else {
-            throw RPCError(.notFound, "library entry \"\(id)\" not found")
-        }
-        return try row.message(M.LibraryEntry.self)
+        try await session.message(M.LibraryEntry.self, from: "library_entries", id: id, noun: "library entry")
     }
 
     func getEntry(_ id: String) async throws -> M.LibraryEntry {
