@@ -12,21 +12,51 @@ public final class Arena {
     private static let chunkSize = 2048
     private var chunk: UnsafeMutableRawPointer?
     private var used = 0
+    private var chunkCapacity = chunkSize
     private var blocks: [UnsafeMutableRawPointer] = []
+    /// A first chunk the arena does not own (stack memory from `withScratch`).
+    private var borrowed: UnsafeMutableRawPointer?
 
     public init() {}
 
+    private init(borrowing scratch: UnsafeMutableRawBufferPointer) {
+        chunk = scratch.baseAddress
+        chunkCapacity = scratch.count
+        borrowed = scratch.baseAddress
+    }
+
     deinit {
-        if let chunk { free(chunk) }
-        for block in blocks { free(block) }
+        if let chunk, chunk != borrowed { free(chunk) }
+        for block in blocks where block != borrowed { free(block) }
+    }
+
+    /// Runs `body` with an arena whose first chunk is on the stack, so that encoding a typical message calls
+    /// `malloc` only for the arena itself. The arena must not escape `body`.
+    static func withScratch<R>(_ body: (Arena) throws -> R) rethrows -> R {
+        // 1 KiB: Swift puts temporary allocations of up to that size on the stack without checking the stack.
+        try withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 16) { scratch in
+            let arena = Arena(borrowing: scratch)
+            defer { arena.release() }
+            return try body(arena)
+        }
+    }
+
+    /// Frees what the arena owns now, before the scratch it borrows goes away.
+    private func release() {
+        if let chunk, chunk != borrowed { free(chunk) }
+        for block in blocks where block != borrowed { free(block) }
+        chunk = nil
+        blocks = []
+        borrowed = nil
     }
 
     func allocate(_ size: Int) -> UnsafeMutableRawPointer {
         let rounded = (max(size, 1) + 15) & ~15
         if rounded > Self.chunkSize / 4 { return allocateBlock(rounded) }
-        if chunk == nil || used + rounded > Self.chunkSize {
+        if chunk == nil || used + rounded > chunkCapacity {
             if let chunk { blocks.append(chunk) }
             chunk = allocateRaw(Self.chunkSize)
+            chunkCapacity = Self.chunkSize
             used = 0
         }
         defer { used += rounded }

@@ -25,22 +25,20 @@ public enum DescriptorJSON {
         guard bytes.count <= options.maxMessageBytes else {
             throw .messageTooLarge(size: bytes.count, limit: options.maxMessageBytes)
         }
-        var budget = AllocationBudget(limit: options.allocationLimit(forInputBytes: bytes.count))
-        return try withUnsafeMutablePointer(to: &budget) { (budgetPointer) throws(SchemaError) -> JSONValue in
-            var allocator = ProtobufCAllocator(
-                alloc: budgetedAlloc, free: budgetedFree, allocator_data: UnsafeMutableRawPointer(budgetPointer))
-            let unpacked = bytes.withUnsafeBufferPointer { buffer in
-                withUnsafeMutablePointer(to: &allocator) {
-                    protobuf_c_message_unpack(descriptor, $0, buffer.count, buffer.baseAddress)
-                }
+        let result: Result<JSONValue, SchemaError> = withBudgetedAllocator(
+            limit: options.allocationLimit(forInputBytes: bytes.count)
+        ) { allocator, budget in
+            let unpacked = bytes.withUnsafeBufferPointer {
+                protobuf_c_message_unpack(descriptor, allocator, $0.count, $0.baseAddress)
             }
             guard let unpacked else {
-                throw budgetPointer.pointee.exceeded
-                    ? .allocationBudgetExceeded(limit: budgetPointer.pointee.limit) : .malformed(messageName)
+                return .failure(budget.pointee.exceeded
+                    ? .allocationBudgetExceeded(limit: budget.pointee.limit) : .malformed(messageName))
             }
-            defer { withUnsafeMutablePointer(to: &allocator) { protobuf_c_message_free_unpacked(unpacked, $0) } }
-            return read(UnsafeRawPointer(unpacked), descriptor)
+            defer { protobuf_c_message_free_unpacked(unpacked, allocator) }
+            return .success(read(UnsafeRawPointer(unpacked), descriptor))
         }
+        return try result.get()
     }
 
     private static func descriptor(named name: String) throws(SchemaError) -> UnsafePointer<ProtobufCMessageDescriptor> {

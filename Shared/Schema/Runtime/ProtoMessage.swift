@@ -36,11 +36,32 @@ extension ProtoEnum {
 extension ProtoMessage {
     /// The protobuf encoding of this message.
     public func serializedBytes() -> [UInt8] {
-        let arena = Arena()
-        let message = _c(in: arena).assumingMemoryBound(to: ProtobufCMessage.self)
-        let size = protobuf_c_message_get_packed_size(message)
-        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            count = size == 0 ? 0 : protobuf_c_message_pack(message, buffer.baseAddress!)
+        Arena.withScratch { arena in
+            let message = _c(in: arena).assumingMemoryBound(to: ProtobufCMessage.self)
+            let size = protobuf_c_message_get_packed_size(message)
+            return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+                count = size == 0 ? 0 : protobuf_c_message_pack(message, buffer.baseAddress!)
+            }
+        }
+    }
+
+    /// Encodes this message into memory that lives only for `body`: the stack for small messages. For callers
+    /// that hand the bytes straight on (to a socket, which copies them) and need no array of their own.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Arena.withScratch { arena in
+            let message = _c(in: arena).assumingMemoryBound(to: ProtobufCMessage.self)
+            let size = protobuf_c_message_get_packed_size(message)
+            func packed(_ buffer: UnsafeMutableRawBufferPointer) throws -> R {
+                let count = size == 0 ? 0 : protobuf_c_message_pack(
+                    message, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                return try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            }
+            if size <= 1024 {
+                return try withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 16) { try packed($0) }
+            }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+            defer { buffer.deallocate() }
+            return try packed(buffer)
         }
     }
 
@@ -49,22 +70,16 @@ extension ProtoMessage {
         guard bytes.count <= options.maxMessageBytes else {
             throw .messageTooLarge(size: bytes.count, limit: options.maxMessageBytes)
         }
-        var budget = AllocationBudget(limit: options.allocationLimit(forInputBytes: bytes.count))
-        let result: Result<Self, SchemaError> = withUnsafeMutablePointer(to: &budget) { budgetPointer in
-            var allocator = ProtobufCAllocator(
-                alloc: budgetedAlloc, free: budgetedFree, allocator_data: UnsafeMutableRawPointer(budgetPointer))
+        let result: Result<Self, SchemaError> = withBudgetedAllocator(
+            limit: options.allocationLimit(forInputBytes: bytes.count)
+        ) { allocator, budget in
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            guard
-                let unpacked = withUnsafeMutablePointer(to: &allocator, { allocatorPointer in
-                    protobuf_c_message_unpack(Self._descriptor, allocatorPointer, bytes.count, base)
-                })
-            else {
+            guard let unpacked = protobuf_c_message_unpack(Self._descriptor, allocator, bytes.count, base) else {
                 return .failure(
-                    budgetPointer.pointee.exceeded
-                        ? .allocationBudgetExceeded(limit: budgetPointer.pointee.limit)
-                        : .malformed(Self.protoName))
+                    budget.pointee.exceeded
+                        ? .allocationBudgetExceeded(limit: budget.pointee.limit) : .malformed(Self.protoName))
             }
-            defer { withUnsafeMutablePointer(to: &allocator) { protobuf_c_message_free_unpacked(unpacked, $0) } }
+            defer { protobuf_c_message_free_unpacked(unpacked, allocator) }
             do throws(SchemaError) {
                 return .success(try Self(_c: UnsafeRawPointer(unpacked), options))
             } catch {
