@@ -99,6 +99,55 @@ struct ResilienceTests {
             }
         }
     }
+
+    @Test("clients that pick their own routing ids, short or long, each get their own answers")
+    func chosenRoutingIDs() async throws {
+        try await withTestServer { endpoint, _, _ in
+            let answers = try await offPool { () -> [String] in
+                let context = zmq_ctx_new()!
+                defer { zmq_ctx_term(context) }
+                // libzmq's own ids are 5 bytes; a client may choose up to 255. Two long ids share a prefix.
+                let ids = ["abc", String(repeating: "x", count: 40) + "-one", String(repeating: "x", count: 40) + "-two"]
+                let sockets = try ids.map { id -> UnsafeMutableRawPointer in
+                    let socket = zmq_socket(context, ZMQ_DEALER)!
+                    var linger: Int32 = 0
+                    zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
+                    var timeout: Int32 = 5000
+                    zmq_setsockopt(socket, ZMQ_RCVTIMEO, &timeout, 4)
+                    _ = Array(id.utf8).withUnsafeBytes { zmq_setsockopt(socket, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
+                    guard zmq_connect(socket, endpoint) == 0 else { throw RPCError(.unavailable, "cannot connect") }
+                    return socket
+                }
+                defer { for socket in sockets { zmq_close(socket) } }
+                // Every client sends before any reads, so that the server holds all three peers at once.
+                for (index, socket) in sockets.enumerated() {
+                    let header = RpcV1.RequestHeader(
+                        protocolVersion: 1, callID: UInt64(index + 1), kind: .call,
+                        service: TestingV1.TestService.name, method: "UnaryCall")
+                    let frames = [header.serializedBytes(), TestingV1.SimpleRequest(text: ids[index]).serializedBytes()]
+                    for (position, frame) in frames.enumerated() {
+                        _ = frame.withUnsafeBytes {
+                            zmq_send(socket, $0.baseAddress, $0.count, position == 0 ? ZMQ_SNDMORE : 0)
+                        }
+                    }
+                }
+                return try sockets.enumerated().map { index, socket in
+                    var frames: [[UInt8]] = []
+                    repeat {
+                        var buffer = [UInt8](repeating: 0, count: 4096)
+                        let size = zmq_recv(socket, &buffer, buffer.count, 0)
+                        guard size >= 0 else { throw RPCError(.deadlineExceeded, "no answer for \(ids[index])") }
+                        frames.append(Array(buffer.prefix(Int(size))))
+                    } while frames.count < 2
+                    let header = try RpcV1.ResponseHeader(serializedBytes: frames[0])
+                    #expect(header.callID == UInt64(index + 1))
+                    #expect(header.code == .ok)
+                    return try TestingV1.SimpleResponse(serializedBytes: frames[1]).text
+                }
+            }
+            #expect(answers == ["abc", String(repeating: "x", count: 40) + "-one", String(repeating: "x", count: 40) + "-two"])
+        }
+    }
 }
 
 /// Sends frames a real client never would: random bytes, wrong frame counts, mutated valid envelopes.

@@ -18,7 +18,7 @@ enum Wire {
         return metadata
     }
 
-    static func responseHeader(callID: UInt64, error: RPCError?) -> [UInt8] {
+    static func responseHeader(callID: UInt64, error: RPCError?) -> RpcV1.ResponseHeader {
         var header = RpcV1.ResponseHeader()
         header.protocolVersion = version
         header.callID = callID
@@ -31,7 +31,7 @@ enum Wire {
                 RpcV1.FieldViolation(field: $0.field, description: $0.description)
             }
         }
-        return header.serializedBytes()
+        return header
     }
 
     static func error(from header: RpcV1.ResponseHeader) -> RPCError? {

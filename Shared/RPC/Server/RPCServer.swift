@@ -8,10 +8,11 @@ import Synchronization
 
 /// Serves registered services on ZeroMQ ROUTER endpoints.
 ///
-/// One dedicated thread owns the socket: it receives requests, starts a task per call, and sends the replies those
-/// tasks hand back through a queue. Handlers are async functions on Swift's cooperative pool; nothing there touches
-/// a socket. A call whose deadline passes is cancelled and answered DEADLINE_EXCEEDED; work whose deadline has
-/// already passed when it would start is not started.
+/// One dedicated thread owns the socket: it receives requests, starts a task per call, and sends the replies. By
+/// default handlers run on that thread as a task executor, and a handler that finishes there answers at once;
+/// handlers elsewhere (`.concurrentPool`, or one that moved to another executor) hand their replies back through a
+/// queue. Nothing but the loop touches the socket. A call whose deadline passes is cancelled and answered
+/// DEADLINE_EXCEEDED; work whose deadline has already passed when it would start is not started.
 public final class RPCServer: Sendable {
     public let configuration: Configuration
     let logger: Logger
@@ -24,6 +25,8 @@ public final class RPCServer: Sendable {
     private let inFlightCount = Atomic<Int>(0)
     /// Runs handler tasks on the I/O thread when `configuration.handlerPlacement` is `.ioThread`.
     let executor: LoopExecutor
+    /// The loop's state, for handlers that finish on the loop's own thread.
+    private let loop = LoopReference<ServerLoop>()
 
     /// Calls being handled right now.
     public var callsInFlight: Int { inFlightCount.load(ordering: .relaxed) }
@@ -37,10 +40,10 @@ public final class RPCServer: Sendable {
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
+    /// A call's answer: a status, and the response payload when it is OK.
     struct Reply: Sendable {
         let key: CallKey
-        let peer: [UInt8]
-        let header: [UInt8]
+        let error: RPCError?
         let payload: [UInt8]
     }
 
@@ -80,8 +83,7 @@ public final class RPCServer: Sendable {
         }
         precondition(!alreadyStarted, "RPCServer.start() called twice")
         let endpoints = try LoopThread.start(name: "rpc-server") { ready in
-            var loop = ServerLoop(server: self)
-            loop.run(ready: ready)
+            ServerLoop(server: self).run(ready: ready)
         }
         shared.withLock { $0.boundEndpoints = endpoints }
         logger.info("serving", metadata: ["endpoints": .string(endpoints.joined(separator: " "))])
@@ -109,13 +111,21 @@ public final class RPCServer: Sendable {
 
     // MARK: called by handler tasks
 
-    fileprivate func post(_ reply: Reply) {
+    /// Answers a call: at once when the handler finished on the loop's thread, else through the outbox.
+    private func answer(_ reply: Reply) {
+        if executor.isLoopThread, let loop = loop.value {
+            loop.complete(reply)
+        } else {
+            post(reply)
+        }
+    }
+
+    private func post(_ reply: Reply) {
         let wasEmpty = shared.withLock { state in
             state.outbox.append(reply)
             return state.outbox.count == 1
         }
-        // On the I/O thread (a handler placed there) the loop sends it on its next turn without being woken.
-        if wasEmpty && !executor.isLoopThread { wakeup.signal() }
+        if wasEmpty { wakeup.signal() }
     }
 
     fileprivate var hasOutbox: Bool { shared.withLock { !$0.outbox.isEmpty } }
@@ -136,9 +146,9 @@ public final class RPCServer: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Runs one call on the cooperative pool and posts its reply.
+    /// Runs one call and answers it.
     fileprivate func serve(
-        _ key: CallKey, peer: [UInt8], method entry: MethodEntry, payload: [UInt8], context: ServerContext,
+        _ key: CallKey, method entry: MethodEntry, payload: [UInt8], context: ServerContext,
         received: ContinuousClock.Instant
     ) async {
         var failure: RPCError?
@@ -165,15 +175,20 @@ public final class RPCServer: Sendable {
         if let failure, failure.code != .internalError {
             context.logger.debug("call failed", metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
         }
-        post(Reply(key: key, peer: peer, header: Wire.responseHeader(callID: key.callID, error: failure),
-                   payload: failure == nil ? response : []))
+        answer(Reply(key: key, error: failure, payload: failure == nil ? response : []))
     }
 
     // MARK: the I/O loop
 
-    /// State owned by the server's I/O thread alone.
-    private struct ServerLoop: ~Copyable {
+    /// State owned by the server's I/O thread alone: only that thread creates it, calls it and lets it go.
+    fileprivate final class ServerLoop {
         let server: RPCServer
+        /// Set before the loop takes calls.
+        var socket: ZMQSocket!
+        let frames = ReceivedFrames(capacity: 3)
+        /// Replies of this turn, sent together at its end: libzmq's I/O thread then writes them to the connection
+        /// in one go instead of waking for each.
+        var unsent: [Reply] = []
         var inFlight: [CallKey: InFlightCall] = [:]
         var deadlines = Heap<DeadlineEntry<CallKey>>()
         var shutdownDeadline: ContinuousClock.Instant?
@@ -182,13 +197,12 @@ public final class RPCServer: Sendable {
 
         struct InFlightCall {
             let task: Task<Void, Never>
-            let peer: [UInt8]
             let deadline: ContinuousClock.Instant?
         }
 
         init(server: RPCServer) { self.server = server }
 
-        mutating func run(ready: (Result<[String], any Error>) -> Void) {
+        func run(ready: (Result<[String], any Error>) -> Void) {
             let socket: ZMQSocket
             var endpoints: [String] = []
             do {
@@ -212,6 +226,8 @@ public final class RPCServer: Sendable {
                 ready(.failure(RPCError(.unavailable, "cannot serve on \(server.configuration.endpoints): \(error)")))
                 return
             }
+            self.socket = socket
+            server.loop.value = self
             server.executor.adoptCurrentThread()
             ready(.success(endpoints))
 
@@ -222,13 +238,13 @@ public final class RPCServer: Sendable {
                 // Handlers placed on this thread run here; their replies land in the outbox below.
                 server.executor.runJobs()
                 let (replies, shutdown) = server.takeOutbox()
-                // A reply for a call already answered (deadline, cancel) is dropped.
-                for reply in replies where inFlight.removeValue(forKey: reply.key) != nil { send(reply, socket) }
+                for reply in replies { complete(reply) }
                 if shutdown && shutdownDeadline == nil {
                     shutdownDeadline = .now + server.configuration.shutdownGracePeriod
                     server.logger.info("shutting down", metadata: ["in_flight": "\(inFlight.count)"])
                 }
-                expireDeadlines(socket)
+                expireDeadlines()
+                flush()
                 server.inFlightCount.store(inFlight.count, ordering: .relaxed)
                 if let shutdownDeadline {
                     // Once the last call is answered, keep the connections a moment so clients read their answers
@@ -239,16 +255,18 @@ public final class RPCServer: Sendable {
                 let timeout = server.executor.hasJobs || server.hasOutbox ? 0 : pollTimeout()
                 if poller.poll(timeoutMillis: timeout) {
                     if poller.isReadable(1) { server.wakeup.drain() }
-                    if poller.isReadable(0) { receiveAll(socket) }
+                    if poller.isReadable(0) { receiveAll() }
                 }
             }
-            for (key, call) in inFlight {
-                call.task.cancel()
-                send(Reply(key: key, peer: call.peer, header: Wire.responseHeader(
-                    callID: key.callID, error: RPCError(.unavailable, "the server shut down before the call finished")),
-                    payload: []), socket)
-            }
+            let unfinished = inFlight
             inFlight.removeAll()
+            for (key, call) in unfinished {
+                call.task.cancel()
+                send(Reply(key: key, error: RPCError(.unavailable, "the server shut down before the call finished"),
+                           payload: []))
+            }
+            flush()
+            server.loop.value = nil
             socket.close()
             server.logger.info("stopped")
             server.markFinished()
@@ -262,34 +280,33 @@ public final class RPCServer: Sendable {
             return max(0, (next - .now).millisecondsRoundedUp)
         }
 
-        mutating func receiveAll(_ socket: ZMQSocket) {
+        func receiveAll() {
             // A bounded batch per wake-up keeps replies flowing while requests pour in.
             for _ in 0..<512 {
-                let frames: [[UInt8]]?
-                do { frames = try socket.receive(maxFrames: 3) } catch {
+                do {
+                    guard try frames.receive(from: socket) else { return }
+                } catch {
                     server.logger.warning("receive failed", metadata: ["error": "\(error)"])
                     return
                 }
-                guard let frames else { return }
-                handle(frames, socket)
+                handleMessage()
             }
         }
 
-        mutating func handle(_ frames: [[UInt8]], _ socket: ZMQSocket) {
+        /// Handles the message in `frames`: peer identity, request header, payload.
+        func handleMessage() {
             let received = ContinuousClock.now
-            guard frames.count == 3, !frames[0].isEmpty,
+            guard frames.count == 3, frames[0].count > 0,
                 let header = try? RpcV1.RequestHeader(serializedBytes: frames[1], options: Wire.headerDecodeOptions)
             else {
                 server.metrics.rejectedFrame()
                 return
             }
-            let peer = frames[0]
-            let key = CallKey(peer: peers.id(of: peer), callID: header.callID)
+            let key = CallKey(peer: peers.id(of: frames[0]), callID: header.callID)
             func reject(_ error: RPCError) {
                 server.methods[header.service]?[header.method]?.metrics.record(code: error.code, duration: .now - received)
                     ?? server.metrics.rejectedFrame()
-                send(Reply(key: key, peer: peer, header: Wire.responseHeader(callID: key.callID, error: error),
-                           payload: []), socket)
+                send(Reply(key: key, error: error, payload: []))
             }
             if header.kind == .cancel {
                 if let call = inFlight.removeValue(forKey: key) { call.task.cancel() }
@@ -335,27 +352,44 @@ public final class RPCServer: Sendable {
                 service: header.service, method: header.method, requestID: requestID, metadata: metadata,
                 deadline: deadline, logger: server.logger)
             let owner = server
-            let payload = frames[2]
+            let payload = [UInt8](frames[2])
             let task: Task<Void, Never>
             switch server.configuration.handlerPlacement {
             case .ioThread:
                 task = Task(executorPreference: server.executor) {
-                    await owner.serve(key, peer: peer, method: method, payload: payload, context: context,
-                                      received: received)
+                    await owner.serve(key, method: method, payload: payload, context: context, received: received)
                 }
             case .concurrentPool:
                 task = Task {
-                    await owner.serve(key, peer: peer, method: method, payload: payload, context: context,
-                                      received: received)
+                    await owner.serve(key, method: method, payload: payload, context: context, received: received)
                 }
             }
-            inFlight[key] = InFlightCall(task: task, peer: peer, deadline: deadline)
+            inFlight[key] = InFlightCall(task: task, deadline: deadline)
             if let deadline { deadlines.insert(DeadlineEntry(deadline: deadline, key: key)) }
         }
 
-        func send(_ reply: Reply, _ socket: ZMQSocket) {
+        /// Sends a handler's reply, unless its call was already answered (deadline, cancel, shutdown).
+        func complete(_ reply: Reply) {
+            if inFlight.removeValue(forKey: reply.key) != nil { send(reply) }
+        }
+
+        /// Queues a reply for the end of this turn.
+        func send(_ reply: Reply) { unsent.append(reply) }
+
+        func flush() {
+            for reply in unsent { transmit(reply) }
+            unsent.removeAll(keepingCapacity: true)
+        }
+
+        private func transmit(_ reply: Reply) {
             do {
-                try socket.send([reply.peer, reply.header, reply.payload])
+                try peers.withIdentity(of: reply.key.peer) { (identity) throws(ZMQError) in
+                    try socket.send(frame: identity, more: true)
+                }
+                try Wire.responseHeader(callID: reply.key.callID, error: reply.error).withSerializedBytes { header in
+                    try socket.send(frame: header, more: true)
+                }
+                try socket.send(frame: reply.payload, more: false)
             } catch {
                 // EHOSTUNREACH: the client has gone (ROUTER_MANDATORY); EAGAIN: it is not reading. Either way the
                 // reply cannot be delivered and must not block the loop.
@@ -363,7 +397,7 @@ public final class RPCServer: Sendable {
             }
         }
 
-        mutating func expireDeadlines(_ socket: ZMQSocket) {
+        func expireDeadlines() {
             // Answered calls leave their entries behind until their deadlines pass (30 s of calls at full speed
             // is over a million); rebuild from the calls still in flight once the stale ones dominate.
             if deadlines.count > 2 * inFlight.count + 1024 {
@@ -377,9 +411,7 @@ public final class RPCServer: Sendable {
                 guard let call = inFlight[first.key], call.deadline == first.deadline else { continue }
                 call.task.cancel()
                 inFlight[first.key] = nil
-                send(Reply(key: first.key, peer: call.peer, header: Wire.responseHeader(
-                    callID: first.key.callID, error: RPCError(.deadlineExceeded, "deadline exceeded")),
-                    payload: []), socket)
+                send(Reply(key: first.key, error: RPCError(.deadlineExceeded, "deadline exceeded"), payload: []))
             }
         }
     }
@@ -399,17 +431,35 @@ struct PeerID: Hashable, Sendable {
 
 struct PeerTable {
     private var long: [[UInt8]: UInt64] = [:]
+    private var longIdentities: [UInt64: [UInt8]] = [:]
 
-    mutating func id(of identity: [UInt8]) -> PeerID {
+    mutating func id(of identity: UnsafeRawBufferPointer) -> PeerID {
         if identity.count <= 7 {
             var value = UInt64(identity.count) << 56
             for (index, byte) in identity.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
             return PeerID(value: value)
         }
-        if let known = long[identity] { return PeerID(value: known) }
+        let bytes = [UInt8](identity)
+        if let known = long[bytes] { return PeerID(value: known) }
         let assigned = UInt64(long.count + 1) | (0xFF << 56)
-        long[identity] = assigned
+        long[bytes] = assigned
+        longIdentities[assigned] = bytes
         return PeerID(value: assigned)
+    }
+
+    /// Runs `body` with the routing id that `peer` stands for.
+    func withIdentity<R>(of peer: PeerID, _ body: (UnsafeRawBufferPointer) throws(ZMQError) -> R) throws(ZMQError) -> R {
+        let length = Int(peer.value >> 56)
+        if length <= 7 {
+            var packed = peer.value.littleEndian
+            return try withUnsafeBytes(of: &packed) { (raw) throws(ZMQError) -> R in
+                try body(UnsafeRawBufferPointer(rebasing: raw[..<length]))
+            }
+        }
+        let result = longIdentities[peer.value, default: []].withUnsafeBytes { raw in
+            Result { () throws(ZMQError) -> R in try body(raw) }
+        }
+        return try result.get()
     }
 }
 

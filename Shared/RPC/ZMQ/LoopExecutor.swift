@@ -46,3 +46,11 @@ public final class LoopExecutor: TaskExecutor, @unchecked Sendable {
         for job in batch { job.runSynchronously(on: executor) }
     }
 }
+
+/// An I/O loop's state object, reachable from jobs that run on the loop's own thread (and only there).
+///
+/// The loop sets `value` on its thread before it runs any job and clears it when it stops; code that finds itself
+/// on that thread (`LoopExecutor.isLoopThread`) may use the loop directly instead of queueing work for it.
+final class LoopReference<Loop: AnyObject>: @unchecked Sendable {
+    var value: Loop?
+}

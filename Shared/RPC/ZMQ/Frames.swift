@@ -1,0 +1,65 @@
+import CZeroMQ
+
+/// Reusable receive slots for the frames of one multipart message, read in place (no copy per frame).
+///
+/// Owned by one I/O loop; the frames stay valid until the next `receive`. libzmq releases a slot's previous
+/// content when it receives into it again.
+final class ReceivedFrames {
+    /// Frames kept; a message with more is drained and reported as having `capacity + 1` frames.
+    let capacity: Int
+    /// `capacity` slots, then one that frames past them are drained into.
+    private let slots: UnsafeMutablePointer<zmq_msg_t>
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        slots = .allocate(capacity: capacity + 1)
+        for index in 0...capacity { zmq_msg_init(slots + index) }
+    }
+
+    deinit {
+        for index in 0...capacity { zmq_msg_close(slots + index) }
+        slots.deallocate()
+    }
+
+    /// Receives one whole multipart message without blocking; false when none is waiting.
+    func receive(from socket: ZMQSocket) throws(ZMQError) -> Bool {
+        count = 0
+        while true {
+            let slot = slots + min(count, capacity)
+            if zmq_msg_recv(slot, socket.handle, ZMQ_DONTWAIT) < 0 {
+                let error = ZMQError("zmq_msg_recv")
+                if error.isAgain && count == 0 { return false }
+                if error.isInterrupted { continue }
+                throw error
+            }
+            if count <= capacity { count += 1 }
+            if zmq_msg_more(slot) == 0 { return true }
+        }
+    }
+
+    /// The bytes of frame `index` (< min(count, capacity)), valid until the next `receive`.
+    subscript(index: Int) -> UnsafeRawBufferPointer {
+        let slot = slots + index
+        let size = zmq_msg_size(slot)
+        guard size > 0, let data = zmq_msg_data(slot) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: data, count: size)
+    }
+}
+
+extension ZMQSocket {
+    /// Sends one frame without blocking; `more` when further frames of the same message follow. A message's
+    /// first frame decides whether it goes at all: libzmq queues the rest once the first is queued.
+    func send(frame: UnsafeRawBufferPointer, more: Bool) throws(ZMQError) {
+        let flags = ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)
+        while zmq_send(handle, frame.baseAddress, frame.count, flags) < 0 {
+            let error = ZMQError("zmq_send")
+            if !error.isInterrupted { throw error }
+        }
+    }
+
+    func send(frame: [UInt8], more: Bool) throws(ZMQError) {
+        let sent = frame.withUnsafeBytes { bytes in Result { () throws(ZMQError) in try send(frame: bytes, more: more) } }
+        try sent.get()
+    }
+}
