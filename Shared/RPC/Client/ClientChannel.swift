@@ -34,8 +34,7 @@ public final class ClientChannel: Sendable {
         self.core = core
         self.retryTokens = Mutex(configuration.retry.maxTokens)
         try LoopThread.start(name: "rpc-client") { ready in
-            var loop = ClientLoop(channel: core)
-            loop.run(ready: ready)
+            ClientLoop(channel: core).run(ready: ready)
         }
     }
 
@@ -127,9 +126,15 @@ public final class ClientChannel: Sendable {
         let cancellation = CallCancellation()
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                core.enqueue(.start(ChannelCore.OutgoingCall(
+                let call = ChannelCore.OutgoingCall(
                     callID: callID, header: header, payload: payload, deadline: deadline, cancellation: cancellation,
-                    continuation: continuation)))
+                    continuation: continuation)
+                // A caller on the channel's own thread starts the call itself: no queue, no extra loop turn.
+                if core.executor.isLoopThread, let loop = core.loop.value {
+                    loop.start(call)
+                } else {
+                    core.enqueue(.start(call))
+                }
             }
         } onCancel: {
             // The flag covers a cancel that overtakes its own start on the way to the loop.
@@ -151,296 +156,335 @@ public final class ClientChannel: Sendable {
         }
     }
 
-    // MARK: the I/O loop
+}
 
-    /// State owned by the channel's I/O thread alone.
-    private struct ClientLoop: ~Copyable {
-        let channel: ChannelCore
-        var connections: [Connection] = []
-        var pending: [UInt64: PendingCall] = [:]
-        var waiting = Deque<UInt64>()
-        var deadlines = Heap<DeadlineEntry<UInt64>>()
-        var roundRobin = 0
+// MARK: the I/O loop
 
-        struct Connection {
-            let endpoint: String
-            let socket: ZMQSocket
-            let monitor: ZMQSocket
-            var state: State
-            var outstanding = 0
+/// State owned by a channel's I/O thread alone: only that thread creates it, calls it and lets it go.
+private final class ClientLoop {
+    let channel: ChannelCore
+    let frames = ReceivedFrames(capacity: 2)
+    /// Calls assigned to a connection this turn, sent together at its end (see `flush`).
+    var unsent: [UInt64] = []
+    var connections: [Connection] = []
+    var pending: [UInt64: PendingCall] = [:]
+    var waiting = Deque<UInt64>()
+    var deadlines = Heap<DeadlineEntry<UInt64>>()
+    var roundRobin = 0
 
-            enum State: Equatable {
-                case connecting
-                case ready
-                case failed(String)
-            }
+    struct Connection {
+        let endpoint: String
+        let socket: ZMQSocket
+        let monitor: ZMQSocket
+        var state: State
+        var outstanding = 0
+
+        enum State: Equatable {
+            case connecting
+            case ready
+            case failed(String)
         }
+    }
 
-        struct PendingCall {
-            var call: ChannelCore.OutgoingCall
-            var connection: Int?
-        }
+    struct PendingCall {
+        var call: ChannelCore.OutgoingCall
+        var connection: Int?
+        /// Whether the request has gone out (a cancel before that needs no message).
+        var sent = false
+    }
 
-        init(channel: ChannelCore) { self.channel = channel }
+    init(channel: ChannelCore) { self.channel = channel }
 
-        mutating func run(ready: (Result<Void, any Error>) -> Void) {
-            do {
-                for (index, endpoint) in channel.endpoints.enumerated() {
-                    connections.append(try connect(endpoint, index: index))
-                }
-            } catch {
-                closeAll()
-                ready(.failure(RPCError(.unavailable, "cannot connect to \(channel.targetName): \(error)")))
-                return
+    func run(ready: (Result<Void, any Error>) -> Void) {
+        do {
+            for (index, endpoint) in channel.endpoints.enumerated() {
+                connections.append(try connect(endpoint, index: index))
             }
-            channel.executor.adoptCurrentThread()
-            ready(.success(()))
-
-            var poller = Poller()
-            for connection in connections {
-                poller.add(connection.socket)
-                poller.add(connection.monitor)
-            }
-            poller.add(fd: channel.wakeup.fd)
-            let wakeIndex = connections.count * 2
-            while true {
-                // Callers running on this thread (see `ClientChannel.executor`) run here and queue commands.
-                channel.executor.runJobs()
-                let (commands, closed) = channel.takeCommands()
-                for command in commands { perform(command) }
-                if closed { break }
-                expireDeadlines()
-                let timeout = channel.executor.hasJobs || channel.hasCommands ? 0 : pollTimeout()
-                if poller.poll(timeoutMillis: timeout) {
-                    if poller.isReadable(wakeIndex) { channel.wakeup.drain() }
-                    // Answers first: a server that answers and then goes away must not have its last answers
-                    // lost to the disconnect event that follows them.
-                    for index in connections.indices where poller.isReadable(index * 2) { receiveAll(index) }
-                    for index in connections.indices where poller.isReadable(index * 2 + 1) { readMonitor(index) }
-                }
-            }
-            for id in Array(pending.keys) {
-                finish(id, .failure(RPCError(.unavailable, "the channel to \(channel.targetName) was closed")))
-            }
+        } catch {
             closeAll()
+            ready(.failure(RPCError(.unavailable, "cannot connect to \(channel.targetName): \(error)")))
+            return
         }
+        channel.loop.value = self
+        channel.executor.adoptCurrentThread()
+        ready(.success(()))
 
-        func connect(_ endpoint: String, index: Int) throws -> Connection {
-            let socket = try ZMQSocket(type: ZMQ_DEALER)
-            let monitorAddress = "inproc://ft-monitor-\(channel.channelID)-\(index)"
-            let monitor: ZMQSocket
-            do {
-                try socket.set(ZMQ_LINGER, Int32(0))
-                try socket.set(ZMQ_IMMEDIATE, Int32(1))
-                try socket.set(ZMQ_SNDHWM, Int32(100_000))
-                try socket.set(ZMQ_RCVHWM, Int32(100_000))
-                try socket.set(ZMQ_MAXMSGSIZE, Int64(channel.configuration.maxReceiveMessageBytes * 4 + (64 << 10)))
-                let heartbeat = Int32(channel.configuration.heartbeatInterval.millisecondsRoundedUp)
-                try socket.set(ZMQ_HEARTBEAT_IVL, heartbeat)
-                try socket.set(ZMQ_HEARTBEAT_TIMEOUT, heartbeat * 3)
-                try socket.set(ZMQ_HEARTBEAT_TTL, heartbeat * 6)
-                try socket.set(ZMQ_RECONNECT_IVL_MAX, Int32(channel.configuration.maxReconnectInterval.millisecondsRoundedUp))
-                // Ready means the ZMTP handshake succeeded: with IMMEDIATE, libzmq queues nothing before that
-                // (its CONNECTED event comes earlier, at the TCP connect).
-                try socket.monitor(monitorAddress, events: ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
-                    | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                    | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-                monitor = try ZMQSocket(type: ZMQ_PAIR)
-            } catch {
-                socket.stopMonitor()
-                socket.close()
-                throw error
-            }
-            do {
-                try monitor.set(ZMQ_LINGER, Int32(0))
-                // Unlimited: libzmq's I/O thread blocks on a full monitor pipe (see `stopMonitor`).
-                try monitor.set(ZMQ_RCVHWM, Int32(0))
-                try monitor.connect(monitorAddress)
-                try socket.connect(endpoint)
-            } catch {
-                socket.stopMonitor()
-                monitor.close()
-                socket.close()
-                throw error
-            }
-            return Connection(endpoint: endpoint, socket: socket, monitor: monitor, state: .connecting)
+        var poller = Poller()
+        for connection in connections {
+            poller.add(connection.socket)
+            poller.add(connection.monitor)
         }
-
-        func closeAll() {
-            for connection in connections {
-                connection.socket.stopMonitor()
-                connection.monitor.close()
-                connection.socket.close()
+        poller.add(fd: channel.wakeup.fd)
+        let wakeIndex = connections.count * 2
+        while true {
+            // Callers running on this thread (see `ClientChannel.executor`) run here and queue commands.
+            channel.executor.runJobs()
+            let (commands, closed) = channel.takeCommands()
+            for command in commands { perform(command) }
+            if closed { break }
+            expireDeadlines()
+            flush()
+            let timeout = channel.executor.hasJobs || channel.hasCommands ? 0 : pollTimeout()
+            if poller.poll(timeoutMillis: timeout) {
+                if poller.isReadable(wakeIndex) { channel.wakeup.drain() }
+                // Answers first: a server that answers and then goes away must not have its last answers
+                // lost to the disconnect event that follows them.
+                for index in connections.indices where poller.isReadable(index * 2) { receiveAll(index) }
+                for index in connections.indices where poller.isReadable(index * 2 + 1) { readMonitor(index) }
             }
         }
-
-        func pollTimeout() -> Int {
-            guard let next = deadlines.min?.deadline else { return -1 }
-            return max(0, (next - .now).millisecondsRoundedUp)
+        channel.loop.value = nil
+        for id in Array(pending.keys) {
+            finish(id, .failure(RPCError(.unavailable, "the channel to \(channel.targetName) was closed")))
         }
+        closeAll()
+    }
 
-        // MARK: commands from callers
+    func connect(_ endpoint: String, index: Int) throws -> Connection {
+        let socket = try ZMQSocket(type: ZMQ_DEALER)
+        let monitorAddress = "inproc://ft-monitor-\(channel.channelID)-\(index)"
+        let monitor: ZMQSocket
+        do {
+            try socket.set(ZMQ_LINGER, Int32(0))
+            try socket.set(ZMQ_IMMEDIATE, Int32(1))
+            try socket.set(ZMQ_SNDHWM, Int32(100_000))
+            try socket.set(ZMQ_RCVHWM, Int32(100_000))
+            try socket.set(ZMQ_MAXMSGSIZE, Int64(channel.configuration.maxReceiveMessageBytes * 4 + (64 << 10)))
+            let heartbeat = Int32(channel.configuration.heartbeatInterval.millisecondsRoundedUp)
+            try socket.set(ZMQ_HEARTBEAT_IVL, heartbeat)
+            try socket.set(ZMQ_HEARTBEAT_TIMEOUT, heartbeat * 3)
+            try socket.set(ZMQ_HEARTBEAT_TTL, heartbeat * 6)
+            try socket.set(ZMQ_RECONNECT_IVL_MAX, Int32(channel.configuration.maxReconnectInterval.millisecondsRoundedUp))
+            // Ready means the ZMTP handshake succeeded: with IMMEDIATE, libzmq queues nothing before that
+            // (its CONNECTED event comes earlier, at the TCP connect).
+            try socket.monitor(monitorAddress, events: ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
+                | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+            monitor = try ZMQSocket(type: ZMQ_PAIR)
+        } catch {
+            socket.stopMonitor()
+            socket.close()
+            throw error
+        }
+        do {
+            try monitor.set(ZMQ_LINGER, Int32(0))
+            // Unlimited: libzmq's I/O thread blocks on a full monitor pipe (see `stopMonitor`).
+            try monitor.set(ZMQ_RCVHWM, Int32(0))
+            try monitor.connect(monitorAddress)
+            try socket.connect(endpoint)
+        } catch {
+            socket.stopMonitor()
+            monitor.close()
+            socket.close()
+            throw error
+        }
+        return Connection(endpoint: endpoint, socket: socket, monitor: monitor, state: .connecting)
+    }
 
-        mutating func perform(_ command: ChannelCore.Command) {
-            switch command {
-            case .start(let call):
-                if call.cancellation.cancelled.load(ordering: .acquiring) {
-                    call.continuation.resume(returning: .failure(RPCError(.cancelled, "the call was cancelled")))
-                    return
+    func closeAll() {
+        for connection in connections {
+            connection.socket.stopMonitor()
+            connection.monitor.close()
+            connection.socket.close()
+        }
+    }
+
+    func pollTimeout() -> Int {
+        guard let next = deadlines.min?.deadline else { return -1 }
+        return max(0, (next - .now).millisecondsRoundedUp)
+    }
+
+    // MARK: commands from callers
+
+    func perform(_ command: ChannelCore.Command) {
+        switch command {
+        case .start(let call):
+            start(call)
+        case .cancel(let id):
+            guard let entry = pending[id] else { return }
+            if let index = entry.connection, entry.sent { sendCancel(id, on: index) }
+            finish(id, .failure(RPCError(.cancelled, "the call was cancelled")))
+        }
+    }
+
+    func start(_ call: ChannelCore.OutgoingCall) {
+        if call.cancellation.cancelled.load(ordering: .acquiring) {
+            call.continuation.resume(returning: .failure(RPCError(.cancelled, "the call was cancelled")))
+            return
+        }
+        if let deadline = call.deadline { deadlines.insert(DeadlineEntry(deadline: deadline, key: call.callID)) }
+        dispatch(PendingCall(call: call, connection: nil))
+    }
+
+    /// Sends a pending call to the best connected instance, keeps it waiting while an instance is still
+    /// connecting, or fails it UNAVAILABLE when none can be reached.
+    func dispatch(_ id: UInt64) {
+        guard let entry = pending[id] else { return }
+        dispatch(entry)
+    }
+
+    func dispatch(_ entry: PendingCall) {
+        var entry = entry
+        let id = entry.call.callID
+        guard let index = pickConnection() else {
+            pending[id] = entry
+            if connections.contains(where: { $0.state == .connecting }) {
+                waiting.append(id)
+            } else {
+                let reasons = connections.map { connection -> String in
+                    if case .failed(let reason) = connection.state { return "\(connection.endpoint): \(reason)" }
+                    return connection.endpoint
                 }
-                pending[call.callID] = PendingCall(call: call, connection: nil)
-                if let deadline = call.deadline { deadlines.insert(DeadlineEntry(deadline: deadline, key: call.callID)) }
-                dispatch(call.callID)
-            case .cancel(let id):
-                guard let entry = pending[id] else { return }
-                if let index = entry.connection { sendCancel(id, on: index) }
-                finish(id, .failure(RPCError(.cancelled, "the call was cancelled")))
+                finish(id, .failure(RPCError(.unavailable,
+                    "\(channel.targetName) is unavailable (\(reasons.joined(separator: "; ")))")))
             }
+            return
         }
+        entry.connection = index
+        connections[index].outstanding += 1
+        pending[id] = entry
+        unsent.append(id)
+    }
 
-        /// Sends a pending call to the best connected instance, keeps it waiting while an instance is still
-        /// connecting, or fails it UNAVAILABLE when none can be reached.
-        mutating func dispatch(_ id: UInt64) {
-            guard var entry = pending[id] else { return }
-            guard let index = pickConnection() else {
-                if connections.contains(where: { $0.state == .connecting }) {
-                    waiting.append(id)
-                } else {
-                    let reasons = connections.map { connection -> String in
-                        if case .failed(let reason) = connection.state { return "\(connection.endpoint): \(reason)" }
-                        return connection.endpoint
-                    }
-                    finish(id, .failure(RPCError(.unavailable,
-                        "\(channel.targetName) is unavailable (\(reasons.joined(separator: "; ")))")))
-                }
-                return
-            }
+    /// Sends this turn's calls back to back, so that libzmq's I/O thread writes them to the connection in one
+    /// go instead of waking for each. A call whose connection fails meanwhile is dispatched again.
+    func flush() {
+        var position = 0
+        while position < unsent.count {
+            let id = unsent[position]
+            position += 1
+            guard var entry = pending[id], let index = entry.connection, !entry.sent else { continue }
             if let deadline = entry.call.deadline {
                 entry.call.header.timeoutMicros = max(1, (deadline - .now).microsecondsRoundedUp)
             }
             do {
-                try connections[index].socket.send([entry.call.header.serializedBytes(), entry.call.payload])
+                let socket = connections[index].socket
+                try entry.call.header.withSerializedBytes { try socket.send(frame: $0, more: true) }
+                try socket.send(frame: entry.call.payload, more: false)
+                pending[id]?.sent = true
             } catch {
                 connections[index].state = .failed("\(error)")
-                return dispatch(id)
-            }
-            entry.connection = index
-            connections[index].outstanding += 1
-            pending[id] = entry
-        }
-
-        mutating func pickConnection() -> Int? {
-            var best: Int?
-            for offset in connections.indices {
-                let index = (roundRobin + offset) % connections.count
-                guard connections[index].state == .ready else { continue }
-                if best == nil || connections[index].outstanding < connections[best!].outstanding { best = index }
-            }
-            roundRobin = (roundRobin + 1) % max(connections.count, 1)
-            return best
-        }
-
-        func sendCancel(_ id: UInt64, on index: Int) {
-            var header = RpcV1.RequestHeader()
-            header.protocolVersion = Wire.version
-            header.callID = id
-            header.kind = .cancel
-            try? connections[index].socket.send([header.serializedBytes(), []])
-        }
-
-        mutating func finish(_ id: UInt64, _ result: Result<[UInt8], RPCError>) {
-            guard let entry = pending.removeValue(forKey: id) else { return }
-            if let index = entry.connection { connections[index].outstanding -= 1 }
-            entry.call.continuation.resume(returning: result)
-        }
-
-        // MARK: socket input
-
-        mutating func receiveAll(_ index: Int) {
-            for _ in 0..<512 {
-                guard let frames = try? connections[index].socket.receive(maxFrames: 2) else { return }
-                guard frames.count == 2,
-                    let header = try? RpcV1.ResponseHeader(serializedBytes: frames[0], options: Wire.headerDecodeOptions)
-                else {
-                    channel.logger.warning("malformed response dropped",
-                                           metadata: [LogKey.endpoint: "\(connections[index].endpoint)"])
-                    continue
-                }
-                guard pending[header.callID] != nil else { continue }
-                if let error = Wire.error(from: header) {
-                    finish(header.callID, .failure(error))
-                } else if frames[1].count > channel.configuration.maxReceiveMessageBytes {
-                    finish(header.callID, .failure(RPCError(.resourceExhausted,
-                        "response of \(frames[1].count) bytes exceeds the limit of \(channel.configuration.maxReceiveMessageBytes) bytes")))
-                } else {
-                    finish(header.callID, .success(frames[1]))
-                }
+                connections[index].outstanding -= 1
+                entry.connection = nil
+                dispatch(entry)
             }
         }
+        unsent.removeAll(keepingCapacity: true)
+    }
 
-        mutating func readMonitor(_ index: Int) {
-            while let frames = try? connections[index].monitor.receive(maxFrames: 2) {
-                guard frames.count == 2, frames[0].count >= 6 else { continue }
-                let event = Int32(frames[0][0]) | Int32(frames[0][1]) << 8
-                let endpoint = connections[index].endpoint
-                channel.logger.trace("monitor event", metadata: [LogKey.endpoint: "\(endpoint)", "event": "\(event)"])
-                switch event {
-                case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
-                    connections[index].state = .ready
-                    channel.logger.debug("connected", metadata: [LogKey.endpoint: "\(endpoint)"])
-                    let queued = waiting
-                    waiting.removeAll()
-                    for id in queued { dispatch(id) }
-                case ZMQ_EVENT_DISCONNECTED, ZMQ_EVENT_CLOSED:
-                    connectionLost(index, reason: "connection lost")
-                case ZMQ_EVENT_CONNECT_RETRIED:
-                    connectionLost(index, reason: "connection refused")
-                case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-                    connectionLost(index, reason: "ZMTP handshake failed (is it an RPC server?)")
-                default:
-                    break
-                }
+    func pickConnection() -> Int? {
+        var best: Int?
+        for offset in connections.indices {
+            let index = (roundRobin + offset) % connections.count
+            guard connections[index].state == .ready else { continue }
+            if best == nil || connections[index].outstanding < connections[best!].outstanding { best = index }
+        }
+        roundRobin = (roundRobin + 1) % max(connections.count, 1)
+        return best
+    }
+
+    func sendCancel(_ id: UInt64, on index: Int) {
+        var header = RpcV1.RequestHeader()
+        header.protocolVersion = Wire.version
+        header.callID = id
+        header.kind = .cancel
+        let socket = connections[index].socket
+        try? header.withSerializedBytes { try socket.send(frame: $0, more: true) }
+        try? socket.send(frame: [], more: false)
+    }
+
+    func finish(_ id: UInt64, _ result: Result<[UInt8], RPCError>) {
+        guard let entry = pending.removeValue(forKey: id) else { return }
+        if let index = entry.connection { connections[index].outstanding -= 1 }
+        entry.call.continuation.resume(returning: result)
+    }
+
+    // MARK: socket input
+
+    func receiveAll(_ index: Int) {
+        for _ in 0..<512 {
+            guard (try? frames.receive(from: connections[index].socket)) == true else { return }
+            guard frames.count == 2,
+                let header = try? RpcV1.ResponseHeader(serializedBytes: frames[0], options: Wire.headerDecodeOptions)
+            else {
+                channel.logger.warning("malformed response dropped",
+                                       metadata: [LogKey.endpoint: "\(connections[index].endpoint)"])
+                continue
+            }
+            guard pending[header.callID] != nil else { continue }
+            if let error = Wire.error(from: header) {
+                finish(header.callID, .failure(error))
+            } else if frames[1].count > channel.configuration.maxReceiveMessageBytes {
+                finish(header.callID, .failure(RPCError(.resourceExhausted,
+                    "response of \(frames[1].count) bytes exceeds the limit of \(channel.configuration.maxReceiveMessageBytes) bytes")))
+            } else {
+                finish(header.callID, .success([UInt8](frames[1])))
             }
         }
+    }
 
-        /// Marks an instance down and fails the calls it owed: the server may or may not have run them, so only
-        /// the retry policy (idempotent methods) sends them again.
-        mutating func connectionLost(_ index: Int, reason: String) {
-            receiveAll(index)
-            let wasReady = connections[index].state == .ready
-            connections[index].state = .failed(reason)
-            if wasReady {
-                channel.logger.info("disconnected", metadata: [LogKey.endpoint: "\(connections[index].endpoint)"])
-            }
-            let owed = pending.filter { $0.value.connection == index }.map(\.key)
-            for id in owed {
-                finish(id, .failure(RPCError(.unavailable,
-                    "\(channel.targetName) at \(connections[index].endpoint): \(reason) before the answer came")))
-            }
-            if !connections.contains(where: { $0.state == .connecting || $0.state == .ready }) {
+    func readMonitor(_ index: Int) {
+        while let frames = try? connections[index].monitor.receive(maxFrames: 2) {
+            guard frames.count == 2, frames[0].count >= 6 else { continue }
+            let event = Int32(frames[0][0]) | Int32(frames[0][1]) << 8
+            let endpoint = connections[index].endpoint
+            channel.logger.trace("monitor event", metadata: [LogKey.endpoint: "\(endpoint)", "event": "\(event)"])
+            switch event {
+            case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+                connections[index].state = .ready
+                channel.logger.debug("connected", metadata: [LogKey.endpoint: "\(endpoint)"])
                 let queued = waiting
                 waiting.removeAll()
                 for id in queued { dispatch(id) }
+            case ZMQ_EVENT_DISCONNECTED, ZMQ_EVENT_CLOSED:
+                connectionLost(index, reason: "connection lost")
+            case ZMQ_EVENT_CONNECT_RETRIED:
+                connectionLost(index, reason: "connection refused")
+            case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+                connectionLost(index, reason: "ZMTP handshake failed (is it an RPC server?)")
+            default:
+                break
             }
         }
+    }
 
-        mutating func expireDeadlines() {
-            // Finished calls leave their entries behind until their deadlines pass; rebuild from the calls still
-            // pending once the stale ones dominate.
-            if deadlines.count > 2 * pending.count + 1024 {
-                deadlines = Heap(pending.compactMap { id, entry in
-                    entry.call.deadline.map { DeadlineEntry(deadline: $0, key: id) }
-                })
-            }
-            let now = ContinuousClock.now
-            while let first = deadlines.min, first.deadline <= now {
-                _ = deadlines.removeMin()
-                guard let entry = pending[first.key] else { continue }
-                if let index = entry.connection { sendCancel(first.key, on: index) }
-                waiting.removeAll { $0 == first.key }
-                finish(first.key, .failure(RPCError(.deadlineExceeded,
-                    "deadline exceeded waiting for \(entry.call.header.service)/\(entry.call.header.method)")))
-            }
+    /// Marks an instance down and fails the calls it owed: the server may or may not have run them, so only
+    /// the retry policy (idempotent methods) sends them again.
+    func connectionLost(_ index: Int, reason: String) {
+        receiveAll(index)
+        let wasReady = connections[index].state == .ready
+        connections[index].state = .failed(reason)
+        if wasReady {
+            channel.logger.info("disconnected", metadata: [LogKey.endpoint: "\(connections[index].endpoint)"])
+        }
+        let owed = pending.filter { $0.value.connection == index }.map(\.key)
+        for id in owed {
+            finish(id, .failure(RPCError(.unavailable,
+                "\(channel.targetName) at \(connections[index].endpoint): \(reason) before the answer came")))
+        }
+        if !connections.contains(where: { $0.state == .connecting || $0.state == .ready }) {
+            let queued = waiting
+            waiting.removeAll()
+            for id in queued { dispatch(id) }
+        }
+    }
+
+    func expireDeadlines() {
+        // Finished calls leave their entries behind until their deadlines pass; rebuild from the calls still
+        // pending once the stale ones dominate.
+        if deadlines.count > 2 * pending.count + 1024 {
+            deadlines = Heap(pending.compactMap { id, entry in
+                entry.call.deadline.map { DeadlineEntry(deadline: $0, key: id) }
+            })
+        }
+        let now = ContinuousClock.now
+        while let first = deadlines.min, first.deadline <= now {
+            _ = deadlines.removeMin()
+            guard let entry = pending[first.key] else { continue }
+            if let index = entry.connection, entry.sent { sendCancel(first.key, on: index) }
+            waiting.removeAll { $0 == first.key }
+            finish(first.key, .failure(RPCError(.deadlineExceeded,
+                "deadline exceeded waiting for \(entry.call.header.service)/\(entry.call.header.method)")))
         }
     }
 }
@@ -453,6 +497,8 @@ final class ChannelCore: Sendable {
     let wakeup = Wakeup()
     let executor: LoopExecutor
     let channelID = RequestID.make()
+    /// The loop's state, for callers that run on the loop's own thread.
+    fileprivate let loop = LoopReference<ClientLoop>()
     private let shared = Mutex(Shared())
 
     struct Shared: ~Copyable {
