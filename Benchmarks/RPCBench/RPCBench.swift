@@ -32,6 +32,9 @@ struct Run: ParsableCommand {
     @Option(help: "Use this running interop-server instead of starting one (to profile it, say).")
     var rpcServer: String?
 
+    @Option(help: "Rounds of every measurement, interleaved; the figures are each one's median over the rounds.")
+    var rounds = 5
+
     func run() throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let raw = try ServerProcess(directory.appendingPathComponent("rpc-bench"), ["raw-server"])
@@ -44,14 +47,29 @@ struct Run: ParsableCommand {
         let rpcEndpoint = try rpcServer ?? rpc!.firstLine()
 
         let payload = [UInt8](repeating: 0x42, count: payloadBytes)
+        // This machine's speed drifts from second to second (a shared virtual machine), so every measurement is
+        // repeated in interleaved rounds and each figure is its median: raw and ours see the same conditions.
         // Callers run on the channel's executor (the runtime's fast path); the "-pool" rows show the same calls
         // from Swift's global pool, the default for code that does not choose an executor.
-        let rawLatency = try RawZMQ.latency(endpoint: endpoints[0], payload: payload, calls: latencyCalls)
-        let rpcLatency = try RPCClientBench.latency(endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: true)
-        let rawThroughput = try RawZMQ.throughput(
-            endpoint: endpoints[1], payload: payload, calls: throughputCalls, inFlight: inFlight)
-        let rpcThroughput = try RPCClientBench.throughput(
-            endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: true)
+        var samples: [[Measurement]] = []
+        for _ in 0..<max(1, rounds) {
+            var round = [
+                try RawZMQ.latency(endpoint: endpoints[0], payload: payload, calls: latencyCalls),
+                try RPCClientBench.latency(endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: true),
+                try RawZMQ.throughput(endpoint: endpoints[1], payload: payload, calls: throughputCalls, inFlight: inFlight),
+                try RPCClientBench.throughput(
+                    endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: true),
+            ]
+            if !json {
+                round.append(try RPCClientBench.latency(
+                    endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: false))
+                round.append(try RPCClientBench.throughput(
+                    endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: false))
+            }
+            samples.append(round)
+        }
+        let medians = samples[0].indices.map { index in Measurement.median(of: samples.map { $0[index] }) }
+        let (rawLatency, rpcLatency, rawThroughput, rpcThroughput) = (medians[0], medians[1], medians[2], medians[3])
         let ratios = Ratios(
             p50: rpcLatency.p50 / rawLatency.p50, p99: rpcLatency.p99 / rawLatency.p99,
             throughput: rpcThroughput.perSecond / rawThroughput.perSecond)
@@ -59,12 +77,13 @@ struct Run: ParsableCommand {
             for result in [rawLatency, rpcLatency, rawThroughput, rpcThroughput] { print(result.json) }
             print(ratios.json)
         } else {
-            let poolLatency = try RPCClientBench.latency(
-                endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: false)
-            let poolThroughput = try RPCClientBench.throughput(
-                endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: false)
+            let (poolLatency, poolThroughput) = (medians[4], medians[5])
             let results = [rawLatency, rpcLatency, poolLatency, rawThroughput, rpcThroughput, poolThroughput]
-            print("payload \(payloadBytes) B, latency over \(latencyCalls) round trips, throughput over \(throughputCalls) calls with \(inFlight) in flight")
+            print("payload \(payloadBytes) B, latency over \(latencyCalls) round trips, throughput over \(throughputCalls) calls with \(inFlight) in flight; medians of \(max(1, rounds)) interleaved rounds")
+            let perRound = samples.map { round in
+                String(format: "%.2f/%.2f", round[1].p50 / round[0].p50, round[3].perSecond / round[2].perSecond)
+            }
+            print("per round, p50 ratio/throughput ratio: " + perRound.joined(separator: "  "))
             print(pad("system", 9) + pad("mode", 17) + pad("p50 µs", 10) + pad("p99 µs", 10) + "calls/s")
             for result in results {
                 print(pad(result.system, 9) + pad(result.mode, 17) + pad(String(format: "%.1f", result.p50), 10)
@@ -90,6 +109,26 @@ struct Measurement {
     let p50: Double
     let p99: Double
     let perSecond: Double
+
+    init(system: String, mode: String, p50: Double, p99: Double, perSecond: Double) {
+        self.system = system
+        self.mode = mode
+        self.p50 = p50
+        self.p99 = p99
+        self.perSecond = perSecond
+    }
+
+    /// Each figure's median over rounds of the same measurement.
+    static func median(of rounds: [Measurement]) -> Measurement {
+        func middle(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            return sorted.count % 2 == 1
+                ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
+        return Measurement(
+            system: rounds[0].system, mode: rounds[0].mode, p50: middle(rounds.map(\.p50)),
+            p99: middle(rounds.map(\.p99)), perSecond: middle(rounds.map(\.perSecond)))
+    }
 
     init(system: String, mode: String, samples: [UInt64], elapsed: Duration, calls: Int) {
         self.system = system

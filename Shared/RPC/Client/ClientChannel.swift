@@ -123,12 +123,10 @@ public final class ClientChannel: Sendable {
         header.method = method
         header.requestID = requestID
         header.metadata = Wire.metadataEntries(options.metadata)
-        let cancellation = CallCancellation()
+        let call = ChannelCall(callID: callID, header: header, payload: payload, deadline: deadline)
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                let call = ChannelCore.OutgoingCall(
-                    callID: callID, header: header, payload: payload, deadline: deadline, cancellation: cancellation,
-                    continuation: continuation)
+                call.continuation = continuation
                 // A caller on the channel's own thread starts the call itself: no queue, no extra loop turn.
                 if core.executor.isLoopThread, let loop = core.loop.value {
                     loop.start(call)
@@ -138,7 +136,7 @@ public final class ClientChannel: Sendable {
             }
         } onCancel: {
             // The flag covers a cancel that overtakes its own start on the way to the loop.
-            cancellation.cancelled.store(true, ordering: .releasing)
+            call.cancelled.store(true, ordering: .releasing)
             core.enqueue(.cancel(callID))
         }
     }
@@ -165,9 +163,9 @@ private final class ClientLoop {
     let channel: ChannelCore
     let frames = ReceivedFrames(capacity: 2)
     /// Calls assigned to a connection this turn, sent together at its end (see `flush`).
-    var unsent: [UInt64] = []
+    var unsent: [ChannelCall] = []
     var connections: [Connection] = []
-    var pending: [UInt64: PendingCall] = [:]
+    var pending: [UInt64: ChannelCall] = [:]
     var waiting = Deque<UInt64>()
     var deadlines = Heap<DeadlineEntry<UInt64>>()
     var roundRobin = 0
@@ -184,13 +182,6 @@ private final class ClientLoop {
             case ready
             case failed(String)
         }
-    }
-
-    struct PendingCall {
-        var call: ChannelCore.OutgoingCall
-        var connection: Int?
-        /// Whether the request has gone out (a cancel before that needs no message).
-        var sent = false
     }
 
     init(channel: ChannelCore) { self.channel = channel }
@@ -301,33 +292,32 @@ private final class ClientLoop {
         case .start(let call):
             start(call)
         case .cancel(let id):
-            guard let entry = pending[id] else { return }
-            if let index = entry.connection, entry.sent { sendCancel(id, on: index) }
+            guard let call = pending[id] else { return }
+            if let index = call.connection, call.sent { sendCancel(id, on: index) }
             finish(id, .failure(RPCError(.cancelled, "the call was cancelled")))
         }
     }
 
-    func start(_ call: ChannelCore.OutgoingCall) {
-        if call.cancellation.cancelled.load(ordering: .acquiring) {
+    func start(_ call: ChannelCall) {
+        if call.cancelled.load(ordering: .acquiring) {
             call.continuation.resume(returning: .failure(RPCError(.cancelled, "the call was cancelled")))
             return
         }
         if let deadline = call.deadline { deadlines.insert(DeadlineEntry(deadline: deadline, key: call.callID)) }
-        dispatch(PendingCall(call: call, connection: nil))
+        dispatch(call)
     }
 
     /// Sends a pending call to the best connected instance, keeps it waiting while an instance is still
     /// connecting, or fails it UNAVAILABLE when none can be reached.
     func dispatch(_ id: UInt64) {
-        guard let entry = pending[id] else { return }
-        dispatch(entry)
+        guard let call = pending[id] else { return }
+        dispatch(call)
     }
 
-    func dispatch(_ entry: PendingCall) {
-        var entry = entry
-        let id = entry.call.callID
+    func dispatch(_ call: ChannelCall) {
+        let id = call.callID
         guard let index = pickConnection() else {
-            pending[id] = entry
+            pending[id] = call
             if connections.contains(where: { $0.state == .connecting }) {
                 waiting.append(id)
             } else {
@@ -340,10 +330,10 @@ private final class ClientLoop {
             }
             return
         }
-        entry.connection = index
+        call.connection = index
         connections[index].outstanding += 1
-        pending[id] = entry
-        unsent.append(id)
+        pending[id] = call
+        unsent.append(call)
     }
 
     /// Sends this turn's calls back to back, so that libzmq's I/O thread writes them to the connection in one
@@ -351,22 +341,22 @@ private final class ClientLoop {
     func flush() {
         var position = 0
         while position < unsent.count {
-            let id = unsent[position]
+            let call = unsent[position]
             position += 1
-            guard var entry = pending[id], let index = entry.connection, !entry.sent else { continue }
-            if let deadline = entry.call.deadline {
-                entry.call.header.timeoutMicros = max(1, (deadline - .now).microsecondsRoundedUp)
+            guard !call.finished, let index = call.connection, !call.sent else { continue }
+            if let deadline = call.deadline {
+                call.header.timeoutMicros = max(1, (deadline - .now).microsecondsRoundedUp)
             }
             do {
                 let socket = connections[index].socket
-                try entry.call.header.withSerializedBytes { try socket.send(frame: $0, more: true) }
-                try socket.send(frame: entry.call.payload, more: false)
-                pending[id]?.sent = true
+                try call.header.withSerializedBytes { try socket.send(frame: $0, more: true) }
+                try socket.send(frame: call.payload, more: false)
+                call.sent = true
             } catch {
                 connections[index].state = .failed("\(error)")
                 connections[index].outstanding -= 1
-                entry.connection = nil
-                dispatch(entry)
+                call.connection = nil
+                dispatch(call)
             }
         }
         unsent.removeAll(keepingCapacity: true)
@@ -394,9 +384,10 @@ private final class ClientLoop {
     }
 
     func finish(_ id: UInt64, _ result: Result<[UInt8], RPCError>) {
-        guard let entry = pending.removeValue(forKey: id) else { return }
-        if let index = entry.connection { connections[index].outstanding -= 1 }
-        entry.call.continuation.resume(returning: result)
+        guard let call = pending.removeValue(forKey: id) else { return }
+        call.finished = true
+        if let index = call.connection { connections[index].outstanding -= 1 }
+        call.continuation.resume(returning: result)
     }
 
     // MARK: socket input
@@ -473,18 +464,18 @@ private final class ClientLoop {
         // Finished calls leave their entries behind until their deadlines pass; rebuild from the calls still
         // pending once the stale ones dominate.
         if deadlines.count > 2 * pending.count + 1024 {
-            deadlines = Heap(pending.compactMap { id, entry in
-                entry.call.deadline.map { DeadlineEntry(deadline: $0, key: id) }
+            deadlines = Heap(pending.compactMap { id, call in
+                call.deadline.map { DeadlineEntry(deadline: $0, key: id) }
             })
         }
         let now = ContinuousClock.now
         while let first = deadlines.min, first.deadline <= now {
             _ = deadlines.removeMin()
-            guard let entry = pending[first.key] else { continue }
-            if let index = entry.connection, entry.sent { sendCancel(first.key, on: index) }
+            guard let call = pending[first.key] else { continue }
+            if let index = call.connection, call.sent { sendCancel(first.key, on: index) }
             waiting.removeAll { $0 == first.key }
             finish(first.key, .failure(RPCError(.deadlineExceeded,
-                "deadline exceeded waiting for \(entry.call.header.service)/\(entry.call.header.method)")))
+                "deadline exceeded waiting for \(call.header.service)/\(call.header.method)")))
         }
     }
 }
@@ -538,21 +529,32 @@ final class ChannelCore: Sendable {
     }
 
     enum Command: Sendable {
-        case start(OutgoingCall)
+        case start(ChannelCall)
         case cancel(UInt64)
-    }
-
-    struct OutgoingCall: Sendable {
-        let callID: UInt64
-        var header: RpcV1.RequestHeader
-        let payload: [UInt8]
-        let deadline: ContinuousClock.Instant?
-        let cancellation: CallCancellation
-        let continuation: UnsafeContinuation<Result<[UInt8], RPCError>, Never>
     }
 }
 
-/// Set when the caller's task is cancelled, so that the loop never starts a call whose cancel it saw first.
-final class CallCancellation: Sendable {
+/// One attempt of a call, from its start to its answer. The caller makes it and hands it to the channel's loop;
+/// from then on only the loop's thread touches it, except for the cancellation flag.
+final class ChannelCall: @unchecked Sendable {
+    let callID: UInt64
+    var header: RpcV1.RequestHeader
+    let payload: [UInt8]
+    let deadline: ContinuousClock.Instant?
+    /// Set when the caller's task is cancelled, so that the loop never starts a call whose cancel it saw first.
     let cancelled = Atomic<Bool>(false)
+    /// Set by the caller before the call reaches the loop.
+    var continuation: UnsafeContinuation<Result<[UInt8], RPCError>, Never>!
+    /// The instance it was given to; whether the request went out (a cancel before that needs no message); whether
+    /// it has been answered.
+    var connection: Int?
+    var sent = false
+    var finished = false
+
+    init(callID: UInt64, header: RpcV1.RequestHeader, payload: [UInt8], deadline: ContinuousClock.Instant?) {
+        self.callID = callID
+        self.header = header
+        self.payload = payload
+        self.deadline = deadline
+    }
 }

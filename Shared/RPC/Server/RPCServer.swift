@@ -417,10 +417,15 @@ public final class RPCServer: Sendable {
     }
 }
 
-/// A method's handler with its metrics.
-struct MethodEntry: Sendable {
+/// A method's handler with its metrics; a class, so that a call holds it by one reference.
+final class MethodEntry: Sendable {
     let handler: MethodHandler
     let metrics: ServerMetrics.MethodMetrics
+
+    init(handler: MethodHandler, metrics: ServerMetrics.MethodMetrics) {
+        self.handler = handler
+        self.metrics = metrics
+    }
 }
 
 /// A ROUTER routing id as an integer: ids of up to 7 bytes (libzmq makes 5-byte ones) are packed with their
