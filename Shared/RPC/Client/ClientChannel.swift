@@ -1,6 +1,5 @@
 import CZeroMQ
 import DequeModule
-import HeapModule
 import Logging
 import Schema
 import Synchronization
@@ -167,7 +166,7 @@ private final class ClientLoop {
     var connections: [Connection] = []
     var pending: [UInt64: ChannelCall] = [:]
     var waiting = Deque<UInt64>()
-    var deadlines = Heap<DeadlineEntry<UInt64>>()
+    var deadlines = DeadlineQueue<UInt64>()
     var roundRobin = 0
 
     struct Connection {
@@ -281,7 +280,7 @@ private final class ClientLoop {
     }
 
     func pollTimeout() -> Int {
-        guard let next = deadlines.min?.deadline else { return -1 }
+        guard let next = deadlines.next else { return -1 }
         return max(0, (next - .now).millisecondsRoundedUp)
     }
 
@@ -303,7 +302,7 @@ private final class ClientLoop {
             call.continuation.resume(returning: .failure(RPCError(.cancelled, "the call was cancelled")))
             return
         }
-        if let deadline = call.deadline { deadlines.insert(DeadlineEntry(deadline: deadline, key: call.callID)) }
+        if let deadline = call.deadline { deadlines.insert(deadline, for: call.callID) }
         dispatch(call)
     }
 
@@ -461,16 +460,9 @@ private final class ClientLoop {
     }
 
     func expireDeadlines() {
-        // Finished calls leave their entries behind until their deadlines pass; rebuild from the calls still
-        // pending once the stale ones dominate.
-        if deadlines.count > 2 * pending.count + 1024 {
-            deadlines = Heap(pending.compactMap { id, call in
-                call.deadline.map { DeadlineEntry(deadline: $0, key: id) }
-            })
-        }
+        deadlines.compact(pending) { ($0.key, $0.value.deadline) }
         let now = ContinuousClock.now
-        while let first = deadlines.min, first.deadline <= now {
-            _ = deadlines.removeMin()
+        while let first = deadlines.popDue(by: now) {
             guard let call = pending[first.key] else { continue }
             if let index = call.connection, call.sent { sendCancel(first.key, on: index) }
             waiting.removeAll { $0 == first.key }

@@ -1,6 +1,4 @@
 import CZeroMQ
-import DequeModule
-import HeapModule
 import Logging
 import Metrics
 import Schema
@@ -190,7 +188,7 @@ public final class RPCServer: Sendable {
         /// in one go instead of waking for each.
         var unsent: [Reply] = []
         var inFlight: [CallKey: InFlightCall] = [:]
-        var deadlines = Heap<DeadlineEntry<CallKey>>()
+        var deadlines = DeadlineQueue<CallKey>()
         var shutdownDeadline: ContinuousClock.Instant?
         var closeAt: ContinuousClock.Instant?
         var peers = PeerTable()
@@ -273,7 +271,7 @@ public final class RPCServer: Sendable {
         }
 
         func pollTimeout() -> Int {
-            var next = deadlines.min?.deadline
+            var next = deadlines.next
             if let shutdownDeadline { next = min(next ?? shutdownDeadline, shutdownDeadline) }
             if let closeAt { next = min(next ?? closeAt, closeAt) }
             guard let next else { return -1 }
@@ -365,7 +363,7 @@ public final class RPCServer: Sendable {
                 }
             }
             inFlight[key] = InFlightCall(task: task, deadline: deadline)
-            if let deadline { deadlines.insert(DeadlineEntry(deadline: deadline, key: key)) }
+            if let deadline { deadlines.insert(deadline, for: key) }
         }
 
         /// Sends a handler's reply, unless its call was already answered (deadline, cancel, shutdown).
@@ -398,16 +396,9 @@ public final class RPCServer: Sendable {
         }
 
         func expireDeadlines() {
-            // Answered calls leave their entries behind until their deadlines pass (30 s of calls at full speed
-            // is over a million); rebuild from the calls still in flight once the stale ones dominate.
-            if deadlines.count > 2 * inFlight.count + 1024 {
-                deadlines = Heap(inFlight.compactMap { key, call in
-                    call.deadline.map { DeadlineEntry(deadline: $0, key: key) }
-                })
-            }
+            deadlines.compact(inFlight) { ($0.key, $0.value.deadline) }
             let now = ContinuousClock.now
-            while let first = deadlines.min, first.deadline <= now {
-                _ = deadlines.removeMin()
+            while let first = deadlines.popDue(by: now) {
                 guard let call = inFlight[first.key], call.deadline == first.deadline else { continue }
                 call.task.cancel()
                 inFlight[first.key] = nil
@@ -466,13 +457,4 @@ struct PeerTable {
         }
         return try result.get()
     }
-}
-
-/// An entry of a deadline heap: when, and for which call.
-struct DeadlineEntry<Key: Hashable>: Comparable {
-    let deadline: ContinuousClock.Instant
-    let key: Key
-
-    static func < (lhs: Self, rhs: Self) -> Bool { lhs.deadline < rhs.deadline }
-    static func == (lhs: Self, rhs: Self) -> Bool { lhs.deadline == rhs.deadline && lhs.key == rhs.key }
 }

@@ -59,7 +59,8 @@ extension ZMQSocket {
     }
 
     func send(frame: [UInt8], more: Bool) throws(ZMQError) {
-        let sent = frame.withUnsafeBytes { bytes in Result { () throws(ZMQError) in try send(frame: bytes, more: more) } }
+        let sent = frame.withUnsafeBytes { bytes in Result { () throws(ZMQError) in try send(frame: bytes, more: more) }
+        }
         try sent.get()
     }
 }

@@ -1,7 +1,7 @@
 import CProtobufC
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The state behind the `ProtobufCAllocator` used for untrusted input: counts live bytes and refuses to go over.
