@@ -2,6 +2,7 @@ import API
 import RPC
 import Schema
 import ServiceKit
+import Synchronization
 import TestSupport
 import Testing
 
@@ -56,6 +57,41 @@ struct LifecycleTests {
                 #expect(calls(after).0 - calls(before).0 >= 5)
                 let method = try #require(after.methods.first { $0.method == "EmptyCall" })
                 #expect(method.latencyP50Micros > 0 && method.latencyP99Micros >= method.latencyP50Micros)
+            }
+        }
+    }
+
+    @Test("a call on a closed channel fails UNAVAILABLE at once")
+    func closedChannel() async throws {
+        try await withTestServer { endpoint, _, _ in
+            // No deadline: a call the closed channel silently dropped would wait for ever.
+            let channel = try ClientChannel(
+                endpoints: [endpoint], configuration: .init(defaultTimeout: nil), logger: testLogger)
+            let client = TestingV1.TestServiceClient(channel: channel)
+            #expect(try await client.unaryCall(TestingV1.SimpleRequest(text: "open")).text == "open")
+            channel.close()
+            // Long enough for the channel's loop to stop: a call made while it stops is failed by the loop itself.
+            try await Task.sleep(for: .milliseconds(200))
+            let finished = Atomic<Bool>(false)
+            let call = Task { () async throws(RPCError) -> TestingV1.SimpleResponse in
+                defer { finished.store(true, ordering: .releasing) }
+                return try await client.unaryCall(TestingV1.SimpleRequest(), options: CallOptions(retryEnabled: false))
+            }
+            // Awaited only once it has finished, so that a call left hanging fails the test instead of hanging it.
+            let started = ContinuousClock.now
+            while !finished.load(ordering: .acquiring), ContinuousClock.now - started < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            guard finished.load(ordering: .acquiring) else {
+                Issue.record("a call on a closed channel was neither answered nor failed within 5 s")
+                return
+            }
+            do {
+                _ = try await call.value
+                Issue.record("a closed channel answered")
+            } catch let error as RPCError {
+                #expect(error.code == .unavailable)
+                #expect(error.message.contains("closed"))
             }
         }
     }

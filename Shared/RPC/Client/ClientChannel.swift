@@ -22,7 +22,7 @@ public final class ClientChannel: Sendable {
 
     /// The channel's I/O thread as a task executor. Code that makes many calls can run on it
     /// (`withTaskExecutorPreference(channel.executor) { … }`) so that sending and resuming need no thread
-    /// hand-off; it must not block.
+    /// hand-off; it must not block, and it runs nothing once the channel is closed.
     public var executor: LoopExecutor { core.executor }
 
     /// Connects to `endpoints` (all instances of one service). Connection happens in the background; calls made
@@ -129,14 +129,15 @@ public final class ClientChannel: Sendable {
                 // A caller on the channel's own thread starts the call itself: no queue, no extra loop turn.
                 if core.executor.isLoopThread, let loop = core.loop.value {
                     loop.start(call)
-                } else {
-                    core.enqueue(.start(call))
+                } else if !core.enqueue(.start(call)) {
+                    continuation.resume(returning: .failure(RPCError(.unavailable,
+                        "the channel to \(core.targetName) was closed")))
                 }
             }
         } onCancel: {
             // The flag covers a cancel that overtakes its own start on the way to the loop.
             call.cancelled.store(true, ordering: .releasing)
-            core.enqueue(.cancel(callID))
+            _ = core.enqueue(.cancel(callID))
         }
     }
 
@@ -503,12 +504,15 @@ final class ChannelCore: Sendable {
         wakeup.signal()
     }
 
-    func enqueue(_ command: Command) {
-        let (wasEmpty, closed) = shared.withLock { state in
+    /// Queues a command for the loop; false once the channel is closed, when the loop takes no more.
+    func enqueue(_ command: Command) -> Bool {
+        let (accepted, wasEmpty) = shared.withLock { state -> (Bool, Bool) in
+            guard !state.closed else { return (false, false) }
             state.commands.append(command)
-            return (state.commands.count == 1, state.closed)
+            return (true, state.commands.count == 1)
         }
-        if (wasEmpty || closed) && !executor.isLoopThread { wakeup.signal() }
+        if wasEmpty && !executor.isLoopThread { wakeup.signal() }
+        return accepted
     }
 
     var hasCommands: Bool { shared.withLock { !$0.commands.isEmpty } }
