@@ -392,8 +392,10 @@ private final class ClientLoop {
 
     // MARK: socket input
 
-    func receiveAll(_ index: Int) {
-        for _ in 0..<512 {
+    /// Takes up to `limit` answers from connection `index`; more wait for the next turn, as on the server (see
+    /// `RPCServer`'s `turnBatch`).
+    func receiveAll(_ index: Int, limit: Int = 16) {
+        for _ in 0..<limit {
             guard (try? frames.receive(from: connections[index].socket)) == true else { return }
             guard frames.count == 2,
                 let header = try? RpcV1.ResponseHeader(serializedBytes: frames[0], options: Wire.headerDecodeOptions)
@@ -442,7 +444,7 @@ private final class ClientLoop {
     /// Marks an instance down and fails the calls it owed: the server may or may not have run them, so only
     /// the retry policy (idempotent methods) sends them again.
     func connectionLost(_ index: Int, reason: String) {
-        receiveAll(index)
+        receiveAll(index, limit: .max)
         let wasReady = connections[index].state == .ready
         connections[index].state = .failed(reason)
         if wasReady {
