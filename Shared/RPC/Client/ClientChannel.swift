@@ -208,7 +208,7 @@ private final class ClientLoop {
         poller.add(fd: channel.wakeup.fd)
         let wakeIndex = connections.count * 2
         while true {
-            // Callers running on this thread (see `ClientChannel.executor`) run here and queue commands.
+            // Callers running on this thread (see `ClientChannel.executor`) run here and start their calls directly.
             channel.executor.runJobs()
             let (commands, closed) = channel.takeCommands()
             for command in commands { perform(command) }

@@ -237,7 +237,8 @@ public final class RPCServer: Sendable {
             poller.add(socket)
             poller.add(fd: server.wakeup.fd)
             while true {
-                // Handlers placed on this thread run here; their replies land in the outbox below.
+                // Handlers placed on this thread run here and queue their replies; those of handlers that finish
+                // elsewhere come through the outbox.
                 server.executor.runJobs()
                 let (replies, shutdown) = server.takeOutbox()
                 for reply in replies { complete(reply) }
