@@ -158,17 +158,18 @@ public final class ClientChannel: Sendable {
 
 // MARK: the I/O loop
 
-/// State owned by a channel's I/O thread alone: only that thread creates it, calls it and lets it go.
+/// State owned by a channel's I/O thread alone: only that thread creates it, calls it and lets it go. Its stored
+/// properties skip Swift's run-time exclusivity checks, as the server loop's do.
 private final class ClientLoop {
     let channel: ChannelCore
     let frames = ReceivedFrames(capacity: 2)
     /// Calls assigned to a connection this turn, sent together at its end (see `flush`).
-    var unsent: [ChannelCall] = []
-    var connections: [Connection] = []
-    var pending: [UInt64: ChannelCall] = [:]
-    var waiting = Deque<UInt64>()
-    var deadlines = DeadlineQueue<UInt64>()
-    var roundRobin = 0
+    @exclusivity(unchecked) var unsent: [ChannelCall] = []
+    @exclusivity(unchecked) var connections: [Connection] = []
+    @exclusivity(unchecked) var pending: [UInt64: ChannelCall] = [:]
+    @exclusivity(unchecked) var waiting = Deque<UInt64>()
+    @exclusivity(unchecked) var deadlines = DeadlineQueue<UInt64>()
+    @exclusivity(unchecked) var roundRobin = 0
 
     struct Connection {
         let endpoint: String
@@ -536,18 +537,18 @@ final class ChannelCore: Sendable {
 /// from then on only the loop's thread touches it, except for the cancellation flag.
 final class ChannelCall: @unchecked Sendable {
     let callID: UInt64
-    var header: RpcV1.RequestHeader
+    @exclusivity(unchecked) var header: RpcV1.RequestHeader
     let payload: [UInt8]
     let deadline: ContinuousClock.Instant?
     /// Set when the caller's task is cancelled, so that the loop never starts a call whose cancel it saw first.
     let cancelled = Atomic<Bool>(false)
     /// Set by the caller before the call reaches the loop.
-    var continuation: UnsafeContinuation<Result<[UInt8], RPCError>, Never>!
+    @exclusivity(unchecked) var continuation: UnsafeContinuation<Result<[UInt8], RPCError>, Never>!
     /// The instance it was given to; whether the request went out (a cancel before that needs no message); whether
     /// it has been answered.
-    var connection: Int?
-    var sent = false
-    var finished = false
+    @exclusivity(unchecked) var connection: Int?
+    @exclusivity(unchecked) var sent = false
+    @exclusivity(unchecked) var finished = false
 
     init(callID: UInt64, header: RpcV1.RequestHeader, payload: [UInt8], deadline: ContinuousClock.Instant?) {
         self.callID = callID

@@ -9,7 +9,7 @@ final class ReceivedFrames {
     let capacity: Int
     /// `capacity` slots, then one that frames past them are drained into.
     private let slots: UnsafeMutablePointer<zmq_msg_t>
-    private(set) var count = 0
+    @exclusivity(unchecked) private(set) var count = 0
 
     init(capacity: Int) {
         self.capacity = capacity

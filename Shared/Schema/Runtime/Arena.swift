@@ -6,16 +6,17 @@ import Glibc
 
 /// Owns the C memory of a message being built for packing; frees it all at once when released.
 ///
-/// Not thread-safe and not `Sendable`: create one per encode, on the thread that packs.
+/// Not thread-safe and not `Sendable`: create one per encode, on the thread that packs. Its stored properties skip
+/// Swift's run-time exclusivity checks (a share of every encode): no access spans a call out of the arena.
 public final class Arena {
     /// Small allocations are carved from chunks (most messages fit the first); large ones get a block each.
     private static let chunkSize = 2048
-    private var chunk: UnsafeMutableRawPointer?
-    private var used = 0
-    private var chunkCapacity = chunkSize
-    private var blocks: [UnsafeMutableRawPointer] = []
+    @exclusivity(unchecked) private var chunk: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) private var used = 0
+    @exclusivity(unchecked) private var chunkCapacity = chunkSize
+    @exclusivity(unchecked) private var blocks: [UnsafeMutableRawPointer] = []
     /// A first chunk the arena does not own (stack memory from `withScratch`).
-    private var borrowed: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) private var borrowed: UnsafeMutableRawPointer?
 
     public init() {}
 
