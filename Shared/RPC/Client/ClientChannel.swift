@@ -393,9 +393,8 @@ private final class ClientLoop {
 
     // MARK: socket input
 
-    /// Takes up to `limit` answers from connection `index`; more wait for the next turn, as on the server (see
-    /// `RPCServer`'s `turnBatch`).
-    func receiveAll(_ index: Int, limit: Int = 16) {
+    /// Takes up to `limit` answers from connection `index`; more wait for the next turn (see `ioTurnBatch`).
+    func receiveAll(_ index: Int, limit: Int = ioTurnBatch) {
         for _ in 0..<limit {
             guard (try? frames.receive(from: connections[index].socket)) == true else { return }
             guard frames.count == 2,

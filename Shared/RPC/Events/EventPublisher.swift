@@ -92,7 +92,7 @@ public final class EventPublisher: Sendable {
                     publisherID: publisherID, sequence: sequence,
                     publishedAt: CommonV1.Timestamp(unixMicros: wallClockMicros()))
                 // DONTWAIT: a PUB socket drops rather than blocks, and this thread must never wait on a subscriber.
-                try? socket.send([Array(topic.utf8), header.serializedBytes(), payload], dontWait: true)
+                try? socket.send([Array(topic.utf8), header.serializedBytes(), payload])
             }
             if closed { break }
         }

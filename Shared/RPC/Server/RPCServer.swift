@@ -190,10 +190,6 @@ public final class RPCServer: Sendable {
         /// Replies of this turn, sent together at its end: libzmq's I/O thread then writes them to the connection
         /// in one go instead of waking for each.
         @exclusivity(unchecked) var unsent: [Reply] = []
-        /// Requests taken per turn. Small batches keep client and server working at the same time: with 64 calls
-        /// in flight, turns of 16 served ~100k calls/s where turns of up to 512 (one side idle while the other
-        /// works through everything) served ~80k, and turns of 4 or 8 paid too much per turn.
-        let turnBatch = 16
         @exclusivity(unchecked) var inFlight: [CallKey: InFlightCall] = [:]
         @exclusivity(unchecked) var deadlines = DeadlineQueue<CallKey>()
         @exclusivity(unchecked) var shutdownDeadline: ContinuousClock.Instant?
@@ -286,9 +282,9 @@ public final class RPCServer: Sendable {
             return max(0, (next - .now).millisecondsRoundedUp)
         }
 
-        /// Takes up to `turnBatch` requests; more wait for the next turn (the poll sees them at once).
+        /// Takes up to `ioTurnBatch` requests; more wait for the next turn (the poll sees them at once).
         func receiveAll() {
-            for _ in 0..<turnBatch {
+            for _ in 0..<ioTurnBatch {
                 do {
                     guard try frames.receive(from: socket) else { return }
                 } catch {

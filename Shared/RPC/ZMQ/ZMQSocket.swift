@@ -60,15 +60,9 @@ final class ZMQSocket {
         zmq_socket_monitor(handle, nil, 0)
     }
 
-    /// Sends one multipart message without blocking. Frames after the first are only queued once the first is,
-    /// so a message is either sent whole or not at all (libzmq's multipart atomicity).
-    func send(_ frames: [[UInt8]], dontWait: Bool = true) throws(ZMQError) {
-        for (index, frame) in frames.enumerated() {
-            var flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
-            if index < frames.count - 1 { flags |= ZMQ_SNDMORE }
-            let sent = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
-            if sent < 0 { throw ZMQError("zmq_send") }
-        }
+    /// Sends one multipart message without blocking (`send(frame:more:)` for each frame).
+    func send(_ frames: [[UInt8]]) throws(ZMQError) {
+        for (index, frame) in frames.enumerated() { try send(frame: frame, more: index < frames.count - 1) }
     }
 
     /// Receives one whole multipart message, or nil when none is waiting (EAGAIN).
