@@ -102,52 +102,111 @@ struct ResilienceTests {
 
     @Test("clients that pick their own routing ids, short or long, each get their own answers")
     func chosenRoutingIDs() async throws {
+        // libzmq's own ids are 5 bytes; a client may choose up to 255. Two long ids share a prefix.
+        let ids = ["abc", String(repeating: "x", count: 40) + "-one", String(repeating: "x", count: 40) + "-two"]
         try await withTestServer { endpoint, _, _ in
             let answers = try await offPool { () -> [String] in
                 let context = zmq_ctx_new()!
                 defer { zmq_ctx_term(context) }
-                // libzmq's own ids are 5 bytes; a client may choose up to 255. Two long ids share a prefix.
-                let ids = ["abc", String(repeating: "x", count: 40) + "-one", String(repeating: "x", count: 40) + "-two"]
-                let sockets = try ids.map { id -> UnsafeMutableRawPointer in
-                    let socket = zmq_socket(context, ZMQ_DEALER)!
-                    var linger: Int32 = 0
-                    zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
-                    var timeout: Int32 = 5000
-                    zmq_setsockopt(socket, ZMQ_RCVTIMEO, &timeout, 4)
-                    _ = Array(id.utf8).withUnsafeBytes { zmq_setsockopt(socket, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
-                    guard zmq_connect(socket, endpoint) == 0 else { throw RPCError(.unavailable, "cannot connect") }
-                    return socket
-                }
-                defer { for socket in sockets { zmq_close(socket) } }
+                let clients = try ids.map { try RawDealer(context: context, endpoint: endpoint, routingID: $0) }
+                defer { for client in clients { client.close() } }
                 // Every client sends before any reads, so that the server holds all three peers at once.
-                for (index, socket) in sockets.enumerated() {
-                    let header = RpcV1.RequestHeader(
-                        protocolVersion: 1, callID: UInt64(index + 1), kind: .call,
-                        service: TestingV1.TestService.name, method: "UnaryCall")
-                    let frames = [header.serializedBytes(), TestingV1.SimpleRequest(text: ids[index]).serializedBytes()]
-                    for (position, frame) in frames.enumerated() {
-                        _ = frame.withUnsafeBytes {
-                            zmq_send(socket, $0.baseAddress, $0.count, position == 0 ? ZMQ_SNDMORE : 0)
-                        }
-                    }
+                for (index, client) in clients.enumerated() {
+                    client.call(UInt64(index + 1), TestingV1.SimpleRequest(text: ids[index]))
                 }
-                return try sockets.enumerated().map { index, socket in
-                    var frames: [[UInt8]] = []
-                    repeat {
-                        var buffer = [UInt8](repeating: 0, count: 4096)
-                        let size = zmq_recv(socket, &buffer, buffer.count, 0)
-                        guard size >= 0 else { throw RPCError(.deadlineExceeded, "no answer for \(ids[index])") }
-                        frames.append(Array(buffer.prefix(Int(size))))
-                    } while frames.count < 2
-                    let header = try RpcV1.ResponseHeader(serializedBytes: frames[0])
+                return try clients.enumerated().map { index, client in
+                    let (header, payload) = try client.answer()
                     #expect(header.callID == UInt64(index + 1))
                     #expect(header.code == .ok)
-                    return try TestingV1.SimpleResponse(serializedBytes: frames[1]).text
+                    return try TestingV1.SimpleResponse(serializedBytes: payload).text
                 }
             }
-            #expect(answers == ["abc", String(repeating: "x", count: 40) + "-one", String(repeating: "x", count: 40) + "-two"])
+            #expect(answers == ids)
         }
     }
+
+    @Test("a client with a long routing id that cancels one call still gets the answers of its others")
+    func longRoutingIDWithCancel() async throws {
+        try await withTestServer { endpoint, _, _ in
+            let answered = try await offPool { () -> [UInt64] in
+                let context = zmq_ctx_new()!
+                defer { zmq_ctx_term(context) }
+                let client = try RawDealer(
+                    context: context, endpoint: endpoint, routingID: String(repeating: "long-", count: 20))
+                defer { client.close() }
+                var answered: [UInt64] = []
+                // Three rounds, so that the server forgets the id between them and takes it up again.
+                for round in UInt64(0)..<3 {
+                    let slow = TestingV1.SimpleRequest(sleepMillis: 300)
+                    client.call(round * 10 + 1, slow)
+                    client.call(round * 10 + 2, slow)
+                    client.cancel(round * 10 + 1)
+                    client.call(round * 10 + 3, TestingV1.SimpleRequest(text: "quick"))
+                    for _ in 0..<2 {
+                        let (header, _) = try client.answer()
+                        #expect(header.code == .ok)
+                        answered.append(header.callID)
+                    }
+                }
+                return answered
+            }
+            // The cancelled calls get no answer; the others all do.
+            #expect(answered.sorted() == [2, 3, 12, 13, 22, 23])
+        }
+    }
+}
+
+/// A DEALER that speaks the wire protocol by hand (docs/PROTOCOL.md) under a routing id of its choosing.
+private struct RawDealer {
+    let socket: UnsafeMutableRawPointer
+    let routingID: String
+
+    init(context: UnsafeMutableRawPointer, endpoint: String, routingID: String) throws {
+        socket = zmq_socket(context, ZMQ_DEALER)!
+        self.routingID = routingID
+        var linger: Int32 = 0
+        zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
+        var timeout: Int32 = 5000
+        zmq_setsockopt(socket, ZMQ_RCVTIMEO, &timeout, 4)
+        _ = Array(routingID.utf8).withUnsafeBytes { zmq_setsockopt(socket, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
+        guard zmq_connect(socket, endpoint) == 0 else {
+            zmq_close(socket)
+            throw RPCError(.unavailable, "cannot connect to \(endpoint)")
+        }
+    }
+
+    func call(_ callID: UInt64, _ request: TestingV1.SimpleRequest) {
+        let header = RpcV1.RequestHeader(
+            protocolVersion: 1, callID: callID, kind: .call, service: TestingV1.TestService.name,
+            method: "UnaryCall")
+        send([header.serializedBytes(), request.serializedBytes()])
+    }
+
+    func cancel(_ callID: UInt64) {
+        send([RpcV1.RequestHeader(protocolVersion: 1, callID: callID, kind: .cancel).serializedBytes(), []])
+    }
+
+    private func send(_ frames: [[UInt8]]) {
+        for (position, frame) in frames.enumerated() {
+            _ = frame.withUnsafeBytes {
+                zmq_send(socket, $0.baseAddress, $0.count, position < frames.count - 1 ? ZMQ_SNDMORE : 0)
+            }
+        }
+    }
+
+    /// The next answer's header and payload; throws after 5 s without one.
+    func answer() throws -> (RpcV1.ResponseHeader, [UInt8]) {
+        var frames: [[UInt8]] = []
+        repeat {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let size = zmq_recv(socket, &buffer, buffer.count, 0)
+            guard size >= 0 else { throw RPCError(.deadlineExceeded, "no answer for \(routingID)") }
+            frames.append(Array(buffer.prefix(Int(size))))
+        } while frames.count < 2
+        return (try RpcV1.ResponseHeader(serializedBytes: frames[0]), frames[1])
+    }
+
+    func close() { zmq_close(socket) }
 }
 
 /// Sends frames a real client never would: random bytes, wrong frame counts, mutated valid envelopes.

@@ -304,14 +304,20 @@ public final class RPCServer: Sendable {
                 server.metrics.rejectedFrame()
                 return
             }
-            let key = CallKey(peer: peers.id(of: frames[0]), callID: header.callID)
+            // Held until the call's answer goes out (`transmit`) or it is cancelled.
+            let key = CallKey(peer: peers.retain(frames[0]), callID: header.callID)
             func reject(_ error: RPCError) {
                 server.methods[header.service]?[header.method]?.metrics.record(code: error.code, duration: .now - received)
                     ?? server.metrics.rejectedFrame()
                 send(Reply(key: key, error: error, payload: []))
             }
             if header.kind == .cancel {
-                if let call = inFlight.removeValue(forKey: key) { call.task.cancel() }
+                // A cancelled call gets no answer: give back its reference and the cancel's own.
+                if let call = inFlight.removeValue(forKey: key) {
+                    call.task.cancel()
+                    peers.release(key.peer)
+                }
+                peers.release(key.peer)
                 return
             }
             guard header.protocolVersion == Wire.version else {
@@ -384,6 +390,7 @@ public final class RPCServer: Sendable {
         }
 
         private func transmit(_ reply: Reply) {
+            defer { peers.release(reply.key.peer) }
             do {
                 try peers.withIdentity(of: reply.key.peer) { (identity) throws(ZMQError) in
                     try socket.send(frame: identity, more: true)
@@ -429,25 +436,57 @@ struct PeerID: Hashable, Sendable {
     let value: UInt64
 }
 
+/// The long routing ids of the calls a server has yet to answer.
+///
+/// Each request takes a reference to its sender's id and its answer (or its cancellation) gives it back, so the
+/// table holds only the ids of clients with calls open: a client that reconnects again and again under new long
+/// ids cannot make it grow without bound. Short ids need no table.
 struct PeerTable {
-    private var long: [[UInt8]: UInt64] = [:]
-    private var longIdentities: [UInt64: [UInt8]] = [:]
+    private var numbers: [[UInt8]: UInt64] = [:]
+    private var entries: [UInt64: Entry] = [:]
+    /// Numbers are never reused, so an answer can never go to a later client that took an earlier one's number.
+    private var lastNumber: UInt64 = 0
+    private static let longTag: UInt64 = 0xFF << 56
 
-    mutating func id(of identity: UnsafeRawBufferPointer) -> PeerID {
+    private struct Entry {
+        let identity: [UInt8]
+        var references: Int
+    }
+
+    /// Long ids held now.
+    var longIDCount: Int { entries.count }
+
+    /// The id for a request's sender, held until `release` is called for it once.
+    mutating func retain(_ identity: UnsafeRawBufferPointer) -> PeerID {
         if identity.count <= 7 {
             var value = UInt64(identity.count) << 56
             for (index, byte) in identity.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
             return PeerID(value: value)
         }
         let bytes = [UInt8](identity)
-        if let known = long[bytes] { return PeerID(value: known) }
-        let assigned = UInt64(long.count + 1) | (0xFF << 56)
-        long[bytes] = assigned
-        longIdentities[assigned] = bytes
-        return PeerID(value: assigned)
+        if let known = numbers[bytes] {
+            entries[known]!.references += 1
+            return PeerID(value: known)
+        }
+        lastNumber += 1
+        let number = lastNumber | Self.longTag
+        numbers[bytes] = number
+        entries[number] = Entry(identity: bytes, references: 1)
+        return PeerID(value: number)
     }
 
-    /// Runs `body` with the routing id that `peer` stands for.
+    /// Gives back one reference taken by `retain`; the id is forgotten when none is left.
+    mutating func release(_ peer: PeerID) {
+        guard peer.value >> 56 > 7, let entry = entries[peer.value] else { return }
+        if entry.references > 1 {
+            entries[peer.value]!.references -= 1
+        } else {
+            entries[peer.value] = nil
+            numbers[entry.identity] = nil
+        }
+    }
+
+    /// Runs `body` with the routing id that `peer` stands for (empty for a long id no longer held).
     func withIdentity<R>(of peer: PeerID, _ body: (UnsafeRawBufferPointer) throws(ZMQError) -> R) throws(ZMQError) -> R {
         let length = Int(peer.value >> 56)
         if length <= 7 {
@@ -456,7 +495,7 @@ struct PeerTable {
                 try body(UnsafeRawBufferPointer(rebasing: raw[..<length]))
             }
         }
-        let result = longIdentities[peer.value, default: []].withUnsafeBytes { raw in
+        let result = (entries[peer.value]?.identity ?? []).withUnsafeBytes { raw in
             Result { () throws(ZMQError) -> R in try body(raw) }
         }
         return try result.get()
