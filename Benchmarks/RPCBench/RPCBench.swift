@@ -8,7 +8,8 @@ import Foundation
 struct RPCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc-bench", abstract: "Benchmark the RPC runtime against raw ZeroMQ.",
-        subcommands: [Run.self, CodecBench.self, ProducerBench.self, MarketplaceBench.self, CapacityBench.self, RawServer.self], defaultSubcommand: Run.self)
+        subcommands: [Run.self, CodecBench.self, ProducerBench.self, MarketplaceBench.self, CapacityBench.self, CompareBench.self,
+            RawServer.self], defaultSubcommand: Run.self)
 }
 
 struct Run: ParsableCommand {

@@ -19,6 +19,37 @@ enum RPCClientBench {
         }
     }
 
+    /// Round trips to two servers, one call at a time, alternating between them (and which of a pair goes first),
+    /// each on its own channel's I/O thread; the samples of each, in nanoseconds. See `CompareBench`.
+    static func alternatingLatency(_ first: String, _ second: String, payload: [UInt8], calls: Int) throws
+        -> ([UInt64], [UInt64])
+    {
+        try blocking {
+            let (clientA, channelA) = try connect(first)
+            let (clientB, channelB) = try connect(second)
+            defer {
+                channelA.close()
+                channelB.close()
+            }
+            let request = TestingV1.SimpleRequest(payload: payload)
+            let warmUp = min(2000, calls)
+            var samples: [[UInt64]] = [[], []]
+            for pair in 0..<(warmUp + calls) {
+                for position in 0..<2 {
+                    let server = (pair + position) % 2
+                    let (client, channel) = server == 0 ? (clientA, channelA) : (clientB, channelB)
+                    let nanos = try await withTaskExecutorPreference(channel.executor) {
+                        let before = nowNanos()
+                        _ = try await client.unaryCall(request)
+                        return nowNanos() - before
+                    }
+                    if pair >= warmUp { samples[server].append(nanos) }
+                }
+            }
+            return (samples[0], samples[1])
+        }
+    }
+
     private static func measureLatency(
         _ client: TestingV1.TestServiceClient, payload: [UInt8], calls: Int, mode: String
     ) async throws -> Measurement {
