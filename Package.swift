@@ -79,7 +79,8 @@ let package = Package(
         // What the services share about the field: country and currency codes, dates, field validation.
         .target(name: "Domain", dependencies: ["RPC", "Schema"], path: "Shared/Domain", swiftSettings: optimize),
         // The TestService implementation: used by tests, the benchmark and the interop server.
-        .target(name: "Interop", dependencies: ["API", "RPC", "Schema"], path: "Shared/Interop", swiftSettings: optimize),
+        .target(
+            name: "Interop", dependencies: ["API", "RPC", "Schema"], path: "Shared/Interop", swiftSettings: optimize),
 
         // The services and the admin client.
         .target(
@@ -99,7 +100,10 @@ let package = Package(
             path: "Services/MarketplaceInfo/Core", swiftSettings: optimize),
         .executableTarget(
             name: "MarketplaceInfoService",
-            dependencies: ["MarketplaceCore", "API", "RPC", "Schema", "ServiceKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "MarketplaceCore", "API", "RPC", "Schema", "ServiceKit",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Services/MarketplaceInfo/Main", swiftSettings: optimize),
         .executableTarget(
             name: "FTAdmin",
@@ -114,7 +118,8 @@ let package = Package(
         .executableTarget(
             name: "RPCBench",
             dependencies: [
-                "API", "RPC", "Schema", "Interop", "CZeroMQ", "ProducerCore", "MarketplaceCore", "AssistanceCore", "Domain",
+                "API", "RPC", "Schema", "Interop", "CZeroMQ", "ProducerCore", "MarketplaceCore", "AssistanceCore",
+                "Domain",
                 "Storage", "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -135,14 +140,17 @@ let package = Package(
             path: "Tests/ProducerTests"),
         .testTarget(
             name: "MarketplaceTests",
-            dependencies: ["MarketplaceCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain", "TestSupport"],
+            dependencies: [
+                "MarketplaceCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain", "TestSupport",
+            ],
             path: "Tests/MarketplaceTests"),
         .testTarget(
             name: "AssistanceTests",
             dependencies: ["AssistanceCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain", "TestSupport"],
             path: "Tests/AssistanceTests"),
         .testTarget(
-            name: "RPCTests", dependencies: ["API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ", "TestSupport"],
+            name: "RPCTests",
+            dependencies: ["API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ", "TestSupport"],
             path: "Tests/RPCTests"),
     ]
 )

@@ -15,7 +15,8 @@ struct ProducerBench: ParsableCommand {
 
     @Option(help: "sqlite or postgres.") var backend: String = "sqlite"
     @Option(help: "PostgreSQL server URL for --backend postgres (a fresh database is made on it).")
-    var postgresURL: String = ProcessInfo.processInfo.environment["FT_TEST_POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:55432/postgres"
+    var postgresURL: String =
+        ProcessInfo.processInfo.environment["FT_TEST_POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:55432/postgres"
     @Option(help: "Groups to store.") var groups = 100_000
     @Option(help: "Calls measured per operation.") var calls = 5_000
     @Flag(help: "One JSON object per line.") var json = false
@@ -29,10 +30,14 @@ struct ProducerBench: ParsableCommand {
         let serviceStorage = benchStorage.serviceArguments
 
         // Seed through the service's own store, in bulk: 100,000 single creates would mostly measure fsync.
-        let countries = ["GH", "KH", "IN", "BD", "NP", "KE", "UG", "PE", "BO", "GT", "MX", "VN", "TH", "PH", "ID",
-                         "TZ", "ET", "RW", "LK", "HT"]
-        let crafts = ["baskets", "textiles", "jewellery", "pottery", "woodcarving", "metalwork", "leather", "paper",
-                      "embroidery", "glass", "toys", "stationery", "home decor", "scarves", "bags"]
+        let countries = [
+            "GH", "KH", "IN", "BD", "NP", "KE", "UG", "PE", "BO", "GT", "MX", "VN", "TH", "PH", "ID",
+            "TZ", "ET", "RW", "LK", "HT",
+        ]
+        let crafts = [
+            "baskets", "textiles", "jewellery", "pottery", "woodcarving", "metalwork", "leather", "paper",
+            "embroidery", "glass", "toys", "stationery", "home decor", "scarves", "bags",
+        ]
         let seedStart = ContinuousClock.now
         let ids: [String] = try blockingRun {
             let database = try await openDatabase(location, migrations: ProducerMigrations.all, logger: logger)
@@ -44,7 +49,8 @@ struct ProducerBench: ParsableCommand {
                         name: "Artisan group \(index)", kind: ProducerV1.GroupKind(rawValue: Int32(index % 7 + 1)),
                         country: countries[index % countries.count], region: "Region \(index % 50)",
                         crafts: [crafts[index % crafts.count], crafts[(index / 7) % crafts.count]],
-                        processesInHouse: ["weaving"], members: ProducerV1.MemberCounts(women: Int32(index % 40), men: 3),
+                        processesInHouse: ["weaving"],
+                        members: ProducerV1.MemberCounts(women: Int32(index % 40), men: 3),
                         foundedYear: Int32(1980 + index % 40), leadTimeDays: 30)
                 }
                 ids += try await store.bulkInsert(batch)
@@ -58,7 +64,8 @@ struct ProducerBench: ParsableCommand {
 
         let port = Int.random(in: 20_000..<32_000)
         let endpoint = "tcp://127.0.0.1:\(port)"
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         let service = Process()
         service.executableURL = directory.appendingPathComponent("producer-service")
         service.arguments = ["--endpoint", endpoint, "--log-level", "warning"] + serviceStorage
@@ -69,8 +76,9 @@ struct ProducerBench: ParsableCommand {
         }
 
         let results: [Measurement] = try blockingRun {
-            let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30)),
-                                            logger: logger)
+            let channel = try ClientChannel(
+                endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30)),
+                logger: logger)
             defer { channel.close() }
             let health = HealthV1.HealthClient(channel: channel)
             let client = ProducerV1.ProducerServiceClient(channel: channel)
@@ -85,30 +93,37 @@ struct ProducerBench: ParsableCommand {
                     try await body(index)
                     samples.append(nowNanos() - before)
                 }
-                return Measurement(system: "producer-\(backend)", mode: mode, samples: samples, elapsed: .now - start, calls: calls)
+                return Measurement(
+                    system: "producer-\(backend)", mode: mode, samples: samples, elapsed: .now - start, calls: calls)
             }
             var generator = SystemRandomNumberGenerator()
             let bare = try await measure("bare-rpc") { _ in _ = try await health.check(HealthV1.HealthCheckRequest()) }
             let get = try await measure("get") { _ in
-                _ = try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: ids.randomElement(using: &generator)!))
+                _ = try await client.getProducerGroup(
+                    ProducerV1.GetProducerGroupRequest(id: ids.randomElement(using: &generator)!))
             }
             let list = try await measure("list-page-50") { index in
-                let page = try await client.listProducerGroups(ProducerV1.ListProducerGroupsRequest(
-                    country: countries[index % countries.count], craft: crafts[index % crafts.count], pageSize: 50))
+                let page = try await client.listProducerGroups(
+                    ProducerV1.ListProducerGroupsRequest(
+                        country: countries[index % countries.count], craft: crafts[index % crafts.count], pageSize: 50))
                 precondition(!page.groups.isEmpty, "a filtered page came back empty")
             }
             return [bare, get, list]
         }
         if json {
             for result in results { print(result.json) }
-            print(String(format: #"{"system": "producer-%@", "get_p50_over_bare_p50": %.2f}"#, backend,
-                         results[1].p50 / results[0].p50))
+            print(
+                String(
+                    format: #"{"system": "producer-%@", "get_p50_over_bare_p50": %.2f}"#, backend,
+                    results[1].p50 / results[0].p50))
         } else {
-            print("producer-service on \(backend), \(groups) groups (seeded in \(seeded)), \(calls) calls per operation")
+            print(
+                "producer-service on \(backend), \(groups) groups (seeded in \(seeded)), \(calls) calls per operation")
             print("operation       p50 µs    p99 µs    calls/s")
             for result in results {
-                print(result.mode.padding(toLength: 16, withPad: " ", startingAt: 0)
-                      + String(format: "%-10.1f%-10.1f%.0f", result.p50, result.p99, result.perSecond))
+                print(
+                    result.mode.padding(toLength: 16, withPad: " ", startingAt: 0)
+                        + String(format: "%-10.1f%-10.1f%.0f", result.p50, result.p99, result.perSecond))
             }
             print(String(format: "get p50 / bare round trip p50: %.2f×", results[1].p50 / results[0].p50))
         }

@@ -8,8 +8,10 @@ import Foundation
 struct RPCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc-bench", abstract: "Benchmark the RPC runtime against raw ZeroMQ.",
-        subcommands: [Run.self, CodecBench.self, ProducerBench.self, MarketplaceBench.self, CapacityBench.self, CompareBench.self,
-            RawServer.self], defaultSubcommand: Run.self)
+        subcommands: [
+            Run.self, CodecBench.self, ProducerBench.self, MarketplaceBench.self, CapacityBench.self, CompareBench.self,
+            RawServer.self,
+        ], defaultSubcommand: Run.self)
 }
 
 struct Run: ParsableCommand {
@@ -37,12 +39,15 @@ struct Run: ParsableCommand {
     var rounds = 5
 
     func run() throws {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         let raw = try ServerProcess(directory.appendingPathComponent("rpc-bench"), ["raw-server"])
         defer { raw.stop() }
         let endpoints = try raw.firstLine().split(separator: " ").map(String.init)
-        let rpc = rpcServer == nil
-            ? try ServerProcess(directory.appendingPathComponent("interop-server"), ["--endpoint", "tcp://127.0.0.1:*"])
+        let rpc =
+            rpcServer == nil
+            ? try ServerProcess(
+                directory.appendingPathComponent("interop-server"), ["--endpoint", "tcp://127.0.0.1:*"])
             : nil
         defer { rpc?.stop() }
         let rpcEndpoint = try rpcServer ?? rpc!.firstLine()
@@ -57,15 +62,19 @@ struct Run: ParsableCommand {
             var round = [
                 try RawZMQ.latency(endpoint: endpoints[0], payload: payload, calls: latencyCalls),
                 try RPCClientBench.latency(endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: true),
-                try RawZMQ.throughput(endpoint: endpoints[1], payload: payload, calls: throughputCalls, inFlight: inFlight),
+                try RawZMQ.throughput(
+                    endpoint: endpoints[1], payload: payload, calls: throughputCalls, inFlight: inFlight),
                 try RPCClientBench.throughput(
                     endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: true),
             ]
             if !json {
-                round.append(try RPCClientBench.latency(
-                    endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: false))
-                round.append(try RPCClientBench.throughput(
-                    endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: false))
+                round.append(
+                    try RPCClientBench.latency(
+                        endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: false))
+                round.append(
+                    try RPCClientBench.throughput(
+                        endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight,
+                        onLoop: false))
             }
             samples.append(round)
         }
@@ -80,20 +89,28 @@ struct Run: ParsableCommand {
         } else {
             let (poolLatency, poolThroughput) = (medians[4], medians[5])
             let results = [rawLatency, rpcLatency, poolLatency, rawThroughput, rpcThroughput, poolThroughput]
-            print("payload \(payloadBytes) B, latency over \(latencyCalls) round trips, throughput over \(throughputCalls) calls with \(inFlight) in flight; medians of \(max(1, rounds)) interleaved rounds")
+            print(
+                "payload \(payloadBytes) B, latency over \(latencyCalls) round trips, throughput over \(throughputCalls) calls with \(inFlight) in flight; medians of \(max(1, rounds)) interleaved rounds"
+            )
             let perRound = samples.map { round in
                 String(format: "%.2f/%.2f", round[1].p50 / round[0].p50, round[3].perSecond / round[2].perSecond)
             }
             print("per round, p50 ratio/throughput ratio: " + perRound.joined(separator: "  "))
             print(pad("system", 9) + pad("mode", 17) + pad("p50 µs", 10) + pad("p99 µs", 10) + "calls/s")
             for result in results {
-                print(pad(result.system, 9) + pad(result.mode, 17) + pad(String(format: "%.1f", result.p50), 10)
-                      + pad(String(format: "%.1f", result.p99), 10) + String(format: "%.0f", result.perSecond))
+                print(
+                    pad(result.system, 9) + pad(result.mode, 17) + pad(String(format: "%.1f", result.p50), 10)
+                        + pad(String(format: "%.1f", result.p99), 10) + String(format: "%.0f", result.perSecond))
             }
-            print(String(format: "ratios (rpc / raw): p50 %.2f×, p99 %.2f×, throughput %.2f×", ratios.p50, ratios.p99, ratios.throughput))
-            print(String(format: "from the global pool: p50 %.2f×, p99 %.2f×, throughput %.2f×",
-                         poolLatency.p50 / rawLatency.p50, poolLatency.p99 / rawLatency.p99,
-                         poolThroughput.perSecond / rawThroughput.perSecond))
+            print(
+                String(
+                    format: "ratios (rpc / raw): p50 %.2f×, p99 %.2f×, throughput %.2f×", ratios.p50, ratios.p99,
+                    ratios.throughput))
+            print(
+                String(
+                    format: "from the global pool: p50 %.2f×, p99 %.2f×, throughput %.2f×",
+                    poolLatency.p50 / rawLatency.p50, poolLatency.p99 / rawLatency.p99,
+                    poolThroughput.perSecond / rawThroughput.perSecond))
         }
     }
 
@@ -142,8 +159,9 @@ struct Measurement {
     }
 
     var json: String {
-        String(format: #"{"system": "%@", "mode": "%@", "p50_us": %.1f, "p99_us": %.1f, "per_s": %.0f}"#,
-               system, mode, p50, p99, perSecond)
+        String(
+            format: #"{"system": "%@", "mode": "%@", "p50_us": %.1f, "p99_us": %.1f, "per_s": %.0f}"#,
+            system, mode, p50, p99, perSecond)
     }
 }
 
@@ -173,7 +191,9 @@ final class ServerProcess {
         var bytes = [UInt8]()
         while true {
             let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { throw ValidationError("\(process.executableURL!.lastPathComponent) exited before it served") }
+            if chunk.isEmpty {
+                throw ValidationError("\(process.executableURL!.lastPathComponent) exited before it served")
+            }
             bytes += chunk
             if let newline = bytes.firstIndex(of: 10) { return String(decoding: bytes[..<newline], as: UTF8.self) }
         }

@@ -68,7 +68,9 @@ enum RPCClientBench {
         }
     }
 
-    static func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int, onLoop: Bool) throws -> Measurement {
+    static func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int, onLoop: Bool) throws
+        -> Measurement
+    {
         try blocking {
             let (client, channel) = try connect(endpoint)
             defer { channel.close() }
@@ -77,8 +79,9 @@ enum RPCClientBench {
             _ = try await run(client, request, calls: min(20_000, calls), inFlight: inFlight, executor: executor)
             let start = ContinuousClock.now
             let samples = try await run(client, request, calls: calls, inFlight: inFlight, executor: executor)
-            return Measurement(system: "rpc", mode: onLoop ? "throughput" : "throughput-pool", samples: samples,
-                               elapsed: .now - start, calls: calls)
+            return Measurement(
+                system: "rpc", mode: onLoop ? "throughput" : "throughput-pool", samples: samples,
+                elapsed: .now - start, calls: calls)
         }
     }
 

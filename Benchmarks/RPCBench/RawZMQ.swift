@@ -54,7 +54,10 @@ enum RawZMQ {
             if record { samples.reserveCapacity(total) }
             var sent = 0
             var received = 0
-            while sent < min(inFlight, total) { send(); sent += 1 }
+            while sent < min(inFlight, total) {
+                send()
+                sent += 1
+            }
             while received < total {
                 guard zmq_recv(socket, &buffer, buffer.count, 0) >= 8 else { continue }
                 received += 1
@@ -62,7 +65,10 @@ enum RawZMQ {
                     let stamp = buffer.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
                     samples.append(nowNanos() - stamp)
                 }
-                if sent < total { send(); sent += 1 }
+                if sent < total {
+                    send()
+                    sent += 1
+                }
             }
             return samples
         }
@@ -92,7 +98,7 @@ struct RawServer: ParsableCommand {
             var buffer = [CChar](repeating: 0, count: 256)
             var size = buffer.count
             zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buffer, &size)
-            return String(cString: buffer)
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         FileHandle.standardOutput.write(Data((endpoints.joined(separator: " ") + "\n").utf8))
         var items = [

@@ -25,7 +25,8 @@ func withAssistance(
     _ command: some AsyncParsableCommand, _ global: GlobalOptions,
     _ body: (AssistanceV1.AssistanceServiceClient) async throws -> Void
 ) async throws {
-    try await command.withClient(ServiceDirectory.assistance, global, AssistanceV1.AssistanceServiceClient.init(channel:), body)
+    try await command.withClient(
+        ServiceDirectory.assistance, global, AssistanceV1.AssistanceServiceClient.init(channel:), body)
 }
 
 /// "5000.00 USD" as money.

@@ -34,11 +34,14 @@ struct CallCommand: AsyncParsableCommand {
             do {
                 request = try DescriptorJSON.encode(try JSONValue.parse(json), as: method.inputType)
             } catch {
-                throw CommandFailure(description: "INVALID_ARGUMENT: request for \(schema.name)/\(method.name): \(error)")
+                throw CommandFailure(
+                    description: "INVALID_ARGUMENT: request for \(schema.name)/\(method.name): \(error)")
             }
-            let channel = try address.map { try global.channel(to: $0) }
-                ?? ClientChannel(endpoints: global.endpoint, configuration: .init(targetName: schema.name),
-                                 logger: .init(label: "ftadmin", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let channel =
+                try address.map { try global.channel(to: $0) }
+                ?? ClientChannel(
+                    endpoints: global.endpoint, configuration: .init(targetName: schema.name),
+                    logger: .init(label: "ftadmin", factory: { _ in SwiftLogNoOpLogHandler() }))
             defer { channel.close() }
             let response = try await channel.call(
                 service: schema.name, method: method.name, idempotent: method.idempotent, payload: request,
@@ -62,7 +65,8 @@ struct CallCommand: AsyncParsableCommand {
             candidates = [schema]
         } else {
             let processes = ServiceDirectory.all.map(\.shortName).joined(separator: ", ")
-            throw ValidationError("unknown service \"\(service)\": name a process (\(processes)) or an RPC service of the schema")
+            throw ValidationError(
+                "unknown service \"\(service)\": name a process (\(processes)) or an RPC service of the schema")
         }
         var methodName = method
         if let slash = method.lastIndex(of: "/") {

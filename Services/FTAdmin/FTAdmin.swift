@@ -13,5 +13,8 @@ struct FTAdmin: AsyncParsableCommand {
             FT_MARKETPLACE_INFO_ENDPOINTS (comma-separated), or at --endpoint.
             On an error ftadmin prints "error: CODE: message" on stderr and exits non-zero.
             """,
-        subcommands: [HealthCommand.self, ServicesCommand.self, CallCommand.self, MetricsCommand.self, ProducerCommand.self, AssistanceCommand.self, MarketCommand.self, ReportCommand.self, ExamplesCommand.self])
+        subcommands: [
+            HealthCommand.self, ServicesCommand.self, CallCommand.self, MetricsCommand.self, ProducerCommand.self,
+            AssistanceCommand.self, MarketCommand.self, ReportCommand.self, ExamplesCommand.self,
+        ])
 }

@@ -35,7 +35,8 @@ struct GlobalOptions: ParsableArguments {
 
     /// A channel to one service's instances (or to --endpoint).
     func channel(to service: ServiceAddress) throws -> ClientChannel {
-        let endpoints = endpoint.isEmpty ? service.endpoints(environment: ProcessInfo.processInfo.environment) : endpoint
+        let endpoints =
+            endpoint.isEmpty ? service.endpoints(environment: ProcessInfo.processInfo.environment) : endpoint
         return try ClientChannel(
             endpoints: endpoints,
             configuration: ClientChannel.Configuration(targetName: service.executable),

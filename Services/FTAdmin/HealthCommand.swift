@@ -38,7 +38,9 @@ struct HealthCommand: AsyncParsableCommand {
                 for await result in group { results.append(result) }
                 return results.sorted { $0.0 < $1.0 }.map(\.1)
             }
-            let endpoints = targets.map { global.endpoint.isEmpty ? $0.endpoints(environment: processEnvironment) : global.endpoint }
+            let endpoints = targets.map {
+                global.endpoint.isEmpty ? $0.endpoints(environment: processEnvironment) : global.endpoint
+            }
             switch global.output {
             case .json:
                 let entries: [JSONValue] = zip(targets, zip(endpoints, results)).map { target, pair in
@@ -58,10 +60,12 @@ struct HealthCommand: AsyncParsableCommand {
             case .human:
                 var table = Table("SERVICE", "ENDPOINTS", "STATUS")
                 for (target, (endpoints, result)) in zip(targets, zip(endpoints, results)) {
-                    let status = switch result {
-                    case .success(let status): status.protoName.replacingOccurrences(of: "SERVING_STATUS_", with: "")
-                    case .failure(let error): "UNREACHABLE (\(error))"
-                    }
+                    let status =
+                        switch result {
+                        case .success(let status):
+                            status.protoName.replacingOccurrences(of: "SERVING_STATUS_", with: "")
+                        case .failure(let error): "UNREACHABLE (\(error))"
+                        }
                     table.add(target.executable, endpoints.joined(separator: ","), status)
                 }
                 print(table.render())

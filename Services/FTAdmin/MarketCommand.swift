@@ -12,11 +12,13 @@ struct MarketCommand: AsyncParsableCommand {
     typealias M = MarketplaceV1
 
     static let configuration = CommandConfiguration(
-        commandName: "market", abstract: "Market information: prices, demand, partners, library, discussions, live feed.",
+        commandName: "market",
+        abstract: "Market information: prices, demand, partners, library, discussions, live feed.",
         subcommands: [
             AddMarket.self, Markets.self, AddPartner.self, Partners.self, RecordPrice.self, Stats.self, Alerts.self,
             PostDemand.self, Demand.self, Match.self, Answer.self, Answers.self, CloseDemand.self, AddPractice.self,
-            Search.self, CreateGroup.self, Groups.self, Join.self, StartThread.self, Reply.self, Threads.self, Posts.self,
+            Search.self, CreateGroup.self, Groups.self, Join.self, StartThread.self, Reply.self, Threads.self,
+            Posts.self,
             Bulletin.self, Follow.self,
         ])
 }
@@ -25,13 +27,19 @@ private func withMarket(
     _ command: some AsyncParsableCommand, _ global: GlobalOptions,
     _ body: (MarketplaceV1.MarketplaceInfoServiceClient) async throws -> Void
 ) async throws {
-    try await command.withClient(ServiceDirectory.marketplaceInfo, global, MarketplaceV1.MarketplaceInfoServiceClient.init(channel:), body)
+    try await command.withClient(
+        ServiceDirectory.marketplaceInfo, global, MarketplaceV1.MarketplaceInfoServiceClient.init(channel:), body)
 }
 
 private func statisticsLine(_ s: MarketplaceV1.PriceStatistics) -> String {
-    guard s.count > 0 else { return "\(s.product) at \(s.marketID): no observations from \(show(s.windowStart)) to \(show(s.windowEnd))" }
-    let change = s.previousMedian == nil ? "no earlier window" : String(format: "%+.1f%% on the window before", Double(s.medianChangeBp) / 100)
-    return "\(s.product) at \(s.marketID), \(show(s.windowStart))–\(show(s.windowEnd)), per \(s.unit): median \(formatMoney(s.median)), min \(formatMoney(s.min)), max \(formatMoney(s.max)), \(s.count) observations; \(change)"
+    guard s.count > 0 else {
+        return "\(s.product) at \(s.marketID): no observations from \(show(s.windowStart)) to \(show(s.windowEnd))"
+    }
+    let change =
+        s.previousMedian == nil
+        ? "no earlier window" : String(format: "%+.1f%% on the window before", Double(s.medianChangeBp) / 100)
+    return
+        "\(s.product) at \(s.marketID), \(show(s.windowStart))–\(show(s.windowEnd)), per \(s.unit): median \(formatMoney(s.median)), min \(formatMoney(s.min)), max \(formatMoney(s.max)), \(s.count) observations; \(change)"
 }
 
 extension MarketCommand {
@@ -45,10 +53,12 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let market = try await client.createMarket(M.CreateMarketRequest(
-                    market: M.Market(name: name, country: country, adminArea: area,
-                                     kind: try parseEnum(kind, M.MarketKind.self, field: "--kind")),
-                    requestID: RequestID.make()), options: global.callOptions)
+                let market = try await client.createMarket(
+                    M.CreateMarketRequest(
+                        market: M.Market(
+                            name: name, country: country, adminArea: area,
+                            kind: try parseEnum(kind, M.MarketKind.self, field: "--kind")),
+                        requestID: RequestID.make()), options: global.callOptions)
                 try emit(market, global) { "\(market.id): \(market.name) (\(market.country))" }
             }
         }
@@ -61,7 +71,8 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.listMarkets(M.ListMarketsRequest(country: country), options: global.callOptions)
+                let response = try await client.listMarkets(
+                    M.ListMarketsRequest(country: country), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("ID", "NAME", "COUNTRY", "AREA", "KIND")
                     for market in response.markets {
@@ -74,7 +85,8 @@ extension MarketCommand {
     }
 
     struct AddPartner: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-partner", abstract: "Record a retail partner.")
+        static let configuration = CommandConfiguration(
+            commandName: "add-partner", abstract: "Record a retail partner.")
         @Option var name: String
         @Option(help: "The organisation whose partner it is.") var buyer: String
         @Option var country: String
@@ -85,25 +97,29 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let partner = try await client.addRetailPartner(M.AddRetailPartnerRequest(
-                    partner: M.RetailPartner(name: name, buyerOrganisation: buyer, country: country, region: region,
-                                             channel: try parseEnum(channel, M.SalesChannel.self, field: "--channel"),
-                                             outlets: outlets), requestID: RequestID.make()), options: global.callOptions)
+                let partner = try await client.addRetailPartner(
+                    M.AddRetailPartnerRequest(
+                        partner: M.RetailPartner(
+                            name: name, buyerOrganisation: buyer, country: country, region: region,
+                            channel: try parseEnum(channel, M.SalesChannel.self, field: "--channel"),
+                            outlets: outlets), requestID: RequestID.make()), options: global.callOptions)
                 try emit(partner, global) { "\(partner.id): \(partner.name)" }
             }
         }
     }
 
     struct Partners: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Count retail partners by country, region or channel.")
+        static let configuration = CommandConfiguration(
+            abstract: "Count retail partners by country, region or channel.")
         @Option var buyer: String = ""
         @Option(help: "country, region or channel.") var by: String = "country"
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.countRetailPartners(M.CountRetailPartnersRequest(
-                    buyerOrganisation: buyer, groupBy: try parseEnum(by, M.PartnerGrouping.self, field: "--by")),
+                let response = try await client.countRetailPartners(
+                    M.CountRetailPartnersRequest(
+                        buyerOrganisation: buyer, groupBy: try parseEnum(by, M.PartnerGrouping.self, field: "--by")),
                     options: global.callOptions)
                 try emit(response, global) {
                     var table = Table(by.uppercased(), "PARTNERS", "OUTLETS")
@@ -116,7 +132,8 @@ extension MarketCommand {
     }
 
     struct RecordPrice: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "record-price", abstract: "Record a price observation.")
+        static let configuration = CommandConfiguration(
+            commandName: "record-price", abstract: "Record a price observation.")
         @Option var product: String
         @Option var market: String
         @Option(help: "producer, wholesale or retail.") var type: String
@@ -129,16 +146,19 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.recordPrice(M.RecordPriceRequest(
-                    observation: M.PriceObservation(
-                        product: product, marketID: market, priceType: try parseEnum(type, M.PriceType.self, field: "--type"),
-                        unit: unit, price: try parseMoney(price, currency: currency, field: "--price"),
-                        observedOn: try date.map { try parseDate($0, field: "--date") } ?? ISODate.today().message,
-                        source: source), requestID: RequestID.make()), options: global.callOptions)
+                let response = try await client.recordPrice(
+                    M.RecordPriceRequest(
+                        observation: M.PriceObservation(
+                            product: product, marketID: market,
+                            priceType: try parseEnum(type, M.PriceType.self, field: "--type"),
+                            unit: unit, price: try parseMoney(price, currency: currency, field: "--price"),
+                            observedOn: try date.map { try parseDate($0, field: "--date") } ?? ISODate.today().message,
+                            source: source), requestID: RequestID.make()), options: global.callOptions)
                 try emit(response, global) {
                     var text = "recorded \(response.observation?.id ?? "")"
                     if let alert = response.alert {
-                        text += "\nALERT: \(formatMoney(alert.price)) is \(String(format: "%.2f", Double(alert.ratioBp) / 10000))× the 90-day median \(formatMoney(alert.trailingMedian))"
+                        text +=
+                            "\nALERT: \(formatMoney(alert.price)) is \(String(format: "%.2f", Double(alert.ratioBp) / 10000))× the 90-day median \(formatMoney(alert.trailingMedian))"
                     }
                     return text
                 }
@@ -156,9 +176,10 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let statistics = try await client.getPriceStatistics(M.GetPriceStatisticsRequest(
-                    product: product, marketID: market, windowDays: days,
-                    asOf: try asOf.map { try parseDate($0, field: "--as-of") }), options: global.callOptions)
+                let statistics = try await client.getPriceStatistics(
+                    M.GetPriceStatisticsRequest(
+                        product: product, marketID: market, windowDays: days,
+                        asOf: try asOf.map { try parseDate($0, field: "--as-of") }), options: global.callOptions)
                 try emit(statistics, global) { statisticsLine(statistics) }
             }
         }
@@ -172,14 +193,17 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.listPriceAlerts(M.ListPriceAlertsRequest(
-                    product: product, since: try since.map { try parseDate($0, field: "--since") }), options: global.callOptions)
+                let response = try await client.listPriceAlerts(
+                    M.ListPriceAlertsRequest(
+                        product: product, since: try since.map { try parseDate($0, field: "--since") }),
+                    options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("DATE", "PRODUCT", "MARKET", "PRICE", "90-DAY MEDIAN", "RATIO", "DIRECTION")
                     for alert in response.alerts {
-                        table.add(show(alert.observedOn), alert.product, alert.marketID, formatMoney(alert.price),
-                                  formatMoney(alert.trailingMedian), String(format: "%.2f×", Double(alert.ratioBp) / 10000),
-                                  short(alert.direction))
+                        table.add(
+                            show(alert.observedOn), alert.product, alert.marketID, formatMoney(alert.price),
+                            formatMoney(alert.trailingMedian), String(format: "%.2f×", Double(alert.ratioBp) / 10000),
+                            short(alert.direction))
                     }
                     return response.alerts.isEmpty ? "no alerts" : table.render()
                 }
@@ -188,7 +212,8 @@ extension MarketCommand {
     }
 
     struct PostDemand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "post-demand", abstract: "Publish a buyer's offer.")
+        static let configuration = CommandConfiguration(
+            commandName: "post-demand", abstract: "Publish a buyer's offer.")
         @Option var buyer: String
         @Option var product: String
         @Option var quantity: Int64
@@ -201,11 +226,13 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let signal = try await client.postDemand(M.PostDemandRequest(signal: M.DemandSignal(
-                    buyer: buyer, product: product, quantity: M.DemandQuantity(amount: quantity, unit: unit),
-                    targetPrice: try price.map { try parseMoney($0, currency: currency, field: "--price") },
-                    neededBy: try parseDate(neededBy, field: "--needed-by"), countries: country),
-                    requestID: RequestID.make()), options: global.callOptions)
+                let signal = try await client.postDemand(
+                    M.PostDemandRequest(
+                        signal: M.DemandSignal(
+                            buyer: buyer, product: product, quantity: M.DemandQuantity(amount: quantity, unit: unit),
+                            targetPrice: try price.map { try parseMoney($0, currency: currency, field: "--price") },
+                            neededBy: try parseDate(neededBy, field: "--needed-by"), countries: country),
+                        requestID: RequestID.make()), options: global.callOptions)
                 try emit(signal, global) { "posted \(signal.id)" }
             }
         }
@@ -218,13 +245,17 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.listDemand(M.ListDemandRequest(product: product), options: global.callOptions)
+                let response = try await client.listDemand(
+                    M.ListDemandRequest(product: product), options: global.callOptions)
                 try emit(response, global) {
-                    var table = Table("ID", "BUYER", "PRODUCT", "QUANTITY", "TARGET PRICE", "NEEDED BY", "COUNTRIES", "STATUS")
+                    var table = Table(
+                        "ID", "BUYER", "PRODUCT", "QUANTITY", "TARGET PRICE", "NEEDED BY", "COUNTRIES", "STATUS")
                     for signal in response.signals {
-                        table.add(signal.id, signal.buyer, signal.product,
-                                  "\(signal.quantity?.amount ?? 0) \(signal.quantity?.unit ?? "")", formatMoney(signal.targetPrice),
-                                  show(signal.neededBy), signal.countries.joined(separator: ","), short(signal.status))
+                        table.add(
+                            signal.id, signal.buyer, signal.product,
+                            "\(signal.quantity?.amount ?? 0) \(signal.quantity?.unit ?? "")",
+                            formatMoney(signal.targetPrice),
+                            show(signal.neededBy), signal.countries.joined(separator: ","), short(signal.status))
                     }
                     return table.render()
                 }
@@ -239,7 +270,8 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.matchDemand(M.MatchDemandRequest(signalID: signal), options: global.callOptions)
+                let response = try await client.matchDemand(
+                    M.MatchDemandRequest(signalID: signal), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("GROUP", "NAME", "COUNTRY", "WHY")
                     for match in response.matches {
@@ -264,11 +296,13 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let answer = try await client.answerDemand(M.AnswerDemandRequest(answer: M.DemandAnswer(
-                    signalID: signal, groupID: group,
-                    offeredPrice: try price.map { try parseMoney($0, currency: currency, field: "--price") },
-                    quantity: quantity.map { M.DemandQuantity(amount: $0, unit: unit) }, message: message),
-                    requestID: RequestID.make()), options: global.callOptions)
+                let answer = try await client.answerDemand(
+                    M.AnswerDemandRequest(
+                        answer: M.DemandAnswer(
+                            signalID: signal, groupID: group,
+                            offeredPrice: try price.map { try parseMoney($0, currency: currency, field: "--price") },
+                            quantity: quantity.map { M.DemandQuantity(amount: $0, unit: unit) }, message: message),
+                        requestID: RequestID.make()), options: global.callOptions)
                 try emit(answer, global) { "answered: \(answer.id)" }
             }
         }
@@ -281,12 +315,14 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.listDemandAnswers(M.ListDemandAnswersRequest(signalID: signal), options: global.callOptions)
+                let response = try await client.listDemandAnswers(
+                    M.ListDemandAnswersRequest(signalID: signal), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("ID", "GROUP", "PRICE", "QUANTITY", "MESSAGE")
                     for answer in response.answers {
-                        table.add(answer.id, answer.groupID, formatMoney(answer.offeredPrice),
-                                  answer.quantity.map { "\($0.amount) \($0.unit)" } ?? "", answer.message)
+                        table.add(
+                            answer.id, answer.groupID, formatMoney(answer.offeredPrice),
+                            answer.quantity.map { "\($0.amount) \($0.unit)" } ?? "", answer.message)
                     }
                     return table.render()
                 }
@@ -295,22 +331,26 @@ extension MarketCommand {
     }
 
     struct CloseDemand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "close-demand", abstract: "Mark demand fulfilled or withdrawn.")
+        static let configuration = CommandConfiguration(
+            commandName: "close-demand", abstract: "Mark demand fulfilled or withdrawn.")
         @Argument var signal: String
         @Option(help: "fulfilled or withdrawn.") var status: String
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let updated = try await client.setDemandStatus(M.SetDemandStatusRequest(
-                    signalID: signal, status: try parseEnum(status, M.DemandStatus.self, field: "--status")), options: global.callOptions)
+                let updated = try await client.setDemandStatus(
+                    M.SetDemandStatusRequest(
+                        signalID: signal, status: try parseEnum(status, M.DemandStatus.self, field: "--status")),
+                    options: global.callOptions)
                 try emit(updated, global) { "\(updated.id) is \(short(updated.status))" }
             }
         }
     }
 
     struct AddPractice: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-practice", abstract: "Add a lesson or best practice.")
+        static let configuration = CommandConfiguration(
+            commandName: "add-practice", abstract: "Add a lesson or best practice.")
         @Option var title: String
         @Option var body: String
         @Option var topic: [String] = []
@@ -322,10 +362,13 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let entry = try await client.addLibraryEntry(M.AddLibraryEntryRequest(entry: M.LibraryEntry(
-                    title: title, body: body, topics: topic, crafts: craft,
-                    authorKind: try parseEnum(authorKind, M.AuthorKind.self, field: "--author-kind"), author: author,
-                    evidence: evidence), requestID: RequestID.make()), options: global.callOptions)
+                let entry = try await client.addLibraryEntry(
+                    M.AddLibraryEntryRequest(
+                        entry: M.LibraryEntry(
+                            title: title, body: body, topics: topic, crafts: craft,
+                            authorKind: try parseEnum(authorKind, M.AuthorKind.self, field: "--author-kind"),
+                            author: author,
+                            evidence: evidence), requestID: RequestID.make()), options: global.callOptions)
                 try emit(entry, global) { "added \(entry.id)" }
             }
         }
@@ -341,14 +384,17 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.searchLibrary(M.SearchLibraryRequest(
-                    query: query, craft: craft, topic: topic, limit: limit), options: global.callOptions)
+                let response = try await client.searchLibrary(
+                    M.SearchLibraryRequest(
+                        query: query, craft: craft, topic: topic, limit: limit), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("ID", "TITLE", "CRAFTS", "TOPICS", "AUTHOR", "SCORE")
                     for hit in response.hits {
                         let entry = hit.entry ?? M.LibraryEntry()
-                        table.add(entry.id, entry.title, entry.crafts.joined(separator: ","), entry.topics.joined(separator: ","),
-                                  entry.author, String(format: "%.3f", hit.score))
+                        table.add(
+                            entry.id, entry.title, entry.crafts.joined(separator: ","),
+                            entry.topics.joined(separator: ","),
+                            entry.author, String(format: "%.3f", hit.score))
                     }
                     return response.hits.isEmpty ? "nothing found" : table.render()
                 }
@@ -357,7 +403,8 @@ extension MarketCommand {
     }
 
     struct CreateGroup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "create-group", abstract: "Start a discussion group.")
+        static let configuration = CommandConfiguration(
+            commandName: "create-group", abstract: "Start a discussion group.")
         @Option var name: String
         @Option var description: String = ""
         @Option var craft: [String] = []
@@ -365,8 +412,10 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let group = try await client.createDiscussionGroup(M.CreateDiscussionGroupRequest(
-                    group: M.DiscussionGroup(name: name, description: description, crafts: craft), requestID: RequestID.make()),
+                let group = try await client.createDiscussionGroup(
+                    M.CreateDiscussionGroupRequest(
+                        group: M.DiscussionGroup(name: name, description: description, crafts: craft),
+                        requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(group, global) { "created \(group.id): \(group.name)" }
             }
@@ -380,7 +429,8 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.listDiscussionGroups(M.ListDiscussionGroupsRequest(craft: craft), options: global.callOptions)
+                let response = try await client.listDiscussionGroups(
+                    M.ListDiscussionGroupsRequest(craft: craft), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("ID", "NAME", "CRAFTS", "DESCRIPTION")
                     for group in response.groups {
@@ -401,8 +451,11 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let joined = try await client.joinDiscussionGroup(M.JoinDiscussionGroupRequest(member: M.GroupMember(
-                    groupID: group, kind: try parseEnum(kind, M.MemberKind.self, field: "--kind"), member: member)),
+                let joined = try await client.joinDiscussionGroup(
+                    M.JoinDiscussionGroupRequest(
+                        member: M.GroupMember(
+                            groupID: group, kind: try parseEnum(kind, M.MemberKind.self, field: "--kind"),
+                            member: member)),
                     options: global.callOptions)
                 try emit(joined, global) { "\(joined.member) is a member of \(joined.groupID)" }
             }
@@ -410,7 +463,8 @@ extension MarketCommand {
     }
 
     struct StartThread: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "start-thread", abstract: "Start a thread with a first post.")
+        static let configuration = CommandConfiguration(
+            commandName: "start-thread", abstract: "Start a thread with a first post.")
         @Argument var group: String
         @Option var title: String
         @Option(help: "organisation, producer-group or expert.") var authorKind: String
@@ -420,10 +474,12 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let started = try await client.startThread(M.StartThreadRequest(
-                    groupID: group, title: title,
-                    firstPost: M.Post(authorKind: try parseEnum(authorKind, M.MemberKind.self, field: "--author-kind"),
-                                      author: author, body: body), requestID: RequestID.make()), options: global.callOptions)
+                let started = try await client.startThread(
+                    M.StartThreadRequest(
+                        groupID: group, title: title,
+                        firstPost: M.Post(
+                            authorKind: try parseEnum(authorKind, M.MemberKind.self, field: "--author-kind"),
+                            author: author, body: body), requestID: RequestID.make()), options: global.callOptions)
                 try emit(started, global) { "thread \(started.thread?.id ?? ""), post \(started.post?.id ?? "")" }
             }
         }
@@ -440,9 +496,13 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let post = try await client.postReply(M.PostReplyRequest(post: M.Post(
-                    threadID: thread, authorKind: try parseEnum(authorKind, M.MemberKind.self, field: "--author-kind"),
-                    author: author, body: body, replyTo: to), requestID: RequestID.make()), options: global.callOptions)
+                let post = try await client.postReply(
+                    M.PostReplyRequest(
+                        post: M.Post(
+                            threadID: thread,
+                            authorKind: try parseEnum(authorKind, M.MemberKind.self, field: "--author-kind"),
+                            author: author, body: body, replyTo: to), requestID: RequestID.make()),
+                    options: global.callOptions)
                 try emit(post, global) { "posted \(post.id)" }
             }
         }
@@ -455,10 +515,13 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.listThreads(M.ListThreadsRequest(groupID: group), options: global.callOptions)
+                let response = try await client.listThreads(
+                    M.ListThreadsRequest(groupID: group), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("ID", "TITLE", "STARTED BY", "POSTS")
-                    for thread in response.threads { table.add(thread.id, thread.title, thread.author, "\(thread.posts)") }
+                    for thread in response.threads {
+                        table.add(thread.id, thread.title, thread.author, "\(thread.posts)")
+                    }
                     return table.render()
                 }
             }
@@ -472,7 +535,8 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let response = try await client.listPosts(M.ListPostsRequest(threadID: thread), options: global.callOptions)
+                let response = try await client.listPosts(
+                    M.ListPostsRequest(threadID: thread), options: global.callOptions)
                 try emit(response, global) {
                     response.posts.map { post in
                         "[\(post.id)] \(post.author)\(post.replyTo.isEmpty ? "" : " (re \(post.replyTo))"): \(post.body)"
@@ -490,18 +554,28 @@ extension MarketCommand {
 
         func run() async throws {
             try await withMarket(self, global) { client in
-                let bulletin = try await client.getMarketBulletin(M.GetMarketBulletinRequest(groupID: group, days: days),
-                                                                  options: global.callOptions)
+                let bulletin = try await client.getMarketBulletin(
+                    M.GetMarketBulletinRequest(groupID: group, days: days),
+                    options: global.callOptions)
                 try emit(bulletin, global) {
-                    var lines = ["market bulletin for \(bulletin.groupName) (\(bulletin.crafts.joined(separator: ", "))), last \(days) days"]
+                    var lines = [
+                        "market bulletin for \(bulletin.groupName) (\(bulletin.crafts.joined(separator: ", "))), last \(days) days"
+                    ]
                     lines.append("prices:")
-                    lines += bulletin.prices.isEmpty ? ["  none recorded"] : bulletin.prices.map { "  " + statisticsLine($0) }
+                    lines +=
+                        bulletin.prices.isEmpty
+                        ? ["  none recorded"] : bulletin.prices.map { "  " + statisticsLine($0) }
                     lines.append("open demand:")
-                    lines += bulletin.openDemand.isEmpty ? ["  none"] : bulletin.openDemand.map {
-                        "  \($0.id): \($0.buyer) wants \($0.quantity?.amount ?? 0) \($0.quantity?.unit ?? "") \($0.product) by \(show($0.neededBy))"
-                    }
+                    lines +=
+                        bulletin.openDemand.isEmpty
+                        ? ["  none"]
+                        : bulletin.openDemand.map {
+                            "  \($0.id): \($0.buyer) wants \($0.quantity?.amount ?? 0) \($0.quantity?.unit ?? "") \($0.product) by \(show($0.neededBy))"
+                        }
                     lines.append("new practices:")
-                    lines += bulletin.newPractices.isEmpty ? ["  none"] : bulletin.newPractices.map { "  \($0.id): \($0.title)" }
+                    lines +=
+                        bulletin.newPractices.isEmpty
+                        ? ["  none"] : bulletin.newPractices.map { "  \($0.id): \($0.title)" }
                     return lines.joined(separator: "\n")
                 }
             }
@@ -511,7 +585,8 @@ extension MarketCommand {
     struct Follow: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print new posts, price alerts and demand as they happen, until Ctrl-C.",
-            discussion: "Topics: --group ID (its posts), --craft NAME (price alerts and demand for it); none: everything.")
+            discussion:
+                "Topics: --group ID (its posts), --craft NAME (price alerts and demand for it); none: everything.")
         @Option(help: "A discussion group whose posts to follow (repeatable).") var group: [String] = []
         @Option(help: "A craft whose price alerts and demand to follow (repeatable).") var craft: [String] = []
         @Option(help: "Event endpoints, one per instance (default: ask the service).") var events: [String] = []
@@ -520,7 +595,10 @@ extension MarketCommand {
         func run() async throws {
             try await reportingErrors {
                 var endpoints = events
-                if endpoints.isEmpty, let configured = ProcessInfo.processInfo.environment[ServiceDirectory.marketplaceInfo.eventEnvironmentVariable] {
+                if endpoints.isEmpty,
+                    let configured = ProcessInfo.processInfo.environment[
+                        ServiceDirectory.marketplaceInfo.eventEnvironmentVariable]
+                {
                     endpoints = configured.split(separator: ",").map { String($0) }
                 }
                 if endpoints.isEmpty {
@@ -534,12 +612,17 @@ extension MarketCommand {
                 if topics.isEmpty { topics = [""] }
                 let subscriber = EventSubscriber(endpoints: endpoints, topics: topics)
                 try subscriber.start()
-                FileHandle.standardError.write(Data("following \(topics.joined(separator: " ")) on \(endpoints.joined(separator: " ")) (Ctrl-C stops)\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "following \(topics.joined(separator: " ")) on \(endpoints.joined(separator: " ")) (Ctrl-C stops)\n"
+                            .utf8))
                 for await delivery in subscriber.deliveries {
                     switch delivery {
                     case .gap(let topic, _, let missed):
-                        print(global.output == .json ? #"{"gap": {"topic": "\#(topic)", "missed": \#(missed)}}"#
-                              : "-- \(missed) event(s) of \(topic) missed (this follower fell behind) --")
+                        print(
+                            global.output == .json
+                                ? #"{"gap": {"topic": "\#(topic)", "missed": \#(missed)}}"#
+                                : "-- \(missed) event(s) of \(topic) missed (this follower fell behind) --")
                     case .event(let topic, _, let payload):
                         let event = try M.MarketEvent(serializedBytes: payload)
                         if global.output == .json {
@@ -547,9 +630,13 @@ extension MarketCommand {
                         } else if let post = event.post {
                             print("[\(topic)] \(post.author): \(post.body)")
                         } else if let alert = event.alert {
-                            print("[\(topic)] price alert: \(alert.product) at \(alert.marketID) \(formatMoney(alert.price)) (\(short(alert.direction)), 90-day median \(formatMoney(alert.trailingMedian)))")
+                            print(
+                                "[\(topic)] price alert: \(alert.product) at \(alert.marketID) \(formatMoney(alert.price)) (\(short(alert.direction)), 90-day median \(formatMoney(alert.trailingMedian)))"
+                            )
                         } else if let demand = event.demand {
-                            print("[\(topic)] demand: \(demand.buyer) wants \(demand.quantity?.amount ?? 0) \(demand.quantity?.unit ?? "") \(demand.product) by \(show(demand.neededBy))")
+                            print(
+                                "[\(topic)] demand: \(demand.buyer) wants \(demand.quantity?.amount ?? 0) \(demand.quantity?.unit ?? "") \(demand.product) by \(show(demand.neededBy))"
+                            )
                         }
                         fflush(nil)
                     }

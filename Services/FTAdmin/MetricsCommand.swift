@@ -23,14 +23,21 @@ struct MetricsCommand: AsyncParsableCommand {
                 defer { channel.close() }
                 let metrics = try await ReflectionV1.ServerReflectionClient(channel: channel)
                     .getMetrics(ReflectionV1.GetMetricsRequest(), options: global.callOptions)
-                documents.append(.object([
-                    ("process", .string(target.executable)),
-                    ("metrics", try DescriptorJSON.decode(metrics.serializedBytes(), as: ReflectionV1.GetMetricsResponse.protoName)),
-                ]))
+                documents.append(
+                    .object([
+                        ("process", .string(target.executable)),
+                        (
+                            "metrics",
+                            try DescriptorJSON.decode(
+                                metrics.serializedBytes(), as: ReflectionV1.GetMetricsResponse.protoName)
+                        ),
+                    ]))
                 for method in metrics.methods {
-                    table.add(target.executable, "\(method.service)/\(method.method)", "\(method.calls)", "\(method.errors)",
-                              micros(method.latencyP50Micros), micros(method.latencyP99Micros), micros(method.latencyMaxMicros),
-                              method.codes.map { "\($0.code)=\($0.count)" }.joined(separator: " "))
+                    table.add(
+                        target.executable, "\(method.service)/\(method.method)", "\(method.calls)", "\(method.errors)",
+                        micros(method.latencyP50Micros), micros(method.latencyP99Micros),
+                        micros(method.latencyMaxMicros),
+                        method.codes.map { "\($0.code)=\($0.count)" }.joined(separator: " "))
                 }
             }
             switch global.output {

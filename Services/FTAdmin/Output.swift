@@ -34,13 +34,15 @@ func formatMoney(_ money: CommonV1.Money?) -> String {
 func parseMoney(_ text: String, currency: String, field: String) throws -> CommonV1.Money {
     let code = currency.uppercased()
     guard let digits = CurrencyCode.minorUnitDigits[code] else {
-        throw CommandFailure(description: "INVALID_ARGUMENT: \(field): \"\(currency)\" is not an ISO 4217 currency code")
+        throw CommandFailure(
+            description: "INVALID_ARGUMENT: \(field): \"\(currency)\" is not an ISO 4217 currency code")
     }
     let parts = text.replacingOccurrences(of: ",", with: "").split(separator: ".", omittingEmptySubsequences: false)
     guard (1...2).contains(parts.count), let whole = Int64(parts[0]), parts.count == 1 || parts[1].count <= digits,
         parts.count == 1 || parts[1].allSatisfy(\.isNumber)
     else {
-        throw CommandFailure(description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not an amount with at most \(digits) decimals")
+        throw CommandFailure(
+            description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not an amount with at most \(digits) decimals")
     }
     var fraction = parts.count == 2 ? String(parts[1]) : ""
     while fraction.count < digits { fraction += "0" }
@@ -75,5 +77,6 @@ func parseEnum<E: ProtoEnum>(_ text: String, _: E.Type, field: String) throws ->
 func short<E: ProtoEnum>(_ value: E) -> String {
     let name = value.protoName
     let prefix = E.allCases.first.map { $0.protoName.replacingOccurrences(of: "UNSPECIFIED", with: "") } ?? ""
-    return String(name.dropFirst(name.hasPrefix(prefix) ? prefix.count : 0)).lowercased().replacingOccurrences(of: "_", with: "-")
+    return String(name.dropFirst(name.hasPrefix(prefix) ? prefix.count : 0)).lowercased().replacingOccurrences(
+        of: "_", with: "-")
 }

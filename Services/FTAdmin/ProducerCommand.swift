@@ -21,15 +21,17 @@ private func withProducer(
     _ command: some AsyncParsableCommand, _ global: GlobalOptions,
     _ body: (ProducerV1.ProducerServiceClient) async throws -> Void
 ) async throws {
-    try await command.withClient(ServiceDirectory.producer, global, ProducerV1.ProducerServiceClient.init(channel:), body)
+    try await command.withClient(
+        ServiceDirectory.producer, global, ProducerV1.ProducerServiceClient.init(channel:), body)
 }
 
 private func groupTable(_ groups: [ProducerV1.ProducerGroup]) -> String {
     var table = Table("ID", "NAME", "KIND", "COUNTRY", "REGION", "CRAFTS", "MEMBERS (W/M)", "STATUS")
     for group in groups {
         let members = group.members.map { "\($0.women)/\($0.men)" } ?? ""
-        table.add(group.id, group.name, short(group.kind), group.country, group.region,
-                  group.crafts.joined(separator: ", "), members, short(group.status))
+        table.add(
+            group.id, group.name, short(group.kind), group.country, group.region,
+            group.crafts.joined(separator: ", "), members, short(group.status))
     }
     return table.render()
 }
@@ -43,14 +45,17 @@ private func groupDetail(_ group: ProducerV1.ProducerGroup) -> String {
     ]
     if let members = group.members {
         let total = members.women + members.men + members.other
-        lines.append("members: \(total) (\(members.women) women, \(members.men) men\(members.other > 0 ? ", \(members.other) other" : ""))")
+        lines.append(
+            "members: \(total) (\(members.women) women, \(members.men) men\(members.other > 0 ? ", \(members.other) other" : ""))"
+        )
     }
     if group.foundedYear > 0 { lines.append("founded: \(group.foundedYear)") }
     if let order = group.minimumOrder, order.amount > 0 {
         lines.append("minimum order: \(order.amount) \(order.unit)   lead time: \(group.leadTimeDays) days")
     }
     for certification in group.certifications {
-        lines.append("certified: \(certification.scheme) \(certification.reference) until \(show(certification.validUntil))")
+        lines.append(
+            "certified: \(certification.scheme) \(certification.reference) until \(show(certification.validUntil))")
     }
     if let contact = group.contact { lines.append("contact: \(contact.person) \(contact.phone) \(contact.email)") }
     if !group.mergedIDs.isEmpty { lines.append("merged into this group: \(group.mergedIDs.joined(separator: ", "))") }
@@ -62,7 +67,10 @@ private func groupDetail(_ group: ProducerV1.ProducerGroup) -> String {
 struct GroupFields: ParsableArguments {
     @Option(help: "Name.") var name: String?
     @Option(help: "Name in the local language.") var localName: String?
-    @Option(help: "cooperative, workshop, family-enterprise, womens-group, individual-artisan, association, social-enterprise.")
+    @Option(
+        help:
+            "cooperative, workshop, family-enterprise, womens-group, individual-artisan, association, social-enterprise."
+    )
     var kind: String?
     @Option(help: "ISO 3166-1 alpha-2 country code, e.g. GH.") var country: String?
     @Option(help: "Region or district.") var region: String?
@@ -79,21 +87,54 @@ struct GroupFields: ParsableArguments {
     func group() throws -> (ProducerV1.ProducerGroup, [String]) {
         var group = ProducerV1.ProducerGroup()
         var set: [String] = []
-        if let name { group.name = name; set.append("name") }
-        if let localName { group.localName = localName; set.append("local_name") }
-        if let kind { group.kind = try parseEnum(kind, ProducerV1.GroupKind.self, field: "--kind"); set.append("kind") }
-        if let country { group.country = country; set.append("country") }
-        if let region { group.region = region; set.append("region") }
-        if !craft.isEmpty { group.crafts = craft; set.append("crafts") }
-        if !inHouse.isEmpty { group.processesInHouse = inHouse; set.append("processes_in_house") }
-        if !outsourced.isEmpty { group.processesOutsourced = outsourced; set.append("processes_outsourced") }
+        if let name {
+            group.name = name
+            set.append("name")
+        }
+        if let localName {
+            group.localName = localName
+            set.append("local_name")
+        }
+        if let kind {
+            group.kind = try parseEnum(kind, ProducerV1.GroupKind.self, field: "--kind")
+            set.append("kind")
+        }
+        if let country {
+            group.country = country
+            set.append("country")
+        }
+        if let region {
+            group.region = region
+            set.append("region")
+        }
+        if !craft.isEmpty {
+            group.crafts = craft
+            set.append("crafts")
+        }
+        if !inHouse.isEmpty {
+            group.processesInHouse = inHouse
+            set.append("processes_in_house")
+        }
+        if !outsourced.isEmpty {
+            group.processesOutsourced = outsourced
+            set.append("processes_outsourced")
+        }
         if women != nil || men != nil {
             group.members = ProducerV1.MemberCounts(women: women ?? 0, men: men ?? 0)
             set.append("members")
         }
-        if let founded { group.foundedYear = founded; set.append("founded_year") }
-        if let leadTimeDays { group.leadTimeDays = leadTimeDays; set.append("lead_time_days") }
-        if let notes { group.notes = notes; set.append("notes") }
+        if let founded {
+            group.foundedYear = founded
+            set.append("founded_year")
+        }
+        if let leadTimeDays {
+            group.leadTimeDays = leadTimeDays
+            set.append("lead_time_days")
+        }
+        if let notes {
+            group.notes = notes
+            set.append("notes")
+        }
         return (group, set)
     }
 }
@@ -109,8 +150,9 @@ extension ProducerCommand {
         func run() async throws {
             try await withProducer(self, global) { client in
                 let (group, _) = try fields.group()
-                let created = try await client.createProducerGroup(ProducerV1.CreateProducerGroupRequest(
-                    group: group, requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                let created = try await client.createProducerGroup(
+                    ProducerV1.CreateProducerGroupRequest(
+                        group: group, requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 try emit(created, global) { groupDetail(created) }
             }
         }
@@ -123,7 +165,8 @@ extension ProducerCommand {
 
         func run() async throws {
             try await withProducer(self, global) { client in
-                let group = try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id), options: global.callOptions)
+                let group = try await client.getProducerGroup(
+                    ProducerV1.GetProducerGroupRequest(id: id), options: global.callOptions)
                 try emit(group, global) { groupDetail(group) }
             }
         }
@@ -181,8 +224,9 @@ extension ProducerCommand {
                     mask.append("status")
                 }
                 guard !mask.isEmpty else { throw ValidationError("name at least one field to change") }
-                let updated = try await client.updateProducerGroup(ProducerV1.UpdateProducerGroupRequest(
-                    group: group, updateMask: mask, expectedVersion: version), options: global.callOptions)
+                let updated = try await client.updateProducerGroup(
+                    ProducerV1.UpdateProducerGroupRequest(
+                        group: group, updateMask: mask, expectedVersion: version), options: global.callOptions)
                 try emit(updated, global) { groupDetail(updated) }
             }
         }
@@ -201,8 +245,9 @@ extension ProducerCommand {
                 try emit(response, global) {
                     var table = Table("ID", "NAME", "SIMILARITY", "WHY")
                     for candidate in response.candidates {
-                        table.add(candidate.group?.id ?? "", candidate.group?.name ?? "",
-                                  "\(Int((candidate.similarity * 100).rounded()))%", candidate.reason)
+                        table.add(
+                            candidate.group?.id ?? "", candidate.group?.name ?? "",
+                            "\(Int((candidate.similarity * 100).rounded()))%", candidate.reason)
                     }
                     return response.candidates.isEmpty ? "no likely duplicates" : table.render()
                 }
@@ -236,8 +281,9 @@ extension ProducerCommand {
 
         func run() async throws {
             try await withProducer(self, global) { client in
-                let group = try await client.mergeProducerGroups(ProducerV1.MergeProducerGroupsRequest(
-                    survivorID: survivor, mergedID: merged, requestID: requestID ?? RequestID.make()),
+                let group = try await client.mergeProducerGroups(
+                    ProducerV1.MergeProducerGroupsRequest(
+                        survivorID: survivor, mergedID: merged, requestID: requestID ?? RequestID.make()),
                     options: global.callOptions)
                 try emit(group, global) { groupDetail(group) }
             }
@@ -253,7 +299,9 @@ extension ProducerCommand {
                 let response = try await client.listSkills(ProducerV1.ListSkillsRequest(), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("CODE", "NAME", "CATEGORY", "DESCRIPTION")
-                    for skill in response.skills { table.add(skill.code, skill.name, skill.category, skill.description) }
+                    for skill in response.skills {
+                        table.add(skill.code, skill.name, skill.category, skill.description)
+                    }
                     return table.render()
                 }
             }
@@ -261,7 +309,8 @@ extension ProducerCommand {
     }
 
     struct AddSkill: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-skill", abstract: "Add a skill to the catalogue.")
+        static let configuration = CommandConfiguration(
+            commandName: "add-skill", abstract: "Add a skill to the catalogue.")
         @Argument var code: String
         @Option var name: String
         @Option(help: "craft, business, quality or market.") var category: String
@@ -270,8 +319,11 @@ extension ProducerCommand {
 
         func run() async throws {
             try await withProducer(self, global) { client in
-                let skill = try await client.addSkill(ProducerV1.AddSkillRequest(skill: ProducerV1.SkillCategory(
-                    code: code, name: name, category: category, description: description)), options: global.callOptions)
+                let skill = try await client.addSkill(
+                    ProducerV1.AddSkillRequest(
+                        skill: ProducerV1.SkillCategory(
+                            code: code, name: name, category: category, description: description)),
+                    options: global.callOptions)
                 try emit(skill, global) { "added \(skill.code): \(skill.name)" }
             }
         }
@@ -289,11 +341,16 @@ extension ProducerCommand {
 
         func run() async throws {
             try await withProducer(self, global) { client in
-                let assessment = try await client.recordSkillAssessment(ProducerV1.RecordSkillAssessmentRequest(
-                    assessment: ProducerV1.SkillAssessment(
-                        groupID: group, skill: skill, assessedOn: try parseDate(date, field: "--date"), level: level,
-                        membersHolding: members, assessor: assessor), requestID: RequestID.make()), options: global.callOptions)
-                try emit(assessment, global) { "recorded \(assessment.skill) level \(assessment.level) on \(show(assessment.assessedOn))" }
+                let assessment = try await client.recordSkillAssessment(
+                    ProducerV1.RecordSkillAssessmentRequest(
+                        assessment: ProducerV1.SkillAssessment(
+                            groupID: group, skill: skill, assessedOn: try parseDate(date, field: "--date"),
+                            level: level,
+                            membersHolding: members, assessor: assessor), requestID: RequestID.make()),
+                    options: global.callOptions)
+                try emit(assessment, global) {
+                    "recorded \(assessment.skill) level \(assessment.level) on \(show(assessment.assessedOn))"
+                }
             }
         }
     }
@@ -311,7 +368,8 @@ extension ProducerCommand {
                 try emit(response, global) {
                     var table = Table("DATE", "SKILL", "LEVEL", "MEMBERS", "ASSESSOR")
                     for item in response.assessments {
-                        table.add(show(item.assessedOn), item.skill, "\(item.level)", "\(item.membersHolding)", item.assessor)
+                        table.add(
+                            show(item.assessedOn), item.skill, "\(item.level)", "\(item.membersHolding)", item.assessor)
                     }
                     return table.render()
                 }
@@ -320,7 +378,8 @@ extension ProducerCommand {
     }
 
     struct AddBuyer: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-buyer", abstract: "Record a buyer relationship.")
+        static let configuration = CommandConfiguration(
+            commandName: "add-buyer", abstract: "Record a buyer relationship.")
         @Argument var group: String
         @Option var organisation: String
         @Option(help: "YYYY-MM-DD.") var since: String
@@ -337,8 +396,9 @@ extension ProducerCommand {
                 if let purchases {
                     relationship.yearlyPurchases = try parseMoney(purchases, currency: currency, field: "--purchases")
                 }
-                let added = try await client.addBuyerRelationship(ProducerV1.AddBuyerRelationshipRequest(
-                    relationship: relationship, requestID: RequestID.make()), options: global.callOptions)
+                let added = try await client.addBuyerRelationship(
+                    ProducerV1.AddBuyerRelationshipRequest(
+                        relationship: relationship, requestID: RequestID.make()), options: global.callOptions)
                 try emit(added, global) { "recorded \(added.id): \(added.organisation) since \(show(added.since))" }
             }
         }
@@ -356,8 +416,9 @@ extension ProducerCommand {
                 try emit(response, global) {
                     var table = Table("ID", "BUYER", "KIND", "SINCE", "ENDED", "YEARLY PURCHASES")
                     for item in response.relationships {
-                        table.add(item.id, item.organisation, short(item.kind), show(item.since), show(item.endedOn),
-                                  formatMoney(item.yearlyPurchases))
+                        table.add(
+                            item.id, item.organisation, short(item.kind), show(item.since), show(item.endedOn),
+                            formatMoney(item.yearlyPurchases))
                     }
                     return table.render()
                 }
@@ -366,7 +427,8 @@ extension ProducerCommand {
     }
 
     struct Connect: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Connect two groups (FROM mentors/supplies TO, or peers).")
+        static let configuration = CommandConfiguration(
+            abstract: "Connect two groups (FROM mentors/supplies TO, or peers).")
         @Argument var from: String
         @Argument var to: String
         @Option(help: "mentor, peer or supplier.") var kind: String
@@ -375,12 +437,16 @@ extension ProducerCommand {
 
         func run() async throws {
             try await withProducer(self, global) { client in
-                let connection = try await client.connectGroups(ProducerV1.ConnectGroupsRequest(
-                    connection: ProducerV1.GroupConnection(
-                        fromGroupID: from, toGroupID: to, kind: try parseEnum(kind, ProducerV1.ConnectionKind.self, field: "--kind"),
-                        since: try since.map { try parseDate($0, field: "--since") }),
-                    requestID: RequestID.make()), options: global.callOptions)
-                try emit(connection, global) { "connected \(from) → \(to) as \(short(connection.kind)) (\(connection.id))" }
+                let connection = try await client.connectGroups(
+                    ProducerV1.ConnectGroupsRequest(
+                        connection: ProducerV1.GroupConnection(
+                            fromGroupID: from, toGroupID: to,
+                            kind: try parseEnum(kind, ProducerV1.ConnectionKind.self, field: "--kind"),
+                            since: try since.map { try parseDate($0, field: "--since") }),
+                        requestID: RequestID.make()), options: global.callOptions)
+                try emit(connection, global) {
+                    "connected \(from) → \(to) as \(short(connection.kind)) (\(connection.id))"
+                }
             }
         }
     }
@@ -423,14 +489,18 @@ extension ProducerCommand {
                     guard let at = text.lastIndex(of: "@") else {
                         throw ValidationError("--follow-up \"\(text)\" must be \"what@YYYY-MM-DD\"")
                     }
-                    return ProducerV1.FollowUp(description: String(text[..<at]),
-                                               dueOn: try parseDate(String(text[text.index(after: at)...]), field: "--follow-up"))
+                    return ProducerV1.FollowUp(
+                        description: String(text[..<at]),
+                        dueOn: try parseDate(String(text[text.index(after: at)...]), field: "--follow-up"))
                 }
-                let contact = try await client.logContact(ProducerV1.LogContactRequest(
-                    contact: ProducerV1.DialogueContact(
-                        groupID: group, organisation: organisation, contactDate: try parseDate(date, field: "--date"),
-                        kind: try parseEnum(kind, ProducerV1.ContactKind.self, field: "--kind"), topics: topic, summary: summary,
-                        followUps: followUps), requestID: RequestID.make()), options: global.callOptions)
+                let contact = try await client.logContact(
+                    ProducerV1.LogContactRequest(
+                        contact: ProducerV1.DialogueContact(
+                            groupID: group, organisation: organisation,
+                            contactDate: try parseDate(date, field: "--date"),
+                            kind: try parseEnum(kind, ProducerV1.ContactKind.self, field: "--kind"), topics: topic,
+                            summary: summary,
+                            followUps: followUps), requestID: RequestID.make()), options: global.callOptions)
                 try emit(contact, global) { "recorded \(contact.id) with \(contact.followUps.count) follow-up(s)" }
             }
         }
@@ -443,13 +513,16 @@ extension ProducerCommand {
 
         func run() async throws {
             try await withProducer(self, global) { client in
-                let response = try await client.listContacts(ProducerV1.ListContactsRequest(groupID: group), options: global.callOptions)
+                let response = try await client.listContacts(
+                    ProducerV1.ListContactsRequest(groupID: group), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("DATE", "KIND", "ORGANISATION", "TOPICS", "FOLLOW-UPS", "SUMMARY")
                     for item in response.contacts {
                         let open = item.followUps.filter { !$0.done }.count
-                        table.add(show(item.contactDate), short(item.kind), item.organisation, item.topics.joined(separator: ", "),
-                                  "\(item.followUps.count) (\(open) open)", item.summary)
+                        table.add(
+                            show(item.contactDate), short(item.kind), item.organisation,
+                            item.topics.joined(separator: ", "),
+                            "\(item.followUps.count) (\(open) open)", item.summary)
                     }
                     return table.render()
                 }
@@ -465,14 +538,16 @@ extension ProducerCommand {
 
         func run() async throws {
             try await withProducer(self, global) { client in
-                let response = try await client.listOverdueFollowUps(ProducerV1.ListOverdueFollowUpsRequest(
-                    asOf: try asOf.map { try parseDate($0, field: "--as-of") }, organisation: organisation),
+                let response = try await client.listOverdueFollowUps(
+                    ProducerV1.ListOverdueFollowUpsRequest(
+                        asOf: try asOf.map { try parseDate($0, field: "--as-of") }, organisation: organisation),
                     options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("FOLLOW-UP", "DUE", "DAYS LATE", "GROUP", "AGREED WITH", "WHAT")
                     for item in response.followUps {
-                        table.add(item.followUp?.id ?? "", show(item.followUp?.dueOn), "\(item.daysOverdue)", item.groupName,
-                                  item.organisation, item.followUp?.description ?? "")
+                        table.add(
+                            item.followUp?.id ?? "", show(item.followUp?.dueOn), "\(item.daysOverdue)", item.groupName,
+                            item.organisation, item.followUp?.description ?? "")
                     }
                     return response.followUps.isEmpty ? "nothing overdue" : table.render()
                 }
@@ -481,15 +556,18 @@ extension ProducerCommand {
     }
 
     struct CompleteFollowUp: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "complete-follow-up", abstract: "Mark a follow-up done.")
+        static let configuration = CommandConfiguration(
+            commandName: "complete-follow-up", abstract: "Mark a follow-up done.")
         @Argument var id: String
         @Option(help: "YYYY-MM-DD (default today).") var on: String?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withProducer(self, global) { client in
-                let done = try await client.completeFollowUp(ProducerV1.CompleteFollowUpRequest(
-                    followUpID: id, doneOn: try on.map { try parseDate($0, field: "--on") }), options: global.callOptions)
+                let done = try await client.completeFollowUp(
+                    ProducerV1.CompleteFollowUpRequest(
+                        followUpID: id, doneOn: try on.map { try parseDate($0, field: "--on") }),
+                    options: global.callOptions)
                 try emit(done, global) { "done on \(show(done.doneOn)): \(done.description)" }
             }
         }
@@ -503,8 +581,10 @@ extension ProducerCommand {
 
         func run() async throws {
             try await withProducer(self, global) { client in
-                let profile = try await client.getIndependenceProfile(ProducerV1.GetIndependenceProfileRequest(
-                    groupID: group, asOf: try asOf.map { try parseDate($0, field: "--as-of") }), options: global.callOptions)
+                let profile = try await client.getIndependenceProfile(
+                    ProducerV1.GetIndependenceProfileRequest(
+                        groupID: group, asOf: try asOf.map { try parseDate($0, field: "--as-of") }),
+                    options: global.callOptions)
                 try emit(profile, global) {
                     func percent(_ basisPoints: Int32) -> String { String(format: "%.1f%%", Double(basisPoints) / 100) }
                     var lines = [
@@ -516,8 +596,9 @@ extension ProducerCommand {
                     ]
                     var table = Table("SKILL", "LEVEL NOW", "A YEAR AGO", "MEMBERS")
                     for skill in profile.skills {
-                        table.add(skill.skill, "\(skill.levelNow)", skill.levelYearAgo < 0 ? "-" : "\(skill.levelYearAgo)",
-                                  "\(skill.membersHoldingNow)")
+                        table.add(
+                            skill.skill, "\(skill.levelNow)", skill.levelYearAgo < 0 ? "-" : "\(skill.levelYearAgo)",
+                            "\(skill.membersHoldingNow)")
                     }
                     if !profile.skills.isEmpty { lines.append(table.render()) }
                     lines.append("how: " + profile.method.joined(separator: "; "))

@@ -23,16 +23,21 @@ struct ServicesCommand: AsyncParsableCommand {
                 defer { channel.close() }
                 let listing = try await ReflectionV1.ServerReflectionClient(channel: channel)
                     .listServices(ReflectionV1.ListServicesRequest(), options: global.callOptions)
-                documents.append(try DescriptorJSON.decode(listing.serializedBytes(), as: ReflectionV1.ListServicesResponse.protoName))
+                documents.append(
+                    try DescriptorJSON.decode(
+                        listing.serializedBytes(), as: ReflectionV1.ListServicesResponse.protoName))
                 var table = Table("METHOD", "REQUEST", "RESPONSE", "IDEMPOTENT")
                 for service in listing.services {
                     for method in service.methods {
-                        table.add("\(service.name)/\(method.name)", method.inputType, method.outputType,
-                                  method.idempotent ? "yes" : "no")
+                        table.add(
+                            "\(service.name)/\(method.name)", method.inputType, method.outputType,
+                            method.idempotent ? "yes" : "no")
                     }
                     if service.methods.isEmpty { table.add("\(service.name) (no methods yet)", "", "", "") }
                 }
-                text.append("\(listing.process) \(listing.version) instance \(listing.instanceID) at \(listing.endpoints.joined(separator: ", "))\n" + table.render())
+                text.append(
+                    "\(listing.process) \(listing.version) instance \(listing.instanceID) at \(listing.endpoints.joined(separator: ", "))\n"
+                        + table.render())
             }
             switch global.output {
             case .json: print(JSONValue.array(documents).text(indent: 0))

@@ -20,7 +20,8 @@ public struct FieldValidator {
     }
 
     /// A required, trimmed text of at most `maxLength` characters.
-    public mutating func text(_ value: String, _ field: String, required: Bool = false, maxLength: Int = 200) -> String {
+    public mutating func text(_ value: String, _ field: String, required: Bool = false, maxLength: Int = 200) -> String
+    {
         let trimmed = value.trimmingWhitespace()
         if required && trimmed.isEmpty { fail(field, "must not be empty") }
         if trimmed.count > maxLength { fail(field, "must be at most \(maxLength) characters, got \(trimmed.count)") }
@@ -42,8 +43,11 @@ public struct FieldValidator {
     public mutating func currency(_ value: String, _ field: String) -> String {
         let code = value.trimmingWhitespace().uppercased()
         if !CurrencyCode.isValid(code) {
-            fail(field, code.isEmpty ? "is required: an ISO 4217 currency code such as USD"
-                : "\"\(value)\" is not an ISO 4217 currency code (e.g. USD, GHS, KHR, INR)")
+            fail(
+                field,
+                code.isEmpty
+                    ? "is required: an ISO 4217 currency code such as USD"
+                    : "\"\(value)\" is not an ISO 4217 currency code (e.g. USD, GHS, KHR, INR)")
         }
         return code
     }
@@ -53,7 +57,9 @@ public struct FieldValidator {
     }
 
     public mutating func range<T: BinaryInteger>(_ value: T, _ range: ClosedRange<T>, _ field: String) {
-        if !range.contains(value) { fail(field, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)") }
+        if !range.contains(value) {
+            fail(field, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
     }
 
     /// A date that must be set and valid.
@@ -79,8 +85,11 @@ public struct FieldValidator {
 
     /// A client-chosen request id, required on creates so that a retry never makes a second record.
     public mutating func requestID(_ value: String, _ field: String = "request_id") {
-        if value.isEmpty { fail(field, "is required, so that a retried create never makes a second record") }
-        else if value.count > 100 { fail(field, "must be at most 100 characters") }
+        if value.isEmpty {
+            fail(field, "is required, so that a retried create never makes a second record")
+        } else if value.count > 100 {
+            fail(field, "must be at most 100 characters")
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 import Schema
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A calendar date as stored (ISO 8601 `YYYY-MM-DD`, which sorts as text) and as sent (`CommonV1.Date`).

@@ -42,7 +42,8 @@ public final class TestService: TestingV1.TestServiceHandler {
                 field: "response_size", "must be between 0 and \(Self.maxResponseSize), got \(request.responseSize)")
         }
         return TestingV1.SimpleResponse(
-            payload: request.responseSize > 0 ? [UInt8](repeating: 0x61, count: Int(request.responseSize)) : request.payload,
+            payload: request.responseSize > 0
+                ? [UInt8](repeating: 0x61, count: Int(request.responseSize)) : request.payload,
             text: request.text,
             metadata: context.metadata.map { RpcV1.MetadataEntry(key: $0.key, value: $0.value) },
             requestID: context.requestID, remainingMicros: remaining, instanceID: instanceID)

@@ -1,10 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 import API
 import RPC
 import Schema
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `fairtrade.reflection.v1.ServerReflection`: what this process serves (from the protoc-c descriptors) and how
 /// each method is doing (from the in-process metrics).
@@ -33,10 +33,13 @@ public struct ReflectionService: ReflectionV1.ServerReflectionHandler {
             process: identity.process, version: identity.version, instanceID: identity.instanceID,
             endpoints: endpoints(), startedAt: CommonV1.Timestamp(unixMicros: identity.startedAtUnixMicros),
             services: schemas().map { schema in
-                ReflectionV1.ServiceInfo(name: schema.name, methods: schema.methods.map {
-                    ReflectionV1.MethodInfo(name: $0.name, inputType: $0.inputType, outputType: $0.outputType,
-                                            idempotent: $0.idempotent, serverStreaming: $0.serverStreaming)
-                })
+                ReflectionV1.ServiceInfo(
+                    name: schema.name,
+                    methods: schema.methods.map {
+                        ReflectionV1.MethodInfo(
+                            name: $0.name, inputType: $0.inputType, outputType: $0.outputType,
+                            idempotent: $0.idempotent, serverStreaming: $0.serverStreaming)
+                    })
             })
     }
 

@@ -63,17 +63,23 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Folder for the embedded SQLite database (default ./var).")
     public var dataDir: String?
 
-    @Option(help: "PostgreSQL URL (postgres://user:password@host:port/db) instead of SQLite, to share state between instances.")
+    @Option(
+        help:
+            "PostgreSQL URL (postgres://user:password@host:port/db) instead of SQLite, to share state between instances."
+    )
     public var databaseURL: String?
 
     public init() {}
 
     /// Flags over environment over defaults; a value that cannot be read is an error naming it.
-    public func configuration(for service: ServiceAddress, environment: [String: String]) throws -> ServiceConfiguration {
-        let endpoints = self.endpoints.isEmpty ? Array(service.endpoints(environment: environment).prefix(1)) : self.endpoints
+    public func configuration(for service: ServiceAddress, environment: [String: String]) throws -> ServiceConfiguration
+    {
+        let endpoints =
+            self.endpoints.isEmpty ? Array(service.endpoints(environment: environment).prefix(1)) : self.endpoints
         let levelName = logLevel ?? environment["FT_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
-            throw ValidationError("log level \"\(levelName)\" is not one of trace, debug, info, notice, warning, error, critical")
+            throw ValidationError(
+                "log level \"\(levelName)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
         let maxCalls = try maxConcurrentCalls ?? Self.number(environment, "FT_MAX_CONCURRENT_CALLS", Int.init) ?? 4096
         guard maxCalls > 0 else { throw ValidationError("max concurrent calls must be positive, got \(maxCalls)") }
@@ -84,12 +90,15 @@ public struct ServiceOptions: ParsableArguments {
             shutdownGracePeriod: .milliseconds(Int64(grace * 1000)), environment: environment)
         if !eventEndpoints.isEmpty {
             configuration.eventEndpoints = eventEndpoints
-        } else if let value = environment[service.eventEnvironmentVariable], let first = value.split(separator: ",").first {
+        } else if let value = environment[service.eventEnvironmentVariable],
+            let first = value.split(separator: ",").first
+        {
             configuration.eventEndpoints = [String(first).trimmingWhitespaceCharacters()]
         } else if let endpoint = service.defaultEventEndpoint {
             configuration.eventEndpoints = [endpoint]
         }
-        let urlVariable = "FT_" + service.shortName.uppercased().replacingOccurrences(of: "-", with: "_") + "_DATABASE_URL"
+        let urlVariable =
+            "FT_" + service.shortName.uppercased().replacingOccurrences(of: "-", with: "_") + "_DATABASE_URL"
         if let url = databaseURL ?? environment[urlVariable], !url.isEmpty {
             configuration.database = .postgres(url: url)
         } else {
@@ -99,7 +108,8 @@ public struct ServiceOptions: ParsableArguments {
         return configuration
     }
 
-    private static func number<T>(_ environment: [String: String], _ key: String, _ parse: (String) -> T?) throws -> T? {
+    private static func number<T>(_ environment: [String: String], _ key: String, _ parse: (String) -> T?) throws -> T?
+    {
         guard let text = environment[key] else { return nil }
         guard let value = parse(text) else { throw ValidationError("\(key)=\"\(text)\" is not a number") }
         return value

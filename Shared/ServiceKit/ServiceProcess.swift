@@ -34,7 +34,8 @@ public enum ServiceProcess {
         name: String, configuration: ServiceConfiguration, services: [ServiceRegistration], metrics: InProcessMetrics,
         logger: Logger
     ) -> (server: RPCServer, health: HealthService) {
-        let health = HealthService(services: services.map(\.name) + [HealthV1.Health.name, ReflectionV1.ServerReflection.name])
+        let health = HealthService(
+            services: services.map(\.name) + [HealthV1.Health.name, ReflectionV1.ServerReflection.name])
         let identity = ProcessIdentity(process: name)
         let box = ServerBox()
         let reflection = ReflectionService(
@@ -99,9 +100,10 @@ public enum ServiceProcess {
         let (server, health) = makeServer(
             name: name, configuration: configuration, services: try services(logger), metrics: metrics, logger: logger)
         onStart(try server.start())
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [RPCServerService(server: server, health: health)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [RPCServerService(server: server, health: health)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

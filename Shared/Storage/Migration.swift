@@ -31,11 +31,13 @@ struct Migrator {
                 if session.dialect == .postgres {
                     try await session.execute("SELECT pg_advisory_xact_lock(7101001)")
                 }
-                try await session.execute("""
+                try await session.execute(
+                    """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
                         version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
                     """)
-                let applied = Set(try await session.query("SELECT version FROM schema_migrations").map { try $0.int("version") })
+                let applied = Set(
+                    try await session.query("SELECT version FROM schema_migrations").map { try $0.int("version") })
                 for migration in sorted where !applied.contains(Int64(migration.version)) {
                     for statement in migration.statements(session.dialect) {
                         try await session.execute(statement)
@@ -64,5 +66,5 @@ public enum Clock {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -19,8 +19,9 @@ final class PostgresDatabase: Database {
     /// Connects to `url` (`postgres://user:password@host:port/database`) and checks the connection.
     static func open(url: String, logger: Logger) async throws(StorageError) -> PostgresDatabase {
         let configuration = try configuration(from: url)
-        let database = PostgresDatabase(client: PostgresClient(configuration: configuration, backgroundLogger: logger),
-                                        logger: logger)
+        let database = PostgresDatabase(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+            logger: logger)
         // The pool retries a failing connection for about a minute; a service starting against a wrong URL should
         // say so sooner.
         let check = Task { try await database.read { session in try await session.query("SELECT 1", []) } }
@@ -42,7 +43,8 @@ final class PostgresDatabase: Database {
         guard let components = URLComponents(string: url),
             ["postgres", "postgresql"].contains(components.scheme ?? ""), let host = components.host, !host.isEmpty
         else {
-            throw StorageError(.unavailable, "database URL \"\(redacted(url))\" is not postgres://user:password@host:port/database")
+            throw StorageError(
+                .unavailable, "database URL \"\(redacted(url))\" is not postgres://user:password@host:port/database")
         }
         let database = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         var configuration = PostgresClient.Configuration(

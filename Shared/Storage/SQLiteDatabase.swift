@@ -31,7 +31,8 @@ final class SQLiteDatabase: Database {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw StorageError(.unavailable, "cannot create the data folder \(directory): \(error.localizedDescription)")
+                throw StorageError(
+                    .unavailable, "cannot create the data folder \(directory): \(error.localizedDescription)")
             }
         }
         var opened: [SQLiteConnection] = []

@@ -24,13 +24,18 @@ func withMarketplace<T>(
         _ = metricsForTests
         let database = try await openDatabase(location, migrations: MarketplaceMigrations.all, logger: quietLogger)
         let producerChannel = try ClientChannel(
-            endpoints: [producerEndpoint], configuration: .init(defaultTimeout: .seconds(5), targetName: "producer-service"),
+            endpoints: [producerEndpoint],
+            configuration: .init(defaultTimeout: .seconds(5), targetName: "producer-service"),
             logger: quietLogger)
         let producer = ProducerV1.ProducerServiceClient(channel: producerChannel)
         do {
-            let value = try await withServer([MarketplaceHandler(database: database, producer: producer).registration],
-                                             closing: [producerChannel]) { channel in
-                try await body(Marketplace(client: MarketplaceV1.MarketplaceInfoServiceClient(channel: channel), producer: producer))
+            let value = try await withServer(
+                [MarketplaceHandler(database: database, producer: producer).registration],
+                closing: [producerChannel]
+            ) { channel in
+                try await body(
+                    Marketplace(
+                        client: MarketplaceV1.MarketplaceInfoServiceClient(channel: channel), producer: producer))
             }
             await database.close()
             return value

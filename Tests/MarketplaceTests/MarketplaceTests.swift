@@ -14,34 +14,41 @@ struct MarketplaceTests {
         try await withMarketplace(backend, producerEndpoint: deadEndpoint()) { market in
             let client = market.client
             let request = M.CreateMarketRequest(
-                market: M.Market(name: "Bolgatanga central market", country: "gh", adminArea: "Upper East", kind: .localMarket),
+                market: M.Market(
+                    name: "Bolgatanga central market", country: "gh", adminArea: "Upper East", kind: .localMarket),
                 requestID: "mk-1")
             let created = try await client.createMarket(request)
             #expect(created.country == "GH" && created.id.hasPrefix("mk_"))
             #expect(try await client.createMarket(request).id == created.id)
-            _ = try await client.createMarket(M.CreateMarketRequest(
-                market: M.Market(name: "Phnom Penh export", country: "KH", kind: .export), requestID: "mk-2"))
+            _ = try await client.createMarket(
+                M.CreateMarketRequest(
+                    market: M.Market(name: "Phnom Penh export", country: "KH", kind: .export), requestID: "mk-2"))
             #expect(try await client.listMarkets(M.ListMarketsRequest(country: "GH")).markets.map(\.id) == [created.id])
             let bad = await failure {
-                try await client.createMarket(M.CreateMarketRequest(market: M.Market(name: "", country: "ZZ"), requestID: "x"))
+                try await client.createMarket(
+                    M.CreateMarketRequest(market: M.Market(name: "", country: "ZZ"), requestID: "x"))
             }
             #expect(Set(bad?.fieldViolations.map(\.field) ?? []) == ["market.name", "market.country", "market.kind"])
 
             for (index, (region, channel, outlets)) in [
-                ("California", M.SalesChannel.retailStore, 3), ("California", .onlineShop, 1), ("Oregon", .retailStore, 2),
+                ("California", M.SalesChannel.retailStore, 3), ("California", .onlineShop, 1),
+                ("Oregon", .retailStore, 2),
                 ("New York", .museumShop, 1),
             ].enumerated() {
-                _ = try await client.addRetailPartner(M.AddRetailPartnerRequest(
-                    partner: M.RetailPartner(name: "Shop \(index)", buyerOrganisation: "Handmade Expressions", country: "US",
-                                             region: region, channel: channel, outlets: Int32(outlets)),
-                    requestID: "rp-\(index)"))
+                _ = try await client.addRetailPartner(
+                    M.AddRetailPartnerRequest(
+                        partner: M.RetailPartner(
+                            name: "Shop \(index)", buyerOrganisation: "Handmade Expressions", country: "US",
+                            region: region, channel: channel, outlets: Int32(outlets)),
+                        requestID: "rp-\(index)"))
             }
             let byRegion = try await client.countRetailPartners(
                 M.CountRetailPartnersRequest(buyerOrganisation: "Handmade Expressions", groupBy: .region))
             #expect(byRegion.totalPartners == 4 && byRegion.totalOutlets == 7)
             #expect(byRegion.counts.first == M.PartnerCount(key: "US / California", partners: 2, outlets: 4))
             let byChannel = try await client.countRetailPartners(M.CountRetailPartnersRequest(groupBy: .channel))
-            #expect(byChannel.counts.first == M.PartnerCount(key: "SALES_CHANNEL_RETAIL_STORE", partners: 2, outlets: 5))
+            #expect(
+                byChannel.counts.first == M.PartnerCount(key: "SALES_CHANNEL_RETAIL_STORE", partners: 2, outlets: 5))
         }
     }
 
@@ -49,20 +56,25 @@ struct MarketplaceTests {
     func prices(backend: Backend) async throws {
         try await withMarketplace(backend, producerEndpoint: deadEndpoint()) { market in
             let client = market.client
-            let place = try await client.createMarket(M.CreateMarketRequest(
-                market: M.Market(name: "Bolga", country: "GH", kind: .localMarket), requestID: "mk"))
+            let place = try await client.createMarket(
+                M.CreateMarketRequest(
+                    market: M.Market(name: "Bolga", country: "GH", kind: .localMarket), requestID: "mk"))
             func record(_ minor: Int64, _ day: String, _ key: String) async throws -> M.RecordPriceResponse {
-                try await client.recordPrice(M.RecordPriceRequest(
-                    observation: M.PriceObservation(
-                        product: "Baskets", marketID: place.id, priceType: .producer, unit: "piece",
-                        price: CommonV1.Money(minorUnits: minor, currency: "ghs"), observedOn: date(day), source: "survey"),
-                    requestID: key))
+                try await client.recordPrice(
+                    M.RecordPriceRequest(
+                        observation: M.PriceObservation(
+                            product: "Baskets", marketID: place.id, priceType: .producer, unit: "piece",
+                            price: CommonV1.Money(minorUnits: minor, currency: "ghs"), observedOn: date(day),
+                            source: "survey"),
+                        requestID: key))
             }
             // The previous window (90 days before 2025-06-30 starts 2025-04-01): two observations at 800.
             _ = try await record(800, "2025-02-10", "p0")
             _ = try await record(800, "2025-03-10", "p1")
-            for (index, (minor, day)) in [(1000, "2025-04-05"), (1100, "2025-04-20"), (900, "2025-05-01"), (1000, "2025-05-10"),
-                                          (1050, "2025-05-20")].enumerated() {
+            for (index, (minor, day)) in [
+                (1000, "2025-04-05"), (1100, "2025-04-20"), (900, "2025-05-01"), (1000, "2025-05-10"),
+                (1050, "2025-05-20"),
+            ].enumerated() {
                 let response = try await record(Int64(minor), day, "n\(index)")
                 #expect(response.alert == nil)
             }
@@ -76,8 +88,9 @@ struct MarketplaceTests {
             let alerts = try await client.listPriceAlerts(M.ListPriceAlertsRequest(product: "baskets"))
             #expect(alerts.alerts.map(\.direction) == [.belowRange, .aboveRange])
 
-            let statistics = try await client.getPriceStatistics(M.GetPriceStatisticsRequest(
-                product: "baskets", marketID: place.id, windowDays: 90, asOf: date("2025-06-30")))
+            let statistics = try await client.getPriceStatistics(
+                M.GetPriceStatisticsRequest(
+                    product: "baskets", marketID: place.id, windowDays: 90, asOf: date("2025-06-30")))
             #expect(statistics.count == 7 && statistics.currency == "GHS" && statistics.unit == "piece")
             #expect(statistics.median == CommonV1.Money(minorUnits: 1000, currency: "GHS"))
             #expect(statistics.min?.minorUnits == 500 && statistics.max?.minorUnits == 2000)
@@ -85,24 +98,30 @@ struct MarketplaceTests {
             #expect(statistics.medianChangeBp == 2500)
 
             let bad = await failure {
-                try await client.recordPrice(M.RecordPriceRequest(
-                    observation: M.PriceObservation(
-                        product: "baskets", marketID: place.id, priceType: .producer, unit: "bushel",
-                        price: CommonV1.Money(minorUnits: -1, currency: "XYZ"), observedOn: date("2999-01-01")),
-                    requestID: "bad"))
+                try await client.recordPrice(
+                    M.RecordPriceRequest(
+                        observation: M.PriceObservation(
+                            product: "baskets", marketID: place.id, priceType: .producer, unit: "bushel",
+                            price: CommonV1.Money(minorUnits: -1, currency: "XYZ"), observedOn: date("2999-01-01")),
+                        requestID: "bad"))
             }
-            #expect(Set(bad?.fieldViolations.map(\.field) ?? []) == [
-                "observation.unit", "observation.price.currency", "observation.price.minor_units", "observation.observed_on"])
+            #expect(
+                Set(bad?.fieldViolations.map(\.field) ?? []) == [
+                    "observation.unit", "observation.price.currency", "observation.price.minor_units",
+                    "observation.observed_on",
+                ])
             let unknownMarket = await failure {
-                try await client.recordPrice(M.RecordPriceRequest(
-                    observation: M.PriceObservation(
-                        product: "baskets", marketID: "mk_nope", priceType: .producer, unit: "piece",
-                        price: CommonV1.Money(minorUnits: 100, currency: "GHS"), observedOn: date("2025-01-01")),
-                    requestID: "unknown-market"))
+                try await client.recordPrice(
+                    M.RecordPriceRequest(
+                        observation: M.PriceObservation(
+                            product: "baskets", marketID: "mk_nope", priceType: .producer, unit: "piece",
+                            price: CommonV1.Money(minorUnits: 100, currency: "GHS"), observedOn: date("2025-01-01")),
+                        requestID: "unknown-market"))
             }
             #expect(unknownMarket == RPCError(.notFound, "market \"mk_nope\" not found"))
             let missing = await failure {
-                try await client.getPriceStatistics(M.GetPriceStatisticsRequest(product: "baskets", marketID: "mk_nope"))
+                try await client.getPriceStatistics(
+                    M.GetPriceStatisticsRequest(product: "baskets", marketID: "mk_nope"))
             }
             #expect(missing == RPCError(.notFound, "market \"mk_nope\" not found"))
         }
@@ -113,97 +132,134 @@ struct MarketplaceTests {
         try await withProducerProcess { producerEndpoint in
             try await withMarketplace(backend, producerEndpoint: producerEndpoint) { market in
                 let producer = market.producer
-                func group(_ name: String, country: String, crafts: [String], minimum: Int64, leadTime: Int32) async throws -> String {
-                    try await producer.createProducerGroup(ProducerV1.CreateProducerGroupRequest(
-                        group: ProducerV1.ProducerGroup(
-                            name: name, kind: .cooperative, country: country, crafts: crafts,
-                            minimumOrder: ProducerV1.Quantity(amount: minimum, unit: "piece"), leadTimeDays: leadTime),
-                        requestID: name)).id
+                func group(_ name: String, country: String, crafts: [String], minimum: Int64, leadTime: Int32)
+                    async throws -> String
+                {
+                    try await producer.createProducerGroup(
+                        ProducerV1.CreateProducerGroupRequest(
+                            group: ProducerV1.ProducerGroup(
+                                name: name, kind: .cooperative, country: country, crafts: crafts,
+                                minimumOrder: ProducerV1.Quantity(amount: minimum, unit: "piece"),
+                                leadTimeDays: leadTime),
+                            requestID: name)
+                    ).id
                 }
-                let fits = try await group("Bolga Basket Weavers", country: "GH", crafts: ["baskets"], minimum: 100, leadTime: 30)
-                _ = try await group("Big order weavers", country: "GH", crafts: ["baskets"], minimum: 5000, leadTime: 30)
+                let fits = try await group(
+                    "Bolga Basket Weavers", country: "GH", crafts: ["baskets"], minimum: 100, leadTime: 30)
+                _ = try await group(
+                    "Big order weavers", country: "GH", crafts: ["baskets"], minimum: 5000, leadTime: 30)
                 _ = try await group("Slow weavers", country: "GH", crafts: ["baskets"], minimum: 100, leadTime: 400)
                 _ = try await group("Potters", country: "GH", crafts: ["pottery"], minimum: 10, leadTime: 10)
                 _ = try await group("Kenyan weavers", country: "KE", crafts: ["baskets"], minimum: 10, leadTime: 10)
                 let neededBy = ISODate.today().adding(days: 120).message
-                let signal = try await market.client.postDemand(MarketplaceV1.PostDemandRequest(
-                    signal: MarketplaceV1.DemandSignal(
-                        buyer: "SERRV International", product: "Baskets",
-                        quantity: MarketplaceV1.DemandQuantity(amount: 500, unit: "piece"),
-                        targetPrice: CommonV1.Money(minorUnits: 1200, currency: "USD"), neededBy: neededBy, countries: ["GH"]),
-                    requestID: "ds-1"))
+                let signal = try await market.client.postDemand(
+                    MarketplaceV1.PostDemandRequest(
+                        signal: MarketplaceV1.DemandSignal(
+                            buyer: "SERRV International", product: "Baskets",
+                            quantity: MarketplaceV1.DemandQuantity(amount: 500, unit: "piece"),
+                            targetPrice: CommonV1.Money(minorUnits: 1200, currency: "USD"), neededBy: neededBy,
+                            countries: ["GH"]),
+                        requestID: "ds-1"))
                 #expect(signal.status == .open)
                 let matched = try await market.client.matchDemand(MarketplaceV1.MatchDemandRequest(signalID: signal.id))
                 #expect(matched.matches.map(\.groupID) == [fits])
                 #expect(matched.signal?.status == .matched)
-                let answer = try await market.client.answerDemand(MarketplaceV1.AnswerDemandRequest(
-                    answer: MarketplaceV1.DemandAnswer(
-                        signalID: signal.id, groupID: fits, offeredPrice: CommonV1.Money(minorUnits: 1150, currency: "USD"),
-                        quantity: MarketplaceV1.DemandQuantity(amount: 500, unit: "piece"), message: "We can weave these"),
-                    requestID: "da-1"))
-                let answers = try await market.client.listDemandAnswers(MarketplaceV1.ListDemandAnswersRequest(signalID: signal.id))
+                let answer = try await market.client.answerDemand(
+                    MarketplaceV1.AnswerDemandRequest(
+                        answer: MarketplaceV1.DemandAnswer(
+                            signalID: signal.id, groupID: fits,
+                            offeredPrice: CommonV1.Money(minorUnits: 1150, currency: "USD"),
+                            quantity: MarketplaceV1.DemandQuantity(amount: 500, unit: "piece"),
+                            message: "We can weave these"),
+                        requestID: "da-1"))
+                let answers = try await market.client.listDemandAnswers(
+                    MarketplaceV1.ListDemandAnswersRequest(signalID: signal.id))
                 #expect(answers.answers == [answer])
                 let stranger = await failure {
-                    try await market.client.answerDemand(MarketplaceV1.AnswerDemandRequest(
-                        answer: MarketplaceV1.DemandAnswer(signalID: signal.id, groupID: "pg_nobody"), requestID: "da-2"))
+                    try await market.client.answerDemand(
+                        MarketplaceV1.AnswerDemandRequest(
+                            answer: MarketplaceV1.DemandAnswer(signalID: signal.id, groupID: "pg_nobody"),
+                            requestID: "da-2"))
                 }
                 #expect(stranger?.fieldViolations.map(\.field) == ["answer.group_id"])
                 let done = try await market.client.setDemandStatus(
                     MarketplaceV1.SetDemandStatusRequest(signalID: signal.id, status: .fulfilled))
                 #expect(done.status == .fulfilled)
                 let late = await failure {
-                    try await market.client.answerDemand(MarketplaceV1.AnswerDemandRequest(
-                        answer: MarketplaceV1.DemandAnswer(signalID: signal.id, groupID: fits), requestID: "da-3"))
+                    try await market.client.answerDemand(
+                        MarketplaceV1.AnswerDemandRequest(
+                            answer: MarketplaceV1.DemandAnswer(signalID: signal.id, groupID: fits), requestID: "da-3"))
                 }
                 #expect(late?.code == .failedPrecondition)
             }
         }
     }
 
-    @Test("with the Producer service down, matching fails UNAVAILABLE naming it and writes nothing", arguments: Backend.allCases)
+    @Test(
+        "with the Producer service down, matching fails UNAVAILABLE naming it and writes nothing",
+        arguments: Backend.allCases)
     func producerDown(backend: Backend) async throws {
         try await withMarketplace(backend, producerEndpoint: deadEndpoint()) { market in
-            let signal = try await market.client.postDemand(MarketplaceV1.PostDemandRequest(
-                signal: MarketplaceV1.DemandSignal(
-                    buyer: "SERRV", product: "baskets", quantity: MarketplaceV1.DemandQuantity(amount: 10, unit: "piece"),
-                    neededBy: ISODate.today().adding(days: 30).message), requestID: "ds"))
-            let error = await failure { try await market.client.matchDemand(MarketplaceV1.MatchDemandRequest(signalID: signal.id)) }
+            let signal = try await market.client.postDemand(
+                MarketplaceV1.PostDemandRequest(
+                    signal: MarketplaceV1.DemandSignal(
+                        buyer: "SERRV", product: "baskets",
+                        quantity: MarketplaceV1.DemandQuantity(amount: 10, unit: "piece"),
+                        neededBy: ISODate.today().adding(days: 30).message), requestID: "ds"))
+            let error = await failure {
+                try await market.client.matchDemand(MarketplaceV1.MatchDemandRequest(signalID: signal.id))
+            }
             #expect(error?.code == .unavailable && error?.message.contains("producer-service") == true)
             let listed = try await market.client.listDemand(MarketplaceV1.ListDemandRequest(product: "baskets"))
             #expect(listed.signals.map(\.status) == [.open], "a failed match changed the signal")
         }
     }
 
-    @Test("the library: full-text search ranked by relevance, with stemming, craft and topic filters", arguments: Backend.allCases)
+    @Test(
+        "the library: full-text search ranked by relevance, with stemming, craft and topic filters",
+        arguments: Backend.allCases)
     func library(backend: Backend) async throws {
         try await withMarketplace(backend, producerEndpoint: deadEndpoint()) { market in
             let client = market.client
-            func add(_ title: String, _ body: String, topics: [String], crafts: [String], key: String) async throws -> String {
-                try await client.addLibraryEntry(MarketplaceV1.AddLibraryEntryRequest(
-                    entry: MarketplaceV1.LibraryEntry(title: title, body: body, topics: topics, crafts: crafts,
-                                                      authorKind: .organisation, author: "SERRV International"),
-                    requestID: key)).id
+            func add(_ title: String, _ body: String, topics: [String], crafts: [String], key: String) async throws
+                -> String
+            {
+                try await client.addLibraryEntry(
+                    MarketplaceV1.AddLibraryEntryRequest(
+                        entry: MarketplaceV1.LibraryEntry(
+                            title: title, body: body, topics: topics, crafts: crafts,
+                            authorKind: .organisation, author: "SERRV International"),
+                        requestID: key)
+                ).id
             }
-            let dyeing = try await add("Natural dyeing with local plants",
-                                       "Indigo and mango bark give fast colours; mordants matter.",
-                                       topics: ["materials"], crafts: ["textiles"], key: "l1")
-            let printing = try await add("Running your own screen-printing workshop",
-                                         "VillageWorks saved money once it printed its own fabric. Dye costs fell too.",
-                                         topics: ["equipment"], crafts: ["textiles", "bags"], key: "l2")
-            _ = try await add("Pricing baskets for export", "Count every hour of weaving.", topics: ["pricing"],
-                              crafts: ["baskets"], key: "l3")
+            let dyeing = try await add(
+                "Natural dyeing with local plants",
+                "Indigo and mango bark give fast colours; mordants matter.",
+                topics: ["materials"], crafts: ["textiles"], key: "l1")
+            let printing = try await add(
+                "Running your own screen-printing workshop",
+                "VillageWorks saved money once it printed its own fabric. Dye costs fell too.",
+                topics: ["equipment"], crafts: ["textiles", "bags"], key: "l2")
+            _ = try await add(
+                "Pricing baskets for export", "Count every hour of weaving.", topics: ["pricing"],
+                crafts: ["baskets"], key: "l3")
             let hits = try await client.searchLibrary(MarketplaceV1.SearchLibraryRequest(query: "dyes"))
-            #expect(hits.hits.map { $0.entry?.id } == [dyeing, printing], "title matches rank first; dyes finds dyeing")
+            #expect(
+                hits.hits.map { $0.entry?.id } == [dyeing, printing], "title matches rank first; dyes finds dyeing")
             #expect(hits.hits[0].score > hits.hits[1].score)
             let bags = try await client.searchLibrary(MarketplaceV1.SearchLibraryRequest(query: "dye", craft: "bags"))
             #expect(bags.hits.map { $0.entry?.id } == [printing])
-            let topic = try await client.searchLibrary(MarketplaceV1.SearchLibraryRequest(query: "dye", topic: "materials"))
+            let topic = try await client.searchLibrary(
+                MarketplaceV1.SearchLibraryRequest(query: "dye", topic: "materials"))
             #expect(topic.hits.map { $0.entry?.id } == [dyeing])
             let none = try await client.searchLibrary(MarketplaceV1.SearchLibraryRequest(query: "\"quote\" OR *"))
             #expect(none.hits.isEmpty)
-            let empty = await failure { try await client.searchLibrary(MarketplaceV1.SearchLibraryRequest(query: "  ")) }
+            let empty = await failure {
+                try await client.searchLibrary(MarketplaceV1.SearchLibraryRequest(query: "  "))
+            }
             #expect(empty?.fieldViolations.map(\.field) == ["query"])
-            #expect(try await client.getLibraryEntry(MarketplaceV1.GetLibraryEntryRequest(id: dyeing)).title
+            #expect(
+                try await client.getLibraryEntry(MarketplaceV1.GetLibraryEntryRequest(id: dyeing)).title
                     == "Natural dyeing with local plants")
         }
     }

@@ -12,8 +12,9 @@ struct CrashTests {
         let service = try ChildProcess(
             builtExecutable("producer-service"),
             arguments: ["--endpoint", "tcp://127.0.0.1:\(port)", "--log-level", "warning"] + storage)
-        let channel = try ClientChannel(endpoints: ["tcp://127.0.0.1:\(port)"], configuration: .init(defaultTimeout: .seconds(2)),
-                                        logger: quietLogger)
+        let channel = try ClientChannel(
+            endpoints: ["tcp://127.0.0.1:\(port)"], configuration: .init(defaultTimeout: .seconds(2)),
+            logger: quietLogger)
         defer { channel.close() }
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
@@ -38,7 +39,8 @@ struct CrashTests {
             var service: ChildProcess? = try await startService(port: port, storage: storage)
             defer { service?.kill() }
             let channel = try ClientChannel(
-                endpoints: ["tcp://127.0.0.1:\(port)"], configuration: .init(defaultTimeout: .seconds(2)), logger: quietLogger)
+                endpoints: ["tcp://127.0.0.1:\(port)"], configuration: .init(defaultTimeout: .seconds(2)),
+                logger: quietLogger)
             defer { channel.close() }
             let client = ProducerV1.ProducerServiceClient(channel: channel)
 
@@ -48,9 +50,10 @@ struct CrashTests {
                 for index in 0..<100_000 {
                     if Task.isCancelled { break }
                     do {
-                        let group = try await client.createProducerGroup(ProducerV1.CreateProducerGroupRequest(
-                            group: sampleGroup("Crash test group \(index)"), requestID: "crash-\(index)"
-                        ), options: CallOptions(retryEnabled: false))
+                        let group = try await client.createProducerGroup(
+                            ProducerV1.CreateProducerGroupRequest(
+                                group: sampleGroup("Crash test group \(index)"), requestID: "crash-\(index)"
+                            ), options: CallOptions(retryEnabled: false))
                         acknowledged.append(group.id)
                     } catch {
                         try? await Task.sleep(for: .milliseconds(20))
@@ -68,7 +71,9 @@ struct CrashTests {
             service = try await startService(port: port, storage: storage)
             var missing: [String] = []
             for id in acknowledged {
-                if (try? await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id))) == nil { missing.append(id) }
+                if (try? await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id))) == nil {
+                    missing.append(id)
+                }
             }
             #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged groups were lost")
         }

@@ -11,9 +11,13 @@ struct GroupTests {
         try await withProducer(backend) { client, _ in
             var input = sampleGroup("Bolga Basket Weavers")
             input.localName = "Bolgatanga Kɔlɔgɔ"
-            input.contact = ProducerV1.ContactDetails(person: "Akolgo", phone: "+233 20 000 0000", email: "weavers@example.org")
-            input.certifications = [ProducerV1.Certification(scheme: "WFTO Guaranteed Fair Trade", reference: "GH-017",
-                                                             validUntil: date("2027-06-30"))]
+            input.contact = ProducerV1.ContactDetails(
+                person: "Akolgo", phone: "+233 20 000 0000", email: "weavers@example.org")
+            input.certifications = [
+                ProducerV1.Certification(
+                    scheme: "WFTO Guaranteed Fair Trade", reference: "GH-017",
+                    validUntil: date("2027-06-30"))
+            ]
             let request = ProducerV1.CreateProducerGroupRequest(group: input, requestID: "create-bolga-1")
             let created = try await client.createProducerGroup(request)
             #expect(created.id.hasPrefix("pg_") && created.version == 1 && created.status == .active)
@@ -29,50 +33,65 @@ struct GroupTests {
         }
     }
 
-    @Test("update with the expected version; a stale version is ABORTED; masks name the fields", arguments: Backend.allCases)
+    @Test(
+        "update with the expected version; a stale version is ABORTED; masks name the fields",
+        arguments: Backend.allCases)
     func update(backend: Backend) async throws {
         try await withProducer(backend) { client, _ in
-            let created = try await client.create(sampleGroup("VillageWorks", country: "KH", crafts: ["bags", "scarves"]))
+            let created = try await client.create(
+                sampleGroup("VillageWorks", country: "KH", crafts: ["bags", "scarves"]))
             var change = ProducerV1.ProducerGroup(id: created.id)
             change.processesInHouse = ["sewing", "screen printing"]
             change.processesOutsourced = []
-            let updated = try await client.updateProducerGroup(ProducerV1.UpdateProducerGroupRequest(
-                group: change, updateMask: ["processes_in_house", "processes_outsourced"], expectedVersion: 1))
+            let updated = try await client.updateProducerGroup(
+                ProducerV1.UpdateProducerGroupRequest(
+                    group: change, updateMask: ["processes_in_house", "processes_outsourced"], expectedVersion: 1))
             #expect(updated.version == 2 && updated.processesInHouse == ["sewing", "screen printing"])
-            #expect(updated.name == "VillageWorks" && updated.crafts == ["bags", "scarves"], "fields outside the mask changed")
+            #expect(
+                updated.name == "VillageWorks" && updated.crafts == ["bags", "scarves"],
+                "fields outside the mask changed")
             let stale = await failure {
-                try await client.updateProducerGroup(ProducerV1.UpdateProducerGroupRequest(
-                    group: change, updateMask: ["notes"], expectedVersion: 1))
+                try await client.updateProducerGroup(
+                    ProducerV1.UpdateProducerGroupRequest(
+                        group: change, updateMask: ["notes"], expectedVersion: 1))
             }
             #expect(stale?.code == .aborted)
             let badMask = await failure {
-                try await client.updateProducerGroup(ProducerV1.UpdateProducerGroupRequest(
-                    group: change, updateMask: ["version"], expectedVersion: 2))
+                try await client.updateProducerGroup(
+                    ProducerV1.UpdateProducerGroupRequest(
+                        group: change, updateMask: ["version"], expectedVersion: 2))
             }
             #expect(badMask?.code == .invalidArgument && badMask?.fieldViolations.first?.field == "update_mask")
             let missing = await failure {
-                try await client.updateProducerGroup(ProducerV1.UpdateProducerGroupRequest(
-                    group: ProducerV1.ProducerGroup(id: "pg_nope", name: "x"), updateMask: ["name"], expectedVersion: 1))
+                try await client.updateProducerGroup(
+                    ProducerV1.UpdateProducerGroupRequest(
+                        group: ProducerV1.ProducerGroup(id: "pg_nope", name: "x"), updateMask: ["name"],
+                        expectedVersion: 1))
             }
             #expect(missing == RPCError(.notFound, "producer group \"pg_nope\" not found"))
         }
     }
 
-    @Test("list filters by country, craft, kind and name, and pages through everything once", arguments: Backend.allCases)
+    @Test(
+        "list filters by country, craft, kind and name, and pages through everything once", arguments: Backend.allCases)
     func list(backend: Backend) async throws {
         try await withProducer(backend) { client, _ in
             var ids: [String] = []
             for index in 0..<7 {
                 ids.append(try await client.create(sampleGroup("Basket group \(index)", country: "GH")).id)
             }
-            _ = try await client.create(sampleGroup("Screen printers", country: "KH", crafts: ["textiles"], kind: .workshop))
-            _ = try await client.create(sampleGroup("Naturally dyed textiles", country: "IN", crafts: ["textiles"],
-                                                    kind: .womensGroup))
+            _ = try await client.create(
+                sampleGroup("Screen printers", country: "KH", crafts: ["textiles"], kind: .workshop))
+            _ = try await client.create(
+                sampleGroup(
+                    "Naturally dyed textiles", country: "IN", crafts: ["textiles"],
+                    kind: .womensGroup))
             var seen: [String] = []
             var token = ""
             repeat {
-                let page = try await client.listProducerGroups(ProducerV1.ListProducerGroupsRequest(
-                    country: "GH", pageSize: 3, pageToken: token))
+                let page = try await client.listProducerGroups(
+                    ProducerV1.ListProducerGroupsRequest(
+                        country: "GH", pageSize: 3, pageToken: token))
                 #expect(page.groups.count <= 3)
                 seen += page.groups.map(\.id)
                 token = page.nextPageToken
@@ -100,8 +119,10 @@ struct GroupTests {
                 try await client.createProducerGroup(ProducerV1.CreateProducerGroupRequest(group: bad, requestID: "r"))
             }
             #expect(error?.code == .invalidArgument)
-            #expect(Set(error?.fieldViolations.map(\.field) ?? []) ==
-                    ["group.name", "group.country", "group.members.women", "group.lead_time_days"])
+            #expect(
+                Set(error?.fieldViolations.map(\.field) ?? []) == [
+                    "group.name", "group.country", "group.members.women", "group.lead_time_days",
+                ])
             let noRequestID = await failure {
                 try await client.createProducerGroup(ProducerV1.CreateProducerGroupRequest(group: sampleGroup("x")))
             }
@@ -121,10 +142,13 @@ struct GroupTests {
             let enumError = await failure {
                 try await channel.call(
                     service: method.service, method: method.method, idempotent: false,
-                    payload: ProducerV1.CreateProducerGroupRequest(group: unknownKind, requestID: "e").serializedBytes())
+                    payload: ProducerV1.CreateProducerGroupRequest(group: unknownKind, requestID: "e").serializedBytes()
+                )
             }
             #expect(enumError?.code == .invalidArgument && enumError?.fieldViolations.map(\.field) == ["group.kind"])
-            let notFound = await failure { try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: "pg_0")) }
+            let notFound = await failure {
+                try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: "pg_0"))
+            }
             #expect(notFound == RPCError(.notFound, "producer group \"pg_0\" not found"))
         }
     }

@@ -58,4 +58,3 @@ extension ProducerV1.ProducerServiceClient {
         try await createProducerGroup(ProducerV1.CreateProducerGroupRequest(group: group, requestID: RequestID.make()))
     }
 }
-

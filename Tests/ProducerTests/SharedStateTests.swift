@@ -18,8 +18,9 @@ struct SharedStateTests {
             var endpoints: [String] = []
             for _ in 0..<2 {
                 let database = try await openDatabase(location, migrations: ProducerMigrations.all, logger: quietLogger)
-                let server = RPCServer(configuration: .init(endpoints: ["tcp://127.0.0.1:*"]),
-                                       services: [ProducerHandler(database: database).registration], logger: quietLogger)
+                let server = RPCServer(
+                    configuration: .init(endpoints: ["tcp://127.0.0.1:*"]),
+                    services: [ProducerHandler(database: database).registration], logger: quietLogger)
                 endpoints.append(try server.start()[0])
                 servers.append(server)
                 databases.append(database)
@@ -36,7 +37,8 @@ struct SharedStateTests {
             #expect(try await b.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: created.id)) == created)
 
             for round in 0..<10 {
-                let request = ProducerV1.CreateProducerGroupRequest(group: sampleGroup("Raced \(round)"), requestID: "race-\(round)")
+                let request = ProducerV1.CreateProducerGroupRequest(
+                    group: sampleGroup("Raced \(round)"), requestID: "race-\(round)")
                 async let fromA = a.createProducerGroup(request)
                 async let fromB = b.createProducerGroup(request)
                 let (x, y) = try await (fromA, fromB)
@@ -47,7 +49,8 @@ struct SharedStateTests {
 
             // Optimistic concurrency across instances: one of two updates from the same version wins.
             let change = ProducerV1.UpdateProducerGroupRequest(
-                group: ProducerV1.ProducerGroup(id: created.id, notes: "from a"), updateMask: ["notes"], expectedVersion: 1)
+                group: ProducerV1.ProducerGroup(id: created.id, notes: "from a"), updateMask: ["notes"],
+                expectedVersion: 1)
             var other = change
             other.group?.notes = "from b"
             async let updateA = failure { try await a.updateProducerGroup(change) }

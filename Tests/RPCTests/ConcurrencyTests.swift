@@ -18,7 +18,8 @@ struct ConcurrencyTests {
                             for index in 0..<125 {
                                 let text = "worker \(worker) call \(index)"
                                 let payload = (0..<(index % 50)).map { UInt8(truncatingIfNeeded: $0 &* worker) }
-                                let response = try await client.unaryCall(TestingV1.SimpleRequest(payload: payload, text: text))
+                                let response = try await client.unaryCall(
+                                    TestingV1.SimpleRequest(payload: payload, text: text))
                                 if response.text != text || response.payload != payload { wrong += 1 }
                             }
                             return wrong
@@ -40,7 +41,9 @@ struct ConcurrencyTests {
                     var seen: [String: Int] = [:]
                     try await withThrowingTaskGroup(of: String.self) { group in
                         for _ in 0..<200 {
-                            group.addTask { try await client.unaryCall(TestingV1.SimpleRequest(sleepMillis: 2)).instanceID }
+                            group.addTask {
+                                try await client.unaryCall(TestingV1.SimpleRequest(sleepMillis: 2)).instanceID
+                            }
                         }
                         for try await instance in group { seen[instance, default: 0] += 1 }
                     }

@@ -14,8 +14,9 @@ struct DeadlineTests {
                 let client = TestingV1.TestServiceClient(channel: channel)
                 let start = ContinuousClock.now
                 do throws(RPCError) {
-                    _ = try await client.unaryCall(TestingV1.SimpleRequest(sleepMillis: 3000),
-                                                   options: CallOptions(timeout: .milliseconds(200)))
+                    _ = try await client.unaryCall(
+                        TestingV1.SimpleRequest(sleepMillis: 3000),
+                        options: CallOptions(timeout: .milliseconds(200)))
                     Issue.record("a 3 s handler answered within 200 ms")
                 } catch {
                     #expect(error.code == .deadlineExceeded)
@@ -31,10 +32,12 @@ struct DeadlineTests {
         try await withTestServer { endpoint, server, _ in
             try await withChannel([endpoint]) { channel in
                 let client = TestingV1.TestServiceClient(channel: channel)
-                let response = try await client.unaryCall(TestingV1.SimpleRequest(), options: CallOptions(timeout: .seconds(2)))
+                let response = try await client.unaryCall(
+                    TestingV1.SimpleRequest(), options: CallOptions(timeout: .seconds(2)))
                 #expect(response.remainingMicros > 1_000_000 && response.remainingMicros <= 2_000_000)
-                _ = try? await client.unaryCall(TestingV1.SimpleRequest(sleepMillis: 5000),
-                                                options: CallOptions(timeout: .milliseconds(100)))
+                _ = try? await client.unaryCall(
+                    TestingV1.SimpleRequest(sleepMillis: 5000),
+                    options: CallOptions(timeout: .milliseconds(100)))
                 // The sleeping handler was cancelled at its deadline: nothing stays in flight.
                 let drained = try await eventually { server.callsInFlight == 0 }
                 #expect(drained)
@@ -83,7 +86,8 @@ struct DeadlineTests {
                     let start = ContinuousClock.now
                     await #expect(throws: RPCError.self) {
                         try await client.forward(
-                            TestingV1.ForwardRequest(endpoint: backEndpoint, inner: TestingV1.SimpleRequest(sleepMillis: 5000)),
+                            TestingV1.ForwardRequest(
+                                endpoint: backEndpoint, inner: TestingV1.SimpleRequest(sleepMillis: 5000)),
                             options: CallOptions(timeout: .milliseconds(300)))
                     }
                     #expect(ContinuousClock.now - start < .milliseconds(1500))

@@ -37,7 +37,10 @@ struct LifecycleTests {
                 #expect(unary.outputType == "fairtrade.testing.v1.SimpleResponse")
                 #expect(unary.idempotent)
                 #expect(test.methods.first { $0.name == "IncrementCounter" }?.idempotent == false)
-                #expect(Set(listing.services.map(\.name)).isSuperset(of: ["fairtrade.health.v1.Health", "fairtrade.reflection.v1.ServerReflection"]))
+                #expect(
+                    Set(listing.services.map(\.name)).isSuperset(of: [
+                        "fairtrade.health.v1.Health", "fairtrade.reflection.v1.ServerReflection",
+                    ]))
             }
         }
     }
@@ -47,12 +50,14 @@ struct LifecycleTests {
         try await withTestServer { endpoint, _, _ in
             try await withChannel([endpoint]) { channel in
                 let client = TestingV1.TestServiceClient(channel: channel)
-                let before = try await ReflectionV1.ServerReflectionClient(channel: channel).getMetrics(ReflectionV1.GetMetricsRequest())
+                let before = try await ReflectionV1.ServerReflectionClient(channel: channel).getMetrics(
+                    ReflectionV1.GetMetricsRequest())
                 let calls = { (metrics: ReflectionV1.GetMetricsResponse) in
                     metrics.methods.first { $0.method == "EmptyCall" }.map { ($0.calls, $0.errors) } ?? (0, 0)
                 }
                 for _ in 0..<5 { _ = try await client.emptyCall(CommonV1.Empty()) }
-                let after = try await ReflectionV1.ServerReflectionClient(channel: channel).getMetrics(ReflectionV1.GetMetricsRequest())
+                let after = try await ReflectionV1.ServerReflectionClient(channel: channel).getMetrics(
+                    ReflectionV1.GetMetricsRequest())
                 // Metrics are per process and tests run in parallel: count what this test added.
                 #expect(calls(after).0 - calls(before).0 >= 5)
                 let method = try #require(after.methods.first { $0.method == "EmptyCall" })
@@ -101,7 +106,9 @@ struct LifecycleTests {
         try await withTestServer { endpoint, server, _ in
             try await withChannel([endpoint]) { channel in
                 let client = TestingV1.TestServiceClient(channel: channel)
-                let slow = Task { try await client.unaryCall(TestingV1.SimpleRequest(sleepMillis: 400, text: "finished")) }
+                let slow = Task {
+                    try await client.unaryCall(TestingV1.SimpleRequest(sleepMillis: 400, text: "finished"))
+                }
                 let started = try await eventually { server.callsInFlight == 1 }
                 #expect(started)
                 server.beginGracefulShutdown()

@@ -8,7 +8,9 @@ import Testing
 
 @Suite("Failures: restarts, retries, hostile frames", .serialized)
 struct ResilienceTests {
-    @Test("a server killed and restarted while a client keeps calling: every call succeeds, or fails UNAVAILABLE or DEADLINE_EXCEEDED within its deadline")
+    @Test(
+        "a server killed and restarted while a client keeps calling: every call succeeds, or fails UNAVAILABLE or DEADLINE_EXCEEDED within its deadline"
+    )
     func killAndRestart() async throws {
         let port = freeLoopbackPort()
         let endpoint = "tcp://127.0.0.1:\(port)"
@@ -36,7 +38,8 @@ struct ResilienceTests {
                 }
                 let callStart = ContinuousClock.now
                 do throws(RPCError) {
-                    _ = try await client.unaryCall(TestingV1.SimpleRequest(text: "x"), options: CallOptions(timeout: timeout))
+                    _ = try await client.unaryCall(
+                        TestingV1.SimpleRequest(text: "x"), options: CallOptions(timeout: timeout))
                     outcomes["OK", default: 0] += 1
                     if restarted { successesAfterRestart += 1 }
                 } catch {
@@ -72,8 +75,9 @@ struct ResilienceTests {
                 try await Task.sleep(for: .milliseconds(150))
                 return try await ChildProcess.start(executable, arguments: ["--endpoint", endpoint])
             }
-            let response = try await client.unaryCall(TestingV1.SimpleRequest(text: "late"),
-                                                      options: CallOptions(timeout: .seconds(10)))
+            let response = try await client.unaryCall(
+                TestingV1.SimpleRequest(text: "late"),
+                options: CallOptions(timeout: .seconds(10)))
             #expect(response.text == "late")
             await (try await starter.value).stop()
         }
@@ -242,7 +246,8 @@ struct FrameFuzzer {
         header.protocolVersion = random.next() % 4 == 0 ? UInt32(truncatingIfNeeded: random.next()) : 1
         header.callID = random.next()
         header.kind = RpcV1.RequestKind(rawValue: Int32(random.next() % 3))
-        header.service = ["fairtrade.testing.v1.TestService", "fairtrade.health.v1.Health", "", "x"][Int(random.next() % 4)]
+        header.service =
+            ["fairtrade.testing.v1.TestService", "fairtrade.health.v1.Health", "", "x"][Int(random.next() % 4)]
         header.method = ["UnaryCall", "EmptyCall", "Check", "IncrementCounter", "Forward", ""][Int(random.next() % 6)]
         header.timeoutMicros = random.next() % 3 == 0 ? random.next() : random.next() % 100_000
         var valid = header.serializedBytes()

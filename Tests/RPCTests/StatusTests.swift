@@ -13,7 +13,8 @@ struct StatusTests {
                 let client = TestingV1.TestServiceClient(channel: channel)
                 #expect(try await client.emptyCall(CommonV1.Empty()) == CommonV1.Empty())
                 let payload = [UInt8](repeating: 7, count: 271_828)
-                let response = try await client.unaryCall(TestingV1.SimpleRequest(payload: payload, responseSize: 314_159))
+                let response = try await client.unaryCall(
+                    TestingV1.SimpleRequest(payload: payload, responseSize: 314_159))
                 #expect(response.payload.count == 314_159)
                 let echo = try await client.unaryCall(TestingV1.SimpleRequest(payload: payload))
                 #expect(echo.payload == payload)
@@ -27,8 +28,9 @@ struct StatusTests {
             try await withChannel([endpoint]) { channel in
                 let client = TestingV1.TestServiceClient(channel: channel)
                 let message = "status \(code) — with ünïcode,\nnewlines\tand \"quotes\" 🧺"
-                let request = TestingV1.SimpleRequest(responseStatus: TestingV1.EchoStatus(
-                    code: RpcV1.StatusCode(rawValue: code.rawValue), message: message))
+                let request = TestingV1.SimpleRequest(
+                    responseStatus: TestingV1.EchoStatus(
+                        code: RpcV1.StatusCode(rawValue: code.rawValue), message: message))
                 // Retries are off so that UNAVAILABLE comes back at once rather than after backoff.
                 await #expect(throws: RPCError(code, message)) {
                     try await client.unaryCall(request, options: CallOptions(retryEnabled: false))
@@ -43,7 +45,8 @@ struct StatusTests {
             try await withChannel([endpoint]) { channel in
                 do throws(RPCError) {
                     _ = try await TestingV1.TestServiceClient(channel: channel)
-                        .unaryCall(TestingV1.SimpleRequest(failUnexpectedly: true), options: CallOptions(requestID: "req-42"))
+                        .unaryCall(
+                            TestingV1.SimpleRequest(failUnexpectedly: true), options: CallOptions(requestID: "req-42"))
                     Issue.record("the call succeeded")
                 } catch {
                     #expect(error.code == .internalError)
@@ -58,12 +61,18 @@ struct StatusTests {
     func unimplemented() async throws {
         try await withTestServer { endpoint, _, _ in
             try await withChannel([endpoint]) { channel in
-                await #expect(throws: RPCError(.unimplemented, "service \"fairtrade.nope.v1.Nope\" is not served here")) {
-                    try await channel.call(service: "fairtrade.nope.v1.Nope", method: "X", idempotent: false, payload: [])
+                await #expect(throws: RPCError(.unimplemented, "service \"fairtrade.nope.v1.Nope\" is not served here"))
+                {
+                    try await channel.call(
+                        service: "fairtrade.nope.v1.Nope", method: "X", idempotent: false, payload: [])
                 }
-                await #expect(throws: RPCError(.unimplemented,
-                    "method \"Nope\" is not implemented by service \"fairtrade.testing.v1.TestService\"")) {
-                    try await channel.call(service: TestingV1.TestService.name, method: "Nope", idempotent: false, payload: [])
+                await #expect(
+                    throws: RPCError(
+                        .unimplemented,
+                        "method \"Nope\" is not implemented by service \"fairtrade.testing.v1.TestService\"")
+                ) {
+                    try await channel.call(
+                        service: TestingV1.TestService.name, method: "Nope", idempotent: false, payload: [])
                 }
             }
         }
@@ -75,8 +84,9 @@ struct StatusTests {
             try await withChannel([endpoint]) { channel in
                 let method = TestingV1.TestService.Method.unaryCall
                 do throws(RPCError) {
-                    _ = try await channel.call(service: method.service, method: method.method, idempotent: false,
-                                               payload: [0xff, 0xff, 0xff])
+                    _ = try await channel.call(
+                        service: method.service, method: method.method, idempotent: false,
+                        payload: [0xff, 0xff, 0xff])
                     Issue.record("garbage was accepted")
                 } catch {
                     #expect(error.code == .invalidArgument)
@@ -120,10 +130,14 @@ struct StatusTests {
                 let client = TestingV1.TestServiceClient(channel: channel)
                 let response = try await client.unaryCall(
                     TestingV1.SimpleRequest(), options: CallOptions(metadata: ["X-Tenant": "serrv", "x-trace": "1"]))
-                #expect(response.metadata == [RpcV1.MetadataEntry(key: "x-tenant", value: "serrv"),
-                                              RpcV1.MetadataEntry(key: "x-trace", value: "1")])
+                #expect(
+                    response.metadata == [
+                        RpcV1.MetadataEntry(key: "x-tenant", value: "serrv"),
+                        RpcV1.MetadataEntry(key: "x-trace", value: "1"),
+                    ])
                 await #expect(throws: RPCError.self) {
-                    try await client.unaryCall(TestingV1.SimpleRequest(), options: CallOptions(metadata: ["ft-secret": "x"]))
+                    try await client.unaryCall(
+                        TestingV1.SimpleRequest(), options: CallOptions(metadata: ["ft-secret": "x"]))
                 }
             }
         }

@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Codec: every message of the schema through protoc-c")
 struct CodecTests {
-    @Test("every schema message round-trips through the typed codec", arguments: SchemaRegistry.messageTypes.keys.sorted())
+    @Test(
+        "every schema message round-trips through the typed codec", arguments: SchemaRegistry.messageTypes.keys.sorted()
+    )
     func everyMessageRoundTrips(name: String) throws {
         let type = try #require(SchemaRegistry.messageTypes[name])
         var builder = RandomMessageBuilder(seed: UInt64(abs(name.hashValue % 10_000)))
@@ -33,12 +35,15 @@ struct CodecTests {
         header.method = "GetProducerGroup"
         header.timeoutMicros = 1
         header.requestID = "ñ-日本-\u{1F9FA}"
-        header.metadata = [RpcV1.MetadataEntry(key: "x-k", value: ""), RpcV1.MetadataEntry(key: "x-k", value: "second")]
+        header.metadata = [
+            RpcV1.MetadataEntry(key: "x-k", value: ""), RpcV1.MetadataEntry(key: "x-k", value: "second"),
+        ]
         let decoded = try RpcV1.RequestHeader(serializedBytes: header.serializedBytes())
         #expect(decoded == header)
         #expect(RpcV1.RequestHeader().serializedBytes().isEmpty)
-        #expect(try CommonV1.Money(serializedBytes: CommonV1.Money(minorUnits: -600_000, currency: "USD").serializedBytes())
-            == CommonV1.Money(minorUnits: -600_000, currency: "USD"))
+        #expect(
+            try CommonV1.Money(serializedBytes: CommonV1.Money(minorUnits: -600_000, currency: "USD").serializedBytes())
+                == CommonV1.Money(minorUnits: -600_000, currency: "USD"))
     }
 
     @Test("enum values the schema does not name survive lenient decoding and are refused by strict decoding")

@@ -9,7 +9,10 @@ struct HostileInputTests {
     private func emptySubmessages(count: Int) -> [UInt8] {
         var bytes = [UInt8]()
         bytes.reserveCapacity(count * 2)
-        for _ in 0..<count { bytes.append(0x32); bytes.append(0x00) }
+        for _ in 0..<count {
+            bytes.append(0x32)
+            bytes.append(0x00)
+        }
         return bytes
     }
 
@@ -59,7 +62,9 @@ struct HostileInputTests {
             let type = SchemaRegistry.messageTypes[name]!
             var bytes: [UInt8]
             if round % 2 == 0 {
-                bytes = (0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                bytes = (0..<Int.random(in: 0...200, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
             } else {
                 bytes = try DescriptorJSON.encode(valid.json(for: type), as: name)
                 for _ in 0...Int.random(in: 0...4, using: &generator) where !bytes.isEmpty {

@@ -19,7 +19,8 @@ struct RandomMessageBuilder {
             let field = descriptor.pointee.fields[index]
             let name = String(cString: field.name)
             if field.label == PROTOBUF_C_LABEL_REPEATED {
-                let count = field.type == PROTOBUF_C_TYPE_MESSAGE && depth > 2 ? 0 : Int.random(in: 0...3, using: &generator)
+                let count =
+                    field.type == PROTOBUF_C_TYPE_MESSAGE && depth > 2 ? 0 : Int.random(in: 0...3, using: &generator)
                 members.append((name, .array((0..<count).map { _ in value(field, depth: depth) })))
             } else if field.type != PROTOBUF_C_TYPE_MESSAGE || depth <= 2 {
                 members.append((name, value(field, depth: depth)))
@@ -45,14 +46,17 @@ struct RandomMessageBuilder {
             let pool = ["", "Bolga basket weavers", "VillageWorks — Phnom Penh", "ঢাকা", "日本語", "a\"b\\c\n", "e\u{301}"]
             return .string(pool[Int.random(in: 0..<pool.count, using: &generator)])
         case PROTOBUF_C_TYPE_BYTES:
-            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
             return .string(Data(bytes).base64EncodedString())
         case PROTOBUF_C_TYPE_ENUM:
             let descriptor = field.descriptor.assumingMemoryBound(to: ProtobufCEnumDescriptor.self)
             let index = Int.random(in: 0..<Int(descriptor.pointee.n_values), using: &generator)
             return .string(String(cString: descriptor.pointee.values[index].name))
         case PROTOBUF_C_TYPE_MESSAGE:
-            return json(for: field.descriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self), depth: depth + 1)
+            return json(
+                for: field.descriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self), depth: depth + 1)
         default:
             fatalError("unexpected field type \(field.type)")
         }

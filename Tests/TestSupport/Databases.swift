@@ -30,7 +30,8 @@ public func withDatabase<T>(_ backend: Backend, _ body: (DatabaseLocation) async
         return try await body(.sqlite(path: folder.appendingPathComponent("service.sqlite").path))
     case .postgres:
         guard let url = ProcessInfo.processInfo.environment["FT_TEST_POSTGRES_URL"] else {
-            Issue.record("FT_TEST_POSTGRES_URL is not set: run `make test`, which starts a PostgreSQL server for the tests")
+            Issue.record(
+                "FT_TEST_POSTGRES_URL is not set: run `make test`, which starts a PostgreSQL server for the tests")
             throw CancellationError()
         }
         let name = "ft_test_" + RequestID.make()

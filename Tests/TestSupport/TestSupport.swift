@@ -1,5 +1,5 @@
-import Foundation
 import API
+import Foundation
 import RPC
 import Schema
 
@@ -76,7 +76,9 @@ public final class ChildProcess: @unchecked Sendable {
             bytes += chunk
             if let newline = bytes.firstIndex(of: 10) { return String(decoding: bytes[..<newline], as: UTF8.self) }
         }
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no endpoint printed by \(process.executableURL!.lastPathComponent)"])
+        throw CocoaError(
+            .fileReadUnknown,
+            userInfo: [NSLocalizedDescriptionKey: "no endpoint printed by \(process.executableURL!.lastPathComponent)"])
     }
 
     public func kill(signal: Int32 = SIGKILL) {
@@ -109,7 +111,6 @@ public func freeLoopbackPort() -> Int {
     fatalError("no free loopback port between 20000 and 32000")
 }
 
-
 /// A service process (by executable name) on SQLite in a temporary folder, listening on a free loopback port,
 /// answering health checks before `body` runs and killed when it ends.
 public func withServiceProcess<T>(
@@ -119,9 +120,10 @@ public func withServiceProcess<T>(
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-\(executable)-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     let endpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
-    let service = try ChildProcess(builtExecutable(executable),
-                                   arguments: ["--endpoint", endpoint, "--data-dir", folder.path, "--log-level", "warning"]
-                                       + arguments, environment: environment)
+    let service = try ChildProcess(
+        builtExecutable(executable),
+        arguments: ["--endpoint", endpoint, "--data-dir", folder.path, "--log-level", "warning"]
+            + arguments, environment: environment)
     defer { service.kill() }
     try await waitUntilServing(endpoint)
     return try await body(endpoint)
@@ -129,7 +131,8 @@ public func withServiceProcess<T>(
 
 /// Waits (up to 30 s) until a service at `endpoint` answers a health check.
 public func waitUntilServing(_ endpoint: String) async throws {
-    let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(2)), logger: quietLogger)
+    let channel = try ClientChannel(
+        endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(2)), logger: quietLogger)
     defer { channel.close() }
     try await HealthV1.HealthClient(channel: channel).waitUntilServing()
 }
@@ -144,10 +147,12 @@ public func withProducerProcess<T>(_ body: (_ endpoint: String) async throws -> 
 public func withServer<T>(
     _ services: [ServiceRegistration], closing: [ClientChannel] = [], _ body: (ClientChannel) async throws -> T
 ) async throws -> T {
-    let server = RPCServer(configuration: .init(endpoints: ["tcp://127.0.0.1:*"]), services: services, logger: quietLogger)
+    let server = RPCServer(
+        configuration: .init(endpoints: ["tcp://127.0.0.1:*"]), services: services, logger: quietLogger)
     let endpoint = try server.start()[0]
-    let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(10)),
-                                    logger: quietLogger)
+    let channel = try ClientChannel(
+        endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(10)),
+        logger: quietLogger)
     let result: Result<T, any Error>
     do {
         result = .success(try await body(channel))

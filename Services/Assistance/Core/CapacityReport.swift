@@ -70,7 +70,7 @@ extension AssistanceHandler {
             section.buyers = try await buyers.get().relationships
             section.status = Self.available(.producer)
             await producer.remember(profile)
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             return (section, error)
         } catch {
             section = A.ProducerSection(status: Self.unavailable(.producer, error))

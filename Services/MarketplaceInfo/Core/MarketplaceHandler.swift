@@ -29,7 +29,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
     public typealias M = MarketplaceV1
 
     /// Units prices and quantities may be given in.
-    public static let units: Set<String> = ["piece", "dozen", "pair", "set", "kg", "g", "metre", "square-metre", "litre"]
+    public static let units: Set<String> = [
+        "piece", "dozen", "pair", "set", "kg", "g", "metre", "square-metre", "litre",
+    ]
 
     static func unit(_ value: String, _ field: String, _ check: inout FieldValidator) -> String {
         let unit = value.trimmingWhitespace().lowercased()
@@ -57,7 +59,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         return try await storage { try await store.createMarket(market, requestID: request.requestID) }
     }
 
-    public func listMarkets(_ request: M.ListMarketsRequest, context: ServerContext) async throws -> M.ListMarketsResponse {
+    public func listMarkets(_ request: M.ListMarketsRequest, context: ServerContext) async throws
+        -> M.ListMarketsResponse
+    {
         var check = FieldValidator()
         let country = request.country.isEmpty ? "" : check.country(request.country, "country")
         try check.check()
@@ -84,13 +88,16 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         -> M.CountRetailPartnersResponse
     {
         try await storage {
-            try await store.countPartners(buyer: request.buyerOrganisation.trimmingWhitespace(), groupBy: request.groupBy)
+            try await store.countPartners(
+                buyer: request.buyerOrganisation.trimmingWhitespace(), groupBy: request.groupBy)
         }
     }
 
     // MARK: prices
 
-    public func recordPrice(_ request: M.RecordPriceRequest, context: ServerContext) async throws -> M.RecordPriceResponse {
+    public func recordPrice(_ request: M.RecordPriceRequest, context: ServerContext) async throws
+        -> M.RecordPriceResponse
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var observation = request.observation ?? M.PriceObservation()
@@ -100,12 +107,16 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         observation.unit = Self.unit(observation.unit, "observation.unit", &check)
         if var price = observation.price {
             price.currency = check.currency(price.currency, "observation.price.currency")
-            if price.minorUnits <= 0 { check.fail("observation.price.minor_units", "must be positive, got \(price.minorUnits)") }
+            if price.minorUnits <= 0 {
+                check.fail("observation.price.minor_units", "must be positive, got \(price.minorUnits)")
+            }
             observation.price = price
         } else {
             check.fail("observation.price", "is required (minor units and an ISO 4217 currency)")
         }
-        if let day = check.date(observation.observedOn, "observation.observed_on"), day > ISODate.today().adding(days: 1) {
+        if let day = check.date(observation.observedOn, "observation.observed_on"),
+            day > ISODate.today().adding(days: 1)
+        {
             check.fail("observation.observed_on", "\(day) is in the future")
         }
         observation.source = check.text(observation.source, "observation.source", maxLength: 200)
@@ -130,8 +141,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
             guard try await store.marketExists(request.marketID) else {
                 throw RPCError(.notFound, "market \"\(request.marketID)\" not found")
             }
-            return try await statistics(product: product, marketID: request.marketID, priceType: request.priceType.rawValue,
-                                        days: Int(request.windowDays == 0 ? 90 : request.windowDays), end: end)
+            return try await statistics(
+                product: product, marketID: request.marketID, priceType: request.priceType.rawValue,
+                days: Int(request.windowDays == 0 ? 90 : request.windowDays), end: end)
         }
     }
 
@@ -141,17 +153,22 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         -> M.PriceStatistics
     {
         let start = end.adding(days: -(days - 1))
-        let previousEnd = start.adding(days: -1), previousStart = previousEnd.adding(days: -(days - 1))
-        let current = try await store.prices(product: product, marketID: marketID, priceType: priceType, from: start, to: end)
-        let previous = try await store.prices(product: product, marketID: marketID, priceType: priceType,
-                                              from: previousStart, to: previousEnd)
-        var statistics = M.PriceStatistics(product: product, marketID: marketID, windowStart: start.message,
-                                           windowEnd: end.message)
+        let previousEnd = start.adding(days: -1)
+        let previousStart = previousEnd.adding(days: -(days - 1))
+        let current = try await store.prices(
+            product: product, marketID: marketID, priceType: priceType, from: start, to: end)
+        let previous = try await store.prices(
+            product: product, marketID: marketID, priceType: priceType,
+            from: previousStart, to: previousEnd)
+        var statistics = M.PriceStatistics(
+            product: product, marketID: marketID, windowStart: start.message,
+            windowEnd: end.message)
         let series = Dictionary(grouping: current + previous, by: { "\($0.1) \($0.2)" })
         guard let (_, sample) = series.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) else {
             return statistics
         }
-        let currency = sample[0].1, unit = sample[0].2
+        let currency = sample[0].1
+        let unit = sample[0].2
         statistics.currency = currency
         statistics.unit = unit
         func money(_ value: Int64) -> CommonV1.Money { CommonV1.Money(minorUnits: value, currency: currency) }
@@ -165,7 +182,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
             statistics.max = money(now.max()!)
         }
         if !before.isEmpty { statistics.previousMedian = money(PriceRules.median(before)) }
-        if let median = statistics.median?.minorUnits, let previous = statistics.previousMedian?.minorUnits, previous > 0 {
+        if let median = statistics.median?.minorUnits, let previous = statistics.previousMedian?.minorUnits,
+            previous > 0
+        {
             statistics.medianChangeBp = Int32((Double(median - previous) / Double(previous) * 10_000).rounded())
         }
         return statistics
@@ -177,9 +196,10 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         var check = FieldValidator()
         let since = check.date(request.since, "since", required: false)
         try check.check()
-        return M.ListPriceAlertsResponse(alerts: try await storage {
-            try await store.listAlerts(product: request.product.trimmingWhitespace().lowercased(), since: since)
-        })
+        return M.ListPriceAlertsResponse(
+            alerts: try await storage {
+                try await store.listAlerts(product: request.product.trimmingWhitespace().lowercased(), since: since)
+            })
     }
 
     // MARK: demand
@@ -211,26 +231,33 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         return posted
     }
 
-    public func listDemand(_ request: M.ListDemandRequest, context: ServerContext) async throws -> M.ListDemandResponse {
-        M.ListDemandResponse(signals: try await storage {
-            try await store.listDemand(product: request.product.trimmingWhitespace().lowercased(), status: request.status)
-        })
+    public func listDemand(_ request: M.ListDemandRequest, context: ServerContext) async throws -> M.ListDemandResponse
+    {
+        M.ListDemandResponse(
+            signals: try await storage {
+                try await store.listDemand(
+                    product: request.product.trimmingWhitespace().lowercased(), status: request.status)
+            })
     }
 
     /// Asks the Producer service for groups with the signal's craft (in its countries), keeps those whose minimum
     /// order and lead time fit, then records the matches. The Producer calls come first: if it cannot be reached
     /// nothing is written and the call fails UNAVAILABLE naming it.
-    public func matchDemand(_ request: M.MatchDemandRequest, context: ServerContext) async throws -> M.MatchDemandResponse {
+    public func matchDemand(_ request: M.MatchDemandRequest, context: ServerContext) async throws
+        -> M.MatchDemandResponse
+    {
         guard !request.signalID.isEmpty else { throw RPCError.invalidArgument(field: "signal_id", "must not be empty") }
         let signal = try await storage { try await store.getSignal(request.signalID) }
         guard signal.status == .open || signal.status == .matched else {
-            throw RPCError(.failedPrecondition, "demand signal \"\(signal.id)\" is \(signal.status.protoName): nothing to match")
+            throw RPCError(
+                .failedPrecondition, "demand signal \"\(signal.id)\" is \(signal.status.protoName): nothing to match")
         }
         var candidates: [ProducerV1.ProducerGroup] = []
         do {
             for country in signal.countries.isEmpty ? [""] : signal.countries {
-                var page = ProducerV1.ListProducerGroupsRequest(country: country, craft: signal.product, status: .active,
-                                                                pageSize: 500)
+                var page = ProducerV1.ListProducerGroupsRequest(
+                    country: country, craft: signal.product, status: .active,
+                    pageSize: 500)
                 repeat {
                     let answer = try await producer.listProducerGroups(page)
                     candidates += answer.groups
@@ -264,8 +291,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
             } else {
                 reasons.append("lead time not recorded")
             }
-            return M.DemandMatch(signalID: signal.id, groupID: group.id, groupName: group.name, country: group.country,
-                                 reasons: reasons)
+            return M.DemandMatch(
+                signalID: signal.id, groupID: group.id, groupName: group.name, country: group.country,
+                reasons: reasons)
         }
         let updated = try await storage { try await store.saveMatches(signalID: signal.id, matches) }
         return M.MatchDemandResponse(signal: updated, matches: matches)
@@ -298,10 +326,13 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         -> M.ListDemandAnswersResponse
     {
         guard !request.signalID.isEmpty else { throw RPCError.invalidArgument(field: "signal_id", "must not be empty") }
-        return M.ListDemandAnswersResponse(answers: try await storage { try await store.answers(signalID: request.signalID) })
+        return M.ListDemandAnswersResponse(
+            answers: try await storage { try await store.answers(signalID: request.signalID) })
     }
 
-    public func setDemandStatus(_ request: M.SetDemandStatusRequest, context: ServerContext) async throws -> M.DemandSignal {
+    public func setDemandStatus(_ request: M.SetDemandStatusRequest, context: ServerContext) async throws
+        -> M.DemandSignal
+    {
         var check = FieldValidator()
         if request.signalID.isEmpty { check.fail("signal_id", "must not be empty") }
         if request.status != .fulfilled && request.status != .withdrawn {
@@ -313,14 +344,20 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
 
     // MARK: library
 
-    public func addLibraryEntry(_ request: M.AddLibraryEntryRequest, context: ServerContext) async throws -> M.LibraryEntry {
+    public func addLibraryEntry(_ request: M.AddLibraryEntryRequest, context: ServerContext) async throws
+        -> M.LibraryEntry
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var entry = request.entry ?? M.LibraryEntry()
         entry.title = check.text(entry.title, "entry.title", required: true)
         entry.body = check.text(entry.body, "entry.body", required: true, maxLength: 100_000)
-        entry.topics = entry.topics.enumerated().map { check.text($1, "entry.topics[\($0)]", required: true, maxLength: 60).lowercased() }
-        entry.crafts = entry.crafts.enumerated().map { check.text($1, "entry.crafts[\($0)]", required: true, maxLength: 60).lowercased() }
+        entry.topics = entry.topics.enumerated().map {
+            check.text($1, "entry.topics[\($0)]", required: true, maxLength: 60).lowercased()
+        }
+        entry.crafts = entry.crafts.enumerated().map {
+            check.text($1, "entry.crafts[\($0)]", required: true, maxLength: 60).lowercased()
+        }
         for (index, value) in (entry.topics + entry.crafts).enumerated() where value.contains("|") {
             check.fail(index < entry.topics.count ? "entry.topics" : "entry.crafts", "\"\(value)\" must not contain |")
         }
@@ -330,7 +367,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         return try await storage { try await store.addEntry(entry, requestID: request.requestID) }
     }
 
-    public func getLibraryEntry(_ request: M.GetLibraryEntryRequest, context: ServerContext) async throws -> M.LibraryEntry {
+    public func getLibraryEntry(_ request: M.GetLibraryEntryRequest, context: ServerContext) async throws
+        -> M.LibraryEntry
+    {
         guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
         return try await storage { try await store.getEntry(request.id) }
     }
@@ -343,11 +382,13 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         if words.isEmpty { check.fail("query", "must contain at least one word") }
         if request.limit != 0 { check.range(request.limit, 1...100, "limit") }
         try check.check()
-        return M.SearchLibraryResponse(hits: try await storage {
-            try await store.search(words: Array(words), craft: request.craft.trimmingWhitespace().lowercased(),
-                                   topic: request.topic.trimmingWhitespace().lowercased(),
-                                   limit: Int(request.limit == 0 ? 20 : request.limit))
-        })
+        return M.SearchLibraryResponse(
+            hits: try await storage {
+                try await store.search(
+                    words: Array(words), craft: request.craft.trimmingWhitespace().lowercased(),
+                    topic: request.topic.trimmingWhitespace().lowercased(),
+                    limit: Int(request.limit == 0 ? 20 : request.limit))
+            })
     }
 
     // MARK: discussion groups
@@ -372,9 +413,10 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
     public func listDiscussionGroups(_ request: M.ListDiscussionGroupsRequest, context: ServerContext) async throws
         -> M.ListDiscussionGroupsResponse
     {
-        M.ListDiscussionGroupsResponse(groups: try await storage {
-            try await store.listGroups(craft: request.craft.trimmingWhitespace().lowercased())
-        })
+        M.ListDiscussionGroupsResponse(
+            groups: try await storage {
+                try await store.listGroups(craft: request.craft.trimmingWhitespace().lowercased())
+            })
     }
 
     public func joinDiscussionGroup(_ request: M.JoinDiscussionGroupRequest, context: ServerContext) async throws
@@ -398,11 +440,15 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
             _ = try await producer.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id))
         } catch {
             if error.code == .notFound { throw RPCError.invalidArgument(field: field, error.message) }
-            throw RPCError(.unavailable, "checking the producer group needs producer-service, which did not answer: \(error.message)")
+            throw RPCError(
+                .unavailable,
+                "checking the producer group needs producer-service, which did not answer: \(error.message)")
         }
     }
 
-    public func listMembers(_ request: M.ListMembersRequest, context: ServerContext) async throws -> M.ListMembersResponse {
+    public func listMembers(_ request: M.ListMembersRequest, context: ServerContext) async throws
+        -> M.ListMembersResponse
+    {
         guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
         return M.ListMembersResponse(members: try await storage { try await store.members(groupID: request.groupID) })
     }
@@ -413,7 +459,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         post.body = check.text(post.body, "\(prefix).body", required: true, maxLength: 20_000)
     }
 
-    public func startThread(_ request: M.StartThreadRequest, context: ServerContext) async throws -> M.StartThreadResponse {
+    public func startThread(_ request: M.StartThreadRequest, context: ServerContext) async throws
+        -> M.StartThreadResponse
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
         if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
@@ -422,7 +470,8 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         Self.validatePost(&post, prefix: "first_post", &check)
         try check.check()
         let started = try await storage {
-            try await store.startThread(groupID: request.groupID, title: title, firstPost: post, requestID: request.requestID)
+            try await store.startThread(
+                groupID: request.groupID, title: title, firstPost: post, requestID: request.requestID)
         }
         if let first = started.post {
             events?.publish(topic: Topic.posts(request.groupID), M.MarketEvent(kind: .post, post: first))
@@ -442,7 +491,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         return stored
     }
 
-    public func listThreads(_ request: M.ListThreadsRequest, context: ServerContext) async throws -> M.ListThreadsResponse {
+    public func listThreads(_ request: M.ListThreadsRequest, context: ServerContext) async throws
+        -> M.ListThreadsResponse
+    {
         guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
         return M.ListThreadsResponse(threads: try await storage { try await store.threads(groupID: request.groupID) })
     }
@@ -470,14 +521,16 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         if request.days != 0 { check.range(request.days, 1...365, "days") }
         try check.check()
         let days = Int(request.days == 0 ? 90 : request.days)
-        var group = ProducerV1.ProducerGroup(id: request.groupID, name: request.groupName, country: request.country,
-                                             crafts: request.crafts)
+        var group = ProducerV1.ProducerGroup(
+            id: request.groupID, name: request.groupName, country: request.country,
+            crafts: request.crafts)
         if request.crafts.isEmpty {
             do {
                 group = try await producer.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: request.groupID))
             } catch {
                 if error.code == .notFound { throw RPCError(.notFound, error.message) }
-                throw RPCError(.unavailable, "the bulletin needs producer-service, which did not answer: \(error.message)")
+                throw RPCError(
+                    .unavailable, "the bulletin needs producer-service, which did not answer: \(error.message)")
             }
         }
         let today = ISODate.today()
@@ -487,8 +540,10 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
             bulletin.matchedDemand = try await store.matchedDemand(groupID: group.id)
             for craft in group.crafts {
                 for market in try await store.markets(observing: craft, since: since) {
-                    bulletin.prices.append(try await statistics(product: craft, marketID: market, priceType: 0, days: days,
-                                                                end: today))
+                    bulletin.prices.append(
+                        try await statistics(
+                            product: craft, marketID: market, priceType: 0, days: days,
+                            end: today))
                 }
                 bulletin.openDemand += try await store.listDemand(product: craft, status: .unspecified).filter {
                     $0.countries.isEmpty || $0.countries.contains(group.country)

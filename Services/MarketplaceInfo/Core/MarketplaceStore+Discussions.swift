@@ -12,9 +12,12 @@ extension MarketplaceStore {
             var group = group
             group.id = "dg_" + RequestID.make()
             group.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
-            try await session.execute("INSERT INTO discussion_groups (id, name, crafts, body) VALUES ($1, $2, $3, $4)",
-                                      [.of(group.id), .of(group.name), .of("|" + group.crafts.joined(separator: "|") + "|"),
-                                       .blob(group.serializedBytes())])
+            try await session.execute(
+                "INSERT INTO discussion_groups (id, name, crafts, body) VALUES ($1, $2, $3, $4)",
+                [
+                    .of(group.id), .of(group.name), .of("|" + group.crafts.joined(separator: "|") + "|"),
+                    .blob(group.serializedBytes()),
+                ])
             return group.id
         } load: { session, id in
             try await loadGroup(id, session)
@@ -26,10 +29,12 @@ extension MarketplaceStore {
     }
 
     func listGroups(craft: String) async throws -> [M.DiscussionGroup] {
-        let rows = craft.isEmpty
+        let rows =
+            craft.isEmpty
             ? try await database.query("SELECT body FROM discussion_groups ORDER BY name", [])
-            : try await database.query("SELECT body FROM discussion_groups WHERE crafts LIKE $1 ORDER BY name",
-                                       [.of("%|" + craft + "|%")])
+            : try await database.query(
+                "SELECT body FROM discussion_groups WHERE crafts LIKE $1 ORDER BY name",
+                [.of("%|" + craft + "|%")])
         return try rows.map { try $0.message(M.DiscussionGroup.self) }
     }
 
@@ -45,9 +50,12 @@ extension MarketplaceStore {
             }
             var member = member
             member.joinedAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
-            try await session.execute("INSERT INTO group_members (group_id, kind, member, body) VALUES ($1, $2, $3, $4)",
-                                      [.of(member.groupID), .of(member.kind.rawValue), .of(member.member),
-                                       .blob(member.serializedBytes())])
+            try await session.execute(
+                "INSERT INTO group_members (group_id, kind, member, body) VALUES ($1, $2, $3, $4)",
+                [
+                    .of(member.groupID), .of(member.kind.rawValue), .of(member.member),
+                    .blob(member.serializedBytes()),
+                ])
             return member
         }
     }
@@ -55,18 +63,23 @@ extension MarketplaceStore {
     func members(groupID: String) async throws -> [M.GroupMember] {
         try await database.read { session in
             _ = try await loadGroup(groupID, session)
-            return try await session.query("SELECT body FROM group_members WHERE group_id = $1 ORDER BY kind, member",
-                                            [.of(groupID)]).map { try $0.message(M.GroupMember.self) }
+            return try await session.query(
+                "SELECT body FROM group_members WHERE group_id = $1 ORDER BY kind, member",
+                [.of(groupID)]
+            ).map { try $0.message(M.GroupMember.self) }
         }
     }
 
     private func requireMember(_ groupID: String, _ kind: M.MemberKind, _ author: String, _ session: any SQLSession)
         async throws
     {
-        guard try await session.first("SELECT member FROM group_members WHERE group_id = $1 AND kind = $2 AND member = $3",
-                                       [.of(groupID), .of(kind.rawValue), .of(author)]) != nil
+        guard
+            try await session.first(
+                "SELECT member FROM group_members WHERE group_id = $1 AND kind = $2 AND member = $3",
+                [.of(groupID), .of(kind.rawValue), .of(author)]) != nil
         else {
-            throw RPCError(.failedPrecondition,
+            throw RPCError(
+                .failedPrecondition,
                 "\(author) is not a member of discussion group \"\(groupID)\"; join it first (JoinDiscussionGroup)")
         }
     }
@@ -87,25 +100,29 @@ extension MarketplaceStore {
             post.groupID = groupID
             post.replyTo = ""
             post.createdAt = now
-            try await session.execute("INSERT INTO discussion_threads (id, group_id, created_at, body) VALUES ($1, $2, $3, $4)",
-                                      [.of(thread.id), .of(groupID), .of(now.unixMicros), .blob(thread.serializedBytes())])
+            try await session.execute(
+                "INSERT INTO discussion_threads (id, group_id, created_at, body) VALUES ($1, $2, $3, $4)",
+                [.of(thread.id), .of(groupID), .of(now.unixMicros), .blob(thread.serializedBytes())])
             try await insertPost(post, session)
             return thread.id
         } load: { session, id in
             let thread = try await loadThread(id, session)
-            let first = try await session.first("SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id LIMIT 1",
-                                                 [.of(id)])
+            let first = try await session.first(
+                "SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id LIMIT 1",
+                [.of(id)])
             return M.StartThreadResponse(thread: thread, post: try first.map { try $0.message(M.Post.self) })
         }
     }
 
     private func insertPost(_ post: M.Post, _ session: any SQLSession) async throws {
-        try await session.execute("INSERT INTO posts (id, thread_id, created_at, body) VALUES ($1, $2, $3, $4)",
-                                  [.of(post.id), .of(post.threadID), .of(post.createdAt!.unixMicros), .blob(post.serializedBytes())])
+        try await session.execute(
+            "INSERT INTO posts (id, thread_id, created_at, body) VALUES ($1, $2, $3, $4)",
+            [.of(post.id), .of(post.threadID), .of(post.createdAt!.unixMicros), .blob(post.serializedBytes())])
     }
 
     func loadThread(_ id: String, _ session: any SQLSession) async throws -> M.DiscussionThread {
-        try await session.message(M.DiscussionThread.self, from: "discussion_threads", id: id, noun: "discussion thread")
+        try await session.message(
+            M.DiscussionThread.self, from: "discussion_threads", id: id, noun: "discussion thread")
     }
 
     func reply(_ post: M.Post, requestID: String) async throws -> M.Post {
@@ -113,10 +130,12 @@ extension MarketplaceStore {
             var thread = try await loadThread(post.threadID, session)
             try await requireMember(thread.groupID, post.authorKind, post.author, session)
             if !post.replyTo.isEmpty {
-                guard let answered = try await session.first("SELECT body FROM posts WHERE id = $1", [.of(post.replyTo)]),
+                guard
+                    let answered = try await session.first("SELECT body FROM posts WHERE id = $1", [.of(post.replyTo)]),
                     try answered.message(M.Post.self).threadID == thread.id
                 else {
-                    throw RPCError.invalidArgument(field: "post.reply_to", "\"\(post.replyTo)\" is not a post of this thread")
+                    throw RPCError.invalidArgument(
+                        field: "post.reply_to", "\"\(post.replyTo)\" is not a post of this thread")
                 }
             }
             var post = post
@@ -125,8 +144,9 @@ extension MarketplaceStore {
             post.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             try await insertPost(post, session)
             thread.posts += 1
-            try await session.execute("UPDATE discussion_threads SET body = $2 WHERE id = $1",
-                                      [.of(thread.id), .blob(thread.serializedBytes())])
+            try await session.execute(
+                "UPDATE discussion_threads SET body = $2 WHERE id = $1",
+                [.of(thread.id), .blob(thread.serializedBytes())])
             return post.id
         } load: { session, id in
             guard let row = try await session.first("SELECT body FROM posts WHERE id = $1", [.of(id)]) else {
@@ -140,16 +160,19 @@ extension MarketplaceStore {
         try await database.read { session in
             _ = try await loadGroup(groupID, session)
             return try await session.query(
-                "SELECT body FROM discussion_threads WHERE group_id = $1 ORDER BY created_at DESC, id", [.of(groupID)])
-                .map { try $0.message(M.DiscussionThread.self) }
+                "SELECT body FROM discussion_threads WHERE group_id = $1 ORDER BY created_at DESC, id", [.of(groupID)]
+            )
+            .map { try $0.message(M.DiscussionThread.self) }
         }
     }
 
     func posts(threadID: String) async throws -> [M.Post] {
         try await database.read { session in
             _ = try await loadThread(threadID, session)
-            return try await session.query("SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id", [.of(threadID)])
-                .map { try $0.message(M.Post.self) }
+            return try await session.query(
+                "SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id", [.of(threadID)]
+            )
+            .map { try $0.message(M.Post.self) }
         }
     }
 
@@ -159,13 +182,16 @@ extension MarketplaceStore {
     func markets(observing product: String, since: ISODate) async throws -> [String] {
         try await database.query(
             "SELECT DISTINCT market_id FROM price_observations WHERE product = $1 AND observed_on >= $2 ORDER BY market_id",
-            [.of(product), .of(since.description)]).map { try $0.text("market_id") }
+            [.of(product), .of(since.description)]
+        ).map { try $0.text("market_id") }
     }
 
     /// Library entries for `craft` added since `micros`, newest first.
     func entries(craft: String, sinceMicros: Int64, limit: Int) async throws -> [M.LibraryEntry] {
-        try await database.query("""
+        try await database.query(
+            """
             SELECT body FROM library_entries WHERE crafts LIKE $1 AND created_at >= $2 ORDER BY created_at DESC LIMIT $3
-            """, [.of("%|" + craft + "|%"), .of(sinceMicros), .of(limit)]).map { try $0.message(M.LibraryEntry.self) }
+            """, [.of("%|" + craft + "|%"), .of(sinceMicros), .of(limit)]
+        ).map { try $0.message(M.LibraryEntry.self) }
     }
 }

@@ -20,8 +20,9 @@ public struct MarketplaceStore: Sendable {
         try await database.idempotent(operation: "CreateMarket", requestID: requestID) { session in
             var market = market
             market.id = "mk_" + RequestID.make()
-            try await session.execute("INSERT INTO markets (id, name, country, body) VALUES ($1, $2, $3, $4)",
-                                      [.of(market.id), .of(market.name), .of(market.country), .blob(market.serializedBytes())])
+            try await session.execute(
+                "INSERT INTO markets (id, name, country, body) VALUES ($1, $2, $3, $4)",
+                [.of(market.id), .of(market.name), .of(market.country), .blob(market.serializedBytes())])
             return market.id
         } load: { session, id in
             try await loadMarket(id, session)
@@ -33,7 +34,8 @@ public struct MarketplaceStore: Sendable {
     }
 
     func listMarkets(country: String) async throws -> [M.Market] {
-        let rows = country.isEmpty
+        let rows =
+            country.isEmpty
             ? try await database.query("SELECT body FROM markets ORDER BY country, name", [])
             : try await database.query("SELECT body FROM markets WHERE country = $1 ORDER BY name", [.of(country)])
         return try rows.map { try $0.message(M.Market.self) }
@@ -43,11 +45,15 @@ public struct MarketplaceStore: Sendable {
         try await database.idempotent(operation: "AddRetailPartner", requestID: requestID) { session in
             var partner = partner
             partner.id = "rp_" + RequestID.make()
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO retail_partners (id, buyer_organisation, country, region, channel, outlets, body)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                """, [.of(partner.id), .of(partner.buyerOrganisation), .of(partner.country), .of(partner.region),
-                      .of(partner.channel.rawValue), .of(partner.outlets), .blob(partner.serializedBytes())])
+                """,
+                [
+                    .of(partner.id), .of(partner.buyerOrganisation), .of(partner.country), .of(partner.region),
+                    .of(partner.channel.rawValue), .of(partner.outlets), .blob(partner.serializedBytes()),
+                ])
             return partner.id
         } load: { session, id in
             guard let row = try await session.first("SELECT body FROM retail_partners WHERE id = $1", [.of(id)]) else {
@@ -58,13 +64,15 @@ public struct MarketplaceStore: Sendable {
     }
 
     func countPartners(buyer: String, groupBy: M.PartnerGrouping) async throws -> M.CountRetailPartnersResponse {
-        let key = switch groupBy {
-        case .region: "country || ' / ' || region"
-        case .channel: "CAST(channel AS TEXT)"
-        default: "country"
-        }
+        let key =
+            switch groupBy {
+            case .region: "country || ' / ' || region"
+            case .channel: "CAST(channel AS TEXT)"
+            default: "country"
+            }
         let filter = buyer.isEmpty ? "" : "WHERE buyer_organisation = $1"
-        let rows = try await database.query("""
+        let rows = try await database.query(
+            """
             SELECT \(key) AS grouping, COUNT(*) AS partners, SUM(outlets) AS outlets FROM retail_partners \(filter)
             GROUP BY \(key) ORDER BY COUNT(*) DESC, \(key)
             """, buyer.isEmpty ? [] : [.of(buyer)])
@@ -72,7 +80,8 @@ public struct MarketplaceStore: Sendable {
         for row in rows {
             var label = try row.text("grouping")
             if groupBy == .channel, let raw = Int32(label) { label = M.SalesChannel(rawValue: raw).protoName }
-            let count = M.PartnerCount(key: label, partners: Int32(try row.int("partners")), outlets: Int32(try row.int("outlets")))
+            let count = M.PartnerCount(
+                key: label, partners: Int32(try row.int("partners")), outlets: Int32(try row.int("outlets")))
             response.counts.append(count)
             response.totalPartners += count.partners
             response.totalOutlets += count.outlets
@@ -90,24 +99,39 @@ public struct MarketplaceStore: Sendable {
             observation.id = "po_" + RequestID.make()
             let day = ISODate(observation.observedOn!)!
             let price = observation.price!
-            let trailing = try await session.query("""
+            let trailing = try await session.query(
+                """
                 SELECT price_minor FROM price_observations
                 WHERE product = $1 AND market_id = $2 AND price_type = $3 AND unit = $4 AND currency = $5
                   AND observed_on >= $6 AND observed_on <= $7
-                """, [.of(observation.product), .of(observation.marketID), .of(observation.priceType.rawValue),
-                      .of(observation.unit), .of(price.currency), .of(day.adding(days: -PriceRules.trailingDays).description),
-                      .of(day.description)]).map { try $0.int("price_minor") }
-            try await session.execute("""
+                """,
+                [
+                    .of(observation.product), .of(observation.marketID), .of(observation.priceType.rawValue),
+                    .of(observation.unit), .of(price.currency),
+                    .of(day.adding(days: -PriceRules.trailingDays).description),
+                    .of(day.description),
+                ]
+            ).map { try $0.int("price_minor") }
+            try await session.execute(
+                """
                 INSERT INTO price_observations (id, product, market_id, price_type, unit, price_minor, currency,
                     observed_on, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                """, [.of(observation.id), .of(observation.product), .of(observation.marketID),
-                      .of(observation.priceType.rawValue), .of(observation.unit), .of(price.minorUnits), .of(price.currency),
-                      .of(day.description), .of(observation.source)])
+                """,
+                [
+                    .of(observation.id), .of(observation.product), .of(observation.marketID),
+                    .of(observation.priceType.rawValue), .of(observation.unit), .of(price.minorUnits),
+                    .of(price.currency),
+                    .of(day.description), .of(observation.source),
+                ])
             if let alert = PriceRules.alert(for: observation, trailing: trailing) {
-                try await session.execute("""
+                try await session.execute(
+                    """
                     INSERT INTO price_alerts (id, observation_id, product, observed_on, body) VALUES ($1, $2, $3, $4, $5)
-                    """, [.of(alert.id), .of(observation.id), .of(observation.product), .of(day.description),
-                          .blob(alert.serializedBytes())])
+                    """,
+                    [
+                        .of(alert.id), .of(observation.id), .of(observation.product), .of(day.description),
+                        .blob(alert.serializedBytes()),
+                    ])
             }
             return observation.id
         } load: { session, id in
@@ -115,7 +139,8 @@ public struct MarketplaceStore: Sendable {
                 throw StorageError(.corrupt, "observation \(id) vanished")
             }
             var response = M.RecordPriceResponse(observation: try Self.observation(row))
-            if let alert = try await session.first("SELECT body FROM price_alerts WHERE observation_id = $1", [.of(id)]) {
+            if let alert = try await session.first("SELECT body FROM price_alerts WHERE observation_id = $1", [.of(id)])
+            {
                 response.alert = try alert.message(M.PriceAlert.self)
             }
             return response
@@ -132,12 +157,15 @@ public struct MarketplaceStore: Sendable {
                 for observation in batch {
                     let base = binds.count
                     rows.append("(" + (1...9).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
-                    binds += [.of("po_" + RequestID.make()), .of(observation.product), .of(observation.marketID),
-                              .of(observation.priceType.rawValue), .of(observation.unit),
-                              .of(observation.price!.minorUnits), .of(observation.price!.currency),
-                              .of(ISODate(observation.observedOn!)!.description), .of(observation.source)]
+                    binds += [
+                        .of("po_" + RequestID.make()), .of(observation.product), .of(observation.marketID),
+                        .of(observation.priceType.rawValue), .of(observation.unit),
+                        .of(observation.price!.minorUnits), .of(observation.price!.currency),
+                        .of(ISODate(observation.observedOn!)!.description), .of(observation.source),
+                    ]
                 }
-                try await session.execute("""
+                try await session.execute(
+                    """
                     INSERT INTO price_observations (id, product, market_id, price_type, unit, price_minor, currency,
                         observed_on, source) VALUES \(rows.joined(separator: ", "))
                     """, binds)
@@ -181,8 +209,9 @@ public struct MarketplaceStore: Sendable {
         if let since { conditions.add("observed_on >= \(conditions.bind(.of(since.description)))") }
         return try await database.query(
             "SELECT body FROM price_alerts \(conditions.whereClause) ORDER BY observed_on DESC, id LIMIT 500",
-            conditions.binds)
-            .map { try $0.message(M.PriceAlert.self) }
+            conditions.binds
+        )
+        .map { try $0.message(M.PriceAlert.self) }
     }
 
     // MARK: demand
@@ -195,8 +224,10 @@ public struct MarketplaceStore: Sendable {
             signal.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             try await session.execute(
                 "INSERT INTO demand_signals (id, product, status, created_at, body) VALUES ($1, $2, $3, $4, $5)",
-                [.of(signal.id), .of(signal.product), .of(signal.status.rawValue), .of(signal.createdAt!.unixMicros),
-                 .blob(signal.serializedBytes())])
+                [
+                    .of(signal.id), .of(signal.product), .of(signal.status.rawValue), .of(signal.createdAt!.unixMicros),
+                    .blob(signal.serializedBytes()),
+                ])
             return signal.id
         } load: { session, id in
             try await loadSignal(id, session)
@@ -220,16 +251,19 @@ public struct MarketplaceStore: Sendable {
         }
         conditions.equal("product", product)
         return try await database.query(
-            "SELECT body FROM demand_signals \(conditions.whereClause) ORDER BY created_at DESC", conditions.binds)
-            .map { try $0.message(M.DemandSignal.self) }
+            "SELECT body FROM demand_signals \(conditions.whereClause) ORDER BY created_at DESC", conditions.binds
+        )
+        .map { try $0.message(M.DemandSignal.self) }
     }
 
     /// Demand signals a producer group was matched to, newest first.
     func matchedDemand(groupID: String, limit: Int = 50) async throws -> [M.DemandSignal] {
-        try await database.query("""
+        try await database.query(
+            """
             SELECT s.body FROM demand_matches m JOIN demand_signals s ON s.id = m.signal_id
             WHERE m.group_id = $1 ORDER BY s.created_at DESC, s.id LIMIT \(limit)
-            """, [.of(groupID)]).map { try $0.message(M.DemandSignal.self) }
+            """, [.of(groupID)]
+        ).map { try $0.message(M.DemandSignal.self) }
     }
 
     /// Replaces a signal's matches and marks an open signal MATCHED when there are any, in one transaction.
@@ -240,8 +274,9 @@ public struct MarketplaceStore: Sendable {
             var signal = try await loadSignal(signalID, session)
             try await session.execute("DELETE FROM demand_matches WHERE signal_id = $1", [.of(signalID)])
             for match in matches {
-                try await session.execute("INSERT INTO demand_matches (signal_id, group_id, body) VALUES ($1, $2, $3)",
-                                          [.of(signalID), .of(match.groupID), .blob(match.serializedBytes())])
+                try await session.execute(
+                    "INSERT INTO demand_matches (signal_id, group_id, body) VALUES ($1, $2, $3)",
+                    [.of(signalID), .of(match.groupID), .blob(match.serializedBytes())])
             }
             if signal.status == .open && !matches.isEmpty {
                 signal.status = .matched
@@ -252,8 +287,9 @@ public struct MarketplaceStore: Sendable {
     }
 
     private func writeSignal(_ signal: M.DemandSignal, _ session: any SQLSession) async throws {
-        try await session.execute("UPDATE demand_signals SET status = $2, body = $3 WHERE id = $1",
-                                  [.of(signal.id), .of(signal.status.rawValue), .blob(signal.serializedBytes())])
+        try await session.execute(
+            "UPDATE demand_signals SET status = $2, body = $3 WHERE id = $1",
+            [.of(signal.id), .of(signal.status.rawValue), .blob(signal.serializedBytes())])
     }
 
     func setStatus(signalID: String, _ status: M.DemandStatus) async throws -> M.DemandSignal {
@@ -261,7 +297,8 @@ public struct MarketplaceStore: Sendable {
             try await session.lock("signal \(signalID)")
             var signal = try await loadSignal(signalID, session)
             if signal.status == .fulfilled || signal.status == .withdrawn, signal.status != status {
-                throw RPCError(.failedPrecondition,
+                throw RPCError(
+                    .failedPrecondition,
                     "demand signal \"\(signalID)\" is already \(signal.status.protoName) and cannot change")
             }
             signal.status = status
@@ -275,12 +312,15 @@ public struct MarketplaceStore: Sendable {
             try await session.lock("signal \(answer.signalID)")
             let signal = try await loadSignal(answer.signalID, session)
             guard signal.status == .open || signal.status == .matched else {
-                throw RPCError(.failedPrecondition, "demand signal \"\(signal.id)\" is \(signal.status.protoName): it takes no answers")
+                throw RPCError(
+                    .failedPrecondition,
+                    "demand signal \"\(signal.id)\" is \(signal.status.protoName): it takes no answers")
             }
             var answer = answer
             answer.id = "da_" + RequestID.make()
-            try await session.execute("INSERT INTO demand_answers (id, signal_id, body) VALUES ($1, $2, $3)",
-                                      [.of(answer.id), .of(answer.signalID), .blob(answer.serializedBytes())])
+            try await session.execute(
+                "INSERT INTO demand_answers (id, signal_id, body) VALUES ($1, $2, $3)",
+                [.of(answer.id), .of(answer.signalID), .blob(answer.serializedBytes())])
             return answer.id
         } load: { session, id in
             guard let row = try await session.first("SELECT body FROM demand_answers WHERE id = $1", [.of(id)]) else {
@@ -293,8 +333,10 @@ public struct MarketplaceStore: Sendable {
     func answers(signalID: String) async throws -> [M.DemandAnswer] {
         try await database.read { session in
             _ = try await loadSignal(signalID, session)
-            return try await session.query("SELECT body FROM demand_answers WHERE signal_id = $1 ORDER BY id", [.of(signalID)])
-                .map { try $0.message(M.DemandAnswer.self) }
+            return try await session.query(
+                "SELECT body FROM demand_answers WHERE signal_id = $1 ORDER BY id", [.of(signalID)]
+            )
+            .map { try $0.message(M.DemandAnswer.self) }
         }
     }
 
@@ -317,18 +359,27 @@ public struct MarketplaceStore: Sendable {
         let topics = "|" + entry.topics.joined(separator: "|") + "|"
         switch session.dialect {
         case .sqlite:
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO library_entries (id, crafts, topics, created_at, body) VALUES ($1, $2, $3, $4, $5)
-                """, [.of(entry.id), .of(crafts), .of(topics), .of(entry.createdAt!.unixMicros), .blob(entry.serializedBytes())])
+                """,
+                [
+                    .of(entry.id), .of(crafts), .of(topics), .of(entry.createdAt!.unixMicros),
+                    .blob(entry.serializedBytes()),
+                ])
             try await session.execute(
                 "INSERT INTO library_search (entry_id, title, topics, body) VALUES ($1, $2, $3, $4)",
                 [.of(entry.id), .of(entry.title), .of(entry.topics.joined(separator: " ")), .of(entry.body)])
         case .postgres:
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO library_entries (id, crafts, topics, created_at, body, title_text, body_text)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                """, [.of(entry.id), .of(crafts), .of(topics), .of(entry.createdAt!.unixMicros),
-                      .blob(entry.serializedBytes()), .of(entry.title), .of(entry.body)])
+                """,
+                [
+                    .of(entry.id), .of(crafts), .of(topics), .of(entry.createdAt!.unixMicros),
+                    .blob(entry.serializedBytes()), .of(entry.title), .of(entry.body),
+                ])
         }
     }
 

@@ -27,8 +27,12 @@ struct MarketplaceInfoServiceMain: AsyncParsableCommand {
             let events = EventPublisher(endpoints: configuration.eventEndpoints, logger: logger)
             let bound = try events.start()
             logger.info("publishing events", metadata: ["endpoints": .string(bound.joined(separator: " "))])
-            return [MarketplaceHandler(database: database, producer: ProducerV1.ProducerServiceClient(channel: producer),
-                                       events: events).registration]
+            return [
+                MarketplaceHandler(
+                    database: database, producer: ProducerV1.ProducerServiceClient(channel: producer),
+                    events: events
+                ).registration
+            ]
         }
     }
 }

@@ -40,14 +40,21 @@ enum Independence {
             profile.method.append("buyer shares: no current relationship with yearly purchases recorded")
         }
 
-        let inHouse = Set(group.processesInHouse), outsourced = Set(group.processesOutsourced).subtracting(inHouse)
+        let inHouse = Set(group.processesInHouse)
+        let outsourced = Set(group.processesOutsourced).subtracting(inHouse)
         if inHouse.count + outsourced.count > 0 {
-            profile.inHouseProcessShareBp = Int32((Double(inHouse.count) / Double(inHouse.count + outsourced.count) * 10_000).rounded())
+            profile.inHouseProcessShareBp = Int32(
+                (Double(inHouse.count) / Double(inHouse.count + outsourced.count) * 10_000).rounded())
         }
-        profile.method.append("in-house share: \(inHouse.count) of \(inHouse.count + outsourced.count) production processes done by the group itself")
+        profile.method.append(
+            "in-house share: \(inHouse.count) of \(inHouse.count + outsourced.count) production processes done by the group itself"
+        )
 
-        if let longest = current.min(by: { ISODate($0.since!)! < ISODate($1.since!)! }), let since = ISODate(longest.since!) {
-            profile.longestRelationshipTenthsOfYears = Int32((Double(asOf.dayNumber - since.dayNumber) / 365.25 * 10).rounded(.down))
+        if let longest = current.min(by: { ISODate($0.since!)! < ISODate($1.since!)! }),
+            let since = ISODate(longest.since!)
+        {
+            profile.longestRelationshipTenthsOfYears = Int32(
+                (Double(asOf.dayNumber - since.dayNumber) / 365.25 * 10).rounded(.down))
             profile.longestRelationshipBuyer = longest.organisation
         }
         profile.method.append("longest relationship: years since the oldest current buyer relationship began")
@@ -58,10 +65,13 @@ enum Independence {
                 .sorted { $0.0 < $1.0 }
             guard let now = dated.last(where: { $0.0 <= asOf })?.1 else { continue }
             let before = dated.last(where: { $0.0 <= yearAgo })?.1
-            profile.skills.append(ProducerV1.SkillChange(
-                skill: skill, levelNow: now.level, levelYearAgo: before?.level ?? -1, membersHoldingNow: now.membersHolding))
+            profile.skills.append(
+                ProducerV1.SkillChange(
+                    skill: skill, levelNow: now.level, levelYearAgo: before?.level ?? -1,
+                    membersHoldingNow: now.membersHolding))
         }
-        profile.method.append("skills: latest assessment on or before \(asOf) against the latest on or before \(yearAgo)")
+        profile.method.append(
+            "skills: latest assessment on or before \(asOf) against the latest on or before \(yearAgo)")
         return profile
     }
 }

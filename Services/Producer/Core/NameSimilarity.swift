@@ -24,9 +24,11 @@ public enum NameSimilarity {
 
     /// 0 (nothing alike) to 1 (the same after normalising).
     public static func score(_ a: String, _ b: String) -> Double {
-        let x = normalise(a), y = normalise(b)
+        let x = normalise(a)
+        let y = normalise(b)
         if x == y { return x.isEmpty ? 0 : 1 }
-        let pairsX = pairs(x), pairsY = pairCounts(y)
+        let pairsX = pairs(x)
+        let pairsY = pairCounts(y)
         guard !pairsX.isEmpty, !pairsY.isEmpty else { return 0 }
         var remaining = pairsY
         var shared = 0

@@ -53,7 +53,9 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         }
         let mask = request.updateMask.isEmpty ? Self.updatableFields : Set(request.updateMask)
         for field in mask.subtracting(Self.updatableFields).sorted() {
-            check.fail("update_mask", "\"\(field)\" cannot be updated (fields: \(Self.updatableFields.sorted().joined(separator: ", ")))")
+            check.fail(
+                "update_mask",
+                "\"\(field)\" cannot be updated (fields: \(Self.updatableFields.sorted().joined(separator: ", ")))")
         }
         if request.expectedVersion <= 0 {
             check.fail("expected_version", "is required: the version you read, so that concurrent edits are not lost")
@@ -111,17 +113,21 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         let threshold = request.minSimilarity == 0 ? 0.75 : request.minSimilarity
         return try await storage {
             let group = try await store.getGroup(request.groupID)
-            let candidates = try await store.duplicateCandidates(of: group).compactMap { other -> ProducerV1.DuplicateCandidate? in
-                let score = max(NameSimilarity.score(group.name, other.name),
-                                group.localName.isEmpty || other.localName.isEmpty ? 0
-                                    : NameSimilarity.score(group.localName, other.localName))
+            let candidates = try await store.duplicateCandidates(of: group).compactMap {
+                other -> ProducerV1.DuplicateCandidate? in
+                let score = max(
+                    NameSimilarity.score(group.name, other.name),
+                    group.localName.isEmpty || other.localName.isEmpty
+                        ? 0
+                        : NameSimilarity.score(group.localName, other.localName))
                 guard score >= threshold else { return nil }
                 var reasons = ["same country (\(group.country))", String(format: "names %.0f%% alike", score * 100)]
                 if !Set(group.crafts).isDisjoint(with: other.crafts) { reasons.append("shared crafts") }
                 if !group.region.isEmpty && group.region.lowercased() == other.region.lowercased() {
                     reasons.append("same region")
                 }
-                return ProducerV1.DuplicateCandidate(group: other, similarity: score, reason: reasons.joined(separator: ", "))
+                return ProducerV1.DuplicateCandidate(
+                    group: other, similarity: score, reason: reasons.joined(separator: ", "))
             }
             return ProducerV1.FindDuplicatesResponse(candidates: candidates.sorted { $0.similarity > $1.similarity })
         }
@@ -153,7 +159,8 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         }
         try check.check()
         return try await storage {
-            try await store.merge(survivorID: request.survivorID, mergedID: request.mergedID, requestID: request.requestID)
+            try await store.merge(
+                survivorID: request.survivorID, mergedID: request.mergedID, requestID: request.requestID)
         }
     }
 
@@ -203,9 +210,10 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         async throws -> ProducerV1.ListSkillAssessmentsResponse
     {
         guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
-        return ProducerV1.ListSkillAssessmentsResponse(assessments: try await storage {
-            try await store.listAssessments(groupID: request.groupID, skill: request.skill.lowercased())
-        })
+        return ProducerV1.ListSkillAssessmentsResponse(
+            assessments: try await storage {
+                try await store.listAssessments(groupID: request.groupID, skill: request.skill.lowercased())
+            })
     }
 
     // MARK: buyers and connections
@@ -231,7 +239,9 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
             check.nonNegative(money.minorUnits, "relationship.yearly_purchases.minor_units")
             relationship.yearlyPurchases = money
         }
-        if let ended = check.date(relationship.endedOn, "relationship.ended_on", required: false), let since, ended < since {
+        if let ended = check.date(relationship.endedOn, "relationship.ended_on", required: false), let since,
+            ended < since
+        {
             check.fail("relationship.ended_on", "\(ended) is before the relationship began (\(since))")
         }
         relationship.notes = check.text(relationship.notes, "relationship.notes", maxLength: 2000)
@@ -252,9 +262,10 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         async throws -> ProducerV1.ListBuyerRelationshipsResponse
     {
         guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
-        return ProducerV1.ListBuyerRelationshipsResponse(relationships: try await storage {
-            try await store.listRelationships(groupID: request.groupID)
-        })
+        return ProducerV1.ListBuyerRelationshipsResponse(
+            relationships: try await storage {
+                try await store.listRelationships(groupID: request.groupID)
+            })
     }
 
     public func connectGroups(_ request: ProducerV1.ConnectGroupsRequest, context: ServerContext) async throws
@@ -276,9 +287,10 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         async throws -> ProducerV1.ListGroupConnectionsResponse
     {
         guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
-        return ProducerV1.ListGroupConnectionsResponse(connections: try await storage {
-            try await store.listConnections(groupID: request.groupID)
-        })
+        return ProducerV1.ListGroupConnectionsResponse(
+            connections: try await storage {
+                try await store.listConnections(groupID: request.groupID)
+            })
     }
 
     // MARK: dialogue
@@ -313,7 +325,8 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         -> ProducerV1.ListContactsResponse
     {
         guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
-        return ProducerV1.ListContactsResponse(contacts: try await storage { try await store.listContacts(groupID: request.groupID) })
+        return ProducerV1.ListContactsResponse(
+            contacts: try await storage { try await store.listContacts(groupID: request.groupID) })
     }
 
     public func listOverdueFollowUps(_ request: ProducerV1.ListOverdueFollowUpsRequest, context: ServerContext)
@@ -322,9 +335,10 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         var check = FieldValidator()
         let asOf = check.date(request.asOf, "as_of", required: false) ?? ISODate.today()
         try check.check()
-        return ProducerV1.ListOverdueFollowUpsResponse(followUps: try await storage {
-            try await store.overdueFollowUps(asOf: asOf, organisation: request.organisation.trimmingWhitespace())
-        })
+        return ProducerV1.ListOverdueFollowUpsResponse(
+            followUps: try await storage {
+                try await store.overdueFollowUps(asOf: asOf, organisation: request.organisation.trimmingWhitespace())
+            })
     }
 
     public func completeFollowUp(_ request: ProducerV1.CompleteFollowUpRequest, context: ServerContext) async throws
@@ -369,11 +383,14 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         if wanted("kind") { check.specified(input.kind, field("kind")) }
         if wanted("country") { group.country = check.country(input.country, field("country")) }
         if wanted("region") { group.region = check.text(input.region, field("region"), maxLength: 100) }
-        for (name, list) in [("crafts", input.crafts), ("processes_in_house", input.processesInHouse),
-                             ("processes_outsourced", input.processesOutsourced)] where wanted(name) {
-            let clean = ProducerStore.union(list.enumerated().map { index, value in
-                check.text(value, field("\(name)[\(index)]"), required: true, maxLength: 60).lowercased()
-            }, [])
+        for (name, list) in [
+            ("crafts", input.crafts), ("processes_in_house", input.processesInHouse),
+            ("processes_outsourced", input.processesOutsourced),
+        ] where wanted(name) {
+            let clean = ProducerStore.union(
+                list.enumerated().map { index, value in
+                    check.text(value, field("\(name)[\(index)]"), required: true, maxLength: 60).lowercased()
+                }, [])
             switch name {
             case "crafts": group.crafts = clean
             case "processes_in_house": group.processesInHouse = clean

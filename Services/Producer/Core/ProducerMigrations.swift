@@ -109,9 +109,10 @@ public enum ProducerMigrations {
                 """,
                 "CREATE INDEX follow_ups_open ON follow_ups (done, due_on)",
                 "CREATE INDEX follow_ups_contact ON follow_ups (contact_id)",
-            ] + SkillCatalogue.defaults.map { skill in
-                "INSERT INTO skills (code, name, category, description) VALUES ('\(skill.code)', '\(skill.name)', '\(skill.category)', '\(skill.description)')"
-            }
+            ]
+                + SkillCatalogue.defaults.map { skill in
+                    "INSERT INTO skills (code, name, category, description) VALUES ('\(skill.code)', '\(skill.name)', '\(skill.category)', '\(skill.description)')"
+                }
         }
     ]
 }
@@ -135,8 +136,10 @@ public enum SkillCatalogue {
         ("bookkeeping", "Bookkeeping", "business", "Keeping accounts and records"),
         ("export-pricing", "Export pricing", "business", "Costing products and pricing for export"),
         ("quality-control", "Quality control", "quality", "Inspecting against specifications before shipping"),
-        ("sustainable-materials", "Sustainable materials", "quality",
-         "Using local, recycled, reused and natural materials"),
+        (
+            "sustainable-materials", "Sustainable materials", "quality",
+            "Using local, recycled, reused and natural materials"
+        ),
         ("order-management", "Order management", "business", "Planning production to meet order and lead times"),
         ("training-others", "Training others", "business", "Passing skills on to other artisans"),
     ]

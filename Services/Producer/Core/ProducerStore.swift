@@ -35,14 +35,18 @@ public struct ProducerStore: Sendable {
     }
 
     private func insert(_ group: Group, _ session: any SQLSession) async throws {
-        try await session.execute("""
+        try await session.execute(
+            """
             INSERT INTO producer_groups (id, name_key, local_name_key, kind, country, status, merged_into, version,
                 created_at, updated_at, body)
             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10)
-            """, [.of(group.id), .of(group.name.lowercased()), .of(group.localName.lowercased()),
-                  .of(group.kind.rawValue), .of(group.country), .of(group.status.rawValue), .of(group.version),
-                  .of(group.createdAt?.unixMicros ?? 0), .of(group.updatedAt?.unixMicros ?? 0),
-                  .blob(group.serializedBytes())])
+            """,
+            [
+                .of(group.id), .of(group.name.lowercased()), .of(group.localName.lowercased()),
+                .of(group.kind.rawValue), .of(group.country), .of(group.status.rawValue), .of(group.version),
+                .of(group.createdAt?.unixMicros ?? 0), .of(group.updatedAt?.unixMicros ?? 0),
+                .blob(group.serializedBytes()),
+            ])
         try await replaceCrafts(group, session)
     }
 
@@ -60,17 +64,22 @@ public struct ProducerStore: Sendable {
             return group
         }
         try await database.transaction { session in
-            for batch in stride(from: 0, to: prepared.count, by: 400).map({ prepared[$0..<min($0 + 400, prepared.count)] }) {
+            for batch in stride(from: 0, to: prepared.count, by: 400).map({
+                prepared[$0..<min($0 + 400, prepared.count)]
+            }) {
                 var rows: [String] = []
                 var binds: [SQLValue] = []
                 for group in batch {
                     let base = binds.count
                     rows.append("(" + (1...10).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
-                    binds += [.of(group.id), .of(group.name.lowercased()), .of(group.localName.lowercased()),
-                              .of(group.kind.rawValue), .of(group.country), .of(group.status.rawValue), .of(group.version),
-                              .of(now), .of(now), .blob(group.serializedBytes())]
+                    binds += [
+                        .of(group.id), .of(group.name.lowercased()), .of(group.localName.lowercased()),
+                        .of(group.kind.rawValue), .of(group.country), .of(group.status.rawValue), .of(group.version),
+                        .of(now), .of(now), .blob(group.serializedBytes()),
+                    ]
                 }
-                try await session.execute("""
+                try await session.execute(
+                    """
                     INSERT INTO producer_groups (id, name_key, local_name_key, kind, country, status, version, created_at,
                         updated_at, body) VALUES \(rows.joined(separator: ", "))
                     """, binds)
@@ -84,7 +93,8 @@ public struct ProducerStore: Sendable {
                 }
                 if !craftRows.isEmpty {
                     try await session.execute(
-                        "INSERT INTO group_crafts (craft, group_id) VALUES \(craftRows.joined(separator: ", "))", craftBinds)
+                        "INSERT INTO group_crafts (craft, group_id) VALUES \(craftRows.joined(separator: ", "))",
+                        craftBinds)
                 }
             }
         }
@@ -94,28 +104,35 @@ public struct ProducerStore: Sendable {
     private func replaceCrafts(_ group: Group, _ session: any SQLSession) async throws {
         try await session.execute("DELETE FROM group_crafts WHERE group_id = $1", [.of(group.id)])
         for craft in Set(group.crafts) {
-            try await session.execute("INSERT INTO group_crafts (craft, group_id) VALUES ($1, $2)", [.of(craft), .of(group.id)])
+            try await session.execute(
+                "INSERT INTO group_crafts (craft, group_id) VALUES ($1, $2)", [.of(craft), .of(group.id)])
         }
     }
 
     /// The group `id` resolves to: itself, or the group it was merged into. Two single-statement reads at most
     /// (merges leave one hop), without a read transaction: the cheapest path for the most frequent call.
     func getGroup(_ id: String) async throws -> Group {
-        guard let row = try await database.query(
-            "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(id)]).first
+        guard
+            let row = try await database.query(
+                "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(id)]
+            ).first
         else { throw RPCError(.notFound, "producer group \"\(id)\" not found") }
         guard let survivor = try row.optionalText("merged_into") else { return try decode(row) }
-        guard let merged = try await database.query("SELECT body FROM producer_groups WHERE id = $1", [.of(survivor)]).first
+        guard
+            let merged = try await database.query("SELECT body FROM producer_groups WHERE id = $1", [.of(survivor)])
+                .first
         else { throw StorageError(.corrupt, "group \(id) is merged into missing group \(survivor)") }
         return try decode(merged)
     }
 
     func loadGroup(_ id: String, _ session: any SQLSession) async throws -> Group {
-        guard let row = try await session.first(
-            "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(id)])
+        guard
+            let row = try await session.first(
+                "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(id)])
         else { throw RPCError(.notFound, "producer group \"\(id)\" not found") }
         if let survivor = try row.optionalText("merged_into") {
-            guard let merged = try await session.first("SELECT body FROM producer_groups WHERE id = $1", [.of(survivor)])
+            guard
+                let merged = try await session.first("SELECT body FROM producer_groups WHERE id = $1", [.of(survivor)])
             else { throw StorageError(.corrupt, "group \(id) is merged into missing group \(survivor)") }
             return try decode(merged)
         }
@@ -132,17 +149,21 @@ public struct ProducerStore: Sendable {
         async throws -> Group
     {
         try await database.transaction { session in
-            guard let row = try await session.first(
-                "SELECT merged_into, version, body FROM producer_groups WHERE id = $1", [.of(id)])
+            guard
+                let row = try await session.first(
+                    "SELECT merged_into, version, body FROM producer_groups WHERE id = $1", [.of(id)])
             else { throw RPCError(.notFound, "producer group \"\(id)\" not found") }
             if let survivor = try row.optionalText("merged_into") {
-                throw RPCError(.failedPrecondition,
+                throw RPCError(
+                    .failedPrecondition,
                     "producer group \"\(id)\" was merged into \"\(survivor)\"; update \"\(survivor)\" instead")
             }
             var group = try decode(row)
             guard group.version == expectedVersion else {
-                throw RPCError(.aborted,
-                    "producer group \"\(id)\" changed since it was read (version \(group.version), expected \(expectedVersion)); read it again and retry")
+                throw RPCError(
+                    .aborted,
+                    "producer group \"\(id)\" changed since it was read (version \(group.version), expected \(expectedVersion)); read it again and retry"
+                )
             }
             try change(&group)
             group.version += 1
@@ -154,16 +175,21 @@ public struct ProducerStore: Sendable {
     }
 
     private func write(_ group: Group, expectedVersion: Int64, _ session: any SQLSession) async throws {
-        let updated = try await session.query("""
+        let updated = try await session.query(
+            """
             UPDATE producer_groups SET name_key = $2, local_name_key = $3, kind = $4, country = $5, status = $6,
                 merged_into = $7, version = $8, updated_at = $9, body = $10
             WHERE id = $1 AND version = $11 RETURNING id
-            """, [.of(group.id), .of(group.name.lowercased()), .of(group.localName.lowercased()),
-                  .of(group.kind.rawValue), .of(group.country), .of(group.status.rawValue),
-                  group.mergedInto.isEmpty ? .null : .of(group.mergedInto), .of(group.version),
-                  .of(group.updatedAt?.unixMicros ?? 0), .blob(group.serializedBytes()), .of(expectedVersion)])
+            """,
+            [
+                .of(group.id), .of(group.name.lowercased()), .of(group.localName.lowercased()),
+                .of(group.kind.rawValue), .of(group.country), .of(group.status.rawValue),
+                group.mergedInto.isEmpty ? .null : .of(group.mergedInto), .of(group.version),
+                .of(group.updatedAt?.unixMicros ?? 0), .blob(group.serializedBytes()), .of(expectedVersion),
+            ])
         guard !updated.isEmpty else {
-            throw RPCError(.aborted, "producer group \"\(group.id)\" changed while it was being written; read it again and retry")
+            throw RPCError(
+                .aborted, "producer group \"\(group.id)\" changed while it was being written; read it again and retry")
         }
     }
 
@@ -188,7 +214,8 @@ public struct ProducerStore: Sendable {
         if filter.kind != 0 { conditions.add("g.kind = \(conditions.bind(.of(filter.kind)))") }
         if !filter.craft.isEmpty {
             conditions.add(
-                "EXISTS (SELECT 1 FROM group_crafts c WHERE c.craft = \(conditions.bind(.of(filter.craft))) AND c.group_id = g.id)")
+                "EXISTS (SELECT 1 FROM group_crafts c WHERE c.craft = \(conditions.bind(.of(filter.craft))) AND c.group_id = g.id)"
+            )
         }
         if !filter.nameContains.isEmpty {
             let pattern = conditions.bind(.of("%" + Self.escapeLike(filter.nameContains.lowercased()) + "%"))
@@ -202,7 +229,8 @@ public struct ProducerStore: Sendable {
             """
         let rows = try await database.query(sql, conditions.binds)
         let page = try rows.prefix(filter.pageSize).map(decode)
-        let next = rows.count > filter.pageSize
+        let next =
+            rows.count > filter.pageSize
             ? (try rows[filter.pageSize - 1].text("name_key"), try rows[filter.pageSize - 1].text("id")) : nil
         return (page, next)
     }
@@ -217,16 +245,22 @@ public struct ProducerStore: Sendable {
     /// Active groups in `country` other than `excluding`, minus pairs already judged not to be duplicates.
     func duplicateCandidates(of group: Group) async throws -> [Group] {
         try await database.read { session in
-            let rejected = Set(try await session.query("""
-                SELECT group_a, group_b FROM duplicate_rejections WHERE group_a = $1 OR group_b = $1
-                """, [.of(group.id)]).map { row in
-                    let a = try row.text("group_a"), b = try row.text("group_b")
+            let rejected = Set(
+                try await session.query(
+                    """
+                    SELECT group_a, group_b FROM duplicate_rejections WHERE group_a = $1 OR group_b = $1
+                    """, [.of(group.id)]
+                ).map { row in
+                    let a = try row.text("group_a")
+                    let b = try row.text("group_b")
                     return a == group.id ? b : a
                 })
-            return try await session.query("""
+            return try await session.query(
+                """
                 SELECT body FROM producer_groups WHERE country = $1 AND status IN (1, 2) AND id <> $2
-                """, [.of(group.country), .of(group.id)])
-                .map(decode).filter { !rejected.contains($0.id) }
+                """, [.of(group.country), .of(group.id)]
+            )
+            .map(decode).filter { !rejected.contains($0.id) }
         }
     }
 
@@ -234,7 +268,8 @@ public struct ProducerStore: Sendable {
         let (first, second) = a < b ? (a, b) : (b, a)
         try await database.transaction { session in
             for id in [a, b] { _ = try await loadGroup(id, session) }
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO duplicate_rejections (group_a, group_b, rejected_at) VALUES ($1, $2, $3)
                 ON CONFLICT (group_a, group_b) DO NOTHING
                 """, [.of(first), .of(second), .of(Clock.unixMicros())])
@@ -245,11 +280,13 @@ public struct ProducerStore: Sendable {
     /// recorded about the merged group (skills, buyers, connections, dialogue) moves to the survivor.
     func merge(survivorID: String, mergedID: String, requestID: String) async throws -> Group {
         try await idempotent(operation: "MergeProducerGroups", requestID: requestID) { session in
-            guard let survivorRow = try await session.first(
-                "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(survivorID)])
+            guard
+                let survivorRow = try await session.first(
+                    "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(survivorID)])
             else { throw RPCError(.notFound, "producer group \"\(survivorID)\" not found") }
-            guard let mergedRow = try await session.first(
-                "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(mergedID)])
+            guard
+                let mergedRow = try await session.first(
+                    "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(mergedID)])
             else { throw RPCError(.notFound, "producer group \"\(mergedID)\" not found") }
             if let into = try survivorRow.optionalText("merged_into") {
                 throw RPCError(.failedPrecondition, "survivor \"\(survivorID)\" was itself merged into \"\(into)\"")
@@ -260,7 +297,8 @@ public struct ProducerStore: Sendable {
             var survivor = try decode(survivorRow)
             var merged = try decode(mergedRow)
             let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
-            let survivorVersion = survivor.version, mergedVersion = merged.version
+            let survivorVersion = survivor.version
+            let mergedVersion = merged.version
             survivor.mergedIDs = Array(Set(survivor.mergedIDs + [merged.id] + merged.mergedIDs)).sorted()
             survivor.crafts = Self.union(survivor.crafts, merged.crafts)
             survivor.processesInHouse = Self.union(survivor.processesInHouse, merged.processesInHouse)
@@ -283,24 +321,29 @@ public struct ProducerStore: Sendable {
             try await replaceCrafts(survivor, session)
             try await session.execute("DELETE FROM group_crafts WHERE group_id = $1", [.of(merged.id)])
             // Ids merged earlier into the merged group now point straight at the survivor: one hop at most.
-            try await session.execute("UPDATE producer_groups SET merged_into = $1 WHERE merged_into = $2",
-                                      [.of(survivor.id), .of(merged.id)])
+            try await session.execute(
+                "UPDATE producer_groups SET merged_into = $1 WHERE merged_into = $2",
+                [.of(survivor.id), .of(merged.id)])
             for table in ["skill_assessments", "buyer_relationships", "dialogue_contacts", "follow_ups"] {
-                try await session.execute("UPDATE \(table) SET group_id = $1 WHERE group_id = $2",
-                                          [.of(survivor.id), .of(merged.id)])
+                try await session.execute(
+                    "UPDATE \(table) SET group_id = $1 WHERE group_id = $2",
+                    [.of(survivor.id), .of(merged.id)])
             }
-            try await session.execute("""
+            try await session.execute(
+                """
                 UPDATE group_connections SET from_group = $1 WHERE from_group = $2
                   AND NOT EXISTS (SELECT 1 FROM group_connections o WHERE o.from_group = $1
                                   AND o.to_group = group_connections.to_group AND o.kind = group_connections.kind)
                 """, [.of(survivor.id), .of(merged.id)])
-            try await session.execute("""
+            try await session.execute(
+                """
                 UPDATE group_connections SET to_group = $1 WHERE to_group = $2
                   AND NOT EXISTS (SELECT 1 FROM group_connections o WHERE o.to_group = $1
                                   AND o.from_group = group_connections.from_group AND o.kind = group_connections.kind)
                 """, [.of(survivor.id), .of(merged.id)])
-            try await session.execute("DELETE FROM group_connections WHERE from_group = $1 OR to_group = $1",
-                                      [.of(merged.id)])
+            try await session.execute(
+                "DELETE FROM group_connections WHERE from_group = $1 OR to_group = $1",
+                [.of(merged.id)])
             try await session.execute("DELETE FROM group_connections WHERE from_group = to_group")
             return survivor.id
         } load: { session, id in
@@ -323,8 +366,9 @@ public struct ProducerStore: Sendable {
     }
 
     static func skill(_ row: SQLRow) throws -> ProducerV1.SkillCategory {
-        ProducerV1.SkillCategory(code: try row.text("code"), name: try row.text("name"),
-                                 category: try row.text("category"), description: try row.text("description"))
+        ProducerV1.SkillCategory(
+            code: try row.text("code"), name: try row.text("name"),
+            category: try row.text("category"), description: try row.text("description"))
     }
 
     func addSkill(_ skill: ProducerV1.SkillCategory) async throws -> ProducerV1.SkillCategory {
@@ -338,8 +382,9 @@ public struct ProducerStore: Sendable {
                 }
                 return stored
             }
-            try await session.execute("INSERT INTO skills (code, name, category, description) VALUES ($1, $2, $3, $4)",
-                                      [.of(skill.code), .of(skill.name), .of(skill.category), .of(skill.description)])
+            try await session.execute(
+                "INSERT INTO skills (code, name, category, description) VALUES ($1, $2, $3, $4)",
+                [.of(skill.code), .of(skill.name), .of(skill.category), .of(skill.description)])
             return skill
         }
     }
@@ -355,15 +400,20 @@ public struct ProducerStore: Sendable {
             let group = try await loadGroup(assessment.groupID, session)
             guard try await skillExists(assessment.skill, session) else {
                 throw RPCError.invalidArgument(
-                    field: "assessment.skill", "\"\(assessment.skill)\" is not in the skills catalogue (see ListSkills, or AddSkill)")
+                    field: "assessment.skill",
+                    "\"\(assessment.skill)\" is not in the skills catalogue (see ListSkills, or AddSkill)")
             }
             let id = "sa_" + RequestID.make()
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO skill_assessments (id, group_id, skill, assessed_on, level, members_holding, assessor, notes,
                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                """, [.of(id), .of(group.id), .of(assessment.skill), .of(ISODate(assessment.assessedOn!)!.description),
-                      .of(assessment.level), .of(assessment.membersHolding), .of(assessment.assessor),
-                      .of(assessment.notes), .of(Clock.unixMicros())])
+                """,
+                [
+                    .of(id), .of(group.id), .of(assessment.skill), .of(ISODate(assessment.assessedOn!)!.description),
+                    .of(assessment.level), .of(assessment.membersHolding), .of(assessment.assessor),
+                    .of(assessment.notes), .of(Clock.unixMicros()),
+                ])
             return id
         } load: { session, id in
             guard let row = try await session.first("SELECT * FROM skill_assessments WHERE id = $1", [.of(id)]) else {
@@ -402,7 +452,8 @@ public struct ProducerStore: Sendable {
         try await idempotent(operation: "AddBuyerRelationship", requestID: requestID) { session in
             let group = try await loadGroup(relationship.groupID, session)
             let id = "br_" + RequestID.make()
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO buyer_relationships (id, group_id, organisation, since, kind, purchases_minor,
                     purchases_currency, ended_on, notes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 """, [.of(id), .of(group.id)] + Self.relationshipValues(relationship))
@@ -413,10 +464,12 @@ public struct ProducerStore: Sendable {
     }
 
     private static func relationshipValues(_ relationship: ProducerV1.BuyerRelationship) -> [SQLValue] {
-        [.of(relationship.organisation), .of(ISODate(relationship.since!)!.description),
-         .of(relationship.kind.rawValue), .of(relationship.yearlyPurchases?.minorUnits),
-         .of(relationship.yearlyPurchases?.currency), .of(relationship.endedOn.flatMap(ISODate.init)?.description),
-         .of(relationship.notes)]
+        [
+            .of(relationship.organisation), .of(ISODate(relationship.since!)!.description),
+            .of(relationship.kind.rawValue), .of(relationship.yearlyPurchases?.minorUnits),
+            .of(relationship.yearlyPurchases?.currency), .of(relationship.endedOn.flatMap(ISODate.init)?.description),
+            .of(relationship.notes),
+        ]
     }
 
     func loadRelationship(_ id: String, _ session: any SQLSession) async throws -> ProducerV1.BuyerRelationship {
@@ -431,7 +484,8 @@ public struct ProducerStore: Sendable {
             id: try row.text("id"), groupID: try row.text("group_id"), organisation: try row.text("organisation"),
             since: ISODate(iso: try row.text("since"))?.message,
             kind: ProducerV1.RelationshipKind(rawValue: Int32(try row.int("kind"))), notes: try row.text("notes"))
-        if let minor = try row.optionalInt("purchases_minor"), let currency = try row.optionalText("purchases_currency") {
+        if let minor = try row.optionalInt("purchases_minor"), let currency = try row.optionalText("purchases_currency")
+        {
             relationship.yearlyPurchases = CommonV1.Money(minorUnits: minor, currency: currency)
         }
         relationship.endedOn = try row.optionalText("ended_on").flatMap { ISODate(iso: $0)?.message }
@@ -445,7 +499,8 @@ public struct ProducerStore: Sendable {
             updated.groupID = stored.groupID
             if updated.since == nil { updated.since = stored.since }
             if updated.organisation.isEmpty { updated.organisation = stored.organisation }
-            try await session.execute("""
+            try await session.execute(
+                """
                 UPDATE buyer_relationships SET organisation = $2, since = $3, kind = $4, purchases_minor = $5,
                     purchases_currency = $6, ended_on = $7, notes = $8 WHERE id = $1
                 """, [.of(relationship.id)] + Self.relationshipValues(updated))
@@ -457,30 +512,39 @@ public struct ProducerStore: Sendable {
         try await database.read { session in
             let group = try await loadGroup(groupID, session)
             return try await session.query(
-                "SELECT * FROM buyer_relationships WHERE group_id = $1 ORDER BY since, organisation", [.of(group.id)])
-                .map(Self.relationship)
+                "SELECT * FROM buyer_relationships WHERE group_id = $1 ORDER BY since, organisation", [.of(group.id)]
+            )
+            .map(Self.relationship)
         }
     }
 
-    func connect(_ connection: ProducerV1.GroupConnection, requestID: String) async throws -> ProducerV1.GroupConnection {
+    func connect(_ connection: ProducerV1.GroupConnection, requestID: String) async throws -> ProducerV1.GroupConnection
+    {
         try await idempotent(operation: "ConnectGroups", requestID: requestID) { session in
             let from = try await loadGroup(connection.fromGroupID, session)
             let to = try await loadGroup(connection.toGroupID, session)
             guard from.id != to.id else {
                 throw RPCError.invalidArgument(field: "connection.to_group_id", "a group cannot be connected to itself")
             }
-            if let existing = try await session.first("""
+            if let existing = try await session.first(
+                """
                 SELECT id FROM group_connections WHERE from_group = $1 AND to_group = $2 AND kind = $3
                 """, [.of(from.id), .of(to.id), .of(connection.kind.rawValue)])
             {
-                throw RPCError(.alreadyExists,
-                    "\(from.id) and \(to.id) are already connected as \(connection.kind.protoName) (\(try existing.text("id")))")
+                throw RPCError(
+                    .alreadyExists,
+                    "\(from.id) and \(to.id) are already connected as \(connection.kind.protoName) (\(try existing.text("id")))"
+                )
             }
             let id = "gc_" + RequestID.make()
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO group_connections (id, from_group, to_group, kind, since, notes) VALUES ($1, $2, $3, $4, $5, $6)
-                """, [.of(id), .of(from.id), .of(to.id), .of(connection.kind.rawValue),
-                      .of(connection.since.flatMap(ISODate.init)?.description), .of(connection.notes)])
+                """,
+                [
+                    .of(id), .of(from.id), .of(to.id), .of(connection.kind.rawValue),
+                    .of(connection.since.flatMap(ISODate.init)?.description), .of(connection.notes),
+                ])
             return id
         } load: { session, id in
             guard let row = try await session.first("SELECT * FROM group_connections WHERE id = $1", [.of(id)]) else {
@@ -501,29 +565,40 @@ public struct ProducerStore: Sendable {
         try await database.read { session in
             let group = try await loadGroup(groupID, session)
             return try await session.query(
-                "SELECT * FROM group_connections WHERE from_group = $1 OR to_group = $1 ORDER BY kind, id", [.of(group.id)])
-                .map(Self.connection)
+                "SELECT * FROM group_connections WHERE from_group = $1 OR to_group = $1 ORDER BY kind, id",
+                [.of(group.id)]
+            )
+            .map(Self.connection)
         }
     }
 
     // MARK: dialogue
 
-    func logContact(_ contact: ProducerV1.DialogueContact, requestID: String) async throws -> ProducerV1.DialogueContact {
+    func logContact(_ contact: ProducerV1.DialogueContact, requestID: String) async throws -> ProducerV1.DialogueContact
+    {
         try await idempotent(operation: "LogContact", requestID: requestID) { session in
             let group = try await loadGroup(contact.groupID, session)
             let id = "dc_" + RequestID.make()
-            try await session.execute("""
+            try await session.execute(
+                """
                 INSERT INTO dialogue_contacts (id, group_id, organisation, contact_date, kind, topics, summary, created_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                """, [.of(id), .of(group.id), .of(contact.organisation), .of(ISODate(contact.contactDate!)!.description),
-                      .of(contact.kind.rawValue), .of(contact.topics.joined(separator: "\n")), .of(contact.summary),
-                      .of(Clock.unixMicros())])
+                """,
+                [
+                    .of(id), .of(group.id), .of(contact.organisation), .of(ISODate(contact.contactDate!)!.description),
+                    .of(contact.kind.rawValue), .of(contact.topics.joined(separator: "\n")), .of(contact.summary),
+                    .of(Clock.unixMicros()),
+                ])
             for followUp in contact.followUps {
-                try await session.execute("""
+                try await session.execute(
+                    """
                     INSERT INTO follow_ups (id, contact_id, group_id, description, due_on, done, done_on)
                     VALUES ($1, $2, $3, $4, $5, 0, NULL)
-                    """, [.of("fu_" + RequestID.make()), .of(id), .of(group.id), .of(followUp.description),
-                          .of(ISODate(followUp.dueOn!)!.description)])
+                    """,
+                    [
+                        .of("fu_" + RequestID.make()), .of(id), .of(group.id), .of(followUp.description),
+                        .of(ISODate(followUp.dueOn!)!.description),
+                    ])
             }
             return id
         } load: { session, id in
@@ -540,9 +615,12 @@ public struct ProducerStore: Sendable {
             id: id, groupID: try row.text("group_id"), organisation: try row.text("organisation"),
             contactDate: ISODate(iso: try row.text("contact_date"))?.message,
             kind: ProducerV1.ContactKind(rawValue: Int32(try row.int("kind"))),
-            topics: topics.isEmpty ? [] : topics.split(separator: "\n").map(String.init), summary: try row.text("summary"),
-            followUps: try await session.query("SELECT * FROM follow_ups WHERE contact_id = $1 ORDER BY due_on, id",
-                                               [.of(id)]).map(Self.followUp))
+            topics: topics.isEmpty ? [] : topics.split(separator: "\n").map(String.init),
+            summary: try row.text("summary"),
+            followUps: try await session.query(
+                "SELECT * FROM follow_ups WHERE contact_id = $1 ORDER BY due_on, id",
+                [.of(id)]
+            ).map(Self.followUp))
     }
 
     static func followUp(_ row: SQLRow) throws -> ProducerV1.FollowUp {
@@ -592,7 +670,8 @@ public struct ProducerStore: Sendable {
     func completeFollowUp(id: String, doneOn: ISODate) async throws -> ProducerV1.FollowUp {
         try await database.transaction { session in
             let updated = try await session.query(
-                "UPDATE follow_ups SET done = 1, done_on = $2 WHERE id = $1 RETURNING *", [.of(id), .of(doneOn.description)])
+                "UPDATE follow_ups SET done = 1, done_on = $2 WHERE id = $1 RETURNING *",
+                [.of(id), .of(doneOn.description)])
             guard let row = updated.first else { throw RPCError(.notFound, "follow-up \"\(id)\" not found") }
             return try Self.followUp(row)
         }

@@ -14,7 +14,8 @@ struct ProducerServiceMain: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await ServiceProcess.run(.producer, options: options, migrations: ProducerMigrations.all) { database, _, _ in
+        try await ServiceProcess.run(.producer, options: options, migrations: ProducerMigrations.all) {
+            database, _, _ in
             [ProducerHandler(database: database).registration]
         }
     }

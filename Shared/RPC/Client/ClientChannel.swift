@@ -56,10 +56,13 @@ public final class ClientChannel: Sendable {
             service: method.service, method: method.method, idempotent: method.idempotent,
             payload: request.serializedBytes(), options: options)
         do throws(SchemaError) {
-            return try Response(serializedBytes: bytes, options: DecodeOptions(
-                maxMessageBytes: configuration.maxReceiveMessageBytes))
+            return try Response(
+                serializedBytes: bytes,
+                options: DecodeOptions(
+                    maxMessageBytes: configuration.maxReceiveMessageBytes))
         } catch {
-            throw RPCError(.internalError, "the response from \(targetName) is not a valid \(Response.protoName): \(error)")
+            throw RPCError(
+                .internalError, "the response from \(targetName) is not a valid \(Response.protoName): \(error)")
         }
     }
 
@@ -74,8 +77,9 @@ public final class ClientChannel: Sendable {
         let (deadline, requestID) = effectiveDeadlineAndRequestID(options)
         var attempt = 1
         while true {
-            let result = await self.attempt(service: service, method: method, payload: payload, options: options,
-                                            deadline: deadline, requestID: requestID)
+            let result = await self.attempt(
+                service: service, method: method, payload: payload, options: options,
+                deadline: deadline, requestID: requestID)
             switch result {
             case .success(let bytes):
                 returnRetryToken()
@@ -90,8 +94,12 @@ public final class ClientChannel: Sendable {
                     throw RPCError(.cancelled, "the call was cancelled")
                 }
                 attempt += 1
-                logger.debug("retrying", metadata: [LogKey.requestID: "\(requestID)", LogKey.method: "\(service)/\(method)",
-                                                    "attempt": "\(attempt)", "after": "\(error)"])
+                logger.debug(
+                    "retrying",
+                    metadata: [
+                        LogKey.requestID: "\(requestID)", LogKey.method: "\(service)/\(method)",
+                        "attempt": "\(attempt)", "after": "\(error)",
+                    ])
             }
         }
     }
@@ -130,8 +138,11 @@ public final class ClientChannel: Sendable {
                 if core.executor.isLoopThread, let loop = core.loop.value {
                     loop.start(call)
                 } else if !core.enqueue(.start(call)) {
-                    continuation.resume(returning: .failure(RPCError(.unavailable,
-                        "the channel to \(core.targetName) was closed")))
+                    continuation.resume(
+                        returning: .failure(
+                            RPCError(
+                                .unavailable,
+                                "the channel to \(core.targetName) was closed")))
                 }
             }
         } onCancel: {
@@ -246,12 +257,15 @@ private final class ClientLoop {
             try socket.set(ZMQ_HEARTBEAT_IVL, heartbeat)
             try socket.set(ZMQ_HEARTBEAT_TIMEOUT, heartbeat * 3)
             try socket.set(ZMQ_HEARTBEAT_TTL, heartbeat * 6)
-            try socket.set(ZMQ_RECONNECT_IVL_MAX, Int32(channel.configuration.maxReconnectInterval.millisecondsRoundedUp))
+            try socket.set(
+                ZMQ_RECONNECT_IVL_MAX, Int32(channel.configuration.maxReconnectInterval.millisecondsRoundedUp))
             // Ready means the ZMTP handshake succeeded: with IMMEDIATE, libzmq queues nothing before that
             // (its CONNECTED event comes earlier, at the TCP connect).
-            try socket.monitor(monitorAddress, events: ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
-                | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+            try socket.monitor(
+                monitorAddress,
+                events: ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
+                    | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                    | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
             monitor = try ZMQSocket(type: ZMQ_PAIR)
         } catch {
             socket.stopMonitor()
@@ -326,8 +340,12 @@ private final class ClientLoop {
                     if case .failed(let reason) = connection.state { return "\(connection.endpoint): \(reason)" }
                     return connection.endpoint
                 }
-                finish(id, .failure(RPCError(.unavailable,
-                    "\(channel.targetName) is unavailable (\(reasons.joined(separator: "; ")))")))
+                finish(
+                    id,
+                    .failure(
+                        RPCError(
+                            .unavailable,
+                            "\(channel.targetName) is unavailable (\(reasons.joined(separator: "; ")))")))
             }
             return
         }
@@ -400,16 +418,22 @@ private final class ClientLoop {
             guard frames.count == 2,
                 let header = try? RpcV1.ResponseHeader(serializedBytes: frames[0], options: Wire.headerDecodeOptions)
             else {
-                channel.logger.warning("malformed response dropped",
-                                       metadata: [LogKey.endpoint: "\(connections[index].endpoint)"])
+                channel.logger.warning(
+                    "malformed response dropped",
+                    metadata: [LogKey.endpoint: "\(connections[index].endpoint)"])
                 continue
             }
             guard pending[header.callID] != nil else { continue }
             if let error = Wire.error(from: header) {
                 finish(header.callID, .failure(error))
             } else if frames[1].count > channel.configuration.maxReceiveMessageBytes {
-                finish(header.callID, .failure(RPCError(.resourceExhausted,
-                    "response of \(frames[1].count) bytes exceeds the limit of \(channel.configuration.maxReceiveMessageBytes) bytes")))
+                finish(
+                    header.callID,
+                    .failure(
+                        RPCError(
+                            .resourceExhausted,
+                            "response of \(frames[1].count) bytes exceeds the limit of \(channel.configuration.maxReceiveMessageBytes) bytes"
+                        )))
             } else {
                 finish(header.callID, .success([UInt8](frames[1])))
             }
@@ -452,8 +476,12 @@ private final class ClientLoop {
         }
         let owed = pending.filter { $0.value.connection == index }.map(\.key)
         for id in owed {
-            finish(id, .failure(RPCError(.unavailable,
-                "\(channel.targetName) at \(connections[index].endpoint): \(reason) before the answer came")))
+            finish(
+                id,
+                .failure(
+                    RPCError(
+                        .unavailable,
+                        "\(channel.targetName) at \(connections[index].endpoint): \(reason) before the answer came")))
         }
         if !connections.contains(where: { $0.state == .connecting || $0.state == .ready }) {
             let queued = waiting
@@ -469,8 +497,12 @@ private final class ClientLoop {
             guard let call = pending[first.key] else { continue }
             if let index = call.connection, call.sent { sendCancel(first.key, on: index) }
             waiting.removeAll { $0 == first.key }
-            finish(first.key, .failure(RPCError(.deadlineExceeded,
-                "deadline exceeded waiting for \(call.header.service)/\(call.header.method)")))
+            finish(
+                first.key,
+                .failure(
+                    RPCError(
+                        .deadlineExceeded,
+                        "deadline exceeded waiting for \(call.header.service)/\(call.header.method)")))
         }
     }
 }

@@ -7,7 +7,8 @@ import Schema
 public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The 17 status codes of gRPC, with their numbers.
     public enum Code: Int32, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-        case ok = 0, cancelled, unknown, invalidArgument, deadlineExceeded, notFound, alreadyExists,
+        case ok = 0
+        case cancelled, unknown, invalidArgument, deadlineExceeded, notFound, alreadyExists,
             permissionDenied, resourceExhausted, failedPrecondition, aborted, outOfRange, unimplemented, internalError,
             unavailable, dataLoss, unauthenticated
 
@@ -49,8 +50,9 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// INVALID_ARGUMENT naming the field that is wrong and why.
     public static func invalidArgument(field: String, _ description: String) -> RPCError {
-        RPCError(.invalidArgument, "\(field): \(description)",
-                 fieldViolations: [FieldViolation(field: field, description: description)])
+        RPCError(
+            .invalidArgument, "\(field): \(description)",
+            fieldViolations: [FieldViolation(field: field, description: description)])
     }
 }
 

@@ -39,7 +39,9 @@ enum Wire {
         guard code != .ok else { return nil }
         return RPCError(
             code, header.message,
-            fieldViolations: header.fieldViolations.map { FieldViolation(field: $0.field, description: $0.description) },
+            fieldViolations: header.fieldViolations.map {
+                FieldViolation(field: $0.field, description: $0.description)
+            },
             trailers: metadata(header.trailers))
     }
 }

@@ -107,5 +107,5 @@ func wallClockMicros() -> Int64 {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -28,7 +28,8 @@ public final class EventSubscriber: Sendable {
     ///   - topics: Prefixes to receive; `[""]` for everything.
     ///   - receiveHighWaterMark: Messages buffered in libzmq before the publisher starts dropping for us.
     public init(endpoints: [String], topics: [String], bufferSize: Int = 10_000, receiveHighWaterMark: Int32 = 1000) {
-        (deliveries, continuation) = AsyncStream.makeStream(of: EventDelivery.self, bufferingPolicy: .bufferingOldest(bufferSize))
+        (deliveries, continuation) = AsyncStream.makeStream(
+            of: EventDelivery.self, bufferingPolicy: .bufferingOldest(bufferSize))
         self.endpoints = endpoints
         self.topics = topics
         self.receiveHighWaterMark = receiveHighWaterMark
@@ -67,7 +68,8 @@ public final class EventSubscriber: Sendable {
             if poller.isReadable(1) { wakeup.drain() }
             while let frames = try? socket.receive(maxFrames: 3) {
                 guard frames.count == 3,
-                    let header = try? RpcV1.EventHeader(serializedBytes: frames[1], options: DecodeOptions(maxMessageBytes: 4096))
+                    let header = try? RpcV1.EventHeader(
+                        serializedBytes: frames[1], options: DecodeOptions(maxMessageBytes: 4096))
                 else { continue }
                 let topic = String(decoding: frames[0], as: UTF8.self)
                 let key = header.publisherID + "\u{0}" + topic
@@ -76,8 +78,9 @@ public final class EventSubscriber: Sendable {
                 let previous = lastDelivered[key]
                 if let previous, header.sequence <= previous { continue }
                 if let previous, header.sequence > previous + 1 {
-                    let gap = EventDelivery.gap(topic: topic, publisherID: header.publisherID,
-                                                missed: header.sequence - previous - 1)
+                    let gap = EventDelivery.gap(
+                        topic: topic, publisherID: header.publisherID,
+                        missed: header.sequence - previous - 1)
                     guard case .enqueued = continuation.yield(gap) else { continue }
                     lastDelivered[key] = header.sequence - 1
                 }

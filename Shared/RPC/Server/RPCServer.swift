@@ -58,11 +58,15 @@ public final class RPCServer: Sendable {
         self.services = Dictionary(services.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let metrics = ServerMetrics()
         self.metrics = metrics
-        self.methods = Dictionary(services.map { service in
-            (service.name, service.methods.mapValues {
-                MethodEntry(handler: $0, metrics: metrics.forMethod(service: service.name, method: $0.name))
-            })
-        }, uniquingKeysWith: { first, _ in first })
+        self.methods = Dictionary(
+            services.map { service in
+                (
+                    service.name,
+                    service.methods.mapValues {
+                        MethodEntry(handler: $0, metrics: metrics.forMethod(service: service.name, method: $0.name))
+                    }
+                )
+            }, uniquingKeysWith: { first, _ in first })
         self.executor = LoopExecutor(wakeup: wakeup)
     }
 
@@ -161,12 +165,14 @@ public final class RPCServer: Sendable {
             } catch let error as RPCError {
                 failure = error
             } catch is CancellationError {
-                failure = context.deadline.map { $0 <= .now } == true
+                failure =
+                    context.deadline.map { $0 <= .now } == true
                     ? RPCError(.deadlineExceeded, "deadline exceeded while the server was working")
                     : RPCError(.cancelled, "the call was cancelled")
             } catch {
                 context.logger.error("handler failed", metadata: ["error": "\(error)"])
-                failure = RPCError(.internalError, "internal error; the server logged it under request id \(context.requestID)")
+                failure = RPCError(
+                    .internalError, "internal error; the server logged it under request id \(context.requestID)")
             }
         }
         entry.metrics.record(code: failure?.code ?? .ok, duration: .now - received)
@@ -264,8 +270,10 @@ public final class RPCServer: Sendable {
             inFlight.removeAll()
             for (key, call) in unfinished {
                 call.task.cancel()
-                send(Reply(key: key, error: RPCError(.unavailable, "the server shut down before the call finished"),
-                           payload: []))
+                send(
+                    Reply(
+                        key: key, error: RPCError(.unavailable, "the server shut down before the call finished"),
+                        payload: []))
             }
             flush()
             server.loop.value = nil
@@ -307,7 +315,8 @@ public final class RPCServer: Sendable {
             // Held until the call's answer goes out (`transmit`) or it is cancelled.
             let key = CallKey(peer: peers.retain(frames[0]), callID: header.callID)
             func reject(_ error: RPCError) {
-                server.methods[header.service]?[header.method]?.metrics.record(code: error.code, duration: .now - received)
+                server.methods[header.service]?[header.method]?.metrics.record(
+                    code: error.code, duration: .now - received)
                     ?? server.metrics.rejectedFrame()
                 send(Reply(key: key, error: error, payload: []))
             }
@@ -321,8 +330,11 @@ public final class RPCServer: Sendable {
                 return
             }
             guard header.protocolVersion == Wire.version else {
-                return reject(RPCError(.unimplemented,
-                    "protocol version \(header.protocolVersion) is not supported; this server speaks \(Wire.version)"))
+                return reject(
+                    RPCError(
+                        .unimplemented,
+                        "protocol version \(header.protocolVersion) is not supported; this server speaks \(Wire.version)"
+                    ))
             }
             guard header.kind == .call else {
                 return reject(RPCError(.unimplemented, "request kind \(header.kind.rawValue) is not supported"))
@@ -331,12 +343,17 @@ public final class RPCServer: Sendable {
                 return reject(RPCError(.unimplemented, "service \"\(header.service)\" is not served here"))
             }
             guard let method = service[header.method] else {
-                return reject(RPCError(.unimplemented,
-                    "method \"\(header.method)\" is not implemented by service \"\(header.service)\""))
+                return reject(
+                    RPCError(
+                        .unimplemented,
+                        "method \"\(header.method)\" is not implemented by service \"\(header.service)\""))
             }
             guard frames[2].count <= server.configuration.maxReceiveMessageBytes else {
-                return reject(RPCError(.resourceExhausted,
-                    "request of \(frames[2].count) bytes exceeds the limit of \(server.configuration.maxReceiveMessageBytes) bytes"))
+                return reject(
+                    RPCError(
+                        .resourceExhausted,
+                        "request of \(frames[2].count) bytes exceeds the limit of \(server.configuration.maxReceiveMessageBytes) bytes"
+                    ))
             }
             guard shutdownDeadline == nil else {
                 return reject(RPCError(.unavailable, "the server is shutting down; try another instance"))
@@ -345,14 +362,17 @@ public final class RPCServer: Sendable {
                 return reject(RPCError(.internalError, "protocol error: call id \(key.callID) is already in flight"))
             }
             guard inFlight.count < server.configuration.maxConcurrentCalls else {
-                return reject(RPCError(.resourceExhausted,
-                    "the server is at its limit of \(server.configuration.maxConcurrentCalls) calls in flight"))
+                return reject(
+                    RPCError(
+                        .resourceExhausted,
+                        "the server is at its limit of \(server.configuration.maxConcurrentCalls) calls in flight"))
             }
             let metadata = Wire.metadata(header.metadata)
             if let problem = metadata.validationError(allowReserved: true) {
                 return reject(RPCError(.invalidArgument, problem))
             }
-            let deadline = header.timeoutMicros > 0
+            let deadline =
+                header.timeoutMicros > 0
                 ? received + .microseconds(Int64(clamping: min(header.timeoutMicros, UInt64(Int64.max))))
                 : nil
             let requestID = header.requestID.isEmpty ? RequestID.make() : header.requestID
@@ -487,7 +507,8 @@ struct PeerTable {
     }
 
     /// Runs `body` with the routing id that `peer` stands for (empty for a long id no longer held).
-    func withIdentity<R>(of peer: PeerID, _ body: (UnsafeRawBufferPointer) throws(ZMQError) -> R) throws(ZMQError) -> R {
+    func withIdentity<R>(of peer: PeerID, _ body: (UnsafeRawBufferPointer) throws(ZMQError) -> R) throws(ZMQError) -> R
+    {
         let length = Int(peer.value >> 56)
         if length <= 7 {
             var packed = peer.value.littleEndian

@@ -28,8 +28,10 @@ public struct ServerContext: Sendable {
         let deadline: ContinuousClock.Instant?
         let logger: Logger
 
-        init(service: String, method: String, requestID: String, metadata: Metadata,
-             deadline: ContinuousClock.Instant?, logger: Logger) {
+        init(
+            service: String, method: String, requestID: String, metadata: Metadata,
+            deadline: ContinuousClock.Instant?, logger: Logger
+        ) {
             self.service = service
             self.method = method
             self.requestID = requestID

@@ -18,7 +18,8 @@ public struct ServiceRegistration: Sendable {
 /// One method of a registration: decodes the request, runs the handler, encodes the response.
 public struct MethodHandler: Sendable {
     let name: String
-    let invoke: @Sendable (_ payload: [UInt8], _ options: DecodeOptions, _ context: ServerContext) async throws -> [UInt8]
+    let invoke:
+        @Sendable (_ payload: [UInt8], _ options: DecodeOptions, _ context: ServerContext) async throws -> [UInt8]
 
     public static func unary<Request, Response>(
         _ method: UnaryMethod<Request, Response>,

@@ -1,7 +1,7 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A Swift `TaskExecutor` that runs jobs on an I/O loop's own thread.

@@ -4,7 +4,8 @@ import Foundation
 /// say), so that set-up errors reach the caller rather than the log.
 enum LoopThread {
     static func start<Ready: Sendable>(
-        name: String, _ body: @escaping @Sendable (_ ready: @escaping @Sendable (Result<Ready, any Error>) -> Void) -> Void
+        name: String,
+        _ body: @escaping @Sendable (_ ready: @escaping @Sendable (Result<Ready, any Error>) -> Void) -> Void
     ) throws -> Ready {
         let box = ReadyBox<Ready>()
         let thread = Thread {

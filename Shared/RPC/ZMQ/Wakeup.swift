@@ -1,7 +1,7 @@
 import CZeroMQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A Linux eventfd that other threads signal to wake an I/O loop blocked in `zmq_poll`.

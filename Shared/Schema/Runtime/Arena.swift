@@ -1,7 +1,7 @@
 import CProtobufC
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Owns the C memory of a message being built for packing; frees it all at once when released.
@@ -115,7 +115,9 @@ public final class Arena {
         array(values) { bytes($0) }
     }
 
-    package func messages<M: ProtoMessage, C>(_ values: [M], as: C.Type) -> UnsafeMutablePointer<UnsafeMutablePointer<C>?>? {
+    package func messages<M: ProtoMessage, C>(_ values: [M], as: C.Type) -> UnsafeMutablePointer<
+        UnsafeMutablePointer<C>?
+    >? {
         array(values) { Optional($0._c(in: self).assumingMemoryBound(to: C.self)) }
     }
 }

@@ -48,7 +48,9 @@ package func _decodeMessage<M: ProtoMessage, C>(
     _ pointer: UnsafeMutablePointer<C>?, _ field: String, _ options: DecodeOptions, as: M.Type
 ) throws(SchemaError) -> M? {
     guard let pointer else { return nil }
-    do throws(SchemaError) { return try M(_c: UnsafeRawPointer(pointer), options) } catch { throw error.nested(in: field) }
+    do throws(SchemaError) { return try M(_c: UnsafeRawPointer(pointer), options) } catch {
+        throw error.nested(in: field)
+    }
 }
 
 package func _decodeMessages<M: ProtoMessage, C>(

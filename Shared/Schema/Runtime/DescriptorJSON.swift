@@ -32,8 +32,9 @@ public enum DescriptorJSON {
                 protobuf_c_message_unpack(descriptor, allocator, $0.count, $0.baseAddress)
             }
             guard let unpacked else {
-                return .failure(budget.pointee.exceeded
-                    ? .allocationBudgetExceeded(limit: budget.pointee.limit) : .malformed(messageName))
+                return .failure(
+                    budget.pointee.exceeded
+                        ? .allocationBudgetExceeded(limit: budget.pointee.limit) : .malformed(messageName))
             }
             defer { protobuf_c_message_free_unpacked(unpacked, allocator) }
             return .success(read(UnsafeRawPointer(unpacked), descriptor))
@@ -41,7 +42,8 @@ public enum DescriptorJSON {
         return try result.get()
     }
 
-    private static func descriptor(named name: String) throws(SchemaError) -> UnsafePointer<ProtobufCMessageDescriptor> {
+    private static func descriptor(named name: String) throws(SchemaError) -> UnsafePointer<ProtobufCMessageDescriptor>
+    {
         guard let type = SchemaRegistry.messageTypes[name] else {
             throw .invalidJSON(field: "", reason: "the schema has no message named \"\(name)\"")
         }
@@ -61,7 +63,8 @@ public enum DescriptorJSON {
         for (key, value) in members {
             guard let field = fieldDescriptor(descriptor, named: key) else {
                 let known = fields(descriptor).map { String(cString: $0.name) }.joined(separator: ", ")
-                throw .invalidJSON(field: join(path, key), reason: "\(messageName) has no such field (fields: \(known))")
+                throw .invalidJSON(
+                    field: join(path, key), reason: "\(messageName) has no such field (fields: \(known))")
             }
             try store(value, field: field, in: message, arena: arena, path: join(path, key))
         }
@@ -79,7 +82,8 @@ public enum DescriptorJSON {
             let size = elementSize(field)
             let storage = values.isEmpty ? nil : arena.allocate(size * values.count)
             for (index, value) in values.enumerated() {
-                try storeScalar(value, field: field, at: storage! + index * size, arena: arena, path: "\(path)[\(index)]")
+                try storeScalar(
+                    value, field: field, at: storage! + index * size, arena: arena, path: "\(path)[\(index)]")
             }
             (message + Int(field.quantifier_offset)).storeBytes(of: values.count, as: Int.self)
             slot.storeBytes(of: storage, as: UnsafeMutableRawPointer?.self)
@@ -117,7 +121,9 @@ public enum DescriptorJSON {
         case PROTOBUF_C_TYPE_DOUBLE:
             slot.storeBytes(of: try number(json, path), as: Double.self)
         case PROTOBUF_C_TYPE_BOOL:
-            guard case .bool(let value) = json else { throw .invalidJSON(field: path, reason: "expected true or false") }
+            guard case .bool(let value) = json else {
+                throw .invalidJSON(field: path, reason: "expected true or false")
+            }
             slot.storeBytes(of: Int32(value ? 1 : 0), as: Int32.self)
         case PROTOBUF_C_TYPE_STRING:
             guard case .string(let value) = json else { throw .invalidJSON(field: path, reason: "expected a string") }
@@ -138,7 +144,9 @@ public enum DescriptorJSON {
         }
     }
 
-    private static func integer<T: FixedWidthInteger>(_ json: JSONValue, _: T.Type, _ path: String) throws(SchemaError) -> T {
+    private static func integer<T: FixedWidthInteger>(_ json: JSONValue, _: T.Type, _ path: String) throws(SchemaError)
+        -> T
+    {
         let value: T?
         switch json {
         case .integer(let number): value = T(exactly: number)
@@ -179,12 +187,16 @@ public enum DescriptorJSON {
         default: break
         }
         let enumName = String(cString: descriptor.pointee.name)
-        throw .invalidJSON(field: path, reason: "unknown value \(json.text(indent: 0)) of \(enumName) (values: \(names.joined(separator: ", ")))")
+        throw .invalidJSON(
+            field: path,
+            reason: "unknown value \(json.text(indent: 0)) of \(enumName) (values: \(names.joined(separator: ", ")))")
     }
 
     // MARK: C → JSON
 
-    private static func read(_ message: UnsafeRawPointer, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>) -> JSONValue {
+    private static func read(_ message: UnsafeRawPointer, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>)
+        -> JSONValue
+    {
         var members: [(String, JSONValue)] = []
         for field in fields(descriptor) {
             let name = String(cString: field.name)

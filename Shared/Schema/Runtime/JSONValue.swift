@@ -98,11 +98,16 @@ public indirect enum JSONValue: Sendable, Hashable, Decodable {
         case .integer(let value): out += String(value)
         case .unsigned(let value): out += String(value)
         case .number(let value):
-            out += value.isFinite ? (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)")
+            out +=
+                value.isFinite
+                ? (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)")
                 : "\"\(value)\""
         case .string(let value): out += Self.quote(value)
         case .array(let values):
-            guard !values.isEmpty else { out += "[]"; return }
+            guard !values.isEmpty else {
+                out += "[]"
+                return
+            }
             out += "[" + newline
             for (index, value) in values.enumerated() {
                 out += pad(level + 1)
@@ -111,7 +116,10 @@ public indirect enum JSONValue: Sendable, Hashable, Decodable {
             }
             out += pad(level) + "]"
         case .object(let members):
-            guard !members.isEmpty else { out += "{}"; return }
+            guard !members.isEmpty else {
+                out += "{}"
+                return
+            }
             out += "{" + newline
             for (index, (key, value)) in members.enumerated() {
                 out += pad(level + 1) + Self.quote(key) + (indent > 0 ? ": " : ":")

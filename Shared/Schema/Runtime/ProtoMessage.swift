@@ -52,8 +52,11 @@ extension ProtoMessage {
             let message = _c(in: arena).assumingMemoryBound(to: ProtobufCMessage.self)
             let size = protobuf_c_message_get_packed_size(message)
             func packed(_ buffer: UnsafeMutableRawBufferPointer) throws -> R {
-                let count = size == 0 ? 0 : protobuf_c_message_pack(
-                    message, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                let count =
+                    size == 0
+                    ? 0
+                    : protobuf_c_message_pack(
+                        message, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 return try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
             }
             if size <= 1024 {

@@ -17,8 +17,10 @@ public struct ServiceSchema: Sendable, Hashable {
     public let name: String
     public let methods: [Method]
 
-    package init(_ descriptor: UnsafePointer<ProtobufCServiceDescriptor>, idempotent: Set<String>,
-                 serverStreaming: Set<String>) {
+    package init(
+        _ descriptor: UnsafePointer<ProtobufCServiceDescriptor>, idempotent: Set<String>,
+        serverStreaming: Set<String>
+    ) {
         let service = descriptor.pointee
         name = String(cString: service.name)
         methods = (0..<Int(service.n_methods)).map { index in
