@@ -1,7 +1,7 @@
 # The two commands of README.md:
 #   make run    install what is missing, build, and run the three services on localhost until Ctrl-C
-#   make test   install what is missing, check generated code, build, and run every test
-.PHONY: deps test-deps build run test generate check-generated bench clean
+#   make test   install what is missing, check generated code and formatting, build, and run every test
+.PHONY: deps test-deps build run test generate check-generated format check-format bench clean
 
 SWIFT ?= swift
 
@@ -23,7 +23,13 @@ generate: deps
 check-generated:
 	scripts/generate.sh --check
 
-test: test-deps check-generated
+format:
+	scripts/format.sh
+
+check-format:
+	scripts/format.sh --check
+
+test: test-deps check-generated check-format
 	$(SWIFT) build --build-tests
 	/usr/bin/python3 Tests/Protocol/python_client.py .build/debug/interop-server
 	@# Storage tests run on SQLite and on a real PostgreSQL server, started here and stopped afterwards.
