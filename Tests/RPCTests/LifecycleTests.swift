@@ -77,26 +77,8 @@ struct LifecycleTests {
             channel.close()
             // Long enough for the channel's loop to stop: a call made while it stops is failed by the loop itself.
             try await Task.sleep(for: .milliseconds(200))
-            let finished = Atomic<Bool>(false)
-            let call = Task { () async throws(RPCError) -> TestingV1.SimpleResponse in
-                defer { finished.store(true, ordering: .releasing) }
-                return try await client.unaryCall(TestingV1.SimpleRequest(), options: CallOptions(retryEnabled: false))
-            }
-            // Awaited only once it has finished, so that a call left hanging fails the test instead of hanging it.
-            let started = ContinuousClock.now
-            while !finished.load(ordering: .acquiring), ContinuousClock.now - started < .seconds(5) {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            guard finished.load(ordering: .acquiring) else {
-                Issue.record("a call on a closed channel was neither answered nor failed within 5 s")
-                return
-            }
-            do {
-                _ = try await call.value
-                Issue.record("a closed channel answered")
-            } catch let error as RPCError {
-                #expect(error.code == .unavailable)
-                #expect(error.message.contains("closed"))
+            try await expectFailsAsClosed("a call on a closed channel") {
+                try await client.unaryCall(TestingV1.SimpleRequest(), options: CallOptions(retryEnabled: false))
             }
         }
     }
@@ -146,5 +128,87 @@ struct LifecycleTests {
                 #expect(error.code == .unavailable)
             }
         }
+    }
+
+    @Test("closing a channel fails the calls of callers on its executor, and those callers carry on")
+    func closeWithCallersOnExecutor() async throws {
+        // The slow call is still running when the test ends: a short grace period lets the server stop at once.
+        try await withTestServer(gracePeriod: .milliseconds(100)) { endpoint, server, _ in
+            // No deadline: a caller left on the stopped loop would wait for ever.
+            let channel = try ClientChannel(
+                endpoints: [endpoint], configuration: .init(defaultTimeout: nil), logger: testLogger)
+            let client = TestingV1.TestServiceClient(channel: channel)
+            try await expectFailsAsClosed(
+                "a call whose caller is on the closed channel's executor",
+                {
+                    try await withTaskExecutorPreference(channel.executor) {
+                        try await client.unaryCall(
+                            TestingV1.SimpleRequest(sleepMillis: 10_000), options: CallOptions(retryEnabled: false))
+                    }
+                },
+                after: {
+                    let started = try await eventually { server.callsInFlight == 1 }
+                    #expect(started)
+                    channel.close()
+                })
+        }
+    }
+
+    @Test("a handler cancelled at the end of the grace period still runs to its end after the server stops")
+    func handlerCancelledAtShutdown() async throws {
+        let ended = Atomic<Bool>(false)
+        let registration = ServiceRegistration(
+            schema: TestingV1.TestService.schema,
+            methods: [
+                .unary(TestingV1.TestService.Method.unaryCall) { _, _ in
+                    defer { ended.store(true, ordering: .releasing) }
+                    try await Task.sleep(for: .seconds(30))
+                    return TestingV1.SimpleResponse()
+                }
+            ])
+        let server = RPCServer(
+            configuration: .init(endpoints: ["tcp://127.0.0.1:*"], shutdownGracePeriod: .milliseconds(200)),
+            services: [registration], logger: testLogger)
+        let endpoint = try server.start()[0]
+        try await withChannel([endpoint]) { channel in
+            let client = TestingV1.TestServiceClient(channel: channel)
+            let slow = Task {
+                try await client.unaryCall(TestingV1.SimpleRequest(), options: CallOptions(retryEnabled: false))
+            }
+            let started = try await eventually { server.callsInFlight == 1 }
+            #expect(started)
+            server.beginGracefulShutdown()
+            await server.waitUntilFinished()
+            // Its task was cancelled as the loop stopped; it must not be left waiting for a loop that is gone.
+            let handlerEnded = try await eventually(timeout: .seconds(5)) { ended.load(ordering: .acquiring) }
+            #expect(handlerEnded)
+            await #expect(throws: RPCError.self) { try await slow.value }
+        }
+    }
+}
+
+/// Expects `call` to fail UNAVAILABLE because its channel is closed, within 5 s of `action` (run once the call is
+/// under way). The call is awaited only once it has ended, so that one left hanging fails the test instead of
+/// hanging the run.
+private func expectFailsAsClosed(
+    _ what: String, _ call: @escaping @Sendable () async throws -> TestingV1.SimpleResponse,
+    after action: () async throws -> Void = {}
+) async throws {
+    let finished = Atomic<Bool>(false)
+    let task = Task { () async throws -> TestingV1.SimpleResponse in
+        defer { finished.store(true, ordering: .releasing) }
+        return try await call()
+    }
+    try await action()
+    guard try await eventually(timeout: .seconds(5), { finished.load(ordering: .acquiring) }) else {
+        Issue.record("\(what) was neither answered nor failed within 5 s")
+        return
+    }
+    do {
+        _ = try await task.value
+        Issue.record("\(what) was answered")
+    } catch let error as RPCError {
+        #expect(error.code == .unavailable)
+        #expect(error.message.contains("closed"))
     }
 }

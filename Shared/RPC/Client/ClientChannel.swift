@@ -22,7 +22,8 @@ public final class ClientChannel: Sendable {
 
     /// The channel's I/O thread as a task executor. Code that makes many calls can run on it
     /// (`withTaskExecutorPreference(channel.executor) { … }`) so that sending and resuming need no thread
-    /// hand-off; it must not block, and it runs nothing once the channel is closed.
+    /// hand-off; it must not block. Once the channel is closed, tasks still on it carry on on Swift's global
+    /// executor.
     public var executor: LoopExecutor { core.executor }
 
     /// Connects to `endpoints` (all instances of one service). Connection happens in the background; calls made
@@ -241,6 +242,8 @@ private final class ClientLoop {
             finish(id, .failure(RPCError(.unavailable, "the channel to \(channel.targetName) was closed")))
         }
         closeAll()
+        // Callers on this thread whose calls were just failed resume elsewhere.
+        channel.executor.stop()
     }
 
     func connect(_ endpoint: String, index: Int) throws -> Connection {

@@ -278,6 +278,8 @@ public final class RPCServer: Sendable {
             flush()
             server.loop.value = nil
             socket.close()
+            // Handlers cancelled above finish elsewhere (their answers go nowhere).
+            server.executor.stop()
             server.logger.info("stopped")
             server.markFinished()
         }

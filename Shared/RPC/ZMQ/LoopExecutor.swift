@@ -9,10 +9,17 @@ import Synchronization
 /// Tasks that prefer it (server handlers, and callers that choose `ClientChannel.executor`) run on the thread that
 /// owns the sockets, so a request or reply needs no hand-off between threads: the costliest part of a loopback
 /// round trip. Jobs enqueued from other threads wake the loop through its eventfd; jobs enqueued by the loop's
-/// own thread just wait for the loop's next turn.
+/// own thread just wait for the loop's next turn. Once the loop has stopped, jobs go to Swift's global executor,
+/// so that tasks still preferring this one (a caller whose call the closing channel failed, a handler cancelled
+/// at shutdown) run to their end instead of waiting for ever.
 public final class LoopExecutor: TaskExecutor, @unchecked Sendable {
-    private let jobs = Mutex<[UnownedJob]>([])
+    private let jobs = Mutex<Queue>(Queue())
     private let wakeup: Wakeup
+
+    private struct Queue: ~Copyable {
+        var waiting: [UnownedJob] = []
+        var stopped = false
+    }
     /// pthread_t of the loop's thread; 0 until the loop starts. Written once by the loop before any job can run.
     private let owner = Atomic<UInt>(0)
 
@@ -20,11 +27,16 @@ public final class LoopExecutor: TaskExecutor, @unchecked Sendable {
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let wasEmpty = jobs.withLock { jobs in
-            jobs.append(job)
-            return jobs.count == 1
+        let (queued, wasEmpty) = jobs.withLock { queue -> (Bool, Bool) in
+            guard !queue.stopped else { return (false, false) }
+            queue.waiting.append(job)
+            return (true, queue.waiting.count == 1)
         }
-        if wasEmpty && !isLoopThread { wakeup.signal() }
+        if !queued {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        } else if wasEmpty && !isLoopThread {
+            wakeup.signal()
+        }
     }
 
     /// Whether the caller runs on the loop's thread.
@@ -33,17 +45,28 @@ public final class LoopExecutor: TaskExecutor, @unchecked Sendable {
     /// Called by the loop's thread when it starts.
     func adoptCurrentThread() { owner.store(UInt(pthread_self()), ordering: .relaxed) }
 
-    var hasJobs: Bool { jobs.withLock { !$0.isEmpty } }
+    var hasJobs: Bool { jobs.withLock { !$0.waiting.isEmpty } }
 
     /// Runs the jobs waiting now (not those they enqueue: the loop polls its sockets in between).
     func runJobs() {
-        let batch = jobs.withLock { jobs -> [UnownedJob] in
-            guard !jobs.isEmpty else { return [] }
-            defer { jobs.removeAll(keepingCapacity: true) }
-            return jobs
+        let batch = jobs.withLock { queue -> [UnownedJob] in
+            guard !queue.waiting.isEmpty else { return [] }
+            defer { queue.waiting.removeAll(keepingCapacity: true) }
+            return queue.waiting
         }
         let executor = asUnownedTaskExecutor()
         for job in batch { job.runSynchronously(on: executor) }
+    }
+
+    /// Called by the loop's thread as its last act: the jobs still waiting, and all that come later, go to the
+    /// global executor.
+    func stop() {
+        let left = jobs.withLock { queue -> [UnownedJob] in
+            queue.stopped = true
+            defer { queue.waiting = [] }
+            return queue.waiting
+        }
+        for job in left { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
     }
 }
 
