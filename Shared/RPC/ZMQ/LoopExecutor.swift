@@ -15,13 +15,14 @@ import Synchronization
 public final class LoopExecutor: TaskExecutor, @unchecked Sendable {
     private let jobs = Mutex<Queue>(Queue())
     private let wakeup: Wakeup
+    /// pthread_t of the loop's thread; 0 until the loop starts. Written once by the loop before any job can run.
+    private let owner = Atomic<UInt>(0)
 
+    /// Jobs waiting for the loop's next turn; once `stopped`, none wait.
     private struct Queue: ~Copyable {
         var waiting: [UnownedJob] = []
         var stopped = false
     }
-    /// pthread_t of the loop's thread; 0 until the loop starts. Written once by the loop before any job can run.
-    private let owner = Atomic<UInt>(0)
 
     init(wakeup: Wakeup) { self.wakeup = wakeup }
 
