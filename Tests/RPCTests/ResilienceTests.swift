@@ -158,6 +158,38 @@ struct ResilienceTests {
             #expect(answered.sorted() == [2, 3, 12, 13, 22, 23])
         }
     }
+
+    @Test("a client that never reads its answers cannot make the server hold more than a bounded number of them")
+    func clientThatNeverReads() async throws {
+        let endpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
+        let server = try await ChildProcess.start(
+            builtExecutable("interop-server"), arguments: ["--endpoint", endpoint])
+        defer { server.kill() }
+        let pid = server.process.processIdentifier
+        let before = try residentBytes(of: pid)
+        // 4,000 answers of 64 KiB, asked for by a client that reads one message and then nothing: 250 MiB if the
+        // server kept them all.
+        let answers = 4000
+        let size: Int32 = 64 << 10
+        let grown = try await offPool { () -> Int in
+            let context = zmq_ctx_new()!
+            defer { zmq_ctx_term(context) }
+            let client = try RawDealer(
+                context: context, endpoint: endpoint, options: [(ZMQ_RCVHWM, 1), (ZMQ_RCVBUF, 4096)])
+            defer { client.close() }
+            for id in 1...answers { client.call(UInt64(id), TestingV1.SimpleRequest(responseSize: size)) }
+            // Time for the server to work through every request while the client keeps its connection open.
+            Thread.sleep(forTimeInterval: 3)
+            return try residentBytes(of: pid) - before
+        }
+        // At most 1,000 answers queued (~62 MiB) and the connection's buffers.
+        #expect(grown < Int(size) * answers / 2, "the server grew by \(grown >> 20) MiB")
+        // And it still answers everyone else.
+        try await withChannel([endpoint]) { channel in
+            let health = try await HealthV1.HealthClient(channel: channel).check(HealthV1.HealthCheckRequest())
+            #expect(health.status == .serving)
+        }
+    }
 }
 
 /// A DEALER that speaks the wire protocol by hand (docs/PROTOCOL.md) under a routing id of its choosing.
@@ -165,14 +197,25 @@ private struct RawDealer {
     let socket: UnsafeMutableRawPointer
     let routingID: String
 
-    init(context: UnsafeMutableRawPointer, endpoint: String, routingID: String) throws {
+    /// `options`: further integer socket options, set before connecting.
+    init(
+        context: UnsafeMutableRawPointer, endpoint: String, routingID: String? = nil, options: [(Int32, Int32)] = []
+    ) throws {
         socket = zmq_socket(context, ZMQ_DEALER)!
-        self.routingID = routingID
+        self.routingID = routingID ?? "libzmq's own id"
         var linger: Int32 = 0
         zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
         var timeout: Int32 = 5000
         zmq_setsockopt(socket, ZMQ_RCVTIMEO, &timeout, 4)
-        _ = Array(routingID.utf8).withUnsafeBytes { zmq_setsockopt(socket, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
+        for (option, value) in options {
+            var value = value
+            zmq_setsockopt(socket, option, &value, 4)
+        }
+        if let routingID {
+            _ = Array(routingID.utf8).withUnsafeBytes {
+                zmq_setsockopt(socket, ZMQ_ROUTING_ID, $0.baseAddress, $0.count)
+            }
+        }
         guard zmq_connect(socket, endpoint) == 0 else {
             zmq_close(socket)
             throw RPCError(.unavailable, "cannot connect to \(endpoint)")
@@ -283,4 +326,13 @@ struct SplitMix {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// Resident memory of process `pid`, from /proc.
+private func residentBytes(of pid: Int32) throws -> Int {
+    let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+    else { throw RPCError(.internalError, "no VmRSS in /proc/\(pid)/status") }
+    return kilobytes << 10
 }

@@ -26,6 +26,9 @@ public final class RPCServer: Sendable {
     /// The loop's state, for handlers that finish on the loop's own thread.
     private let loop = LoopReference<ServerLoop>()
 
+    /// Answers the server keeps queued for one client connection (libzmq's own default high-water mark).
+    static let maxQueuedAnswersPerClient = 1000
+
     /// Calls being handled right now.
     public var callsInFlight: Int { inFlightCount.load(ordering: .relaxed) }
 
@@ -221,7 +224,9 @@ public final class RPCServer: Sendable {
             do {
                 try socket.set(ZMQ_LINGER, Int32(500))
                 try socket.set(ZMQ_ROUTER_MANDATORY, Int32(1))
-                try socket.set(ZMQ_SNDHWM, Int32(100_000))
+                // Answers queued for one client: beyond this they are dropped (docs/PROTOCOL.md), so a client that
+                // stops reading cannot make the server hold every answer it asks for.
+                try socket.set(ZMQ_SNDHWM, Int32(RPCServer.maxQueuedAnswersPerClient))
                 try socket.set(ZMQ_RCVHWM, Int32(100_000))
                 try socket.set(ZMQ_MAXMSGSIZE, Int64(server.configuration.hardFrameLimitBytes))
                 try socket.set(ZMQ_HEARTBEAT_IVL, Int32(1000))
