@@ -20,11 +20,7 @@ struct DiscussionTests {
         try await withProducerProcess { producerEndpoint in
             try await withMarketplace(backend, producerEndpoint: producerEndpoint) { market in
                 let client = market.client
-                let weavers = try await market.producer.createProducerGroup(
-                    ProducerV1.CreateProducerGroupRequest(
-                        group: ProducerV1.ProducerGroup(
-                            name: "Bolga Basket Weavers", kind: .cooperative, country: "GH",
-                            crafts: ["baskets"]), requestID: "pg"))
+                let weavers = try await market.createWeavers()
                 let group = try await client.createDiscussionGroup(
                     M.CreateDiscussionGroupRequest(
                         group: M.DiscussionGroup(
@@ -208,11 +204,7 @@ struct DiscussionTests {
         try await withProducerProcess { producerEndpoint in
             try await withMarketplace(backend, producerEndpoint: producerEndpoint) { market in
                 let client = market.client
-                let weavers = try await market.producer.createProducerGroup(
-                    ProducerV1.CreateProducerGroupRequest(
-                        group: ProducerV1.ProducerGroup(
-                            name: "Bolga Basket Weavers", kind: .cooperative, country: "GH",
-                            crafts: ["baskets"]), requestID: "pg"))
+                let weavers = try await market.createWeavers()
                 let place = try await client.createMarket(
                     M.CreateMarketRequest(
                         market: M.Market(name: "Bolga", country: "GH", kind: .localMarket), requestID: "mk"))
@@ -256,5 +248,16 @@ struct DiscussionTests {
                     given.prices == bulletin.prices && given.openDemand.count == 2 && given.matchedDemand.count == 1)
             }
         }
+    }
+}
+
+extension Marketplace {
+    /// The Bolga Basket Weavers, registered with the Producer service behind this marketplace.
+    fileprivate func createWeavers() async throws -> ProducerV1.ProducerGroup {
+        try await producer.createProducerGroup(
+            ProducerV1.CreateProducerGroupRequest(
+                group: ProducerV1.ProducerGroup(
+                    name: "Bolga Basket Weavers", kind: .cooperative, country: "GH", crafts: ["baskets"]),
+                requestID: "pg"))
     }
 }

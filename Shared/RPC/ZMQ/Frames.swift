@@ -52,21 +52,3 @@ final class ReceivedFrames {
 /// calls/s where turns of up to 512 (one side idle while the other works through everything) served ~80k, and
 /// turns of 4 or 8 paid too much per turn (rpc-bench, alternating runs, 2026-11-29).
 let ioTurnBatch = 16
-
-extension ZMQSocket {
-    /// Sends one frame without blocking; `more` when further frames of the same message follow. A message's
-    /// first frame decides whether it goes at all: libzmq queues the rest once the first is queued.
-    func send(frame: UnsafeRawBufferPointer, more: Bool) throws(ZMQError) {
-        let flags = ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)
-        while zmq_send(handle, frame.baseAddress, frame.count, flags) < 0 {
-            let error = ZMQError("zmq_send")
-            if !error.isInterrupted { throw error }
-        }
-    }
-
-    func send(frame: [UInt8], more: Bool) throws(ZMQError) {
-        let sent = frame.withUnsafeBytes { bytes in Result { () throws(ZMQError) in try send(frame: bytes, more: more) }
-        }
-        try sent.get()
-    }
-}

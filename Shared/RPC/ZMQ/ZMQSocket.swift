@@ -60,6 +60,22 @@ final class ZMQSocket {
         zmq_socket_monitor(handle, nil, 0)
     }
 
+    /// Sends one frame without blocking; `more` when further frames of the same message follow. A message's
+    /// first frame decides whether it goes at all: libzmq queues the rest once the first is queued.
+    func send(frame: UnsafeRawBufferPointer, more: Bool) throws(ZMQError) {
+        let flags = ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)
+        while zmq_send(handle, frame.baseAddress, frame.count, flags) < 0 {
+            let error = ZMQError("zmq_send")
+            if !error.isInterrupted { throw error }
+        }
+    }
+
+    func send(frame: [UInt8], more: Bool) throws(ZMQError) {
+        // Array.withUnsafeBytes rethrows as `any Error`; a Result keeps the error typed.
+        try frame.withUnsafeBytes { bytes in Result { () throws(ZMQError) in try send(frame: bytes, more: more) } }
+            .get()
+    }
+
     /// Sends one multipart message without blocking (`send(frame:more:)` for each frame).
     func send(_ frames: [[UInt8]]) throws(ZMQError) {
         for (index, frame) in frames.enumerated() { try send(frame: frame, more: index < frames.count - 1) }

@@ -29,14 +29,15 @@ struct AllocationBudget {
     }
 }
 
-/// Bytes of stack a decode sets aside for its allocations.
-let decodeScratchBytes = 1024
+/// Bytes of stack that a decode sets aside for protobuf-c's allocations, and an encode for its arena and its
+/// output: Swift puts temporary allocations of up to 1 KiB on the stack without checking the stack's size.
+let stackScratchBytes = 1024
 
 /// Runs `body` with a protobuf-c allocator bounded by `limit` and backed first by a scratch region on the stack.
 func withBudgetedAllocator<R>(
     limit: Int, _ body: (UnsafeMutablePointer<ProtobufCAllocator>, UnsafeMutablePointer<AllocationBudget>) -> R
 ) -> R {
-    withUnsafeTemporaryAllocation(byteCount: decodeScratchBytes, alignment: 16) { scratch in
+    withUnsafeTemporaryAllocation(byteCount: stackScratchBytes, alignment: 16) { scratch in
         var budget = AllocationBudget(limit: limit, region: scratch)
         return withUnsafeMutablePointer(to: &budget) { budgetPointer in
             var allocator = ProtobufCAllocator(

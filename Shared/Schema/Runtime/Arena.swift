@@ -26,23 +26,19 @@ public final class Arena {
         borrowed = scratch.baseAddress
     }
 
-    deinit {
-        if let chunk, chunk != borrowed { free(chunk) }
-        for block in blocks where block != borrowed { free(block) }
-    }
+    deinit { release() }
 
     /// Runs `body` with an arena whose first chunk is on the stack, so that encoding a typical message calls
     /// `malloc` only for the arena itself. The arena must not escape `body`.
     static func withScratch<R>(_ body: (Arena) throws -> R) rethrows -> R {
-        // 1 KiB: Swift puts temporary allocations of up to that size on the stack without checking the stack.
-        try withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 16) { scratch in
+        try withUnsafeTemporaryAllocation(byteCount: stackScratchBytes, alignment: 16) { scratch in
             let arena = Arena(borrowing: scratch)
             defer { arena.release() }
             return try body(arena)
         }
     }
 
-    /// Frees what the arena owns now, before the scratch it borrows goes away.
+    /// Frees what the arena owns (not the scratch it borrows); `withScratch` calls it before the scratch goes away.
     private func release() {
         if let chunk, chunk != borrowed { free(chunk) }
         for block in blocks where block != borrowed { free(block) }

@@ -59,8 +59,10 @@ extension ProtoMessage {
                         message, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 return try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
             }
-            if size <= 1024 {
-                return try withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 16) { try packed($0) }
+            if size <= stackScratchBytes {
+                return try withUnsafeTemporaryAllocation(byteCount: stackScratchBytes, alignment: 16) {
+                    try packed($0)
+                }
             }
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
             defer { buffer.deallocate() }
