@@ -150,7 +150,10 @@ let package = Package(
             path: "Tests/AssistanceTests"),
         .testTarget(
             name: "RPCTests",
-            dependencies: ["API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ", "TestSupport"],
+            dependencies: [
+                "API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Tests/RPCTests"),
     ]
 )

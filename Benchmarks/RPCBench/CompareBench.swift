@@ -31,7 +31,7 @@ struct CompareBench: ParsableCommand {
 
     func run() throws {
         let payload = [UInt8](repeating: 0x42, count: payloadBytes)
-        let (first, second) = try RPCClientBench.alternatingLatency(a, b, payload: payload, calls: calls)
+        let (first, second) = try RPCClientBench().alternatingLatency(a, b, payload: payload, calls: calls)
         func quantiles(_ samples: [UInt64]) -> (p25: Double, p50: Double, p75: Double, p99: Double) {
             let sorted = samples.sorted()
             func at(_ fraction: Double) -> Double { Double(sorted[Int(Double(sorted.count - 1) * fraction)]) / 1000 }

@@ -10,7 +10,7 @@ struct RPCBench: ParsableCommand {
         commandName: "rpc-bench", abstract: "Benchmark the RPC runtime against raw ZeroMQ.",
         subcommands: [
             Run.self, CodecBench.self, ProducerBench.self, MarketplaceBench.self, CapacityBench.self, CompareBench.self,
-            RawServer.self,
+            BusyPollCostBench.self, RawServer.self,
         ], defaultSubcommand: Run.self)
 }
 
@@ -38,6 +38,9 @@ struct Run: ParsableCommand {
     @Option(help: "Rounds of every measurement, interleaved; the figures are each one's median over the rounds.")
     var rounds = 5
 
+    @Option(help: "Microseconds the RPC I/O threads (client and server) busy-poll before they sleep; 0 never spins.")
+    var busyPollMicros = 50
+
     func run() throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent()
@@ -47,12 +50,14 @@ struct Run: ParsableCommand {
         let rpc =
             rpcServer == nil
             ? try ServerProcess(
-                directory.appendingPathComponent("interop-server"), ["--endpoint", "tcp://127.0.0.1:*"])
+                directory.appendingPathComponent("interop-server"),
+                ["--endpoint", "tcp://127.0.0.1:*", "--busy-poll-micros", "\(busyPollMicros)"])
             : nil
         defer { rpc?.stop() }
         let rpcEndpoint = try rpcServer ?? rpc!.firstLine()
 
         let payload = [UInt8](repeating: 0x42, count: payloadBytes)
+        let client = RPCClientBench(busyPoll: .microseconds(busyPollMicros))
         // This machine's speed drifts from second to second (a shared virtual machine), so every measurement is
         // repeated in interleaved rounds and each figure is its median: raw and ours see the same conditions.
         // Callers run on the channel's executor (the runtime's fast path); the "-pool" rows show the same calls
@@ -61,18 +66,18 @@ struct Run: ParsableCommand {
         for _ in 0..<max(1, rounds) {
             var round = [
                 try RawZMQ.latency(endpoint: endpoints[0], payload: payload, calls: latencyCalls),
-                try RPCClientBench.latency(endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: true),
+                try client.latency(endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: true),
                 try RawZMQ.throughput(
                     endpoint: endpoints[1], payload: payload, calls: throughputCalls, inFlight: inFlight),
-                try RPCClientBench.throughput(
+                try client.throughput(
                     endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: true),
             ]
             if !json {
                 round.append(
-                    try RPCClientBench.latency(
+                    try client.latency(
                         endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: false))
                 round.append(
-                    try RPCClientBench.throughput(
+                    try client.throughput(
                         endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight,
                         onLoop: false))
             }
@@ -90,7 +95,7 @@ struct Run: ParsableCommand {
             let (poolLatency, poolThroughput) = (medians[4], medians[5])
             let results = [rawLatency, rpcLatency, poolLatency, rawThroughput, rpcThroughput, poolThroughput]
             print(
-                "payload \(payloadBytes) B, latency over \(latencyCalls) round trips, throughput over \(throughputCalls) calls with \(inFlight) in flight; medians of \(max(1, rounds)) interleaved rounds"
+                "payload \(payloadBytes) B, busy poll \(busyPollMicros) µs, latency over \(latencyCalls) round trips, throughput over \(throughputCalls) calls with \(inFlight) in flight; medians of \(max(1, rounds)) interleaved rounds"
             )
             let perRound = samples.map { round in
                 String(format: "%.2f/%.2f", round[1].p50 / round[0].p50, round[3].perSecond / round[2].perSecond)

@@ -5,26 +5,29 @@ import RPC
 import Schema
 
 /// The same work through the full runtime: typed client, envelope, protobuf-c, handler task, typed response.
-enum RPCClientBench {
-    static func latency(endpoint: String, payload: [UInt8], calls: Int, onLoop: Bool) throws -> Measurement {
-        try blocking {
+struct RPCClientBench {
+    /// The client channel's busy poll (the server's is set where it is started).
+    var busyPoll: Duration = .microseconds(50)
+
+    func latency(endpoint: String, payload: [UInt8], calls: Int, onLoop: Bool) throws -> Measurement {
+        try Self.blocking {
             let (client, channel) = try connect(endpoint)
             defer { channel.close() }
             if onLoop {
                 return try await withTaskExecutorPreference(channel.executor) {
-                    try await measureLatency(client, payload: payload, calls: calls, mode: "latency")
+                    try await Self.measureLatency(client, payload: payload, calls: calls, mode: "latency")
                 }
             }
-            return try await measureLatency(client, payload: payload, calls: calls, mode: "latency-pool")
+            return try await Self.measureLatency(client, payload: payload, calls: calls, mode: "latency-pool")
         }
     }
 
     /// Round trips to two servers, one call at a time, alternating between them (and which of a pair goes first),
     /// each on its own channel's I/O thread; the samples of each, in nanoseconds. See `CompareBench`.
-    static func alternatingLatency(_ first: String, _ second: String, payload: [UInt8], calls: Int) throws
+    func alternatingLatency(_ first: String, _ second: String, payload: [UInt8], calls: Int) throws
         -> ([UInt64], [UInt64])
     {
-        try blocking {
+        try Self.blocking {
             let (clientA, channelA) = try connect(first)
             let (clientB, channelB) = try connect(second)
             defer {
@@ -50,6 +53,37 @@ enum RPCClientBench {
         }
     }
 
+    /// Calls one at a time at `rate` a second, each on the channel's I/O thread; the round trips in nanoseconds,
+    /// the time they took, and the CPU time each process of `measuring` used meanwhile.
+    func paced(endpoint: String, payload: [UInt8], rate: Int, calls: Int, measuring pids: [Int32]) throws
+        -> (samples: [UInt64], elapsed: Duration, cpuNanos: [UInt64])
+    {
+        try Self.blocking {
+            let (client, channel) = try connect(endpoint)
+            defer { channel.close() }
+            let request = TestingV1.SimpleRequest(payload: payload)
+            for _ in 0..<min(200, calls) { _ = try await client.unaryCall(request) }
+            let interval = Duration.seconds(1) / rate
+            var samples = [UInt64]()
+            samples.reserveCapacity(calls)
+            // Read before the channel closes, while its thread is still counted.
+            let cpuBefore = pids.map(BusyPollCostBench.threadRunNanos(of:))
+            let start = ContinuousClock.now
+            for index in 0..<calls {
+                try await Task.sleep(until: start + interval * index, clock: .continuous)
+                let nanos = try await withTaskExecutorPreference(channel.executor) {
+                    let before = nowNanos()
+                    _ = try await client.unaryCall(request)
+                    return nowNanos() - before
+                }
+                samples.append(nanos)
+            }
+            let elapsed = ContinuousClock.now - start
+            let cpu = zip(pids, cpuBefore).map { BusyPollCostBench.runNanos(of: $0, since: $1) }
+            return (samples, elapsed, cpu)
+        }
+    }
+
     private static func measureLatency(
         _ client: TestingV1.TestServiceClient, payload: [UInt8], calls: Int, mode: String
     ) async throws -> Measurement {
@@ -68,17 +102,17 @@ enum RPCClientBench {
         }
     }
 
-    static func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int, onLoop: Bool) throws
+    func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int, onLoop: Bool) throws
         -> Measurement
     {
-        try blocking {
+        try Self.blocking {
             let (client, channel) = try connect(endpoint)
             defer { channel.close() }
             let request = TestingV1.SimpleRequest(payload: payload)
             let executor: (any TaskExecutor)? = onLoop ? channel.executor : nil
-            _ = try await run(client, request, calls: min(20_000, calls), inFlight: inFlight, executor: executor)
+            _ = try await Self.run(client, request, calls: min(20_000, calls), inFlight: inFlight, executor: executor)
             let start = ContinuousClock.now
-            let samples = try await run(client, request, calls: calls, inFlight: inFlight, executor: executor)
+            let samples = try await Self.run(client, request, calls: calls, inFlight: inFlight, executor: executor)
             return Measurement(
                 system: "rpc", mode: onLoop ? "throughput" : "throughput-pool", samples: samples,
                 elapsed: .now - start, calls: calls)
@@ -107,9 +141,9 @@ enum RPCClientBench {
         }
     }
 
-    private static func connect(_ endpoint: String) throws -> (TestingV1.TestServiceClient, ClientChannel) {
+    private func connect(_ endpoint: String) throws -> (TestingV1.TestServiceClient, ClientChannel) {
         let channel = try ClientChannel(
-            endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30)),
+            endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30), busyPoll: busyPoll),
             logger: Logger(label: "rpc-bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         return (TestingV1.TestServiceClient(channel: channel), channel)
     }

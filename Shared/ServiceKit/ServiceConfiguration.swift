@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import RPC
 import Storage
 
 /// The settings every service process reads, from flags first, then environment variables, then defaults.
@@ -13,6 +14,7 @@ import Storage
 /// | `--data-dir PATH` | `FT_DATA_DIR` | `./var` (SQLite file `<service>.sqlite` inside) |
 /// | `--events-endpoint URL` | `FT_<SERVICE>_EVENTS_ENDPOINTS` (first entry) | marketplace-info: `tcp://127.0.0.1:7113` |
 /// | `--database-url URL` | `FT_<SERVICE>_DATABASE_URL` | none: SQLite; `postgres://…` to share state between instances |
+/// | `--busy-poll-micros N` | `FT_BUSY_POLL_MICROS` | `50`; `0` never spins (see `RPCServer.Configuration.busyPoll`) |
 ///
 /// A service binds every `--endpoint` given; without flags it binds the first entry of its environment variable,
 /// so the same variable tells clients where to call and the service where to listen.
@@ -27,6 +29,9 @@ public struct ServiceConfiguration: Sendable {
     public var database: DatabaseLocation?
     /// Where the service publishes live events (services that publish any).
     public var eventEndpoints: [String] = []
+    /// How long the I/O threads of the service's server and of its channels to other services busy-poll before
+    /// they sleep.
+    public var busyPoll: Duration = .microseconds(50)
 
     public init(
         endpoints: [String], logLevel: Logger.Level = .info, maxConcurrentCalls: Int = 4096,
@@ -41,6 +46,15 @@ public struct ServiceConfiguration: Sendable {
 
     /// Endpoints of another service of the system, from the environment or its default.
     public func endpoints(of service: ServiceAddress) -> [String] { service.endpoints(environment: environment) }
+
+    /// A channel to another service of the system: its endpoints as `endpoints(of:)` finds them, named in errors
+    /// by its executable, busy-polling as this process's server does.
+    public func channel(to service: ServiceAddress, logger: Logger) throws -> ClientChannel {
+        try ClientChannel(
+            endpoints: endpoints(of: service),
+            configuration: ClientChannel.Configuration(targetName: service.executable, busyPoll: busyPoll),
+            logger: logger)
+    }
 }
 
 /// The command-line flags of every service process.
@@ -56,6 +70,9 @@ public struct ServiceOptions: ParsableArguments {
 
     @Option(help: "Seconds a graceful shutdown waits for calls in flight.")
     public var shutdownGraceSeconds: Double?
+
+    @Option(help: "Microseconds the I/O threads look for more work before they sleep (0: never spin; default 50).")
+    public var busyPollMicros: Int?
 
     @Option(name: .customLong("events-endpoint"), help: "Endpoint for the live-event PUB socket (repeatable).")
     public var eventEndpoints: [String] = []
@@ -85,9 +102,14 @@ public struct ServiceOptions: ParsableArguments {
         guard maxCalls > 0 else { throw ValidationError("max concurrent calls must be positive, got \(maxCalls)") }
         let grace = try shutdownGraceSeconds ?? Self.number(environment, "FT_SHUTDOWN_GRACE_SECONDS", Double.init) ?? 10
         guard grace >= 0 else { throw ValidationError("shutdown grace must not be negative, got \(grace)") }
+        let busyPoll = try busyPollMicros ?? Self.number(environment, "FT_BUSY_POLL_MICROS", Int.init) ?? 50
+        guard (0...10_000).contains(busyPoll) else {
+            throw ValidationError("busy poll must be 0 to 10000 microseconds, got \(busyPoll)")
+        }
         var configuration = ServiceConfiguration(
             endpoints: endpoints, logLevel: level, maxConcurrentCalls: maxCalls,
             shutdownGracePeriod: .milliseconds(Int64(grace * 1000)), environment: environment)
+        configuration.busyPoll = .microseconds(busyPoll)
         if !eventEndpoints.isEmpty {
             configuration.eventEndpoints = eventEndpoints
         } else if let value = environment[service.eventEnvironmentVariable],

@@ -45,7 +45,7 @@ public enum ServiceProcess {
         let server = RPCServer(
             configuration: RPCServer.Configuration(
                 endpoints: configuration.endpoints, maxConcurrentCalls: configuration.maxConcurrentCalls,
-                shutdownGracePeriod: configuration.shutdownGracePeriod),
+                shutdownGracePeriod: configuration.shutdownGracePeriod, busyPoll: configuration.busyPoll),
             services: services + [health.registration, reflection.registration], logger: logger)
         box.server = server
         return (server, health)

@@ -6,10 +6,14 @@ import Testing
 
 @Suite("Many calls at once")
 struct ConcurrencyTests {
-    @Test("1,000 calls from 8 concurrent tasks are all answered with their own response")
-    func thousandCalls() async throws {
-        try await withTestServer { endpoint, _, _ in
-            try await withChannel([endpoint]) { channel in
+    @Test(
+        "1,000 calls from 8 concurrent tasks are all answered with their own response (busy polling on and off)",
+        arguments: [Duration.microseconds(50), .zero])
+    func thousandCalls(busyPoll: Duration) async throws {
+        try await withTestServer(busyPoll: busyPoll) { endpoint, _, _ in
+            try await withChannel(
+                [endpoint], configuration: .init(defaultTimeout: .seconds(5), busyPoll: busyPoll)
+            ) { channel in
                 let client = TestingV1.TestServiceClient(channel: channel)
                 let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
                     for worker in 0..<8 {

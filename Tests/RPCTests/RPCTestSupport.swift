@@ -21,12 +21,14 @@ let testMetrics = ServiceProcess.bootstrap(logLevel: .critical)
 /// even when it throws.
 func withTestServer<T>(
     maxReceiveMessageBytes: Int = 4 << 20, maxConcurrentCalls: Int = 4096, gracePeriod: Duration = .seconds(5),
+    busyPoll: Duration = .microseconds(50),
     _ body: (_ endpoint: String, _ server: RPCServer, _ service: TestService) async throws -> T
 ) async throws -> T {
     _ = testMetrics
     let service = TestService(logger: testLogger)
-    let configuration = ServiceConfiguration(
+    var configuration = ServiceConfiguration(
         endpoints: ["tcp://127.0.0.1:*"], maxConcurrentCalls: maxConcurrentCalls, shutdownGracePeriod: gracePeriod)
+    configuration.busyPoll = busyPoll
     let (server, _) = ServiceProcess.makeServer(
         name: "test-server", configuration: configuration, services: [service.registration], metrics: testMetrics,
         logger: testLogger)
@@ -35,7 +37,7 @@ func withTestServer<T>(
         custom = RPCServer(
             configuration: RPCServer.Configuration(
                 endpoints: ["tcp://127.0.0.1:*"], maxConcurrentCalls: maxConcurrentCalls,
-                maxReceiveMessageBytes: maxReceiveMessageBytes, shutdownGracePeriod: gracePeriod),
+                maxReceiveMessageBytes: maxReceiveMessageBytes, shutdownGracePeriod: gracePeriod, busyPoll: busyPoll),
             services: [service.registration], logger: testLogger)
     }
     let endpoint = try custom.start()[0]

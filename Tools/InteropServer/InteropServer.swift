@@ -16,9 +16,13 @@ struct InteropServer: AsyncParsableCommand {
     @Option(help: "Log level.")
     var logLevel: String = "warning"
 
+    @Option(help: "Microseconds the server's I/O thread looks for more work before it sleeps (0: never spin).")
+    var busyPollMicros = 50
+
     func run() async throws {
-        let configuration = ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             endpoints: endpoints, logLevel: .init(rawValue: logLevel) ?? .warning, shutdownGracePeriod: .seconds(2))
+        configuration.busyPoll = .microseconds(busyPollMicros)
         try await ServiceProcess.run(name: "interop-server", configuration: configuration) { logger in
             [TestService(logger: logger).registration]
         } onStart: { endpoints in

@@ -19,12 +19,8 @@ struct AssistanceServiceMain: AsyncParsableCommand {
     func run() async throws {
         try await ServiceProcess.run(.assistance, options: options, migrations: AssistanceMigrations.all) {
             database, configuration, logger in
-            let producer = try ClientChannel(
-                endpoints: configuration.endpoints(of: .producer),
-                configuration: .init(targetName: ServiceDirectory.producer.executable), logger: logger)
-            let marketplace = try ClientChannel(
-                endpoints: configuration.endpoints(of: .marketplaceInfo),
-                configuration: .init(targetName: ServiceDirectory.marketplaceInfo.executable), logger: logger)
+            let producer = try configuration.channel(to: ServiceDirectory.producer, logger: logger)
+            let marketplace = try configuration.channel(to: ServiceDirectory.marketplaceInfo, logger: logger)
             return [
                 AssistanceHandler(
                     database: database, producer: ProducerV1.ProducerServiceClient(channel: producer),

@@ -20,9 +20,7 @@ struct MarketplaceInfoServiceMain: AsyncParsableCommand {
     func run() async throws {
         try await ServiceProcess.run(.marketplaceInfo, options: options, migrations: MarketplaceMigrations.all) {
             database, configuration, logger in
-            let producer = try ClientChannel(
-                endpoints: configuration.endpoints(of: .producer),
-                configuration: .init(targetName: ServiceDirectory.producer.executable), logger: logger)
+            let producer = try configuration.channel(to: ServiceDirectory.producer, logger: logger)
             // Live events (posts, price alerts, demand) on a PUB socket of this instance.
             let events = EventPublisher(endpoints: configuration.eventEndpoints, logger: logger)
             let bound = try events.start()

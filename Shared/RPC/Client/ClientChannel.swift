@@ -229,7 +229,9 @@ private final class ClientLoop {
             expireDeadlines()
             flush()
             let timeout = channel.executor.hasJobs || channel.hasCommands ? 0 : pollTimeout()
-            if poller.poll(timeoutMillis: timeout) {
+            // Busy-poll only while answers are owed: a channel with no call out has nothing to look for.
+            let busyPoll = pending.isEmpty ? .zero : channel.configuration.busyPoll
+            if poller.poll(timeoutMillis: timeout, busyPoll: busyPoll) {
                 if poller.isReadable(wakeIndex) { channel.wakeup.drain() }
                 // Answers first: a server that answers and then goes away must not have its last answers
                 // lost to the disconnect event that follows them.

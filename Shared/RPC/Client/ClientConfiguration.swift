@@ -13,12 +13,16 @@ extension ClientChannel {
         public var heartbeatInterval: Duration
         /// The longest pause between reconnection attempts (libzmq backs off from 100 ms). Default 1 s.
         public var maxReconnectInterval: Duration
+        /// How long the I/O thread keeps looking for answers before it sleeps, while calls are out (as the
+        /// server's `RPCServer.Configuration.busyPoll`). `.zero` never spins. Default 50 µs.
+        public var busyPoll: Duration
 
         public init(
             defaultTimeout: Duration? = .seconds(30), retry: RetryPolicy = RetryPolicy(),
             maxReceiveMessageBytes: Int = 4 << 20, targetName: String? = nil, heartbeatInterval: Duration = .seconds(1),
-            maxReconnectInterval: Duration = .seconds(1)
+            maxReconnectInterval: Duration = .seconds(1), busyPoll: Duration = .microseconds(50)
         ) {
+            self.busyPoll = busyPoll
             self.defaultTimeout = defaultTimeout
             self.retry = retry
             self.maxReceiveMessageBytes = maxReceiveMessageBytes

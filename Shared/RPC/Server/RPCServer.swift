@@ -266,7 +266,7 @@ public final class RPCServer: Sendable {
                     if shutdownDeadline <= .now || (closeAt.map { $0 <= .now } ?? false) { break }
                 }
                 let timeout = server.executor.hasJobs || server.hasOutbox ? 0 : pollTimeout()
-                if poller.poll(timeoutMillis: timeout) {
+                if poller.poll(timeoutMillis: timeout, busyPoll: server.configuration.busyPoll) {
                     if poller.isReadable(1) { server.wakeup.drain() }
                     if poller.isReadable(0) { receiveAll() }
                 }

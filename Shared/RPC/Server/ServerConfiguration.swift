@@ -13,6 +13,11 @@ extension RPCServer {
         public var handlerPlacement: HandlerPlacement
         /// How long a graceful shutdown waits for calls in flight before cancelling them. Default 10 s.
         public var shutdownGracePeriod: Duration
+        /// How long the I/O thread keeps looking for the next request before it sleeps: a request that comes
+        /// meanwhile is taken without waking a sleeping thread (a loopback round trip's median falls by ~40% on
+        /// the development machine), at the price of up to this much CPU each time the thread runs out of work.
+        /// `.zero` never spins. Default 50 µs (see README, Performance).
+        public var busyPoll: Duration
         /// Largest wire message libzmq accepts before it drops the connection (a hard stop for abuse, well above
         /// `maxReceiveMessageBytes` so that ordinary oversize gets a status). Default 4 × that + 64 KiB.
         public var hardFrameLimitBytes: Int {
@@ -21,8 +26,10 @@ extension RPCServer {
 
         public init(
             endpoints: [String], maxConcurrentCalls: Int = 4096, maxReceiveMessageBytes: Int = 4 << 20,
-            shutdownGracePeriod: Duration = .seconds(10), handlerPlacement: HandlerPlacement = .ioThread
+            shutdownGracePeriod: Duration = .seconds(10), handlerPlacement: HandlerPlacement = .ioThread,
+            busyPoll: Duration = .microseconds(50)
         ) {
+            self.busyPoll = busyPoll
             self.handlerPlacement = handlerPlacement
             self.endpoints = endpoints
             self.maxConcurrentCalls = maxConcurrentCalls
