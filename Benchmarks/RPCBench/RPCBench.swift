@@ -47,6 +47,15 @@ struct Run: ParsableCommand {
         let raw = try ServerProcess(directory.appendingPathComponent("rpc-bench"), ["raw-server"])
         defer { raw.stop() }
         let endpoints = try raw.firstLine().split(separator: " ").map(String.init)
+        // Raw ZeroMQ busy-polling as our loops do, for the like-for-like row of the human output.
+        let rawBusy =
+            json || busyPollMicros == 0
+            ? nil
+            : try ServerProcess(
+                directory.appendingPathComponent("rpc-bench"),
+                ["raw-server", "--busy-poll-micros", "\(busyPollMicros)"])
+        defer { rawBusy?.stop() }
+        let rawBusyEndpoint = try rawBusy?.firstLine().split(separator: " ").first.map(String.init)
         let rpc =
             rpcServer == nil
             ? try ServerProcess(
@@ -73,6 +82,12 @@ struct Run: ParsableCommand {
                     endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: true),
             ]
             if !json {
+                if let rawBusyEndpoint {
+                    round.append(
+                        try RawZMQ.latency(
+                            endpoint: rawBusyEndpoint, payload: payload, calls: latencyCalls,
+                            busyPoll: .microseconds(busyPollMicros)))
+                }
                 round.append(
                     try client.latency(
                         endpoint: rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: false))
@@ -92,8 +107,12 @@ struct Run: ParsableCommand {
             for result in [rawLatency, rpcLatency, rawThroughput, rpcThroughput] { print(result.json) }
             print(ratios.json)
         } else {
-            let (poolLatency, poolThroughput) = (medians[4], medians[5])
-            let results = [rawLatency, rpcLatency, poolLatency, rawThroughput, rpcThroughput, poolThroughput]
+            let rawBusyLatency = rawBusyEndpoint == nil ? nil : medians[4]
+            let (poolLatency, poolThroughput) = (medians[medians.count - 2], medians[medians.count - 1])
+            let results =
+                [rawLatency] + (rawBusyLatency.map { [$0] } ?? []) + [
+                    rpcLatency, poolLatency, rawThroughput, rpcThroughput, poolThroughput,
+                ]
             print(
                 "payload \(payloadBytes) B, busy poll \(busyPollMicros) µs, latency over \(latencyCalls) round trips, throughput over \(throughputCalls) calls with \(inFlight) in flight; medians of \(max(1, rounds)) interleaved rounds"
             )
@@ -101,10 +120,10 @@ struct Run: ParsableCommand {
                 String(format: "%.2f/%.2f", round[1].p50 / round[0].p50, round[3].perSecond / round[2].perSecond)
             }
             print("per round, p50 ratio/throughput ratio: " + perRound.joined(separator: "  "))
-            print(pad("system", 9) + pad("mode", 17) + pad("p50 µs", 10) + pad("p99 µs", 10) + "calls/s")
+            print(pad("system", 9) + pad("mode", 19) + pad("p50 µs", 10) + pad("p99 µs", 10) + "calls/s")
             for result in results {
                 print(
-                    pad(result.system, 9) + pad(result.mode, 17) + pad(String(format: "%.1f", result.p50), 10)
+                    pad(result.system, 9) + pad(result.mode, 19) + pad(String(format: "%.1f", result.p50), 10)
                         + pad(String(format: "%.1f", result.p99), 10) + String(format: "%.0f", result.perSecond))
             }
             print(
@@ -116,6 +135,12 @@ struct Run: ParsableCommand {
                     format: "from the global pool: p50 %.2f×, p99 %.2f×, throughput %.2f×",
                     poolLatency.p50 / rawLatency.p50, poolLatency.p99 / rawLatency.p99,
                     poolThroughput.perSecond / rawThroughput.perSecond))
+            if let rawBusyLatency {
+                print(
+                    String(
+                        format: "against raw ZeroMQ busy-polling too: p50 %.2f×, p99 %.2f×",
+                        rpcLatency.p50 / rawBusyLatency.p50, rpcLatency.p99 / rawBusyLatency.p99))
+            }
         }
     }
 

@@ -4,8 +4,11 @@ import Foundation
 
 /// Raw libzmq doing the benchmark's work with no runtime: the baseline the RPC runtime is compared with.
 enum RawZMQ {
-    /// REQ/REP round trips, one in flight.
-    static func latency(endpoint: String, payload: [UInt8], calls: Int) throws -> Measurement {
+    /// REQ/REP round trips, one in flight. With a `busyPoll`, the client looks for each reply without blocking for
+    /// up to that long before it waits, as the RPC runtime's loops do (the like-for-like comparison).
+    static func latency(endpoint: String, payload: [UInt8], calls: Int, busyPoll: Duration = .zero) throws
+        -> Measurement
+    {
         let context = zmq_ctx_new()!
         defer { zmq_ctx_term(context) }
         let socket = zmq_socket(context, ZMQ_REQ)!
@@ -16,6 +19,13 @@ enum RawZMQ {
         var buffer = [UInt8](repeating: 0, count: 65536)
         func roundTrip() {
             _ = payload.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, 0) }
+            if busyPoll > .zero {
+                let until = ContinuousClock.now + busyPoll
+                repeat {
+                    if zmq_recv(socket, &buffer, buffer.count, ZMQ_DONTWAIT) >= 0 { return }
+                    sched_yield()
+                } while ContinuousClock.now < until
+            }
             _ = zmq_recv(socket, &buffer, buffer.count, 0)
         }
         for _ in 0..<min(2000, calls) { roundTrip() }
@@ -27,7 +37,9 @@ enum RawZMQ {
             roundTrip()
             samples.append(nowNanos() - before)
         }
-        return Measurement(system: "zmq-raw", mode: "latency", samples: samples, elapsed: .now - start, calls: calls)
+        return Measurement(
+            system: "zmq-raw", mode: busyPoll > .zero ? "latency-busy-poll" : "latency", samples: samples,
+            elapsed: .now - start, calls: calls)
     }
 
     /// DEALER→ROUTER echo with `inFlight` messages outstanding; each message carries its send time.
@@ -84,6 +96,9 @@ struct RawServer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "raw-server", abstract: "Serve raw ZeroMQ echoes (used by run).", shouldDisplay: false)
 
+    @Option(help: "Microseconds to look for the next message without blocking before waiting (as the RPC loops).")
+    var busyPollMicros = 0
+
     func run() throws {
         let context = zmq_ctx_new()!
         let rep = zmq_socket(context, ZMQ_REP)!
@@ -107,8 +122,19 @@ struct RawServer: ParsableCommand {
         ]
         var message = zmq_msg_t()
         zmq_msg_init(&message)
+        let busyPoll = Duration.microseconds(busyPollMicros)
+        func poll() -> Bool {
+            if busyPoll > .zero {
+                let until = ContinuousClock.now + busyPoll
+                repeat {
+                    if zmq_poll(&items, 2, 0) > 0 { return true }
+                    sched_yield()
+                } while ContinuousClock.now < until
+            }
+            return zmq_poll(&items, 2, -1) >= 0
+        }
         while true {
-            guard zmq_poll(&items, 2, -1) >= 0 else { continue }
+            guard poll() else { continue }
             // Echo every frame back as it came (ROUTER: identity first), until nothing is waiting.
             for (index, socket) in [rep, router].enumerated() where items[index].revents & Int16(ZMQ_POLLIN) != 0 {
                 while zmq_msg_recv(&message, socket, ZMQ_DONTWAIT) >= 0 {
