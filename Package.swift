@@ -126,7 +126,7 @@ let package = Package(
             ],
             path: "Benchmarks/RPCBench", swiftSettings: optimize),
         .executableTarget(
-            name: "InteropServer", dependencies: ["Interop", "ServiceKit"], path: "Tools/InteropServer",
+            name: "InteropServer", dependencies: ["Interop", "RPC", "ServiceKit"], path: "Tools/InteropServer",
             swiftSettings: optimize),
 
         .target(

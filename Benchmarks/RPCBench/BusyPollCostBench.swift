@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RPC
 
 /// `rpc-bench busy-poll-cost`: what busy polling costs in CPU at a light, steady load, and what it saves in latency.
 ///
@@ -18,7 +19,7 @@ struct BusyPollCostBench: ParsableCommand {
     var seconds = 5
 
     @Option(help: "The busy poll measured against none, in microseconds.")
-    var busyPollMicros = 50
+    var busyPollMicros = defaultBusyPollMicros
 
     @Option(help: "Bytes of payload in each request and response.")
     var payloadBytes = 100

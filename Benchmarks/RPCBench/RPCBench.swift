@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RPC
 
 /// `rpc-bench`: our RPC runtime against raw libzmq doing the same work, across two processes on TCP loopback, with
 /// ~100-byte requests and responses. Latency with one call in flight (RPC unary vs REQ/REP round trips) and
@@ -39,7 +40,7 @@ struct Run: ParsableCommand {
     var rounds = 5
 
     @Option(help: "Microseconds the RPC I/O threads (client and server) busy-poll before they sleep; 0 never spins.")
-    var busyPollMicros = 50
+    var busyPollMicros = defaultBusyPollMicros
 
     func run() throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()

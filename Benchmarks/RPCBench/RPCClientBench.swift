@@ -7,7 +7,7 @@ import Schema
 /// The same work through the full runtime: typed client, envelope, protobuf-c, handler task, typed response.
 struct RPCClientBench {
     /// The client channel's busy poll (the server's is set where it is started).
-    var busyPoll: Duration = .microseconds(50)
+    var busyPoll = defaultBusyPoll
 
     func latency(endpoint: String, payload: [UInt8], calls: Int, onLoop: Bool) throws -> Measurement {
         try Self.blocking {

@@ -31,7 +31,7 @@ public struct ServiceConfiguration: Sendable {
     public var eventEndpoints: [String] = []
     /// How long the I/O threads of the service's server and of its channels to other services busy-poll before
     /// they sleep.
-    public var busyPoll: Duration = .microseconds(50)
+    public var busyPoll: Duration = defaultBusyPoll
 
     public init(
         endpoints: [String], logLevel: Logger.Level = .info, maxConcurrentCalls: Int = 4096,
@@ -71,7 +71,10 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Seconds a graceful shutdown waits for calls in flight.")
     public var shutdownGraceSeconds: Double?
 
-    @Option(help: "Microseconds the I/O threads look for more work before they sleep (0: never spin; default 50).")
+    @Option(
+        help:
+            "Microseconds the I/O threads look for more work before they sleep (0: never spin; default \(defaultBusyPollMicros))."
+    )
     public var busyPollMicros: Int?
 
     @Option(name: .customLong("events-endpoint"), help: "Endpoint for the live-event PUB socket (repeatable).")
@@ -102,7 +105,8 @@ public struct ServiceOptions: ParsableArguments {
         guard maxCalls > 0 else { throw ValidationError("max concurrent calls must be positive, got \(maxCalls)") }
         let grace = try shutdownGraceSeconds ?? Self.number(environment, "FT_SHUTDOWN_GRACE_SECONDS", Double.init) ?? 10
         guard grace >= 0 else { throw ValidationError("shutdown grace must not be negative, got \(grace)") }
-        let busyPoll = try busyPollMicros ?? Self.number(environment, "FT_BUSY_POLL_MICROS", Int.init) ?? 50
+        let busyPoll =
+            try busyPollMicros ?? Self.number(environment, "FT_BUSY_POLL_MICROS", Int.init) ?? defaultBusyPollMicros
         guard (0...10_000).contains(busyPoll) else {
             throw ValidationError("busy poll must be 0 to 10000 microseconds, got \(busyPoll)")
         }

@@ -8,7 +8,7 @@ import Testing
 struct ConcurrencyTests {
     @Test(
         "1,000 calls from 8 concurrent tasks are all answered with their own response (busy polling on and off)",
-        arguments: [Duration.microseconds(50), .zero])
+        arguments: [defaultBusyPoll, .zero])
     func thousandCalls(busyPoll: Duration) async throws {
         try await withTestServer(busyPoll: busyPoll) { endpoint, _, _ in
             try await withChannel(

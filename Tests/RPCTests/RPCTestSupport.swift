@@ -21,7 +21,7 @@ let testMetrics = ServiceProcess.bootstrap(logLevel: .critical)
 /// even when it throws.
 func withTestServer<T>(
     maxReceiveMessageBytes: Int = 4 << 20, maxConcurrentCalls: Int = 4096, gracePeriod: Duration = .seconds(5),
-    busyPoll: Duration = .microseconds(50),
+    busyPoll: Duration = defaultBusyPoll,
     _ body: (_ endpoint: String, _ server: RPCServer, _ service: TestService) async throws -> T
 ) async throws -> T {
     _ = testMetrics

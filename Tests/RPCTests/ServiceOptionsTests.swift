@@ -1,4 +1,5 @@
 import ArgumentParser
+import RPC
 import ServiceKit
 import Testing
 
@@ -11,7 +12,7 @@ struct ServiceOptionsTests {
 
     @Test("defaults to 50 µs; the flag wins over the environment; 0 turns it off")
     func values() throws {
-        #expect(try busyPoll([]) == .microseconds(50))
+        #expect(try busyPoll([]) == defaultBusyPoll)
         #expect(try busyPoll([], environment: ["FT_BUSY_POLL_MICROS": "0"]) == .zero)
         #expect(
             try busyPoll(["--busy-poll-micros", "120"], environment: ["FT_BUSY_POLL_MICROS": "0"]) == .microseconds(120)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Interop
+import RPC
 import ServiceKit
 
 /// A process serving `fairtrade.testing.v1.TestService` (plus health and reflection), for tests that need a server
@@ -17,7 +18,11 @@ struct InteropServer: AsyncParsableCommand {
     var logLevel: String = "warning"
 
     @Option(help: "Microseconds the server's I/O thread looks for more work before it sleeps (0: never spin).")
-    var busyPollMicros = 50
+    var busyPollMicros = defaultBusyPollMicros
+
+    func validate() throws {
+        guard busyPollMicros >= 0 else { throw ValidationError("--busy-poll-micros must not be negative") }
+    }
 
     func run() async throws {
         var configuration = ServiceConfiguration(

@@ -20,7 +20,7 @@ extension ClientChannel {
         public init(
             defaultTimeout: Duration? = .seconds(30), retry: RetryPolicy = RetryPolicy(),
             maxReceiveMessageBytes: Int = 4 << 20, targetName: String? = nil, heartbeatInterval: Duration = .seconds(1),
-            maxReconnectInterval: Duration = .seconds(1), busyPoll: Duration = .microseconds(50)
+            maxReconnectInterval: Duration = .seconds(1), busyPoll: Duration = defaultBusyPoll
         ) {
             self.busyPoll = busyPoll
             self.defaultTimeout = defaultTimeout

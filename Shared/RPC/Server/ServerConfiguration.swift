@@ -27,7 +27,7 @@ extension RPCServer {
         public init(
             endpoints: [String], maxConcurrentCalls: Int = 4096, maxReceiveMessageBytes: Int = 4 << 20,
             shutdownGracePeriod: Duration = .seconds(10), handlerPlacement: HandlerPlacement = .ioThread,
-            busyPoll: Duration = .microseconds(50)
+            busyPoll: Duration = defaultBusyPoll
         ) {
             self.busyPoll = busyPoll
             self.handlerPlacement = handlerPlacement

@@ -4,6 +4,11 @@ import CZeroMQ
     import Glibc
 #endif
 
+/// How long the RPC I/O loops busy-poll before they sleep unless configured otherwise (`Poller.poll`; measured in
+/// README, Performance).
+public let defaultBusyPollMicros = 50
+public let defaultBusyPoll = Duration.microseconds(defaultBusyPollMicros)
+
 /// The poll set of an I/O loop: ZeroMQ sockets and plain file descriptors, rebuilt when sockets come and go.
 struct Poller {
     private(set) var items: [zmq_pollitem_t] = []
