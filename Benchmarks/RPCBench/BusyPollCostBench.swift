@@ -64,9 +64,12 @@ struct BusyPollCostBench: ParsableCommand {
                 }.joined())
         }
     }
+}
 
+/// CPU time of a process, from Linux's per-thread run times (`/proc/PID/task/*/schedstat`).
+enum ProcessCPU {
     /// Nanoseconds each thread of process `pid` has run on a CPU so far (`/proc/PID/task/*/schedstat`).
-    static func threadRunNanos(of pid: Int32) -> [String: UInt64] {
+    static func snapshot(of pid: Int32) -> [String: UInt64] {
         let tasks = "/proc/\(pid)/task"
         let threads = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
         var result: [String: UInt64] = [:]
@@ -80,8 +83,8 @@ struct BusyPollCostBench: ParsableCommand {
     }
 
     /// The run time process `pid`'s threads gained since `before` (threads that ended meanwhile are not counted).
-    static func runNanos(of pid: Int32, since before: [String: UInt64]) -> UInt64 {
-        threadRunNanos(of: pid).reduce(0) { total, thread in
+    static func nanos(of pid: Int32, since before: [String: UInt64]) -> UInt64 {
+        snapshot(of: pid).reduce(0) { total, thread in
             total + (thread.value - min(thread.value, before[thread.key] ?? 0))
         }
     }

@@ -67,7 +67,7 @@ struct RPCClientBench {
             var samples = [UInt64]()
             samples.reserveCapacity(calls)
             // Read before the channel closes, while its thread is still counted.
-            let cpuBefore = pids.map(BusyPollCostBench.threadRunNanos(of:))
+            let cpuBefore = pids.map(ProcessCPU.snapshot(of:))
             let start = ContinuousClock.now
             for index in 0..<calls {
                 try await Task.sleep(until: start + interval * index, clock: .continuous)
@@ -79,7 +79,7 @@ struct RPCClientBench {
                 samples.append(nanos)
             }
             let elapsed = ContinuousClock.now - start
-            let cpu = zip(pids, cpuBefore).map { BusyPollCostBench.runNanos(of: $0, since: $1) }
+            let cpu = zip(pids, cpuBefore).map { ProcessCPU.nanos(of: $0, since: $1) }
             return (samples, elapsed, cpu)
         }
     }
