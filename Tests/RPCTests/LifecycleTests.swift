@@ -1,4 +1,5 @@
 import API
+import Foundation
 import RPC
 import Schema
 import ServiceKit
@@ -62,6 +63,20 @@ struct LifecycleTests {
                 #expect(calls(after).0 - calls(before).0 >= 5)
                 let method = try #require(after.methods.first { $0.method == "EmptyCall" })
                 #expect(method.latencyP50Micros > 0 && method.latencyP99Micros >= method.latencyP50Micros)
+            }
+        }
+    }
+
+    @Test("the server's and a channel's I/O threads carry their names, for top -H, ps -L and perf")
+    func threadNames() async throws {
+        try await withTestServer { endpoint, _, _ in
+            try await withChannel([endpoint]) { _ in
+                let names = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").map { task in
+                    try String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+                        .trimmingCharacters(in: .whitespacesAndNewlines)
+                }
+                #expect(names.contains("rpc-server"))
+                #expect(names.contains("rpc-client"))
             }
         }
     }
