@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `ftadmin`: the admin client of the fair trade system. It calls every service: health, the listing of services
 /// and methods, metrics, and any method by name with a JSON request.
@@ -17,4 +18,35 @@ struct FTAdmin: AsyncParsableCommand {
             HealthCommand.self, ServicesCommand.self, CallCommand.self, MetricsCommand.self, ProducerCommand.self,
             AssistanceCommand.self, MarketCommand.self, ReportCommand.self, ExamplesCommand.self,
         ])
+
+    /// Parses and runs the command like swift-argument-parser's own `main`, except that a usage error (a missing
+    /// or malformed argument) is reported like every other error, `error: INVALID_ARGUMENT: …` on stderr, so that
+    /// scripts read one format. A parse error is followed by the command's usage. The exit status stays 64
+    /// (EX_USAGE).
+    static func main() async {
+        let parsed: any ParsableCommand
+        do { parsed = try parseAsRoot() } catch {
+            exit(reporting: error, message: { fullMessage(for: $0) })
+        }
+        do {
+            var command = parsed
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // Found while running (an unknown method, say): the message names the problem; the usage would be
+            // the subcommand's without its parents, so it is left out.
+            exit(reporting: error, message: { message(for: $0) })
+        }
+    }
+
+    private static func exit(reporting error: any Error, message: (any Error) -> String) -> Never {
+        guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+        var text = message(error)
+        if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+        FileHandle.standardError.write(Data("error: INVALID_ARGUMENT: \(text)\n".utf8))
+        exit(withError: ExitCode.validationFailure)
+    }
 }

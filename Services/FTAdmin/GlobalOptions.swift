@@ -19,7 +19,19 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Call this endpoint instead of the service's configured ones (repeatable).")
     var endpoint: [String] = []
 
-    var callOptions: CallOptions { CallOptions(timeout: .milliseconds(Int64(timeout * 1000))) }
+    /// The longest `--timeout` taken, in seconds: a day.
+    static let maxTimeoutSeconds = 86_400
+
+    var callOptions: CallOptions { CallOptions(timeout: .microseconds(Int64(timeout * 1_000_000))) }
+
+    func validate() throws {
+        // Checked before use: NaN or a huge value cannot become a Duration (it would crash), and zero or less
+        // would fail every call before it is sent.
+        guard timeout.isFinite, timeout > 0, timeout <= Double(Self.maxTimeoutSeconds) else {
+            throw ValidationError(
+                "--timeout \(timeout) is not a number of seconds above 0 and at most \(Self.maxTimeoutSeconds)")
+        }
+    }
 
     /// The services a command addresses: those named, or all three.
     func services(_ names: [String]) throws -> [ServiceAddress] {

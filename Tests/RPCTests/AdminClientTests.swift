@@ -1,0 +1,64 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `ftadmin` as an operator runs it, against a producer-service process: health, the listing and `call` answer,
+/// and every error, the server's or a bad argument, is reported as `error: CODE: message` on stderr (a bad
+/// argument then shows the usage) with a non-zero exit status.
+@Suite("ftadmin against a running service")
+struct AdminClientTests {
+    /// Runs ftadmin with the producer reached at `endpoint` (as FT_PRODUCER_ENDPOINTS tells it).
+    private func ftadmin(_ endpoint: String, _ arguments: String...) async throws -> (status: Int32, output: String) {
+        try await runTool("ftadmin", arguments, environment: ["FT_PRODUCER_ENDPOINTS": endpoint])
+    }
+
+    @Test("health, services and call answer")
+    func answers() async throws {
+        try await withProducerProcess { endpoint in
+            let health = try await ftadmin(endpoint, "health", "producer")
+            #expect(health.status == 0 && health.output.contains("SERVING"), "\(health.output)")
+            let listing = try await ftadmin(endpoint, "services", "producer")
+            #expect(
+                listing.status == 0 && listing.output.contains("GetProducerGroup")
+                    && listing.output.contains("fairtrade.producer.v1.GetProducerGroupRequest"), "\(listing.output)")
+            let check = try await ftadmin(
+                endpoint, "call", "producer", "Check", "--json", #"{"service": ""}"#, "--output", "json")
+            #expect(check.status == 0 && check.output.contains("SERVING_STATUS_SERVING"), "\(check.output)")
+        }
+    }
+
+    @Test(
+        "errors from the server and from bad arguments start 'error: CODE: message' and exit non-zero, never crash",
+        arguments: [
+            (
+                ["call", "producer", "GetProducerGroup", "--json", #"{"id": "pg_0000000000000000"}"#],
+                "error: NOT_FOUND: "
+            ),
+            (
+                ["call", "producer", "GetProducerGroup", "--json", #"{"id": 5}"#],
+                "error: INVALID_ARGUMENT: request for "
+            ),
+            (["call", "producer", "GetProducerGroup", "--json", "{"], "error: INVALID_ARGUMENT: request for "),
+            (["call", "producer", "Nonesuch"], #"error: INVALID_ARGUMENT: no method "Nonesuch""#),
+            (["call", "nowhere", "Check"], #"error: INVALID_ARGUMENT: unknown service "nowhere""#),
+            (["call"], "error: INVALID_ARGUMENT: Missing expected argument '<service>'"),
+            (["health", "--bogus"], "error: INVALID_ARGUMENT: Unknown option '--bogus'"),
+            (
+                ["producer", "create", "--name", "X", "--kind", "coop", "--country", "GH"],
+                "error: INVALID_ARGUMENT: --kind"
+            ),
+            // A timeout that is not a number of seconds used to crash ftadmin converting it.
+            (["health", "--timeout", "nan"], "error: INVALID_ARGUMENT: --timeout nan"),
+            (["health", "--timeout", "1e300"], "error: INVALID_ARGUMENT: --timeout"),
+            (["health", "--timeout", "0"], "error: INVALID_ARGUMENT: --timeout"),
+        ])
+    func errors(arguments: [String], expected: String) async throws {
+        try await withProducerProcess { endpoint in
+            let result = try await runTool("ftadmin", arguments, environment: ["FT_PRODUCER_ENDPOINTS": endpoint])
+            #expect(result.status != 0, "\(arguments): \(result.output)")
+            // 1 for a failed call, 64 (EX_USAGE) for a bad argument; a crash would end with its signal's number.
+            #expect(result.status == 1 || result.status == 64, "\(arguments) exited \(result.status)")
+            #expect(result.output.hasPrefix(expected), "\(arguments): \(result.output)")
+        }
+    }
+}
