@@ -128,7 +128,7 @@ func indicatorText(_ indicators: [A.Indicator]) -> String {
 
 /// --page-size, --page-token and --all, for list commands.
 struct PageOptions: ParsableArguments {
-    @Option(help: "Records per page (1-1000).") var pageSize: Int32 = 100
+    @Option(parsing: .unconditional, help: "Records per page (1-1000).") var pageSize: Int32 = 100
     @Option(help: "Page token from a previous page.") var pageToken = ""
     @Flag(help: "Fetch every page.") var all = false
 
@@ -345,7 +345,7 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(
             commandName: "update-project", abstract: "Change the fields given; needs the version you read.")
         @Argument var id: String
-        @Option(help: "The version you read.") var version: Int64
+        @Option(parsing: .unconditional, help: "The version you read.") var version: Int64
         @OptionGroup var fields: ProjectFields
         @OptionGroup var global: GlobalOptions
 

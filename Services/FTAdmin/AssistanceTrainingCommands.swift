@@ -16,9 +16,9 @@ extension AssistanceCommand {
         @Option(help: "Trainer producer group id (for a cascade: a group trained in the earlier training).")
         var trainerGroup = ""
         @Option(help: "A producer group trained (repeatable).") var group: [String] = []
-        @Option(help: "Women trained.") var women: Int32 = 0
-        @Option(help: "Men trained.") var men: Int32 = 0
-        @Option(help: "Others trained.") var other: Int32 = 0
+        @Option(parsing: .unconditional, help: "Women trained.") var women: Int32 = 0
+        @Option(parsing: .unconditional, help: "Men trained.") var men: Int32 = 0
+        @Option(parsing: .unconditional, help: "Others trained.") var other: Int32 = 0
         @Option(help: "The training this one cascades from.") var cascadesFrom = ""
         @Option(help: "Project id.") var project = ""
         @Option(help: "Notes.") var notes = ""
@@ -208,7 +208,7 @@ extension AssistanceCommand {
         var measure: String
         @Option(help: "Title.") var title: String
         @Option(help: "Unit: jobs, people, percent… or a currency for money saved.") var unit: String
-        @Option(help: "Baseline year.") var baselineYear: Int32 = 0
+        @Option(parsing: .unconditional, help: "Baseline year.") var baselineYear: Int32 = 0
         @OptionGroup var baseline: ValueFlags
         @Option(help: "Request id (default: new).") var requestID: String?
         @OptionGroup var global: GlobalOptions
@@ -235,12 +235,14 @@ extension AssistanceCommand {
         @Argument var indicator: String
         @Option(help: "Period start.") var start: String
         @Option(help: "Period end.") var end: String
-        @Option(help: "Target value (people: give --target-women/--target-men instead).") var target: Int64?
-        @Option var targetWomen: Int32?
-        @Option var targetMen: Int32?
-        @Option(help: "Actual value (people: give --actual-women/--actual-men instead).") var actual: Int64?
-        @Option var actualWomen: Int32?
-        @Option var actualMen: Int32?
+        @Option(parsing: .unconditional, help: "Target value (people: give --target-women/--target-men instead).")
+        var target: Int64?
+        @Option(parsing: .unconditional) var targetWomen: Int32?
+        @Option(parsing: .unconditional) var targetMen: Int32?
+        @Option(parsing: .unconditional, help: "Actual value (people: give --actual-women/--actual-men instead).")
+        var actual: Int64?
+        @Option(parsing: .unconditional) var actualWomen: Int32?
+        @Option(parsing: .unconditional) var actualMen: Int32?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -283,9 +285,9 @@ extension AssistanceCommand {
 
 /// A baseline given by flags: a plain value, or people by sex.
 struct ValueFlags: ParsableArguments {
-    @Option(help: "Baseline value.") var baselineValue: Int64?
-    @Option(help: "Baseline women (for indicators counting people).") var baselineWomen: Int32?
-    @Option(help: "Baseline men.") var baselineMen: Int32?
+    @Option(parsing: .unconditional, help: "Baseline value.") var baselineValue: Int64?
+    @Option(parsing: .unconditional, help: "Baseline women (for indicators counting people).") var baselineWomen: Int32?
+    @Option(parsing: .unconditional, help: "Baseline men.") var baselineMen: Int32?
 
     func value() -> A.IndicatorValue? { Self.value(baselineValue, baselineWomen, baselineMen) }
 

@@ -13,7 +13,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Output format: human (tables) or json (one JSON document, for scripts).")
     var output: Output = .human
 
-    @Option(help: "Seconds to wait for each answer.")
+    @Option(parsing: .unconditional, help: "Seconds to wait for each answer.")
     var timeout: Double = 5
 
     @Option(help: "Call this endpoint instead of the service's configured ones (repeatable).")

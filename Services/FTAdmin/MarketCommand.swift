@@ -92,7 +92,7 @@ extension MarketCommand {
         @Option var country: String
         @Option var region: String = ""
         @Option(help: "retail-store, online-shop, wholesaler, importer, catalogue, museum-shop.") var channel: String
-        @Option var outlets: Int32 = 1
+        @Option(parsing: .unconditional) var outlets: Int32 = 1
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -170,7 +170,7 @@ extension MarketCommand {
         static let configuration = CommandConfiguration(abstract: "Price statistics for a product in a market.")
         @Option var product: String
         @Option var market: String
-        @Option var days: Int32 = 90
+        @Option(parsing: .unconditional) var days: Int32 = 90
         @Option(help: "YYYY-MM-DD (default today).") var asOf: String?
         @OptionGroup var global: GlobalOptions
 
@@ -216,7 +216,7 @@ extension MarketCommand {
             commandName: "post-demand", abstract: "Publish a buyer's offer.")
         @Option var buyer: String
         @Option var product: String
-        @Option var quantity: Int64
+        @Option(parsing: .unconditional) var quantity: Int64
         @Option var unit: String = "piece"
         @Option(help: "Target price per unit, e.g. 12.00.") var price: String?
         @Option var currency: String = "USD"
@@ -289,7 +289,7 @@ extension MarketCommand {
         @Option var group: String
         @Option(help: "Offered price per unit.") var price: String?
         @Option var currency: String = "USD"
-        @Option var quantity: Int64?
+        @Option(parsing: .unconditional) var quantity: Int64?
         @Option var unit: String = "piece"
         @Option var message: String = ""
         @OptionGroup var global: GlobalOptions
@@ -379,7 +379,7 @@ extension MarketCommand {
         @Argument var query: String
         @Option var craft: String = ""
         @Option var topic: String = ""
-        @Option var limit: Int32 = 20
+        @Option(parsing: .unconditional) var limit: Int32 = 20
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -549,7 +549,7 @@ extension MarketCommand {
     struct Bulletin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "What the market says to one producer group.")
         @Argument var group: String
-        @Option var days: Int32 = 90
+        @Option(parsing: .unconditional) var days: Int32 = 90
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {

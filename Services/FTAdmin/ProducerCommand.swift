@@ -77,10 +77,10 @@ struct GroupFields: ParsableArguments {
     @Option(help: "A craft or product category (repeatable).") var craft: [String] = []
     @Option(help: "A process done in house (repeatable).") var inHouse: [String] = []
     @Option(help: "A process bought in (repeatable).") var outsourced: [String] = []
-    @Option(help: "Women members.") var women: Int32?
-    @Option(help: "Men members.") var men: Int32?
-    @Option(help: "Year founded.") var founded: Int32?
-    @Option(help: "Lead time in days.") var leadTimeDays: Int32?
+    @Option(parsing: .unconditional, help: "Women members.") var women: Int32?
+    @Option(parsing: .unconditional, help: "Men members.") var men: Int32?
+    @Option(parsing: .unconditional, help: "Year founded.") var founded: Int32?
+    @Option(parsing: .unconditional, help: "Lead time in days.") var leadTimeDays: Int32?
     @Option(help: "Notes.") var notes: String?
 
     /// The group the flags describe and the names of the fields they set.
@@ -179,7 +179,7 @@ extension ProducerCommand {
         @Option(help: "Kind.") var kind: String?
         @Option(help: "Text in the name.") var name: String?
         @Option(help: "active, inactive or merged.") var status: String?
-        @Option(help: "Groups per page (1-500).") var pageSize: Int32 = 50
+        @Option(parsing: .unconditional, help: "Groups per page (1-500).") var pageSize: Int32 = 50
         @Option(help: "Page token from a previous page.") var pageToken: String?
         @Flag(help: "Fetch every page.") var all = false
         @OptionGroup var global: GlobalOptions
@@ -210,7 +210,7 @@ extension ProducerCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change the fields given; needs the version you read (shown by get).")
         @Argument var id: String
-        @Option(help: "The version you read.") var version: Int64
+        @Option(parsing: .unconditional, help: "The version you read.") var version: Int64
         @OptionGroup var fields: GroupFields
         @Option(help: "active or inactive.") var status: String?
         @OptionGroup var global: GlobalOptions
@@ -235,7 +235,7 @@ extension ProducerCommand {
     struct Duplicates: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Groups that are likely the same as this one.")
         @Argument var id: String
-        @Option(help: "Lowest similarity shown, 0-1.") var min: Double = 0
+        @Option(parsing: .unconditional, help: "Lowest similarity shown, 0-1.") var min: Double = 0
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -333,9 +333,10 @@ extension ProducerCommand {
         static let configuration = CommandConfiguration(abstract: "Record a dated skill assessment (level 0-4).")
         @Argument var group: String
         @Argument var skill: String
-        @Option(help: "0 none, 1 basic, 2 competent, 3 proficient, 4 can teach.") var level: Int32
+        @Option(parsing: .unconditional, help: "0 none, 1 basic, 2 competent, 3 proficient, 4 can teach.") var level:
+            Int32
         @Option(help: "Date assessed, YYYY-MM-DD.") var date: String
-        @Option(help: "Members holding the skill.") var members: Int32 = 0
+        @Option(parsing: .unconditional, help: "Members holding the skill.") var members: Int32 = 0
         @Option var assessor: String = ""
         @OptionGroup var global: GlobalOptions
 

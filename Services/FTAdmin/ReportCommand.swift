@@ -17,7 +17,7 @@ extension ReportCommand {
             abstract: "A producer group's capacity: profile, skills and independence; assistance; market.",
             discussion: "A section whose service is down is marked unavailable with the reason; the rest still prints.")
         @Argument(help: "Producer group id.") var group: String
-        @Option(help: "Days of market information, 1-365.") var marketDays: Int32 = 90
+        @Option(parsing: .unconditional, help: "Days of market information, 1-365.") var marketDays: Int32 = 90
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {

@@ -47,10 +47,16 @@ struct AdminClientTests {
                 ["producer", "create", "--name", "X", "--kind", "coop", "--country", "GH"],
                 "error: INVALID_ARGUMENT: --kind"
             ),
+            // A negative number is the option's value, not an unknown option, so the error names the real problem.
+            (
+                ["producer", "create", "--name", "X", "--kind", "cooperative", "--country", "GH", "--women", "-1"],
+                "error: INVALID_ARGUMENT: group.members.women: must not be negative"
+            ),
             // A timeout that is not a number of seconds used to crash ftadmin converting it.
             (["health", "--timeout", "nan"], "error: INVALID_ARGUMENT: --timeout nan"),
             (["health", "--timeout", "1e300"], "error: INVALID_ARGUMENT: --timeout"),
             (["health", "--timeout", "0"], "error: INVALID_ARGUMENT: --timeout"),
+            (["health", "--timeout", "-5"], "error: INVALID_ARGUMENT: --timeout -5"),
         ])
     func errors(arguments: [String], expected: String) async throws {
         try await withProducerProcess { endpoint in
