@@ -33,8 +33,8 @@ func withAssistance(
 func parseAmount(_ text: String, field: String) throws -> CommonV1.Money {
     let parts = text.split(separator: " ")
     guard parts.count == 2 else {
-        throw CommandFailure(
-            description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not an amount and a currency, like \"5000.00 USD\""
+        throw ValidationError(
+            "\(field): \"\(text)\" is not an amount and a currency, like \"5000.00 USD\""
         )
     }
     return try parseMoney(String(parts[0]), currency: String(parts[1]), field: field)
@@ -217,8 +217,7 @@ struct ProjectFields: ParsableArguments {
             project.participants = try participant.map { text in
                 let parts = text.split(separator: ":")
                 guard parts.count == 2 else {
-                    throw CommandFailure(
-                        description: "INVALID_ARGUMENT: --participant: \"\(text)\" is not ORGANISATION:ROLE")
+                    throw ValidationError("--participant: \"\(text)\" is not ORGANISATION:ROLE")
                 }
                 return A.Participation(
                     organisationID: String(parts[0]),

@@ -73,8 +73,7 @@ extension AssistanceCommand {
                     guard (2...3).contains(parts.count), let level = Int32(parts[1]),
                         parts.count == 2 || Int32(parts[2]) != nil
                     else {
-                        throw CommandFailure(
-                            description: "INVALID_ARGUMENT: --result: \"\(text)\" is not GROUP:LEVEL[:MEMBERS]")
+                        throw ValidationError("--result: \"\(text)\" is not GROUP:LEVEL[:MEMBERS]")
                     }
                     return A.SkillLevel(
                         groupID: String(parts[0]), level: level,

@@ -34,8 +34,7 @@ struct CallCommand: AsyncParsableCommand {
             do {
                 request = try DescriptorJSON.encode(try JSONValue.parse(json), as: method.inputType)
             } catch {
-                throw CommandFailure(
-                    description: "INVALID_ARGUMENT: request for \(schema.name)/\(method.name): \(error)")
+                throw ValidationError("request for \(schema.name)/\(method.name): \(error)")
             }
             let channel =
                 try address.map { try global.channel(to: $0) }

@@ -19,10 +19,11 @@ struct FTAdmin: AsyncParsableCommand {
             AssistanceCommand.self, MarketCommand.self, ReportCommand.self, ExamplesCommand.self,
         ])
 
-    /// Parses and runs the command like swift-argument-parser's own `main`, except that a usage error (a missing
-    /// or malformed argument) is reported like every other error, `error: INVALID_ARGUMENT: …` on stderr, so that
-    /// scripts read one format. A parse error is followed by the command's usage. The exit status stays 64
-    /// (EX_USAGE).
+    /// Parses and runs the command like swift-argument-parser's own `main`, except that a usage error is reported
+    /// like every other error, `error: INVALID_ARGUMENT: …` on stderr, so that scripts read one format. Usage
+    /// errors are the parser's (a missing or unknown option) and every `ValidationError` a command throws about
+    /// its arguments (a date, an amount or an enum value it cannot read, a method that does not exist). A parse
+    /// error is followed by the command's usage. The exit status stays 64 (EX_USAGE); a failed call exits 1.
     static func main() async {
         let parsed: any ParsableCommand
         do { parsed = try parseAsRoot() } catch {

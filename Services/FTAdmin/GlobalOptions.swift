@@ -56,7 +56,8 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// Prints an RPC error the way every ftadmin command does and exits non-zero.
+/// A failed call, as `CODE: message`: `reportingErrors` prints it and exits 1. (A bad argument is a
+/// `ValidationError` instead, which `FTAdmin.main` reports with exit status 64.)
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Domain
 import Foundation
 import Schema
@@ -34,15 +35,13 @@ func formatMoney(_ money: CommonV1.Money?) -> String {
 func parseMoney(_ text: String, currency: String, field: String) throws -> CommonV1.Money {
     let code = currency.uppercased()
     guard let digits = CurrencyCode.minorUnitDigits[code] else {
-        throw CommandFailure(
-            description: "INVALID_ARGUMENT: \(field): \"\(currency)\" is not an ISO 4217 currency code")
+        throw ValidationError("\(field): \"\(currency)\" is not an ISO 4217 currency code")
     }
     let parts = text.replacingOccurrences(of: ",", with: "").split(separator: ".", omittingEmptySubsequences: false)
     guard (1...2).contains(parts.count), let whole = Int64(parts[0]), parts.count == 1 || parts[1].count <= digits,
         parts.count == 1 || parts[1].allSatisfy(\.isNumber)
     else {
-        throw CommandFailure(
-            description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not an amount with at most \(digits) decimals")
+        throw ValidationError("\(field): \"\(text)\" is not an amount with at most \(digits) decimals")
     }
     var fraction = parts.count == 2 ? String(parts[1]) : ""
     while fraction.count < digits { fraction += "0" }
@@ -54,7 +53,7 @@ func parseMoney(_ text: String, currency: String, field: String) throws -> Commo
 /// A date argument in ISO 8601 form.
 func parseDate(_ text: String, field: String) throws -> CommonV1.Date {
     guard let date = ISODate(iso: text) else {
-        throw CommandFailure(description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not a date like 2025-03-31")
+        throw ValidationError("\(field): \"\(text)\" is not a date like 2025-03-31")
     }
     return date.message
 }
@@ -70,7 +69,7 @@ func parseEnum<E: ProtoEnum>(_ text: String, _: E.Type, field: String) throws ->
         return value
     }
     let names = E.allCases.dropFirst().map { short($0) }.joined(separator: ", ")
-    throw CommandFailure(description: "INVALID_ARGUMENT: \(field): \"\(text)\" is not one of \(names)")
+    throw ValidationError("\(field): \"\(text)\" is not one of \(names)")
 }
 
 /// An enum value's short name for tables: GROUP_KIND_WOMENS_GROUP → womens-group.
