@@ -107,8 +107,10 @@ public struct ServiceOptions: ParsableArguments {
         guard grace >= 0 else { throw ValidationError("shutdown grace must not be negative, got \(grace)") }
         let busyPoll =
             try busyPollMicros ?? Self.number(environment, "FT_BUSY_POLL_MICROS", Int.init) ?? defaultBusyPollMicros
-        guard (0...10_000).contains(busyPoll) else {
-            throw ValidationError("busy poll must be 0 to 10000 microseconds, got \(busyPoll)")
+        guard busyPollMicrosRange.contains(busyPoll) else {
+            throw ValidationError(
+                "busy poll must be \(busyPollMicrosRange.lowerBound) to \(busyPollMicrosRange.upperBound) microseconds, got \(busyPoll)"
+            )
         }
         var configuration = ServiceConfiguration(
             endpoints: endpoints, logLevel: level, maxConcurrentCalls: maxCalls,

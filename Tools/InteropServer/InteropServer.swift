@@ -21,7 +21,10 @@ struct InteropServer: AsyncParsableCommand {
     var busyPollMicros = defaultBusyPollMicros
 
     func validate() throws {
-        guard busyPollMicros >= 0 else { throw ValidationError("--busy-poll-micros must not be negative") }
+        guard busyPollMicrosRange.contains(busyPollMicros) else {
+            throw ValidationError(
+                "--busy-poll-micros must be \(busyPollMicrosRange.lowerBound) to \(busyPollMicrosRange.upperBound)")
+        }
     }
 
     func run() async throws {

@@ -8,6 +8,8 @@ import CZeroMQ
 /// README, Performance).
 public let defaultBusyPollMicros = 50
 public let defaultBusyPoll = Duration.microseconds(defaultBusyPollMicros)
+/// The busy polls a process's options accept, in microseconds: none, up to 10 ms.
+public let busyPollMicrosRange = 0...10_000
 
 /// The poll set of an I/O loop: ZeroMQ sockets and plain file descriptors, rebuilt when sockets come and go.
 struct Poller {
