@@ -59,6 +59,9 @@ public struct ServiceConfiguration: Sendable {
 
 /// The command-line flags of every service process.
 public struct ServiceOptions: ParsableArguments {
+    /// The longest shutdown grace period taken, in seconds: an hour.
+    public static let maxShutdownGraceSeconds = 3600
+
     @Option(name: .customLong("endpoint"), help: "Endpoint to bind (repeatable): tcp://host:port, ipc:///path.")
     public var endpoints: [String] = []
 
@@ -104,7 +107,10 @@ public struct ServiceOptions: ParsableArguments {
         let maxCalls = try maxConcurrentCalls ?? Self.number(environment, "FT_MAX_CONCURRENT_CALLS", Int.init) ?? 4096
         guard maxCalls > 0 else { throw ValidationError("max concurrent calls must be positive, got \(maxCalls)") }
         let grace = try shutdownGraceSeconds ?? Self.number(environment, "FT_SHUTDOWN_GRACE_SECONDS", Double.init) ?? 10
-        guard grace >= 0 else { throw ValidationError("shutdown grace must not be negative, got \(grace)") }
+        // Checked as a number first: NaN, infinity or a huge value cannot become a Duration (it would crash).
+        guard grace.isFinite, grace >= 0, grace <= Double(Self.maxShutdownGraceSeconds) else {
+            throw ValidationError("shutdown grace must be 0 to \(Self.maxShutdownGraceSeconds) seconds, got \(grace)")
+        }
         let busyPoll =
             try busyPollMicros ?? Self.number(environment, "FT_BUSY_POLL_MICROS", Int.init) ?? defaultBusyPollMicros
         guard busyPollMicrosRange.contains(busyPoll) else {

@@ -3,7 +3,7 @@ import RPC
 import ServiceKit
 import Testing
 
-@Suite("A service process's busy-poll setting")
+@Suite("A service process's options: busy poll and shutdown grace")
 struct ServiceOptionsTests {
     private func busyPoll(_ arguments: [String], environment: [String: String] = [:]) throws -> Duration {
         try ServiceOptions.parse(arguments).configuration(for: ServiceDirectory.producer, environment: environment)
@@ -27,5 +27,20 @@ struct ServiceOptionsTests {
             try busyPoll([], environment: ["FT_BUSY_POLL_MICROS": "fast"])
         }
         #expect(error?.message.contains("FT_BUSY_POLL_MICROS") == true)
+    }
+
+    @Test(
+        "a shutdown grace that is not a number of seconds up to an hour is an error, not a crash",
+        arguments: ["nan", "inf", "1e300", "3601"])
+    func badGrace(value: String) throws {
+        let options = try ServiceOptions.parse(["--shutdown-grace-seconds", value])
+        let error = #expect(throws: ValidationError.self) {
+            try options.configuration(for: ServiceDirectory.producer, environment: [:])
+        }
+        #expect(error?.message.contains("shutdown grace") == true)
+        #expect(throws: ValidationError.self) {
+            try ServiceOptions.parse([]).configuration(
+                for: ServiceDirectory.producer, environment: ["FT_SHUTDOWN_GRACE_SECONDS": value])
+        }
     }
 }
