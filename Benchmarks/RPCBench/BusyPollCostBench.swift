@@ -46,9 +46,7 @@ struct BusyPollCostBench: ParsableCommand {
             let paced = try bench.paced(
                 endpoint: endpoint, payload: payload, rate: rate, calls: rate * seconds,
                 measuring: [server.process.processIdentifier, getpid()])
-            let elapsedNanos =
-                Double(paced.elapsed.components.seconds) * 1e9
-                + Double(paced.elapsed.components.attoseconds) / 1e9
+            let elapsedNanos = paced.elapsed.inSeconds * 1e9
             let serverShare = Double(paced.cpuNanos[0]) / elapsedNanos * 100
             let clientShare = Double(paced.cpuNanos[1]) / elapsedNanos * 100
             let result = Measurement(

@@ -34,8 +34,8 @@ struct CompareBench: ParsableCommand {
         let (first, second) = try RPCClientBench().alternatingLatency(a, b, payload: payload, calls: calls)
         func quantiles(_ samples: [UInt64]) -> (p25: Double, p50: Double, p75: Double, p99: Double) {
             let sorted = samples.sorted()
-            func at(_ fraction: Double) -> Double { Double(sorted[Int(Double(sorted.count - 1) * fraction)]) / 1000 }
-            return (at(0.25), at(0.5), at(0.75), at(0.99))
+            func at(_ percent: Int) -> Double { Measurement.quantileMicros(sorted, percent: percent) }
+            return (at(25), at(50), at(75), at(99))
         }
         let (qa, qb) = (quantiles(first), quantiles(second))
         print("server  p25 µs    p50 µs    p75 µs    p99 µs")

@@ -183,10 +183,14 @@ struct Measurement {
         self.system = system
         self.mode = mode
         let sorted = samples.sorted()
-        p50 = Double(sorted[sorted.count / 2]) / 1000
-        p99 = Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) / 1000
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        perSecond = Double(calls) / seconds
+        p50 = Self.quantileMicros(sorted, percent: 50)
+        p99 = Self.quantileMicros(sorted, percent: 99)
+        perSecond = Double(calls) / elapsed.inSeconds
+    }
+
+    /// The sample at `percent` of sorted nanosecond samples, in microseconds.
+    static func quantileMicros(_ sorted: [UInt64], percent: Int) -> Double {
+        Double(sorted[min(sorted.count - 1, sorted.count * percent / 100)]) / 1000
     }
 
     var json: String {
@@ -243,4 +247,9 @@ func nowNanos() -> UInt64 {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
+
+extension Duration {
+    /// The duration in seconds, for rates and shares of time.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
