@@ -168,52 +168,29 @@ struct ProjectFields: ParsableArguments {
 
     func project() throws -> (A.Project, [String]) {
         var project = A.Project()
-        var set: [String] = []
-        if let title {
-            project.title = title
-            set.append("title")
-        }
-        if let description {
-            project.description = description
-            set.append("description")
-        }
-        if let iati {
-            project.iatiIdentifier = iati
-            set.append("iati_identifier")
-        }
-        if let status {
+        var mask = FieldMask()
+        mask.set("title", ifGiven: title) { project.title = $0 }
+        mask.set("description", ifGiven: description) { project.description = $0 }
+        mask.set("iati_identifier", ifGiven: iati) { project.iatiIdentifier = $0 }
+        try mask.set("status", ifGiven: status) { status in
             project.status = try parseEnum(status, A.ProjectStatus.self, field: "--status")
-            set.append("status")
         }
-        if let start {
+        try mask.set("planned_start", ifGiven: start) { start in
             project.plannedStart = try parseDate(start, field: "--start")
-            set.append("planned_start")
         }
-        if let end {
-            project.plannedEnd = try parseDate(end, field: "--end")
-            set.append("planned_end")
-        }
-        if let actualStart {
+        try mask.set("planned_end", ifGiven: end) { end in project.plannedEnd = try parseDate(end, field: "--end") }
+        try mask.set("actual_start", ifGiven: actualStart) { actualStart in
             project.actualStart = try parseDate(actualStart, field: "--actual-start")
-            set.append("actual_start")
         }
-        if let actualEnd {
+        try mask.set("actual_end", ifGiven: actualEnd) { actualEnd in
             project.actualEnd = try parseDate(actualEnd, field: "--actual-end")
-            set.append("actual_end")
         }
-        if !country.isEmpty {
-            project.countries = country
-            set.append("countries")
-        }
-        if !sector.isEmpty {
-            project.sectors = sector
-            set.append("sectors")
-        }
-        if !budget.isEmpty {
+        mask.set("countries", ifAny: country) { project.countries = $0 }
+        mask.set("sectors", ifAny: sector) { project.sectors = $0 }
+        try mask.set("budget", ifAny: budget) { budget in
             project.budget = try budget.map { try parseAmount($0, field: "--budget") }
-            set.append("budget")
         }
-        if !participant.isEmpty {
+        try mask.set("participants", ifAny: participant) { participant in
             project.participants = try participant.map { text in
                 let parts = text.split(separator: ":")
                 guard parts.count == 2 else {
@@ -223,9 +200,8 @@ struct ProjectFields: ParsableArguments {
                     organisationID: String(parts[0]),
                     role: try parseEnum(String(parts[1]), A.OrganisationRole.self, field: "--participant"))
             }
-            set.append("participants")
         }
-        return (project, set)
+        return (project, mask.paths)
     }
 }
 

@@ -79,3 +79,25 @@ func short<E: ProtoEnum>(_ value: E) -> String {
     return String(name.dropFirst(name.hasPrefix(prefix) ? prefix.count : 0)).lowercased().replacingOccurrences(
         of: "_", with: "-")
 }
+
+/// The fields an update's flags set, by their paths in the message: the update's field mask.
+struct FieldMask {
+    private(set) var paths: [String] = []
+
+    /// Sets a field from a flag that was given (`assign` runs) and masks `path`; a flag left out sets nothing.
+    mutating func set<Value>(_ path: String, ifGiven value: Value?, _ assign: (Value) throws -> Void) rethrows {
+        guard let value else { return }
+        try assign(value)
+        paths.append(path)
+    }
+
+    /// The same for a repeatable flag, given when it has values.
+    mutating func set<Value>(_ path: String, ifAny values: [Value], _ assign: ([Value]) throws -> Void) rethrows {
+        guard !values.isEmpty else { return }
+        try assign(values)
+        paths.append(path)
+    }
+
+    /// Masks a field the caller set itself.
+    mutating func add(_ path: String) { paths.append(path) }
+}

@@ -86,56 +86,25 @@ struct GroupFields: ParsableArguments {
     /// The group the flags describe and the names of the fields they set.
     func group() throws -> (ProducerV1.ProducerGroup, [String]) {
         var group = ProducerV1.ProducerGroup()
-        var set: [String] = []
-        if let name {
-            group.name = name
-            set.append("name")
-        }
-        if let localName {
-            group.localName = localName
-            set.append("local_name")
-        }
-        if let kind {
+        var mask = FieldMask()
+        mask.set("name", ifGiven: name) { group.name = $0 }
+        mask.set("local_name", ifGiven: localName) { group.localName = $0 }
+        try mask.set("kind", ifGiven: kind) { kind in
             group.kind = try parseEnum(kind, ProducerV1.GroupKind.self, field: "--kind")
-            set.append("kind")
         }
-        if let country {
-            group.country = country
-            set.append("country")
-        }
-        if let region {
-            group.region = region
-            set.append("region")
-        }
-        if !craft.isEmpty {
-            group.crafts = craft
-            set.append("crafts")
-        }
-        if !inHouse.isEmpty {
-            group.processesInHouse = inHouse
-            set.append("processes_in_house")
-        }
-        if !outsourced.isEmpty {
-            group.processesOutsourced = outsourced
-            set.append("processes_outsourced")
-        }
+        mask.set("country", ifGiven: country) { group.country = $0 }
+        mask.set("region", ifGiven: region) { group.region = $0 }
+        mask.set("crafts", ifAny: craft) { group.crafts = $0 }
+        mask.set("processes_in_house", ifAny: inHouse) { group.processesInHouse = $0 }
+        mask.set("processes_outsourced", ifAny: outsourced) { group.processesOutsourced = $0 }
         if women != nil || men != nil {
             group.members = ProducerV1.MemberCounts(women: women ?? 0, men: men ?? 0)
-            set.append("members")
+            mask.add("members")
         }
-        if let founded {
-            group.foundedYear = founded
-            set.append("founded_year")
-        }
-        if let leadTimeDays {
-            group.leadTimeDays = leadTimeDays
-            set.append("lead_time_days")
-        }
-        if let notes {
-            group.notes = notes
-            set.append("notes")
-        }
-        return (group, set)
+        mask.set("founded_year", ifGiven: founded) { group.foundedYear = $0 }
+        mask.set("lead_time_days", ifGiven: leadTimeDays) { group.leadTimeDays = $0 }
+        mask.set("notes", ifGiven: notes) { group.notes = $0 }
+        return (group, mask.paths)
     }
 }
 
