@@ -18,6 +18,7 @@ extension RPCError {
         case .constraintViolation: self.init(.failedPrecondition, "refused by the database: \(error.message)")
         case .unavailable: self.init(.unavailable, "the database is unavailable: \(error.message)")
         case .corrupt: self.init(.dataLoss, "stored data could not be read: \(error.message)")
+        case .cancelled: self.init(.cancelled, "the call was cancelled; nothing it began was written")
         case .other: self.init(.internalError, "database error: \(error.message)")
         }
     }

@@ -103,6 +103,9 @@ struct PostgresSession: SQLSession {
     var dialect: SQLDialect { .postgres }
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws(StorageError) -> [SQLRow] {
+        // PostgresNIO runs a cancelled task's statements; refuse them, as NIO's thread pool does for SQLite, so that
+        // a call cancelled part-way rolls back on both back ends instead of committing after its caller gave up.
+        if Task.isCancelled { throw StorageError(.cancelled, "cancelled before the statement ran") }
         var bindings = PostgresBindings(capacity: binds.count)
         for value in binds {
             switch value {

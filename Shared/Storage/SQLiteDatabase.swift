@@ -86,7 +86,10 @@ final class SQLiteDatabase: Database {
                 try await session.execute("COMMIT")
                 return result
             } catch {
-                try? await session.execute("ROLLBACK")
+                // Statements of a cancelled task never run (NIO's thread pool drops them with CancellationError),
+                // so the rollback runs in a task of its own. Without it, a call cancelled part-way (its deadline
+                // passed, its client went) left the connection inside this transaction, refusing every later one.
+                await Task.detached { try? await session.execute("ROLLBACK") }.value
                 throw error
             }
         }
@@ -112,6 +115,8 @@ struct SQLiteSession: SQLSession {
             }
         } catch let error as SQLiteError {
             throw Self.classify(error, sql)
+        } catch is CancellationError {
+            throw StorageError(.cancelled, "cancelled before the statement ran")
         } catch {
             throw StorageError(.other, "\(error)")
         }

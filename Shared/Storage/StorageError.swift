@@ -9,6 +9,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         case unavailable
         /// Stored data does not read back as expected.
         case corrupt
+        /// The work was cancelled (its call's deadline passed, or its client cancelled it) before the statement ran;
+        /// a transaction it was part of is rolled back.
+        case cancelled
         /// Anything else the driver reported.
         case other
     }
