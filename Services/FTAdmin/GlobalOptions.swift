@@ -13,8 +13,16 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Output format: human (tables) or json (one JSON document, for scripts).")
     var output: Output = .human
 
-    @Option(parsing: .unconditional, help: "Seconds to wait for each answer.")
-    var timeout: Double = 5
+    @Option(
+        parsing: .unconditional,
+        help:
+            "Seconds to wait for each answer (default \(Int(defaultTimeoutSeconds)); imports and exports \(Int(bulkTimeoutSeconds)))."
+    )
+    var timeout: Double?
+
+    static let defaultTimeoutSeconds = 5.0
+    /// For calls that work through a whole file or registry.
+    static let bulkTimeoutSeconds = 300.0
 
     @Option(help: "Call this endpoint instead of the service's configured ones (repeatable).")
     var endpoint: [String] = []
@@ -22,11 +30,17 @@ struct GlobalOptions: ParsableArguments {
     /// The longest `--timeout` taken, in seconds: a day.
     static let maxTimeoutSeconds = 86_400
 
-    var callOptions: CallOptions { CallOptions(timeout: .microseconds(Int64(timeout * 1_000_000))) }
+    var callOptions: CallOptions { callOptions(defaultSeconds: Self.defaultTimeoutSeconds) }
+
+    /// Call options with `--timeout`, or `defaultSeconds` when it is not given.
+    func callOptions(defaultSeconds: Double) -> CallOptions {
+        CallOptions(timeout: .microseconds(Int64((timeout ?? defaultSeconds) * 1_000_000)))
+    }
 
     func validate() throws {
         // Checked before use: NaN or a huge value cannot become a Duration (it would crash), and zero or less
         // would fail every call before it is sent.
+        guard let timeout else { return }
         guard timeout.isFinite, timeout > 0, timeout <= Double(Self.maxTimeoutSeconds) else {
             throw ValidationError(
                 "--timeout \(timeout) is not a number of seconds above 0 and at most \(Self.maxTimeoutSeconds)")

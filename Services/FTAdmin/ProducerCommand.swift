@@ -13,11 +13,12 @@ struct ProducerCommand: AsyncParsableCommand {
             Create.self, Get.self, List.self, Update.self, Duplicates.self, RejectDuplicate.self, Merge.self,
             Skills.self, AddSkill.self, Assess.self, Assessments.self, AddBuyer.self, Buyers.self, Connect.self,
             Connections.self, LogContact.self, Contacts.self, Overdue.self, CompleteFollowUp.self, Independence.self,
+            Import.self, Export.self,
         ])
 }
 
 /// Runs `body` with a Producer client, reporting errors the ftadmin way.
-private func withProducer(
+func withProducer(
     _ command: some AsyncParsableCommand, _ global: GlobalOptions,
     _ body: (ProducerV1.ProducerServiceClient) async throws -> Void
 ) async throws {

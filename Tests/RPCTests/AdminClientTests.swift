@@ -66,4 +66,31 @@ struct AdminClientTests {
             #expect(result.output.hasPrefix(expected), "\(arguments): \(result.output)")
         }
     }
+
+    @Test("producer import and export: the example spreadsheet goes in, comes out, and goes back in unchanged")
+    func spreadsheets() async throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../docs/examples/producer-groups.csv"
+        ).standardizedFileURL.path
+        let exported = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ftadmin-export-\(UUID().uuidString).csv"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: exported) }
+        try await withProducerProcess { endpoint in
+            let dryRun = try await ftadmin(endpoint, ["producer", "import", example, "--dry-run"])
+            #expect(dryRun.status == 0 && dryRun.output.contains("dry run: nothing written"), "\(dryRun.output)")
+            let imported = try await ftadmin(endpoint, ["producer", "import", example])
+            #expect(imported.status == 0 && imported.output.contains("3 added, 0 updated"), "\(imported.output)")
+            let export = try await ftadmin(endpoint, ["producer", "export", "--file", exported])
+            #expect(export.status == 0 && export.output.contains("3 groups written"), "\(export.output)")
+            let text = try String(contentsOfFile: exported, encoding: .utf8)
+            #expect(text.hasPrefix("id,version,name,") && text.contains("\"bags; scarves\""), "\(text)")
+            let again = try await ftadmin(endpoint, ["producer", "import", exported, "--mode", "update"])
+            #expect(again.status == 0 && again.output.contains("0 updated, 3 unchanged"), "\(again.output)")
+            let added = try await ftadmin(endpoint, ["producer", "import", exported])
+            #expect(added.status == 1 && added.output.hasPrefix("error: INVALID_ARGUMENT: row 2, id: mode add"))
+            let missing = try await ftadmin(endpoint, ["producer", "import", "/nonexistent.csv"])
+            #expect(missing.status == 64 && missing.output.hasPrefix("error: INVALID_ARGUMENT: /nonexistent.csv"))
+        }
+    }
 }

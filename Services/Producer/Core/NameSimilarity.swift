@@ -23,34 +23,45 @@ public enum NameSimilarity {
     }
 
     /// 0 (nothing alike) to 1 (the same after normalising).
-    public static func score(_ a: String, _ b: String) -> Double {
-        let x = normalise(a)
-        let y = normalise(b)
-        if x == y { return x.isEmpty ? 0 : 1 }
-        let pairsX = pairs(x)
-        let pairsY = pairCounts(y)
-        guard !pairsX.isEmpty, !pairsY.isEmpty else { return 0 }
-        var remaining = pairsY
-        var shared = 0
-        for pair in pairsX {
-            if let count = remaining[pair], count > 0 {
-                shared += 1
-                remaining[pair] = count - 1
+    public static func score(_ a: String, _ b: String) -> Double { score(Key(a), Key(b)) }
+
+    /// A name normalised once, for comparing with many others: its letter pairs as a sorted multiset of numbers.
+    public struct Key: Sendable {
+        let text: String
+        let pairs: [UInt64]
+
+        public init(_ name: String) {
+            text = NameSimilarity.normalise(name)
+            let letters = Array(text.unicodeScalars.filter { $0 != " " })
+            if letters.count < 2 {
+                pairs = letters.map { UInt64($0.value) }
+            } else {
+                pairs = (0..<(letters.count - 1)).map {
+                    UInt64(letters[$0].value) << 32 | UInt64(letters[$0 + 1].value)
+                }
+                .sorted()
             }
         }
-        let total = pairsX.count + pairsY.values.reduce(0, +)
-        return Double(2 * shared) / Double(total)
     }
 
-    private static func pairs(_ text: String) -> [String] {
-        let letters = Array(text.replacingOccurrences(of: " ", with: ""))
-        guard letters.count >= 2 else { return letters.isEmpty ? [] : [String(letters)] }
-        return (0..<(letters.count - 1)).map { String(letters[$0...$0 + 1]) }
-    }
-
-    private static func pairCounts(_ text: String) -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for pair in pairs(text) { counts[pair, default: 0] += 1 }
-        return counts
+    /// The Dice coefficient over letter pairs of two normalised names.
+    public static func score(_ x: Key, _ y: Key) -> Double {
+        if x.text == y.text { return x.text.isEmpty ? 0 : 1 }
+        guard !x.pairs.isEmpty, !y.pairs.isEmpty else { return 0 }
+        var shared = 0
+        var i = 0
+        var j = 0
+        while i < x.pairs.count && j < y.pairs.count {
+            if x.pairs[i] == y.pairs[j] {
+                shared += 1
+                i += 1
+                j += 1
+            } else if x.pairs[i] < y.pairs[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return Double(2 * shared) / Double(x.pairs.count + y.pairs.count)
     }
 }

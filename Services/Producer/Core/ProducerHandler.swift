@@ -78,6 +78,16 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
     public func listProducerGroups(_ request: ProducerV1.ListProducerGroupsRequest, context: ServerContext)
         async throws -> ProducerV1.ListProducerGroupsResponse
     {
+        let filter = try Self.listFilter(request, pageSizes: 1...500, defaultPageSize: 50)
+        let (groups, next) = try await storage { try await store.listGroups(filter) }
+        return ProducerV1.ListProducerGroupsResponse(
+            groups: groups, nextPageToken: next.map { PageToken.encode($0.0, $0.1) } ?? "")
+    }
+
+    /// The store's filter for a list or export request, every field checked.
+    static func listFilter(
+        _ request: ProducerV1.ListProducerGroupsRequest, pageSizes: ClosedRange<Int32>, defaultPageSize: Int
+    ) throws -> ProducerStore.ListFilter {
         var check = FieldValidator()
         var filter = ProducerStore.ListFilter()
         if !request.country.isEmpty { filter.country = check.country(request.country, "country") }
@@ -85,20 +95,54 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         filter.kind = request.kind.rawValue
         filter.nameContains = check.text(request.nameContains, "name_contains", maxLength: 100)
         filter.status = request.status.rawValue
-        if request.pageSize != 0 { check.range(request.pageSize, 1...500, "page_size") }
-        filter.pageSize = request.pageSize == 0 ? 50 : Int(request.pageSize)
+        if request.pageSize != 0 { check.range(request.pageSize, pageSizes, "page_size") }
+        filter.pageSize = request.pageSize == 0 ? defaultPageSize : Int(request.pageSize)
         if !request.pageToken.isEmpty {
-            guard let decoded = PageToken.decode(request.pageToken, idPrefix: "pg_") else {
-                check.fail("page_token", "is not a token from a previous ListProducerGroups answer")
-                try check.check()
-                return ProducerV1.ListProducerGroupsResponse()
+            if let decoded = PageToken.decode(request.pageToken, idPrefix: "pg_") {
+                filter.after = (nameKey: decoded.sortKey, id: decoded.id)
+            } else {
+                check.fail("page_token", "is not a token from a previous answer")
             }
-            filter.after = (nameKey: decoded.sortKey, id: decoded.id)
         }
         try check.check()
+        return filter
+    }
+
+    // MARK: spreadsheets
+
+    public func importProducerGroups(_ request: ProducerV1.ImportProducerGroupsRequest, context: ServerContext)
+        async throws -> ProducerV1.ImportProducerGroupsResponse
+    {
+        var check = FieldValidator()
+        if !request.validateOnly { check.requestID(request.requestID) }
+        let mode = request.mode == .unspecified ? .add : request.mode
+        if !mode.isRecognized { check.fail("mode", "unknown import mode \(mode.rawValue)") }
+        let source = check.text(request.source, "source", maxLength: 200)
+        if request.csv.trimmingWhitespace().isEmpty {
+            check.fail("csv", "is empty: give the spreadsheet's rows, the first naming the columns")
+        }
+        try check.check()
+        let groupImport = GroupImport(csv: request.csv, mode: mode, &check)
+        try check.check()
+        return try await storage {
+            try await store.importGroups(
+                groupImport, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+        }
+    }
+
+    public func exportProducerGroups(_ request: ProducerV1.ExportProducerGroupsRequest, context: ServerContext)
+        async throws -> ProducerV1.ExportProducerGroupsResponse
+    {
+        let filter = try Self.listFilter(
+            ProducerV1.ListProducerGroupsRequest(
+                country: request.country, craft: request.craft, kind: request.kind,
+                nameContains: request.nameContains, status: request.status, pageSize: request.pageSize,
+                pageToken: request.pageToken),
+            pageSizes: 1...5000, defaultPageSize: 1000)
         let (groups, next) = try await storage { try await store.listGroups(filter) }
-        return ProducerV1.ListProducerGroupsResponse(
-            groups: groups, nextPageToken: next.map { PageToken.encode($0.0, $0.1) } ?? "")
+        return ProducerV1.ExportProducerGroupsResponse(
+            csv: CSV.line(GroupCSV.columns) + groups.map { CSV.line(GroupCSV.cells($0)) }.joined(),
+            count: Int32(groups.count), nextPageToken: next.map { PageToken.encode($0.0, $0.1) } ?? "")
     }
 
     public func findDuplicates(_ request: ProducerV1.FindDuplicatesRequest, context: ServerContext) async throws

@@ -113,7 +113,21 @@ public enum ProducerMigrations {
                 + SkillCatalogue.defaults.map { skill in
                     "INSERT INTO skills (code, name, category, description) VALUES ('\(skill.code)', '\(skill.name)', '\(skill.category)', '\(skill.description)')"
                 }
-        }
+        },
+        Migration(version: 2, name: "imports from spreadsheets") { dialect in
+            let blob = dialect == .postgres ? "BYTEA" : "BLOB"
+            return [
+                // Each import's answer (the rows it made or changed), so that a retried import answers the same.
+                """
+                CREATE TABLE group_imports (
+                    id TEXT PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    mode BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    body \(blob) NOT NULL)
+                """
+            ]
+        },
     ]
 }
 

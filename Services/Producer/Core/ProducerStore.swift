@@ -22,7 +22,7 @@ public struct ProducerStore: Sendable {
         try await idempotent(operation: "CreateProducerGroup", requestID: requestID) { session in
             var group = group
             let now = Clock.unixMicros()
-            group.id = "pg_" + RequestID.make()
+            group.id = Self.newGroupID()
             group.status = .active
             group.version = 1
             group.createdAt = CommonV1.Timestamp(unixMicros: now)
@@ -50,58 +50,62 @@ public struct ProducerStore: Sendable {
         try await replaceCrafts(group, session)
     }
 
-    /// Inserts many new groups in one transaction with multi-row statements (bulk import, benchmarks); returns
-    /// their ids. The groups must already be validated.
+    /// Inserts many new groups in one transaction with multi-row statements (benchmarks); returns their ids. The
+    /// groups must already be validated.
     public func bulkInsert(_ groups: [ProducerV1.ProducerGroup]) async throws -> [String] {
-        let now = Clock.unixMicros()
+        let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
         let prepared = groups.map { input -> Group in
             var group = input
-            group.id = "pg_" + RequestID.make()
+            group.id = Self.newGroupID()
             group.status = .active
             group.version = 1
-            group.createdAt = CommonV1.Timestamp(unixMicros: now)
-            group.updatedAt = group.createdAt
+            group.createdAt = now
+            group.updatedAt = now
             return group
         }
-        try await database.transaction { session in
-            for batch in stride(from: 0, to: prepared.count, by: 400).map({
-                prepared[$0..<min($0 + 400, prepared.count)]
-            }) {
-                var rows: [String] = []
-                var binds: [SQLValue] = []
-                for group in batch {
-                    let base = binds.count
-                    rows.append("(" + (1...10).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
-                    binds += [
-                        .of(group.id), .of(group.name.lowercased()), .of(group.localName.lowercased()),
-                        .of(group.kind.rawValue), .of(group.country), .of(group.status.rawValue), .of(group.version),
-                        .of(now), .of(now), .blob(group.serializedBytes()),
-                    ]
-                }
-                try await session.execute(
-                    """
-                    INSERT INTO producer_groups (id, name_key, local_name_key, kind, country, status, version, created_at,
-                        updated_at, body) VALUES \(rows.joined(separator: ", "))
-                    """, binds)
-                var craftRows: [String] = []
-                var craftBinds: [SQLValue] = []
-                for group in batch {
-                    for craft in Set(group.crafts) {
-                        craftRows.append("($\(craftBinds.count + 1), $\(craftBinds.count + 2))")
-                        craftBinds += [.of(craft), .of(group.id)]
-                    }
-                }
-                if !craftRows.isEmpty {
-                    try await session.execute(
-                        "INSERT INTO group_crafts (craft, group_id) VALUES \(craftRows.joined(separator: ", "))",
-                        craftBinds)
-                }
-            }
-        }
+        try await database.transaction { session in try await insertMany(prepared, session) }
         return prepared.map(\.id)
     }
 
-    private func replaceCrafts(_ group: Group, _ session: any SQLSession) async throws {
+    static func newGroupID() -> String { "pg_" + RequestID.make() }
+
+    /// Inserts new groups, ids, status, version and times already set, 400 to a statement.
+    func insertMany(_ groups: [Group], _ session: any SQLSession) async throws {
+        for batch in stride(from: 0, to: groups.count, by: 400).map({ groups[$0..<min($0 + 400, groups.count)] }) {
+            var rows: [String] = []
+            var binds: [SQLValue] = []
+            for group in batch {
+                let base = binds.count
+                rows.append("(" + (1...10).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+                binds += [
+                    .of(group.id), .of(group.name.lowercased()), .of(group.localName.lowercased()),
+                    .of(group.kind.rawValue), .of(group.country), .of(group.status.rawValue), .of(group.version),
+                    .of(group.createdAt?.unixMicros ?? 0), .of(group.updatedAt?.unixMicros ?? 0),
+                    .blob(group.serializedBytes()),
+                ]
+            }
+            try await session.execute(
+                """
+                INSERT INTO producer_groups (id, name_key, local_name_key, kind, country, status, version, created_at,
+                    updated_at, body) VALUES \(rows.joined(separator: ", "))
+                """, binds)
+            var craftRows: [String] = []
+            var craftBinds: [SQLValue] = []
+            for group in batch {
+                for craft in Set(group.crafts) {
+                    craftRows.append("($\(craftBinds.count + 1), $\(craftBinds.count + 2))")
+                    craftBinds += [.of(craft), .of(group.id)]
+                }
+            }
+            if !craftRows.isEmpty {
+                try await session.execute(
+                    "INSERT INTO group_crafts (craft, group_id) VALUES \(craftRows.joined(separator: ", "))",
+                    craftBinds)
+            }
+        }
+    }
+
+    func replaceCrafts(_ group: Group, _ session: any SQLSession) async throws {
         try await session.execute("DELETE FROM group_crafts WHERE group_id = $1", [.of(group.id)])
         for craft in Set(group.crafts) {
             try await session.execute(
@@ -139,7 +143,7 @@ public struct ProducerStore: Sendable {
         return try decode(row)
     }
 
-    private func decode(_ row: SQLRow) throws -> Group {
+    func decode(_ row: SQLRow) throws -> Group {
         guard case .blob(let bytes) = row["body"] else { throw StorageError(.corrupt, "group row without a body") }
         return try Group(serializedBytes: bytes)
     }
@@ -174,7 +178,7 @@ public struct ProducerStore: Sendable {
         }
     }
 
-    private func write(_ group: Group, expectedVersion: Int64, _ session: any SQLSession) async throws {
+    func write(_ group: Group, expectedVersion: Int64, _ session: any SQLSession) async throws {
         let updated = try await session.query(
             """
             UPDATE producer_groups SET name_key = $2, local_name_key = $3, kind = $4, country = $5, status = $6,

@@ -17,6 +17,8 @@ extension ProducerV1 {
             public static let findDuplicates = UnaryMethod<ProducerV1.FindDuplicatesRequest, ProducerV1.FindDuplicatesResponse>(service: name, method: "FindDuplicates", idempotent: true)
             public static let rejectDuplicate = UnaryMethod<ProducerV1.RejectDuplicateRequest, CommonV1.Empty>(service: name, method: "RejectDuplicate", idempotent: true)
             public static let mergeProducerGroups = UnaryMethod<ProducerV1.MergeProducerGroupsRequest, ProducerV1.ProducerGroup>(service: name, method: "MergeProducerGroups", idempotent: true)
+            public static let importProducerGroups = UnaryMethod<ProducerV1.ImportProducerGroupsRequest, ProducerV1.ImportProducerGroupsResponse>(service: name, method: "ImportProducerGroups", idempotent: true)
+            public static let exportProducerGroups = UnaryMethod<ProducerV1.ExportProducerGroupsRequest, ProducerV1.ExportProducerGroupsResponse>(service: name, method: "ExportProducerGroups", idempotent: true)
             public static let listSkills = UnaryMethod<ProducerV1.ListSkillsRequest, ProducerV1.ListSkillsResponse>(service: name, method: "ListSkills", idempotent: true)
             public static let addSkill = UnaryMethod<ProducerV1.AddSkillRequest, ProducerV1.SkillCategory>(service: name, method: "AddSkill", idempotent: true)
             public static let recordSkillAssessment = UnaryMethod<ProducerV1.RecordSkillAssessmentRequest, ProducerV1.SkillAssessment>(service: name, method: "RecordSkillAssessment", idempotent: true)
@@ -43,6 +45,8 @@ extension ProducerV1 {
         func findDuplicates(_ request: ProducerV1.FindDuplicatesRequest, context: ServerContext) async throws -> ProducerV1.FindDuplicatesResponse
         func rejectDuplicate(_ request: ProducerV1.RejectDuplicateRequest, context: ServerContext) async throws -> CommonV1.Empty
         func mergeProducerGroups(_ request: ProducerV1.MergeProducerGroupsRequest, context: ServerContext) async throws -> ProducerV1.ProducerGroup
+        func importProducerGroups(_ request: ProducerV1.ImportProducerGroupsRequest, context: ServerContext) async throws -> ProducerV1.ImportProducerGroupsResponse
+        func exportProducerGroups(_ request: ProducerV1.ExportProducerGroupsRequest, context: ServerContext) async throws -> ProducerV1.ExportProducerGroupsResponse
         func listSkills(_ request: ProducerV1.ListSkillsRequest, context: ServerContext) async throws -> ProducerV1.ListSkillsResponse
         func addSkill(_ request: ProducerV1.AddSkillRequest, context: ServerContext) async throws -> ProducerV1.SkillCategory
         func recordSkillAssessment(_ request: ProducerV1.RecordSkillAssessmentRequest, context: ServerContext) async throws -> ProducerV1.SkillAssessment
@@ -91,6 +95,14 @@ extension ProducerV1 {
 
         public func mergeProducerGroups(_ request: ProducerV1.MergeProducerGroupsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ProducerGroup {
             try await channel.unary(ProducerService.Method.mergeProducerGroups, request, options: options)
+        }
+
+        public func importProducerGroups(_ request: ProducerV1.ImportProducerGroupsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ImportProducerGroupsResponse {
+            try await channel.unary(ProducerService.Method.importProducerGroups, request, options: options)
+        }
+
+        public func exportProducerGroups(_ request: ProducerV1.ExportProducerGroupsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ExportProducerGroupsResponse {
+            try await channel.unary(ProducerService.Method.exportProducerGroups, request, options: options)
         }
 
         public func listSkills(_ request: ProducerV1.ListSkillsRequest, options: CallOptions = .init()) async throws(RPCError) -> ProducerV1.ListSkillsResponse {
@@ -162,6 +174,8 @@ extension ProducerV1.ProducerServiceHandler {
             .unary(ProducerV1.ProducerService.Method.findDuplicates) { try await self.findDuplicates($0, context: $1) },
             .unary(ProducerV1.ProducerService.Method.rejectDuplicate) { try await self.rejectDuplicate($0, context: $1) },
             .unary(ProducerV1.ProducerService.Method.mergeProducerGroups) { try await self.mergeProducerGroups($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.importProducerGroups) { try await self.importProducerGroups($0, context: $1) },
+            .unary(ProducerV1.ProducerService.Method.exportProducerGroups) { try await self.exportProducerGroups($0, context: $1) },
             .unary(ProducerV1.ProducerService.Method.listSkills) { try await self.listSkills($0, context: $1) },
             .unary(ProducerV1.ProducerService.Method.addSkill) { try await self.addSkill($0, context: $1) },
             .unary(ProducerV1.ProducerService.Method.recordSkillAssessment) { try await self.recordSkillAssessment($0, context: $1) },

@@ -1987,6 +1987,231 @@ void   fairtrade__producer__v1__get_independence_profile_request__free_unpacked
   assert(message->base.descriptor == &fairtrade__producer__v1__get_independence_profile_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__producer__v1__import_producer_groups_request__init
+                     (Fairtrade__Producer__V1__ImportProducerGroupsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__ImportProducerGroupsRequest init_value = FAIRTRADE__PRODUCER__V1__IMPORT_PRODUCER_GROUPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__import_producer_groups_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__import_producer_groups_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__import_producer_groups_request__pack
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__import_producer_groups_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__import_producer_groups_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__import_producer_groups_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ImportProducerGroupsRequest *
+       fairtrade__producer__v1__import_producer_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ImportProducerGroupsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__import_producer_groups_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__import_producer_groups_request__free_unpacked
+                     (Fairtrade__Producer__V1__ImportProducerGroupsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__import_producer_groups_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__imported_row__init
+                     (Fairtrade__Producer__V1__ImportedRow         *message)
+{
+  static const Fairtrade__Producer__V1__ImportedRow init_value = FAIRTRADE__PRODUCER__V1__IMPORTED_ROW__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__imported_row__get_packed_size
+                     (const Fairtrade__Producer__V1__ImportedRow *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__imported_row__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__imported_row__pack
+                     (const Fairtrade__Producer__V1__ImportedRow *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__imported_row__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__imported_row__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ImportedRow *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__imported_row__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ImportedRow *
+       fairtrade__producer__v1__imported_row__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ImportedRow *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__imported_row__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__imported_row__free_unpacked
+                     (Fairtrade__Producer__V1__ImportedRow *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__imported_row__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__import_producer_groups_response__init
+                     (Fairtrade__Producer__V1__ImportProducerGroupsResponse         *message)
+{
+  static const Fairtrade__Producer__V1__ImportProducerGroupsResponse init_value = FAIRTRADE__PRODUCER__V1__IMPORT_PRODUCER_GROUPS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__import_producer_groups_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__import_producer_groups_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__import_producer_groups_response__pack
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__import_producer_groups_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__import_producer_groups_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__import_producer_groups_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ImportProducerGroupsResponse *
+       fairtrade__producer__v1__import_producer_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ImportProducerGroupsResponse *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__import_producer_groups_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__import_producer_groups_response__free_unpacked
+                     (Fairtrade__Producer__V1__ImportProducerGroupsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__import_producer_groups_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__export_producer_groups_request__init
+                     (Fairtrade__Producer__V1__ExportProducerGroupsRequest         *message)
+{
+  static const Fairtrade__Producer__V1__ExportProducerGroupsRequest init_value = FAIRTRADE__PRODUCER__V1__EXPORT_PRODUCER_GROUPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__export_producer_groups_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__export_producer_groups_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__export_producer_groups_request__pack
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__export_producer_groups_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__export_producer_groups_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__export_producer_groups_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ExportProducerGroupsRequest *
+       fairtrade__producer__v1__export_producer_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ExportProducerGroupsRequest *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__export_producer_groups_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__export_producer_groups_request__free_unpacked
+                     (Fairtrade__Producer__V1__ExportProducerGroupsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__export_producer_groups_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__producer__v1__export_producer_groups_response__init
+                     (Fairtrade__Producer__V1__ExportProducerGroupsResponse         *message)
+{
+  static const Fairtrade__Producer__V1__ExportProducerGroupsResponse init_value = FAIRTRADE__PRODUCER__V1__EXPORT_PRODUCER_GROUPS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__export_producer_groups_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__export_producer_groups_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__export_producer_groups_response__pack
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__export_producer_groups_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__export_producer_groups_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__export_producer_groups_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__ExportProducerGroupsResponse *
+       fairtrade__producer__v1__export_producer_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__ExportProducerGroupsResponse *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__export_producer_groups_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__export_producer_groups_response__free_unpacked
+                     (Fairtrade__Producer__V1__ExportProducerGroupsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__export_producer_groups_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor fairtrade__producer__v1__member_counts__field_descriptors[3] =
 {
   {
@@ -5017,6 +5242,495 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__get_independence_profi
   (ProtobufCMessageInit) fairtrade__producer__v1__get_independence_profile_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_groups_request__field_descriptors[5] =
+{
+  {
+    "csv",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsRequest, csv),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mode",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsRequest, mode),
+    &fairtrade__producer__v1__import_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validate_only",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsRequest, validate_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__import_producer_groups_request__field_indices_by_name[] = {
+  0,   /* field[0] = csv */
+  1,   /* field[1] = mode */
+  3,   /* field[3] = request_id */
+  4,   /* field[4] = source */
+  2,   /* field[2] = validate_only */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__import_producer_groups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ImportProducerGroupsRequest",
+  "ImportProducerGroupsRequest",
+  "Fairtrade__Producer__V1__ImportProducerGroupsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ImportProducerGroupsRequest),
+  5,
+  fairtrade__producer__v1__import_producer_groups_request__field_descriptors,
+  fairtrade__producer__v1__import_producer_groups_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__import_producer_groups_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__import_producer_groups_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__imported_row__field_descriptors[7] =
+{
+  {
+    "row",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportedRow, row),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "action",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportedRow, action),
+    &fairtrade__producer__v1__import_action__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportedRow, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportedRow, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "changed_fields",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Producer__V1__ImportedRow, n_changed_fields),
+    offsetof(Fairtrade__Producer__V1__ImportedRow, changed_fields),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "possible_duplicates",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Producer__V1__ImportedRow, n_possible_duplicates),
+    offsetof(Fairtrade__Producer__V1__ImportedRow, possible_duplicates),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "duplicate_of_rows",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Fairtrade__Producer__V1__ImportedRow, n_duplicate_of_rows),
+    offsetof(Fairtrade__Producer__V1__ImportedRow, duplicate_of_rows),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__imported_row__field_indices_by_name[] = {
+  1,   /* field[1] = action */
+  4,   /* field[4] = changed_fields */
+  6,   /* field[6] = duplicate_of_rows */
+  2,   /* field[2] = group_id */
+  3,   /* field[3] = name */
+  5,   /* field[5] = possible_duplicates */
+  0,   /* field[0] = row */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__imported_row__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__imported_row__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ImportedRow",
+  "ImportedRow",
+  "Fairtrade__Producer__V1__ImportedRow",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ImportedRow),
+  7,
+  fairtrade__producer__v1__imported_row__field_descriptors,
+  fairtrade__producer__v1__imported_row__field_indices_by_name,
+  1,  fairtrade__producer__v1__imported_row__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__imported_row__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_groups_response__field_descriptors[6] =
+{
+  {
+    "import_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsResponse, import_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsResponse, created),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsResponse, updated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unchanged",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsResponse, unchanged),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rows",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsResponse, n_rows),
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsResponse, rows),
+    &fairtrade__producer__v1__imported_row__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validate_only",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsResponse, validate_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__import_producer_groups_response__field_indices_by_name[] = {
+  1,   /* field[1] = created */
+  0,   /* field[0] = import_id */
+  4,   /* field[4] = rows */
+  3,   /* field[3] = unchanged */
+  2,   /* field[2] = updated */
+  5,   /* field[5] = validate_only */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__import_producer_groups_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ImportProducerGroupsResponse",
+  "ImportProducerGroupsResponse",
+  "Fairtrade__Producer__V1__ImportProducerGroupsResponse",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ImportProducerGroupsResponse),
+  6,
+  fairtrade__producer__v1__import_producer_groups_response__field_descriptors,
+  fairtrade__producer__v1__import_producer_groups_response__field_indices_by_name,
+  1,  fairtrade__producer__v1__import_producer_groups_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__import_producer_groups_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__export_producer_groups_request__field_descriptors[7] =
+{
+  {
+    "country",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ExportProducerGroupsRequest, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "craft",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ExportProducerGroupsRequest, craft),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ExportProducerGroupsRequest, kind),
+    &fairtrade__producer__v1__group_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name_contains",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ExportProducerGroupsRequest, name_contains),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ExportProducerGroupsRequest, status),
+    &fairtrade__producer__v1__group_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_size",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ExportProducerGroupsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ExportProducerGroupsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__export_producer_groups_request__field_indices_by_name[] = {
+  0,   /* field[0] = country */
+  1,   /* field[1] = craft */
+  2,   /* field[2] = kind */
+  3,   /* field[3] = name_contains */
+  5,   /* field[5] = page_size */
+  6,   /* field[6] = page_token */
+  4,   /* field[4] = status */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__export_producer_groups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__export_producer_groups_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ExportProducerGroupsRequest",
+  "ExportProducerGroupsRequest",
+  "Fairtrade__Producer__V1__ExportProducerGroupsRequest",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ExportProducerGroupsRequest),
+  7,
+  fairtrade__producer__v1__export_producer_groups_request__field_descriptors,
+  fairtrade__producer__v1__export_producer_groups_request__field_indices_by_name,
+  1,  fairtrade__producer__v1__export_producer_groups_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__export_producer_groups_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__export_producer_groups_response__field_descriptors[3] =
+{
+  {
+    "csv",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ExportProducerGroupsResponse, csv),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ExportProducerGroupsResponse, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_page_token",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ExportProducerGroupsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__export_producer_groups_response__field_indices_by_name[] = {
+  1,   /* field[1] = count */
+  0,   /* field[0] = csv */
+  2,   /* field[2] = next_page_token */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__export_producer_groups_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__export_producer_groups_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ExportProducerGroupsResponse",
+  "ExportProducerGroupsResponse",
+  "Fairtrade__Producer__V1__ExportProducerGroupsResponse",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__ExportProducerGroupsResponse),
+  3,
+  fairtrade__producer__v1__export_producer_groups_response__field_descriptors,
+  fairtrade__producer__v1__export_producer_groups_response__field_indices_by_name,
+  1,  fairtrade__producer__v1__export_producer_groups_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__export_producer_groups_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue fairtrade__producer__v1__group_kind__enum_values_by_number[8] =
 {
   { "GROUP_KIND_UNSPECIFIED", "FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_UNSPECIFIED", 0 },
@@ -5191,7 +5905,71 @@ const ProtobufCEnumDescriptor fairtrade__producer__v1__contact_kind__descriptor 
   fairtrade__producer__v1__contact_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor fairtrade__producer__v1__producer_service__method_descriptors[21] =
+static const ProtobufCEnumValue fairtrade__producer__v1__import_mode__enum_values_by_number[4] =
+{
+  { "IMPORT_MODE_UNSPECIFIED", "FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_UNSPECIFIED", 0 },
+  { "IMPORT_MODE_ADD", "FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_ADD", 1 },
+  { "IMPORT_MODE_UPDATE", "FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_UPDATE", 2 },
+  { "IMPORT_MODE_ADD_OR_UPDATE", "FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_ADD_OR_UPDATE", 3 },
+};
+static const ProtobufCIntRange fairtrade__producer__v1__import_mode__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex fairtrade__producer__v1__import_mode__enum_values_by_name[4] =
+{
+  { "IMPORT_MODE_ADD", 1 },
+  { "IMPORT_MODE_ADD_OR_UPDATE", 3 },
+  { "IMPORT_MODE_UNSPECIFIED", 0 },
+  { "IMPORT_MODE_UPDATE", 2 },
+};
+const ProtobufCEnumDescriptor fairtrade__producer__v1__import_mode__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ImportMode",
+  "ImportMode",
+  "Fairtrade__Producer__V1__ImportMode",
+  "fairtrade.producer.v1",
+  4,
+  fairtrade__producer__v1__import_mode__enum_values_by_number,
+  4,
+  fairtrade__producer__v1__import_mode__enum_values_by_name,
+  1,
+  fairtrade__producer__v1__import_mode__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue fairtrade__producer__v1__import_action__enum_values_by_number[4] =
+{
+  { "IMPORT_ACTION_UNSPECIFIED", "FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_UNSPECIFIED", 0 },
+  { "IMPORT_ACTION_CREATED", "FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_CREATED", 1 },
+  { "IMPORT_ACTION_UPDATED", "FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_UPDATED", 2 },
+  { "IMPORT_ACTION_UNCHANGED", "FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_UNCHANGED", 3 },
+};
+static const ProtobufCIntRange fairtrade__producer__v1__import_action__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex fairtrade__producer__v1__import_action__enum_values_by_name[4] =
+{
+  { "IMPORT_ACTION_CREATED", 1 },
+  { "IMPORT_ACTION_UNCHANGED", 3 },
+  { "IMPORT_ACTION_UNSPECIFIED", 0 },
+  { "IMPORT_ACTION_UPDATED", 2 },
+};
+const ProtobufCEnumDescriptor fairtrade__producer__v1__import_action__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.ImportAction",
+  "ImportAction",
+  "Fairtrade__Producer__V1__ImportAction",
+  "fairtrade.producer.v1",
+  4,
+  fairtrade__producer__v1__import_action__enum_values_by_number,
+  4,
+  fairtrade__producer__v1__import_action__enum_values_by_name,
+  1,
+  fairtrade__producer__v1__import_action__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor fairtrade__producer__v1__producer_service__method_descriptors[23] =
 {
   { "CreateProducerGroup", &fairtrade__producer__v1__create_producer_group_request__descriptor, &fairtrade__producer__v1__producer_group__descriptor },
   { "GetProducerGroup", &fairtrade__producer__v1__get_producer_group_request__descriptor, &fairtrade__producer__v1__producer_group__descriptor },
@@ -5200,6 +5978,8 @@ static const ProtobufCMethodDescriptor fairtrade__producer__v1__producer_service
   { "FindDuplicates", &fairtrade__producer__v1__find_duplicates_request__descriptor, &fairtrade__producer__v1__find_duplicates_response__descriptor },
   { "RejectDuplicate", &fairtrade__producer__v1__reject_duplicate_request__descriptor, &fairtrade__common__v1__empty__descriptor },
   { "MergeProducerGroups", &fairtrade__producer__v1__merge_producer_groups_request__descriptor, &fairtrade__producer__v1__producer_group__descriptor },
+  { "ImportProducerGroups", &fairtrade__producer__v1__import_producer_groups_request__descriptor, &fairtrade__producer__v1__import_producer_groups_response__descriptor },
+  { "ExportProducerGroups", &fairtrade__producer__v1__export_producer_groups_request__descriptor, &fairtrade__producer__v1__export_producer_groups_response__descriptor },
   { "ListSkills", &fairtrade__producer__v1__list_skills_request__descriptor, &fairtrade__producer__v1__list_skills_response__descriptor },
   { "AddSkill", &fairtrade__producer__v1__add_skill_request__descriptor, &fairtrade__producer__v1__skill_category__descriptor },
   { "RecordSkillAssessment", &fairtrade__producer__v1__record_skill_assessment_request__descriptor, &fairtrade__producer__v1__skill_assessment__descriptor },
@@ -5216,26 +5996,28 @@ static const ProtobufCMethodDescriptor fairtrade__producer__v1__producer_service
   { "GetIndependenceProfile", &fairtrade__producer__v1__get_independence_profile_request__descriptor, &fairtrade__producer__v1__independence_profile__descriptor },
 };
 const unsigned fairtrade__producer__v1__producer_service__method_indices_by_name[] = {
-  11,        /* AddBuyerRelationship */
-  8,        /* AddSkill */
-  19,        /* CompleteFollowUp */
-  14,        /* ConnectGroups */
+  13,        /* AddBuyerRelationship */
+  10,        /* AddSkill */
+  21,        /* CompleteFollowUp */
+  16,        /* ConnectGroups */
   0,        /* CreateProducerGroup */
+  8,        /* ExportProducerGroups */
   4,        /* FindDuplicates */
-  20,        /* GetIndependenceProfile */
+  22,        /* GetIndependenceProfile */
   1,        /* GetProducerGroup */
-  13,        /* ListBuyerRelationships */
-  17,        /* ListContacts */
-  15,        /* ListGroupConnections */
-  18,        /* ListOverdueFollowUps */
+  7,        /* ImportProducerGroups */
+  15,        /* ListBuyerRelationships */
+  19,        /* ListContacts */
+  17,        /* ListGroupConnections */
+  20,        /* ListOverdueFollowUps */
   3,        /* ListProducerGroups */
-  10,        /* ListSkillAssessments */
-  7,        /* ListSkills */
-  16,        /* LogContact */
+  12,        /* ListSkillAssessments */
+  9,        /* ListSkills */
+  18,        /* LogContact */
   6,        /* MergeProducerGroups */
-  9,        /* RecordSkillAssessment */
+  11,        /* RecordSkillAssessment */
   5,        /* RejectDuplicate */
-  12,        /* UpdateBuyerRelationship */
+  14,        /* UpdateBuyerRelationship */
   2         /* UpdateProducerGroup */
 };
 const ProtobufCServiceDescriptor fairtrade__producer__v1__producer_service__descriptor =
@@ -5245,7 +6027,7 @@ const ProtobufCServiceDescriptor fairtrade__producer__v1__producer_service__desc
   "ProducerService",
   "Fairtrade__Producer__V1__ProducerService",
   "fairtrade.producer.v1",
-  21,
+  23,
   fairtrade__producer__v1__producer_service__method_descriptors,
   fairtrade__producer__v1__producer_service__method_indices_by_name
 };
@@ -5305,13 +6087,29 @@ void fairtrade__producer__v1__producer_service__merge_producer_groups(ProtobufCS
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
   service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void fairtrade__producer__v1__producer_service__import_producer_groups(ProtobufCService *service,
+                                                                       const Fairtrade__Producer__V1__ImportProducerGroupsRequest *input,
+                                                                       Fairtrade__Producer__V1__ImportProducerGroupsResponse_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__producer__v1__producer_service__export_producer_groups(ProtobufCService *service,
+                                                                       const Fairtrade__Producer__V1__ExportProducerGroupsRequest *input,
+                                                                       Fairtrade__Producer__V1__ExportProducerGroupsResponse_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__producer__v1__producer_service__list_skills(ProtobufCService *service,
                                                             const Fairtrade__Producer__V1__ListSkillsRequest *input,
                                                             Fairtrade__Producer__V1__ListSkillsResponse_Closure closure,
                                                             void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__add_skill(ProtobufCService *service,
                                                           const Fairtrade__Producer__V1__AddSkillRequest *input,
@@ -5319,7 +6117,7 @@ void fairtrade__producer__v1__producer_service__add_skill(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__record_skill_assessment(ProtobufCService *service,
                                                                         const Fairtrade__Producer__V1__RecordSkillAssessmentRequest *input,
@@ -5327,7 +6125,7 @@ void fairtrade__producer__v1__producer_service__record_skill_assessment(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__list_skill_assessments(ProtobufCService *service,
                                                                        const Fairtrade__Producer__V1__ListSkillAssessmentsRequest *input,
@@ -5335,7 +6133,7 @@ void fairtrade__producer__v1__producer_service__list_skill_assessments(ProtobufC
                                                                        void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__add_buyer_relationship(ProtobufCService *service,
                                                                        const Fairtrade__Producer__V1__AddBuyerRelationshipRequest *input,
@@ -5343,7 +6141,7 @@ void fairtrade__producer__v1__producer_service__add_buyer_relationship(ProtobufC
                                                                        void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__update_buyer_relationship(ProtobufCService *service,
                                                                           const Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest *input,
@@ -5351,7 +6149,7 @@ void fairtrade__producer__v1__producer_service__update_buyer_relationship(Protob
                                                                           void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__list_buyer_relationships(ProtobufCService *service,
                                                                          const Fairtrade__Producer__V1__ListBuyerRelationshipsRequest *input,
@@ -5359,7 +6157,7 @@ void fairtrade__producer__v1__producer_service__list_buyer_relationships(Protobu
                                                                          void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__connect_groups(ProtobufCService *service,
                                                                const Fairtrade__Producer__V1__ConnectGroupsRequest *input,
@@ -5367,7 +6165,7 @@ void fairtrade__producer__v1__producer_service__connect_groups(ProtobufCService 
                                                                void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__list_group_connections(ProtobufCService *service,
                                                                        const Fairtrade__Producer__V1__ListGroupConnectionsRequest *input,
@@ -5375,7 +6173,7 @@ void fairtrade__producer__v1__producer_service__list_group_connections(ProtobufC
                                                                        void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__log_contact(ProtobufCService *service,
                                                             const Fairtrade__Producer__V1__LogContactRequest *input,
@@ -5383,7 +6181,7 @@ void fairtrade__producer__v1__producer_service__log_contact(ProtobufCService *se
                                                             void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__list_contacts(ProtobufCService *service,
                                                               const Fairtrade__Producer__V1__ListContactsRequest *input,
@@ -5391,7 +6189,7 @@ void fairtrade__producer__v1__producer_service__list_contacts(ProtobufCService *
                                                               void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__list_overdue_follow_ups(ProtobufCService *service,
                                                                         const Fairtrade__Producer__V1__ListOverdueFollowUpsRequest *input,
@@ -5399,7 +6197,7 @@ void fairtrade__producer__v1__producer_service__list_overdue_follow_ups(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__complete_follow_up(ProtobufCService *service,
                                                                    const Fairtrade__Producer__V1__CompleteFollowUpRequest *input,
@@ -5407,7 +6205,7 @@ void fairtrade__producer__v1__producer_service__complete_follow_up(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__get_independence_profile(ProtobufCService *service,
                                                                          const Fairtrade__Producer__V1__GetIndependenceProfileRequest *input,
@@ -5415,7 +6213,7 @@ void fairtrade__producer__v1__producer_service__get_independence_profile(Protobu
                                                                          void *closure_data)
 {
   assert(service->descriptor == &fairtrade__producer__v1__producer_service__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__producer__v1__producer_service__init (Fairtrade__Producer__V1__ProducerService_Service *service,
                                                       Fairtrade__Producer__V1__ProducerService_ServiceDestroy destroy)

@@ -60,6 +60,11 @@ typedef struct Fairtrade__Producer__V1__CompleteFollowUpRequest Fairtrade__Produ
 typedef struct Fairtrade__Producer__V1__SkillChange Fairtrade__Producer__V1__SkillChange;
 typedef struct Fairtrade__Producer__V1__IndependenceProfile Fairtrade__Producer__V1__IndependenceProfile;
 typedef struct Fairtrade__Producer__V1__GetIndependenceProfileRequest Fairtrade__Producer__V1__GetIndependenceProfileRequest;
+typedef struct Fairtrade__Producer__V1__ImportProducerGroupsRequest Fairtrade__Producer__V1__ImportProducerGroupsRequest;
+typedef struct Fairtrade__Producer__V1__ImportedRow Fairtrade__Producer__V1__ImportedRow;
+typedef struct Fairtrade__Producer__V1__ImportProducerGroupsResponse Fairtrade__Producer__V1__ImportProducerGroupsResponse;
+typedef struct Fairtrade__Producer__V1__ExportProducerGroupsRequest Fairtrade__Producer__V1__ExportProducerGroupsRequest;
+typedef struct Fairtrade__Producer__V1__ExportProducerGroupsResponse Fairtrade__Producer__V1__ExportProducerGroupsResponse;
 
 
 /* --- enums --- */
@@ -115,6 +120,47 @@ typedef enum _Fairtrade__Producer__V1__ContactKind {
   FAIRTRADE__PRODUCER__V1__CONTACT_KIND__CONTACT_KIND_WORKSHOP = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(FAIRTRADE__PRODUCER__V1__CONTACT_KIND)
 } Fairtrade__Producer__V1__ContactKind;
+/*
+ * Bulk import from a spreadsheet, and export back to one.
+ * The file is CSV (RFC 4180) in UTF-8: the first row names the columns, in any order and any letter case; a
+ * byte-order mark is skipped; fields are separated by commas, semicolons or tabs (whichever the header row uses);
+ * quoted fields may hold separators, quotes ("") and line breaks. Columns, as in ProducerGroup with nested
+ * fields joined by "_": id, version, name, local_name, kind, country, region, crafts, processes_in_house,
+ * processes_outsourced, members_women, members_men, members_other, founded_year, contact_person, contact_phone,
+ * contact_email, contact_address, certifications, minimum_order_amount, minimum_order_unit, lead_time_days,
+ * status, notes. Lists (crafts, processes, certifications) separate their items with ";" (quote the cell when the
+ * file itself uses ";"); a certification is "scheme|reference|valid until (YYYY-MM-DD)", the last two optional.
+ * kind is one of cooperative, workshop, family_enterprise, womens_group, individual_artisan, association,
+ * social_enterprise; status active or inactive. A column the service does not know fails the import, so that a
+ * misspelt column is never silently dropped. ExportProducerGroups writes exactly these columns.
+ */
+typedef enum _Fairtrade__Producer__V1__ImportMode {
+  FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_UNSPECIFIED = 0,
+  /*
+   * Every row adds a new group; a row with an id is an error. The default.
+   */
+  FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_ADD = 1,
+  /*
+   * Every row names an existing group by id and overwrites the fields of its non-empty cells; empty cells and
+   * absent columns keep what is stored. A version cell, when given, must match the stored version (ABORTED if not).
+   */
+  FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_UPDATE = 2,
+  /*
+   * Rows with an id update that group as in IMPORT_MODE_UPDATE; rows without one add a group.
+   */
+  FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_ADD_OR_UPDATE = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(FAIRTRADE__PRODUCER__V1__IMPORT_MODE)
+} Fairtrade__Producer__V1__ImportMode;
+typedef enum _Fairtrade__Producer__V1__ImportAction {
+  FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_UNSPECIFIED = 0,
+  FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_CREATED = 1,
+  FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_UPDATED = 2,
+  /*
+   * The row's cells match what is stored: nothing written.
+   */
+  FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_UNCHANGED = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(FAIRTRADE__PRODUCER__V1__IMPORT_ACTION)
+} Fairtrade__Producer__V1__ImportAction;
 
 /* --- messages --- */
 
@@ -844,6 +890,124 @@ struct  Fairtrade__Producer__V1__GetIndependenceProfileRequest
 #define FAIRTRADE__PRODUCER__V1__GET_INDEPENDENCE_PROFILE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__get_independence_profile_request__descriptor) \
     , (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Fairtrade__Producer__V1__ImportProducerGroupsRequest
+{
+  ProtobufCMessage base;
+  char *csv;
+  Fairtrade__Producer__V1__ImportMode mode;
+  /*
+   * Check every row and answer what the import would do, writing nothing.
+   */
+  protobuf_c_boolean validate_only;
+  /*
+   * Required unless validate_only: a retried import with the same request_id answers as the first did and writes
+   * nothing more.
+   */
+  char *request_id;
+  /*
+   * Where the rows come from (a file name, say); recorded with the import.
+   */
+  char *source;
+};
+#define FAIRTRADE__PRODUCER__V1__IMPORT_PRODUCER_GROUPS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__import_producer_groups_request__descriptor) \
+    , (char *)protobuf_c_empty_string, FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Producer__V1__ImportedRow
+{
+  ProtobufCMessage base;
+  /*
+   * The row's number in the spreadsheet: the header is row 1.
+   */
+  int32_t row;
+  Fairtrade__Producer__V1__ImportAction action;
+  /*
+   * The group made or changed (for a validate_only import of a new row: empty).
+   */
+  char *group_id;
+  char *name;
+  /*
+   * For an update: the fields whose values changed, as in ProducerGroup.
+   */
+  size_t n_changed_fields;
+  char **changed_fields;
+  /*
+   * For an added row: groups already stored in the same country (not merged) whose names are alike (similarity
+   * >= 0.75, as FindDuplicates), to merge or reject afterwards. A warning: the row is still added.
+   */
+  size_t n_possible_duplicates;
+  char **possible_duplicates;
+  /*
+   * Earlier rows of the same file with the same country and a name alike.
+   */
+  size_t n_duplicate_of_rows;
+  int32_t *duplicate_of_rows;
+};
+#define FAIRTRADE__PRODUCER__V1__IMPORTED_ROW__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__imported_row__descriptor) \
+    , 0, FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL }
+
+
+struct  Fairtrade__Producer__V1__ImportProducerGroupsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The whole import was written in one transaction (or, if validate_only, would be).
+   */
+  char *import_id;
+  int32_t created;
+  int32_t updated;
+  int32_t unchanged;
+  size_t n_rows;
+  Fairtrade__Producer__V1__ImportedRow **rows;
+  protobuf_c_boolean validate_only;
+};
+#define FAIRTRADE__PRODUCER__V1__IMPORT_PRODUCER_GROUPS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__import_producer_groups_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0 }
+
+
+struct  Fairtrade__Producer__V1__ExportProducerGroupsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Filters as in ListProducerGroupsRequest.
+   */
+  char *country;
+  char *craft;
+  Fairtrade__Producer__V1__GroupKind kind;
+  char *name_contains;
+  Fairtrade__Producer__V1__GroupStatus status;
+  /*
+   * Groups per page, 1 to 5000; 0 means 1000.
+   */
+  int32_t page_size;
+  char *page_token;
+};
+#define FAIRTRADE__PRODUCER__V1__EXPORT_PRODUCER_GROUPS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__export_producer_groups_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, FAIRTRADE__PRODUCER__V1__GROUP_STATUS__GROUP_STATUS_UNSPECIFIED, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Producer__V1__ExportProducerGroupsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * One page as a whole CSV file, header row included (join pages by dropping the later headers).
+   */
+  char *csv;
+  int32_t count;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
+};
+#define FAIRTRADE__PRODUCER__V1__EXPORT_PRODUCER_GROUPS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__export_producer_groups_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /* Fairtrade__Producer__V1__MemberCounts methods */
@@ -1682,6 +1846,101 @@ Fairtrade__Producer__V1__GetIndependenceProfileRequest *
 void   fairtrade__producer__v1__get_independence_profile_request__free_unpacked
                      (Fairtrade__Producer__V1__GetIndependenceProfileRequest *message,
                       ProtobufCAllocator *allocator);
+/* Fairtrade__Producer__V1__ImportProducerGroupsRequest methods */
+void   fairtrade__producer__v1__import_producer_groups_request__init
+                     (Fairtrade__Producer__V1__ImportProducerGroupsRequest         *message);
+size_t fairtrade__producer__v1__import_producer_groups_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsRequest   *message);
+size_t fairtrade__producer__v1__import_producer_groups_request__pack
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__producer__v1__import_producer_groups_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Producer__V1__ImportProducerGroupsRequest *
+       fairtrade__producer__v1__import_producer_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__producer__v1__import_producer_groups_request__free_unpacked
+                     (Fairtrade__Producer__V1__ImportProducerGroupsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Producer__V1__ImportedRow methods */
+void   fairtrade__producer__v1__imported_row__init
+                     (Fairtrade__Producer__V1__ImportedRow         *message);
+size_t fairtrade__producer__v1__imported_row__get_packed_size
+                     (const Fairtrade__Producer__V1__ImportedRow   *message);
+size_t fairtrade__producer__v1__imported_row__pack
+                     (const Fairtrade__Producer__V1__ImportedRow   *message,
+                      uint8_t             *out);
+size_t fairtrade__producer__v1__imported_row__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ImportedRow   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Producer__V1__ImportedRow *
+       fairtrade__producer__v1__imported_row__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__producer__v1__imported_row__free_unpacked
+                     (Fairtrade__Producer__V1__ImportedRow *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Producer__V1__ImportProducerGroupsResponse methods */
+void   fairtrade__producer__v1__import_producer_groups_response__init
+                     (Fairtrade__Producer__V1__ImportProducerGroupsResponse         *message);
+size_t fairtrade__producer__v1__import_producer_groups_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsResponse   *message);
+size_t fairtrade__producer__v1__import_producer_groups_response__pack
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__producer__v1__import_producer_groups_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ImportProducerGroupsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Producer__V1__ImportProducerGroupsResponse *
+       fairtrade__producer__v1__import_producer_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__producer__v1__import_producer_groups_response__free_unpacked
+                     (Fairtrade__Producer__V1__ImportProducerGroupsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Producer__V1__ExportProducerGroupsRequest methods */
+void   fairtrade__producer__v1__export_producer_groups_request__init
+                     (Fairtrade__Producer__V1__ExportProducerGroupsRequest         *message);
+size_t fairtrade__producer__v1__export_producer_groups_request__get_packed_size
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsRequest   *message);
+size_t fairtrade__producer__v1__export_producer_groups_request__pack
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__producer__v1__export_producer_groups_request__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Producer__V1__ExportProducerGroupsRequest *
+       fairtrade__producer__v1__export_producer_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__producer__v1__export_producer_groups_request__free_unpacked
+                     (Fairtrade__Producer__V1__ExportProducerGroupsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Producer__V1__ExportProducerGroupsResponse methods */
+void   fairtrade__producer__v1__export_producer_groups_response__init
+                     (Fairtrade__Producer__V1__ExportProducerGroupsResponse         *message);
+size_t fairtrade__producer__v1__export_producer_groups_response__get_packed_size
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsResponse   *message);
+size_t fairtrade__producer__v1__export_producer_groups_response__pack
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__producer__v1__export_producer_groups_response__pack_to_buffer
+                     (const Fairtrade__Producer__V1__ExportProducerGroupsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Producer__V1__ExportProducerGroupsResponse *
+       fairtrade__producer__v1__export_producer_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__producer__v1__export_producer_groups_response__free_unpacked
+                     (Fairtrade__Producer__V1__ExportProducerGroupsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Fairtrade__Producer__V1__MemberCounts_Closure)
@@ -1816,6 +2075,21 @@ typedef void (*Fairtrade__Producer__V1__IndependenceProfile_Closure)
 typedef void (*Fairtrade__Producer__V1__GetIndependenceProfileRequest_Closure)
                  (const Fairtrade__Producer__V1__GetIndependenceProfileRequest *message,
                   void *closure_data);
+typedef void (*Fairtrade__Producer__V1__ImportProducerGroupsRequest_Closure)
+                 (const Fairtrade__Producer__V1__ImportProducerGroupsRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Producer__V1__ImportedRow_Closure)
+                 (const Fairtrade__Producer__V1__ImportedRow *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Producer__V1__ImportProducerGroupsResponse_Closure)
+                 (const Fairtrade__Producer__V1__ImportProducerGroupsResponse *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Producer__V1__ExportProducerGroupsRequest_Closure)
+                 (const Fairtrade__Producer__V1__ExportProducerGroupsRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Producer__V1__ExportProducerGroupsResponse_Closure)
+                 (const Fairtrade__Producer__V1__ExportProducerGroupsResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1851,6 +2125,14 @@ struct Fairtrade__Producer__V1__ProducerService_Service
                                 const Fairtrade__Producer__V1__MergeProducerGroupsRequest *input,
                                 Fairtrade__Producer__V1__ProducerGroup_Closure closure,
                                 void *closure_data);
+  void (*import_producer_groups)(Fairtrade__Producer__V1__ProducerService_Service *service,
+                                 const Fairtrade__Producer__V1__ImportProducerGroupsRequest *input,
+                                 Fairtrade__Producer__V1__ImportProducerGroupsResponse_Closure closure,
+                                 void *closure_data);
+  void (*export_producer_groups)(Fairtrade__Producer__V1__ProducerService_Service *service,
+                                 const Fairtrade__Producer__V1__ExportProducerGroupsRequest *input,
+                                 Fairtrade__Producer__V1__ExportProducerGroupsResponse_Closure closure,
+                                 void *closure_data);
   void (*list_skills)(Fairtrade__Producer__V1__ProducerService_Service *service,
                       const Fairtrade__Producer__V1__ListSkillsRequest *input,
                       Fairtrade__Producer__V1__ListSkillsResponse_Closure closure,
@@ -1922,6 +2204,8 @@ void fairtrade__producer__v1__producer_service__init (Fairtrade__Producer__V1__P
       function_prefix__ ## find_duplicates,\
       function_prefix__ ## reject_duplicate,\
       function_prefix__ ## merge_producer_groups,\
+      function_prefix__ ## import_producer_groups,\
+      function_prefix__ ## export_producer_groups,\
       function_prefix__ ## list_skills,\
       function_prefix__ ## add_skill,\
       function_prefix__ ## record_skill_assessment,\
@@ -1964,6 +2248,14 @@ void fairtrade__producer__v1__producer_service__merge_producer_groups(ProtobufCS
                                                                       const Fairtrade__Producer__V1__MergeProducerGroupsRequest *input,
                                                                       Fairtrade__Producer__V1__ProducerGroup_Closure closure,
                                                                       void *closure_data);
+void fairtrade__producer__v1__producer_service__import_producer_groups(ProtobufCService *service,
+                                                                       const Fairtrade__Producer__V1__ImportProducerGroupsRequest *input,
+                                                                       Fairtrade__Producer__V1__ImportProducerGroupsResponse_Closure closure,
+                                                                       void *closure_data);
+void fairtrade__producer__v1__producer_service__export_producer_groups(ProtobufCService *service,
+                                                                       const Fairtrade__Producer__V1__ExportProducerGroupsRequest *input,
+                                                                       Fairtrade__Producer__V1__ExportProducerGroupsResponse_Closure closure,
+                                                                       void *closure_data);
 void fairtrade__producer__v1__producer_service__list_skills(ProtobufCService *service,
                                                             const Fairtrade__Producer__V1__ListSkillsRequest *input,
                                                             Fairtrade__Producer__V1__ListSkillsResponse_Closure closure,
@@ -2028,6 +2320,8 @@ extern const ProtobufCEnumDescriptor    fairtrade__producer__v1__group_status__d
 extern const ProtobufCEnumDescriptor    fairtrade__producer__v1__relationship_kind__descriptor;
 extern const ProtobufCEnumDescriptor    fairtrade__producer__v1__connection_kind__descriptor;
 extern const ProtobufCEnumDescriptor    fairtrade__producer__v1__contact_kind__descriptor;
+extern const ProtobufCEnumDescriptor    fairtrade__producer__v1__import_mode__descriptor;
+extern const ProtobufCEnumDescriptor    fairtrade__producer__v1__import_action__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__member_counts__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__contact_details__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__certification__descriptor;
@@ -2072,6 +2366,11 @@ extern const ProtobufCMessageDescriptor fairtrade__producer__v1__complete_follow
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__skill_change__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__independence_profile__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__get_independence_profile_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__producer__v1__imported_row__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__producer__v1__export_producer_groups_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__producer__v1__export_producer_groups_response__descriptor;
 extern const ProtobufCServiceDescriptor fairtrade__producer__v1__producer_service__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -240,6 +240,88 @@ extension ProducerV1 {
         }
     }
 
+    public enum ImportMode: ProtoEnum {
+        case unspecified
+        case add
+        case update
+        case addOrUpdate
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .add, .update, .addOrUpdate]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .add
+            case 2: self = .update
+            case 3: self = .addOrUpdate
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .add: 1
+            case .update: 2
+            case .addOrUpdate: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "IMPORT_MODE_UNSPECIFIED"
+            case .add: "IMPORT_MODE_ADD"
+            case .update: "IMPORT_MODE_UPDATE"
+            case .addOrUpdate: "IMPORT_MODE_ADD_OR_UPDATE"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
+    public enum ImportAction: ProtoEnum {
+        case unspecified
+        case created
+        case updated
+        case unchanged
+        /// A value this build does not know; kept so that it survives a round trip.
+        case unrecognized(Int32)
+
+        public static let allCases: [Self] = [.unspecified, .created, .updated, .unchanged]
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .created
+            case 2: self = .updated
+            case 3: self = .unchanged
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .created: 1
+            case .updated: 2
+            case .unchanged: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: "IMPORT_ACTION_UNSPECIFIED"
+            case .created: "IMPORT_ACTION_CREATED"
+            case .updated: "IMPORT_ACTION_UPDATED"
+            case .unchanged: "IMPORT_ACTION_UNCHANGED"
+            case .unrecognized(let value): String(value)
+            }
+        }
+    }
+
     public struct MemberCounts: ProtoMessage {
         public static let protoName = "fairtrade.producer.v1.MemberCounts"
         public var women: Int32 = 0
@@ -1753,6 +1835,223 @@ extension ProducerV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__GetIndependenceProfileRequest.self)
             c.pointee.group_id = arena.string(self.groupID)
             c.pointee.as_of = self.asOf.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            return raw
+        }
+    }
+
+    public struct ImportProducerGroupsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ImportProducerGroupsRequest"
+        public var csv: String = ""
+        public var mode: ProducerV1.ImportMode = .unspecified
+        public var validateOnly: Bool = false
+        public var requestID: String = ""
+        public var source: String = ""
+
+        public init() {}
+
+        public init(csv: String = "", mode: ProducerV1.ImportMode = .unspecified, validateOnly: Bool = false, requestID: String = "", source: String = "") {
+            self.csv = csv
+            self.mode = mode
+            self.validateOnly = validateOnly
+            self.requestID = requestID
+            self.source = source
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__import_producer_groups_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ImportProducerGroupsRequest.self)
+            self.csv = _decodeString(c.pointee.csv)
+            self.mode = try _decodeEnum(ProducerV1.ImportMode(rawValue: Int32(bitPattern: c.pointee.mode.rawValue)), "mode", options)
+            self.validateOnly = c.pointee.validate_only != 0
+            self.requestID = _decodeString(c.pointee.request_id)
+            self.source = _decodeString(c.pointee.source)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ImportProducerGroupsRequest.self)
+            c.pointee.csv = arena.string(self.csv)
+            c.pointee.mode = Fairtrade__Producer__V1__ImportMode(rawValue: UInt32(bitPattern: self.mode.rawValue))
+            c.pointee.validate_only = self.validateOnly ? 1 : 0
+            c.pointee.request_id = arena.string(self.requestID)
+            c.pointee.source = arena.string(self.source)
+            return raw
+        }
+    }
+
+    public struct ImportedRow: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ImportedRow"
+        public var row: Int32 = 0
+        public var action: ProducerV1.ImportAction = .unspecified
+        public var groupID: String = ""
+        public var name: String = ""
+        public var changedFields: [String] = []
+        public var possibleDuplicates: [String] = []
+        public var duplicateOfRows: [Int32] = []
+
+        public init() {}
+
+        public init(row: Int32 = 0, action: ProducerV1.ImportAction = .unspecified, groupID: String = "", name: String = "", changedFields: [String] = [], possibleDuplicates: [String] = [], duplicateOfRows: [Int32] = []) {
+            self.row = row
+            self.action = action
+            self.groupID = groupID
+            self.name = name
+            self.changedFields = changedFields
+            self.possibleDuplicates = possibleDuplicates
+            self.duplicateOfRows = duplicateOfRows
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__imported_row()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ImportedRow.self)
+            self.row = c.pointee.row
+            self.action = try _decodeEnum(ProducerV1.ImportAction(rawValue: Int32(bitPattern: c.pointee.action.rawValue)), "action", options)
+            self.groupID = _decodeString(c.pointee.group_id)
+            self.name = _decodeString(c.pointee.name)
+            self.changedFields = _decodeStrings(c.pointee.changed_fields, c.pointee.n_changed_fields)
+            self.possibleDuplicates = _decodeStrings(c.pointee.possible_duplicates, c.pointee.n_possible_duplicates)
+            self.duplicateOfRows = _decodeArray(c.pointee.duplicate_of_rows, c.pointee.n_duplicate_of_rows) { $0 }
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ImportedRow.self)
+            c.pointee.row = self.row
+            c.pointee.action = Fairtrade__Producer__V1__ImportAction(rawValue: UInt32(bitPattern: self.action.rawValue))
+            c.pointee.group_id = arena.string(self.groupID)
+            c.pointee.name = arena.string(self.name)
+            c.pointee.n_changed_fields = self.changedFields.count; c.pointee.changed_fields = arena.strings(self.changedFields)
+            c.pointee.n_possible_duplicates = self.possibleDuplicates.count; c.pointee.possible_duplicates = arena.strings(self.possibleDuplicates)
+            c.pointee.n_duplicate_of_rows = self.duplicateOfRows.count; c.pointee.duplicate_of_rows = arena.array(self.duplicateOfRows) { $0 }
+            return raw
+        }
+    }
+
+    public struct ImportProducerGroupsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ImportProducerGroupsResponse"
+        public var importID: String = ""
+        public var created: Int32 = 0
+        public var updated: Int32 = 0
+        public var unchanged: Int32 = 0
+        public var rows: [ProducerV1.ImportedRow] = []
+        public var validateOnly: Bool = false
+
+        public init() {}
+
+        public init(importID: String = "", created: Int32 = 0, updated: Int32 = 0, unchanged: Int32 = 0, rows: [ProducerV1.ImportedRow] = [], validateOnly: Bool = false) {
+            self.importID = importID
+            self.created = created
+            self.updated = updated
+            self.unchanged = unchanged
+            self.rows = rows
+            self.validateOnly = validateOnly
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__import_producer_groups_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ImportProducerGroupsResponse.self)
+            self.importID = _decodeString(c.pointee.import_id)
+            self.created = c.pointee.created
+            self.updated = c.pointee.updated
+            self.unchanged = c.pointee.unchanged
+            self.rows = try _decodeMessages(c.pointee.rows, c.pointee.n_rows, "rows", options, as: ProducerV1.ImportedRow.self)
+            self.validateOnly = c.pointee.validate_only != 0
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ImportProducerGroupsResponse.self)
+            c.pointee.import_id = arena.string(self.importID)
+            c.pointee.created = self.created
+            c.pointee.updated = self.updated
+            c.pointee.unchanged = self.unchanged
+            c.pointee.n_rows = self.rows.count; c.pointee.rows = arena.messages(self.rows, as: Fairtrade__Producer__V1__ImportedRow.self)
+            c.pointee.validate_only = self.validateOnly ? 1 : 0
+            return raw
+        }
+    }
+
+    public struct ExportProducerGroupsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ExportProducerGroupsRequest"
+        public var country: String = ""
+        public var craft: String = ""
+        public var kind: ProducerV1.GroupKind = .unspecified
+        public var nameContains: String = ""
+        public var status: ProducerV1.GroupStatus = .unspecified
+        public var pageSize: Int32 = 0
+        public var pageToken: String = ""
+
+        public init() {}
+
+        public init(country: String = "", craft: String = "", kind: ProducerV1.GroupKind = .unspecified, nameContains: String = "", status: ProducerV1.GroupStatus = .unspecified, pageSize: Int32 = 0, pageToken: String = "") {
+            self.country = country
+            self.craft = craft
+            self.kind = kind
+            self.nameContains = nameContains
+            self.status = status
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__export_producer_groups_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ExportProducerGroupsRequest.self)
+            self.country = _decodeString(c.pointee.country)
+            self.craft = _decodeString(c.pointee.craft)
+            self.kind = try _decodeEnum(ProducerV1.GroupKind(rawValue: Int32(bitPattern: c.pointee.kind.rawValue)), "kind", options)
+            self.nameContains = _decodeString(c.pointee.name_contains)
+            self.status = try _decodeEnum(ProducerV1.GroupStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+            self.pageSize = c.pointee.page_size
+            self.pageToken = _decodeString(c.pointee.page_token)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ExportProducerGroupsRequest.self)
+            c.pointee.country = arena.string(self.country)
+            c.pointee.craft = arena.string(self.craft)
+            c.pointee.kind = Fairtrade__Producer__V1__GroupKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+            c.pointee.name_contains = arena.string(self.nameContains)
+            c.pointee.status = Fairtrade__Producer__V1__GroupStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            c.pointee.page_size = self.pageSize
+            c.pointee.page_token = arena.string(self.pageToken)
+            return raw
+        }
+    }
+
+    public struct ExportProducerGroupsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.ExportProducerGroupsResponse"
+        public var csv: String = ""
+        public var count: Int32 = 0
+        public var nextPageToken: String = ""
+
+        public init() {}
+
+        public init(csv: String = "", count: Int32 = 0, nextPageToken: String = "") {
+            self.csv = csv
+            self.count = count
+            self.nextPageToken = nextPageToken
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__export_producer_groups_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ExportProducerGroupsResponse.self)
+            self.csv = _decodeString(c.pointee.csv)
+            self.count = c.pointee.count
+            self.nextPageToken = _decodeString(c.pointee.next_page_token)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ExportProducerGroupsResponse.self)
+            c.pointee.csv = arena.string(self.csv)
+            c.pointee.count = self.count
+            c.pointee.next_page_token = arena.string(self.nextPageToken)
             return raw
         }
     }

@@ -1,0 +1,140 @@
+import API
+import ArgumentParser
+import Foundation
+import RPC
+import Schema
+
+/// `ftadmin producer import` and `export`: producer groups from and to spreadsheets (CSV).
+extension ProducerCommand {
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add or update producer groups from a CSV file; all rows or none.",
+            discussion: """
+                The first row names the columns: id, version, name, local_name, kind, country, region, crafts, \
+                processes_in_house, processes_outsourced, members_women, members_men, members_other, \
+                founded_year, contact_person, contact_phone, contact_email, contact_address, certifications, \
+                minimum_order_amount, minimum_order_unit, lead_time_days, status, notes (any order; lists \
+                separated by ";"). `producer export` writes the same columns.
+
+                --mode add (the default) adds every row as a new group. --mode update changes the groups the id \
+                column names: non-empty cells overwrite, empty cells keep what is stored, and a version cell must \
+                still match. --mode add-or-update updates rows with an id and adds the others. Any wrong cell \
+                fails the whole import, naming its row and column; --dry-run shows what would happen.
+                """)
+        @Argument(help: "The CSV file, or - for standard input.") var file: String
+        @Option(help: "add, update or add-or-update.") var mode = "add"
+        @Flag(help: "Check every row and show what would happen, writing nothing.") var dryRun = false
+        @Option(help: "Request id, so that a retried import writes nothing more (default: new).")
+        var requestID: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let csv = try readText(file)
+            let importMode = try parseEnum(mode, ProducerV1.ImportMode.self, field: "--mode")
+            let requestID = requestID ?? RequestID.make()
+            try await withProducer(self, global) { client in
+                let response: ProducerV1.ImportProducerGroupsResponse
+                do {
+                    response = try await client.importProducerGroups(
+                        ProducerV1.ImportProducerGroupsRequest(
+                            csv: csv, mode: importMode, validateOnly: dryRun, requestID: requestID,
+                            source: file == "-" ? "standard input" : URL(fileURLWithPath: file).lastPathComponent),
+                        options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
+                } catch let error as RPCError where !dryRun && [.deadlineExceeded, .unavailable].contains(error.code) {
+                    // The import may have been written without the answer arriving: the same request id finds out
+                    // without importing twice.
+                    throw CommandFailure(
+                        description:
+                            "\(error.code): \(error.message); the import may or may not have been written: run it again with --request-id \(requestID) to get its answer without importing twice"
+                    )
+                }
+                try emit(response, global) { importSummary(response) }
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write producer groups as CSV, the columns `producer import` reads (id and version included).")
+        @Option(help: "Country code.") var country: String?
+        @Option(help: "Craft.") var craft: String?
+        @Option(help: "Kind.") var kind: String?
+        @Option(help: "Text in the name.") var name: String?
+        @Option(help: "active, inactive or merged.") var status: String?
+        @Option(name: .customLong("file"), help: "Write to this file instead of standard output.") var path: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            // A path that cannot be written is found before any call.
+            if let path, !FileManager.default.createFile(atPath: path, contents: nil) {
+                throw ValidationError("--file: cannot write \(path) (no such directory, or no permission)")
+            }
+            try await withProducer(self, global) { client in
+                var request = ProducerV1.ExportProducerGroupsRequest(
+                    country: country ?? "", craft: craft ?? "", nameContains: name ?? "")
+                if let kind { request.kind = try parseEnum(kind, ProducerV1.GroupKind.self, field: "--kind") }
+                if let status { request.status = try parseEnum(status, ProducerV1.GroupStatus.self, field: "--status") }
+                var csv = ""
+                var count = 0
+                repeat {
+                    let page = try await client.exportProducerGroups(
+                        request, options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
+                    // Each page is a whole file; keep the first header only.
+                    csv += csv.isEmpty ? page.csv : String(page.csv.drop { $0 != "\n" }.dropFirst())
+                    count += Int(page.count)
+                    request.pageToken = page.nextPageToken
+                } while !request.pageToken.isEmpty
+                if let path {
+                    do {
+                        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+                    } catch {
+                        throw CommandFailure(
+                            description: "INTERNAL: cannot write \(path): \(error.localizedDescription)")
+                    }
+                    FileHandle.standardError.write(Data("\(count) groups written to \(path)\n".utf8))
+                } else {
+                    print(csv, terminator: "")
+                }
+            }
+        }
+    }
+}
+
+/// The text of `file` ("-": standard input), as UTF-8.
+private func readText(_ file: String) throws -> String {
+    let data: Data
+    if file == "-" {
+        data = FileHandle.standardInput.readDataToEndOfFile()
+    } else {
+        guard let contents = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("\(file): cannot be read (no such file, or no permission)")
+        }
+        data = contents
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw ValidationError("\(file): is not UTF-8 text; save the spreadsheet as \"CSV UTF-8\"")
+    }
+    return text
+}
+
+private func importSummary(_ response: ProducerV1.ImportProducerGroupsResponse) -> String {
+    var table = Table("ROW", "ACTION", "GROUP", "NAME", "DETAILS")
+    for row in response.rows {
+        var details: [String] = []
+        if !row.changedFields.isEmpty { details.append("changed: " + row.changedFields.joined(separator: ", ")) }
+        if !row.possibleDuplicates.isEmpty {
+            details.append("possible duplicate of " + row.possibleDuplicates.joined(separator: ", "))
+        }
+        if !row.duplicateOfRows.isEmpty {
+            details.append("alike to row " + row.duplicateOfRows.map(String.init).joined(separator: ", "))
+        }
+        table.add(
+            String(row.row), short(row.action), row.groupID.isEmpty ? "-" : row.groupID, row.name,
+            details.joined(separator: "; "))
+    }
+    let totals = "\(response.created) added, \(response.updated) updated, \(response.unchanged) unchanged"
+    return table.render() + "\n"
+        + (response.validateOnly
+            ? "dry run: nothing written; the import would make \(totals)"
+            : "imported (\(response.importID)): \(totals)")
+}

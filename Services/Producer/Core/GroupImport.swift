@@ -1,0 +1,300 @@
+import Domain
+import Foundation
+import RPC
+import Schema
+import Storage
+
+/// Bulk import of producer groups from a spreadsheet: every row checked, then all written in one transaction, or
+/// nothing when any row is wrong.
+struct GroupImport: Sendable {
+    typealias Group = ProducerV1.ProducerGroup
+
+    /// One data row of the file: its spreadsheet row number and its cells by column.
+    struct Row: Sendable {
+        let number: Int
+        let cells: [String: String]
+        /// What is wrong with the row's shape (more cells than columns), reported with the other rows' problems.
+        var problem: String?
+        var id: String { cells["id"] ?? "" }
+    }
+
+    /// Rows an import may hold; a bigger file is split.
+    static let maxRows = 10_000
+
+    let mode: ProducerV1.ImportMode
+    let rows: [Row]
+    /// The columns of the file (known ones only: an unknown column fails the import before this is made).
+    let columns: Set<String>
+
+    /// Reads the file: header names the columns, each row's cells are trimmed and a spreadsheet's formula guard
+    /// removed. Problems with the file as a whole (not CSV, header, no rows, too many) go to `check`.
+    init(csv: String, mode: ProducerV1.ImportMode, _ check: inout FieldValidator) {
+        self.mode = mode
+        let records: [CSV.Record]
+        do {
+            records = try CSV.parse(csv)
+        } catch {
+            check.fail("csv", "\(error)")
+            (rows, columns) = ([], [])
+            return
+        }
+        guard let header = records.first else {
+            check.fail(
+                "csv", "is empty: the first row must name the columns (\(GroupCSV.columns.joined(separator: ", ")))")
+            (rows, columns) = ([], [])
+            return
+        }
+        let names = header.fields.map {
+            $0.trimmingWhitespace().lowercased().split { $0 == " " || $0 == "-" }.joined(separator: "_")
+        }
+        var seen: Set<String> = []
+        for (index, name) in names.enumerated() {
+            if name.isEmpty {
+                check.fail("header", "column \(index + 1) has no name")
+            } else if !GroupCSV.columns.contains(name) {
+                check.fail(
+                    "header",
+                    "unknown column \"\(header.fields[index])\" (columns: \(GroupCSV.columns.joined(separator: ", ")))")
+            } else if !seen.insert(name).inserted {
+                check.fail("header", "column \"\(name)\" appears twice")
+            }
+        }
+        let required: [String]
+        switch mode {
+        case .update: required = ["id"]
+        case .addOrUpdate: required = []
+        default: required = ["name", "kind", "country"]
+        }
+        for name in required where !seen.contains(name) {
+            check.fail("header", "column \"\(name)\" is required to \(mode == .update ? "update" : "add") groups")
+        }
+        columns = seen
+        var rows: [Row] = []
+        for record in records.dropFirst() where !record.isBlank {
+            var cells: [String: String] = [:]
+            for (name, cell) in zip(names, record.fields) where !name.isEmpty {
+                cells[name] = CSV.unescapeFormula(cell.trimmingWhitespace())
+            }
+            let problem =
+                record.fields.count > names.count
+                ? "has \(record.fields.count) cells but the header names \(names.count) columns" : nil
+            rows.append(Row(number: record.row, cells: cells, problem: problem))
+        }
+        if rows.isEmpty && !records.isEmpty {
+            check.fail("csv", "has a header but no rows")
+        } else if rows.count > Self.maxRows {
+            check.fail("csv", "has \(rows.count) rows; import at most \(Self.maxRows) at a time (split the file)")
+        }
+        self.rows = rows
+    }
+
+    /// What the import writes: groups to add and groups to change (each with the version it was read at).
+    struct Plan {
+        var response = ProducerV1.ImportProducerGroupsResponse()
+        var additions: [Group] = []
+        var updates: [(group: Group, readVersion: Int64)] = []
+    }
+
+    /// Checks every row against what is stored and works out what each does. Wrong cells fail the whole import
+    /// with INVALID_ARGUMENT naming each row and column; a version cell that no longer matches fails it ABORTED.
+    func plan(_ store: ProducerStore, _ session: any SQLSession) async throws -> Plan {
+        var check = FieldValidator()
+        var conflicts: [String] = []
+        var plan = Plan()
+        var rowOfID: [String: Int] = [:]
+        var added: [(row: Int, country: String, key: NameSimilarity.Key)] = []
+        let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
+        let fields = Set(columns.compactMap { GroupCSV.fieldOfColumn[$0] })
+
+        for row in rows {
+            var rowCheck = FieldValidator()
+            var unreadable: Set<String> = []
+            var result = ProducerV1.ImportedRow(row: Int32(row.number))
+            if let problem = row.problem {
+                check.fail("row \(row.number)", problem)
+                continue
+            }
+            if row.id.isEmpty {
+                guard mode != .update else {
+                    check.fail("row \(row.number), id", "is required: mode update changes existing groups only")
+                    continue
+                }
+                var group = Group()
+                unreadable = GroupCSV.apply(row.cells, to: &group, row: row.number, &check)
+                group = ProducerHandler.validated(group, prefix: "", &rowCheck)
+                if group.status == .unspecified { group.status = .active }
+                group.id = ProducerStore.newGroupID()
+                group.version = 1
+                group.createdAt = now
+                group.updatedAt = now
+                result.action = .created
+                result.name = group.name
+                let key = NameSimilarity.Key(group.name)
+                result.duplicateOfRows = added.filter {
+                    $0.country == group.country && NameSimilarity.score(key, $0.key) >= Self.similarityThreshold
+                }.map { Int32($0.row) }
+                added.append((row.number, group.country, key))
+                plan.additions.append(group)
+            } else {
+                guard mode != .add else {
+                    check.fail(
+                        "row \(row.number), id",
+                        "mode add only adds new groups; to change \"\(row.id)\" import with mode update or add_or_update"
+                    )
+                    continue
+                }
+                if let earlier = rowOfID[row.id] {
+                    check.fail("row \(row.number), id", "group \"\(row.id)\" is also on row \(earlier)")
+                    continue
+                }
+                rowOfID[row.id] = row.number
+                guard let stored = try await store.storedGroup(row.id, session) else {
+                    check.fail("row \(row.number), id", "no producer group \"\(row.id)\"")
+                    continue
+                }
+                if !stored.mergedInto.isEmpty {
+                    check.fail(
+                        "row \(row.number), id",
+                        "\"\(row.id)\" was merged into \"\(stored.mergedInto)\"; change \"\(stored.mergedInto)\" instead"
+                    )
+                    continue
+                }
+                if let cell = row.cells["version"], !cell.isEmpty {
+                    if let version = Int64(cell) {
+                        if version != stored.version {
+                            conflicts.append(
+                                "row \(row.number): group \"\(row.id)\" is at version \(stored.version), the file has \(version)"
+                            )
+                        }
+                    } else {
+                        check.fail("row \(row.number), version", "\"\(cell)\" is not a whole number")
+                    }
+                }
+                var group = stored
+                unreadable = GroupCSV.apply(row.cells, to: &group, row: row.number, &check)
+                let clean = ProducerHandler.validated(group, prefix: "", &rowCheck, only: fields)
+                var changed = stored
+                for field in fields { ProducerHandler.copy(field, from: clean, to: &changed) }
+                result.groupID = stored.id
+                result.name = changed.name
+                result.changedFields = ProducerHandler.updatableFields.sorted().filter { field in
+                    var probe = stored
+                    ProducerHandler.copy(field, from: changed, to: &probe)
+                    return probe != stored
+                }
+                if result.changedFields.isEmpty {
+                    result.action = .unchanged
+                } else {
+                    result.action = .updated
+                    changed.version += 1
+                    changed.updatedAt = now
+                    plan.updates.append((changed, stored.version))
+                }
+            }
+            for violation in rowCheck.violations {
+                let column = violation.field.drop { $0 == "." }.replacingOccurrences(of: ".", with: "_")
+                // A cell that could not be read is reported once, as such.
+                guard !unreadable.contains(column) else { continue }
+                check.fail("row \(row.number), \(column)", violation.description)
+            }
+            plan.response.rows.append(result)
+        }
+        try check.check()
+        if !conflicts.isEmpty {
+            throw RPCError(
+                .aborted,
+                "groups changed since the file was exported; export them again and redo the changes: "
+                    + conflicts.joined(separator: "; "))
+        }
+        try await flagDuplicates(&plan, store, session)
+        plan.response.created = Int32(plan.additions.count)
+        plan.response.updated = Int32(plan.updates.count)
+        plan.response.unchanged = Int32(plan.response.rows.count - plan.additions.count - plan.updates.count)
+        var ids = plan.additions.map(\.id).makeIterator()
+        for index in plan.response.rows.indices where plan.response.rows[index].action == .created {
+            plan.response.rows[index].groupID = ids.next() ?? ""
+        }
+        return plan
+    }
+
+    /// As FindDuplicates' default.
+    static let similarityThreshold = 0.75
+
+    /// Marks each added row whose name (or local name) is alike to a group stored in the same country.
+    private func flagDuplicates(_ plan: inout Plan, _ store: ProducerStore, _ session: any SQLSession) async throws {
+        let countries = Set(plan.additions.map(\.country))
+        var stored: [String: [(id: String, name: NameSimilarity.Key, localName: NameSimilarity.Key?)]] = [:]
+        for country in countries {
+            stored[country] = try await store.activeNames(country: country, session).map {
+                ($0.id, NameSimilarity.Key($0.name), $0.localName.isEmpty ? nil : NameSimilarity.Key($0.localName))
+            }
+        }
+        var addition = 0
+        for index in plan.response.rows.indices where plan.response.rows[index].action == .created {
+            let group = plan.additions[addition]
+            addition += 1
+            let name = NameSimilarity.Key(group.name)
+            let localName = group.localName.isEmpty ? nil : NameSimilarity.Key(group.localName)
+            plan.response.rows[index].possibleDuplicates = (stored[group.country] ?? []).filter { other in
+                if NameSimilarity.score(name, other.name) >= Self.similarityThreshold { return true }
+                guard let localName, let otherLocal = other.localName else { return false }
+                return NameSimilarity.score(localName, otherLocal) >= Self.similarityThreshold
+            }.map(\.id)
+        }
+    }
+}
+
+extension ProducerStore {
+    /// Runs `groupImport`: with `validateOnly`, in a read snapshot that writes nothing; otherwise in one
+    /// transaction, once per request id (a retry answers as the first import did).
+    func importGroups(_ groupImport: GroupImport, validateOnly: Bool, requestID: String, source: String)
+        async throws -> ProducerV1.ImportProducerGroupsResponse
+    {
+        if validateOnly {
+            return try await database.read { session in
+                var response = try await groupImport.plan(self, session).response
+                response.validateOnly = true
+                for index in response.rows.indices where response.rows[index].action == .created {
+                    response.rows[index].groupID = ""
+                }
+                return response
+            }
+        }
+        return try await database.idempotent(operation: "ImportProducerGroups", requestID: requestID) { session in
+            var plan = try await groupImport.plan(self, session)
+            try await insertMany(plan.additions, session)
+            for (group, readVersion) in plan.updates {
+                try await write(group, expectedVersion: readVersion, session)
+                try await replaceCrafts(group, session)
+            }
+            plan.response.importID = "imp_" + RequestID.make()
+            try await session.execute(
+                "INSERT INTO group_imports (id, source, mode, created_at, body) VALUES ($1, $2, $3, $4, $5)",
+                [
+                    .of(plan.response.importID), .of(source), .of(groupImport.mode.rawValue),
+                    .of(Clock.unixMicros()), .blob(plan.response.serializedBytes()),
+                ])
+            return plan.response.importID
+        } load: { session, id in
+            guard let row = try await session.first("SELECT body FROM group_imports WHERE id = $1", [.of(id)]),
+                case .blob(let bytes) = row["body"]
+            else { throw StorageError(.corrupt, "import \(id) is logged but not stored") }
+            return try ProducerV1.ImportProducerGroupsResponse(serializedBytes: bytes)
+        }
+    }
+
+    /// The group stored under `id` itself (not resolved through merges), or nil.
+    func storedGroup(_ id: String, _ session: any SQLSession) async throws -> ProducerV1.ProducerGroup? {
+        try await session.first("SELECT body FROM producer_groups WHERE id = $1", [.of(id)]).map(decode)
+    }
+
+    /// Ids and names of the groups in `country` that are not merged away, for duplicate checks.
+    func activeNames(country: String, _ session: any SQLSession) async throws
+        -> [(id: String, name: String, localName: String)]
+    {
+        try await session.query(
+            "SELECT id, name_key, local_name_key FROM producer_groups WHERE country = $1 AND status IN (1, 2)",
+            [.of(country)]
+        ).map { (try $0.text("id"), try $0.text("name_key"), try $0.text("local_name_key")) }
+    }
+}
