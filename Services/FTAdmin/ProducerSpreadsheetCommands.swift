@@ -62,6 +62,7 @@ extension ProducerCommand {
         @Option(help: "Text in the name.") var name: String?
         @Option(help: "active, inactive or merged.") var status: String?
         @Option(name: .customLong("file"), help: "Write to this file instead of standard output.") var path: String?
+        @Option(parsing: .unconditional, help: "Groups fetched per call (1-5000).") var pageSize: Int32 = 1000
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -71,7 +72,7 @@ extension ProducerCommand {
             }
             try await withProducer(self, global) { client in
                 var request = ProducerV1.ExportProducerGroupsRequest(
-                    country: country ?? "", craft: craft ?? "", nameContains: name ?? "")
+                    country: country ?? "", craft: craft ?? "", nameContains: name ?? "", pageSize: pageSize)
                 if let kind { request.kind = try parseEnum(kind, ProducerV1.GroupKind.self, field: "--kind") }
                 if let status { request.status = try parseEnum(status, ProducerV1.GroupStatus.self, field: "--status") }
                 var csv = ""
@@ -79,8 +80,12 @@ extension ProducerCommand {
                 repeat {
                     let page = try await client.exportProducerGroups(
                         request, options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
-                    // Each page is a whole file; keep the first header only.
-                    csv += csv.isEmpty ? page.csv : String(page.csv.drop { $0 != "\n" }.dropFirst())
+                    // Each page is a whole file; keep the first header only. (Lines end in CRLF, one Character.)
+                    if csv.isEmpty {
+                        csv = page.csv
+                    } else if let header = page.csv.range(of: "\r\n") {
+                        csv += page.csv[header.upperBound...]
+                    }
                     count += Int(page.count)
                     request.pageToken = page.nextPageToken
                 } while !request.pageToken.isEmpty
