@@ -19,11 +19,11 @@ struct MarketCommand: AsyncParsableCommand {
             PostDemand.self, Demand.self, Match.self, Answer.self, Answers.self, CloseDemand.self, AddPractice.self,
             Search.self, CreateGroup.self, Groups.self, Join.self, StartThread.self, Reply.self, Threads.self,
             Posts.self,
-            Bulletin.self, Follow.self,
+            Bulletin.self, Follow.self, ImportPrices.self,
         ])
 }
 
-private func withMarket(
+func withMarket(
     _ command: some AsyncParsableCommand, _ global: GlobalOptions,
     _ body: (MarketplaceV1.MarketplaceInfoServiceClient) async throws -> Void
 ) async throws {

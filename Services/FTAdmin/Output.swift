@@ -37,17 +37,10 @@ func parseMoney(_ text: String, currency: String, field: String) throws -> Commo
     guard let digits = CurrencyCode.minorUnitDigits[code] else {
         throw ValidationError("\(field): \"\(currency)\" is not an ISO 4217 currency code")
     }
-    let parts = text.replacingOccurrences(of: ",", with: "").split(separator: ".", omittingEmptySubsequences: false)
-    guard (1...2).contains(parts.count), let whole = Int64(parts[0]), parts.count == 1 || parts[1].count <= digits,
-        parts.count == 1 || parts[1].allSatisfy(\.isNumber)
-    else {
+    guard let minorUnits = CurrencyCode.minorUnits(of: text, currency: code) else {
         throw ValidationError("\(field): \"\(text)\" is not an amount with at most \(digits) decimals")
     }
-    var fraction = parts.count == 2 ? String(parts[1]) : ""
-    while fraction.count < digits { fraction += "0" }
-    var scale: Int64 = 1
-    for _ in 0..<digits { scale *= 10 }
-    return CommonV1.Money(minorUnits: whole * scale + (Int64(fraction) ?? 0), currency: code)
+    return CommonV1.Money(minorUnits: minorUnits, currency: code)
 }
 
 /// A date argument in ISO 8601 form.

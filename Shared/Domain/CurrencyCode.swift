@@ -21,3 +21,24 @@ public enum CurrencyCode {
     /// Whether `code` is an active ISO 4217 code (upper case, as stored).
     public static func isValid(_ code: String) -> Bool { minorUnitDigits[code] != nil }
 }
+
+extension CurrencyCode {
+    /// "1,200.50" in `currency` as minor units (120050 for USD), without passing through a float; nil when the text
+    /// is not an amount with at most the currency's decimals (or the currency is unknown).
+    public static func minorUnits(of text: String, currency: String) -> Int64? {
+        guard let digits = minorUnitDigits[currency.uppercased()] else { return nil }
+        let parts = text.replacingOccurrences(of: ",", with: "").split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let whole = Int64(parts[0]),
+            parts.count == 1 || (parts[1].count <= digits && parts[1].allSatisfy(\.isNumber))
+        else { return nil }
+        var fraction = parts.count == 2 ? String(parts[1]) : ""
+        while fraction.count < digits { fraction += "0" }
+        var scale: Int64 = 1
+        for _ in 0..<digits { scale *= 10 }
+        let (scaled, overflow) = whole.multipliedReportingOverflow(by: scale)
+        guard !overflow else { return nil }
+        let sign: Int64 = parts[0].hasPrefix("-") ? -1 : 1
+        let (total, overflowAgain) = scaled.addingReportingOverflow(sign * (Int64(fraction) ?? 0))
+        return overflowAgain ? nil : total
+    }
+}

@@ -100,32 +100,60 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var observation = request.observation ?? M.PriceObservation()
-        observation.product = Self.product(observation.product, "observation.product", &check)
-        if observation.marketID.isEmpty { check.fail("observation.market_id", "must not be empty") }
-        check.specified(observation.priceType, "observation.price_type")
-        observation.unit = Self.unit(observation.unit, "observation.unit", &check)
-        if var price = observation.price {
-            price.currency = check.currency(price.currency, "observation.price.currency")
-            if price.minorUnits <= 0 {
-                check.fail("observation.price.minor_units", "must be positive, got \(price.minorUnits)")
-            }
-            observation.price = price
-        } else {
-            check.fail("observation.price", "is required (minor units and an ISO 4217 currency)")
-        }
-        if let day = check.date(observation.observedOn, "observation.observed_on"),
-            day > ISODate.today().adding(days: 1)
-        {
-            check.fail("observation.observed_on", "\(day) is in the future")
-        }
-        observation.source = check.text(observation.source, "observation.source", maxLength: 200)
+        let observation = Self.validated(request.observation ?? M.PriceObservation(), &check) { "observation.\($0)" }
         try check.check()
         let response = try await storage { try await store.recordPrice(observation, requestID: request.requestID) }
         if let alert = response.alert {
             events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
         }
         return response
+    }
+
+    public func importPrices(_ request: M.ImportPricesRequest, context: ServerContext) async throws
+        -> M.ImportPricesResponse
+    {
+        var check = FieldValidator()
+        if !request.validateOnly { check.requestID(request.requestID) }
+        let source = check.text(request.source, "source", maxLength: 200)
+        if request.csv.trimmingWhitespace().isEmpty {
+            check.fail("csv", "is empty: give the spreadsheet's rows, the first naming the columns")
+        }
+        try check.check()
+        let priceImport = PriceImport(csv: request.csv, &check)
+        try check.check()
+        let response = try await storage {
+            try await store.importPrices(
+                priceImport, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+        }
+        for alert in response.alerts {
+            events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
+        }
+        return response
+    }
+
+    /// A clean copy of `input`, each problem reported under `name(field)` for its field in PriceObservation
+    /// ("product", "market_id", "price_type", "unit", "price", "price.currency", "price.minor_units",
+    /// "observed_on", "source").
+    static func validated(
+        _ input: M.PriceObservation, _ check: inout FieldValidator, name: (String) -> String
+    ) -> M.PriceObservation {
+        var observation = input
+        observation.product = product(observation.product, name("product"), &check)
+        if observation.marketID.isEmpty { check.fail(name("market_id"), "must not be empty") }
+        check.specified(observation.priceType, name("price_type"))
+        observation.unit = unit(observation.unit, name("unit"), &check)
+        if var price = observation.price {
+            price.currency = check.currency(price.currency, name("price.currency"))
+            if price.minorUnits <= 0 { check.fail(name("price.minor_units"), "must be positive, got \(price.minorUnits)") }
+            observation.price = price
+        } else {
+            check.fail(name("price"), "is required (minor units and an ISO 4217 currency)")
+        }
+        if let day = check.date(observation.observedOn, name("observed_on")), day > ISODate.today().adding(days: 1) {
+            check.fail(name("observed_on"), "\(day) is in the future")
+        }
+        observation.source = check.text(observation.source, name("source"), maxLength: 200)
+        return observation
     }
 
     public func getPriceStatistics(_ request: M.GetPriceStatisticsRequest, context: ServerContext) async throws

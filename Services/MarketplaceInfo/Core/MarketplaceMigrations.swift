@@ -108,5 +108,15 @@ public enum MarketplaceMigrations {
         Migration(version: 3, name: "demand matches by group") { _ in
             ["CREATE INDEX demand_matches_group ON demand_matches (group_id)"]
         },
+        Migration(version: 4, name: "price imports from spreadsheets") { dialect in
+            let blob = dialect == .postgres ? "BYTEA" : "BLOB"
+            return [
+                // Each import's answer, so that a retried import answers the same.
+                """
+                CREATE TABLE price_imports (
+                    id TEXT PRIMARY KEY, source TEXT NOT NULL, created_at BIGINT NOT NULL, body \(blob) NOT NULL)
+                """
+            ]
+        },
     ]
 }

@@ -97,42 +97,7 @@ public struct MarketplaceStore: Sendable {
             _ = try await loadMarket(observation.marketID, session)
             var observation = observation
             observation.id = "po_" + RequestID.make()
-            let day = ISODate(observation.observedOn!)!
-            let price = observation.price!
-            let trailing = try await session.query(
-                """
-                SELECT price_minor FROM price_observations
-                WHERE product = $1 AND market_id = $2 AND price_type = $3 AND unit = $4 AND currency = $5
-                  AND observed_on >= $6 AND observed_on <= $7
-                """,
-                [
-                    .of(observation.product), .of(observation.marketID), .of(observation.priceType.rawValue),
-                    .of(observation.unit), .of(price.currency),
-                    .of(day.adding(days: -PriceRules.trailingDays).description),
-                    .of(day.description),
-                ]
-            ).map { try $0.int("price_minor") }
-            try await session.execute(
-                """
-                INSERT INTO price_observations (id, product, market_id, price_type, unit, price_minor, currency,
-                    observed_on, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                """,
-                [
-                    .of(observation.id), .of(observation.product), .of(observation.marketID),
-                    .of(observation.priceType.rawValue), .of(observation.unit), .of(price.minorUnits),
-                    .of(price.currency),
-                    .of(day.description), .of(observation.source),
-                ])
-            if let alert = PriceRules.alert(for: observation, trailing: trailing) {
-                try await session.execute(
-                    """
-                    INSERT INTO price_alerts (id, observation_id, product, observed_on, body) VALUES ($1, $2, $3, $4, $5)
-                    """,
-                    [
-                        .of(alert.id), .of(observation.id), .of(observation.product), .of(day.description),
-                        .blob(alert.serializedBytes()),
-                    ])
-            }
+            _ = try await insert(observation, session)
             return observation.id
         } load: { session, id in
             guard let row = try await session.first("SELECT * FROM price_observations WHERE id = $1", [.of(id)]) else {
@@ -145,6 +110,42 @@ public struct MarketplaceStore: Sendable {
             }
             return response
         }
+    }
+
+    /// Inserts a validated observation (its id set) and, when it leaves its usual range, its alert.
+    func insert(_ observation: M.PriceObservation, _ session: any SQLSession) async throws -> M.PriceAlert? {
+        let day = ISODate(observation.observedOn!)!
+        let price = observation.price!
+        let trailing = try await session.query(
+            """
+            SELECT price_minor FROM price_observations
+            WHERE product = $1 AND market_id = $2 AND price_type = $3 AND unit = $4 AND currency = $5
+              AND observed_on >= $6 AND observed_on <= $7
+            """,
+            [
+                .of(observation.product), .of(observation.marketID), .of(observation.priceType.rawValue),
+                .of(observation.unit), .of(price.currency), .of(day.adding(days: -PriceRules.trailingDays).description),
+                .of(day.description),
+            ]
+        ).map { try $0.int("price_minor") }
+        try await session.execute(
+            """
+            INSERT INTO price_observations (id, product, market_id, price_type, unit, price_minor, currency,
+                observed_on, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            """,
+            [
+                .of(observation.id), .of(observation.product), .of(observation.marketID),
+                .of(observation.priceType.rawValue), .of(observation.unit), .of(price.minorUnits), .of(price.currency),
+                .of(day.description), .of(observation.source),
+            ])
+        guard let alert = PriceRules.alert(for: observation, trailing: trailing) else { return nil }
+        try await session.execute(
+            "INSERT INTO price_alerts (id, observation_id, product, observed_on, body) VALUES ($1, $2, $3, $4, $5)",
+            [
+                .of(alert.id), .of(observation.id), .of(observation.product), .of(day.description),
+                .blob(alert.serializedBytes()),
+            ])
+        return alert
     }
 
     /// Many validated observations in one transaction, without alerts (bulk import of history, benchmarks).

@@ -30,14 +30,14 @@ enum GroupCSV {
         let members = group.members ?? ProducerV1.MemberCounts()
         let contact = group.contact ?? ProducerV1.ContactDetails()
         return [
-            group.id, String(group.version), group.name, group.localName, shortName(group.kind), group.country,
+            group.id, String(group.version), group.name, group.localName, CSV.cell(group.kind), group.country,
             group.region, group.crafts.joined(separator: "; "), group.processesInHouse.joined(separator: "; "),
             group.processesOutsourced.joined(separator: "; "), String(members.women), String(members.men),
             String(members.other), group.foundedYear == 0 ? "" : String(group.foundedYear), contact.person,
             contact.phone, contact.email, contact.address,
             group.certifications.map(certificationCell).joined(separator: "; "),
             group.minimumOrder.map { String($0.amount) } ?? "", group.minimumOrder?.unit ?? "",
-            String(group.leadTimeDays), shortName(group.status), group.notes,
+            String(group.leadTimeDays), CSV.cell(group.status), group.notes,
         ]
     }
 
@@ -47,13 +47,6 @@ enum GroupCSV {
         if let date = certification.validUntil.flatMap(ISODate.init) { parts.append(date.description) }
         while parts.last?.isEmpty == true { parts.removeLast() }
         return parts.joined(separator: "|")
-    }
-
-    /// An enum value as a spreadsheet cell: its name without the type's prefix, lower case (`womens_group`).
-    static func shortName<E: ProtoEnum>(_ value: E) -> String {
-        let prefix = E.allCases.first.map { $0.protoName.replacingOccurrences(of: "UNSPECIFIED", with: "") } ?? ""
-        guard value.rawValue != 0, value.protoName.hasPrefix(prefix) else { return "" }
-        return value.protoName.dropFirst(prefix.count).lowercased()
     }
 
     /// Writes the row's non-empty cells into `group`. Cells that cannot be read are reported to `check` under
@@ -83,15 +76,9 @@ enum GroupCSV {
         }
         func enumValue<E: ProtoEnum>(_ column: String, _: E.Type, allowed: [E]? = nil) -> E? {
             guard let cell = cells[column], !cell.isEmpty else { return nil }
-            let wanted = cell.lowercased().replacingOccurrences(of: "'", with: "").replacingOccurrences(
-                of: "’", with: ""
-            )
-            .split { $0 == " " || $0 == "-" || $0 == "_" }.joined(separator: "_")
             let choices = allowed ?? Array(E.allCases.dropFirst())
-            if let value = choices.first(where: { shortName($0) == wanted || $0.protoName.lowercased() == wanted }) {
-                return value
-            }
-            fail(column, "\"\(cell)\" is not one of \(choices.map(shortName).joined(separator: ", "))")
+            if let value = CSV.enumValue(cell, among: choices) { return value }
+            fail(column, "\"\(cell)\" is not one of \(choices.map(CSV.cell).joined(separator: ", "))")
             return nil
         }
 

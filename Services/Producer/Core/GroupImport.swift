@@ -9,83 +9,24 @@ import Storage
 struct GroupImport: Sendable {
     typealias Group = ProducerV1.ProducerGroup
 
-    /// One data row of the file: its spreadsheet row number and its cells by column.
-    struct Row: Sendable {
-        let number: Int
-        let cells: [String: String]
-        /// What is wrong with the row's shape (more cells than columns), reported with the other rows' problems.
-        var problem: String?
-        var id: String { cells["id"] ?? "" }
-    }
-
     /// Rows an import may hold; a bigger file is split.
     static let maxRows = 10_000
 
     let mode: ProducerV1.ImportMode
-    let rows: [Row]
-    /// The columns of the file (known ones only: an unknown column fails the import before this is made).
-    let columns: Set<String>
+    let sheet: CSV.Sheet
 
-    /// Reads the file: header names the columns, each row's cells are trimmed and a spreadsheet's formula guard
-    /// removed. Problems with the file as a whole (not CSV, header, no rows, too many) go to `check`.
+    /// Reads the file; problems with it as a whole (not CSV, header, no rows, too many) go to `check`.
     init(csv: String, mode: ProducerV1.ImportMode, _ check: inout FieldValidator) {
         self.mode = mode
-        let records: [CSV.Record]
-        do {
-            records = try CSV.parse(csv)
-        } catch {
-            check.fail("csv", "\(error)")
-            (rows, columns) = ([], [])
-            return
-        }
-        guard let header = records.first else {
-            check.fail(
-                "csv", "is empty: the first row must name the columns (\(GroupCSV.columns.joined(separator: ", ")))")
-            (rows, columns) = ([], [])
-            return
-        }
-        let names = header.fields.map {
-            $0.trimmingWhitespace().lowercased().split { $0 == " " || $0 == "-" }.joined(separator: "_")
-        }
-        var seen: Set<String> = []
-        for (index, name) in names.enumerated() {
-            if name.isEmpty {
-                check.fail("header", "column \(index + 1) has no name")
-            } else if !GroupCSV.columns.contains(name) {
-                check.fail(
-                    "header",
-                    "unknown column \"\(header.fields[index])\" (columns: \(GroupCSV.columns.joined(separator: ", ")))")
-            } else if !seen.insert(name).inserted {
-                check.fail("header", "column \"\(name)\" appears twice")
-            }
-        }
         let required: [String]
         switch mode {
         case .update: required = ["id"]
         case .addOrUpdate: required = []
         default: required = ["name", "kind", "country"]
         }
-        for name in required where !seen.contains(name) {
-            check.fail("header", "column \"\(name)\" is required to \(mode == .update ? "update" : "add") groups")
-        }
-        columns = seen
-        var rows: [Row] = []
-        for record in records.dropFirst() where !record.isBlank {
-            var cells: [String: String] = [:]
-            for (name, cell) in zip(names, record.fields) where !name.isEmpty {
-                cells[name] = CSV.unescapeFormula(cell.trimmingWhitespace())
-            }
-            let problem =
-                record.fields.count > names.count
-                ? "has \(record.fields.count) cells but the header names \(names.count) columns" : nil
-            rows.append(Row(number: record.row, cells: cells, problem: problem))
-        }
-        if rows.isEmpty && !records.isEmpty {
-            check.fail("csv", "has a header but no rows")
-        } else if rows.count > Self.maxRows {
-            check.fail("csv", "has \(rows.count) rows; import at most \(Self.maxRows) at a time (split the file)")
-        }
-        self.rows = rows
+        sheet = CSV.Sheet(
+            csv, known: GroupCSV.columns, required: required, purpose: mode == .update ? "update groups" : "add groups",
+            maxRows: Self.maxRows, &check)
     }
 
     /// What the import writes: groups to add and groups to change (each with the version it was read at).
@@ -104,9 +45,10 @@ struct GroupImport: Sendable {
         var rowOfID: [String: Int] = [:]
         var added: [(row: Int, country: String, key: NameSimilarity.Key)] = []
         let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
-        let fields = Set(columns.compactMap { GroupCSV.fieldOfColumn[$0] })
+        let fields = Set(sheet.columns.compactMap { GroupCSV.fieldOfColumn[$0] })
 
-        for row in rows {
+        for row in sheet.rows {
+            let id = row["id"] ?? ""
             var rowCheck = FieldValidator()
             var unreadable: Set<String> = []
             var result = ProducerV1.ImportedRow(row: Int32(row.number))
@@ -114,7 +56,7 @@ struct GroupImport: Sendable {
                 check.fail("row \(row.number)", problem)
                 continue
             }
-            if row.id.isEmpty {
+            if id.isEmpty {
                 guard mode != .update else {
                     check.fail("row \(row.number), id", "is required: mode update changes existing groups only")
                     continue
@@ -139,31 +81,31 @@ struct GroupImport: Sendable {
                 guard mode != .add else {
                     check.fail(
                         "row \(row.number), id",
-                        "mode add only adds new groups; to change \"\(row.id)\" import with mode update or add_or_update"
+                        "mode add only adds new groups; to change \"\(id)\" import with mode update or add_or_update"
                     )
                     continue
                 }
-                if let earlier = rowOfID[row.id] {
-                    check.fail("row \(row.number), id", "group \"\(row.id)\" is also on row \(earlier)")
+                if let earlier = rowOfID[id] {
+                    check.fail("row \(row.number), id", "group \"\(id)\" is also on row \(earlier)")
                     continue
                 }
-                rowOfID[row.id] = row.number
-                guard let stored = try await store.storedGroup(row.id, session) else {
-                    check.fail("row \(row.number), id", "no producer group \"\(row.id)\"")
+                rowOfID[id] = row.number
+                guard let stored = try await store.storedGroup(id, session) else {
+                    check.fail("row \(row.number), id", "no producer group \"\(id)\"")
                     continue
                 }
                 if !stored.mergedInto.isEmpty {
                     check.fail(
                         "row \(row.number), id",
-                        "\"\(row.id)\" was merged into \"\(stored.mergedInto)\"; change \"\(stored.mergedInto)\" instead"
+                        "\"\(id)\" was merged into \"\(stored.mergedInto)\"; change \"\(stored.mergedInto)\" instead"
                     )
                     continue
                 }
-                if let cell = row.cells["version"], !cell.isEmpty {
+                if let cell = row["version"] {
                     if let version = Int64(cell) {
                         if version != stored.version {
                             conflicts.append(
-                                "row \(row.number): group \"\(row.id)\" is at version \(stored.version), the file has \(version)"
+                                "row \(row.number): group \"\(id)\" is at version \(stored.version), the file has \(version)"
                             )
                         }
                     } else {

@@ -15,6 +15,7 @@ extension MarketplaceV1 {
             public static let addRetailPartner = UnaryMethod<MarketplaceV1.AddRetailPartnerRequest, MarketplaceV1.RetailPartner>(service: name, method: "AddRetailPartner", idempotent: true)
             public static let countRetailPartners = UnaryMethod<MarketplaceV1.CountRetailPartnersRequest, MarketplaceV1.CountRetailPartnersResponse>(service: name, method: "CountRetailPartners", idempotent: true)
             public static let recordPrice = UnaryMethod<MarketplaceV1.RecordPriceRequest, MarketplaceV1.RecordPriceResponse>(service: name, method: "RecordPrice", idempotent: true)
+            public static let importPrices = UnaryMethod<MarketplaceV1.ImportPricesRequest, MarketplaceV1.ImportPricesResponse>(service: name, method: "ImportPrices", idempotent: true)
             public static let getPriceStatistics = UnaryMethod<MarketplaceV1.GetPriceStatisticsRequest, MarketplaceV1.PriceStatistics>(service: name, method: "GetPriceStatistics", idempotent: true)
             public static let listPriceAlerts = UnaryMethod<MarketplaceV1.ListPriceAlertsRequest, MarketplaceV1.ListPriceAlertsResponse>(service: name, method: "ListPriceAlerts", idempotent: true)
             public static let postDemand = UnaryMethod<MarketplaceV1.PostDemandRequest, MarketplaceV1.DemandSignal>(service: name, method: "PostDemand", idempotent: true)
@@ -46,6 +47,7 @@ extension MarketplaceV1 {
         func addRetailPartner(_ request: MarketplaceV1.AddRetailPartnerRequest, context: ServerContext) async throws -> MarketplaceV1.RetailPartner
         func countRetailPartners(_ request: MarketplaceV1.CountRetailPartnersRequest, context: ServerContext) async throws -> MarketplaceV1.CountRetailPartnersResponse
         func recordPrice(_ request: MarketplaceV1.RecordPriceRequest, context: ServerContext) async throws -> MarketplaceV1.RecordPriceResponse
+        func importPrices(_ request: MarketplaceV1.ImportPricesRequest, context: ServerContext) async throws -> MarketplaceV1.ImportPricesResponse
         func getPriceStatistics(_ request: MarketplaceV1.GetPriceStatisticsRequest, context: ServerContext) async throws -> MarketplaceV1.PriceStatistics
         func listPriceAlerts(_ request: MarketplaceV1.ListPriceAlertsRequest, context: ServerContext) async throws -> MarketplaceV1.ListPriceAlertsResponse
         func postDemand(_ request: MarketplaceV1.PostDemandRequest, context: ServerContext) async throws -> MarketplaceV1.DemandSignal
@@ -93,6 +95,10 @@ extension MarketplaceV1 {
 
         public func recordPrice(_ request: MarketplaceV1.RecordPriceRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.RecordPriceResponse {
             try await channel.unary(MarketplaceInfoService.Method.recordPrice, request, options: options)
+        }
+
+        public func importPrices(_ request: MarketplaceV1.ImportPricesRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.ImportPricesResponse {
+            try await channel.unary(MarketplaceInfoService.Method.importPrices, request, options: options)
         }
 
         public func getPriceStatistics(_ request: MarketplaceV1.GetPriceStatisticsRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.PriceStatistics {
@@ -190,6 +196,7 @@ extension MarketplaceV1.MarketplaceInfoServiceHandler {
             .unary(MarketplaceV1.MarketplaceInfoService.Method.addRetailPartner) { try await self.addRetailPartner($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.countRetailPartners) { try await self.countRetailPartners($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.recordPrice) { try await self.recordPrice($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.importPrices) { try await self.importPrices($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.getPriceStatistics) { try await self.getPriceStatistics($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.listPriceAlerts) { try await self.listPriceAlerts($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.postDemand) { try await self.postDemand($0, context: $1) },

@@ -2617,6 +2617,96 @@ void   fairtrade__marketplace__v1__market_bulletin__free_unpacked
   assert(message->base.descriptor == &fairtrade__marketplace__v1__market_bulletin__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__marketplace__v1__import_prices_request__init
+                     (Fairtrade__Marketplace__V1__ImportPricesRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__ImportPricesRequest init_value = FAIRTRADE__MARKETPLACE__V1__IMPORT_PRICES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__import_prices_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ImportPricesRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__import_prices_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__import_prices_request__pack
+                     (const Fairtrade__Marketplace__V1__ImportPricesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__import_prices_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__import_prices_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ImportPricesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__import_prices_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ImportPricesRequest *
+       fairtrade__marketplace__v1__import_prices_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ImportPricesRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__import_prices_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__import_prices_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ImportPricesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__import_prices_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__import_prices_response__init
+                     (Fairtrade__Marketplace__V1__ImportPricesResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__ImportPricesResponse init_value = FAIRTRADE__MARKETPLACE__V1__IMPORT_PRICES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__import_prices_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ImportPricesResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__import_prices_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__import_prices_response__pack
+                     (const Fairtrade__Marketplace__V1__ImportPricesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__import_prices_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__import_prices_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ImportPricesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__import_prices_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ImportPricesResponse *
+       fairtrade__marketplace__v1__import_prices_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ImportPricesResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__import_prices_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__import_prices_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ImportPricesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__import_prices_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__market__field_descriptors[5] =
 {
   {
@@ -6465,6 +6555,173 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__market_bulletin__de
   (ProtobufCMessageInit) fairtrade__marketplace__v1__market_bulletin__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__import_prices_request__field_descriptors[4] =
+{
+  {
+    "csv",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesRequest, csv),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validate_only",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesRequest, validate_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__import_prices_request__field_indices_by_name[] = {
+  0,   /* field[0] = csv */
+  2,   /* field[2] = request_id */
+  3,   /* field[3] = source */
+  1,   /* field[1] = validate_only */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__import_prices_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__import_prices_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ImportPricesRequest",
+  "ImportPricesRequest",
+  "Fairtrade__Marketplace__V1__ImportPricesRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ImportPricesRequest),
+  4,
+  fairtrade__marketplace__v1__import_prices_request__field_descriptors,
+  fairtrade__marketplace__v1__import_prices_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__import_prices_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__import_prices_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__import_prices_response__field_descriptors[5] =
+{
+  {
+    "import_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesResponse, import_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recorded",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesResponse, recorded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "already_recorded_rows",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesResponse, n_already_recorded_rows),
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesResponse, already_recorded_rows),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "alerts",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesResponse, n_alerts),
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesResponse, alerts),
+    &fairtrade__marketplace__v1__price_alert__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validate_only",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ImportPricesResponse, validate_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__import_prices_response__field_indices_by_name[] = {
+  3,   /* field[3] = alerts */
+  2,   /* field[2] = already_recorded_rows */
+  0,   /* field[0] = import_id */
+  1,   /* field[1] = recorded */
+  4,   /* field[4] = validate_only */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__import_prices_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__import_prices_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ImportPricesResponse",
+  "ImportPricesResponse",
+  "Fairtrade__Marketplace__V1__ImportPricesResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ImportPricesResponse),
+  5,
+  fairtrade__marketplace__v1__import_prices_response__field_descriptors,
+  fairtrade__marketplace__v1__import_prices_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__import_prices_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__import_prices_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue fairtrade__marketplace__v1__market_kind__enum_values_by_number[5] =
 {
   { "MARKET_KIND_UNSPECIFIED", "FAIRTRADE__MARKETPLACE__V1__MARKET_KIND__MARKET_KIND_UNSPECIFIED", 0 },
@@ -6761,13 +7018,14 @@ const ProtobufCEnumDescriptor fairtrade__marketplace__v1__event_kind__descriptor
   fairtrade__marketplace__v1__event_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_info_service__method_descriptors[26] =
+static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_info_service__method_descriptors[27] =
 {
   { "CreateMarket", &fairtrade__marketplace__v1__create_market_request__descriptor, &fairtrade__marketplace__v1__market__descriptor },
   { "ListMarkets", &fairtrade__marketplace__v1__list_markets_request__descriptor, &fairtrade__marketplace__v1__list_markets_response__descriptor },
   { "AddRetailPartner", &fairtrade__marketplace__v1__add_retail_partner_request__descriptor, &fairtrade__marketplace__v1__retail_partner__descriptor },
   { "CountRetailPartners", &fairtrade__marketplace__v1__count_retail_partners_request__descriptor, &fairtrade__marketplace__v1__count_retail_partners_response__descriptor },
   { "RecordPrice", &fairtrade__marketplace__v1__record_price_request__descriptor, &fairtrade__marketplace__v1__record_price_response__descriptor },
+  { "ImportPrices", &fairtrade__marketplace__v1__import_prices_request__descriptor, &fairtrade__marketplace__v1__import_prices_response__descriptor },
   { "GetPriceStatistics", &fairtrade__marketplace__v1__get_price_statistics_request__descriptor, &fairtrade__marketplace__v1__price_statistics__descriptor },
   { "ListPriceAlerts", &fairtrade__marketplace__v1__list_price_alerts_request__descriptor, &fairtrade__marketplace__v1__list_price_alerts_response__descriptor },
   { "PostDemand", &fairtrade__marketplace__v1__post_demand_request__descriptor, &fairtrade__marketplace__v1__demand_signal__descriptor },
@@ -6791,32 +7049,33 @@ static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_i
   { "GetMarketBulletin", &fairtrade__marketplace__v1__get_market_bulletin_request__descriptor, &fairtrade__marketplace__v1__market_bulletin__descriptor },
 };
 const unsigned fairtrade__marketplace__v1__marketplace_info_service__method_indices_by_name[] = {
-  13,        /* AddLibraryEntry */
+  14,        /* AddLibraryEntry */
   2,        /* AddRetailPartner */
-  10,        /* AnswerDemand */
+  11,        /* AnswerDemand */
   3,        /* CountRetailPartners */
-  16,        /* CreateDiscussionGroup */
+  17,        /* CreateDiscussionGroup */
   0,        /* CreateMarket */
-  24,        /* GetEventEndpoints */
-  14,        /* GetLibraryEntry */
-  25,        /* GetMarketBulletin */
-  5,        /* GetPriceStatistics */
-  18,        /* JoinDiscussionGroup */
-  8,        /* ListDemand */
-  11,        /* ListDemandAnswers */
-  17,        /* ListDiscussionGroups */
+  25,        /* GetEventEndpoints */
+  15,        /* GetLibraryEntry */
+  26,        /* GetMarketBulletin */
+  6,        /* GetPriceStatistics */
+  5,        /* ImportPrices */
+  19,        /* JoinDiscussionGroup */
+  9,        /* ListDemand */
+  12,        /* ListDemandAnswers */
+  18,        /* ListDiscussionGroups */
   1,        /* ListMarkets */
-  19,        /* ListMembers */
-  23,        /* ListPosts */
-  6,        /* ListPriceAlerts */
-  22,        /* ListThreads */
-  9,        /* MatchDemand */
-  7,        /* PostDemand */
-  21,        /* PostReply */
+  20,        /* ListMembers */
+  24,        /* ListPosts */
+  7,        /* ListPriceAlerts */
+  23,        /* ListThreads */
+  10,        /* MatchDemand */
+  8,        /* PostDemand */
+  22,        /* PostReply */
   4,        /* RecordPrice */
-  15,        /* SearchLibrary */
-  12,        /* SetDemandStatus */
-  20         /* StartThread */
+  16,        /* SearchLibrary */
+  13,        /* SetDemandStatus */
+  21         /* StartThread */
 };
 const ProtobufCServiceDescriptor fairtrade__marketplace__v1__marketplace_info_service__descriptor =
 {
@@ -6825,7 +7084,7 @@ const ProtobufCServiceDescriptor fairtrade__marketplace__v1__marketplace_info_se
   "MarketplaceInfoService",
   "Fairtrade__Marketplace__V1__MarketplaceInfoService",
   "fairtrade.marketplace.v1",
-  26,
+  27,
   fairtrade__marketplace__v1__marketplace_info_service__method_descriptors,
   fairtrade__marketplace__v1__marketplace_info_service__method_indices_by_name
 };
@@ -6869,13 +7128,21 @@ void fairtrade__marketplace__v1__marketplace_info_service__record_price(Protobuf
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
   service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void fairtrade__marketplace__v1__marketplace_info_service__import_prices(ProtobufCService *service,
+                                                                         const Fairtrade__Marketplace__V1__ImportPricesRequest *input,
+                                                                         Fairtrade__Marketplace__V1__ImportPricesResponse_Closure closure,
+                                                                         void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__marketplace__v1__marketplace_info_service__get_price_statistics(ProtobufCService *service,
                                                                                 const Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *input,
                                                                                 Fairtrade__Marketplace__V1__PriceStatistics_Closure closure,
                                                                                 void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_price_alerts(ProtobufCService *service,
                                                                              const Fairtrade__Marketplace__V1__ListPriceAlertsRequest *input,
@@ -6883,7 +7150,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_price_alerts(Pro
                                                                              void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__post_demand(ProtobufCService *service,
                                                                        const Fairtrade__Marketplace__V1__PostDemandRequest *input,
@@ -6891,7 +7158,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__post_demand(ProtobufC
                                                                        void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_demand(ProtobufCService *service,
                                                                        const Fairtrade__Marketplace__V1__ListDemandRequest *input,
@@ -6899,7 +7166,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_demand(ProtobufC
                                                                        void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__match_demand(ProtobufCService *service,
                                                                         const Fairtrade__Marketplace__V1__MatchDemandRequest *input,
@@ -6907,7 +7174,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__match_demand(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__answer_demand(ProtobufCService *service,
                                                                          const Fairtrade__Marketplace__V1__AnswerDemandRequest *input,
@@ -6915,7 +7182,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__answer_demand(Protobu
                                                                          void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_demand_answers(ProtobufCService *service,
                                                                                const Fairtrade__Marketplace__V1__ListDemandAnswersRequest *input,
@@ -6923,7 +7190,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_demand_answers(P
                                                                                void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__set_demand_status(ProtobufCService *service,
                                                                              const Fairtrade__Marketplace__V1__SetDemandStatusRequest *input,
@@ -6931,7 +7198,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__set_demand_status(Pro
                                                                              void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__add_library_entry(ProtobufCService *service,
                                                                              const Fairtrade__Marketplace__V1__AddLibraryEntryRequest *input,
@@ -6939,7 +7206,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__add_library_entry(Pro
                                                                              void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__get_library_entry(ProtobufCService *service,
                                                                              const Fairtrade__Marketplace__V1__GetLibraryEntryRequest *input,
@@ -6947,7 +7214,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__get_library_entry(Pro
                                                                              void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__search_library(ProtobufCService *service,
                                                                           const Fairtrade__Marketplace__V1__SearchLibraryRequest *input,
@@ -6955,7 +7222,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__search_library(Protob
                                                                           void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__create_discussion_group(ProtobufCService *service,
                                                                                    const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *input,
@@ -6963,7 +7230,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__create_discussion_gro
                                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_discussion_groups(ProtobufCService *service,
                                                                                   const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *input,
@@ -6971,7 +7238,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_discussion_group
                                                                                   void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__join_discussion_group(ProtobufCService *service,
                                                                                  const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *input,
@@ -6979,7 +7246,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__join_discussion_group
                                                                                  void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_members(ProtobufCService *service,
                                                                         const Fairtrade__Marketplace__V1__ListMembersRequest *input,
@@ -6987,7 +7254,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_members(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__start_thread(ProtobufCService *service,
                                                                         const Fairtrade__Marketplace__V1__StartThreadRequest *input,
@@ -6995,7 +7262,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__start_thread(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__post_reply(ProtobufCService *service,
                                                                       const Fairtrade__Marketplace__V1__PostReplyRequest *input,
@@ -7003,7 +7270,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__post_reply(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_threads(ProtobufCService *service,
                                                                         const Fairtrade__Marketplace__V1__ListThreadsRequest *input,
@@ -7011,7 +7278,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_threads(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_posts(ProtobufCService *service,
                                                                       const Fairtrade__Marketplace__V1__ListPostsRequest *input,
@@ -7019,7 +7286,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_posts(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__get_event_endpoints(ProtobufCService *service,
                                                                                const Fairtrade__Marketplace__V1__GetEventEndpointsRequest *input,
@@ -7027,7 +7294,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__get_event_endpoints(P
                                                                                void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__get_market_bulletin(ProtobufCService *service,
                                                                                const Fairtrade__Marketplace__V1__GetMarketBulletinRequest *input,
@@ -7035,7 +7302,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__get_market_bulletin(P
                                                                                void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__init (Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
                                                                  Fairtrade__Marketplace__V1__MarketplaceInfoService_ServiceDestroy destroy)

@@ -74,6 +74,8 @@ typedef struct Fairtrade__Marketplace__V1__GetEventEndpointsRequest Fairtrade__M
 typedef struct Fairtrade__Marketplace__V1__GetEventEndpointsResponse Fairtrade__Marketplace__V1__GetEventEndpointsResponse;
 typedef struct Fairtrade__Marketplace__V1__GetMarketBulletinRequest Fairtrade__Marketplace__V1__GetMarketBulletinRequest;
 typedef struct Fairtrade__Marketplace__V1__MarketBulletin Fairtrade__Marketplace__V1__MarketBulletin;
+typedef struct Fairtrade__Marketplace__V1__ImportPricesRequest Fairtrade__Marketplace__V1__ImportPricesRequest;
+typedef struct Fairtrade__Marketplace__V1__ImportPricesResponse Fairtrade__Marketplace__V1__ImportPricesResponse;
 
 
 /* --- enums --- */
@@ -1022,6 +1024,60 @@ struct  Fairtrade__Marketplace__V1__MarketBulletin
 #define FAIRTRADE__MARKETPLACE__V1__MARKET_BULLETIN__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__market_bulletin__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
+
+
+/*
+ * Price observations from a spreadsheet, as market monitors collect them. The file is CSV as for
+ * ImportProducerGroups (UTF-8, a header row naming the columns in any order, comma, semicolon or tab separated).
+ * Columns: product, market (a market's id, or the name of exactly one registered market), price_type (producer,
+ * wholesale, retail), unit, price (a decimal amount, e.g. 40.00), currency (ISO 4217), observed_on (YYYY-MM-DD)
+ * and, optional, source. An import only adds observations, never changes or removes one: a row equal in every
+ * column to an observation already stored, or to an earlier row, is not recorded again (re-importing a month's
+ * file records nothing twice). Any wrong cell fails the whole import, naming its row and column. Rows are recorded
+ * in date order, each checked against the alert rule with the observations before it, in one transaction.
+ */
+struct  Fairtrade__Marketplace__V1__ImportPricesRequest
+{
+  ProtobufCMessage base;
+  char *csv;
+  /*
+   * Check every row and answer how many would be recorded, writing nothing (alerts are not worked out).
+   */
+  protobuf_c_boolean validate_only;
+  /*
+   * Required unless validate_only: a retried import answers as the first did and records nothing more.
+   */
+  char *request_id;
+  /*
+   * Where the rows come from (a file name, say); recorded with the import.
+   */
+  char *source;
+};
+#define FAIRTRADE__MARKETPLACE__V1__IMPORT_PRICES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__import_prices_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Marketplace__V1__ImportPricesResponse
+{
+  ProtobufCMessage base;
+  char *import_id;
+  int32_t recorded;
+  /*
+   * Spreadsheet rows (the header is row 1) equal to an observation already stored or to an earlier row.
+   */
+  size_t n_already_recorded_rows;
+  int32_t *already_recorded_rows;
+  /*
+   * Alerts the recorded observations fired.
+   */
+  size_t n_alerts;
+  Fairtrade__Marketplace__V1__PriceAlert **alerts;
+  protobuf_c_boolean validate_only;
+};
+#define FAIRTRADE__MARKETPLACE__V1__IMPORT_PRICES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__import_prices_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0 }
 
 
 /* Fairtrade__Marketplace__V1__Market methods */
@@ -2126,6 +2182,44 @@ Fairtrade__Marketplace__V1__MarketBulletin *
 void   fairtrade__marketplace__v1__market_bulletin__free_unpacked
                      (Fairtrade__Marketplace__V1__MarketBulletin *message,
                       ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ImportPricesRequest methods */
+void   fairtrade__marketplace__v1__import_prices_request__init
+                     (Fairtrade__Marketplace__V1__ImportPricesRequest         *message);
+size_t fairtrade__marketplace__v1__import_prices_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ImportPricesRequest   *message);
+size_t fairtrade__marketplace__v1__import_prices_request__pack
+                     (const Fairtrade__Marketplace__V1__ImportPricesRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__import_prices_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ImportPricesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ImportPricesRequest *
+       fairtrade__marketplace__v1__import_prices_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__import_prices_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ImportPricesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ImportPricesResponse methods */
+void   fairtrade__marketplace__v1__import_prices_response__init
+                     (Fairtrade__Marketplace__V1__ImportPricesResponse         *message);
+size_t fairtrade__marketplace__v1__import_prices_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ImportPricesResponse   *message);
+size_t fairtrade__marketplace__v1__import_prices_response__pack
+                     (const Fairtrade__Marketplace__V1__ImportPricesResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__import_prices_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ImportPricesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ImportPricesResponse *
+       fairtrade__marketplace__v1__import_prices_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__import_prices_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ImportPricesResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Fairtrade__Marketplace__V1__Market_Closure)
@@ -2302,6 +2396,12 @@ typedef void (*Fairtrade__Marketplace__V1__GetMarketBulletinRequest_Closure)
 typedef void (*Fairtrade__Marketplace__V1__MarketBulletin_Closure)
                  (const Fairtrade__Marketplace__V1__MarketBulletin *message,
                   void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ImportPricesRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__ImportPricesRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ImportPricesResponse_Closure)
+                 (const Fairtrade__Marketplace__V1__ImportPricesResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -2329,6 +2429,10 @@ struct Fairtrade__Marketplace__V1__MarketplaceInfoService_Service
                        const Fairtrade__Marketplace__V1__RecordPriceRequest *input,
                        Fairtrade__Marketplace__V1__RecordPriceResponse_Closure closure,
                        void *closure_data);
+  void (*import_prices)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                        const Fairtrade__Marketplace__V1__ImportPricesRequest *input,
+                        Fairtrade__Marketplace__V1__ImportPricesResponse_Closure closure,
+                        void *closure_data);
   void (*get_price_statistics)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
                                const Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *input,
                                Fairtrade__Marketplace__V1__PriceStatistics_Closure closure,
@@ -2426,6 +2530,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__init (Fairtrade__Mark
       function_prefix__ ## add_retail_partner,\
       function_prefix__ ## count_retail_partners,\
       function_prefix__ ## record_price,\
+      function_prefix__ ## import_prices,\
       function_prefix__ ## get_price_statistics,\
       function_prefix__ ## list_price_alerts,\
       function_prefix__ ## post_demand,\
@@ -2467,6 +2572,10 @@ void fairtrade__marketplace__v1__marketplace_info_service__record_price(Protobuf
                                                                         const Fairtrade__Marketplace__V1__RecordPriceRequest *input,
                                                                         Fairtrade__Marketplace__V1__RecordPriceResponse_Closure closure,
                                                                         void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__import_prices(ProtobufCService *service,
+                                                                         const Fairtrade__Marketplace__V1__ImportPricesRequest *input,
+                                                                         Fairtrade__Marketplace__V1__ImportPricesResponse_Closure closure,
+                                                                         void *closure_data);
 void fairtrade__marketplace__v1__marketplace_info_service__get_price_statistics(ProtobufCService *service,
                                                                                 const Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *input,
                                                                                 Fairtrade__Marketplace__V1__PriceStatistics_Closure closure,
@@ -2621,6 +2730,8 @@ extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_event_en
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_event_endpoints_response__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__get_market_bulletin_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__market_bulletin__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__import_prices_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__import_prices_response__descriptor;
 extern const ProtobufCServiceDescriptor fairtrade__marketplace__v1__marketplace_info_service__descriptor;
 
 PROTOBUF_C__END_DECLS

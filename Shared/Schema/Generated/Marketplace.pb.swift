@@ -2346,4 +2346,82 @@ extension MarketplaceV1 {
             return raw
         }
     }
+
+    public struct ImportPricesRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ImportPricesRequest"
+        public var csv: String = ""
+        public var validateOnly: Bool = false
+        public var requestID: String = ""
+        public var source: String = ""
+
+        public init() {}
+
+        public init(csv: String = "", validateOnly: Bool = false, requestID: String = "", source: String = "") {
+            self.csv = csv
+            self.validateOnly = validateOnly
+            self.requestID = requestID
+            self.source = source
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__import_prices_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ImportPricesRequest.self)
+            self.csv = _decodeString(c.pointee.csv)
+            self.validateOnly = c.pointee.validate_only != 0
+            self.requestID = _decodeString(c.pointee.request_id)
+            self.source = _decodeString(c.pointee.source)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ImportPricesRequest.self)
+            c.pointee.csv = arena.string(self.csv)
+            c.pointee.validate_only = self.validateOnly ? 1 : 0
+            c.pointee.request_id = arena.string(self.requestID)
+            c.pointee.source = arena.string(self.source)
+            return raw
+        }
+    }
+
+    public struct ImportPricesResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ImportPricesResponse"
+        public var importID: String = ""
+        public var recorded: Int32 = 0
+        public var alreadyRecordedRows: [Int32] = []
+        public var alerts: [MarketplaceV1.PriceAlert] = []
+        public var validateOnly: Bool = false
+
+        public init() {}
+
+        public init(importID: String = "", recorded: Int32 = 0, alreadyRecordedRows: [Int32] = [], alerts: [MarketplaceV1.PriceAlert] = [], validateOnly: Bool = false) {
+            self.importID = importID
+            self.recorded = recorded
+            self.alreadyRecordedRows = alreadyRecordedRows
+            self.alerts = alerts
+            self.validateOnly = validateOnly
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__import_prices_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ImportPricesResponse.self)
+            self.importID = _decodeString(c.pointee.import_id)
+            self.recorded = c.pointee.recorded
+            self.alreadyRecordedRows = _decodeArray(c.pointee.already_recorded_rows, c.pointee.n_already_recorded_rows) { $0 }
+            self.alerts = try _decodeMessages(c.pointee.alerts, c.pointee.n_alerts, "alerts", options, as: MarketplaceV1.PriceAlert.self)
+            self.validateOnly = c.pointee.validate_only != 0
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ImportPricesResponse.self)
+            c.pointee.import_id = arena.string(self.importID)
+            c.pointee.recorded = self.recorded
+            c.pointee.n_already_recorded_rows = self.alreadyRecordedRows.count; c.pointee.already_recorded_rows = arena.array(self.alreadyRecordedRows) { $0 }
+            c.pointee.n_alerts = self.alerts.count; c.pointee.alerts = arena.messages(self.alerts, as: Fairtrade__Marketplace__V1__PriceAlert.self)
+            c.pointee.validate_only = self.validateOnly ? 1 : 0
+            return raw
+        }
+    }
 }

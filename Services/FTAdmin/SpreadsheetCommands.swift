@@ -4,7 +4,7 @@ import Foundation
 import RPC
 import Schema
 
-/// `ftadmin producer import` and `export`: producer groups from and to spreadsheets (CSV).
+/// Spreadsheets (CSV) in and out: `ftadmin producer import` and `export`, `ftadmin market import-prices`.
 extension ProducerCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -33,20 +33,12 @@ extension ProducerCommand {
             let importMode = try parseEnum(mode, ProducerV1.ImportMode.self, field: "--mode")
             let requestID = requestID ?? RequestID.make()
             try await withProducer(self, global) { client in
-                let response: ProducerV1.ImportProducerGroupsResponse
-                do {
-                    response = try await client.importProducerGroups(
+                let response = try await retryableImport(requestID, dryRun: dryRun) {
+                    try await client.importProducerGroups(
                         ProducerV1.ImportProducerGroupsRequest(
                             csv: csv, mode: importMode, validateOnly: dryRun, requestID: requestID,
-                            source: file == "-" ? "standard input" : URL(fileURLWithPath: file).lastPathComponent),
+                            source: sourceName(file)),
                         options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
-                } catch let error as RPCError where !dryRun && [.deadlineExceeded, .unavailable].contains(error.code) {
-                    // The import may have been written without the answer arriving: the same request id finds out
-                    // without importing twice.
-                    throw CommandFailure(
-                        description:
-                            "\(error.code): \(error.message); the import may or may not have been written: run it again with --request-id \(requestID) to get its answer without importing twice"
-                    )
                 }
                 try emit(response, global) { importSummary(response) }
             }
@@ -103,6 +95,82 @@ extension ProducerCommand {
             }
         }
     }
+}
+
+extension MarketCommand {
+    struct ImportPrices: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-prices", abstract: "Record price observations from a CSV file; all rows or none.",
+            discussion: """
+                The first row names the columns: product, market (id or name), price_type (producer, wholesale, \
+                retail), unit, price (e.g. 40.00), currency, observed_on (YYYY-MM-DD) and, optional, source. An \
+                import only adds: rows already recorded (equal in every column) are skipped, so a file imported \
+                twice records nothing twice. Any wrong cell fails the whole import, naming its row and column; \
+                --dry-run shows what would happen.
+                """)
+        @Argument(help: "The CSV file, or - for standard input.") var file: String
+        @Flag(help: "Check every row and show what would happen, writing nothing.") var dryRun = false
+        @Option(help: "Request id, so that a retried import records nothing more (default: new).")
+        var requestID: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let csv = try readText(file)
+            let requestID = requestID ?? RequestID.make()
+            try await withMarket(self, global) { client in
+                let response = try await retryableImport(requestID, dryRun: dryRun) {
+                    try await client.importPrices(
+                        MarketplaceV1.ImportPricesRequest(
+                            csv: csv, validateOnly: dryRun, requestID: requestID, source: sourceName(file)),
+                        options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
+                }
+                try emit(response, global) {
+                    var lines: [String] = []
+                    if !response.alerts.isEmpty {
+                        var table = Table("ALERT", "PRODUCT", "MARKET", "DATE", "PRICE", "90-DAY MEDIAN", "RATIO")
+                        for alert in response.alerts {
+                            table.add(
+                                short(alert.direction), alert.product, alert.marketID, show(alert.observedOn),
+                                formatMoney(alert.price), formatMoney(alert.trailingMedian),
+                                String(format: "%.2f×", Double(alert.ratioBp) / 10000))
+                        }
+                        lines.append(table.render())
+                    }
+                    let skipped =
+                        response.alreadyRecordedRows.isEmpty
+                        ? ""
+                        : "; already recorded, skipped: row "
+                            + response.alreadyRecordedRows.map(String.init).joined(separator: ", ")
+                    lines.append(
+                        response.validateOnly
+                            ? "dry run: nothing written; \(response.recorded) observations would be recorded\(skipped)"
+                            : "imported (\(response.importID)): \(response.recorded) observations recorded, \(response.alerts.count) alerts\(skipped)"
+                    )
+                    return lines.joined(separator: "\n")
+                }
+            }
+        }
+    }
+}
+
+/// Runs an import call. One that timed out or found no server may have been written without its answer arriving:
+/// the error then says which request id finds out without importing twice.
+private func retryableImport<Response>(
+    _ requestID: String, dryRun: Bool, _ call: () async throws -> Response
+) async throws -> Response {
+    do {
+        return try await call()
+    } catch let error as RPCError where !dryRun && [.deadlineExceeded, .unavailable].contains(error.code) {
+        throw CommandFailure(
+            description:
+                "\(error.code): \(error.message); the import may or may not have been written: run it again with --request-id \(requestID) to get its answer without importing twice"
+        )
+    }
+}
+
+/// How an import records where its rows came from.
+private func sourceName(_ file: String) -> String {
+    file == "-" ? "standard input" : URL(fileURLWithPath: file).lastPathComponent
 }
 
 /// The text of `file` ("-": standard input), as UTF-8.

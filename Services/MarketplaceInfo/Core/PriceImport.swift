@@ -1,0 +1,197 @@
+import Domain
+import RPC
+import Schema
+import Storage
+
+/// Price observations from a spreadsheet: every row checked, then the new ones recorded in date order in one
+/// transaction, each against the alert rule; nothing when any row is wrong. An import only adds: rows already
+/// recorded are skipped, so that importing a file twice records nothing twice.
+struct PriceImport: Sendable {
+    typealias M = MarketplaceV1
+
+    static let columns = ["product", "market", "price_type", "unit", "price", "currency", "observed_on", "source"]
+    /// Rows an import may hold; a bigger file is split.
+    static let maxRows = 10_000
+
+    let sheet: CSV.Sheet
+
+    /// Reads the file; problems with it as a whole (not CSV, header, no rows, too many) go to `check`.
+    init(csv: String, _ check: inout FieldValidator) {
+        sheet = CSV.Sheet(
+            csv, known: Self.columns, required: Self.columns.filter { $0 != "source" }, purpose: "record prices",
+            maxRows: Self.maxRows, &check)
+    }
+
+    /// The column a PriceObservation field comes from, for naming problems.
+    static func column(_ field: String) -> String {
+        switch field {
+        case "market_id": "market"
+        case "price.currency": "currency"
+        case "price.minor_units": "price"
+        default: field
+        }
+    }
+
+    /// What the import records: the observations not stored yet, in date order (row order within a day), and the
+    /// rows already recorded.
+    struct Plan {
+        var observations: [M.PriceObservation] = []
+        var alreadyRecordedRows: [Int32] = []
+    }
+
+    /// Checks every row; wrong cells fail the whole import with INVALID_ARGUMENT naming each row and column.
+    func plan(_ store: MarketplaceStore, _ session: any SQLSession) async throws -> Plan {
+        var check = FieldValidator()
+        let markets = try await store.marketNames(session)
+        var rows: [(row: Int, observation: M.PriceObservation)] = []
+        for row in sheet.rows {
+            if let problem = row.problem {
+                check.fail("row \(row.number)", problem)
+                continue
+            }
+            var unreadable: Set<String> = []
+            func fail(_ column: String, _ message: String) {
+                check.fail("row \(row.number), \(column)", message)
+                unreadable.insert(column)
+            }
+            var observation = M.PriceObservation(
+                product: row["product"] ?? "", unit: row["unit"] ?? "", source: row["source"] ?? "")
+            if let market = row["market"] {
+                let byName = markets.filter { $0.name.lowercased() == market.lowercased() }
+                if markets.contains(where: { $0.id == market }) {
+                    observation.marketID = market
+                } else if byName.count == 1 {
+                    observation.marketID = byName[0].id
+                } else if byName.isEmpty {
+                    fail("market", "no market has the id or name \"\(market)\" (add it with CreateMarket first)")
+                } else {
+                    fail(
+                        "market",
+                        "\"\(market)\" names \(byName.count) markets (\(byName.map(\.id).joined(separator: ", "))); give the id"
+                    )
+                }
+            }
+            if let type = row["price_type"] {
+                let choices = Array(M.PriceType.allCases.dropFirst())
+                if let value = CSV.enumValue(type, among: choices) {
+                    observation.priceType = value
+                } else {
+                    fail("price_type", "\"\(type)\" is not one of \(choices.map(CSV.cell).joined(separator: ", "))")
+                }
+            }
+            let currency = (row["currency"] ?? "").uppercased()
+            if let price = row["price"] {
+                if !CurrencyCode.isValid(currency) {
+                    observation.price = CommonV1.Money(minorUnits: 1, currency: currency)
+                    unreadable.insert("price")
+                } else if let minorUnits = CurrencyCode.minorUnits(of: price, currency: currency) {
+                    observation.price = CommonV1.Money(minorUnits: minorUnits, currency: currency)
+                } else {
+                    fail(
+                        "price",
+                        "\"\(price)\" is not an amount in \(currency) (at most \(CurrencyCode.minorUnitDigits[currency] ?? 2) decimals, e.g. 40.00)"
+                    )
+                }
+            }
+            if let day = row["observed_on"] {
+                if let date = ISODate(iso: day) {
+                    observation.observedOn = date.message
+                } else {
+                    fail("observed_on", "\"\(day)\" is not a date (YYYY-MM-DD)")
+                }
+            }
+            var rowCheck = FieldValidator()
+            observation = MarketplaceHandler.validated(observation, &rowCheck) { $0 }
+            for violation in rowCheck.violations where !unreadable.contains(Self.column(violation.field)) {
+                check.fail("row \(row.number), \(Self.column(violation.field))", violation.description)
+            }
+            rows.append((row.number, observation))
+        }
+        try check.check()
+
+        var plan = Plan()
+        var seen: Set<[String]> = []
+        for (row, observation) in rows.sorted(by: {
+            ($0.observation.observedOn.flatMap(ISODate.init)!, $0.row) < ($1.observation.observedOn.flatMap(ISODate.init)!, $1.row)
+        }) {
+            let key = Self.key(observation)
+            guard seen.insert(key).inserted else {
+                plan.alreadyRecordedRows.append(Int32(row))
+                continue
+            }
+            if try await store.isRecorded(observation, session) {
+                plan.alreadyRecordedRows.append(Int32(row))
+            } else {
+                plan.observations.append(observation)
+            }
+        }
+        plan.alreadyRecordedRows.sort()
+        return plan
+    }
+
+    /// What makes two observations the same: every column.
+    static func key(_ observation: M.PriceObservation) -> [String] {
+        [
+            observation.product, observation.marketID, String(observation.priceType.rawValue), observation.unit,
+            String(observation.price?.minorUnits ?? 0), observation.price?.currency ?? "",
+            observation.observedOn.flatMap(ISODate.init)?.description ?? "", observation.source,
+        ]
+    }
+}
+
+extension MarketplaceStore {
+    /// Runs `priceImport`: with `validateOnly`, in a read snapshot that writes nothing; otherwise in one
+    /// transaction, once per request id (a retry answers as the first import did).
+    func importPrices(_ priceImport: PriceImport, validateOnly: Bool, requestID: String, source: String)
+        async throws -> MarketplaceV1.ImportPricesResponse
+    {
+        if validateOnly {
+            return try await database.read { session in
+                let plan = try await priceImport.plan(self, session)
+                return MarketplaceV1.ImportPricesResponse(
+                    recorded: Int32(plan.observations.count), alreadyRecordedRows: plan.alreadyRecordedRows,
+                    validateOnly: true)
+            }
+        }
+        return try await database.idempotent(operation: "ImportPrices", requestID: requestID) { session in
+            let plan = try await priceImport.plan(self, session)
+            var response = MarketplaceV1.ImportPricesResponse(
+                importID: "pi_" + RequestID.make(), recorded: Int32(plan.observations.count),
+                alreadyRecordedRows: plan.alreadyRecordedRows)
+            for var observation in plan.observations {
+                observation.id = "po_" + RequestID.make()
+                if let alert = try await insert(observation, session) { response.alerts.append(alert) }
+            }
+            try await session.execute(
+                "INSERT INTO price_imports (id, source, created_at, body) VALUES ($1, $2, $3, $4)",
+                [.of(response.importID), .of(source), .of(Clock.unixMicros()), .blob(response.serializedBytes())])
+            return response.importID
+        } load: { session, id in
+            guard let row = try await session.first("SELECT body FROM price_imports WHERE id = $1", [.of(id)]) else {
+                throw StorageError(.corrupt, "price import \(id) is logged but not stored")
+            }
+            return try row.message(MarketplaceV1.ImportPricesResponse.self)
+        }
+    }
+
+    /// Every market's id and name, to find a spreadsheet's markets.
+    func marketNames(_ session: any SQLSession) async throws -> [(id: String, name: String)] {
+        try await session.query("SELECT id, name FROM markets", []).map { (try $0.text("id"), try $0.text("name")) }
+    }
+
+    /// Whether an observation equal in every column is stored.
+    func isRecorded(_ observation: MarketplaceV1.PriceObservation, _ session: any SQLSession) async throws -> Bool {
+        try await session.first(
+            """
+            SELECT id FROM price_observations
+            WHERE product = $1 AND market_id = $2 AND observed_on = $3 AND price_type = $4 AND unit = $5
+              AND price_minor = $6 AND currency = $7 AND source = $8
+            """,
+            [
+                .of(observation.product), .of(observation.marketID),
+                .of(observation.observedOn.flatMap(ISODate.init)?.description ?? ""),
+                .of(observation.priceType.rawValue), .of(observation.unit), .of(observation.price?.minorUnits ?? 0),
+                .of(observation.price?.currency ?? ""), .of(observation.source),
+            ]) != nil
+    }
+}

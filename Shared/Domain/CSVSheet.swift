@@ -1,0 +1,99 @@
+import Schema
+
+extension CSV {
+    /// A spreadsheet to import: its header checked against the columns an import knows, and its rows as cells by
+    /// column, each trimmed and with the formula guard `CSV.line` writes removed.
+    public struct Sheet: Sendable {
+        /// One data row: its number as the spreadsheet shows it, its cells by column, and what is wrong with its
+        /// shape (more cells than columns), to report with the problems of the other rows.
+        public struct Row: Sendable {
+            public let number: Int
+            public let cells: [String: String]
+            public let problem: String?
+
+            /// The non-empty cell of `column`, or nil.
+            public subscript(_ column: String) -> String? {
+                guard let cell = cells[column], !cell.isEmpty else { return nil }
+                return cell
+            }
+        }
+
+        /// The columns the file has (known ones; an unknown column is a problem of the header).
+        public let columns: Set<String>
+        public let rows: [Row]
+
+        /// Reads `text`. Problems with the file as a whole go to `check`: not CSV ("csv"), a column unknown,
+        /// unnamed, repeated or missing from `required` ("header"), no rows or more than `maxRows` ("csv").
+        /// Column names are matched in any case, with spaces or hyphens for underscores.
+        public init(
+            _ text: String, known: [String], required: [String], purpose: String, maxRows: Int,
+            _ check: inout FieldValidator
+        ) {
+            let records: [Record]
+            do {
+                records = try CSV.parse(text)
+            } catch {
+                check.fail("csv", "\(error)")
+                (rows, columns) = ([], [])
+                return
+            }
+            guard let header = records.first else {
+                check.fail("csv", "is empty: the first row must name the columns (\(known.joined(separator: ", ")))")
+                (rows, columns) = ([], [])
+                return
+            }
+            let names = header.fields.map {
+                $0.trimmingWhitespace().lowercased().split { $0 == " " || $0 == "-" }.joined(separator: "_")
+            }
+            var seen: Set<String> = []
+            for (index, name) in names.enumerated() {
+                if name.isEmpty {
+                    check.fail("header", "column \(index + 1) has no name")
+                } else if !known.contains(name) {
+                    check.fail(
+                        "header",
+                        "unknown column \"\(header.fields[index])\" (columns: \(known.joined(separator: ", ")))")
+                } else if !seen.insert(name).inserted {
+                    check.fail("header", "column \"\(name)\" appears twice")
+                }
+            }
+            for name in required where !seen.contains(name) {
+                check.fail("header", "column \"\(name)\" is required to \(purpose)")
+            }
+            columns = seen
+            var rows: [Row] = []
+            for record in records.dropFirst() where !record.isBlank {
+                var cells: [String: String] = [:]
+                for (name, cell) in zip(names, record.fields) where !name.isEmpty {
+                    cells[name] = CSV.unescapeFormula(cell.trimmingWhitespace())
+                }
+                let problem =
+                    record.fields.count > names.count
+                    ? "has \(record.fields.count) cells but the header names \(names.count) columns" : nil
+                rows.append(Row(number: record.row, cells: cells, problem: problem))
+            }
+            if rows.isEmpty {
+                check.fail("csv", "has a header but no rows")
+            } else if rows.count > maxRows {
+                check.fail("csv", "has \(rows.count) rows; import at most \(maxRows) at a time (split the file)")
+            }
+            self.rows = rows
+        }
+    }
+
+    /// An enum value as a cell: its name without the type's prefix, lower case (`womens_group`); "" for the zero
+    /// value.
+    public static func cell<E: ProtoEnum>(_ value: E) -> String {
+        let prefix = E.allCases.first.map { $0.protoName.replacingOccurrences(of: "UNSPECIFIED", with: "") } ?? ""
+        guard value.rawValue != 0, value.protoName.hasPrefix(prefix) else { return "" }
+        return value.protoName.dropFirst(prefix.count).lowercased()
+    }
+
+    /// The value among `choices` a cell names: its short or full name in any case, spaces and hyphens for
+    /// underscores, apostrophes left out ("Women's group" is `womens_group`).
+    public static func enumValue<E: ProtoEnum>(_ cell: String, among choices: [E]) -> E? {
+        let wanted = cell.lowercased().replacingOccurrences(of: "'", with: "").replacingOccurrences(of: "’", with: "")
+            .split { $0 == " " || $0 == "-" || $0 == "_" }.joined(separator: "_")
+        return choices.first { CSV.cell($0) == wanted || $0.protoName.lowercased() == wanted }
+    }
+}
