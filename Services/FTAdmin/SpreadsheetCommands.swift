@@ -144,7 +144,7 @@ extension MarketCommand {
                     lines.append(
                         response.validateOnly
                             ? "dry run: nothing written; \(response.recorded) observations would be recorded\(skipped)"
-                            : "imported (\(response.importID)): \(response.recorded) observations recorded, \(response.alerts.count) alerts\(skipped)"
+                            : "imported (\(response.importID)): \(response.recorded) observations recorded, \(response.alerts.count) \(response.alerts.count == 1 ? "alert" : "alerts")\(skipped)"
                     )
                     return lines.joined(separator: "\n")
                 }

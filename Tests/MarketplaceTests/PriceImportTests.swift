@@ -33,15 +33,15 @@ struct PriceImportTests {
             // The high price comes first in the file but last by date: the alert rule sees the five before it.
             let csv =
                 Self.header
-                + """
-                baskets,Bolga,producer,piece,20.00,GHS,2025-06-01,survey
-                baskets,bolga,producer,piece,10.00,GHS,2025-04-05,survey
-                baskets,\(bolga.id),producer,piece,"1,000",GHS,2025-04-20,survey
-                Baskets,Bolga,Producer,piece,9.50,ghs,2025-05-01,survey
-                baskets,Bolga,producer,piece,10.00,GHS,2025-05-10,survey
-                baskets,Bolga,producer,piece,10.50,GHS,2025-05-20,survey
-                baskets,Bolga,producer,piece,10.00,GHS,2025-04-05,survey
-                """
+                    + """
+                    baskets,Bolga,producer,piece,20.00,GHS,2025-06-01,survey
+                    baskets,bolga,producer,piece,10.00,GHS,2025-04-05,survey
+                    baskets,\(bolga.id),producer,piece,"1,000",GHS,2025-04-20,survey
+                    Baskets,Bolga,Producer,piece,9.50,ghs,2025-05-01,survey
+                    baskets,Bolga,producer,piece,10.00,GHS,2025-05-10,survey
+                    baskets,Bolga,producer,piece,10.50,GHS,2025-05-20,survey
+                    baskets,Bolga,producer,piece,10.00,GHS,2025-04-05,survey
+                    """
             let request = M.ImportPricesRequest(csv: csv, requestID: "prices-1", source: "june.csv")
             let response = try await client.importPrices(request)
             #expect(response.recorded == 6 && response.alreadyRecordedRows == [8] && !response.importID.isEmpty)
@@ -62,7 +62,9 @@ struct PriceImportTests {
         }
     }
 
-    @Test("any wrong cell fails the whole import, naming row and column; nothing is recorded", arguments: Backend.allCases)
+    @Test(
+        "any wrong cell fails the whole import, naming row and column; nothing is recorded", arguments: Backend.allCases
+    )
     func wrongCells(backend: Backend) async throws {
         try await withMarketplace(backend, producerEndpoint: deadEndpoint()) { marketplace in
             let client = marketplace.client
@@ -73,14 +75,14 @@ struct PriceImportTests {
                     market: M.Market(name: "Central", country: "KE", kind: .wholesale), requestID: "market-central-ke"))
             let csv =
                 Self.header
-                + """
-                baskets,Bolga,producer,piece,40.00,GHS,2025-04-05,
-                baskets,Nowhere,producer,piece,40.00,GHS,2025-04-05,
-                baskets,Central,producer,piece,40.00,GHS,2025-04-05,
-                baskets,Bolga,barter,bundle,abc,GHS,05/04/2025,
-                ,Bolga,retail,piece,-5.00,XYZ,2099-01-01,
-                baskets,Bolga,retail,piece,40.001,GHS,2025-04-05,
-                """
+                    + """
+                    baskets,Bolga,producer,piece,40.00,GHS,2025-04-05,
+                    baskets,Nowhere,producer,piece,40.00,GHS,2025-04-05,
+                    baskets,Central,producer,piece,40.00,GHS,2025-04-05,
+                    baskets,Bolga,barter,bundle,abc,GHS,05/04/2025,
+                    ,Bolga,retail,piece,-5.00,XYZ,2099-01-01,
+                    baskets,Bolga,retail,piece,40.001,GHS,2025-04-05,
+                    """
             let error = await failure {
                 try await client.importPrices(M.ImportPricesRequest(csv: csv, requestID: "bad-1"))
             }
@@ -102,7 +104,8 @@ struct PriceImportTests {
             #expect(stored3 == 0, "a failed import recorded something")
 
             let dryRun = try await client.importPrices(
-                M.ImportPricesRequest(csv: Self.header + "baskets,Bolga,producer,piece,40.00,GHS,2025-04-05,\n", validateOnly: true))
+                M.ImportPricesRequest(
+                    csv: Self.header + "baskets,Bolga,producer,piece,40.00,GHS,2025-04-05,\n", validateOnly: true))
             #expect(dryRun.validateOnly && dryRun.recorded == 1 && dryRun.importID.isEmpty)
             let stored4 = try await count(client, bolga.id)
             #expect(stored4 == 0, "a dry run recorded something")

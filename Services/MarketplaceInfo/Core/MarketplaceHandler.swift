@@ -144,7 +144,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         observation.unit = unit(observation.unit, name("unit"), &check)
         if var price = observation.price {
             price.currency = check.currency(price.currency, name("price.currency"))
-            if price.minorUnits <= 0 { check.fail(name("price.minor_units"), "must be positive, got \(price.minorUnits)") }
+            if price.minorUnits <= 0 {
+                check.fail(name("price.minor_units"), "must be positive, got \(price.minorUnits)")
+            }
             observation.price = price
         } else {
             check.fail(name("price"), "is required (minor units and an ISO 4217 currency)")

@@ -112,7 +112,9 @@ struct PriceImport: Sendable {
         var plan = Plan()
         var seen: Set<[String]> = []
         for (row, observation) in rows.sorted(by: {
-            ($0.observation.observedOn.flatMap(ISODate.init)!, $0.row) < ($1.observation.observedOn.flatMap(ISODate.init)!, $1.row)
+            ($0.observation.observedOn.flatMap(ISODate.init)!, $0.row) < (
+                $1.observation.observedOn.flatMap(ISODate.init)!, $1.row
+            )
         }) {
             let key = Self.key(observation)
             guard seen.insert(key).inserted else {
