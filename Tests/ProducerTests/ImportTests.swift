@@ -233,3 +233,26 @@ struct CSVTests {
         #expect(records[0].fields[4] == "'=SUM(A1)")
     }
 }
+
+@Suite("Amounts as people write them")
+struct AmountTests {
+    @Test(
+        "decimal amounts become minor units by the currency's digits, without a float",
+        arguments: [
+            ("1,200.50", "USD", 120_050), ("-5.50", "USD", -550), ("-0.50", "usd", -50), ("40", "GHS", 4000),
+            ("12", "JPY", 12), ("0.5", "KWD", 500),
+        ] as [(String, String, Int64)])
+    func amounts(text: String, currency: String, minorUnits: Int64) {
+        #expect(CurrencyCode.minorUnits(of: text, currency: currency) == minorUnits)
+    }
+
+    @Test(
+        "what is not an amount in the currency is refused",
+        arguments: [
+            ("40.001", "GHS"), ("12.5", "JPY"), ("abc", "USD"), ("1.5", "XYZ"), ("", "USD"), ("1.2.3", "USD"),
+            ("99999999999999999999", "USD"), ("92233720368547758.08", "USD"), ("1.-5", "USD"),
+        ])
+    func refused(text: String, currency: String) {
+        #expect(CurrencyCode.minorUnits(of: text, currency: currency) == nil)
+    }
+}
