@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "RPCTests",
             dependencies: [
-                "API", "RPC", "Schema", "Interop", "ServiceKit", "CZeroMQ", "TestSupport",
+                "API", "RPC", "Schema", "Interop", "ServiceKit", "Storage", "CZeroMQ", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tests/RPCTests"),

@@ -19,6 +19,7 @@ extension RPCError {
         case .unavailable: self.init(.unavailable, "the database is unavailable: \(error.message)")
         case .corrupt: self.init(.dataLoss, "stored data could not be read: \(error.message)")
         case .cancelled: self.init(.cancelled, "the call was cancelled; nothing it began was written")
+        case .unsupported: self.init(.failedPrecondition, error.message)
         case .other: self.init(.internalError, "database error: \(error.message)")
         }
     }

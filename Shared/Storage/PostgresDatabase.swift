@@ -77,6 +77,13 @@ final class PostgresDatabase: Database {
         }
     }
 
+    func backup(to path: String) async throws(StorageError) {
+        throw StorageError(
+            .unsupported,
+            "the service's data is in PostgreSQL, which is backed up with its own tools (pg_dump, or continuous archiving), not by the service"
+        )
+    }
+
     func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { connection in

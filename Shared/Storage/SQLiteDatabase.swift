@@ -95,6 +95,21 @@ final class SQLiteDatabase: Database {
         }
     }
 
+    /// `VACUUM INTO` on a reader: SQLite copies the snapshot the reader sees, page by page, into a new compacted
+    /// file, while the writer and the other readers go on (WAL).
+    func backup(to path: String) async throws(StorageError) {
+        let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
+        do {
+            try await reader.lock.withLock {
+                try await SQLiteSession(connection: reader.connection).execute("VACUUM INTO $1", [.of(path)])
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.other, "\(error)")
+        }
+    }
+
     func close() async {
         for connection in [writer] + readers {
             await connection.lock.withLock { try? await connection.connection.close() }

@@ -12,6 +12,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         /// The work was cancelled (its call's deadline passed, or its client cancelled it) before the statement ran;
         /// a transaction it was part of is rolled back.
         case cancelled
+        /// The back end does not do this (e.g. an online backup of PostgreSQL, which has its own tools).
+        case unsupported
         /// Anything else the driver reported.
         case other
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Storage
 import TestSupport
 import Testing
@@ -33,6 +34,43 @@ struct CancelledTransactionTests {
             #expect(rows.count == 1, "the cancelled transaction's row was kept, or the next one was refused")
             let read = try await database.read { session in try await session.query("SELECT x FROM probe", []) }
             #expect(read.count == 1)
+        }
+    }
+}
+
+@Suite("Storage: online backups")
+struct StorageBackupTests {
+    @Test("SQLite copies itself while in use; PostgreSQL says to use its own tools", arguments: Backend.allCases)
+    func backup(backend: Backend) async throws {
+        try await withDatabase(backend) { location in
+            let database = try await openDatabase(location, migrations: [], logger: quietLogger)
+            defer { Task { await database.close() } }
+            try await database.transaction { session in
+                try await session.execute("CREATE TABLE probe (x BIGINT NOT NULL)")
+                try await session.execute("INSERT INTO probe (x) VALUES (1), (2)")
+            }
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("ft-copy-\(UUID().uuidString)")
+                .path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            switch backend {
+            case .sqlite:
+                // A read transaction stays open meanwhile: the copy does not wait for it, nor it for the copy.
+                try await database.read { session in
+                    _ = try await session.query("SELECT x FROM probe", [])
+                    try await database.backup(to: path)
+                }
+                let copy = try await openDatabase(.sqlite(path: path), migrations: [], logger: quietLogger)
+                let rows = try await copy.query("SELECT x FROM probe ORDER BY x", [])
+                await copy.close()
+                #expect(try rows.map { try $0.int("x") } == [1, 2])
+            case .postgres:
+                await #expect {
+                    try await database.backup(to: path)
+                } throws: { error in
+                    (error as? StorageError)?.kind == .unsupported
+                        && (error as? StorageError)?.message.contains("pg_dump") == true
+                }
+            }
         }
     }
 }

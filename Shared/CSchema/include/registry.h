@@ -2,6 +2,7 @@
 #ifndef FT_CSCHEMA_REGISTRY_H
 #define FT_CSCHEMA_REGISTRY_H
 
+#include "../generated/admin.pb-c.h"
 #include "../generated/assistance.pb-c.h"
 #include "../generated/common.pb-c.h"
 #include "../generated/health.pb-c.h"
@@ -12,6 +13,8 @@
 #include "../generated/testing.pb-c.h"
 
 /* Swift cannot take a stable address of a C global; these return it. */
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__backup_request(void) { return &fairtrade__admin__v1__backup_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__backup_response(void) { return &fairtrade__admin__v1__backup_response__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__assistance_section(void) { return &fairtrade__assistance__v1__assistance_section__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__capacity_report(void) { return &fairtrade__assistance__v1__capacity_report__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__cascade_reach(void) { return &fairtrade__assistance__v1__cascade_reach__descriptor; }
@@ -199,6 +202,7 @@ static inline const ProtobufCMessageDescriptor *ftd_fairtrade__testing__v1__echo
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__testing__v1__forward_request(void) { return &fairtrade__testing__v1__forward_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__testing__v1__simple_request(void) { return &fairtrade__testing__v1__simple_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__testing__v1__simple_response(void) { return &fairtrade__testing__v1__simple_response__descriptor; }
+static inline const ProtobufCServiceDescriptor *ftd_fairtrade__admin__v1__data_admin(void) { return &fairtrade__admin__v1__data_admin__descriptor; }
 static inline const ProtobufCServiceDescriptor *ftd_fairtrade__assistance__v1__assistance_service(void) { return &fairtrade__assistance__v1__assistance_service__descriptor; }
 static inline const ProtobufCServiceDescriptor *ftd_fairtrade__health__v1__health(void) { return &fairtrade__health__v1__health__descriptor; }
 static inline const ProtobufCServiceDescriptor *ftd_fairtrade__marketplace__v1__marketplace_info_service(void) { return &fairtrade__marketplace__v1__marketplace_info_service__descriptor; }

@@ -7,6 +7,8 @@ import CSchema
 public enum SchemaRegistry {
     /// All message types, e.g. `"fairtrade.rpc.v1.RequestHeader": RpcV1.RequestHeader.self`.
     public static let messageTypes: [String: any ProtoMessage.Type] = [
+        "fairtrade.admin.v1.BackupRequest": AdminV1.BackupRequest.self,
+        "fairtrade.admin.v1.BackupResponse": AdminV1.BackupResponse.self,
         "fairtrade.assistance.v1.AssistanceSection": AssistanceV1.AssistanceSection.self,
         "fairtrade.assistance.v1.CapacityReport": AssistanceV1.CapacityReport.self,
         "fairtrade.assistance.v1.CascadeReach": AssistanceV1.CascadeReach.self,
@@ -198,6 +200,7 @@ public enum SchemaRegistry {
 
     /// All services, built from protoc-c's service descriptors plus the idempotency marks of the .proto.
     public static let services: [ServiceSchema] = [
+        ServiceSchema(ftd_fairtrade__admin__v1__data_admin(), idempotent: ["Backup"], serverStreaming: []),
         ServiceSchema(ftd_fairtrade__assistance__v1__assistance_service(), idempotent: ["CreateOrganisation", "GetOrganisation", "ListOrganisations", "CreateProject", "GetProject", "UpdateProject", "ListProjects", "RecordTransaction", "ListTransactions", "GetMoneyTotals", "RecordEquipment", "ListEquipment", "RecordTraining", "LinkCascade", "CompleteTraining", "ListTrainings", "GetCascadeReach", "CreateReferral", "RecordReferralOutcome", "ListReferrals", "DefineIndicator", "RecordIndicatorPeriod", "ListIndicators", "GetCapacityReport"], serverStreaming: []),
         ServiceSchema(ftd_fairtrade__health__v1__health(), idempotent: ["Check"], serverStreaming: []),
         ServiceSchema(ftd_fairtrade__marketplace__v1__marketplace_info_service(), idempotent: ["CreateMarket", "ListMarkets", "AddRetailPartner", "CountRetailPartners", "RecordPrice", "ImportPrices", "GetPriceStatistics", "ListPriceAlerts", "PostDemand", "ListDemand", "MatchDemand", "AnswerDemand", "ListDemandAnswers", "SetDemandStatus", "AddLibraryEntry", "GetLibraryEntry", "SearchLibrary", "CreateDiscussionGroup", "ListDiscussionGroups", "JoinDiscussionGroup", "ListMembers", "StartThread", "PostReply", "ListThreads", "ListPosts", "GetEventEndpoints", "GetMarketBulletin"], serverStreaming: []),
