@@ -31,6 +31,7 @@ check-format:
 
 test: test-deps check-generated check-format
 	$(SWIFT) build --build-tests
+	scripts/check-units.sh .build/debug
 	/usr/bin/python3 Tests/Protocol/python_client.py .build/debug/interop-server
 	@# Storage tests run on SQLite and on a real PostgreSQL server, started here and stopped afterwards.
 	@url=$$(scripts/test-postgres.sh start) && status=0; \

@@ -7,8 +7,9 @@ set -euo pipefail
 packages=(libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf pkg-config)
 if [ "${1:-}" = "--test" ]; then
     # The protocol test drives a server from Python, written from docs/PROTOCOL.md alone; storage tests run
-    # against a real PostgreSQL server that scripts/test-postgres.sh starts.
-    packages+=(python3-zmq postgresql)
+    # against a real PostgreSQL server that scripts/test-postgres.sh starts; scripts/check-units.sh verifies the
+    # systemd units with systemd-analyze.
+    packages+=(python3-zmq postgresql systemd)
 fi
 missing=()
 for package in "${packages[@]}"; do
