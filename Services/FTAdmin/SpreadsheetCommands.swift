@@ -14,7 +14,8 @@ extension ProducerCommand {
                 processes_in_house, processes_outsourced, members_women, members_men, members_other, \
                 founded_year, contact_person, contact_phone, contact_email, contact_address, certifications, \
                 minimum_order_amount, minimum_order_unit, lead_time_days, status, notes (any order; lists \
-                separated by ";"). `producer export` writes the same columns.
+                separated by ";"; a certification is scheme|reference|valid until, as in \
+                "WFTO Guaranteed Fair Trade|GH-017|2027-06-30"). `producer export` writes the same columns.
 
                 --mode add (the default) adds every row as a new group. --mode update changes the groups the id \
                 column names: non-empty cells overwrite, empty cells keep what is stored, and a version cell must \
