@@ -22,23 +22,19 @@ extension ProducerCommand {
                 still match. --mode add-or-update updates rows with an id and adds the others. Any wrong cell \
                 fails the whole import, naming its row and column; --dry-run shows what would happen.
                 """)
-        @Argument(help: "The CSV file, or - for standard input.") var file: String
+        @OptionGroup var input: ImportFile
         @Option(help: "add, update or add-or-update.") var mode = "add"
-        @Flag(help: "Check every row and show what would happen, writing nothing.") var dryRun = false
-        @Option(help: "Request id, so that a retried import writes nothing more (default: new).")
-        var requestID: String?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let csv = try readText(file)
+            let csv = try input.text()
             let importMode = try parseEnum(mode, ProducerV1.ImportMode.self, field: "--mode")
-            let requestID = requestID ?? RequestID.make()
             try await withProducer(self, global) { client in
-                let response = try await retryableImport(requestID, dryRun: dryRun) {
+                let response = try await input.send { requestID in
                     try await client.importProducerGroups(
                         ProducerV1.ImportProducerGroupsRequest(
-                            csv: csv, mode: importMode, validateOnly: dryRun, requestID: requestID,
-                            source: sourceName(file)),
+                            csv: csv, mode: importMode, validateOnly: input.dryRun, requestID: requestID,
+                            source: input.source),
                         options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
                 }
                 try emit(response, global) { importSummary(response) }
@@ -109,20 +105,16 @@ extension MarketCommand {
                 twice records nothing twice. Any wrong cell fails the whole import, naming its row and column; \
                 --dry-run shows what would happen.
                 """)
-        @Argument(help: "The CSV file, or - for standard input.") var file: String
-        @Flag(help: "Check every row and show what would happen, writing nothing.") var dryRun = false
-        @Option(help: "Request id, so that a retried import records nothing more (default: new).")
-        var requestID: String?
+        @OptionGroup var input: ImportFile
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let csv = try readText(file)
-            let requestID = requestID ?? RequestID.make()
+            let csv = try input.text()
             try await withMarket(self, global) { client in
-                let response = try await retryableImport(requestID, dryRun: dryRun) {
+                let response = try await input.send { requestID in
                     try await client.importPrices(
                         MarketplaceV1.ImportPricesRequest(
-                            csv: csv, validateOnly: dryRun, requestID: requestID, source: sourceName(file)),
+                            csv: csv, validateOnly: input.dryRun, requestID: requestID, source: input.source),
                         options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
                 }
                 try emit(response, global) {
@@ -154,41 +146,45 @@ extension MarketCommand {
     }
 }
 
-/// Runs an import call. One that timed out or found no server may have been written without its answer arriving:
-/// the error then says which request id finds out without importing twice.
-private func retryableImport<Response>(
-    _ requestID: String, dryRun: Bool, _ call: () async throws -> Response
-) async throws -> Response {
-    do {
-        return try await call()
-    } catch let error as RPCError where !dryRun && [.deadlineExceeded, .unavailable].contains(error.code) {
-        throw CommandFailure(
-            description:
-                "\(error.code): \(error.message); the import may or may not have been written: run it again with --request-id \(requestID) to get its answer without importing twice"
-        )
-    }
-}
+/// What every import command takes: the file, `--dry-run` and `--request-id`.
+struct ImportFile: ParsableArguments {
+    @Argument(help: "The CSV file, or - for standard input.") var file: String
+    @Flag(help: "Check every row and show what would happen, writing nothing.") var dryRun = false
+    @Option(help: "Request id, so that a retried import writes nothing twice (default: new).") var requestID: String?
 
-/// How an import records where its rows came from.
-private func sourceName(_ file: String) -> String {
-    file == "-" ? "standard input" : URL(fileURLWithPath: file).lastPathComponent
-}
-
-/// The text of `file` ("-": standard input), as UTF-8.
-private func readText(_ file: String) throws -> String {
-    let data: Data
-    if file == "-" {
-        data = FileHandle.standardInput.readDataToEndOfFile()
-    } else {
-        guard let contents = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("\(file): cannot be read (no such file, or no permission)")
+    /// The file's text ("-": standard input), as UTF-8.
+    func text() throws -> String {
+        let data: Data
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("\(file): cannot be read (no such file, or no permission)")
+            }
+            data = contents
         }
-        data = contents
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("\(file): is not UTF-8 text; save the spreadsheet as \"CSV UTF-8\"")
+        }
+        return text
     }
-    guard let text = String(data: data, encoding: .utf8) else {
-        throw ValidationError("\(file): is not UTF-8 text; save the spreadsheet as \"CSV UTF-8\"")
+
+    /// How the import records where its rows came from.
+    var source: String { file == "-" ? "standard input" : URL(fileURLWithPath: file).lastPathComponent }
+
+    /// Makes the import call with its request id. One that timed out or found no server may have been written
+    /// without its answer arriving: the error then says which request id finds out without importing twice.
+    func send<Response>(_ call: (_ requestID: String) async throws -> Response) async throws -> Response {
+        let requestID = requestID ?? RequestID.make()
+        do {
+            return try await call(requestID)
+        } catch let error as RPCError where !dryRun && [.deadlineExceeded, .unavailable].contains(error.code) {
+            throw CommandFailure(
+                description:
+                    "\(error.code): \(error.message); the import may or may not have been written: run it again with --request-id \(requestID) to get its answer without importing twice"
+            )
+        }
     }
-    return text
 }
 
 private func importSummary(_ response: ProducerV1.ImportProducerGroupsResponse) -> String {
