@@ -77,7 +77,7 @@ public enum ServiceProcess {
         let location = configuration.database ?? .sqlite(path: "var/\(address.shortName).sqlite")
         logger.info("opening database", metadata: ["location": "\(location)"])
         let database = try await openDatabase(location, migrations: migrations, logger: logger)
-        let admin = DataAdminService(database: database, location: location, serviceName: address.shortName)
+        let admin = DataAdminService(database: database, serviceName: address.shortName)
         do {
             try await run(name: address.executable, configuration: configuration) { logger in
                 try services(database, configuration, logger) + [admin.registration]

@@ -47,9 +47,10 @@ public protocol Database: Sendable {
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. Once it returns, the
     /// write survives a crash of the process (SQLite: WAL with synchronous=FULL; PostgreSQL: its own commit).
     func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T
-    /// Writes a consistent copy of the whole database, as it is when the copy begins, to the new file at `path`,
-    /// while other work goes on. SQLite only: a PostgreSQL server is backed up with its own tools (`.unsupported`).
-    func backup(to path: String) async throws(StorageError)
+    /// Writes a consistent copy of the whole database, as it is when the copy begins, while other work goes on:
+    /// into a `backups` folder beside the database file, as `<name>-<UTC time>.sqlite`; returns its path. SQLite
+    /// only: a PostgreSQL server is backed up with its own tools (`.unsupported`).
+    func backup(named name: String) async throws(StorageError) -> String
     /// Closes every connection.
     func close() async
 }

@@ -77,7 +77,7 @@ final class PostgresDatabase: Database {
         }
     }
 
-    func backup(to path: String) async throws(StorageError) {
+    func backup(named name: String) async throws(StorageError) -> String {
         throw StorageError(
             .unsupported,
             "the service's data is in PostgreSQL, which is backed up with its own tools (pg_dump, or continuous archiving), not by the service"

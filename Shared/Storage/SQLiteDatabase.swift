@@ -9,6 +9,8 @@ import Synchronization
 /// each inside a read transaction for a consistent snapshot, in parallel with the writer.
 final class SQLiteDatabase: Database {
     let dialect = SQLDialect.sqlite
+    /// The database file.
+    private let path: String
     private let writer: Connection
     private let readers: [Connection]
     private let nextReader = Atomic<Int>(0)
@@ -19,7 +21,8 @@ final class SQLiteDatabase: Database {
         let lock = AsyncLock()
     }
 
-    private init(writer: Connection, readers: [Connection], logger: Logger) {
+    private init(path: String, writer: Connection, readers: [Connection], logger: Logger) {
+        self.path = path
         self.writer = writer
         self.readers = readers
         self.logger = logger
@@ -54,20 +57,23 @@ final class SQLiteDatabase: Database {
             throw StorageError(.unavailable, "cannot open SQLite database \(path): \(error)")
         }
         return SQLiteDatabase(
-            writer: Connection(connection: opened[0]), readers: opened.dropFirst().map { Connection(connection: $0) },
+            path: path, writer: Connection(connection: opened[0]),
+            readers: opened.dropFirst().map { Connection(connection: $0) },
             logger: logger)
     }
 
+    /// The next reader connection, in turn.
+    private var reader: Connection { readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count] }
+
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-        let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
+        let reader = reader
         return try await reader.lock.withLock {
             try await SQLiteSession(connection: reader.connection).query(sql, binds)
         }
     }
 
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
-        let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
-        return try await inTransaction(on: reader, begin: "BEGIN", body)
+        try await inTransaction(on: reader, begin: "BEGIN", body)
     }
 
     func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
@@ -97,17 +103,39 @@ final class SQLiteDatabase: Database {
 
     /// `VACUUM INTO` on a reader: SQLite copies the snapshot the reader sees, page by page, into a new compacted
     /// file, while the writer and the other readers go on (WAL).
-    func backup(to path: String) async throws(StorageError) {
-        let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
+    func backup(named name: String) async throws(StorageError) -> String {
+        let folder = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("backups")
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError(.unavailable, "cannot make the backup folder \(folder): \(error.localizedDescription)")
+        }
+        let file = Self.freshPath(in: folder, name: name, at: Date())
+        let reader = reader
         do {
             try await reader.lock.withLock {
-                try await SQLiteSession(connection: reader.connection).execute("VACUUM INTO $1", [.of(path)])
+                try await SQLiteSession(connection: reader.connection).execute("VACUUM INTO $1", [.of(file)])
             }
         } catch let error as StorageError {
             throw error
         } catch {
             throw StorageError(.other, "\(error)")
         }
+        return file
+    }
+
+    /// `folder/name-YYYYMMDDTHHMMSSZ.sqlite`, with "-2", "-3", … added when a backup of that second exists.
+    static func freshPath(in folder: String, name: String, at time: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withYear, .withMonth, .withDay, .withTime, .withTimeZone]
+        let stamp = formatter.string(from: time)
+        var file = "\(folder)/\(name)-\(stamp).sqlite"
+        var copy = 1
+        while FileManager.default.fileExists(atPath: file) {
+            copy += 1
+            file = "\(folder)/\(name)-\(stamp)-\(copy).sqlite"
+        }
+        return file
     }
 
     func close() async {

@@ -1,4 +1,3 @@
-import Foundation
 import Storage
 import TestSupport
 import Testing
@@ -49,15 +48,13 @@ struct StorageBackupTests {
                 try await session.execute("CREATE TABLE probe (x BIGINT NOT NULL)")
                 try await session.execute("INSERT INTO probe (x) VALUES (1), (2)")
             }
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("ft-copy-\(UUID().uuidString)")
-                .path
-            defer { try? FileManager.default.removeItem(atPath: path) }
             switch backend {
             case .sqlite:
                 // A read transaction stays open meanwhile: the copy does not wait for it, nor it for the copy.
-                try await database.read { session in
+                // The copy lands in the temporary data folder, removed with it.
+                let path = try await database.read { session in
                     _ = try await session.query("SELECT x FROM probe", [])
-                    try await database.backup(to: path)
+                    return try await database.backup(named: "probe")
                 }
                 let copy = try await openDatabase(.sqlite(path: path), migrations: [], logger: quietLogger)
                 let rows = try await copy.query("SELECT x FROM probe ORDER BY x", [])
@@ -65,7 +62,7 @@ struct StorageBackupTests {
                 #expect(try rows.map { try $0.int("x") } == [1, 2])
             case .postgres:
                 await #expect {
-                    try await database.backup(to: path)
+                    try await database.backup(named: "probe")
                 } throws: { error in
                     (error as? StorageError)?.kind == .unsupported
                         && (error as? StorageError)?.message.contains("pg_dump") == true
