@@ -102,8 +102,8 @@ public enum CSV {
             if scalar == "\n" || scalar == "\r" { break }
             if counts[scalar] != nil { counts[scalar]! += 1 }
         }
-        let best = counts.max { a, b in a.value < b.value || (a.value == b.value && a.key != ",") }
-        return best.map { $0.value > 0 ? $0.key : "," } ?? ","
+        let other: Unicode.Scalar = counts[";"]! >= counts["\t"]! ? ";" : "\t"
+        return counts[other]! > counts[","]! ? other : ","
     }
 
     /// One line of a file (with its CRLF), fields quoted where needed. A field that a spreadsheet would run as a

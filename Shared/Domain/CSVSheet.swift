@@ -37,7 +37,7 @@ extension CSV {
                 (rows, columns) = ([], [])
                 return
             }
-            guard let header = records.first else {
+            guard !text.trimmingWhitespace().isEmpty, let header = records.first else {
                 check.fail("csv", "is empty: the first row must name the columns (\(known.joined(separator: ", ")))")
                 (rows, columns) = ([], [])
                 return
@@ -95,5 +95,37 @@ extension CSV {
         let wanted = cell.lowercased().replacingOccurrences(of: "'", with: "").replacingOccurrences(of: "’", with: "")
             .split { $0 == " " || $0 == "-" || $0 == "_" }.joined(separator: "_")
         return choices.first { CSV.cell($0) == wanted || $0.protoName.lowercased() == wanted }
+    }
+}
+
+extension CSV {
+    /// The problems of one row, reported under "row N, column": first the cells that cannot be read, then what
+    /// the values mean (`values`, a validator that names fields its own way, each mapped to its column). A column
+    /// already reported as unreadable is not reported again for its value.
+    public struct RowCheck {
+        public let row: Int
+        /// For checking the row's values as a request's are checked.
+        public var values = FieldValidator()
+        private var unreadable = FieldValidator()
+        private var skipped: Set<String> = []
+
+        public init(row: Int) { self.row = row }
+
+        /// A cell that cannot be read.
+        public mutating func unreadable(_ column: String, _ message: String) {
+            unreadable.fail("row \(row), \(column)", message)
+            skipped.insert(column)
+        }
+
+        /// A column whose problem another column's message already tells (a price in an unknown currency).
+        public mutating func skip(_ column: String) { skipped.insert(column) }
+
+        /// Adds the row's problems to `check`; `column` maps a field name of `values` to its column.
+        public func report(to check: inout FieldValidator, column: (String) -> String) {
+            for violation in unreadable.violations { check.fail(violation.field, violation.description) }
+            for violation in values.violations where !skipped.contains(column(violation.field)) {
+                check.fail("row \(row), \(column(violation.field))", violation.description)
+            }
+        }
     }
 }

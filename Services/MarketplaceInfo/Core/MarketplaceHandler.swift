@@ -115,9 +115,6 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         var check = FieldValidator()
         if !request.validateOnly { check.requestID(request.requestID) }
         let source = check.text(request.source, "source", maxLength: 200)
-        if request.csv.trimmingWhitespace().isEmpty {
-            check.fail("csv", "is empty: give the spreadsheet's rows, the first naming the columns")
-        }
         try check.check()
         let priceImport = PriceImport(csv: request.csv, &check)
         try check.check()

@@ -49,11 +49,8 @@ struct PriceImport: Sendable {
                 check.fail("row \(row.number)", problem)
                 continue
             }
-            var unreadable: Set<String> = []
-            func fail(_ column: String, _ message: String) {
-                check.fail("row \(row.number), \(column)", message)
-                unreadable.insert(column)
-            }
+            var rowCheck = CSV.RowCheck(row: row.number)
+            func fail(_ column: String, _ message: String) { rowCheck.unreadable(column, message) }
             var observation = M.PriceObservation(
                 product: row["product"] ?? "", unit: row["unit"] ?? "", source: row["source"] ?? "")
             if let market = row["market"] {
@@ -82,8 +79,9 @@ struct PriceImport: Sendable {
             let currency = (row["currency"] ?? "").uppercased()
             if let price = row["price"] {
                 if !CurrencyCode.isValid(currency) {
+                    // The currency column says what is wrong.
                     observation.price = CommonV1.Money(minorUnits: 1, currency: currency)
-                    unreadable.insert("price")
+                    rowCheck.skip("price")
                 } else if let minorUnits = CurrencyCode.minorUnits(of: price, currency: currency) {
                     observation.price = CommonV1.Money(minorUnits: minorUnits, currency: currency)
                 } else {
@@ -100,22 +98,17 @@ struct PriceImport: Sendable {
                     fail("observed_on", "\"\(day)\" is not a date (YYYY-MM-DD)")
                 }
             }
-            var rowCheck = FieldValidator()
-            observation = MarketplaceHandler.validated(observation, &rowCheck) { $0 }
-            for violation in rowCheck.violations where !unreadable.contains(Self.column(violation.field)) {
-                check.fail("row \(row.number), \(Self.column(violation.field))", violation.description)
-            }
+            observation = MarketplaceHandler.validated(observation, &rowCheck.values) { $0 }
+            rowCheck.report(to: &check, column: Self.column)
             rows.append((row.number, observation))
         }
         try check.check()
 
+        // Every row has a valid date now: record them in date order, file order within a day.
+        let dated = rows.map { (day: ISODate($0.observation.observedOn!)!, row: $0.row, observation: $0.observation) }
         var plan = Plan()
         var seen: Set<[String]> = []
-        for (row, observation) in rows.sorted(by: {
-            ($0.observation.observedOn.flatMap(ISODate.init)!, $0.row) < (
-                $1.observation.observedOn.flatMap(ISODate.init)!, $1.row
-            )
-        }) {
+        for (_, row, observation) in dated.sorted(by: { ($0.day, $0.row) < ($1.day, $1.row) }) {
             let key = Self.key(observation)
             guard seen.insert(key).inserted else {
                 plan.alreadyRecordedRows.append(Int32(row))

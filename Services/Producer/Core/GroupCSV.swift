@@ -49,17 +49,10 @@ enum GroupCSV {
         return parts.joined(separator: "|")
     }
 
-    /// Writes the row's non-empty cells into `group`. Cells that cannot be read are reported to `check` under
-    /// `"row N, column"` and their columns returned; what the values mean is checked afterwards, as for any group.
-    @discardableResult
-    static func apply(_ cells: [String: String], to group: inout Group, row: Int, _ check: inout FieldValidator)
-        -> Set<String>
-    {
-        var unreadable: Set<String> = []
-        func fail(_ column: String, _ message: String) {
-            check.fail("row \(row), \(column)", message)
-            unreadable.insert(column)
-        }
+    /// Writes the row's non-empty cells into `group`. Cells that cannot be read go to `check`; what the values
+    /// mean is checked afterwards, as for any group.
+    static func apply(_ cells: [String: String], to group: inout Group, _ check: inout CSV.RowCheck) {
+        func fail(_ column: String, _ message: String) { check.unreadable(column, message) }
         func number<N: FixedWidthInteger>(_ column: String, _: N.Type) -> N? {
             guard let cell = cells[column], !cell.isEmpty else { return nil }
             guard let value = N(cell) else {
@@ -132,6 +125,5 @@ enum GroupCSV {
             group.status = status
         }
         if let value = cells["notes"], !value.isEmpty { group.notes = value }
-        return unreadable
     }
 }

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import RPC
 import Schema
+import ServiceKit
 import Storage
 
 /// Bulk import of producer groups from a spreadsheet: every row checked, then all written in one transaction, or
@@ -44,13 +45,13 @@ struct GroupImport: Sendable {
         var plan = Plan()
         var rowOfID: [String: Int] = [:]
         var added: [(row: Int, country: String, key: NameSimilarity.Key)] = []
+        var storedNames = StoredNames()
         let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
         let fields = Set(sheet.columns.compactMap { GroupCSV.fieldOfColumn[$0] })
 
         for row in sheet.rows {
             let id = row["id"] ?? ""
-            var rowCheck = FieldValidator()
-            var unreadable: Set<String> = []
+            var rowCheck = CSV.RowCheck(row: row.number)
             var result = ProducerV1.ImportedRow(row: Int32(row.number))
             if let problem = row.problem {
                 check.fail("row \(row.number)", problem)
@@ -62,19 +63,21 @@ struct GroupImport: Sendable {
                     continue
                 }
                 var group = Group()
-                unreadable = GroupCSV.apply(row.cells, to: &group, row: row.number, &check)
-                group = ProducerHandler.validated(group, prefix: "", &rowCheck)
+                GroupCSV.apply(row.cells, to: &group, &rowCheck)
+                group = ProducerHandler.validated(group, prefix: "", &rowCheck.values)
                 if group.status == .unspecified { group.status = .active }
                 group.id = ProducerStore.newGroupID()
                 group.version = 1
                 group.createdAt = now
                 group.updatedAt = now
                 result.action = .created
+                result.groupID = group.id
                 result.name = group.name
                 let key = NameSimilarity.Key(group.name)
                 result.duplicateOfRows = added.filter {
                     $0.country == group.country && NameSimilarity.score(key, $0.key) >= Self.similarityThreshold
                 }.map { Int32($0.row) }
+                result.possibleDuplicates = try await storedNames.alike(group, store, session)
                 added.append((row.number, group.country, key))
                 plan.additions.append(group)
             } else {
@@ -109,12 +112,12 @@ struct GroupImport: Sendable {
                             )
                         }
                     } else {
-                        check.fail("row \(row.number), version", "\"\(cell)\" is not a whole number")
+                        rowCheck.unreadable("version", "\"\(cell)\" is not a whole number")
                     }
                 }
                 var group = stored
-                unreadable = GroupCSV.apply(row.cells, to: &group, row: row.number, &check)
-                let clean = ProducerHandler.validated(group, prefix: "", &rowCheck, only: fields)
+                GroupCSV.apply(row.cells, to: &group, &rowCheck)
+                let clean = ProducerHandler.validated(group, prefix: "", &rowCheck.values, only: fields)
                 var changed = stored
                 for field in fields { ProducerHandler.copy(field, from: clean, to: &changed) }
                 result.groupID = stored.id
@@ -133,12 +136,8 @@ struct GroupImport: Sendable {
                     plan.updates.append((changed, stored.version))
                 }
             }
-            for violation in rowCheck.violations {
-                let column = violation.field.drop { $0 == "." }.replacingOccurrences(of: ".", with: "_")
-                // A cell that could not be read is reported once, as such.
-                guard !unreadable.contains(column) else { continue }
-                check.fail("row \(row.number), \(column)", violation.description)
-            }
+            // The validator names fields ".members.women"; the file's column is "members_women".
+            rowCheck.report(to: &check) { $0.drop { $0 == "." }.replacingOccurrences(of: ".", with: "_") }
             plan.response.rows.append(result)
         }
         try check.check()
@@ -148,39 +147,35 @@ struct GroupImport: Sendable {
                 "groups changed since the file was exported; export them again and redo the changes: "
                     + conflicts.joined(separator: "; "))
         }
-        try await flagDuplicates(&plan, store, session)
         plan.response.created = Int32(plan.additions.count)
         plan.response.updated = Int32(plan.updates.count)
         plan.response.unchanged = Int32(plan.response.rows.count - plan.additions.count - plan.updates.count)
-        var ids = plan.additions.map(\.id).makeIterator()
-        for index in plan.response.rows.indices where plan.response.rows[index].action == .created {
-            plan.response.rows[index].groupID = ids.next() ?? ""
-        }
         return plan
     }
 
     /// As FindDuplicates' default.
     static let similarityThreshold = 0.75
 
-    /// Marks each added row whose name (or local name) is alike to a group stored in the same country.
-    private func flagDuplicates(_ plan: inout Plan, _ store: ProducerStore, _ session: any SQLSession) async throws {
-        let countries = Set(plan.additions.map(\.country))
-        var stored: [String: [(id: String, name: NameSimilarity.Key, localName: NameSimilarity.Key?)]] = [:]
-        for country in countries {
-            stored[country] = try await store.activeNames(country: country, session).map {
-                ($0.id, NameSimilarity.Key($0.name), $0.localName.isEmpty ? nil : NameSimilarity.Key($0.localName))
+    /// The names of the groups stored in each country, read once per country an import adds to.
+    struct StoredNames {
+        private var byCountry: [String: [(id: String, name: NameSimilarity.Key, localName: NameSimilarity.Key?)]] =
+            [:]
+
+        /// Ids of the groups stored in `group`'s country whose name (or local name) is alike to its.
+        mutating func alike(_ group: Group, _ store: ProducerStore, _ session: any SQLSession) async throws
+            -> [String]
+        {
+            if byCountry[group.country] == nil {
+                byCountry[group.country] = try await store.activeNames(country: group.country, session).map {
+                    ($0.id, NameSimilarity.Key($0.name), $0.localName.isEmpty ? nil : NameSimilarity.Key($0.localName))
+                }
             }
-        }
-        var addition = 0
-        for index in plan.response.rows.indices where plan.response.rows[index].action == .created {
-            let group = plan.additions[addition]
-            addition += 1
             let name = NameSimilarity.Key(group.name)
             let localName = group.localName.isEmpty ? nil : NameSimilarity.Key(group.localName)
-            plan.response.rows[index].possibleDuplicates = (stored[group.country] ?? []).filter { other in
-                if NameSimilarity.score(name, other.name) >= Self.similarityThreshold { return true }
+            return (byCountry[group.country] ?? []).filter { other in
+                if NameSimilarity.score(name, other.name) >= GroupImport.similarityThreshold { return true }
                 guard let localName, let otherLocal = other.localName else { return false }
-                return NameSimilarity.score(localName, otherLocal) >= Self.similarityThreshold
+                return NameSimilarity.score(localName, otherLocal) >= GroupImport.similarityThreshold
             }.map(\.id)
         }
     }
@@ -218,10 +213,10 @@ extension ProducerStore {
                 ])
             return plan.response.importID
         } load: { session, id in
-            guard let row = try await session.first("SELECT body FROM group_imports WHERE id = $1", [.of(id)]),
-                case .blob(let bytes) = row["body"]
-            else { throw StorageError(.corrupt, "import \(id) is logged but not stored") }
-            return try ProducerV1.ImportProducerGroupsResponse(serializedBytes: bytes)
+            guard let row = try await session.first("SELECT body FROM group_imports WHERE id = $1", [.of(id)]) else {
+                throw StorageError(.corrupt, "import \(id) is logged but not stored")
+            }
+            return try row.message(ProducerV1.ImportProducerGroupsResponse.self)
         }
     }
 
