@@ -19,6 +19,8 @@ struct ProducerBench: ParsableCommand {
         ProcessInfo.processInfo.environment["FT_TEST_POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:55432/postgres"
     @Option(help: "Groups to store.") var groups = 100_000
     @Option(help: "Calls measured per operation.") var calls = 5_000
+    @Option(help: "Rows of a spreadsheet imported (dry run, then for real) and the groups exported after; 0 skips it.")
+    var importRows = 10_000
     @Flag(help: "One JSON object per line.") var json = false
 
     func run() throws {
@@ -110,12 +112,22 @@ struct ProducerBench: ParsableCommand {
             }
             return [bare, get, list]
         }
+        let spreadsheet =
+            try importRows > 0 ? measureSpreadsheets(endpoint: endpoint, countries: countries, logger: logger) : nil
         if json {
             for result in results { print(result.json) }
             print(
                 String(
                     format: #"{"system": "producer-%@", "get_p50_over_bare_p50": %.2f}"#, backend,
                     results[1].p50 / results[0].p50))
+            if let spreadsheet {
+                print(
+                    String(
+                        format:
+                            #"{"system": "producer-%@", "mode": "spreadsheet", "import_rows": %d, "dry_run_s": %.2f, "import_s": %.2f, "export_groups": %d, "export_s": %.2f}"#,
+                        backend, importRows, spreadsheet.dryRun.inSeconds, spreadsheet.imported.inSeconds,
+                        spreadsheet.exportedGroups, spreadsheet.exported.inSeconds))
+            }
         } else {
             print(
                 "producer-service on \(backend), \(groups) groups (seeded in \(seeded)), \(calls) calls per operation")
@@ -126,6 +138,57 @@ struct ProducerBench: ParsableCommand {
                         + String(format: "%-10.1f%-10.1f%.0f", result.p50, result.p99, result.perSecond))
             }
             print(String(format: "get p50 / bare round trip p50: %.2f×", results[1].p50 / results[0].p50))
+            if let spreadsheet {
+                print(
+                    String(
+                        format:
+                            "import of %d rows beside %d groups: dry run %.2f s, import %.2f s; export of %d groups: %.2f s",
+                        importRows, groups, spreadsheet.dryRun.inSeconds, spreadsheet.imported.inSeconds,
+                        spreadsheet.exportedGroups, spreadsheet.exported.inSeconds))
+            }
+        }
+    }
+
+    /// One spreadsheet of `importRows` new groups through ImportProducerGroups, as a dry run and then for real,
+    /// and every group stored through ExportProducerGroups, page by page: the time each took.
+    func measureSpreadsheets(endpoint: String, countries: [String], logger: Logger) throws
+        -> (dryRun: Duration, imported: Duration, exportedGroups: Int, exported: Duration)
+    {
+        let words = [
+            "amber", "basket", "clay", "delta", "ember", "fern", "grove", "harbor", "indigo", "jade", "kiln", "loom",
+            "meadow", "nectar", "ochre", "pine", "quartz", "river", "saffron", "terra", "umber", "valley", "willow",
+        ]
+        var csv = "name,kind,country,region,crafts,members_women,members_men\n"
+        for index in 0..<importRows {
+            let name =
+                "\(words[index % words.count].capitalized) \(words[(index / 7) % words.count].capitalized) \(index)"
+            csv +=
+                "\(name) Group,cooperative,\(countries[index % countries.count]),Region,baskets; textiles,\(index % 80),\(index % 20)\n"
+        }
+        let text = csv
+        let options = CallOptions(timeout: .seconds(600))
+        return try blockingRun {
+            let channel = try ClientChannel(endpoints: [endpoint], configuration: .init(), logger: logger)
+            defer { channel.close() }
+            let client = ProducerV1.ProducerServiceClient(channel: channel)
+            var start = ContinuousClock.now
+            let dryRun = try await client.importProducerGroups(
+                ProducerV1.ImportProducerGroupsRequest(csv: text, validateOnly: true), options: options)
+            let dryRunTime = ContinuousClock.now - start
+            start = .now
+            let imported = try await client.importProducerGroups(
+                ProducerV1.ImportProducerGroupsRequest(csv: text, requestID: RequestID.make()), options: options)
+            let importTime = ContinuousClock.now - start
+            precondition(dryRun.created == Int32(importRows) && imported.created == Int32(importRows))
+            start = .now
+            var request = ProducerV1.ExportProducerGroupsRequest(pageSize: 5000)
+            var exported = 0
+            repeat {
+                let page = try await client.exportProducerGroups(request, options: options)
+                exported += Int(page.count)
+                request.pageToken = page.nextPageToken
+            } while !request.pageToken.isEmpty
+            return (dryRunTime, importTime, exported, ContinuousClock.now - start)
         }
     }
 }
