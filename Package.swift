@@ -118,9 +118,8 @@ let package = Package(
         .executableTarget(
             name: "RPCBench",
             dependencies: [
-                "API", "RPC", "Schema", "Interop", "CZeroMQ", "ProducerCore", "MarketplaceCore", "AssistanceCore",
-                "Domain",
-                "Storage", "ServiceKit",
+                "API", "RPC", "Schema", "Interop", "CZeroMQ", "CProtobufC", "CSchema", "ProducerCore",
+                "MarketplaceCore", "AssistanceCore", "Domain", "Storage", "ServiceKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -9,13 +9,9 @@ enum RawZMQ {
     static func latency(endpoint: String, payload: [UInt8], calls: Int, busyPoll: Duration = .zero) throws
         -> Measurement
     {
-        let context = zmq_ctx_new()!
-        defer { zmq_ctx_term(context) }
-        let socket = zmq_socket(context, ZMQ_REQ)!
-        var linger: Int32 = 0
-        zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
-        defer { zmq_close(socket) }
-        guard zmq_connect(socket, endpoint) == 0 else { throw ValidationError("cannot connect to \(endpoint)") }
+        let connection = try RawConnection(ZMQ_REQ, to: endpoint)
+        let socket = connection.socket
+        defer { withExtendedLifetime(connection) {} }
         var buffer = [UInt8](repeating: 0, count: 65536)
         func roundTrip() {
             _ = payload.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, 0) }
@@ -42,22 +38,25 @@ enum RawZMQ {
             elapsed: .now - start, calls: calls)
     }
 
-    /// DEALER→ROUTER echo with `inFlight` messages outstanding; each message carries its send time.
-    static func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int) throws -> Measurement {
-        let context = zmq_ctx_new()!
-        defer { zmq_ctx_term(context) }
-        let socket = zmq_socket(context, ZMQ_DEALER)!
-        var linger: Int32 = 0
-        zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
-        defer { zmq_close(socket) }
-        guard zmq_connect(socket, endpoint) == 0 else { throw ValidationError("cannot connect to \(endpoint)") }
+    /// DEALER→ROUTER echo with `inFlight` messages outstanding; each message carries its send time. With `frames`
+    /// above 1, each message is that many frames, the payload in the last (the RPC protocol's shape is 2).
+    static func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int, frames: Int = 1) throws
+        -> Measurement
+    {
+        let connection = try RawConnection(ZMQ_DEALER, to: endpoint)
+        let socket = connection.socket
+        defer { withExtendedLifetime(connection) {} }
         var message = payload
         if message.count < 8 { message += [UInt8](repeating: 0, count: 8 - message.count) }
         var buffer = [UInt8](repeating: 0, count: 65536)
+        var scratch = [UInt8](repeating: 0, count: 65536)
         func send() {
             var stamp = nowNanos()
             withUnsafeBytes(of: &stamp) { stampBytes in
                 message.withUnsafeMutableBytes { $0.copyMemory(from: stampBytes) }
+            }
+            for _ in 1..<max(1, frames) {
+                _ = withUnsafeBytes(of: &stamp) { zmq_send(socket, $0.baseAddress, $0.count, ZMQ_SNDMORE) }
             }
             _ = message.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, 0) }
         }
@@ -72,6 +71,7 @@ enum RawZMQ {
             }
             while received < total {
                 guard zmq_recv(socket, &buffer, buffer.count, 0) >= 8 else { continue }
+                for _ in 1..<max(1, frames) { _ = zmq_recv(socket, &scratch, scratch.count, 0) }
                 received += 1
                 if record {
                     let stamp = buffer.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
@@ -87,7 +87,9 @@ enum RawZMQ {
         _ = run(min(20_000, calls), record: false)
         let start = ContinuousClock.now
         let samples = run(calls, record: true)
-        return Measurement(system: "zmq-raw", mode: "throughput", samples: samples, elapsed: .now - start, calls: calls)
+        return Measurement(
+            system: "zmq-raw", mode: frames > 1 ? "throughput-\(frames)-frames" : "throughput", samples: samples,
+            elapsed: .now - start, calls: calls)
     }
 }
 
@@ -108,13 +110,7 @@ struct RawServer: ParsableCommand {
             zmq_setsockopt(socket, ZMQ_SNDHWM, &hwm, 4)
             zmq_setsockopt(socket, ZMQ_RCVHWM, &hwm, 4)
         }
-        let endpoints = try [rep, router].map { socket -> String in
-            guard zmq_bind(socket, "tcp://127.0.0.1:*") == 0 else { throw ValidationError("bind failed") }
-            var buffer = [CChar](repeating: 0, count: 256)
-            var size = buffer.count
-            zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buffer, &size)
-            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        }
+        let endpoints = try [rep, router].map(bindLoopback)
         FileHandle.standardOutput.write(Data((endpoints.joined(separator: " ") + "\n").utf8))
         var items = [
             zmq_pollitem_t(socket: rep, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
@@ -144,4 +140,37 @@ struct RawServer: ParsableCommand {
             }
         }
     }
+}
+
+/// A client socket of its own ZeroMQ context, connected; both closed when it goes (linger 0). Code that uses
+/// `socket` keeps the connection alive until it is done (`withExtendedLifetime`).
+final class RawConnection {
+    let context: UnsafeMutableRawPointer
+    let socket: UnsafeMutableRawPointer
+
+    init(_ type: Int32, to endpoint: String) throws {
+        context = zmq_ctx_new()!
+        socket = zmq_socket(context, type)!
+        var linger: Int32 = 0
+        zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
+        guard zmq_connect(socket, endpoint) == 0 else {
+            zmq_close(socket)
+            zmq_ctx_term(context)
+            throw ValidationError("cannot connect to \(endpoint)")
+        }
+    }
+
+    deinit {
+        zmq_close(socket)
+        zmq_ctx_term(context)
+    }
+}
+
+/// Binds a server socket to a free loopback TCP port; the endpoint bound.
+func bindLoopback(_ socket: UnsafeMutableRawPointer) throws -> String {
+    guard zmq_bind(socket, "tcp://127.0.0.1:*") == 0 else { throw ValidationError("bind failed") }
+    var buffer = [CChar](repeating: 0, count: 256)
+    var size = buffer.count
+    zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buffer, &size)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
