@@ -336,4 +336,36 @@ struct TrainingTests {
             #expect(try await client.listReferrals(A.ListReferralsRequest()).referrals.isEmpty)
         }
     }
+
+    @Test("people counts too large for a sum are refused, and the service stays up")
+    func hugeCounts() async throws {
+        try await withProducerProcess { producerEndpoint in
+            try await withAssistance(.sqlite, producerEndpoint: producerEndpoint) { service in
+                let client = service.client
+                let bolga = try await makeGroup(service.producer, "Bolga basket weavers")
+                let tradeAid = try await ProjectTests.organisation(client, "Trade Aid Integrated", .development)
+                let error = await failure {
+                    try await client.recordTraining(
+                        A.RecordTrainingRequest(
+                            training: A.Training(
+                                title: "Weaving", skill: "basketry", heldOn: date("2025-03-10"),
+                                trainerOrganisationID: tradeAid.id, trainedGroupIDs: [bolga.id],
+                                trainees: A.PeopleCount(women: .max, men: 1, other: .max)),
+                            requestID: "huge"))
+                }
+                #expect(error?.code == .invalidArgument)
+                #expect(
+                    Set(error?.fieldViolations.map(\.field) ?? [])
+                        == ["training.trainees.women", "training.trainees.other"])
+                let recorded = try await client.recordTraining(
+                    A.RecordTrainingRequest(
+                        training: A.Training(
+                            title: "Weaving", skill: "basketry", heldOn: date("2025-03-10"),
+                            trainerOrganisationID: tradeAid.id, trainedGroupIDs: [bolga.id],
+                            trainees: A.PeopleCount(women: 1_000_000, men: 1_000_000, other: 1_000_000)),
+                        requestID: "large"))
+                #expect(recorded.id.hasPrefix("tr_"))
+            }
+        }
+    }
 }

@@ -398,32 +398,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func recordTraining(_ request: A.RecordTrainingRequest, context: ServerContext) async throws -> A.Training {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var training = request.training ?? A.Training()
-        training.title = check.text(training.title, "training.title", required: true)
-        training.skill = check.text(training.skill, "training.skill", required: true, maxLength: 40).lowercased()
-        Self.notInFuture(check.date(training.heldOn, "training.held_on"), "training.held_on", &check)
-        if training.trainerOrganisationID.isEmpty == training.trainerGroupID.isEmpty {
-            check.fail(
-                "training.trainer_organisation_id", "give exactly one trainer: an organisation or a producer group")
-        }
-        if training.trainedGroupIDs.isEmpty {
-            check.fail("training.trained_group_ids", "must name at least one producer group")
-        }
-        if Set(training.trainedGroupIDs).count != training.trainedGroupIDs.count {
-            check.fail("training.trained_group_ids", "names a group twice")
-        }
-        if let trainees = training.trainees {
-            check.nonNegative(trainees.women, "training.trainees.women")
-            check.nonNegative(trainees.men, "training.trainees.men")
-            check.nonNegative(trainees.other, "training.trainees.other")
-            if trainees.women + trainees.men + trainees.other == 0 { check.fail("training.trainees", "counts nobody") }
-        } else {
-            check.fail("training.trainees", "is required: the people trained by sex (women, men, other)")
-        }
-        training.notes = check.text(training.notes, "training.notes", maxLength: 2000)
-        training.status = .planned
-        training.completedOn = nil
-        training.results = []
+        var training = Self.validated(request.training ?? A.Training(), &check) { "training.\($0)" }
         try check.check()
         if !training.trainerOrganisationID.isEmpty {
             try await requireOrganisations([(training.trainerOrganisationID, "training.trainer_organisation_id")])
@@ -438,16 +413,53 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         let groups = try await producer.requireGroups(references, purpose: "recording a training")
         let known = try await skills
         if !known.contains(training.skill) {
-            throw RPCError.invalidArgument(
-                field: "training.skill",
-                """
-                "\(training.skill)" is not in the Producer service's skills catalogue (\(known.sorted().joined(separator: ", ")))
-                """)
+            throw RPCError.invalidArgument(field: "training.skill", Self.unknownSkill(training.skill, known))
         }
         training.trainedGroupIDs = training.trainedGroupIDs.map { groups[$0]!.id }
         if !training.trainerGroupID.isEmpty { training.trainerGroupID = groups[training.trainerGroupID]!.id }
         let checked = training
         return try await storage { try await store.recordTraining(checked, requestID: request.requestID) }
+    }
+
+    /// A clean copy of `input` as a new training (planned, no results), each problem reported under `name(field)`
+    /// for its field in Training ("title", "skill", "held_on", "trainer_organisation_id", "trained_group_ids",
+    /// "trainees", "trainees.women", "trainees.men", "trainees.other", "notes"). References are checked apart.
+    static func validated(_ input: A.Training, _ check: inout FieldValidator, name: (String) -> String) -> A.Training {
+        var training = input
+        training.title = check.text(training.title, name("title"), required: true)
+        training.skill = check.text(training.skill, name("skill"), required: true, maxLength: 40).lowercased()
+        notInFuture(check.date(training.heldOn, name("held_on")), name("held_on"), &check)
+        if training.trainerOrganisationID.isEmpty == training.trainerGroupID.isEmpty {
+            check.fail(name("trainer_organisation_id"), "give exactly one trainer: an organisation or a producer group")
+        }
+        if training.trainedGroupIDs.isEmpty {
+            check.fail(name("trained_group_ids"), "must name at least one producer group")
+        }
+        if Set(training.trainedGroupIDs).count != training.trainedGroupIDs.count {
+            check.fail(name("trained_group_ids"), "names a group twice")
+        }
+        if let trainees = training.trainees {
+            check.range(trainees.women, 0...maxTraineesBySex, name("trainees.women"))
+            check.range(trainees.men, 0...maxTraineesBySex, name("trainees.men"))
+            check.range(trainees.other, 0...maxTraineesBySex, name("trainees.other"))
+            if Int64(trainees.women) + Int64(trainees.men) + Int64(trainees.other) == 0 {
+                check.fail(name("trainees"), "counts nobody")
+            }
+        } else {
+            check.fail(name("trainees"), "is required: the people trained by sex (women, men, other)")
+        }
+        training.notes = check.text(training.notes, name("notes"), maxLength: 2000)
+        training.status = .planned
+        training.completedOn = nil
+        training.results = []
+        return training
+    }
+
+    /// People of one sex one training may count: far above any real training, far below where sums overflow.
+    static let maxTraineesBySex: Int32 = 1_000_000
+
+    static func unknownSkill(_ skill: String, _ known: [String]) -> String {
+        "\"\(skill)\" is not in the Producer service's skills catalogue (\(known.sorted().joined(separator: ", ")))"
     }
 
     public func linkCascade(_ request: A.LinkCascadeRequest, context: ServerContext) async throws -> A.Training {

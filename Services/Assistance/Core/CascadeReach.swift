@@ -18,22 +18,19 @@ public enum CascadeReachRules {
         while !tier.isEmpty {
             var people = A.PeopleCount()
             for training in tier {
-                let trainees = training.trainees ?? A.PeopleCount()
-                people.women += trainees.women
-                people.men += trainees.men
-                people.other += trainees.other
+                people.add(training.trainees ?? A.PeopleCount())
                 groups.formUnion(training.trainedGroupIDs)
             }
-            let total = people.women + people.men + people.other
-            let multiplier = previousTotal > 0 ? Int32((Double(total) * 100 / Double(previousTotal)).rounded()) : 0
+            let total = people.total
+            let multiplier =
+                previousTotal > 0
+                ? Int32(clamping: Int64((Double(total) * 100 / Double(previousTotal)).rounded())) : 0
             reach.tiers.append(
                 A.CascadeTier(
                     tier: Int32(reach.tiers.count + 1), trainings: Int32(tier.count), people: people, total: total,
                     multiplierHundredths: multiplier, trainingIDs: tier.map(\.id)))
-            reach.people!.women += people.women
-            reach.people!.men += people.men
-            reach.people!.other += people.other
-            reach.total += total
+            reach.people!.add(people)
+            reach.total = reach.people!.total
             previousTotal = total
             // Stored cascades never loop (LinkCascade refuses it); `seen` keeps a damaged store from spinning.
             let next: [A.Training] = tier.flatMap { children[$0.id] ?? [] }.filter { seen.insert($0.id).inserted }
@@ -49,4 +46,18 @@ public enum CascadeReachRules {
         let dayB = b.heldOn.flatMap(ISODate.init)?.dayNumber ?? 0
         return dayA != dayB ? dayA < dayB : a.id < b.id
     }
+}
+
+extension AssistanceV1.PeopleCount {
+    /// Adds `other`'s counts; a sum past Int32 stays at its largest value rather than trapping.
+    mutating func add(_ more: AssistanceV1.PeopleCount) {
+        women = Self.sum(women, more.women)
+        men = Self.sum(men, more.men)
+        other = Self.sum(other, more.other)
+    }
+
+    /// Everyone counted, held at Int32's largest value.
+    var total: Int32 { Int32(clamping: Int64(women) + Int64(men) + Int64(other)) }
+
+    private static func sum(_ a: Int32, _ b: Int32) -> Int32 { Int32(clamping: Int64(a) + Int64(b)) }
 }
