@@ -146,6 +146,52 @@ extension MarketCommand {
     }
 }
 
+extension AssistanceCommand {
+    struct ImportTrainings: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-trainings", abstract: "Record trainings from a CSV file; all rows or none.",
+            discussion: """
+                The first row names the columns: title, skill (code or name), held_on (YYYY-MM-DD), trainer_organisation or \
+                trainer_group (an id or exact name, one per row), trained_groups (group ids or names separated by \
+                ";"), women, men and, \
+                optional, other, cascades_from (a training id, or "row N" for another row of the file), project \
+                and notes. An import only adds: rows equal to a training already recorded are skipped, so a file \
+                imported twice records nothing twice. Any wrong cell fails the whole import, naming its row and \
+                column; --dry-run shows what would happen.
+                """)
+        @OptionGroup var input: ImportFile
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let csv = try input.text()
+            try await withAssistance(self, global) { client in
+                let response = try await input.send { requestID in
+                    try await client.importTrainings(
+                        AssistanceV1.ImportTrainingsRequest(
+                            csv: csv, validateOnly: input.dryRun, requestID: requestID, source: input.source),
+                        options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
+                }
+                try emit(response, global) {
+                    var table = Table("ROW", "TRAINING", "NOTE")
+                    for row in response.rows {
+                        let id =
+                            row.trainingID.isEmpty
+                            ? (row.alreadyRecorded ? "(as an earlier row)" : "(new)") : row.trainingID
+                        table.add(String(row.row), id, row.alreadyRecorded ? "already recorded, skipped" : "")
+                    }
+                    let people = response.trainees ?? AssistanceV1.PeopleCount()
+                    let trained =
+                        "\(Int64(people.women) + Int64(people.men) + Int64(people.other)) people trained (women \(people.women), men \(people.men), other \(people.other))"
+                    return table.render() + "\n"
+                        + (response.validateOnly
+                            ? "dry run: nothing written; \(response.recorded) trainings would be recorded, \(trained)"
+                            : "imported (\(response.importID)): \(response.recorded) trainings recorded, \(trained)")
+                }
+            }
+        }
+    }
+}
+
 /// What every import command takes: the file, `--dry-run` and `--request-id`.
 struct ImportFile: ParsableArguments {
     @Argument(help: "The CSV file, or - for standard input.") var file: String

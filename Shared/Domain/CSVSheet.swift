@@ -129,3 +129,12 @@ extension CSV {
         }
     }
 }
+
+extension FieldValidator {
+    /// Checks what every import request carries beside its file: a request id unless it only validates, and where
+    /// the rows come from, at most 200 characters. Returns the source, trimmed.
+    public mutating func importRequest(validateOnly: Bool, requestID: String, source: String) -> String {
+        if !validateOnly { self.requestID(requestID) }
+        return text(source, "source", maxLength: 200)
+    }
+}

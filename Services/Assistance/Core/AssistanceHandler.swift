@@ -462,6 +462,22 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         "\"\(skill)\" is not in the Producer service's skills catalogue (\(known.sorted().joined(separator: ", ")))"
     }
 
+    public func importTrainings(_ request: A.ImportTrainingsRequest, context: ServerContext) async throws
+        -> A.ImportTrainingsResponse
+    {
+        var check = FieldValidator()
+        let source = check.importRequest(
+            validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
+        try check.check()
+        let sheet = TrainingImport(csv: request.csv, &check)
+        try check.check()
+        let rows = try await sheet.rows(store, producer)
+        return try await storage {
+            try await store.importTrainings(
+                rows, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+        }
+    }
+
     public func linkCascade(_ request: A.LinkCascadeRequest, context: ServerContext) async throws -> A.Training {
         guard !request.trainingID.isEmpty else {
             throw RPCError.invalidArgument(field: "training_id", "must not be empty")

@@ -71,6 +71,17 @@ public enum AssistanceMigrations {
                 "CREATE TABLE group_aliases (alias TEXT PRIMARY KEY, group_id TEXT NOT NULL)",
                 "CREATE INDEX group_aliases_group ON group_aliases (group_id)",
             ]
-        }
+        },
+        Migration(version: 2, name: "training imports from spreadsheets") { dialect in
+            let blob = dialect == .postgres ? "BYTEA" : "BLOB"
+            return [
+                // Each import's answer, so that a retried import answers the same.
+                """
+                CREATE TABLE training_imports (
+                    id TEXT PRIMARY KEY, source TEXT NOT NULL, created_at BIGINT NOT NULL, body \(blob) NOT NULL)
+                """,
+                "CREATE INDEX trainings_held_on ON trainings (held_on)",
+            ]
+        },
     ]
 }

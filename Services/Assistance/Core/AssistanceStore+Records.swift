@@ -73,24 +73,28 @@ extension AssistanceStore {
                     A.Training.self, from: "trainings", id: training.cascadesFrom, noun: "training")
                 try TrainingRules.checkCascade(training, from: parent)
             }
-            try await session.execute(
-                """
-                INSERT INTO trainings (id, cascades_from, project_id, skill, held_on, trainer_group_id, body)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
-                """,
-                [
-                    .of(training.id), .of(training.cascadesFrom), .of(training.projectID), .of(training.skill),
-                    .of(ISODate(training.heldOn!)!.description), .of(training.trainerGroupID),
-                    .blob(training.serializedBytes()),
-                ])
-            for group in Set(training.trainedGroupIDs) {
-                try await session.execute(
-                    "INSERT INTO training_groups (training_id, group_id) VALUES ($1, $2)",
-                    [.of(training.id), .of(group)])
-            }
+            try await insert(training, session)
             return training.id
         } load: { session, id in
             try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
+        }
+    }
+
+    /// Stores a checked training that has its id.
+    func insert(_ training: A.Training, _ session: any SQLSession) async throws {
+        try await session.execute(
+            """
+            INSERT INTO trainings (id, cascades_from, project_id, skill, held_on, trainer_group_id, body)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """,
+            [
+                .of(training.id), .of(training.cascadesFrom), .of(training.projectID), .of(training.skill),
+                .of(ISODate(training.heldOn!)!.description), .of(training.trainerGroupID),
+                .blob(training.serializedBytes()),
+            ])
+        for group in Set(training.trainedGroupIDs) {
+            try await session.execute(
+                "INSERT INTO training_groups (training_id, group_id) VALUES ($1, $2)", [.of(training.id), .of(group)])
         }
     }
 

@@ -33,15 +33,12 @@ struct ProducerLink: Sendable {
         let ids = Array(Set(references.map(\.id)))
         guard !ids.isEmpty else { return [:] }
         let client = self.client
-        // Every lookup at once; each answer is kept as a Result so that one failure does not cancel the others.
-        let answers = await withTaskGroup(of: GroupAnswer.self) { tasks in
-            for id in ids {
-                tasks.addTask { await GroupAnswer(id: id, client: client) }
-            }
-            var answers: [String: Result<ProducerV1.ProducerGroup, RPCError>] = [:]
-            for await answer in tasks { answers[answer.id] = answer.result }
-            return answers
-        }
+        // Each answer is kept as a Result so that one failure does not cancel the others.
+        let answers = Dictionary(
+            await Self.concurrently(ids) { id in
+                let answer = await GroupAnswer(id: id, client: client)
+                return (answer.id, answer.result)
+            }, uniquingKeysWith: { first, _ in first })
         var groups: [String: ProducerV1.ProducerGroup] = [:]
         var violations: [FieldViolation] = []
         for (id, field) in references {
@@ -64,14 +61,71 @@ struct ProducerLink: Sendable {
         return groups
     }
 
+    /// The groups whose name or local name is each of `names` (in any letter case; merged groups left out), by
+    /// the name asked for. UNAVAILABLE naming `purpose` when the Producer service does not answer.
+    func groupsNamed(_ names: [String], purpose: String) async throws -> [String: [ProducerV1.ProducerGroup]] {
+        let client = self.client
+        let answers = await Self.concurrently(Array(Set(names))) { name in
+            // The Producer service's filter takes at most 100 characters; no name is longer.
+            guard name.count <= 100 else { return (name, Result<[ProducerV1.ProducerGroup], RPCError>.success([])) }
+            let wanted = name.lowercased()
+            var found: [ProducerV1.ProducerGroup] = []
+            var token = ""
+            do {
+                repeat {
+                    let page = try await client.listProducerGroups(
+                        ProducerV1.ListProducerGroupsRequest(nameContains: name, pageSize: 500, pageToken: token))
+                    found += page.groups.filter {
+                        $0.name.lowercased() == wanted || $0.localName.lowercased() == wanted
+                    }
+                    token = page.nextPageToken
+                } while !token.isEmpty
+                return (name, .success(found))
+            } catch let error as RPCError {
+                return (name, .failure(error))
+            } catch {
+                return (name, .failure(RPCError(.internalError, "\(error)")))
+            }
+        }
+        var groups: [String: [ProducerV1.ProducerGroup]] = [:]
+        for (name, answer) in answers {
+            switch answer {
+            case .success(let found): groups[name] = found
+            case .failure(let error): throw Self.unavailable(error, purpose)
+            }
+        }
+        return groups
+    }
+
+    /// Runs `body` for every item, at most `limit` at a time (a spreadsheet's thousands of groups must not become
+    /// thousands of calls at once); the results in no particular order.
+    static func concurrently<Item: Sendable, Result: Sendable>(
+        _ items: [Item], limit: Int = 16, _ body: @escaping @Sendable (Item) async -> Result
+    ) async -> [Result] {
+        await withTaskGroup(of: Result.self) { tasks in
+            var results: [Result] = []
+            for (index, item) in items.enumerated() {
+                if index >= limit, let result = await tasks.next() { results.append(result) }
+                tasks.addTask { await body(item) }
+            }
+            for await result in tasks { results.append(result) }
+            return results
+        }
+    }
+
     func requireGroup(_ id: String, field: String, purpose: String) async throws -> ProducerV1.ProducerGroup {
         try await requireGroups([(id, field)], purpose: purpose)[id]!
     }
 
     /// The skill codes of the Producer service's catalogue.
     func skillCodes(purpose: String) async throws -> [String] {
+        try await skills(purpose: purpose).map(\.code)
+    }
+
+    /// The Producer service's skills catalogue.
+    func skills(purpose: String) async throws -> [ProducerV1.SkillCategory] {
         do {
-            return try await client.listSkills(ProducerV1.ListSkillsRequest()).skills.map(\.code)
+            return try await client.listSkills(ProducerV1.ListSkillsRequest()).skills
         } catch {
             throw Self.unavailable(error, purpose)
         }

@@ -113,8 +113,8 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         -> M.ImportPricesResponse
     {
         var check = FieldValidator()
-        if !request.validateOnly { check.requestID(request.requestID) }
-        let source = check.text(request.source, "source", maxLength: 200)
+        let source = check.importRequest(
+            validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
         try check.check()
         let priceImport = PriceImport(csv: request.csv, &check)
         try check.check()

@@ -114,10 +114,10 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         async throws -> ProducerV1.ImportProducerGroupsResponse
     {
         var check = FieldValidator()
-        if !request.validateOnly { check.requestID(request.requestID) }
+        let source = check.importRequest(
+            validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
         let mode = request.mode == .unspecified ? .add : request.mode
         if !mode.isRecognized { check.fail("mode", "unknown import mode \(mode.rawValue)") }
-        let source = check.text(request.source, "source", maxLength: 200)
         try check.check()
         let groupImport = GroupImport(csv: request.csv, mode: mode, &check)
         try check.check()

@@ -25,6 +25,7 @@ extension AssistanceV1 {
             public static let recordTraining = UnaryMethod<AssistanceV1.RecordTrainingRequest, AssistanceV1.Training>(service: name, method: "RecordTraining", idempotent: true)
             public static let linkCascade = UnaryMethod<AssistanceV1.LinkCascadeRequest, AssistanceV1.Training>(service: name, method: "LinkCascade", idempotent: true)
             public static let completeTraining = UnaryMethod<AssistanceV1.CompleteTrainingRequest, AssistanceV1.Training>(service: name, method: "CompleteTraining", idempotent: true)
+            public static let importTrainings = UnaryMethod<AssistanceV1.ImportTrainingsRequest, AssistanceV1.ImportTrainingsResponse>(service: name, method: "ImportTrainings", idempotent: true)
             public static let listTrainings = UnaryMethod<AssistanceV1.ListTrainingsRequest, AssistanceV1.ListTrainingsResponse>(service: name, method: "ListTrainings", idempotent: true)
             public static let getCascadeReach = UnaryMethod<AssistanceV1.GetCascadeReachRequest, AssistanceV1.CascadeReach>(service: name, method: "GetCascadeReach", idempotent: true)
             public static let createReferral = UnaryMethod<AssistanceV1.CreateReferralRequest, AssistanceV1.Referral>(service: name, method: "CreateReferral", idempotent: true)
@@ -54,6 +55,7 @@ extension AssistanceV1 {
         func recordTraining(_ request: AssistanceV1.RecordTrainingRequest, context: ServerContext) async throws -> AssistanceV1.Training
         func linkCascade(_ request: AssistanceV1.LinkCascadeRequest, context: ServerContext) async throws -> AssistanceV1.Training
         func completeTraining(_ request: AssistanceV1.CompleteTrainingRequest, context: ServerContext) async throws -> AssistanceV1.Training
+        func importTrainings(_ request: AssistanceV1.ImportTrainingsRequest, context: ServerContext) async throws -> AssistanceV1.ImportTrainingsResponse
         func listTrainings(_ request: AssistanceV1.ListTrainingsRequest, context: ServerContext) async throws -> AssistanceV1.ListTrainingsResponse
         func getCascadeReach(_ request: AssistanceV1.GetCascadeReachRequest, context: ServerContext) async throws -> AssistanceV1.CascadeReach
         func createReferral(_ request: AssistanceV1.CreateReferralRequest, context: ServerContext) async throws -> AssistanceV1.Referral
@@ -131,6 +133,10 @@ extension AssistanceV1 {
             try await channel.unary(AssistanceService.Method.completeTraining, request, options: options)
         }
 
+        public func importTrainings(_ request: AssistanceV1.ImportTrainingsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ImportTrainingsResponse {
+            try await channel.unary(AssistanceService.Method.importTrainings, request, options: options)
+        }
+
         public func listTrainings(_ request: AssistanceV1.ListTrainingsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ListTrainingsResponse {
             try await channel.unary(AssistanceService.Method.listTrainings, request, options: options)
         }
@@ -188,6 +194,7 @@ extension AssistanceV1.AssistanceServiceHandler {
             .unary(AssistanceV1.AssistanceService.Method.recordTraining) { try await self.recordTraining($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.linkCascade) { try await self.linkCascade($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.completeTraining) { try await self.completeTraining($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.importTrainings) { try await self.importTrainings($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.listTrainings) { try await self.listTrainings($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.getCascadeReach) { try await self.getCascadeReach($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.createReferral) { try await self.createReferral($0, context: $1) },

@@ -1402,6 +1402,141 @@ void   fairtrade__assistance__v1__list_trainings_response__free_unpacked
   assert(message->base.descriptor == &fairtrade__assistance__v1__list_trainings_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__assistance__v1__import_trainings_request__init
+                     (Fairtrade__Assistance__V1__ImportTrainingsRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__ImportTrainingsRequest init_value = FAIRTRADE__ASSISTANCE__V1__IMPORT_TRAININGS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__import_trainings_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportTrainingsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_trainings_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__import_trainings_request__pack
+                     (const Fairtrade__Assistance__V1__ImportTrainingsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_trainings_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__import_trainings_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportTrainingsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_trainings_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ImportTrainingsRequest *
+       fairtrade__assistance__v1__import_trainings_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ImportTrainingsRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__import_trainings_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__import_trainings_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportTrainingsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_trainings_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__imported_training__init
+                     (Fairtrade__Assistance__V1__ImportedTraining         *message)
+{
+  static const Fairtrade__Assistance__V1__ImportedTraining init_value = FAIRTRADE__ASSISTANCE__V1__IMPORTED_TRAINING__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__imported_training__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportedTraining *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_training__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__imported_training__pack
+                     (const Fairtrade__Assistance__V1__ImportedTraining *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_training__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__imported_training__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportedTraining *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_training__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ImportedTraining *
+       fairtrade__assistance__v1__imported_training__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ImportedTraining *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__imported_training__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__imported_training__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportedTraining *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_training__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__import_trainings_response__init
+                     (Fairtrade__Assistance__V1__ImportTrainingsResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__ImportTrainingsResponse init_value = FAIRTRADE__ASSISTANCE__V1__IMPORT_TRAININGS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__import_trainings_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportTrainingsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_trainings_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__import_trainings_response__pack
+                     (const Fairtrade__Assistance__V1__ImportTrainingsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_trainings_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__import_trainings_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportTrainingsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_trainings_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ImportTrainingsResponse *
+       fairtrade__assistance__v1__import_trainings_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ImportTrainingsResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__import_trainings_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__import_trainings_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportTrainingsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_trainings_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   fairtrade__assistance__v1__get_cascade_reach_request__init
                      (Fairtrade__Assistance__V1__GetCascadeReachRequest         *message)
 {
@@ -4792,6 +4927,237 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_trainings_respo
   (ProtobufCMessageInit) fairtrade__assistance__v1__list_trainings_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__import_trainings_request__field_descriptors[4] =
+{
+  {
+    "csv",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTrainingsRequest, csv),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validate_only",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTrainingsRequest, validate_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTrainingsRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTrainingsRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__import_trainings_request__field_indices_by_name[] = {
+  0,   /* field[0] = csv */
+  2,   /* field[2] = request_id */
+  3,   /* field[3] = source */
+  1,   /* field[1] = validate_only */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__import_trainings_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_trainings_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ImportTrainingsRequest",
+  "ImportTrainingsRequest",
+  "Fairtrade__Assistance__V1__ImportTrainingsRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ImportTrainingsRequest),
+  4,
+  fairtrade__assistance__v1__import_trainings_request__field_descriptors,
+  fairtrade__assistance__v1__import_trainings_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__import_trainings_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__import_trainings_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__imported_training__field_descriptors[3] =
+{
+  {
+    "row",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedTraining, row),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "training_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedTraining, training_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "already_recorded",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedTraining, already_recorded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__imported_training__field_indices_by_name[] = {
+  2,   /* field[2] = already_recorded */
+  0,   /* field[0] = row */
+  1,   /* field[1] = training_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__imported_training__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__imported_training__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ImportedTraining",
+  "ImportedTraining",
+  "Fairtrade__Assistance__V1__ImportedTraining",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ImportedTraining),
+  3,
+  fairtrade__assistance__v1__imported_training__field_descriptors,
+  fairtrade__assistance__v1__imported_training__field_indices_by_name,
+  1,  fairtrade__assistance__v1__imported_training__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__imported_training__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__import_trainings_response__field_descriptors[5] =
+{
+  {
+    "import_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTrainingsResponse, import_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recorded",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTrainingsResponse, recorded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rows",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ImportTrainingsResponse, n_rows),
+    offsetof(Fairtrade__Assistance__V1__ImportTrainingsResponse, rows),
+    &fairtrade__assistance__v1__imported_training__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trainees",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTrainingsResponse, trainees),
+    &fairtrade__assistance__v1__people_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validate_only",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTrainingsResponse, validate_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__import_trainings_response__field_indices_by_name[] = {
+  0,   /* field[0] = import_id */
+  1,   /* field[1] = recorded */
+  2,   /* field[2] = rows */
+  3,   /* field[3] = trainees */
+  4,   /* field[4] = validate_only */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__import_trainings_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_trainings_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ImportTrainingsResponse",
+  "ImportTrainingsResponse",
+  "Fairtrade__Assistance__V1__ImportTrainingsResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ImportTrainingsResponse),
+  5,
+  fairtrade__assistance__v1__import_trainings_response__field_descriptors,
+  fairtrade__assistance__v1__import_trainings_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__import_trainings_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__import_trainings_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor fairtrade__assistance__v1__get_cascade_reach_request__field_descriptors[1] =
 {
   {
@@ -6725,7 +7091,7 @@ const ProtobufCEnumDescriptor fairtrade__assistance__v1__measure__descriptor =
   fairtrade__assistance__v1__measure__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_service__method_descriptors[24] =
+static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_service__method_descriptors[25] =
 {
   { "CreateOrganisation", &fairtrade__assistance__v1__create_organisation_request__descriptor, &fairtrade__assistance__v1__organisation__descriptor },
   { "GetOrganisation", &fairtrade__assistance__v1__get_organisation_request__descriptor, &fairtrade__assistance__v1__organisation__descriptor },
@@ -6742,6 +7108,7 @@ static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_ser
   { "RecordTraining", &fairtrade__assistance__v1__record_training_request__descriptor, &fairtrade__assistance__v1__training__descriptor },
   { "LinkCascade", &fairtrade__assistance__v1__link_cascade_request__descriptor, &fairtrade__assistance__v1__training__descriptor },
   { "CompleteTraining", &fairtrade__assistance__v1__complete_training_request__descriptor, &fairtrade__assistance__v1__training__descriptor },
+  { "ImportTrainings", &fairtrade__assistance__v1__import_trainings_request__descriptor, &fairtrade__assistance__v1__import_trainings_response__descriptor },
   { "ListTrainings", &fairtrade__assistance__v1__list_trainings_request__descriptor, &fairtrade__assistance__v1__list_trainings_response__descriptor },
   { "GetCascadeReach", &fairtrade__assistance__v1__get_cascade_reach_request__descriptor, &fairtrade__assistance__v1__cascade_reach__descriptor },
   { "CreateReferral", &fairtrade__assistance__v1__create_referral_request__descriptor, &fairtrade__assistance__v1__referral__descriptor },
@@ -6756,24 +7123,25 @@ const unsigned fairtrade__assistance__v1__assistance_service__method_indices_by_
   14,        /* CompleteTraining */
   0,        /* CreateOrganisation */
   3,        /* CreateProject */
-  17,        /* CreateReferral */
-  20,        /* DefineIndicator */
-  23,        /* GetCapacityReport */
-  16,        /* GetCascadeReach */
+  18,        /* CreateReferral */
+  21,        /* DefineIndicator */
+  24,        /* GetCapacityReport */
+  17,        /* GetCascadeReach */
   9,        /* GetMoneyTotals */
   1,        /* GetOrganisation */
   4,        /* GetProject */
+  15,        /* ImportTrainings */
   13,        /* LinkCascade */
   11,        /* ListEquipment */
-  22,        /* ListIndicators */
+  23,        /* ListIndicators */
   2,        /* ListOrganisations */
   6,        /* ListProjects */
-  19,        /* ListReferrals */
-  15,        /* ListTrainings */
+  20,        /* ListReferrals */
+  16,        /* ListTrainings */
   8,        /* ListTransactions */
   10,        /* RecordEquipment */
-  21,        /* RecordIndicatorPeriod */
-  18,        /* RecordReferralOutcome */
+  22,        /* RecordIndicatorPeriod */
+  19,        /* RecordReferralOutcome */
   12,        /* RecordTraining */
   7,        /* RecordTransaction */
   5         /* UpdateProject */
@@ -6785,7 +7153,7 @@ const ProtobufCServiceDescriptor fairtrade__assistance__v1__assistance_service__
   "AssistanceService",
   "Fairtrade__Assistance__V1__AssistanceService",
   "fairtrade.assistance.v1",
-  24,
+  25,
   fairtrade__assistance__v1__assistance_service__method_descriptors,
   fairtrade__assistance__v1__assistance_service__method_indices_by_name
 };
@@ -6909,13 +7277,21 @@ void fairtrade__assistance__v1__assistance_service__complete_training(ProtobufCS
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
   service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void fairtrade__assistance__v1__assistance_service__import_trainings(ProtobufCService *service,
+                                                                     const Fairtrade__Assistance__V1__ImportTrainingsRequest *input,
+                                                                     Fairtrade__Assistance__V1__ImportTrainingsResponse_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__assistance__v1__assistance_service__list_trainings(ProtobufCService *service,
                                                                    const Fairtrade__Assistance__V1__ListTrainingsRequest *input,
                                                                    Fairtrade__Assistance__V1__ListTrainingsResponse_Closure closure,
                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__get_cascade_reach(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__GetCascadeReachRequest *input,
@@ -6923,7 +7299,7 @@ void fairtrade__assistance__v1__assistance_service__get_cascade_reach(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__create_referral(ProtobufCService *service,
                                                                     const Fairtrade__Assistance__V1__CreateReferralRequest *input,
@@ -6931,7 +7307,7 @@ void fairtrade__assistance__v1__assistance_service__create_referral(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_referral_outcome(ProtobufCService *service,
                                                                             const Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *input,
@@ -6939,7 +7315,7 @@ void fairtrade__assistance__v1__assistance_service__record_referral_outcome(Prot
                                                                             void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_referrals(ProtobufCService *service,
                                                                    const Fairtrade__Assistance__V1__ListReferralsRequest *input,
@@ -6947,7 +7323,7 @@ void fairtrade__assistance__v1__assistance_service__list_referrals(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__define_indicator(ProtobufCService *service,
                                                                      const Fairtrade__Assistance__V1__DefineIndicatorRequest *input,
@@ -6955,7 +7331,7 @@ void fairtrade__assistance__v1__assistance_service__define_indicator(ProtobufCSe
                                                                      void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_indicator_period(ProtobufCService *service,
                                                                             const Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *input,
@@ -6963,7 +7339,7 @@ void fairtrade__assistance__v1__assistance_service__record_indicator_period(Prot
                                                                             void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_indicators(ProtobufCService *service,
                                                                     const Fairtrade__Assistance__V1__ListIndicatorsRequest *input,
@@ -6971,7 +7347,7 @@ void fairtrade__assistance__v1__assistance_service__list_indicators(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__get_capacity_report(ProtobufCService *service,
                                                                         const Fairtrade__Assistance__V1__GetCapacityReportRequest *input,
@@ -6979,7 +7355,7 @@ void fairtrade__assistance__v1__assistance_service__get_capacity_report(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__init (Fairtrade__Assistance__V1__AssistanceService_Service *service,
                                                           Fairtrade__Assistance__V1__AssistanceService_ServiceDestroy destroy)

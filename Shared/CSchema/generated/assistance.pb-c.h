@@ -49,6 +49,9 @@ typedef struct Fairtrade__Assistance__V1__LinkCascadeRequest Fairtrade__Assistan
 typedef struct Fairtrade__Assistance__V1__CompleteTrainingRequest Fairtrade__Assistance__V1__CompleteTrainingRequest;
 typedef struct Fairtrade__Assistance__V1__ListTrainingsRequest Fairtrade__Assistance__V1__ListTrainingsRequest;
 typedef struct Fairtrade__Assistance__V1__ListTrainingsResponse Fairtrade__Assistance__V1__ListTrainingsResponse;
+typedef struct Fairtrade__Assistance__V1__ImportTrainingsRequest Fairtrade__Assistance__V1__ImportTrainingsRequest;
+typedef struct Fairtrade__Assistance__V1__ImportedTraining Fairtrade__Assistance__V1__ImportedTraining;
+typedef struct Fairtrade__Assistance__V1__ImportTrainingsResponse Fairtrade__Assistance__V1__ImportTrainingsResponse;
 typedef struct Fairtrade__Assistance__V1__GetCascadeReachRequest Fairtrade__Assistance__V1__GetCascadeReachRequest;
 typedef struct Fairtrade__Assistance__V1__CascadeTier Fairtrade__Assistance__V1__CascadeTier;
 typedef struct Fairtrade__Assistance__V1__CascadeReach Fairtrade__Assistance__V1__CascadeReach;
@@ -777,6 +780,83 @@ struct  Fairtrade__Assistance__V1__ListTrainingsResponse
 #define FAIRTRADE__ASSISTANCE__V1__LIST_TRAININGS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__list_trainings_response__descriptor) \
     , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Trainings from a spreadsheet, as trainers and coordinators keep attendance sheets. The file is CSV as for
+ * ImportProducerGroups (UTF-8, a header row naming the columns in any order, comma, semicolon or tab separated).
+ * Columns: title, skill (a code or name of the Producer service's skills catalogue), held_on (YYYY-MM-DD), trainer_organisation
+ * (an organisation's id or name) or trainer_group (a producer group's id or name), exactly one per row;
+ * trained_groups (producer groups' ids or names, separated by ";"; quote the cell when the file itself uses ";");
+ * a name must be exactly one group's or organisation's name, in any letter case (a group's local name counts);
+ * women, men and, optional, other (the people trained by sex); and, optional,
+ * cascades_from (a training id, or "row N" for the training of another row of the same file: train-the-trainers
+ * sheets record the whole cascade at once), project (a project id) and notes. Each row is checked as
+ * RecordTraining checks one training, and a cascade as LinkCascade checks one. An import only adds trainings: a
+ * row equal to a training already recorded (same title, skill, day, trainer, trained groups and people), or to an
+ * earlier row, is not recorded again. Any wrong cell fails the whole import, naming its row and column; otherwise
+ * every new row is recorded in one transaction.
+ */
+struct  Fairtrade__Assistance__V1__ImportTrainingsRequest
+{
+  ProtobufCMessage base;
+  char *csv;
+  /*
+   * Check every row, and the groups with the Producer service, and answer what would be recorded, writing nothing
+   * (the training ids in the answer are then empty).
+   */
+  protobuf_c_boolean validate_only;
+  /*
+   * Required unless validate_only: a retried import answers as the first did and records nothing more.
+   */
+  char *request_id;
+  /*
+   * Where the rows come from (a file name, say); recorded with the import.
+   */
+  char *source;
+};
+#define FAIRTRADE__ASSISTANCE__V1__IMPORT_TRAININGS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__import_trainings_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Assistance__V1__ImportedTraining
+{
+  ProtobufCMessage base;
+  /*
+   * The spreadsheet row (the header is row 1).
+   */
+  int32_t row;
+  /*
+   * The training the row was recorded as, or the one it equals when already recorded.
+   */
+  char *training_id;
+  protobuf_c_boolean already_recorded;
+};
+#define FAIRTRADE__ASSISTANCE__V1__IMPORTED_TRAINING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__imported_training__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Fairtrade__Assistance__V1__ImportTrainingsResponse
+{
+  ProtobufCMessage base;
+  char *import_id;
+  int32_t recorded;
+  /*
+   * One per data row, in row order.
+   */
+  size_t n_rows;
+  Fairtrade__Assistance__V1__ImportedTraining **rows;
+  /*
+   * The people trained by sex over the rows recorded by this import.
+   */
+  Fairtrade__Assistance__V1__PeopleCount *trainees;
+  protobuf_c_boolean validate_only;
+};
+#define FAIRTRADE__ASSISTANCE__V1__IMPORT_TRAININGS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__import_trainings_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, NULL, 0 }
 
 
 struct  Fairtrade__Assistance__V1__GetCascadeReachRequest
@@ -1740,6 +1820,63 @@ Fairtrade__Assistance__V1__ListTrainingsResponse *
 void   fairtrade__assistance__v1__list_trainings_response__free_unpacked
                      (Fairtrade__Assistance__V1__ListTrainingsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__ImportTrainingsRequest methods */
+void   fairtrade__assistance__v1__import_trainings_request__init
+                     (Fairtrade__Assistance__V1__ImportTrainingsRequest         *message);
+size_t fairtrade__assistance__v1__import_trainings_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportTrainingsRequest   *message);
+size_t fairtrade__assistance__v1__import_trainings_request__pack
+                     (const Fairtrade__Assistance__V1__ImportTrainingsRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__import_trainings_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportTrainingsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__ImportTrainingsRequest *
+       fairtrade__assistance__v1__import_trainings_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__import_trainings_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportTrainingsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__ImportedTraining methods */
+void   fairtrade__assistance__v1__imported_training__init
+                     (Fairtrade__Assistance__V1__ImportedTraining         *message);
+size_t fairtrade__assistance__v1__imported_training__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportedTraining   *message);
+size_t fairtrade__assistance__v1__imported_training__pack
+                     (const Fairtrade__Assistance__V1__ImportedTraining   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__imported_training__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportedTraining   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__ImportedTraining *
+       fairtrade__assistance__v1__imported_training__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__imported_training__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportedTraining *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__ImportTrainingsResponse methods */
+void   fairtrade__assistance__v1__import_trainings_response__init
+                     (Fairtrade__Assistance__V1__ImportTrainingsResponse         *message);
+size_t fairtrade__assistance__v1__import_trainings_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportTrainingsResponse   *message);
+size_t fairtrade__assistance__v1__import_trainings_response__pack
+                     (const Fairtrade__Assistance__V1__ImportTrainingsResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__import_trainings_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportTrainingsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__ImportTrainingsResponse *
+       fairtrade__assistance__v1__import_trainings_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__import_trainings_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportTrainingsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Fairtrade__Assistance__V1__GetCascadeReachRequest methods */
 void   fairtrade__assistance__v1__get_cascade_reach_request__init
                      (Fairtrade__Assistance__V1__GetCascadeReachRequest         *message);
@@ -2253,6 +2390,15 @@ typedef void (*Fairtrade__Assistance__V1__ListTrainingsRequest_Closure)
 typedef void (*Fairtrade__Assistance__V1__ListTrainingsResponse_Closure)
                  (const Fairtrade__Assistance__V1__ListTrainingsResponse *message,
                   void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__ImportTrainingsRequest_Closure)
+                 (const Fairtrade__Assistance__V1__ImportTrainingsRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__ImportedTraining_Closure)
+                 (const Fairtrade__Assistance__V1__ImportedTraining *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__ImportTrainingsResponse_Closure)
+                 (const Fairtrade__Assistance__V1__ImportTrainingsResponse *message,
+                  void *closure_data);
 typedef void (*Fairtrade__Assistance__V1__GetCascadeReachRequest_Closure)
                  (const Fairtrade__Assistance__V1__GetCascadeReachRequest *message,
                   void *closure_data);
@@ -2386,6 +2532,10 @@ struct Fairtrade__Assistance__V1__AssistanceService_Service
                             const Fairtrade__Assistance__V1__CompleteTrainingRequest *input,
                             Fairtrade__Assistance__V1__Training_Closure closure,
                             void *closure_data);
+  void (*import_trainings)(Fairtrade__Assistance__V1__AssistanceService_Service *service,
+                           const Fairtrade__Assistance__V1__ImportTrainingsRequest *input,
+                           Fairtrade__Assistance__V1__ImportTrainingsResponse_Closure closure,
+                           void *closure_data);
   void (*list_trainings)(Fairtrade__Assistance__V1__AssistanceService_Service *service,
                          const Fairtrade__Assistance__V1__ListTrainingsRequest *input,
                          Fairtrade__Assistance__V1__ListTrainingsResponse_Closure closure,
@@ -2445,6 +2595,7 @@ void fairtrade__assistance__v1__assistance_service__init (Fairtrade__Assistance_
       function_prefix__ ## record_training,\
       function_prefix__ ## link_cascade,\
       function_prefix__ ## complete_training,\
+      function_prefix__ ## import_trainings,\
       function_prefix__ ## list_trainings,\
       function_prefix__ ## get_cascade_reach,\
       function_prefix__ ## create_referral,\
@@ -2514,6 +2665,10 @@ void fairtrade__assistance__v1__assistance_service__complete_training(ProtobufCS
                                                                       const Fairtrade__Assistance__V1__CompleteTrainingRequest *input,
                                                                       Fairtrade__Assistance__V1__Training_Closure closure,
                                                                       void *closure_data);
+void fairtrade__assistance__v1__assistance_service__import_trainings(ProtobufCService *service,
+                                                                     const Fairtrade__Assistance__V1__ImportTrainingsRequest *input,
+                                                                     Fairtrade__Assistance__V1__ImportTrainingsResponse_Closure closure,
+                                                                     void *closure_data);
 void fairtrade__assistance__v1__assistance_service__list_trainings(ProtobufCService *service,
                                                                    const Fairtrade__Assistance__V1__ListTrainingsRequest *input,
                                                                    Fairtrade__Assistance__V1__ListTrainingsResponse_Closure closure,
@@ -2592,6 +2747,9 @@ extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__link_cascade_
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__complete_training_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_trainings_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_trainings_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_trainings_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__imported_training__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_trainings_response__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__get_cascade_reach_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__cascade_tier__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__cascade_reach__descriptor;

@@ -1530,6 +1530,117 @@ extension AssistanceV1 {
         }
     }
 
+    public struct ImportTrainingsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ImportTrainingsRequest"
+        public var csv: String = ""
+        public var validateOnly: Bool = false
+        public var requestID: String = ""
+        public var source: String = ""
+
+        public init() {}
+
+        public init(csv: String = "", validateOnly: Bool = false, requestID: String = "", source: String = "") {
+            self.csv = csv
+            self.validateOnly = validateOnly
+            self.requestID = requestID
+            self.source = source
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__import_trainings_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTrainingsRequest.self)
+            self.csv = _decodeString(c.pointee.csv)
+            self.validateOnly = c.pointee.validate_only != 0
+            self.requestID = _decodeString(c.pointee.request_id)
+            self.source = _decodeString(c.pointee.source)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTrainingsRequest.self)
+            c.pointee.csv = arena.string(self.csv)
+            c.pointee.validate_only = self.validateOnly ? 1 : 0
+            c.pointee.request_id = arena.string(self.requestID)
+            c.pointee.source = arena.string(self.source)
+            return raw
+        }
+    }
+
+    public struct ImportedTraining: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ImportedTraining"
+        public var row: Int32 = 0
+        public var trainingID: String = ""
+        public var alreadyRecorded: Bool = false
+
+        public init() {}
+
+        public init(row: Int32 = 0, trainingID: String = "", alreadyRecorded: Bool = false) {
+            self.row = row
+            self.trainingID = trainingID
+            self.alreadyRecorded = alreadyRecorded
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__imported_training()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportedTraining.self)
+            self.row = c.pointee.row
+            self.trainingID = _decodeString(c.pointee.training_id)
+            self.alreadyRecorded = c.pointee.already_recorded != 0
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportedTraining.self)
+            c.pointee.row = self.row
+            c.pointee.training_id = arena.string(self.trainingID)
+            c.pointee.already_recorded = self.alreadyRecorded ? 1 : 0
+            return raw
+        }
+    }
+
+    public struct ImportTrainingsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ImportTrainingsResponse"
+        public var importID: String = ""
+        public var recorded: Int32 = 0
+        public var rows: [AssistanceV1.ImportedTraining] = []
+        public var trainees: AssistanceV1.PeopleCount? = nil
+        public var validateOnly: Bool = false
+
+        public init() {}
+
+        public init(importID: String = "", recorded: Int32 = 0, rows: [AssistanceV1.ImportedTraining] = [], trainees: AssistanceV1.PeopleCount? = nil, validateOnly: Bool = false) {
+            self.importID = importID
+            self.recorded = recorded
+            self.rows = rows
+            self.trainees = trainees
+            self.validateOnly = validateOnly
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__import_trainings_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTrainingsResponse.self)
+            self.importID = _decodeString(c.pointee.import_id)
+            self.recorded = c.pointee.recorded
+            self.rows = try _decodeMessages(c.pointee.rows, c.pointee.n_rows, "rows", options, as: AssistanceV1.ImportedTraining.self)
+            self.trainees = try _decodeMessage(c.pointee.trainees, "trainees", options, as: AssistanceV1.PeopleCount.self)
+            self.validateOnly = c.pointee.validate_only != 0
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTrainingsResponse.self)
+            c.pointee.import_id = arena.string(self.importID)
+            c.pointee.recorded = self.recorded
+            c.pointee.n_rows = self.rows.count; c.pointee.rows = arena.messages(self.rows, as: Fairtrade__Assistance__V1__ImportedTraining.self)
+            c.pointee.trainees = self.trainees.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__PeopleCount.self) }
+            c.pointee.validate_only = self.validateOnly ? 1 : 0
+            return raw
+        }
+    }
+
     public struct GetCascadeReachRequest: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.GetCascadeReachRequest"
         public var trainingID: String = ""

@@ -1,0 +1,408 @@
+import Domain
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// Trainings from a spreadsheet: every row checked as RecordTraining checks one training, the groups with the
+/// Producer service, the cascades as LinkCascade checks one; then the new rows recorded in one transaction, each
+/// after the row it cascades from. Nothing is recorded when any row is wrong. An import only adds: a row equal to a
+/// training already recorded, or to an earlier row, is not recorded again, so importing a sheet twice records
+/// nothing twice.
+struct TrainingImport: Sendable {
+    typealias A = AssistanceV1
+
+    static let columns = [
+        "title", "skill", "held_on", "trainer_organisation", "trainer_group", "trained_groups", "women", "men", "other",
+        "cascades_from", "project", "notes",
+    ]
+    static let required = ["title", "skill", "held_on", "trained_groups", "women", "men"]
+    /// Rows an import may hold; a bigger file is split.
+    static let maxRows = 5_000
+
+    /// A row's training, checked, and the row of the same file it cascades from, if it names one.
+    struct Row: Sendable {
+        let number: Int
+        var training: A.Training
+        var parentRow: Int?
+    }
+
+    let sheet: CSV.Sheet
+
+    /// Reads the file; problems with it as a whole (not CSV, header, no rows, too many) go to `check`.
+    init(csv: String, _ check: inout FieldValidator) {
+        sheet = CSV.Sheet(
+            csv, known: Self.columns, required: Self.required, purpose: "record trainings", maxRows: Self.maxRows,
+            &check)
+    }
+
+    /// The column a Training field comes from, for naming problems.
+    static func column(_ field: String) -> String {
+        switch field {
+        case "trainer_organisation_id": "trainer_organisation"
+        case "trainer_group_id": "trainer_group"
+        case "trained_group_ids": "trained_groups"
+        case "trainees.women": "women"
+        case "trainees.men": "men"
+        case "trainees.other": "other"
+        case "trainees": "women, men, other"
+        case "project_id": "project"
+        default: field
+        }
+    }
+
+    /// Every row read and checked, then what they name: organisations here, skills and groups with the Producer
+    /// service. Organisations and groups may be given by id or by name; each becomes the id it has now (a merged
+    /// group's, the id it lives on as). Wrong cells fail the whole import with INVALID_ARGUMENT naming each row and
+    /// column.
+    func rows(_ store: AssistanceStore, _ producer: ProducerLink) async throws -> [Row] {
+        var check = FieldValidator()
+        let numbers = Set(sheet.rows.map(\.number))
+        var rows: [Row] = []
+        for cells in sheet.rows {
+            if let problem = cells.problem {
+                check.fail("row \(cells.number)", problem)
+                continue
+            }
+            var rowCheck = CSV.RowCheck(row: cells.number)
+            let row = Self.read(cells, numbers, &rowCheck)
+            rowCheck.report(to: &check, column: Self.column)
+            rows.append(row)
+        }
+        Self.checkRowLoops(rows, &check)
+        try check.check()
+
+        try await resolveOrganisations(&rows, store, &check)
+        let unknownNames = try await resolveGroupNames(&rows, producer, &check)
+        async let skills = producer.skills(purpose: "importing trainings")
+        var references: [(id: String, field: String)] = []
+        for row in rows {
+            references += row.training.trainedGroupIDs.map { ($0, "row \(row.number), trained_groups") }
+            if !row.training.trainerGroupID.isEmpty {
+                references.append((row.training.trainerGroupID, "row \(row.number), trainer_group"))
+            }
+        }
+        references.removeAll { unknownNames.contains($0.id) }
+        var groups: [String: ProducerV1.ProducerGroup] = [:]
+        do {
+            groups = try await producer.requireGroups(references, purpose: "importing trainings")
+        } catch let error as RPCError where error.code == .invalidArgument {
+            for violation in error.fieldViolations { check.fail(violation.field, violation.description) }
+        }
+        // A skill by its code or its name ("natural-dyeing" or "Natural dyeing").
+        let catalogue = try await skills
+        for index in rows.indices {
+            let cell = rows[index].training.skill
+            if let skill = catalogue.first(where: { $0.code == cell || $0.name.lowercased() == cell }) {
+                rows[index].training.skill = skill.code
+            } else {
+                check.fail(
+                    "row \(rows[index].number), skill", AssistanceHandler.unknownSkill(cell, catalogue.map(\.code)))
+            }
+        }
+        try check.check()
+        return rows.map { row in
+            var row = row
+            row.training.trainedGroupIDs = row.training.trainedGroupIDs.map { groups[$0]!.id }
+            if !row.training.trainerGroupID.isEmpty {
+                row.training.trainerGroupID = groups[row.training.trainerGroupID]!.id
+            }
+            return row
+        }
+    }
+
+    /// The id a cell means: itself when it is one of `ids`, else the one id whose name it is; or what is wrong.
+    static func resolve(_ cell: String, ids: Set<String>, named: [String], noun: String) -> Result<String, RPCError> {
+        if ids.contains(cell) { return .success(cell) }
+        switch named.count {
+        case 1: return .success(named[0])
+        case 0: return .failure(RPCError(.notFound, "no \(noun) has the id or name \"\(cell)\""))
+        default:
+            return .failure(
+                RPCError(
+                    .invalidArgument,
+                    "\"\(cell)\" names \(named.count) \(noun)s (\(named.sorted().joined(separator: ", "))); give the id"
+                ))
+        }
+    }
+
+    /// Trainer organisations given by name become their ids.
+    private func resolveOrganisations(_ rows: inout [Row], _ store: AssistanceStore, _ check: inout FieldValidator)
+        async throws
+    {
+        guard rows.contains(where: { !$0.training.trainerOrganisationID.isEmpty }) else { return }
+        let organisations = try await storage { try await store.listOrganisations(kind: .unspecified) }
+        let ids = Set(organisations.map(\.id))
+        for index in rows.indices where !rows[index].training.trainerOrganisationID.isEmpty {
+            let cell = rows[index].training.trainerOrganisationID
+            let named = organisations.filter { $0.name.lowercased() == cell.lowercased() }.map(\.id)
+            switch Self.resolve(cell, ids: ids, named: named, noun: "organisation") {
+            case .success(let id): rows[index].training.trainerOrganisationID = id
+            case .failure(let error): check.fail("row \(rows[index].number), trainer_organisation", error.message)
+            }
+        }
+    }
+
+    /// Producer groups given by name (anything but a "pg_" id) become their ids, asking the Producer service; the
+    /// names that name no group or several stay as they were, and are returned.
+    private func resolveGroupNames(_ rows: inout [Row], _ producer: ProducerLink, _ check: inout FieldValidator)
+        async throws -> Set<String>
+    {
+        func isID(_ cell: String) -> Bool { cell.hasPrefix("pg_") }
+        let names = rows.flatMap { $0.training.trainedGroupIDs + [$0.training.trainerGroupID] }.filter {
+            !$0.isEmpty && !isID($0)
+        }
+        guard !names.isEmpty else { return [] }
+        let named = try await producer.groupsNamed(names, purpose: "importing trainings")
+        var unknown: Set<String> = []
+        for index in rows.indices {
+            let number = rows[index].number
+            func id(_ cell: String, _ column: String) -> String {
+                guard !cell.isEmpty, !isID(cell) else { return cell }
+                switch Self.resolve(cell, ids: [], named: named[cell, default: []].map(\.id), noun: "producer group") {
+                case .success(let id): return id
+                case .failure(let error):
+                    check.fail("row \(number), \(column)", error.message)
+                    unknown.insert(cell)
+                    return cell
+                }
+            }
+            let trained = rows[index].training.trainedGroupIDs.map { id($0, "trained_groups") }
+            if Set(trained).count != trained.count {
+                check.fail("row \(number), trained_groups", "names a group twice (by its id and its name, say)")
+            }
+            rows[index].training.trainedGroupIDs = trained
+            rows[index].training.trainerGroupID = id(rows[index].training.trainerGroupID, "trainer_group")
+        }
+        return unknown
+    }
+
+    /// One row's training, its cells read into Training's fields and checked as RecordTraining checks them.
+    private static func read(_ cells: CSV.Sheet.Row, _ numbers: Set<Int>, _ check: inout CSV.RowCheck) -> Row {
+        var training = A.Training(
+            title: cells["title"] ?? "", skill: cells["skill"] ?? "",
+            trainerOrganisationID: cells["trainer_organisation"] ?? "", trainerGroupID: cells["trainer_group"] ?? "",
+            trainedGroupIDs: (cells["trained_groups"] ?? "").split(separator: ";").map {
+                String($0).trimmingWhitespace()
+            }.filter { !$0.isEmpty },
+            projectID: cells["project"] ?? "", notes: cells["notes"] ?? "")
+        if let day = cells["held_on"] {
+            if let date = ISODate(iso: day) {
+                training.heldOn = date.message
+            } else {
+                check.unreadable("held_on", "\"\(day)\" is not a date (YYYY-MM-DD)")
+            }
+        }
+        var people = A.PeopleCount()
+        for (column, keyPath) in [("women", \A.PeopleCount.women), ("men", \.men), ("other", \.other)] {
+            guard let cell = cells[column] else { continue }
+            if let count = Int32(cell) {
+                people[keyPath: keyPath] = count
+            } else {
+                check.unreadable(column, "\"\(cell)\" is not a whole number")
+                // Nobody counted follows from the unreadable cell.
+                check.skip(Self.column("trainees"))
+            }
+        }
+        training.trainees = people
+        var parentRow: Int?
+        if let parent = cells["cascades_from"] {
+            let words = parent.lowercased().split(separator: " ")
+            if words.count == 2, words[0] == "row", let number = Int(words[1]) {
+                if number == cells.number {
+                    check.unreadable("cascades_from", "a training cannot cascade from its own row")
+                } else if !numbers.contains(number) {
+                    check.unreadable("cascades_from", "row \(number) is not a row of trainings in this file")
+                } else {
+                    parentRow = number
+                }
+            } else {
+                training.cascadesFrom = parent
+            }
+        }
+        training = AssistanceHandler.validated(training, &check.values) { $0 }
+        return Row(number: cells.number, training: training, parentRow: parentRow)
+    }
+
+    /// Rows that cascade from each other round in a circle: each such loop reported once, at its first row.
+    private static func checkRowLoops(_ rows: [Row], _ check: inout FieldValidator) {
+        let parents = Dictionary(rows.compactMap { row in row.parentRow.map { (row.number, $0) } }) { first, _ in first
+        }
+        var reported: Set<Int> = []
+        for row in rows.map(\.number).sorted() where !reported.contains(row) {
+            var path = [row]
+            var current = row
+            while let parent = parents[current], path.count <= rows.count {
+                if parent == row {
+                    reported.formUnion(path)
+                    check.fail(
+                        "row \(row), cascades_from",
+                        "the cascade would loop: \((path + [row]).map { "row \($0)" }.joined(separator: " → "))")
+                    break
+                }
+                if path.contains(parent) { break }
+                path.append(parent)
+                current = parent
+            }
+        }
+    }
+
+    /// What makes a row the same training as one recorded: title, skill, day, trainer, trained groups and people.
+    static func key(_ training: A.Training) -> [String] {
+        let people = training.trainees ?? A.PeopleCount()
+        return [
+            training.title, training.skill, training.heldOn.flatMap(ISODate.init)?.description ?? "",
+            training.trainerOrganisationID, training.trainerGroupID,
+            training.trainedGroupIDs.sorted().joined(separator: ";"), "\(people.women)", "\(people.men)",
+            "\(people.other)",
+        ]
+    }
+
+    /// What the import does with each row, worked out in `session`: parents found (a row's parent row before it),
+    /// cascades and projects checked, rows equal to a stored training or an earlier row marked already recorded.
+    /// New trainings get ids unless `validateOnly`. Problems fail the import with INVALID_ARGUMENT.
+    static func plan(_ rows: [Row], validateOnly: Bool, _ session: any SQLSession) async throws -> Plan {
+        var check = FieldValidator()
+        let missingProjects = try await missing(
+            "projects", rows.map(\.training.projectID).filter { !$0.isEmpty }, session)
+        let parentIDs = Array(Set(rows.map(\.training.cascadesFrom).filter { !$0.isEmpty }))
+        var conditions = SQLConditions()
+        conditions.among("id", parentIDs)
+        let storedParents =
+            parentIDs.isEmpty
+            ? [:]
+            : Dictionary(
+                try await session.query("SELECT body FROM trainings \(conditions.whereClause)", conditions.binds)
+                    .map { try $0.message(A.Training.self) }.map { ($0.id, $0) },
+                uniquingKeysWith: { first, _ in first })
+        let stored = try await recorded(on: rows.compactMap { $0.training.heldOn.flatMap(ISODate.init) }, session)
+
+        var plan = Plan()
+        var done: [Int: A.Training] = [:]
+        var seen: [[String]: String] = [:]
+        var waiting = rows.sorted { $0.number < $1.number }
+        while !waiting.isEmpty {
+            // Rows whose parent row is done (or that name none) go next, in row order. Loops were refused with their
+            // path before; none may get here, but none would be dropped without a word.
+            let ready = waiting.filter { $0.parentRow.map { done[$0] != nil } ?? true }
+            guard !ready.isEmpty else {
+                for row in waiting { check.fail("row \(row.number), cascades_from", "the cascade would loop") }
+                break
+            }
+            waiting.removeAll { row in ready.contains { $0.number == row.number } }
+            for row in ready {
+                var training = row.training
+                let parent: A.Training?
+                if let parentRow = row.parentRow {
+                    // Named by its row in what the import says: the sheet's reader knows rows, not new ids.
+                    var fromRow = done[parentRow]!
+                    training.cascadesFrom = fromRow.id
+                    fromRow.id = "of row \(parentRow)"
+                    parent = fromRow
+                } else if !training.cascadesFrom.isEmpty {
+                    parent = storedParents[training.cascadesFrom]
+                    if parent == nil {
+                        check.fail(
+                            "row \(row.number), cascades_from", "training \"\(training.cascadesFrom)\" not found")
+                    }
+                } else {
+                    parent = nil
+                }
+                if let parent {
+                    do throws(RPCError) {
+                        try TrainingRules.checkCascade(training, from: parent)
+                    } catch {
+                        check.fail("row \(row.number), cascades_from", error.message)
+                    }
+                }
+                if missingProjects.contains(training.projectID) {
+                    check.fail("row \(row.number), project", "project \"\(training.projectID)\" not found")
+                }
+                let key = key(training)
+                if let id = stored[key] ?? seen[key] {
+                    training.id = id
+                    plan.rows.append(A.ImportedTraining(row: Int32(row.number), trainingID: id, alreadyRecorded: true))
+                } else {
+                    training.id = validateOnly ? "" : "tr_" + RequestID.make()
+                    seen[key] = training.id
+                    plan.new.append(training)
+                    plan.trainees.add(training.trainees ?? A.PeopleCount())
+                    plan.rows.append(A.ImportedTraining(row: Int32(row.number), trainingID: training.id))
+                }
+                done[row.number] = training
+            }
+        }
+        try check.check()
+        plan.rows.sort { $0.row < $1.row }
+        return plan
+    }
+
+    struct Plan {
+        /// New trainings, each after the one it cascades from.
+        var new: [A.Training] = []
+        var rows: [A.ImportedTraining] = []
+        var trainees = A.PeopleCount()
+
+        func response(importID: String = "", validateOnly: Bool) -> A.ImportTrainingsResponse {
+            A.ImportTrainingsResponse(
+                importID: importID, recorded: Int32(new.count), rows: rows, trainees: trainees,
+                validateOnly: validateOnly)
+        }
+    }
+
+    /// The ids among `ids` that `table` does not have.
+    private static func missing(_ table: String, _ ids: [String], _ session: any SQLSession) async throws -> Set<String>
+    {
+        guard !ids.isEmpty else { return [] }
+        var conditions = SQLConditions()
+        conditions.among("id", Array(Set(ids)))
+        let found = try await session.query("SELECT id FROM \(table) \(conditions.whereClause)", conditions.binds)
+            .map { try $0.text("id") }
+        return Set(ids).subtracting(found)
+    }
+
+    /// The trainings recorded between the first and last of `days`, by `key`.
+    private static func recorded(on days: [ISODate], _ session: any SQLSession) async throws -> [[String]: String] {
+        guard let first = days.min(), let last = days.max() else { return [:] }
+        let rows = try await session.query(
+            "SELECT body FROM trainings WHERE held_on >= $1 AND held_on <= $2",
+            [.of(first.description), .of(last.description)])
+        var keys: [[String]: String] = [:]
+        for row in rows {
+            let training = try row.message(A.Training.self)
+            keys[key(training)] = keys[key(training)] ?? training.id
+        }
+        return keys
+    }
+}
+
+extension AssistanceStore {
+    /// Runs an import: with `validateOnly`, in a read snapshot that writes nothing; otherwise in one transaction,
+    /// once per request id (a retry answers as the first import did).
+    func importTrainings(_ rows: [TrainingImport.Row], validateOnly: Bool, requestID: String, source: String)
+        async throws -> AssistanceV1.ImportTrainingsResponse
+    {
+        if validateOnly {
+            return try await database.read { session in
+                try await TrainingImport.plan(rows, validateOnly: true, session).response(validateOnly: true)
+            }
+        }
+        return try await database.idempotent(operation: "ImportTrainings", requestID: requestID) { session in
+            // As LinkCascade: cascades change one at a time.
+            try await session.lock("cascades")
+            let plan = try await TrainingImport.plan(rows, validateOnly: false, session)
+            for training in plan.new { try await insert(training, session) }
+            let response = plan.response(importID: "ti_" + RequestID.make(), validateOnly: false)
+            try await session.execute(
+                "INSERT INTO training_imports (id, source, created_at, body) VALUES ($1, $2, $3, $4)",
+                [.of(response.importID), .of(source), .of(Clock.unixMicros()), .blob(response.serializedBytes())])
+            return response.importID
+        } load: { session, id in
+            guard let row = try await session.first("SELECT body FROM training_imports WHERE id = $1", [.of(id)])
+            else {
+                throw StorageError(.corrupt, "training import \(id) is logged but not stored")
+            }
+            return try row.message(AssistanceV1.ImportTrainingsResponse.self)
+        }
+    }
+}
