@@ -52,6 +52,20 @@ public struct FieldValidator {
         return code
     }
 
+    /// An amount of money in minor units: positive (or, unless `positive`, zero), and at most
+    /// `CurrencyCode.maxMinorUnits`, so that sums and ratios of stored amounts stay within their types.
+    public mutating func amount(_ minorUnits: Int64, _ field: String, positive: Bool) {
+        if minorUnits < 0 {
+            fail(field, "must not be negative, got \(minorUnits)")
+        } else if positive && minorUnits == 0 {
+            fail(field, "must be positive, got 0")
+        } else if minorUnits > CurrencyCode.maxMinorUnits {
+            fail(
+                field,
+                "must be at most \(CurrencyCode.maxMinorUnits) (10^15 minor units), got \(minorUnits)")
+        }
+    }
+
     public mutating func nonNegative<T: BinaryInteger>(_ value: T, _ field: String) {
         if value < 0 { fail(field, "must not be negative, got \(value)") }
     }

@@ -127,6 +127,37 @@ struct MarketplaceTests {
         }
     }
 
+    @Test("amounts past 10^15 are refused; ratios of extreme prices are held at Int32's range, not trapped")
+    func extremePrices() async throws {
+        try await withMarketplace(.sqlite, producerEndpoint: deadEndpoint()) { market in
+            let client = market.client
+            let place = try await client.createMarket(
+                M.CreateMarketRequest(
+                    market: M.Market(name: "Bolga", country: "GH", kind: .localMarket), requestID: "mk"))
+            func record(_ minor: Int64, _ day: String, _ key: String) async throws -> M.RecordPriceResponse {
+                try await client.recordPrice(
+                    M.RecordPriceRequest(
+                        observation: M.PriceObservation(
+                            product: "baskets", marketID: place.id, priceType: .producer, unit: "piece",
+                            price: CommonV1.Money(minorUnits: minor, currency: "GHS"), observedOn: date(day)),
+                        requestID: key))
+            }
+            let tooLarge = await failure { try await record(9_000_000_000_000_000_000, "2025-01-09", "huge") }
+            #expect(tooLarge?.fieldViolations.map(\.field) == ["observation.price.minor_units"])
+            #expect(tooLarge?.message.contains("must be at most 1000000000000000") == true)
+            for day in 1...5 { _ = try await record(1, "2025-01-0\(day)", "one-\(day)") }
+            // 10^15 times the trailing median: 10^19 basis points, far past Int32.
+            let spike = try await record(CurrencyCode.maxMinorUnits, "2025-01-10", "spike")
+            #expect(spike.alert?.direction == .aboveRange && spike.alert?.ratioBp == Int32.max)
+            _ = try await record(CurrencyCode.maxMinorUnits, "2025-05-01", "later")
+            let statistics = try await client.getPriceStatistics(
+                M.GetPriceStatisticsRequest(
+                    product: "baskets", marketID: place.id, windowDays: 90, asOf: date("2025-06-30")))
+            #expect(statistics.previousMedian?.minorUnits == 1 && statistics.medianChangeBp == Int32.max)
+            #expect(try await client.listPriceAlerts(M.ListPriceAlertsRequest(product: "baskets")).alerts.count == 1)
+        }
+    }
+
     @Test("demand is matched to producer groups through a real Producer service process", arguments: Backend.allCases)
     func matching(backend: Backend) async throws {
         try await withProducerProcess { producerEndpoint in

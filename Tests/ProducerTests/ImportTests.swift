@@ -255,4 +255,13 @@ struct AmountTests {
     func refused(text: String, currency: String) {
         #expect(CurrencyCode.minorUnits(of: text, currency: currency) == nil)
     }
+
+    @Test("figures derived from amounts are held at their type's range instead of trapping")
+    func clamped() {
+        #expect(Int32(roundingClamped: 2.5) == 3 && Int32(roundingClamped: -2.5) == -3)
+        #expect(Int32(roundingClamped: 1e19) == .max && Int32(roundingClamped: -1e19) == .min)
+        #expect(Int32(roundingClamped: .infinity) == .max && Int32(roundingClamped: .nan) == 0)
+        #expect(Int64.max.addingClamped(1) == .max && Int64.min.addingClamped(-1) == .min)
+        #expect(Int64(40).addingClamped(2) == 42)
+    }
 }

@@ -93,6 +93,15 @@ struct RecordTests {
                     "relationship.yearly_purchases.currency", "relationship.yearly_purchases.minor_units",
                     "relationship.ended_on",
                 ])
+            let tooMuch = await failure {
+                try await client.addBuyerRelationship(
+                    ProducerV1.AddBuyerRelationshipRequest(
+                        relationship: ProducerV1.BuyerRelationship(
+                            groupID: weavers.id, organisation: "X", since: date("2020-01-01"), kind: .wholesale,
+                            yearlyPurchases: CommonV1.Money(minorUnits: .max, currency: "USD")),
+                        requestID: "br-huge"))
+            }
+            #expect(tooMuch?.fieldViolations.map(\.field) == ["relationship.yearly_purchases.minor_units"])
             let listed = try await client.listBuyerRelationships(
                 ProducerV1.ListBuyerRelationshipsRequest(groupID: weavers.id))
             #expect(listed.relationships.map(\.id) == [serrv.id])

@@ -54,14 +54,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
             return nil
         }
         money.currency = check.currency(money.currency, "\(field).currency")
-        if positive && money.minorUnits <= 0 {
-            check.fail(
-                "\(field).minor_units",
-                money.minorUnits < 0
-                    ? "must not be negative, got \(money.minorUnits)" : "must be positive, got 0")
-        } else {
-            check.nonNegative(money.minorUnits, "\(field).minor_units")
-        }
+        check.amount(money.minorUnits, "\(field).minor_units", positive: positive)
         return money
     }
 

@@ -253,7 +253,9 @@ public struct AssistanceStore: Sendable {
             var totals = try await Self.totals(conditions, session)
             totals.projectsIncluded = ids
             var budget: [String: Int64] = [:]
-            for line in projects.flatMap(\.budget) { budget[line.currency, default: 0] += line.minorUnits }
+            for line in projects.flatMap(\.budget) {
+                budget[line.currency] = budget[line.currency, default: 0].addingClamped(line.minorUnits)
+            }
             totals.budget = budget.keys.sorted().map { CommonV1.Money(minorUnits: budget[$0]!, currency: $0) }
             return totals
         }

@@ -22,9 +22,7 @@ public enum CascadeReachRules {
                 groups.formUnion(training.trainedGroupIDs)
             }
             let total = people.total
-            let multiplier =
-                previousTotal > 0
-                ? Int32(clamping: Int64((Double(total) * 100 / Double(previousTotal)).rounded())) : 0
+            let multiplier = previousTotal > 0 ? Int32(roundingClamped: Double(total) * 100 / Double(previousTotal)) : 0
             reach.tiers.append(
                 A.CascadeTier(
                     tier: Int32(reach.tiers.count + 1), trainings: Int32(tier.count), people: people, total: total,

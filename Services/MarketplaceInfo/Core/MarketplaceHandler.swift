@@ -141,9 +141,7 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         observation.unit = unit(observation.unit, name("unit"), &check)
         if var price = observation.price {
             price.currency = check.currency(price.currency, name("price.currency"))
-            if price.minorUnits <= 0 {
-                check.fail(name("price.minor_units"), "must be positive, got \(price.minorUnits)")
-            }
+            check.amount(price.minorUnits, name("price.minor_units"), positive: true)
             observation.price = price
         } else {
             check.fail(name("price"), "is required (minor units and an ISO 4217 currency)")
@@ -212,7 +210,7 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         if let median = statistics.median?.minorUnits, let previous = statistics.previousMedian?.minorUnits,
             previous > 0
         {
-            statistics.medianChangeBp = Int32((Double(median - previous) / Double(previous) * 10_000).rounded())
+            statistics.medianChangeBp = Int32(roundingClamped: Double(median - previous) / Double(previous) * 10_000)
         }
         return statistics
     }
@@ -246,7 +244,7 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         }
         if var price = signal.targetPrice {
             price.currency = check.currency(price.currency, "signal.target_price.currency")
-            check.nonNegative(price.minorUnits, "signal.target_price.minor_units")
+            check.amount(price.minorUnits, "signal.target_price.minor_units", positive: false)
             signal.targetPrice = price
         }
         _ = check.date(signal.neededBy, "signal.needed_by")
@@ -334,7 +332,7 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         if answer.groupID.isEmpty { check.fail("answer.group_id", "must not be empty") }
         if var price = answer.offeredPrice {
             price.currency = check.currency(price.currency, "answer.offered_price.currency")
-            check.nonNegative(price.minorUnits, "answer.offered_price.minor_units")
+            check.amount(price.minorUnits, "answer.offered_price.minor_units", positive: false)
             answer.offeredPrice = price
         }
         if var quantity = answer.quantity {

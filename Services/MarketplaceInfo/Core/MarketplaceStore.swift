@@ -460,7 +460,7 @@ enum PriceRules {
             id: "pa_" + RequestID.make(), observationID: observation.id, product: observation.product,
             marketID: observation.marketID, price: price,
             trailingMedian: CommonV1.Money(minorUnits: median, currency: price.currency),
-            ratioBp: Int32((ratio * 10_000).rounded()), direction: ratio > highRatio ? .aboveRange : .belowRange,
+            ratioBp: Int32(roundingClamped: ratio * 10_000), direction: ratio > highRatio ? .aboveRange : .belowRange,
             observedOn: observation.observedOn)
     }
 }

@@ -20,17 +20,18 @@ enum Independence {
         if let (currency, inCurrency) = currencies.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) {
             var byBuyer: [String: Int64] = [:]
             for relationship in inCurrency {
-                byBuyer[relationship.organisation, default: 0] += relationship.yearlyPurchases!.minorUnits
+                byBuyer[relationship.organisation, default: 0] = byBuyer[relationship.organisation, default: 0]
+                    .addingClamped(relationship.yearlyPurchases!.minorUnits)
             }
-            let total = Double(byBuyer.values.reduce(0, +))
+            let total = Double(byBuyer.values.reduce(Int64(0)) { $0.addingClamped($1) })
             let shares = byBuyer.mapValues { Double($0) / total }
             let largest = shares.max { ($0.value, $1.key) < ($1.value, $0.key) }!
             profile.currency = currency
             profile.buyersCounted = Int32(byBuyer.count)
             profile.buyersExcluded = Int32(current.count - inCurrency.count)
             profile.largestBuyer = largest.key
-            profile.largestBuyerShareBp = Int32((largest.value * 10_000).rounded())
-            profile.buyerConcentrationHhi = Int32((shares.values.map { $0 * $0 }.reduce(0, +) * 10_000).rounded())
+            profile.largestBuyerShareBp = Int32(roundingClamped: largest.value * 10_000)
+            profile.buyerConcentrationHhi = Int32(roundingClamped: shares.values.map { $0 * $0 }.reduce(0, +) * 10_000)
             profile.method.append(
                 "buyer shares: yearly purchases of the \(byBuyer.count) current buyer(s) paying in \(currency); "
                     + "\(profile.buyersExcluded) relationship(s) in other currencies or without figures left out")

@@ -277,7 +277,7 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         check.specified(relationship.kind, "relationship.kind")
         if var money = relationship.yearlyPurchases {
             money.currency = check.currency(money.currency, "relationship.yearly_purchases.currency")
-            check.nonNegative(money.minorUnits, "relationship.yearly_purchases.minor_units")
+            check.amount(money.minorUnits, "relationship.yearly_purchases.minor_units", positive: false)
             relationship.yearlyPurchases = money
         }
         if let ended = check.date(relationship.endedOn, "relationship.ended_on", required: false), let since,
