@@ -1,8 +1,9 @@
 import API
-import RPC
 import Schema
 import TestSupport
 import Testing
+
+@testable import RPC
 
 @Suite("Status paths over real sockets")
 struct StatusTests {
@@ -37,6 +38,47 @@ struct StatusTests {
                 }
             }
         }
+    }
+
+    @Test("a status too long for a response header arrives cut, at once, rather than never")
+    func longStatus() async throws {
+        try await withTestServer { endpoint, _, _ in
+            try await withChannel([endpoint]) { channel in
+                let client = TestingV1.TestServiceClient(channel: channel)
+                let message = String(repeating: "basket 🧺 ", count: 30_000)
+                let request = TestingV1.SimpleRequest(
+                    responseStatus: TestingV1.EchoStatus(code: .failedPrecondition, message: message))
+                let started = ContinuousClock.now
+                let error = await failure {
+                    try await client.unaryCall(request, options: CallOptions(timeout: .seconds(20)))
+                }
+                #expect(error?.code == .failedPrecondition, "\(String(describing: error?.code))")
+                #expect(ContinuousClock.now - started < .seconds(10))
+                let received = error?.message ?? ""
+                #expect(received.utf8.count <= 8 << 10 && received.hasSuffix("…"))
+                #expect(message.hasPrefix(received.dropLast()))
+            }
+        }
+    }
+
+    @Test("a response header keeps under its limit whatever the status holds")
+    func boundedHeader() throws {
+        let violations = (0..<5_000).map {
+            FieldViolation(field: "rows[\($0)].name", description: String(repeating: "é", count: 60))
+        }
+        var trailers = Metadata()
+        for index in 0..<2_000 { trailers.add("key-\(index)", String(repeating: "v", count: 100)) }
+        let error = RPCError(
+            .invalidArgument, String(repeating: "x", count: 100_000), fieldViolations: violations, trailers: trailers)
+        let header = Wire.responseHeader(callID: 7, error: error)
+        #expect(header.serializedBytes().count < Wire.maxHeaderBytes)
+        #expect(header.fieldViolations.count > 100 && header.fieldViolations.count < 5_000)
+        #expect(header.message.hasSuffix("(\(5_000 - header.fieldViolations.count) more field violations left out)"))
+        #expect(header.trailers.count > 10 && header.trailers.count < 2_000)
+        #expect(
+            Array(header.fieldViolations.prefix(3).map(\.field)) == ["rows[0].name", "rows[1].name", "rows[2].name"])
+        // Cut after whole characters, never inside one.
+        #expect(Wire.truncated("🧺🧺🧺", 9) == "🧺…" && Wire.truncated("short", 9) == "short")
     }
 
     @Test("an unexpected error becomes INTERNAL without leaking its text")

@@ -18,6 +18,13 @@ enum Wire {
         return metadata
     }
 
+    /// UTF-8 bytes of a status a response header carries at most: its message, its field violations and its
+    /// trailers are cut to these, so that the header stays well under `maxHeaderBytes` whatever a handler throws.
+    /// (A client drops a larger header unread, and its call would wait for its deadline.)
+    static let maxStatusMessageBytes = 8 << 10
+    static let maxFieldViolationBytes = 32 << 10
+    static let maxTrailerBytes = 16 << 10
+
     static func responseHeader(callID: UInt64, error: RPCError?) -> RpcV1.ResponseHeader {
         var header = RpcV1.ResponseHeader()
         header.protocolVersion = version
@@ -25,13 +32,41 @@ enum Wire {
         header.kind = .unary
         if let error {
             header.code = error.code.wire
-            header.message = error.message
-            header.trailers = metadataEntries(error.trailers)
-            header.fieldViolations = error.fieldViolations.map {
-                RpcV1.FieldViolation(field: $0.field, description: $0.description)
+            header.message = truncated(error.message, maxStatusMessageBytes)
+            var budget = maxFieldViolationBytes
+            for violation in error.fieldViolations {
+                let field = truncated(violation.field, 512)
+                let description = truncated(violation.description, 4096)
+                // Each entry's tags and lengths take a few bytes more.
+                let size = field.utf8.count + description.utf8.count + 16
+                guard size <= budget else { break }
+                budget -= size
+                header.fieldViolations.append(RpcV1.FieldViolation(field: field, description: description))
+            }
+            let left = error.fieldViolations.count - header.fieldViolations.count
+            if left > 0 { header.message += " (\(left) more field violations left out)" }
+            budget = maxTrailerBytes
+            for entry in error.trailers.entries {
+                let size = entry.key.utf8.count + entry.value.utf8.count + 16
+                guard size <= budget else { break }
+                budget -= size
+                header.trailers.append(RpcV1.MetadataEntry(key: entry.key, value: entry.value))
             }
         }
         return header
+    }
+
+    /// `text` cut after whole characters to at most `limit` UTF-8 bytes, ending in "…" when cut.
+    static func truncated(_ text: String, _ limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var result = ""
+        var used = 0
+        for character in text {
+            used += character.utf8.count
+            guard used <= limit - 3 else { break }
+            result.append(character)
+        }
+        return result + "…"
     }
 
     static func error(from header: RpcV1.ResponseHeader) -> RPCError? {
