@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "RPCTests",
             dependencies: [
-                "API", "RPC", "Schema", "Interop", "ServiceKit", "Storage", "CZeroMQ", "TestSupport",
+                "API", "RPC", "Schema", "Interop", "ServiceKit", "Storage", "CZeroMQ", "CProtobufC", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tests/RPCTests"),

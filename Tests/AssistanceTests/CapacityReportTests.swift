@@ -12,67 +12,6 @@ import Testing
 struct CapacityReportTests {
     typealias A = AssistanceV1
 
-    /// The three services as processes on SQLite in a temporary folder, each told where the others are.
-    final class ThreeServices {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-report-\(UUID().uuidString)")
-        let producerEndpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
-        let marketEndpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
-        let assistanceEndpoint = "tcp://127.0.0.1:\(freeLoopbackPort())"
-        var environment: [String: String] {
-            [
-                "FT_PRODUCER_ENDPOINTS": producerEndpoint, "FT_MARKETPLACE_INFO_ENDPOINTS": marketEndpoint,
-                "FT_ASSISTANCE_ENDPOINTS": assistanceEndpoint,
-            ]
-        }
-        var processes: [ChildProcess] = []
-        var channels: [ClientChannel] = []
-
-        init() async throws {
-            func start(_ executable: String, _ endpoint: String, _ extra: [String] = []) throws -> ChildProcess {
-                try ChildProcess(
-                    builtExecutable(executable),
-                    arguments: [
-                        "--endpoint", endpoint, "--data-dir", folder.appendingPathComponent(executable).path,
-                        "--log-level", "warning",
-                    ] + extra,
-                    environment: environment)
-            }
-            processes = [
-                try start("producer-service", producerEndpoint),
-                try start(
-                    "marketplace-info-service", marketEndpoint,
-                    ["--events-endpoint", "tcp://127.0.0.1:\(freeLoopbackPort())"]),
-                try start("assistance-service", assistanceEndpoint),
-            ]
-            for endpoint in [producerEndpoint, marketEndpoint, assistanceEndpoint] {
-                try await waitUntilServing(endpoint)
-            }
-        }
-
-        func channel(_ endpoint: String) throws -> ClientChannel {
-            let channel = try ClientChannel(
-                endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(10)),
-                logger: quietLogger)
-            channels.append(channel)
-            return channel
-        }
-
-        var producer: ProducerV1.ProducerServiceClient { get throws { .init(channel: try channel(producerEndpoint)) } }
-        var market: MarketplaceV1.MarketplaceInfoServiceClient {
-            get throws { .init(channel: try channel(marketEndpoint)) }
-        }
-        var assistance: A.AssistanceServiceClient { get throws { .init(channel: try channel(assistanceEndpoint)) } }
-
-        func stopProducer() async { await processes[0].stop() }
-        func stopMarket() async { await processes[1].stop() }
-
-        deinit {
-            channels.forEach { $0.close() }
-            processes.forEach { $0.kill() }
-            try? FileManager.default.removeItem(at: folder)
-        }
-    }
-
     @Test("a report from three processes; with producer-service stopped, then marketplace-info-service too")
     func threeProcesses() async throws {
         let services = try await ThreeServices()
