@@ -45,3 +45,16 @@ func withMarketplace<T>(
         }
     }
 }
+
+/// Records a producer price of `minor` minor units per piece at `market` on `day` (YYYY-MM-DD).
+func recordPrice(
+    _ client: MarketplaceV1.MarketplaceInfoServiceClient, market: String, _ minor: Int64, _ day: String,
+    requestID: String, product: String = "baskets", currency: String = "GHS", source: String = ""
+) async throws -> MarketplaceV1.RecordPriceResponse {
+    try await client.recordPrice(
+        MarketplaceV1.RecordPriceRequest(
+            observation: MarketplaceV1.PriceObservation(
+                product: product, marketID: market, priceType: .producer, unit: "piece",
+                price: CommonV1.Money(minorUnits: minor, currency: currency), observedOn: date(day), source: source),
+            requestID: requestID))
+}

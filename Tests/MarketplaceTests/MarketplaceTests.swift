@@ -59,14 +59,11 @@ struct MarketplaceTests {
             let place = try await client.createMarket(
                 M.CreateMarketRequest(
                     market: M.Market(name: "Bolga", country: "GH", kind: .localMarket), requestID: "mk"))
+            // As a monitor types them: the product capitalised, the currency in lower case.
             func record(_ minor: Int64, _ day: String, _ key: String) async throws -> M.RecordPriceResponse {
-                try await client.recordPrice(
-                    M.RecordPriceRequest(
-                        observation: M.PriceObservation(
-                            product: "Baskets", marketID: place.id, priceType: .producer, unit: "piece",
-                            price: CommonV1.Money(minorUnits: minor, currency: "ghs"), observedOn: date(day),
-                            source: "survey"),
-                        requestID: key))
+                try await recordPrice(
+                    client, market: place.id, minor, day, requestID: key, product: "Baskets", currency: "ghs",
+                    source: "survey")
             }
             // The previous window (90 days before 2025-06-30 starts 2025-04-01): two observations at 800.
             _ = try await record(800, "2025-02-10", "p0")
@@ -135,12 +132,7 @@ struct MarketplaceTests {
                 M.CreateMarketRequest(
                     market: M.Market(name: "Bolga", country: "GH", kind: .localMarket), requestID: "mk"))
             func record(_ minor: Int64, _ day: String, _ key: String) async throws -> M.RecordPriceResponse {
-                try await client.recordPrice(
-                    M.RecordPriceRequest(
-                        observation: M.PriceObservation(
-                            product: "baskets", marketID: place.id, priceType: .producer, unit: "piece",
-                            price: CommonV1.Money(minorUnits: minor, currency: "GHS"), observedOn: date(day)),
-                        requestID: key))
+                try await recordPrice(client, market: place.id, minor, day, requestID: key)
             }
             let tooLarge = await failure { try await record(9_000_000_000_000_000_000, "2025-01-09", "huge") }
             #expect(tooLarge?.fieldViolations.map(\.field) == ["observation.price.minor_units"])
