@@ -54,7 +54,10 @@ enum ExampleData {
     {
         func create(_ key: String, _ group: ProducerV1.ProducerGroup) async throws -> ProducerV1.ProducerGroup {
             try await client.createProducerGroup(
-                ProducerV1.CreateProducerGroupRequest(group: group, requestID: "example-\(key)"), options: options)
+                ProducerV1.CreateProducerGroupRequest(
+                    group: group, requestID: "example-\(key)",
+                    source: "example data: the field's published stories, illustrative figures marked in the notes"),
+                options: options)
         }
         // SERRV's Africa capacity-building project, Ghana: the best Bolga weavers, trained with Trade Aid Integrated,
         // pass the skills on to 240 rural basket makers.

@@ -53,6 +53,13 @@ func parseDate(_ text: String, field: String) throws -> CommonV1.Date {
 
 func show(_ date: CommonV1.Date?) -> String { date.flatMap(ISODate.init)?.description ?? "" }
 
+/// The UTC day of a timestamp, YYYY-MM-DD.
+func show(day time: CommonV1.Timestamp?) -> String {
+    guard let micros = time?.unixMicros else { return "" }
+    let day = micros >= 0 ? micros / 86_400_000_000 : (micros + 1) / 86_400_000_000 - 1
+    return ISODate(dayNumber: Int(day)).description
+}
+
 /// The enum value named `text`: its full name, or the part after the enum's prefix, in any case.
 func parseEnum<E: ProtoEnum>(_ text: String, _: E.Type, field: String) throws -> E {
     let wanted = text.uppercased().replacingOccurrences(of: "-", with: "_")

@@ -61,12 +61,21 @@ private func groupDetail(_ group: ProducerV1.ProducerGroup) -> String {
     if let contact = group.contact { lines.append("contact: \(contact.person) \(contact.phone) \(contact.email)") }
     if !group.mergedIDs.isEmpty { lines.append("merged into this group: \(group.mergedIDs.joined(separator: ", "))") }
     if !group.notes.isEmpty { lines.append("notes: \(group.notes)") }
+    // Where the values came from, one line per source and day: the fields it set.
+    let bySource = Dictionary(grouping: group.fieldSources) {
+        "\($0.source.isEmpty ? "(no source given)" : $0.source), \(show(day: $0.recordedAt))"
+    }
+    for (source, fields) in bySource.sorted(by: { $0.key < $1.key }) {
+        lines.append("source: \(source): \(fields.map(\.field).joined(separator: ", "))")
+    }
     return lines.joined(separator: "\n")
 }
 
 /// Fields of a group settable from flags, shared by create and update.
 struct GroupFields: ParsableArguments {
     @Option(help: "Name.") var name: String?
+    @Option(help: "Where the values come from (a survey, a visit, a document); noted for each field set.")
+    var source: String?
     @Option(help: "Name in the local language.") var localName: String?
     @Option(
         help:
@@ -122,7 +131,8 @@ extension ProducerCommand {
                 let (group, _) = try fields.group()
                 let created = try await client.createProducerGroup(
                     ProducerV1.CreateProducerGroupRequest(
-                        group: group, requestID: requestID ?? RequestID.make()), options: global.callOptions)
+                        group: group, requestID: requestID ?? RequestID.make(), source: fields.source ?? ""),
+                    options: global.callOptions)
                 try emit(created, global) { groupDetail(created) }
             }
         }
@@ -196,7 +206,8 @@ extension ProducerCommand {
                 guard !mask.isEmpty else { throw ValidationError("name at least one field to change") }
                 let updated = try await client.updateProducerGroup(
                     ProducerV1.UpdateProducerGroupRequest(
-                        group: group, updateMask: mask, expectedVersion: version), options: global.callOptions)
+                        group: group, updateMask: mask, expectedVersion: version, source: fields.source ?? ""),
+                    options: global.callOptions)
                 try emit(updated, global) { groupDetail(updated) }
             }
         }

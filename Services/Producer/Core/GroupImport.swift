@@ -15,10 +15,16 @@ struct GroupImport: Sendable {
 
     let mode: ProducerV1.ImportMode
     let sheet: CSV.Sheet
+    /// What the field sources of the values it writes say, and the request id they name.
+    let source: String
+    let requestID: String
 
-    /// Reads the file; problems with it as a whole (not CSV, header, no rows, too many) go to `check`.
-    init(csv: String, mode: ProducerV1.ImportMode, _ check: inout FieldValidator) {
+    /// Reads the file; problems with it as a whole (not CSV, header, no rows, too many) go to `check`. `source`
+    /// (a file name, say) is noted as the source of every value the import writes.
+    init(csv: String, mode: ProducerV1.ImportMode, source: String, requestID: String, _ check: inout FieldValidator) {
         self.mode = mode
+        self.source = source.isEmpty ? "spreadsheet import" : source
+        self.requestID = requestID
         let required: [String]
         switch mode {
         case .update: required = ["id"]
@@ -70,6 +76,7 @@ struct GroupImport: Sendable {
                 group.version = 1
                 group.createdAt = now
                 group.updatedAt = now
+                FieldSources.note(changesFrom: nil, in: &group, source: source, requestID: requestID, at: now)
                 result.action = .created
                 result.groupID = group.id
                 result.name = group.name
@@ -122,17 +129,15 @@ struct GroupImport: Sendable {
                 for field in fields { ProducerHandler.copy(field, from: clean, to: &changed) }
                 result.groupID = stored.id
                 result.name = changed.name
-                result.changedFields = ProducerHandler.updatableFields.sorted().filter { field in
-                    var probe = stored
-                    ProducerHandler.copy(field, from: changed, to: &probe)
-                    return probe != stored
-                }
+                result.changedFields = FieldSources.changed(from: stored, to: changed)
                 if result.changedFields.isEmpty {
                     result.action = .unchanged
                 } else {
                     result.action = .updated
                     changed.version += 1
                     changed.updatedAt = now
+                    FieldSources.note(
+                        result.changedFields, of: &changed, source: { _ in source }, requestID: requestID, at: now)
                     plan.updates.append((changed, stored.version))
                 }
             }

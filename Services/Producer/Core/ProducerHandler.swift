@@ -21,14 +21,19 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
+        let source = check.text(request.source, "source", maxLength: 200)
         guard let input = request.group else {
             check.fail("group", "is required")
             try check.check()
             throw RPCError(.invalidArgument, "group is required")
         }
-        let group = Self.validated(input, prefix: "group", &check)
+        var group = Self.validated(input, prefix: "group", &check)
         try check.check()
-        return try await storage { try await store.createGroup(group, requestID: request.requestID) }
+        FieldSources.note(
+            changesFrom: nil, in: &group, source: source, requestID: context.requestID,
+            at: CommonV1.Timestamp(unixMicros: Clock.unixMicros()))
+        let checked = group
+        return try await storage { try await store.createGroup(checked, requestID: request.requestID) }
     }
 
     public func getProducerGroup(_ request: ProducerV1.GetProducerGroupRequest, context: ServerContext) async throws
@@ -66,11 +71,17 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         if mask.contains("status") && input.status == .unspecified {
             check.fail("group.status", "must be GROUP_STATUS_ACTIVE or GROUP_STATUS_INACTIVE")
         }
+        let source = check.text(request.source, "source", maxLength: 200)
         let clean = Self.validated(input, prefix: "group", &check, only: mask)
         try check.check()
+        let requestID = context.requestID
         return try await storage {
             try await store.updateGroup(id: input.id, expectedVersion: request.expectedVersion) { group in
+                let before = group
                 for field in mask { Self.copy(field, from: clean, to: &group) }
+                FieldSources.note(
+                    changesFrom: before, in: &group, source: source, requestID: requestID,
+                    at: CommonV1.Timestamp(unixMicros: Clock.unixMicros()))
             }
         }
     }
@@ -119,7 +130,8 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         let mode = request.mode == .unspecified ? .add : request.mode
         if !mode.isRecognized { check.fail("mode", "unknown import mode \(mode.rawValue)") }
         try check.check()
-        let groupImport = GroupImport(csv: request.csv, mode: mode, &check)
+        let groupImport = GroupImport(
+            csv: request.csv, mode: mode, source: source, requestID: context.requestID, &check)
         try check.check()
         return try await storage {
             try await store.importGroups(
@@ -201,7 +213,8 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         try check.check()
         return try await storage {
             try await store.merge(
-                survivorID: request.survivorID, mergedID: request.mergedID, requestID: request.requestID)
+                survivorID: request.survivorID, mergedID: request.mergedID, requestID: request.requestID,
+                callRequestID: context.requestID)
         }
     }
 
@@ -419,6 +432,8 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         func wanted(_ field: String) -> Bool { only?.contains(field) ?? true }
         func field(_ name: String) -> String { "\(prefix).\(name)" }
         var group = input
+        // The service keeps these; what a caller sends is ignored.
+        group.fieldSources = []
         if wanted("name") { group.name = check.text(input.name, field("name"), required: true) }
         if wanted("local_name") { group.localName = check.text(input.localName, field("local_name")) }
         if wanted("kind") { check.specified(input.kind, field("kind")) }

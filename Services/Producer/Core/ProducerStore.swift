@@ -281,8 +281,9 @@ public struct ProducerStore: Sendable {
     }
 
     /// Merges `mergedID` into `survivorID`: the merged id resolves to the survivor from now on, and everything
-    /// recorded about the merged group (skills, buyers, connections, dialogue) moves to the survivor.
-    func merge(survivorID: String, mergedID: String, requestID: String) async throws -> Group {
+    /// recorded about the merged group (skills, buyers, connections, dialogue) moves to the survivor. The fields it
+    /// fills or extends on the survivor note the merged group's source, under `callRequestID`.
+    func merge(survivorID: String, mergedID: String, requestID: String, callRequestID: String) async throws -> Group {
         try await idempotent(operation: "MergeProducerGroups", requestID: requestID) { session in
             guard
                 let survivorRow = try await session.first(
@@ -303,6 +304,7 @@ public struct ProducerStore: Sendable {
             let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             let survivorVersion = survivor.version
             let mergedVersion = merged.version
+            let before = survivor
             survivor.mergedIDs = Array(Set(survivor.mergedIDs + [merged.id] + merged.mergedIDs)).sorted()
             survivor.crafts = Self.union(survivor.crafts, merged.crafts)
             survivor.processesInHouse = Self.union(survivor.processesInHouse, merged.processesInHouse)
@@ -313,6 +315,11 @@ public struct ProducerStore: Sendable {
             if survivor.localName.isEmpty { survivor.localName = merged.localName }
             if survivor.region.isEmpty { survivor.region = merged.region }
             if survivor.foundedYear == 0 { survivor.foundedYear = merged.foundedYear }
+            FieldSources.note(
+                FieldSources.changed(from: before, to: survivor), of: &survivor,
+                source: { field in
+                    (FieldSources.source(of: field, in: merged).map { "\($0); " } ?? "") + "merged in from \(merged.id)"
+                }, requestID: callRequestID, at: now)
             survivor.version += 1
             survivor.updatedAt = now
             merged.status = .merged

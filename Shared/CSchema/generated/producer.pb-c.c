@@ -187,6 +187,51 @@ void   fairtrade__producer__v1__quantity__free_unpacked
   assert(message->base.descriptor == &fairtrade__producer__v1__quantity__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__producer__v1__field_source__init
+                     (Fairtrade__Producer__V1__FieldSource         *message)
+{
+  static const Fairtrade__Producer__V1__FieldSource init_value = FAIRTRADE__PRODUCER__V1__FIELD_SOURCE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__producer__v1__field_source__get_packed_size
+                     (const Fairtrade__Producer__V1__FieldSource *message)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__field_source__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__producer__v1__field_source__pack
+                     (const Fairtrade__Producer__V1__FieldSource *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__field_source__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__producer__v1__field_source__pack_to_buffer
+                     (const Fairtrade__Producer__V1__FieldSource *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__producer__v1__field_source__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Producer__V1__FieldSource *
+       fairtrade__producer__v1__field_source__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Producer__V1__FieldSource *)
+     protobuf_c_message_unpack (&fairtrade__producer__v1__field_source__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__producer__v1__field_source__free_unpacked
+                     (Fairtrade__Producer__V1__FieldSource *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__producer__v1__field_source__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   fairtrade__producer__v1__producer_group__init
                      (Fairtrade__Producer__V1__ProducerGroup         *message)
 {
@@ -2468,7 +2513,84 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__quantity__descriptor =
   (ProtobufCMessageInit) fairtrade__producer__v1__quantity__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__producer_group__field_descriptors[22] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__field_source__field_descriptors[4] =
+{
+  {
+    "field",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FieldSource, field),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FieldSource, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recorded_at",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FieldSource, recorded_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__FieldSource, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__producer__v1__field_source__field_indices_by_name[] = {
+  0,   /* field[0] = field */
+  2,   /* field[2] = recorded_at */
+  3,   /* field[3] = request_id */
+  1,   /* field[1] = source */
+};
+static const ProtobufCIntRange fairtrade__producer__v1__field_source__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__producer__v1__field_source__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.producer.v1.FieldSource",
+  "FieldSource",
+  "Fairtrade__Producer__V1__FieldSource",
+  "fairtrade.producer.v1",
+  sizeof(Fairtrade__Producer__V1__FieldSource),
+  4,
+  fairtrade__producer__v1__field_source__field_descriptors,
+  fairtrade__producer__v1__field_source__field_indices_by_name,
+  1,  fairtrade__producer__v1__field_source__number_ranges,
+  (ProtobufCMessageInit) fairtrade__producer__v1__field_source__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__producer_group__field_descriptors[23] =
 {
   {
     "id",
@@ -2734,6 +2856,18 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__producer_group__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "field_sources",
+    23,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, n_field_sources),
+    offsetof(Fairtrade__Producer__V1__ProducerGroup, field_sources),
+    &fairtrade__producer__v1__field_source__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__producer_group__field_indices_by_name[] = {
   12,   /* field[12] = certifications */
@@ -2741,6 +2875,7 @@ static const unsigned fairtrade__producer__v1__producer_group__field_indices_by_
   4,   /* field[4] = country */
   6,   /* field[6] = crafts */
   16,   /* field[16] = created_at */
+  22,   /* field[22] = field_sources */
   10,   /* field[10] = founded_year */
   0,   /* field[0] = id */
   3,   /* field[3] = kind */
@@ -2762,7 +2897,7 @@ static const unsigned fairtrade__producer__v1__producer_group__field_indices_by_
 static const ProtobufCIntRange fairtrade__producer__v1__producer_group__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 22 }
+  { 0, 23 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__producer_group__descriptor =
 {
@@ -2772,14 +2907,14 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__producer_group__descri
   "Fairtrade__Producer__V1__ProducerGroup",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__ProducerGroup),
-  22,
+  23,
   fairtrade__producer__v1__producer_group__field_descriptors,
   fairtrade__producer__v1__producer_group__field_indices_by_name,
   1,  fairtrade__producer__v1__producer_group__number_ranges,
   (ProtobufCMessageInit) fairtrade__producer__v1__producer_group__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__create_producer_group_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__create_producer_group_request__field_descriptors[3] =
 {
   {
     "group",
@@ -2805,15 +2940,28 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__create_producer_g
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "source",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__CreateProducerGroupRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__create_producer_group_request__field_indices_by_name[] = {
   0,   /* field[0] = group */
   1,   /* field[1] = request_id */
+  2,   /* field[2] = source */
 };
 static const ProtobufCIntRange fairtrade__producer__v1__create_producer_group_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__create_producer_group_request__descriptor =
 {
@@ -2823,7 +2971,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__create_producer_group_
   "Fairtrade__Producer__V1__CreateProducerGroupRequest",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__CreateProducerGroupRequest),
-  2,
+  3,
   fairtrade__producer__v1__create_producer_group_request__field_descriptors,
   fairtrade__producer__v1__create_producer_group_request__field_indices_by_name,
   1,  fairtrade__producer__v1__create_producer_group_request__number_ranges,
@@ -2868,7 +3016,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__get_producer_group_req
   (ProtobufCMessageInit) fairtrade__producer__v1__get_producer_group_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_producer_group_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_producer_group_request__field_descriptors[4] =
 {
   {
     "group",
@@ -2906,16 +3054,29 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_producer_g
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "source",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__UpdateProducerGroupRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__update_producer_group_request__field_indices_by_name[] = {
   2,   /* field[2] = expected_version */
   0,   /* field[0] = group */
+  3,   /* field[3] = source */
   1,   /* field[1] = update_mask */
 };
 static const ProtobufCIntRange fairtrade__producer__v1__update_producer_group_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__update_producer_group_request__descriptor =
 {
@@ -2925,7 +3086,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__update_producer_group_
   "Fairtrade__Producer__V1__UpdateProducerGroupRequest",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__UpdateProducerGroupRequest),
-  3,
+  4,
   fairtrade__producer__v1__update_producer_group_request__field_descriptors,
   fairtrade__producer__v1__update_producer_group_request__field_indices_by_name,
   1,  fairtrade__producer__v1__update_producer_group_request__number_ranges,

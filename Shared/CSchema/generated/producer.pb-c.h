@@ -20,6 +20,7 @@ typedef struct Fairtrade__Producer__V1__MemberCounts Fairtrade__Producer__V1__Me
 typedef struct Fairtrade__Producer__V1__ContactDetails Fairtrade__Producer__V1__ContactDetails;
 typedef struct Fairtrade__Producer__V1__Certification Fairtrade__Producer__V1__Certification;
 typedef struct Fairtrade__Producer__V1__Quantity Fairtrade__Producer__V1__Quantity;
+typedef struct Fairtrade__Producer__V1__FieldSource Fairtrade__Producer__V1__FieldSource;
 typedef struct Fairtrade__Producer__V1__ProducerGroup Fairtrade__Producer__V1__ProducerGroup;
 typedef struct Fairtrade__Producer__V1__CreateProducerGroupRequest Fairtrade__Producer__V1__CreateProducerGroupRequest;
 typedef struct Fairtrade__Producer__V1__GetProducerGroupRequest Fairtrade__Producer__V1__GetProducerGroupRequest;
@@ -224,6 +225,31 @@ struct  Fairtrade__Producer__V1__Quantity
     , 0, (char *)protobuf_c_empty_string }
 
 
+/*
+ * Where a field's current value came from, as Open Supply Hub records a source for each field of a facility.
+ */
+struct  Fairtrade__Producer__V1__FieldSource
+{
+  ProtobufCMessage base;
+  /*
+   * A field of ProducerGroup, named as in update_mask, e.g. "members".
+   */
+  char *field;
+  /*
+   * What the caller named as the source (a survey, a visit, a document, a spreadsheet); "" when none was given.
+   */
+  char *source;
+  Fairtrade__Common__V1__Timestamp *recorded_at;
+  /*
+   * The end-to-end request id of the call that set the value (the logs name it on every line).
+   */
+  char *request_id;
+};
+#define FAIRTRADE__PRODUCER__V1__FIELD_SOURCE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__field_source__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
+
+
 struct  Fairtrade__Producer__V1__ProducerGroup
 {
   ProtobufCMessage base;
@@ -278,10 +304,17 @@ struct  Fairtrade__Producer__V1__ProducerGroup
   size_t n_merged_ids;
   char **merged_ids;
   char *notes;
+  /*
+   * Set by the service, one per field that holds a value: where that value came from. A create notes every field
+   * it sets, an update or import the fields whose value it changes, a merge the fields it fills from the merged
+   * group (with that group's source).
+   */
+  size_t n_field_sources;
+  Fairtrade__Producer__V1__FieldSource **field_sources;
 };
 #define FAIRTRADE__PRODUCER__V1__PRODUCER_GROUP__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__producer_group__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, NULL, 0, NULL, 0,NULL, NULL, 0, FAIRTRADE__PRODUCER__V1__GROUP_STATUS__GROUP_STATUS_UNSPECIFIED, NULL, NULL, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, FAIRTRADE__PRODUCER__V1__GROUP_KIND__GROUP_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, NULL, 0, NULL, 0,NULL, NULL, 0, FAIRTRADE__PRODUCER__V1__GROUP_STATUS__GROUP_STATUS_UNSPECIFIED, NULL, NULL, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Fairtrade__Producer__V1__CreateProducerGroupRequest
@@ -295,10 +328,15 @@ struct  Fairtrade__Producer__V1__CreateProducerGroupRequest
    * Chosen by the client; a retried create with the same request_id returns the group made the first time.
    */
   char *request_id;
+  /*
+   * Where the values come from (a survey, a visit, a document), recorded for each field set; at most 200
+   * characters.
+   */
+  char *source;
 };
 #define FAIRTRADE__PRODUCER__V1__CREATE_PRODUCER_GROUP_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__create_producer_group_request__descriptor) \
-    , NULL, (char *)protobuf_c_empty_string }
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Producer__V1__GetProducerGroupRequest
@@ -330,10 +368,14 @@ struct  Fairtrade__Producer__V1__UpdateProducerGroupRequest
    * The version the client read; a different stored version fails with ABORTED.
    */
   int64_t expected_version;
+  /*
+   * Where the new values come from, recorded for each field whose value changes; at most 200 characters.
+   */
+  char *source;
 };
 #define FAIRTRADE__PRODUCER__V1__UPDATE_PRODUCER_GROUP_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__update_producer_group_request__descriptor) \
-    , NULL, 0,NULL, 0 }
+    , NULL, 0,NULL, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Producer__V1__ListProducerGroupsRequest
@@ -1085,6 +1127,25 @@ Fairtrade__Producer__V1__Quantity *
                       const uint8_t       *data);
 void   fairtrade__producer__v1__quantity__free_unpacked
                      (Fairtrade__Producer__V1__Quantity *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Producer__V1__FieldSource methods */
+void   fairtrade__producer__v1__field_source__init
+                     (Fairtrade__Producer__V1__FieldSource         *message);
+size_t fairtrade__producer__v1__field_source__get_packed_size
+                     (const Fairtrade__Producer__V1__FieldSource   *message);
+size_t fairtrade__producer__v1__field_source__pack
+                     (const Fairtrade__Producer__V1__FieldSource   *message,
+                      uint8_t             *out);
+size_t fairtrade__producer__v1__field_source__pack_to_buffer
+                     (const Fairtrade__Producer__V1__FieldSource   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Producer__V1__FieldSource *
+       fairtrade__producer__v1__field_source__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__producer__v1__field_source__free_unpacked
+                     (Fairtrade__Producer__V1__FieldSource *message,
                       ProtobufCAllocator *allocator);
 /* Fairtrade__Producer__V1__ProducerGroup methods */
 void   fairtrade__producer__v1__producer_group__init
@@ -1955,6 +2016,9 @@ typedef void (*Fairtrade__Producer__V1__Certification_Closure)
 typedef void (*Fairtrade__Producer__V1__Quantity_Closure)
                  (const Fairtrade__Producer__V1__Quantity *message,
                   void *closure_data);
+typedef void (*Fairtrade__Producer__V1__FieldSource_Closure)
+                 (const Fairtrade__Producer__V1__FieldSource *message,
+                  void *closure_data);
 typedef void (*Fairtrade__Producer__V1__ProducerGroup_Closure)
                  (const Fairtrade__Producer__V1__ProducerGroup *message,
                   void *closure_data);
@@ -2326,6 +2390,7 @@ extern const ProtobufCMessageDescriptor fairtrade__producer__v1__member_counts__
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__contact_details__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__certification__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__quantity__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__producer__v1__field_source__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__producer_group__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__create_producer_group_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__producer__v1__get_producer_group_request__descriptor;

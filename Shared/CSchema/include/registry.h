@@ -149,6 +149,7 @@ static inline const ProtobufCMessageDescriptor *ftd_fairtrade__producer__v1__dia
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__producer__v1__duplicate_candidate(void) { return &fairtrade__producer__v1__duplicate_candidate__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__producer__v1__export_producer_groups_request(void) { return &fairtrade__producer__v1__export_producer_groups_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__producer__v1__export_producer_groups_response(void) { return &fairtrade__producer__v1__export_producer_groups_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__producer__v1__field_source(void) { return &fairtrade__producer__v1__field_source__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__producer__v1__find_duplicates_request(void) { return &fairtrade__producer__v1__find_duplicates_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__producer__v1__find_duplicates_response(void) { return &fairtrade__producer__v1__find_duplicates_response__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__producer__v1__follow_up(void) { return &fairtrade__producer__v1__follow_up__descriptor; }

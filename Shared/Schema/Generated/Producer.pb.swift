@@ -454,6 +454,43 @@ extension ProducerV1 {
         }
     }
 
+    public struct FieldSource: ProtoMessage {
+        public static let protoName = "fairtrade.producer.v1.FieldSource"
+        public var field: String = ""
+        public var source: String = ""
+        public var recordedAt: CommonV1.Timestamp? = nil
+        public var requestID: String = ""
+
+        public init() {}
+
+        public init(field: String = "", source: String = "", recordedAt: CommonV1.Timestamp? = nil, requestID: String = "") {
+            self.field = field
+            self.source = source
+            self.recordedAt = recordedAt
+            self.requestID = requestID
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__field_source()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__FieldSource.self)
+            self.field = _decodeString(c.pointee.field)
+            self.source = _decodeString(c.pointee.source)
+            self.recordedAt = try _decodeMessage(c.pointee.recorded_at, "recorded_at", options, as: CommonV1.Timestamp.self)
+            self.requestID = _decodeString(c.pointee.request_id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__FieldSource.self)
+            c.pointee.field = arena.string(self.field)
+            c.pointee.source = arena.string(self.source)
+            c.pointee.recorded_at = self.recordedAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            c.pointee.request_id = arena.string(self.requestID)
+            return raw
+        }
+    }
+
     public struct ProducerGroup: ProtoMessage {
         public static let protoName = "fairtrade.producer.v1.ProducerGroup"
         public var id: String = ""
@@ -478,10 +515,11 @@ extension ProducerV1 {
         public var mergedInto: String = ""
         public var mergedIDs: [String] = []
         public var notes: String = ""
+        public var fieldSources: [ProducerV1.FieldSource] = []
 
         public init() {}
 
-        public init(id: String = "", name: String = "", localName: String = "", kind: ProducerV1.GroupKind = .unspecified, country: String = "", region: String = "", crafts: [String] = [], processesInHouse: [String] = [], processesOutsourced: [String] = [], members: ProducerV1.MemberCounts? = nil, foundedYear: Int32 = 0, contact: ProducerV1.ContactDetails? = nil, certifications: [ProducerV1.Certification] = [], minimumOrder: ProducerV1.Quantity? = nil, leadTimeDays: Int32 = 0, status: ProducerV1.GroupStatus = .unspecified, createdAt: CommonV1.Timestamp? = nil, updatedAt: CommonV1.Timestamp? = nil, version: Int64 = 0, mergedInto: String = "", mergedIDs: [String] = [], notes: String = "") {
+        public init(id: String = "", name: String = "", localName: String = "", kind: ProducerV1.GroupKind = .unspecified, country: String = "", region: String = "", crafts: [String] = [], processesInHouse: [String] = [], processesOutsourced: [String] = [], members: ProducerV1.MemberCounts? = nil, foundedYear: Int32 = 0, contact: ProducerV1.ContactDetails? = nil, certifications: [ProducerV1.Certification] = [], minimumOrder: ProducerV1.Quantity? = nil, leadTimeDays: Int32 = 0, status: ProducerV1.GroupStatus = .unspecified, createdAt: CommonV1.Timestamp? = nil, updatedAt: CommonV1.Timestamp? = nil, version: Int64 = 0, mergedInto: String = "", mergedIDs: [String] = [], notes: String = "", fieldSources: [ProducerV1.FieldSource] = []) {
             self.id = id
             self.name = name
             self.localName = localName
@@ -504,6 +542,7 @@ extension ProducerV1 {
             self.mergedInto = mergedInto
             self.mergedIDs = mergedIDs
             self.notes = notes
+            self.fieldSources = fieldSources
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__producer_group()) }
@@ -532,6 +571,7 @@ extension ProducerV1 {
             self.mergedInto = _decodeString(c.pointee.merged_into)
             self.mergedIDs = _decodeStrings(c.pointee.merged_ids, c.pointee.n_merged_ids)
             self.notes = _decodeString(c.pointee.notes)
+            self.fieldSources = try _decodeMessages(c.pointee.field_sources, c.pointee.n_field_sources, "field_sources", options, as: ProducerV1.FieldSource.self)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -559,6 +599,7 @@ extension ProducerV1 {
             c.pointee.merged_into = arena.string(self.mergedInto)
             c.pointee.n_merged_ids = self.mergedIDs.count; c.pointee.merged_ids = arena.strings(self.mergedIDs)
             c.pointee.notes = arena.string(self.notes)
+            c.pointee.n_field_sources = self.fieldSources.count; c.pointee.field_sources = arena.messages(self.fieldSources, as: Fairtrade__Producer__V1__FieldSource.self)
             return raw
         }
     }
@@ -567,12 +608,14 @@ extension ProducerV1 {
         public static let protoName = "fairtrade.producer.v1.CreateProducerGroupRequest"
         public var group: ProducerV1.ProducerGroup? = nil
         public var requestID: String = ""
+        public var source: String = ""
 
         public init() {}
 
-        public init(group: ProducerV1.ProducerGroup? = nil, requestID: String = "") {
+        public init(group: ProducerV1.ProducerGroup? = nil, requestID: String = "", source: String = "") {
             self.group = group
             self.requestID = requestID
+            self.source = source
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__create_producer_group_request()) }
@@ -581,6 +624,7 @@ extension ProducerV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__CreateProducerGroupRequest.self)
             self.group = try _decodeMessage(c.pointee.group, "group", options, as: ProducerV1.ProducerGroup.self)
             self.requestID = _decodeString(c.pointee.request_id)
+            self.source = _decodeString(c.pointee.source)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -588,6 +632,7 @@ extension ProducerV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__CreateProducerGroupRequest.self)
             c.pointee.group = self.group.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__ProducerGroup.self) }
             c.pointee.request_id = arena.string(self.requestID)
+            c.pointee.source = arena.string(self.source)
             return raw
         }
     }
@@ -622,13 +667,15 @@ extension ProducerV1 {
         public var group: ProducerV1.ProducerGroup? = nil
         public var updateMask: [String] = []
         public var expectedVersion: Int64 = 0
+        public var source: String = ""
 
         public init() {}
 
-        public init(group: ProducerV1.ProducerGroup? = nil, updateMask: [String] = [], expectedVersion: Int64 = 0) {
+        public init(group: ProducerV1.ProducerGroup? = nil, updateMask: [String] = [], expectedVersion: Int64 = 0, source: String = "") {
             self.group = group
             self.updateMask = updateMask
             self.expectedVersion = expectedVersion
+            self.source = source
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__update_producer_group_request()) }
@@ -638,6 +685,7 @@ extension ProducerV1 {
             self.group = try _decodeMessage(c.pointee.group, "group", options, as: ProducerV1.ProducerGroup.self)
             self.updateMask = _decodeStrings(c.pointee.update_mask, c.pointee.n_update_mask)
             self.expectedVersion = c.pointee.expected_version
+            self.source = _decodeString(c.pointee.source)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -646,6 +694,7 @@ extension ProducerV1 {
             c.pointee.group = self.group.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__ProducerGroup.self) }
             c.pointee.n_update_mask = self.updateMask.count; c.pointee.update_mask = arena.strings(self.updateMask)
             c.pointee.expected_version = self.expectedVersion
+            c.pointee.source = arena.string(self.source)
             return raw
         }
     }

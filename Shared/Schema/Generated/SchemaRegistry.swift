@@ -143,6 +143,7 @@ public enum SchemaRegistry {
         "fairtrade.producer.v1.DuplicateCandidate": ProducerV1.DuplicateCandidate.self,
         "fairtrade.producer.v1.ExportProducerGroupsRequest": ProducerV1.ExportProducerGroupsRequest.self,
         "fairtrade.producer.v1.ExportProducerGroupsResponse": ProducerV1.ExportProducerGroupsResponse.self,
+        "fairtrade.producer.v1.FieldSource": ProducerV1.FieldSource.self,
         "fairtrade.producer.v1.FindDuplicatesRequest": ProducerV1.FindDuplicatesRequest.self,
         "fairtrade.producer.v1.FindDuplicatesResponse": ProducerV1.FindDuplicatesResponse.self,
         "fairtrade.producer.v1.FollowUp": ProducerV1.FollowUp.self,
