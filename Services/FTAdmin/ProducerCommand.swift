@@ -89,6 +89,7 @@ struct GroupFields: ParsableArguments {
     @Option(help: "A process bought in (repeatable).") var outsourced: [String] = []
     @Option(parsing: .unconditional, help: "Women members.") var women: Int32?
     @Option(parsing: .unconditional, help: "Men members.") var men: Int32?
+    @Option(parsing: .unconditional, help: "Members of another sex, or who did not say.") var other: Int32?
     @Option(parsing: .unconditional, help: "Year founded.") var founded: Int32?
     @Option(parsing: .unconditional, help: "Lead time in days.") var leadTimeDays: Int32?
     @Option(help: "Notes.") var notes: String?
@@ -107,8 +108,8 @@ struct GroupFields: ParsableArguments {
         mask.set("crafts", ifAny: craft) { group.crafts = $0 }
         mask.set("processes_in_house", ifAny: inHouse) { group.processesInHouse = $0 }
         mask.set("processes_outsourced", ifAny: outsourced) { group.processesOutsourced = $0 }
-        if women != nil || men != nil {
-            group.members = ProducerV1.MemberCounts(women: women ?? 0, men: men ?? 0)
+        if women != nil || men != nil || other != nil {
+            group.members = ProducerV1.MemberCounts(women: women ?? 0, men: men ?? 0, other: other ?? 0)
             mask.add("members")
         }
         mask.set("founded_year", ifGiven: founded) { group.foundedYear = $0 }
@@ -199,6 +200,16 @@ extension ProducerCommand {
             try await withProducer(self, global) { client in
                 var (group, mask) = try fields.group()
                 group.id = id
+                // The service replaces members whole: counts not given keep what is stored.
+                if mask.contains("members") && [fields.women, fields.men, fields.other].contains(nil) {
+                    let stored =
+                        try await client.getProducerGroup(
+                            ProducerV1.GetProducerGroupRequest(id: id), options: global.callOptions
+                        ).members ?? ProducerV1.MemberCounts()
+                    group.members = ProducerV1.MemberCounts(
+                        women: fields.women ?? stored.women, men: fields.men ?? stored.men,
+                        other: fields.other ?? stored.other)
+                }
                 if let status {
                     group.status = try parseEnum(status, ProducerV1.GroupStatus.self, field: "--status")
                     mask.append("status")

@@ -27,6 +27,28 @@ struct AdminClientTests {
         }
     }
 
+    @Test("producer update with one member count keeps the others, and notes its source")
+    func partialMembers() async throws {
+        try await withProducerProcess { endpoint in
+            let created = try await ftadmin(
+                endpoint,
+                [
+                    "producer", "create", "--name", "Bolga Basket Weavers", "--kind", "cooperative", "--country", "GH",
+                    "--craft", "baskets", "--women", "18", "--men", "2", "--other", "1", "--output", "json",
+                ])
+            #expect(created.status == 0, "\(created.output)")
+            let id = try #require(created.output.firstMatch(of: /"id": ?"(pg_[0-9a-f]{16})"/)?.1).description
+            let updated = try await ftadmin(
+                endpoint,
+                [
+                    "producer", "update", id, "--version", "1", "--women", "41", "--source", "2026 member census",
+                ])
+            #expect(updated.status == 0, "\(updated.output)")
+            #expect(updated.output.contains("members: 44 (41 women, 2 men, 1 other)"), "\(updated.output)")
+            #expect(updated.output.contains("source: 2026 member census, "), "\(updated.output)")
+        }
+    }
+
     @Test(
         "errors from the server and from bad arguments start 'error: CODE: message' and exit non-zero, never crash",
         arguments: [
