@@ -110,7 +110,14 @@ func indicatorText(_ indicators: [A.Indicator]) -> String {
         if indicator.measure == .moneySaved {
             return formatMoney(CommonV1.Money(minorUnits: value.value, currency: indicator.unit))
         }
-        return value.bySex.map { people($0) } ?? String(value.value)
+        var text = value.bySex.map { people($0) } ?? String(value.value)
+        if !value.byAge.isEmpty {
+            text += "; by age " + value.byAge.map { "\($0.band): \($0.people)" }.joined(separator: ", ")
+        }
+        if !value.byLocation.isEmpty {
+            text += "; by place " + value.byLocation.map { "\($0.location): \($0.people)" }.joined(separator: ", ")
+        }
+        return text
     }
     for indicator in indicators {
         let baseline = indicator.baseline.map { "baseline \(indicator.baselineYear): \(value($0, indicator))" } ?? ""

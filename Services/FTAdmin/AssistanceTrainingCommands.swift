@@ -238,18 +238,32 @@ extension AssistanceCommand {
         var target: Int64?
         @Option(parsing: .unconditional) var targetWomen: Int32?
         @Option(parsing: .unconditional) var targetMen: Int32?
+        @Option(parsing: .unconditional, help: "People of another sex, or who did not say.") var targetOther: Int32?
+        @Option(help: "People of an age band, e.g. 15-24=6 or 60+=2 (repeatable; they add up to the target).")
+        var targetAge: [String] = []
+        @Option(help: "People in a place, e.g. \"GH/Upper East=8\" (repeatable; they add up to the target).")
+        var targetLocation: [String] = []
         @Option(parsing: .unconditional, help: "Actual value (people: give --actual-women/--actual-men instead).")
         var actual: Int64?
         @Option(parsing: .unconditional) var actualWomen: Int32?
         @Option(parsing: .unconditional) var actualMen: Int32?
+        @Option(parsing: .unconditional, help: "People of another sex, or who did not say.") var actualOther: Int32?
+        @Option(help: "People of an age band, e.g. 15-24=6 or 60+=2 (repeatable; they add up to the actual).")
+        var actualAge: [String] = []
+        @Option(help: "People in a place, e.g. \"GH/Upper East=8\" (repeatable; they add up to the actual).")
+        var actualLocation: [String] = []
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let period = A.IndicatorPeriod(
                     start: try parseDate(start, field: "--start"), end: try parseDate(end, field: "--end"),
-                    target: ValueFlags.value(target, targetWomen, targetMen),
-                    actual: ValueFlags.value(actual, actualWomen, actualMen))
+                    target: try ValueFlags.value(
+                        target, targetWomen, targetMen, targetOther, ages: targetAge, locations: targetLocation,
+                        flag: "--target"),
+                    actual: try ValueFlags.value(
+                        actual, actualWomen, actualMen, actualOther, ages: actualAge, locations: actualLocation,
+                        flag: "--actual"))
                 let response = try await client.recordIndicatorPeriod(
                     A.RecordIndicatorPeriodRequest(indicatorID: indicator, period: period), options: global.callOptions)
                 try emit(response, global) {
@@ -290,11 +304,39 @@ struct ValueFlags: ParsableArguments {
 
     func value() -> A.IndicatorValue? { Self.value(baselineValue, baselineWomen, baselineMen) }
 
-    static func value(_ value: Int64?, _ women: Int32?, _ men: Int32?) -> A.IndicatorValue? {
-        if value == nil && women == nil && men == nil { return nil }
+    static func value(_ value: Int64?, _ women: Int32?, _ men: Int32?, _ other: Int32? = nil) -> A.IndicatorValue? {
+        if value == nil && women == nil && men == nil && other == nil { return nil }
         var result = A.IndicatorValue(value: value ?? 0)
-        if women != nil || men != nil { result.bySex = A.PeopleCount(women: women ?? 0, men: men ?? 0) }
+        if women != nil || men != nil || other != nil {
+            result.bySex = A.PeopleCount(women: women ?? 0, men: men ?? 0, other: other ?? 0)
+        }
         return result
+    }
+
+    /// A value with its breakdowns by age band and location, each given as "NAME=PEOPLE".
+    static func value(
+        _ value: Int64?, _ women: Int32?, _ men: Int32?, _ other: Int32?, ages: [String], locations: [String],
+        flag: String
+    ) throws -> A.IndicatorValue? {
+        guard var result = Self.value(value, women, men, other) ?? (ages.isEmpty && locations.isEmpty ? nil : .init())
+        else { return nil }
+        result.byAge = try ages.map {
+            let (band, people) = try breakdown($0, flag: "\(flag)-age")
+            return A.AgeBandCount(band: band, people: people)
+        }
+        result.byLocation = try locations.map {
+            let (location, people) = try breakdown($0, flag: "\(flag)-location")
+            return A.LocationCount(location: location, people: people)
+        }
+        return result
+    }
+
+    /// "15-24=6" as ("15-24", 6).
+    private static func breakdown(_ text: String, flag: String) throws -> (String, Int32) {
+        guard let equals = text.lastIndex(of: "="), let people = Int32(text[text.index(after: equals)...]) else {
+            throw ValidationError("\(flag) \"\(text)\": give NAME=PEOPLE, e.g. 15-24=6")
+        }
+        return (String(text[..<equals]), people)
     }
 }
 

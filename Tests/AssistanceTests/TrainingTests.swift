@@ -285,6 +285,48 @@ struct TrainingTests {
                                 actual: A.IndicatorValue(value: 3, bySex: A.PeopleCount(women: 1)))))
                 }
                 #expect(wrongSum?.fieldViolations.map(\.field) == ["period.actual.value"])
+                // By age and by place too, as IATI disaggregates results; each breakdown adds up to the value.
+                func period(_ actual: A.IndicatorValue, of indicator: String) -> A.RecordIndicatorPeriodRequest {
+                    A.RecordIndicatorPeriodRequest(
+                        indicatorID: indicator,
+                        period: A.IndicatorPeriod(start: date("2028-01-01"), end: date("2028-12-31"), actual: actual))
+                }
+                let detailed = try await client.recordIndicatorPeriod(
+                    period(
+                        A.IndicatorValue(
+                            bySex: A.PeopleCount(women: 8, men: 2),
+                            byAge: [
+                                A.AgeBandCount(band: "15-24", people: 4), A.AgeBandCount(band: "25 - 59", people: 5),
+                                A.AgeBandCount(band: "60+", people: 1),
+                            ],
+                            byLocation: [
+                                A.LocationCount(location: "kh/Phnom Penh", people: 7),
+                                A.LocationCount(location: "KH / Kandal", people: 3),
+                            ]), of: jobs.id))
+                let stored = detailed.indicator?.periods.last?.actual
+                #expect(stored?.value == 10 && stored?.byAge.map(\.band) == ["15-24", "25-59", "60+"])
+                #expect(stored?.byLocation.map(\.location) == ["KH/Phnom Penh", "KH/Kandal"])
+                let badBreakdown = await failure {
+                    try await client.recordIndicatorPeriod(
+                        period(
+                            A.IndicatorValue(
+                                bySex: A.PeopleCount(women: 8, men: 2),
+                                byAge: [
+                                    A.AgeBandCount(band: "15-24", people: 4), A.AgeBandCount(band: "20-29", people: 5),
+                                    A.AgeBandCount(band: "old", people: 0),
+                                ],
+                                byLocation: [
+                                    A.LocationCount(location: "ZZ", people: 5),
+                                    A.LocationCount(location: "KH", people: 5),
+                                ]), of: jobs.id))
+                }
+                #expect(
+                    Set(badBreakdown?.fieldViolations.map(\.field) ?? []) == [
+                        "period.actual.by_age[1].band", "period.actual.by_age[2].band", "period.actual.by_age",
+                        "period.actual.by_location[0].location",
+                    ])
+                #expect(badBreakdown?.message.contains("20-29 overlaps 15-24") == true)
+                #expect(badBreakdown?.message.contains("adds up to 9, not to the value 10") == true)
                 let saved = try await client.defineIndicator(
                     A.DefineIndicatorRequest(
                         indicator: A.Indicator(
@@ -292,6 +334,13 @@ struct TrainingTests {
                             measure: .moneySaved, title: "Printing costs saved", unit: "usd"),
                         requestID: "in-2"))
                 #expect(saved.unit == "USD" && !saved.countsPeople)
+                let moneyByAge = await failure {
+                    try await client.recordIndicatorPeriod(
+                        period(
+                            A.IndicatorValue(value: 100, byAge: [A.AgeBandCount(band: "15-24", people: 1)]),
+                            of: saved.id))
+                }
+                #expect(moneyByAge?.fieldViolations.map(\.field) == ["period.actual.by_age"])
                 let badUnit = await failure {
                     try await client.defineIndicator(
                         A.DefineIndicatorRequest(

@@ -72,10 +72,77 @@ public enum IndicatorRules {
             } else if current.value != sum {
                 check.fail("\(field).value", "is \(current.value) but women + men + other = \(sum)")
             }
-        } else if current.bySex != nil {
-            check.fail("\(field).by_sex", "is only for indicators that count people")
+            checkAges(&current, field: field, &check)
+            checkLocations(&current, field: field, &check)
+        } else {
+            if current.bySex != nil { check.fail("\(field).by_sex", "is only for indicators that count people") }
+            if !current.byAge.isEmpty { check.fail("\(field).by_age", "is only for indicators that count people") }
+            if !current.byLocation.isEmpty {
+                check.fail("\(field).by_location", "is only for indicators that count people")
+            }
         }
         value = current
+    }
+
+    /// The oldest age a band may name.
+    static let maxAge = 130
+
+    /// Age bands that parse ("15-24", "60+"), do not overlap, and add up to the value.
+    static func checkAges(_ value: inout A.IndicatorValue, field: String, _ check: inout FieldValidator) {
+        guard !value.byAge.isEmpty else { return }
+        var ranges: [(range: ClosedRange<Int>, band: String, index: Int)] = []
+        for (index, entry) in value.byAge.enumerated() {
+            let name = "\(field).by_age[\(index)]"
+            let band = entry.band.replacingOccurrences(of: " ", with: "")
+            value.byAge[index].band = band
+            check.range(entry.people, 0...1_000_000, "\(name).people")
+            if let range = ageRange(band) {
+                ranges.append((range, band, index))
+            } else {
+                check.fail(
+                    "\(name).band",
+                    "\"\(entry.band)\" is not an age band: whole years \"15-24\" (both included) or \"60+\", up to \(maxAge)"
+                )
+            }
+        }
+        let sorted = ranges.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        for (earlier, later) in zip(sorted, sorted.dropFirst()) where earlier.range.overlaps(later.range) {
+            check.fail("\(field).by_age[\(later.index)].band", "\(later.band) overlaps \(earlier.band)")
+        }
+        let sum = value.byAge.reduce(Int64(0)) { $0 + Int64($1.people) }
+        if sum != value.value { check.fail("\(field).by_age", "adds up to \(sum), not to the value \(value.value)") }
+    }
+
+    /// Whole years of a band: "15-24" is 15...24, "60+" is 60...maxAge.
+    static func ageRange(_ band: String) -> ClosedRange<Int>? {
+        if band.hasSuffix("+"), let low = Int(band.dropLast()), (0...maxAge).contains(low) { return low...maxAge }
+        let ends = band.split(separator: "-", omittingEmptySubsequences: false)
+        guard ends.count == 2, let low = Int(ends[0]), let high = Int(ends[1]), 0 <= low, low <= high,
+            high <= maxAge
+        else { return nil }
+        return low...high
+    }
+
+    /// Locations that name a country (and an area), each once, adding up to the value.
+    static func checkLocations(_ value: inout A.IndicatorValue, field: String, _ check: inout FieldValidator) {
+        guard !value.byLocation.isEmpty else { return }
+        var seen: Set<String> = []
+        for (index, entry) in value.byLocation.enumerated() {
+            let name = "\(field).by_location[\(index)]"
+            let parts = entry.location.split(separator: "/", maxSplits: 1).map { String($0).trimmingWhitespace() }
+            let country = check.country(parts.first ?? "", "\(name).location")
+            let area = parts.count == 2 ? check.text(parts[1], "\(name).location", required: true, maxLength: 100) : ""
+            let location = area.isEmpty ? country : "\(country)/\(area)"
+            value.byLocation[index].location = location
+            if !seen.insert(location.lowercased()).inserted {
+                check.fail("\(name).location", "\(location) appears twice")
+            }
+            check.range(entry.people, 0...1_000_000, "\(name).people")
+        }
+        let sum = value.byLocation.reduce(Int64(0)) { $0 + Int64($1.people) }
+        if sum != value.value {
+            check.fail("\(field).by_location", "adds up to \(sum), not to the value \(value.value)")
+        }
     }
 
     static func checkPeriod(

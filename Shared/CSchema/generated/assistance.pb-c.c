@@ -1897,6 +1897,96 @@ void   fairtrade__assistance__v1__list_referrals_response__free_unpacked
   assert(message->base.descriptor == &fairtrade__assistance__v1__list_referrals_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__assistance__v1__age_band_count__init
+                     (Fairtrade__Assistance__V1__AgeBandCount         *message)
+{
+  static const Fairtrade__Assistance__V1__AgeBandCount init_value = FAIRTRADE__ASSISTANCE__V1__AGE_BAND_COUNT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__age_band_count__get_packed_size
+                     (const Fairtrade__Assistance__V1__AgeBandCount *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__age_band_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__age_band_count__pack
+                     (const Fairtrade__Assistance__V1__AgeBandCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__age_band_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__age_band_count__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__AgeBandCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__age_band_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__AgeBandCount *
+       fairtrade__assistance__v1__age_band_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__AgeBandCount *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__age_band_count__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__age_band_count__free_unpacked
+                     (Fairtrade__Assistance__V1__AgeBandCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__age_band_count__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__location_count__init
+                     (Fairtrade__Assistance__V1__LocationCount         *message)
+{
+  static const Fairtrade__Assistance__V1__LocationCount init_value = FAIRTRADE__ASSISTANCE__V1__LOCATION_COUNT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__location_count__get_packed_size
+                     (const Fairtrade__Assistance__V1__LocationCount *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__location_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__location_count__pack
+                     (const Fairtrade__Assistance__V1__LocationCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__location_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__location_count__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__LocationCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__location_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__LocationCount *
+       fairtrade__assistance__v1__location_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__LocationCount *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__location_count__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__location_count__free_unpacked
+                     (Fairtrade__Assistance__V1__LocationCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__location_count__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   fairtrade__assistance__v1__indicator_value__init
                      (Fairtrade__Assistance__V1__IndicatorValue         *message)
 {
@@ -5774,7 +5864,109 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_referrals_respo
   (ProtobufCMessageInit) fairtrade__assistance__v1__list_referrals_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__indicator_value__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__age_band_count__field_descriptors[2] =
+{
+  {
+    "band",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__AgeBandCount, band),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "people",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__AgeBandCount, people),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__age_band_count__field_indices_by_name[] = {
+  0,   /* field[0] = band */
+  1,   /* field[1] = people */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__age_band_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__age_band_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.AgeBandCount",
+  "AgeBandCount",
+  "Fairtrade__Assistance__V1__AgeBandCount",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__AgeBandCount),
+  2,
+  fairtrade__assistance__v1__age_band_count__field_descriptors,
+  fairtrade__assistance__v1__age_band_count__field_indices_by_name,
+  1,  fairtrade__assistance__v1__age_band_count__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__age_band_count__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__location_count__field_descriptors[2] =
+{
+  {
+    "location",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__LocationCount, location),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "people",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__LocationCount, people),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__location_count__field_indices_by_name[] = {
+  0,   /* field[0] = location */
+  1,   /* field[1] = people */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__location_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__location_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.LocationCount",
+  "LocationCount",
+  "Fairtrade__Assistance__V1__LocationCount",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__LocationCount),
+  2,
+  fairtrade__assistance__v1__location_count__field_descriptors,
+  fairtrade__assistance__v1__location_count__field_indices_by_name,
+  1,  fairtrade__assistance__v1__location_count__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__location_count__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__indicator_value__field_descriptors[4] =
 {
   {
     "value",
@@ -5800,15 +5992,41 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__indicator_value
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "by_age",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__IndicatorValue, n_by_age),
+    offsetof(Fairtrade__Assistance__V1__IndicatorValue, by_age),
+    &fairtrade__assistance__v1__age_band_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "by_location",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__IndicatorValue, n_by_location),
+    offsetof(Fairtrade__Assistance__V1__IndicatorValue, by_location),
+    &fairtrade__assistance__v1__location_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__indicator_value__field_indices_by_name[] = {
+  2,   /* field[2] = by_age */
+  3,   /* field[3] = by_location */
   1,   /* field[1] = by_sex */
   0,   /* field[0] = value */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__indicator_value__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__indicator_value__descriptor =
 {
@@ -5818,7 +6036,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__indicator_value__des
   "Fairtrade__Assistance__V1__IndicatorValue",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__IndicatorValue),
-  2,
+  4,
   fairtrade__assistance__v1__indicator_value__field_descriptors,
   fairtrade__assistance__v1__indicator_value__field_indices_by_name,
   1,  fairtrade__assistance__v1__indicator_value__number_ranges,

@@ -60,6 +60,8 @@ typedef struct Fairtrade__Assistance__V1__CreateReferralRequest Fairtrade__Assis
 typedef struct Fairtrade__Assistance__V1__RecordReferralOutcomeRequest Fairtrade__Assistance__V1__RecordReferralOutcomeRequest;
 typedef struct Fairtrade__Assistance__V1__ListReferralsRequest Fairtrade__Assistance__V1__ListReferralsRequest;
 typedef struct Fairtrade__Assistance__V1__ListReferralsResponse Fairtrade__Assistance__V1__ListReferralsResponse;
+typedef struct Fairtrade__Assistance__V1__AgeBandCount Fairtrade__Assistance__V1__AgeBandCount;
+typedef struct Fairtrade__Assistance__V1__LocationCount Fairtrade__Assistance__V1__LocationCount;
 typedef struct Fairtrade__Assistance__V1__IndicatorValue Fairtrade__Assistance__V1__IndicatorValue;
 typedef struct Fairtrade__Assistance__V1__IndicatorPeriod Fairtrade__Assistance__V1__IndicatorPeriod;
 typedef struct Fairtrade__Assistance__V1__Indicator Fairtrade__Assistance__V1__Indicator;
@@ -996,6 +998,41 @@ struct  Fairtrade__Assistance__V1__ListReferralsResponse
     , 0,NULL, (char *)protobuf_c_empty_string }
 
 
+/*
+ * People of an age band, as results are disaggregated by age.
+ */
+struct  Fairtrade__Assistance__V1__AgeBandCount
+{
+  ProtobufCMessage base;
+  /*
+   * Whole years, both ends included: "15-24", or "60+" for 60 and over. Bands of one value must not overlap.
+   */
+  char *band;
+  int32_t people;
+};
+#define FAIRTRADE__ASSISTANCE__V1__AGE_BAND_COUNT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__age_band_count__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * People in one place, as results are disaggregated by location.
+ */
+struct  Fairtrade__Assistance__V1__LocationCount
+{
+  ProtobufCMessage base;
+  /*
+   * An ISO 3166-1 alpha-2 country code, optionally followed by "/" and an administrative area or district:
+   * "GH", "GH/Upper East".
+   */
+  char *location;
+  int32_t people;
+};
+#define FAIRTRADE__ASSISTANCE__V1__LOCATION_COUNT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__location_count__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
 struct  Fairtrade__Assistance__V1__IndicatorValue
 {
   ProtobufCMessage base;
@@ -1004,10 +1041,18 @@ struct  Fairtrade__Assistance__V1__IndicatorValue
    * Required when the indicator counts people; value is then their sum.
    */
   Fairtrade__Assistance__V1__PeopleCount *by_sex;
+  /*
+   * Optional, for indicators that count people, as IATI results are disaggregated by sex, age and location: each
+   * breakdown given must add up to value.
+   */
+  size_t n_by_age;
+  Fairtrade__Assistance__V1__AgeBandCount **by_age;
+  size_t n_by_location;
+  Fairtrade__Assistance__V1__LocationCount **by_location;
 };
 #define FAIRTRADE__ASSISTANCE__V1__INDICATOR_VALUE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__indicator_value__descriptor) \
-    , 0, NULL }
+    , 0, NULL, 0,NULL, 0,NULL }
 
 
 struct  Fairtrade__Assistance__V1__IndicatorPeriod
@@ -2029,6 +2074,44 @@ Fairtrade__Assistance__V1__ListReferralsResponse *
 void   fairtrade__assistance__v1__list_referrals_response__free_unpacked
                      (Fairtrade__Assistance__V1__ListReferralsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__AgeBandCount methods */
+void   fairtrade__assistance__v1__age_band_count__init
+                     (Fairtrade__Assistance__V1__AgeBandCount         *message);
+size_t fairtrade__assistance__v1__age_band_count__get_packed_size
+                     (const Fairtrade__Assistance__V1__AgeBandCount   *message);
+size_t fairtrade__assistance__v1__age_band_count__pack
+                     (const Fairtrade__Assistance__V1__AgeBandCount   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__age_band_count__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__AgeBandCount   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__AgeBandCount *
+       fairtrade__assistance__v1__age_band_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__age_band_count__free_unpacked
+                     (Fairtrade__Assistance__V1__AgeBandCount *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__LocationCount methods */
+void   fairtrade__assistance__v1__location_count__init
+                     (Fairtrade__Assistance__V1__LocationCount         *message);
+size_t fairtrade__assistance__v1__location_count__get_packed_size
+                     (const Fairtrade__Assistance__V1__LocationCount   *message);
+size_t fairtrade__assistance__v1__location_count__pack
+                     (const Fairtrade__Assistance__V1__LocationCount   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__location_count__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__LocationCount   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__LocationCount *
+       fairtrade__assistance__v1__location_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__location_count__free_unpacked
+                     (Fairtrade__Assistance__V1__LocationCount *message,
+                      ProtobufCAllocator *allocator);
 /* Fairtrade__Assistance__V1__IndicatorValue methods */
 void   fairtrade__assistance__v1__indicator_value__init
                      (Fairtrade__Assistance__V1__IndicatorValue         *message);
@@ -2423,6 +2506,12 @@ typedef void (*Fairtrade__Assistance__V1__ListReferralsRequest_Closure)
 typedef void (*Fairtrade__Assistance__V1__ListReferralsResponse_Closure)
                  (const Fairtrade__Assistance__V1__ListReferralsResponse *message,
                   void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__AgeBandCount_Closure)
+                 (const Fairtrade__Assistance__V1__AgeBandCount *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__LocationCount_Closure)
+                 (const Fairtrade__Assistance__V1__LocationCount *message,
+                  void *closure_data);
 typedef void (*Fairtrade__Assistance__V1__IndicatorValue_Closure)
                  (const Fairtrade__Assistance__V1__IndicatorValue *message,
                   void *closure_data);
@@ -2758,6 +2847,8 @@ extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__create_referr
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_referral_outcome_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_referrals_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_referrals_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__age_band_count__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__location_count__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__indicator_value__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__indicator_period__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__indicator__descriptor;

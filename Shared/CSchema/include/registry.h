@@ -15,6 +15,7 @@
 /* Swift cannot take a stable address of a C global; these return it. */
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__backup_request(void) { return &fairtrade__admin__v1__backup_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__backup_response(void) { return &fairtrade__admin__v1__backup_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__age_band_count(void) { return &fairtrade__assistance__v1__age_band_count__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__assistance_section(void) { return &fairtrade__assistance__v1__assistance_section__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__capacity_report(void) { return &fairtrade__assistance__v1__capacity_report__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__cascade_reach(void) { return &fairtrade__assistance__v1__cascade_reach__descriptor; }
@@ -52,6 +53,7 @@ static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__l
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__list_trainings_response(void) { return &fairtrade__assistance__v1__list_trainings_response__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__list_transactions_request(void) { return &fairtrade__assistance__v1__list_transactions_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__list_transactions_response(void) { return &fairtrade__assistance__v1__list_transactions_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__location_count(void) { return &fairtrade__assistance__v1__location_count__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__market_section(void) { return &fairtrade__assistance__v1__market_section__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__money_totals(void) { return &fairtrade__assistance__v1__money_totals__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__organisation(void) { return &fairtrade__assistance__v1__organisation__descriptor; }

@@ -1937,16 +1937,78 @@ extension AssistanceV1 {
         }
     }
 
+    public struct AgeBandCount: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.AgeBandCount"
+        public var band: String = ""
+        public var people: Int32 = 0
+
+        public init() {}
+
+        public init(band: String = "", people: Int32 = 0) {
+            self.band = band
+            self.people = people
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__age_band_count()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__AgeBandCount.self)
+            self.band = _decodeString(c.pointee.band)
+            self.people = c.pointee.people
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__AgeBandCount.self)
+            c.pointee.band = arena.string(self.band)
+            c.pointee.people = self.people
+            return raw
+        }
+    }
+
+    public struct LocationCount: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.LocationCount"
+        public var location: String = ""
+        public var people: Int32 = 0
+
+        public init() {}
+
+        public init(location: String = "", people: Int32 = 0) {
+            self.location = location
+            self.people = people
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__location_count()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__LocationCount.self)
+            self.location = _decodeString(c.pointee.location)
+            self.people = c.pointee.people
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__LocationCount.self)
+            c.pointee.location = arena.string(self.location)
+            c.pointee.people = self.people
+            return raw
+        }
+    }
+
     public struct IndicatorValue: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.IndicatorValue"
         public var value: Int64 = 0
         public var bySex: AssistanceV1.PeopleCount? = nil
+        public var byAge: [AssistanceV1.AgeBandCount] = []
+        public var byLocation: [AssistanceV1.LocationCount] = []
 
         public init() {}
 
-        public init(value: Int64 = 0, bySex: AssistanceV1.PeopleCount? = nil) {
+        public init(value: Int64 = 0, bySex: AssistanceV1.PeopleCount? = nil, byAge: [AssistanceV1.AgeBandCount] = [], byLocation: [AssistanceV1.LocationCount] = []) {
             self.value = value
             self.bySex = bySex
+            self.byAge = byAge
+            self.byLocation = byLocation
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__indicator_value()) }
@@ -1955,6 +2017,8 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorValue.self)
             self.value = c.pointee.value
             self.bySex = try _decodeMessage(c.pointee.by_sex, "by_sex", options, as: AssistanceV1.PeopleCount.self)
+            self.byAge = try _decodeMessages(c.pointee.by_age, c.pointee.n_by_age, "by_age", options, as: AssistanceV1.AgeBandCount.self)
+            self.byLocation = try _decodeMessages(c.pointee.by_location, c.pointee.n_by_location, "by_location", options, as: AssistanceV1.LocationCount.self)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1962,6 +2026,8 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorValue.self)
             c.pointee.value = self.value
             c.pointee.by_sex = self.bySex.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__PeopleCount.self) }
+            c.pointee.n_by_age = self.byAge.count; c.pointee.by_age = arena.messages(self.byAge, as: Fairtrade__Assistance__V1__AgeBandCount.self)
+            c.pointee.n_by_location = self.byLocation.count; c.pointee.by_location = arena.messages(self.byLocation, as: Fairtrade__Assistance__V1__LocationCount.self)
             return raw
         }
     }

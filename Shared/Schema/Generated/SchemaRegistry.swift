@@ -9,6 +9,7 @@ public enum SchemaRegistry {
     public static let messageTypes: [String: any ProtoMessage.Type] = [
         "fairtrade.admin.v1.BackupRequest": AdminV1.BackupRequest.self,
         "fairtrade.admin.v1.BackupResponse": AdminV1.BackupResponse.self,
+        "fairtrade.assistance.v1.AgeBandCount": AssistanceV1.AgeBandCount.self,
         "fairtrade.assistance.v1.AssistanceSection": AssistanceV1.AssistanceSection.self,
         "fairtrade.assistance.v1.CapacityReport": AssistanceV1.CapacityReport.self,
         "fairtrade.assistance.v1.CascadeReach": AssistanceV1.CascadeReach.self,
@@ -46,6 +47,7 @@ public enum SchemaRegistry {
         "fairtrade.assistance.v1.ListTrainingsResponse": AssistanceV1.ListTrainingsResponse.self,
         "fairtrade.assistance.v1.ListTransactionsRequest": AssistanceV1.ListTransactionsRequest.self,
         "fairtrade.assistance.v1.ListTransactionsResponse": AssistanceV1.ListTransactionsResponse.self,
+        "fairtrade.assistance.v1.LocationCount": AssistanceV1.LocationCount.self,
         "fairtrade.assistance.v1.MarketSection": AssistanceV1.MarketSection.self,
         "fairtrade.assistance.v1.MoneyTotals": AssistanceV1.MoneyTotals.self,
         "fairtrade.assistance.v1.Organisation": AssistanceV1.Organisation.self,
