@@ -151,13 +151,12 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(
             commandName: "import-trainings", abstract: "Record trainings from a CSV file; all rows or none.",
             discussion: """
-                The first row names the columns: title, skill (code or name), held_on (YYYY-MM-DD), trainer_organisation or \
-                trainer_group (an id or exact name, one per row), trained_groups (group ids or names separated by \
-                ";"), women, men and, \
-                optional, other, cascades_from (a training id, or "row N" for another row of the file), project \
-                and notes. An import only adds: rows equal to a training already recorded are skipped, so a file \
-                imported twice records nothing twice. Any wrong cell fails the whole import, naming its row and \
-                column; --dry-run shows what would happen.
+                The first row names the columns: title, skill (code or name), held_on (YYYY-MM-DD), \
+                trainer_organisation or trainer_group (an id or exact name, one per row), trained_groups (group ids \
+                or names separated by ";"), women, men and, optional, other, cascades_from (a training id, or \
+                "row N" for another row of the file), project and notes. An import only adds: rows equal to a \
+                training already recorded are skipped, so a file imported twice records nothing twice. Any wrong \
+                cell fails the whole import, naming its row and column; --dry-run shows what would happen.
                 """)
         @OptionGroup var input: ImportFile
         @OptionGroup var global: GlobalOptions

@@ -23,12 +23,12 @@ public enum CurrencyCode {
 }
 
 extension CurrencyCode {
-    /// "1,200.50" in `currency` as minor units (120050 for USD), without passing through a float; nil when the text
-    /// is not an amount with at most the currency's decimals (or the currency is unknown).
     /// The largest amount the services take, in minor units: 10^15, far above any real amount (10 trillion in a
     /// currency of cents), and small enough that thousands of them add up within Int64.
     public static let maxMinorUnits: Int64 = 1_000_000_000_000_000
 
+    /// "1,200.50" in `currency` as minor units (120050 for USD), without passing through a float; nil when the text
+    /// is not an amount with at most the currency's decimals (or the currency is unknown).
     public static func minorUnits(of text: String, currency: String) -> Int64? {
         guard let digits = minorUnitDigits[currency.uppercased()] else { return nil }
         let parts = text.replacingOccurrences(of: ",", with: "").split(separator: ".", omittingEmptySubsequences: false)

@@ -74,6 +74,7 @@ struct StatusTests {
         #expect(header.serializedBytes().count < Wire.maxHeaderBytes)
         #expect(header.fieldViolations.count > 100 && header.fieldViolations.count < 5_000)
         #expect(header.message.hasSuffix("(\(5_000 - header.fieldViolations.count) more field violations left out)"))
+        #expect(header.message.utf8.count <= Wire.maxStatusMessageBytes)
         #expect(header.trailers.count > 10 && header.trailers.count < 2_000)
         #expect(
             Array(header.fieldViolations.prefix(3).map(\.field)) == ["rows[0].name", "rows[1].name", "rows[2].name"])

@@ -32,7 +32,6 @@ enum Wire {
         header.kind = .unary
         if let error {
             header.code = error.code.wire
-            header.message = truncated(error.message, maxStatusMessageBytes)
             var budget = maxFieldViolationBytes
             for violation in error.fieldViolations {
                 let field = truncated(violation.field, 512)
@@ -44,7 +43,8 @@ enum Wire {
                 header.fieldViolations.append(RpcV1.FieldViolation(field: field, description: description))
             }
             let left = error.fieldViolations.count - header.fieldViolations.count
-            if left > 0 { header.message += " (\(left) more field violations left out)" }
+            let note = left > 0 ? " (\(left) more field violations left out)" : ""
+            header.message = truncated(error.message, maxStatusMessageBytes - note.utf8.count) + note
             budget = maxTrailerBytes
             for entry in error.trailers.entries {
                 let size = entry.key.utf8.count + entry.value.utf8.count + 16
