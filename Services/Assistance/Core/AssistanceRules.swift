@@ -86,6 +86,8 @@ public enum IndicatorRules {
 
     /// The oldest age a band may name.
     static let maxAge = 130
+    /// People one entry of an age or location breakdown may count.
+    static let maxPeoplePerEntry: Int32 = 1_000_000
 
     /// Age bands that parse ("15-24", "60+"), do not overlap, and add up to the value.
     static func checkAges(_ value: inout A.IndicatorValue, field: String, _ check: inout FieldValidator) {
@@ -95,7 +97,7 @@ public enum IndicatorRules {
             let name = "\(field).by_age[\(index)]"
             let band = entry.band.replacingOccurrences(of: " ", with: "")
             value.byAge[index].band = band
-            check.range(entry.people, 0...1_000_000, "\(name).people")
+            check.range(entry.people, 0...maxPeoplePerEntry, "\(name).people")
             if let range = ageRange(band) {
                 ranges.append((range, band, index))
             } else {
@@ -137,7 +139,7 @@ public enum IndicatorRules {
             if !seen.insert(location.lowercased()).inserted {
                 check.fail("\(name).location", "\(location) appears twice")
             }
-            check.range(entry.people, 0...1_000_000, "\(name).people")
+            check.range(entry.people, 0...maxPeoplePerEntry, "\(name).people")
         }
         let sum = value.byLocation.reduce(Int64(0)) { $0 + Int64($1.people) }
         if sum != value.value {
