@@ -72,8 +72,7 @@ struct TrainingImport: Sendable {
         Self.checkRowLoops(rows, &check)
         try check.check()
 
-        try await resolveOrganisations(&rows, store, &check)
-        let unknownNames = try await resolveGroupNames(&rows, producer, &check)
+        try await resolveNames(&rows, store, producer, &check)
         async let skills = producer.skills(purpose: "importing trainings")
         var references: [(id: String, field: String)] = []
         for row in rows {
@@ -82,7 +81,6 @@ struct TrainingImport: Sendable {
                 references.append((row.training.trainerGroupID, "row \(row.number), trainer_group"))
             }
         }
-        references.removeAll { unknownNames.contains($0.id) }
         var groups: [String: ProducerV1.ProducerGroup] = [:]
         do {
             groups = try await producer.requireGroups(references, purpose: "importing trainings")
@@ -111,70 +109,39 @@ struct TrainingImport: Sendable {
         }
     }
 
-    /// The id a cell means: itself when it is one of `ids`, else the one id whose name it is; or what is wrong.
-    static func resolve(_ cell: String, ids: Set<String>, named: [String], noun: String) -> Result<String, RPCError> {
-        if ids.contains(cell) { return .success(cell) }
-        switch named.count {
-        case 1: return .success(named[0])
-        case 0: return .failure(RPCError(.notFound, "no \(noun) has the id or name \"\(cell)\""))
-        default:
-            return .failure(
-                RPCError(
-                    .invalidArgument,
-                    "\"\(cell)\" names \(named.count) \(noun)s (\(named.sorted().joined(separator: ", "))); give the id"
-                ))
-        }
-    }
-
-    /// Trainer organisations given by name become their ids.
-    private func resolveOrganisations(_ rows: inout [Row], _ store: AssistanceStore, _ check: inout FieldValidator)
-        async throws
-    {
-        guard rows.contains(where: { !$0.training.trainerOrganisationID.isEmpty }) else { return }
-        let organisations = try await storage { try await store.listOrganisations(kind: .unspecified) }
-        let ids = Set(organisations.map(\.id))
-        for index in rows.indices where !rows[index].training.trainerOrganisationID.isEmpty {
-            let cell = rows[index].training.trainerOrganisationID
-            let named = organisations.filter { $0.name.lowercased() == cell.lowercased() }.map(\.id)
-            switch Self.resolve(cell, ids: ids, named: named, noun: "organisation") {
-            case .success(let id): rows[index].training.trainerOrganisationID = id
-            case .failure(let error): check.fail("row \(rows[index].number), trainer_organisation", error.message)
+    /// Trainer organisations and producer groups given by name become their ids. A cell that names none, or
+    /// several, is reported and left as it was, out of the later checks.
+    private func resolveNames(
+        _ rows: inout [Row], _ store: AssistanceStore, _ producer: ProducerLink, _ check: inout FieldValidator
+    ) async throws {
+        typealias Cell = SheetReferences.Cell
+        let organisations = try await SheetReferences.organisations(
+            rows.filter { !$0.training.trainerOrganisationID.isEmpty }.map {
+                Cell(row: $0.number, column: "trainer_organisation", text: $0.training.trainerOrganisationID)
+            }, store, &check)
+        var groupCells: [Cell] = []
+        for row in rows {
+            groupCells += row.training.trainedGroupIDs.map { Cell(row: row.number, column: "trained_groups", text: $0) }
+            if !row.training.trainerGroupID.isEmpty {
+                groupCells.append(Cell(row: row.number, column: "trainer_group", text: row.training.trainerGroupID))
             }
         }
-    }
-
-    /// Producer groups given by name (anything but a "pg_" id) become their ids, asking the Producer service; the
-    /// names that name no group or several stay as they were, and are returned.
-    private func resolveGroupNames(_ rows: inout [Row], _ producer: ProducerLink, _ check: inout FieldValidator)
-        async throws -> Set<String>
-    {
-        func isID(_ cell: String) -> Bool { cell.hasPrefix("pg_") }
-        let names = rows.flatMap { $0.training.trainedGroupIDs + [$0.training.trainerGroupID] }.filter {
-            !$0.isEmpty && !isID($0)
-        }
-        guard !names.isEmpty else { return [] }
-        let named = try await producer.groupsNamed(names, purpose: "importing trainings")
-        var unknown: Set<String> = []
+        let groups = try await SheetReferences.groups(
+            groupCells, producer, purpose: "importing trainings", &check)
         for index in rows.indices {
-            let number = rows[index].number
-            func id(_ cell: String, _ column: String) -> String {
-                guard !cell.isEmpty, !isID(cell) else { return cell }
-                switch Self.resolve(cell, ids: [], named: named[cell, default: []].map(\.id), noun: "producer group") {
-                case .success(let id): return id
-                case .failure(let error):
-                    check.fail("row \(number), \(column)", error.message)
-                    unknown.insert(cell)
-                    return cell
-                }
+            var training = rows[index].training
+            if !training.trainerOrganisationID.isEmpty {
+                training.trainerOrganisationID = organisations[training.trainerOrganisationID] ?? ""
             }
-            let trained = rows[index].training.trainedGroupIDs.map { id($0, "trained_groups") }
+            let trained = training.trainedGroupIDs.compactMap { groups[$0] }
             if Set(trained).count != trained.count {
-                check.fail("row \(number), trained_groups", "names a group twice (by its id and its name, say)")
+                check.fail(
+                    "row \(rows[index].number), trained_groups", "names a group twice (by its id and its name, say)")
             }
-            rows[index].training.trainedGroupIDs = trained
-            rows[index].training.trainerGroupID = id(rows[index].training.trainerGroupID, "trainer_group")
+            training.trainedGroupIDs = trained
+            if !training.trainerGroupID.isEmpty { training.trainerGroupID = groups[training.trainerGroupID] ?? "" }
+            rows[index].training = training
         }
-        return unknown
     }
 
     /// One row's training, its cells read into Training's fields and checked as RecordTraining checks them.

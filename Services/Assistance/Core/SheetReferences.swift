@@ -1,0 +1,69 @@
+import Domain
+import RPC
+import Schema
+import ServiceKit
+
+/// Spreadsheet cells that name an organisation or a producer group, by its id or by its exact name as people keep
+/// them, turned into ids. A cell that names none, or several, is a problem of its row and column.
+enum SheetReferences {
+    /// A cell to resolve, and where it is, for naming its problem.
+    struct Cell {
+        let row: Int
+        let column: String
+        let text: String
+    }
+
+    /// The id a cell means: itself when it is one of `ids`, else the one id whose name it is; or what is wrong.
+    static func resolve(_ cell: String, ids: Set<String>, named: [String], noun: String) -> Result<String, RPCError> {
+        if ids.contains(cell) { return .success(cell) }
+        switch named.count {
+        case 1: return .success(named[0])
+        case 0: return .failure(RPCError(.notFound, "no \(noun) has the id or name \"\(cell)\""))
+        default:
+            return .failure(
+                RPCError(
+                    .invalidArgument,
+                    "\"\(cell)\" names \(named.count) \(noun)s (\(named.sorted().joined(separator: ", "))); give the id"
+                ))
+        }
+    }
+
+    /// Organisation ids by cell text; the cells that name none or several are reported to `check`.
+    static func organisations(_ cells: [Cell], _ store: AssistanceStore, _ check: inout FieldValidator) async throws
+        -> [String: String]
+    {
+        guard !cells.isEmpty else { return [:] }
+        let organisations = try await storage { try await store.listOrganisations(kind: .unspecified) }
+        let ids = Set(organisations.map(\.id))
+        var resolved: [String: String] = [:]
+        for cell in cells {
+            let named = organisations.filter { $0.name.lowercased() == cell.text.lowercased() }.map(\.id)
+            switch resolve(cell.text, ids: ids, named: named, noun: "organisation") {
+            case .success(let id): resolved[cell.text] = id
+            case .failure(let error): check.fail("row \(cell.row), \(cell.column)", error.message)
+            }
+        }
+        return resolved
+    }
+
+    /// Producer group ids by cell text: a "pg_" id stands for itself (whether it exists is for
+    /// `ProducerLink.requireGroups`), anything else is a name asked of the Producer service. The cells that name
+    /// no group or several are reported to `check` and left out.
+    static func groups(_ cells: [Cell], _ producer: ProducerLink, purpose: String, _ check: inout FieldValidator)
+        async throws -> [String: String]
+    {
+        func isID(_ text: String) -> Bool { text.hasPrefix("pg_") }
+        var resolved: [String: String] = [:]
+        for cell in cells where isID(cell.text) { resolved[cell.text] = cell.text }
+        let names = cells.map(\.text).filter { !isID($0) }
+        guard !names.isEmpty else { return resolved }
+        let named = try await producer.groupsNamed(names, purpose: purpose)
+        for cell in cells where !isID(cell.text) {
+            switch resolve(cell.text, ids: [], named: named[cell.text, default: []].map(\.id), noun: "producer group") {
+            case .success(let id): resolved[cell.text] = id
+            case .failure(let error): check.fail("row \(cell.row), \(cell.column)", error.message)
+            }
+        }
+        return resolved
+    }
+}
