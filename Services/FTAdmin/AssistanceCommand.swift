@@ -15,7 +15,7 @@ struct AssistanceCommand: AsyncParsableCommand {
             UpdateProject.self, Record.self, Transactions.self, Totals.self, AddEquipment.self, Equipment.self,
             Train.self, LinkCascade.self, CompleteTraining.self, Trainings.self, Reach.self, Refer.self,
             ReferralOutcome.self, Referrals.self, DefineIndicator.self, RecordPeriod.self, Indicators.self,
-            ImportTrainings.self,
+            ImportTrainings.self, ImportTransactions.self,
         ])
 }
 

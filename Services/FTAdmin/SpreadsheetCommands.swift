@@ -171,17 +171,12 @@ extension AssistanceCommand {
                         options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
                 }
                 try emit(response, global) {
-                    var table = Table("ROW", "TRAINING", "NOTE")
-                    for row in response.rows {
-                        let id =
-                            row.trainingID.isEmpty
-                            ? (row.alreadyRecorded ? "(as an earlier row)" : "(new)") : row.trainingID
-                        table.add(String(row.row), id, row.alreadyRecorded ? "already recorded, skipped" : "")
-                    }
+                    let table = importedRows(
+                        "TRAINING", response.rows.map { ($0.row, $0.trainingID, $0.alreadyRecorded) })
                     let people = response.trainees ?? AssistanceV1.PeopleCount()
                     let trained =
                         "\(Int64(people.women) + Int64(people.men) + Int64(people.other)) people trained (women \(people.women), men \(people.men), other \(people.other))"
-                    return table.render() + "\n"
+                    return table + "\n"
                         + (response.validateOnly
                             ? "dry run: nothing written; \(response.recorded) trainings would be recorded, \(trained)"
                             : "imported (\(response.importID)): \(response.recorded) trainings recorded, \(trained)")
@@ -189,6 +184,55 @@ extension AssistanceCommand {
             }
         }
     }
+}
+
+extension AssistanceCommand {
+    struct ImportTransactions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-transactions", abstract: "Record money flows from a CSV file; all rows or none.",
+            discussion: """
+                The first row names the columns: project (id, IATI identifier or exact title), type (commitment, \
+                disbursement, expenditure, loan, loan_repayment, advance_payment), amount (e.g. 8000.00), currency, \
+                date (YYYY-MM-DD) and, optional, group (id or exact name; required for loans, repayments and \
+                advance payments), provider (an organisation's id or exact name) and description. Rows are checked \
+                in date order, so a loan repaid later in the file counts. An import only adds: rows equal to a \
+                recorded flow are skipped, so a ledger imported twice records nothing twice. Any wrong cell fails \
+                the whole import, naming its row and column; --dry-run shows what would happen.
+                """)
+        @OptionGroup var input: ImportFile
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let csv = try input.text()
+            try await withAssistance(self, global) { client in
+                let response = try await input.send { requestID in
+                    try await client.importTransactions(
+                        AssistanceV1.ImportTransactionsRequest(
+                            csv: csv, validateOnly: input.dryRun, requestID: requestID, source: input.source),
+                        options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
+                }
+                try emit(response, global) {
+                    let table = importedRows(
+                        "FLOW", response.rows.map { ($0.row, $0.transactionID, $0.alreadyRecorded) })
+                    let totals = response.recordedTotals.map(formatMoney).joined(separator: ", ")
+                    return table + "\n"
+                        + (response.validateOnly
+                            ? "dry run: nothing written; \(response.recorded) flows would be recorded: \(totals)"
+                            : "imported (\(response.importID)): \(response.recorded) flows recorded: \(totals)")
+                }
+            }
+        }
+    }
+}
+
+/// What an import did with each row: the record it became, or the one it equals when already recorded.
+private func importedRows(_ noun: String, _ rows: [(row: Int32, id: String, alreadyRecorded: Bool)]) -> String {
+    var table = Table("ROW", noun, "NOTE")
+    for row in rows {
+        let id = row.id.isEmpty ? (row.alreadyRecorded ? "(as an earlier row)" : "(new)") : row.id
+        table.add(String(row.row), id, row.alreadyRecorded ? "already recorded, skipped" : "")
+    }
+    return table.render()
 }
 
 /// What every import command takes: the file, `--dry-run` and `--request-id`.

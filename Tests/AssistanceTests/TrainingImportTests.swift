@@ -98,9 +98,7 @@ struct TrainingImportTests {
                                 csv: ([Self.header] + rows).joined(separator: "\n"), requestID: "bad"))
                     }
                     #expect(error?.code == .invalidArgument)
-                    return Dictionary(
-                        (error?.fieldViolations ?? []).map { ($0.field, $0.description) },
-                        uniquingKeysWith: { $0 + " / " + $1 })
+                    return violations(error)
                 }
 
                 // What each row says on its own.

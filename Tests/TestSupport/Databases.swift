@@ -64,3 +64,8 @@ public func date(_ iso: String) -> CommonV1.Date {
     let parts = iso.split(separator: "-").map { Int32($0)! }
     return CommonV1.Date(year: parts[0], month: parts[1], day: parts[2])
 }
+
+/// The field violations of `error` by field; two on one field are joined with " / ".
+public func violations(_ error: RPCError?) -> [String: String] {
+    Dictionary((error?.fieldViolations ?? []).map { ($0.field, $0.description) }, uniquingKeysWith: { $0 + " / " + $1 })
+}

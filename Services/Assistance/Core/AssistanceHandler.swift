@@ -288,15 +288,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var transaction = request.transaction ?? A.Transaction()
-        Self.required(transaction.projectID, "transaction.project_id", &check)
-        check.specified(transaction.type, "transaction.type")
-        transaction.value = Self.money(transaction.value, "transaction.value", positive: true, &check)
-        _ = check.date(transaction.date, "transaction.date")
-        if MoneyRules.toGroup.contains(transaction.type) && transaction.groupID.isEmpty {
-            check.fail("transaction.group_id", "is required for a \(transaction.type.protoName)")
-        }
-        transaction.description = check.text(transaction.description, "transaction.description", maxLength: 1000)
+        var transaction = Self.validated(request.transaction ?? A.Transaction(), &check) { "transaction.\($0)" }
         try check.check()
         if !transaction.providerOrganisationID.isEmpty {
             try await requireOrganisations([
@@ -310,6 +302,40 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         }
         let checked = transaction
         return try await storage { try await store.recordTransaction(checked, requestID: request.requestID) }
+    }
+
+    /// A clean copy of `input`, each problem reported under `name(field)` for its field in Transaction
+    /// ("project_id", "type", "value", "value.currency", "value.minor_units", "date", "group_id", "description").
+    /// References and the project's rules are checked apart.
+    static func validated(_ input: A.Transaction, _ check: inout FieldValidator, name: (String) -> String)
+        -> A.Transaction
+    {
+        var transaction = input
+        required(transaction.projectID, name("project_id"), &check)
+        check.specified(transaction.type, name("type"))
+        transaction.value = money(transaction.value, name("value"), positive: true, &check)
+        _ = check.date(transaction.date, name("date"))
+        if MoneyRules.toGroup.contains(transaction.type) && transaction.groupID.isEmpty {
+            check.fail(name("group_id"), "is required for a \(transaction.type.protoName)")
+        }
+        transaction.description = check.text(transaction.description, name("description"), maxLength: 1000)
+        return transaction
+    }
+
+    public func importTransactions(_ request: A.ImportTransactionsRequest, context: ServerContext) async throws
+        -> A.ImportTransactionsResponse
+    {
+        var check = FieldValidator()
+        let source = check.importRequest(
+            validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
+        try check.check()
+        let sheet = TransactionImport(csv: request.csv, &check)
+        try check.check()
+        let rows = try await sheet.rows(store, producer)
+        return try await storage {
+            try await store.importTransactions(
+                rows, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+        }
     }
 
     public func listTransactions(_ request: A.ListTransactionsRequest, context: ServerContext) async throws

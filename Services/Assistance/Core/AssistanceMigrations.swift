@@ -83,5 +83,14 @@ public enum AssistanceMigrations {
                 "CREATE INDEX trainings_held_on ON trainings (held_on)",
             ]
         },
+        Migration(version: 3, name: "money-flow imports from spreadsheets") { dialect in
+            let blob = dialect == .postgres ? "BYTEA" : "BLOB"
+            return [
+                """
+                CREATE TABLE transaction_imports (
+                    id TEXT PRIMARY KEY, source TEXT NOT NULL, created_at BIGINT NOT NULL, body \(blob) NOT NULL)
+                """
+            ]
+        },
     ]
 }

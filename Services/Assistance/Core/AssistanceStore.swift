@@ -214,20 +214,26 @@ public struct AssistanceStore: Sendable {
                 }
             }
             transaction.id = "tx_" + RequestID.make()
-            try await session.execute(
-                """
-                INSERT INTO transactions (id, project_id, group_id, type, minor_units, currency, day, body)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                """,
-                [
-                    .of(transaction.id), .of(transaction.projectID), .of(transaction.groupID),
-                    .of(transaction.type.rawValue), .of(value.minorUnits), .of(value.currency),
-                    .of(ISODate(transaction.date!)!.description), .blob(transaction.serializedBytes()),
-                ])
+            try await insert(transaction, session)
             return transaction.id
         } load: { session, id in
             try await session.message(A.Transaction.self, from: "transactions", id: id, noun: "transaction")
         }
+    }
+
+    /// Stores a checked money flow that has its id.
+    func insert(_ transaction: A.Transaction, _ session: any SQLSession) async throws {
+        let value = transaction.value!
+        try await session.execute(
+            """
+            INSERT INTO transactions (id, project_id, group_id, type, minor_units, currency, day, body)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            """,
+            [
+                .of(transaction.id), .of(transaction.projectID), .of(transaction.groupID),
+                .of(transaction.type.rawValue), .of(value.minorUnits), .of(value.currency),
+                .of(ISODate(transaction.date!)!.description), .blob(transaction.serializedBytes()),
+            ])
     }
 
     static func loansOutstanding(group: String, currency: String, _ session: any SQLSession) async throws -> Int64 {

@@ -349,27 +349,17 @@ extension AssistanceStore {
     func importTrainings(_ rows: [TrainingImport.Row], validateOnly: Bool, requestID: String, source: String)
         async throws -> AssistanceV1.ImportTrainingsResponse
     {
-        if validateOnly {
-            return try await database.read { session in
-                try await TrainingImport.plan(rows, validateOnly: true, session).response(validateOnly: true)
-            }
-        }
-        return try await database.idempotent(operation: "ImportTrainings", requestID: requestID) { session in
+        try await database.spreadsheetImport(
+            operation: "ImportTrainings", table: "training_imports", requestID: requestID, source: source,
+            validateOnly: validateOnly, importID: \.importID
+        ) { session in
+            try await TrainingImport.plan(rows, validateOnly: true, session).response(validateOnly: true)
+        } write: { session in
             // As LinkCascade: cascades change one at a time.
             try await session.lock("cascades")
             let plan = try await TrainingImport.plan(rows, validateOnly: false, session)
             for training in plan.new { try await insert(training, session) }
-            let response = plan.response(importID: "ti_" + RequestID.make(), validateOnly: false)
-            try await session.execute(
-                "INSERT INTO training_imports (id, source, created_at, body) VALUES ($1, $2, $3, $4)",
-                [.of(response.importID), .of(source), .of(Clock.unixMicros()), .blob(response.serializedBytes())])
-            return response.importID
-        } load: { session, id in
-            guard let row = try await session.first("SELECT body FROM training_imports WHERE id = $1", [.of(id)])
-            else {
-                throw StorageError(.corrupt, "training import \(id) is logged but not stored")
-            }
-            return try row.message(AssistanceV1.ImportTrainingsResponse.self)
+            return plan.response(importID: "ti_" + RequestID.make(), validateOnly: false)
         }
     }
 }

@@ -135,20 +135,19 @@ struct PriceImport: Sendable {
 }
 
 extension MarketplaceStore {
-    /// Runs `priceImport`: with `validateOnly`, in a read snapshot that writes nothing; otherwise in one
-    /// transaction, once per request id (a retry answers as the first import did).
+    /// Runs `priceImport` (`Database.spreadsheetImport`).
     func importPrices(_ priceImport: PriceImport, validateOnly: Bool, requestID: String, source: String)
         async throws -> MarketplaceV1.ImportPricesResponse
     {
-        if validateOnly {
-            return try await database.read { session in
-                let plan = try await priceImport.plan(self, session)
-                return MarketplaceV1.ImportPricesResponse(
-                    recorded: Int32(plan.observations.count), alreadyRecordedRows: plan.alreadyRecordedRows,
-                    validateOnly: true)
-            }
-        }
-        return try await database.idempotent(operation: "ImportPrices", requestID: requestID) { session in
+        try await database.spreadsheetImport(
+            operation: "ImportPrices", table: "price_imports", requestID: requestID, source: source,
+            validateOnly: validateOnly, importID: \.importID
+        ) { session in
+            let plan = try await priceImport.plan(self, session)
+            return MarketplaceV1.ImportPricesResponse(
+                recorded: Int32(plan.observations.count), alreadyRecordedRows: plan.alreadyRecordedRows,
+                validateOnly: true)
+        } write: { session in
             let plan = try await priceImport.plan(self, session)
             var response = MarketplaceV1.ImportPricesResponse(
                 importID: "pi_" + RequestID.make(), recorded: Int32(plan.observations.count),
@@ -157,15 +156,7 @@ extension MarketplaceStore {
                 observation.id = "po_" + RequestID.make()
                 if let alert = try await insert(observation, session) { response.alerts.append(alert) }
             }
-            try await session.execute(
-                "INSERT INTO price_imports (id, source, created_at, body) VALUES ($1, $2, $3, $4)",
-                [.of(response.importID), .of(source), .of(Clock.unixMicros()), .blob(response.serializedBytes())])
-            return response.importID
-        } load: { session, id in
-            guard let row = try await session.first("SELECT body FROM price_imports WHERE id = $1", [.of(id)]) else {
-                throw StorageError(.corrupt, "price import \(id) is logged but not stored")
-            }
-            return try row.message(MarketplaceV1.ImportPricesResponse.self)
+            return response
         }
     }
 

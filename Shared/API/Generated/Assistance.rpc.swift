@@ -18,6 +18,7 @@ extension AssistanceV1 {
             public static let updateProject = UnaryMethod<AssistanceV1.UpdateProjectRequest, AssistanceV1.Project>(service: name, method: "UpdateProject", idempotent: true)
             public static let listProjects = UnaryMethod<AssistanceV1.ListProjectsRequest, AssistanceV1.ListProjectsResponse>(service: name, method: "ListProjects", idempotent: true)
             public static let recordTransaction = UnaryMethod<AssistanceV1.RecordTransactionRequest, AssistanceV1.Transaction>(service: name, method: "RecordTransaction", idempotent: true)
+            public static let importTransactions = UnaryMethod<AssistanceV1.ImportTransactionsRequest, AssistanceV1.ImportTransactionsResponse>(service: name, method: "ImportTransactions", idempotent: true)
             public static let listTransactions = UnaryMethod<AssistanceV1.ListTransactionsRequest, AssistanceV1.ListTransactionsResponse>(service: name, method: "ListTransactions", idempotent: true)
             public static let getMoneyTotals = UnaryMethod<AssistanceV1.GetMoneyTotalsRequest, AssistanceV1.MoneyTotals>(service: name, method: "GetMoneyTotals", idempotent: true)
             public static let recordEquipment = UnaryMethod<AssistanceV1.RecordEquipmentRequest, AssistanceV1.Equipment>(service: name, method: "RecordEquipment", idempotent: true)
@@ -48,6 +49,7 @@ extension AssistanceV1 {
         func updateProject(_ request: AssistanceV1.UpdateProjectRequest, context: ServerContext) async throws -> AssistanceV1.Project
         func listProjects(_ request: AssistanceV1.ListProjectsRequest, context: ServerContext) async throws -> AssistanceV1.ListProjectsResponse
         func recordTransaction(_ request: AssistanceV1.RecordTransactionRequest, context: ServerContext) async throws -> AssistanceV1.Transaction
+        func importTransactions(_ request: AssistanceV1.ImportTransactionsRequest, context: ServerContext) async throws -> AssistanceV1.ImportTransactionsResponse
         func listTransactions(_ request: AssistanceV1.ListTransactionsRequest, context: ServerContext) async throws -> AssistanceV1.ListTransactionsResponse
         func getMoneyTotals(_ request: AssistanceV1.GetMoneyTotalsRequest, context: ServerContext) async throws -> AssistanceV1.MoneyTotals
         func recordEquipment(_ request: AssistanceV1.RecordEquipmentRequest, context: ServerContext) async throws -> AssistanceV1.Equipment
@@ -103,6 +105,10 @@ extension AssistanceV1 {
 
         public func recordTransaction(_ request: AssistanceV1.RecordTransactionRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Transaction {
             try await channel.unary(AssistanceService.Method.recordTransaction, request, options: options)
+        }
+
+        public func importTransactions(_ request: AssistanceV1.ImportTransactionsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ImportTransactionsResponse {
+            try await channel.unary(AssistanceService.Method.importTransactions, request, options: options)
         }
 
         public func listTransactions(_ request: AssistanceV1.ListTransactionsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ListTransactionsResponse {
@@ -187,6 +193,7 @@ extension AssistanceV1.AssistanceServiceHandler {
             .unary(AssistanceV1.AssistanceService.Method.updateProject) { try await self.updateProject($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.listProjects) { try await self.listProjects($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.recordTransaction) { try await self.recordTransaction($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.importTransactions) { try await self.importTransactions($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.listTransactions) { try await self.listTransactions($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.getMoneyTotals) { try await self.getMoneyTotals($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.recordEquipment) { try await self.recordEquipment($0, context: $1) },

@@ -637,6 +637,141 @@ void   fairtrade__assistance__v1__record_transaction_request__free_unpacked
   assert(message->base.descriptor == &fairtrade__assistance__v1__record_transaction_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__assistance__v1__import_transactions_request__init
+                     (Fairtrade__Assistance__V1__ImportTransactionsRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__ImportTransactionsRequest init_value = FAIRTRADE__ASSISTANCE__V1__IMPORT_TRANSACTIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__import_transactions_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportTransactionsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_transactions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__import_transactions_request__pack
+                     (const Fairtrade__Assistance__V1__ImportTransactionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_transactions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__import_transactions_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportTransactionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_transactions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ImportTransactionsRequest *
+       fairtrade__assistance__v1__import_transactions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ImportTransactionsRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__import_transactions_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__import_transactions_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportTransactionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_transactions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__imported_transaction__init
+                     (Fairtrade__Assistance__V1__ImportedTransaction         *message)
+{
+  static const Fairtrade__Assistance__V1__ImportedTransaction init_value = FAIRTRADE__ASSISTANCE__V1__IMPORTED_TRANSACTION__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__imported_transaction__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportedTransaction *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_transaction__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__imported_transaction__pack
+                     (const Fairtrade__Assistance__V1__ImportedTransaction *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_transaction__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__imported_transaction__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportedTransaction *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_transaction__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ImportedTransaction *
+       fairtrade__assistance__v1__imported_transaction__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ImportedTransaction *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__imported_transaction__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__imported_transaction__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportedTransaction *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_transaction__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__import_transactions_response__init
+                     (Fairtrade__Assistance__V1__ImportTransactionsResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__ImportTransactionsResponse init_value = FAIRTRADE__ASSISTANCE__V1__IMPORT_TRANSACTIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__import_transactions_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportTransactionsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_transactions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__import_transactions_response__pack
+                     (const Fairtrade__Assistance__V1__ImportTransactionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_transactions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__import_transactions_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportTransactionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_transactions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ImportTransactionsResponse *
+       fairtrade__assistance__v1__import_transactions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ImportTransactionsResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__import_transactions_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__import_transactions_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportTransactionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_transactions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   fairtrade__assistance__v1__list_transactions_request__init
                      (Fairtrade__Assistance__V1__ListTransactionsRequest         *message)
 {
@@ -3628,6 +3763,237 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_transaction_r
   fairtrade__assistance__v1__record_transaction_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__record_transaction_request__number_ranges,
   (ProtobufCMessageInit) fairtrade__assistance__v1__record_transaction_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__import_transactions_request__field_descriptors[4] =
+{
+  {
+    "csv",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsRequest, csv),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validate_only",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsRequest, validate_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__import_transactions_request__field_indices_by_name[] = {
+  0,   /* field[0] = csv */
+  2,   /* field[2] = request_id */
+  3,   /* field[3] = source */
+  1,   /* field[1] = validate_only */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__import_transactions_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_transactions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ImportTransactionsRequest",
+  "ImportTransactionsRequest",
+  "Fairtrade__Assistance__V1__ImportTransactionsRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ImportTransactionsRequest),
+  4,
+  fairtrade__assistance__v1__import_transactions_request__field_descriptors,
+  fairtrade__assistance__v1__import_transactions_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__import_transactions_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__import_transactions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__imported_transaction__field_descriptors[3] =
+{
+  {
+    "row",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedTransaction, row),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transaction_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedTransaction, transaction_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "already_recorded",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedTransaction, already_recorded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__imported_transaction__field_indices_by_name[] = {
+  2,   /* field[2] = already_recorded */
+  0,   /* field[0] = row */
+  1,   /* field[1] = transaction_id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__imported_transaction__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__imported_transaction__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ImportedTransaction",
+  "ImportedTransaction",
+  "Fairtrade__Assistance__V1__ImportedTransaction",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ImportedTransaction),
+  3,
+  fairtrade__assistance__v1__imported_transaction__field_descriptors,
+  fairtrade__assistance__v1__imported_transaction__field_indices_by_name,
+  1,  fairtrade__assistance__v1__imported_transaction__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__imported_transaction__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__import_transactions_response__field_descriptors[5] =
+{
+  {
+    "import_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsResponse, import_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recorded",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsResponse, recorded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rows",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsResponse, n_rows),
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsResponse, rows),
+    &fairtrade__assistance__v1__imported_transaction__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recorded_totals",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsResponse, n_recorded_totals),
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsResponse, recorded_totals),
+    &fairtrade__common__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validate_only",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportTransactionsResponse, validate_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__import_transactions_response__field_indices_by_name[] = {
+  0,   /* field[0] = import_id */
+  1,   /* field[1] = recorded */
+  3,   /* field[3] = recorded_totals */
+  2,   /* field[2] = rows */
+  4,   /* field[4] = validate_only */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__import_transactions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_transactions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ImportTransactionsResponse",
+  "ImportTransactionsResponse",
+  "Fairtrade__Assistance__V1__ImportTransactionsResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ImportTransactionsResponse),
+  5,
+  fairtrade__assistance__v1__import_transactions_response__field_descriptors,
+  fairtrade__assistance__v1__import_transactions_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__import_transactions_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__import_transactions_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_transactions_request__field_descriptors[5] =
@@ -7309,7 +7675,7 @@ const ProtobufCEnumDescriptor fairtrade__assistance__v1__measure__descriptor =
   fairtrade__assistance__v1__measure__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_service__method_descriptors[25] =
+static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_service__method_descriptors[26] =
 {
   { "CreateOrganisation", &fairtrade__assistance__v1__create_organisation_request__descriptor, &fairtrade__assistance__v1__organisation__descriptor },
   { "GetOrganisation", &fairtrade__assistance__v1__get_organisation_request__descriptor, &fairtrade__assistance__v1__organisation__descriptor },
@@ -7319,6 +7685,7 @@ static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_ser
   { "UpdateProject", &fairtrade__assistance__v1__update_project_request__descriptor, &fairtrade__assistance__v1__project__descriptor },
   { "ListProjects", &fairtrade__assistance__v1__list_projects_request__descriptor, &fairtrade__assistance__v1__list_projects_response__descriptor },
   { "RecordTransaction", &fairtrade__assistance__v1__record_transaction_request__descriptor, &fairtrade__assistance__v1__transaction__descriptor },
+  { "ImportTransactions", &fairtrade__assistance__v1__import_transactions_request__descriptor, &fairtrade__assistance__v1__import_transactions_response__descriptor },
   { "ListTransactions", &fairtrade__assistance__v1__list_transactions_request__descriptor, &fairtrade__assistance__v1__list_transactions_response__descriptor },
   { "GetMoneyTotals", &fairtrade__assistance__v1__get_money_totals_request__descriptor, &fairtrade__assistance__v1__money_totals__descriptor },
   { "RecordEquipment", &fairtrade__assistance__v1__record_equipment_request__descriptor, &fairtrade__assistance__v1__equipment__descriptor },
@@ -7338,29 +7705,30 @@ static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_ser
   { "GetCapacityReport", &fairtrade__assistance__v1__get_capacity_report_request__descriptor, &fairtrade__assistance__v1__capacity_report__descriptor },
 };
 const unsigned fairtrade__assistance__v1__assistance_service__method_indices_by_name[] = {
-  14,        /* CompleteTraining */
+  15,        /* CompleteTraining */
   0,        /* CreateOrganisation */
   3,        /* CreateProject */
-  18,        /* CreateReferral */
-  21,        /* DefineIndicator */
-  24,        /* GetCapacityReport */
-  17,        /* GetCascadeReach */
-  9,        /* GetMoneyTotals */
+  19,        /* CreateReferral */
+  22,        /* DefineIndicator */
+  25,        /* GetCapacityReport */
+  18,        /* GetCascadeReach */
+  10,        /* GetMoneyTotals */
   1,        /* GetOrganisation */
   4,        /* GetProject */
-  15,        /* ImportTrainings */
-  13,        /* LinkCascade */
-  11,        /* ListEquipment */
-  23,        /* ListIndicators */
+  16,        /* ImportTrainings */
+  8,        /* ImportTransactions */
+  14,        /* LinkCascade */
+  12,        /* ListEquipment */
+  24,        /* ListIndicators */
   2,        /* ListOrganisations */
   6,        /* ListProjects */
-  20,        /* ListReferrals */
-  16,        /* ListTrainings */
-  8,        /* ListTransactions */
-  10,        /* RecordEquipment */
-  22,        /* RecordIndicatorPeriod */
-  19,        /* RecordReferralOutcome */
-  12,        /* RecordTraining */
+  21,        /* ListReferrals */
+  17,        /* ListTrainings */
+  9,        /* ListTransactions */
+  11,        /* RecordEquipment */
+  23,        /* RecordIndicatorPeriod */
+  20,        /* RecordReferralOutcome */
+  13,        /* RecordTraining */
   7,        /* RecordTransaction */
   5         /* UpdateProject */
 };
@@ -7371,7 +7739,7 @@ const ProtobufCServiceDescriptor fairtrade__assistance__v1__assistance_service__
   "AssistanceService",
   "Fairtrade__Assistance__V1__AssistanceService",
   "fairtrade.assistance.v1",
-  25,
+  26,
   fairtrade__assistance__v1__assistance_service__method_descriptors,
   fairtrade__assistance__v1__assistance_service__method_indices_by_name
 };
@@ -7439,13 +7807,21 @@ void fairtrade__assistance__v1__assistance_service__record_transaction(ProtobufC
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void fairtrade__assistance__v1__assistance_service__import_transactions(ProtobufCService *service,
+                                                                        const Fairtrade__Assistance__V1__ImportTransactionsRequest *input,
+                                                                        Fairtrade__Assistance__V1__ImportTransactionsResponse_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__assistance__v1__assistance_service__list_transactions(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__ListTransactionsRequest *input,
                                                                       Fairtrade__Assistance__V1__ListTransactionsResponse_Closure closure,
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__get_money_totals(ProtobufCService *service,
                                                                      const Fairtrade__Assistance__V1__GetMoneyTotalsRequest *input,
@@ -7453,7 +7829,7 @@ void fairtrade__assistance__v1__assistance_service__get_money_totals(ProtobufCSe
                                                                      void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_equipment(ProtobufCService *service,
                                                                      const Fairtrade__Assistance__V1__RecordEquipmentRequest *input,
@@ -7461,7 +7837,7 @@ void fairtrade__assistance__v1__assistance_service__record_equipment(ProtobufCSe
                                                                      void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_equipment(ProtobufCService *service,
                                                                    const Fairtrade__Assistance__V1__ListEquipmentRequest *input,
@@ -7469,7 +7845,7 @@ void fairtrade__assistance__v1__assistance_service__list_equipment(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_training(ProtobufCService *service,
                                                                     const Fairtrade__Assistance__V1__RecordTrainingRequest *input,
@@ -7477,7 +7853,7 @@ void fairtrade__assistance__v1__assistance_service__record_training(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__link_cascade(ProtobufCService *service,
                                                                  const Fairtrade__Assistance__V1__LinkCascadeRequest *input,
@@ -7485,7 +7861,7 @@ void fairtrade__assistance__v1__assistance_service__link_cascade(ProtobufCServic
                                                                  void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__complete_training(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__CompleteTrainingRequest *input,
@@ -7493,7 +7869,7 @@ void fairtrade__assistance__v1__assistance_service__complete_training(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__import_trainings(ProtobufCService *service,
                                                                      const Fairtrade__Assistance__V1__ImportTrainingsRequest *input,
@@ -7501,7 +7877,7 @@ void fairtrade__assistance__v1__assistance_service__import_trainings(ProtobufCSe
                                                                      void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_trainings(ProtobufCService *service,
                                                                    const Fairtrade__Assistance__V1__ListTrainingsRequest *input,
@@ -7509,7 +7885,7 @@ void fairtrade__assistance__v1__assistance_service__list_trainings(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__get_cascade_reach(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__GetCascadeReachRequest *input,
@@ -7517,7 +7893,7 @@ void fairtrade__assistance__v1__assistance_service__get_cascade_reach(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__create_referral(ProtobufCService *service,
                                                                     const Fairtrade__Assistance__V1__CreateReferralRequest *input,
@@ -7525,7 +7901,7 @@ void fairtrade__assistance__v1__assistance_service__create_referral(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_referral_outcome(ProtobufCService *service,
                                                                             const Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *input,
@@ -7533,7 +7909,7 @@ void fairtrade__assistance__v1__assistance_service__record_referral_outcome(Prot
                                                                             void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_referrals(ProtobufCService *service,
                                                                    const Fairtrade__Assistance__V1__ListReferralsRequest *input,
@@ -7541,7 +7917,7 @@ void fairtrade__assistance__v1__assistance_service__list_referrals(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__define_indicator(ProtobufCService *service,
                                                                      const Fairtrade__Assistance__V1__DefineIndicatorRequest *input,
@@ -7549,7 +7925,7 @@ void fairtrade__assistance__v1__assistance_service__define_indicator(ProtobufCSe
                                                                      void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_indicator_period(ProtobufCService *service,
                                                                             const Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *input,
@@ -7557,7 +7933,7 @@ void fairtrade__assistance__v1__assistance_service__record_indicator_period(Prot
                                                                             void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_indicators(ProtobufCService *service,
                                                                     const Fairtrade__Assistance__V1__ListIndicatorsRequest *input,
@@ -7565,7 +7941,7 @@ void fairtrade__assistance__v1__assistance_service__list_indicators(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__get_capacity_report(ProtobufCService *service,
                                                                         const Fairtrade__Assistance__V1__GetCapacityReportRequest *input,
@@ -7573,7 +7949,7 @@ void fairtrade__assistance__v1__assistance_service__get_capacity_report(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__init (Fairtrade__Assistance__V1__AssistanceService_Service *service,
                                                           Fairtrade__Assistance__V1__AssistanceService_ServiceDestroy destroy)

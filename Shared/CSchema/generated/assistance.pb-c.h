@@ -32,6 +32,9 @@ typedef struct Fairtrade__Assistance__V1__ListProjectsRequest Fairtrade__Assista
 typedef struct Fairtrade__Assistance__V1__ListProjectsResponse Fairtrade__Assistance__V1__ListProjectsResponse;
 typedef struct Fairtrade__Assistance__V1__Transaction Fairtrade__Assistance__V1__Transaction;
 typedef struct Fairtrade__Assistance__V1__RecordTransactionRequest Fairtrade__Assistance__V1__RecordTransactionRequest;
+typedef struct Fairtrade__Assistance__V1__ImportTransactionsRequest Fairtrade__Assistance__V1__ImportTransactionsRequest;
+typedef struct Fairtrade__Assistance__V1__ImportedTransaction Fairtrade__Assistance__V1__ImportedTransaction;
+typedef struct Fairtrade__Assistance__V1__ImportTransactionsResponse Fairtrade__Assistance__V1__ImportTransactionsResponse;
 typedef struct Fairtrade__Assistance__V1__ListTransactionsRequest Fairtrade__Assistance__V1__ListTransactionsRequest;
 typedef struct Fairtrade__Assistance__V1__ListTransactionsResponse Fairtrade__Assistance__V1__ListTransactionsResponse;
 typedef struct Fairtrade__Assistance__V1__FlowTotals Fairtrade__Assistance__V1__FlowTotals;
@@ -440,6 +443,80 @@ struct  Fairtrade__Assistance__V1__RecordTransactionRequest
 #define FAIRTRADE__ASSISTANCE__V1__RECORD_TRANSACTION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__record_transaction_request__descriptor) \
     , NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Money flows from a spreadsheet, as finance staff keep grant and loan ledgers. The file is CSV as for
+ * ImportProducerGroups (UTF-8, a header row naming the columns in any order, comma, semicolon or tab separated).
+ * Columns: project (a project's id, IATI identifier or exact title), type (commitment, disbursement, expenditure,
+ * loan, loan_repayment, advance_payment), amount (a decimal amount, e.g. 8000.00), currency (ISO 4217), date
+ * (YYYY-MM-DD) and, optional, group (a producer group's id or exact name; required for loans, repayments and
+ * advance payments), provider (an organisation's id or exact name) and description. Each row is checked as
+ * RecordTransaction checks one, in date order, so that a loan repaid later in the same file counts. An import only
+ * adds: a row equal in every column to a flow already recorded, or to an earlier row, is not recorded again. Any
+ * wrong cell fails the whole import, naming its row and column; otherwise every new row is recorded in one
+ * transaction.
+ */
+struct  Fairtrade__Assistance__V1__ImportTransactionsRequest
+{
+  ProtobufCMessage base;
+  char *csv;
+  /*
+   * Check every row, and the groups with the Producer service, and answer what would be recorded, writing nothing.
+   */
+  protobuf_c_boolean validate_only;
+  /*
+   * Required unless validate_only: a retried import answers as the first did and records nothing more.
+   */
+  char *request_id;
+  /*
+   * Where the rows come from (a file name, say); recorded with the import.
+   */
+  char *source;
+};
+#define FAIRTRADE__ASSISTANCE__V1__IMPORT_TRANSACTIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__import_transactions_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Assistance__V1__ImportedTransaction
+{
+  ProtobufCMessage base;
+  /*
+   * The spreadsheet row (the header is row 1).
+   */
+  int32_t row;
+  /*
+   * The flow the row was recorded as, or the one it equals when already recorded; empty in a dry run.
+   */
+  char *transaction_id;
+  protobuf_c_boolean already_recorded;
+};
+#define FAIRTRADE__ASSISTANCE__V1__IMPORTED_TRANSACTION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__imported_transaction__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Fairtrade__Assistance__V1__ImportTransactionsResponse
+{
+  ProtobufCMessage base;
+  char *import_id;
+  int32_t recorded;
+  /*
+   * One per data row, in row order.
+   */
+  size_t n_rows;
+  Fairtrade__Assistance__V1__ImportedTransaction **rows;
+  /*
+   * What the recorded rows add up to, per currency (never across currencies).
+   */
+  size_t n_recorded_totals;
+  Fairtrade__Common__V1__Money **recorded_totals;
+  protobuf_c_boolean validate_only;
+};
+#define FAIRTRADE__ASSISTANCE__V1__IMPORT_TRANSACTIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__import_transactions_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0 }
 
 
 struct  Fairtrade__Assistance__V1__ListTransactionsRequest
@@ -1542,6 +1619,63 @@ Fairtrade__Assistance__V1__RecordTransactionRequest *
 void   fairtrade__assistance__v1__record_transaction_request__free_unpacked
                      (Fairtrade__Assistance__V1__RecordTransactionRequest *message,
                       ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__ImportTransactionsRequest methods */
+void   fairtrade__assistance__v1__import_transactions_request__init
+                     (Fairtrade__Assistance__V1__ImportTransactionsRequest         *message);
+size_t fairtrade__assistance__v1__import_transactions_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportTransactionsRequest   *message);
+size_t fairtrade__assistance__v1__import_transactions_request__pack
+                     (const Fairtrade__Assistance__V1__ImportTransactionsRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__import_transactions_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportTransactionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__ImportTransactionsRequest *
+       fairtrade__assistance__v1__import_transactions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__import_transactions_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportTransactionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__ImportedTransaction methods */
+void   fairtrade__assistance__v1__imported_transaction__init
+                     (Fairtrade__Assistance__V1__ImportedTransaction         *message);
+size_t fairtrade__assistance__v1__imported_transaction__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportedTransaction   *message);
+size_t fairtrade__assistance__v1__imported_transaction__pack
+                     (const Fairtrade__Assistance__V1__ImportedTransaction   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__imported_transaction__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportedTransaction   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__ImportedTransaction *
+       fairtrade__assistance__v1__imported_transaction__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__imported_transaction__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportedTransaction *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__ImportTransactionsResponse methods */
+void   fairtrade__assistance__v1__import_transactions_response__init
+                     (Fairtrade__Assistance__V1__ImportTransactionsResponse         *message);
+size_t fairtrade__assistance__v1__import_transactions_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportTransactionsResponse   *message);
+size_t fairtrade__assistance__v1__import_transactions_response__pack
+                     (const Fairtrade__Assistance__V1__ImportTransactionsResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__import_transactions_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportTransactionsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__ImportTransactionsResponse *
+       fairtrade__assistance__v1__import_transactions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__import_transactions_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportTransactionsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Fairtrade__Assistance__V1__ListTransactionsRequest methods */
 void   fairtrade__assistance__v1__list_transactions_request__init
                      (Fairtrade__Assistance__V1__ListTransactionsRequest         *message);
@@ -2422,6 +2556,15 @@ typedef void (*Fairtrade__Assistance__V1__Transaction_Closure)
 typedef void (*Fairtrade__Assistance__V1__RecordTransactionRequest_Closure)
                  (const Fairtrade__Assistance__V1__RecordTransactionRequest *message,
                   void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__ImportTransactionsRequest_Closure)
+                 (const Fairtrade__Assistance__V1__ImportTransactionsRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__ImportedTransaction_Closure)
+                 (const Fairtrade__Assistance__V1__ImportedTransaction *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__ImportTransactionsResponse_Closure)
+                 (const Fairtrade__Assistance__V1__ImportTransactionsResponse *message,
+                  void *closure_data);
 typedef void (*Fairtrade__Assistance__V1__ListTransactionsRequest_Closure)
                  (const Fairtrade__Assistance__V1__ListTransactionsRequest *message,
                   void *closure_data);
@@ -2593,6 +2736,10 @@ struct Fairtrade__Assistance__V1__AssistanceService_Service
                              const Fairtrade__Assistance__V1__RecordTransactionRequest *input,
                              Fairtrade__Assistance__V1__Transaction_Closure closure,
                              void *closure_data);
+  void (*import_transactions)(Fairtrade__Assistance__V1__AssistanceService_Service *service,
+                              const Fairtrade__Assistance__V1__ImportTransactionsRequest *input,
+                              Fairtrade__Assistance__V1__ImportTransactionsResponse_Closure closure,
+                              void *closure_data);
   void (*list_transactions)(Fairtrade__Assistance__V1__AssistanceService_Service *service,
                             const Fairtrade__Assistance__V1__ListTransactionsRequest *input,
                             Fairtrade__Assistance__V1__ListTransactionsResponse_Closure closure,
@@ -2677,6 +2824,7 @@ void fairtrade__assistance__v1__assistance_service__init (Fairtrade__Assistance_
       function_prefix__ ## update_project,\
       function_prefix__ ## list_projects,\
       function_prefix__ ## record_transaction,\
+      function_prefix__ ## import_transactions,\
       function_prefix__ ## list_transactions,\
       function_prefix__ ## get_money_totals,\
       function_prefix__ ## record_equipment,\
@@ -2726,6 +2874,10 @@ void fairtrade__assistance__v1__assistance_service__record_transaction(ProtobufC
                                                                        const Fairtrade__Assistance__V1__RecordTransactionRequest *input,
                                                                        Fairtrade__Assistance__V1__Transaction_Closure closure,
                                                                        void *closure_data);
+void fairtrade__assistance__v1__assistance_service__import_transactions(ProtobufCService *service,
+                                                                        const Fairtrade__Assistance__V1__ImportTransactionsRequest *input,
+                                                                        Fairtrade__Assistance__V1__ImportTransactionsResponse_Closure closure,
+                                                                        void *closure_data);
 void fairtrade__assistance__v1__assistance_service__list_transactions(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__ListTransactionsRequest *input,
                                                                       Fairtrade__Assistance__V1__ListTransactionsResponse_Closure closure,
@@ -2819,6 +2971,9 @@ extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_projects
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_projects_response__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__transaction__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_transaction_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_transactions_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__imported_transaction__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_transactions_response__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_transactions_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_transactions_response__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__flow_totals__descriptor;

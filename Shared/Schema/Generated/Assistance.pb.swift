@@ -877,6 +877,117 @@ extension AssistanceV1 {
         }
     }
 
+    public struct ImportTransactionsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ImportTransactionsRequest"
+        public var csv: String = ""
+        public var validateOnly: Bool = false
+        public var requestID: String = ""
+        public var source: String = ""
+
+        public init() {}
+
+        public init(csv: String = "", validateOnly: Bool = false, requestID: String = "", source: String = "") {
+            self.csv = csv
+            self.validateOnly = validateOnly
+            self.requestID = requestID
+            self.source = source
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__import_transactions_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTransactionsRequest.self)
+            self.csv = _decodeString(c.pointee.csv)
+            self.validateOnly = c.pointee.validate_only != 0
+            self.requestID = _decodeString(c.pointee.request_id)
+            self.source = _decodeString(c.pointee.source)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTransactionsRequest.self)
+            c.pointee.csv = arena.string(self.csv)
+            c.pointee.validate_only = self.validateOnly ? 1 : 0
+            c.pointee.request_id = arena.string(self.requestID)
+            c.pointee.source = arena.string(self.source)
+            return raw
+        }
+    }
+
+    public struct ImportedTransaction: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ImportedTransaction"
+        public var row: Int32 = 0
+        public var transactionID: String = ""
+        public var alreadyRecorded: Bool = false
+
+        public init() {}
+
+        public init(row: Int32 = 0, transactionID: String = "", alreadyRecorded: Bool = false) {
+            self.row = row
+            self.transactionID = transactionID
+            self.alreadyRecorded = alreadyRecorded
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__imported_transaction()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportedTransaction.self)
+            self.row = c.pointee.row
+            self.transactionID = _decodeString(c.pointee.transaction_id)
+            self.alreadyRecorded = c.pointee.already_recorded != 0
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportedTransaction.self)
+            c.pointee.row = self.row
+            c.pointee.transaction_id = arena.string(self.transactionID)
+            c.pointee.already_recorded = self.alreadyRecorded ? 1 : 0
+            return raw
+        }
+    }
+
+    public struct ImportTransactionsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ImportTransactionsResponse"
+        public var importID: String = ""
+        public var recorded: Int32 = 0
+        public var rows: [AssistanceV1.ImportedTransaction] = []
+        public var recordedTotals: [CommonV1.Money] = []
+        public var validateOnly: Bool = false
+
+        public init() {}
+
+        public init(importID: String = "", recorded: Int32 = 0, rows: [AssistanceV1.ImportedTransaction] = [], recordedTotals: [CommonV1.Money] = [], validateOnly: Bool = false) {
+            self.importID = importID
+            self.recorded = recorded
+            self.rows = rows
+            self.recordedTotals = recordedTotals
+            self.validateOnly = validateOnly
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__import_transactions_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTransactionsResponse.self)
+            self.importID = _decodeString(c.pointee.import_id)
+            self.recorded = c.pointee.recorded
+            self.rows = try _decodeMessages(c.pointee.rows, c.pointee.n_rows, "rows", options, as: AssistanceV1.ImportedTransaction.self)
+            self.recordedTotals = try _decodeMessages(c.pointee.recorded_totals, c.pointee.n_recorded_totals, "recorded_totals", options, as: CommonV1.Money.self)
+            self.validateOnly = c.pointee.validate_only != 0
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTransactionsResponse.self)
+            c.pointee.import_id = arena.string(self.importID)
+            c.pointee.recorded = self.recorded
+            c.pointee.n_rows = self.rows.count; c.pointee.rows = arena.messages(self.rows, as: Fairtrade__Assistance__V1__ImportedTransaction.self)
+            c.pointee.n_recorded_totals = self.recordedTotals.count; c.pointee.recorded_totals = arena.messages(self.recordedTotals, as: Fairtrade__Common__V1__Money.self)
+            c.pointee.validate_only = self.validateOnly ? 1 : 0
+            return raw
+        }
+    }
+
     public struct ListTransactionsRequest: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.ListTransactionsRequest"
         public var projectID: String = ""

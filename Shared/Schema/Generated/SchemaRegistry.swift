@@ -28,7 +28,10 @@ public enum SchemaRegistry {
         "fairtrade.assistance.v1.GetProjectRequest": AssistanceV1.GetProjectRequest.self,
         "fairtrade.assistance.v1.ImportTrainingsRequest": AssistanceV1.ImportTrainingsRequest.self,
         "fairtrade.assistance.v1.ImportTrainingsResponse": AssistanceV1.ImportTrainingsResponse.self,
+        "fairtrade.assistance.v1.ImportTransactionsRequest": AssistanceV1.ImportTransactionsRequest.self,
+        "fairtrade.assistance.v1.ImportTransactionsResponse": AssistanceV1.ImportTransactionsResponse.self,
         "fairtrade.assistance.v1.ImportedTraining": AssistanceV1.ImportedTraining.self,
+        "fairtrade.assistance.v1.ImportedTransaction": AssistanceV1.ImportedTransaction.self,
         "fairtrade.assistance.v1.Indicator": AssistanceV1.Indicator.self,
         "fairtrade.assistance.v1.IndicatorPeriod": AssistanceV1.IndicatorPeriod.self,
         "fairtrade.assistance.v1.IndicatorValue": AssistanceV1.IndicatorValue.self,
@@ -207,7 +210,7 @@ public enum SchemaRegistry {
     /// All services, built from protoc-c's service descriptors plus the idempotency marks of the .proto.
     public static let services: [ServiceSchema] = [
         ServiceSchema(ftd_fairtrade__admin__v1__data_admin(), idempotent: ["Backup"], serverStreaming: []),
-        ServiceSchema(ftd_fairtrade__assistance__v1__assistance_service(), idempotent: ["CreateOrganisation", "GetOrganisation", "ListOrganisations", "CreateProject", "GetProject", "UpdateProject", "ListProjects", "RecordTransaction", "ListTransactions", "GetMoneyTotals", "RecordEquipment", "ListEquipment", "RecordTraining", "LinkCascade", "CompleteTraining", "ImportTrainings", "ListTrainings", "GetCascadeReach", "CreateReferral", "RecordReferralOutcome", "ListReferrals", "DefineIndicator", "RecordIndicatorPeriod", "ListIndicators", "GetCapacityReport"], serverStreaming: []),
+        ServiceSchema(ftd_fairtrade__assistance__v1__assistance_service(), idempotent: ["CreateOrganisation", "GetOrganisation", "ListOrganisations", "CreateProject", "GetProject", "UpdateProject", "ListProjects", "RecordTransaction", "ImportTransactions", "ListTransactions", "GetMoneyTotals", "RecordEquipment", "ListEquipment", "RecordTraining", "LinkCascade", "CompleteTraining", "ImportTrainings", "ListTrainings", "GetCascadeReach", "CreateReferral", "RecordReferralOutcome", "ListReferrals", "DefineIndicator", "RecordIndicatorPeriod", "ListIndicators", "GetCapacityReport"], serverStreaming: []),
         ServiceSchema(ftd_fairtrade__health__v1__health(), idempotent: ["Check"], serverStreaming: []),
         ServiceSchema(ftd_fairtrade__marketplace__v1__marketplace_info_service(), idempotent: ["CreateMarket", "ListMarkets", "AddRetailPartner", "CountRetailPartners", "RecordPrice", "ImportPrices", "GetPriceStatistics", "ListPriceAlerts", "PostDemand", "ListDemand", "MatchDemand", "AnswerDemand", "ListDemandAnswers", "SetDemandStatus", "AddLibraryEntry", "GetLibraryEntry", "SearchLibrary", "CreateDiscussionGroup", "ListDiscussionGroups", "JoinDiscussionGroup", "ListMembers", "StartThread", "PostReply", "ListThreads", "ListPosts", "GetEventEndpoints", "GetMarketBulletin"], serverStreaming: []),
         ServiceSchema(ftd_fairtrade__producer__v1__producer_service(), idempotent: ["CreateProducerGroup", "GetProducerGroup", "UpdateProducerGroup", "ListProducerGroups", "FindDuplicates", "RejectDuplicate", "MergeProducerGroups", "ImportProducerGroups", "ExportProducerGroups", "ListSkills", "AddSkill", "RecordSkillAssessment", "ListSkillAssessments", "AddBuyerRelationship", "UpdateBuyerRelationship", "ListBuyerRelationships", "ConnectGroups", "ListGroupConnections", "LogContact", "ListContacts", "ListOverdueFollowUps", "CompleteFollowUp", "GetIndependenceProfile"], serverStreaming: []),

@@ -1,0 +1,278 @@
+import Domain
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// Money flows from a spreadsheet: every row checked as RecordTransaction checks one, projects, organisations and
+/// groups found by id or name, then the new rows recorded in date order in one transaction. Nothing is recorded
+/// when any row is wrong. An import only adds: a row equal to a recorded flow, or to an earlier row, is not
+/// recorded again, so importing a ledger twice records nothing twice.
+struct TransactionImport: Sendable {
+    typealias A = AssistanceV1
+
+    static let columns = ["project", "type", "amount", "currency", "date", "group", "provider", "description"]
+    static let required = ["project", "type", "amount", "currency", "date"]
+    /// Rows an import may hold; a bigger file is split.
+    static let maxRows = 10_000
+
+    struct Row: Sendable {
+        let number: Int
+        var transaction: A.Transaction
+    }
+
+    let sheet: CSV.Sheet
+
+    /// Reads the file; problems with it as a whole (not CSV, header, no rows, too many) go to `check`.
+    init(csv: String, _ check: inout FieldValidator) {
+        sheet = CSV.Sheet(
+            csv, known: Self.columns, required: Self.required, purpose: "record money flows", maxRows: Self.maxRows,
+            &check)
+    }
+
+    /// The column a Transaction field comes from, for naming problems.
+    static func column(_ field: String) -> String {
+        switch field {
+        case "project_id": "project"
+        case "value", "value.minor_units": "amount"
+        case "value.currency": "currency"
+        case "group_id": "group"
+        case "provider_organisation_id": "provider"
+        default: field
+        }
+    }
+
+    /// Every row read and checked, then what it names: projects and organisations here, groups with the Producer
+    /// service, each by id or by name and replaced by its id (a merged group's, the id it lives on as). Wrong cells
+    /// fail the whole import with INVALID_ARGUMENT naming each row and column.
+    func rows(_ store: AssistanceStore, _ producer: ProducerLink) async throws -> [Row] {
+        var check = FieldValidator()
+        var rows: [Row] = []
+        for cells in sheet.rows {
+            if let problem = cells.problem {
+                check.fail("row \(cells.number)", problem)
+                continue
+            }
+            var rowCheck = CSV.RowCheck(row: cells.number)
+            rows.append(Row(number: cells.number, transaction: Self.read(cells, &rowCheck)))
+            rowCheck.report(to: &check, column: Self.column)
+        }
+        try check.check()
+
+        typealias Cell = SheetReferences.Cell
+        let projects = try await storage { try await store.allProjects() }
+        for index in rows.indices {
+            let cell = rows[index].transaction.projectID
+            let named = projects.filter {
+                $0.title.lowercased() == cell.lowercased()
+                    || (!$0.iatiIdentifier.isEmpty && $0.iatiIdentifier.lowercased() == cell.lowercased())
+            }.map(\.id)
+            switch SheetReferences.resolve(cell, ids: Set(projects.map(\.id)), named: named, noun: "project") {
+            case .success(let id): rows[index].transaction.projectID = id
+            case .failure(let error): check.fail("row \(rows[index].number), project", error.message)
+            }
+        }
+        let providers = try await SheetReferences.organisations(
+            rows.filter { !$0.transaction.providerOrganisationID.isEmpty }.map {
+                Cell(row: $0.number, column: "provider", text: $0.transaction.providerOrganisationID)
+            }, store, &check)
+        let named = try await SheetReferences.groups(
+            rows.filter { !$0.transaction.groupID.isEmpty }.map {
+                Cell(row: $0.number, column: "group", text: $0.transaction.groupID)
+            }, producer, purpose: "importing money flows", &check)
+        var references: [(id: String, field: String)] = []
+        for index in rows.indices {
+            var transaction = rows[index].transaction
+            if !transaction.providerOrganisationID.isEmpty {
+                transaction.providerOrganisationID = providers[transaction.providerOrganisationID] ?? ""
+            }
+            if !transaction.groupID.isEmpty {
+                transaction.groupID = named[transaction.groupID] ?? ""
+                if !transaction.groupID.isEmpty {
+                    references.append((transaction.groupID, "row \(rows[index].number), group"))
+                }
+            }
+            rows[index].transaction = transaction
+        }
+        var groups: [String: ProducerV1.ProducerGroup] = [:]
+        do {
+            groups = try await producer.requireGroups(references, purpose: "importing money flows")
+        } catch let error as RPCError where error.code == .invalidArgument {
+            for violation in error.fieldViolations { check.fail(violation.field, violation.description) }
+        }
+        try check.check()
+        return rows.map { row in
+            var row = row
+            if !row.transaction.groupID.isEmpty { row.transaction.groupID = groups[row.transaction.groupID]!.id }
+            return row
+        }
+    }
+
+    /// One row's money flow, its cells read into Transaction's fields and checked as RecordTransaction checks them.
+    private static func read(_ cells: CSV.Sheet.Row, _ check: inout CSV.RowCheck) -> A.Transaction {
+        var transaction = A.Transaction(
+            projectID: cells["project"] ?? "", groupID: cells["group"] ?? "",
+            providerOrganisationID: cells["provider"] ?? "", description: cells["description"] ?? "")
+        if let type = cells["type"] {
+            let choices = Array(A.TransactionType.allCases.dropFirst())
+            if let value = CSV.enumValue(type, among: choices) {
+                transaction.type = value
+            } else {
+                check.unreadable("type", "\"\(type)\" is not one of \(choices.map(CSV.cell).joined(separator: ", "))")
+            }
+        }
+        let currency = (cells["currency"] ?? "").uppercased()
+        if let amount = cells["amount"] {
+            if !CurrencyCode.isValid(currency) {
+                // The currency column says what is wrong.
+                transaction.value = CommonV1.Money(minorUnits: 1, currency: currency)
+                check.skip("amount")
+            } else if let minorUnits = CurrencyCode.minorUnits(of: amount, currency: currency) {
+                transaction.value = CommonV1.Money(minorUnits: minorUnits, currency: currency)
+            } else {
+                check.unreadable(
+                    "amount",
+                    "\"\(amount)\" is not an amount in \(currency) (at most \(CurrencyCode.minorUnitDigits[currency] ?? 2) decimals, e.g. 8000.00)"
+                )
+            }
+        }
+        if let day = cells["date"] {
+            if let date = ISODate(iso: day) {
+                transaction.date = date.message
+            } else {
+                check.unreadable("date", "\"\(day)\" is not a date (YYYY-MM-DD)")
+            }
+        }
+        return AssistanceHandler.validated(transaction, &check.values) { $0 }
+    }
+
+    /// What makes a row the same flow as one recorded: every column.
+    static func key(_ transaction: A.Transaction) -> [String] {
+        [
+            transaction.projectID, "\(transaction.type.rawValue)", "\(transaction.value?.minorUnits ?? 0)",
+            transaction.value?.currency ?? "", transaction.date.flatMap(ISODate.init)?.description ?? "",
+            transaction.groupID, transaction.providerOrganisationID, transaction.description,
+        ]
+    }
+
+    struct Plan {
+        /// New flows, in date order.
+        var new: [A.Transaction] = []
+        var rows: [A.ImportedTransaction] = []
+        var totals: [String: Int64] = [:]
+
+        func response(importID: String = "", validateOnly: Bool) -> A.ImportTransactionsResponse {
+            A.ImportTransactionsResponse(
+                importID: importID, recorded: Int32(new.count), rows: rows,
+                recordedTotals: totals.keys.sorted().map { CommonV1.Money(minorUnits: totals[$0]!, currency: $0) },
+                validateOnly: validateOnly)
+        }
+    }
+
+    /// What the import does with each row, worked out in `session` in date order (file order within a day): each
+    /// checked against its project's currencies, status and dates, a repayment against what its group owes then
+    /// (loans earlier in the file count), rows equal to a stored flow or an earlier row marked already recorded.
+    /// New flows get ids unless `validateOnly`. Problems fail the import with INVALID_ARGUMENT.
+    static func plan(_ rows: [Row], validateOnly: Bool, _ session: any SQLSession) async throws -> Plan {
+        var check = FieldValidator()
+        var projects: [String: A.Project] = [:]
+        for id in Set(rows.map(\.transaction.projectID)) {
+            projects[id] = try await AssistanceStore.project(id, session)
+        }
+        let stored = try await recorded(rows.map(\.transaction), session)
+        var owed: [String: Int64] = [:]
+        var seen: [[String]: String] = [:]
+        var plan = Plan()
+        let dated = rows.sorted {
+            (ISODate($0.transaction.date!)!, $0.number) < (ISODate($1.transaction.date!)!, $1.number)
+        }
+        for row in dated {
+            var transaction = row.transaction
+            let value = transaction.value!
+            let key = key(transaction)
+            if let id = stored[key] ?? seen[key] {
+                plan.rows.append(
+                    A.ImportedTransaction(row: Int32(row.number), transactionID: id, alreadyRecorded: true))
+                continue
+            }
+            do throws(RPCError) {
+                try MoneyRules.check(transaction, against: projects[transaction.projectID]!)
+            } catch {
+                check.fail("row \(row.number)", error.message)
+            }
+            if transaction.type == .loan || transaction.type == .loanRepayment {
+                let account = "\(transaction.groupID) \(value.currency)"
+                if owed[account] == nil {
+                    owed[account] = try await AssistanceStore.loansOutstanding(
+                        group: transaction.groupID, currency: value.currency, session)
+                }
+                if transaction.type == .loan {
+                    owed[account]! = owed[account]!.addingClamped(value.minorUnits)
+                } else if value.minorUnits > owed[account]! {
+                    check.fail(
+                        "row \(row.number), amount",
+                        "group \(transaction.groupID) owes \(owed[account]!) minor units of \(value.currency) in loans by then; a repayment of \(value.minorUnits) is more than that"
+                    )
+                } else {
+                    owed[account]! -= value.minorUnits
+                }
+            }
+            transaction.id = validateOnly ? "" : "tx_" + RequestID.make()
+            seen[key] = transaction.id
+            plan.new.append(transaction)
+            plan.totals[value.currency] = plan.totals[value.currency, default: 0].addingClamped(value.minorUnits)
+            plan.rows.append(A.ImportedTransaction(row: Int32(row.number), transactionID: transaction.id))
+        }
+        try check.check()
+        plan.rows.sort { $0.row < $1.row }
+        return plan
+    }
+
+    /// The flows recorded for the rows' projects between their first and last day, by `key`.
+    private static func recorded(_ transactions: [A.Transaction], _ session: any SQLSession) async throws
+        -> [[String]: String]
+    {
+        let days = transactions.compactMap { $0.date.flatMap(ISODate.init) }
+        guard let first = days.min(), let last = days.max() else { return [:] }
+        var conditions = SQLConditions()
+        conditions.among("project_id", Array(Set(transactions.map(\.projectID))))
+        conditions.add("day >= \(conditions.bind(.of(first.description)))")
+        conditions.add("day <= \(conditions.bind(.of(last.description)))")
+        var keys: [[String]: String] = [:]
+        for row in try await session.query("SELECT body FROM transactions \(conditions.whereClause)", conditions.binds)
+        {
+            let transaction = try row.message(A.Transaction.self)
+            keys[key(transaction)] = keys[key(transaction)] ?? transaction.id
+        }
+        return keys
+    }
+}
+
+extension AssistanceStore {
+    /// Runs an import: with `validateOnly`, in a read snapshot that writes nothing; otherwise in one transaction,
+    /// once per request id (a retry answers as the first import did).
+    func importTransactions(_ rows: [TransactionImport.Row], validateOnly: Bool, requestID: String, source: String)
+        async throws -> AssistanceV1.ImportTransactionsResponse
+    {
+        try await database.spreadsheetImport(
+            operation: "ImportTransactions", table: "transaction_imports", requestID: requestID, source: source,
+            validateOnly: validateOnly, importID: \.importID
+        ) { session in
+            try await TransactionImport.plan(rows, validateOnly: true, session).response(validateOnly: true)
+        } write: { session in
+            // As RecordTransaction: loans and repayments of one group and currency are checked one writer at a time.
+            let accounts = rows.map(\.transaction).filter { $0.type == .loan || $0.type == .loanRepayment }.map {
+                "loans \($0.groupID) \($0.value!.currency)"
+            }
+            for account in Set(accounts).sorted() { try await session.lock(account) }
+            let plan = try await TransactionImport.plan(rows, validateOnly: false, session)
+            for transaction in plan.new { try await insert(transaction, session) }
+            return plan.response(importID: "xi_" + RequestID.make(), validateOnly: false)
+        }
+    }
+
+    /// Every project, to find a spreadsheet's projects by id, IATI identifier or title.
+    func allProjects() async throws -> [AssistanceV1.Project] {
+        try await database.query("SELECT body FROM projects", []).map { try $0.message(AssistanceV1.Project.self) }
+    }
+}
