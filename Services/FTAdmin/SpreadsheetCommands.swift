@@ -214,7 +214,9 @@ extension AssistanceCommand {
                 try emit(response, global) {
                     let table = importedRows(
                         "FLOW", response.rows.map { ($0.row, $0.transactionID, $0.alreadyRecorded) })
-                    let totals = response.recordedTotals.map(formatMoney).joined(separator: ", ")
+                    let totals =
+                        response.recordedTotals.isEmpty
+                        ? "nothing" : response.recordedTotals.map(formatMoney).joined(separator: ", ")
                     return table + "\n"
                         + (response.validateOnly
                             ? "dry run: nothing written; \(response.recorded) flows would be recorded: \(totals)"
