@@ -35,10 +35,11 @@ enum SheetReferences {
         guard !cells.isEmpty else { return [:] }
         let organisations = try await storage { try await store.listOrganisations(kind: .unspecified) }
         let ids = Set(organisations.map(\.id))
+        let named = Dictionary(grouping: organisations, by: { $0.name.lowercased() }).mapValues { $0.map(\.id) }
         var resolved: [String: String] = [:]
         for cell in cells {
-            let named = organisations.filter { $0.name.lowercased() == cell.text.lowercased() }.map(\.id)
-            switch resolve(cell.text, ids: ids, named: named, noun: "organisation") {
+            switch resolve(cell.text, ids: ids, named: named[cell.text.lowercased(), default: []], noun: "organisation")
+            {
             case .success(let id): resolved[cell.text] = id
             case .failure(let error): check.fail("row \(cell.row), \(cell.column)", error.message)
             }

@@ -256,7 +256,8 @@ struct TrainingImport: Sendable {
                 for row in waiting { check.fail("row \(row.number), cascades_from", "the cascade would loop") }
                 break
             }
-            waiting.removeAll { row in ready.contains { $0.number == row.number } }
+            let readyRows = Set(ready.map(\.number))
+            waiting.removeAll { readyRows.contains($0.number) }
             for row in ready {
                 var training = row.training
                 let parent: A.Training?

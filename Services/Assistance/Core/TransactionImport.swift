@@ -61,13 +61,18 @@ struct TransactionImport: Sendable {
 
         typealias Cell = SheetReferences.Cell
         let projects = try await storage { try await store.allProjects() }
+        let projectIDs = Set(projects.map(\.id))
+        var projectsNamed: [String: Set<String>] = [:]
+        for project in projects {
+            projectsNamed[project.title.lowercased(), default: []].insert(project.id)
+            if !project.iatiIdentifier.isEmpty {
+                projectsNamed[project.iatiIdentifier.lowercased(), default: []].insert(project.id)
+            }
+        }
         for index in rows.indices {
             let cell = rows[index].transaction.projectID
-            let named = projects.filter {
-                $0.title.lowercased() == cell.lowercased()
-                    || (!$0.iatiIdentifier.isEmpty && $0.iatiIdentifier.lowercased() == cell.lowercased())
-            }.map(\.id)
-            switch SheetReferences.resolve(cell, ids: Set(projects.map(\.id)), named: named, noun: "project") {
+            let named = Array(projectsNamed[cell.lowercased(), default: []])
+            switch SheetReferences.resolve(cell, ids: projectIDs, named: named, noun: "project") {
             case .success(let id): rows[index].transaction.projectID = id
             case .failure(let error): check.fail("row \(rows[index].number), project", error.message)
             }
