@@ -1,3 +1,4 @@
+import RPC
 import Schema
 
 extension CSV {
@@ -136,5 +137,82 @@ extension FieldValidator {
     public mutating func importRequest(validateOnly: Bool, requestID: String, source: String) -> String {
         if !validateOnly { self.requestID(requestID) }
         return text(source, "source", maxLength: 200)
+    }
+}
+
+extension CSV.RowCheck {
+    // Readers of one cell each: nil for an empty cell (nil), and for one that cannot be read, which they report
+    // under its column.
+
+    /// A whole number.
+    public mutating func number<N: FixedWidthInteger>(_ cell: String?, column: String, as: N.Type = N.self) -> N? {
+        guard let cell, !cell.isEmpty else { return nil }
+        guard let value = N(cell) else {
+            unreadable(column, "\"\(cell)\" is not a whole number")
+            return nil
+        }
+        return value
+    }
+
+    /// A date, YYYY-MM-DD.
+    public mutating func date(_ cell: String?, column: String) -> ISODate? {
+        guard let cell, !cell.isEmpty else { return nil }
+        guard let date = ISODate(iso: cell) else {
+            unreadable(column, "\"\(cell)\" is not a date (YYYY-MM-DD)")
+            return nil
+        }
+        return date
+    }
+
+    /// The value of `choices` (every value but the zero one unless given) the cell names.
+    public mutating func enumValue<E: ProtoEnum>(_ cell: String?, column: String, among choices: [E]? = nil) -> E? {
+        guard let cell, !cell.isEmpty else { return nil }
+        let choices = choices ?? Array(E.allCases.dropFirst())
+        if let value = CSV.enumValue(cell, among: choices) { return value }
+        unreadable(column, "\"\(cell)\" is not one of \(choices.map(CSV.cell).joined(separator: ", "))")
+        return nil
+    }
+
+    /// An amount written as a decimal ("1,200.50") in `currency`, as minor units. With a currency that is not
+    /// ISO 4217 the amount is not read (the currency's own check says what is wrong): a placeholder of one minor
+    /// unit comes back so that the value's checks name the currency alone.
+    public mutating func money(_ cell: String?, column: String, currency: String, example: String) -> CommonV1.Money? {
+        guard let cell, !cell.isEmpty else { return nil }
+        guard CurrencyCode.isValid(currency) else {
+            skip(column)
+            return CommonV1.Money(minorUnits: 1, currency: currency)
+        }
+        guard let minorUnits = CurrencyCode.minorUnits(of: cell, currency: currency) else {
+            unreadable(
+                column,
+                "\"\(cell)\" is not an amount in \(currency) (at most \(CurrencyCode.minorUnitDigits[currency] ?? 2) decimals, e.g. \(example))"
+            )
+            return nil
+        }
+        return CommonV1.Money(minorUnits: minorUnits, currency: currency)
+    }
+
+    /// The id a cell means: itself when it is one of `ids`, else the one id whose name it is (`named`); or what is
+    /// wrong, with `hint` after a name that fits nothing.
+    public static func resolve(_ cell: String, ids: Set<String>, named: [String], noun: String, hint: String = "")
+        -> Result<String, RPCError>
+    {
+        if ids.contains(cell) { return .success(cell) }
+        switch named.count {
+        case 1: return .success(named[0])
+        case 0: return .failure(RPCError(.notFound, "no \(noun) has the id or name \"\(cell)\"\(hint)"))
+        default:
+            return .failure(
+                RPCError(
+                    .invalidArgument,
+                    "\"\(cell)\" names \(named.count) \(noun)s (\(named.sorted().joined(separator: ", "))); give the id"
+                ))
+        }
+    }
+
+    /// Items separated by ";", trimmed, empty ones left out; nil for an empty cell.
+    public static func list(_ cell: String?) -> [String]? {
+        guard let cell, !cell.isEmpty else { return nil }
+        return cell.split(separator: ";").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 }

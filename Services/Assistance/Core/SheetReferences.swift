@@ -13,21 +13,6 @@ enum SheetReferences {
         let text: String
     }
 
-    /// The id a cell means: itself when it is one of `ids`, else the one id whose name it is; or what is wrong.
-    static func resolve(_ cell: String, ids: Set<String>, named: [String], noun: String) -> Result<String, RPCError> {
-        if ids.contains(cell) { return .success(cell) }
-        switch named.count {
-        case 1: return .success(named[0])
-        case 0: return .failure(RPCError(.notFound, "no \(noun) has the id or name \"\(cell)\""))
-        default:
-            return .failure(
-                RPCError(
-                    .invalidArgument,
-                    "\"\(cell)\" names \(named.count) \(noun)s (\(named.sorted().joined(separator: ", "))); give the id"
-                ))
-        }
-    }
-
     /// Organisation ids by cell text; the cells that name none or several are reported to `check`.
     static func organisations(_ cells: [Cell], _ store: AssistanceStore, _ check: inout FieldValidator) async throws
         -> [String: String]
@@ -38,7 +23,8 @@ enum SheetReferences {
         let named = Dictionary(grouping: organisations, by: { $0.name.lowercased() }).mapValues { $0.map(\.id) }
         var resolved: [String: String] = [:]
         for cell in cells {
-            switch resolve(cell.text, ids: ids, named: named[cell.text.lowercased(), default: []], noun: "organisation")
+            switch CSV.RowCheck.resolve(
+                cell.text, ids: ids, named: named[cell.text.lowercased(), default: []], noun: "organisation")
             {
             case .success(let id): resolved[cell.text] = id
             case .failure(let error): check.fail("row \(cell.row), \(cell.column)", error.message)
@@ -60,7 +46,9 @@ enum SheetReferences {
         guard !names.isEmpty else { return resolved }
         let named = try await producer.groupsNamed(names, purpose: purpose)
         for cell in cells where !isID(cell.text) {
-            switch resolve(cell.text, ids: [], named: named[cell.text, default: []].map(\.id), noun: "producer group") {
+            switch CSV.RowCheck.resolve(
+                cell.text, ids: [], named: named[cell.text, default: []].map(\.id), noun: "producer group")
+            {
             case .success(let id): resolved[cell.text] = id
             case .failure(let error): check.fail("row \(cell.row), \(cell.column)", error.message)
             }

@@ -149,24 +149,14 @@ struct TrainingImport: Sendable {
         var training = A.Training(
             title: cells["title"] ?? "", skill: cells["skill"] ?? "",
             trainerOrganisationID: cells["trainer_organisation"] ?? "", trainerGroupID: cells["trainer_group"] ?? "",
-            trainedGroupIDs: (cells["trained_groups"] ?? "").split(separator: ";").map {
-                String($0).trimmingWhitespace()
-            }.filter { !$0.isEmpty },
+            trainedGroupIDs: CSV.RowCheck.list(cells["trained_groups"]) ?? [],
             projectID: cells["project"] ?? "", notes: cells["notes"] ?? "")
-        if let day = cells["held_on"] {
-            if let date = ISODate(iso: day) {
-                training.heldOn = date.message
-            } else {
-                check.unreadable("held_on", "\"\(day)\" is not a date (YYYY-MM-DD)")
-            }
-        }
+        training.heldOn = check.date(cells["held_on"], column: "held_on")?.message
         var people = A.PeopleCount()
         for (column, keyPath) in [("women", \A.PeopleCount.women), ("men", \.men), ("other", \.other)] {
-            guard let cell = cells[column] else { continue }
-            if let count = Int32(cell) {
+            if let count = check.number(cells[column], column: column, as: Int32.self) {
                 people[keyPath: keyPath] = count
-            } else {
-                check.unreadable(column, "\"\(cell)\" is not a whole number")
+            } else if cells[column] != nil {
                 // Nobody counted follows from the unreadable cell.
                 check.skip(Self.column("trainees"))
             }

@@ -72,7 +72,7 @@ struct TransactionImport: Sendable {
         for index in rows.indices {
             let cell = rows[index].transaction.projectID
             let named = Array(projectsNamed[cell.lowercased(), default: []])
-            switch SheetReferences.resolve(cell, ids: projectIDs, named: named, noun: "project") {
+            switch CSV.RowCheck.resolve(cell, ids: projectIDs, named: named, noun: "project") {
             case .success(let id): rows[index].transaction.projectID = id
             case .failure(let error): check.fail("row \(rows[index].number), project", error.message)
             }
@@ -118,36 +118,10 @@ struct TransactionImport: Sendable {
         var transaction = A.Transaction(
             projectID: cells["project"] ?? "", groupID: cells["group"] ?? "",
             providerOrganisationID: cells["provider"] ?? "", description: cells["description"] ?? "")
-        if let type = cells["type"] {
-            let choices = Array(A.TransactionType.allCases.dropFirst())
-            if let value = CSV.enumValue(type, among: choices) {
-                transaction.type = value
-            } else {
-                check.unreadable("type", "\"\(type)\" is not one of \(choices.map(CSV.cell).joined(separator: ", "))")
-            }
-        }
-        let currency = (cells["currency"] ?? "").uppercased()
-        if let amount = cells["amount"] {
-            if !CurrencyCode.isValid(currency) {
-                // The currency column says what is wrong.
-                transaction.value = CommonV1.Money(minorUnits: 1, currency: currency)
-                check.skip("amount")
-            } else if let minorUnits = CurrencyCode.minorUnits(of: amount, currency: currency) {
-                transaction.value = CommonV1.Money(minorUnits: minorUnits, currency: currency)
-            } else {
-                check.unreadable(
-                    "amount",
-                    "\"\(amount)\" is not an amount in \(currency) (at most \(CurrencyCode.minorUnitDigits[currency] ?? 2) decimals, e.g. 8000.00)"
-                )
-            }
-        }
-        if let day = cells["date"] {
-            if let date = ISODate(iso: day) {
-                transaction.date = date.message
-            } else {
-                check.unreadable("date", "\"\(day)\" is not a date (YYYY-MM-DD)")
-            }
-        }
+        if let type: A.TransactionType = check.enumValue(cells["type"], column: "type") { transaction.type = type }
+        transaction.value = check.money(
+            cells["amount"], column: "amount", currency: (cells["currency"] ?? "").uppercased(), example: "8000.00")
+        transaction.date = check.date(cells["date"], column: "date")?.message
         return AssistanceHandler.validated(transaction, &check.values) { $0 }
     }
 

@@ -43,6 +43,7 @@ struct PriceImport: Sendable {
     func plan(_ store: MarketplaceStore, _ session: any SQLSession) async throws -> Plan {
         var check = FieldValidator()
         let markets = try await store.marketNames(session)
+        let marketIDs = Set(markets.map(\.id))
         var rows: [(row: Int, observation: M.PriceObservation)] = []
         for row in sheet.rows {
             if let problem = row.problem {
@@ -50,54 +51,23 @@ struct PriceImport: Sendable {
                 continue
             }
             var rowCheck = CSV.RowCheck(row: row.number)
-            func fail(_ column: String, _ message: String) { rowCheck.unreadable(column, message) }
             var observation = M.PriceObservation(
                 product: row["product"] ?? "", unit: row["unit"] ?? "", source: row["source"] ?? "")
             if let market = row["market"] {
-                let byName = markets.filter { $0.name.lowercased() == market.lowercased() }
-                if markets.contains(where: { $0.id == market }) {
-                    observation.marketID = market
-                } else if byName.count == 1 {
-                    observation.marketID = byName[0].id
-                } else if byName.isEmpty {
-                    fail("market", "no market has the id or name \"\(market)\" (add it with CreateMarket first)")
-                } else {
-                    fail(
-                        "market",
-                        "\"\(market)\" names \(byName.count) markets (\(byName.map(\.id).joined(separator: ", "))); give the id"
-                    )
+                let named = markets.filter { $0.name.lowercased() == market.lowercased() }.map(\.id)
+                switch CSV.RowCheck.resolve(
+                    market, ids: marketIDs, named: named, noun: "market", hint: " (add it with CreateMarket first)")
+                {
+                case .success(let id): observation.marketID = id
+                case .failure(let error): rowCheck.unreadable("market", error.message)
                 }
             }
-            if let type = row["price_type"] {
-                let choices = Array(M.PriceType.allCases.dropFirst())
-                if let value = CSV.enumValue(type, among: choices) {
-                    observation.priceType = value
-                } else {
-                    fail("price_type", "\"\(type)\" is not one of \(choices.map(CSV.cell).joined(separator: ", "))")
-                }
+            if let type: M.PriceType = rowCheck.enumValue(row["price_type"], column: "price_type") {
+                observation.priceType = type
             }
-            let currency = (row["currency"] ?? "").uppercased()
-            if let price = row["price"] {
-                if !CurrencyCode.isValid(currency) {
-                    // The currency column says what is wrong.
-                    observation.price = CommonV1.Money(minorUnits: 1, currency: currency)
-                    rowCheck.skip("price")
-                } else if let minorUnits = CurrencyCode.minorUnits(of: price, currency: currency) {
-                    observation.price = CommonV1.Money(minorUnits: minorUnits, currency: currency)
-                } else {
-                    fail(
-                        "price",
-                        "\"\(price)\" is not an amount in \(currency) (at most \(CurrencyCode.minorUnitDigits[currency] ?? 2) decimals, e.g. 40.00)"
-                    )
-                }
-            }
-            if let day = row["observed_on"] {
-                if let date = ISODate(iso: day) {
-                    observation.observedOn = date.message
-                } else {
-                    fail("observed_on", "\"\(day)\" is not a date (YYYY-MM-DD)")
-                }
-            }
+            observation.price = rowCheck.money(
+                row["price"], column: "price", currency: (row["currency"] ?? "").uppercased(), example: "40.00")
+            observation.observedOn = rowCheck.date(row["observed_on"], column: "observed_on")?.message
             observation = MarketplaceHandler.validated(observation, &rowCheck.values) { $0 }
             rowCheck.report(to: &check, column: Self.column)
             rows.append((row.number, observation))

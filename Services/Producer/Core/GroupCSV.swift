@@ -54,25 +54,11 @@ enum GroupCSV {
     static func apply(_ cells: [String: String], to group: inout Group, _ check: inout CSV.RowCheck) {
         func fail(_ column: String, _ message: String) { check.unreadable(column, message) }
         func number<N: FixedWidthInteger>(_ column: String, _: N.Type) -> N? {
-            guard let cell = cells[column], !cell.isEmpty else { return nil }
-            guard let value = N(cell) else {
-                fail(column, "\"\(cell)\" is not a whole number")
-                return nil
-            }
-            return value
+            check.number(cells[column], column: column, as: N.self)
         }
-        func list(_ column: String) -> [String]? {
-            cells[column].flatMap {
-                $0.isEmpty
-                    ? nil : $0.split(separator: ";").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
-            }
-        }
+        func list(_ column: String) -> [String]? { CSV.RowCheck.list(cells[column]) }
         func enumValue<E: ProtoEnum>(_ column: String, _: E.Type, allowed: [E]? = nil) -> E? {
-            guard let cell = cells[column], !cell.isEmpty else { return nil }
-            let choices = allowed ?? Array(E.allCases.dropFirst())
-            if let value = CSV.enumValue(cell, among: choices) { return value }
-            fail(column, "\"\(cell)\" is not one of \(choices.map(CSV.cell).joined(separator: ", "))")
-            return nil
+            check.enumValue(cells[column], column: column, among: allowed)
         }
 
         if let value = cells["name"], !value.isEmpty { group.name = value }

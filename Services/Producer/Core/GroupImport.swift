@@ -111,16 +111,11 @@ struct GroupImport: Sendable {
                     )
                     continue
                 }
-                if let cell = row["version"] {
-                    if let version = Int64(cell) {
-                        if version != stored.version {
-                            conflicts.append(
-                                "row \(row.number): group \"\(id)\" is at version \(stored.version), the file has \(version)"
-                            )
-                        }
-                    } else {
-                        rowCheck.unreadable("version", "\"\(cell)\" is not a whole number")
-                    }
+                if let version = rowCheck.number(row["version"], column: "version", as: Int64.self),
+                    version != stored.version
+                {
+                    conflicts.append(
+                        "row \(row.number): group \"\(id)\" is at version \(stored.version), the file has \(version)")
                 }
                 var group = stored
                 GroupCSV.apply(row.cells, to: &group, &rowCheck)
