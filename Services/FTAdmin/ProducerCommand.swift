@@ -200,15 +200,14 @@ extension ProducerCommand {
             try await withProducer(self, global) { client in
                 var (group, mask) = try fields.group()
                 group.id = id
-                // The service replaces members whole: counts not given keep what is stored.
-                if mask.contains("members") && [fields.women, fields.men, fields.other].contains(nil) {
-                    let stored =
-                        try await client.getProducerGroup(
-                            ProducerV1.GetProducerGroupRequest(id: id), options: global.callOptions
-                        ).members ?? ProducerV1.MemberCounts()
-                    group.members = ProducerV1.MemberCounts(
-                        women: fields.women ?? stored.women, men: fields.men ?? stored.men,
-                        other: fields.other ?? stored.other)
+                // Only the counts given change; the others keep what is stored.
+                if let index = mask.firstIndex(of: "members") {
+                    mask.remove(at: index)
+                    for (path, count) in [
+                        ("members.women", fields.women), ("members.men", fields.men), ("members.other", fields.other),
+                    ] where count != nil {
+                        mask.append(path)
+                    }
                 }
                 if let status {
                     group.status = try parseEnum(status, ProducerV1.GroupStatus.self, field: "--status")

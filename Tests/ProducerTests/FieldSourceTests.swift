@@ -44,6 +44,21 @@ struct FieldSourceTests {
             #expect(Self.sources(updated)["members"] == "2026 member census")
             #expect(Self.sources(updated)["name"] == "SERRV field visit, March 2025")
             #expect(updated.fieldSources.count == set.count)
+            // One member count by its path: the others stay.
+            var men = P.ProducerGroup(id: created.id)
+            men.members = P.MemberCounts(men: 6)
+            let menOnly = try await client.updateProducerGroup(
+                P.UpdateProducerGroupRequest(
+                    group: men, updateMask: ["members.men"], expectedVersion: updated.version,
+                    source: "2026 member census"))
+            #expect(menOnly.members == P.MemberCounts(women: 41, men: 6))
+            let negative = await failure {
+                try await client.updateProducerGroup(
+                    P.UpdateProducerGroupRequest(
+                        group: P.ProducerGroup(id: created.id, members: P.MemberCounts(other: -1)),
+                        updateMask: ["members.other"], expectedVersion: menOnly.version))
+            }
+            #expect(negative?.fieldViolations.map(\.field) == ["group.members.other"])
 
             // An import notes its source for the cells it changes.
             let csv = "id,region,lead_time_days\n\(created.id),Upper East,45\n"

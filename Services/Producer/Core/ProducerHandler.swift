@@ -48,6 +48,8 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         "name", "local_name", "kind", "country", "region", "crafts", "processes_in_house", "processes_outsourced",
         "members", "founded_year", "contact", "certifications", "minimum_order", "lead_time_days", "status", "notes",
     ]
+    /// Paths an update may name to change one member count and keep the others.
+    static let memberCountPaths: Set<String> = ["members.women", "members.men", "members.other"]
 
     public func updateProducerGroup(_ request: ProducerV1.UpdateProducerGroupRequest, context: ServerContext)
         async throws -> Group
@@ -57,10 +59,10 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
             throw RPCError.invalidArgument(field: "group.id", "must name the group to update")
         }
         let mask = request.updateMask.isEmpty ? Self.updatableFields : Set(request.updateMask)
-        for field in mask.subtracting(Self.updatableFields).sorted() {
+        let known = Self.updatableFields.union(Self.memberCountPaths)
+        for field in mask.subtracting(known).sorted() {
             check.fail(
-                "update_mask",
-                "\"\(field)\" cannot be updated (fields: \(Self.updatableFields.sorted().joined(separator: ", ")))")
+                "update_mask", "\"\(field)\" cannot be updated (fields: \(known.sorted().joined(separator: ", ")))")
         }
         if request.expectedVersion <= 0 {
             check.fail("expected_version", "is required: the version you read, so that concurrent edits are not lost")
@@ -72,7 +74,9 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
             check.fail("group.status", "must be GROUP_STATUS_ACTIVE or GROUP_STATUS_INACTIVE")
         }
         let source = check.text(request.source, "source", maxLength: 200)
-        let clean = Self.validated(input, prefix: "group", &check, only: mask)
+        // A member count's path has the counts checked as "members" has.
+        let checked = mask.isDisjoint(with: Self.memberCountPaths) ? mask : mask.union(["members"])
+        let clean = Self.validated(input, prefix: "group", &check, only: checked)
         try check.check()
         let requestID = context.requestID
         return try await storage {
@@ -483,6 +487,17 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         return group
     }
 
+    /// `group`'s member counts with the ones given replaced.
+    private static func memberCounts(
+        of group: Group, women: Int32? = nil, men: Int32? = nil, other: Int32? = nil
+    ) -> ProducerV1.MemberCounts {
+        var members = group.members ?? ProducerV1.MemberCounts()
+        if let women { members.women = women }
+        if let men { members.men = men }
+        if let other { members.other = other }
+        return members
+    }
+
     static func copy(_ field: String, from source: Group, to group: inout Group) {
         switch field {
         case "name": group.name = source.name
@@ -494,6 +509,9 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         case "processes_in_house": group.processesInHouse = source.processesInHouse
         case "processes_outsourced": group.processesOutsourced = source.processesOutsourced
         case "members": group.members = source.members
+        case "members.women": group.members = memberCounts(of: group, women: source.members?.women ?? 0)
+        case "members.men": group.members = memberCounts(of: group, men: source.members?.men ?? 0)
+        case "members.other": group.members = memberCounts(of: group, other: source.members?.other ?? 0)
         case "founded_year": group.foundedYear = source.foundedYear
         case "contact": group.contact = source.contact
         case "certifications": group.certifications = source.certifications

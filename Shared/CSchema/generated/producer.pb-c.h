@@ -361,6 +361,7 @@ struct  Fairtrade__Producer__V1__UpdateProducerGroupRequest
   Fairtrade__Producer__V1__ProducerGroup *group;
   /*
    * Field names as in ProducerGroup (e.g. "name", "members", "crafts"); empty means every field that can change.
+   * "members.women", "members.men" and "members.other" change one count and keep the others.
    */
   size_t n_update_mask;
   char **update_mask;
