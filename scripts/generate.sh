@@ -4,6 +4,7 @@
 #   Shared/CSchema/include/registry.h        descriptor accessors           (scripts/protoc-gen-ftswift)
 #   Shared/Schema/Generated/*.swift           Swift value types and registry (scripts/protoc-gen-ftswift)
 #   Shared/API/Generated/*.swift              typed clients and handler protocols (scripts/protoc-gen-ftswift)
+#   docs/ACCESS.md                            which roles may call each method (scripts/protoc-gen-ftswift)
 # With --check, generates into a scratch folder and fails if the committed files differ (CI runs this).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,11 +31,23 @@ sync_dir() { # $1 generated folder, $2 committed folder
         rm -rf "$2" && mkdir -p "$2" && cp -r "$1"/. "$2"/
     fi
 }
+sync_file() { # $1 generated file, $2 committed file
+    if [ $check = 1 ]; then
+        if ! diff "$1" "$2" >/dev/null 2>&1; then
+            echo "error: generated ${2#$root/} is stale: run scripts/generate.sh and commit the result" >&2
+            diff "$1" "$2" | head -20 >&2
+            exit 1
+        fi
+    else
+        cp "$1" "$2"
+    fi
+}
 mkdir -p "$out/registry" && mv "$out/swift/CSchema/registry.h" "$out/registry/registry.h"
 cp "$root/Shared/CSchema/include/CSchema.h" "$out/registry/CSchema.h"
 sync_dir "$out/c" "$root/Shared/CSchema/generated"
 sync_dir "$out/registry" "$root/Shared/CSchema/include"
 sync_dir "$out/swift/Schema" "$root/Shared/Schema/Generated"
 sync_dir "$out/swift/API" "$root/Shared/API/Generated"
+sync_file "$out/swift/Docs/ACCESS.md" "$root/docs/ACCESS.md"
 [ $check = 1 ] && echo "generated code is up to date"
 exit 0

@@ -11,12 +11,14 @@ extension AdminV1 {
 
         public enum Method {
             public static let backup = UnaryMethod<AdminV1.BackupRequest, AdminV1.BackupResponse>(service: name, method: "Backup", idempotent: true)
+            public static let listAuditEvents = UnaryMethod<AdminV1.ListAuditEventsRequest, AdminV1.ListAuditEventsResponse>(service: name, method: "ListAuditEvents", idempotent: true)
         }
     }
 
     /// Implement this to serve `fairtrade.admin.v1.DataAdmin`; register it with `registration`.
     public protocol DataAdminHandler: Sendable {
         func backup(_ request: AdminV1.BackupRequest, context: ServerContext) async throws -> AdminV1.BackupResponse
+        func listAuditEvents(_ request: AdminV1.ListAuditEventsRequest, context: ServerContext) async throws -> AdminV1.ListAuditEventsResponse
     }
 
     /// A typed client of `fairtrade.admin.v1.DataAdmin` over a channel to its instances.
@@ -28,6 +30,10 @@ extension AdminV1 {
         public func backup(_ request: AdminV1.BackupRequest, options: CallOptions = .init()) async throws(RPCError) -> AdminV1.BackupResponse {
             try await channel.unary(DataAdmin.Method.backup, request, options: options)
         }
+
+        public func listAuditEvents(_ request: AdminV1.ListAuditEventsRequest, options: CallOptions = .init()) async throws(RPCError) -> AdminV1.ListAuditEventsResponse {
+            try await channel.unary(DataAdmin.Method.listAuditEvents, request, options: options)
+        }
     }
 }
 
@@ -36,6 +42,44 @@ extension AdminV1.DataAdminHandler {
     public var registration: ServiceRegistration {
         ServiceRegistration(schema: AdminV1.DataAdmin.schema, methods: [
             .unary(AdminV1.DataAdmin.Method.backup) { try await self.backup($0, context: $1) },
+            .unary(AdminV1.DataAdmin.Method.listAuditEvents) { try await self.listAuditEvents($0, context: $1) },
+        ])
+    }
+}
+
+extension AdminV1 {
+    /// Service `fairtrade.admin.v1.AccessAdmin`: names and method descriptors.
+    public enum AccessAdmin {
+        public static let name = "fairtrade.admin.v1.AccessAdmin"
+        public static var schema: ServiceSchema { SchemaRegistry.service(named: name)! }
+
+        public enum Method {
+            public static let listAuthorizedKeys = UnaryMethod<AdminV1.ListAuthorizedKeysRequest, AdminV1.ListAuthorizedKeysResponse>(service: name, method: "ListAuthorizedKeys", idempotent: true)
+        }
+    }
+
+    /// Implement this to serve `fairtrade.admin.v1.AccessAdmin`; register it with `registration`.
+    public protocol AccessAdminHandler: Sendable {
+        func listAuthorizedKeys(_ request: AdminV1.ListAuthorizedKeysRequest, context: ServerContext) async throws -> AdminV1.ListAuthorizedKeysResponse
+    }
+
+    /// A typed client of `fairtrade.admin.v1.AccessAdmin` over a channel to its instances.
+    public struct AccessAdminClient: Sendable {
+        public let channel: ClientChannel
+
+        public init(channel: ClientChannel) { self.channel = channel }
+
+        public func listAuthorizedKeys(_ request: AdminV1.ListAuthorizedKeysRequest, options: CallOptions = .init()) async throws(RPCError) -> AdminV1.ListAuthorizedKeysResponse {
+            try await channel.unary(AccessAdmin.Method.listAuthorizedKeys, request, options: options)
+        }
+    }
+}
+
+extension AdminV1.AccessAdminHandler {
+    /// The methods of `fairtrade.admin.v1.AccessAdmin`, bound to this handler, for `RPCServer`.
+    public var registration: ServiceRegistration {
+        ServiceRegistration(schema: AdminV1.AccessAdmin.schema, methods: [
+            .unary(AdminV1.AccessAdmin.Method.listAuthorizedKeys) { try await self.listAuthorizedKeys($0, context: $1) },
         ])
     }
 }

@@ -97,6 +97,321 @@ void   fairtrade__admin__v1__backup_response__free_unpacked
   assert(message->base.descriptor == &fairtrade__admin__v1__backup_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__admin__v1__audit_event__init
+                     (Fairtrade__Admin__V1__AuditEvent         *message)
+{
+  static const Fairtrade__Admin__V1__AuditEvent init_value = FAIRTRADE__ADMIN__V1__AUDIT_EVENT__INIT;
+  *message = init_value;
+}
+size_t fairtrade__admin__v1__audit_event__get_packed_size
+                     (const Fairtrade__Admin__V1__AuditEvent *message)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__audit_event__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__admin__v1__audit_event__pack
+                     (const Fairtrade__Admin__V1__AuditEvent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__audit_event__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__admin__v1__audit_event__pack_to_buffer
+                     (const Fairtrade__Admin__V1__AuditEvent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__audit_event__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Admin__V1__AuditEvent *
+       fairtrade__admin__v1__audit_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Admin__V1__AuditEvent *)
+     protobuf_c_message_unpack (&fairtrade__admin__v1__audit_event__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__admin__v1__audit_event__free_unpacked
+                     (Fairtrade__Admin__V1__AuditEvent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__admin__v1__audit_event__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__admin__v1__list_audit_events_request__init
+                     (Fairtrade__Admin__V1__ListAuditEventsRequest         *message)
+{
+  static const Fairtrade__Admin__V1__ListAuditEventsRequest init_value = FAIRTRADE__ADMIN__V1__LIST_AUDIT_EVENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__admin__v1__list_audit_events_request__get_packed_size
+                     (const Fairtrade__Admin__V1__ListAuditEventsRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_audit_events_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__admin__v1__list_audit_events_request__pack
+                     (const Fairtrade__Admin__V1__ListAuditEventsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_audit_events_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__admin__v1__list_audit_events_request__pack_to_buffer
+                     (const Fairtrade__Admin__V1__ListAuditEventsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_audit_events_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Admin__V1__ListAuditEventsRequest *
+       fairtrade__admin__v1__list_audit_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Admin__V1__ListAuditEventsRequest *)
+     protobuf_c_message_unpack (&fairtrade__admin__v1__list_audit_events_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__admin__v1__list_audit_events_request__free_unpacked
+                     (Fairtrade__Admin__V1__ListAuditEventsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_audit_events_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__admin__v1__list_audit_events_response__init
+                     (Fairtrade__Admin__V1__ListAuditEventsResponse         *message)
+{
+  static const Fairtrade__Admin__V1__ListAuditEventsResponse init_value = FAIRTRADE__ADMIN__V1__LIST_AUDIT_EVENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__admin__v1__list_audit_events_response__get_packed_size
+                     (const Fairtrade__Admin__V1__ListAuditEventsResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_audit_events_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__admin__v1__list_audit_events_response__pack
+                     (const Fairtrade__Admin__V1__ListAuditEventsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_audit_events_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__admin__v1__list_audit_events_response__pack_to_buffer
+                     (const Fairtrade__Admin__V1__ListAuditEventsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_audit_events_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Admin__V1__ListAuditEventsResponse *
+       fairtrade__admin__v1__list_audit_events_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Admin__V1__ListAuditEventsResponse *)
+     protobuf_c_message_unpack (&fairtrade__admin__v1__list_audit_events_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__admin__v1__list_audit_events_response__free_unpacked
+                     (Fairtrade__Admin__V1__ListAuditEventsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_audit_events_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__admin__v1__authorized_key__init
+                     (Fairtrade__Admin__V1__AuthorizedKey         *message)
+{
+  static const Fairtrade__Admin__V1__AuthorizedKey init_value = FAIRTRADE__ADMIN__V1__AUTHORIZED_KEY__INIT;
+  *message = init_value;
+}
+size_t fairtrade__admin__v1__authorized_key__get_packed_size
+                     (const Fairtrade__Admin__V1__AuthorizedKey *message)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__authorized_key__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__admin__v1__authorized_key__pack
+                     (const Fairtrade__Admin__V1__AuthorizedKey *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__authorized_key__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__admin__v1__authorized_key__pack_to_buffer
+                     (const Fairtrade__Admin__V1__AuthorizedKey *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__authorized_key__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Admin__V1__AuthorizedKey *
+       fairtrade__admin__v1__authorized_key__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Admin__V1__AuthorizedKey *)
+     protobuf_c_message_unpack (&fairtrade__admin__v1__authorized_key__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__admin__v1__authorized_key__free_unpacked
+                     (Fairtrade__Admin__V1__AuthorizedKey *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__admin__v1__authorized_key__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__admin__v1__key_problem__init
+                     (Fairtrade__Admin__V1__KeyProblem         *message)
+{
+  static const Fairtrade__Admin__V1__KeyProblem init_value = FAIRTRADE__ADMIN__V1__KEY_PROBLEM__INIT;
+  *message = init_value;
+}
+size_t fairtrade__admin__v1__key_problem__get_packed_size
+                     (const Fairtrade__Admin__V1__KeyProblem *message)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__key_problem__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__admin__v1__key_problem__pack
+                     (const Fairtrade__Admin__V1__KeyProblem *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__key_problem__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__admin__v1__key_problem__pack_to_buffer
+                     (const Fairtrade__Admin__V1__KeyProblem *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__key_problem__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Admin__V1__KeyProblem *
+       fairtrade__admin__v1__key_problem__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Admin__V1__KeyProblem *)
+     protobuf_c_message_unpack (&fairtrade__admin__v1__key_problem__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__admin__v1__key_problem__free_unpacked
+                     (Fairtrade__Admin__V1__KeyProblem *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__admin__v1__key_problem__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__admin__v1__list_authorized_keys_request__init
+                     (Fairtrade__Admin__V1__ListAuthorizedKeysRequest         *message)
+{
+  static const Fairtrade__Admin__V1__ListAuthorizedKeysRequest init_value = FAIRTRADE__ADMIN__V1__LIST_AUTHORIZED_KEYS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__admin__v1__list_authorized_keys_request__get_packed_size
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_authorized_keys_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__admin__v1__list_authorized_keys_request__pack
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_authorized_keys_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__admin__v1__list_authorized_keys_request__pack_to_buffer
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_authorized_keys_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Admin__V1__ListAuthorizedKeysRequest *
+       fairtrade__admin__v1__list_authorized_keys_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Admin__V1__ListAuthorizedKeysRequest *)
+     protobuf_c_message_unpack (&fairtrade__admin__v1__list_authorized_keys_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__admin__v1__list_authorized_keys_request__free_unpacked
+                     (Fairtrade__Admin__V1__ListAuthorizedKeysRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_authorized_keys_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__admin__v1__list_authorized_keys_response__init
+                     (Fairtrade__Admin__V1__ListAuthorizedKeysResponse         *message)
+{
+  static const Fairtrade__Admin__V1__ListAuthorizedKeysResponse init_value = FAIRTRADE__ADMIN__V1__LIST_AUTHORIZED_KEYS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__admin__v1__list_authorized_keys_response__get_packed_size
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_authorized_keys_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__admin__v1__list_authorized_keys_response__pack
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_authorized_keys_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__admin__v1__list_authorized_keys_response__pack_to_buffer
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_authorized_keys_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Admin__V1__ListAuthorizedKeysResponse *
+       fairtrade__admin__v1__list_authorized_keys_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Admin__V1__ListAuthorizedKeysResponse *)
+     protobuf_c_message_unpack (&fairtrade__admin__v1__list_authorized_keys_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__admin__v1__list_authorized_keys_response__free_unpacked
+                     (Fairtrade__Admin__V1__ListAuthorizedKeysResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__admin__v1__list_authorized_keys_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 #define fairtrade__admin__v1__backup_request__field_descriptors NULL
 #define fairtrade__admin__v1__backup_request__field_indices_by_name NULL
 #define fairtrade__admin__v1__backup_request__number_ranges NULL
@@ -179,12 +494,624 @@ const ProtobufCMessageDescriptor fairtrade__admin__v1__backup_response__descript
   (ProtobufCMessageInit) fairtrade__admin__v1__backup_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor fairtrade__admin__v1__data_admin__method_descriptors[1] =
+static const ProtobufCFieldDescriptor fairtrade__admin__v1__audit_event__field_descriptors[12] =
+{
+  {
+    "sequence",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key_name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, key_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ids",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Admin__V1__AuditEvent, n_ids),
+    offsetof(Fairtrade__Admin__V1__AuditEvent, ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ids_total",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, ids_total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "peer_address",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, peer_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "instance_id",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, instance_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "detail",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuditEvent, detail),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__admin__v1__audit_event__field_indices_by_name[] = {
+  1,   /* field[1] = at */
+  11,   /* field[11] = detail */
+  7,   /* field[7] = ids */
+  8,   /* field[8] = ids_total */
+  10,   /* field[10] = instance_id */
+  2,   /* field[2] = key_name */
+  4,   /* field[4] = method */
+  9,   /* field[9] = peer_address */
+  5,   /* field[5] = request_id */
+  3,   /* field[3] = role */
+  0,   /* field[0] = sequence */
+  6,   /* field[6] = status */
+};
+static const ProtobufCIntRange fairtrade__admin__v1__audit_event__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 12 }
+};
+const ProtobufCMessageDescriptor fairtrade__admin__v1__audit_event__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.admin.v1.AuditEvent",
+  "AuditEvent",
+  "Fairtrade__Admin__V1__AuditEvent",
+  "fairtrade.admin.v1",
+  sizeof(Fairtrade__Admin__V1__AuditEvent),
+  12,
+  fairtrade__admin__v1__audit_event__field_descriptors,
+  fairtrade__admin__v1__audit_event__field_indices_by_name,
+  1,  fairtrade__admin__v1__audit_event__number_ranges,
+  (ProtobufCMessageInit) fairtrade__admin__v1__audit_event__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__admin__v1__list_audit_events_request__field_descriptors[5] =
+{
+  {
+    "since",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuditEventsRequest, since),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key_name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuditEventsRequest, key_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuditEventsRequest, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_size",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuditEventsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuditEventsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__admin__v1__list_audit_events_request__field_indices_by_name[] = {
+  1,   /* field[1] = key_name */
+  2,   /* field[2] = method */
+  3,   /* field[3] = page_size */
+  4,   /* field[4] = page_token */
+  0,   /* field[0] = since */
+};
+static const ProtobufCIntRange fairtrade__admin__v1__list_audit_events_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__admin__v1__list_audit_events_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.admin.v1.ListAuditEventsRequest",
+  "ListAuditEventsRequest",
+  "Fairtrade__Admin__V1__ListAuditEventsRequest",
+  "fairtrade.admin.v1",
+  sizeof(Fairtrade__Admin__V1__ListAuditEventsRequest),
+  5,
+  fairtrade__admin__v1__list_audit_events_request__field_descriptors,
+  fairtrade__admin__v1__list_audit_events_request__field_indices_by_name,
+  1,  fairtrade__admin__v1__list_audit_events_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__admin__v1__list_audit_events_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__admin__v1__list_audit_events_response__field_descriptors[2] =
+{
+  {
+    "events",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Admin__V1__ListAuditEventsResponse, n_events),
+    offsetof(Fairtrade__Admin__V1__ListAuditEventsResponse, events),
+    &fairtrade__admin__v1__audit_event__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuditEventsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__admin__v1__list_audit_events_response__field_indices_by_name[] = {
+  0,   /* field[0] = events */
+  1,   /* field[1] = next_page_token */
+};
+static const ProtobufCIntRange fairtrade__admin__v1__list_audit_events_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__admin__v1__list_audit_events_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.admin.v1.ListAuditEventsResponse",
+  "ListAuditEventsResponse",
+  "Fairtrade__Admin__V1__ListAuditEventsResponse",
+  "fairtrade.admin.v1",
+  sizeof(Fairtrade__Admin__V1__ListAuditEventsResponse),
+  2,
+  fairtrade__admin__v1__list_audit_events_response__field_descriptors,
+  fairtrade__admin__v1__list_audit_events_response__field_indices_by_name,
+  1,  fairtrade__admin__v1__list_audit_events_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__admin__v1__list_audit_events_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__admin__v1__authorized_key__field_descriptors[4] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuthorizedKey, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuthorizedKey, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "public_key",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuthorizedKey, public_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "file",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__AuthorizedKey, file),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__admin__v1__authorized_key__field_indices_by_name[] = {
+  3,   /* field[3] = file */
+  0,   /* field[0] = name */
+  2,   /* field[2] = public_key */
+  1,   /* field[1] = role */
+};
+static const ProtobufCIntRange fairtrade__admin__v1__authorized_key__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__admin__v1__authorized_key__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.admin.v1.AuthorizedKey",
+  "AuthorizedKey",
+  "Fairtrade__Admin__V1__AuthorizedKey",
+  "fairtrade.admin.v1",
+  sizeof(Fairtrade__Admin__V1__AuthorizedKey),
+  4,
+  fairtrade__admin__v1__authorized_key__field_descriptors,
+  fairtrade__admin__v1__authorized_key__field_indices_by_name,
+  1,  fairtrade__admin__v1__authorized_key__number_ranges,
+  (ProtobufCMessageInit) fairtrade__admin__v1__authorized_key__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__admin__v1__key_problem__field_descriptors[2] =
+{
+  {
+    "file",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__KeyProblem, file),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "problem",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__KeyProblem, problem),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__admin__v1__key_problem__field_indices_by_name[] = {
+  0,   /* field[0] = file */
+  1,   /* field[1] = problem */
+};
+static const ProtobufCIntRange fairtrade__admin__v1__key_problem__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__admin__v1__key_problem__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.admin.v1.KeyProblem",
+  "KeyProblem",
+  "Fairtrade__Admin__V1__KeyProblem",
+  "fairtrade.admin.v1",
+  sizeof(Fairtrade__Admin__V1__KeyProblem),
+  2,
+  fairtrade__admin__v1__key_problem__field_descriptors,
+  fairtrade__admin__v1__key_problem__field_indices_by_name,
+  1,  fairtrade__admin__v1__key_problem__number_ranges,
+  (ProtobufCMessageInit) fairtrade__admin__v1__key_problem__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define fairtrade__admin__v1__list_authorized_keys_request__field_descriptors NULL
+#define fairtrade__admin__v1__list_authorized_keys_request__field_indices_by_name NULL
+#define fairtrade__admin__v1__list_authorized_keys_request__number_ranges NULL
+const ProtobufCMessageDescriptor fairtrade__admin__v1__list_authorized_keys_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.admin.v1.ListAuthorizedKeysRequest",
+  "ListAuthorizedKeysRequest",
+  "Fairtrade__Admin__V1__ListAuthorizedKeysRequest",
+  "fairtrade.admin.v1",
+  sizeof(Fairtrade__Admin__V1__ListAuthorizedKeysRequest),
+  0,
+  fairtrade__admin__v1__list_authorized_keys_request__field_descriptors,
+  fairtrade__admin__v1__list_authorized_keys_request__field_indices_by_name,
+  0,  fairtrade__admin__v1__list_authorized_keys_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__admin__v1__list_authorized_keys_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__admin__v1__list_authorized_keys_response__field_descriptors[9] =
+{
+  {
+    "curve",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, curve),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "server_public_key",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, server_public_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "server_key_name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, server_key_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "directory",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, directory),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "loaded_at",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, loaded_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "keys",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, n_keys),
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, keys),
+    &fairtrade__admin__v1__authorized_key__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "problems",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, n_problems),
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, problems),
+    &fairtrade__admin__v1__key_problem__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "policy_file",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, policy_file),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "policy_rules",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, n_policy_rules),
+    offsetof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse, policy_rules),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__admin__v1__list_authorized_keys_response__field_indices_by_name[] = {
+  0,   /* field[0] = curve */
+  3,   /* field[3] = directory */
+  5,   /* field[5] = keys */
+  4,   /* field[4] = loaded_at */
+  7,   /* field[7] = policy_file */
+  8,   /* field[8] = policy_rules */
+  6,   /* field[6] = problems */
+  2,   /* field[2] = server_key_name */
+  1,   /* field[1] = server_public_key */
+};
+static const ProtobufCIntRange fairtrade__admin__v1__list_authorized_keys_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor fairtrade__admin__v1__list_authorized_keys_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.admin.v1.ListAuthorizedKeysResponse",
+  "ListAuthorizedKeysResponse",
+  "Fairtrade__Admin__V1__ListAuthorizedKeysResponse",
+  "fairtrade.admin.v1",
+  sizeof(Fairtrade__Admin__V1__ListAuthorizedKeysResponse),
+  9,
+  fairtrade__admin__v1__list_authorized_keys_response__field_descriptors,
+  fairtrade__admin__v1__list_authorized_keys_response__field_indices_by_name,
+  1,  fairtrade__admin__v1__list_authorized_keys_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__admin__v1__list_authorized_keys_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor fairtrade__admin__v1__data_admin__method_descriptors[2] =
 {
   { "Backup", &fairtrade__admin__v1__backup_request__descriptor, &fairtrade__admin__v1__backup_response__descriptor },
+  { "ListAuditEvents", &fairtrade__admin__v1__list_audit_events_request__descriptor, &fairtrade__admin__v1__list_audit_events_response__descriptor },
 };
 const unsigned fairtrade__admin__v1__data_admin__method_indices_by_name[] = {
-  0         /* Backup */
+  0,        /* Backup */
+  1         /* ListAuditEvents */
 };
 const ProtobufCServiceDescriptor fairtrade__admin__v1__data_admin__descriptor =
 {
@@ -193,7 +1120,7 @@ const ProtobufCServiceDescriptor fairtrade__admin__v1__data_admin__descriptor =
   "DataAdmin",
   "Fairtrade__Admin__V1__DataAdmin",
   "fairtrade.admin.v1",
-  1,
+  2,
   fairtrade__admin__v1__data_admin__method_descriptors,
   fairtrade__admin__v1__data_admin__method_indices_by_name
 };
@@ -205,10 +1132,51 @@ void fairtrade__admin__v1__data_admin__backup(ProtobufCService *service,
   assert(service->descriptor == &fairtrade__admin__v1__data_admin__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void fairtrade__admin__v1__data_admin__list_audit_events(ProtobufCService *service,
+                                                         const Fairtrade__Admin__V1__ListAuditEventsRequest *input,
+                                                         Fairtrade__Admin__V1__ListAuditEventsResponse_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__admin__v1__data_admin__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__admin__v1__data_admin__init (Fairtrade__Admin__V1__DataAdmin_Service *service,
                                              Fairtrade__Admin__V1__DataAdmin_ServiceDestroy destroy)
 {
   protobuf_c_service_generated_init (&service->base,
                                      &fairtrade__admin__v1__data_admin__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}
+static const ProtobufCMethodDescriptor fairtrade__admin__v1__access_admin__method_descriptors[1] =
+{
+  { "ListAuthorizedKeys", &fairtrade__admin__v1__list_authorized_keys_request__descriptor, &fairtrade__admin__v1__list_authorized_keys_response__descriptor },
+};
+const unsigned fairtrade__admin__v1__access_admin__method_indices_by_name[] = {
+  0         /* ListAuthorizedKeys */
+};
+const ProtobufCServiceDescriptor fairtrade__admin__v1__access_admin__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "fairtrade.admin.v1.AccessAdmin",
+  "AccessAdmin",
+  "Fairtrade__Admin__V1__AccessAdmin",
+  "fairtrade.admin.v1",
+  1,
+  fairtrade__admin__v1__access_admin__method_descriptors,
+  fairtrade__admin__v1__access_admin__method_indices_by_name
+};
+void fairtrade__admin__v1__access_admin__list_authorized_keys(ProtobufCService *service,
+                                                              const Fairtrade__Admin__V1__ListAuthorizedKeysRequest *input,
+                                                              Fairtrade__Admin__V1__ListAuthorizedKeysResponse_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__admin__v1__access_admin__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void fairtrade__admin__v1__access_admin__init (Fairtrade__Admin__V1__AccessAdmin_Service *service,
+                                               Fairtrade__Admin__V1__AccessAdmin_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &fairtrade__admin__v1__access_admin__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }

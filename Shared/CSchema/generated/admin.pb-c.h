@@ -18,6 +18,13 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Fairtrade__Admin__V1__BackupRequest Fairtrade__Admin__V1__BackupRequest;
 typedef struct Fairtrade__Admin__V1__BackupResponse Fairtrade__Admin__V1__BackupResponse;
+typedef struct Fairtrade__Admin__V1__AuditEvent Fairtrade__Admin__V1__AuditEvent;
+typedef struct Fairtrade__Admin__V1__ListAuditEventsRequest Fairtrade__Admin__V1__ListAuditEventsRequest;
+typedef struct Fairtrade__Admin__V1__ListAuditEventsResponse Fairtrade__Admin__V1__ListAuditEventsResponse;
+typedef struct Fairtrade__Admin__V1__AuthorizedKey Fairtrade__Admin__V1__AuthorizedKey;
+typedef struct Fairtrade__Admin__V1__KeyProblem Fairtrade__Admin__V1__KeyProblem;
+typedef struct Fairtrade__Admin__V1__ListAuthorizedKeysRequest Fairtrade__Admin__V1__ListAuthorizedKeysRequest;
+typedef struct Fairtrade__Admin__V1__ListAuthorizedKeysResponse Fairtrade__Admin__V1__ListAuthorizedKeysResponse;
 
 
 /* --- enums --- */
@@ -48,6 +55,184 @@ struct  Fairtrade__Admin__V1__BackupResponse
 #define FAIRTRADE__ADMIN__V1__BACKUP_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__admin__v1__backup_response__descriptor) \
     , (char *)protobuf_c_empty_string, 0, NULL }
+
+
+/*
+ * One entry of a service's audit trail: a call that changed data, or a call that was refused (PERMISSION_DENIED,
+ * or UNAUTHENTICATED for a key taken out of the authorized keys while its connection was open). The service writes
+ * it in its own database; a change's entry in the same transaction as the change, so that a committed change always
+ * has its entry and a rolled-back one never does. Append-only: no method changes or removes entries, and they are
+ * kept across restarts and in backups.
+ */
+struct  Fairtrade__Admin__V1__AuditEvent
+{
+  ProtobufCMessage base;
+  /*
+   * Increasing in the order the entries were committed (on PostgreSQL, across the instances sharing it).
+   */
+  int64_t sequence;
+  Fairtrade__Common__V1__Timestamp *at;
+  /*
+   * The caller's key name and role, from its certificate's metadata; "" and "" when the service runs without keys
+   * (loopback only).
+   */
+  char *key_name;
+  char *role;
+  /*
+   * Fully qualified: "fairtrade.producer.v1.ProducerService/MergeProducerGroups".
+   */
+  char *method;
+  /*
+   * The call's end-to-end request id (the request header's).
+   */
+  char *request_id;
+  /*
+   * "OK" for a change; "PERMISSION_DENIED" or "UNAUTHENTICATED" for a refused call.
+   */
+  char *status;
+  /*
+   * The ids of the records the change wrote, in the order it wrote them: at most 100; ids_total counts them all.
+   */
+  size_t n_ids;
+  char **ids;
+  int32_t ids_total;
+  /*
+   * The caller's address as the server saw it, e.g. "10.0.0.7"; "" for a local (ipc, inproc) connection.
+   */
+  char *peer_address;
+  /*
+   * The instance that served the call (ListServicesResponse.instance_id).
+   */
+  char *instance_id;
+  /*
+   * For a refused call, the reason it was given.
+   */
+  char *detail;
+};
+#define FAIRTRADE__ADMIN__V1__AUDIT_EVENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__admin__v1__audit_event__descriptor) \
+    , 0, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Admin__V1__ListAuditEventsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Entries at or after this time; unset: from the first.
+   */
+  Fairtrade__Common__V1__Timestamp *since;
+  /*
+   * Only the calls of this key name (exactly as in its certificate).
+   */
+  char *key_name;
+  /*
+   * Only this method: fully qualified ("fairtrade.producer.v1.ProducerService/MergeProducerGroups") or its name
+   * alone ("MergeProducerGroups").
+   */
+  char *method;
+  /*
+   * Entries per page, oldest first: default 100, at most 1000.
+   */
+  int32_t page_size;
+  char *page_token;
+};
+#define FAIRTRADE__ADMIN__V1__LIST_AUDIT_EVENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__admin__v1__list_audit_events_request__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Admin__V1__ListAuditEventsResponse
+{
+  ProtobufCMessage base;
+  size_t n_events;
+  Fairtrade__Admin__V1__AuditEvent **events;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
+};
+#define FAIRTRADE__ADMIN__V1__LIST_AUDIT_EVENTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__admin__v1__list_audit_events_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A key the process admits: a public certificate of its authorized keys folder.
+ */
+struct  Fairtrade__Admin__V1__AuthorizedKey
+{
+  ProtobufCMessage base;
+  char *name;
+  char *role;
+  /*
+   * Z85, 40 characters.
+   */
+  char *public_key;
+  /*
+   * The certificate file it was read from.
+   */
+  char *file;
+};
+#define FAIRTRADE__ADMIN__V1__AUTHORIZED_KEY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__admin__v1__authorized_key__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A file of the authorized keys folder that is not admitted, and why.
+ */
+struct  Fairtrade__Admin__V1__KeyProblem
+{
+  ProtobufCMessage base;
+  char *file;
+  char *problem;
+};
+#define FAIRTRADE__ADMIN__V1__KEY_PROBLEM__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__admin__v1__key_problem__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Admin__V1__ListAuthorizedKeysRequest
+{
+  ProtobufCMessage base;
+};
+#define FAIRTRADE__ADMIN__V1__LIST_AUTHORIZED_KEYS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__admin__v1__list_authorized_keys_request__descriptor) \
+     }
+
+
+struct  Fairtrade__Admin__V1__ListAuthorizedKeysResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Whether the process's sockets use CURVE. False: it runs without keys (loopback only, or --insecure) and admits
+   * every caller.
+   */
+  protobuf_c_boolean curve;
+  /*
+   * The process's own public key and name, which clients need (FT_<SERVICE>_PUBLIC_KEY).
+   */
+  char *server_public_key;
+  char *server_key_name;
+  /*
+   * The authorized keys folder and what it held at its last reading.
+   */
+  char *directory;
+  Fairtrade__Common__V1__Timestamp *loaded_at;
+  size_t n_keys;
+  Fairtrade__Admin__V1__AuthorizedKey **keys;
+  size_t n_problems;
+  Fairtrade__Admin__V1__KeyProblem **problems;
+  /*
+   * The authorization policy file in force ("" when only the roles' defaults apply) and its rules.
+   */
+  char *policy_file;
+  size_t n_policy_rules;
+  char **policy_rules;
+};
+#define FAIRTRADE__ADMIN__V1__LIST_AUTHORIZED_KEYS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__admin__v1__list_authorized_keys_response__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /* Fairtrade__Admin__V1__BackupRequest methods */
@@ -88,6 +273,139 @@ Fairtrade__Admin__V1__BackupResponse *
 void   fairtrade__admin__v1__backup_response__free_unpacked
                      (Fairtrade__Admin__V1__BackupResponse *message,
                       ProtobufCAllocator *allocator);
+/* Fairtrade__Admin__V1__AuditEvent methods */
+void   fairtrade__admin__v1__audit_event__init
+                     (Fairtrade__Admin__V1__AuditEvent         *message);
+size_t fairtrade__admin__v1__audit_event__get_packed_size
+                     (const Fairtrade__Admin__V1__AuditEvent   *message);
+size_t fairtrade__admin__v1__audit_event__pack
+                     (const Fairtrade__Admin__V1__AuditEvent   *message,
+                      uint8_t             *out);
+size_t fairtrade__admin__v1__audit_event__pack_to_buffer
+                     (const Fairtrade__Admin__V1__AuditEvent   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Admin__V1__AuditEvent *
+       fairtrade__admin__v1__audit_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__admin__v1__audit_event__free_unpacked
+                     (Fairtrade__Admin__V1__AuditEvent *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Admin__V1__ListAuditEventsRequest methods */
+void   fairtrade__admin__v1__list_audit_events_request__init
+                     (Fairtrade__Admin__V1__ListAuditEventsRequest         *message);
+size_t fairtrade__admin__v1__list_audit_events_request__get_packed_size
+                     (const Fairtrade__Admin__V1__ListAuditEventsRequest   *message);
+size_t fairtrade__admin__v1__list_audit_events_request__pack
+                     (const Fairtrade__Admin__V1__ListAuditEventsRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__admin__v1__list_audit_events_request__pack_to_buffer
+                     (const Fairtrade__Admin__V1__ListAuditEventsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Admin__V1__ListAuditEventsRequest *
+       fairtrade__admin__v1__list_audit_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__admin__v1__list_audit_events_request__free_unpacked
+                     (Fairtrade__Admin__V1__ListAuditEventsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Admin__V1__ListAuditEventsResponse methods */
+void   fairtrade__admin__v1__list_audit_events_response__init
+                     (Fairtrade__Admin__V1__ListAuditEventsResponse         *message);
+size_t fairtrade__admin__v1__list_audit_events_response__get_packed_size
+                     (const Fairtrade__Admin__V1__ListAuditEventsResponse   *message);
+size_t fairtrade__admin__v1__list_audit_events_response__pack
+                     (const Fairtrade__Admin__V1__ListAuditEventsResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__admin__v1__list_audit_events_response__pack_to_buffer
+                     (const Fairtrade__Admin__V1__ListAuditEventsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Admin__V1__ListAuditEventsResponse *
+       fairtrade__admin__v1__list_audit_events_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__admin__v1__list_audit_events_response__free_unpacked
+                     (Fairtrade__Admin__V1__ListAuditEventsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Admin__V1__AuthorizedKey methods */
+void   fairtrade__admin__v1__authorized_key__init
+                     (Fairtrade__Admin__V1__AuthorizedKey         *message);
+size_t fairtrade__admin__v1__authorized_key__get_packed_size
+                     (const Fairtrade__Admin__V1__AuthorizedKey   *message);
+size_t fairtrade__admin__v1__authorized_key__pack
+                     (const Fairtrade__Admin__V1__AuthorizedKey   *message,
+                      uint8_t             *out);
+size_t fairtrade__admin__v1__authorized_key__pack_to_buffer
+                     (const Fairtrade__Admin__V1__AuthorizedKey   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Admin__V1__AuthorizedKey *
+       fairtrade__admin__v1__authorized_key__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__admin__v1__authorized_key__free_unpacked
+                     (Fairtrade__Admin__V1__AuthorizedKey *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Admin__V1__KeyProblem methods */
+void   fairtrade__admin__v1__key_problem__init
+                     (Fairtrade__Admin__V1__KeyProblem         *message);
+size_t fairtrade__admin__v1__key_problem__get_packed_size
+                     (const Fairtrade__Admin__V1__KeyProblem   *message);
+size_t fairtrade__admin__v1__key_problem__pack
+                     (const Fairtrade__Admin__V1__KeyProblem   *message,
+                      uint8_t             *out);
+size_t fairtrade__admin__v1__key_problem__pack_to_buffer
+                     (const Fairtrade__Admin__V1__KeyProblem   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Admin__V1__KeyProblem *
+       fairtrade__admin__v1__key_problem__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__admin__v1__key_problem__free_unpacked
+                     (Fairtrade__Admin__V1__KeyProblem *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Admin__V1__ListAuthorizedKeysRequest methods */
+void   fairtrade__admin__v1__list_authorized_keys_request__init
+                     (Fairtrade__Admin__V1__ListAuthorizedKeysRequest         *message);
+size_t fairtrade__admin__v1__list_authorized_keys_request__get_packed_size
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysRequest   *message);
+size_t fairtrade__admin__v1__list_authorized_keys_request__pack
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__admin__v1__list_authorized_keys_request__pack_to_buffer
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Admin__V1__ListAuthorizedKeysRequest *
+       fairtrade__admin__v1__list_authorized_keys_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__admin__v1__list_authorized_keys_request__free_unpacked
+                     (Fairtrade__Admin__V1__ListAuthorizedKeysRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Admin__V1__ListAuthorizedKeysResponse methods */
+void   fairtrade__admin__v1__list_authorized_keys_response__init
+                     (Fairtrade__Admin__V1__ListAuthorizedKeysResponse         *message);
+size_t fairtrade__admin__v1__list_authorized_keys_response__get_packed_size
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysResponse   *message);
+size_t fairtrade__admin__v1__list_authorized_keys_response__pack
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__admin__v1__list_authorized_keys_response__pack_to_buffer
+                     (const Fairtrade__Admin__V1__ListAuthorizedKeysResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Admin__V1__ListAuthorizedKeysResponse *
+       fairtrade__admin__v1__list_authorized_keys_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__admin__v1__list_authorized_keys_response__free_unpacked
+                     (Fairtrade__Admin__V1__ListAuthorizedKeysResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Fairtrade__Admin__V1__BackupRequest_Closure)
@@ -95,6 +413,27 @@ typedef void (*Fairtrade__Admin__V1__BackupRequest_Closure)
                   void *closure_data);
 typedef void (*Fairtrade__Admin__V1__BackupResponse_Closure)
                  (const Fairtrade__Admin__V1__BackupResponse *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Admin__V1__AuditEvent_Closure)
+                 (const Fairtrade__Admin__V1__AuditEvent *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Admin__V1__ListAuditEventsRequest_Closure)
+                 (const Fairtrade__Admin__V1__ListAuditEventsRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Admin__V1__ListAuditEventsResponse_Closure)
+                 (const Fairtrade__Admin__V1__ListAuditEventsResponse *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Admin__V1__AuthorizedKey_Closure)
+                 (const Fairtrade__Admin__V1__AuthorizedKey *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Admin__V1__KeyProblem_Closure)
+                 (const Fairtrade__Admin__V1__KeyProblem *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Admin__V1__ListAuthorizedKeysRequest_Closure)
+                 (const Fairtrade__Admin__V1__ListAuthorizedKeysRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Admin__V1__ListAuthorizedKeysResponse_Closure)
+                 (const Fairtrade__Admin__V1__ListAuthorizedKeysResponse *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -107,6 +446,10 @@ struct Fairtrade__Admin__V1__DataAdmin_Service
                  const Fairtrade__Admin__V1__BackupRequest *input,
                  Fairtrade__Admin__V1__BackupResponse_Closure closure,
                  void *closure_data);
+  void (*list_audit_events)(Fairtrade__Admin__V1__DataAdmin_Service *service,
+                            const Fairtrade__Admin__V1__ListAuditEventsRequest *input,
+                            Fairtrade__Admin__V1__ListAuditEventsResponse_Closure closure,
+                            void *closure_data);
 };
 typedef void (*Fairtrade__Admin__V1__DataAdmin_ServiceDestroy)(Fairtrade__Admin__V1__DataAdmin_Service *);
 void fairtrade__admin__v1__data_admin__init (Fairtrade__Admin__V1__DataAdmin_Service *service,
@@ -115,17 +458,51 @@ void fairtrade__admin__v1__data_admin__init (Fairtrade__Admin__V1__DataAdmin_Ser
     { &fairtrade__admin__v1__data_admin__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define FAIRTRADE__ADMIN__V1__DATA_ADMIN__INIT(function_prefix__) \
     { FAIRTRADE__ADMIN__V1__DATA_ADMIN__BASE_INIT,\
-      function_prefix__ ## backup  }
+      function_prefix__ ## backup,\
+      function_prefix__ ## list_audit_events  }
 void fairtrade__admin__v1__data_admin__backup(ProtobufCService *service,
                                               const Fairtrade__Admin__V1__BackupRequest *input,
                                               Fairtrade__Admin__V1__BackupResponse_Closure closure,
                                               void *closure_data);
+void fairtrade__admin__v1__data_admin__list_audit_events(ProtobufCService *service,
+                                                         const Fairtrade__Admin__V1__ListAuditEventsRequest *input,
+                                                         Fairtrade__Admin__V1__ListAuditEventsResponse_Closure closure,
+                                                         void *closure_data);
+typedef struct Fairtrade__Admin__V1__AccessAdmin_Service Fairtrade__Admin__V1__AccessAdmin_Service;
+struct Fairtrade__Admin__V1__AccessAdmin_Service
+{
+  ProtobufCService base;
+  void (*list_authorized_keys)(Fairtrade__Admin__V1__AccessAdmin_Service *service,
+                               const Fairtrade__Admin__V1__ListAuthorizedKeysRequest *input,
+                               Fairtrade__Admin__V1__ListAuthorizedKeysResponse_Closure closure,
+                               void *closure_data);
+};
+typedef void (*Fairtrade__Admin__V1__AccessAdmin_ServiceDestroy)(Fairtrade__Admin__V1__AccessAdmin_Service *);
+void fairtrade__admin__v1__access_admin__init (Fairtrade__Admin__V1__AccessAdmin_Service *service,
+                                               Fairtrade__Admin__V1__AccessAdmin_ServiceDestroy destroy);
+#define FAIRTRADE__ADMIN__V1__ACCESS_ADMIN__BASE_INIT \
+    { &fairtrade__admin__v1__access_admin__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define FAIRTRADE__ADMIN__V1__ACCESS_ADMIN__INIT(function_prefix__) \
+    { FAIRTRADE__ADMIN__V1__ACCESS_ADMIN__BASE_INIT,\
+      function_prefix__ ## list_authorized_keys  }
+void fairtrade__admin__v1__access_admin__list_authorized_keys(ProtobufCService *service,
+                                                              const Fairtrade__Admin__V1__ListAuthorizedKeysRequest *input,
+                                                              Fairtrade__Admin__V1__ListAuthorizedKeysResponse_Closure closure,
+                                                              void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor fairtrade__admin__v1__backup_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__admin__v1__backup_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__admin__v1__audit_event__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__admin__v1__list_audit_events_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__admin__v1__list_audit_events_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__admin__v1__authorized_key__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__admin__v1__key_problem__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__admin__v1__list_authorized_keys_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__admin__v1__list_authorized_keys_response__descriptor;
 extern const ProtobufCServiceDescriptor fairtrade__admin__v1__data_admin__descriptor;
+extern const ProtobufCServiceDescriptor fairtrade__admin__v1__access_admin__descriptor;
 
 PROTOBUF_C__END_DECLS
 

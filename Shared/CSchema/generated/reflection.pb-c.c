@@ -367,7 +367,7 @@ void   fairtrade__reflection__v1__get_metrics_response__free_unpacked
   assert(message->base.descriptor == &fairtrade__reflection__v1__get_metrics_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor fairtrade__reflection__v1__method_info__field_descriptors[5] =
+static const ProtobufCFieldDescriptor fairtrade__reflection__v1__method_info__field_descriptors[7] =
 {
   {
     "name",
@@ -429,18 +429,44 @@ static const ProtobufCFieldDescriptor fairtrade__reflection__v1__method_info__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "roles",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Reflection__V1__MethodInfo, n_roles),
+    offsetof(Fairtrade__Reflection__V1__MethodInfo, roles),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "no_side_effects",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__MethodInfo, no_side_effects),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__reflection__v1__method_info__field_indices_by_name[] = {
   3,   /* field[3] = idempotent */
   1,   /* field[1] = input_type */
   0,   /* field[0] = name */
+  6,   /* field[6] = no_side_effects */
   2,   /* field[2] = output_type */
+  5,   /* field[5] = roles */
   4,   /* field[4] = server_streaming */
 };
 static const ProtobufCIntRange fairtrade__reflection__v1__method_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor fairtrade__reflection__v1__method_info__descriptor =
 {
@@ -450,7 +476,7 @@ const ProtobufCMessageDescriptor fairtrade__reflection__v1__method_info__descrip
   "Fairtrade__Reflection__V1__MethodInfo",
   "fairtrade.reflection.v1",
   sizeof(Fairtrade__Reflection__V1__MethodInfo),
-  5,
+  7,
   fairtrade__reflection__v1__method_info__field_descriptors,
   fairtrade__reflection__v1__method_info__field_indices_by_name,
   1,  fairtrade__reflection__v1__method_info__number_ranges,
@@ -840,7 +866,7 @@ const ProtobufCMessageDescriptor fairtrade__reflection__v1__method_metrics__desc
   (ProtobufCMessageInit) fairtrade__reflection__v1__method_metrics__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__reflection__v1__get_metrics_response__field_descriptors[3] =
+static const ProtobufCFieldDescriptor fairtrade__reflection__v1__get_metrics_response__field_descriptors[4] =
 {
   {
     "methods",
@@ -878,16 +904,29 @@ static const ProtobufCFieldDescriptor fairtrade__reflection__v1__get_metrics_res
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "refused_handshakes",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Reflection__V1__GetMetricsResponse, n_refused_handshakes),
+    offsetof(Fairtrade__Reflection__V1__GetMetricsResponse, refused_handshakes),
+    &fairtrade__reflection__v1__code_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__reflection__v1__get_metrics_response__field_indices_by_name[] = {
   2,   /* field[2] = in_flight */
   0,   /* field[0] = methods */
+  3,   /* field[3] = refused_handshakes */
   1,   /* field[1] = rejected_frames */
 };
 static const ProtobufCIntRange fairtrade__reflection__v1__get_metrics_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor fairtrade__reflection__v1__get_metrics_response__descriptor =
 {
@@ -897,7 +936,7 @@ const ProtobufCMessageDescriptor fairtrade__reflection__v1__get_metrics_response
   "Fairtrade__Reflection__V1__GetMetricsResponse",
   "fairtrade.reflection.v1",
   sizeof(Fairtrade__Reflection__V1__GetMetricsResponse),
-  3,
+  4,
   fairtrade__reflection__v1__get_metrics_response__field_descriptors,
   fairtrade__reflection__v1__get_metrics_response__field_indices_by_name,
   1,  fairtrade__reflection__v1__get_metrics_response__number_ranges,

@@ -45,10 +45,19 @@ struct  Fairtrade__Reflection__V1__MethodInfo
    */
   protobuf_c_boolean idempotent;
   protobuf_c_boolean server_streaming;
+  /*
+   * The roles whose keys may call it by default (docs/PROTOCOL.md, Security); a policy file may refine them.
+   */
+  size_t n_roles;
+  char **roles;
+  /*
+   * Marked NO_SIDE_EFFECTS: it changes nothing.
+   */
+  protobuf_c_boolean no_side_effects;
 };
 #define FAIRTRADE__REFLECTION__V1__METHOD_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__reflection__v1__method_info__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0 }
 
 
 struct  Fairtrade__Reflection__V1__ServiceInfo
@@ -150,10 +159,16 @@ struct  Fairtrade__Reflection__V1__GetMetricsResponse
    */
   uint64_t rejected_frames;
   uint64_t in_flight;
+  /*
+   * Connections refused in the CURVE handshake, by reason: "unknown_key" (a key not in the authorized keys),
+   * "no_curve" (a client without CURVE, or a server key it does not match), "bad_handshake" (anything else).
+   */
+  size_t n_refused_handshakes;
+  Fairtrade__Reflection__V1__CodeCount **refused_handshakes;
 };
 #define FAIRTRADE__REFLECTION__V1__GET_METRICS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__reflection__v1__get_metrics_response__descriptor) \
-    , 0,NULL, 0, 0 }
+    , 0,NULL, 0, 0, 0,NULL }
 
 
 /* Fairtrade__Reflection__V1__MethodInfo methods */

@@ -444,7 +444,7 @@ const ProtobufCMessageDescriptor fairtrade__testing__v1__simple_request__descrip
   (ProtobufCMessageInit) fairtrade__testing__v1__simple_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__testing__v1__simple_response__field_descriptors[6] =
+static const ProtobufCFieldDescriptor fairtrade__testing__v1__simple_response__field_descriptors[8] =
 {
   {
     "payload",
@@ -518,8 +518,34 @@ static const ProtobufCFieldDescriptor fairtrade__testing__v1__simple_response__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "caller_key_name",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Testing__V1__SimpleResponse, caller_key_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "caller_role",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Testing__V1__SimpleResponse, caller_role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__testing__v1__simple_response__field_indices_by_name[] = {
+  6,   /* field[6] = caller_key_name */
+  7,   /* field[7] = caller_role */
   5,   /* field[5] = instance_id */
   2,   /* field[2] = metadata */
   0,   /* field[0] = payload */
@@ -530,7 +556,7 @@ static const unsigned fairtrade__testing__v1__simple_response__field_indices_by_
 static const ProtobufCIntRange fairtrade__testing__v1__simple_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor fairtrade__testing__v1__simple_response__descriptor =
 {
@@ -540,7 +566,7 @@ const ProtobufCMessageDescriptor fairtrade__testing__v1__simple_response__descri
   "Fairtrade__Testing__V1__SimpleResponse",
   "fairtrade.testing.v1",
   sizeof(Fairtrade__Testing__V1__SimpleResponse),
-  6,
+  8,
   fairtrade__testing__v1__simple_response__field_descriptors,
   fairtrade__testing__v1__simple_response__field_indices_by_name,
   1,  fairtrade__testing__v1__simple_response__number_ranges,

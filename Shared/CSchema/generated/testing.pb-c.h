@@ -89,10 +89,15 @@ struct  Fairtrade__Testing__V1__SimpleResponse
    * The process that answered: lets tests see calls spread over instances.
    */
   char *instance_id;
+  /*
+   * The caller's key name and role as the handler saw them (ServerContext.caller); empty without CURVE.
+   */
+  char *caller_key_name;
+  char *caller_role;
 };
 #define FAIRTRADE__TESTING__V1__SIMPLE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__testing__v1__simple_response__descriptor) \
-    , {0,NULL}, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , {0,NULL}, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Testing__V1__CountRequest

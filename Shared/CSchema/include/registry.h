@@ -13,8 +13,15 @@
 #include "../generated/testing.pb-c.h"
 
 /* Swift cannot take a stable address of a C global; these return it. */
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__audit_event(void) { return &fairtrade__admin__v1__audit_event__descriptor; }
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__authorized_key(void) { return &fairtrade__admin__v1__authorized_key__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__backup_request(void) { return &fairtrade__admin__v1__backup_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__backup_response(void) { return &fairtrade__admin__v1__backup_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__key_problem(void) { return &fairtrade__admin__v1__key_problem__descriptor; }
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__list_audit_events_request(void) { return &fairtrade__admin__v1__list_audit_events_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__list_audit_events_response(void) { return &fairtrade__admin__v1__list_audit_events_response__descriptor; }
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__list_authorized_keys_request(void) { return &fairtrade__admin__v1__list_authorized_keys_request__descriptor; }
+static inline const ProtobufCMessageDescriptor *ftd_fairtrade__admin__v1__list_authorized_keys_response(void) { return &fairtrade__admin__v1__list_authorized_keys_response__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__age_band_count(void) { return &fairtrade__assistance__v1__age_band_count__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__assistance_section(void) { return &fairtrade__assistance__v1__assistance_section__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__assistance__v1__capacity_report(void) { return &fairtrade__assistance__v1__capacity_report__descriptor; }
@@ -212,6 +219,7 @@ static inline const ProtobufCMessageDescriptor *ftd_fairtrade__testing__v1__forw
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__testing__v1__simple_request(void) { return &fairtrade__testing__v1__simple_request__descriptor; }
 static inline const ProtobufCMessageDescriptor *ftd_fairtrade__testing__v1__simple_response(void) { return &fairtrade__testing__v1__simple_response__descriptor; }
 static inline const ProtobufCServiceDescriptor *ftd_fairtrade__admin__v1__data_admin(void) { return &fairtrade__admin__v1__data_admin__descriptor; }
+static inline const ProtobufCServiceDescriptor *ftd_fairtrade__admin__v1__access_admin(void) { return &fairtrade__admin__v1__access_admin__descriptor; }
 static inline const ProtobufCServiceDescriptor *ftd_fairtrade__assistance__v1__assistance_service(void) { return &fairtrade__assistance__v1__assistance_service__descriptor; }
 static inline const ProtobufCServiceDescriptor *ftd_fairtrade__health__v1__health(void) { return &fairtrade__health__v1__health__descriptor; }
 static inline const ProtobufCServiceDescriptor *ftd_fairtrade__marketplace__v1__marketplace_info_service(void) { return &fairtrade__marketplace__v1__marketplace_info_service__descriptor; }

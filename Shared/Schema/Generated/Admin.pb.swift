@@ -57,4 +57,284 @@ extension AdminV1 {
             return raw
         }
     }
+
+    public struct AuditEvent: ProtoMessage {
+        public static let protoName = "fairtrade.admin.v1.AuditEvent"
+        public var sequence: Int64 = 0
+        public var at: CommonV1.Timestamp? = nil
+        public var keyName: String = ""
+        public var role: String = ""
+        public var method: String = ""
+        public var requestID: String = ""
+        public var status: String = ""
+        public var ids: [String] = []
+        public var idsTotal: Int32 = 0
+        public var peerAddress: String = ""
+        public var instanceID: String = ""
+        public var detail: String = ""
+
+        public init() {}
+
+        public init(sequence: Int64 = 0, at: CommonV1.Timestamp? = nil, keyName: String = "", role: String = "", method: String = "", requestID: String = "", status: String = "", ids: [String] = [], idsTotal: Int32 = 0, peerAddress: String = "", instanceID: String = "", detail: String = "") {
+            self.sequence = sequence
+            self.at = at
+            self.keyName = keyName
+            self.role = role
+            self.method = method
+            self.requestID = requestID
+            self.status = status
+            self.ids = ids
+            self.idsTotal = idsTotal
+            self.peerAddress = peerAddress
+            self.instanceID = instanceID
+            self.detail = detail
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__admin__v1__audit_event()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__AuditEvent.self)
+            self.sequence = c.pointee.sequence
+            self.at = try _decodeMessage(c.pointee.at, "at", options, as: CommonV1.Timestamp.self)
+            self.keyName = _decodeString(c.pointee.key_name)
+            self.role = _decodeString(c.pointee.role)
+            self.method = _decodeString(c.pointee.method)
+            self.requestID = _decodeString(c.pointee.request_id)
+            self.status = _decodeString(c.pointee.status)
+            self.ids = _decodeStrings(c.pointee.ids, c.pointee.n_ids)
+            self.idsTotal = c.pointee.ids_total
+            self.peerAddress = _decodeString(c.pointee.peer_address)
+            self.instanceID = _decodeString(c.pointee.instance_id)
+            self.detail = _decodeString(c.pointee.detail)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__AuditEvent.self)
+            c.pointee.sequence = self.sequence
+            c.pointee.at = self.at.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            c.pointee.key_name = arena.string(self.keyName)
+            c.pointee.role = arena.string(self.role)
+            c.pointee.method = arena.string(self.method)
+            c.pointee.request_id = arena.string(self.requestID)
+            c.pointee.status = arena.string(self.status)
+            c.pointee.n_ids = self.ids.count; c.pointee.ids = arena.strings(self.ids)
+            c.pointee.ids_total = self.idsTotal
+            c.pointee.peer_address = arena.string(self.peerAddress)
+            c.pointee.instance_id = arena.string(self.instanceID)
+            c.pointee.detail = arena.string(self.detail)
+            return raw
+        }
+    }
+
+    public struct ListAuditEventsRequest: ProtoMessage {
+        public static let protoName = "fairtrade.admin.v1.ListAuditEventsRequest"
+        public var since: CommonV1.Timestamp? = nil
+        public var keyName: String = ""
+        public var method: String = ""
+        public var pageSize: Int32 = 0
+        public var pageToken: String = ""
+
+        public init() {}
+
+        public init(since: CommonV1.Timestamp? = nil, keyName: String = "", method: String = "", pageSize: Int32 = 0, pageToken: String = "") {
+            self.since = since
+            self.keyName = keyName
+            self.method = method
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__admin__v1__list_audit_events_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__ListAuditEventsRequest.self)
+            self.since = try _decodeMessage(c.pointee.since, "since", options, as: CommonV1.Timestamp.self)
+            self.keyName = _decodeString(c.pointee.key_name)
+            self.method = _decodeString(c.pointee.method)
+            self.pageSize = c.pointee.page_size
+            self.pageToken = _decodeString(c.pointee.page_token)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__ListAuditEventsRequest.self)
+            c.pointee.since = self.since.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            c.pointee.key_name = arena.string(self.keyName)
+            c.pointee.method = arena.string(self.method)
+            c.pointee.page_size = self.pageSize
+            c.pointee.page_token = arena.string(self.pageToken)
+            return raw
+        }
+    }
+
+    public struct ListAuditEventsResponse: ProtoMessage {
+        public static let protoName = "fairtrade.admin.v1.ListAuditEventsResponse"
+        public var events: [AdminV1.AuditEvent] = []
+        public var nextPageToken: String = ""
+
+        public init() {}
+
+        public init(events: [AdminV1.AuditEvent] = [], nextPageToken: String = "") {
+            self.events = events
+            self.nextPageToken = nextPageToken
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__admin__v1__list_audit_events_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__ListAuditEventsResponse.self)
+            self.events = try _decodeMessages(c.pointee.events, c.pointee.n_events, "events", options, as: AdminV1.AuditEvent.self)
+            self.nextPageToken = _decodeString(c.pointee.next_page_token)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__ListAuditEventsResponse.self)
+            c.pointee.n_events = self.events.count; c.pointee.events = arena.messages(self.events, as: Fairtrade__Admin__V1__AuditEvent.self)
+            c.pointee.next_page_token = arena.string(self.nextPageToken)
+            return raw
+        }
+    }
+
+    public struct AuthorizedKey: ProtoMessage {
+        public static let protoName = "fairtrade.admin.v1.AuthorizedKey"
+        public var name: String = ""
+        public var role: String = ""
+        public var publicKey: String = ""
+        public var file: String = ""
+
+        public init() {}
+
+        public init(name: String = "", role: String = "", publicKey: String = "", file: String = "") {
+            self.name = name
+            self.role = role
+            self.publicKey = publicKey
+            self.file = file
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__admin__v1__authorized_key()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__AuthorizedKey.self)
+            self.name = _decodeString(c.pointee.name)
+            self.role = _decodeString(c.pointee.role)
+            self.publicKey = _decodeString(c.pointee.public_key)
+            self.file = _decodeString(c.pointee.file)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__AuthorizedKey.self)
+            c.pointee.name = arena.string(self.name)
+            c.pointee.role = arena.string(self.role)
+            c.pointee.public_key = arena.string(self.publicKey)
+            c.pointee.file = arena.string(self.file)
+            return raw
+        }
+    }
+
+    public struct KeyProblem: ProtoMessage {
+        public static let protoName = "fairtrade.admin.v1.KeyProblem"
+        public var file: String = ""
+        public var problem: String = ""
+
+        public init() {}
+
+        public init(file: String = "", problem: String = "") {
+            self.file = file
+            self.problem = problem
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__admin__v1__key_problem()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__KeyProblem.self)
+            self.file = _decodeString(c.pointee.file)
+            self.problem = _decodeString(c.pointee.problem)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__KeyProblem.self)
+            c.pointee.file = arena.string(self.file)
+            c.pointee.problem = arena.string(self.problem)
+            return raw
+        }
+    }
+
+    public struct ListAuthorizedKeysRequest: ProtoMessage {
+        public static let protoName = "fairtrade.admin.v1.ListAuthorizedKeysRequest"
+
+        public init() {}
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__admin__v1__list_authorized_keys_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__ListAuthorizedKeysRequest.self)
+            _ = c
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            return raw
+        }
+    }
+
+    public struct ListAuthorizedKeysResponse: ProtoMessage {
+        public static let protoName = "fairtrade.admin.v1.ListAuthorizedKeysResponse"
+        public var curve: Bool = false
+        public var serverPublicKey: String = ""
+        public var serverKeyName: String = ""
+        public var directory: String = ""
+        public var loadedAt: CommonV1.Timestamp? = nil
+        public var keys: [AdminV1.AuthorizedKey] = []
+        public var problems: [AdminV1.KeyProblem] = []
+        public var policyFile: String = ""
+        public var policyRules: [String] = []
+
+        public init() {}
+
+        public init(curve: Bool = false, serverPublicKey: String = "", serverKeyName: String = "", directory: String = "", loadedAt: CommonV1.Timestamp? = nil, keys: [AdminV1.AuthorizedKey] = [], problems: [AdminV1.KeyProblem] = [], policyFile: String = "", policyRules: [String] = []) {
+            self.curve = curve
+            self.serverPublicKey = serverPublicKey
+            self.serverKeyName = serverKeyName
+            self.directory = directory
+            self.loadedAt = loadedAt
+            self.keys = keys
+            self.problems = problems
+            self.policyFile = policyFile
+            self.policyRules = policyRules
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__admin__v1__list_authorized_keys_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__ListAuthorizedKeysResponse.self)
+            self.curve = c.pointee.curve != 0
+            self.serverPublicKey = _decodeString(c.pointee.server_public_key)
+            self.serverKeyName = _decodeString(c.pointee.server_key_name)
+            self.directory = _decodeString(c.pointee.directory)
+            self.loadedAt = try _decodeMessage(c.pointee.loaded_at, "loaded_at", options, as: CommonV1.Timestamp.self)
+            self.keys = try _decodeMessages(c.pointee.keys, c.pointee.n_keys, "keys", options, as: AdminV1.AuthorizedKey.self)
+            self.problems = try _decodeMessages(c.pointee.problems, c.pointee.n_problems, "problems", options, as: AdminV1.KeyProblem.self)
+            self.policyFile = _decodeString(c.pointee.policy_file)
+            self.policyRules = _decodeStrings(c.pointee.policy_rules, c.pointee.n_policy_rules)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Admin__V1__ListAuthorizedKeysResponse.self)
+            c.pointee.curve = self.curve ? 1 : 0
+            c.pointee.server_public_key = arena.string(self.serverPublicKey)
+            c.pointee.server_key_name = arena.string(self.serverKeyName)
+            c.pointee.directory = arena.string(self.directory)
+            c.pointee.loaded_at = self.loadedAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            c.pointee.n_keys = self.keys.count; c.pointee.keys = arena.messages(self.keys, as: Fairtrade__Admin__V1__AuthorizedKey.self)
+            c.pointee.n_problems = self.problems.count; c.pointee.problems = arena.messages(self.problems, as: Fairtrade__Admin__V1__KeyProblem.self)
+            c.pointee.policy_file = arena.string(self.policyFile)
+            c.pointee.n_policy_rules = self.policyRules.count; c.pointee.policy_rules = arena.strings(self.policyRules)
+            return raw
+        }
+    }
 }

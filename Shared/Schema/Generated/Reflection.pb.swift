@@ -14,15 +14,19 @@ extension ReflectionV1 {
         public var outputType: String = ""
         public var idempotent: Bool = false
         public var serverStreaming: Bool = false
+        public var roles: [String] = []
+        public var noSideEffects: Bool = false
 
         public init() {}
 
-        public init(name: String = "", inputType: String = "", outputType: String = "", idempotent: Bool = false, serverStreaming: Bool = false) {
+        public init(name: String = "", inputType: String = "", outputType: String = "", idempotent: Bool = false, serverStreaming: Bool = false, roles: [String] = [], noSideEffects: Bool = false) {
             self.name = name
             self.inputType = inputType
             self.outputType = outputType
             self.idempotent = idempotent
             self.serverStreaming = serverStreaming
+            self.roles = roles
+            self.noSideEffects = noSideEffects
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__reflection__v1__method_info()) }
@@ -34,6 +38,8 @@ extension ReflectionV1 {
             self.outputType = _decodeString(c.pointee.output_type)
             self.idempotent = c.pointee.idempotent != 0
             self.serverStreaming = c.pointee.server_streaming != 0
+            self.roles = _decodeStrings(c.pointee.roles, c.pointee.n_roles)
+            self.noSideEffects = c.pointee.no_side_effects != 0
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -44,6 +50,8 @@ extension ReflectionV1 {
             c.pointee.output_type = arena.string(self.outputType)
             c.pointee.idempotent = self.idempotent ? 1 : 0
             c.pointee.server_streaming = self.serverStreaming ? 1 : 0
+            c.pointee.n_roles = self.roles.count; c.pointee.roles = arena.strings(self.roles)
+            c.pointee.no_side_effects = self.noSideEffects ? 1 : 0
             return raw
         }
     }
@@ -249,13 +257,15 @@ extension ReflectionV1 {
         public var methods: [ReflectionV1.MethodMetrics] = []
         public var rejectedFrames: UInt64 = 0
         public var inFlight: UInt64 = 0
+        public var refusedHandshakes: [ReflectionV1.CodeCount] = []
 
         public init() {}
 
-        public init(methods: [ReflectionV1.MethodMetrics] = [], rejectedFrames: UInt64 = 0, inFlight: UInt64 = 0) {
+        public init(methods: [ReflectionV1.MethodMetrics] = [], rejectedFrames: UInt64 = 0, inFlight: UInt64 = 0, refusedHandshakes: [ReflectionV1.CodeCount] = []) {
             self.methods = methods
             self.rejectedFrames = rejectedFrames
             self.inFlight = inFlight
+            self.refusedHandshakes = refusedHandshakes
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__reflection__v1__get_metrics_response()) }
@@ -265,6 +275,7 @@ extension ReflectionV1 {
             self.methods = try _decodeMessages(c.pointee.methods, c.pointee.n_methods, "methods", options, as: ReflectionV1.MethodMetrics.self)
             self.rejectedFrames = c.pointee.rejected_frames
             self.inFlight = c.pointee.in_flight
+            self.refusedHandshakes = try _decodeMessages(c.pointee.refused_handshakes, c.pointee.n_refused_handshakes, "refused_handshakes", options, as: ReflectionV1.CodeCount.self)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -273,6 +284,7 @@ extension ReflectionV1 {
             c.pointee.n_methods = self.methods.count; c.pointee.methods = arena.messages(self.methods, as: Fairtrade__Reflection__V1__MethodMetrics.self)
             c.pointee.rejected_frames = self.rejectedFrames
             c.pointee.in_flight = self.inFlight
+            c.pointee.n_refused_handshakes = self.refusedHandshakes.count; c.pointee.refused_handshakes = arena.messages(self.refusedHandshakes, as: Fairtrade__Reflection__V1__CodeCount.self)
             return raw
         }
     }

@@ -93,16 +93,20 @@ extension TestingV1 {
         public var requestID: String = ""
         public var remainingMicros: UInt64 = 0
         public var instanceID: String = ""
+        public var callerKeyName: String = ""
+        public var callerRole: String = ""
 
         public init() {}
 
-        public init(payload: [UInt8] = [], text: String = "", metadata: [RpcV1.MetadataEntry] = [], requestID: String = "", remainingMicros: UInt64 = 0, instanceID: String = "") {
+        public init(payload: [UInt8] = [], text: String = "", metadata: [RpcV1.MetadataEntry] = [], requestID: String = "", remainingMicros: UInt64 = 0, instanceID: String = "", callerKeyName: String = "", callerRole: String = "") {
             self.payload = payload
             self.text = text
             self.metadata = metadata
             self.requestID = requestID
             self.remainingMicros = remainingMicros
             self.instanceID = instanceID
+            self.callerKeyName = callerKeyName
+            self.callerRole = callerRole
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__testing__v1__simple_response()) }
@@ -115,6 +119,8 @@ extension TestingV1 {
             self.requestID = _decodeString(c.pointee.request_id)
             self.remainingMicros = c.pointee.remaining_micros
             self.instanceID = _decodeString(c.pointee.instance_id)
+            self.callerKeyName = _decodeString(c.pointee.caller_key_name)
+            self.callerRole = _decodeString(c.pointee.caller_role)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -126,6 +132,8 @@ extension TestingV1 {
             c.pointee.request_id = arena.string(self.requestID)
             c.pointee.remaining_micros = self.remainingMicros
             c.pointee.instance_id = arena.string(self.instanceID)
+            c.pointee.caller_key_name = arena.string(self.callerKeyName)
+            c.pointee.caller_role = arena.string(self.callerRole)
             return raw
         }
     }

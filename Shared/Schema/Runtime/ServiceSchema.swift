@@ -11,6 +11,11 @@ public struct ServiceSchema: Sendable, Hashable {
         /// Marked NO_SIDE_EFFECTS or IDEMPOTENT in the .proto: safe to retry on UNAVAILABLE.
         public let idempotent: Bool
         public let serverStreaming: Bool
+        /// Marked NO_SIDE_EFFECTS in the .proto: it changes nothing (a reader may call it).
+        public let noSideEffects: Bool
+        /// The roles whose keys may call it by default, from the `roles:` line of its comment in the .proto
+        /// (docs/ACCESS.md): "admin", "editor", "reader", "service", "backup".
+        public let roles: [String]
     }
 
     /// The fully qualified name, e.g. `"fairtrade.health.v1.Health"`.
@@ -19,7 +24,7 @@ public struct ServiceSchema: Sendable, Hashable {
 
     package init(
         _ descriptor: UnsafePointer<ProtobufCServiceDescriptor>, idempotent: Set<String>,
-        serverStreaming: Set<String>
+        serverStreaming: Set<String>, noSideEffects: Set<String>, roles: [String: [String]]
     ) {
         let service = descriptor.pointee
         name = String(cString: service.name)
@@ -31,7 +36,8 @@ public struct ServiceSchema: Sendable, Hashable {
                 inputType: String(cString: method.input.pointee.name),
                 outputType: String(cString: method.output.pointee.name),
                 idempotent: idempotent.contains(methodName),
-                serverStreaming: serverStreaming.contains(methodName))
+                serverStreaming: serverStreaming.contains(methodName),
+                noSideEffects: noSideEffects.contains(methodName), roles: roles[methodName] ?? [])
         }
     }
 
