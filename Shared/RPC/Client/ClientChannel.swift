@@ -189,6 +189,17 @@ private final class ClientLoop {
         let monitor: ZMQSocket
         var state: State
         var outstanding = 0
+        /// Why the server refused the last handshake (a key it does not admit, a server key that is not its own, a
+        /// mechanism it does not speak), until a handshake succeeds: calls then fail UNAUTHENTICATED at once instead
+        /// of waiting for a connection that cannot come.
+        var refusal: String?
+        /// libzmq gives up a connection whose handshake the server refused; the loop connects it again then, so
+        /// that a key admitted later is used without a restart.
+        var reconnectAt: ContinuousClock.Instant?
+        var reconnectBackoff: Duration = .seconds(1)
+
+        /// Still worth waiting for: connecting, and not refused.
+        var isHopeful: Bool { state == .ready || (state == .connecting && refusal == nil) }
 
         enum State: Equatable {
             case connecting
@@ -226,6 +237,7 @@ private final class ClientLoop {
             let (commands, closed) = channel.takeCommands()
             for command in commands { perform(command) }
             if closed { break }
+            reconnectRefused()
             expireDeadlines()
             flush()
             let timeout = channel.executor.hasJobs || channel.hasCommands ? 0 : pollTimeout()
@@ -264,13 +276,14 @@ private final class ClientLoop {
             try socket.set(ZMQ_HEARTBEAT_TTL, heartbeat * 6)
             try socket.set(
                 ZMQ_RECONNECT_IVL_MAX, Int32(channel.configuration.maxReconnectInterval.millisecondsRoundedUp))
+            if let security = channel.configuration.security { try socket.makeCurveClient(security) }
             // Ready means the ZMTP handshake succeeded: with IMMEDIATE, libzmq queues nothing before that
             // (its CONNECTED event comes earlier, at the TCP connect).
             try socket.monitor(
                 monitorAddress,
                 events: ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
                     | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                    | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+                    | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
             monitor = try ZMQSocket(type: ZMQ_PAIR)
         } catch {
             socket.stopMonitor()
@@ -301,8 +314,29 @@ private final class ClientLoop {
     }
 
     func pollTimeout() -> Int {
-        guard let next = deadlines.next else { return -1 }
+        var next = deadlines.next
+        for connection in connections {
+            if let at = connection.reconnectAt { next = min(next ?? at, at) }
+        }
+        guard let next else { return -1 }
         return max(0, (next - .now).millisecondsRoundedUp)
+    }
+
+    /// Connects again the connections whose refused handshake libzmq gave up, once their backoff has passed.
+    func reconnectRefused() {
+        let now = ContinuousClock.now
+        for index in connections.indices {
+            guard let at = connections[index].reconnectAt, at <= now else { continue }
+            connections[index].reconnectAt = nil
+            let endpoint = connections[index].endpoint
+            connections[index].socket.disconnect(endpoint)
+            do {
+                try connections[index].socket.connect(endpoint)
+                connections[index].state = .connecting
+            } catch {
+                connections[index].state = .failed("\(error)")
+            }
+        }
     }
 
     // MARK: commands from callers
@@ -338,19 +372,10 @@ private final class ClientLoop {
         let id = call.callID
         guard let index = pickConnection() else {
             pending[id] = call
-            if connections.contains(where: { $0.state == .connecting }) {
+            if connections.contains(where: \.isHopeful) {
                 waiting.append(id)
             } else {
-                let reasons = connections.map { connection -> String in
-                    if case .failed(let reason) = connection.state { return "\(connection.endpoint): \(reason)" }
-                    return connection.endpoint
-                }
-                finish(
-                    id,
-                    .failure(
-                        RPCError(
-                            .unavailable,
-                            "\(channel.targetName) is unavailable (\(reasons.joined(separator: "; ")))")))
+                finish(id, .failure(unreachable()))
             }
             return
         }
@@ -384,6 +409,22 @@ private final class ClientLoop {
             }
         }
         unsent.removeAll(keepingCapacity: true)
+    }
+
+    /// Why no instance can take a call: UNAUTHENTICATED when every instance refused this client's handshake (no
+    /// retry can help), else UNAVAILABLE; either way naming each instance and what happened to it.
+    func unreachable() -> RPCError {
+        let reasons = connections.map { connection -> String in
+            if let refusal = connection.refusal { return "\(connection.endpoint): \(refusal)" }
+            if case .failed(let reason) = connection.state { return "\(connection.endpoint): \(reason)" }
+            return connection.endpoint
+        }
+        if connections.allSatisfy({ $0.refusal != nil }) {
+            return RPCError(
+                .unauthenticated,
+                "\(channel.targetName) refused this client (\(reasons.joined(separator: "; ")))")
+        }
+        return RPCError(.unavailable, "\(channel.targetName) is unavailable (\(reasons.joined(separator: "; ")))")
     }
 
     func pickConnection() -> Int? {
@@ -451,9 +492,18 @@ private final class ClientLoop {
             let event = Int32(frames[0][0]) | Int32(frames[0][1]) << 8
             let endpoint = connections[index].endpoint
             channel.logger.trace("monitor event", metadata: [LogKey.endpoint: "\(endpoint)", "event": "\(event)"])
+            let value =
+                UInt32(frames[0][2]) | UInt32(frames[0][3]) << 8 | UInt32(frames[0][4]) << 16
+                | UInt32(frames[0][5]) << 24
+            if let refusal = refusal(event: event, value: value) {
+                handshakeRefused(index, refusal, libzmqGivesUp: event != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+                continue
+            }
             switch event {
             case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
                 connections[index].state = .ready
+                connections[index].refusal = nil
+                connections[index].reconnectBackoff = .seconds(1)
                 channel.logger.debug("connected", metadata: [LogKey.endpoint: "\(endpoint)"])
                 let queued = waiting
                 waiting.removeAll()
@@ -467,6 +517,49 @@ private final class ClientLoop {
             default:
                 break
             }
+        }
+    }
+
+    /// What a handshake failure says about this client's security, or nil for a failure that has nothing to do
+    /// with it (the protocol itself, a peer that is no RPC server).
+    func refusal(event: Int32, value: UInt32) -> String? {
+        let security = channel.configuration.security
+        switch event {
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+            return "the server refused this client's key \"\(security?.keyName ?? "")\" "
+                + "(\(security?.keyPair.publicKey.z85 ?? "")): it is not among its authorized keys (ZAP status \(value))"
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL where value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH):
+            return security == nil
+                ? "the server requires CURVE: give this client its key (--key or FT_KEY_FILE) and the server's public "
+                    + "key (FT_<SERVICE>_PUBLIC_KEY)"
+                : "the server runs without CURVE keys, and this client has one: it is not the server expected "
+                    + "(\(security!.serverKeySource)), or it should be given its keys"
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL where security != nil:
+            return "the CURVE handshake failed: the server's public key is not the one in "
+                + "\(security!.serverKeySource)"
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            // A CURVE server closes a client without keys as soon as it sees its greeting; libzmq's client then
+            // reports the mechanism mismatch, or (when the close overtakes it) only this.
+            return "the handshake failed: the server requires CURVE (give this client its key, --key or FT_KEY_FILE, "
+                + "and the server's public key, FT_<SERVICE>_PUBLIC_KEY), or it does not speak ZMTP"
+        default:
+            return nil
+        }
+    }
+
+    /// The server refused the handshake: calls waiting for this instance, or owed by it, fail now (UNAUTHENTICATED
+    /// when no other instance is worth waiting for). A refusal libzmq does not retry by itself is retried here.
+    func handshakeRefused(_ index: Int, _ refusal: String, libzmqGivesUp: Bool) {
+        if connections[index].refusal == nil {
+            channel.logger.warning(
+                "handshake refused",
+                metadata: [LogKey.endpoint: "\(connections[index].endpoint)", "reason": "\(refusal)"])
+        }
+        connections[index].refusal = refusal
+        connectionLost(index, reason: refusal)
+        if libzmqGivesUp {
+            connections[index].reconnectAt = .now + connections[index].reconnectBackoff
+            connections[index].reconnectBackoff = min(connections[index].reconnectBackoff * 2, .seconds(10))
         }
     }
 
@@ -488,7 +581,7 @@ private final class ClientLoop {
                         .unavailable,
                         "\(channel.targetName) at \(connections[index].endpoint): \(reason) before the answer came")))
         }
-        if !connections.contains(where: { $0.state == .connecting || $0.state == .ready }) {
+        if !connections.contains(where: \.isHopeful) {
             let queued = waiting
             waiting.removeAll()
             for id in queued { dispatch(id) }

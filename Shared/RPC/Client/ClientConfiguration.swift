@@ -16,12 +16,17 @@ extension ClientChannel {
         /// How long the I/O thread keeps looking for answers before it sleeps, while calls are out (as the
         /// server's `RPCServer.Configuration.busyPoll`). `.zero` never spins. Default 50 µs.
         public var busyPoll: Duration
+        /// CURVE: the client's key pair and the server's public key; nil connects without (to a server that runs
+        /// without keys).
+        public var security: ClientSecurity?
 
         public init(
             defaultTimeout: Duration? = .seconds(30), retry: RetryPolicy = RetryPolicy(),
             maxReceiveMessageBytes: Int = 4 << 20, targetName: String? = nil, heartbeatInterval: Duration = .seconds(1),
-            maxReconnectInterval: Duration = .seconds(1), busyPoll: Duration = defaultBusyPoll
+            maxReconnectInterval: Duration = .seconds(1), busyPoll: Duration = defaultBusyPoll,
+            security: ClientSecurity? = nil
         ) {
+            self.security = security
             self.busyPoll = busyPoll
             self.defaultTimeout = defaultTimeout
             self.retry = retry

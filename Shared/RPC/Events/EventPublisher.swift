@@ -9,11 +9,15 @@ import Synchronization
 /// thread (the socket's owner) sends. Each subscriber has a bounded buffer (`sendHighWaterMark` messages, plus
 /// what its TCP connection holds); past it libzmq drops that subscriber's events and nobody else's. Every event
 /// carries a per-topic sequence number, so a subscriber that fell behind sees exactly how many it missed.
+///
+/// With `security`, the socket is a CURVE server admitting the keys its RPC server admits (any role may follow
+/// events: they are what the read methods show).
 public final class EventPublisher: Sendable {
     public let publisherID = RequestID.make()
     private let endpoints: [String]
     private let sendHighWaterMark: Int32
     private let logger: Logger
+    private let security: ServerSecurity?
     private let wakeup = Wakeup()
     private let shared = Mutex(Shared())
 
@@ -23,7 +27,10 @@ public final class EventPublisher: Sendable {
         var bound: [String] = []
     }
 
-    public init(endpoints: [String], sendHighWaterMark: Int32 = 1000, logger: Logger) {
+    public init(
+        endpoints: [String], sendHighWaterMark: Int32 = 1000, security: ServerSecurity? = nil, logger: Logger
+    ) {
+        self.security = security
         self.endpoints = endpoints
         self.sendHighWaterMark = sendHighWaterMark
         self.logger = logger
@@ -69,9 +76,15 @@ public final class EventPublisher: Sendable {
             try socket.set(ZMQ_SNDHWM, sendHighWaterMark)
             try socket.set(ZMQ_HEARTBEAT_IVL, Int32(1000))
             try socket.set(ZMQ_HEARTBEAT_TIMEOUT, Int32(3000))
+            if let security {
+                // Before binding: libzmq admits every CURVE client while no ZAP handler is bound.
+                try ZAPHandler.shared.register(security, domain: security.zapDomain)
+                try socket.makeCurveServer(security)
+            }
             for endpoint in endpoints { bound.append(try socket.bind(endpoint)) }
         } catch {
             socket.close()
+            if let security { ZAPHandler.shared.unregister(domain: security.zapDomain) }
             return ready(.failure(RPCError(.unavailable, "cannot publish events on \(endpoints): \(error)")))
         }
         ready(.success(bound))
@@ -97,6 +110,7 @@ public final class EventPublisher: Sendable {
             if closed { break }
         }
         socket.close()
+        if let security { ZAPHandler.shared.unregister(domain: security.zapDomain) }
     }
 }
 

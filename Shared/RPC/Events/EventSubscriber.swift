@@ -9,6 +9,9 @@ public enum EventDelivery: Sendable {
     /// `missed` events of `topic` from `publisherID` never arrived: the subscriber fell behind (its buffer filled
     /// and the publisher dropped them) or was disconnected for a while.
     case gap(topic: String, publisherID: String, missed: UInt64)
+    /// The publisher at `endpoint` refused this subscriber's CURVE handshake, for `reason`: nothing will come from
+    /// it until that is put right.
+    case refused(endpoint: String, reason: String)
 }
 
 /// Subscribes to topics (prefixes) on every publishing instance of a service, over ZeroMQ SUB.
@@ -21,13 +24,19 @@ public final class EventSubscriber: Sendable {
     private let endpoints: [String]
     private let topics: [String]
     private let receiveHighWaterMark: Int32
+    private let security: ClientSecurity?
     private let wakeup = Wakeup()
     private let closed = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - topics: Prefixes to receive; `[""]` for everything.
     ///   - receiveHighWaterMark: Messages buffered in libzmq before the publisher starts dropping for us.
-    public init(endpoints: [String], topics: [String], bufferSize: Int = 10_000, receiveHighWaterMark: Int32 = 1000) {
+    ///   - security: CURVE keys, for publishers that have them.
+    public init(
+        endpoints: [String], topics: [String], bufferSize: Int = 10_000, receiveHighWaterMark: Int32 = 1000,
+        security: ClientSecurity? = nil
+    ) {
+        self.security = security
         (deliveries, continuation) = AsyncStream.makeStream(
             of: EventDelivery.self, bufferingPolicy: .bufferingOldest(bufferSize))
         self.endpoints = endpoints
@@ -47,15 +56,40 @@ public final class EventSubscriber: Sendable {
 
     private func run(ready: (Result<Void, any Error>) -> Void) {
         let socket: ZMQSocket
+        let monitor: ZMQSocket
+        let monitorAddress = "inproc://ft-subscriber-monitor-\(RequestID.make())"
         do {
             socket = try ZMQSocket(type: ZMQ_SUB)
+        } catch {
+            return ready(.failure(RPCError(.unavailable, "cannot subscribe to \(endpoints): \(error)")))
+        }
+        do {
             try socket.set(ZMQ_LINGER, Int32(0))
             try socket.set(ZMQ_RCVHWM, receiveHighWaterMark)
             try socket.set(ZMQ_HEARTBEAT_IVL, Int32(1000))
             try socket.set(ZMQ_HEARTBEAT_TIMEOUT, Int32(3000))
+            if let security { try socket.makeCurveClient(security) }
             for topic in topics { try socket.set(ZMQ_SUBSCRIBE, bytes: Array(topic.utf8)) }
+            // Refused handshakes are reported (a follower with a wrong key would otherwise wait in silence).
+            try socket.monitor(
+                monitorAddress,
+                events: ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                    | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+            monitor = try ZMQSocket(type: ZMQ_PAIR)
+        } catch {
+            socket.stopMonitor()
+            socket.close()
+            return ready(.failure(RPCError(.unavailable, "cannot subscribe to \(endpoints): \(error)")))
+        }
+        do {
+            try monitor.set(ZMQ_LINGER, Int32(0))
+            try monitor.set(ZMQ_RCVHWM, Int32(0))
+            try monitor.connect(monitorAddress)
             for endpoint in endpoints { try socket.connect(endpoint) }
         } catch {
+            socket.stopMonitor()
+            monitor.close()
+            socket.close()
             return ready(.failure(RPCError(.unavailable, "cannot subscribe to \(endpoints): \(error)")))
         }
         ready(.success(()))
@@ -63,9 +97,29 @@ public final class EventSubscriber: Sendable {
         var poller = Poller()
         poller.add(socket)
         poller.add(fd: wakeup.fd)
+        poller.add(monitor)
         while !closed.load(ordering: .relaxed) {
             guard poller.poll(timeoutMillis: 1000) else { continue }
             if poller.isReadable(1) { wakeup.drain() }
+            if poller.isReadable(2) {
+                while let event = try? monitor.receive(maxFrames: 2) {
+                    guard event.count == 2, event[0].count >= 6 else { continue }
+                    let kind = Int32(event[0][0]) | Int32(event[0][1]) << 8
+                    let reason =
+                        switch kind {
+                        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+                            "the publisher refused this subscriber's key: it is not among its authorized keys"
+                        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                            security == nil
+                                ? "the publisher requires CURVE: give this subscriber its key and the publisher's public key"
+                                : "the publisher does not use CURVE, or speaks another protocol"
+                        default:
+                            "the CURVE handshake failed: the publisher's public key is not the one given"
+                        }
+                    continuation.yield(
+                        .refused(endpoint: String(decoding: event[1], as: UTF8.self), reason: reason))
+                }
+            }
             while let frames = try? socket.receive(maxFrames: 3) {
                 guard frames.count == 3,
                     let header = try? RpcV1.EventHeader(
@@ -89,6 +143,8 @@ public final class EventSubscriber: Sendable {
                 }
             }
         }
+        socket.stopMonitor()
+        monitor.close()
         socket.close()
         continuation.finish()
     }

@@ -66,7 +66,9 @@ public final class RPCServer: Sendable {
                 (
                     service.name,
                     service.methods.mapValues {
-                        MethodEntry(handler: $0, metrics: metrics.forMethod(service: service.name, method: $0.name))
+                        MethodEntry(
+                            handler: $0, schema: service.schema.method(named: $0.name),
+                            metrics: metrics.forMethod(service: service.name, method: $0.name))
                     }
                 )
             }, uniquingKeysWith: { first, _ in first })
@@ -112,6 +114,30 @@ public final class RPCServer: Sendable {
             }
             if done { continuation.resume() }
         }
+    }
+
+    /// Refused handshakes are logged at most a few times per window.
+    fileprivate let refusedHandshakes = RateLimitedLog(linesPerWindow: 5, window: .seconds(10))
+    private let refusedCalls = RateLimitedLog(linesPerWindow: 20, window: .seconds(10))
+
+    /// Logs a call refused for its key or role and tells the configuration's observer (the audit trail).
+    fileprivate func refused(
+        _ caller: Caller?, _ header: RpcV1.RequestHeader, _ requestID: String, _ error: RPCError, address: String
+    ) {
+        refusedCalls.log(logger) { logger, suppressed in
+            logger.warning(
+                "call refused",
+                metadata: [
+                    LogKey.requestID: "\(requestID)", LogKey.method: "\(header.service)/\(header.method)",
+                    LogKey.key: "\(caller?.keyName ?? "")", LogKey.role: "\(caller?.role.rawValue ?? "")",
+                    LogKey.peerAddress: "\(address)", "code": "\(error.code)", "reason": "\(error.message)",
+                    "not_logged_before": "\(suppressed)",
+                ])
+        }
+        configuration.onRefusal?(
+            RefusedCall(
+                caller: caller, service: header.service, method: header.method, requestID: requestID,
+                code: error.code, message: error.message, address: address))
     }
 
     // MARK: called by handler tasks
@@ -204,6 +230,11 @@ public final class RPCServer: Sendable {
         @exclusivity(unchecked) var shutdownDeadline: ContinuousClock.Instant?
         @exclusivity(unchecked) var closeAt: ContinuousClock.Instant?
         @exclusivity(unchecked) var peers = PeerTable()
+        /// With CURVE: libzmq's handshake-failure events, so that refused clients are counted.
+        @exclusivity(unchecked) var monitor: ZMQSocket?
+        /// The caller of each connection, as of a generation of the authorized keys (read again once it changes).
+        @exclusivity(unchecked) var callers: [PeerID: (generation: UInt64, caller: Caller)] = [:]
+        @exclusivity(unchecked) var serial: UInt64 = 0
 
         struct InFlightCall {
             let task: Task<Void, Never>
@@ -221,8 +252,23 @@ public final class RPCServer: Sendable {
                 ready(.failure(error))
                 return
             }
+            let security = server.configuration.security
+            if let security {
+                // Before the socket binds: libzmq admits every CURVE client while no ZAP handler is bound.
+                do {
+                    try ZAPHandler.shared.register(security, domain: security.zapDomain)
+                } catch {
+                    socket.close()
+                    ready(.failure(error))
+                    return
+                }
+            }
             do {
                 try socket.set(ZMQ_LINGER, Int32(500))
+                if let security {
+                    try socket.makeCurveServer(security)
+                    monitor = try Self.handshakeMonitor(socket)
+                }
                 try socket.set(ZMQ_ROUTER_MANDATORY, Int32(1))
                 // Answers queued for one client: beyond this they are dropped (docs/PROTOCOL.md), so a client that
                 // stops reading cannot make the server hold every answer it asks for.
@@ -234,7 +280,9 @@ public final class RPCServer: Sendable {
                 try socket.set(ZMQ_HEARTBEAT_TTL, Int32(6000))
                 for endpoint in server.configuration.endpoints { endpoints.append(try socket.bind(endpoint)) }
             } catch {
+                closeMonitor(of: socket)
                 socket.close()
+                if let security { ZAPHandler.shared.unregister(domain: security.zapDomain) }
                 ready(.failure(RPCError(.unavailable, "cannot serve on \(server.configuration.endpoints): \(error)")))
                 return
             }
@@ -246,6 +294,7 @@ public final class RPCServer: Sendable {
             var poller = Poller()
             poller.add(socket)
             poller.add(fd: server.wakeup.fd)
+            if let monitor { poller.add(monitor) }
             while true {
                 // Handlers placed on this thread run here and queue their replies; those of handlers that finish
                 // elsewhere come through the outbox.
@@ -269,6 +318,7 @@ public final class RPCServer: Sendable {
                 if poller.poll(timeoutMillis: timeout, busyPoll: server.configuration.busyPoll) {
                     if poller.isReadable(1) { server.wakeup.drain() }
                     if poller.isReadable(0) { receiveAll() }
+                    if monitor != nil, poller.isReadable(2) { readMonitor() }
                 }
             }
             let unfinished = inFlight
@@ -282,11 +332,71 @@ public final class RPCServer: Sendable {
             }
             flush()
             server.loop.value = nil
+            closeMonitor(of: socket)
             socket.close()
+            if let security { ZAPHandler.shared.unregister(domain: security.zapDomain) }
             // Handlers cancelled above finish elsewhere (their answers go nowhere).
             server.executor.stop()
             server.logger.info("stopped")
             server.markFinished()
+        }
+
+        /// A PAIR socket receiving `socket`'s handshake failures.
+        static func handshakeMonitor(_ socket: ZMQSocket) throws(ZMQError) -> ZMQSocket {
+            let address = "inproc://ft-server-monitor-\(RequestID.make())"
+            try socket.monitor(
+                address, events: ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+            let monitor: ZMQSocket
+            do {
+                monitor = try ZMQSocket(type: ZMQ_PAIR)
+            } catch {
+                socket.stopMonitor()
+                throw error
+            }
+            do {
+                try monitor.set(ZMQ_LINGER, Int32(0))
+                // Unlimited: libzmq's I/O thread blocks on a full monitor pipe (see `ZMQSocket.stopMonitor`).
+                try monitor.set(ZMQ_RCVHWM, Int32(0))
+                try monitor.connect(address)
+            } catch {
+                socket.stopMonitor()
+                monitor.close()
+                throw error
+            }
+            return monitor
+        }
+
+        /// Stops the monitor before its reader closes, as libzmq requires.
+        func closeMonitor(of socket: ZMQSocket) {
+            guard let monitor else { return }
+            socket.stopMonitor()
+            monitor.close()
+            self.monitor = nil
+        }
+
+        /// Counts handshakes that failed before the ZAP handler was asked (it counts unknown keys itself).
+        func readMonitor() {
+            guard let monitor else { return }
+            while let frames = try? monitor.receive(maxFrames: 2) {
+                guard frames.count == 2, frames[0].count >= 6 else { continue }
+                let event = Int32(frames[0][0]) | Int32(frames[0][1]) << 8
+                let value =
+                    UInt32(frames[0][2]) | UInt32(frames[0][3]) << 8 | UInt32(frames[0][4]) << 16
+                    | UInt32(frames[0][5]) << 24
+                // A client without CURVE shows as a mechanism mismatch, or (when the close overtakes it) as a
+                // failure without detail, as does a client that expects another server key.
+                let noCurve =
+                    event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                    || value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+                server.metrics.refusedHandshake(noCurve: noCurve)
+                server.refusedHandshakes.log(server.logger) { logger, suppressed in
+                    logger.warning(
+                        noCurve
+                            ? "handshake refused: the client does not use CURVE, or expects another server key"
+                            : "handshake failed: the client broke the ZMTP protocol",
+                        metadata: ["not_logged_before": "\(suppressed)"])
+                }
+            }
         }
 
         func pollTimeout() -> Int {
@@ -355,6 +465,25 @@ public final class RPCServer: Sendable {
                         .unimplemented,
                         "method \"\(header.method)\" is not implemented by service \"\(header.service)\""))
             }
+            let requestID = header.requestID.isEmpty ? RequestID.make() : header.requestID
+            var caller: Caller?
+            if let security = server.configuration.security {
+                switch identify(key.peer, security) {
+                case .success(let known):
+                    caller = known
+                case .failure(let refused):
+                    let error = RPCError(.unauthenticated, refused.reason)
+                    server.refused(nil, header, requestID, error, address: frames.property(1, "Peer-Address") ?? "")
+                    return reject(error)
+                }
+                if let refusal = security.authorize(
+                    caller!, service: header.service, method: header.method, roles: method.roles)
+                {
+                    let error = RPCError(.permissionDenied, refusal)
+                    server.refused(caller, header, requestID, error, address: caller!.address)
+                    return reject(error)
+                }
+            }
             guard frames[2].count <= server.configuration.maxReceiveMessageBytes else {
                 return reject(
                     RPCError(
@@ -382,10 +511,11 @@ public final class RPCServer: Sendable {
                 header.timeoutMicros > 0
                 ? received + .microseconds(Int64(clamping: min(header.timeoutMicros, UInt64(Int64.max))))
                 : nil
-            let requestID = header.requestID.isEmpty ? RequestID.make() : header.requestID
+            serial += 1
             let context = ServerContext(
                 service: header.service, method: header.method, requestID: requestID, metadata: metadata,
-                deadline: deadline, logger: server.logger)
+                deadline: deadline, logger: server.logger, caller: caller, serial: serial,
+                noSideEffects: method.noSideEffects)
             let owner = server
             let payload = [UInt8](frames[2])
             let task: Task<Void, Never>
@@ -401,6 +531,24 @@ public final class RPCServer: Sendable {
             }
             inFlight[key] = InFlightCall(task: task, deadline: deadline)
             if let deadline { deadlines.insert(deadline, for: key) }
+        }
+
+        /// The caller on `peer`'s connection: the key the ZAP handler admitted it with (its `User-Id`), as the
+        /// authorized keys name it now. Cached per connection until the keys are read again, so a removed key is
+        /// refused from its next call on.
+        func identify(_ peer: PeerID, _ security: ServerSecurity) -> Result<Caller, ServerSecurity.RefusedKey> {
+            let generation = security.authorizedKeys.generation
+            if let cached = callers[peer], cached.generation == generation { return .success(cached.caller) }
+            let identified = security.identify(
+                userID: frames.property(1, "User-Id"), address: frames.property(1, "Peer-Address") ?? "")
+            if case .success(let caller) = identified {
+                // Connections come and go (each gets a new routing id): start afresh rather than grow for ever.
+                if callers.count >= 10_000 { callers.removeAll(keepingCapacity: true) }
+                callers[peer] = (generation, caller)
+            } else {
+                callers[peer] = nil
+            }
+            return identified
         }
 
         /// Sends a handler's reply, unless its call was already answered (deadline, cancel, shutdown).
@@ -446,13 +594,18 @@ public final class RPCServer: Sendable {
     }
 }
 
-/// A method's handler with its metrics; a class, so that a call holds it by one reference.
+/// A method's handler with its metrics and who may call it; a class, so that a call holds it by one reference.
 final class MethodEntry: Sendable {
     let handler: MethodHandler
     let metrics: ServerMetrics.MethodMetrics
+    /// The roles the .proto gives it (docs/ACCESS.md).
+    let roles: RoleSet
+    let noSideEffects: Bool
 
-    init(handler: MethodHandler, metrics: ServerMetrics.MethodMetrics) {
+    init(handler: MethodHandler, schema: ServiceSchema.Method?, metrics: ServerMetrics.MethodMetrics) {
         self.handler = handler
         self.metrics = metrics
+        self.roles = RoleSet((schema?.roles ?? []).compactMap(Role.init(rawValue:)))
+        self.noSideEffects = schema?.noSideEffects ?? false
     }
 }

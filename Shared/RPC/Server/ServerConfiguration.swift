@@ -18,6 +18,12 @@ extension RPCServer {
         /// the development machine), at the price of up to this much CPU each time the thread runs out of work.
         /// `.zero` never spins. Default 50 µs (see README, Performance).
         public var busyPoll: Duration
+        /// CURVE keys and who may call what; nil serves without either, admitting every caller (the services allow
+        /// that on loopback only).
+        public var security: ServerSecurity?
+        /// Told of every call refused for want of an admitted key or a role (UNAUTHENTICATED, PERMISSION_DENIED),
+        /// on the server's I/O thread: it must return at once.
+        public var onRefusal: (@Sendable (RefusedCall) -> Void)?
         /// Largest wire message libzmq accepts before it drops the connection (a hard stop for abuse, well above
         /// `maxReceiveMessageBytes` so that ordinary oversize gets a status). Default 4 × that + 64 KiB.
         public var hardFrameLimitBytes: Int {
@@ -27,8 +33,11 @@ extension RPCServer {
         public init(
             endpoints: [String], maxConcurrentCalls: Int = 4096, maxReceiveMessageBytes: Int = 4 << 20,
             shutdownGracePeriod: Duration = .seconds(10), handlerPlacement: HandlerPlacement = .ioThread,
-            busyPoll: Duration = defaultBusyPoll
+            busyPoll: Duration = defaultBusyPoll, security: ServerSecurity? = nil,
+            onRefusal: (@Sendable (RefusedCall) -> Void)? = nil
         ) {
+            self.security = security
+            self.onRefusal = onRefusal
             self.busyPoll = busyPoll
             self.handlerPlacement = handlerPlacement
             self.endpoints = endpoints

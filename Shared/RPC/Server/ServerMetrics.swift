@@ -8,6 +8,8 @@ final class ServerMetrics: Sendable {
         static let calls = "rpc_server_calls_total"
         static let latency = "rpc_server_handling_duration"
         static let rejected = "rpc_server_rejected_frames_total"
+        /// Connections refused in the CURVE handshake; dimension `reason`: unknown_key, no_curve, bad_handshake.
+        static let refusedHandshakes = "rpc_server_refused_handshakes_total"
     }
 
     /// One method's metrics, made once when the server is built so that recording a call costs no lookups.
@@ -35,4 +37,11 @@ final class ServerMetrics: Sendable {
 
     /// Counts a message refused before it reached a method (malformed, or for a service not served here).
     func rejectedFrame() { rejected.increment() }
+
+    private let noCurve = Counter(label: Label.refusedHandshakes, dimensions: [("reason", "no_curve")])
+    private let badHandshake = Counter(label: Label.refusedHandshakes, dimensions: [("reason", "bad_handshake")])
+
+    /// Counts a handshake that failed before the ZAP handler was asked: a client without CURVE (or with the wrong
+    /// server key), or one that broke the protocol. Unknown keys are counted by the handler (`ServerSecurity`).
+    func refusedHandshake(noCurve: Bool) { (noCurve ? self.noCurve : badHandshake).increment() }
 }

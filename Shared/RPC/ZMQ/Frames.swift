@@ -38,6 +38,13 @@ final class ReceivedFrames {
         }
     }
 
+    /// A property libzmq attached to frame `index`'s connection (`zmq_msg_gets`): `"User-Id"`, which the ZAP
+    /// handler set in the handshake, or `"Peer-Address"`; nil when it has none.
+    func property(_ index: Int, _ name: UnsafePointer<CChar>) -> String? {
+        guard let value = zmq_msg_gets(slots + index, name) else { return nil }
+        return String(cString: value)
+    }
+
     /// The bytes of frame `index` (< min(count, capacity)), valid until the next `receive`.
     subscript(index: Int) -> UnsafeRawBufferPointer {
         let slot = slots + index

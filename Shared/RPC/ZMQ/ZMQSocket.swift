@@ -34,6 +34,20 @@ final class ZMQSocket {
         guard result == 0 else { throw ZMQError("zmq_setsockopt(\(option))") }
     }
 
+    /// Makes the socket a CURVE server with `security`'s key pair, whose handshakes its ZAP domain decides.
+    func makeCurveServer(_ security: ServerSecurity) throws(ZMQError) {
+        try set(ZMQ_CURVE_SERVER, Int32(1))
+        try set(ZMQ_CURVE_SECRETKEY, bytes: security.keyPair.secretBytes)
+        try set(ZMQ_ZAP_DOMAIN, bytes: Array(security.zapDomain.utf8))
+    }
+
+    /// Makes the socket a CURVE client of the server whose public key `security` names.
+    func makeCurveClient(_ security: ClientSecurity) throws(ZMQError) {
+        try set(ZMQ_CURVE_SERVERKEY, bytes: security.serverKey.bytes)
+        try set(ZMQ_CURVE_PUBLICKEY, bytes: security.keyPair.publicKey.bytes)
+        try set(ZMQ_CURVE_SECRETKEY, bytes: security.keyPair.secretBytes)
+    }
+
     /// Binds and returns the endpoint actually bound (a `tcp://host:*` port resolved), from ZMQ_LAST_ENDPOINT.
     func bind(_ endpoint: String) throws(ZMQError) -> String {
         guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError("bind \(endpoint)") }
@@ -47,6 +61,11 @@ final class ZMQSocket {
 
     func connect(_ endpoint: String) throws(ZMQError) {
         guard zmq_connect(handle, endpoint) == 0 else { throw ZMQError("connect \(endpoint)") }
+    }
+
+    /// Drops the connection to `endpoint` (made by `connect`); an endpoint libzmq already gave up is no error.
+    func disconnect(_ endpoint: String) {
+        zmq_disconnect(handle, endpoint)
     }
 
     func monitor(_ endpoint: String, events: Int32) throws(ZMQError) {
