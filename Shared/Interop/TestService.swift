@@ -46,7 +46,8 @@ public final class TestService: TestingV1.TestServiceHandler {
                 ? [UInt8](repeating: 0x61, count: Int(request.responseSize)) : request.payload,
             text: request.text,
             metadata: context.metadata.map { RpcV1.MetadataEntry(key: $0.key, value: $0.value) },
-            requestID: context.requestID, remainingMicros: remaining, instanceID: instanceID)
+            requestID: context.requestID, remainingMicros: remaining, instanceID: instanceID,
+            callerKeyName: context.caller?.keyName ?? "", callerRole: context.caller?.role.rawValue ?? "")
     }
 
     public func incrementCounter(_ request: TestingV1.CountRequest, context: ServerContext) async throws

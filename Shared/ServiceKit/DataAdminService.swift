@@ -5,7 +5,7 @@ import Schema
 import Storage
 
 /// `fairtrade.admin.v1.DataAdmin`, served by every process that keeps data: online backups of its database (see
-/// `Database.backup(named:)`).
+/// `Database.backup(named:)`) and its audit trail (`AuditTrail`).
 public struct DataAdminService: AdminV1.DataAdminHandler {
     let database: any Database
     /// Names the backup files ("producer-….sqlite").
@@ -23,5 +23,11 @@ public struct DataAdminService: AdminV1.DataAdminHandler {
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         context.logger.info("backup written", metadata: ["path": "\(path)", "bytes": "\(bytes)"])
         return AdminV1.BackupResponse(path: path, bytes: bytes, takenAt: CommonV1.Timestamp(unixMicros: takenAt))
+    }
+
+    public func listAuditEvents(_ request: AdminV1.ListAuditEventsRequest, context: ServerContext) async throws
+        -> AdminV1.ListAuditEventsResponse
+    {
+        try await AuditTrail.list(request, in: database)
     }
 }

@@ -38,7 +38,8 @@ public struct ReflectionService: ReflectionV1.ServerReflectionHandler {
                     methods: schema.methods.map {
                         ReflectionV1.MethodInfo(
                             name: $0.name, inputType: $0.inputType, outputType: $0.outputType,
-                            idempotent: $0.idempotent, serverStreaming: $0.serverStreaming)
+                            idempotent: $0.idempotent, serverStreaming: $0.serverStreaming, roles: $0.roles,
+                            noSideEffects: $0.noSideEffects)
                     })
             })
     }
@@ -49,8 +50,12 @@ public struct ReflectionService: ReflectionV1.ServerReflectionHandler {
         struct MethodName: Hashable { let service, method: String }
         var byMethod: [MethodName: ReflectionV1.MethodMetrics] = [:]
         var rejected: UInt64 = 0
+        var refused: [String: UInt64] = [:]
         for (key, value) in metrics.counterValues() {
             if key.label == "rpc_server_rejected_frames_total" { rejected += UInt64(value) }
+            if key.label == "rpc_server_refused_handshakes_total", value > 0, let reason = key.dimensions["reason"] {
+                refused[reason, default: 0] += UInt64(value)
+            }
             guard key.label == "rpc_server_calls_total", value > 0,
                 let service = key.dimensions["service"], let method = key.dimensions["method"],
                 let code = key.dimensions["code"]
@@ -78,7 +83,8 @@ public struct ReflectionService: ReflectionV1.ServerReflectionHandler {
                 entry.codes.sort { $0.code < $1.code }
                 return entry
             },
-            rejectedFrames: rejected, inFlight: UInt64(max(0, inFlight())))
+            rejectedFrames: rejected, inFlight: UInt64(max(0, inFlight())),
+            refusedHandshakes: refused.keys.sorted().map { ReflectionV1.CodeCount(code: $0, count: refused[$0]!) })
     }
 }
 

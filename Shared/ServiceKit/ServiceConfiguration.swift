@@ -15,6 +15,10 @@ import Storage
 /// | `--events-endpoint URL` | `FT_<SERVICE>_EVENTS_ENDPOINTS` (first entry) | marketplace-info: `tcp://127.0.0.1:7113` |
 /// | `--database-url URL` | `FT_<SERVICE>_DATABASE_URL` | none: SQLite; `postgres://…` to share state between instances |
 /// | `--busy-poll-micros N` | `FT_BUSY_POLL_MICROS` | `50`; `0` never spins (see `RPCServer.Configuration.busyPoll`) |
+/// | `--key FILE` | `FT_KEY_FILE` | none: no CURVE (loopback only); the service's secret certificate |
+/// | `--authorized-keys DIR` | `FT_AUTHORIZED_KEYS_DIR` | none; the public certificates of the clients it admits |
+/// | `--policy FILE` | `FT_POLICY_FILE` | none: the roles' defaults; rules that refine them |
+/// | `--insecure` | | off: without keys, a service binds loopback only |
 ///
 /// A service binds every `--endpoint` given; without flags it binds the first entry of its environment variable,
 /// so the same variable tells clients where to call and the service where to listen.
@@ -32,6 +36,8 @@ public struct ServiceConfiguration: Sendable {
     /// How long the I/O threads of the service's server and of its channels to other services busy-poll before
     /// they sleep.
     public var busyPoll: Duration = defaultBusyPoll
+    /// CURVE keys, authorized keys and policy (`SecuritySettings`).
+    public var security = SecuritySettings()
 
     public init(
         endpoints: [String], logLevel: Logger.Level = .info, maxConcurrentCalls: Int = 4096,
@@ -49,10 +55,14 @@ public struct ServiceConfiguration: Sendable {
 
     /// A channel to another service of the system: its endpoints as `endpoints(of:)` finds them, named in errors
     /// by its executable, busy-polling as this process's server does.
+    /// With a key of its own, the process calls over CURVE with that key, expecting the key of
+    /// `FT_<SERVICE>_PUBLIC_KEY`.
     public func channel(to service: ServiceAddress, logger: Logger) throws -> ClientChannel {
         try ClientChannel(
             endpoints: endpoints(of: service),
-            configuration: ClientChannel.Configuration(targetName: service.executable, busyPoll: busyPoll),
+            configuration: ClientChannel.Configuration(
+                targetName: service.executable, busyPoll: busyPoll,
+                security: security.clientSecurity(for: service, environment: environment)),
             logger: logger)
     }
 }
@@ -91,6 +101,18 @@ public struct ServiceOptions: ParsableArguments {
             "PostgreSQL URL (postgres://user:password@host:port/db) instead of SQLite, to share state between instances."
     )
     public var databaseURL: String?
+
+    @Option(help: "This service's secret certificate (NAME.key_secret): its sockets speak CURVE.")
+    public var key: String?
+
+    @Option(help: "Folder of the public certificates (NAME.key) of the clients to admit; read again on SIGHUP.")
+    public var authorizedKeys: String?
+
+    @Option(help: "Authorization policy: allow and deny rules that refine the roles' defaults.")
+    public var policy: String?
+
+    @Flag(help: "Serve without CURVE keys on an address other than loopback, in clear text, admitting anyone.")
+    public var insecure = false
 
     public init() {}
 
@@ -131,6 +153,13 @@ public struct ServiceOptions: ParsableArguments {
         } else if let endpoint = service.defaultEventEndpoint {
             configuration.eventEndpoints = [endpoint]
         }
+        configuration.security = SecuritySettings(
+            keyFile: key ?? environment["FT_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 },
+            authorizedKeysDirectory: authorizedKeys
+                ?? environment["FT_AUTHORIZED_KEYS_DIR"].flatMap { $0.isEmpty ? nil : $0 },
+            policyFile: policy ?? environment["FT_POLICY_FILE"].flatMap { $0.isEmpty ? nil : $0 }, insecure: insecure)
+        try configuration.security.checkServer(
+            service.executable, endpoints: configuration.endpoints + configuration.eventEndpoints)
         let urlVariable =
             "FT_" + service.shortName.uppercased().replacingOccurrences(of: "-", with: "_") + "_DATABASE_URL"
         if let url = databaseURL ?? environment[urlVariable], !url.isEmpty {

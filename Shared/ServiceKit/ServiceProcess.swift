@@ -7,6 +7,7 @@ import Schema
 import ServiceLifecycle
 import Storage
 import Synchronization
+import UnixSignals
 
 /// Runs one service process: logging and metrics set up, an `RPCServer` serving the given services plus health
 /// and reflection, until SIGTERM or SIGINT begins a graceful shutdown.
@@ -29,14 +30,20 @@ public enum ServiceProcess {
 
     private static let bootstrapState = Mutex<(metrics: InProcessMetrics?, Void)>((nil, ()))
 
-    /// Builds the server of a service process: `services` plus health and reflection, not yet started.
+    /// Builds the server of a service process: `services` plus health, reflection and the key listing, not yet
+    /// started. With `security`, its socket is a CURVE server and every call is authorized; `onRefusal` hears of the
+    /// calls refused.
     public static func makeServer(
         name: String, configuration: ServiceConfiguration, services: [ServiceRegistration], metrics: InProcessMetrics,
-        logger: Logger
+        logger: Logger, identity: ProcessIdentity? = nil, security: ServerSecurity? = nil,
+        onRefusal: (@Sendable (RefusedCall) -> Void)? = nil
     ) -> (server: RPCServer, health: HealthService) {
+        let access = AccessAdminService(security: security)
         let health = HealthService(
-            services: services.map(\.name) + [HealthV1.Health.name, ReflectionV1.ServerReflection.name])
-        let identity = ProcessIdentity(process: name)
+            services: services.map(\.name) + [
+                HealthV1.Health.name, ReflectionV1.ServerReflection.name, AdminV1.AccessAdmin.name,
+            ])
+        let identity = identity ?? ProcessIdentity(process: name)
         let box = ServerBox()
         let reflection = ReflectionService(
             identity: identity, metrics: metrics,
@@ -45,8 +52,9 @@ public enum ServiceProcess {
         let server = RPCServer(
             configuration: RPCServer.Configuration(
                 endpoints: configuration.endpoints, maxConcurrentCalls: configuration.maxConcurrentCalls,
-                shutdownGracePeriod: configuration.shutdownGracePeriod, busyPoll: configuration.busyPoll),
-            services: services + [health.registration, reflection.registration], logger: logger)
+                shutdownGracePeriod: configuration.shutdownGracePeriod, busyPoll: configuration.busyPoll,
+                security: security, onRefusal: onRefusal),
+            services: services + [health.registration, reflection.registration, access.registration], logger: logger)
         box.server = server
         return (server, health)
     }
@@ -54,58 +62,114 @@ public enum ServiceProcess {
     /// Runs one of the system's services: configuration from `options` and the environment, then `run`.
     public static func run(
         _ address: ServiceAddress, options: ServiceOptions,
-        services: (_ configuration: ServiceConfiguration, _ logger: Logger) throws -> [ServiceRegistration]
+        services: (_ context: ProcessContext) throws -> [ServiceRegistration]
     ) async throws {
         let configuration = try options.configuration(for: address, environment: ProcessInfo.processInfo.environment)
-        try await run(name: address.executable, configuration: configuration) { logger in
-            try services(configuration, logger)
-        }
+        try await run(name: address.executable, configuration: configuration, services: services)
     }
 
     /// Runs a service that keeps data: opens its database (migrating it), serves, and closes the database after the
-    /// server has stopped.
+    /// server has stopped. The services get the database through `AuditedDatabase`, so that every change they
+    /// commit has its entry in the audit trail; refused calls are written there too.
     public static func run(
         _ address: ServiceAddress, options: ServiceOptions, migrations: [Migration],
-        services: (_ database: any Database, _ configuration: ServiceConfiguration, _ logger: Logger) throws
-            -> [ServiceRegistration]
+        services: (_ database: any Database, _ context: ProcessContext) throws -> [ServiceRegistration]
     ) async throws {
         let configuration = try options.configuration(for: address, environment: ProcessInfo.processInfo.environment)
         // Logging is set up before the database opens, so that migrations are logged too.
         _ = bootstrap(logLevel: configuration.logLevel)
         var logger = Logger(label: address.executable)
         logger.logLevel = configuration.logLevel
+        // Keys are read before the database opens: a key file others can read stops the start at once.
+        let security = try configuration.security.serverSecurity(logger: logger)
         let location = configuration.database ?? .sqlite(path: "var/\(address.shortName).sqlite")
         logger.info("opening database", metadata: ["location": "\(location)"])
-        let database = try await openDatabase(location, migrations: migrations, logger: logger)
+        let opened = try await openDatabase(location, migrations: migrations, logger: logger)
+        let identity = ProcessIdentity(process: address.executable)
+        let database = AuditedDatabase(opened, instanceID: identity.instanceID)
+        let refusals = RefusalRecorder(database: opened, instanceID: identity.instanceID, logger: logger)
         let admin = DataAdminService(database: database, serviceName: address.shortName)
         do {
-            try await run(name: address.executable, configuration: configuration) { logger in
-                try services(database, configuration, logger) + [admin.registration]
+            try await run(
+                name: address.executable, configuration: configuration, identity: identity, security: security,
+                onRefusal: refusals.record
+            ) { context in
+                try services(database, context) + [admin.registration]
             }
         } catch {
+            await refusals.flush()
             await database.close()
             throw error
         }
+        await refusals.flush()
         await database.close()
     }
 
-    /// Serves until SIGTERM or SIGINT, then shuts down gracefully. Throws when an endpoint cannot be bound.
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully; SIGHUP reads the authorized keys and the policy
+    /// again. Throws when an endpoint cannot be bound or the keys cannot be read.
     public static func run(
-        name: String, configuration: ServiceConfiguration,
-        services: (_ logger: Logger) throws -> [ServiceRegistration],
+        name: String, configuration: ServiceConfiguration, identity: ProcessIdentity? = nil,
+        security: ServerSecurity? = nil, onRefusal: (@Sendable (RefusedCall) -> Void)? = nil,
+        services: (_ context: ProcessContext) throws -> [ServiceRegistration],
         onStart: (_ endpoints: [String]) -> Void = { _ in }
     ) async throws {
         let metrics = bootstrap(logLevel: configuration.logLevel)
         var logger = Logger(label: name)
         logger.logLevel = configuration.logLevel
+        let security = try security ?? configuration.security.serverSecurity(logger: logger)
+        if configuration.security.insecure {
+            logger.warning(
+                "serving without CURVE keys (--insecure): anyone who reaches the endpoints can read and change everything",
+                metadata: ["endpoints": "\(configuration.endpoints.joined(separator: " "))"])
+        }
+        let context = ProcessContext(configuration: configuration, logger: logger, security: security)
         let (server, health) = makeServer(
-            name: name, configuration: configuration, services: try services(logger), metrics: metrics, logger: logger)
+            name: name, configuration: configuration, services: try services(context), metrics: metrics,
+            logger: logger, identity: identity, security: security, onRefusal: onRefusal)
         onStart(try server.start())
+        security?.startWatching()
+        defer { security?.stopWatching() }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [RPCServerService(server: server, health: health)],
+                services: [
+                    KeyReloadService(security: security, logger: logger),
+                    RPCServerService(server: server, health: health),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// What a service process's handlers are built with: its configuration, its logger and its keys (for the
+/// sockets it serves besides RPC, such as Marketplace-Info's events).
+public struct ProcessContext: Sendable {
+    public let configuration: ServiceConfiguration
+    public let logger: Logger
+    /// The process's CURVE keys; nil without.
+    public let security: ServerSecurity?
+}
+
+/// Reads the authorized keys and the policy again on SIGHUP (besides the periodic check of `ServerSecurity`).
+struct KeyReloadService: Service {
+    let security: ServerSecurity?
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        // Ends with the process's graceful shutdown (the group stops it after the RPC server).
+        await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                guard let security else {
+                    logger.notice("SIGHUP: this process runs without CURVE keys; there is nothing to read again")
+                    continue
+                }
+                let outcome = security.reload()
+                if let error = outcome.policyError {
+                    logger.error(
+                        "SIGHUP: the policy was refused; the previous one stays", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 }
 

@@ -20,6 +20,15 @@ struct InteropServer: AsyncParsableCommand {
     @Option(help: "Microseconds the server's I/O thread looks for more work before it sleeps (0: never spin).")
     var busyPollMicros = defaultBusyPollMicros
 
+    @Option(help: "The server's secret certificate (NAME.key_secret): serve over CURVE.")
+    var key: String?
+
+    @Option(help: "Folder of the public certificates of the clients to admit (with --key).")
+    var authorizedKeys: String?
+
+    @Option(help: "Authorization policy file (with --key).")
+    var policy: String?
+
     func validate() throws {
         guard busyPollMicrosRange.contains(busyPollMicros) else {
             throw ValidationError(
@@ -31,8 +40,11 @@ struct InteropServer: AsyncParsableCommand {
         var configuration = ServiceConfiguration(
             endpoints: endpoints, logLevel: .init(rawValue: logLevel) ?? .warning, shutdownGracePeriod: .seconds(2))
         configuration.busyPoll = .microseconds(busyPollMicros)
-        try await ServiceProcess.run(name: "interop-server", configuration: configuration) { logger in
-            [TestService(logger: logger).registration]
+        // A test server binds what its test says, keys or not (`checkServer` is for the services).
+        configuration.security = SecuritySettings(
+            keyFile: key, authorizedKeysDirectory: authorizedKeys, policyFile: policy)
+        try await ServiceProcess.run(name: "interop-server", configuration: configuration) { process in
+            [TestService(logger: process.logger).registration]
         } onStart: { endpoints in
             FileHandle.standardOutput.write(Data((endpoints.joined(separator: " ") + "\n").utf8))
         }

@@ -1,3 +1,4 @@
+import ServiceKit
 import Storage
 
 /// The Assistance service's schema. Records keep their protobuf encoding (`body`) beside the columns that queries
@@ -92,5 +93,7 @@ public enum AssistanceMigrations {
                 """
             ]
         },
+        // Who changed what, and which calls were refused (ServiceKit's AuditTrail).
+        AuditTrail.migration(version: 4),
     ]
 }

@@ -303,8 +303,13 @@ public struct AssistanceStore: Sendable {
 
     // MARK: what the Producer service said about groups
 
-    /// Remembers a group's current facts and the ids merged into it.
+    /// Remembers a group's current facts and the ids merged into it: a cache of the Producer service's answers,
+    /// not a change to the field's data, so it leaves nothing in the audit trail.
     func remember(_ group: ProducerV1.ProducerGroup) async throws {
+        try await AuditTrail.unaudited { try await cache(group) }
+    }
+
+    private func cache(_ group: ProducerV1.ProducerGroup) async throws {
         try await database.transaction { session in
             try await session.execute(
                 """

@@ -18,9 +18,10 @@ struct AssistanceServiceMain: AsyncParsableCommand {
 
     func run() async throws {
         try await ServiceProcess.run(.assistance, options: options, migrations: AssistanceMigrations.all) {
-            database, configuration, logger in
-            let producer = try configuration.channel(to: ServiceDirectory.producer, logger: logger)
-            let marketplace = try configuration.channel(to: ServiceDirectory.marketplaceInfo, logger: logger)
+            database, process in
+            let producer = try process.configuration.channel(to: ServiceDirectory.producer, logger: process.logger)
+            let marketplace = try process.configuration.channel(
+                to: ServiceDirectory.marketplaceInfo, logger: process.logger)
             return [
                 AssistanceHandler(
                     database: database, producer: ProducerV1.ProducerServiceClient(channel: producer),

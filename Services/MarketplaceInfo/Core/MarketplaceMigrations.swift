@@ -1,3 +1,4 @@
+import ServiceKit
 import Storage
 
 /// The Marketplace-Info service's schema. Records keep their protobuf encoding (`body`) beside the columns that
@@ -118,5 +119,7 @@ public enum MarketplaceMigrations {
                 """
             ]
         },
+        // Who changed what, and which calls were refused (ServiceKit's AuditTrail).
+        AuditTrail.migration(version: 5),
     ]
 }

@@ -19,12 +19,14 @@ struct MarketplaceInfoServiceMain: AsyncParsableCommand {
 
     func run() async throws {
         try await ServiceProcess.run(.marketplaceInfo, options: options, migrations: MarketplaceMigrations.all) {
-            database, configuration, logger in
-            let producer = try configuration.channel(to: ServiceDirectory.producer, logger: logger)
-            // Live events (posts, price alerts, demand) on a PUB socket of this instance.
-            let events = EventPublisher(endpoints: configuration.eventEndpoints, logger: logger)
+            database, process in
+            let producer = try process.configuration.channel(to: ServiceDirectory.producer, logger: process.logger)
+            // Live events (posts, price alerts, demand) on a PUB socket of this instance, a CURVE server with the
+            // RPC server's keys when it has them.
+            let events = EventPublisher(
+                endpoints: process.configuration.eventEndpoints, security: process.security, logger: process.logger)
             let bound = try events.start()
-            logger.info("publishing events", metadata: ["endpoints": .string(bound.joined(separator: " "))])
+            process.logger.info("publishing events", metadata: ["endpoints": .string(bound.joined(separator: " "))])
             return [
                 MarketplaceHandler(
                     database: database, producer: ProducerV1.ProducerServiceClient(channel: producer),

@@ -1,3 +1,4 @@
+import ServiceKit
 import Storage
 
 /// The Producer service's schema, one migration per version. Each group row keeps its full protobuf encoding
@@ -128,6 +129,8 @@ public enum ProducerMigrations {
                 """
             ]
         },
+        // Who changed what, and which calls were refused (ServiceKit's AuditTrail).
+        AuditTrail.migration(version: 3),
     ]
 }
 

@@ -15,7 +15,7 @@ struct ProducerServiceMain: AsyncParsableCommand {
 
     func run() async throws {
         try await ServiceProcess.run(.producer, options: options, migrations: ProducerMigrations.all) {
-            database, _, _ in
+            database, _ in
             [ProducerHandler(database: database).registration]
         }
     }
