@@ -11,12 +11,15 @@ struct FTAdmin: AsyncParsableCommand {
         discussion: """
             Services are found at their default endpoints (tcp://127.0.0.1:7101 producer, :7102 assistance, \
             :7103 marketplace-info) or at FT_PRODUCER_ENDPOINTS, FT_ASSISTANCE_ENDPOINTS, \
-            FT_MARKETPLACE_INFO_ENDPOINTS (comma-separated), or at --endpoint.
+            FT_MARKETPLACE_INFO_ENDPOINTS (comma-separated), or at --endpoint. With a key (--key or FT_KEY_FILE) \
+            calls go over CURVE, to the servers whose public certificates FT_PRODUCER_PUBLIC_KEY, \
+            FT_ASSISTANCE_PUBLIC_KEY and FT_MARKETPLACE_INFO_PUBLIC_KEY name.
             On an error ftadmin prints "error: CODE: message" on stderr and exits non-zero.
             """,
         subcommands: [
             HealthCommand.self, ServicesCommand.self, CallCommand.self, MetricsCommand.self, ProducerCommand.self,
             AssistanceCommand.self, MarketCommand.self, ReportCommand.self, ExamplesCommand.self, BackupCommand.self,
+            KeysCommand.self, AuditCommand.self,
         ])
 
     /// Parses and runs the command like swift-argument-parser's own `main`, except that a usage error is reported

@@ -27,6 +27,18 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Call this endpoint instead of the service's configured ones (repeatable).")
     var endpoint: [String] = []
 
+    @Option(
+        name: [.customLong("key"), .customLong("key-file")],
+        help:
+            "Your secret certificate (NAME.key_secret; default FT_KEY_FILE): call over CURVE, expecting each service's key from FT_<SERVICE>_PUBLIC_KEY."
+    )
+    var key: String?
+
+    /// CURVE settings: `--key` or FT_KEY_FILE.
+    var security: SecuritySettings {
+        SecuritySettings(keyFile: key ?? processEnvironment["FT_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+
     /// The longest `--timeout` taken, in seconds: a day.
     static let maxTimeoutSeconds = 86_400
 
@@ -65,7 +77,9 @@ struct GlobalOptions: ParsableArguments {
             endpoint.isEmpty ? service.endpoints(environment: ProcessInfo.processInfo.environment) : endpoint
         return try ClientChannel(
             endpoints: endpoints,
-            configuration: ClientChannel.Configuration(targetName: service.executable),
+            configuration: ClientChannel.Configuration(
+                targetName: service.executable,
+                security: security.clientSecurity(for: service, environment: processEnvironment)),
             logger: Logger(label: "ftadmin", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 }

@@ -610,7 +610,10 @@ extension MarketCommand {
                 var topics = group.map { "post/\($0)/" }
                 for name in craft { topics += ["alert/\(name.lowercased())/", "demand/\(name.lowercased())/"] }
                 if topics.isEmpty { topics = [""] }
-                let subscriber = EventSubscriber(endpoints: endpoints, topics: topics)
+                let subscriber = EventSubscriber(
+                    endpoints: endpoints, topics: topics,
+                    security: try global.security.clientSecurity(
+                        for: ServiceDirectory.marketplaceInfo, environment: processEnvironment))
                 try subscriber.start()
                 FileHandle.standardError.write(
                     Data(
@@ -618,6 +621,9 @@ extension MarketCommand {
                             .utf8))
                 for await delivery in subscriber.deliveries {
                     switch delivery {
+                    case .refused(let endpoint, let reason):
+                        subscriber.close()
+                        throw fail(RPCError(.unauthenticated, "events at \(endpoint): \(reason)"))
                     case .gap(let topic, _, let missed):
                         print(
                             global.output == .json

@@ -18,6 +18,7 @@ struct MetricsCommand: AsyncParsableCommand {
         try await reportingErrors {
             var documents: [JSONValue] = []
             var table = Table("PROCESS", "METHOD", "CALLS", "ERRORS", "P50", "P99", "MAX", "CODES")
+            var notes: [String] = []
             for target in try global.services(services) {
                 let channel = try global.channel(to: target)
                 defer { channel.close() }
@@ -39,10 +40,17 @@ struct MetricsCommand: AsyncParsableCommand {
                         micros(method.latencyMaxMicros),
                         method.codes.map { "\($0.code)=\($0.count)" }.joined(separator: " "))
                 }
+                if !metrics.refusedHandshakes.isEmpty {
+                    notes.append(
+                        "\(target.executable): handshakes refused: "
+                            + metrics.refusedHandshakes.map { "\($0.code)=\($0.count)" }.joined(separator: " "))
+                }
             }
             switch global.output {
             case .json: print(JSONValue.array(documents).text(indent: 0))
-            case .human: print(table.render())
+            case .human:
+                print(table.render())
+                for note in notes { print(note) }
             }
         }
     }
