@@ -165,6 +165,8 @@ struct DiscussionTests {
                             posts.append((try? M.MarketEvent(serializedBytes: payload))?.post?.body ?? "")
                         case .gap(_, _, let count):
                             missed += count
+                        case .refused(let endpoint, let reason):
+                            Issue.record("subscription refused at \(endpoint): \(reason)")
                         }
                         if posts.count + Int(missed) >= count { break }
                     }

@@ -88,14 +88,17 @@ struct ExtremeValueTests {
         /// How many calls got each status.
         var answers: [String: Int] = [:]
         var options = CallOptions(timeout: .seconds(10))
+        /// Every call made: its service and method, the request id of its header, and the status it answered.
+        var log: [(service: ServiceSchema, method: ServiceSchema.Method, requestID: String, code: RPCError.Code)] = []
 
-        init(_ services: ThreeServices) throws {
+        /// Calls with `key` when the services run with keys.
+        init(_ services: ThreeServices, key: String = "producer-service") throws {
             self.services = services
             targets = try [
                 (ServiceDirectory.producer.rpcService, services.producerEndpoint),
                 (ServiceDirectory.marketplaceInfo.rpcService, services.marketEndpoint),
                 (ServiceDirectory.assistance.rpcService, services.assistanceEndpoint),
-            ].map { (try #require(SchemaRegistry.service(named: $0.0)), try services.channel($0.1)) }
+            ].map { (try #require(SchemaRegistry.service(named: $0.0)), try services.channel($0.1, as: key)) }
         }
 
         /// Every List and Search method with an empty request: the ids of the example data.
@@ -132,15 +135,19 @@ struct ExtremeValueTests {
                                 .message(descriptor, depth: 0)
                             let payload = try DescriptorJSON.encode(json, as: method.inputType)
                             let what = "\(schema.name)/\(method.name) with \(kind) ids and \(numbers) numbers"
+                            var callOptions = options
+                            callOptions.requestID = "call-\(calls)-" + RequestID.make()
                             do {
                                 let answer = try await channel.call(
                                     service: schema.name, method: method.name, idempotent: false, payload: payload,
-                                    options: options)
+                                    options: callOptions)
+                                log.append((schema, method, callOptions.requestID!, .ok))
                                 answers["OK", default: 0] += 1
                                 if let json = try? DescriptorJSON.decode(answer, as: method.outputType) {
                                     ids.harvest(json)
                                 }
                             } catch {
+                                log.append((schema, method, callOptions.requestID!, error.code))
                                 answers["\(error.code)", default: 0] += 1
                                 let unexpected: Set<RPCError.Code> = [
                                     .internalError, .unknown, .dataLoss, .deadlineExceeded,

@@ -60,9 +60,11 @@ struct ResilienceTests {
     func retryOnlyIdempotent() async throws {
         let port = freeLoopbackPort()
         let endpoint = "tcp://127.0.0.1:\(port)"
-        // Enough attempts to outlast a process start on a loaded machine (default: 4 attempts, ~0.35-0.7 s).
+        // Enough attempts to outlast a process start on a loaded machine (default: 4 attempts, ~0.35-0.7 s), and
+        // enough tokens for all of them (the default bucket stops retrying after 5 failures).
         let patient = ClientChannel.Configuration(
-            defaultTimeout: .seconds(5), retry: RetryPolicy(maxAttempts: 10, maxBackoff: .milliseconds(500)))
+            defaultTimeout: .seconds(5),
+            retry: RetryPolicy(maxAttempts: 10, maxBackoff: .milliseconds(500), maxTokens: 100))
         try await withChannel([endpoint], configuration: patient) { channel in
             let client = TestingV1.TestServiceClient(channel: channel)
             let start = ContinuousClock.now

@@ -129,10 +129,11 @@ public func withServiceProcess<T>(
     return try await body(endpoint)
 }
 
-/// Waits (up to 30 s) until a service at `endpoint` answers a health check.
-public func waitUntilServing(_ endpoint: String) async throws {
+/// Waits (up to 30 s) until a service at `endpoint` answers a health check (over CURVE with `security`).
+public func waitUntilServing(_ endpoint: String, security: ClientSecurity? = nil) async throws {
     let channel = try ClientChannel(
-        endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(2)), logger: quietLogger)
+        endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(2), security: security),
+        logger: quietLogger)
     defer { channel.close() }
     try await HealthV1.HealthClient(channel: channel).waitUntilServing()
 }
