@@ -42,6 +42,11 @@ struct Run: ParsableCommand {
     @Option(help: "Microseconds the RPC I/O threads (client and server) busy-poll before they sleep; 0 never spins.")
     var busyPollMicros = defaultBusyPollMicros
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Measure with CURVE too, in the same rounds: raw ZeroMQ's echo and our runtime, both encrypted.")
+    var curve = true
+
     func run() throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent()
@@ -66,6 +71,9 @@ struct Run: ParsableCommand {
         defer { rpc?.stop() }
         let rpcEndpoint = try rpcServer ?? rpc!.firstLine()
 
+        let secure = try curve ? CurveSetup(directory: directory, busyPollMicros: busyPollMicros) : nil
+        defer { secure?.stop() }
+
         let payload = [UInt8](repeating: 0x42, count: payloadBytes)
         let client = RPCClientBench(busyPoll: .microseconds(busyPollMicros))
         // This machine's speed drifts from second to second (a shared virtual machine), so every measurement is
@@ -82,6 +90,21 @@ struct Run: ParsableCommand {
                 try client.throughput(
                     endpoint: rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight, onLoop: true),
             ]
+            if let secure {
+                let curveClient = RPCClientBench(busyPoll: .microseconds(busyPollMicros), security: secure.client)
+                round += [
+                    try RawZMQ.latency(
+                        endpoint: secure.rawEndpoints[0], payload: payload, calls: latencyCalls, curve: secure.raw),
+                    try curveClient.latency(
+                        endpoint: secure.rpcEndpoint, payload: payload, calls: latencyCalls, onLoop: true),
+                    try RawZMQ.throughput(
+                        endpoint: secure.rawEndpoints[1], payload: payload, calls: throughputCalls, inFlight: inFlight,
+                        curve: secure.raw),
+                    try curveClient.throughput(
+                        endpoint: secure.rpcEndpoint, payload: payload, calls: throughputCalls, inFlight: inFlight,
+                        onLoop: true),
+                ]
+            }
             if !json {
                 if let rawBusyEndpoint {
                     round.append(
@@ -104,16 +127,26 @@ struct Run: ParsableCommand {
         let ratios = Ratios(
             p50: rpcLatency.p50 / rawLatency.p50, p99: rpcLatency.p99 / rawLatency.p99,
             throughput: rpcThroughput.perSecond / rawThroughput.perSecond)
+        // With CURVE: rows 4…7, the same four measurements encrypted.
+        let curveRows = secure == nil ? [] : Array(medians[4..<8])
+        let curveRatios =
+            curveRows.isEmpty
+            ? nil
+            : Ratios(
+                p50: curveRows[1].p50 / curveRows[0].p50, p99: curveRows[1].p99 / curveRows[0].p99,
+                throughput: curveRows[3].perSecond / curveRows[2].perSecond)
+        let humanRows = curveRows.isEmpty ? 4 : 8
         if json {
-            for result in [rawLatency, rpcLatency, rawThroughput, rpcThroughput] { print(result.json) }
+            for result in [rawLatency, rpcLatency, rawThroughput, rpcThroughput] + curveRows { print(result.json) }
             print(ratios.json)
+            if let curveRatios { print(curveRatios.json.replacingOccurrences(of: "{", with: #"{"curve": true, "#)) }
         } else {
-            let rawBusyLatency = rawBusyEndpoint == nil ? nil : medians[4]
+            let rawBusyLatency = rawBusyEndpoint == nil ? nil : medians[humanRows]
             let (poolLatency, poolThroughput) = (medians[medians.count - 2], medians[medians.count - 1])
             let results =
                 [rawLatency] + (rawBusyLatency.map { [$0] } ?? []) + [
                     rpcLatency, poolLatency, rawThroughput, rpcThroughput, poolThroughput,
-                ]
+                ] + curveRows
             print(
                 "payload \(payloadBytes) B, busy poll \(busyPollMicros) µs, latency over \(latencyCalls) round trips, throughput over \(throughputCalls) calls with \(inFlight) in flight; medians of \(max(1, rounds)) interleaved rounds"
             )
@@ -121,16 +154,35 @@ struct Run: ParsableCommand {
                 String(format: "%.2f/%.2f", round[1].p50 / round[0].p50, round[3].perSecond / round[2].perSecond)
             }
             print("per round, p50 ratio/throughput ratio: " + perRound.joined(separator: "  "))
-            print(pad("system", 9) + pad("mode", 19) + pad("p50 µs", 10) + pad("p99 µs", 10) + "calls/s")
+            if secure != nil {
+                let perCurveRound = samples.map { round in
+                    String(format: "%.2f/%.2f", round[5].p50 / round[4].p50, round[7].perSecond / round[6].perSecond)
+                }
+                print("per round with CURVE, p50 ratio/throughput ratio: " + perCurveRound.joined(separator: "  "))
+            }
+            print(pad("system", 14) + pad("mode", 19) + pad("p50 µs", 10) + pad("p99 µs", 10) + "calls/s")
             for result in results {
                 print(
-                    pad(result.system, 9) + pad(result.mode, 19) + pad(String(format: "%.1f", result.p50), 10)
+                    pad(result.system, 14) + pad(result.mode, 19) + pad(String(format: "%.1f", result.p50), 10)
                         + pad(String(format: "%.1f", result.p99), 10) + String(format: "%.0f", result.perSecond))
             }
             print(
                 String(
                     format: "ratios (rpc / raw): p50 %.2f×, p99 %.2f×, throughput %.2f×", ratios.p50, ratios.p99,
                     ratios.throughput))
+            if let curveRatios {
+                print(
+                    String(
+                        format:
+                            "with CURVE (rpc-curve / zmq-raw-curve): p50 %.2f×, p99 %.2f×, throughput %.2f× (without: %.2f×)",
+                        curveRatios.p50, curveRatios.p99, curveRatios.throughput, ratios.throughput))
+                print(
+                    String(
+                        format:
+                            "CURVE's own cost: raw p50 +%.1f µs, throughput %.2f×; ours p50 +%.1f µs, throughput %.2f×",
+                        curveRows[0].p50 - rawLatency.p50, curveRows[2].perSecond / rawThroughput.perSecond,
+                        curveRows[1].p50 - rpcLatency.p50, curveRows[3].perSecond / rpcThroughput.perSecond))
+            }
             print(
                 String(
                     format: "from the global pool: p50 %.2f×, p99 %.2f×, throughput %.2f×",
@@ -252,4 +304,48 @@ func nowNanos() -> UInt64 {
 extension Duration {
     /// The duration in seconds, for rates and shares of time.
     var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// The CURVE half of `run`: a raw ZeroMQ echo with a CURVE key (and no ZAP handler), an interop-server with its key
+/// and the client's in its authorized keys folder, and the client keys for both.
+struct CurveSetup {
+    let folder: URL
+    let rawServer: ServerProcess
+    let rpcServer: ServerProcess
+    let rawEndpoints: [String]
+    let rpcEndpoint: String
+    let raw: RawCurve
+    let client: ClientSecurity
+
+    init(directory: URL, busyPollMicros: Int) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("rpc-bench-keys-\(UUID().uuidString)")
+        let authorized = folder.appendingPathComponent("authorized").path
+        try FileManager.default.createDirectory(atPath: authorized, withIntermediateDirectories: true)
+        let server = CurveCertificate.generate(name: "bench-server", role: .service)
+        let user = CurveCertificate.generate(name: "bench-client", role: .admin)
+        let serverFiles = try server.write(directory: folder.path, name: "bench-server")
+        let userFiles = try user.write(directory: folder.path, name: "bench-client")
+        try FileManager.default.copyItem(atPath: userFiles.publicFile, toPath: authorized + "/bench-client.key")
+        client = ClientSecurity(certificate: user, serverKey: server.publicKey, serverKeySource: serverFiles.publicFile)
+
+        let (rawServerPublic, rawServerSecret) = RawCurve.keyPair()
+        let (rawClientPublic, rawClientSecret) = RawCurve.keyPair()
+        raw = RawCurve(serverPublic: rawServerPublic, clientPublic: rawClientPublic, clientSecret: rawClientSecret)
+        rawServer = try ServerProcess(
+            directory.appendingPathComponent("rpc-bench"), ["raw-server", "--curve-secret", rawServerSecret])
+        rawEndpoints = try rawServer.firstLine().split(separator: " ").map(String.init)
+        rpcServer = try ServerProcess(
+            directory.appendingPathComponent("interop-server"),
+            [
+                "--endpoint", "tcp://127.0.0.1:*", "--busy-poll-micros", "\(busyPollMicros)", "--key",
+                serverFiles.secretFile, "--authorized-keys", authorized,
+            ])
+        rpcEndpoint = try rpcServer.firstLine()
+    }
+
+    func stop() {
+        rawServer.stop()
+        rpcServer.stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
 }

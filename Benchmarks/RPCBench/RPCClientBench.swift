@@ -8,6 +8,10 @@ import Schema
 struct RPCClientBench {
     /// The client channel's busy poll (the server's is set where it is started).
     var busyPoll = defaultBusyPoll
+    /// CURVE keys, for a server that has them.
+    var security: ClientSecurity?
+    /// Names the rows ("rpc", "rpc-curve").
+    var system: String { security == nil ? "rpc" : "rpc-curve" }
 
     func latency(endpoint: String, payload: [UInt8], calls: Int, onLoop: Bool) throws -> Measurement {
         try Self.blocking {
@@ -15,10 +19,10 @@ struct RPCClientBench {
             defer { channel.close() }
             if onLoop {
                 return try await withTaskExecutorPreference(channel.executor) {
-                    try await Self.measureLatency(client, payload: payload, calls: calls, mode: "latency")
+                    try await measureLatency(client, payload: payload, calls: calls, mode: "latency")
                 }
             }
-            return try await Self.measureLatency(client, payload: payload, calls: calls, mode: "latency-pool")
+            return try await measureLatency(client, payload: payload, calls: calls, mode: "latency-pool")
         }
     }
 
@@ -84,7 +88,7 @@ struct RPCClientBench {
         }
     }
 
-    private static func measureLatency(
+    private func measureLatency(
         _ client: TestingV1.TestServiceClient, payload: [UInt8], calls: Int, mode: String
     ) async throws -> Measurement {
         do {
@@ -98,7 +102,7 @@ struct RPCClientBench {
                 _ = try await client.unaryCall(request)
                 samples.append(nowNanos() - before)
             }
-            return Measurement(system: "rpc", mode: mode, samples: samples, elapsed: .now - start, calls: calls)
+            return Measurement(system: system, mode: mode, samples: samples, elapsed: .now - start, calls: calls)
         }
     }
 
@@ -114,7 +118,7 @@ struct RPCClientBench {
             let start = ContinuousClock.now
             let samples = try await Self.run(client, request, calls: calls, inFlight: inFlight, executor: executor)
             return Measurement(
-                system: "rpc", mode: onLoop ? "throughput" : "throughput-pool", samples: samples,
+                system: system, mode: onLoop ? "throughput" : "throughput-pool", samples: samples,
                 elapsed: .now - start, calls: calls)
         }
     }
@@ -143,7 +147,8 @@ struct RPCClientBench {
 
     private func connect(_ endpoint: String) throws -> (TestingV1.TestServiceClient, ClientChannel) {
         let channel = try ClientChannel(
-            endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30), busyPoll: busyPoll),
+            endpoints: [endpoint],
+            configuration: .init(defaultTimeout: .seconds(30), busyPoll: busyPoll, security: security),
             logger: Logger(label: "rpc-bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         return (TestingV1.TestServiceClient(channel: channel), channel)
     }

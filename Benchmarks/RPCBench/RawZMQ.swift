@@ -6,10 +6,10 @@ import Foundation
 enum RawZMQ {
     /// REQ/REP round trips, one in flight. With a `busyPoll`, the client looks for each reply without blocking for
     /// up to that long before it waits, as the RPC runtime's loops do (the like-for-like comparison).
-    static func latency(endpoint: String, payload: [UInt8], calls: Int, busyPoll: Duration = .zero) throws
-        -> Measurement
-    {
-        let connection = try RawConnection(ZMQ_REQ, to: endpoint)
+    static func latency(
+        endpoint: String, payload: [UInt8], calls: Int, busyPoll: Duration = .zero, curve: RawCurve? = nil
+    ) throws -> Measurement {
+        let connection = try RawConnection(ZMQ_REQ, to: endpoint, curve: curve)
         let socket = connection.socket
         defer { withExtendedLifetime(connection) {} }
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -34,16 +34,17 @@ enum RawZMQ {
             samples.append(nowNanos() - before)
         }
         return Measurement(
-            system: "zmq-raw", mode: busyPoll > .zero ? "latency-busy-poll" : "latency", samples: samples,
-            elapsed: .now - start, calls: calls)
+            system: curve == nil ? "zmq-raw" : "zmq-raw-curve",
+            mode: busyPoll > .zero ? "latency-busy-poll" : "latency",
+            samples: samples, elapsed: .now - start, calls: calls)
     }
 
     /// DEALER→ROUTER echo with `inFlight` messages outstanding; each message carries its send time. With `frames`
     /// above 1, each message is that many frames, the payload in the last (the RPC protocol's shape is 2).
-    static func throughput(endpoint: String, payload: [UInt8], calls: Int, inFlight: Int, frames: Int = 1) throws
-        -> Measurement
-    {
-        let connection = try RawConnection(ZMQ_DEALER, to: endpoint)
+    static func throughput(
+        endpoint: String, payload: [UInt8], calls: Int, inFlight: Int, frames: Int = 1, curve: RawCurve? = nil
+    ) throws -> Measurement {
+        let connection = try RawConnection(ZMQ_DEALER, to: endpoint, curve: curve)
         let socket = connection.socket
         defer { withExtendedLifetime(connection) {} }
         var message = payload
@@ -88,7 +89,8 @@ enum RawZMQ {
         let start = ContinuousClock.now
         let samples = run(calls, record: true)
         return Measurement(
-            system: "zmq-raw", mode: frames > 1 ? "throughput-\(frames)-frames" : "throughput", samples: samples,
+            system: curve == nil ? "zmq-raw" : "zmq-raw-curve",
+            mode: frames > 1 ? "throughput-\(frames)-frames" : "throughput", samples: samples,
             elapsed: .now - start, calls: calls)
     }
 }
@@ -101,6 +103,10 @@ struct RawServer: ParsableCommand {
     @Option(help: "Microseconds to look for the next message without blocking before waiting (as the RPC loops).")
     var busyPollMicros = 0
 
+    @Option(
+        help: "Serve as a CURVE server with this secret key (Z85); no ZAP handler, so every client key is admitted.")
+    var curveSecret: String?
+
     func run() throws {
         let context = zmq_ctx_new()!
         let rep = zmq_socket(context, ZMQ_REP)!
@@ -109,6 +115,11 @@ struct RawServer: ParsableCommand {
         for socket in [rep, router] {
             zmq_setsockopt(socket, ZMQ_SNDHWM, &hwm, 4)
             zmq_setsockopt(socket, ZMQ_RCVHWM, &hwm, 4)
+            if let curveSecret {
+                var on: Int32 = 1
+                zmq_setsockopt(socket, ZMQ_CURVE_SERVER, &on, 4)
+                zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, curveSecret, 40)
+            }
         }
         let endpoints = try [rep, router].map(bindLoopback)
         FileHandle.standardOutput.write(Data((endpoints.joined(separator: " ") + "\n").utf8))
@@ -148,11 +159,16 @@ final class RawConnection {
     let context: UnsafeMutableRawPointer
     let socket: UnsafeMutableRawPointer
 
-    init(_ type: Int32, to endpoint: String) throws {
+    init(_ type: Int32, to endpoint: String, curve: RawCurve? = nil) throws {
         context = zmq_ctx_new()!
         socket = zmq_socket(context, type)!
         var linger: Int32 = 0
         zmq_setsockopt(socket, ZMQ_LINGER, &linger, 4)
+        if let curve {
+            zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, curve.serverPublic, 40)
+            zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, curve.clientPublic, 40)
+            zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, curve.clientSecret, 40)
+        }
         guard zmq_connect(socket, endpoint) == 0 else {
             zmq_close(socket)
             zmq_ctx_term(context)
@@ -173,4 +189,22 @@ func bindLoopback(_ socket: UnsafeMutableRawPointer) throws -> String {
     var size = buffer.count
     zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buffer, &size)
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// CURVE keys (Z85) for a raw ZeroMQ client and the server it expects.
+struct RawCurve {
+    let serverPublic: String
+    let clientPublic: String
+    let clientSecret: String
+
+    /// A new key pair, (public, secret), from libzmq.
+    static func keyPair() -> (String, String) {
+        var publicKey = [CChar](repeating: 0, count: 41)
+        var secretKey = [CChar](repeating: 0, count: 41)
+        zmq_curve_keypair(&publicKey, &secretKey)
+        func text(_ characters: [CChar]) -> String {
+            String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return (text(publicKey), text(secretKey))
+    }
 }

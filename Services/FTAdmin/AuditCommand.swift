@@ -60,7 +60,8 @@ struct AuditCommand: AsyncParsableCommand {
         if let day = ISODate(iso: text) { return Int64(day.dayNumber) * 86_400_000_000 }
         let formatter = ISO8601DateFormatter()
         guard let date = formatter.date(from: text) else {
-            throw ValidationError("--since: \"\(text)\" is neither a day (2026-12-01) nor a time (2026-12-01T08:00:00Z)")
+            throw ValidationError(
+                "--since: \"\(text)\" is neither a day (2026-12-01) nor a time (2026-12-01T08:00:00Z)")
         }
         return Int64(date.timeIntervalSince1970 * 1_000_000)
     }
@@ -68,26 +69,19 @@ struct AuditCommand: AsyncParsableCommand {
     func run() async throws {
         let global = try self.global
         try await reportingErrors {
-            var request = AdminV1.ListAuditEventsRequest(
+            let query = AdminV1.ListAuditEventsRequest(
                 since: try since.map { CommonV1.Timestamp(unixMicros: try Self.micros($0)) }, keyName: key ?? "",
                 method: method ?? "", pageSize: Int32(min(limit, 1000)))
-            var results: [(ServiceAddress, Result<[AdminV1.AuditEvent], RPCError>)] = []
-            for target in try global.services(services) {
-                do {
-                    let channel = try global.channel(to: target)
-                    defer { channel.close() }
-                    let client = AdminV1.DataAdminClient(channel: channel)
-                    var events: [AdminV1.AuditEvent] = []
-                    request.pageToken = ""
-                    repeat {
-                        let page = try await client.listAuditEvents(request, options: global.callOptions)
-                        events += page.events
-                        request.pageToken = page.nextPageToken
-                    } while !request.pageToken.isEmpty && events.count < limit
-                    results.append((target, .success(Array(events.prefix(limit)))))
-                } catch let error as RPCError {
-                    results.append((target, .failure(error)))
-                }
+            let results = try await global.eachService(try global.services(services)) { _, channel in
+                let client = AdminV1.DataAdminClient(channel: channel)
+                var events: [AdminV1.AuditEvent] = []
+                var request = query
+                repeat {
+                    let page = try await client.listAuditEvents(request, options: global.callOptions)
+                    events += page.events
+                    request.pageToken = page.nextPageToken
+                } while !request.pageToken.isEmpty && events.count < limit
+                return Array(events.prefix(limit))
             }
             switch global.output {
             case .json:
@@ -97,18 +91,14 @@ struct AuditCommand: AsyncParsableCommand {
                     case .success(let events):
                         for event in events {
                             entries.append(
-                                .object([
-                                    ("service", .string(target.executable)),
-                                    (
-                                        "event",
+                                serviceEntry(
+                                    target, "event",
+                                    .success(
                                         try DescriptorJSON.decode(
-                                            event.serializedBytes(), as: AdminV1.AuditEvent.protoName)
-                                    ),
-                                ]))
+                                            event.serializedBytes(), as: AdminV1.AuditEvent.protoName))))
                         }
                     case .failure(let error):
-                        entries.append(
-                            .object([("service", .string(target.executable)), ("error", .string(error.description))]))
+                        entries.append(serviceEntry(target, "event", .failure(error)))
                     }
                 }
                 print(JSONValue.array(entries).text(indent: 0))

@@ -22,18 +22,10 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            var results: [(ServiceAddress, Result<AdminV1.BackupResponse, RPCError>)] = []
-            for target in try global.services(services) {
-                do {
-                    let channel = try global.channel(to: target)
-                    defer { channel.close() }
-                    let response = try await AdminV1.DataAdminClient(channel: channel).backup(
-                        AdminV1.BackupRequest(),
-                        options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
-                    results.append((target, .success(response)))
-                } catch let error as RPCError {
-                    results.append((target, .failure(error)))
-                }
+            let results = try await global.eachService(try global.services(services)) { _, channel in
+                try await AdminV1.DataAdminClient(channel: channel).backup(
+                    AdminV1.BackupRequest(),
+                    options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
             }
             switch global.output {
             case .json:

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RPC
+import Schema
 import ServiceKit
 
 /// Options every subcommand takes.
@@ -81,6 +82,35 @@ struct GlobalOptions: ParsableArguments {
                 targetName: service.executable,
                 security: security.clientSecurity(for: service, environment: processEnvironment)),
             logger: Logger(label: "ftadmin", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+}
+
+extension GlobalOptions {
+    /// Runs `body` with a channel to each of `targets` in turn; each service's answer or failure, in order. For
+    /// commands that ask every service the same thing and report them all, failures included.
+    func eachService<T>(
+        _ targets: [ServiceAddress], _ body: (ServiceAddress, ClientChannel) async throws -> T
+    ) async throws -> [(service: ServiceAddress, result: Result<T, RPCError>)] {
+        var results: [(ServiceAddress, Result<T, RPCError>)] = []
+        for target in targets {
+            do {
+                let channel = try channel(to: target)
+                defer { channel.close() }
+                results.append((target, .success(try await body(target, channel))))
+            } catch let error as RPCError {
+                results.append((target, .failure(error)))
+            }
+        }
+        return results
+    }
+}
+
+/// A JSON entry naming a service and either `value` under `key` or the error that came instead.
+func serviceEntry(_ service: ServiceAddress, _ key: String, _ result: Result<JSONValue, RPCError>) -> JSONValue {
+    switch result {
+    case .success(let value): .object([("service", .string(service.executable)), (key, value)])
+    case .failure(let error):
+        .object([("service", .string(service.executable)), ("error", .string(error.description))])
     }
 }
 

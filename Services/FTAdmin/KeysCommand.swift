@@ -41,12 +41,8 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let certificate = CurveCertificate.generate(name: name, role: role)
-            let files: (publicFile: String, secretFile: String)
-            do {
-                files = try certificate.write(directory: out, name: name)
-            } catch {
-                printError("FAILED_PRECONDITION: \(error)")
-                throw ExitCode(1)
+            let files = try certificateFile { () throws(CertificateError) in
+                try certificate.write(directory: out, name: name)
             }
             switch global.output {
             case .json:
@@ -57,10 +53,15 @@ struct KeysCommand: AsyncParsableCommand {
                         ("secret_file", .string(files.secretFile)),
                     ]).text(indent: 0))
             case .human:
+                let publicUse =
+                    role == .service
+                    ? "public certificate: into the authorized keys folder of every service \(name) calls; "
+                        + "its clients name it in FT_<SERVICE>_PUBLIC_KEY"
+                    : "public certificate: into the authorized keys folder of every service \(name) calls"
                 print(
                     """
                     key "\(name)" (role \(role)), public key \(certificate.publicKey.z85)
-                      \(files.publicFile)  public certificate: into the authorized keys folder of every service \(name) calls\(role == .service ? ";\n    its clients name it in FT_<SERVICE>_PUBLIC_KEY" : "")
+                      \(files.publicFile)  \(publicUse)
                       \(files.secretFile)  secret (mode 0600): keep it on \(name)'s host; give it with --key or FT_KEY_FILE
                     """)
             }
@@ -75,14 +76,9 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let certificate: CurveCertificate
-            do {
-                certificate =
-                    file.hasSuffix(".key_secret")
+            let certificate = try certificateFile { () throws(CertificateError) in
+                file.hasSuffix(".key_secret")
                     ? try CurveCertificate.read(secretFile: file) : try CurveCertificate.read(publicFile: file)
-            } catch {
-                printError("FAILED_PRECONDITION: \(error)")
-                throw ExitCode(1)
             }
             switch global.output {
             case .json:
@@ -114,40 +110,21 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                var answers: [(ServiceAddress, Result<AdminV1.ListAuthorizedKeysResponse, RPCError>)] = []
-                for target in try global.services(services) {
-                    do {
-                        let channel = try global.channel(to: target)
-                        defer { channel.close() }
-                        answers.append(
-                            (
-                                target,
-                                .success(
-                                    try await AdminV1.AccessAdminClient(channel: channel).listAuthorizedKeys(
-                                        AdminV1.ListAuthorizedKeysRequest(), options: global.callOptions))
-                            ))
-                    } catch let error as RPCError {
-                        answers.append((target, .failure(error)))
-                    }
+                let answers = try await global.eachService(try global.services(services)) { _, channel in
+                    try await AdminV1.AccessAdminClient(channel: channel).listAuthorizedKeys(
+                        AdminV1.ListAuthorizedKeysRequest(), options: global.callOptions)
                 }
                 switch global.output {
                 case .json:
-                    var entries: [JSONValue] = []
-                    for (target, answer) in answers {
+                    let entries = try answers.map { target, answer in
                         switch answer {
                         case .success(let keys):
-                            entries.append(
-                                .object([
-                                    ("service", .string(target.executable)),
-                                    (
-                                        "keys",
-                                        try DescriptorJSON.decode(
-                                            keys.serializedBytes(), as: AdminV1.ListAuthorizedKeysResponse.protoName)
-                                    ),
-                                ]))
-                        case .failure(let error):
-                            entries.append(
-                                .object([("service", .string(target.executable)), ("error", .string(error.description))]))
+                            serviceEntry(
+                                target, "keys",
+                                .success(
+                                    try DescriptorJSON.decode(
+                                        keys.serializedBytes(), as: AdminV1.ListAuthorizedKeysResponse.protoName)))
+                        case .failure(let error): serviceEntry(target, "keys", .failure(error))
                         }
                     }
                     print(JSONValue.array(entries).text(indent: 0))
@@ -159,12 +136,15 @@ struct KeysCommand: AsyncParsableCommand {
                         case .failure(let error):
                             table.add(target.executable, "FAILED (\(error))", "", "", "")
                         case .success(let keys) where !keys.curve:
-                            table.add(target.executable, "(no CURVE: admits every caller, on loopback only)", "", "", "")
+                            table.add(
+                                target.executable, "(no CURVE: admits every caller, on loopback only)", "", "", "")
                         case .success(let keys):
                             for key in keys.keys {
                                 table.add(target.executable, key.name, key.role, key.publicKey, key.file)
                             }
-                            notes += keys.problems.map { "\(target.executable): not admitted: \($0.file): \($0.problem)" }
+                            notes += keys.problems.map {
+                                "\(target.executable): not admitted: \($0.file): \($0.problem)"
+                            }
                             notes.append(
                                 "\(target.executable): its own key \"\(keys.serverKeyName)\" \(keys.serverPublicKey); "
                                     + "\(keys.keys.count) keys from \(keys.directory), read \(show(time: keys.loadedAt))"
@@ -179,6 +159,16 @@ struct KeysCommand: AsyncParsableCommand {
                 for case (_, .failure(let error)) in answers { throw fail(error) }
             }
         }
+    }
+}
+
+/// Runs certificate file work, reporting a file that cannot be used as `error: FAILED_PRECONDITION: …` and exit 1.
+func certificateFile<T>(_ body: () throws(CertificateError) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        printError("FAILED_PRECONDITION: \(error)")
+        throw ExitCode(1)
     }
 }
 

@@ -1,9 +1,9 @@
 import Foundation
+import Logging
 import RPC
 import Schema
 import Storage
 import Synchronization
-import Logging
 
 /// The audit trail every service keeps in its own database (`audit_log`): one entry for each call that changed
 /// data, written in the same transaction as the change (so a committed change always has its entry and a rolled-back
@@ -40,12 +40,13 @@ public enum AuditTrail {
             ]
             switch dialect {
             case .sqlite:
-                return [table] + indexes + ["UPDATE", "DELETE"].map { verb in
-                    """
-                    CREATE TRIGGER audit_log_no_\(verb.lowercased()) BEFORE \(verb) ON audit_log
-                    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END
-                    """
-                }
+                return [table] + indexes
+                    + ["UPDATE", "DELETE"].map { verb in
+                        """
+                        CREATE TRIGGER audit_log_no_\(verb.lowercased()) BEFORE \(verb) ON audit_log
+                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END
+                        """
+                    }
             case .postgres:
                 return [table] + indexes + [
                     """
@@ -353,7 +354,8 @@ public final class RefusalRecorder: Sendable {
                 }
             } catch {
                 logger.error(
-                    "refused calls not written to the audit trail", metadata: ["count": "\(entries.count)", "error": "\(error)"])
+                    "refused calls not written to the audit trail",
+                    metadata: ["count": "\(entries.count)", "error": "\(error)"])
             }
         }
     }

@@ -2,6 +2,7 @@ import API
 import Foundation
 import RPC
 import Schema
+import Synchronization
 import TestSupport
 import Testing
 
@@ -44,7 +45,9 @@ struct CrashTests {
             defer { channel.close() }
             let client = ProducerV1.ProducerServiceClient(channel: channel)
 
-            // One writer keeps creating groups; the service is killed while it writes.
+            // One writer keeps creating groups; the service is killed while it writes, once it has had some
+            // acknowledged (a loaded machine may take seconds for the first fsyncs).
+            let count = Mutex(0)
             let writer = Task {
                 var acknowledged: [String] = []
                 for index in 0..<100_000 {
@@ -55,6 +58,7 @@ struct CrashTests {
                                 group: sampleGroup("Crash test group \(index)"), requestID: "crash-\(index)"
                             ), options: CallOptions(retryEnabled: false))
                         acknowledged.append(group.id)
+                        count.withLock { $0 += 1 }
                     } catch {
                         try? await Task.sleep(for: .milliseconds(20))
                     }
@@ -62,6 +66,10 @@ struct CrashTests {
                 return acknowledged
             }
             try await Task.sleep(for: .milliseconds(1500))
+            let patience = ContinuousClock.now + .seconds(20)
+            while count.withLock({ $0 }) < 10 && ContinuousClock.now < patience {
+                try await Task.sleep(for: .milliseconds(100))
+            }
             await service?.stop(signal: SIGKILL)
             try await Task.sleep(for: .milliseconds(300))
             writer.cancel()

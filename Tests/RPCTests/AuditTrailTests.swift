@@ -11,7 +11,8 @@ import Testing
 @Suite("Audit trail in the change's transaction")
 struct AuditTrailTests {
     static let migrations = [
-        Migration(version: 1, name: "records") { _ in ["CREATE TABLE records (id TEXT PRIMARY KEY, body TEXT NOT NULL)"] },
+        Migration(version: 1, name: "records") { _ in ["CREATE TABLE records (id TEXT PRIMARY KEY, body TEXT NOT NULL)"]
+        },
         AuditTrail.migration(version: 2),
     ]
 

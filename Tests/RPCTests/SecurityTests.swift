@@ -11,7 +11,7 @@ import Testing
 /// CURVE on the wire and who may call what, against a real server on real sockets: handshakes refused for unknown
 /// keys, clients without CURVE and wrong server keys; roles per method; keys added and revoked while the server
 /// runs; the policy file.
-@Suite("Security: CURVE keys, roles, policy")
+@Suite("Security: CURVE keys, roles, policy", .serialized)
 struct SecurityTests {
     /// The keys of most tests: the server's, and one client of each role.
     static func ring() throws -> KeyRing {
@@ -75,7 +75,10 @@ struct SecurityTests {
         try keys.add("stranger", .admin, admit: false)
         try await withSecureServer(try keys.serverSecurity("test-server")) { endpoint, _ in
             let cases: [(String, ClientSecurity?, String)] = [
-                ("unknown key", keys.clientSecurity("stranger", server: "test-server"), "not among its authorized keys"),
+                (
+                    "unknown key", keys.clientSecurity("stranger", server: "test-server"),
+                    "not among its authorized keys"
+                ),
                 ("no CURVE", nil, "requires CURVE"),
                 ("wrong server key", keys.clientSecurity("alice", server: "ada"), "server's public key is not the one"),
             ]
@@ -167,7 +170,8 @@ struct SecurityTests {
             // The newcomer's channel connects again by itself (libzmq gave up on the refused handshake).
             var admitted = false
             for _ in 0..<100 where !admitted {
-                admitted = (try? await TestingV1.TestServiceClient(channel: newcomer).emptyCall(CommonV1.Empty())) != nil
+                admitted =
+                    (try? await TestingV1.TestServiceClient(channel: newcomer).emptyCall(CommonV1.Empty())) != nil
                 if !admitted { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(admitted, "the newcomer was not admitted within 5 s of its key being added")
@@ -186,7 +190,8 @@ struct SecurityTests {
         """.write(toFile: file, atomically: true, encoding: .utf8)
         let policy = try AuthorizationPolicy.read(file: file)
         let security = ServerSecurity(
-            certificate: keys.certificates["test-server"]!, authorizedKeys: try AuthorizedKeys(directory: keys.authorized),
+            certificate: keys.certificates["test-server"]!,
+            authorizedKeys: try AuthorizedKeys(directory: keys.authorized),
             policy: policy, logger: quietLogger)
         try await withSecureServer(security) { endpoint, service in
             let alice = try channel(endpoint, keys.clientSecurity("alice", server: "test-server"))

@@ -4,6 +4,7 @@ import RPC
 import Schema
 import ServiceKit
 import Storage
+import Synchronization
 import TestSupport
 import Testing
 
@@ -84,7 +85,8 @@ struct ServiceSecurityTests {
                         try await channel.call(
                             service: schema.name, method: method.name, idempotent: false, payload: payload)
                     }
-                    #expect(error?.code == .permissionDenied, "\(schema.name)/\(method.name): \(String(describing: error))")
+                    #expect(
+                        error?.code == .permissionDenied, "\(schema.name)/\(method.name): \(String(describing: error))")
                     #expect(error?.message.contains("role reader") == true)
                     #expect(error?.message.contains("\(schema.name)/\(method.name)") == true)
                     denied[executable, default: 0] += 1
@@ -111,7 +113,20 @@ struct ServiceSecurityTests {
     @Test("an editor cannot back up, the Assistance service's key cannot merge groups; an admin can do both")
     func rolesAtTheEdges() async throws {
         let keys = try Self.ring()
+        try keys.add("stranger", .admin, admit: false)
         let services = try await ThreeServices(keys: keys)
+        // Refused in the handshake: a key the service does not list, and a client without CURVE.
+        for security in [keys.clientSecurity("stranger", server: "producer-service"), nil] {
+            let channel = try ClientChannel(
+                endpoints: [services.producerEndpoint],
+                configuration: .init(defaultTimeout: .seconds(10), security: security),
+                logger: quietLogger)
+            defer { channel.close() }
+            let start = ContinuousClock.now
+            let refused = await failure { try await HealthV1.HealthClient(channel: channel).check(.init()) }
+            #expect(refused?.code == .unauthenticated, "\(String(describing: refused))")
+            #expect(ContinuousClock.now - start < .seconds(1))
+        }
         let editorChannel = try services.channel(services.producerEndpoint, as: "editor")
         let backup = await failure { try await AdminV1.DataAdminClient(channel: editorChannel).backup(.init()) }
         #expect(backup?.code == .permissionDenied, "\(String(describing: backup))")
@@ -137,6 +152,10 @@ struct ServiceSecurityTests {
         _ = try await asAssistance.getProducerGroup(.init(id: survivor.id))
 
         let adminChannel = try services.channel(services.producerEndpoint, as: "ada")
+        let metrics = try await ReflectionV1.ServerReflectionClient(channel: adminChannel).getMetrics(.init())
+        let refusedHandshakes = Dictionary(uniqueKeysWithValues: metrics.refusedHandshakes.map { ($0.code, $0.count) })
+        #expect(refusedHandshakes["unknown_key", default: 0] >= 1, "\(metrics.refusedHandshakes)")
+        #expect(refusedHandshakes["no_curve", default: 0] >= 1, "\(metrics.refusedHandshakes)")
         let copy = try await AdminV1.DataAdminClient(channel: adminChannel).backup(.init())
         #expect(FileManager.default.fileExists(atPath: copy.path))
         let result = try await ProducerV1.ProducerServiceClient(channel: adminChannel).mergeProducerGroups(merge)
@@ -175,7 +194,9 @@ struct ServiceSecurityTests {
                 #expect(own.isEmpty, "a read left audit entries: \(fullName) \(own)")
                 // A read makes no change anywhere, not even through the calls it makes onward.
                 for (executable, trail) in trails {
-                    #expect(!trail.contains { $0.requestID == call.requestID }, "\(fullName) left an entry in \(executable)")
+                    #expect(
+                        !trail.contains { $0.requestID == call.requestID }, "\(fullName) left an entry in \(executable)"
+                    )
                 }
             } else if call.code == .ok {
                 #expect(own.count == 1, "\(fullName) answered OK with \(own.count) audit entries")
@@ -217,7 +238,8 @@ struct ServiceSecurityTests {
                     requestID: RequestID.make()))
             #expect(created.name == secret)
             #expect(relay.bytes.count > 200, "nothing crossed the relay")
-            #expect(relay.saw(secret) == !secure, secure ? "the name crossed in clear" : "the check cannot see clear text")
+            #expect(
+                relay.saw(secret) == !secure, secure ? "the name crossed in clear" : "the check cannot see clear text")
         }
     }
 
@@ -231,7 +253,8 @@ struct ServiceSecurityTests {
 
         let exposed = try await runTool("producer-service", base + ["--endpoint", "tcp://0.0.0.0:\(port)"])
         #expect(exposed.status != 0)
-        #expect(exposed.output.contains("refuses to serve tcp://0.0.0.0:\(port) without CURVE keys"), "\(exposed.output)")
+        #expect(
+            exposed.output.contains("refuses to serve tcp://0.0.0.0:\(port) without CURVE keys"), "\(exposed.output)")
         #expect(exposed.output.contains("ftadmin keys generate"))
 
         let secret = keys.secretFile("producer-service")
@@ -294,5 +317,62 @@ struct ServiceSecurityTests {
         defer { after.close() }
         #expect(try await HealthV1.HealthClient(channel: after).check(.init()).status == .serving)
         #expect(service.process.isRunning, "SIGHUP stopped the service")
+    }
+
+    @Test("live events over CURVE: an admitted key of any role follows them, an unknown key is told it was refused")
+    func eventsOverCurve() async throws {
+        let keys = try Self.ring()
+        try keys.add("stranger", .admin, admit: false)
+        let services = try await ThreeServices(keys: keys)
+        let readerChannel = try services.channel(services.marketEndpoint, as: "rita")
+        let endpoints = try await MarketplaceV1.MarketplaceInfoServiceClient(channel: readerChannel)
+            .getEventEndpoints(.init()).endpoints
+        let follower = EventSubscriber(
+            endpoints: endpoints, topics: ["demand/"],
+            security: keys.clientSecurity("rita", server: "marketplace-info-service"))
+        let stranger = EventSubscriber(
+            endpoints: endpoints, topics: [""],
+            security: keys.clientSecurity("stranger", server: "marketplace-info-service"))
+        try follower.start()
+        try stranger.start()
+        defer {
+            follower.close()
+            stranger.close()
+        }
+        var strangerSaw: EventDelivery?
+        for await delivery in stranger.deliveries {
+            strangerSaw = delivery
+            break
+        }
+        guard case .refused(_, let reason) = strangerSaw else {
+            Issue.record("the unknown key's subscription was not refused: \(String(describing: strangerSaw))")
+            return
+        }
+        #expect(reason.contains("not among its authorized keys"))
+        let editor = MarketplaceV1.MarketplaceInfoServiceClient(
+            channel: try services.channel(services.marketEndpoint, as: "editor"))
+        // A subscription takes a moment to reach the publisher: post until one arrives.
+        let received = Mutex<String?>(nil)
+        let reader = Task {
+            for await delivery in follower.deliveries {
+                if case .event(let topic, _, _) = delivery {
+                    received.withLock { $0 = topic }
+                    return
+                }
+            }
+        }
+        defer { reader.cancel() }
+        for attempt in 0..<50 where received.withLock({ $0 }) == nil {
+            _ = try await editor.postDemand(
+                .init(
+                    signal: .init(
+                        buyer: "SERRV International", product: "baskets",
+                        quantity: .init(amount: 100, unit: "piece"),
+                        neededBy: CommonV1.Date(year: 2030, month: 6, day: 1), countries: ["GH"]),
+                    requestID: "curve-demand-\(attempt)"))
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let topic = received.withLock { $0 } ?? ""
+        #expect(topic.hasPrefix("demand/baskets/"), "no demand event reached the reader: \(topic)")
     }
 }

@@ -47,7 +47,9 @@ public final class TCPRelay: @unchecked Sendable {
         let needle = Array(text.utf8)
         let haystack = bytes
         guard !needle.isEmpty, haystack.count >= needle.count else { return false }
-        return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+        return (0...(haystack.count - needle.count)).contains {
+            haystack[$0..<($0 + needle.count)].elementsEqual(needle)
+        }
     }
 
     public func stop() {

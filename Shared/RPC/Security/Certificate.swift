@@ -40,7 +40,8 @@ public struct CurveCertificate: Sendable {
     public static func generate(name: String, role: Role) -> CurveCertificate {
         let pair = CurveKeyPair.generate()
         return CurveCertificate(
-            publicKey: pair.publicKey, keyPair: pair, metadata: [Property("name", name), Property("role", role.rawValue)])
+            publicKey: pair.publicKey, keyPair: pair,
+            metadata: [Property("name", name), Property("role", role.rawValue)])
     }
 
     init(publicKey: CurvePublicKey, keyPair: CurveKeyPair?, metadata: [Property]) {
@@ -139,7 +140,8 @@ public struct CurveCertificate: Sendable {
             }
             let name = content[..<equals].trimmingCharacters(in: .whitespaces)
             guard let value = unquote(content[content.index(after: equals)...]) else {
-                throw CertificateError(file: path, line: number, problem: "the value of \(name) is not closed by a quote")
+                throw CertificateError(
+                    file: path, line: number, problem: "the value of \(name) is not closed by a quote")
             }
             switch (section, name) {
             case ("metadata", _):
@@ -177,8 +179,9 @@ public struct CurveCertificate: Sendable {
 
     /// Writes `directory/NAME.key` (the public certificate, mode 0644) and `directory/NAME.key_secret` (mode 0600),
     /// refusing to replace files that exist. Returns both paths.
-    public func write(directory: String, name: String) throws(CertificateError) -> (publicFile: String, secretFile: String)
-    {
+    public func write(directory: String, name: String) throws(CertificateError) -> (
+        publicFile: String, secretFile: String
+    ) {
         guard let pair = keyPair else {
             throw CertificateError(file: directory, problem: "cannot take a public certificate: it has no secret key")
         }

@@ -25,7 +25,8 @@ public final class ServerSecurity: Sendable {
     private let policy: Mutex<Loaded>
     private let watcher = Mutex<Task<Void, Never>?>(nil)
     private let refusals = RateLimitedLog(linesPerWindow: 5, window: .seconds(10))
-    private let unknownKeys = Counter(label: ServerMetrics.Label.refusedHandshakes, dimensions: [("reason", "unknown_key")])
+    private let unknownKeys = Counter(
+        label: ServerMetrics.Label.refusedHandshakes, dimensions: [("reason", "unknown_key")])
 
     private struct Loaded {
         var policy: AuthorizationPolicy?
@@ -40,7 +41,8 @@ public final class ServerSecurity: Sendable {
         let certificate = try CurveCertificate.read(secretFile: keyFile)
         let keys = try AuthorizedKeys(directory: authorizedKeysDirectory)
         let policy = try policyFile.map { (file) throws(CertificateError) in try AuthorizationPolicy.read(file: file) }
-        self.init(certificate: certificate, authorizedKeys: keys, policy: policy, policyFile: policyFile, logger: logger)
+        self.init(
+            certificate: certificate, authorizedKeys: keys, policy: policy, policyFile: policyFile, logger: logger)
     }
 
     /// From what has been read already; `certificate` must be a secret one.
@@ -58,7 +60,8 @@ public final class ServerSecurity: Sendable {
         self.zapDomain = ZAPHandler.shared.makeDomain()
         self.logger = logger
         for problem in authorizedKeys.current.problems {
-            logger.warning("authorized key not admitted", metadata: ["file": "\(problem.file)", "problem": "\(problem.problem)"])
+            logger.warning(
+                "authorized key not admitted", metadata: ["file": "\(problem.file)", "problem": "\(problem.problem)"])
         }
     }
 
@@ -93,7 +96,8 @@ public final class ServerSecurity: Sendable {
                 ])
             for problem in change.problems {
                 logger.warning(
-                    "authorized key not admitted", metadata: ["file": "\(problem.file)", "problem": "\(problem.problem)"])
+                    "authorized key not admitted",
+                    metadata: ["file": "\(problem.file)", "problem": "\(problem.problem)"])
             }
         }
         guard let policyFile else { return Reload(keys: change, policyReloaded: false, policyError: nil) }
@@ -104,7 +108,8 @@ public final class ServerSecurity: Sendable {
         do {
             let next = try AuthorizationPolicy.read(file: policyFile)
             policy.withLock { $0 = Loaded(policy: next, stamp: stamp) }
-            logger.notice("authorization policy read", metadata: ["file": "\(policyFile)", "rules": "\(next.rules.count)"])
+            logger.notice(
+                "authorization policy read", metadata: ["file": "\(policyFile)", "rules": "\(next.rules.count)"])
             return Reload(keys: change, policyReloaded: true, policyError: nil)
         } catch {
             // Remembered, so that the periodic check reports a broken file once, not every second.

@@ -114,8 +114,10 @@ final class ZAPHandler: Sendable {
     private func answer(_ frames: [[UInt8]]) -> [[UInt8]] {
         let requestID = frames.count > 1 ? frames[1] : []
         func reply(_ decision: ZAPDecision) -> [[UInt8]] {
-            [Array("1.0".utf8), requestID, Array(decision.status.utf8), Array(decision.text.utf8),
-             Array(decision.userID.utf8), []]
+            [
+                Array("1.0".utf8), requestID, Array(decision.status.utf8), Array(decision.text.utf8),
+                Array(decision.userID.utf8), [],
+            ]
         }
         // version, request id, domain, address, routing id, mechanism, credentials…
         guard frames.count >= 6, String(decoding: frames[0], as: UTF8.self) == "1.0" else {
