@@ -186,7 +186,7 @@ private final class ClientLoop {
     struct Connection {
         let endpoint: String
         let socket: ZMQSocket
-        let monitor: ZMQSocket
+        let monitor: SocketMonitor
         var state: State
         var outstanding = 0
         /// Why the server refused the last handshake (a key it does not admit, a server key that is not its own, a
@@ -227,7 +227,7 @@ private final class ClientLoop {
         var poller = Poller()
         for connection in connections {
             poller.add(connection.socket)
-            poller.add(connection.monitor)
+            poller.add(connection.monitor.socket)
         }
         poller.add(fd: channel.wakeup.fd)
         let wakeIndex = connections.count * 2
@@ -262,8 +262,7 @@ private final class ClientLoop {
 
     func connect(_ endpoint: String, index: Int) throws -> Connection {
         let socket = try ZMQSocket(type: ZMQ_DEALER)
-        let monitorAddress = "inproc://ft-monitor-\(channel.channelID)-\(index)"
-        let monitor: ZMQSocket
+        let monitor: SocketMonitor
         do {
             try socket.set(ZMQ_LINGER, Int32(0))
             try socket.set(ZMQ_IMMEDIATE, Int32(1))
@@ -279,25 +278,18 @@ private final class ClientLoop {
             if let security = channel.configuration.security { try socket.makeCurveClient(security) }
             // Ready means the ZMTP handshake succeeded: with IMMEDIATE, libzmq queues nothing before that
             // (its CONNECTED event comes earlier, at the TCP connect).
-            try socket.monitor(
-                monitorAddress,
+            monitor = try SocketMonitor(
+                watching: socket,
                 events: ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
                     | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                     | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-            monitor = try ZMQSocket(type: ZMQ_PAIR)
         } catch {
-            socket.stopMonitor()
             socket.close()
             throw error
         }
         do {
-            try monitor.set(ZMQ_LINGER, Int32(0))
-            // Unlimited: libzmq's I/O thread blocks on a full monitor pipe (see `stopMonitor`).
-            try monitor.set(ZMQ_RCVHWM, Int32(0))
-            try monitor.connect(monitorAddress)
             try socket.connect(endpoint)
         } catch {
-            socket.stopMonitor()
             monitor.close()
             socket.close()
             throw error
@@ -307,7 +299,6 @@ private final class ClientLoop {
 
     func closeAll() {
         for connection in connections {
-            connection.socket.stopMonitor()
             connection.monitor.close()
             connection.socket.close()
         }
@@ -487,14 +478,10 @@ private final class ClientLoop {
     }
 
     func readMonitor(_ index: Int) {
-        while let frames = try? connections[index].monitor.receive(maxFrames: 2) {
-            guard frames.count == 2, frames[0].count >= 6 else { continue }
-            let event = Int32(frames[0][0]) | Int32(frames[0][1]) << 8
+        for monitored in connections[index].monitor.events() {
+            let (event, value) = (monitored.kind, monitored.value)
             let endpoint = connections[index].endpoint
             channel.logger.trace("monitor event", metadata: [LogKey.endpoint: "\(endpoint)", "event": "\(event)"])
-            let value =
-                UInt32(frames[0][2]) | UInt32(frames[0][3]) << 8 | UInt32(frames[0][4]) << 16
-                | UInt32(frames[0][5]) << 24
             if let refusal = refusal(event: event, value: value) {
                 handshakeRefused(index, refusal, libzmqGivesUp: event != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
                 continue

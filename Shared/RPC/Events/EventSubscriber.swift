@@ -56,8 +56,7 @@ public final class EventSubscriber: Sendable {
 
     private func run(ready: (Result<Void, any Error>) -> Void) {
         let socket: ZMQSocket
-        let monitor: ZMQSocket
-        let monitorAddress = "inproc://ft-subscriber-monitor-\(RequestID.make())"
+        let monitor: SocketMonitor
         do {
             socket = try ZMQSocket(type: ZMQ_SUB)
         } catch {
@@ -71,23 +70,17 @@ public final class EventSubscriber: Sendable {
             if let security { try socket.makeCurveClient(security) }
             for topic in topics { try socket.set(ZMQ_SUBSCRIBE, bytes: Array(topic.utf8)) }
             // Refused handshakes are reported (a follower with a wrong key would otherwise wait in silence).
-            try socket.monitor(
-                monitorAddress,
+            monitor = try SocketMonitor(
+                watching: socket,
                 events: ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                     | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-            monitor = try ZMQSocket(type: ZMQ_PAIR)
         } catch {
-            socket.stopMonitor()
             socket.close()
             return ready(.failure(RPCError(.unavailable, "cannot subscribe to \(endpoints): \(error)")))
         }
         do {
-            try monitor.set(ZMQ_LINGER, Int32(0))
-            try monitor.set(ZMQ_RCVHWM, Int32(0))
-            try monitor.connect(monitorAddress)
             for endpoint in endpoints { try socket.connect(endpoint) }
         } catch {
-            socket.stopMonitor()
             monitor.close()
             socket.close()
             return ready(.failure(RPCError(.unavailable, "cannot subscribe to \(endpoints): \(error)")))
@@ -97,16 +90,14 @@ public final class EventSubscriber: Sendable {
         var poller = Poller()
         poller.add(socket)
         poller.add(fd: wakeup.fd)
-        poller.add(monitor)
+        poller.add(monitor.socket)
         while !closed.load(ordering: .relaxed) {
             guard poller.poll(timeoutMillis: 1000) else { continue }
             if poller.isReadable(1) { wakeup.drain() }
             if poller.isReadable(2) {
-                while let event = try? monitor.receive(maxFrames: 2) {
-                    guard event.count == 2, event[0].count >= 6 else { continue }
-                    let kind = Int32(event[0][0]) | Int32(event[0][1]) << 8
+                for event in monitor.events() {
                     let reason =
-                        switch kind {
+                        switch event.kind {
                         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
                             "the publisher refused this subscriber's key: it is not among its authorized keys"
                         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
@@ -116,8 +107,7 @@ public final class EventSubscriber: Sendable {
                         default:
                             "the CURVE handshake failed: the publisher's public key is not the one given"
                         }
-                    continuation.yield(
-                        .refused(endpoint: String(decoding: event[1], as: UTF8.self), reason: reason))
+                    continuation.yield(.refused(endpoint: event.endpoint, reason: reason))
                 }
             }
             while let frames = try? socket.receive(maxFrames: 3) {
@@ -143,7 +133,6 @@ public final class EventSubscriber: Sendable {
                 }
             }
         }
-        socket.stopMonitor()
         monitor.close()
         socket.close()
         continuation.finish()

@@ -231,7 +231,7 @@ public final class RPCServer: Sendable {
         @exclusivity(unchecked) var closeAt: ContinuousClock.Instant?
         @exclusivity(unchecked) var peers = PeerTable()
         /// With CURVE: libzmq's handshake-failure events, so that refused clients are counted.
-        @exclusivity(unchecked) var monitor: ZMQSocket?
+        @exclusivity(unchecked) var monitor: SocketMonitor?
         /// The caller of each connection, as of a generation of the authorized keys (read again once it changes).
         @exclusivity(unchecked) var callers: [PeerID: (generation: UInt64, caller: Caller)] = [:]
         @exclusivity(unchecked) var serial: UInt64 = 0
@@ -267,7 +267,9 @@ public final class RPCServer: Sendable {
                 try socket.set(ZMQ_LINGER, Int32(500))
                 if let security {
                     try socket.makeCurveServer(security)
-                    monitor = try Self.handshakeMonitor(socket)
+                    monitor = try SocketMonitor(
+                        watching: socket,
+                        events: ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
                 }
                 try socket.set(ZMQ_ROUTER_MANDATORY, Int32(1))
                 // Answers queued for one client: beyond this they are dropped (docs/PROTOCOL.md), so a client that
@@ -280,7 +282,7 @@ public final class RPCServer: Sendable {
                 try socket.set(ZMQ_HEARTBEAT_TTL, Int32(6000))
                 for endpoint in server.configuration.endpoints { endpoints.append(try socket.bind(endpoint)) }
             } catch {
-                closeMonitor(of: socket)
+                monitor?.close()
                 socket.close()
                 if let security { ZAPHandler.shared.unregister(domain: security.zapDomain) }
                 ready(.failure(RPCError(.unavailable, "cannot serve on \(server.configuration.endpoints): \(error)")))
@@ -294,7 +296,7 @@ public final class RPCServer: Sendable {
             var poller = Poller()
             poller.add(socket)
             poller.add(fd: server.wakeup.fd)
-            if let monitor { poller.add(monitor) }
+            if let monitor { poller.add(monitor.socket) }
             while true {
                 // Handlers placed on this thread run here and queue their replies; those of handlers that finish
                 // elsewhere come through the outbox.
@@ -332,7 +334,7 @@ public final class RPCServer: Sendable {
             }
             flush()
             server.loop.value = nil
-            closeMonitor(of: socket)
+            monitor?.close()
             socket.close()
             if let security { ZAPHandler.shared.unregister(domain: security.zapDomain) }
             // Handlers cancelled above finish elsewhere (their answers go nowhere).
@@ -341,53 +343,14 @@ public final class RPCServer: Sendable {
             server.markFinished()
         }
 
-        /// A PAIR socket receiving `socket`'s handshake failures.
-        static func handshakeMonitor(_ socket: ZMQSocket) throws(ZMQError) -> ZMQSocket {
-            let address = "inproc://ft-server-monitor-\(RequestID.make())"
-            try socket.monitor(
-                address, events: ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-            let monitor: ZMQSocket
-            do {
-                monitor = try ZMQSocket(type: ZMQ_PAIR)
-            } catch {
-                socket.stopMonitor()
-                throw error
-            }
-            do {
-                try monitor.set(ZMQ_LINGER, Int32(0))
-                // Unlimited: libzmq's I/O thread blocks on a full monitor pipe (see `ZMQSocket.stopMonitor`).
-                try monitor.set(ZMQ_RCVHWM, Int32(0))
-                try monitor.connect(address)
-            } catch {
-                socket.stopMonitor()
-                monitor.close()
-                throw error
-            }
-            return monitor
-        }
-
-        /// Stops the monitor before its reader closes, as libzmq requires.
-        func closeMonitor(of socket: ZMQSocket) {
-            guard let monitor else { return }
-            socket.stopMonitor()
-            monitor.close()
-            self.monitor = nil
-        }
-
         /// Counts handshakes that failed before the ZAP handler was asked (it counts unknown keys itself).
         func readMonitor() {
-            guard let monitor else { return }
-            while let frames = try? monitor.receive(maxFrames: 2) {
-                guard frames.count == 2, frames[0].count >= 6 else { continue }
-                let event = Int32(frames[0][0]) | Int32(frames[0][1]) << 8
-                let value =
-                    UInt32(frames[0][2]) | UInt32(frames[0][3]) << 8 | UInt32(frames[0][4]) << 16
-                    | UInt32(frames[0][5]) << 24
+            for event in monitor?.events() ?? [] {
                 // A client without CURVE shows as a mechanism mismatch, or (when the close overtakes it) as a
                 // failure without detail, as does a client that expects another server key.
                 let noCurve =
-                    event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-                    || value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+                    event.kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                    || event.value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
                 server.metrics.refusedHandshake(noCurve: noCurve)
                 server.refusedHandshakes.log(server.logger) { logger, suppressed in
                     logger.warning(
