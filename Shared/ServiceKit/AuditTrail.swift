@@ -176,7 +176,11 @@ public final class AuditedDatabase: Database {
 
     public var dialect: SQLDialect { base.dialect }
 
-    public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try await base.query(sql, binds) }
+    /// A write outside a transaction is a transaction of one statement, audited as any other.
+    public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        guard RecordingSession.writeVerb(sql) != nil else { return try await base.query(sql, binds) }
+        return try await transaction { session in try await session.query(sql, binds) }
+    }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
         try await base.read(body)
