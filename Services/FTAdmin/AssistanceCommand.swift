@@ -339,7 +339,8 @@ extension AssistanceCommand {
                 project.id = id
                 let updated = try await client.updateProject(
                     A.UpdateProjectRequest(
-                        project: project, updateMask: mask, expectedVersion: version), options: global.callOptions)
+                        project: project, updateMask: mask, expectedVersion: version, requestID: RequestID.make()),
+                    options: global.callOptions)
                 try emit(updated, global) { projectDetail(updated) }
             }
         }

@@ -50,7 +50,7 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let linked = try await client.linkCascade(
-                    A.LinkCascadeRequest(trainingID: training, cascadesFrom: from),
+                    A.LinkCascadeRequest(trainingID: training, cascadesFrom: from, requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(linked, global) { trainingTable([linked]) }
             }
@@ -81,7 +81,8 @@ extension AssistanceCommand {
                 }
                 let done = try await client.completeTraining(
                     A.CompleteTrainingRequest(
-                        trainingID: training, completedOn: try parseDate(on, field: "--on"), results: results),
+                        trainingID: training, completedOn: try parseDate(on, field: "--on"), results: results,
+                        requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(done, global) { trainingTable([done]) }
             }
@@ -167,7 +168,8 @@ extension AssistanceCommand {
                     A.RecordReferralOutcomeRequest(
                         referralID: referral,
                         outcome: try parseEnum(outcome, A.ReferralOutcome.self, field: "--outcome"),
-                        outcomeOn: try parseDate(on, field: "--on"), notes: notes), options: global.callOptions)
+                        outcomeOn: try parseDate(on, field: "--on"), notes: notes, requestID: RequestID.make()),
+                    options: global.callOptions)
                 try emit(updated, global) { referralTable([updated]) }
             }
         }
@@ -265,7 +267,8 @@ extension AssistanceCommand {
                         actual, actualWomen, actualMen, actualOther, ages: actualAge, locations: actualLocation,
                         flag: "--actual"))
                 let response = try await client.recordIndicatorPeriod(
-                    A.RecordIndicatorPeriodRequest(indicatorID: indicator, period: period), options: global.callOptions)
+                    A.RecordIndicatorPeriodRequest(indicatorID: indicator, period: period, requestID: RequestID.make()),
+                    options: global.callOptions)
                 try emit(response, global) {
                     (response.replaced ? "replaced the stored period\n" : "added a period\n")
                         + indicatorText(response.indicator.map { [$0] } ?? [])

@@ -87,7 +87,8 @@ extension ExampleData {
             _ = try await client.recordReferralOutcome(
                 A.RecordReferralOutcomeRequest(
                     referralID: referral.id, outcome: .completed, outcomeOn: day(2009, 8, 31),
-                    notes: "20 weavers trained as trainers; they trained 240 rural basket makers"), options: options)
+                    notes: "20 weavers trained as trainers; they trained 240 rural basket makers",
+                    requestID: "example-bolga-referral-outcome"), options: options)
         }
         let first = try await client.recordTraining(
             A.RecordTrainingRequest(
@@ -108,11 +109,13 @@ extension ExampleData {
         _ = try await client.completeTraining(
             A.CompleteTrainingRequest(
                 trainingID: first.id, completedOn: day(2009, 3, 20),
-                results: [A.SkillLevel(groupID: groups.weavers.id, level: 4, membersHolding: 20)]), options: options)
+                results: [A.SkillLevel(groupID: groups.weavers.id, level: 4, membersHolding: 20)],
+                requestID: "example-bolga-tier1-completed"), options: options)
         _ = try await client.completeTraining(
             A.CompleteTrainingRequest(
                 trainingID: second.id, completedOn: day(2009, 9, 30),
-                results: [A.SkillLevel(groupID: groups.makers.id, level: 2, membersHolding: 240)]), options: options)
+                results: [A.SkillLevel(groupID: groups.makers.id, level: 2, membersHolding: 240)],
+                requestID: "example-bolga-tier2-completed"), options: options)
         _ = try await client.defineIndicator(
             A.DefineIndicatorRequest(
                 indicator: A.Indicator(
@@ -191,7 +194,8 @@ extension ExampleData {
             closed.actualEnd = day(2010, 12, 31)
             _ = try await client.updateProject(
                 A.UpdateProjectRequest(
-                    project: closed, updateMask: ["status", "actual_end"], expectedVersion: welfare.version),
+                    project: closed, updateMask: ["status", "actual_end"], expectedVersion: welfare.version,
+                    requestID: "example-he-welfare-closed"),
                 options: options)
         }
         _ = try await client.recordTraining(

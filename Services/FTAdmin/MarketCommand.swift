@@ -271,7 +271,7 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.matchDemand(
-                    M.MatchDemandRequest(signalID: signal), options: global.callOptions)
+                    M.MatchDemandRequest(signalID: signal, requestID: RequestID.make()), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("GROUP", "NAME", "COUNTRY", "WHY")
                     for match in response.matches {
@@ -341,7 +341,8 @@ extension MarketCommand {
             try await withMarket(self, global) { client in
                 let updated = try await client.setDemandStatus(
                     M.SetDemandStatusRequest(
-                        signalID: signal, status: try parseEnum(status, M.DemandStatus.self, field: "--status")),
+                        signalID: signal, status: try parseEnum(status, M.DemandStatus.self, field: "--status"),
+                        requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(updated, global) { "\(updated.id) is \(short(updated.status))" }
             }
@@ -455,7 +456,7 @@ extension MarketCommand {
                     M.JoinDiscussionGroupRequest(
                         member: M.GroupMember(
                             groupID: group, kind: try parseEnum(kind, M.MemberKind.self, field: "--kind"),
-                            member: member)),
+                            member: member), requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(joined, global) { "\(joined.member) is a member of \(joined.groupID)" }
             }

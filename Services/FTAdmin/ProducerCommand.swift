@@ -216,7 +216,8 @@ extension ProducerCommand {
                 guard !mask.isEmpty else { throw ValidationError("name at least one field to change") }
                 let updated = try await client.updateProducerGroup(
                     ProducerV1.UpdateProducerGroupRequest(
-                        group: group, updateMask: mask, expectedVersion: version, source: fields.source ?? ""),
+                        group: group, updateMask: mask, expectedVersion: version, source: fields.source ?? "",
+                        requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(updated, global) { groupDetail(updated) }
             }
@@ -256,7 +257,8 @@ extension ProducerCommand {
         func run() async throws {
             try await withProducer(self, global) { client in
                 let answer = try await client.rejectDuplicate(
-                    ProducerV1.RejectDuplicateRequest(groupID: id, otherGroupID: other), options: global.callOptions)
+                    ProducerV1.RejectDuplicateRequest(groupID: id, otherGroupID: other, requestID: RequestID.make()),
+                    options: global.callOptions)
                 try emit(answer, global) { "\(id) and \(other) will not be offered as duplicates again" }
             }
         }
@@ -313,7 +315,8 @@ extension ProducerCommand {
                 let skill = try await client.addSkill(
                     ProducerV1.AddSkillRequest(
                         skill: ProducerV1.SkillCategory(
-                            code: code, name: name, category: category, description: description)),
+                            code: code, name: name, category: category, description: description),
+                        requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(skill, global) { "added \(skill.code): \(skill.name)" }
             }
@@ -558,7 +561,8 @@ extension ProducerCommand {
             try await withProducer(self, global) { client in
                 let done = try await client.completeFollowUp(
                     ProducerV1.CompleteFollowUpRequest(
-                        followUpID: id, doneOn: try on.map { try parseDate($0, field: "--on") }),
+                        followUpID: id, doneOn: try on.map { try parseDate($0, field: "--on") },
+                        requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(done, global) { "done on \(show(done.doneOn)): \(done.description)" }
             }

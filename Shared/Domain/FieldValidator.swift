@@ -97,10 +97,10 @@ public struct FieldValidator {
         }
     }
 
-    /// A client-chosen request id, required on creates so that a retry never makes a second record.
+    /// A client-chosen request id, required on every change so that a retry is never applied twice.
     public mutating func requestID(_ value: String, _ field: String = "request_id") {
         if value.isEmpty {
-            fail(field, "is required, so that a retried create never makes a second record")
+            fail(field, "is required, so that a retried call is never applied twice")
         } else if value.count > 100 {
             fail(field, "must be at most 100 characters")
         }

@@ -219,7 +219,7 @@ public final class AuditedDatabase: Database {
 
 /// A session that notes whether its statements wrote anything and which records they wrote: the ids among the
 /// values bound to each INSERT, UPDATE or DELETE (this system's ids look like `pg_0123456789abcdef`), and the key an
-/// INSERT names first (a skill's code, say). The request log, which remembers answers to retries, is no change.
+/// INSERT names first (a skill's code, say). The request log and the answers kept for retries are no change.
 final class RecordingSession: SQLSession, @unchecked Sendable {
     private let base: any SQLSession
     // Statements of one transaction run one after another; the lock only satisfies Sendable.
@@ -259,12 +259,13 @@ final class RecordingSession: SQLSession, @unchecked Sendable {
         }
     }
 
-    /// INSERT, UPDATE or DELETE (in capitals, as this system writes SQL) of a table other than the request log.
+    /// INSERT, UPDATE or DELETE (in capitals, as this system writes SQL) of a table other than the request log and
+    /// the answers kept for retries (`request_log`, `request_answers`).
     static func writeVerb(_ sql: String) -> Substring? {
         let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" }).prefix(3)
         guard let verb = words.first, ["INSERT", "UPDATE", "DELETE"].contains(verb) else { return nil }
         let table = verb == "UPDATE" ? words.dropFirst().first : words.dropFirst(2).first
-        guard let table, !table.hasPrefix("request_log") else { return nil }
+        guard let table, !table.hasPrefix("request_") else { return nil }
         return verb
     }
 

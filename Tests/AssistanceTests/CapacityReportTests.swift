@@ -50,7 +50,7 @@ struct CapacityReportTests {
         _ = try await assistance.completeTraining(
             A.CompleteTrainingRequest(
                 trainingID: training.id, completedOn: date("2025-03-14"),
-                results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)]))
+                results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)], requestID: RequestID.make()))
 
         let report = try await assistance.getCapacityReport(A.GetCapacityReportRequest(groupID: bolga.id))
         #expect(report.producer?.status?.available == true && report.producer?.profile?.name == "Bolga basket weavers")

@@ -112,21 +112,22 @@ struct ProjectTests {
             change.actualStart = date("2025-02-01")
             let updated = try await client.updateProject(
                 A.UpdateProjectRequest(
-                    project: change, updateMask: ["status", "actual_start"], expectedVersion: ghana.version))
+                    project: change, updateMask: ["status", "actual_start"], expectedVersion: ghana.version,
+                    requestID: RequestID.make()))
             #expect(
                 updated.status == .finalisation && updated.version == ghana.version + 1 && updated.title == ghana.title)
             let stale = await failure {
                 try await client.updateProject(
                     A.UpdateProjectRequest(
                         project: change, updateMask: ["status"],
-                        expectedVersion: ghana.version))
+                        expectedVersion: ghana.version, requestID: RequestID.make()))
             }
             #expect(stale?.code == .aborted)
             let badMask = await failure {
                 try await client.updateProject(
                     A.UpdateProjectRequest(
                         project: change, updateMask: ["parent_id"],
-                        expectedVersion: updated.version))
+                        expectedVersion: updated.version, requestID: RequestID.make()))
             }
             #expect(badMask?.fieldViolations.map(\.field) == ["update_mask[0]"])
         }
@@ -261,7 +262,7 @@ struct ProjectTests {
                     try await client.updateProject(
                         A.UpdateProjectRequest(
                             project: A.Project(id: ghana.id, budget: [CommonV1.Money(minorUnits: 1, currency: "GHS")]),
-                            updateMask: ["budget"], expectedVersion: current.version))
+                            updateMask: ["budget"], expectedVersion: current.version, requestID: RequestID.make()))
                 }
                 #expect(dropping?.code == .failedPrecondition && dropping?.message.contains("USD") == true)
                 #expect(

@@ -82,11 +82,13 @@ struct SharedStateTests {
                 let second = try await training("second", trainer: weavers.id, trained: makers.id)
                 async let linkA = failure {
                     try await clients[0].linkCascade(
-                        A.LinkCascadeRequest(trainingID: first.id, cascadesFrom: second.id))
+                        A.LinkCascadeRequest(trainingID: first.id, cascadesFrom: second.id, requestID: RequestID.make())
+                    )
                 }
                 async let linkB = failure {
                     try await clients[1].linkCascade(
-                        A.LinkCascadeRequest(trainingID: second.id, cascadesFrom: first.id))
+                        A.LinkCascadeRequest(trainingID: second.id, cascadesFrom: first.id, requestID: RequestID.make())
+                    )
                 }
                 let links = await [linkA, linkB]
                 #expect(
@@ -96,9 +98,10 @@ struct SharedStateTests {
                 // Optimistic concurrency on projects: one of two updates from the same version wins.
                 let change = A.UpdateProjectRequest(
                     project: A.Project(id: project.id, title: "from a"), updateMask: ["title"],
-                    expectedVersion: project.version)
+                    expectedVersion: project.version, requestID: RequestID.make())
                 var other = change
                 other.project?.title = "from b"
+                other.requestID = RequestID.make()
                 async let updateA = failure { try await clients[0].updateProject(change) }
                 async let updateB = failure { try await clients[1].updateProject(other) }
                 let updates = await [updateA, updateB]

@@ -59,39 +59,47 @@ struct TrainingTests {
 
                 // A cascade cannot loop, nor be given by a group the earlier training did not train.
                 let loop = await failure {
-                    try await client.linkCascade(A.LinkCascadeRequest(trainingID: first.id, cascadesFrom: second[0].id))
+                    try await client.linkCascade(
+                        A.LinkCascadeRequest(
+                            trainingID: first.id, cascadesFrom: second[0].id, requestID: RequestID.make()))
                 }
                 #expect(loop?.code == .failedPrecondition && loop?.message.contains("loop") == true)
                 let own = await failure {
-                    try await client.linkCascade(A.LinkCascadeRequest(trainingID: first.id, cascadesFrom: first.id))
+                    try await client.linkCascade(
+                        A.LinkCascadeRequest(trainingID: first.id, cascadesFrom: first.id, requestID: RequestID.make()))
                 }
                 #expect(own?.code == .failedPrecondition)
                 let wrongTrainer = await failure {
                     try await client.linkCascade(
-                        A.LinkCascadeRequest(trainingID: second[2].id, cascadesFrom: second[0].id))
+                        A.LinkCascadeRequest(
+                            trainingID: second[2].id, cascadesFrom: second[0].id, requestID: RequestID.make()))
                 }
                 #expect(
                     wrongTrainer?.code == .failedPrecondition
                         && wrongTrainer?.message.contains("trainer_group_id") == true)
                 // Unlinking and relinking (trainings recorded out of order) changes the reach.
-                _ = try await client.linkCascade(A.LinkCascadeRequest(trainingID: second[2].id))
+                _ = try await client.linkCascade(
+                    A.LinkCascadeRequest(trainingID: second[2].id, requestID: RequestID.make()))
                 #expect(
                     try await client.getCascadeReach(A.GetCascadeReachRequest(trainingID: first.id)).total == 12 + 82
                         + 80)
-                _ = try await client.linkCascade(A.LinkCascadeRequest(trainingID: second[2].id, cascadesFrom: first.id))
+                _ = try await client.linkCascade(
+                    A.LinkCascadeRequest(trainingID: second[2].id, cascadesFrom: first.id, requestID: RequestID.make()))
                 #expect(try await client.getCascadeReach(A.GetCascadeReachRequest(trainingID: first.id)).total == 252)
 
                 // Completing records the trained groups' new levels in the Producer service.
                 let done = try await client.completeTraining(
                     A.CompleteTrainingRequest(
                         trainingID: first.id, completedOn: date("2025-03-14"),
-                        results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)]))
+                        results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)],
+                        requestID: RequestID.make()))
                 #expect(done.status == .completed && done.results.count == 1)
                 #expect(
                     try await client.completeTraining(
                         A.CompleteTrainingRequest(
                             trainingID: first.id, completedOn: date("2025-03-14"),
-                            results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)])) == done)
+                            results: [A.SkillLevel(groupID: bolga.id, level: 4, membersHolding: 12)],
+                            requestID: RequestID.make())) == done)
                 let assessments = try await service.producer.listSkillAssessments(
                     ProducerV1.ListSkillAssessmentsRequest(groupID: bolga.id)
                 ).assessments
@@ -102,7 +110,7 @@ struct TrainingTests {
                     try await client.completeTraining(
                         A.CompleteTrainingRequest(
                             trainingID: second[0].id,
-                            completedOn: date("2025-05-02")))
+                            completedOn: date("2025-05-02"), requestID: RequestID.make()))
                 }
                 #expect(missing?.fieldViolations.map(\.field) == ["results"])
 
@@ -212,15 +220,17 @@ struct TrainingTests {
                 let accepted = try await client.recordReferralOutcome(
                     A.RecordReferralOutcomeRequest(
                         referralID: referral.id, outcome: .accepted, outcomeOn: date("2025-06-01"),
-                        notes: "loan approved"))
+                        notes: "loan approved", requestID: RequestID.make()))
                 #expect(accepted.outcome == .accepted && accepted.outcomeNotes == "loan approved")
                 _ = try await client.recordReferralOutcome(
                     A.RecordReferralOutcomeRequest(
-                        referralID: referral.id, outcome: .completed, outcomeOn: date("2025-09-01")))
+                        referralID: referral.id, outcome: .completed, outcomeOn: date("2025-09-01"),
+                        requestID: RequestID.make()))
                 let reopened = await failure {
                     try await client.recordReferralOutcome(
                         A.RecordReferralOutcomeRequest(
-                            referralID: referral.id, outcome: .declined, outcomeOn: date("2025-10-01")))
+                            referralID: referral.id, outcome: .declined, outcomeOn: date("2025-10-01"),
+                            requestID: RequestID.make()))
                 }
                 #expect(reopened?.code == .failedPrecondition)
                 #expect(
@@ -247,7 +257,8 @@ struct TrainingTests {
                         period: A.IndicatorPeriod(
                             start: date("2025-01-01"), end: date("2025-12-31"),
                             target: A.IndicatorValue(value: 6, bySex: A.PeopleCount(women: 5, men: 1)),
-                            actual: A.IndicatorValue(value: 7, bySex: A.PeopleCount(women: 6, men: 1)))))
+                            actual: A.IndicatorValue(value: 7, bySex: A.PeopleCount(women: 6, men: 1))),
+                        requestID: RequestID.make()))
                 #expect(
                     actual.replaced && actual.indicator?.periods.count == 1
                         && actual.indicator?.periods[0].actual?.value == 7)
@@ -256,7 +267,8 @@ struct TrainingTests {
                         indicatorID: jobs.id,
                         period: A.IndicatorPeriod(
                             start: date("2026-01-01"), end: date("2026-12-31"),
-                            target: A.IndicatorValue(bySex: A.PeopleCount(women: 8, men: 2)))))
+                            target: A.IndicatorValue(bySex: A.PeopleCount(women: 8, men: 2))),
+                        requestID: RequestID.make()))
                 #expect(!added.replaced && added.indicator?.periods.count == 2)
                 let overlap = await failure {
                     try await client.recordIndicatorPeriod(
@@ -264,7 +276,7 @@ struct TrainingTests {
                             indicatorID: jobs.id,
                             period: A.IndicatorPeriod(
                                 start: date("2025-06-01"), end: date("2026-05-31"),
-                                actual: A.IndicatorValue(bySex: A.PeopleCount(women: 1)))))
+                                actual: A.IndicatorValue(bySex: A.PeopleCount(women: 1))), requestID: RequestID.make()))
                 }
                 #expect(overlap?.code == .failedPrecondition && overlap?.message.contains("overlaps") == true)
                 let unsplit = await failure {
@@ -272,7 +284,8 @@ struct TrainingTests {
                         A.RecordIndicatorPeriodRequest(
                             indicatorID: jobs.id,
                             period: A.IndicatorPeriod(
-                                start: date("2027-01-01"), end: date("2027-12-31"), actual: A.IndicatorValue(value: 3)))
+                                start: date("2027-01-01"), end: date("2027-12-31"), actual: A.IndicatorValue(value: 3)),
+                            requestID: RequestID.make())
                     )
                 }
                 #expect(unsplit?.fieldViolations.map(\.field) == ["period.actual.by_sex"])
@@ -282,14 +295,16 @@ struct TrainingTests {
                             indicatorID: jobs.id,
                             period: A.IndicatorPeriod(
                                 start: date("2027-01-01"), end: date("2027-12-31"),
-                                actual: A.IndicatorValue(value: 3, bySex: A.PeopleCount(women: 1)))))
+                                actual: A.IndicatorValue(value: 3, bySex: A.PeopleCount(women: 1))),
+                            requestID: RequestID.make()))
                 }
                 #expect(wrongSum?.fieldViolations.map(\.field) == ["period.actual.value"])
                 // By age and by place too, as IATI disaggregates results; each breakdown adds up to the value.
                 func period(_ actual: A.IndicatorValue, of indicator: String) -> A.RecordIndicatorPeriodRequest {
                     A.RecordIndicatorPeriodRequest(
                         indicatorID: indicator,
-                        period: A.IndicatorPeriod(start: date("2028-01-01"), end: date("2028-12-31"), actual: actual))
+                        period: A.IndicatorPeriod(start: date("2028-01-01"), end: date("2028-12-31"), actual: actual),
+                        requestID: RequestID.make())
                 }
                 let detailed = try await client.recordIndicatorPeriod(
                     period(

@@ -30,16 +30,17 @@ struct DiscussionTests {
                 _ = try await client.joinDiscussionGroup(
                     M.JoinDiscussionGroupRequest(
                         member: M.GroupMember(
-                            groupID: group.id, kind: .producerGroup, member: weavers.id)))
+                            groupID: group.id, kind: .producerGroup, member: weavers.id), requestID: RequestID.make()))
                 _ = try await client.joinDiscussionGroup(
                     M.JoinDiscussionGroupRequest(
                         member: M.GroupMember(
-                            groupID: group.id, kind: .expert, member: "Dr. Mensah")))
+                            groupID: group.id, kind: .expert, member: "Dr. Mensah"), requestID: RequestID.make()))
                 let unknown = await failure {
                     try await client.joinDiscussionGroup(
                         M.JoinDiscussionGroupRequest(
                             member: M.GroupMember(
-                                groupID: group.id, kind: .producerGroup, member: "pg_nobody")))
+                                groupID: group.id, kind: .producerGroup, member: "pg_nobody"),
+                            requestID: RequestID.make()))
                 }
                 #expect(unknown?.fieldViolations.map(\.field) == ["member.member"])
                 #expect(try await client.listMembers(M.ListMembersRequest(groupID: group.id)).members.count == 2)
@@ -118,7 +119,8 @@ struct DiscussionTests {
             for group in [dyes, pricing] {
                 _ = try await client.joinDiscussionGroup(
                     M.JoinDiscussionGroupRequest(
-                        member: M.GroupMember(groupID: group.id, kind: .expert, member: "Ama")))
+                        member: M.GroupMember(groupID: group.id, kind: .expert, member: "Ama"),
+                        requestID: RequestID.make()))
             }
             let follower = EventSubscriber(
                 endpoints: [eventEndpoint], topics: [MarketplaceHandler.Topic.posts(dyes.id)])
@@ -228,7 +230,8 @@ struct DiscussionTests {
                                     quantity: M.DemandQuantity(amount: 100, unit: "piece"),
                                     neededBy: needed, countries: countries), requestID: key)))
                 }
-                _ = try await client.matchDemand(M.MatchDemandRequest(signalID: signals[0].id))
+                _ = try await client.matchDemand(
+                    M.MatchDemandRequest(signalID: signals[0].id, requestID: RequestID.make()))
                 _ = try await client.addLibraryEntry(
                     M.AddLibraryEntryRequest(
                         entry: M.LibraryEntry(

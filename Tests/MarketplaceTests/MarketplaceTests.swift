@@ -184,7 +184,8 @@ struct MarketplaceTests {
                             countries: ["GH"]),
                         requestID: "ds-1"))
                 #expect(signal.status == .open)
-                let matched = try await market.client.matchDemand(MarketplaceV1.MatchDemandRequest(signalID: signal.id))
+                let matched = try await market.client.matchDemand(
+                    MarketplaceV1.MatchDemandRequest(signalID: signal.id, requestID: RequestID.make()))
                 #expect(matched.matches.map(\.groupID) == [fits])
                 #expect(matched.signal?.status == .matched)
                 let answer = try await market.client.answerDemand(
@@ -206,7 +207,8 @@ struct MarketplaceTests {
                 }
                 #expect(stranger?.fieldViolations.map(\.field) == ["answer.group_id"])
                 let done = try await market.client.setDemandStatus(
-                    MarketplaceV1.SetDemandStatusRequest(signalID: signal.id, status: .fulfilled))
+                    MarketplaceV1.SetDemandStatusRequest(
+                        signalID: signal.id, status: .fulfilled, requestID: RequestID.make()))
                 #expect(done.status == .fulfilled)
                 let late = await failure {
                     try await market.client.answerDemand(
@@ -230,7 +232,8 @@ struct MarketplaceTests {
                         quantity: MarketplaceV1.DemandQuantity(amount: 10, unit: "piece"),
                         neededBy: ISODate.today().adding(days: 30).message), requestID: "ds"))
             let error = await failure {
-                try await market.client.matchDemand(MarketplaceV1.MatchDemandRequest(signalID: signal.id))
+                try await market.client.matchDemand(
+                    MarketplaceV1.MatchDemandRequest(signalID: signal.id, requestID: RequestID.make()))
             }
             #expect(error?.code == .unavailable && error?.message.contains("producer-service") == true)
             let listed = try await market.client.listDemand(MarketplaceV1.ListDemandRequest(product: "baskets"))

@@ -40,7 +40,7 @@ struct FieldSourceTests {
             let updated = try await client.updateProducerGroup(
                 P.UpdateProducerGroupRequest(
                     group: change, updateMask: ["name", "members"], expectedVersion: created.version,
-                    source: "2026 member census"))
+                    source: "2026 member census", requestID: RequestID.make()))
             #expect(Self.sources(updated)["members"] == "2026 member census")
             #expect(Self.sources(updated)["name"] == "SERRV field visit, March 2025")
             #expect(updated.fieldSources.count == set.count)
@@ -50,13 +50,13 @@ struct FieldSourceTests {
             let menOnly = try await client.updateProducerGroup(
                 P.UpdateProducerGroupRequest(
                     group: men, updateMask: ["members.men"], expectedVersion: updated.version,
-                    source: "2026 member census"))
+                    source: "2026 member census", requestID: RequestID.make()))
             #expect(menOnly.members == P.MemberCounts(women: 41, men: 6))
             let negative = await failure {
                 try await client.updateProducerGroup(
                     P.UpdateProducerGroupRequest(
                         group: P.ProducerGroup(id: created.id, members: P.MemberCounts(other: -1)),
-                        updateMask: ["members.other"], expectedVersion: menOnly.version))
+                        updateMask: ["members.other"], expectedVersion: menOnly.version, requestID: RequestID.make()))
             }
             #expect(negative?.fieldViolations.map(\.field) == ["group.members.other"])
 

@@ -45,7 +45,8 @@ struct GroupTests {
             change.processesOutsourced = []
             let updated = try await client.updateProducerGroup(
                 ProducerV1.UpdateProducerGroupRequest(
-                    group: change, updateMask: ["processes_in_house", "processes_outsourced"], expectedVersion: 1))
+                    group: change, updateMask: ["processes_in_house", "processes_outsourced"], expectedVersion: 1,
+                    requestID: RequestID.make()))
             #expect(updated.version == 2 && updated.processesInHouse == ["sewing", "screen printing"])
             #expect(
                 updated.name == "VillageWorks" && updated.crafts == ["bags", "scarves"],
@@ -53,20 +54,20 @@ struct GroupTests {
             let stale = await failure {
                 try await client.updateProducerGroup(
                     ProducerV1.UpdateProducerGroupRequest(
-                        group: change, updateMask: ["notes"], expectedVersion: 1))
+                        group: change, updateMask: ["notes"], expectedVersion: 1, requestID: RequestID.make()))
             }
             #expect(stale?.code == .aborted)
             let badMask = await failure {
                 try await client.updateProducerGroup(
                     ProducerV1.UpdateProducerGroupRequest(
-                        group: change, updateMask: ["version"], expectedVersion: 2))
+                        group: change, updateMask: ["version"], expectedVersion: 2, requestID: RequestID.make()))
             }
             #expect(badMask?.code == .invalidArgument && badMask?.fieldViolations.first?.field == "update_mask")
             let missing = await failure {
                 try await client.updateProducerGroup(
                     ProducerV1.UpdateProducerGroupRequest(
                         group: ProducerV1.ProducerGroup(id: "pg_nope", name: "x"), updateMask: ["name"],
-                        expectedVersion: 1))
+                        expectedVersion: 1, requestID: RequestID.make()))
             }
             #expect(missing == RPCError(.notFound, "producer group \"pg_nope\" not found"))
         }

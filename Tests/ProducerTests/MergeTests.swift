@@ -19,7 +19,8 @@ struct MergeTests {
             #expect(found.candidates.map(\.group?.id) == [variant.id])
             #expect(found.candidates.first.map { $0.similarity > 0.9 } == true)
             _ = try await client.rejectDuplicate(
-                ProducerV1.RejectDuplicateRequest(groupID: variant.id, otherGroupID: original.id))
+                ProducerV1.RejectDuplicateRequest(
+                    groupID: variant.id, otherGroupID: original.id, requestID: RequestID.make()))
             let afterReject = try await client.findDuplicates(ProducerV1.FindDuplicatesRequest(groupID: original.id))
             #expect(afterReject.candidates.isEmpty, "a rejected pair was offered again")
         }
@@ -71,7 +72,7 @@ struct MergeTests {
                 try await client.updateProducerGroup(
                     ProducerV1.UpdateProducerGroupRequest(
                         group: ProducerV1.ProducerGroup(id: duplicate.id, notes: "x"), updateMask: ["notes"],
-                        expectedVersion: 2))
+                        expectedVersion: 2, requestID: RequestID.make()))
             }
             #expect(update?.code == .failedPrecondition && update?.message.contains(survivor.id) == true)
 

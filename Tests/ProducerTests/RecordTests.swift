@@ -18,13 +18,14 @@ struct RecordTests {
             let added = try await client.addSkill(
                 ProducerV1.AddSkillRequest(
                     skill: ProducerV1.SkillCategory(
-                        code: "Solar-Maintenance", name: "Solar panel maintenance", category: "business")))
+                        code: "Solar-Maintenance", name: "Solar panel maintenance", category: "business"),
+                    requestID: RequestID.make()))
             #expect(added.code == "solar-maintenance")
             let clash = await failure {
                 try await client.addSkill(
                     ProducerV1.AddSkillRequest(
                         skill: ProducerV1.SkillCategory(
-                            code: "weaving", name: "Something else", category: "craft")))
+                            code: "weaving", name: "Something else", category: "craft"), requestID: RequestID.make()))
             }
             #expect(clash?.code == .alreadyExists)
             let group = try await client.create(sampleGroup("VillageWorks", country: "KH", crafts: ["bags"]))
@@ -77,7 +78,7 @@ struct RecordTests {
             ended.endedOn = date("2020-01-01")
             ended.notes = "paused"
             let updated = try await client.updateBuyerRelationship(
-                ProducerV1.UpdateBuyerRelationshipRequest(relationship: ended))
+                ProducerV1.UpdateBuyerRelationshipRequest(relationship: ended, requestID: RequestID.make()))
             #expect(updated.endedOn == date("2020-01-01") && updated.notes == "paused")
             let badMoney = await failure {
                 try await client.addBuyerRelationship(
@@ -155,7 +156,7 @@ struct RecordTests {
             #expect(overdue.followUps.first?.daysOverdue == 30 && overdue.followUps.first?.groupName == "VillageWorks")
             let done = try await client.completeFollowUp(
                 ProducerV1.CompleteFollowUpRequest(
-                    followUpID: contact.followUps[0].id, doneOn: date("2025-05-02")))
+                    followUpID: contact.followUps[0].id, doneOn: date("2025-05-02"), requestID: RequestID.make()))
             #expect(done.done && done.doneOn == date("2025-05-02"))
             let after = try await client.listOverdueFollowUps(
                 ProducerV1.ListOverdueFollowUpsRequest(asOf: date("2025-10-01")))

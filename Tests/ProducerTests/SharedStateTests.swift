@@ -50,13 +50,32 @@ struct SharedStateTests {
             // Optimistic concurrency across instances: one of two updates from the same version wins.
             let change = ProducerV1.UpdateProducerGroupRequest(
                 group: ProducerV1.ProducerGroup(id: created.id, notes: "from a"), updateMask: ["notes"],
-                expectedVersion: 1)
+                expectedVersion: 1, requestID: RequestID.make())
             var other = change
             other.group?.notes = "from b"
+            other.requestID = RequestID.make()
             async let updateA = failure { try await a.updateProducerGroup(change) }
             async let updateB = failure { try await b.updateProducerGroup(other) }
             let outcomes = await [updateA, updateB]
             #expect(outcomes.filter { $0 == nil }.count == 1 && outcomes.compactMap { $0?.code } == [.aborted])
+
+            // An update replayed on the other instance answers as the first did and is applied once; the same
+            // update sent to both at once too.
+            let current = try await a.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: created.id))
+            let edit = ProducerV1.UpdateProducerGroupRequest(
+                group: ProducerV1.ProducerGroup(id: created.id, notes: "replayed"), updateMask: ["notes"],
+                expectedVersion: current.version, requestID: RequestID.make())
+            let applied = try await a.updateProducerGroup(edit)
+            #expect(try await b.updateProducerGroup(edit) == applied)
+            var raced = edit
+            raced.expectedVersion = applied.version
+            raced.requestID = RequestID.make()
+            async let raceA = a.updateProducerGroup(raced)
+            async let raceB = b.updateProducerGroup(raced)
+            let (x, y) = try await (raceA, raceB)
+            #expect(x == y && x.version == applied.version + 1, "one update sent to both was applied twice or not once")
+            let stored = try await b.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: created.id))
+            #expect(stored.version == applied.version + 1)
 
             for server in servers {
                 server.beginGracefulShutdown()

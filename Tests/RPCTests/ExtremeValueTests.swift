@@ -90,6 +90,8 @@ struct ExtremeValueTests {
         var options = CallOptions(timeout: .seconds(10))
         /// Every call made: its service and method, the request id of its header, and the status it answered.
         var log: [(service: ServiceSchema, method: ServiceSchema.Method, requestID: String, code: RPCError.Code)] = []
+        /// Every call answered OK: its request and its answer, encoded.
+        var answered: [(service: ServiceSchema, method: ServiceSchema.Method, request: [UInt8], answer: [UInt8])] = []
 
         /// Calls with `key` when the services run with keys.
         init(_ services: ThreeServices, key: String = "producer-service") throws {
@@ -142,6 +144,7 @@ struct ExtremeValueTests {
                                     service: schema.name, method: method.name, idempotent: false, payload: payload,
                                     options: callOptions)
                                 log.append((schema, method, callOptions.requestID!, .ok))
+                                answered.append((schema, method, payload, answer))
                                 answers["OK", default: 0] += 1
                                 if let json = try? DescriptorJSON.decode(answer, as: method.outputType) {
                                     ids.harvest(json)

@@ -217,6 +217,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
 
     public func updateProject(_ request: A.UpdateProjectRequest, context: ServerContext) async throws -> A.Project {
         var check = FieldValidator()
+        check.requestID(request.requestID)
         let changes = request.project ?? A.Project()
         if changes.id.isEmpty { check.fail("project.id", "must not be empty") }
         if request.expectedVersion <= 0 { check.fail("expected_version", "is required: the version you read") }
@@ -226,6 +227,12 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
                 "\"\(field)\" cannot be updated (one of \(Self.updatableFields.joined(separator: ", ")))")
         }
         try check.check()
+        // A replay answers as the first attempt did, before the version it moved on is checked.
+        if let answer = try await storage({
+            try await store.database.keptAnswer(A.Project.self, "UpdateProject", requestID: request.requestID)
+        }) {
+            return answer
+        }
         var updated = try await storage { try await store.project(changes.id) }
         guard updated.version == request.expectedVersion else {
             throw RPCError(
@@ -240,7 +247,10 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         try await requireProjectOrganisations(updated, prefix: "project")
         let validated = updated
         // The store writes only over the version read here, so a change made meanwhile fails ABORTED.
-        return try await storage { try await store.updateProject(validated, expectedVersion: request.expectedVersion) }
+        return try await storage {
+            try await store.updateProject(
+                validated, expectedVersion: request.expectedVersion, requestID: request.requestID)
+        }
     }
 
     /// Copies one field named as in the .proto from `source` to `project`.
@@ -498,10 +508,13 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     }
 
     public func linkCascade(_ request: A.LinkCascadeRequest, context: ServerContext) async throws -> A.Training {
-        guard !request.trainingID.isEmpty else {
-            throw RPCError.invalidArgument(field: "training_id", "must not be empty")
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        Self.required(request.trainingID, "training_id", &check)
+        try check.check()
+        return try await storage {
+            try await store.linkCascade(request.trainingID, to: request.cascadesFrom, requestID: request.requestID)
         }
-        return try await storage { try await store.linkCascade(request.trainingID, to: request.cascadesFrom) }
     }
 
     /// Records each trained group's new skill level in the Producer service — with a request id made from the
@@ -510,6 +523,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         -> A.Training
     {
         var check = FieldValidator()
+        check.requestID(request.requestID)
         Self.required(request.trainingID, "training_id", &check)
         let day = check.date(request.completedOn, "completed_on")
         Self.notInFuture(day, "completed_on", &check)
@@ -518,6 +532,11 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
             check.nonNegative(result.membersHolding, "results[\(index)].members_holding")
         }
         try check.check()
+        if let answer = try await storage({
+            try await store.database.keptAnswer(A.Training.self, "CompleteTraining", requestID: request.requestID)
+        }) {
+            return answer
+        }
         let training = try await storage { try await store.training(request.trainingID) }
         if training.status == .completed {
             if training.completedOn == request.completedOn && training.results == request.results { return training }
@@ -567,7 +586,8 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
             try await group.waitForAll()
         }
         return try await storage {
-            try await store.complete(training.id, on: request.completedOn!, results: request.results)
+            try await store.complete(
+                training.id, on: request.completedOn!, results: request.results, requestID: request.requestID)
         }
     }
 
@@ -621,6 +641,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         -> A.Referral
     {
         var check = FieldValidator()
+        check.requestID(request.requestID)
         Self.required(request.referralID, "referral_id", &check)
         if request.outcome == .unspecified || request.outcome == .pending {
             check.fail("outcome", "must be REFERRAL_OUTCOME_ACCEPTED, _DECLINED or _COMPLETED")
@@ -630,7 +651,8 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         let notes = check.text(request.notes, "notes", maxLength: 2000)
         try check.check()
         return try await storage {
-            try await store.recordOutcome(request.referralID, request.outcome, on: day!, notes: notes)
+            try await store.recordOutcome(
+                request.referralID, request.outcome, on: day!, notes: notes, requestID: request.requestID)
         }
     }
 
@@ -696,10 +718,13 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         -> A.RecordIndicatorPeriodResponse
     {
         var check = FieldValidator()
+        check.requestID(request.requestID)
         Self.required(request.indicatorID, "indicator_id", &check)
         if request.period == nil { check.fail("period", "is required (start, end, and a target or an actual)") }
         try check.check()
-        return try await storage { try await store.recordPeriod(request.indicatorID, request.period!) }
+        return try await storage {
+            try await store.recordPeriod(request.indicatorID, request.period!, requestID: request.requestID)
+        }
     }
 
     public func listIndicators(_ request: A.ListIndicatorsRequest, context: ServerContext) async throws

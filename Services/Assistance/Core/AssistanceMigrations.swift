@@ -95,5 +95,6 @@ public enum AssistanceMigrations {
         },
         // Who changed what, and which calls were refused (ServiceKit's AuditTrail).
         AuditTrail.migration(version: 4),
+        RequestAnswers.migration(version: 5),
     ]
 }

@@ -105,8 +105,8 @@ extension AssistanceStore {
     }
 
     /// Sets which training `id` cascades from, refusing a link that would close a loop.
-    func linkCascade(_ id: String, to parentID: String) async throws -> A.Training {
-        try await database.transaction { session in
+    func linkCascade(_ id: String, to parentID: String, requestID: String) async throws -> A.Training {
+        try await database.answeringOnce("LinkCascade", requestID: requestID) { session in
             // One link at a time, so two links made at once cannot close a loop neither saw.
             try await session.lock("cascades")
             var training = try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
@@ -141,8 +141,10 @@ extension AssistanceStore {
     }
 
     /// Marks a planned training completed with its results.
-    func complete(_ id: String, on day: CommonV1.Date, results: [A.SkillLevel]) async throws -> A.Training {
-        try await database.transaction { session in
+    func complete(_ id: String, on day: CommonV1.Date, results: [A.SkillLevel], requestID: String) async throws
+        -> A.Training
+    {
+        try await database.answeringOnce("CompleteTraining", requestID: requestID) { session in
             try await session.lock("training \(id)")
             var training = try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
             if training.status == .completed { return training }
@@ -204,10 +206,10 @@ extension AssistanceStore {
         }
     }
 
-    func recordOutcome(_ id: String, _ outcome: A.ReferralOutcome, on day: ISODate, notes: String) async throws
-        -> A.Referral
-    {
-        try await database.transaction { session in
+    func recordOutcome(
+        _ id: String, _ outcome: A.ReferralOutcome, on day: ISODate, notes: String, requestID: String
+    ) async throws -> A.Referral {
+        try await database.answeringOnce("RecordReferralOutcome", requestID: requestID) { session in
             try await session.lock("referral \(id)")
             var referral = try await session.message(A.Referral.self, from: "referrals", id: id, noun: "referral")
             if referral.outcome == outcome && referral.outcomeOn == day.message && referral.outcomeNotes == notes {
@@ -243,8 +245,10 @@ extension AssistanceStore {
     }
 
     /// Adds the period, or replaces the stored one with the same start and end; refuses one overlapping another.
-    func recordPeriod(_ id: String, _ period: A.IndicatorPeriod) async throws -> A.RecordIndicatorPeriodResponse {
-        try await database.transaction { session in
+    func recordPeriod(_ id: String, _ period: A.IndicatorPeriod, requestID: String) async throws
+        -> A.RecordIndicatorPeriodResponse
+    {
+        try await database.answeringOnce("RecordIndicatorPeriod", requestID: requestID) { session in
             try await session.lock("indicator \(id)")
             var indicator = try await session.message(A.Indicator.self, from: "indicators", id: id, noun: "indicator")
             let period = try IndicatorRules.normalised(period, of: indicator, field: "period")

@@ -119,8 +119,8 @@ public struct AssistanceStore: Sendable {
 
     /// Writes `project` (validated, with the stored fields the update left alone) over the stored one if that is
     /// still at `expectedVersion`; refuses to drop a budget currency that transactions use.
-    func updateProject(_ project: A.Project, expectedVersion: Int64) async throws -> A.Project {
-        try await database.transaction { session in
+    func updateProject(_ project: A.Project, expectedVersion: Int64, requestID: String) async throws -> A.Project {
+        try await database.answeringOnce("UpdateProject", requestID: requestID) { session in
             let currencies = Set(project.budget.map(\.currency))
             let used = try await session.query(
                 "SELECT DISTINCT currency FROM transactions WHERE project_id = $1", [.of(project.id)]

@@ -271,7 +271,16 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
     public func matchDemand(_ request: M.MatchDemandRequest, context: ServerContext) async throws
         -> M.MatchDemandResponse
     {
-        guard !request.signalID.isEmpty else { throw RPCError.invalidArgument(field: "signal_id", "must not be empty") }
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        if request.signalID.isEmpty { check.fail("signal_id", "must not be empty") }
+        try check.check()
+        // A replay answers as the first attempt did, without asking the Producer service again.
+        if let answer = try await storage({
+            try await store.database.keptAnswer(M.MatchDemandResponse.self, "MatchDemand", requestID: request.requestID)
+        }) {
+            return answer
+        }
         let signal = try await storage { try await store.getSignal(request.signalID) }
         guard signal.status == .open || signal.status == .matched else {
             throw RPCError(
@@ -320,8 +329,9 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
                 signalID: signal.id, groupID: group.id, groupName: group.name, country: group.country,
                 reasons: reasons)
         }
-        let updated = try await storage { try await store.saveMatches(signalID: signal.id, matches) }
-        return M.MatchDemandResponse(signal: updated, matches: matches)
+        return try await storage {
+            try await store.saveMatches(signalID: signal.id, matches, requestID: request.requestID)
+        }
     }
 
     public func answerDemand(_ request: M.AnswerDemandRequest, context: ServerContext) async throws -> M.DemandAnswer {
@@ -359,12 +369,15 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         -> M.DemandSignal
     {
         var check = FieldValidator()
+        check.requestID(request.requestID)
         if request.signalID.isEmpty { check.fail("signal_id", "must not be empty") }
         if request.status != .fulfilled && request.status != .withdrawn {
             check.fail("status", "must be DEMAND_STATUS_FULFILLED or DEMAND_STATUS_WITHDRAWN")
         }
         try check.check()
-        return try await storage { try await store.setStatus(signalID: request.signalID, request.status) }
+        return try await storage {
+            try await store.setStatus(signalID: request.signalID, request.status, requestID: request.requestID)
+        }
     }
 
     // MARK: library
@@ -448,6 +461,7 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         -> M.GroupMember
     {
         var check = FieldValidator()
+        check.requestID(request.requestID)
         var member = request.member ?? M.GroupMember()
         if member.groupID.isEmpty { check.fail("member.group_id", "must not be empty") }
         check.specified(member.kind, "member.kind")
@@ -456,7 +470,8 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         if member.kind == .producerGroup {
             try await requireProducerGroup(member.member, field: "member.member")
         }
-        return try await storage { try await store.join(member) }
+        let checked = member
+        return try await storage { try await store.join(checked, requestID: request.requestID) }
     }
 
     /// A producer group must exist: asked of the Producer service, with the remaining deadline and request id.

@@ -121,5 +121,6 @@ public enum MarketplaceMigrations {
         },
         // Who changed what, and which calls were refused (ServiceKit's AuditTrail).
         AuditTrail.migration(version: 5),
+        RequestAnswers.migration(version: 6),
     ]
 }

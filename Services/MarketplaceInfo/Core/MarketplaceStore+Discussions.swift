@@ -39,8 +39,8 @@ extension MarketplaceStore {
     }
 
     /// Adds a member; joining again returns the existing membership.
-    func join(_ member: M.GroupMember) async throws -> M.GroupMember {
-        try await database.transaction { session in
+    func join(_ member: M.GroupMember, requestID: String) async throws -> M.GroupMember {
+        try await database.answeringOnce("JoinDiscussionGroup", requestID: requestID) { session in
             _ = try await loadGroup(member.groupID, session)
             if let row = try await session.first(
                 "SELECT body FROM group_members WHERE group_id = $1 AND kind = $2 AND member = $3",

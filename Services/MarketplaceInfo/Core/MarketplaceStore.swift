@@ -268,8 +268,10 @@ public struct MarketplaceStore: Sendable {
     }
 
     /// Replaces a signal's matches and marks an open signal MATCHED when there are any, in one transaction.
-    func saveMatches(signalID: String, _ matches: [M.DemandMatch]) async throws -> M.DemandSignal {
-        try await database.transaction { session in
+    func saveMatches(signalID: String, _ matches: [M.DemandMatch], requestID: String) async throws
+        -> M.MatchDemandResponse
+    {
+        try await database.answeringOnce("MatchDemand", requestID: requestID) { session in
             // Matching, answering and closing a signal read its status and then write: one at a time per signal.
             try await session.lock("signal \(signalID)")
             var signal = try await loadSignal(signalID, session)
@@ -283,7 +285,7 @@ public struct MarketplaceStore: Sendable {
                 signal.status = .matched
                 try await writeSignal(signal, session)
             }
-            return signal
+            return M.MatchDemandResponse(signal: signal, matches: matches)
         }
     }
 
@@ -293,8 +295,8 @@ public struct MarketplaceStore: Sendable {
             [.of(signal.id), .of(signal.status.rawValue), .blob(signal.serializedBytes())])
     }
 
-    func setStatus(signalID: String, _ status: M.DemandStatus) async throws -> M.DemandSignal {
-        try await database.transaction { session in
+    func setStatus(signalID: String, _ status: M.DemandStatus, requestID: String) async throws -> M.DemandSignal {
+        try await database.answeringOnce("SetDemandStatus", requestID: requestID) { session in
             try await session.lock("signal \(signalID)")
             var signal = try await loadSignal(signalID, session)
             if signal.status == .fulfilled || signal.status == .withdrawn, signal.status != status {

@@ -58,6 +58,7 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         guard let input = request.group, !input.id.isEmpty else {
             throw RPCError.invalidArgument(field: "group.id", "must name the group to update")
         }
+        check.requestID(request.requestID)
         let mask = request.updateMask.isEmpty ? Self.updatableFields : Set(request.updateMask)
         let known = Self.updatableFields.union(Self.memberCountPaths)
         for field in mask.subtracting(known).sorted() {
@@ -80,7 +81,9 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         try check.check()
         let requestID = context.requestID
         return try await storage {
-            try await store.updateGroup(id: input.id, expectedVersion: request.expectedVersion) { group in
+            try await store.updateGroup(
+                id: input.id, expectedVersion: request.expectedVersion, requestID: request.requestID
+            ) { group in
                 let before = group
                 for field in mask { Self.copy(field, from: clean, to: &group) }
                 FieldSources.note(
@@ -194,14 +197,16 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         -> CommonV1.Empty
     {
         var check = FieldValidator()
+        check.requestID(request.requestID)
         if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
         if request.otherGroupID.isEmpty { check.fail("other_group_id", "must not be empty") }
         if !request.groupID.isEmpty && request.groupID == request.otherGroupID {
             check.fail("other_group_id", "must differ from group_id")
         }
         try check.check()
-        try await storage { try await store.rejectDuplicate(request.groupID, request.otherGroupID) }
-        return CommonV1.Empty()
+        return try await storage {
+            try await store.rejectDuplicate(request.groupID, request.otherGroupID, requestID: request.requestID)
+        }
     }
 
     public func mergeProducerGroups(_ request: ProducerV1.MergeProducerGroupsRequest, context: ServerContext)
@@ -234,6 +239,7 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         -> ProducerV1.SkillCategory
     {
         var check = FieldValidator()
+        check.requestID(request.requestID)
         let input = request.skill ?? ProducerV1.SkillCategory()
         var skill = ProducerV1.SkillCategory()
         skill.code = check.text(input.code, "skill.code", required: true, maxLength: 40).lowercased()
@@ -244,7 +250,7 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         skill.category = check.text(input.category, "skill.category", required: true, maxLength: 40).lowercased()
         skill.description = check.text(input.description, "skill.description", maxLength: 500)
         try check.check()
-        return try await storage { try await store.addSkill(skill) }
+        return try await storage { try await store.addSkill(skill, requestID: request.requestID) }
     }
 
     public func recordSkillAssessment(_ request: ProducerV1.RecordSkillAssessmentRequest, context: ServerContext)
@@ -309,11 +315,12 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         async throws -> ProducerV1.BuyerRelationship
     {
         var check = FieldValidator()
+        check.requestID(request.requestID)
         var relationship = request.relationship ?? ProducerV1.BuyerRelationship()
         if relationship.id.isEmpty { check.fail("relationship.id", "must name the relationship to update") }
         Self.validate(&relationship, &check)
         try check.check()
-        return try await storage { try await store.updateRelationship(relationship) }
+        return try await storage { try await store.updateRelationship(relationship, requestID: request.requestID) }
     }
 
     public func listBuyerRelationships(_ request: ProducerV1.ListBuyerRelationshipsRequest, context: ServerContext)
@@ -403,10 +410,13 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         -> ProducerV1.FollowUp
     {
         var check = FieldValidator()
+        check.requestID(request.requestID)
         if request.followUpID.isEmpty { check.fail("follow_up_id", "must not be empty") }
         let doneOn = check.date(request.doneOn, "done_on", required: false) ?? ISODate.today()
         try check.check()
-        return try await storage { try await store.completeFollowUp(id: request.followUpID, doneOn: doneOn) }
+        return try await storage {
+            try await store.completeFollowUp(id: request.followUpID, doneOn: doneOn, requestID: request.requestID)
+        }
     }
 
     // MARK: independence

@@ -131,6 +131,7 @@ public enum ProducerMigrations {
         },
         // Who changed what, and which calls were refused (ServiceKit's AuditTrail).
         AuditTrail.migration(version: 3),
+        RequestAnswers.migration(version: 4),
     ]
 }
 

@@ -149,10 +149,11 @@ public struct ProducerStore: Sendable {
     }
 
     /// Writes `change` over the stored group if its version is still `expectedVersion`.
-    func updateGroup(id: String, expectedVersion: Int64, _ change: @escaping @Sendable (inout Group) throws -> Void)
-        async throws -> Group
-    {
-        try await database.transaction { session in
+    func updateGroup(
+        id: String, expectedVersion: Int64, requestID: String,
+        _ change: @escaping @Sendable (inout Group) throws -> Void
+    ) async throws -> Group {
+        try await database.answeringOnce("UpdateProducerGroup", requestID: requestID) { session in
             guard
                 let row = try await session.first(
                     "SELECT merged_into, version, body FROM producer_groups WHERE id = $1", [.of(id)])
@@ -268,15 +269,16 @@ public struct ProducerStore: Sendable {
         }
     }
 
-    func rejectDuplicate(_ a: String, _ b: String) async throws {
+    func rejectDuplicate(_ a: String, _ b: String, requestID: String) async throws -> CommonV1.Empty {
         let (first, second) = a < b ? (a, b) : (b, a)
-        try await database.transaction { session in
+        return try await database.answeringOnce("RejectDuplicate", requestID: requestID) { session in
             for id in [a, b] { _ = try await loadGroup(id, session) }
             try await session.execute(
                 """
                 INSERT INTO duplicate_rejections (group_a, group_b, rejected_at) VALUES ($1, $2, $3)
                 ON CONFLICT (group_a, group_b) DO NOTHING
                 """, [.of(first), .of(second), .of(Clock.unixMicros())])
+            return CommonV1.Empty()
         }
     }
 
@@ -382,8 +384,8 @@ public struct ProducerStore: Sendable {
             category: try row.text("category"), description: try row.text("description"))
     }
 
-    func addSkill(_ skill: ProducerV1.SkillCategory) async throws -> ProducerV1.SkillCategory {
-        try await database.transaction { session in
+    func addSkill(_ skill: ProducerV1.SkillCategory, requestID: String) async throws -> ProducerV1.SkillCategory {
+        try await database.answeringOnce("AddSkill", requestID: requestID) { session in
             if let existing = try await session.first(
                 "SELECT code, name, category, description FROM skills WHERE code = $1", [.of(skill.code)])
             {
@@ -503,8 +505,10 @@ public struct ProducerStore: Sendable {
         return relationship
     }
 
-    func updateRelationship(_ relationship: ProducerV1.BuyerRelationship) async throws -> ProducerV1.BuyerRelationship {
-        try await database.transaction { session in
+    func updateRelationship(_ relationship: ProducerV1.BuyerRelationship, requestID: String) async throws
+        -> ProducerV1.BuyerRelationship
+    {
+        try await database.answeringOnce("UpdateBuyerRelationship", requestID: requestID) { session in
             let stored = try await loadRelationship(relationship.id, session)
             var updated = relationship
             updated.groupID = stored.groupID
@@ -678,8 +682,8 @@ public struct ProducerStore: Sendable {
         }
     }
 
-    func completeFollowUp(id: String, doneOn: ISODate) async throws -> ProducerV1.FollowUp {
-        try await database.transaction { session in
+    func completeFollowUp(id: String, doneOn: ISODate, requestID: String) async throws -> ProducerV1.FollowUp {
+        try await database.answeringOnce("CompleteFollowUp", requestID: requestID) { session in
             let updated = try await session.query(
                 "UPDATE follow_ups SET done = 1, done_on = $2 WHERE id = $1 RETURNING *",
                 [.of(id), .of(doneOn.description)])

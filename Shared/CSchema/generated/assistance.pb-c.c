@@ -3406,7 +3406,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__get_project_request_
   (ProtobufCMessageInit) fairtrade__assistance__v1__get_project_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__update_project_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__update_project_request__field_descriptors[4] =
 {
   {
     "project",
@@ -3444,16 +3444,29 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__update_project_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__UpdateProjectRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__update_project_request__field_indices_by_name[] = {
   2,   /* field[2] = expected_version */
   0,   /* field[0] = project */
+  3,   /* field[3] = request_id */
   1,   /* field[1] = update_mask */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__update_project_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__update_project_request__descriptor =
 {
@@ -3463,7 +3476,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__update_project_reque
   "Fairtrade__Assistance__V1__UpdateProjectRequest",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__UpdateProjectRequest),
-  3,
+  4,
   fairtrade__assistance__v1__update_project_request__field_descriptors,
   fairtrade__assistance__v1__update_project_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__update_project_request__number_ranges,
@@ -5127,7 +5140,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_training_requ
   (ProtobufCMessageInit) fairtrade__assistance__v1__record_training_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__link_cascade_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__link_cascade_request__field_descriptors[3] =
 {
   {
     "training_id",
@@ -5153,15 +5166,28 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__link_cascade_re
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__LinkCascadeRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__link_cascade_request__field_indices_by_name[] = {
   1,   /* field[1] = cascades_from */
+  2,   /* field[2] = request_id */
   0,   /* field[0] = training_id */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__link_cascade_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__link_cascade_request__descriptor =
 {
@@ -5171,14 +5197,14 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__link_cascade_request
   "Fairtrade__Assistance__V1__LinkCascadeRequest",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__LinkCascadeRequest),
-  2,
+  3,
   fairtrade__assistance__v1__link_cascade_request__field_descriptors,
   fairtrade__assistance__v1__link_cascade_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__link_cascade_request__number_ranges,
   (ProtobufCMessageInit) fairtrade__assistance__v1__link_cascade_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__complete_training_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__complete_training_request__field_descriptors[4] =
 {
   {
     "training_id",
@@ -5216,16 +5242,29 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__complete_traini
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__CompleteTrainingRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__complete_training_request__field_indices_by_name[] = {
   1,   /* field[1] = completed_on */
+  3,   /* field[3] = request_id */
   2,   /* field[2] = results */
   0,   /* field[0] = training_id */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__complete_training_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__complete_training_request__descriptor =
 {
@@ -5235,7 +5274,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__complete_training_re
   "Fairtrade__Assistance__V1__CompleteTrainingRequest",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__CompleteTrainingRequest),
-  3,
+  4,
   fairtrade__assistance__v1__complete_training_request__field_descriptors,
   fairtrade__assistance__v1__complete_training_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__complete_training_request__number_ranges,
@@ -6025,7 +6064,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__create_referral_requ
   (ProtobufCMessageInit) fairtrade__assistance__v1__create_referral_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_referral_outcome_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_referral_outcome_request__field_descriptors[5] =
 {
   {
     "referral_id",
@@ -6075,17 +6114,30 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_referral
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordReferralOutcomeRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__record_referral_outcome_request__field_indices_by_name[] = {
   3,   /* field[3] = notes */
   1,   /* field[1] = outcome */
   2,   /* field[2] = outcome_on */
   0,   /* field[0] = referral_id */
+  4,   /* field[4] = request_id */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__record_referral_outcome_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_referral_outcome_request__descriptor =
 {
@@ -6095,7 +6147,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_referral_outc
   "Fairtrade__Assistance__V1__RecordReferralOutcomeRequest",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__RecordReferralOutcomeRequest),
-  4,
+  5,
   fairtrade__assistance__v1__record_referral_outcome_request__field_descriptors,
   fairtrade__assistance__v1__record_referral_outcome_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__record_referral_outcome_request__number_ranges,
@@ -6705,7 +6757,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__define_indicator_req
   (ProtobufCMessageInit) fairtrade__assistance__v1__define_indicator_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_indicator_period_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_indicator_period_request__field_descriptors[3] =
 {
   {
     "indicator_id",
@@ -6731,15 +6783,28 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__record_indicato
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__assistance__v1__record_indicator_period_request__field_indices_by_name[] = {
   0,   /* field[0] = indicator_id */
   1,   /* field[1] = period */
+  2,   /* field[2] = request_id */
 };
 static const ProtobufCIntRange fairtrade__assistance__v1__record_indicator_period_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_indicator_period_request__descriptor =
 {
@@ -6749,7 +6814,7 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_indicator_per
   "Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest",
   "fairtrade.assistance.v1",
   sizeof(Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest),
-  2,
+  3,
   fairtrade__assistance__v1__record_indicator_period_request__field_descriptors,
   fairtrade__assistance__v1__record_indicator_period_request__field_indices_by_name,
   1,  fairtrade__assistance__v1__record_indicator_period_request__number_ranges,

@@ -365,10 +365,15 @@ struct  Fairtrade__Assistance__V1__UpdateProjectRequest
    * The version the client read; a different stored version fails with ABORTED.
    */
   int64_t expected_version;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__ASSISTANCE__V1__UPDATE_PROJECT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__update_project_request__descriptor) \
-    , NULL, 0,NULL, 0 }
+    , NULL, 0,NULL, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__ListProjectsRequest
@@ -804,10 +809,15 @@ struct  Fairtrade__Assistance__V1__LinkCascadeRequest
    * Empty unlinks.
    */
   char *cascades_from;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LINK_CASCADE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__link_cascade_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__CompleteTrainingRequest
@@ -820,10 +830,15 @@ struct  Fairtrade__Assistance__V1__CompleteTrainingRequest
    */
   size_t n_results;
   Fairtrade__Assistance__V1__SkillLevel **results;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__ASSISTANCE__V1__COMPLETE_TRAINING_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__complete_training_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, NULL, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__ListTrainingsRequest
@@ -1035,10 +1050,15 @@ struct  Fairtrade__Assistance__V1__RecordReferralOutcomeRequest
   Fairtrade__Assistance__V1__ReferralOutcome outcome;
   Fairtrade__Common__V1__Date *outcome_on;
   char *notes;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__ASSISTANCE__V1__RECORD_REFERRAL_OUTCOME_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__record_referral_outcome_request__descriptor) \
-    , (char *)protobuf_c_empty_string, FAIRTRADE__ASSISTANCE__V1__REFERRAL_OUTCOME__REFERRAL_OUTCOME_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, FAIRTRADE__ASSISTANCE__V1__REFERRAL_OUTCOME__REFERRAL_OUTCOME_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__ListReferralsRequest
@@ -1200,10 +1220,15 @@ struct  Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest
    * A period with the same start and end replaces the stored one; otherwise it is added.
    */
   Fairtrade__Assistance__V1__IndicatorPeriod *period;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__ASSISTANCE__V1__RECORD_INDICATOR_PERIOD_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__record_indicator_period_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__RecordIndicatorPeriodResponse

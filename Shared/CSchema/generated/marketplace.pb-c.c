@@ -4452,7 +4452,7 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__demand_match__descr
   (ProtobufCMessageInit) fairtrade__marketplace__v1__demand_match__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__match_demand_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__match_demand_request__field_descriptors[2] =
 {
   {
     "signal_id",
@@ -4466,14 +4466,27 @@ static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__match_demand_r
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__MatchDemandRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__marketplace__v1__match_demand_request__field_indices_by_name[] = {
+  1,   /* field[1] = request_id */
   0,   /* field[0] = signal_id */
 };
 static const ProtobufCIntRange fairtrade__marketplace__v1__match_demand_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor fairtrade__marketplace__v1__match_demand_request__descriptor =
 {
@@ -4483,7 +4496,7 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__match_demand_reques
   "Fairtrade__Marketplace__V1__MatchDemandRequest",
   "fairtrade.marketplace.v1",
   sizeof(Fairtrade__Marketplace__V1__MatchDemandRequest),
-  1,
+  2,
   fairtrade__marketplace__v1__match_demand_request__field_descriptors,
   fairtrade__marketplace__v1__match_demand_request__field_indices_by_name,
   1,  fairtrade__marketplace__v1__match_demand_request__number_ranges,
@@ -4784,7 +4797,7 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_demand_answers
   (ProtobufCMessageInit) fairtrade__marketplace__v1__list_demand_answers_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__set_demand_status_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__set_demand_status_request__field_descriptors[3] =
 {
   {
     "signal_id",
@@ -4810,15 +4823,28 @@ static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__set_demand_sta
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__SetDemandStatusRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__marketplace__v1__set_demand_status_request__field_indices_by_name[] = {
+  2,   /* field[2] = request_id */
   0,   /* field[0] = signal_id */
   1,   /* field[1] = status */
 };
 static const ProtobufCIntRange fairtrade__marketplace__v1__set_demand_status_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor fairtrade__marketplace__v1__set_demand_status_request__descriptor =
 {
@@ -4828,7 +4854,7 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__set_demand_status_r
   "Fairtrade__Marketplace__V1__SetDemandStatusRequest",
   "fairtrade.marketplace.v1",
   sizeof(Fairtrade__Marketplace__V1__SetDemandStatusRequest),
-  2,
+  3,
   fairtrade__marketplace__v1__set_demand_status_request__field_descriptors,
   fairtrade__marketplace__v1__set_demand_status_request__field_indices_by_name,
   1,  fairtrade__marketplace__v1__set_demand_status_request__number_ranges,
@@ -5526,7 +5552,7 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__group_member__descr
   (ProtobufCMessageInit) fairtrade__marketplace__v1__group_member__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__join_discussion_group_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__join_discussion_group_request__field_descriptors[2] =
 {
   {
     "member",
@@ -5540,14 +5566,27 @@ static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__join_discussio
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__marketplace__v1__join_discussion_group_request__field_indices_by_name[] = {
   0,   /* field[0] = member */
+  1,   /* field[1] = request_id */
 };
 static const ProtobufCIntRange fairtrade__marketplace__v1__join_discussion_group_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor fairtrade__marketplace__v1__join_discussion_group_request__descriptor =
 {
@@ -5557,7 +5596,7 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__join_discussion_gro
   "Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest",
   "fairtrade.marketplace.v1",
   sizeof(Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest),
-  1,
+  2,
   fairtrade__marketplace__v1__join_discussion_group_request__field_descriptors,
   fairtrade__marketplace__v1__join_discussion_group_request__field_indices_by_name,
   1,  fairtrade__marketplace__v1__join_discussion_group_request__number_ranges,

@@ -533,10 +533,15 @@ struct  Fairtrade__Marketplace__V1__MatchDemandRequest
 {
   ProtobufCMessage base;
   char *signal_id;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__MARKETPLACE__V1__MATCH_DEMAND_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__match_demand_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Marketplace__V1__MatchDemandResponse
@@ -607,10 +612,15 @@ struct  Fairtrade__Marketplace__V1__SetDemandStatusRequest
    * FULFILLED or WITHDRAWN (MATCHED is set by matching).
    */
   Fairtrade__Marketplace__V1__DemandStatus status;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__MARKETPLACE__V1__SET_DEMAND_STATUS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__set_demand_status_request__descriptor) \
-    , (char *)protobuf_c_empty_string, FAIRTRADE__MARKETPLACE__V1__DEMAND_STATUS__DEMAND_STATUS_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, FAIRTRADE__MARKETPLACE__V1__DEMAND_STATUS__DEMAND_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -784,10 +794,15 @@ struct  Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest
 {
   ProtobufCMessage base;
   Fairtrade__Marketplace__V1__GroupMember *member;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__MARKETPLACE__V1__JOIN_DISCUSSION_GROUP_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__join_discussion_group_request__descriptor) \
-    , NULL }
+    , NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Marketplace__V1__ListMembersRequest

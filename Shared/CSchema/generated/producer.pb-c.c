@@ -3016,7 +3016,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__get_producer_group_req
   (ProtobufCMessageInit) fairtrade__producer__v1__get_producer_group_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_producer_group_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_producer_group_request__field_descriptors[5] =
 {
   {
     "group",
@@ -3066,17 +3066,30 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_producer_g
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__UpdateProducerGroupRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__update_producer_group_request__field_indices_by_name[] = {
   2,   /* field[2] = expected_version */
   0,   /* field[0] = group */
+  4,   /* field[4] = request_id */
   3,   /* field[3] = source */
   1,   /* field[1] = update_mask */
 };
 static const ProtobufCIntRange fairtrade__producer__v1__update_producer_group_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__update_producer_group_request__descriptor =
 {
@@ -3086,7 +3099,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__update_producer_group_
   "Fairtrade__Producer__V1__UpdateProducerGroupRequest",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__UpdateProducerGroupRequest),
-  4,
+  5,
   fairtrade__producer__v1__update_producer_group_request__field_descriptors,
   fairtrade__producer__v1__update_producer_group_request__field_indices_by_name,
   1,  fairtrade__producer__v1__update_producer_group_request__number_ranges,
@@ -3413,7 +3426,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__find_duplicates_respon
   (ProtobufCMessageInit) fairtrade__producer__v1__find_duplicates_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__reject_duplicate_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__reject_duplicate_request__field_descriptors[3] =
 {
   {
     "group_id",
@@ -3439,15 +3452,28 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__reject_duplicate_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__RejectDuplicateRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__reject_duplicate_request__field_indices_by_name[] = {
   0,   /* field[0] = group_id */
   1,   /* field[1] = other_group_id */
+  2,   /* field[2] = request_id */
 };
 static const ProtobufCIntRange fairtrade__producer__v1__reject_duplicate_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__reject_duplicate_request__descriptor =
 {
@@ -3457,7 +3483,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__reject_duplicate_reque
   "Fairtrade__Producer__V1__RejectDuplicateRequest",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__RejectDuplicateRequest),
-  2,
+  3,
   fairtrade__producer__v1__reject_duplicate_request__field_descriptors,
   fairtrade__producer__v1__reject_duplicate_request__field_indices_by_name,
   1,  fairtrade__producer__v1__reject_duplicate_request__number_ranges,
@@ -3661,7 +3687,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__list_skills_response__
   (ProtobufCMessageInit) fairtrade__producer__v1__list_skills_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__add_skill_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__add_skill_request__field_descriptors[2] =
 {
   {
     "skill",
@@ -3675,14 +3701,27 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__add_skill_request
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__AddSkillRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__add_skill_request__field_indices_by_name[] = {
+  1,   /* field[1] = request_id */
   0,   /* field[0] = skill */
 };
 static const ProtobufCIntRange fairtrade__producer__v1__add_skill_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__add_skill_request__descriptor =
 {
@@ -3692,7 +3731,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__add_skill_request__des
   "Fairtrade__Producer__V1__AddSkillRequest",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__AddSkillRequest),
-  1,
+  2,
   fairtrade__producer__v1__add_skill_request__field_descriptors,
   fairtrade__producer__v1__add_skill_request__field_indices_by_name,
   1,  fairtrade__producer__v1__add_skill_request__number_ranges,
@@ -4148,7 +4187,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__add_buyer_relationship
   (ProtobufCMessageInit) fairtrade__producer__v1__add_buyer_relationship_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_buyer_relationship_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_buyer_relationship_request__field_descriptors[2] =
 {
   {
     "relationship",
@@ -4162,14 +4201,27 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__update_buyer_rela
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__update_buyer_relationship_request__field_indices_by_name[] = {
   0,   /* field[0] = relationship */
+  1,   /* field[1] = request_id */
 };
 static const ProtobufCIntRange fairtrade__producer__v1__update_buyer_relationship_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__update_buyer_relationship_request__descriptor =
 {
@@ -4179,7 +4231,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__update_buyer_relations
   "Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest),
-  1,
+  2,
   fairtrade__producer__v1__update_buyer_relationship_request__field_descriptors,
   fairtrade__producer__v1__update_buyer_relationship_request__field_indices_by_name,
   1,  fairtrade__producer__v1__update_buyer_relationship_request__number_ranges,
@@ -5030,7 +5082,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__list_overdue_follow_up
   (ProtobufCMessageInit) fairtrade__producer__v1__list_overdue_follow_ups_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__complete_follow_up_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__complete_follow_up_request__field_descriptors[3] =
 {
   {
     "follow_up_id",
@@ -5056,15 +5108,28 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__complete_follow_u
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__CompleteFollowUpRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__complete_follow_up_request__field_indices_by_name[] = {
   1,   /* field[1] = done_on */
   0,   /* field[0] = follow_up_id */
+  2,   /* field[2] = request_id */
 };
 static const ProtobufCIntRange fairtrade__producer__v1__complete_follow_up_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__complete_follow_up_request__descriptor =
 {
@@ -5074,7 +5139,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__complete_follow_up_req
   "Fairtrade__Producer__V1__CompleteFollowUpRequest",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__CompleteFollowUpRequest),
-  2,
+  3,
   fairtrade__producer__v1__complete_follow_up_request__field_descriptors,
   fairtrade__producer__v1__complete_follow_up_request__field_indices_by_name,
   1,  fairtrade__producer__v1__complete_follow_up_request__number_ranges,

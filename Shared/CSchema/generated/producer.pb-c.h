@@ -373,10 +373,15 @@ struct  Fairtrade__Producer__V1__UpdateProducerGroupRequest
    * Where the new values come from, recorded for each field whose value changes; at most 200 characters.
    */
   char *source;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__PRODUCER__V1__UPDATE_PRODUCER_GROUP_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__update_producer_group_request__descriptor) \
-    , NULL, 0,NULL, 0, (char *)protobuf_c_empty_string }
+    , NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Producer__V1__ListProducerGroupsRequest
@@ -467,10 +472,15 @@ struct  Fairtrade__Producer__V1__RejectDuplicateRequest
    */
   char *group_id;
   char *other_group_id;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__PRODUCER__V1__REJECT_DUPLICATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__reject_duplicate_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Producer__V1__MergeProducerGroupsRequest
@@ -531,10 +541,15 @@ struct  Fairtrade__Producer__V1__AddSkillRequest
 {
   ProtobufCMessage base;
   Fairtrade__Producer__V1__SkillCategory *skill;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__PRODUCER__V1__ADD_SKILL_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__add_skill_request__descriptor) \
-    , NULL }
+    , NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Producer__V1__SkillAssessment
@@ -643,10 +658,15 @@ struct  Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest
    * id, plus the new yearly_purchases, kind, ended_on and notes.
    */
   Fairtrade__Producer__V1__BuyerRelationship *relationship;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__PRODUCER__V1__UPDATE_BUYER_RELATIONSHIP_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__update_buyer_relationship_request__descriptor) \
-    , NULL }
+    , NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Producer__V1__ListBuyerRelationshipsRequest
@@ -851,10 +871,15 @@ struct  Fairtrade__Producer__V1__CompleteFollowUpRequest
    * Unset: today (UTC).
    */
   Fairtrade__Common__V1__Date *done_on;
+  /*
+   * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
+   * twice (at most 100 characters).
+   */
+  char *request_id;
 };
 #define FAIRTRADE__PRODUCER__V1__COMPLETE_FOLLOW_UP_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__complete_follow_up_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Producer__V1__SkillChange

@@ -705,13 +705,15 @@ extension AssistanceV1 {
         public var project: AssistanceV1.Project? = nil
         public var updateMask: [String] = []
         public var expectedVersion: Int64 = 0
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(project: AssistanceV1.Project? = nil, updateMask: [String] = [], expectedVersion: Int64 = 0) {
+        public init(project: AssistanceV1.Project? = nil, updateMask: [String] = [], expectedVersion: Int64 = 0, requestID: String = "") {
             self.project = project
             self.updateMask = updateMask
             self.expectedVersion = expectedVersion
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__update_project_request()) }
@@ -721,6 +723,7 @@ extension AssistanceV1 {
             self.project = try _decodeMessage(c.pointee.project, "project", options, as: AssistanceV1.Project.self)
             self.updateMask = _decodeStrings(c.pointee.update_mask, c.pointee.n_update_mask)
             self.expectedVersion = c.pointee.expected_version
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -729,6 +732,7 @@ extension AssistanceV1 {
             c.pointee.project = self.project.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__Project.self) }
             c.pointee.n_update_mask = self.updateMask.count; c.pointee.update_mask = arena.strings(self.updateMask)
             c.pointee.expected_version = self.expectedVersion
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
@@ -1513,12 +1517,14 @@ extension AssistanceV1 {
         public static let protoName = "fairtrade.assistance.v1.LinkCascadeRequest"
         public var trainingID: String = ""
         public var cascadesFrom: String = ""
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(trainingID: String = "", cascadesFrom: String = "") {
+        public init(trainingID: String = "", cascadesFrom: String = "", requestID: String = "") {
             self.trainingID = trainingID
             self.cascadesFrom = cascadesFrom
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__link_cascade_request()) }
@@ -1527,6 +1533,7 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__LinkCascadeRequest.self)
             self.trainingID = _decodeString(c.pointee.training_id)
             self.cascadesFrom = _decodeString(c.pointee.cascades_from)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1534,6 +1541,7 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__LinkCascadeRequest.self)
             c.pointee.training_id = arena.string(self.trainingID)
             c.pointee.cascades_from = arena.string(self.cascadesFrom)
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
@@ -1543,13 +1551,15 @@ extension AssistanceV1 {
         public var trainingID: String = ""
         public var completedOn: CommonV1.Date? = nil
         public var results: [AssistanceV1.SkillLevel] = []
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(trainingID: String = "", completedOn: CommonV1.Date? = nil, results: [AssistanceV1.SkillLevel] = []) {
+        public init(trainingID: String = "", completedOn: CommonV1.Date? = nil, results: [AssistanceV1.SkillLevel] = [], requestID: String = "") {
             self.trainingID = trainingID
             self.completedOn = completedOn
             self.results = results
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__complete_training_request()) }
@@ -1559,6 +1569,7 @@ extension AssistanceV1 {
             self.trainingID = _decodeString(c.pointee.training_id)
             self.completedOn = try _decodeMessage(c.pointee.completed_on, "completed_on", options, as: CommonV1.Date.self)
             self.results = try _decodeMessages(c.pointee.results, c.pointee.n_results, "results", options, as: AssistanceV1.SkillLevel.self)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1567,6 +1578,7 @@ extension AssistanceV1 {
             c.pointee.training_id = arena.string(self.trainingID)
             c.pointee.completed_on = self.completedOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
             c.pointee.n_results = self.results.count; c.pointee.results = arena.messages(self.results, as: Fairtrade__Assistance__V1__SkillLevel.self)
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
@@ -1951,14 +1963,16 @@ extension AssistanceV1 {
         public var outcome: AssistanceV1.ReferralOutcome = .unspecified
         public var outcomeOn: CommonV1.Date? = nil
         public var notes: String = ""
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(referralID: String = "", outcome: AssistanceV1.ReferralOutcome = .unspecified, outcomeOn: CommonV1.Date? = nil, notes: String = "") {
+        public init(referralID: String = "", outcome: AssistanceV1.ReferralOutcome = .unspecified, outcomeOn: CommonV1.Date? = nil, notes: String = "", requestID: String = "") {
             self.referralID = referralID
             self.outcome = outcome
             self.outcomeOn = outcomeOn
             self.notes = notes
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__record_referral_outcome_request()) }
@@ -1969,6 +1983,7 @@ extension AssistanceV1 {
             self.outcome = try _decodeEnum(AssistanceV1.ReferralOutcome(rawValue: Int32(bitPattern: c.pointee.outcome.rawValue)), "outcome", options)
             self.outcomeOn = try _decodeMessage(c.pointee.outcome_on, "outcome_on", options, as: CommonV1.Date.self)
             self.notes = _decodeString(c.pointee.notes)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1978,6 +1993,7 @@ extension AssistanceV1 {
             c.pointee.outcome = Fairtrade__Assistance__V1__ReferralOutcome(rawValue: UInt32(bitPattern: self.outcome.rawValue))
             c.pointee.outcome_on = self.outcomeOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
             c.pointee.notes = arena.string(self.notes)
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
@@ -2278,12 +2294,14 @@ extension AssistanceV1 {
         public static let protoName = "fairtrade.assistance.v1.RecordIndicatorPeriodRequest"
         public var indicatorID: String = ""
         public var period: AssistanceV1.IndicatorPeriod? = nil
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(indicatorID: String = "", period: AssistanceV1.IndicatorPeriod? = nil) {
+        public init(indicatorID: String = "", period: AssistanceV1.IndicatorPeriod? = nil, requestID: String = "") {
             self.indicatorID = indicatorID
             self.period = period
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__record_indicator_period_request()) }
@@ -2292,6 +2310,7 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest.self)
             self.indicatorID = _decodeString(c.pointee.indicator_id)
             self.period = try _decodeMessage(c.pointee.period, "period", options, as: AssistanceV1.IndicatorPeriod.self)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -2299,6 +2318,7 @@ extension AssistanceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest.self)
             c.pointee.indicator_id = arena.string(self.indicatorID)
             c.pointee.period = self.period.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Assistance__V1__IndicatorPeriod.self) }
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }

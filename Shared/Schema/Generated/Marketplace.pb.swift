@@ -1238,11 +1238,13 @@ extension MarketplaceV1 {
     public struct MatchDemandRequest: ProtoMessage {
         public static let protoName = "fairtrade.marketplace.v1.MatchDemandRequest"
         public var signalID: String = ""
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(signalID: String = "") {
+        public init(signalID: String = "", requestID: String = "") {
             self.signalID = signalID
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__match_demand_request()) }
@@ -1250,12 +1252,14 @@ extension MarketplaceV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__MatchDemandRequest.self)
             self.signalID = _decodeString(c.pointee.signal_id)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__MatchDemandRequest.self)
             c.pointee.signal_id = arena.string(self.signalID)
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
@@ -1421,12 +1425,14 @@ extension MarketplaceV1 {
         public static let protoName = "fairtrade.marketplace.v1.SetDemandStatusRequest"
         public var signalID: String = ""
         public var status: MarketplaceV1.DemandStatus = .unspecified
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(signalID: String = "", status: MarketplaceV1.DemandStatus = .unspecified) {
+        public init(signalID: String = "", status: MarketplaceV1.DemandStatus = .unspecified, requestID: String = "") {
             self.signalID = signalID
             self.status = status
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__set_demand_status_request()) }
@@ -1435,6 +1441,7 @@ extension MarketplaceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__SetDemandStatusRequest.self)
             self.signalID = _decodeString(c.pointee.signal_id)
             self.status = try _decodeEnum(MarketplaceV1.DemandStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1442,6 +1449,7 @@ extension MarketplaceV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__SetDemandStatusRequest.self)
             c.pointee.signal_id = arena.string(self.signalID)
             c.pointee.status = Fairtrade__Marketplace__V1__DemandStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
@@ -1808,11 +1816,13 @@ extension MarketplaceV1 {
     public struct JoinDiscussionGroupRequest: ProtoMessage {
         public static let protoName = "fairtrade.marketplace.v1.JoinDiscussionGroupRequest"
         public var member: MarketplaceV1.GroupMember? = nil
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(member: MarketplaceV1.GroupMember? = nil) {
+        public init(member: MarketplaceV1.GroupMember? = nil, requestID: String = "") {
             self.member = member
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__join_discussion_group_request()) }
@@ -1820,12 +1830,14 @@ extension MarketplaceV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest.self)
             self.member = try _decodeMessage(c.pointee.member, "member", options, as: MarketplaceV1.GroupMember.self)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest.self)
             c.pointee.member = self.member.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Marketplace__V1__GroupMember.self) }
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }

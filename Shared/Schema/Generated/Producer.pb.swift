@@ -668,14 +668,16 @@ extension ProducerV1 {
         public var updateMask: [String] = []
         public var expectedVersion: Int64 = 0
         public var source: String = ""
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(group: ProducerV1.ProducerGroup? = nil, updateMask: [String] = [], expectedVersion: Int64 = 0, source: String = "") {
+        public init(group: ProducerV1.ProducerGroup? = nil, updateMask: [String] = [], expectedVersion: Int64 = 0, source: String = "", requestID: String = "") {
             self.group = group
             self.updateMask = updateMask
             self.expectedVersion = expectedVersion
             self.source = source
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__update_producer_group_request()) }
@@ -686,6 +688,7 @@ extension ProducerV1 {
             self.updateMask = _decodeStrings(c.pointee.update_mask, c.pointee.n_update_mask)
             self.expectedVersion = c.pointee.expected_version
             self.source = _decodeString(c.pointee.source)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -695,6 +698,7 @@ extension ProducerV1 {
             c.pointee.n_update_mask = self.updateMask.count; c.pointee.update_mask = arena.strings(self.updateMask)
             c.pointee.expected_version = self.expectedVersion
             c.pointee.source = arena.string(self.source)
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
@@ -868,12 +872,14 @@ extension ProducerV1 {
         public static let protoName = "fairtrade.producer.v1.RejectDuplicateRequest"
         public var groupID: String = ""
         public var otherGroupID: String = ""
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(groupID: String = "", otherGroupID: String = "") {
+        public init(groupID: String = "", otherGroupID: String = "", requestID: String = "") {
             self.groupID = groupID
             self.otherGroupID = otherGroupID
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__reject_duplicate_request()) }
@@ -882,6 +888,7 @@ extension ProducerV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__RejectDuplicateRequest.self)
             self.groupID = _decodeString(c.pointee.group_id)
             self.otherGroupID = _decodeString(c.pointee.other_group_id)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -889,6 +896,7 @@ extension ProducerV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__RejectDuplicateRequest.self)
             c.pointee.group_id = arena.string(self.groupID)
             c.pointee.other_group_id = arena.string(self.otherGroupID)
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
@@ -1009,11 +1017,13 @@ extension ProducerV1 {
     public struct AddSkillRequest: ProtoMessage {
         public static let protoName = "fairtrade.producer.v1.AddSkillRequest"
         public var skill: ProducerV1.SkillCategory? = nil
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(skill: ProducerV1.SkillCategory? = nil) {
+        public init(skill: ProducerV1.SkillCategory? = nil, requestID: String = "") {
             self.skill = skill
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__add_skill_request()) }
@@ -1021,12 +1031,14 @@ extension ProducerV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__AddSkillRequest.self)
             self.skill = try _decodeMessage(c.pointee.skill, "skill", options, as: ProducerV1.SkillCategory.self)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__AddSkillRequest.self)
             c.pointee.skill = self.skill.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__SkillCategory.self) }
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
@@ -1252,11 +1264,13 @@ extension ProducerV1 {
     public struct UpdateBuyerRelationshipRequest: ProtoMessage {
         public static let protoName = "fairtrade.producer.v1.UpdateBuyerRelationshipRequest"
         public var relationship: ProducerV1.BuyerRelationship? = nil
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(relationship: ProducerV1.BuyerRelationship? = nil) {
+        public init(relationship: ProducerV1.BuyerRelationship? = nil, requestID: String = "") {
             self.relationship = relationship
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__update_buyer_relationship_request()) }
@@ -1264,12 +1278,14 @@ extension ProducerV1 {
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest.self)
             self.relationship = try _decodeMessage(c.pointee.relationship, "relationship", options, as: ProducerV1.BuyerRelationship.self)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__UpdateBuyerRelationshipRequest.self)
             c.pointee.relationship = self.relationship.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Producer__V1__BuyerRelationship.self) }
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
@@ -1724,12 +1740,14 @@ extension ProducerV1 {
         public static let protoName = "fairtrade.producer.v1.CompleteFollowUpRequest"
         public var followUpID: String = ""
         public var doneOn: CommonV1.Date? = nil
+        public var requestID: String = ""
 
         public init() {}
 
-        public init(followUpID: String = "", doneOn: CommonV1.Date? = nil) {
+        public init(followUpID: String = "", doneOn: CommonV1.Date? = nil, requestID: String = "") {
             self.followUpID = followUpID
             self.doneOn = doneOn
+            self.requestID = requestID
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__complete_follow_up_request()) }
@@ -1738,6 +1756,7 @@ extension ProducerV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__CompleteFollowUpRequest.self)
             self.followUpID = _decodeString(c.pointee.follow_up_id)
             self.doneOn = try _decodeMessage(c.pointee.done_on, "done_on", options, as: CommonV1.Date.self)
+            self.requestID = _decodeString(c.pointee.request_id)
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1745,6 +1764,7 @@ extension ProducerV1 {
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__CompleteFollowUpRequest.self)
             c.pointee.follow_up_id = arena.string(self.followUpID)
             c.pointee.done_on = self.doneOn.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Date.self) }
+            c.pointee.request_id = arena.string(self.requestID)
             return raw
         }
     }
