@@ -17,6 +17,8 @@ extension RPCError {
         case .uniqueViolation: self.init(.alreadyExists, "already exists: \(error.message)")
         case .constraintViolation: self.init(.failedPrecondition, "refused by the database: \(error.message)")
         case .unavailable: self.init(.unavailable, "the database is unavailable: \(error.message)")
+        case .conflict:
+            self.init(.aborted, "the change met another one and was rolled back; try it again: \(error.message)")
         case .corrupt: self.init(.dataLoss, "stored data could not be read: \(error.message)")
         case .cancelled: self.init(.cancelled, "the call was cancelled; nothing it began was written")
         case .unsupported: self.init(.failedPrecondition, error.message)

@@ -53,8 +53,21 @@ final class PostgresDatabase: Database {
         configuration.options.maximumConnections = 32
         configuration.options.minimumConnections = 2
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = sessionBounds.map { ($0.name, String($0.milliseconds)) }
         return configuration
     }
+
+    /// What one session may hold, set on every connection: a service instance that freezes (SIGSTOP, a hung VM)
+    /// or loses its network in the middle of a transaction must not keep its locks, and with them every other
+    /// instance's writes to the same rows, for longer than this.
+    static let sessionBounds: [(name: String, milliseconds: Int)] = [
+        // A transaction whose client sends nothing for this long is ended by the server, and its locks released.
+        ("idle_in_transaction_session_timeout", 5_000),
+        // A statement waits at most this long for a lock (then fails, and its call with ABORTED).
+        ("lock_timeout", 10_000),
+        // No statement runs longer: the largest import's statements each take milliseconds.
+        ("statement_timeout", 60_000),
+    ]
 
     /// The URL without its password, for logs and errors.
     static func redacted(_ url: String) -> String {
@@ -84,14 +97,24 @@ final class PostgresDatabase: Database {
         )
     }
 
+    /// BEGIN, the body, COMMIT; ROLLBACK when the body throws. Written here rather than through PostgresNIO's
+    /// `withTransaction`, which sends ROLLBACK even on a connection the server has closed (it ends a session left
+    /// idle in a transaction: `sessionBounds`), and a statement written to a closed connection is never answered.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await body(PostgresSession(connection: connection, logger: logger))
+            return try await client.withConnection { connection in
+                let session = PostgresSession(connection: connection, logger: logger)
+                try await session.execute("BEGIN")
+                let value: T
+                do {
+                    value = try await body(session)
+                } catch {
+                    if !connection.isClosed { try? await session.unconditionally("ROLLBACK") }
+                    throw error
+                }
+                try await session.unconditionally("COMMIT")
+                return value
             }
-        } catch let error as PostgresTransactionError {
-            if let closureError = error.closureError { throw closureError }
-            throw StorageError(.unavailable, "PostgreSQL transaction failed: \(String(reflecting: error))")
         } catch let error as PSQLError {
             throw PostgresSession.classify(error)
         }
@@ -113,6 +136,17 @@ struct PostgresSession: SQLSession {
         // PostgresNIO runs a cancelled task's statements; refuse them, as NIO's thread pool does for SQLite, so that
         // a call cancelled part-way rolls back on both back ends instead of committing after its caller gave up.
         if Task.isCancelled { throw StorageError(.cancelled, "cancelled before the statement ran") }
+        return try await unconditionally(sql, binds)
+    }
+
+    /// Runs a statement even in a cancelled task: the end of a transaction (COMMIT, ROLLBACK). Refused at once on a
+    /// connection the server closed, since PostgresNIO never answers a statement written to one.
+    func unconditionally(_ sql: String, _ binds: [SQLValue] = []) async throws(StorageError) -> [SQLRow] {
+        if connection.isClosed {
+            throw StorageError(
+                .unavailable,
+                "the connection to PostgreSQL was closed (the server ended the session, or the network failed)")
+        }
         var bindings = PostgresBindings(capacity: binds.count)
         for value in binds {
             switch value {
@@ -173,6 +207,8 @@ struct PostgresSession: SQLSession {
         switch state {
         case "23505": return StorageError(.uniqueViolation, message)
         case let state? where state.hasPrefix("23"): return StorageError(.constraintViolation, message)
+        // Serialization failures, deadlocks and a lock not granted within lock_timeout: lost to another change.
+        case let state? where state.hasPrefix("40") || state == "55P03": return StorageError(.conflict, message)
         case let state? where state.hasPrefix("08") || state.hasPrefix("57"): return StorageError(.unavailable, message)
         case nil: return StorageError(.unavailable, "PostgreSQL: \(message)")
         default: return StorageError(.other, "PostgreSQL \(state ?? ""): \(message)")

@@ -7,6 +7,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         case constraintViolation
         /// The database cannot be reached or refused the connection.
         case unavailable
+        /// The transaction lost to another (a deadlock, a serialization failure, a lock not granted in time): it was
+        /// rolled back, and trying again may succeed.
+        case conflict
         /// Stored data does not read back as expected.
         case corrupt
         /// The work was cancelled (its call's deadline passed, or its client cancelled it) before the statement ran;

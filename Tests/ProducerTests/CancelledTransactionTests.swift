@@ -37,6 +37,55 @@ struct CancelledTransactionTests {
     }
 }
 
+@Suite("Storage: what a stalled PostgreSQL session may hold")
+struct SessionBoundTests {
+    /// A transaction whose instance stops sending (frozen, cut off) holds its row locks until PostgreSQL ends it:
+    /// another instance's write to the same row goes through within the idle-in-transaction bound, not after the
+    /// stall, and the stalled transaction's work is rolled back.
+    @Test("a transaction that stalls while holding a lock is ended, and another session's write goes through")
+    func stalledTransactionIsEnded() async throws {
+        try await withDatabase(.postgres) { location in
+            let stalled = try await openDatabase(location, migrations: [], logger: quietLogger)
+            let other = try await openDatabase(location, migrations: [], logger: quietLogger)
+            defer {
+                Task {
+                    await stalled.close()
+                    await other.close()
+                }
+            }
+            try await other.transaction { session in
+                try await session.execute("CREATE TABLE probe (id BIGINT PRIMARY KEY, x BIGINT NOT NULL)")
+                try await session.execute("INSERT INTO probe (id, x) VALUES (1, 0)")
+            }
+            let (locked, signal) = AsyncStream.makeStream(of: Void.self)
+            let stall = Task {
+                try await stalled.transaction { session in
+                    try await session.execute("UPDATE probe SET x = 1 WHERE id = 1")
+                    signal.yield()
+                    // Sends nothing for longer than the bound, holding the row.
+                    try await Task.sleep(for: .seconds(8))
+                    // The session is gone by now: the statement fails at once, as does its transaction.
+                    try await session.execute("UPDATE probe SET x = 2 WHERE id = 1")
+                }
+            }
+            for await _ in locked { break }
+            let started = ContinuousClock.now
+            try await other.transaction { session in try await session.execute("UPDATE probe SET x = 3 WHERE id = 1") }
+            let waited = ContinuousClock.now - started
+            #expect(waited < .seconds(7), "the write waited \(waited) for the stalled session's lock")
+            // It wakes 8 s after it began and fails at once on its closed connection, rather than hanging.
+            let outcome = await within(.seconds(8)) { try await stall.value }
+            switch outcome {
+            case nil: Issue.record("the stalled transaction hung on its closed connection")
+            case .success: Issue.record("the stalled transaction committed after its session was ended")
+            case .failure(let error): #expect(error is StorageError, "\(error)")
+            }
+            let rows = try await other.query("SELECT x FROM probe WHERE id = 1", [])
+            #expect(try rows.first?.int("x") == 3, "the stalled transaction's change was kept")
+        }
+    }
+}
+
 @Suite("Storage: online backups")
 struct StorageBackupTests {
     @Test("SQLite copies itself while in use; PostgreSQL says to use its own tools", arguments: Backend.allCases)

@@ -59,7 +59,9 @@ struct ReplayTests {
         group.notes = "checked by the replay test"
         let update = ProducerV1.UpdateProducerGroupRequest(
             group: group, updateMask: ["notes"], expectedVersion: group.version, requestID: rid())
-        check("UpdateProducerGroup", try await Self.twice(update) { try await producer.updateProducerGroup($0, options: $1) })
+        check(
+            "UpdateProducerGroup",
+            try await Self.twice(update) { try await producer.updateProducerGroup($0, options: $1) })
         // Without the kept answer the same change would now fail: the version it expected has moved on.
         var again = update
         again.requestID = rid()
@@ -79,7 +81,8 @@ struct ReplayTests {
         let relationship = try await producer.addBuyerRelationship(
             .init(
                 relationship: ProducerV1.BuyerRelationship(
-                    groupID: groups[0].id, organisation: "Replay Imports", since: CommonV1.Date(year: 2020, month: 1, day: 1),
+                    groupID: groups[0].id, organisation: "Replay Imports",
+                    since: CommonV1.Date(year: 2020, month: 1, day: 1),
                     kind: .directPurchase),
                 requestID: rid()))
         var ended = relationship
@@ -94,7 +97,10 @@ struct ReplayTests {
                 contact: ProducerV1.DialogueContact(
                     groupID: groups[0].id, organisation: "Replay Imports",
                     contactDate: CommonV1.Date(year: 2025, month: 3, day: 10), kind: .visit, topics: ["pricing"],
-                    followUps: [ProducerV1.FollowUp(description: "Send a quote", dueOn: CommonV1.Date(year: 2025, month: 4, day: 1))]),
+                    followUps: [
+                        ProducerV1.FollowUp(
+                            description: "Send a quote", dueOn: CommonV1.Date(year: 2025, month: 4, day: 1))
+                    ]),
                 requestID: rid()))
         let followUp = try #require(contact.followUps.first)
         check(
@@ -110,7 +116,9 @@ struct ReplayTests {
         retitled.title += " (replayed)"
         let projectUpdate = AssistanceV1.UpdateProjectRequest(
             project: retitled, updateMask: ["title"], expectedVersion: project.version, requestID: rid())
-        check("UpdateProject", try await Self.twice(projectUpdate) { try await assistance.updateProject($0, options: $1) })
+        check(
+            "UpdateProject", try await Self.twice(projectUpdate) { try await assistance.updateProject($0, options: $1) }
+        )
         var projectAgain = projectUpdate
         projectAgain.requestID = rid()
         #expect(await failure { try await assistance.updateProject(projectAgain) }?.code == .aborted)
@@ -127,7 +135,10 @@ struct ReplayTests {
         let training = try await assistance.recordTraining(.init(training: fresh, requestID: rid()))
         check(
             "LinkCascade",
-            try await Self.twice(AssistanceV1.LinkCascadeRequest(trainingID: training.id, cascadesFrom: cascading.cascadesFrom, requestID: rid())) {
+            try await Self.twice(
+                AssistanceV1.LinkCascadeRequest(
+                    trainingID: training.id, cascadesFrom: cascading.cascadesFrom, requestID: rid())
+            ) {
                 try await assistance.linkCascade($0, options: $1)
             })
         check(
@@ -135,7 +146,9 @@ struct ReplayTests {
             try await Self.twice(
                 AssistanceV1.CompleteTrainingRequest(
                     trainingID: training.id, completedOn: training.heldOn,
-                    results: training.trainedGroupIDs.map { AssistanceV1.SkillLevel(groupID: $0, level: 3, membersHolding: 1) },
+                    results: training.trainedGroupIDs.map {
+                        AssistanceV1.SkillLevel(groupID: $0, level: 3, membersHolding: 1)
+                    },
                     requestID: rid())
             ) { try await assistance.completeTraining($0, options: $1) })
         let example = try #require(try await assistance.listReferrals(.init()).referrals.first)
@@ -158,7 +171,9 @@ struct ReplayTests {
         period.end = CommonV1.Date(year: 2030, month: 12, day: 31)
         check(
             "RecordIndicatorPeriod",
-            try await Self.twice(AssistanceV1.RecordIndicatorPeriodRequest(indicatorID: indicator.id, period: period, requestID: rid())) {
+            try await Self.twice(
+                AssistanceV1.RecordIndicatorPeriodRequest(indicatorID: indicator.id, period: period, requestID: rid())
+            ) {
                 try await assistance.recordIndicatorPeriod($0, options: $1)
             })
 
@@ -166,7 +181,8 @@ struct ReplayTests {
         let signal = try await market.postDemand(
             .init(
                 signal: MarketplaceV1.DemandSignal(
-                    buyer: "Replay Imports", product: "baskets", quantity: MarketplaceV1.DemandQuantity(amount: 500, unit: "piece"),
+                    buyer: "Replay Imports", product: "baskets",
+                    quantity: MarketplaceV1.DemandQuantity(amount: 500, unit: "piece"),
                     neededBy: CommonV1.Date(year: 2099, month: 1, day: 1), countries: ["GH"]),
                 requestID: rid()))
         check(
@@ -176,7 +192,9 @@ struct ReplayTests {
             })
         check(
             "SetDemandStatus",
-            try await Self.twice(MarketplaceV1.SetDemandStatusRequest(signalID: signal.id, status: .fulfilled, requestID: rid())) {
+            try await Self.twice(
+                MarketplaceV1.SetDemandStatusRequest(signalID: signal.id, status: .fulfilled, requestID: rid())
+            ) {
                 try await market.setDemandStatus($0, options: $1)
             })
         let discussion = try #require(try await market.listDiscussionGroups(.init()).groups.first)

@@ -2,6 +2,7 @@ import API
 import Foundation
 import RPC
 import Schema
+import Synchronization
 
 // Helpers every test target shares: processes the tests own, free ports, waiting for another thread.
 
@@ -26,6 +27,32 @@ public func eventually(timeout: Duration = .seconds(3), _ condition: () -> Bool)
         try await Task.sleep(for: .milliseconds(5))
     }
     return condition()
+}
+
+/// The outcome of `body`, or nil when it has not finished within `limit`: for work that must not hang, so that a
+/// hang fails the test at once instead of stalling the run (the hung task is left behind).
+public func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async
+    -> Result<T, any Error>?
+{
+    return await withCheckedContinuation { continuation in
+        let settle = FirstOutcome(continuation)
+        Task {
+            do { settle(.success(try await body())) } catch { settle(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: limit)
+            settle(nil)
+        }
+    }
+}
+
+/// Resumes a continuation with the first outcome given, once.
+private final class FirstOutcome<T: Sendable>: Sendable {
+    let continuation: Mutex<CheckedContinuation<Result<T, any Error>?, Never>?>
+    init(_ continuation: CheckedContinuation<Result<T, any Error>?, Never>) { self.continuation = Mutex(continuation) }
+    func callAsFunction(_ outcome: Result<T, any Error>?) {
+        continuation.withLock { $0.take() }?.resume(returning: outcome)
+    }
 }
 
 /// Runs blocking work (process I/O, raw sockets) on a thread of its own: Swift's cooperative pool has as many
