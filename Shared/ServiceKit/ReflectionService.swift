@@ -67,7 +67,7 @@ public struct ReflectionService: ReflectionV1.ServerReflectionHandler {
             entry.codes.append(ReflectionV1.CodeCount(code: code, count: UInt64(value)))
             byMethod[name] = entry
         }
-        for (key, summary) in metrics.timerSummaries() where key.label == "rpc_server_handling_duration" {
+        for (key, summary) in metrics.timerSummaries() where key.label == "rpc_server_handling_seconds" {
             guard let service = key.dimensions["service"], let method = key.dimensions["method"],
                 var entry = byMethod[MethodName(service: service, method: method)]
             else { continue }

@@ -19,6 +19,7 @@ import Storage
 /// | `--authorized-keys DIR` | `FT_AUTHORIZED_KEYS_DIR` | none; the public certificates of the clients it admits |
 /// | `--policy FILE` | `FT_POLICY_FILE` | none: the roles' defaults; rules that refine them |
 /// | `--insecure` | | off: without keys, a service binds loopback only |
+/// | `--metrics-endpoint HOST:PORT` | `FT_METRICS_ENDPOINT` | none: Prometheus's text format at `http://HOST:PORT/metrics` |
 ///
 /// A service binds every `--endpoint` given; without flags it binds the first entry of its environment variable,
 /// so the same variable tells clients where to call and the service where to listen.
@@ -38,6 +39,8 @@ public struct ServiceConfiguration: Sendable {
     public var busyPoll: Duration = defaultBusyPoll
     /// CURVE keys, authorized keys and policy (`SecuritySettings`).
     public var security = SecuritySettings()
+    /// Where to serve metrics for Prometheus (`MetricsEndpoint`); nil serves none.
+    public var metricsEndpoint: HostAndPort?
 
     public init(
         endpoints: [String], logLevel: Logger.Level = .info, maxConcurrentCalls: Int = 4096,
@@ -114,6 +117,9 @@ public struct ServiceOptions: ParsableArguments {
     @Flag(help: "Serve without CURVE keys on an address other than loopback, in clear text, admitting anyone.")
     public var insecure = false
 
+    @Option(help: "Serve metrics for Prometheus at http://HOST:PORT/metrics (default: none).")
+    public var metricsEndpoint: String?
+
     public init() {}
 
     /// Flags over environment over defaults; a value that cannot be read is an error naming it.
@@ -160,6 +166,12 @@ public struct ServiceOptions: ParsableArguments {
             policyFile: policy ?? environment["FT_POLICY_FILE"].flatMap { $0.isEmpty ? nil : $0 }, insecure: insecure)
         try configuration.security.checkServer(
             service.executable, endpoints: configuration.endpoints + configuration.eventEndpoints)
+        if let text = metricsEndpoint ?? environment["FT_METRICS_ENDPOINT"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let endpoint = HostAndPort(text) else {
+                throw ValidationError("metrics endpoint \"\(text)\" is not HOST:PORT (e.g. 10.0.0.11:9101)")
+            }
+            configuration.metricsEndpoint = endpoint
+        }
         let urlVariable =
             "FT_" + service.shortName.uppercased().replacingOccurrences(of: "-", with: "_") + "_DATABASE_URL"
         if let url = databaseURL ?? environment[urlVariable], !url.isEmpty {

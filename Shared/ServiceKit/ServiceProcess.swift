@@ -2,6 +2,7 @@ import API
 import Foundation
 import Logging
 import Metrics
+import Prometheus
 import RPC
 import Schema
 import ServiceLifecycle
@@ -12,12 +13,27 @@ import UnixSignals
 /// Runs one service process: logging and metrics set up, an `RPCServer` serving the given services plus health
 /// and reflection, until SIGTERM or SIGINT begins a graceful shutdown.
 public enum ServiceProcess {
-    /// Sets up logging (stderr) and the in-process metrics backend, once per process.
+    /// What the metrics endpoint serves: every metric the process records, in Prometheus's form.
+    public static let prometheus = PrometheusCollectorRegistry()
+
+    /// Sets up logging (stderr) and the metrics backends, once per process: the in-process one that
+    /// `ftadmin metrics` reads (through the reflection service) and Prometheus's (`MetricsEndpoint`).
     public static func bootstrap(logLevel: Logger.Level) -> InProcessMetrics {
         bootstrapState.withLock { state in
             if let metrics = state.metrics { return metrics }
             let metrics = InProcessMetrics()
-            MetricsSystem.bootstrap(metrics)
+            var exported = PrometheusMetricsFactory(registry: prometheus)
+            // Calls here take tens of microseconds to seconds (imports): buckets from 50 µs to 30 s.
+            exported.defaultDurationHistogramBuckets = [
+                .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+                .seconds(5), .seconds(10), .seconds(30),
+            ]
+            MetricsSystem.bootstrap(MultiplexMetricsHandler(factories: [metrics, exported]))
+            prometheus.makeGauge(
+                name: "process_start_time_seconds", help: "When the process started, in seconds since 1970."
+            ).set(Double(Clock.unixMicros()) / 1_000_000)
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = logLevel
@@ -126,12 +142,18 @@ public enum ServiceProcess {
         let (server, health) = makeServer(
             name: name, configuration: configuration, services: try services(context), metrics: metrics,
             logger: logger, identity: identity, security: security, onRefusal: onRefusal)
+        // Bound before the RPC server starts, so that a port already taken stops the start with nothing served.
+        var metricsEndpoint: MetricsEndpoint?
+        if let endpoint = configuration.metricsEndpoint {
+            metricsEndpoint = try await MetricsEndpoint.bind(endpoint, registry: prometheus, logger: logger)
+        }
         onStart(try server.start())
         security?.startWatching()
         defer { security?.stopWatching() }
+        // The group stops its services in reverse order: the RPC server first, the metrics endpoint last.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
+                services: (metricsEndpoint.map { [$0 as any Service] } ?? []) + [
                     KeyReloadService(security: security, logger: logger),
                     RPCServerService(server: server, health: health),
                 ],

@@ -9,6 +9,10 @@ final class PostgresDatabase: Database {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
+    private let use = ConnectionUse(backend: .postgres, connections: maximumConnections)
+
+    /// The most connections one instance opens.
+    static let maximumConnections = 32
 
     private init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -50,7 +54,7 @@ final class PostgresDatabase: Database {
         var configuration = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
             password: components.password, database: database.isEmpty ? nil : database, tls: .disable)
-        configuration.options.maximumConnections = 32
+        configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 2
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = sessionBounds.map { ($0.name, String($0.milliseconds)) }
@@ -81,9 +85,12 @@ final class PostgresDatabase: Database {
     }
 
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        let requested = ContinuousClock.now
         do {
             return try await client.withConnection { connection in
-                try await body(PostgresSession(connection: connection, logger: logger))
+                try await use.using(since: requested) {
+                    try await body(PostgresSession(connection: connection, logger: logger))
+                }
             }
         } catch let error as PSQLError {
             throw PostgresSession.classify(error)
@@ -101,19 +108,22 @@ final class PostgresDatabase: Database {
     /// `withTransaction`, which sends ROLLBACK even on a connection the server has closed (it ends a session left
     /// idle in a transaction: `sessionBounds`), and a statement written to a closed connection is never answered.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        let requested = ContinuousClock.now
         do {
             return try await client.withConnection { connection in
-                let session = PostgresSession(connection: connection, logger: logger)
-                try await session.execute("BEGIN")
-                let value: T
-                do {
-                    value = try await body(session)
-                } catch {
-                    if !connection.isClosed { try? await session.unconditionally("ROLLBACK") }
-                    throw error
+                try await use.using(since: requested) {
+                    let session = PostgresSession(connection: connection, logger: logger)
+                    try await session.execute("BEGIN")
+                    let value: T
+                    do {
+                        value = try await body(session)
+                    } catch {
+                        if !connection.isClosed { _ = try? await session.unconditionally("ROLLBACK") }
+                        throw error
+                    }
+                    _ = try await session.unconditionally("COMMIT")
+                    return value
                 }
-                try await session.unconditionally("COMMIT")
-                return value
             }
         } catch let error as PSQLError {
             throw PostgresSession.classify(error)

@@ -15,6 +15,7 @@ final class SQLiteDatabase: Database {
     private let readers: [Connection]
     private let nextReader = Atomic<Int>(0)
     private let logger: Logger
+    private let use: ConnectionUse
 
     struct Connection: Sendable {
         let connection: SQLiteConnection
@@ -26,6 +27,7 @@ final class SQLiteDatabase: Database {
         self.writer = writer
         self.readers = readers
         self.logger = logger
+        self.use = ConnectionUse(backend: .sqlite, connections: readers.count + 1)
     }
 
     static func open(path: String, readers: Int = 4, logger: Logger) async throws(StorageError) -> SQLiteDatabase {
@@ -67,8 +69,11 @@ final class SQLiteDatabase: Database {
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         let reader = reader
+        let requested = ContinuousClock.now
         return try await reader.lock.withLock {
-            try await SQLiteSession(connection: reader.connection).query(sql, binds)
+            try await use.using(since: requested) {
+                try await SQLiteSession(connection: reader.connection).query(sql, binds)
+            }
         }
     }
 
@@ -84,19 +89,23 @@ final class SQLiteDatabase: Database {
     private func inTransaction<T: Sendable>(
         on connection: Connection, begin: String, _ body: @Sendable (any SQLSession) async throws -> T
     ) async throws -> T {
-        try await connection.lock.withLock {
-            let session = SQLiteSession(connection: connection.connection)
-            try await session.execute(begin)
-            do {
-                let result = try await body(session)
-                try await session.execute("COMMIT")
-                return result
-            } catch {
-                // Statements of a cancelled task never run (NIO's thread pool drops them with CancellationError),
-                // so the rollback runs in a task of its own. Without it, a call cancelled part-way (its deadline
-                // passed, its client went) left the connection inside this transaction, refusing every later one.
-                await Task.detached { try? await session.execute("ROLLBACK") }.value
-                throw error
+        let requested = ContinuousClock.now
+        return try await connection.lock.withLock {
+            try await use.using(since: requested) {
+                let session = SQLiteSession(connection: connection.connection)
+                try await session.execute(begin)
+                do {
+                    let result = try await body(session)
+                    try await session.execute("COMMIT")
+                    return result
+                } catch {
+                    // Statements of a cancelled task never run (NIO's thread pool drops them with
+                    // CancellationError), so the rollback runs in a task of its own. Without it, a call cancelled
+                    // part-way (its deadline passed, its client went) left the connection inside this
+                    // transaction, refusing every later one.
+                    await Task.detached { try? await session.execute("ROLLBACK") }.value
+                    throw error
+                }
             }
         }
     }

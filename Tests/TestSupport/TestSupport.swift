@@ -201,8 +201,14 @@ public func deadEndpoint() -> String { "tcp://127.0.0.1:\(freeLoopbackPort())" }
 public func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) async throws
     -> (status: Int32, output: String)
 {
-    let executable = builtExecutable(name)
-    return try await offPool {
+    try await runProgram(builtExecutable(name), arguments, environment: environment)
+}
+
+/// Runs any program to completion, off the cooperative pool: its exit status and its output (stdout and stderr).
+public func runProgram(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) async throws
+    -> (status: Int32, output: String)
+{
+    try await offPool {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

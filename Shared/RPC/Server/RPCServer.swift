@@ -230,8 +230,11 @@ public final class RPCServer: Sendable {
         @exclusivity(unchecked) var shutdownDeadline: ContinuousClock.Instant?
         @exclusivity(unchecked) var closeAt: ContinuousClock.Instant?
         @exclusivity(unchecked) var peers = PeerTable()
-        /// With CURVE: libzmq's handshake-failure events, so that refused clients are counted.
+        /// libzmq's connection events: connections accepted and closed, and (with CURVE) refused handshakes.
         @exclusivity(unchecked) var monitor: SocketMonitor?
+        /// Client connections open now, and what the metrics were last told.
+        @exclusivity(unchecked) var openConnections = 0
+        @exclusivity(unchecked) var reportedLoad = (inFlight: -1, connections: -1)
         /// The caller of each connection, as of a generation of the authorized keys (read again once it changes).
         @exclusivity(unchecked) var callers: [PeerID: (generation: UInt64, caller: Caller)] = [:]
         @exclusivity(unchecked) var serial: UInt64 = 0
@@ -265,12 +268,12 @@ public final class RPCServer: Sendable {
             }
             do {
                 try socket.set(ZMQ_LINGER, Int32(500))
-                if let security {
-                    try socket.makeCurveServer(security)
-                    monitor = try SocketMonitor(
-                        watching: socket,
-                        events: ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-                }
+                if let security { try socket.makeCurveServer(security) }
+                monitor = try SocketMonitor(
+                    watching: socket,
+                    events: ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED
+                        | (security == nil
+                            ? 0 : ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
                 try socket.set(ZMQ_ROUTER_MANDATORY, Int32(1))
                 // Answers queued for one client: beyond this they are dropped (docs/PROTOCOL.md), so a client that
                 // stops reading cannot make the server hold every answer it asks for.
@@ -296,7 +299,7 @@ public final class RPCServer: Sendable {
             var poller = Poller()
             poller.add(socket)
             poller.add(fd: server.wakeup.fd)
-            if let monitor { poller.add(monitor.socket) }
+            poller.add(monitor!.socket)
             while true {
                 // Handlers placed on this thread run here and queue their replies; those of handlers that finish
                 // elsewhere come through the outbox.
@@ -310,6 +313,10 @@ public final class RPCServer: Sendable {
                 expireDeadlines()
                 flush()
                 server.inFlightCount.store(inFlight.count, ordering: .relaxed)
+                if reportedLoad != (inFlight.count, openConnections) {
+                    reportedLoad = (inFlight.count, openConnections)
+                    server.metrics.load(inFlight: inFlight.count, connections: openConnections)
+                }
                 if let shutdownDeadline {
                     // Once the last call is answered, keep the connections a moment so clients read their answers
                     // before the disconnect (as gRPC sends GOAWAY before closing); new calls still get UNAVAILABLE.
@@ -320,7 +327,7 @@ public final class RPCServer: Sendable {
                 if poller.poll(timeoutMillis: timeout, busyPoll: server.configuration.busyPoll) {
                     if poller.isReadable(1) { server.wakeup.drain() }
                     if poller.isReadable(0) { receiveAll() }
-                    if monitor != nil, poller.isReadable(2) { readMonitor() }
+                    if poller.isReadable(2) { readMonitor() }
                 }
             }
             let unfinished = inFlight
@@ -343,9 +350,20 @@ public final class RPCServer: Sendable {
             server.markFinished()
         }
 
-        /// Counts handshakes that failed before the ZAP handler was asked (it counts unknown keys itself).
+        /// Counts connections, and handshakes that failed before the ZAP handler was asked (it counts unknown keys
+        /// itself).
         func readMonitor() {
             for event in monitor?.events() ?? [] {
+                switch event.kind {
+                case ZMQ_EVENT_ACCEPTED:
+                    openConnections += 1
+                    continue
+                case ZMQ_EVENT_DISCONNECTED:
+                    openConnections = max(0, openConnections - 1)
+                    continue
+                default:
+                    break
+                }
                 // A client without CURVE shows as a mechanism mismatch, or (when the close overtakes it) as a
                 // failure without detail, as does a client that expects another server key.
                 let noCurve =

@@ -6,7 +6,11 @@ final class ServerMetrics: Sendable {
     /// Metric labels; dimensions are `service`, `method` and (for calls) `code`.
     enum Label {
         static let calls = "rpc_server_calls_total"
-        static let latency = "rpc_server_handling_duration"
+        static let latency = "rpc_server_handling_seconds"
+        /// Calls being handled now.
+        static let inFlight = "rpc_server_calls_in_flight"
+        /// Client connections open now (TCP accepted and not yet closed, refused handshakes included while they last).
+        static let connections = "rpc_server_connections"
         static let rejected = "rpc_server_rejected_frames_total"
         /// Connections refused in the CURVE handshake; dimension `reason`: unknown_key, no_curve, bad_handshake.
         static let refusedHandshakes = "rpc_server_refused_handshakes_total"
@@ -33,6 +37,15 @@ final class ServerMetrics: Sendable {
             codes: RPCError.Code.allCases.map {
                 Counter(label: Label.calls, dimensions: dimensions + [("code", $0.description)])
             })
+    }
+
+    private let inFlight = Gauge(label: Label.inFlight)
+    private let connections = Gauge(label: Label.connections)
+
+    /// Records the calls in flight and the open connections (the server loop calls it when either changes).
+    func load(inFlight calls: Int, connections open: Int) {
+        inFlight.record(calls)
+        connections.record(open)
     }
 
     /// Counts a message refused before it reached a method (malformed, or for a service not served here).
