@@ -74,9 +74,15 @@ struct GlobalOptions: ParsableArguments {
 
     /// A channel to one service's instances (or to --endpoint).
     func channel(to service: ServiceAddress) throws -> ClientChannel {
-        let endpoints =
-            endpoint.isEmpty ? service.endpoints(environment: ProcessInfo.processInfo.environment) : endpoint
-        return try ClientChannel(
+        try channel(
+            to: service,
+            endpoints: endpoint.isEmpty ? service.endpoints(environment: ProcessInfo.processInfo.environment) : endpoint
+        )
+    }
+
+    /// A channel to some instances of one service, expecting its key.
+    func channel(to service: ServiceAddress, endpoints: [String]) throws -> ClientChannel {
+        try ClientChannel(
             endpoints: endpoints,
             configuration: ClientChannel.Configuration(
                 targetName: service.executable,

@@ -214,6 +214,8 @@ public final class AuditedDatabase: Database {
         try await base.backup(named: name)
     }
 
+    public func probe() async throws(StorageError) { try await base.probe() }
+
     public func close() async { await base.close() }
 }
 

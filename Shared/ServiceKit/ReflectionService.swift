@@ -14,16 +14,32 @@ public struct ReflectionService: ReflectionV1.ServerReflectionHandler {
     let endpoints: @Sendable () -> [String]
     let inFlight: @Sendable () -> Int
     let metrics: InProcessMetrics
+    /// The process's health ("") and, for a process that keeps data, its database as last checked.
+    let health: @Sendable () -> HealthV1.ServingStatus
+    let database: @Sendable () -> ReflectionV1.DatabaseStatus?
 
     public init(
         identity: ProcessIdentity, metrics: InProcessMetrics, schemas: @escaping @Sendable () -> [ServiceSchema],
-        endpoints: @escaping @Sendable () -> [String], inFlight: @escaping @Sendable () -> Int
+        endpoints: @escaping @Sendable () -> [String], inFlight: @escaping @Sendable () -> Int,
+        health: @escaping @Sendable () -> HealthV1.ServingStatus = { .serving },
+        database: @escaping @Sendable () -> ReflectionV1.DatabaseStatus? = { nil }
     ) {
         self.identity = identity
         self.metrics = metrics
         self.schemas = schemas
         self.endpoints = endpoints
         self.inFlight = inFlight
+        self.health = health
+        self.database = database
+    }
+
+    public func describeInstance(_ request: ReflectionV1.DescribeInstanceRequest, context: ServerContext)
+        async throws -> ReflectionV1.InstanceStatus
+    {
+        ReflectionV1.InstanceStatus(
+            process: identity.process, version: identity.version, instanceID: identity.instanceID,
+            endpoints: endpoints(), startedAt: CommonV1.Timestamp(unixMicros: identity.startedAtUnixMicros),
+            status: health(), database: database(), callsInFlight: UInt64(max(0, inFlight())))
     }
 
     public func listServices(_ request: ReflectionV1.ListServicesRequest, context: ServerContext) async throws

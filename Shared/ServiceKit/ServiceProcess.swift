@@ -44,6 +44,11 @@ public enum ServiceProcess {
         }
     }
 
+    /// The names health answers for: the given services and those every process serves.
+    public static func healthNames(_ services: [ServiceRegistration]) -> [String] {
+        services.map(\.name) + [HealthV1.Health.name, ReflectionV1.ServerReflection.name, AdminV1.AccessAdmin.name]
+    }
+
     private static let bootstrapState = Mutex<(metrics: InProcessMetrics?, Void)>((nil, ()))
 
     /// Builds the server of a service process: `services` plus health, reflection and the key listing, not yet
@@ -52,19 +57,20 @@ public enum ServiceProcess {
     public static func makeServer(
         name: String, configuration: ServiceConfiguration, services: [ServiceRegistration], metrics: InProcessMetrics,
         logger: Logger, identity: ProcessIdentity? = nil, security: ServerSecurity? = nil,
-        onRefusal: (@Sendable (RefusedCall) -> Void)? = nil
+        onRefusal: (@Sendable (RefusedCall) -> Void)? = nil, health: HealthService? = nil,
+        database: (@Sendable () -> ReflectionV1.DatabaseStatus?)? = nil
     ) -> (server: RPCServer, health: HealthService) {
         let access = AccessAdminService(security: security)
-        let health = HealthService(
-            services: services.map(\.name) + [
-                HealthV1.Health.name, ReflectionV1.ServerReflection.name, AdminV1.AccessAdmin.name,
-            ])
+        let health =
+            health
+            ?? HealthService(services: healthNames(services))
         let identity = identity ?? ProcessIdentity(process: name)
         let box = ServerBox()
         let reflection = ReflectionService(
             identity: identity, metrics: metrics,
             schemas: { box.server?.serviceSchemas ?? [] }, endpoints: { box.server?.boundEndpoints ?? [] },
-            inFlight: { box.server?.callsInFlight ?? 0 })
+            inFlight: { box.server?.callsInFlight ?? 0 }, health: { health.status(of: "") ?? .unknown },
+            database: database ?? { nil })
         let server = RPCServer(
             configuration: RPCServer.Configuration(
                 endpoints: configuration.endpoints, maxConcurrentCalls: configuration.maxConcurrentCalls,
@@ -108,7 +114,7 @@ public enum ServiceProcess {
         do {
             try await run(
                 name: address.executable, configuration: configuration, identity: identity, security: security,
-                onRefusal: refusals.record
+                onRefusal: refusals.record, database: (opened, location)
             ) { context in
                 try services(database, context) + [admin.registration]
             }
@@ -126,6 +132,7 @@ public enum ServiceProcess {
     public static func run(
         name: String, configuration: ServiceConfiguration, identity: ProcessIdentity? = nil,
         security: ServerSecurity? = nil, onRefusal: (@Sendable (RefusedCall) -> Void)? = nil,
+        database: (database: any Database, location: DatabaseLocation)? = nil,
         services: (_ context: ProcessContext) throws -> [ServiceRegistration],
         onStart: (_ endpoints: [String]) -> Void = { _ in }
     ) async throws {
@@ -139,9 +146,18 @@ public enum ServiceProcess {
                 metadata: ["endpoints": "\(configuration.endpoints.joined(separator: " "))"])
         }
         let context = ProcessContext(configuration: configuration, logger: logger, security: security)
-        let (server, health) = makeServer(
-            name: name, configuration: configuration, services: try services(context), metrics: metrics,
-            logger: logger, identity: identity, security: security, onRefusal: onRefusal)
+        let registrations = try services(context)
+        let health = HealthService(services: healthNames(registrations))
+        // A process that keeps data serves only while it reaches its database.
+        let watch = database.map {
+            DatabaseWatch(database: $0.database, location: $0.location, health: health, logger: logger)
+        }
+        var databaseStatus: (@Sendable () -> ReflectionV1.DatabaseStatus?)?
+        if let watch { databaseStatus = { watch.status } }
+        let (server, _) = makeServer(
+            name: name, configuration: configuration, services: registrations, metrics: metrics,
+            logger: logger, identity: identity, security: security, onRefusal: onRefusal, health: health,
+            database: databaseStatus)
         // Bound before the RPC server starts, so that a port already taken stops the start with nothing served.
         var metricsEndpoint: MetricsEndpoint?
         if let endpoint = configuration.metricsEndpoint {
@@ -153,7 +169,7 @@ public enum ServiceProcess {
         // The group stops its services in reverse order: the RPC server first, the metrics endpoint last.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: (metricsEndpoint.map { [$0 as any Service] } ?? []) + [
+                services: (metricsEndpoint.map { [$0 as any Service] } ?? []) + (watch.map { [$0] } ?? []) + [
                     KeyReloadService(security: security, logger: logger),
                     RPCServerService(server: server, health: health),
                 ],

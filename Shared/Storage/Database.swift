@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// The SQL dialect of a back end; repositories write PostgreSQL-style `$1` placeholders and branch on this only
@@ -51,8 +52,24 @@ public protocol Database: Sendable {
     /// into a `backups` folder beside the database file, as `<name>-<UTC time>.sqlite`; returns its path. SQLite
     /// only: a PostgreSQL server is backed up with its own tools (`.unsupported`).
     func backup(named name: String) async throws(StorageError) -> String
+    /// Checks that the database is still there and answers: for health checks, which call it every second.
+    /// Throws `.unavailable` naming the cause.
+    func probe() async throws(StorageError)
     /// Closes every connection.
     func close() async
+}
+
+extension Database {
+    /// One statement on a connection of the pool: the server answers, and a connection can be had.
+    public func probe() async throws(StorageError) {
+        do {
+            _ = try await read { session in try await session.query("SELECT 1") }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.unavailable, "\(error)")
+        }
+    }
 }
 
 /// Where a service keeps its data.
@@ -66,6 +83,18 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .sqlite(let path): "SQLite at \(path)"
         case .postgres(let url): "PostgreSQL at \(PostgresDatabase.redacted(url))"
+        }
+    }
+
+    /// Where the data is, without a password: the SQLite file, or the PostgreSQL server's `host:port/database`.
+    public var place: String {
+        switch self {
+        case .sqlite(let path): return path
+        case .postgres(let url):
+            guard let components = URLComponents(string: url), let host = components.host else {
+                return PostgresDatabase.redacted(url)
+            }
+            return "\(host):\(components.port ?? 5432)\(components.path)"
         }
     }
 }

@@ -16,6 +16,9 @@ final class SQLiteDatabase: Database {
     private let nextReader = Atomic<Int>(0)
     private let logger: Logger
     private let use: ConnectionUse
+    /// The file the connections opened (device and inode): a file deleted or replaced under the running service
+    /// is no longer the one it writes to, and nothing it acknowledged would be found after a restart.
+    private let file: FileIdentity?
 
     struct Connection: Sendable {
         let connection: SQLiteConnection
@@ -28,6 +31,26 @@ final class SQLiteDatabase: Database {
         self.readers = readers
         self.logger = logger
         self.use = ConnectionUse(backend: .sqlite, connections: readers.count + 1)
+        self.file = FileIdentity(path: path)
+    }
+
+    /// The file at the path must still be the one opened, and answer a statement.
+    func probe() async throws(StorageError) {
+        let now = FileIdentity(path: path)
+        if let file, now != file {
+            throw StorageError(
+                .unavailable,
+                now == nil
+                    ? "the database file \(path) was deleted while the service ran: restart it (from a backup)"
+                    : "the database file \(path) was replaced while the service ran: restart it to use the new one")
+        }
+        do {
+            _ = try await read { session in try await session.query("SELECT 1") }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.unavailable, "\(error)")
+        }
     }
 
     static func open(path: String, readers: Int = 4, logger: Logger) async throws(StorageError) -> SQLiteDatabase {
@@ -235,4 +258,18 @@ private final class RowCollector: @unchecked Sendable {
     }
 
     var rows: [SQLRow] { lock.withLock { collected } }
+}
+
+/// A file's device and inode number: the same path may come to name another file.
+struct FileIdentity: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+
+    /// The identity of the file at `path`; nil when there is none.
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
 }

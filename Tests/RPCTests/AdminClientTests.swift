@@ -27,6 +27,45 @@ struct AdminClientTests {
         }
     }
 
+    @Test("health names every instance: serving, without its database, unreachable; exit 1 when any is not serving")
+    func healthPerInstance() async throws {
+        try await withProducerProcess { first in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-health-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let second = "tcp://127.0.0.1:\(freeLoopbackPort())"
+            let process = try ChildProcess(
+                builtExecutable("producer-service"),
+                arguments: ["--endpoint", second, "--data-dir", folder.path, "--log-level", "critical"])
+            defer { process.kill() }
+            try await waitUntilServing(second)
+            let dead = deadEndpoint()
+            let all = [first, second].joined(separator: ",")
+            let up = try await ftadmin(all, ["health", "producer"])
+            #expect(up.status == 0, "\(up.output)")
+            #expect(
+                up.output.contains("\(first)  SERVING") && up.output.contains("\(second)  SERVING")
+                    && up.output.contains("SQLite \(folder.path)/producer.sqlite: reachable"), "\(up.output)")
+
+            // The second instance loses its database file; a third is listed where nothing runs.
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("producer.sqlite"))
+            try await Task.sleep(for: .milliseconds(2500))
+            let down = try await ftadmin(all + "," + dead, ["health", "producer", "--output", "json"])
+            #expect(down.status == 1, "\(down.output)")
+            let instances = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data((down.output.split(separator: "\n").first { $0.hasPrefix("[") } ?? "").utf8))
+                    as? [[String: Any]])
+            let statuses = Dictionary(
+                uniqueKeysWithValues: instances.map { ($0["endpoint"] as? String ?? "", $0["status"] as? String ?? "") }
+            )
+            #expect(statuses == [first: "SERVING", second: "NOT_SERVING", dead: "UNREACHABLE"], "\(down.output)")
+            let database = instances.first { $0["endpoint"] as? String == second }?["database"] as? [String: Any]
+            #expect(
+                database?["reachable"] as? Bool == false && (database?["error"] as? String ?? "").contains("deleted"))
+            #expect(down.output.contains("2 of 3 instances not serving"), "\(down.output)")
+        }
+    }
+
     @Test("producer update with one member count keeps the others, and notes its source")
     func partialMembers() async throws {
         try await withProducerProcess { endpoint in

@@ -89,7 +89,8 @@ struct MetricsEndpointTests {
                             print(method, path, error.code)
                     """,
                 ])
-            #expect(status == 0 && output.contains("POST /metrics 405") && output.contains("GET /other 404"), "\(output)")
+            #expect(
+                status == 0 && output.contains("POST /metrics 405") && output.contains("GET /other 404"), "\(output)")
         }
     }
 

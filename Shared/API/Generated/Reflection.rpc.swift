@@ -10,6 +10,7 @@ extension ReflectionV1 {
         public static var schema: ServiceSchema { SchemaRegistry.service(named: name)! }
 
         public enum Method {
+            public static let describeInstance = UnaryMethod<ReflectionV1.DescribeInstanceRequest, ReflectionV1.InstanceStatus>(service: name, method: "DescribeInstance", idempotent: true)
             public static let listServices = UnaryMethod<ReflectionV1.ListServicesRequest, ReflectionV1.ListServicesResponse>(service: name, method: "ListServices", idempotent: true)
             public static let getMetrics = UnaryMethod<ReflectionV1.GetMetricsRequest, ReflectionV1.GetMetricsResponse>(service: name, method: "GetMetrics", idempotent: true)
         }
@@ -17,6 +18,7 @@ extension ReflectionV1 {
 
     /// Implement this to serve `fairtrade.reflection.v1.ServerReflection`; register it with `registration`.
     public protocol ServerReflectionHandler: Sendable {
+        func describeInstance(_ request: ReflectionV1.DescribeInstanceRequest, context: ServerContext) async throws -> ReflectionV1.InstanceStatus
         func listServices(_ request: ReflectionV1.ListServicesRequest, context: ServerContext) async throws -> ReflectionV1.ListServicesResponse
         func getMetrics(_ request: ReflectionV1.GetMetricsRequest, context: ServerContext) async throws -> ReflectionV1.GetMetricsResponse
     }
@@ -26,6 +28,10 @@ extension ReflectionV1 {
         public let channel: ClientChannel
 
         public init(channel: ClientChannel) { self.channel = channel }
+
+        public func describeInstance(_ request: ReflectionV1.DescribeInstanceRequest, options: CallOptions = .init()) async throws(RPCError) -> ReflectionV1.InstanceStatus {
+            try await channel.unary(ServerReflection.Method.describeInstance, request, options: options)
+        }
 
         public func listServices(_ request: ReflectionV1.ListServicesRequest, options: CallOptions = .init()) async throws(RPCError) -> ReflectionV1.ListServicesResponse {
             try await channel.unary(ServerReflection.Method.listServices, request, options: options)
@@ -41,6 +47,7 @@ extension ReflectionV1.ServerReflectionHandler {
     /// The methods of `fairtrade.reflection.v1.ServerReflection`, bound to this handler, for `RPCServer`.
     public var registration: ServiceRegistration {
         ServiceRegistration(schema: ReflectionV1.ServerReflection.schema, methods: [
+            .unary(ReflectionV1.ServerReflection.Method.describeInstance) { try await self.describeInstance($0, context: $1) },
             .unary(ReflectionV1.ServerReflection.Method.listServices) { try await self.listServices($0, context: $1) },
             .unary(ReflectionV1.ServerReflection.Method.getMetrics) { try await self.getMetrics($0, context: $1) },
         ])

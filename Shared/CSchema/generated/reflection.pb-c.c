@@ -367,6 +367,141 @@ void   fairtrade__reflection__v1__get_metrics_response__free_unpacked
   assert(message->base.descriptor == &fairtrade__reflection__v1__get_metrics_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__reflection__v1__describe_instance_request__init
+                     (Fairtrade__Reflection__V1__DescribeInstanceRequest         *message)
+{
+  static const Fairtrade__Reflection__V1__DescribeInstanceRequest init_value = FAIRTRADE__REFLECTION__V1__DESCRIBE_INSTANCE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__reflection__v1__describe_instance_request__get_packed_size
+                     (const Fairtrade__Reflection__V1__DescribeInstanceRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__reflection__v1__describe_instance_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__reflection__v1__describe_instance_request__pack
+                     (const Fairtrade__Reflection__V1__DescribeInstanceRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__reflection__v1__describe_instance_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__reflection__v1__describe_instance_request__pack_to_buffer
+                     (const Fairtrade__Reflection__V1__DescribeInstanceRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__reflection__v1__describe_instance_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Reflection__V1__DescribeInstanceRequest *
+       fairtrade__reflection__v1__describe_instance_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Reflection__V1__DescribeInstanceRequest *)
+     protobuf_c_message_unpack (&fairtrade__reflection__v1__describe_instance_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__reflection__v1__describe_instance_request__free_unpacked
+                     (Fairtrade__Reflection__V1__DescribeInstanceRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__reflection__v1__describe_instance_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__reflection__v1__database_status__init
+                     (Fairtrade__Reflection__V1__DatabaseStatus         *message)
+{
+  static const Fairtrade__Reflection__V1__DatabaseStatus init_value = FAIRTRADE__REFLECTION__V1__DATABASE_STATUS__INIT;
+  *message = init_value;
+}
+size_t fairtrade__reflection__v1__database_status__get_packed_size
+                     (const Fairtrade__Reflection__V1__DatabaseStatus *message)
+{
+  assert(message->base.descriptor == &fairtrade__reflection__v1__database_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__reflection__v1__database_status__pack
+                     (const Fairtrade__Reflection__V1__DatabaseStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__reflection__v1__database_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__reflection__v1__database_status__pack_to_buffer
+                     (const Fairtrade__Reflection__V1__DatabaseStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__reflection__v1__database_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Reflection__V1__DatabaseStatus *
+       fairtrade__reflection__v1__database_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Reflection__V1__DatabaseStatus *)
+     protobuf_c_message_unpack (&fairtrade__reflection__v1__database_status__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__reflection__v1__database_status__free_unpacked
+                     (Fairtrade__Reflection__V1__DatabaseStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__reflection__v1__database_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__reflection__v1__instance_status__init
+                     (Fairtrade__Reflection__V1__InstanceStatus         *message)
+{
+  static const Fairtrade__Reflection__V1__InstanceStatus init_value = FAIRTRADE__REFLECTION__V1__INSTANCE_STATUS__INIT;
+  *message = init_value;
+}
+size_t fairtrade__reflection__v1__instance_status__get_packed_size
+                     (const Fairtrade__Reflection__V1__InstanceStatus *message)
+{
+  assert(message->base.descriptor == &fairtrade__reflection__v1__instance_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__reflection__v1__instance_status__pack
+                     (const Fairtrade__Reflection__V1__InstanceStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__reflection__v1__instance_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__reflection__v1__instance_status__pack_to_buffer
+                     (const Fairtrade__Reflection__V1__InstanceStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__reflection__v1__instance_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Reflection__V1__InstanceStatus *
+       fairtrade__reflection__v1__instance_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Reflection__V1__InstanceStatus *)
+     protobuf_c_message_unpack (&fairtrade__reflection__v1__instance_status__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__reflection__v1__instance_status__free_unpacked
+                     (Fairtrade__Reflection__V1__InstanceStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__reflection__v1__instance_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor fairtrade__reflection__v1__method_info__field_descriptors[7] =
 {
   {
@@ -943,14 +1078,253 @@ const ProtobufCMessageDescriptor fairtrade__reflection__v1__get_metrics_response
   (ProtobufCMessageInit) fairtrade__reflection__v1__get_metrics_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor fairtrade__reflection__v1__server_reflection__method_descriptors[2] =
+#define fairtrade__reflection__v1__describe_instance_request__field_descriptors NULL
+#define fairtrade__reflection__v1__describe_instance_request__field_indices_by_name NULL
+#define fairtrade__reflection__v1__describe_instance_request__number_ranges NULL
+const ProtobufCMessageDescriptor fairtrade__reflection__v1__describe_instance_request__descriptor =
 {
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.reflection.v1.DescribeInstanceRequest",
+  "DescribeInstanceRequest",
+  "Fairtrade__Reflection__V1__DescribeInstanceRequest",
+  "fairtrade.reflection.v1",
+  sizeof(Fairtrade__Reflection__V1__DescribeInstanceRequest),
+  0,
+  fairtrade__reflection__v1__describe_instance_request__field_descriptors,
+  fairtrade__reflection__v1__describe_instance_request__field_indices_by_name,
+  0,  fairtrade__reflection__v1__describe_instance_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__reflection__v1__describe_instance_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__reflection__v1__database_status__field_descriptors[5] =
+{
+  {
+    "backend",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__DatabaseStatus, backend),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "location",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__DatabaseStatus, location),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reachable",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__DatabaseStatus, reachable),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__DatabaseStatus, error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "checked_at",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__DatabaseStatus, checked_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__reflection__v1__database_status__field_indices_by_name[] = {
+  0,   /* field[0] = backend */
+  4,   /* field[4] = checked_at */
+  3,   /* field[3] = error */
+  1,   /* field[1] = location */
+  2,   /* field[2] = reachable */
+};
+static const ProtobufCIntRange fairtrade__reflection__v1__database_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__reflection__v1__database_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.reflection.v1.DatabaseStatus",
+  "DatabaseStatus",
+  "Fairtrade__Reflection__V1__DatabaseStatus",
+  "fairtrade.reflection.v1",
+  sizeof(Fairtrade__Reflection__V1__DatabaseStatus),
+  5,
+  fairtrade__reflection__v1__database_status__field_descriptors,
+  fairtrade__reflection__v1__database_status__field_indices_by_name,
+  1,  fairtrade__reflection__v1__database_status__number_ranges,
+  (ProtobufCMessageInit) fairtrade__reflection__v1__database_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__reflection__v1__instance_status__field_descriptors[8] =
+{
+  {
+    "process",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__InstanceStatus, process),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__InstanceStatus, version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "instance_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__InstanceStatus, instance_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "endpoints",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Reflection__V1__InstanceStatus, n_endpoints),
+    offsetof(Fairtrade__Reflection__V1__InstanceStatus, endpoints),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "started_at",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__InstanceStatus, started_at),
+    &fairtrade__common__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__InstanceStatus, status),
+    &fairtrade__health__v1__serving_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "database",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__InstanceStatus, database),
+    &fairtrade__reflection__v1__database_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "calls_in_flight",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Reflection__V1__InstanceStatus, calls_in_flight),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__reflection__v1__instance_status__field_indices_by_name[] = {
+  7,   /* field[7] = calls_in_flight */
+  6,   /* field[6] = database */
+  3,   /* field[3] = endpoints */
+  2,   /* field[2] = instance_id */
+  0,   /* field[0] = process */
+  4,   /* field[4] = started_at */
+  5,   /* field[5] = status */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange fairtrade__reflection__v1__instance_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor fairtrade__reflection__v1__instance_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.reflection.v1.InstanceStatus",
+  "InstanceStatus",
+  "Fairtrade__Reflection__V1__InstanceStatus",
+  "fairtrade.reflection.v1",
+  sizeof(Fairtrade__Reflection__V1__InstanceStatus),
+  8,
+  fairtrade__reflection__v1__instance_status__field_descriptors,
+  fairtrade__reflection__v1__instance_status__field_indices_by_name,
+  1,  fairtrade__reflection__v1__instance_status__number_ranges,
+  (ProtobufCMessageInit) fairtrade__reflection__v1__instance_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor fairtrade__reflection__v1__server_reflection__method_descriptors[3] =
+{
+  { "DescribeInstance", &fairtrade__reflection__v1__describe_instance_request__descriptor, &fairtrade__reflection__v1__instance_status__descriptor },
   { "ListServices", &fairtrade__reflection__v1__list_services_request__descriptor, &fairtrade__reflection__v1__list_services_response__descriptor },
   { "GetMetrics", &fairtrade__reflection__v1__get_metrics_request__descriptor, &fairtrade__reflection__v1__get_metrics_response__descriptor },
 };
 const unsigned fairtrade__reflection__v1__server_reflection__method_indices_by_name[] = {
-  1,        /* GetMetrics */
-  0         /* ListServices */
+  0,        /* DescribeInstance */
+  2,        /* GetMetrics */
+  1         /* ListServices */
 };
 const ProtobufCServiceDescriptor fairtrade__reflection__v1__server_reflection__descriptor =
 {
@@ -959,17 +1333,25 @@ const ProtobufCServiceDescriptor fairtrade__reflection__v1__server_reflection__d
   "ServerReflection",
   "Fairtrade__Reflection__V1__ServerReflection",
   "fairtrade.reflection.v1",
-  2,
+  3,
   fairtrade__reflection__v1__server_reflection__method_descriptors,
   fairtrade__reflection__v1__server_reflection__method_indices_by_name
 };
+void fairtrade__reflection__v1__server_reflection__describe_instance(ProtobufCService *service,
+                                                                     const Fairtrade__Reflection__V1__DescribeInstanceRequest *input,
+                                                                     Fairtrade__Reflection__V1__InstanceStatus_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__reflection__v1__server_reflection__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__reflection__v1__server_reflection__list_services(ProtobufCService *service,
                                                                  const Fairtrade__Reflection__V1__ListServicesRequest *input,
                                                                  Fairtrade__Reflection__V1__ListServicesResponse_Closure closure,
                                                                  void *closure_data)
 {
   assert(service->descriptor == &fairtrade__reflection__v1__server_reflection__descriptor);
-  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__reflection__v1__server_reflection__get_metrics(ProtobufCService *service,
                                                                const Fairtrade__Reflection__V1__GetMetricsRequest *input,
@@ -977,7 +1359,7 @@ void fairtrade__reflection__v1__server_reflection__get_metrics(ProtobufCService 
                                                                void *closure_data)
 {
   assert(service->descriptor == &fairtrade__reflection__v1__server_reflection__descriptor);
-  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__reflection__v1__server_reflection__init (Fairtrade__Reflection__V1__ServerReflection_Service *service,
                                                          Fairtrade__Reflection__V1__ServerReflection_ServiceDestroy destroy)

@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "common.pb-c.h"
+#include "health.pb-c.h"
 
 typedef struct Fairtrade__Reflection__V1__MethodInfo Fairtrade__Reflection__V1__MethodInfo;
 typedef struct Fairtrade__Reflection__V1__ServiceInfo Fairtrade__Reflection__V1__ServiceInfo;
@@ -24,6 +25,9 @@ typedef struct Fairtrade__Reflection__V1__GetMetricsRequest Fairtrade__Reflectio
 typedef struct Fairtrade__Reflection__V1__CodeCount Fairtrade__Reflection__V1__CodeCount;
 typedef struct Fairtrade__Reflection__V1__MethodMetrics Fairtrade__Reflection__V1__MethodMetrics;
 typedef struct Fairtrade__Reflection__V1__GetMetricsResponse Fairtrade__Reflection__V1__GetMetricsResponse;
+typedef struct Fairtrade__Reflection__V1__DescribeInstanceRequest Fairtrade__Reflection__V1__DescribeInstanceRequest;
+typedef struct Fairtrade__Reflection__V1__DatabaseStatus Fairtrade__Reflection__V1__DatabaseStatus;
+typedef struct Fairtrade__Reflection__V1__InstanceStatus Fairtrade__Reflection__V1__InstanceStatus;
 
 
 /* --- enums --- */
@@ -169,6 +173,74 @@ struct  Fairtrade__Reflection__V1__GetMetricsResponse
 #define FAIRTRADE__REFLECTION__V1__GET_METRICS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__reflection__v1__get_metrics_response__descriptor) \
     , 0,NULL, 0, 0, 0,NULL }
+
+
+struct  Fairtrade__Reflection__V1__DescribeInstanceRequest
+{
+  ProtobufCMessage base;
+};
+#define FAIRTRADE__REFLECTION__V1__DESCRIBE_INSTANCE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__reflection__v1__describe_instance_request__descriptor) \
+     }
+
+
+/*
+ * A service's database as the instance sees it.
+ */
+struct  Fairtrade__Reflection__V1__DatabaseStatus
+{
+  ProtobufCMessage base;
+  /*
+   * "sqlite" or "postgres".
+   */
+  char *backend;
+  /*
+   * The SQLite file, or the PostgreSQL server and database (never the password).
+   */
+  char *location;
+  /*
+   * Whether the instance reached its database at its last check, made every second.
+   */
+  protobuf_c_boolean reachable;
+  /*
+   * Why not, when it did not.
+   */
+  char *error;
+  Fairtrade__Common__V1__Timestamp *checked_at;
+};
+#define FAIRTRADE__REFLECTION__V1__DATABASE_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__reflection__v1__database_status__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * One instance of a service: what it is, since when, and whether it serves.
+ */
+struct  Fairtrade__Reflection__V1__InstanceStatus
+{
+  ProtobufCMessage base;
+  char *process;
+  char *version;
+  /*
+   * Unique per start of the process.
+   */
+  char *instance_id;
+  size_t n_endpoints;
+  char **endpoints;
+  Fairtrade__Common__V1__Timestamp *started_at;
+  /*
+   * The whole process's health ("" in Health.Check): NOT_SERVING while it cannot reach its database, or shuts down.
+   */
+  Fairtrade__Health__V1__ServingStatus status;
+  /*
+   * Unset for a process that keeps no data.
+   */
+  Fairtrade__Reflection__V1__DatabaseStatus *database;
+  uint64_t calls_in_flight;
+};
+#define FAIRTRADE__REFLECTION__V1__INSTANCE_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__reflection__v1__instance_status__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, NULL, FAIRTRADE__HEALTH__V1__SERVING_STATUS__SERVING_STATUS_UNKNOWN, NULL, 0 }
 
 
 /* Fairtrade__Reflection__V1__MethodInfo methods */
@@ -323,6 +395,63 @@ Fairtrade__Reflection__V1__GetMetricsResponse *
 void   fairtrade__reflection__v1__get_metrics_response__free_unpacked
                      (Fairtrade__Reflection__V1__GetMetricsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Fairtrade__Reflection__V1__DescribeInstanceRequest methods */
+void   fairtrade__reflection__v1__describe_instance_request__init
+                     (Fairtrade__Reflection__V1__DescribeInstanceRequest         *message);
+size_t fairtrade__reflection__v1__describe_instance_request__get_packed_size
+                     (const Fairtrade__Reflection__V1__DescribeInstanceRequest   *message);
+size_t fairtrade__reflection__v1__describe_instance_request__pack
+                     (const Fairtrade__Reflection__V1__DescribeInstanceRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__reflection__v1__describe_instance_request__pack_to_buffer
+                     (const Fairtrade__Reflection__V1__DescribeInstanceRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Reflection__V1__DescribeInstanceRequest *
+       fairtrade__reflection__v1__describe_instance_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__reflection__v1__describe_instance_request__free_unpacked
+                     (Fairtrade__Reflection__V1__DescribeInstanceRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Reflection__V1__DatabaseStatus methods */
+void   fairtrade__reflection__v1__database_status__init
+                     (Fairtrade__Reflection__V1__DatabaseStatus         *message);
+size_t fairtrade__reflection__v1__database_status__get_packed_size
+                     (const Fairtrade__Reflection__V1__DatabaseStatus   *message);
+size_t fairtrade__reflection__v1__database_status__pack
+                     (const Fairtrade__Reflection__V1__DatabaseStatus   *message,
+                      uint8_t             *out);
+size_t fairtrade__reflection__v1__database_status__pack_to_buffer
+                     (const Fairtrade__Reflection__V1__DatabaseStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Reflection__V1__DatabaseStatus *
+       fairtrade__reflection__v1__database_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__reflection__v1__database_status__free_unpacked
+                     (Fairtrade__Reflection__V1__DatabaseStatus *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Reflection__V1__InstanceStatus methods */
+void   fairtrade__reflection__v1__instance_status__init
+                     (Fairtrade__Reflection__V1__InstanceStatus         *message);
+size_t fairtrade__reflection__v1__instance_status__get_packed_size
+                     (const Fairtrade__Reflection__V1__InstanceStatus   *message);
+size_t fairtrade__reflection__v1__instance_status__pack
+                     (const Fairtrade__Reflection__V1__InstanceStatus   *message,
+                      uint8_t             *out);
+size_t fairtrade__reflection__v1__instance_status__pack_to_buffer
+                     (const Fairtrade__Reflection__V1__InstanceStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Reflection__V1__InstanceStatus *
+       fairtrade__reflection__v1__instance_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__reflection__v1__instance_status__free_unpacked
+                     (Fairtrade__Reflection__V1__InstanceStatus *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Fairtrade__Reflection__V1__MethodInfo_Closure)
@@ -349,6 +478,15 @@ typedef void (*Fairtrade__Reflection__V1__MethodMetrics_Closure)
 typedef void (*Fairtrade__Reflection__V1__GetMetricsResponse_Closure)
                  (const Fairtrade__Reflection__V1__GetMetricsResponse *message,
                   void *closure_data);
+typedef void (*Fairtrade__Reflection__V1__DescribeInstanceRequest_Closure)
+                 (const Fairtrade__Reflection__V1__DescribeInstanceRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Reflection__V1__DatabaseStatus_Closure)
+                 (const Fairtrade__Reflection__V1__DatabaseStatus *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Reflection__V1__InstanceStatus_Closure)
+                 (const Fairtrade__Reflection__V1__InstanceStatus *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -356,6 +494,10 @@ typedef struct Fairtrade__Reflection__V1__ServerReflection_Service Fairtrade__Re
 struct Fairtrade__Reflection__V1__ServerReflection_Service
 {
   ProtobufCService base;
+  void (*describe_instance)(Fairtrade__Reflection__V1__ServerReflection_Service *service,
+                            const Fairtrade__Reflection__V1__DescribeInstanceRequest *input,
+                            Fairtrade__Reflection__V1__InstanceStatus_Closure closure,
+                            void *closure_data);
   void (*list_services)(Fairtrade__Reflection__V1__ServerReflection_Service *service,
                         const Fairtrade__Reflection__V1__ListServicesRequest *input,
                         Fairtrade__Reflection__V1__ListServicesResponse_Closure closure,
@@ -372,8 +514,13 @@ void fairtrade__reflection__v1__server_reflection__init (Fairtrade__Reflection__
     { &fairtrade__reflection__v1__server_reflection__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define FAIRTRADE__REFLECTION__V1__SERVER_REFLECTION__INIT(function_prefix__) \
     { FAIRTRADE__REFLECTION__V1__SERVER_REFLECTION__BASE_INIT,\
+      function_prefix__ ## describe_instance,\
       function_prefix__ ## list_services,\
       function_prefix__ ## get_metrics  }
+void fairtrade__reflection__v1__server_reflection__describe_instance(ProtobufCService *service,
+                                                                     const Fairtrade__Reflection__V1__DescribeInstanceRequest *input,
+                                                                     Fairtrade__Reflection__V1__InstanceStatus_Closure closure,
+                                                                     void *closure_data);
 void fairtrade__reflection__v1__server_reflection__list_services(ProtobufCService *service,
                                                                  const Fairtrade__Reflection__V1__ListServicesRequest *input,
                                                                  Fairtrade__Reflection__V1__ListServicesResponse_Closure closure,
@@ -393,6 +540,9 @@ extern const ProtobufCMessageDescriptor fairtrade__reflection__v1__get_metrics_r
 extern const ProtobufCMessageDescriptor fairtrade__reflection__v1__code_count__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__reflection__v1__method_metrics__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__reflection__v1__get_metrics_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__reflection__v1__describe_instance_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__reflection__v1__database_status__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__reflection__v1__instance_status__descriptor;
 extern const ProtobufCServiceDescriptor fairtrade__reflection__v1__server_reflection__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -288,4 +288,116 @@ extension ReflectionV1 {
             return raw
         }
     }
+
+    public struct DescribeInstanceRequest: ProtoMessage {
+        public static let protoName = "fairtrade.reflection.v1.DescribeInstanceRequest"
+
+        public init() {}
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__reflection__v1__describe_instance_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Reflection__V1__DescribeInstanceRequest.self)
+            _ = c
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            return raw
+        }
+    }
+
+    public struct DatabaseStatus: ProtoMessage {
+        public static let protoName = "fairtrade.reflection.v1.DatabaseStatus"
+        public var backend: String = ""
+        public var location: String = ""
+        public var reachable: Bool = false
+        public var error: String = ""
+        public var checkedAt: CommonV1.Timestamp? = nil
+
+        public init() {}
+
+        public init(backend: String = "", location: String = "", reachable: Bool = false, error: String = "", checkedAt: CommonV1.Timestamp? = nil) {
+            self.backend = backend
+            self.location = location
+            self.reachable = reachable
+            self.error = error
+            self.checkedAt = checkedAt
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__reflection__v1__database_status()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Reflection__V1__DatabaseStatus.self)
+            self.backend = _decodeString(c.pointee.backend)
+            self.location = _decodeString(c.pointee.location)
+            self.reachable = c.pointee.reachable != 0
+            self.error = _decodeString(c.pointee.error)
+            self.checkedAt = try _decodeMessage(c.pointee.checked_at, "checked_at", options, as: CommonV1.Timestamp.self)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Reflection__V1__DatabaseStatus.self)
+            c.pointee.backend = arena.string(self.backend)
+            c.pointee.location = arena.string(self.location)
+            c.pointee.reachable = self.reachable ? 1 : 0
+            c.pointee.error = arena.string(self.error)
+            c.pointee.checked_at = self.checkedAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            return raw
+        }
+    }
+
+    public struct InstanceStatus: ProtoMessage {
+        public static let protoName = "fairtrade.reflection.v1.InstanceStatus"
+        public var process: String = ""
+        public var version: String = ""
+        public var instanceID: String = ""
+        public var endpoints: [String] = []
+        public var startedAt: CommonV1.Timestamp? = nil
+        public var status: HealthV1.ServingStatus = .unknown
+        public var database: ReflectionV1.DatabaseStatus? = nil
+        public var callsInFlight: UInt64 = 0
+
+        public init() {}
+
+        public init(process: String = "", version: String = "", instanceID: String = "", endpoints: [String] = [], startedAt: CommonV1.Timestamp? = nil, status: HealthV1.ServingStatus = .unknown, database: ReflectionV1.DatabaseStatus? = nil, callsInFlight: UInt64 = 0) {
+            self.process = process
+            self.version = version
+            self.instanceID = instanceID
+            self.endpoints = endpoints
+            self.startedAt = startedAt
+            self.status = status
+            self.database = database
+            self.callsInFlight = callsInFlight
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__reflection__v1__instance_status()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Reflection__V1__InstanceStatus.self)
+            self.process = _decodeString(c.pointee.process)
+            self.version = _decodeString(c.pointee.version)
+            self.instanceID = _decodeString(c.pointee.instance_id)
+            self.endpoints = _decodeStrings(c.pointee.endpoints, c.pointee.n_endpoints)
+            self.startedAt = try _decodeMessage(c.pointee.started_at, "started_at", options, as: CommonV1.Timestamp.self)
+            self.status = try _decodeEnum(HealthV1.ServingStatus(rawValue: Int32(bitPattern: c.pointee.status.rawValue)), "status", options)
+            self.database = try _decodeMessage(c.pointee.database, "database", options, as: ReflectionV1.DatabaseStatus.self)
+            self.callsInFlight = c.pointee.calls_in_flight
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Reflection__V1__InstanceStatus.self)
+            c.pointee.process = arena.string(self.process)
+            c.pointee.version = arena.string(self.version)
+            c.pointee.instance_id = arena.string(self.instanceID)
+            c.pointee.n_endpoints = self.endpoints.count; c.pointee.endpoints = arena.strings(self.endpoints)
+            c.pointee.started_at = self.startedAt.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Common__V1__Timestamp.self) }
+            c.pointee.status = Fairtrade__Health__V1__ServingStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+            c.pointee.database = self.database.map { $0._c(in: arena).assumingMemoryBound(to: Fairtrade__Reflection__V1__DatabaseStatus.self) }
+            c.pointee.calls_in_flight = self.callsInFlight
+            return raw
+        }
+    }
 }
