@@ -1,7 +1,7 @@
 # The two commands of README.md:
 #   make run    install what is missing, build, and run the three services on localhost until Ctrl-C
 #   make test   install what is missing, check generated code and formatting, build, and run every test
-.PHONY: deps test-deps build run test generate check-generated format check-format bench clean
+.PHONY: deps test-deps build run test deploy-test generate check-generated format check-format bench clean
 
 SWIFT ?= swift
 
@@ -37,6 +37,13 @@ test: test-deps check-generated check-format
 	@url=$$(scripts/test-postgres.sh start) && status=0; \
 	  FT_TEST_POSTGRES_URL=$$url $(SWIFT) test --skip-build || status=$$?; \
 	  scripts/test-postgres.sh stop; exit $$status
+	scripts/deploy-test.sh .build/debug
+
+# The system on four hosts (network namespaces, needs root): example data, a report, an import and a follow
+# across hosts, then failover, a hung host, a partition and a database restart under load (scripts/deploy-test.sh).
+deploy-test: test-deps
+	$(SWIFT) build
+	scripts/deploy-test.sh .build/debug
 
 # Benchmarks are measured on a release build; figures go in README.md.
 bench: deps

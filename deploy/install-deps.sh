@@ -8,8 +8,9 @@ packages=(libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler py
 if [ "${1:-}" = "--test" ]; then
     # The protocol test drives a server from Python, written from docs/PROTOCOL.md alone; storage tests run
     # against a real PostgreSQL server that scripts/test-postgres.sh starts; scripts/check-units.sh verifies the
-    # systemd units with systemd-analyze; the metrics test parses the metrics endpoint with prometheus_client.
-    packages+=(python3-zmq python3-prometheus-client postgresql systemd)
+    # systemd units with systemd-analyze; the metrics test parses the metrics endpoint with prometheus_client;
+    # the deploy test (scripts/deploy-test.sh) builds hosts as network namespaces with iproute2.
+    packages+=(python3-zmq python3-prometheus-client postgresql systemd iproute2)
 fi
 missing=()
 for package in "${packages[@]}"; do
