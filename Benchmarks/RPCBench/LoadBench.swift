@@ -43,12 +43,32 @@ struct LoadBench: ParsableCommand {
     func load() async throws {
         let environment = ProcessInfo.processInfo.environment
         let label = self.label ?? String(RequestID.make().prefix(8))
+        let security = try SecuritySettings(keyFile: environment["FT_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 })
+            .clientSecurity(for: .producer, environment: environment)
+        let (log, figures) = try await Self.drive(
+            endpoints: ServiceDirectory.producer.endpoints(environment: environment), security: security,
+            label: label, duration: duration, rate: rate, clients: clients, writes: writes, timeout: timeout)
+        var checked = figures
+        if let url = verifyDatabase {
+            checked.check = try await LoadCheck.verify(
+                log.acknowledged, attempted: log.attempted, label: label, url: url)
+        }
+        print(checked.text)
+        if let result {
+            try Data((checked.json + "\n").utf8).write(to: URL(fileURLWithPath: result))
+        }
+    }
+
+    /// Runs the mix against `endpoints` (the instances of the Producer service) and measures it.
+    static func drive(
+        endpoints: [String], security: ClientSecurity?, label: String, duration: Double, rate: Double, clients: Int,
+        writes: Double, timeout: Double
+    ) async throws -> (LoadLog, LoadFigures) {
         let channel = try ClientChannel(
-            endpoints: ServiceDirectory.producer.endpoints(environment: environment),
+            endpoints: endpoints,
             configuration: ClientChannel.Configuration(
                 defaultTimeout: .milliseconds(Int64(timeout * 1000)), targetName: "producer-service",
-                security: SecuritySettings(keyFile: environment["FT_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 })
-                    .clientSecurity(for: .producer, environment: environment)),
+                security: security),
             logger: Logger(label: "load", factory: { _ in SwiftLogNoOpLogHandler() }))
         defer { channel.close() }
         let client = ProducerV1.ProducerServiceClient(channel: channel)
@@ -76,14 +96,7 @@ struct LoadBench: ParsableCommand {
         }
         var figures = log.figures(start: start, end: max(end, .now))
         figures.label = label
-        if let url = verifyDatabase {
-            figures.check = try await LoadCheck.verify(
-                log.acknowledged, attempted: log.attempted, label: label, url: url)
-        }
-        print(figures.text)
-        if let result {
-            try Data((figures.json + "\n").utf8).write(to: URL(fileURLWithPath: result))
-        }
+        return (log, figures)
     }
 }
 
@@ -130,7 +143,8 @@ struct LoadWorker {
                         requestID: "load-create-" + key),
                     options: options)
                 groups.append((group.id, group.version))
-                log.record(.create, started, nil, acknowledged: LoadLog.Write(kind: .create, key: name, group: group.id))
+                log.record(
+                    .create, started, nil, acknowledged: LoadLog.Write(kind: .create, key: name, group: group.id))
             } else if write && choice == 2 {
                 let target = groups.randomElement()!
                 let summary = "load \(key) contact"
@@ -271,10 +285,13 @@ struct LoadFigures {
                 format: "%d calls in %.1f s (%.0f/s); writes acknowledged: %d (%@); errors: %@",
                 calls, seconds, Double(calls) / max(seconds, 0.001), writesAcknowledged,
                 acknowledged.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
-                errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-                    .joined(separator: ", ")),
+                errors.isEmpty
+                    ? "none"
+                    : errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                        .joined(separator: ", ")),
             String(
-                format: "reads p50/p99/max %.1f/%.1f/%.0f ms; writes %.1f/%.1f/%.0f ms; longest gap without a success %.2f s",
+                format:
+                    "reads p50/p99/max %.1f/%.1f/%.0f ms; writes %.1f/%.1f/%.0f ms; longest gap without a success %.2f s",
                 readP50, readP99, readMax, writeP50, writeP99, writeMax, longestGap),
         ]
         if let check {
@@ -290,7 +307,10 @@ struct LoadFigures {
         var members: [(String, JSONValue)] = [
             ("label", .string(label)), ("seconds", .number(seconds)), ("calls", .integer(Int64(calls))),
             ("writes_acknowledged", .integer(Int64(writesAcknowledged))),
-            ("acknowledged", .object(acknowledged.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) })),
+            (
+                "acknowledged",
+                .object(acknowledged.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) })
+            ),
             ("errors", .object(errors.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) })),
             ("longest_gap_seconds", .number(longestGap)), ("read_p50_ms", .number(readP50)),
             ("read_p99_ms", .number(readP99)), ("read_max_ms", .number(readMax)), ("write_p50_ms", .number(writeP50)),
@@ -396,4 +416,3 @@ struct LoadCheck {
         return check
     }
 }
-

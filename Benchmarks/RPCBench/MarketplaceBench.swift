@@ -91,7 +91,7 @@ struct MarketplaceBench: ParsableCommand {
                         crafts: [products[index % products.count]], authorKind: .organisation, author: "Seed"))
             }
             try await store.bulkAddEntries(library)
-            try await database.transaction { session in try await session.execute("ANALYZE") }
+            try await settle(database)
             await database.close()
             return markets
         }

@@ -11,7 +11,7 @@ struct RPCBench: ParsableCommand {
         commandName: "rpc-bench", abstract: "Benchmark the RPC runtime against raw ZeroMQ.",
         subcommands: [
             Run.self, CodecBench.self, ProducerBench.self, MarketplaceBench.self, CapacityBench.self, CompareBench.self,
-            BusyPollCostBench.self, RawServer.self, FloorBench.self, FloorServer.self, LoadBench.self,
+            BusyPollCostBench.self, RawServer.self, FloorBench.self, FloorServer.self, LoadBench.self, ScaleBench.self,
         ], defaultSubcommand: Run.self)
 }
 

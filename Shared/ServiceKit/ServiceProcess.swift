@@ -32,7 +32,9 @@ public enum ServiceProcess {
             ]
             MetricsSystem.bootstrap(MultiplexMetricsHandler(factories: [metrics, exported]))
             prometheus.makeGauge(
-                name: "process_start_time_seconds", help: "When the process started, in seconds since 1970."
+                descriptor: MetricNameDescriptor(
+                    namespace: "process", metricName: "start_time", unitName: "seconds",
+                    helpText: "When the process started, in seconds since 1970.")
             ).set(Double(Clock.unixMicros()) / 1_000_000)
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)

@@ -168,9 +168,13 @@ struct PostgresSession: SQLSession {
             }
         }
         do {
+            // All rows collected on the connection's event loop and handed over at once: iterating the async row
+            // sequence instead crosses between threads for every batch, which a one-row get pays for twice.
             let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+                .get().rows
             var result: [SQLRow] = []
-            for try await row in rows {
+            result.reserveCapacity(rows.count)
+            for row in rows {
                 var columns: [String] = []
                 var values: [SQLValue] = []
                 for cell in row {
