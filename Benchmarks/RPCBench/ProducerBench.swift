@@ -204,11 +204,12 @@ struct ProducerBench: ParsableCommand {
             let client = ProducerV1.ProducerServiceClient(channel: channel)
             var start = ContinuousClock.now
             let dryRun = try await client.importProducerGroups(
-                ProducerV1.ImportProducerGroupsRequest(csv: text, validateOnly: true), options: options)
+                ProducerV1.ImportProducerGroupsRequest(csv: Array((text).utf8), validateOnly: true), options: options)
             let dryRunTime = ContinuousClock.now - start
             start = .now
             let imported = try await client.importProducerGroups(
-                ProducerV1.ImportProducerGroupsRequest(csv: text, requestID: RequestID.make()), options: options)
+                ProducerV1.ImportProducerGroupsRequest(csv: Array((text).utf8), requestID: RequestID.make()),
+                options: options)
             let importTime = ContinuousClock.now - start
             precondition(dryRun.created == Int32(importRows) && imported.created == Int32(importRows))
             start = .now

@@ -27,7 +27,7 @@ extension ProducerCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let csv = try input.text()
+            let csv = try input.bytes()
             let importMode = try parseEnum(mode, ProducerV1.ImportMode.self, field: "--mode")
             try await withProducer(self, global) { client in
                 let response = try await input.send { requestID in
@@ -109,7 +109,7 @@ extension MarketCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let csv = try input.text()
+            let csv = try input.bytes()
             try await withMarket(self, global) { client in
                 let response = try await input.send { requestID in
                     try await client.importPrices(
@@ -162,7 +162,7 @@ extension AssistanceCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let csv = try input.text()
+            let csv = try input.bytes()
             try await withAssistance(self, global) { client in
                 let response = try await input.send { requestID in
                     try await client.importTrainings(
@@ -203,7 +203,7 @@ extension AssistanceCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let csv = try input.text()
+            let csv = try input.bytes()
             try await withAssistance(self, global) { client in
                 let response = try await input.send { requestID in
                     try await client.importTransactions(
@@ -243,21 +243,14 @@ struct ImportFile: ParsableArguments {
     @Flag(help: "Check every row and show what would happen, writing nothing.") var dryRun = false
     @Option(help: "Request id, so that a retried import writes nothing twice (default: new).") var requestID: String?
 
-    /// The file's text ("-": standard input), as UTF-8.
-    func text() throws -> String {
-        let data: Data
-        if file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let contents = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("\(file): cannot be read (no such file, or no permission)")
-            }
-            data = contents
+    /// The file's bytes ("-": standard input), sent as they are: the service checks they are UTF-8 and names the
+    /// row and column of any cell that is not.
+    func bytes() throws -> [UInt8] {
+        if file == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+        guard let contents = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("\(file): cannot be read (no such file, or no permission)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ValidationError("\(file): is not UTF-8 text; save the spreadsheet as \"CSV UTF-8\"")
-        }
-        return text
+        return [UInt8](contents)
     }
 
     /// How the import records where its rows came from.

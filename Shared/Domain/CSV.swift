@@ -1,3 +1,5 @@
+import Schema
+
 /// Comma-separated values as spreadsheets write them (RFC 4180), for bulk import and export.
 ///
 /// Reading accepts what Excel, LibreOffice and Google Sheets produce: a UTF-8 byte-order mark, CRLF or LF line
@@ -28,6 +30,44 @@ public enum CSV {
             self.row = row
             self.message = message
         }
+    }
+
+    /// The text of a file's bytes, which must be UTF-8 (a spreadsheet's "CSV UTF-8"): the first byte that is not
+    /// fails it, naming the row and the column it is in (by name when the header has one).
+    public static func text(_ bytes: [UInt8]) throws(ParseError) -> String {
+        guard let bad = bytes.withUnsafeBytes({ StringCheck.firstInvalidUTF8($0) }) else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        let before = (try? parse(String(decoding: bytes[..<bad], as: UTF8.self))) ?? []
+        let row = before.last?.row ?? 1
+        let column = max(1, before.last?.fields.count ?? 1)
+        throw ParseError(
+            row: row,
+            message: "\(columnName(column, header: before.first, row: row)) is not UTF-8 (byte 0x"
+                + String(bytes[bad], radix: 16, uppercase: true)
+                + "): save the spreadsheet as \"CSV UTF-8\"")
+    }
+
+    /// "column 3" or, when the header names it, "column 3 (notes)".
+    static func columnName(_ column: Int, header: Record?, row: Int) -> String {
+        guard row > 1, let name = header?.fields.dropFirst(column - 1).first?.trimmingWhitespace(), !name.isEmpty
+        else { return "column \(column)" }
+        return "column \(column) (\(name))"
+    }
+
+    /// The records of a file's bytes, the header first: UTF-8 (`text`), CSV (`parse`), and no cell holding a NUL
+    /// character (which could not be stored intact), each failure naming its row and column.
+    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> [Record] {
+        let records = try parse(try text(bytes))
+        for record in records {
+            if let column = record.fields.firstIndex(where: { $0.unicodeScalars.contains("\0") }) {
+                throw ParseError(
+                    row: record.row,
+                    message: "\(columnName(column + 1, header: records.first, row: record.row)) holds a NUL character, "
+                        + "which cannot be stored intact: remove it")
+            }
+        }
+        return records
     }
 
     /// The records of `text`, the header first.

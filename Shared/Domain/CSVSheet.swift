@@ -23,22 +23,23 @@ extension CSV {
         public let columns: Set<String>
         public let rows: [Row]
 
-        /// Reads `text`. Problems with the file as a whole go to `check`: not CSV ("csv"), a column unknown,
+        /// Reads a file's bytes. Problems with the file as a whole go to `check`: not UTF-8 or CSV, a cell with a NUL
+        /// ("csv", naming the row and column), a column unknown,
         /// unnamed, repeated or missing from `required` ("header"), no rows or more than `maxRows` ("csv").
         /// Column names are matched in any case, with spaces or hyphens for underscores.
         public init(
-            _ text: String, known: [String], required: [String], purpose: String, maxRows: Int,
+            _ bytes: [UInt8], known: [String], required: [String], purpose: String, maxRows: Int,
             _ check: inout FieldValidator
         ) {
             let records: [Record]
             do {
-                records = try CSV.parse(text)
+                records = try CSV.parse(bytes)
             } catch {
                 check.fail("csv", "\(error)")
                 (rows, columns) = ([], [])
                 return
             }
-            guard !text.trimmingWhitespace().isEmpty, let header = records.first else {
+            guard !records.allSatisfy(\.isBlank), let header = records.first else {
                 check.fail("csv", "is empty: the first row must name the columns (\(known.joined(separator: ", ")))")
                 (rows, columns) = ([], [])
                 return

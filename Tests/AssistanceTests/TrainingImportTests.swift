@@ -37,14 +37,15 @@ struct TrainingImportTests {
 
                     """
 
-                let dryRun = try await client.importTrainings(A.ImportTrainingsRequest(csv: csv, validateOnly: true))
+                let dryRun = try await client.importTrainings(
+                    A.ImportTrainingsRequest(csv: Array((csv).utf8), validateOnly: true))
                 #expect(dryRun.validateOnly && dryRun.recorded == 4 && dryRun.importID.isEmpty)
                 #expect(dryRun.rows.map(\.row) == [2, 3, 4, 5] && dryRun.rows.allSatisfy { $0.trainingID.isEmpty })
                 #expect(dryRun.trainees == A.PeopleCount(women: 238, men: 14))
                 #expect(try await client.listTrainings(A.ListTrainingsRequest()).trainings.isEmpty)
 
                 let imported = try await client.importTrainings(
-                    A.ImportTrainingsRequest(csv: csv, requestID: "sheet-1", source: "bolga.csv"))
+                    A.ImportTrainingsRequest(csv: Array((csv).utf8), requestID: "sheet-1", source: "bolga.csv"))
                 #expect(imported.recorded == 4 && imported.importID.hasPrefix("ti_") && !imported.validateOnly)
                 #expect(imported.rows.allSatisfy { $0.trainingID.hasPrefix("tr_") && !$0.alreadyRecorded })
                 let root = imported.rows[3].trainingID
@@ -62,20 +63,23 @@ struct TrainingImportTests {
                 #expect(first.skill == "basketry" && first.trainerOrganisationID == tradeAid.id)
 
                 // The same sheet again records nothing and says which training each row is.
-                let again = try await client.importTrainings(A.ImportTrainingsRequest(csv: csv, requestID: "sheet-2"))
+                let again = try await client.importTrainings(
+                    A.ImportTrainingsRequest(csv: Array((csv).utf8), requestID: "sheet-2"))
                 #expect(again.recorded == 0 && again.rows.allSatisfy(\.alreadyRecorded))
                 #expect(again.rows.map(\.trainingID) == imported.rows.map(\.trainingID))
                 #expect(again.trainees == A.PeopleCount())
                 // A retry of the first import answers as it did.
-                let retry = try await client.importTrainings(A.ImportTrainingsRequest(csv: csv, requestID: "sheet-1"))
+                let retry = try await client.importTrainings(
+                    A.ImportTrainingsRequest(csv: Array((csv).utf8), requestID: "sheet-1"))
                 #expect(retry == imported)
                 #expect(try await client.listTrainings(A.ListTrainingsRequest()).trainings.count == 4)
 
                 // A skill by its name in the catalogue, as well as by its code.
                 let dyes = try await client.importTrainings(
                     A.ImportTrainingsRequest(
-                        csv:
-                            "\(Self.header)\nDyes,Natural Dyeing,2025-08-01,Trade Aid Integrated,,\(bolga.id),5,1,,,,\n",
+                        csv: Array(
+                            "\(Self.header)\nDyes,Natural Dyeing,2025-08-01,Trade Aid Integrated,,\(bolga.id),5,1,,,,\n"
+                                .utf8),
                         requestID: "sheet-3"))
                 let dyeing = try await client.listTrainings(A.ListTrainingsRequest(skill: "natural-dyeing")).trainings
                 #expect(dyes.recorded == 1 && dyeing.map(\.id) == [dyes.rows[0].trainingID])
@@ -95,7 +99,7 @@ struct TrainingImportTests {
                     let error = await failure {
                         try await client.importTrainings(
                             A.ImportTrainingsRequest(
-                                csv: ([Self.header] + rows).joined(separator: "\n"), requestID: "bad"))
+                                csv: Array((([Self.header] + rows).joined(separator: "\n")).utf8), requestID: "bad"))
                     }
                     #expect(error?.code == .invalidArgument)
                     return violations(error)
@@ -168,13 +172,14 @@ struct TrainingImportTests {
                 // The file as a whole.
                 let header = await failure {
                     try await client.importTrainings(
-                        A.ImportTrainingsRequest(csv: "title,skill,held_on,trainees\nx,y,2025-01-01,3", requestID: "h"))
+                        A.ImportTrainingsRequest(
+                            csv: Array(("title,skill,held_on,trainees\nx,y,2025-01-01,3").utf8), requestID: "h"))
                 }
                 #expect(
                     header?.code == .invalidArgument && header?.message.contains("unknown column \"trainees\"") == true)
                 #expect(header?.message.contains("column \"trained_groups\" is required") == true)
                 let noRequestID = await failure {
-                    try await client.importTrainings(A.ImportTrainingsRequest(csv: Self.header))
+                    try await client.importTrainings(A.ImportTrainingsRequest(csv: Array((Self.header).utf8)))
                 }
                 #expect(noRequestID?.fieldViolations.map(\.field) == ["request_id"])
             }
@@ -190,7 +195,9 @@ struct TrainingImportTests {
                 let down = await failure {
                     try await client.importTrainings(
                         A.ImportTrainingsRequest(
-                            csv: "\(Self.header)\nWeaving,basketry,2025-03-10,Trade Aid Integrated,,\(groups),3,0,,,,",
+                            csv: Array(
+                                ("\(Self.header)\nWeaving,basketry,2025-03-10,Trade Aid Integrated,,\(groups),3,0,,,,")
+                                    .utf8),
                             requestID: "down-\(groups)"))
                 }
                 #expect(down?.code == .unavailable)

@@ -32,13 +32,13 @@ struct TransactionImportTests {
 
                     """
                 let dryRun = try await client.importTransactions(
-                    A.ImportTransactionsRequest(csv: csv, validateOnly: true))
+                    A.ImportTransactionsRequest(csv: Array((csv).utf8), validateOnly: true))
                 #expect(dryRun.validateOnly && dryRun.recorded == 3 && dryRun.rows.map(\.row) == [2, 3, 4])
                 #expect(dryRun.recordedTotals == [CommonV1.Money(minorUnits: 360_000, currency: "USD")])
                 #expect(try await client.listTransactions(A.ListTransactionsRequest()).transactions.isEmpty)
 
                 let imported = try await client.importTransactions(
-                    A.ImportTransactionsRequest(csv: csv, requestID: "ledger-1", source: "ledger.csv"))
+                    A.ImportTransactionsRequest(csv: Array((csv).utf8), requestID: "ledger-1", source: "ledger.csv"))
                 #expect(imported.recorded == 3 && imported.importID.hasPrefix("xi_"))
                 #expect(imported.rows.allSatisfy { $0.transactionID.hasPrefix("tx_") && !$0.alreadyRecorded })
                 let stored = try await client.listTransactions(A.ListTransactionsRequest(projectID: project.id))
@@ -48,11 +48,12 @@ struct TransactionImportTests {
                 #expect(stored[2].groupID == bolga.id && stored[2].description == "First repayment")
 
                 let again = try await client.importTransactions(
-                    A.ImportTransactionsRequest(csv: csv, requestID: "ledger-2"))
+                    A.ImportTransactionsRequest(csv: Array((csv).utf8), requestID: "ledger-2"))
                 #expect(again.recorded == 0 && again.rows.allSatisfy(\.alreadyRecorded))
                 #expect(again.rows.map(\.transactionID) == imported.rows.map(\.transactionID))
                 #expect(
-                    try await client.importTransactions(A.ImportTransactionsRequest(csv: csv, requestID: "ledger-1"))
+                    try await client.importTransactions(
+                        A.ImportTransactionsRequest(csv: Array((csv).utf8), requestID: "ledger-1"))
                         == imported)
                 #expect(try await client.listTransactions(A.ListTransactionsRequest()).transactions.count == 3)
             }
@@ -73,7 +74,7 @@ struct TransactionImportTests {
                     let error = await failure {
                         try await client.importTransactions(
                             A.ImportTransactionsRequest(
-                                csv: ([Self.header] + rows).joined(separator: "\n"), requestID: "bad"))
+                                csv: Array((([Self.header] + rows).joined(separator: "\n")).utf8), requestID: "bad"))
                     }
                     #expect(error?.code == .invalidArgument)
                     return violations(error)

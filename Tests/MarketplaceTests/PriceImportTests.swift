@@ -42,7 +42,7 @@ struct PriceImportTests {
                     baskets,Bolga,producer,piece,10.50,GHS,2025-05-20,survey
                     baskets,Bolga,producer,piece,10.00,GHS,2025-04-05,survey
                     """
-            let request = M.ImportPricesRequest(csv: csv, requestID: "prices-1", source: "june.csv")
+            let request = M.ImportPricesRequest(csv: Array((csv).utf8), requestID: "prices-1", source: "june.csv")
             let response = try await client.importPrices(request)
             #expect(response.recorded == 6 && response.alreadyRecordedRows == [8] && !response.importID.isEmpty)
             #expect(response.alerts.count == 1)
@@ -55,7 +55,7 @@ struct PriceImportTests {
             let retry = try await client.importPrices(request)
             #expect(retry == response, "a retried import must answer as the first did")
             let again = try await client.importPrices(
-                M.ImportPricesRequest(csv: csv, requestID: "prices-2", source: "june.csv"))
+                M.ImportPricesRequest(csv: Array((csv).utf8), requestID: "prices-2", source: "june.csv"))
             #expect(again.recorded == 0 && again.alreadyRecordedRows == [2, 3, 4, 5, 6, 7, 8] && again.alerts.isEmpty)
             let stored2 = try await count(client, bolga.id)
             #expect(stored2 == 6, "importing a file twice recorded rows twice")
@@ -84,7 +84,7 @@ struct PriceImportTests {
                     baskets,Bolga,retail,piece,40.001,GHS,2025-04-05,
                     """
             let error = await failure {
-                try await client.importPrices(M.ImportPricesRequest(csv: csv, requestID: "bad-1"))
+                try await client.importPrices(M.ImportPricesRequest(csv: Array((csv).utf8), requestID: "bad-1"))
             }
             #expect(error?.code == .invalidArgument)
             #expect(
@@ -97,7 +97,8 @@ struct PriceImportTests {
 
             let header = await failure {
                 try await client.importPrices(
-                    M.ImportPricesRequest(csv: "product,market,price\nbaskets,Bolga,1.00\n", requestID: "bad-2"))
+                    M.ImportPricesRequest(
+                        csv: Array(("product,market,price\nbaskets,Bolga,1.00\n").utf8), requestID: "bad-2"))
             }
             #expect(header?.fieldViolations.map(\.field) == ["header", "header", "header", "header"])
             let stored3 = try await count(client, bolga.id)
@@ -105,7 +106,8 @@ struct PriceImportTests {
 
             let dryRun = try await client.importPrices(
                 M.ImportPricesRequest(
-                    csv: Self.header + "baskets,Bolga,producer,piece,40.00,GHS,2025-04-05,\n", validateOnly: true))
+                    csv: Array((Self.header + "baskets,Bolga,producer,piece,40.00,GHS,2025-04-05,\n").utf8),
+                    validateOnly: true))
             #expect(dryRun.validateOnly && dryRun.recorded == 1 && dryRun.importID.isEmpty)
             let stored4 = try await count(client, bolga.id)
             #expect(stored4 == 0, "a dry run recorded something")

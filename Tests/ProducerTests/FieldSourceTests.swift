@@ -63,7 +63,8 @@ struct FieldSourceTests {
             // An import notes its source for the cells it changes.
             let csv = "id,region,lead_time_days\n\(created.id),Upper East,45\n"
             let imported = try await client.importProducerGroups(
-                P.ImportProducerGroupsRequest(csv: csv, mode: .update, requestID: "i-1", source: "groups-2026.csv"))
+                P.ImportProducerGroupsRequest(
+                    csv: Array((csv).utf8), mode: .update, requestID: "i-1", source: "groups-2026.csv"))
             #expect(imported.rows.first?.changedFields == ["region"])
             let afterImport = try await client.getProducerGroup(P.GetProducerGroupRequest(id: created.id))
             #expect(Self.sources(afterImport)["region"] == "groups-2026.csv")

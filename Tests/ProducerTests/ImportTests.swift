@@ -26,7 +26,7 @@ struct ImportTests {
 
                     Village Works,,workshop,KH,Siem Reap,bags,5,1,
                     """
-            let request = Request(csv: csv, mode: .add, requestID: "import-1", source: "partners.csv")
+            let request = Request(csv: Array((csv).utf8), mode: .add, requestID: "import-1", source: "partners.csv")
             let response = try await client.importProducerGroups(request)
             #expect(response.created == 4 && response.updated == 0 && !response.importID.isEmpty)
             // The blank line still counts as a spreadsheet row.
@@ -65,7 +65,9 @@ struct ImportTests {
                     Another Group,,workshop,KH,,,1,1,GOTS|ref|next year
                     Too,many,cells,GH,,,,,,,
                     """
-            let error = await failure { try await client.importProducerGroups(Request(csv: csv, requestID: "bad-1")) }
+            let error = await failure {
+                try await client.importProducerGroups(Request(csv: Array((csv).utf8), requestID: "bad-1"))
+            }
             #expect(error?.code == .invalidArgument)
             #expect(
                 Set(error?.fieldViolations.map(\.field) ?? []) == [
@@ -78,7 +80,7 @@ struct ImportTests {
 
             let header = await failure {
                 try await client.importProducerGroups(
-                    Request(csv: "name,kind,colour\nA,cooperative,red\n", requestID: "bad-2"))
+                    Request(csv: Array(("name,kind,colour\nA,cooperative,red\n").utf8), requestID: "bad-2"))
             }
             #expect(header?.fieldViolations.map(\.field) == ["header", "header"])
             #expect(header?.message.contains("unknown column \"colour\"") == true)
@@ -86,10 +88,12 @@ struct ImportTests {
 
             let unclosed = await failure {
                 try await client.importProducerGroups(
-                    Request(csv: "name,kind,country\n\"Open quote,cooperative,GH\n", requestID: "bad-3"))
+                    Request(csv: Array(("name,kind,country\n\"Open quote,cooperative,GH\n").utf8), requestID: "bad-3"))
             }
             #expect(unclosed?.fieldViolations.map(\.field) == ["csv"])
-            let noRequestID = await failure { try await client.importProducerGroups(Request(csv: Self.header)) }
+            let noRequestID = await failure {
+                try await client.importProducerGroups(Request(csv: Array((Self.header).utf8)))
+            }
             #expect(noRequestID?.fieldViolations.map(\.field) == ["request_id"])
 
             let stored = try await client.listProducerGroups(.init())
@@ -101,7 +105,9 @@ struct ImportTests {
     func dryRun(backend: Backend) async throws {
         try await withProducer(backend) { client, _ in
             let response = try await client.importProducerGroups(
-                Request(csv: Self.header + "Bolga Basket Weavers,,cooperative,GH,,baskets,38,4,\n", validateOnly: true))
+                Request(
+                    csv: Array((Self.header + "Bolga Basket Weavers,,cooperative,GH,,baskets,38,4,\n").utf8),
+                    validateOnly: true))
             #expect(response.validateOnly && response.created == 1 && response.importID.isEmpty)
             #expect(response.rows.map(\.action) == [.created] && response.rows[0].groupID.isEmpty)
             let stored = try await client.listProducerGroups(.init())
@@ -134,7 +140,8 @@ struct ImportTests {
             fields[column["contact_person"]!] = ""
             records[1] = CSV.Record(row: 2, fields: fields)
             let edited = records.map { CSV.line($0.fields) }.joined()
-            let updated = try await client.importProducerGroups(Request(csv: edited, mode: .update, requestID: "u-1"))
+            let updated = try await client.importProducerGroups(
+                Request(csv: Array((edited).utf8), mode: .update, requestID: "u-1"))
             #expect(updated.updated == 1 && updated.rows.map(\.changedFields) == [["name"]])
             let stored = try await client.getProducerGroup(.init(id: group.id))
             #expect(stored.name == "VillageWorks Cambodia" && stored.version == 2)
@@ -143,29 +150,32 @@ struct ImportTests {
 
             // The same file again: its version cell is now stale.
             let stale = await failure {
-                try await client.importProducerGroups(Request(csv: edited, mode: .update, requestID: "u-2"))
+                try await client.importProducerGroups(
+                    Request(csv: Array((edited).utf8), mode: .update, requestID: "u-2"))
             }
             #expect(stale?.code == .aborted && stale?.message.contains("row 2") == true)
             // Without the version cell, the same values change nothing.
             let noVersion = edited.replacingOccurrences(
                 of: ",1,VillageWorks Cambodia,", with: ",,VillageWorks Cambodia,")
             let unchanged = try await client.importProducerGroups(
-                Request(csv: noVersion, mode: .update, requestID: "u-3"))
+                Request(csv: Array((noVersion).utf8), mode: .update, requestID: "u-3"))
             #expect(unchanged.unchanged == 1 && unchanged.rows.map(\.action) == [.unchanged])
             let after = try await client.getProducerGroup(.init(id: group.id))
             #expect(after.version == 2)
 
             // Modes: add refuses ids, update needs them; add-or-update does both in one go.
             let addWithID = await failure {
-                try await client.importProducerGroups(Request(csv: noVersion, mode: .add, requestID: "u-4"))
+                try await client.importProducerGroups(
+                    Request(csv: Array((noVersion).utf8), mode: .add, requestID: "u-4"))
             }
             #expect(addWithID?.fieldViolations.map(\.field) == ["row 2, id"])
             let both = "id,name,kind,country,region\n\(other.id),,,,Bolgatanga\n,Sirigu Potters,cooperative,GH,\n"
             let updateOnly = await failure {
-                try await client.importProducerGroups(Request(csv: both, mode: .update, requestID: "u-5"))
+                try await client.importProducerGroups(Request(csv: Array((both).utf8), mode: .update, requestID: "u-5"))
             }
             #expect(updateOnly?.fieldViolations.map(\.field) == ["row 3, id"])
-            let mixed = try await client.importProducerGroups(Request(csv: both, mode: .addOrUpdate, requestID: "u-6"))
+            let mixed = try await client.importProducerGroups(
+                Request(csv: Array((both).utf8), mode: .addOrUpdate, requestID: "u-6"))
             #expect(mixed.rows.map(\.action) == [.updated, .created] && mixed.rows[0].changedFields == ["region"])
             let otherAfter = try await client.getProducerGroup(.init(id: other.id))
             #expect(otherAfter.region == "Bolgatanga")
@@ -181,7 +191,8 @@ struct ImportTests {
                 .init(survivorID: survivor.id, mergedID: merged.id, requestID: "merge-1"))
             let csv = "id,region\n\(merged.id),Bolgatanga\npg_nope,Tamale\n\(survivor.id),A\n\(survivor.id),B\n"
             let error = await failure {
-                try await client.importProducerGroups(Request(csv: csv, mode: .update, requestID: "ids-1"))
+                try await client.importProducerGroups(
+                    Request(csv: Array((csv).utf8), mode: .update, requestID: "ids-1"))
             }
             #expect(error?.fieldViolations.map(\.field) == ["row 2, id", "row 3, id", "row 5, id"])
             #expect(error?.message.contains("merged into \"\(survivor.id)\"") == true)

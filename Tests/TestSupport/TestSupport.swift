@@ -20,7 +20,7 @@ public func builtExecutable(_ name: String) -> URL {
 
 /// Polls `condition` until it holds or `timeout` passes; true if it held. For preconditions that depend on
 /// another thread catching up, never for the property under test's timing.
-public func eventually(timeout: Duration = .seconds(3), _ condition: () -> Bool) async throws -> Bool {
+public func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }

@@ -30,7 +30,7 @@ struct TrainingImport: Sendable {
     let sheet: CSV.Sheet
 
     /// Reads the file; problems with it as a whole (not CSV, header, no rows, too many) go to `check`.
-    init(csv: String, _ check: inout FieldValidator) {
+    init(csv: [UInt8], _ check: inout FieldValidator) {
         sheet = CSV.Sheet(
             csv, known: Self.columns, required: Self.required, purpose: "record trainings", maxRows: Self.maxRows,
             &check)

@@ -24,7 +24,7 @@ struct TransactionImport: Sendable {
     let sheet: CSV.Sheet
 
     /// Reads the file; problems with it as a whole (not CSV, header, no rows, too many) go to `check`.
-    init(csv: String, _ check: inout FieldValidator) {
+    init(csv: [UInt8], _ check: inout FieldValidator) {
         sheet = CSV.Sheet(
             csv, known: Self.columns, required: Self.required, purpose: "record money flows", maxRows: Self.maxRows,
             &check)

@@ -21,7 +21,7 @@ struct GroupImport: Sendable {
 
     /// Reads the file; problems with it as a whole (not CSV, header, no rows, too many) go to `check`. `source`
     /// (a file name, say) is noted as the source of every value the import writes.
-    init(csv: String, mode: ProducerV1.ImportMode, source: String, requestID: String, _ check: inout FieldValidator) {
+    init(csv: [UInt8], mode: ProducerV1.ImportMode, source: String, requestID: String, _ check: inout FieldValidator) {
         self.mode = mode
         self.source = source.isEmpty ? "spreadsheet import" : source
         self.requestID = requestID

@@ -3784,11 +3784,11 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__import_transact
     "csv",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Fairtrade__Assistance__V1__ImportTransactionsRequest, csv),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -5428,11 +5428,11 @@ static const ProtobufCFieldDescriptor fairtrade__assistance__v1__import_training
     "csv",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Fairtrade__Assistance__V1__ImportTrainingsRequest, csv),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },

@@ -465,7 +465,11 @@ struct  Fairtrade__Assistance__V1__RecordTransactionRequest
 struct  Fairtrade__Assistance__V1__ImportTransactionsRequest
 {
   ProtobufCMessage base;
-  char *csv;
+  /*
+   * The file as saved, in UTF-8 (with or without a byte-order mark): a cell that is not UTF-8, or holds a NUL,
+   * fails the import naming its row and column.
+   */
+  ProtobufCBinaryData csv;
   /*
    * Check every row, and the groups with the Producer service, and answer what would be recorded, writing nothing.
    */
@@ -481,7 +485,7 @@ struct  Fairtrade__Assistance__V1__ImportTransactionsRequest
 };
 #define FAIRTRADE__ASSISTANCE__V1__IMPORT_TRANSACTIONS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__import_transactions_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__ImportedTransaction
@@ -894,7 +898,11 @@ struct  Fairtrade__Assistance__V1__ListTrainingsResponse
 struct  Fairtrade__Assistance__V1__ImportTrainingsRequest
 {
   ProtobufCMessage base;
-  char *csv;
+  /*
+   * The file as saved, in UTF-8 (with or without a byte-order mark): a cell that is not UTF-8, or holds a NUL,
+   * fails the import naming its row and column.
+   */
+  ProtobufCBinaryData csv;
   /*
    * Check every row, and the groups with the Producer service, and answer what would be recorded, writing nothing
    * (the training ids in the answer are then empty).
@@ -911,7 +919,7 @@ struct  Fairtrade__Assistance__V1__ImportTrainingsRequest
 };
 #define FAIRTRADE__ASSISTANCE__V1__IMPORT_TRAININGS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__import_trainings_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__ImportedTraining

@@ -6600,11 +6600,11 @@ static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__import_prices_
     "csv",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Fairtrade__Marketplace__V1__ImportPricesRequest, csv),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },

@@ -1054,7 +1054,11 @@ struct  Fairtrade__Marketplace__V1__MarketBulletin
 struct  Fairtrade__Marketplace__V1__ImportPricesRequest
 {
   ProtobufCMessage base;
-  char *csv;
+  /*
+   * The file as saved, in UTF-8 (with or without a byte-order mark): a cell that is not UTF-8, or holds a NUL,
+   * fails the import naming its row and column.
+   */
+  ProtobufCBinaryData csv;
   /*
    * Check every row and answer how many would be recorded, writing nothing (alerts are not worked out).
    */
@@ -1070,7 +1074,7 @@ struct  Fairtrade__Marketplace__V1__ImportPricesRequest
 };
 #define FAIRTRADE__MARKETPLACE__V1__IMPORT_PRICES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__import_prices_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Marketplace__V1__ImportPricesResponse

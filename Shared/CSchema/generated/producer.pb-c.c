@@ -5474,11 +5474,11 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_g
     "csv",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Fairtrade__Producer__V1__ImportProducerGroupsRequest, csv),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },

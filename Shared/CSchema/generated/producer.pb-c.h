@@ -963,7 +963,11 @@ struct  Fairtrade__Producer__V1__GetIndependenceProfileRequest
 struct  Fairtrade__Producer__V1__ImportProducerGroupsRequest
 {
   ProtobufCMessage base;
-  char *csv;
+  /*
+   * The file as saved, in UTF-8 (with or without a byte-order mark): a cell that is not UTF-8, or holds a NUL,
+   * fails the import naming its row and column.
+   */
+  ProtobufCBinaryData csv;
   Fairtrade__Producer__V1__ImportMode mode;
   /*
    * Check every row and answer what the import would do, writing nothing.
@@ -981,7 +985,7 @@ struct  Fairtrade__Producer__V1__ImportProducerGroupsRequest
 };
 #define FAIRTRADE__PRODUCER__V1__IMPORT_PRODUCER_GROUPS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__import_producer_groups_request__descriptor) \
-    , (char *)protobuf_c_empty_string, FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Producer__V1__ImportedRow

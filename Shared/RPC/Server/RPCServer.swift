@@ -410,6 +410,14 @@ public final class RPCServer: Sendable {
                 server.metrics.rejectedFrame()
                 return
             }
+            // A header's strings (request id, metadata, names) are logged and stored in the audit trail: exact, or
+            // the call is refused (a NUL would cut one short).
+            var headerProblem: RPCError?
+            do throws(SchemaError) {
+                try RpcV1.RequestHeader.checkStrings(in: frames[1])
+            } catch {
+                headerProblem = RPCError(.invalidArgument, "the request header is refused: \(error)")
+            }
             // Held until the call's answer goes out (`transmit`) or it is cancelled.
             let key = CallKey(peer: peers.retain(frames[0]), callID: header.callID)
             func reject(_ error: RPCError) {
@@ -418,6 +426,7 @@ public final class RPCServer: Sendable {
                     ?? server.metrics.rejectedFrame()
                 send(Reply(key: key, error: error, payload: []))
             }
+            if let headerProblem { return reject(headerProblem) }
             if header.kind == .cancel {
                 // A cancelled call gets no answer: give back its reference and the cancel's own.
                 if let call = inFlight.removeValue(forKey: key) {

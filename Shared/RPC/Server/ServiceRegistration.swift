@@ -46,6 +46,8 @@ extension RPCError {
             self.init(.resourceExhausted, "request refused: \(error)")
         case .unknownEnumValue(let field, let value):
             self = .invalidArgument(field: field, "unknown enum value \(value)")
+        case .invalidString(let field, let reason):
+            self = .invalidArgument(field: field, reason)
         default:
             self.init(.invalidArgument, "request is not a valid \(messageName): \(error)")
         }

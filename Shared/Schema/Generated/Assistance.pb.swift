@@ -883,14 +883,14 @@ extension AssistanceV1 {
 
     public struct ImportTransactionsRequest: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.ImportTransactionsRequest"
-        public var csv: String = ""
+        public var csv: [UInt8] = []
         public var validateOnly: Bool = false
         public var requestID: String = ""
         public var source: String = ""
 
         public init() {}
 
-        public init(csv: String = "", validateOnly: Bool = false, requestID: String = "", source: String = "") {
+        public init(csv: [UInt8] = [], validateOnly: Bool = false, requestID: String = "", source: String = "") {
             self.csv = csv
             self.validateOnly = validateOnly
             self.requestID = requestID
@@ -901,7 +901,7 @@ extension AssistanceV1 {
 
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTransactionsRequest.self)
-            self.csv = _decodeString(c.pointee.csv)
+            self.csv = _decodeBytes(c.pointee.csv)
             self.validateOnly = c.pointee.validate_only != 0
             self.requestID = _decodeString(c.pointee.request_id)
             self.source = _decodeString(c.pointee.source)
@@ -910,7 +910,7 @@ extension AssistanceV1 {
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTransactionsRequest.self)
-            c.pointee.csv = arena.string(self.csv)
+            c.pointee.csv = arena.bytes(self.csv)
             c.pointee.validate_only = self.validateOnly ? 1 : 0
             c.pointee.request_id = arena.string(self.requestID)
             c.pointee.source = arena.string(self.source)
@@ -1655,14 +1655,14 @@ extension AssistanceV1 {
 
     public struct ImportTrainingsRequest: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.ImportTrainingsRequest"
-        public var csv: String = ""
+        public var csv: [UInt8] = []
         public var validateOnly: Bool = false
         public var requestID: String = ""
         public var source: String = ""
 
         public init() {}
 
-        public init(csv: String = "", validateOnly: Bool = false, requestID: String = "", source: String = "") {
+        public init(csv: [UInt8] = [], validateOnly: Bool = false, requestID: String = "", source: String = "") {
             self.csv = csv
             self.validateOnly = validateOnly
             self.requestID = requestID
@@ -1673,7 +1673,7 @@ extension AssistanceV1 {
 
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTrainingsRequest.self)
-            self.csv = _decodeString(c.pointee.csv)
+            self.csv = _decodeBytes(c.pointee.csv)
             self.validateOnly = c.pointee.validate_only != 0
             self.requestID = _decodeString(c.pointee.request_id)
             self.source = _decodeString(c.pointee.source)
@@ -1682,7 +1682,7 @@ extension AssistanceV1 {
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportTrainingsRequest.self)
-            c.pointee.csv = arena.string(self.csv)
+            c.pointee.csv = arena.bytes(self.csv)
             c.pointee.validate_only = self.validateOnly ? 1 : 0
             c.pointee.request_id = arena.string(self.requestID)
             c.pointee.source = arena.string(self.source)

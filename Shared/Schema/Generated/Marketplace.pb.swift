@@ -2361,14 +2361,14 @@ extension MarketplaceV1 {
 
     public struct ImportPricesRequest: ProtoMessage {
         public static let protoName = "fairtrade.marketplace.v1.ImportPricesRequest"
-        public var csv: String = ""
+        public var csv: [UInt8] = []
         public var validateOnly: Bool = false
         public var requestID: String = ""
         public var source: String = ""
 
         public init() {}
 
-        public init(csv: String = "", validateOnly: Bool = false, requestID: String = "", source: String = "") {
+        public init(csv: [UInt8] = [], validateOnly: Bool = false, requestID: String = "", source: String = "") {
             self.csv = csv
             self.validateOnly = validateOnly
             self.requestID = requestID
@@ -2379,7 +2379,7 @@ extension MarketplaceV1 {
 
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ImportPricesRequest.self)
-            self.csv = _decodeString(c.pointee.csv)
+            self.csv = _decodeBytes(c.pointee.csv)
             self.validateOnly = c.pointee.validate_only != 0
             self.requestID = _decodeString(c.pointee.request_id)
             self.source = _decodeString(c.pointee.source)
@@ -2388,7 +2388,7 @@ extension MarketplaceV1 {
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ImportPricesRequest.self)
-            c.pointee.csv = arena.string(self.csv)
+            c.pointee.csv = arena.bytes(self.csv)
             c.pointee.validate_only = self.validateOnly ? 1 : 0
             c.pointee.request_id = arena.string(self.requestID)
             c.pointee.source = arena.string(self.source)

@@ -1910,7 +1910,7 @@ extension ProducerV1 {
 
     public struct ImportProducerGroupsRequest: ProtoMessage {
         public static let protoName = "fairtrade.producer.v1.ImportProducerGroupsRequest"
-        public var csv: String = ""
+        public var csv: [UInt8] = []
         public var mode: ProducerV1.ImportMode = .unspecified
         public var validateOnly: Bool = false
         public var requestID: String = ""
@@ -1918,7 +1918,7 @@ extension ProducerV1 {
 
         public init() {}
 
-        public init(csv: String = "", mode: ProducerV1.ImportMode = .unspecified, validateOnly: Bool = false, requestID: String = "", source: String = "") {
+        public init(csv: [UInt8] = [], mode: ProducerV1.ImportMode = .unspecified, validateOnly: Bool = false, requestID: String = "", source: String = "") {
             self.csv = csv
             self.mode = mode
             self.validateOnly = validateOnly
@@ -1930,7 +1930,7 @@ extension ProducerV1 {
 
         public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ImportProducerGroupsRequest.self)
-            self.csv = _decodeString(c.pointee.csv)
+            self.csv = _decodeBytes(c.pointee.csv)
             self.mode = try _decodeEnum(ProducerV1.ImportMode(rawValue: Int32(bitPattern: c.pointee.mode.rawValue)), "mode", options)
             self.validateOnly = c.pointee.validate_only != 0
             self.requestID = _decodeString(c.pointee.request_id)
@@ -1940,7 +1940,7 @@ extension ProducerV1 {
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
             let raw = arena.message(Self._cDescriptor)
             let c = raw.assumingMemoryBound(to: Fairtrade__Producer__V1__ImportProducerGroupsRequest.self)
-            c.pointee.csv = arena.string(self.csv)
+            c.pointee.csv = arena.bytes(self.csv)
             c.pointee.mode = Fairtrade__Producer__V1__ImportMode(rawValue: UInt32(bitPattern: self.mode.rawValue))
             c.pointee.validate_only = self.validateOnly ? 1 : 0
             c.pointee.request_id = arena.string(self.requestID)

@@ -10,6 +10,8 @@ public enum SchemaError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownEnumValue(field: String, value: Int32)
     /// A JSON document does not fit the message it was meant for.
     case invalidJSON(field: String, reason: String)
+    /// A string field is not valid UTF-8, or holds a NUL character (strict decoding only; `StringCheck`).
+    case invalidString(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum SchemaError: Error, Sendable, Hashable, CustomStringConvertible {
             "decoding would allocate more than \(limit) bytes; the message is refused"
         case .unknownEnumValue(let field, let value): "field \(field): unknown enum value \(value)"
         case .invalidJSON(let field, let reason): field.isEmpty ? reason : "field \(field): \(reason)"
+        case .invalidString(let field, let reason): "field \(field): \(reason)"
         }
     }
 
@@ -28,6 +31,7 @@ public enum SchemaError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownEnumValue(let field, let value): .unknownEnumValue(field: prefix + "." + field, value: value)
         case .invalidJSON(let field, let reason):
             .invalidJSON(field: field.isEmpty ? prefix : prefix + "." + field, reason: reason)
+        case .invalidString(let field, let reason): .invalidString(field: prefix + "." + field, reason: reason)
         default: self
         }
     }
