@@ -45,7 +45,10 @@ struct StringIntegrityTests {
     /// `payload` with the eleven bytes of `marker` replaced by `bytes` (also eleven).
     static func replacing(_ marker: String, with bytes: [UInt8], in payload: [UInt8]) -> [UInt8]? {
         let needle = Array(marker.utf8)
-        guard let start = (0...(payload.count - needle.count)).first(where: { Array(payload[$0..<$0 + needle.count]) == needle })
+        guard
+            let start = (0...(payload.count - needle.count)).first(where: {
+                Array(payload[$0..<$0 + needle.count]) == needle
+            })
         else { return nil }
         var result = payload
         result.replaceSubrange(start..<start + needle.count, with: bytes)
@@ -56,7 +59,9 @@ struct StringIntegrityTests {
     static let withNUL: [UInt8] = Array("ab".utf8) + [0] + Array("cdefghij".utf8)
     static let notUTF8: [UInt8] = Array("ab".utf8) + [0xFF, 0xFE] + Array("cdefghi".utf8)
 
-    @Test("every string field of every method's request: a NUL or bytes that are not UTF-8 are INVALID_ARGUMENT naming it")
+    @Test(
+        "every string field of every method's request: a NUL or bytes that are not UTF-8 are INVALID_ARGUMENT naming it"
+    )
     func everyStringField() async throws {
         let services = try await ThreeServices()
         var checked = 0
@@ -103,9 +108,10 @@ struct StringIntegrityTests {
         group.localName = text
         let created = try await producer.createProducerGroup(.init(group: group, requestID: RequestID.make()))
         let read = try await producer.getProducerGroup(.init(id: created.id))
-        for (field, value) in [("name", read.name), ("local_name", read.localName), ("region", read.region),
-            ("notes", read.notes)]
-        {
+        for (field, value) in [
+            ("name", read.name), ("local_name", read.localName), ("region", read.region),
+            ("notes", read.notes),
+        ] {
             #expect(Array(value.utf8) == Array(text.utf8), "\(field) came back as \(value)")
         }
         let market = try services.market
@@ -140,8 +146,10 @@ struct StringIntegrityTests {
             try await producer.importProducerGroups(.init(csv: notUTF8, mode: .add, requestID: RequestID.make()))
         }
         #expect(
-            bad?.code == .invalidArgument && bad?.message.contains("row 3: column 4 (crafts) is not UTF-8 (byte 0xE9)")
-                == true, "\(String(describing: bad))")
+            bad?.code == .invalidArgument
+                && bad?.message.contains("row 3: column 4 (crafts) is not UTF-8 (byte 0xE9)")
+                    == true,
+            "\(String(describing: bad))")
         // Nothing of either file was written.
         let listed = try await producer.listProducerGroups(.init(pageSize: 100))
         #expect(listed.groups.isEmpty, "\(listed.groups.map(\.name))")
@@ -153,8 +161,13 @@ struct StringIntegrityTests {
         let channel = try services.channel(services.producerEndpoint)
         for suffix in ["A", "B"] {
             let json = JSONValue.object([
-                ("group", .object([("name", .string("Group \(suffix)")), ("kind", .string("GROUP_KIND_COOPERATIVE")),
-                    ("country", .string("GH"))])),
+                (
+                    "group",
+                    .object([
+                        ("name", .string("Group \(suffix)")), ("kind", .string("GROUP_KIND_COOPERATIVE")),
+                        ("country", .string("GH")),
+                    ])
+                ),
                 ("request_id", .string("x0\(suffix)")),
             ])
             let payload = try DescriptorJSON.encode(json, as: ProducerV1.CreateProducerGroupRequest.protoName)
