@@ -12,8 +12,21 @@ extension Database {
         plan: @escaping @Sendable (any SQLSession) async throws -> Response,
         write: @escaping @Sendable (any SQLSession) async throws -> Response
     ) async throws -> Response {
-        if validateOnly { return try await read(plan) }
-        return try await idempotent(operation: operation, requestID: requestID) { session in
+        try await spreadsheetImportOutcome(
+            operation: operation, table: table, requestID: requestID, source: source, validateOnly: validateOnly,
+            importID: importID, plan: plan, write: write
+        ).value
+    }
+
+    /// `spreadsheetImport`, telling whether this attempt imported (a dry run never does).
+    public func spreadsheetImportOutcome<Response: ProtoMessage>(
+        operation: String, table: String, requestID: String, source: String, validateOnly: Bool,
+        importID: @escaping @Sendable (Response) -> String,
+        plan: @escaping @Sendable (any SQLSession) async throws -> Response,
+        write: @escaping @Sendable (any SQLSession) async throws -> Response
+    ) async throws -> Idempotent<Response> {
+        if validateOnly { return Idempotent(value: try await read(plan), created: false) }
+        return try await idempotentOutcome(operation: operation, requestID: requestID) { session in
             let response = try await write(session)
             try await session.execute(
                 "INSERT INTO \(table) (id, source, created_at, body) VALUES ($1, $2, $3, $4)",

@@ -9,6 +9,18 @@ public let requestLogTable = """
         PRIMARY KEY (operation, request_id))
     """
 
+/// What a request made: its value, and whether this attempt made it (`created`) or found what an earlier attempt with
+/// the same request id had made. What follows a change only once (an event published, say) follows `created`.
+public struct Idempotent<Value: Sendable>: Sendable {
+    public let value: Value
+    public let created: Bool
+
+    public init(value: Value, created: Bool) {
+        self.value = value
+        self.created = created
+    }
+}
+
 extension Database {
     /// Runs `create` once per (operation, request id) and returns what it made; a retry with the same request id
     /// loads the first result instead. Two racing attempts on two instances meet at the request log's key: the
@@ -18,6 +30,15 @@ extension Database {
         create: @escaping @Sendable (any SQLSession) async throws -> String,
         load: @escaping @Sendable (any SQLSession, String) async throws -> T
     ) async throws -> T {
+        try await idempotentOutcome(operation: operation, requestID: requestID, create: create, load: load).value
+    }
+
+    /// `idempotent`, telling whether this attempt made the record or an earlier one did.
+    public func idempotentOutcome<T: Sendable>(
+        operation: String, requestID: String,
+        create: @escaping @Sendable (any SQLSession) async throws -> String,
+        load: @escaping @Sendable (any SQLSession, String) async throws -> T
+    ) async throws -> Idempotent<T> {
         for attempt in 1...2 {
             do {
                 return try await transaction { session in
@@ -25,13 +46,13 @@ extension Database {
                         "SELECT resource_id FROM request_log WHERE operation = $1 AND request_id = $2",
                         [.of(operation), .of(requestID)])
                     {
-                        return try await load(session, try row.text("resource_id"))
+                        return Idempotent(value: try await load(session, try row.text("resource_id")), created: false)
                     }
                     let id = try await create(session)
                     try await session.execute(
                         "INSERT INTO request_log (operation, request_id, resource_id, created_at) VALUES ($1, $2, $3, $4)",
                         [.of(operation), .of(requestID), .of(id), .of(Clock.unixMicros())])
-                    return try await load(session, id)
+                    return Idempotent(value: try await load(session, id), created: true)
                 }
             } catch let error as StorageError where error.kind == .uniqueViolation && attempt == 1 {
                 continue

@@ -102,11 +102,12 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         check.requestID(request.requestID)
         let observation = Self.validated(request.observation ?? M.PriceObservation(), &check) { "observation.\($0)" }
         try check.check()
-        let response = try await storage { try await store.recordPrice(observation, requestID: request.requestID) }
-        if let alert = response.alert {
+        let outcome = try await storage { try await store.recordPrice(observation, requestID: request.requestID) }
+        // Events go out once, when the change is first committed: a replay publishes nothing.
+        if outcome.created, let alert = outcome.value.alert {
             events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
         }
-        return response
+        return outcome.value
     }
 
     public func importPrices(_ request: M.ImportPricesRequest, context: ServerContext) async throws
@@ -118,14 +119,14 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         try check.check()
         let priceImport = PriceImport(csv: request.csv, &check)
         try check.check()
-        let response = try await storage {
+        let outcome = try await storage {
             try await store.importPrices(
                 priceImport, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
         }
-        for alert in response.alerts {
+        for alert in outcome.created ? outcome.value.alerts : [] {
             events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
         }
-        return response
+        return outcome.value
     }
 
     /// A clean copy of `input`, each problem reported under `name(field)` for its field in PriceObservation
@@ -251,9 +252,12 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         signal.countries = signal.countries.enumerated().map { check.country($1, "signal.countries[\($0)]") }
         signal.notes = check.text(signal.notes, "signal.notes", maxLength: 2000)
         try check.check()
-        let posted = try await storage { try await store.postDemand(signal, requestID: request.requestID) }
-        events?.publish(topic: Topic.demand(posted.product), M.MarketEvent(kind: .demand, demand: posted))
-        return posted
+        let outcome = try await storage { try await store.postDemand(signal, requestID: request.requestID) }
+        if outcome.created {
+            events?.publish(
+                topic: Topic.demand(outcome.value.product), M.MarketEvent(kind: .demand, demand: outcome.value))
+        }
+        return outcome.value
     }
 
     public func listDemand(_ request: M.ListDemandRequest, context: ServerContext) async throws -> M.ListDemandResponse
@@ -509,14 +513,14 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         var post = request.firstPost ?? M.Post()
         Self.validatePost(&post, prefix: "first_post", &check)
         try check.check()
-        let started = try await storage {
+        let outcome = try await storage {
             try await store.startThread(
                 groupID: request.groupID, title: title, firstPost: post, requestID: request.requestID)
         }
-        if let first = started.post {
+        if outcome.created, let first = outcome.value.post {
             events?.publish(topic: Topic.posts(request.groupID), M.MarketEvent(kind: .post, post: first))
         }
-        return started
+        return outcome.value
     }
 
     public func postReply(_ request: M.PostReplyRequest, context: ServerContext) async throws -> M.Post {
@@ -526,9 +530,11 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         if post.threadID.isEmpty { check.fail("post.thread_id", "must not be empty") }
         Self.validatePost(&post, prefix: "post", &check)
         try check.check()
-        let stored = try await storage { try await store.reply(post, requestID: request.requestID) }
-        events?.publish(topic: Topic.posts(stored.groupID), M.MarketEvent(kind: .post, post: stored))
-        return stored
+        let outcome = try await storage { try await store.reply(post, requestID: request.requestID) }
+        if outcome.created {
+            events?.publish(topic: Topic.posts(outcome.value.groupID), M.MarketEvent(kind: .post, post: outcome.value))
+        }
+        return outcome.value
     }
 
     public func listThreads(_ request: M.ListThreadsRequest, context: ServerContext) async throws

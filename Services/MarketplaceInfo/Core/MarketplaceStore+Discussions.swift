@@ -85,9 +85,9 @@ extension MarketplaceStore {
     }
 
     func startThread(groupID: String, title: String, firstPost: M.Post, requestID: String) async throws
-        -> M.StartThreadResponse
+        -> Idempotent<M.StartThreadResponse>
     {
-        try await database.idempotent(operation: "StartThread", requestID: requestID) { session in
+        try await database.idempotentOutcome(operation: "StartThread", requestID: requestID) { session in
             _ = try await loadGroup(groupID, session)
             try await requireMember(groupID, firstPost.authorKind, firstPost.author, session)
             let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
@@ -125,8 +125,8 @@ extension MarketplaceStore {
             M.DiscussionThread.self, from: "discussion_threads", id: id, noun: "discussion thread")
     }
 
-    func reply(_ post: M.Post, requestID: String) async throws -> M.Post {
-        try await database.idempotent(operation: "PostReply", requestID: requestID) { session in
+    func reply(_ post: M.Post, requestID: String) async throws -> Idempotent<M.Post> {
+        try await database.idempotentOutcome(operation: "PostReply", requestID: requestID) { session in
             var thread = try await loadThread(post.threadID, session)
             try await requireMember(thread.groupID, post.authorKind, post.author, session)
             if !post.replyTo.isEmpty {

@@ -92,8 +92,10 @@ public struct MarketplaceStore: Sendable {
     // MARK: prices
 
     /// Records an observation and, in the same transaction, the alert it fires (if it leaves the usual range).
-    func recordPrice(_ observation: M.PriceObservation, requestID: String) async throws -> M.RecordPriceResponse {
-        try await database.idempotent(operation: "RecordPrice", requestID: requestID) { session in
+    func recordPrice(_ observation: M.PriceObservation, requestID: String) async throws
+        -> Idempotent<M.RecordPriceResponse>
+    {
+        try await database.idempotentOutcome(operation: "RecordPrice", requestID: requestID) { session in
             _ = try await loadMarket(observation.marketID, session)
             var observation = observation
             observation.id = "po_" + RequestID.make()
@@ -217,8 +219,8 @@ public struct MarketplaceStore: Sendable {
 
     // MARK: demand
 
-    func postDemand(_ signal: M.DemandSignal, requestID: String) async throws -> M.DemandSignal {
-        try await database.idempotent(operation: "PostDemand", requestID: requestID) { session in
+    func postDemand(_ signal: M.DemandSignal, requestID: String) async throws -> Idempotent<M.DemandSignal> {
+        try await database.idempotentOutcome(operation: "PostDemand", requestID: requestID) { session in
             var signal = signal
             signal.id = "ds_" + RequestID.make()
             signal.status = .open

@@ -107,9 +107,9 @@ struct PriceImport: Sendable {
 extension MarketplaceStore {
     /// Runs `priceImport` (`Database.spreadsheetImport`).
     func importPrices(_ priceImport: PriceImport, validateOnly: Bool, requestID: String, source: String)
-        async throws -> MarketplaceV1.ImportPricesResponse
+        async throws -> Idempotent<MarketplaceV1.ImportPricesResponse>
     {
-        try await database.spreadsheetImport(
+        try await database.spreadsheetImportOutcome(
             operation: "ImportPrices", table: "price_imports", requestID: requestID, source: source,
             validateOnly: validateOnly, importID: \.importID
         ) { session in
