@@ -5,6 +5,7 @@
 #   Shared/Schema/Generated/*.swift           Swift value types and registry (scripts/protoc-gen-ftswift)
 #   Shared/API/Generated/*.swift              typed clients and handler protocols (scripts/protoc-gen-ftswift)
 #   docs/ACCESS.md                            which roles may call each method (scripts/protoc-gen-ftswift)
+#   docs/LIMITS.md                            the bounds on every field of every request (scripts/protoc-gen-ftswift)
 # With --check, generates into a scratch folder and fails if the committed files differ (CI runs this).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,5 +50,6 @@ sync_dir "$out/registry" "$root/Shared/CSchema/include"
 sync_dir "$out/swift/Schema" "$root/Shared/Schema/Generated"
 sync_dir "$out/swift/API" "$root/Shared/API/Generated"
 sync_file "$out/swift/Docs/ACCESS.md" "$root/docs/ACCESS.md"
+sync_file "$out/swift/Docs/LIMITS.md" "$root/docs/LIMITS.md"
 [ $check = 1 ] && echo "generated code is up to date"
 exit 0

@@ -43,7 +43,7 @@ func parseAmount(_ text: String, field: String) throws -> CommonV1.Money {
 
 func people(_ count: A.PeopleCount?) -> String {
     guard let count else { return "" }
-    let total = count.women + count.men + count.other
+    let total = Int64(count.women) + Int64(count.men) + Int64(count.other)
     return "\(total) (\(count.women) women, \(count.men) men\(count.other > 0 ? ", \(count.other) other" : ""))"
 }
 

@@ -110,8 +110,8 @@ struct AuditCommand: AsyncParsableCommand {
                         for event in events {
                             let ids =
                                 event.ids.joined(separator: " ")
-                                + (event.idsTotal > Int32(event.ids.count)
-                                    ? " (+\(event.idsTotal - Int32(event.ids.count)) more)" : "")
+                                + (Int64(event.idsTotal) > Int64(event.ids.count)
+                                    ? " (+\(Int64(event.idsTotal) - Int64(event.ids.count)) more)" : "")
                             table.add(
                                 target.executable, show(time: event.at), event.keyName.isEmpty ? "-" : event.keyName,
                                 event.role.isEmpty ? "-" : event.role,

@@ -101,3 +101,10 @@ struct FieldMask {
     /// Masks a field the caller set itself.
     mutating func add(_ path: String) { paths.append(path) }
 }
+
+/// A fraction as a whole percentage ("87%"), whatever a server sends (NaN or infinity shows as "?").
+func percent(_ fraction: Double) -> String {
+    let value = (fraction * 100).rounded()
+    guard value.isFinite, let whole = Int64(exactly: value) else { return "?" }
+    return "\(whole)%"
+}

@@ -45,7 +45,7 @@ private func groupDetail(_ group: ProducerV1.ProducerGroup) -> String {
         "in house: \(group.processesInHouse.joined(separator: ", "))   bought in: \(group.processesOutsourced.joined(separator: ", "))",
     ]
     if let members = group.members {
-        let total = members.women + members.men + members.other
+        let total = Int64(members.women) + Int64(members.men) + Int64(members.other)
         lines.append(
             "members: \(total) (\(members.women) women, \(members.men) men\(members.other > 0 ? ", \(members.other) other" : ""))"
         )
@@ -239,7 +239,7 @@ extension ProducerCommand {
                     for candidate in response.candidates {
                         table.add(
                             candidate.group?.id ?? "", candidate.group?.name ?? "",
-                            "\(Int((candidate.similarity * 100).rounded()))%", candidate.reason)
+                            percent(candidate.similarity), candidate.reason)
                     }
                     return response.candidates.isEmpty ? "no likely duplicates" : table.render()
                 }

@@ -56,7 +56,8 @@ func capacityText(_ report: A.CapacityReport, names: [String: String] = [:]) -> 
         )
         if let members = profile.members {
             lines.append(
-                "members: \(members.women + members.men + members.other) (\(members.women) women, \(members.men) men)")
+                "members: \(Int64(members.women) + Int64(members.men) + Int64(members.other)) (\(members.women) women, \(members.men) men)"
+            )
         }
         if !producer.skills.isEmpty {
             var table = Table("ASSESSED", "SKILL", "LEVEL", "MEMBERS", "BY")

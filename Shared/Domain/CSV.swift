@@ -35,7 +35,7 @@ public enum CSV {
     /// The text of a file's bytes, which must be UTF-8 (a spreadsheet's "CSV UTF-8"): the first byte that is not
     /// fails it, naming the row and the column it is in (by name when the header has one).
     public static func text(_ bytes: [UInt8]) throws(ParseError) -> String {
-        guard let bad = bytes.withUnsafeBytes({ StringCheck.firstInvalidUTF8($0) }) else {
+        guard let bad = bytes.withUnsafeBytes({ RequestCheck.firstInvalidUTF8($0) }) else {
             return String(decoding: bytes, as: UTF8.self)
         }
         let before = (try? parse(String(decoding: bytes[..<bad], as: UTF8.self))) ?? []

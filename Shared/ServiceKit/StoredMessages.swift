@@ -21,3 +21,22 @@ extension SQLSession {
         return try row.message(T.self)
     }
 }
+
+/// How much of an answer one page of records may take: a quarter of the 4 MiB a client accepts, so that a page of
+/// the largest records the limits allow (docs/LIMITS.md) always fits with room to spare. A page holds what fits,
+/// at least one record, and says where the next one starts.
+public enum PageBudget {
+    public static let bytes = 1 << 20
+
+    /// How many of `records`, from the first, fit in the budget (at least one, when there are any).
+    public static func fitting<T: ProtoMessage>(_ records: some Sequence<T>, limit: Int, bytes: Int = bytes) -> Int {
+        var used = 0
+        var count = 0
+        for record in records.prefix(limit) {
+            used += record.serializedBytes().count + 8
+            if used > bytes && count > 0 { break }
+            count += 1
+        }
+        return count
+    }
+}

@@ -151,9 +151,19 @@ struct TrainingTests {
                                 trainerOrganisationID: tradeAid.id, trainerGroupID: bolga.id,
                                 trainees: A.PeopleCount(women: -1)), requestID: "t-y"))
                 }
+                // Out of bounds first (docs/LIMITS.md), then the service's own checks.
+                #expect(Set(bad?.fieldViolations.map(\.field) ?? []) == ["training.trainees.women"])
+                let twoTrainers = await failure {
+                    try await client.recordTraining(
+                        A.RecordTrainingRequest(
+                            training: A.Training(
+                                title: "x", skill: "basketry", heldOn: date("2025-03-10"),
+                                trainerOrganisationID: tradeAid.id, trainerGroupID: bolga.id,
+                                trainees: A.PeopleCount(women: 1)), requestID: "t-y2"))
+                }
                 #expect(
-                    Set(bad?.fieldViolations.map(\.field) ?? []) == [
-                        "training.trainer_organisation_id", "training.trained_group_ids", "training.trainees.women",
+                    Set(twoTrainers?.fieldViolations.map(\.field) ?? []) == [
+                        "training.trainer_organisation_id", "training.trained_group_ids",
                     ])
                 let ghost = await failure {
                     try await client.recordTraining(

@@ -119,11 +119,16 @@ struct GroupTests {
             let error = await failure {
                 try await client.createProducerGroup(ProducerV1.CreateProducerGroupRequest(group: bad, requestID: "r"))
             }
+            // Fields out of their bounds (docs/LIMITS.md) are named as the request arrives; the service's own checks
+            // name the rest once those hold.
             #expect(error?.code == .invalidArgument)
-            #expect(
-                Set(error?.fieldViolations.map(\.field) ?? []) == [
-                    "group.name", "group.country", "group.members.women", "group.lead_time_days",
-                ])
+            #expect(Set(error?.fieldViolations.map(\.field) ?? []) == ["group.members.women", "group.lead_time_days"])
+            bad.members = ProducerV1.MemberCounts(women: 3)
+            bad.leadTimeDays = 10
+            let rest = await failure {
+                try await client.createProducerGroup(ProducerV1.CreateProducerGroupRequest(group: bad, requestID: "r"))
+            }
+            #expect(Set(rest?.fieldViolations.map(\.field) ?? []) == ["group.name", "group.country"])
             let noRequestID = await failure {
                 try await client.createProducerGroup(ProducerV1.CreateProducerGroupRequest(group: sampleGroup("x")))
             }

@@ -55,10 +55,16 @@ struct RecordTests {
                             groupID: group.id, skill: "weaving", assessedOn: date("2025-02-30"),
                             level: 7, membersHolding: -1), requestID: "b"))
             }
-            #expect(
-                Set(bad?.fieldViolations.map(\.field) ?? []) == [
-                    "assessment.assessed_on", "assessment.level", "assessment.members_holding",
-                ])
+            // Out of bounds first (docs/LIMITS.md), then the service's own checks.
+            #expect(Set(bad?.fieldViolations.map(\.field) ?? []) == ["assessment.level", "assessment.members_holding"])
+            let badDate = await failure {
+                try await client.recordSkillAssessment(
+                    ProducerV1.RecordSkillAssessmentRequest(
+                        assessment: ProducerV1.SkillAssessment(
+                            groupID: group.id, skill: "weaving", assessedOn: date("2025-02-30"), level: 2),
+                        requestID: "b2"))
+            }
+            #expect(badDate?.fieldViolations.map(\.field) == ["assessment.assessed_on"])
         }
     }
 

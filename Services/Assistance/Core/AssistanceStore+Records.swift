@@ -1,6 +1,7 @@
 import Domain
 import RPC
 import Schema
+import ServiceKit
 import Storage
 
 /// Equipment, trainings and their cascades, referrals and result indicators.
@@ -18,9 +19,11 @@ extension AssistanceStore {
             SELECT \(sortColumn) AS sort_key, id, body FROM \(table) \(conditions.whereClause)
             ORDER BY \(sortColumn), id LIMIT \(limit + 1)
             """, conditions.binds)
-        let page = try rows.prefix(limit).map { try $0.message(T.self) }
-        guard rows.count > limit else { return (page, nil) }
-        return (page, (try rows[limit - 1].text("sort_key"), try rows[limit - 1].text("id")))
+        let decoded = try rows.prefix(limit).map { try $0.message(T.self) }
+        // As many as fit in an answer (PageBudget): the next page starts after the last one kept.
+        let kept = PageBudget.fitting(decoded, limit: limit)
+        guard rows.count > kept else { return (decoded, nil) }
+        return (Array(decoded.prefix(kept)), (try rows[kept - 1].text("sort_key"), try rows[kept - 1].text("id")))
     }
 
     /// Trainings a group was trained in or gave, of a project, or of a skill (any that are given).

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import RPC
 import Schema
+import ServiceKit
 import Storage
 
 /// The Producer service's persistence: every query it makes, written once for SQLite and PostgreSQL.
@@ -233,11 +234,11 @@ public struct ProducerStore: Sendable {
             ORDER BY g.name_key, g.id LIMIT \(limit)
             """
         let rows = try await database.query(sql, conditions.binds)
-        let page = try rows.prefix(filter.pageSize).map(decode)
-        let next =
-            rows.count > filter.pageSize
-            ? (try rows[filter.pageSize - 1].text("name_key"), try rows[filter.pageSize - 1].text("id")) : nil
-        return (page, next)
+        let decoded = try rows.prefix(filter.pageSize).map(decode)
+        // As many as fit in an answer (PageBudget): the next page starts after the last one kept.
+        let kept = PageBudget.fitting(decoded, limit: filter.pageSize)
+        let next = rows.count > kept ? (try rows[kept - 1].text("name_key"), try rows[kept - 1].text("id")) : nil
+        return (Array(decoded.prefix(kept)), next)
     }
 
     static func escapeLike(_ text: String) -> String {

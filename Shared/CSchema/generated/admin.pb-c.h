@@ -134,6 +134,9 @@ struct  Fairtrade__Admin__V1__ListAuditEventsRequest
    * Entries per page, oldest first: default 100, at most 1000.
    */
   int32_t page_size;
+  /*
+   * limit: 2000
+   */
   char *page_token;
 };
 #define FAIRTRADE__ADMIN__V1__LIST_AUDIT_EVENTS_REQUEST__INIT \

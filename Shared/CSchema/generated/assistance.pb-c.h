@@ -209,6 +209,9 @@ struct  Fairtrade__Assistance__V1__Organisation
    * ISO 3166-1 alpha-2.
    */
   char *country;
+  /*
+   * limit: 2000
+   */
   char *notes;
 };
 #define FAIRTRADE__ASSISTANCE__V1__ORGANISATION__INIT \
@@ -287,6 +290,9 @@ struct  Fairtrade__Assistance__V1__Project
    */
   char *iati_identifier;
   char *title;
+  /*
+   * limit: 10_000
+   */
   char *description;
   char *reporting_organisation_id;
   size_t n_participants;
@@ -298,11 +304,13 @@ struct  Fairtrade__Assistance__V1__Project
   Fairtrade__Common__V1__Date *actual_end;
   /*
    * Recipient countries, ISO 3166-1 alpha-2.
+   * limit: 50
    */
   size_t n_countries;
   char **countries;
   /*
    * OECD DAC 5-digit purpose codes: 32140 cottage industries and handicraft, 32163 textiles, 32130 SME development.
+   * limit: 20
    */
   size_t n_sectors;
   int32_t *sectors;
@@ -432,6 +440,9 @@ struct  Fairtrade__Assistance__V1__Transaction
    * The organisation paying it; empty for the project's funder.
    */
   char *provider_organisation_id;
+  /*
+   * limit: 1000
+   */
   char *description;
 };
 #define FAIRTRADE__ASSISTANCE__V1__TRANSACTION__INIT \
@@ -540,6 +551,7 @@ struct  Fairtrade__Assistance__V1__ListTransactionsRequest
   int32_t page_size;
   /*
    * From the previous page's answer.
+   * limit: 2000
    */
   char *page_token;
 };
@@ -654,12 +666,16 @@ struct  Fairtrade__Assistance__V1__Equipment
   Fairtrade__Common__V1__Date *delivered_on;
   /*
    * What it replaced, e.g. "paying an outside company to screen-print the fabric".
+   * limit: 500
    */
   char *replaces;
   /*
    * What the replaced arrangement cost a year, in the value's currency (0 if unknown).
    */
   Fairtrade__Common__V1__Money *yearly_cost_replaced;
+  /*
+   * limit: 2000
+   */
   char *notes;
 };
 #define FAIRTRADE__ASSISTANCE__V1__EQUIPMENT__INIT \
@@ -689,6 +705,7 @@ struct  Fairtrade__Assistance__V1__ListEquipmentRequest
   int32_t page_size;
   /*
    * From the previous page's answer.
+   * limit: 2000
    */
   char *page_token;
 };
@@ -718,10 +735,17 @@ struct  Fairtrade__Assistance__V1__ListEquipmentResponse
 struct  Fairtrade__Assistance__V1__PeopleCount
 {
   ProtobufCMessage base;
+  /*
+   * range: 0..1_000_000
+   */
   int32_t women;
+  /*
+   * range: 0..1_000_000
+   */
   int32_t men;
   /*
    * Neither, or did not say.
+   * range: 0..1_000_000
    */
   int32_t other;
 };
@@ -736,8 +760,12 @@ struct  Fairtrade__Assistance__V1__SkillLevel
   char *group_id;
   /*
    * 0 (none) to 4 (can teach others), as in the Producer service.
+   * range: 0..4
    */
   int32_t level;
+  /*
+   * range: 0..1_000_000
+   */
   int32_t members_holding;
 };
 #define FAIRTRADE__ASSISTANCE__V1__SKILL_LEVEL__INIT \
@@ -781,6 +809,9 @@ struct  Fairtrade__Assistance__V1__Training
    */
   size_t n_results;
   Fairtrade__Assistance__V1__SkillLevel **results;
+  /*
+   * limit: 2000
+   */
   char *notes;
 };
 #define FAIRTRADE__ASSISTANCE__V1__TRAINING__INIT \
@@ -857,6 +888,7 @@ struct  Fairtrade__Assistance__V1__ListTrainingsRequest
   int32_t page_size;
   /*
    * From the previous page's answer.
+   * limit: 2000
    */
   char *page_token;
 };
@@ -1026,10 +1058,16 @@ struct  Fairtrade__Assistance__V1__Referral
    * The development organisation the group was put in touch with.
    */
   char *organisation_id;
+  /*
+   * limit: 500
+   */
   char *purpose;
   Fairtrade__Common__V1__Date *referred_on;
   Fairtrade__Assistance__V1__ReferralOutcome outcome;
   Fairtrade__Common__V1__Date *outcome_on;
+  /*
+   * limit: 2000
+   */
   char *outcome_notes;
 };
 #define FAIRTRADE__ASSISTANCE__V1__REFERRAL__INIT \
@@ -1057,6 +1095,9 @@ struct  Fairtrade__Assistance__V1__RecordReferralOutcomeRequest
   char *referral_id;
   Fairtrade__Assistance__V1__ReferralOutcome outcome;
   Fairtrade__Common__V1__Date *outcome_on;
+  /*
+   * limit: 2000
+   */
   char *notes;
   /*
    * Required: chosen by the client, so that a retried call answers as the first attempt did and is never applied
@@ -1080,6 +1121,7 @@ struct  Fairtrade__Assistance__V1__ListReferralsRequest
   int32_t page_size;
   /*
    * From the previous page's answer.
+   * limit: 2000
    */
   char *page_token;
 };
@@ -1113,6 +1155,9 @@ struct  Fairtrade__Assistance__V1__AgeBandCount
    * Whole years, both ends included: "15-24", or "60+" for 60 and over. Bands of one value must not overlap.
    */
   char *band;
+  /*
+   * range: 0..1_000_000
+   */
   int32_t people;
 };
 #define FAIRTRADE__ASSISTANCE__V1__AGE_BAND_COUNT__INIT \
@@ -1131,6 +1176,9 @@ struct  Fairtrade__Assistance__V1__LocationCount
    * "GH", "GH/Upper East".
    */
   char *location;
+  /*
+   * range: 0..1_000_000
+   */
   int32_t people;
 };
 #define FAIRTRADE__ASSISTANCE__V1__LOCATION_COUNT__INIT \
@@ -1141,6 +1189,9 @@ struct  Fairtrade__Assistance__V1__LocationCount
 struct  Fairtrade__Assistance__V1__IndicatorValue
 {
   ProtobufCMessage base;
+  /*
+   * range: -1_000_000_000_000_000..1_000_000_000_000_000
+   */
   int64_t value;
   /*
    * Required when the indicator counts people; value is then their sum.
@@ -1149,9 +1200,13 @@ struct  Fairtrade__Assistance__V1__IndicatorValue
   /*
    * Optional, for indicators that count people, as IATI results are disaggregated by sex, age and location: each
    * breakdown given must add up to value.
+   * limit: 20
    */
   size_t n_by_age;
   Fairtrade__Assistance__V1__AgeBandCount **by_age;
+  /*
+   * limit: 50
+   */
   size_t n_by_location;
   Fairtrade__Assistance__V1__LocationCount **by_location;
 };
@@ -1196,6 +1251,9 @@ struct  Fairtrade__Assistance__V1__Indicator
    * Jobs, artisans and people reached count people: their values are broken down by sex.
    */
   protobuf_c_boolean counts_people;
+  /*
+   * range: 0..9999
+   */
   int32_t baseline_year;
   Fairtrade__Assistance__V1__IndicatorValue *baseline;
   /*
@@ -1264,6 +1322,7 @@ struct  Fairtrade__Assistance__V1__ListIndicatorsRequest
   int32_t page_size;
   /*
    * From the previous page's answer.
+   * limit: 2000
    */
   char *page_token;
 };

@@ -32,6 +32,9 @@ typedef struct Fairtrade__Common__V1__Empty Fairtrade__Common__V1__Empty;
 struct  Fairtrade__Common__V1__Money
 {
   ProtobufCMessage base;
+  /*
+   * range: -1_000_000_000_000_000..1_000_000_000_000_000
+   */
   int64_t minor_units;
   /*
    * ISO 4217 alphabetic code, e.g. "USD", "GHS", "KHR".
@@ -49,8 +52,17 @@ struct  Fairtrade__Common__V1__Money
 struct  Fairtrade__Common__V1__Date
 {
   ProtobufCMessage base;
+  /*
+   * range: 0..9999
+   */
   int32_t year;
+  /*
+   * range: 0..12
+   */
   int32_t month;
+  /*
+   * range: 0..31
+   */
   int32_t day;
 };
 #define FAIRTRADE__COMMON__V1__DATE__INIT \

@@ -220,6 +220,9 @@ struct  Fairtrade__Marketplace__V1__RetailPartner
   char *country;
   char *region;
   Fairtrade__Marketplace__V1__SalesChannel channel;
+  /*
+   * range: 0..1_000_000
+   */
   int32_t outlets;
 };
 #define FAIRTRADE__MARKETPLACE__V1__RETAIL_PARTNER__INIT \
@@ -438,6 +441,9 @@ struct  Fairtrade__Marketplace__V1__ListPriceAlertsResponse
 struct  Fairtrade__Marketplace__V1__DemandQuantity
 {
   ProtobufCMessage base;
+  /*
+   * range: 0..1_000_000_000
+   */
   int64_t amount;
   char *unit;
 };
@@ -463,10 +469,14 @@ struct  Fairtrade__Marketplace__V1__DemandSignal
   Fairtrade__Common__V1__Date *needed_by;
   /*
    * Countries the buyer sources from; empty: any.
+   * limit: 50
    */
   size_t n_countries;
   char **countries;
   Fairtrade__Marketplace__V1__DemandStatus status;
+  /*
+   * limit: 2000
+   */
   char *notes;
   Fairtrade__Common__V1__Timestamp *created_at;
 };
@@ -565,6 +575,9 @@ struct  Fairtrade__Marketplace__V1__DemandAnswer
   Fairtrade__Common__V1__Money *offered_price;
   Fairtrade__Marketplace__V1__DemandQuantity *quantity;
   Fairtrade__Common__V1__Date *can_deliver_by;
+  /*
+   * limit: 2000
+   */
   char *message;
 };
 #define FAIRTRADE__MARKETPLACE__V1__DEMAND_ANSWER__INIT \
@@ -631,9 +644,18 @@ struct  Fairtrade__Marketplace__V1__LibraryEntry
   ProtobufCMessage base;
   char *id;
   char *title;
+  /*
+   * limit: 20_000
+   */
   char *body;
+  /*
+   * limit: 20
+   */
   size_t n_topics;
   char **topics;
+  /*
+   * limit: 20
+   */
   size_t n_crafts;
   char **crafts;
   Fairtrade__Marketplace__V1__AuthorKind author_kind;
@@ -729,7 +751,13 @@ struct  Fairtrade__Marketplace__V1__DiscussionGroup
   ProtobufCMessage base;
   char *id;
   char *name;
+  /*
+   * limit: 2000
+   */
   char *description;
+  /*
+   * limit: 20
+   */
   size_t n_crafts;
   char **crafts;
   Fairtrade__Common__V1__Timestamp *created_at;
@@ -834,6 +862,9 @@ struct  Fairtrade__Marketplace__V1__Post
   char *group_id;
   Fairtrade__Marketplace__V1__MemberKind author_kind;
   char *author;
+  /*
+   * limit: 20_000
+   */
   char *body;
   /*
    * The post this one answers; empty for a thread's first post.

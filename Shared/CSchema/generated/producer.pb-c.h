@@ -171,10 +171,17 @@ typedef enum _Fairtrade__Producer__V1__ImportAction {
 struct  Fairtrade__Producer__V1__MemberCounts
 {
   ProtobufCMessage base;
+  /*
+   * range: 0..1_000_000
+   */
   int32_t women;
+  /*
+   * range: 0..1_000_000
+   */
   int32_t men;
   /*
    * Members who are neither or did not say.
+   * range: 0..1_000_000
    */
   int32_t other;
 };
@@ -214,6 +221,9 @@ struct  Fairtrade__Producer__V1__Certification
 struct  Fairtrade__Producer__V1__Quantity
 {
   ProtobufCMessage base;
+  /*
+   * range: 0..1_000_000_000
+   */
   int64_t amount;
   /*
    * e.g. "piece", "kg", "metre".
@@ -267,25 +277,42 @@ struct  Fairtrade__Producer__V1__ProducerGroup
    * ISO 3166-1 alpha-2, e.g. "GH", "KH", "IN".
    */
   char *country;
+  /*
+   * limit: 100
+   */
   char *region;
   /*
    * Crafts and product categories, lower case: "baskets", "textiles", "screen printing".
+   * limit: 20
    */
   size_t n_crafts;
   char **crafts;
   /*
    * Production steps the group does itself, and those it buys in.
+   * limit: 20
    */
   size_t n_processes_in_house;
   char **processes_in_house;
+  /*
+   * limit: 20
+   */
   size_t n_processes_outsourced;
   char **processes_outsourced;
   Fairtrade__Producer__V1__MemberCounts *members;
+  /*
+   * range: 0..9999
+   */
   int32_t founded_year;
   Fairtrade__Producer__V1__ContactDetails *contact;
+  /*
+   * limit: 20
+   */
   size_t n_certifications;
   Fairtrade__Producer__V1__Certification **certifications;
   Fairtrade__Producer__V1__Quantity *minimum_order;
+  /*
+   * range: 0..3650
+   */
   int32_t lead_time_days;
   Fairtrade__Producer__V1__GroupStatus status;
   Fairtrade__Common__V1__Timestamp *created_at;
@@ -303,6 +330,9 @@ struct  Fairtrade__Producer__V1__ProducerGroup
    */
   size_t n_merged_ids;
   char **merged_ids;
+  /*
+   * limit: 5000
+   */
   char *notes;
   /*
    * Set by the service, one per field that holds a value: where that value came from. A create notes every field
@@ -402,6 +432,9 @@ struct  Fairtrade__Producer__V1__ListProducerGroupsRequest
    * 1 to 500; 0 means 50.
    */
   int32_t page_size;
+  /*
+   * limit: 2000
+   */
   char *page_token;
 };
 #define FAIRTRADE__PRODUCER__V1__LIST_PRODUCER_GROUPS_REQUEST__INIT \
@@ -510,6 +543,9 @@ struct  Fairtrade__Producer__V1__SkillCategory
    * "craft", "business", "quality", "market".
    */
   char *category;
+  /*
+   * limit: 500
+   */
   char *description;
 };
 #define FAIRTRADE__PRODUCER__V1__SKILL_CATEGORY__INIT \
@@ -561,13 +597,18 @@ struct  Fairtrade__Producer__V1__SkillAssessment
   Fairtrade__Common__V1__Date *assessed_on;
   /*
    * 0 none, 1 basic, 2 competent, 3 proficient, 4 can teach others.
+   * range: 0..4
    */
   int32_t level;
   /*
    * How many members hold the skill at that level.
+   * range: 0..1_000_000
    */
   int32_t members_holding;
   char *assessor;
+  /*
+   * limit: 2000
+   */
   char *notes;
 };
 #define FAIRTRADE__PRODUCER__V1__SKILL_ASSESSMENT__INIT \
@@ -633,6 +674,9 @@ struct  Fairtrade__Producer__V1__BuyerRelationship
    * Unset while the relationship lasts.
    */
   Fairtrade__Common__V1__Date *ended_on;
+  /*
+   * limit: 2000
+   */
   char *notes;
 };
 #define FAIRTRADE__PRODUCER__V1__BUYER_RELATIONSHIP__INIT \
@@ -698,6 +742,9 @@ struct  Fairtrade__Producer__V1__GroupConnection
   char *to_group_id;
   Fairtrade__Producer__V1__ConnectionKind kind;
   Fairtrade__Common__V1__Date *since;
+  /*
+   * limit: 2000
+   */
   char *notes;
 };
 #define FAIRTRADE__PRODUCER__V1__GROUP_CONNECTION__INIT \
@@ -746,6 +793,9 @@ struct  Fairtrade__Producer__V1__FollowUp
   char *id;
   char *contact_id;
   char *group_id;
+  /*
+   * limit: 1000
+   */
   char *description;
   Fairtrade__Common__V1__Date *due_on;
   protobuf_c_boolean done;
@@ -767,11 +817,18 @@ struct  Fairtrade__Producer__V1__DialogueContact
   char *organisation;
   Fairtrade__Common__V1__Date *contact_date;
   Fairtrade__Producer__V1__ContactKind kind;
+  /*
+   * limit: 20
+   */
   size_t n_topics;
   char **topics;
+  /*
+   * limit: 5000
+   */
   char *summary;
   /*
    * The follow-ups agreed at this contact.
+   * limit: 20
    */
   size_t n_follow_ups;
   Fairtrade__Producer__V1__FollowUp **follow_ups;
@@ -1057,6 +1114,9 @@ struct  Fairtrade__Producer__V1__ExportProducerGroupsRequest
    * Groups per page, 1 to 5000; 0 means 1000.
    */
   int32_t page_size;
+  /*
+   * limit: 2000
+   */
   char *page_token;
 };
 #define FAIRTRADE__PRODUCER__V1__EXPORT_PRODUCER_GROUPS_REQUEST__INIT \

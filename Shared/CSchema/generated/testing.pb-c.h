@@ -34,6 +34,9 @@ struct  Fairtrade__Testing__V1__EchoStatus
 {
   ProtobufCMessage base;
   Fairtrade__Rpc__V1__StatusCode code;
+  /*
+   * limit: 1_000_000
+   */
   char *message;
 };
 #define FAIRTRADE__TESTING__V1__ECHO_STATUS__INIT \
@@ -61,7 +64,13 @@ struct  Fairtrade__Testing__V1__SimpleRequest
    * Throw an unexpected (non-status) error: the runtime must answer INTERNAL without leaking it.
    */
   protobuf_c_boolean fail_unexpectedly;
+  /*
+   * limit: 1_000_000
+   */
   char *text;
+  /*
+   * limit: 1_000_000
+   */
   size_t n_tags;
   char **tags;
 };

@@ -414,7 +414,7 @@ public final class RPCServer: Sendable {
             // the call is refused (a NUL would cut one short).
             var headerProblem: RPCError?
             do throws(SchemaError) {
-                try RpcV1.RequestHeader.checkStrings(in: frames[1])
+                try RpcV1.RequestHeader.checkFields(in: frames[1])
             } catch {
                 headerProblem = RPCError(.invalidArgument, "the request header is refused: \(error)")
             }

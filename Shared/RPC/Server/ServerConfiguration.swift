@@ -47,7 +47,7 @@ extension RPCServer {
         }
 
         var requestDecodeOptions: DecodeOptions {
-            DecodeOptions(maxMessageBytes: maxReceiveMessageBytes, strictEnums: true, strictStrings: true)
+            DecodeOptions(maxMessageBytes: maxReceiveMessageBytes, strictEnums: true, strictFields: true)
         }
     }
 }

@@ -46,8 +46,10 @@ extension RPCError {
             self.init(.resourceExhausted, "request refused: \(error)")
         case .unknownEnumValue(let field, let value):
             self = .invalidArgument(field: field, "unknown enum value \(value)")
-        case .invalidString(let field, let reason):
-            self = .invalidArgument(field: field, reason)
+        case .invalidFields(let problems):
+            self.init(
+                .invalidArgument, problems.map { "\($0.field): \($0.reason)" }.joined(separator: "; "),
+                fieldViolations: problems.map { FieldViolation(field: $0.field, description: $0.reason) })
         default:
             self.init(.invalidArgument, "request is not a valid \(messageName): \(error)")
         }

@@ -14,15 +14,16 @@ public struct DecodeOptions: Sendable, Hashable {
     public var maxAllocationBytes: Int
     /// Refuse enum values the schema does not name, naming the field (servers decode requests this way).
     public var strictEnums: Bool
-    /// Refuse strings that are not UTF-8 or that hold a NUL, naming the field (`StringCheck`; servers decode
-    /// requests this way, so that what they store is exactly what was sent).
-    public var strictStrings: Bool
+    /// Refuse strings that are not UTF-8 or that hold a NUL, and fields beyond their bounds (docs/LIMITS.md),
+    /// naming the field (`RequestCheck`; servers decode requests this way, so that what they store is exactly
+    /// what was sent, and small enough to answer with again).
+    public var strictFields: Bool
 
     public init(
         maxMessageBytes: Int = 4 << 20, allocationFactor: Int = 12, allocationSlack: Int = 64 << 10,
-        maxAllocationBytes: Int = 64 << 20, strictEnums: Bool = false, strictStrings: Bool = false
+        maxAllocationBytes: Int = 64 << 20, strictEnums: Bool = false, strictFields: Bool = false
     ) {
-        self.strictStrings = strictStrings
+        self.strictFields = strictFields
         self.maxMessageBytes = maxMessageBytes
         self.allocationFactor = allocationFactor
         self.allocationSlack = allocationSlack

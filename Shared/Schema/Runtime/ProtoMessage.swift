@@ -75,7 +75,7 @@ extension ProtoMessage {
         guard bytes.count <= options.maxMessageBytes else {
             throw .messageTooLarge(size: bytes.count, limit: options.maxMessageBytes)
         }
-        if options.strictStrings { try StringCheck.check(bytes, Self._descriptor) }
+        if options.strictFields { try RequestCheck.check(bytes, Self._descriptor) }
         let result: Result<Self, SchemaError> = withBudgetedAllocator(
             limit: options.allocationLimit(forInputBytes: bytes.count)
         ) { allocator, budget in
@@ -95,10 +95,10 @@ extension ProtoMessage {
         self = try result.get()
     }
 
-    /// Checks that every string field of an encoded message is UTF-8 without NUL (`StringCheck`), naming the first
-    /// that is not; for bytes decoded without `strictStrings`.
-    public static func checkStrings(in bytes: UnsafeRawBufferPointer) throws(SchemaError) {
-        try StringCheck.check(bytes, _descriptor)
+    /// Checks an encoded message as servers check requests (`RequestCheck`): strings UTF-8 without NUL, fields within
+    /// their bounds; naming the first that is not. For bytes decoded without `strictFields`.
+    public static func checkFields(in bytes: UnsafeRawBufferPointer) throws(SchemaError) {
+        try RequestCheck.check(bytes, _descriptor)
     }
 
     /// Decodes a message from untrusted bytes, within `options`' limits on size and memory.

@@ -10,8 +10,9 @@ public enum SchemaError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownEnumValue(field: String, value: Int32)
     /// A JSON document does not fit the message it was meant for.
     case invalidJSON(field: String, reason: String)
-    /// A string field is not valid UTF-8, or holds a NUL character (strict decoding only; `StringCheck`).
-    case invalidString(field: String, reason: String)
+    /// Fields refused (strict decoding only; `RequestCheck`): a string that is not valid UTF-8 or holds a NUL, or a
+    /// field beyond its bound. Every refused field is named, as the services' own checks name them.
+    case invalidFields([FieldProblem])
 
     public var description: String {
         switch self {
@@ -21,7 +22,7 @@ public enum SchemaError: Error, Sendable, Hashable, CustomStringConvertible {
             "decoding would allocate more than \(limit) bytes; the message is refused"
         case .unknownEnumValue(let field, let value): "field \(field): unknown enum value \(value)"
         case .invalidJSON(let field, let reason): field.isEmpty ? reason : "field \(field): \(reason)"
-        case .invalidString(let field, let reason): "field \(field): \(reason)"
+        case .invalidFields(let problems): problems.map { "\($0.field): \($0.reason)" }.joined(separator: "; ")
         }
     }
 
@@ -31,8 +32,20 @@ public enum SchemaError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownEnumValue(let field, let value): .unknownEnumValue(field: prefix + "." + field, value: value)
         case .invalidJSON(let field, let reason):
             .invalidJSON(field: field.isEmpty ? prefix : prefix + "." + field, reason: reason)
-        case .invalidString(let field, let reason): .invalidString(field: prefix + "." + field, reason: reason)
+        case .invalidFields(let problems):
+            .invalidFields(problems.map { FieldProblem(field: prefix + "." + $0.field, reason: $0.reason) })
         default: self
         }
+    }
+}
+
+/// A field of a message, named by its path ("group.crafts[2]"), and what is wrong with it.
+public struct FieldProblem: Sendable, Hashable {
+    public let field: String
+    public let reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
     }
 }
