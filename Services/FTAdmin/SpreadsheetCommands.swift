@@ -276,11 +276,18 @@ private func importSummary(_ response: ProducerV1.ImportProducerGroupsResponse) 
     for row in response.rows {
         var details: [String] = []
         if !row.changedFields.isEmpty { details.append("changed: " + row.changedFields.joined(separator: ", ")) }
+        func more(_ total: Int32, _ listed: Int) -> String {
+            Int(total) > listed ? " and \(Int(total) - listed) more" : ""
+        }
         if !row.possibleDuplicates.isEmpty {
-            details.append("possible duplicate of " + row.possibleDuplicates.joined(separator: ", "))
+            details.append(
+                "possible duplicate of " + row.possibleDuplicates.joined(separator: ", ")
+                    + more(row.possibleDuplicatesTotal, row.possibleDuplicates.count))
         }
         if !row.duplicateOfRows.isEmpty {
-            details.append("alike to row " + row.duplicateOfRows.map(String.init).joined(separator: ", "))
+            details.append(
+                "alike to row " + row.duplicateOfRows.map(String.init).joined(separator: ", ")
+                    + more(row.duplicateOfRowsTotal, row.duplicateOfRows.count))
         }
         table.add(
             String(row.row), short(row.action), row.groupID.isEmpty ? "-" : row.groupID, row.name,
@@ -288,6 +295,8 @@ private func importSummary(_ response: ProducerV1.ImportProducerGroupsResponse) 
     }
     let totals = "\(response.created) added, \(response.updated) updated, \(response.unchanged) unchanged"
     return table.render() + "\n"
+        + (response.rowsOmitted > 0
+            ? "(\(response.rowsOmitted) more rows not listed: the answer holds what fits)\n" : "")
         + (response.validateOnly
             ? "dry run: nothing written; the import would make \(totals)"
             : "imported (\(response.importID)): \(totals)")

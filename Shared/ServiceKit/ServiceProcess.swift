@@ -247,3 +247,11 @@ public struct RPCServerService: Service {
         }
     }
 }
+
+/// Runs `body` on Swift's global executor instead of the RPC I/O thread that handlers start on: for work that
+/// takes long on the CPU (an import's checks, a report, a search for duplicates), so that every other call of the
+/// process — a health check, a get — is still answered meanwhile. The call's context (deadline, request id,
+/// caller) and its cancellation go with it.
+public func offTheIOThread<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body() }
+}

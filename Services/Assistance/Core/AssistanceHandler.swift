@@ -335,16 +335,18 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func importTransactions(_ request: A.ImportTransactionsRequest, context: ServerContext) async throws
         -> A.ImportTransactionsResponse
     {
-        var check = FieldValidator()
-        let source = check.importRequest(
-            validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
-        try check.check()
-        let sheet = TransactionImport(csv: request.csv, &check)
-        try check.check()
-        let rows = try await sheet.rows(store, producer)
-        return try await storage {
-            try await store.importTransactions(
-                rows, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+        try await offTheIOThread {
+            var check = FieldValidator()
+            let source = check.importRequest(
+                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
+            try check.check()
+            let sheet = TransactionImport(csv: request.csv, &check)
+            try check.check()
+            let rows = try await sheet.rows(store, producer)
+            return try await storage {
+                try await store.importTransactions(
+                    rows, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+            }
         }
     }
 
@@ -494,16 +496,18 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     public func importTrainings(_ request: A.ImportTrainingsRequest, context: ServerContext) async throws
         -> A.ImportTrainingsResponse
     {
-        var check = FieldValidator()
-        let source = check.importRequest(
-            validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
-        try check.check()
-        let sheet = TrainingImport(csv: request.csv, &check)
-        try check.check()
-        let rows = try await sheet.rows(store, producer)
-        return try await storage {
-            try await store.importTrainings(
-                rows, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+        try await offTheIOThread {
+            var check = FieldValidator()
+            let source = check.importRequest(
+                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
+            try check.check()
+            let sheet = TrainingImport(csv: request.csv, &check)
+            try check.check()
+            let rows = try await sheet.rows(store, producer)
+            return try await storage {
+                try await store.importTrainings(
+                    rows, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+            }
         }
     }
 

@@ -244,6 +244,7 @@ struct TrainingImport: Sendable {
             let ready = waiting.filter { $0.parentRow.map { done[$0] != nil } ?? true }
             guard !ready.isEmpty else {
                 for row in waiting { check.fail("row \(row.number), cascades_from", "the cascade would loop") }
+                try Task.checkCancellation()
                 break
             }
             let readyRows = Set(ready.map(\.number))

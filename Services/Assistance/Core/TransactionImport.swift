@@ -156,6 +156,7 @@ struct TransactionImport: Sendable {
         var check = FieldValidator()
         var projects: [String: A.Project] = [:]
         for id in Set(rows.map(\.transaction.projectID)) {
+            try Task.checkCancellation()
             projects[id] = try await AssistanceStore.project(id, session)
         }
         let stored = try await recorded(rows.map(\.transaction), session)

@@ -113,20 +113,22 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
     public func importPrices(_ request: M.ImportPricesRequest, context: ServerContext) async throws
         -> M.ImportPricesResponse
     {
-        var check = FieldValidator()
-        let source = check.importRequest(
-            validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
-        try check.check()
-        let priceImport = PriceImport(csv: request.csv, &check)
-        try check.check()
-        let outcome = try await storage {
-            try await store.importPrices(
-                priceImport, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+        try await offTheIOThread {
+            var check = FieldValidator()
+            let source = check.importRequest(
+                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
+            try check.check()
+            let priceImport = PriceImport(csv: request.csv, &check)
+            try check.check()
+            let outcome = try await storage {
+                try await store.importPrices(
+                    priceImport, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+            }
+            for alert in outcome.created ? outcome.value.alerts : [] {
+                events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
+            }
+            return outcome.value
         }
-        for alert in outcome.created ? outcome.value.alerts : [] {
-            events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
-        }
-        return outcome.value
     }
 
     /// A clean copy of `input`, each problem reported under `name(field)` for its field in PriceObservation
@@ -275,66 +277,71 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
     public func matchDemand(_ request: M.MatchDemandRequest, context: ServerContext) async throws
         -> M.MatchDemandResponse
     {
-        var check = FieldValidator()
-        check.requestID(request.requestID)
-        if request.signalID.isEmpty { check.fail("signal_id", "must not be empty") }
-        try check.check()
-        // A replay answers as the first attempt did, without asking the Producer service again.
-        if let answer = try await storage({
-            try await store.database.keptAnswer(M.MatchDemandResponse.self, "MatchDemand", requestID: request.requestID)
-        }) {
-            return answer
-        }
-        let signal = try await storage { try await store.getSignal(request.signalID) }
-        guard signal.status == .open || signal.status == .matched else {
-            throw RPCError(
-                .failedPrecondition, "demand signal \"\(signal.id)\" is \(signal.status.protoName): nothing to match")
-        }
-        var candidates: [ProducerV1.ProducerGroup] = []
-        do {
-            for country in signal.countries.isEmpty ? [""] : signal.countries {
-                var page = ProducerV1.ListProducerGroupsRequest(
-                    country: country, craft: signal.product, status: .active,
-                    pageSize: 500)
-                repeat {
-                    let answer = try await producer.listProducerGroups(page)
-                    candidates += answer.groups
-                    page.pageToken = answer.nextPageToken
-                } while !page.pageToken.isEmpty && candidates.count < 5_000
+        try await offTheIOThread {
+            var check = FieldValidator()
+            check.requestID(request.requestID)
+            if request.signalID.isEmpty { check.fail("signal_id", "must not be empty") }
+            try check.check()
+            // A replay answers as the first attempt did, without asking the Producer service again.
+            if let answer = try await storage({
+                try await store.database.keptAnswer(
+                    M.MatchDemandResponse.self, "MatchDemand", requestID: request.requestID)
+            }) {
+                return answer
             }
-        } catch {
-            switch error.code {
-            case .unavailable, .deadlineExceeded, .resourceExhausted:
-                throw RPCError(.unavailable, "matching needs producer-service, which did not answer: \(error.message)")
-            default:
-                throw RPCError(.internalError, "producer-service refused the match query: \(error)")
+            let signal = try await storage { try await store.getSignal(request.signalID) }
+            guard signal.status == .open || signal.status == .matched else {
+                throw RPCError(
+                    .failedPrecondition,
+                    "demand signal \"\(signal.id)\" is \(signal.status.protoName): nothing to match")
             }
-        }
-        let today = ISODate.today()
-        let neededBy = ISODate(signal.neededBy!)!
-        let daysLeft = neededBy.dayNumber - today.dayNumber
-        let matches = candidates.compactMap { group -> M.DemandMatch? in
-            var reasons = ["makes \(signal.product)"]
-            if !signal.countries.isEmpty { reasons.append("in \(group.country)") }
-            if let order = group.minimumOrder, order.amount > 0, let quantity = signal.quantity {
-                guard order.unit == quantity.unit else { return nil }
-                guard order.amount <= quantity.amount else { return nil }
-                reasons.append("minimum order \(order.amount) \(order.unit) ≤ \(quantity.amount)")
-            } else {
-                reasons.append("no minimum order")
+            var candidates: [ProducerV1.ProducerGroup] = []
+            do throws(RPCError) {
+                for country in signal.countries.isEmpty ? [""] : signal.countries {
+                    var page = ProducerV1.ListProducerGroupsRequest(
+                        country: country, craft: signal.product, status: .active,
+                        pageSize: 500)
+                    repeat {
+                        let answer = try await producer.listProducerGroups(page)
+                        candidates += answer.groups
+                        page.pageToken = answer.nextPageToken
+                    } while !page.pageToken.isEmpty && candidates.count < 5_000
+                }
+            } catch {
+                switch error.code {
+                case .unavailable, .deadlineExceeded, .resourceExhausted:
+                    throw RPCError(
+                        .unavailable, "matching needs producer-service, which did not answer: \(error.message)")
+                default:
+                    throw RPCError(.internalError, "producer-service refused the match query: \(error)")
+                }
             }
-            if group.leadTimeDays > 0 {
-                guard Int(group.leadTimeDays) <= daysLeft else { return nil }
-                reasons.append("lead time \(group.leadTimeDays) days, \(daysLeft) days until needed")
-            } else {
-                reasons.append("lead time not recorded")
+            let today = ISODate.today()
+            let neededBy = ISODate(signal.neededBy!)!
+            let daysLeft = neededBy.dayNumber - today.dayNumber
+            let matches = candidates.compactMap { group -> M.DemandMatch? in
+                var reasons = ["makes \(signal.product)"]
+                if !signal.countries.isEmpty { reasons.append("in \(group.country)") }
+                if let order = group.minimumOrder, order.amount > 0, let quantity = signal.quantity {
+                    guard order.unit == quantity.unit else { return nil }
+                    guard order.amount <= quantity.amount else { return nil }
+                    reasons.append("minimum order \(order.amount) \(order.unit) ≤ \(quantity.amount)")
+                } else {
+                    reasons.append("no minimum order")
+                }
+                if group.leadTimeDays > 0 {
+                    guard Int(group.leadTimeDays) <= daysLeft else { return nil }
+                    reasons.append("lead time \(group.leadTimeDays) days, \(daysLeft) days until needed")
+                } else {
+                    reasons.append("lead time not recorded")
+                }
+                return M.DemandMatch(
+                    signalID: signal.id, groupID: group.id, groupName: group.name, country: group.country,
+                    reasons: reasons)
             }
-            return M.DemandMatch(
-                signalID: signal.id, groupID: group.id, groupName: group.name, country: group.country,
-                reasons: reasons)
-        }
-        return try await storage {
-            try await store.saveMatches(signalID: signal.id, matches, requestID: request.requestID)
+            return try await storage {
+                try await store.saveMatches(signalID: signal.id, matches, requestID: request.requestID)
+            }
         }
     }
 
@@ -419,18 +426,20 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
     public func searchLibrary(_ request: M.SearchLibraryRequest, context: ServerContext) async throws
         -> M.SearchLibraryResponse
     {
-        var check = FieldValidator()
-        let words = request.query.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init).prefix(20)
-        if words.isEmpty { check.fail("query", "must contain at least one word") }
-        if request.limit != 0 { check.range(request.limit, 1...100, "limit") }
-        try check.check()
-        return M.SearchLibraryResponse(
-            hits: try await storage {
-                try await store.search(
-                    words: Array(words), craft: request.craft.trimmingWhitespace().lowercased(),
-                    topic: request.topic.trimmingWhitespace().lowercased(),
-                    limit: Int(request.limit == 0 ? 20 : request.limit))
-            })
+        try await offTheIOThread {
+            var check = FieldValidator()
+            let words = request.query.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init).prefix(20)
+            if words.isEmpty { check.fail("query", "must contain at least one word") }
+            if request.limit != 0 { check.range(request.limit, 1...100, "limit") }
+            try check.check()
+            return M.SearchLibraryResponse(
+                hits: try await storage {
+                    try await store.search(
+                        words: Array(words), craft: request.craft.trimmingWhitespace().lowercased(),
+                        topic: request.topic.trimmingWhitespace().lowercased(),
+                        limit: Int(request.limit == 0 ? 20 : request.limit))
+                })
+        }
     }
 
     // MARK: discussion groups
@@ -562,44 +571,46 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
     public func getMarketBulletin(_ request: M.GetMarketBulletinRequest, context: ServerContext) async throws
         -> M.MarketBulletin
     {
-        var check = FieldValidator()
-        if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
-        if request.days != 0 { check.range(request.days, 1...365, "days") }
-        try check.check()
-        let days = Int(request.days == 0 ? 90 : request.days)
-        var group = ProducerV1.ProducerGroup(
-            id: request.groupID, name: request.groupName, country: request.country,
-            crafts: request.crafts)
-        if request.crafts.isEmpty {
-            do {
-                group = try await producer.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: request.groupID))
-            } catch {
-                if error.code == .notFound { throw RPCError(.notFound, error.message) }
-                throw RPCError(
-                    .unavailable, "the bulletin needs producer-service, which did not answer: \(error.message)")
-            }
-        }
-        let today = ISODate.today()
-        let since = today.adding(days: -(days - 1))
-        var bulletin = M.MarketBulletin(groupID: group.id, groupName: group.name, crafts: group.crafts)
-        try await storage {
-            bulletin.matchedDemand = try await store.matchedDemand(groupID: group.id)
-            for craft in group.crafts {
-                for market in try await store.markets(observing: craft, since: since) {
-                    bulletin.prices.append(
-                        try await statistics(
-                            product: craft, marketID: market, priceType: 0, days: days,
-                            end: today))
+        try await offTheIOThread {
+            var check = FieldValidator()
+            if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
+            if request.days != 0 { check.range(request.days, 1...365, "days") }
+            try check.check()
+            let days = Int(request.days == 0 ? 90 : request.days)
+            var group = ProducerV1.ProducerGroup(
+                id: request.groupID, name: request.groupName, country: request.country,
+                crafts: request.crafts)
+            if request.crafts.isEmpty {
+                do throws(RPCError) {
+                    group = try await producer.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: request.groupID))
+                } catch {
+                    if error.code == .notFound { throw RPCError(.notFound, error.message) }
+                    throw RPCError(
+                        .unavailable, "the bulletin needs producer-service, which did not answer: \(error.message)")
                 }
-                bulletin.openDemand += try await store.listDemand(product: craft, status: .unspecified).filter {
-                    $0.countries.isEmpty || $0.countries.contains(group.country)
-                }
-                bulletin.newPractices += try await store.entries(
-                    craft: craft, sinceMicros: Clock.unixMicros() - Int64(days) * 86_400_000_000, limit: 10)
             }
+            let today = ISODate.today()
+            let since = today.adding(days: -(days - 1))
+            var bulletin = M.MarketBulletin(groupID: group.id, groupName: group.name, crafts: group.crafts)
+            try await storage {
+                bulletin.matchedDemand = try await store.matchedDemand(groupID: group.id)
+                for craft in group.crafts {
+                    for market in try await store.markets(observing: craft, since: since) {
+                        bulletin.prices.append(
+                            try await statistics(
+                                product: craft, marketID: market, priceType: 0, days: days,
+                                end: today))
+                    }
+                    bulletin.openDemand += try await store.listDemand(product: craft, status: .unspecified).filter {
+                        $0.countries.isEmpty || $0.countries.contains(group.country)
+                    }
+                    bulletin.newPractices += try await store.entries(
+                        craft: craft, sinceMicros: Clock.unixMicros() - Int64(days) * 86_400_000_000, limit: 10)
+                }
+            }
+            var seen = Set<String>()
+            bulletin.newPractices = bulletin.newPractices.filter { seen.insert($0.id).inserted }
+            return bulletin
         }
-        var seen = Set<String>()
-        bulletin.newPractices = bulletin.newPractices.filter { seen.insert($0.id).inserted }
-        return bulletin
     }
 }

@@ -46,6 +46,8 @@ struct PriceImport: Sendable {
         let marketIDs = Set(markets.map(\.id))
         var rows: [(row: Int, observation: M.PriceObservation)] = []
         for row in sheet.rows {
+            // A call cancelled (its deadline, its client, a shutdown past its grace) stops here, and rolls back.
+            try Task.checkCancellation()
             if let problem = row.problem {
                 check.fail("row \(row.number)", problem)
                 continue

@@ -56,6 +56,8 @@ struct GroupImport: Sendable {
         let fields = Set(sheet.columns.compactMap { GroupCSV.fieldOfColumn[$0] })
 
         for row in sheet.rows {
+            // A call cancelled (its deadline, its client, a shutdown past its grace) stops here, and rolls back.
+            try Task.checkCancellation()
             let id = row["id"] ?? ""
             var rowCheck = CSV.RowCheck(row: row.number)
             var result = ProducerV1.ImportedRow(row: Int32(row.number))
@@ -81,10 +83,15 @@ struct GroupImport: Sendable {
                 result.groupID = group.id
                 result.name = group.name
                 let key = NameSimilarity.Key(group.name)
-                result.duplicateOfRows = added.filter {
+                let alikeRows = added.filter {
                     $0.country == group.country && NameSimilarity.score(key, $0.key) >= Self.similarityThreshold
                 }.map { Int32($0.row) }
-                result.possibleDuplicates = try await storedNames.alike(group, store, session)
+                let alikeGroups = try await storedNames.alike(group, store, session)
+                // The first few of each, and how many in all: an answer stays small however alike the names.
+                result.duplicateOfRows = Array(alikeRows.prefix(Self.listedAlike))
+                result.duplicateOfRowsTotal = Int32(alikeRows.count)
+                result.possibleDuplicates = Array(alikeGroups.prefix(Self.listedAlike))
+                result.possibleDuplicatesTotal = Int32(alikeGroups.count)
                 added.append((row.number, group.country, key))
                 plan.additions.append(group)
             } else {
@@ -150,8 +157,15 @@ struct GroupImport: Sendable {
         plan.response.created = Int32(plan.additions.count)
         plan.response.updated = Int32(plan.updates.count)
         plan.response.unchanged = Int32(plan.response.rows.count - plan.additions.count - plan.updates.count)
+        // The rows, as far as they fit in an answer; the counts above cover them all.
+        let listed = PageBudget.fitting(plan.response.rows, limit: plan.response.rows.count)
+        plan.response.rowsOmitted = Int32(plan.response.rows.count - listed)
+        plan.response.rows.removeLast(plan.response.rows.count - listed)
         return plan
     }
+
+    /// Alike groups and earlier rows listed per row (their totals are given too).
+    static let listedAlike = 5
 
     /// As FindDuplicates' default.
     static let similarityThreshold = 0.75

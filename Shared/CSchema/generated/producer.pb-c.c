@@ -5558,7 +5558,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups
   (ProtobufCMessageInit) fairtrade__producer__v1__import_producer_groups_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__imported_row__field_descriptors[7] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__imported_row__field_descriptors[9] =
 {
   {
     "row",
@@ -5644,20 +5644,46 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__imported_row__fie
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "possible_duplicates_total",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportedRow, possible_duplicates_total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "duplicate_of_rows_total",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportedRow, duplicate_of_rows_total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__imported_row__field_indices_by_name[] = {
   1,   /* field[1] = action */
   4,   /* field[4] = changed_fields */
   6,   /* field[6] = duplicate_of_rows */
+  8,   /* field[8] = duplicate_of_rows_total */
   2,   /* field[2] = group_id */
   3,   /* field[3] = name */
   5,   /* field[5] = possible_duplicates */
+  7,   /* field[7] = possible_duplicates_total */
   0,   /* field[0] = row */
 };
 static const ProtobufCIntRange fairtrade__producer__v1__imported_row__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__imported_row__descriptor =
 {
@@ -5667,14 +5693,14 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__imported_row__descript
   "Fairtrade__Producer__V1__ImportedRow",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__ImportedRow),
-  7,
+  9,
   fairtrade__producer__v1__imported_row__field_descriptors,
   fairtrade__producer__v1__imported_row__field_indices_by_name,
   1,  fairtrade__producer__v1__imported_row__number_ranges,
   (ProtobufCMessageInit) fairtrade__producer__v1__imported_row__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_groups_response__field_descriptors[6] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_groups_response__field_descriptors[7] =
 {
   {
     "import_id",
@@ -5748,11 +5774,24 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_g
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rows_omitted",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsResponse, rows_omitted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__import_producer_groups_response__field_indices_by_name[] = {
   1,   /* field[1] = created */
   0,   /* field[0] = import_id */
   4,   /* field[4] = rows */
+  6,   /* field[6] = rows_omitted */
   3,   /* field[3] = unchanged */
   2,   /* field[2] = updated */
   5,   /* field[5] = validate_only */
@@ -5760,7 +5799,7 @@ static const unsigned fairtrade__producer__v1__import_producer_groups_response__
 static const ProtobufCIntRange fairtrade__producer__v1__import_producer_groups_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups_response__descriptor =
 {
@@ -5770,7 +5809,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups
   "Fairtrade__Producer__V1__ImportProducerGroupsResponse",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__ImportProducerGroupsResponse),
-  6,
+  7,
   fairtrade__producer__v1__import_producer_groups_response__field_descriptors,
   fairtrade__producer__v1__import_producer_groups_response__field_indices_by_name,
   1,  fairtrade__producer__v1__import_producer_groups_response__number_ranges,

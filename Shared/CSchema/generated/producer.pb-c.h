@@ -1074,10 +1074,15 @@ struct  Fairtrade__Producer__V1__ImportedRow
    */
   size_t n_duplicate_of_rows;
   int32_t *duplicate_of_rows;
+  /*
+   * How many groups and earlier rows are alike in all: the lists above hold the first 5 of each.
+   */
+  int32_t possible_duplicates_total;
+  int32_t duplicate_of_rows_total;
 };
 #define FAIRTRADE__PRODUCER__V1__IMPORTED_ROW__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__imported_row__descriptor) \
-    , 0, FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL }
+    , 0, FAIRTRADE__PRODUCER__V1__IMPORT_ACTION__IMPORT_ACTION_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0, 0 }
 
 
 struct  Fairtrade__Producer__V1__ImportProducerGroupsResponse
@@ -1090,13 +1095,18 @@ struct  Fairtrade__Producer__V1__ImportProducerGroupsResponse
   int32_t created;
   int32_t updated;
   int32_t unchanged;
+  /*
+   * Each row of the file, in order, as far as they fit in an answer (a quarter of its 4 MiB): rows_omitted says how
+   * many more there were; created, updated and unchanged count them all.
+   */
   size_t n_rows;
   Fairtrade__Producer__V1__ImportedRow **rows;
   protobuf_c_boolean validate_only;
+  int32_t rows_omitted;
 };
 #define FAIRTRADE__PRODUCER__V1__IMPORT_PRODUCER_GROUPS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__import_producer_groups_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0 }
 
 
 struct  Fairtrade__Producer__V1__ExportProducerGroupsRequest

@@ -75,6 +75,12 @@ public final class ClientChannel: Sendable {
         if let problem = options.metadata.validationError(allowReserved: false) {
             throw RPCError(.invalidArgument, problem)
         }
+        if payload.count > configuration.maxSendMessageBytes {
+            throw RPCError(
+                .resourceExhausted,
+                "the request is \(payload.count) bytes, over the limit of \(configuration.maxSendMessageBytes) bytes "
+                    + "a server accepts: send less at once (split a file into parts)")
+        }
         let (deadline, requestID) = effectiveDeadlineAndRequestID(options)
         var attempt = 1
         while true {

@@ -7,6 +7,9 @@ extension ClientChannel {
         public var retry: RetryPolicy
         /// Largest response payload accepted; larger → RESOURCE_EXHAUSTED. Default 4 MiB.
         public var maxReceiveMessageBytes: Int
+        /// Largest request payload sent, as servers accept it: a larger one fails RESOURCE_EXHAUSTED at once, naming
+        /// the limit, instead of being sent to a server that would drop the connection. Default 4 MiB.
+        public var maxSendMessageBytes: Int = 4 << 20
         /// How the target is named in errors, e.g. `"producer-service"`; default: the endpoints.
         public var targetName: String?
         /// ZMTP heartbeat interval; a peer silent for 3 intervals counts as gone. Default 1 s.

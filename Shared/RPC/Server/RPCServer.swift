@@ -204,6 +204,13 @@ public final class RPCServer: Sendable {
                     .internalError, "internal error; the server logged it under request id \(context.requestID)")
             }
         }
+        if failure == nil, response.count > configuration.maxSendMessageBytes {
+            failure = RPCError(
+                .resourceExhausted,
+                "the answer would be \(response.count) bytes, over the \(configuration.maxSendMessageBytes) bytes a "
+                    + "client accepts: ask for less at once (a smaller page, a narrower filter, a smaller file)")
+            response = []
+        }
         entry.metrics.record(code: failure?.code ?? .ok, duration: .now - received)
         if let failure, failure.code != .internalError {
             context.logger.debug("call failed", metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])

@@ -9,6 +9,9 @@ extension RPCServer {
         public var maxConcurrentCalls: Int
         /// Largest request payload accepted; larger → RESOURCE_EXHAUSTED. Default 4 MiB, as gRPC.
         public var maxReceiveMessageBytes: Int
+        /// Largest answer sent, as clients accept (their own receive limit); a handler's answer over it is not
+        /// sent but answered RESOURCE_EXHAUSTED naming its size and the limit. Default 4 MiB.
+        public var maxSendMessageBytes: Int = 4 << 20
         /// Where handlers run. Default `.ioThread`.
         public var handlerPlacement: HandlerPlacement
         /// How long a graceful shutdown waits for calls in flight before cancelling them. Default 10 s.

@@ -1958,10 +1958,12 @@ extension ProducerV1 {
         public var changedFields: [String] = []
         public var possibleDuplicates: [String] = []
         public var duplicateOfRows: [Int32] = []
+        public var possibleDuplicatesTotal: Int32 = 0
+        public var duplicateOfRowsTotal: Int32 = 0
 
         public init() {}
 
-        public init(row: Int32 = 0, action: ProducerV1.ImportAction = .unspecified, groupID: String = "", name: String = "", changedFields: [String] = [], possibleDuplicates: [String] = [], duplicateOfRows: [Int32] = []) {
+        public init(row: Int32 = 0, action: ProducerV1.ImportAction = .unspecified, groupID: String = "", name: String = "", changedFields: [String] = [], possibleDuplicates: [String] = [], duplicateOfRows: [Int32] = [], possibleDuplicatesTotal: Int32 = 0, duplicateOfRowsTotal: Int32 = 0) {
             self.row = row
             self.action = action
             self.groupID = groupID
@@ -1969,6 +1971,8 @@ extension ProducerV1 {
             self.changedFields = changedFields
             self.possibleDuplicates = possibleDuplicates
             self.duplicateOfRows = duplicateOfRows
+            self.possibleDuplicatesTotal = possibleDuplicatesTotal
+            self.duplicateOfRowsTotal = duplicateOfRowsTotal
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__imported_row()) }
@@ -1982,6 +1986,8 @@ extension ProducerV1 {
             self.changedFields = _decodeStrings(c.pointee.changed_fields, c.pointee.n_changed_fields)
             self.possibleDuplicates = _decodeStrings(c.pointee.possible_duplicates, c.pointee.n_possible_duplicates)
             self.duplicateOfRows = _decodeArray(c.pointee.duplicate_of_rows, c.pointee.n_duplicate_of_rows) { $0 }
+            self.possibleDuplicatesTotal = c.pointee.possible_duplicates_total
+            self.duplicateOfRowsTotal = c.pointee.duplicate_of_rows_total
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1994,6 +2000,8 @@ extension ProducerV1 {
             c.pointee.n_changed_fields = self.changedFields.count; c.pointee.changed_fields = arena.strings(self.changedFields)
             c.pointee.n_possible_duplicates = self.possibleDuplicates.count; c.pointee.possible_duplicates = arena.strings(self.possibleDuplicates)
             c.pointee.n_duplicate_of_rows = self.duplicateOfRows.count; c.pointee.duplicate_of_rows = arena.array(self.duplicateOfRows) { $0 }
+            c.pointee.possible_duplicates_total = self.possibleDuplicatesTotal
+            c.pointee.duplicate_of_rows_total = self.duplicateOfRowsTotal
             return raw
         }
     }
@@ -2006,16 +2014,18 @@ extension ProducerV1 {
         public var unchanged: Int32 = 0
         public var rows: [ProducerV1.ImportedRow] = []
         public var validateOnly: Bool = false
+        public var rowsOmitted: Int32 = 0
 
         public init() {}
 
-        public init(importID: String = "", created: Int32 = 0, updated: Int32 = 0, unchanged: Int32 = 0, rows: [ProducerV1.ImportedRow] = [], validateOnly: Bool = false) {
+        public init(importID: String = "", created: Int32 = 0, updated: Int32 = 0, unchanged: Int32 = 0, rows: [ProducerV1.ImportedRow] = [], validateOnly: Bool = false, rowsOmitted: Int32 = 0) {
             self.importID = importID
             self.created = created
             self.updated = updated
             self.unchanged = unchanged
             self.rows = rows
             self.validateOnly = validateOnly
+            self.rowsOmitted = rowsOmitted
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__import_producer_groups_response()) }
@@ -2028,6 +2038,7 @@ extension ProducerV1 {
             self.unchanged = c.pointee.unchanged
             self.rows = try _decodeMessages(c.pointee.rows, c.pointee.n_rows, "rows", options, as: ProducerV1.ImportedRow.self)
             self.validateOnly = c.pointee.validate_only != 0
+            self.rowsOmitted = c.pointee.rows_omitted
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -2039,6 +2050,7 @@ extension ProducerV1 {
             c.pointee.unchanged = self.unchanged
             c.pointee.n_rows = self.rows.count; c.pointee.rows = arena.messages(self.rows, as: Fairtrade__Producer__V1__ImportedRow.self)
             c.pointee.validate_only = self.validateOnly ? 1 : 0
+            c.pointee.rows_omitted = self.rowsOmitted
             return raw
         }
     }
