@@ -59,11 +59,19 @@ public protocol Database: Sendable {
     func close() async
 }
 
+/// The write a health check makes to see that a database takes writes: one row of a table of its own, replaced.
+func writeProbe(_ session: any SQLSession) async throws {
+    try await session.execute(
+        """
+        INSERT INTO ft_health_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at
+        """, [.of(Clock.unixMicros())])
+}
+
 extension Database {
-    /// One statement on a connection of the pool: the server answers, and a connection can be had.
+    /// A write on a connection of the pool: the server answers, a connection can be had, and it takes writes.
     public func probe() async throws(StorageError) {
         do {
-            _ = try await read { session in try await session.query("SELECT 1") }
+            try await transaction { session in try await writeProbe(session) }
         } catch let error as StorageError {
             throw error
         } catch {

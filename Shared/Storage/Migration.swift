@@ -36,6 +36,9 @@ struct Migrator {
                     CREATE TABLE IF NOT EXISTS schema_migrations (
                         version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
                     """)
+                // What health checks write to, to see that the database takes writes (`Database.probe`).
+                try await session.execute(
+                    "CREATE TABLE IF NOT EXISTS ft_health_probe (id BIGINT PRIMARY KEY, at BIGINT NOT NULL)")
                 let applied = Set(
                     try await session.query("SELECT version FROM schema_migrations").map { try $0.int("version") })
                 for migration in sorted where !applied.contains(Int64(migration.version)) {

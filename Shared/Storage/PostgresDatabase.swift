@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// PostgreSQL through PostgresNIO's connection pool, so that several instances of a service share one state.
 final class PostgresDatabase: Database {
@@ -73,6 +75,54 @@ final class PostgresDatabase: Database {
         ("statement_timeout", 60_000),
     ]
 
+    /// How long work waits for a connection of the pool before it fails UNAVAILABLE: with PostgreSQL down, or
+    /// unreachable, the pool would wait for it until the call's deadline.
+    static let leaseTimeout: TimeAmount = .seconds(1)
+
+    /// `body` with a connection of the pool, or UNAVAILABLE when none comes within `leaseTimeout`. The body never
+    /// starts once the wait has timed out, and the caller waits for a body that has started to end.
+    func leased<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
+        let lease = Lease()
+        let client = self.client
+        let work = Task {
+            try await client.withConnection { connection in
+                guard lease.start() else { throw CancellationError() }
+                return try await body(connection)
+            }
+        }
+        let timer = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: Self.leaseTimeout) {
+            if lease.expire() { work.cancel() }
+        }
+        defer { timer.cancel() }
+        do {
+            return try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                work.cancel()
+            }
+        } catch {
+            if lease.expired {
+                throw StorageError(
+                    .unavailable,
+                    "PostgreSQL gave no connection within \(Self.leaseTimeout.nanoseconds / 1_000_000_000) s: it is down, "
+                        + "or unreachable from here")
+            }
+            throw error
+        }
+    }
+
+    /// Whether work got its connection before its wait timed out: whichever comes first wins.
+    final class Lease: Sendable {
+        private let state = Atomic<Int>(0)  // 0 waiting, 1 started, 2 expired
+        func start() -> Bool {
+            state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged
+        }
+        func expire() -> Bool {
+            state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged
+        }
+        var expired: Bool { state.load(ordering: .acquiring) == 2 }
+    }
+
     /// The URL without its password, for logs and errors.
     static func redacted(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.password != nil else { return url }
@@ -86,10 +136,14 @@ final class PostgresDatabase: Database {
 
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
         let requested = ContinuousClock.now
+        let (use, logger) = (self.use, self.logger)
         do {
-            return try await client.withConnection { connection in
-                try await use.using(since: requested) {
-                    try await body(PostgresSession(connection: connection, logger: logger))
+            // `leased` never returns before the body it started has ended.
+            return try await withoutActuallyEscaping(body) { body in
+                try await leased { connection in
+                    try await use.using(since: requested) {
+                        try await body(PostgresSession(connection: connection, logger: logger))
+                    }
                 }
             }
         } catch let error as PSQLError {
@@ -109,20 +163,24 @@ final class PostgresDatabase: Database {
     /// idle in a transaction: `sessionBounds`), and a statement written to a closed connection is never answered.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
         let requested = ContinuousClock.now
+        let (use, logger) = (self.use, self.logger)
         do {
-            return try await client.withConnection { connection in
-                try await use.using(since: requested) {
-                    let session = PostgresSession(connection: connection, logger: logger)
-                    try await session.execute("BEGIN")
-                    let value: T
-                    do {
-                        value = try await body(session)
-                    } catch {
-                        if !connection.isClosed { _ = try? await session.unconditionally("ROLLBACK") }
-                        throw error
+            // `leased` never returns before the body it started has ended.
+            return try await withoutActuallyEscaping(body) { body in
+                try await leased { connection in
+                    try await use.using(since: requested) {
+                        let session = PostgresSession(connection: connection, logger: logger)
+                        try await session.execute("BEGIN")
+                        let value: T
+                        do {
+                            value = try await body(session)
+                        } catch {
+                            if !connection.isClosed { _ = try? await session.unconditionally("ROLLBACK") }
+                            throw error
+                        }
+                        _ = try await session.unconditionally("COMMIT")
+                        return value
                     }
-                    _ = try await session.unconditionally("COMMIT")
-                    return value
                 }
             }
         } catch let error as PSQLError {

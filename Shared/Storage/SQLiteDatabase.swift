@@ -34,18 +34,23 @@ final class SQLiteDatabase: Database {
         self.file = FileIdentity(path: path)
     }
 
-    /// The file at the path must still be the one opened, and answer a statement.
-    func probe() async throws(StorageError) {
+    /// Why the file at the path is not the one opened (deleted, replaced), or nil when it is.
+    private func fileProblem() -> String? {
+        guard let file else { return nil }
         let now = FileIdentity(path: path)
-        if let file, now != file {
-            throw StorageError(
-                .unavailable,
-                now == nil
-                    ? "the database file \(path) was deleted while the service ran: restart it (from a backup)"
-                    : "the database file \(path) was replaced while the service ran: restart it to use the new one")
-        }
+        if now == file { return nil }
+        return now == nil
+            ? "the database file \(path) was deleted while the service ran: nothing is written until it is restarted "
+                + "(from a backup)"
+            : "the database file \(path) was replaced while the service ran: nothing is written until it is restarted"
+    }
+
+    /// The file at the path must still be the one opened, and take a write (a disk turned read-only or full
+    /// refuses it).
+    func probe() async throws(StorageError) {
+        if let problem = fileProblem() { throw StorageError(.unavailable, problem) }
         do {
-            _ = try await read { session in try await session.query("SELECT 1") }
+            try await transaction { session in try await writeProbe(session) }
         } catch let error as StorageError {
             throw error
         } catch {
@@ -119,6 +124,9 @@ final class SQLiteDatabase: Database {
                 try await session.execute(begin)
                 do {
                     let result = try await body(session)
+                    // A write must land in the file that will be read after a restart: not one deleted or replaced
+                    // under the running service (its connections would go on writing to the unlinked file).
+                    if begin != "BEGIN", let problem = fileProblem() { throw StorageError(.unavailable, problem) }
                     try await session.execute("COMMIT")
                     return result
                 } catch {
@@ -231,17 +239,29 @@ struct SQLiteSession: SQLSession {
     }
 
     static func classify(_ error: SQLiteError, _ sql: String) -> StorageError {
+        // The extended codes (ioErrorFailedWrite, readonlyDirectory, …) say the same as their primary code.
+        let reason = "\(error.reason)"
         switch error.reason {
         case .constraintUniqueFailed, .constraintPrimaryKeyFailed:
-            StorageError(.uniqueViolation, error.message)
+            return StorageError(.uniqueViolation, error.message)
         case .constraint, .constraintCheckFailed, .constraintForeignKeyFailed, .constraintNotNullFailed:
-            StorageError(.constraintViolation, error.message)
-        case .busy, .locked, .cantOpen, .ioError, .full, .readOnly:
-            StorageError(.unavailable, "SQLite: \(error.message)")
-        case .corrupt, .notADatabase:
-            StorageError(.corrupt, "SQLite: \(error.message)")
+            return StorageError(.constraintViolation, error.message)
+        case .full:
+            return StorageError(
+                .unavailable, "the disk holding the database is full: writes are refused until there is room")
+        case _ where reason.hasPrefix("readOnly") || reason.hasPrefix("readonly"):
+            return StorageError(
+                .unavailable,
+                "the database cannot be written (the disk is mounted read-only, or the file's permissions changed): "
+                    + error.message)
+        case _ where reason.hasPrefix("ioError"):
+            return StorageError(.unavailable, "the disk failed reading or writing the database: \(error.message)")
+        case _ where reason.hasPrefix("busy") || reason.hasPrefix("locked") || reason.hasPrefix("cantOpen"):
+            return StorageError(.unavailable, "SQLite: \(error.message)")
+        case .corrupt, .notADatabase, .corruptIndex, .corruptSequenceSchema, .corruptVirtualTable:
+            return StorageError(.corrupt, "SQLite: \(error.message)")
         default:
-            StorageError(.other, "SQLite: \(error.message) in \(sql.prefix(120))")
+            return StorageError(.other, "SQLite: \(error.message) in \(sql.prefix(120))")
         }
     }
 }

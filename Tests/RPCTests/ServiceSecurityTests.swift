@@ -31,7 +31,8 @@ struct ServiceSecurityTests {
             var tables: [String: [String]] = [:]
             for row in try await session.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
                 let table = try row.text("name")
-                guard table != "audit_log", table != "sqlite_sequence" else { continue }
+                // The health probe's row is rewritten every second: it holds nothing of the field's data.
+                guard table != "audit_log", table != "sqlite_sequence", table != "ft_health_probe" else { continue }
                 tables[table] = try await session.query("SELECT * FROM \(table) ORDER BY 1").map { "\($0)" }.sorted()
             }
             return tables
