@@ -26,6 +26,34 @@ struct MergeTests {
         }
     }
 
+    @Test("a merge keeps the survivor's values, fills what it lacks from the merged group, and adds up")
+    func mergeRule() async throws {
+        try await withProducer(.sqlite) { client, _ in
+            var first = ProducerV1.ProducerGroup(
+                name: "Tamale Weavers", kind: .cooperative, country: "GH", crafts: ["baskets"],
+                processesInHouse: ["weaving"], processesOutsourced: ["dyeing", "finishing"])
+            first.contact = ProducerV1.ContactDetails(person: "Ama")
+            var second = ProducerV1.ProducerGroup(
+                name: "Tamale Weavers Group", kind: .womensGroup, country: "GH", region: "Northern",
+                crafts: ["hats"], processesInHouse: ["dyeing"], processesOutsourced: ["finishing"],
+                members: ProducerV1.MemberCounts(women: 30, men: 5), foundedYear: 2001, leadTimeDays: 30)
+            second.contact = ProducerV1.ContactDetails(person: "Abena", phone: "+233 20 000 0000")
+            second.notes = "met at the 2024 fair"
+            let survivor = try await client.create(first)
+            let other = try await client.create(second)
+            let merged = try await client.mergeProducerGroups(
+                .init(survivorID: survivor.id, mergedID: other.id, requestID: RequestID.make()))
+            #expect(merged.name == "Tamale Weavers" && merged.kind == .cooperative, "the survivor's values stand")
+            #expect(merged.region == "Northern" && merged.foundedYear == 2001 && merged.leadTimeDays == 30)
+            #expect(merged.contact?.person == "Ama" && merged.contact?.phone == "+233 20 000 0000")
+            #expect(merged.members == ProducerV1.MemberCounts(women: 30, men: 5), "counts move as one whole")
+            #expect(merged.notes == "met at the 2024 fair")
+            #expect(merged.crafts == ["baskets", "hats"])
+            #expect(
+                Set(merged.processesInHouse) == ["weaving", "dyeing"] && merged.processesOutsourced == ["finishing"])
+        }
+    }
+
     @Test("a merged id resolves to the survivor, and its records move with it", arguments: Backend.allCases)
     func merge(backend: Backend) async throws {
         try await withProducer(backend) { client, _ in
@@ -49,6 +77,9 @@ struct MergeTests {
             let merged = try await client.mergeProducerGroups(merge)
             #expect(merged.id == survivor.id && merged.mergedIDs == [duplicate.id])
             #expect(merged.crafts == ["baskets", "hats"] && Set(merged.processesInHouse) == ["weaving", "dyeing"])
+            // The survivor bought dyeing in; the merged group dyes in-house: together they dye in-house, and only.
+            #expect(
+                merged.processesOutsourced.isEmpty, "dyeing both in-house and bought in: \(merged.processesOutsourced)")
             #expect(
                 try await client.mergeProducerGroups(merge).id == survivor.id, "a retried merge must answer the same")
             let resolved = try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: duplicate.id))

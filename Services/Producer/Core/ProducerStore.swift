@@ -309,15 +309,7 @@ public struct ProducerStore: Sendable {
             let mergedVersion = merged.version
             let before = survivor
             survivor.mergedIDs = Array(Set(survivor.mergedIDs + [merged.id] + merged.mergedIDs)).sorted()
-            survivor.crafts = Self.union(survivor.crafts, merged.crafts)
-            survivor.processesInHouse = Self.union(survivor.processesInHouse, merged.processesInHouse)
-            survivor.processesOutsourced = Self.union(survivor.processesOutsourced, merged.processesOutsourced)
-            survivor.certifications += merged.certifications.filter { cert in
-                !survivor.certifications.contains { $0.scheme == cert.scheme && $0.reference == cert.reference }
-            }
-            if survivor.localName.isEmpty { survivor.localName = merged.localName }
-            if survivor.region.isEmpty { survivor.region = merged.region }
-            if survivor.foundedYear == 0 { survivor.foundedYear = merged.foundedYear }
+            Self.resolve(&survivor, with: merged)
             FieldSources.note(
                 FieldSources.changed(from: before, to: survivor), of: &survivor,
                 source: { field in
@@ -363,6 +355,42 @@ public struct ProducerStore: Sendable {
         } load: { session, id in
             try await loadGroup(id, session)
         }
+    }
+
+    /// The one rule a merge follows for every field the two groups may disagree on (docs: MergeProducerGroups):
+    /// what the survivor holds stands, and the merged group fills what the survivor leaves empty; lists are joined.
+    /// Where joining could contradict itself, the combined group's capacity wins: a process either group does
+    /// in-house is in-house, and no longer bought in. Member counts move as one whole (the survivor's, or the merged
+    /// group's when the survivor has none), never mixed field by field, so that they always add up.
+    static func resolve(_ survivor: inout Group, with merged: Group) {
+        survivor.crafts = union(survivor.crafts, merged.crafts)
+        survivor.processesInHouse = union(survivor.processesInHouse, merged.processesInHouse)
+        let inHouse = Set(survivor.processesInHouse)
+        survivor.processesOutsourced = union(survivor.processesOutsourced, merged.processesOutsourced).filter {
+            !inHouse.contains($0)
+        }
+        survivor.certifications += merged.certifications.filter { cert in
+            !survivor.certifications.contains { $0.scheme == cert.scheme && $0.reference == cert.reference }
+        }
+        if survivor.localName.isEmpty { survivor.localName = merged.localName }
+        if survivor.region.isEmpty { survivor.region = merged.region }
+        if survivor.foundedYear == 0 { survivor.foundedYear = merged.foundedYear }
+        if survivor.leadTimeDays == 0 { survivor.leadTimeDays = merged.leadTimeDays }
+        if (survivor.minimumOrder?.amount ?? 0) == 0, let order = merged.minimumOrder, order.amount > 0 {
+            survivor.minimumOrder = order
+        }
+        let counted = { (members: ProducerV1.MemberCounts?) in
+            (members?.women ?? 0) > 0 || (members?.men ?? 0) > 0 || (members?.other ?? 0) > 0
+        }
+        if !counted(survivor.members) && counted(merged.members) { survivor.members = merged.members }
+        var contact = survivor.contact ?? ProducerV1.ContactDetails()
+        let other = merged.contact ?? ProducerV1.ContactDetails()
+        if contact.person.isEmpty { contact.person = other.person }
+        if contact.phone.isEmpty { contact.phone = other.phone }
+        if contact.email.isEmpty { contact.email = other.email }
+        if contact.address.isEmpty { contact.address = other.address }
+        if contact != ProducerV1.ContactDetails() { survivor.contact = contact }
+        if survivor.notes.isEmpty { survivor.notes = merged.notes }
     }
 
     static func union(_ a: [String], _ b: [String]) -> [String] {
