@@ -12,6 +12,7 @@ struct RPCBench: ParsableCommand {
         subcommands: [
             Run.self, CodecBench.self, ProducerBench.self, MarketplaceBench.self, CapacityBench.self, CompareBench.self,
             BusyPollCostBench.self, RawServer.self, FloorBench.self, FloorServer.self, LoadBench.self, ScaleBench.self,
+            FairnessBench.self,
         ], defaultSubcommand: Run.self)
 }
 
