@@ -136,13 +136,12 @@ final class PostgresDatabase: Database {
 
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
         let requested = ContinuousClock.now
-        let (use, logger) = (self.use, self.logger)
         do {
             // `leased` never returns before the body it started has ended.
             return try await withoutActuallyEscaping(body) { body in
                 try await leased { connection in
-                    try await use.using(since: requested) {
-                        try await body(PostgresSession(connection: connection, logger: logger))
+                    try await self.use.using(since: requested) {
+                        try await body(PostgresSession(connection: connection, logger: self.logger))
                     }
                 }
             }
@@ -163,29 +162,34 @@ final class PostgresDatabase: Database {
     /// idle in a transaction: `sessionBounds`), and a statement written to a closed connection is never answered.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
         let requested = ContinuousClock.now
-        let (use, logger) = (self.use, self.logger)
         do {
             // `leased` never returns before the body it started has ended.
             return try await withoutActuallyEscaping(body) { body in
                 try await leased { connection in
-                    try await use.using(since: requested) {
-                        let session = PostgresSession(connection: connection, logger: logger)
-                        try await session.execute("BEGIN")
-                        let value: T
-                        do {
-                            value = try await body(session)
-                        } catch {
-                            if !connection.isClosed { _ = try? await session.unconditionally("ROLLBACK") }
-                            throw error
-                        }
-                        _ = try await session.unconditionally("COMMIT")
-                        return value
+                    try await self.use.using(since: requested) {
+                        try await Self.inTransaction(PostgresSession(connection: connection, logger: self.logger), body)
                     }
                 }
             }
         } catch let error as PSQLError {
             throw PostgresSession.classify(error)
         }
+    }
+
+    /// BEGIN, `body`, COMMIT on `session`; ROLLBACK when the body throws, unless the server closed the connection.
+    private static func inTransaction<T: Sendable>(
+        _ session: PostgresSession, _ body: @Sendable (any SQLSession) async throws -> T
+    ) async throws -> T {
+        try await session.execute("BEGIN")
+        let value: T
+        do {
+            value = try await body(session)
+        } catch {
+            await session.rollback()
+            throw error
+        }
+        _ = try await session.unconditionally("COMMIT")
+        return value
     }
 
     func close() async {
@@ -205,6 +209,17 @@ struct PostgresSession: SQLSession {
         // a call cancelled part-way rolls back on both back ends instead of committing after its caller gave up.
         if Task.isCancelled { throw StorageError(.cancelled, "cancelled before the statement ran") }
         return try await unconditionally(sql, binds)
+    }
+
+    /// Rolls the transaction back, unless the server closed the connection (which ended it); a failure to roll back
+    /// leaves the connection to the pool, which closes a broken one.
+    func rollback() async {
+        guard !connection.isClosed else { return }
+        do {
+            _ = try await unconditionally("ROLLBACK")
+        } catch {
+            logger.debug("rollback failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Runs a statement even in a cancelled task: the end of a transaction (COMMIT, ROLLBACK). Refused at once on a
