@@ -122,5 +122,13 @@ public enum MarketplaceMigrations {
         // Who changed what, and which calls were refused (ServiceKit's AuditTrail).
         AuditTrail.migration(version: 5),
         RequestAnswers.migration(version: 6),
+        Migration(
+            version: 7, name: "each price series' window read from an index that holds its prices",
+            [
+                """
+                CREATE INDEX price_observations_window
+                ON price_observations (product, market_id, price_type, unit, currency, observed_on, price_minor)
+                """
+            ]),
     ]
 }

@@ -92,14 +92,17 @@ public struct MarketplaceStore: Sendable {
     // MARK: prices
 
     /// Records an observation and, in the same transaction, the alert it fires (if it leaves the usual range).
+    /// The usual range is read first, in a snapshot of its own, so that the writer (SQLite has one) is held only for
+    /// the insert: many prices recorded at once then do not wait on each other's reading of their history.
     func recordPrice(_ observation: M.PriceObservation, requestID: String) async throws
         -> Idempotent<M.RecordPriceResponse>
     {
-        try await database.idempotentOutcome(operation: "RecordPrice", requestID: requestID) { session in
+        let window = try await database.read { session in try await Self.trailing(observation, session) }
+        return try await database.idempotentOutcome(operation: "RecordPrice", requestID: requestID) { session in
             _ = try await loadMarket(observation.marketID, session)
             var observation = observation
             observation.id = "po_" + RequestID.make()
-            _ = try await insert(observation, session)
+            _ = try await insert(observation, session, trailing: window)
             return observation.id
         } load: { session, id in
             guard let row = try await session.first("SELECT * FROM price_observations WHERE id = $1", [.of(id)]) else {
@@ -114,22 +117,41 @@ public struct MarketplaceStore: Sendable {
         }
     }
 
-    /// Inserts a validated observation (its id set) and, when it leaves its usual range, its alert.
-    func insert(_ observation: M.PriceObservation, _ session: any SQLSession) async throws -> M.PriceAlert? {
+    /// The median and count of the observations of `observation`'s series in the trailing window before its day,
+    /// worked out by the database (a count, then the middle one or two by an index that holds the prices).
+    static func trailing(_ observation: M.PriceObservation, _ session: any SQLSession) async throws
+        -> (median: Int64, count: Int)
+    {
         let day = ISODate(observation.observedOn!)!
-        let price = observation.price!
-        let trailing = try await session.query(
-            """
-            SELECT price_minor FROM price_observations
+        let series: [SQLValue] = [
+            .of(observation.product), .of(observation.marketID), .of(observation.priceType.rawValue),
+            .of(observation.unit), .of(observation.price!.currency),
+            .of(day.adding(days: -PriceRules.trailingDays).description), .of(day.description),
+        ]
+        let window = """
+            FROM price_observations
             WHERE product = $1 AND market_id = $2 AND price_type = $3 AND unit = $4 AND currency = $5
               AND observed_on >= $6 AND observed_on <= $7
-            """,
-            [
-                .of(observation.product), .of(observation.marketID), .of(observation.priceType.rawValue),
-                .of(observation.unit), .of(price.currency), .of(day.adding(days: -PriceRules.trailingDays).description),
-                .of(day.description),
-            ]
+            """
+        let count = Int(try await session.first("SELECT count(*) AS n \(window)", series)?.int("n") ?? 0)
+        guard count >= PriceRules.minimumHistory else { return (0, count) }
+        let middle = try await session.query(
+            "SELECT price_minor \(window) ORDER BY price_minor LIMIT $8 OFFSET $9",
+            series + [.of(count % 2 == 1 ? 1 : 2), .of((count - 1) / 2)]
         ).map { try $0.int("price_minor") }
+        let median = middle.count == 2 ? PriceRules.median(middle) : middle.first ?? 0
+        return (median, count)
+    }
+
+    /// Inserts a validated observation (its id set) and, when it leaves its usual range, its alert; the range is
+    /// read in this session unless given.
+    func insert(
+        _ observation: M.PriceObservation, _ session: any SQLSession, trailing given: (median: Int64, count: Int)? = nil
+    ) async throws -> M.PriceAlert? {
+        let day = ISODate(observation.observedOn!)!
+        let price = observation.price!
+        let window: (median: Int64, count: Int)
+        if let given { window = given } else { window = try await Self.trailing(observation, session) }
         try await session.execute(
             """
             INSERT INTO price_observations (id, product, market_id, price_type, unit, price_minor, currency,
@@ -140,7 +162,9 @@ public struct MarketplaceStore: Sendable {
                 .of(observation.priceType.rawValue), .of(observation.unit), .of(price.minorUnits), .of(price.currency),
                 .of(day.description), .of(observation.source),
             ])
-        guard let alert = PriceRules.alert(for: observation, trailing: trailing) else { return nil }
+        guard let alert = PriceRules.alert(for: observation, median: window.median, count: window.count) else {
+            return nil
+        }
         try await session.execute(
             "INSERT INTO price_alerts (id, observation_id, product, observed_on, body) VALUES ($1, $2, $3, $4, $5)",
             [
@@ -454,9 +478,10 @@ enum PriceRules {
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
-    static func alert(for observation: MarketplaceV1.PriceObservation, trailing: [Int64]) -> MarketplaceV1.PriceAlert? {
-        guard trailing.count >= minimumHistory, let price = observation.price else { return nil }
-        let median = median(trailing)
+    static func alert(for observation: MarketplaceV1.PriceObservation, median: Int64, count: Int)
+        -> MarketplaceV1.PriceAlert?
+    {
+        guard count >= minimumHistory, let price = observation.price else { return nil }
         guard median > 0 else { return nil }
         let ratio = Double(price.minorUnits) / Double(median)
         guard ratio > highRatio || ratio < lowRatio else { return nil }
