@@ -49,8 +49,9 @@ struct ResilienceTests {
                 lateness.append(ContinuousClock.now - callStart - timeout)
                 try await Task.sleep(for: .milliseconds(10))
             }
-            // No call outlived its deadline (allowing the poll's millisecond granularity and scheduling).
-            #expect(lateness.allSatisfy { $0 < .milliseconds(150) }, "\(lateness.max()!)")
+            // No call outlived its deadline by more than a loaded machine's scheduling delay (a call that ignored it
+            // would wait for the restart, a second or more).
+            #expect(lateness.allSatisfy { $0 < .milliseconds(400) }, "\(lateness.max()!)")
             #expect(successesAfterRestart > 10, "\(outcomes) \(lateness.count)")
             #expect(outcomes["OK", default: 0] > 20)
         }
@@ -65,13 +66,19 @@ struct ResilienceTests {
         let patient = ClientChannel.Configuration(
             defaultTimeout: .seconds(5),
             retry: RetryPolicy(maxAttempts: 10, maxBackoff: .milliseconds(500), maxTokens: 100))
-        try await withChannel([endpoint], configuration: patient) { channel in
-            let client = TestingV1.TestServiceClient(channel: channel)
+        // A retry on this channel would first pause at least 2.5 s, so a failure well before that had none.
+        let slowRetry = ClientChannel.Configuration(
+            defaultTimeout: .seconds(10),
+            retry: RetryPolicy(initialBackoff: .seconds(5), maxBackoff: .seconds(5), maxTokens: 100))
+        try await withChannel([endpoint], configuration: slowRetry) { channel in
             let start = ContinuousClock.now
             await #expect(throws: RPCError.self) {
-                try await client.incrementCounter(TestingV1.CountRequest())
+                try await TestingV1.TestServiceClient(channel: channel).incrementCounter(TestingV1.CountRequest())
             }
-            #expect(ContinuousClock.now - start < .milliseconds(90), "a non-idempotent call waited for a retry")
+            #expect(ContinuousClock.now - start < .milliseconds(2_500), "a non-idempotent call waited for a retry")
+        }
+        try await withChannel([endpoint], configuration: patient) { channel in
+            let client = TestingV1.TestServiceClient(channel: channel)
             let executable = builtExecutable("interop-server")
             let starter = Task {
                 try await Task.sleep(for: .milliseconds(150))

@@ -118,10 +118,13 @@ public final class ChildProcess: @unchecked Sendable {
 }
 
 /// A free TCP port on loopback below Linux's ephemeral range (32768+). A connect to a closed port inside that
-/// range can end in a TCP self-connection, which would look like a server to the client under test.
+/// range can end in a TCP self-connection, which would look like a server to the client under test. No port is
+/// handed out twice in one test run: tests run in parallel and bind their ports a moment after choosing them, so
+/// two tests drawing the same free port would otherwise both reach the one that bound it first.
 public func freeLoopbackPort() -> Int {
     for _ in 0..<100 {
         let port = Int.random(in: 20_000..<32_000)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -137,6 +140,8 @@ public func freeLoopbackPort() -> Int {
     }
     fatalError("no free loopback port between 20000 and 32000")
 }
+
+private let handedOutPorts = Mutex<Set<Int>>([])
 
 /// A service process (by executable name) on SQLite in a temporary folder, listening on a free loopback port,
 /// answering health checks before `body` runs and killed when it ends.

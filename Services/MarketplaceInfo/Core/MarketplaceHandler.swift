@@ -183,33 +183,32 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         let start = end.adding(days: -(days - 1))
         let previousEnd = start.adding(days: -1)
         let previousStart = previousEnd.adding(days: -(days - 1))
-        let current = try await store.prices(
-            product: product, marketID: marketID, priceType: priceType, from: start, to: end)
-        let previous = try await store.prices(
-            product: product, marketID: marketID, priceType: priceType,
-            from: previousStart, to: previousEnd)
         var statistics = M.PriceStatistics(
             product: product, marketID: marketID, windowStart: start.message,
             windowEnd: end.message)
-        let series = Dictionary(grouping: current + previous, by: { "\($0.1) \($0.2)" })
-        guard let (_, sample) = series.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) else {
-            return statistics
-        }
-        let currency = sample[0].1
-        let unit = sample[0].2
+        // Counted, ordered and picked by the database from an index that holds the prices: a series of thousands
+        // of observations costs a few small queries, not thousands of rows.
+        guard
+            let (currency, unit) = try await store.commonSeries(
+                product: product, marketID: marketID, priceType: priceType, from: previousStart, to: end)
+        else { return statistics }
         statistics.currency = currency
         statistics.unit = unit
         func money(_ value: Int64) -> CommonV1.Money { CommonV1.Money(minorUnits: value, currency: currency) }
-        let now = current.filter { $0.1 == currency && $0.2 == unit }.map(\.0)
-        let before = previous.filter { $0.1 == currency && $0.2 == unit }.map(\.0)
+        let now = try await store.summary(
+            product: product, marketID: marketID, priceType: priceType, currency: currency, unit: unit, from: start,
+            to: end)
+        let before = try await store.summary(
+            product: product, marketID: marketID, priceType: priceType, currency: currency, unit: unit,
+            from: previousStart, to: previousEnd)
         statistics.count = Int32(now.count)
         statistics.previousCount = Int32(before.count)
-        if !now.isEmpty {
-            statistics.median = money(PriceRules.median(now))
-            statistics.min = money(now.min()!)
-            statistics.max = money(now.max()!)
+        if now.count > 0 {
+            statistics.median = money(now.median)
+            statistics.min = money(now.min)
+            statistics.max = money(now.max)
         }
-        if !before.isEmpty { statistics.previousMedian = money(PriceRules.median(before)) }
+        if before.count > 0 { statistics.previousMedian = money(before.median) }
         if let median = statistics.median?.minorUnits, let previous = statistics.previousMedian?.minorUnits,
             previous > 0
         {

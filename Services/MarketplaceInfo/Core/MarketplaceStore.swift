@@ -209,21 +209,63 @@ public struct MarketplaceStore: Sendable {
     }
 
     /// Prices of one product in one market between two dates, inclusive: (minor units, currency, unit).
-    func prices(product: String, marketID: String, priceType: Int32, from: ISODate, to: ISODate) async throws
-        -> [(Int64, String, String)]
+    /// The currency and unit most observations of `product` at `marketID` use from `from` to `to` (of one price
+    /// type, or all when 0); nil when there are none.
+    func commonSeries(product: String, marketID: String, priceType: Int32, from: ISODate, to: ISODate) async throws
+        -> (currency: String, unit: String)?
     {
-        var sql = """
-            SELECT price_minor, currency, unit FROM price_observations
-            WHERE product = $1 AND market_id = $2 AND observed_on >= $3 AND observed_on <= $4
-            """
-        var binds: [SQLValue] = [.of(product), .of(marketID), .of(from.description), .of(to.description)]
-        if priceType != 0 {
-            sql += " AND price_type = $5"
-            binds.append(.of(priceType))
+        let conditions = Self.window(product: product, marketID: marketID, priceType: priceType, from: from, to: to)
+        guard
+            let row = try await database.query(
+                """
+                SELECT currency, unit, count(*) AS n FROM price_observations \(conditions.whereClause)
+                GROUP BY currency, unit ORDER BY n DESC, currency, unit LIMIT 1
+                """, conditions.binds
+            ).first
+        else { return nil }
+        return (try row.text("currency"), try row.text("unit"))
+    }
+
+    /// Count, least, most and median of the prices of one series from `from` to `to`, worked out by the database.
+    func summary(
+        product: String, marketID: String, priceType: Int32, currency: String, unit: String, from: ISODate,
+        to: ISODate
+    ) async throws -> (count: Int, min: Int64, max: Int64, median: Int64) {
+        var series = Self.window(product: product, marketID: marketID, priceType: priceType, from: from, to: to)
+        series.add("currency = \(series.bind(.of(currency)))")
+        series.add("unit = \(series.bind(.of(unit)))")
+        let conditions = series
+        return try await database.read { session in
+            guard
+                let totals = try await session.first(
+                    """
+                    SELECT count(*) AS n, min(price_minor) AS least, max(price_minor) AS most
+                    FROM price_observations \(conditions.whereClause)
+                    """, conditions.binds),
+                case let count = Int(try totals.int("n")), count > 0
+            else { return (0, 0, 0, 0) }
+            let take = conditions.binds.count
+            let middle = try await session.query(
+                """
+                SELECT price_minor FROM price_observations \(conditions.whereClause)
+                ORDER BY price_minor LIMIT $\(take + 1) OFFSET $\(take + 2)
+                """, conditions.binds + [.of(count % 2 == 1 ? 1 : 2), .of((count - 1) / 2)]
+            ).map { try $0.int("price_minor") }
+            let median = middle.count == 2 ? PriceRules.median(middle) : middle.first ?? 0
+            return (count, try totals.int("least"), try totals.int("most"), median)
         }
-        return try await database.query(sql, binds).map {
-            (try $0.int("price_minor"), try $0.text("currency"), try $0.text("unit"))
-        }
+    }
+
+    private static func window(product: String, marketID: String, priceType: Int32, from: ISODate, to: ISODate)
+        -> SQLConditions
+    {
+        var conditions = SQLConditions()
+        conditions.equal("product", product)
+        conditions.equal("market_id", marketID)
+        if priceType != 0 { conditions.add("price_type = \(conditions.bind(.of(priceType)))") }
+        conditions.add("observed_on >= \(conditions.bind(.of(from.description)))")
+        conditions.add("observed_on <= \(conditions.bind(.of(to.description)))")
+        return conditions
     }
 
     func marketExists(_ id: String) async throws -> Bool {
