@@ -30,13 +30,24 @@ extension ProducerCommand {
             let csv = try input.bytes()
             let importMode = try parseEnum(mode, ProducerV1.ImportMode.self, field: "--mode")
             try await withProducer(self, global) { client in
-                let response = try await input.send { requestID in
-                    try await client.importProducerGroups(
-                        ProducerV1.ImportProducerGroupsRequest(
-                            csv: csv, mode: importMode, validateOnly: input.dryRun, requestID: requestID,
-                            source: input.source),
-                        options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
-                }
+                // An answer too long for one message comes in parts: the rest is asked for again with the same
+                // request id (a retry, which reads the kept answer and imports nothing twice) from its next row.
+                var response = ProducerV1.ImportProducerGroupsResponse()
+                var rowsFrom: Int32 = 0
+                let requestID = input.requestID ?? RequestID.make()
+                repeat {
+                    let part = try await input.send(requestID: requestID) { requestID in
+                        try await client.importProducerGroups(
+                            ProducerV1.ImportProducerGroupsRequest(
+                                csv: csv, mode: importMode, validateOnly: input.dryRun, requestID: requestID,
+                                source: input.source, rowsFrom: rowsFrom),
+                            options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
+                    }
+                    let rows = response.rows + part.rows
+                    response = part
+                    response.rows = rows
+                    rowsFrom = part.nextRow
+                } while rowsFrom > 0
                 try emit(response, global) { importSummary(response) }
             }
         }
@@ -258,8 +269,11 @@ struct ImportFile: ParsableArguments {
 
     /// Makes the import call with its request id. One that timed out or found no server may have been written
     /// without its answer arriving: the error then says which request id finds out without importing twice.
-    func send<Response>(_ call: (_ requestID: String) async throws -> Response) async throws -> Response {
-        let requestID = requestID ?? RequestID.make()
+    /// `requestID` (default: --request-id, or a new one) is the one a command's calls share when it makes several.
+    func send<Response>(
+        requestID: String? = nil, _ call: (_ requestID: String) async throws -> Response
+    ) async throws -> Response {
+        let requestID = requestID ?? self.requestID ?? RequestID.make()
         do {
             return try await call(requestID)
         } catch let error as RPCError where !dryRun && [.deadlineExceeded, .unavailable].contains(error.code) {
@@ -295,8 +309,6 @@ private func importSummary(_ response: ProducerV1.ImportProducerGroupsResponse) 
     }
     let totals = "\(response.created) added, \(response.updated) updated, \(response.unchanged) unchanged"
     return table.render() + "\n"
-        + (response.rowsOmitted > 0
-            ? "(\(response.rowsOmitted) more rows not listed: the answer holds what fits)\n" : "")
         + (response.validateOnly
             ? "dry run: nothing written; the import would make \(totals)"
             : "imported (\(response.importID)): \(totals)")

@@ -157,10 +157,6 @@ struct GroupImport: Sendable {
         plan.response.created = Int32(plan.additions.count)
         plan.response.updated = Int32(plan.updates.count)
         plan.response.unchanged = Int32(plan.response.rows.count - plan.additions.count - plan.updates.count)
-        // The rows, as far as they fit in an answer; the counts above cover them all.
-        let listed = PageBudget.fitting(plan.response.rows, limit: plan.response.rows.count)
-        plan.response.rowsOmitted = Int32(plan.response.rows.count - listed)
-        plan.response.rows.removeLast(plan.response.rows.count - listed)
         return plan
     }
 
@@ -197,10 +193,11 @@ struct GroupImport: Sendable {
 
 extension ProducerStore {
     /// Runs `groupImport`: with `validateOnly`, in a read snapshot that writes nothing; otherwise in one
-    /// transaction, once per request id (a retry answers as the first import did).
-    func importGroups(_ groupImport: GroupImport, validateOnly: Bool, requestID: String, source: String)
-        async throws -> ProducerV1.ImportProducerGroupsResponse
-    {
+    /// transaction, once per request id (a retry answers as the first import did). The answer lists the rows from
+    /// `rowsFrom` on, as many as fit.
+    func importGroups(
+        _ groupImport: GroupImport, validateOnly: Bool, requestID: String, source: String, rowsFrom: Int32
+    ) async throws -> ProducerV1.ImportProducerGroupsResponse {
         if validateOnly {
             return try await database.read { session in
                 var response = try await groupImport.plan(self, session).response
@@ -209,8 +206,9 @@ extension ProducerStore {
                     response.rows[index].groupID = ""
                 }
                 return response
-            }
+            }.listing(from: rowsFrom)
         }
+        // The answer is kept whole, every row listed, so that a retry can read any part of it.
         return try await database.idempotent(operation: "ImportProducerGroups", requestID: requestID) { session in
             var plan = try await groupImport.plan(self, session)
             try await insertMany(plan.additions, session)
@@ -231,7 +229,7 @@ extension ProducerStore {
                 throw StorageError(.corrupt, "import \(id) is logged but not stored")
             }
             return try row.message(ProducerV1.ImportProducerGroupsResponse.self)
-        }
+        }.listing(from: rowsFrom)
     }
 
     /// The group stored under `id` itself (not resolved through merges), or nil.
@@ -247,5 +245,19 @@ extension ProducerStore {
             "SELECT id, name_key, local_name_key FROM producer_groups WHERE country = $1 AND status IN (1, 2)",
             [.of(country)]
         ).map { (try $0.text("id"), try $0.text("name_key"), try $0.text("local_name_key")) }
+    }
+}
+
+extension ProducerV1.ImportProducerGroupsResponse {
+    /// The answer listing the rows numbered `from` on, as far as they fit in an answer (a quarter of its limit),
+    /// with how many more there are and where they start; the counts still cover every row.
+    func listing(from: Int32) -> Self {
+        var answer = self
+        answer.rows.removeAll { $0.row < from }
+        let listed = PageBudget.fitting(answer.rows, limit: answer.rows.count)
+        answer.rowsOmitted = Int32(answer.rows.count - listed)
+        answer.nextRow = listed < answer.rows.count ? answer.rows[listed].row : 0
+        answer.rows.removeLast(answer.rows.count - listed)
+        return answer
     }
 }

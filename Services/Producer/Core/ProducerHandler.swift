@@ -143,7 +143,8 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
             try check.check()
             return try await storage {
                 try await store.importGroups(
-                    groupImport, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+                    groupImport, validateOnly: request.validateOnly, requestID: request.requestID, source: source,
+                    rowsFrom: request.rowsFrom)
             }
         }
     }

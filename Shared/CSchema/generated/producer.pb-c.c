@@ -5468,7 +5468,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__get_independence_profi
   (ProtobufCMessageInit) fairtrade__producer__v1__get_independence_profile_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_groups_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_groups_request__field_descriptors[6] =
 {
   {
     "csv",
@@ -5530,18 +5530,31 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_g
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rows_from",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsRequest, rows_from),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__import_producer_groups_request__field_indices_by_name[] = {
   0,   /* field[0] = csv */
   1,   /* field[1] = mode */
   3,   /* field[3] = request_id */
+  5,   /* field[5] = rows_from */
   4,   /* field[4] = source */
   2,   /* field[2] = validate_only */
 };
 static const ProtobufCIntRange fairtrade__producer__v1__import_producer_groups_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups_request__descriptor =
 {
@@ -5551,7 +5564,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups
   "Fairtrade__Producer__V1__ImportProducerGroupsRequest",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__ImportProducerGroupsRequest),
-  5,
+  6,
   fairtrade__producer__v1__import_producer_groups_request__field_descriptors,
   fairtrade__producer__v1__import_producer_groups_request__field_indices_by_name,
   1,  fairtrade__producer__v1__import_producer_groups_request__number_ranges,
@@ -5700,7 +5713,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__imported_row__descript
   (ProtobufCMessageInit) fairtrade__producer__v1__imported_row__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_groups_response__field_descriptors[7] =
+static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_groups_response__field_descriptors[8] =
 {
   {
     "import_id",
@@ -5786,10 +5799,23 @@ static const ProtobufCFieldDescriptor fairtrade__producer__v1__import_producer_g
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_row",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Producer__V1__ImportProducerGroupsResponse, next_row),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned fairtrade__producer__v1__import_producer_groups_response__field_indices_by_name[] = {
   1,   /* field[1] = created */
   0,   /* field[0] = import_id */
+  7,   /* field[7] = next_row */
   4,   /* field[4] = rows */
   6,   /* field[6] = rows_omitted */
   3,   /* field[3] = unchanged */
@@ -5799,7 +5825,7 @@ static const unsigned fairtrade__producer__v1__import_producer_groups_response__
 static const ProtobufCIntRange fairtrade__producer__v1__import_producer_groups_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups_response__descriptor =
 {
@@ -5809,7 +5835,7 @@ const ProtobufCMessageDescriptor fairtrade__producer__v1__import_producer_groups
   "Fairtrade__Producer__V1__ImportProducerGroupsResponse",
   "fairtrade.producer.v1",
   sizeof(Fairtrade__Producer__V1__ImportProducerGroupsResponse),
-  7,
+  8,
   fairtrade__producer__v1__import_producer_groups_response__field_descriptors,
   fairtrade__producer__v1__import_producer_groups_response__field_indices_by_name,
   1,  fairtrade__producer__v1__import_producer_groups_response__number_ranges,

@@ -1039,10 +1039,17 @@ struct  Fairtrade__Producer__V1__ImportProducerGroupsRequest
    * Where the rows come from (a file name, say); recorded with the import.
    */
   char *source;
+  /*
+   * List the rows from this row of the file on (the header is row 1, so 0, 1 and 2 all list from the first data
+   * row); the counts always cover the whole file. A long answer is read in parts this way: each part's next_row is
+   * the next part's rows_from (with validate_only, or with the first import's request_id to read its answer again).
+   * range: 0..10_001
+   */
+  int32_t rows_from;
 };
 #define FAIRTRADE__PRODUCER__V1__IMPORT_PRODUCER_GROUPS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__import_producer_groups_request__descriptor) \
-    , {0,NULL}, FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, FAIRTRADE__PRODUCER__V1__IMPORT_MODE__IMPORT_MODE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Fairtrade__Producer__V1__ImportedRow
@@ -1096,17 +1103,21 @@ struct  Fairtrade__Producer__V1__ImportProducerGroupsResponse
   int32_t updated;
   int32_t unchanged;
   /*
-   * Each row of the file, in order, as far as they fit in an answer (a quarter of its 4 MiB): rows_omitted says how
-   * many more there were; created, updated and unchanged count them all.
+   * Each row of the file from rows_from on, in order, as far as they fit in an answer (a quarter of its 4 MiB):
+   * rows_omitted says how many more there were; created, updated and unchanged count them all.
    */
   size_t n_rows;
   Fairtrade__Producer__V1__ImportedRow **rows;
   protobuf_c_boolean validate_only;
   int32_t rows_omitted;
+  /*
+   * The rows_from that lists the rows not listed here; 0 when none are left.
+   */
+  int32_t next_row;
 };
 #define FAIRTRADE__PRODUCER__V1__IMPORT_PRODUCER_GROUPS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__producer__v1__import_producer_groups_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0, 0 }
 
 
 struct  Fairtrade__Producer__V1__ExportProducerGroupsRequest

@@ -1915,15 +1915,17 @@ extension ProducerV1 {
         public var validateOnly: Bool = false
         public var requestID: String = ""
         public var source: String = ""
+        public var rowsFrom: Int32 = 0
 
         public init() {}
 
-        public init(csv: [UInt8] = [], mode: ProducerV1.ImportMode = .unspecified, validateOnly: Bool = false, requestID: String = "", source: String = "") {
+        public init(csv: [UInt8] = [], mode: ProducerV1.ImportMode = .unspecified, validateOnly: Bool = false, requestID: String = "", source: String = "", rowsFrom: Int32 = 0) {
             self.csv = csv
             self.mode = mode
             self.validateOnly = validateOnly
             self.requestID = requestID
             self.source = source
+            self.rowsFrom = rowsFrom
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__import_producer_groups_request()) }
@@ -1935,6 +1937,7 @@ extension ProducerV1 {
             self.validateOnly = c.pointee.validate_only != 0
             self.requestID = _decodeString(c.pointee.request_id)
             self.source = _decodeString(c.pointee.source)
+            self.rowsFrom = c.pointee.rows_from
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -1945,6 +1948,7 @@ extension ProducerV1 {
             c.pointee.validate_only = self.validateOnly ? 1 : 0
             c.pointee.request_id = arena.string(self.requestID)
             c.pointee.source = arena.string(self.source)
+            c.pointee.rows_from = self.rowsFrom
             return raw
         }
     }
@@ -2015,10 +2019,11 @@ extension ProducerV1 {
         public var rows: [ProducerV1.ImportedRow] = []
         public var validateOnly: Bool = false
         public var rowsOmitted: Int32 = 0
+        public var nextRow: Int32 = 0
 
         public init() {}
 
-        public init(importID: String = "", created: Int32 = 0, updated: Int32 = 0, unchanged: Int32 = 0, rows: [ProducerV1.ImportedRow] = [], validateOnly: Bool = false, rowsOmitted: Int32 = 0) {
+        public init(importID: String = "", created: Int32 = 0, updated: Int32 = 0, unchanged: Int32 = 0, rows: [ProducerV1.ImportedRow] = [], validateOnly: Bool = false, rowsOmitted: Int32 = 0, nextRow: Int32 = 0) {
             self.importID = importID
             self.created = created
             self.updated = updated
@@ -2026,6 +2031,7 @@ extension ProducerV1 {
             self.rows = rows
             self.validateOnly = validateOnly
             self.rowsOmitted = rowsOmitted
+            self.nextRow = nextRow
         }
 
         public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__producer__v1__import_producer_groups_response()) }
@@ -2039,6 +2045,7 @@ extension ProducerV1 {
             self.rows = try _decodeMessages(c.pointee.rows, c.pointee.n_rows, "rows", options, as: ProducerV1.ImportedRow.self)
             self.validateOnly = c.pointee.validate_only != 0
             self.rowsOmitted = c.pointee.rows_omitted
+            self.nextRow = c.pointee.next_row
         }
 
         public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
@@ -2051,6 +2058,7 @@ extension ProducerV1 {
             c.pointee.n_rows = self.rows.count; c.pointee.rows = arena.messages(self.rows, as: Fairtrade__Producer__V1__ImportedRow.self)
             c.pointee.validate_only = self.validateOnly ? 1 : 0
             c.pointee.rows_omitted = self.rowsOmitted
+            c.pointee.next_row = self.nextRow
             return raw
         }
     }

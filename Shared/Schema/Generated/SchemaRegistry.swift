@@ -461,7 +461,7 @@ public enum SchemaRegistry {
         "fairtrade.producer.v1.GetIndependenceProfileRequest": [1: FieldLimit(characters: 200)],
         "fairtrade.producer.v1.GetProducerGroupRequest": [1: FieldLimit(characters: 200)],
         "fairtrade.producer.v1.GroupConnection": [1: FieldLimit(characters: 200), 2: FieldLimit(characters: 200), 3: FieldLimit(characters: 200), 6: FieldLimit(characters: 2000)],
-        "fairtrade.producer.v1.ImportProducerGroupsRequest": [4: FieldLimit(characters: 200), 5: FieldLimit(characters: 200)],
+        "fairtrade.producer.v1.ImportProducerGroupsRequest": [4: FieldLimit(characters: 200), 5: FieldLimit(characters: 200), 6: FieldLimit(range: 0...10001)],
         "fairtrade.producer.v1.ListBuyerRelationshipsRequest": [1: FieldLimit(characters: 200)],
         "fairtrade.producer.v1.ListContactsRequest": [1: FieldLimit(characters: 200)],
         "fairtrade.producer.v1.ListGroupConnectionsRequest": [1: FieldLimit(characters: 200)],
