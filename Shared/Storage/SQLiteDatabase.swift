@@ -1,12 +1,15 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import SQLiteNIO
 import Synchronization
 
 /// SQLite in one file, in WAL mode with `synchronous=FULL`, so that a committed transaction survives `kill -9`
 /// and a power cut. One connection writes (transactions are serialised, as SQLite's are anyway); a few more read,
-/// each inside a read transaction for a consistent snapshot, in parallel with the writer.
+/// each inside a read transaction for a consistent snapshot, in parallel with the writer. Each connection has a
+/// thread of its own to block on: sharing NIO's default pool (one thread per core) left reads waiting while the
+/// writer's commits waited for the disk.
 final class SQLiteDatabase: Database {
     let dialect = SQLDialect.sqlite
     /// The database file.
@@ -19,14 +22,18 @@ final class SQLiteDatabase: Database {
     /// The file the connections opened (device and inode): a file deleted or replaced under the running service
     /// is no longer the one it writes to, and nothing it acknowledged would be found after a restart.
     private let file: FileIdentity?
+    private let threads: NIOThreadPool
 
     struct Connection: Sendable {
         let connection: SQLiteConnection
         let lock = AsyncLock()
     }
 
-    private init(path: String, writer: Connection, readers: [Connection], logger: Logger) {
+    private init(
+        path: String, writer: Connection, readers: [Connection], threads: NIOThreadPool, logger: Logger
+    ) {
         self.path = path
+        self.threads = threads
         self.writer = writer
         self.readers = readers
         self.logger = logger
@@ -69,9 +76,13 @@ final class SQLiteDatabase: Database {
             }
         }
         var opened: [SQLiteConnection] = []
+        let threads = NIOThreadPool(numberOfThreads: readers + 1)
+        threads.start()
         do {
             for index in 0...readers {
-                let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                let connection = try await SQLiteConnection.open(
+                    storage: .file(path: path), threadPool: threads, logger: logger,
+                    on: MultiThreadedEventLoopGroup.singleton.any())
                 opened.append(connection)
                 let session = SQLiteSession(connection: connection)
                 if index == 0 {
@@ -84,12 +95,12 @@ final class SQLiteDatabase: Database {
             }
         } catch {
             for connection in opened { try? await connection.close() }
+            try? await threads.shutdownGracefully()
             throw StorageError(.unavailable, "cannot open SQLite database \(path): \(error)")
         }
         return SQLiteDatabase(
             path: path, writer: Connection(connection: opened[0]),
-            readers: opened.dropFirst().map { Connection(connection: $0) },
-            logger: logger)
+            readers: opened.dropFirst().map { Connection(connection: $0) }, threads: threads, logger: logger)
     }
 
     /// The next reader connection, in turn.
@@ -182,6 +193,7 @@ final class SQLiteDatabase: Database {
         for connection in [writer] + readers {
             await connection.lock.withLock { try? await connection.connection.close() }
         }
+        try? await threads.shutdownGracefully()
     }
 }
 
