@@ -17,6 +17,14 @@ struct FairnessBench: ParsableCommand {
     @Option(help: "Clients, each making one call at a time.") var clients = 32
     @Option(help: "Seconds to run.") var duration: Double = 60
     @Option(help: "Share of calls that write.") var writes = 0.3
+    @Option(
+        help: """
+            Price series the prices are spread over (products × markets, up to 20): 20 is a market information \
+            service's usual shape; 1 puts every price in one series, the worst case for its statistics.
+            """)
+    var series = 20
+
+    static let products = ["baskets", "shea butter", "kente cloth", "pottery", "beads"]
 
     func run() throws {
         let logger = Logger(label: "fairness", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -53,7 +61,7 @@ struct FairnessBench: ParsableCommand {
             processes.append(process)
         }
         let pids = processes.map(\.processIdentifier)
-        let (clients, writes, duration) = (self.clients, self.writes, self.duration)
+        let (clients, writes, duration, series) = (self.clients, self.writes, self.duration, self.series)
         let (calls, memory) = try blockingRun {
             let producerChannel = try ClientChannel(
                 endpoints: [producerEndpoint], configuration: .init(defaultTimeout: .seconds(30)), logger: logger)
@@ -78,11 +86,18 @@ struct FairnessBench: ParsableCommand {
                             requestID: "seed-\(index)")
                     ).id)
             }
-            let marketID = try await market.createMarket(
-                .init(
-                    market: MarketplaceV1.Market(name: "Bolgatanga market", country: "GH", kind: .localMarket),
-                    requestID: "seed-market")
-            ).id
+            var markets: [String] = []
+            for (index, town) in ["Bolgatanga", "Tamale", "Kumasi", "Accra"].enumerated() {
+                markets.append(
+                    try await market.createMarket(
+                        .init(
+                            market: MarketplaceV1.Market(name: "\(town) market", country: "GH", kind: .localMarket),
+                            requestID: "seed-market-\(index)")
+                    ).id)
+            }
+            // Series number k is product k % 5 in market k / 5.
+            let seriesCount = max(1, min(series, 20))
+            let priceSeries = (0..<seriesCount).map { (product: Self.products[$0 % 5], market: markets[$0 / 5]) }
             let seeded = groups
             let log = Recorded<[String: [UInt64]]>([:])
             let memory = Recorded<[(seconds: Double, rss: [Int])]>([])
@@ -118,15 +133,17 @@ struct FairnessBench: ParsableCommand {
                                             requestID: "w-\(client)-\(serial)"))
                                 case (true, _):
                                     name = "market.RecordPrice"
-                                    let day = Int32(serial % 28 + 1)
+                                    let (product, marketID) = priceSeries.randomElement()!
+                                    let day = CommonV1.Date(
+                                        year: 2026, month: Int32.random(in: 9...11), day: Int32.random(in: 1...28))
                                     _ = try await market.recordPrice(
                                         .init(
                                             observation: MarketplaceV1.PriceObservation(
-                                                product: "baskets", marketID: marketID, priceType: .producer,
+                                                product: product, marketID: marketID, priceType: .producer,
                                                 unit: "piece",
                                                 price: CommonV1.Money(
                                                     minorUnits: Int64.random(in: 900...1100), currency: "GHS"),
-                                                observedOn: CommonV1.Date(year: 2026, month: 11, day: day)),
+                                                observedOn: day),
                                             requestID: "p-\(client)-\(serial)"))
                                 case (false, 0):
                                     name = "producer.GetProducerGroup"
@@ -136,8 +153,11 @@ struct FairnessBench: ParsableCommand {
                                     _ = try await producer.listProducerGroups(.init(country: "GH", pageSize: 20))
                                 default:
                                     name = "market.GetPriceStatistics"
+                                    let (product, marketID) = priceSeries.randomElement()!
                                     _ = try await market.getPriceStatistics(
-                                        .init(product: "baskets", marketID: marketID, windowDays: 90))
+                                        .init(
+                                            product: product, marketID: marketID, windowDays: 90,
+                                            asOf: CommonV1.Date(year: 2026, month: 11, day: 30)))
                                 }
                             } catch {
                                 continue
@@ -154,7 +174,9 @@ struct FairnessBench: ParsableCommand {
         func quantile(_ sorted: [UInt64], _ percent: Int) -> Double {
             Double(sorted[min(sorted.count - 1, sorted.count * percent / 100)]) / 1e6
         }
-        print("\(clients) clients, \(Int(duration)) s, \(Int(writes * 100))% writes; milliseconds")
+        print(
+            "\(clients) clients, \(Int(duration)) s, \(Int(writes * 100))% writes, prices in \(max(1, min(series, 20)))"
+                + " series; milliseconds")
         print("method                                  calls     p50       p99       max")
         for (name, samples) in calls.sorted(by: { $0.key < $1.key }) {
             let sorted = samples.sorted()

@@ -130,5 +130,16 @@ public enum MarketplaceMigrations {
                 ON price_observations (product, market_id, price_type, unit, currency, observed_on, price_minor)
                 """
             ]),
+        // Statistics over every price type (price_type unspecified) read a range of days: the series index now
+        // holds the columns they filter and the price, so they no longer look up each observation's row.
+        Migration(
+            version: 8, name: "the series index holds what statistics over every price type read",
+            [
+                "DROP INDEX price_observations_series",
+                """
+                CREATE INDEX price_observations_series
+                ON price_observations (product, market_id, observed_on, price_type, unit, currency, price_minor)
+                """,
+            ]),
     ]
 }
