@@ -209,32 +209,37 @@ struct ProducerBench: ParsableCommand {
             start = .now
             // Health checks every 10 ms on a channel of their own while the import runs: how long other calls of
             // the process wait behind it.
-            let prober = Task { () -> [UInt64] in
+            let prober = Task { () -> (samples: [UInt64], notServing: Int) in
                 let probeChannel = try ClientChannel(endpoints: [endpoint], configuration: .init(), logger: logger)
                 defer { probeChannel.close() }
                 let health = HealthV1.HealthClient(channel: probeChannel)
                 var samples: [UInt64] = []
+                var notServing = 0
                 while !Task.isCancelled {
                     let before = nowNanos()
-                    _ = try? await health.check(HealthV1.HealthCheckRequest())
+                    let answer = try? await health.check(HealthV1.HealthCheckRequest())
                     samples.append(nowNanos() - before)
+                    if answer?.status != .serving { notServing += 1 }
                     try? await Task.sleep(for: .milliseconds(10))
                 }
-                return samples
+                return (samples, notServing)
             }
             let imported = try await client.importProducerGroups(
                 ProducerV1.ImportProducerGroupsRequest(csv: Array((text).utf8), requestID: RequestID.make()),
                 options: options)
             let importTime = ContinuousClock.now - start
             prober.cancel()
-            let probes = try await prober.value.sorted()
+            let (samples, notServing) = try await prober.value
+            let probes = samples.sorted()
             if !probes.isEmpty {
                 print(
                     String(
-                        format: "health checks during the import: %d, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                        format:
+                            "health checks during the import: %d, p50 %.2f ms, p99 %.2f ms (target ≤ 50), max %.2f ms "
+                            + "(target ≤ 100), not SERVING: %d",
                         probes.count, Double(probes[probes.count / 2]) / 1e6,
                         Double(probes[min(probes.count - 1, probes.count * 99 / 100)]) / 1e6,
-                        Double(probes.last!) / 1e6))
+                        Double(probes.last!) / 1e6, notServing))
             }
             precondition(dryRun.created == Int32(importRows) && imported.created == Int32(importRows))
             start = .now

@@ -34,6 +34,15 @@ final class AsyncLock: Sendable {
         next?.resume()
     }
 
+    /// Takes the lock if no one holds it, without waiting; whether it did.
+    func tryLock() -> Bool {
+        state.withLock { state in
+            if state.held { return false }
+            state.held = true
+            return true
+        }
+    }
+
     /// Runs `body` holding the lock.
     func withLock<T>(_ body: () async throws -> T) async rethrows -> T {
         await lock()

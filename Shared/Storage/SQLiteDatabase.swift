@@ -23,6 +23,8 @@ final class SQLiteDatabase: Database {
     /// is no longer the one it writes to, and nothing it acknowledged would be found after a restart.
     private let file: FileIdentity?
     private let threads: NIOThreadPool
+    /// Why the last write failed, when the disk or the file refused it (nil once a write commits).
+    private let writeFault = Mutex<String?>(nil)
 
     struct Connection: Sendable {
         let connection: SQLiteConnection
@@ -53,11 +55,21 @@ final class SQLiteDatabase: Database {
     }
 
     /// The file at the path must still be the one opened, and take a write (a disk turned read-only or full
-    /// refuses it).
+    /// refuses it). While a transaction holds the writer (a large import takes seconds), waiting for it would make a
+    /// working database look unreachable: the file is then read instead, and the fault of the last write, if it
+    /// failed for want of the disk, stands for the write.
     func probe() async throws(StorageError) {
         if let problem = fileProblem() { throw StorageError(.unavailable, problem) }
         do {
-            try await transaction { session in try await writeProbe(session) }
+            guard writer.lock.tryLock() else {
+                if let fault = writeFault.withLock({ $0 }) { throw StorageError(.unavailable, fault) }
+                _ = try await query("SELECT count(*) AS n FROM sqlite_master", [])
+                return
+            }
+            defer { writer.lock.unlock() }
+            try await inTransaction(on: writer, begin: "BEGIN IMMEDIATE", locked: true) { session in
+                try await writeProbe(session)
+            }
         } catch let error as StorageError {
             throw error
         } catch {
@@ -124,21 +136,27 @@ final class SQLiteDatabase: Database {
         try await inTransaction(on: writer, begin: "BEGIN IMMEDIATE", body)
     }
 
-    /// Runs `body` on `connection` alone between `begin` and COMMIT, rolling back when it throws.
+    /// Runs `body` on `connection` alone between `begin` and COMMIT, rolling back when it throws; `locked` when the
+    /// caller holds the connection's lock already.
     private func inTransaction<T: Sendable>(
-        on connection: Connection, begin: String, _ body: @Sendable (any SQLSession) async throws -> T
+        on connection: Connection, begin: String, locked: Bool = false,
+        _ body: @Sendable (any SQLSession) async throws -> T
     ) async throws -> T {
         let requested = ContinuousClock.now
-        return try await connection.lock.withLock {
-            try await use.using(since: requested) {
-                let session = SQLiteSession(connection: connection.connection)
+        if !locked { await connection.lock.lock() }
+        defer { if !locked { connection.lock.unlock() } }
+        let writes = begin != "BEGIN"
+        return try await use.using(since: requested) {
+            let session = SQLiteSession(connection: connection.connection)
+            do {
                 try await session.execute(begin)
                 do {
                     let result = try await body(session)
                     // A write must land in the file that will be read after a restart: not one deleted or replaced
                     // under the running service (its connections would go on writing to the unlinked file).
-                    if begin != "BEGIN", let problem = fileProblem() { throw StorageError(.unavailable, problem) }
+                    if writes, let problem = fileProblem() { throw StorageError(.unavailable, problem) }
                     try await session.execute("COMMIT")
+                    if writes { writeFault.withLock { $0 = nil } }
                     return result
                 } catch {
                     // Statements of a cancelled task never run (NIO's thread pool drops them with
@@ -148,6 +166,9 @@ final class SQLiteDatabase: Database {
                     await Task.detached { try? await session.execute("ROLLBACK") }.value
                     throw error
                 }
+            } catch let error as StorageError where writes && error.kind == .unavailable {
+                writeFault.withLock { $0 = error.message }
+                throw error
             }
         }
     }
