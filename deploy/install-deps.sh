@@ -9,8 +9,9 @@ if [ "${1:-}" = "--test" ]; then
     # The protocol test drives a server from Python, written from docs/PROTOCOL.md alone; storage tests run
     # against a real PostgreSQL server that scripts/test-postgres.sh starts; scripts/check-units.sh verifies the
     # systemd units with systemd-analyze; the metrics test parses the metrics endpoint with prometheus_client;
-    # the deploy test (scripts/deploy-test.sh) builds hosts as network namespaces with iproute2.
-    packages+=(python3-zmq python3-prometheus-client postgresql systemd iproute2)
+    # the deploy test (scripts/deploy-test.sh) builds hosts as network namespaces with iproute2; the report pages
+    # are opened, printed and photographed by headless Chromium, with a font to draw their text.
+    packages+=(python3-zmq python3-prometheus-client postgresql systemd iproute2 chromium fonts-dejavu-core)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -8,16 +8,22 @@ import ServiceKit
 /// `ftadmin report …`: reports drawn from several services.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Reports drawn from all three services.", subcommands: [Capacity.self])
+        commandName: "report", abstract: "Reports drawn from all three services.",
+        subcommands: [Capacity.self, Portfolio.self])
 }
 
 extension ReportCommand {
     struct Capacity: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A producer group's capacity: profile, skills and independence; assistance; market.",
-            discussion: "A section whose service is down is marked unavailable with the reason; the rest still prints.")
+            discussion: """
+                A section whose service is down is marked unavailable with the reason; the rest still prints. \
+                With --html or --pdf, the report is a page with charts (each with the table of its figures) to send \
+                to a donor or a board.
+                """)
         @Argument(help: "Producer group id.") var group: String
         @Option(parsing: .unconditional, help: "Days of market information, 1-365.") var marketDays: Int32 = 90
+        @OptionGroup var page: ReportFileOptions
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -26,6 +32,10 @@ extension ReportCommand {
                     A.ListOrganisationsRequest(), options: global.callOptions)
                 let report = try await client.getCapacityReport(
                     A.GetCapacityReportRequest(groupID: group, marketDays: marketDays), options: global.callOptions)
+                if page.wanted {
+                    try page.write(await capacityPage(report))
+                    return
+                }
                 let organisations = await names?.organisations ?? []
                 try emit(report, global) {
                     capacityText(
@@ -34,6 +44,134 @@ extension ReportCommand {
                 }
             }
         }
+    }
+}
+
+extension ReportCommand {
+    struct Portfolio: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The whole organisation on one page: groups by country, people trained, money, cascades, skills.",
+            discussion: """
+                Drawn from every producer group, training and project. A part whose service is down says so; the \
+                rest still renders.
+                """)
+        @OptionGroup var page: ReportFileOptions
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            guard page.wanted else {
+                throw ValidationError("say where the page goes: --html FILE, --pdf FILE, or both")
+            }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let data = await gather()
+                let trainers = (try? data.trainings.get())?.map(\.trainerGroupID) ?? []
+                let names = await global.pageNames(groups: Set(trainers))
+                try page.write(PortfolioPage(data: data, names: names).html)
+            }
+        }
+
+        /// Every group, training and top-level project's money, each part from its own service.
+        func gather() async -> PortfolioData {
+            var data = PortfolioData()
+            let options = global.callOptions(defaultSeconds: 120)
+            func gap(_ service: ServiceAddress, _ error: any Error) -> PortfolioGap {
+                PortfolioGap(
+                    service: service.executable,
+                    reason: (error as? RPCError).map { "\($0.code): \($0.message)" } ?? "\(error)")
+            }
+            do {
+                let channel = try global.channel(to: ServiceDirectory.producer)
+                defer { channel.close() }
+                let client = ProducerV1.ProducerServiceClient(channel: channel)
+                var groups: [ProducerV1.ProducerGroup] = []
+                var request = ProducerV1.ListProducerGroupsRequest(pageSize: 500)
+                repeat {
+                    let page = try await client.listProducerGroups(request, options: options)
+                    groups += page.groups
+                    request.pageToken = page.nextPageToken
+                } while !request.pageToken.isEmpty
+                data.groups = .success(groups)
+            } catch {
+                data.groups = .failure(gap(ServiceDirectory.producer, error))
+            }
+            do {
+                let channel = try global.channel(to: ServiceDirectory.assistance)
+                defer { channel.close() }
+                let client = A.AssistanceServiceClient(channel: channel)
+                var trainings: [A.Training] = []
+                var request = A.ListTrainingsRequest(pageSize: 1000)
+                repeat {
+                    let page = try await client.listTrainings(request, options: options)
+                    trainings += page.trainings
+                    request.pageToken = page.nextPageToken
+                } while !request.pageToken.isEmpty
+                data.trainings = .success(trainings)
+                let parents = Set(trainings.map(\.cascadesFrom))
+                var cascades: [(root: A.Training, reach: A.CascadeReach)] = []
+                for root in trainings where root.cascadesFrom.isEmpty && parents.contains(root.id) {
+                    cascades.append(
+                        (root, try await client.getCascadeReach(.init(trainingID: root.id), options: options)))
+                }
+                data.cascades = .success(cascades.sorted { $0.reach.total > $1.reach.total })
+                var money: [String: A.FlowTotals] = [:]
+                for project in try await client.listProjects(.init(), options: options).projects
+                where project.parentID.isEmpty {
+                    let totals = try await client.getMoneyTotals(.init(projectID: project.id), options: options)
+                    for line in totals.byYear {
+                        var sum =
+                            money["\(line.currency) \(line.year)"]
+                            ?? A.FlowTotals(currency: line.currency, year: line.year)
+                        sum.commitments &+= line.commitments
+                        sum.disbursements &+= line.disbursements
+                        sum.expenditure &+= line.expenditure
+                        sum.loans &+= line.loans
+                        sum.loanRepayments &+= line.loanRepayments
+                        sum.loansOutstanding &+= line.loansOutstanding
+                        sum.transactions &+= line.transactions
+                        money["\(line.currency) \(line.year)"] = sum
+                    }
+                }
+                data.money = .success(Array(money.values))
+            } catch {
+                let missing = gap(ServiceDirectory.assistance, error)
+                if case .success(let trainings) = data.trainings, trainings.isEmpty {
+                    data.trainings = .failure(missing)
+                }
+                if case .success(let cascades) = data.cascades, cascades.isEmpty { data.cascades = .failure(missing) }
+                data.money = .failure(missing)
+            }
+            return data
+        }
+    }
+}
+
+extension ReportCommand.Capacity {
+    /// The report as a page: with the names of the groups, organisations and markets it mentions, and the price
+    /// alerts of the group's crafts in the market window.
+    func capacityPage(_ report: A.CapacityReport) async -> String {
+        let trainings = report.assistance?.trainings ?? []
+        let groupIDs = Set(trainings.flatMap { $0.trainedGroupIDs + [$0.trainerGroupID] } + [report.groupID])
+        let names = await global.pageNames(groups: groupIDs)
+        let bulletin = report.market?.bulletin ?? MarketplaceV1.MarketBulletin()
+        let options = global.callOptions
+        let alerts = await global.ask(
+            ServiceDirectory.marketplaceInfo, MarketplaceV1.MarketplaceInfoServiceClient.init(channel:)
+        ) { client in
+            var alerts: [MarketplaceV1.PriceAlert] = []
+            for product in Set(bulletin.prices.map(\.product)).sorted() {
+                let since = bulletin.prices.first { $0.product == product }?.windowStart
+                alerts += try await client.listPriceAlerts(
+                    MarketplaceV1.ListPriceAlertsRequest(product: product, since: since), options: options
+                ).alerts.filter { alert in
+                    bulletin.prices.contains { $0.product == alert.product && $0.marketID == alert.marketID }
+                }
+            }
+            return alerts
+        }
+        return CapacityPage(report: report, names: names, alerts: alerts ?? []).html
     }
 }
 
