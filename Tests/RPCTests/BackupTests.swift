@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// `ftadmin backup` against a running producer-service: the copy is a whole, consistent database, and putting it
-/// back in place of the service's file (the README's restore) brings back exactly what was there when it was taken.
+/// back in place of the service's file (OPERATIONS.md's restore) brings back exactly what was there when it was taken.
 @Suite("Backups of a service's database")
 struct BackupTests {
     @Test("a backup taken while the service serves restores what was there when it was taken")
