@@ -10,8 +10,10 @@ if [ "${1:-}" = "--test" ]; then
     # against a real PostgreSQL server that scripts/test-postgres.sh starts; scripts/check-units.sh verifies the
     # systemd units with systemd-analyze; the metrics test parses the metrics endpoint with prometheus_client;
     # the deploy test (scripts/deploy-test.sh) builds hosts as network namespaces with iproute2; the report pages
-    # are opened, printed and photographed by headless Chromium, with a font to draw their text.
-    packages+=(python3-zmq python3-prometheus-client postgresql systemd iproute2 chromium fonts-dejavu-core)
+    # are opened, printed and photographed by headless Chromium, with a font to draw their text; IATI files are
+    # checked with xmllint against IATI's schema, and by Tests/IATI/check_iati.py (lxml) against codelists and rules.
+    packages+=(python3-zmq python3-prometheus-client postgresql systemd iproute2 chromium fonts-dejavu-core
+        libxml2-utils python3-lxml)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -20,17 +20,25 @@ extension ExampleData {
         async throws
     {
         typealias A = AssistanceV1
-        func organisation(_ key: String, _ name: String, _ kind: A.OrganisationKind, _ country: String) async throws
-            -> A.Organisation
-        {
+        func organisation(
+            _ key: String, _ name: String, _ kind: A.OrganisationKind, _ country: String, iati: String = "",
+            notes: String = ""
+        ) async throws -> A.Organisation {
             try await client.createOrganisation(
                 A.CreateOrganisationRequest(
-                    organisation: A.Organisation(name: name, kind: kind, country: country), requestID: "example-\(key)"),
+                    organisation: A.Organisation(
+                        name: name, kind: kind, iatiIdentifier: iati, country: country, notes: notes),
+                    requestID: "example-\(key)"),
                 options: options)
         }
-        let serrv = try await organisation("serrv", "SERRV International", .member, "US")
+        // The reporting organisation of the projects: an IATI export names its activities after its identifier.
+        let serrv = try await organisation(
+            "serrv", "SERRV International", .member, "US", iati: "XI-IATI-SERRVEX",
+            notes: illustrative + "the IATI organisation identifier, made up for the example data.")
         let tradeAid = try await organisation("trade-aid", "Trade Aid Integrated", .development, "GH")
-        let handmade = try await organisation("handmade-expressions", "Handmade Expressions", .member, "US")
+        let handmade = try await organisation(
+            "handmade-expressions", "Handmade Expressions", .member, "US", iati: "XI-IATI-HMEXEX",
+            notes: illustrative + "the IATI organisation identifier, made up for the example data.")
 
         func project(_ key: String, _ project: A.Project) async throws -> A.Project {
             try await client.createProject(

@@ -166,10 +166,11 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
             check.fail("\(prefix).actual_end", "\(actualEnd) is before the actual start \(actualStart)")
         }
         project.countries = project.countries.enumerated().map { check.country($1, "\(prefix).countries[\($0)]") }
-        for (index, sector) in project.sectors.enumerated() where !(10_000...99_999).contains(sector) {
+        for (index, sector) in project.sectors.enumerated() where DACSector.names[sector] == nil {
             check.fail(
                 "\(prefix).sectors[\(index)]",
-                "\(sector) is not a 5-digit OECD DAC purpose code (e.g. 32140 handicraft)")
+                "\(sector) is not an OECD DAC purpose code in IATI's Sector codelist (e.g. 32140 cottage industries and "
+                    + "handicraft, 32130 SME development, 32163 textiles)")
         }
         if project.budget.isEmpty {
             check.fail(
