@@ -19,7 +19,7 @@ struct FTAdmin: AsyncParsableCommand {
         subcommands: [
             HealthCommand.self, ServicesCommand.self, CallCommand.self, MetricsCommand.self, ProducerCommand.self,
             AssistanceCommand.self, MarketCommand.self, ReportCommand.self, ExamplesCommand.self, BackupCommand.self,
-            KeysCommand.self, AuditCommand.self, ExportCommand.self,
+            KeysCommand.self, AuditCommand.self, ExportCommand.self, ImportCommand.self,
         ])
 
     /// Parses and runs the command like swift-argument-parser's own `main`, except that a usage error is reported

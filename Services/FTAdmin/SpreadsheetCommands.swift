@@ -250,7 +250,7 @@ private func importedRows(_ noun: String, _ rows: [(row: Int32, id: String, alre
 
 /// What every import command takes: the file, `--dry-run` and `--request-id`.
 struct ImportFile: ParsableArguments {
-    @Argument(help: "The CSV file, or - for standard input.") var file: String
+    @Argument(help: "The file (CSV; XML for IATI), or - for standard input.") var file: String
     @Flag(help: "Check every row and show what would happen, writing nothing.") var dryRun = false
     @Option(help: "Request id, so that a retried import writes nothing twice (default: new).") var requestID: String?
 

@@ -74,7 +74,7 @@ struct ServiceSecurityTests {
             #expect(call.code == .permissionDenied, "\(call.service.name)/\(call.method.name): \(call.code)")
             denied[executableOf[call.service.name]!, default: 0] += 1
         }
-        #expect(Set(sweep.log.filter { !$0.method.noSideEffects }.map(\.method.name)).count == 39)
+        #expect(Set(sweep.log.filter { !$0.method.noSideEffects }.map(\.method.name)).count == 40)
         for (executable, endpoint) in zip(
             Self.executables, [services.producerEndpoint, services.marketEndpoint, services.assistanceEndpoint])
         {

@@ -351,6 +351,24 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         }
     }
 
+    public func importIatiActivities(_ request: A.ImportIatiActivitiesRequest, context: ServerContext) async throws
+        -> A.ImportIatiActivitiesResponse
+    {
+        try await offTheIOThread {
+            var check = FieldValidator()
+            let source = check.importRequest(
+                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
+            try check.check()
+            let file = IATIImport(xml: request.xml, &check)
+            try check.check()
+            let resolved = try await file.resolve(store, producer)
+            return try await storage {
+                try await store.importActivities(
+                    resolved, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+            }
+        }
+    }
+
     public func listTransactions(_ request: A.ListTransactionsRequest, context: ServerContext) async throws
         -> A.ListTransactionsResponse
     {
@@ -681,33 +699,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var indicator = request.indicator ?? A.Indicator()
-        Self.required(indicator.projectID, "indicator.project_id", &check)
-        check.specified(indicator.level, "indicator.level")
-        check.specified(indicator.measure, "indicator.measure")
-        indicator.title = check.text(indicator.title, "indicator.title", required: true)
-        if indicator.measure == .moneySaved {
-            indicator.unit = check.currency(indicator.unit, "indicator.unit")
-        } else {
-            indicator.unit = check.text(indicator.unit, "indicator.unit", required: true, maxLength: 30).lowercased()
-        }
-        if IndicatorRules.peopleMeasures.contains(indicator.measure) { indicator.countsPeople = true }
-        if indicator.baselineYear != 0 { check.range(indicator.baselineYear, 1950...2100, "indicator.baseline_year") }
-        IndicatorRules.normalise(
-            &indicator.baseline, countsPeople: indicator.countsPeople, field: "indicator.baseline", &check)
-        let periods = indicator.periods
-        indicator.periods = []
-        for (index, var period) in periods.enumerated() {
-            let before = check.violations.count
-            IndicatorRules.checkPeriod(
-                &period, countsPeople: indicator.countsPeople, field: "indicator.periods[\(index)]", &check)
-            guard check.violations.count == before else { continue }
-            do throws(RPCError) {
-                _ = try IndicatorRules.merge(period, into: &indicator)
-            } catch {
-                check.fail("indicator.periods[\(index)]", error.message)
-            }
-        }
+        var indicator = Self.validated(request.indicator ?? A.Indicator(), &check) { "indicator.\($0)" }
         try check.check()
         if !indicator.groupID.isEmpty {
             indicator.groupID = try await producer.requireGroup(
@@ -717,6 +709,42 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         }
         let checked = indicator
         return try await storage { try await store.defineIndicator(checked, requestID: request.requestID) }
+    }
+
+    /// A clean copy of `input` with its periods merged in start order, each problem reported under `name(field)`
+    /// for its field in Indicator ("project_id", "title", "unit", "baseline", "periods[0]", …). The project and the
+    /// group are checked apart.
+    static func validated(_ input: A.Indicator, _ check: inout FieldValidator, name: (String) -> String)
+        -> A.Indicator
+    {
+        var indicator = input
+        required(indicator.projectID, name("project_id"), &check)
+        check.specified(indicator.level, name("level"))
+        check.specified(indicator.measure, name("measure"))
+        indicator.title = check.text(indicator.title, name("title"), required: true)
+        if indicator.measure == .moneySaved {
+            indicator.unit = check.currency(indicator.unit, name("unit"))
+        } else {
+            indicator.unit = check.text(indicator.unit, name("unit"), required: true, maxLength: 30).lowercased()
+        }
+        if IndicatorRules.peopleMeasures.contains(indicator.measure) { indicator.countsPeople = true }
+        if indicator.baselineYear != 0 { check.range(indicator.baselineYear, 1950...2100, name("baseline_year")) }
+        IndicatorRules.normalise(
+            &indicator.baseline, countsPeople: indicator.countsPeople, field: name("baseline"), &check)
+        let periods = indicator.periods
+        indicator.periods = []
+        for (index, var period) in periods.enumerated() {
+            let before = check.violations.count
+            IndicatorRules.checkPeriod(
+                &period, countsPeople: indicator.countsPeople, field: name("periods[\(index)]"), &check)
+            guard check.violations.count == before else { continue }
+            do throws(RPCError) {
+                _ = try IndicatorRules.merge(period, into: &indicator)
+            } catch {
+                check.fail(name("periods[\(index)]"), error.message)
+            }
+        }
+        return indicator
     }
 
     public func recordIndicatorPeriod(_ request: A.RecordIndicatorPeriodRequest, context: ServerContext) async throws

@@ -96,5 +96,15 @@ public enum AssistanceMigrations {
         // Who changed what, and which calls were refused (ServiceKit's AuditTrail).
         AuditTrail.migration(version: 4),
         RequestAnswers.migration(version: 5),
+        Migration(version: 6, name: "IATI activity imports") { dialect in
+            let blob = dialect == .postgres ? "BYTEA" : "BLOB"
+            return [
+                // Each import's answer, so that a retried import answers the same.
+                """
+                CREATE TABLE iati_imports (
+                    id TEXT PRIMARY KEY, source TEXT NOT NULL, created_at BIGINT NOT NULL, body \(blob) NOT NULL)
+                """
+            ]
+        },
     ]
 }

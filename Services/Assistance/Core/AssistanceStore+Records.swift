@@ -235,16 +235,17 @@ extension AssistanceStore {
             var indicator = indicator
             _ = try await session.message(A.Project.self, from: "projects", id: indicator.projectID, noun: "project")
             indicator.id = "in_" + RequestID.make()
-            try await session.execute(
-                "INSERT INTO indicators (id, project_id, group_id, body) VALUES ($1, $2, $3, $4)",
-                [
-                    .of(indicator.id), .of(indicator.projectID), .of(indicator.groupID),
-                    .blob(indicator.serializedBytes()),
-                ])
+            try await Self.insert(indicator, session)
             return indicator.id
         } load: { session, id in
             try await session.message(A.Indicator.self, from: "indicators", id: id, noun: "indicator")
         }
+    }
+
+    static func insert(_ indicator: A.Indicator, _ session: any SQLSession) async throws {
+        try await session.execute(
+            "INSERT INTO indicators (id, project_id, group_id, body) VALUES ($1, $2, $3, $4)",
+            [.of(indicator.id), .of(indicator.projectID), .of(indicator.groupID), .blob(indicator.serializedBytes())])
     }
 
     /// Adds the period, or replaces the stored one with the same start and end; refuses one overlapping another.

@@ -19,19 +19,24 @@ public struct AssistanceStore: Sendable {
         try await database.idempotent(operation: "CreateOrganisation", requestID: requestID) { session in
             var organisation = organisation
             organisation.id = "og_" + RequestID.make()
-            try await Self.refuseTakenIdentifier("organisations", organisation.iatiIdentifier, "organisation", session)
-            try await session.execute(
-                """
-                INSERT INTO organisations (id, kind, name, iati_identifier, body) VALUES ($1, $2, $3, $4, $5)
-                """,
-                [
-                    .of(organisation.id), .of(organisation.kind.rawValue), .of(organisation.name),
-                    .of(organisation.iatiIdentifier), .blob(organisation.serializedBytes()),
-                ])
+            try await Self.insert(organisation, session)
             return organisation.id
         } load: { session, id in
             try await session.message(A.Organisation.self, from: "organisations", id: id, noun: "organisation")
         }
+    }
+
+    /// Records `organisation` (with its id), refusing an IATI identifier another one holds.
+    static func insert(_ organisation: A.Organisation, _ session: any SQLSession) async throws {
+        try await refuseTakenIdentifier("organisations", organisation.iatiIdentifier, "organisation", session)
+        try await session.execute(
+            """
+            INSERT INTO organisations (id, kind, name, iati_identifier, body) VALUES ($1, $2, $3, $4, $5)
+            """,
+            [
+                .of(organisation.id), .of(organisation.kind.rawValue), .of(organisation.name),
+                .of(organisation.iatiIdentifier), .blob(organisation.serializedBytes()),
+            ])
     }
 
     /// ALREADY_EXISTS naming the record (other than `except`) that holds an IATI identifier, before the unique
@@ -79,28 +84,34 @@ public struct AssistanceStore: Sendable {
             project.id = "pj_" + RequestID.make()
             project.version = 1
             project.childIDs = []
-            if !project.parentID.isEmpty {
-                let parent = try await session.message(
-                    A.Project.self, from: "projects", id: project.parentID, noun: "parent project")
-                if parent.status == .cancelled || parent.status == .closed {
-                    throw RPCError(
-                        .failedPrecondition,
-                        "parent project \(parent.id) is \(parent.status.protoName): no new projects go under it")
-                }
-            }
-            try await Self.refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session)
-            try await session.execute(
-                """
-                INSERT INTO projects (id, parent_id, status, iati_identifier, version, body) VALUES ($1, $2, $3, $4, $5, $6)
-                """,
-                [
-                    .of(project.id), .of(project.parentID), .of(project.status.rawValue), .of(project.iatiIdentifier),
-                    .of(project.version), .blob(project.serializedBytes()),
-                ])
+            try await Self.insert(project, session)
             return project.id
         } load: { session, id in
             try await Self.project(id, session)
         }
+    }
+
+    /// Records a new project (with its id and version 1) under its parent, which must take new projects, refusing
+    /// an IATI identifier another project holds.
+    static func insert(_ project: A.Project, _ session: any SQLSession) async throws {
+        if !project.parentID.isEmpty {
+            let parent = try await session.message(
+                A.Project.self, from: "projects", id: project.parentID, noun: "parent project")
+            if parent.status == .cancelled || parent.status == .closed {
+                throw RPCError(
+                    .failedPrecondition,
+                    "parent project \(parent.id) is \(parent.status.protoName): no new projects go under it")
+            }
+        }
+        try await refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session)
+        try await session.execute(
+            """
+            INSERT INTO projects (id, parent_id, status, iati_identifier, version, body) VALUES ($1, $2, $3, $4, $5, $6)
+            """,
+            [
+                .of(project.id), .of(project.parentID), .of(project.status.rawValue), .of(project.iatiIdentifier),
+                .of(project.version), .blob(project.serializedBytes()),
+            ])
     }
 
     /// A project with its children filled in.

@@ -151,7 +151,12 @@ enum IATIActivities {
                 xml.empty("sector", [("vocabulary", "1"), ("code", String(sector)), ("percentage", share)])
             }
             budgets(project, &xml)
-            for transaction in source.transactions[project.id] ?? [] {
+            // In a stable order (ids are random), so that the same records always give the same file.
+            let flows = (source.transactions[project.id] ?? []).sorted {
+                (iso($0.date) ?? "", $0.type.rawValue, $0.value?.minorUnits ?? 0, $0.description)
+                    < (iso($1.date) ?? "", $1.type.rawValue, $1.value?.minorUnits ?? 0, $1.description)
+            }
+            for transaction in flows {
                 self.transaction(transaction, project, reporter, source, &xml)
             }
             if !project.parentID.isEmpty, let parent = identifiers[project.parentID] {
@@ -162,7 +167,9 @@ enum IATIActivities {
                     xml.empty("related-activity", [("ref", identifier), ("type", "2")])
                 }
             }
-            for indicator in source.indicators[project.id] ?? [] {
+            for indicator in (source.indicators[project.id] ?? []).sorted(by: {
+                ($0.title, $0.groupID) < ($1.title, $1.groupID)
+            }) {
                 result(indicator, source, &xml)
             }
         }
@@ -226,7 +233,7 @@ enum IATIActivities {
         let provider = source.organisations[
             transaction.providerOrganisationID.isEmpty ? funder : transaction.providerOrganisationID]
         let group = source.groupNames[transaction.groupID]
-        xml.element("transaction", [("ref", transaction.id)]) { xml in
+        xml.element("transaction") { xml in
             xml.empty("transaction-type", [("code", type)])
             xml.empty("transaction-date", [("iso-date", iso(transaction.date) ?? "")])
             let currency = transaction.value?.currency ?? ""
@@ -276,11 +283,18 @@ enum IATIActivities {
         }
         xml.element("result", [("type", type), ("aggregation-status", "0")]) { xml in
             narrative("title", indicator.title, &xml)
-            let measured = [indicator.title, indicator.groupID.isEmpty ? nil : source.groupNames[indicator.groupID]]
-                .compactMap { $0 }.joined(separator: ", ")
             xml.element("indicator", [("measure", percentage ? "2" : "1"), ("ascending", "1")]) { xml in
-                narrative("title", measured, &xml)
-                narrative("description", "\(words(short(indicator.measure))), in \(indicator.unit)", &xml)
+                narrative("title", indicator.title, &xml)
+                // The group it measures, and this system's measure and unit (IATI has neither), so that an import
+                // of the file reads them back.
+                let group = source.groupNames[indicator.groupID] ?? "producer group \(indicator.groupID)"
+                narrative(
+                    "description",
+                    indicator.groupID.isEmpty
+                        ? "\(words(short(indicator.measure))), in \(indicator.unit)" : "Producer group: \(group)",
+                    &xml)
+                xml.empty("reference", [("vocabulary", "99"), ("code", "measure:\(short(indicator.measure))")])
+                xml.empty("reference", [("vocabulary", "99"), ("code", "unit:\(indicator.unit)")])
                 if let baseline = indicator.baseline, indicator.baselineYear > 0 {
                     for (value, dimension) in values(baseline) {
                         xml.element("baseline", [("year", String(indicator.baselineYear)), ("value", value)]) { xml in

@@ -25,11 +25,19 @@ struct XMLWriter {
 
     /// `<name …>`, then what `body` writes, then `</name>`.
     mutating func element(_ name: String, _ pairs: [(String, String?)] = [], _ body: (inout XMLWriter) -> Void) {
-        text += "\(indent)<\(name)\(attributes(pairs))>\n"
+        let opening = "\(indent)<\(name)\(attributes(pairs))>\n"
+        text += opening
+        let before = text.endIndex
         depth += 1
         body(&self)
         depth -= 1
-        text += "\(indent)</\(name)>\n"
+        if text.endIndex == before {
+            // Nothing inside: one empty element.
+            text.removeLast(opening.count)
+            empty(name, pairs)
+        } else {
+            text += "\(indent)</\(name)>\n"
+        }
     }
 
     /// `<name …/>`.

@@ -19,6 +19,7 @@ extension AssistanceV1 {
             public static let listProjects = UnaryMethod<AssistanceV1.ListProjectsRequest, AssistanceV1.ListProjectsResponse>(service: name, method: "ListProjects", idempotent: true)
             public static let recordTransaction = UnaryMethod<AssistanceV1.RecordTransactionRequest, AssistanceV1.Transaction>(service: name, method: "RecordTransaction", idempotent: true)
             public static let importTransactions = UnaryMethod<AssistanceV1.ImportTransactionsRequest, AssistanceV1.ImportTransactionsResponse>(service: name, method: "ImportTransactions", idempotent: true)
+            public static let importIatiActivities = UnaryMethod<AssistanceV1.ImportIatiActivitiesRequest, AssistanceV1.ImportIatiActivitiesResponse>(service: name, method: "ImportIatiActivities", idempotent: true)
             public static let listTransactions = UnaryMethod<AssistanceV1.ListTransactionsRequest, AssistanceV1.ListTransactionsResponse>(service: name, method: "ListTransactions", idempotent: true)
             public static let getMoneyTotals = UnaryMethod<AssistanceV1.GetMoneyTotalsRequest, AssistanceV1.MoneyTotals>(service: name, method: "GetMoneyTotals", idempotent: true)
             public static let recordEquipment = UnaryMethod<AssistanceV1.RecordEquipmentRequest, AssistanceV1.Equipment>(service: name, method: "RecordEquipment", idempotent: true)
@@ -50,6 +51,7 @@ extension AssistanceV1 {
         func listProjects(_ request: AssistanceV1.ListProjectsRequest, context: ServerContext) async throws -> AssistanceV1.ListProjectsResponse
         func recordTransaction(_ request: AssistanceV1.RecordTransactionRequest, context: ServerContext) async throws -> AssistanceV1.Transaction
         func importTransactions(_ request: AssistanceV1.ImportTransactionsRequest, context: ServerContext) async throws -> AssistanceV1.ImportTransactionsResponse
+        func importIatiActivities(_ request: AssistanceV1.ImportIatiActivitiesRequest, context: ServerContext) async throws -> AssistanceV1.ImportIatiActivitiesResponse
         func listTransactions(_ request: AssistanceV1.ListTransactionsRequest, context: ServerContext) async throws -> AssistanceV1.ListTransactionsResponse
         func getMoneyTotals(_ request: AssistanceV1.GetMoneyTotalsRequest, context: ServerContext) async throws -> AssistanceV1.MoneyTotals
         func recordEquipment(_ request: AssistanceV1.RecordEquipmentRequest, context: ServerContext) async throws -> AssistanceV1.Equipment
@@ -109,6 +111,10 @@ extension AssistanceV1 {
 
         public func importTransactions(_ request: AssistanceV1.ImportTransactionsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ImportTransactionsResponse {
             try await channel.unary(AssistanceService.Method.importTransactions, request, options: options)
+        }
+
+        public func importIatiActivities(_ request: AssistanceV1.ImportIatiActivitiesRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ImportIatiActivitiesResponse {
+            try await channel.unary(AssistanceService.Method.importIatiActivities, request, options: options)
         }
 
         public func listTransactions(_ request: AssistanceV1.ListTransactionsRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.ListTransactionsResponse {
@@ -194,6 +200,7 @@ extension AssistanceV1.AssistanceServiceHandler {
             .unary(AssistanceV1.AssistanceService.Method.listProjects) { try await self.listProjects($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.recordTransaction) { try await self.recordTransaction($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.importTransactions) { try await self.importTransactions($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.importIatiActivities) { try await self.importIatiActivities($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.listTransactions) { try await self.listTransactions($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.getMoneyTotals) { try await self.getMoneyTotals($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.recordEquipment) { try await self.recordEquipment($0, context: $1) },

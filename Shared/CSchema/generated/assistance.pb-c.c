@@ -772,6 +772,141 @@ void   fairtrade__assistance__v1__import_transactions_response__free_unpacked
   assert(message->base.descriptor == &fairtrade__assistance__v1__import_transactions_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__assistance__v1__import_iati_activities_request__init
+                     (Fairtrade__Assistance__V1__ImportIatiActivitiesRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest init_value = FAIRTRADE__ASSISTANCE__V1__IMPORT_IATI_ACTIVITIES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__import_iati_activities_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_iati_activities_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__import_iati_activities_request__pack
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_iati_activities_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__import_iati_activities_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_iati_activities_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *
+       fairtrade__assistance__v1__import_iati_activities_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__import_iati_activities_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__import_iati_activities_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_iati_activities_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__imported_activity__init
+                     (Fairtrade__Assistance__V1__ImportedActivity         *message)
+{
+  static const Fairtrade__Assistance__V1__ImportedActivity init_value = FAIRTRADE__ASSISTANCE__V1__IMPORTED_ACTIVITY__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__imported_activity__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportedActivity *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_activity__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__imported_activity__pack
+                     (const Fairtrade__Assistance__V1__ImportedActivity *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_activity__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__imported_activity__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportedActivity *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_activity__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ImportedActivity *
+       fairtrade__assistance__v1__imported_activity__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ImportedActivity *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__imported_activity__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__imported_activity__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportedActivity *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__imported_activity__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__assistance__v1__import_iati_activities_response__init
+                     (Fairtrade__Assistance__V1__ImportIatiActivitiesResponse         *message)
+{
+  static const Fairtrade__Assistance__V1__ImportIatiActivitiesResponse init_value = FAIRTRADE__ASSISTANCE__V1__IMPORT_IATI_ACTIVITIES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__import_iati_activities_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_iati_activities_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__import_iati_activities_response__pack
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_iati_activities_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__import_iati_activities_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_iati_activities_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__ImportIatiActivitiesResponse *
+       fairtrade__assistance__v1__import_iati_activities_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__ImportIatiActivitiesResponse *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__import_iati_activities_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__import_iati_activities_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportIatiActivitiesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__import_iati_activities_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   fairtrade__assistance__v1__list_transactions_request__init
                      (Fairtrade__Assistance__V1__ListTransactionsRequest         *message)
 {
@@ -4007,6 +4142,276 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_transactions_
   fairtrade__assistance__v1__import_transactions_response__field_indices_by_name,
   1,  fairtrade__assistance__v1__import_transactions_response__number_ranges,
   (ProtobufCMessageInit) fairtrade__assistance__v1__import_transactions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__import_iati_activities_request__field_descriptors[4] =
+{
+  {
+    "xml",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesRequest, xml),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validate_only",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesRequest, validate_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "request_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__import_iati_activities_request__field_indices_by_name[] = {
+  2,   /* field[2] = request_id */
+  3,   /* field[3] = source */
+  1,   /* field[1] = validate_only */
+  0,   /* field[0] = xml */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__import_iati_activities_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_iati_activities_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ImportIatiActivitiesRequest",
+  "ImportIatiActivitiesRequest",
+  "Fairtrade__Assistance__V1__ImportIatiActivitiesRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ImportIatiActivitiesRequest),
+  4,
+  fairtrade__assistance__v1__import_iati_activities_request__field_descriptors,
+  fairtrade__assistance__v1__import_iati_activities_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__import_iati_activities_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__import_iati_activities_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__imported_activity__field_descriptors[6] =
+{
+  {
+    "iati_identifier",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedActivity, iati_identifier),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "project_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedActivity, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "already_recorded",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedActivity, already_recorded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transactions",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedActivity, transactions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "results",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportedActivity, results),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "not_imported",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Fairtrade__Assistance__V1__ImportedActivity, n_not_imported),
+    offsetof(Fairtrade__Assistance__V1__ImportedActivity, not_imported),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__imported_activity__field_indices_by_name[] = {
+  2,   /* field[2] = already_recorded */
+  0,   /* field[0] = iati_identifier */
+  5,   /* field[5] = not_imported */
+  1,   /* field[1] = project_id */
+  4,   /* field[4] = results */
+  3,   /* field[3] = transactions */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__imported_activity__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__imported_activity__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ImportedActivity",
+  "ImportedActivity",
+  "Fairtrade__Assistance__V1__ImportedActivity",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ImportedActivity),
+  6,
+  fairtrade__assistance__v1__imported_activity__field_descriptors,
+  fairtrade__assistance__v1__imported_activity__field_indices_by_name,
+  1,  fairtrade__assistance__v1__imported_activity__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__imported_activity__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__import_iati_activities_response__field_descriptors[5] =
+{
+  {
+    "import_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesResponse, import_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recorded",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesResponse, recorded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "activities",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesResponse, n_activities),
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesResponse, activities),
+    &fairtrade__assistance__v1__imported_activity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organisations_created",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesResponse, n_organisations_created),
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesResponse, organisations_created),
+    &fairtrade__assistance__v1__organisation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validate_only",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__ImportIatiActivitiesResponse, validate_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__import_iati_activities_response__field_indices_by_name[] = {
+  2,   /* field[2] = activities */
+  0,   /* field[0] = import_id */
+  3,   /* field[3] = organisations_created */
+  1,   /* field[1] = recorded */
+  4,   /* field[4] = validate_only */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__import_iati_activities_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_iati_activities_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.ImportIatiActivitiesResponse",
+  "ImportIatiActivitiesResponse",
+  "Fairtrade__Assistance__V1__ImportIatiActivitiesResponse",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__ImportIatiActivitiesResponse),
+  5,
+  fairtrade__assistance__v1__import_iati_activities_response__field_descriptors,
+  fairtrade__assistance__v1__import_iati_activities_response__field_indices_by_name,
+  1,  fairtrade__assistance__v1__import_iati_activities_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__import_iati_activities_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor fairtrade__assistance__v1__list_transactions_request__field_descriptors[5] =
@@ -7740,7 +8145,7 @@ const ProtobufCEnumDescriptor fairtrade__assistance__v1__measure__descriptor =
   fairtrade__assistance__v1__measure__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_service__method_descriptors[26] =
+static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_service__method_descriptors[27] =
 {
   { "CreateOrganisation", &fairtrade__assistance__v1__create_organisation_request__descriptor, &fairtrade__assistance__v1__organisation__descriptor },
   { "GetOrganisation", &fairtrade__assistance__v1__get_organisation_request__descriptor, &fairtrade__assistance__v1__organisation__descriptor },
@@ -7751,6 +8156,7 @@ static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_ser
   { "ListProjects", &fairtrade__assistance__v1__list_projects_request__descriptor, &fairtrade__assistance__v1__list_projects_response__descriptor },
   { "RecordTransaction", &fairtrade__assistance__v1__record_transaction_request__descriptor, &fairtrade__assistance__v1__transaction__descriptor },
   { "ImportTransactions", &fairtrade__assistance__v1__import_transactions_request__descriptor, &fairtrade__assistance__v1__import_transactions_response__descriptor },
+  { "ImportIatiActivities", &fairtrade__assistance__v1__import_iati_activities_request__descriptor, &fairtrade__assistance__v1__import_iati_activities_response__descriptor },
   { "ListTransactions", &fairtrade__assistance__v1__list_transactions_request__descriptor, &fairtrade__assistance__v1__list_transactions_response__descriptor },
   { "GetMoneyTotals", &fairtrade__assistance__v1__get_money_totals_request__descriptor, &fairtrade__assistance__v1__money_totals__descriptor },
   { "RecordEquipment", &fairtrade__assistance__v1__record_equipment_request__descriptor, &fairtrade__assistance__v1__equipment__descriptor },
@@ -7770,30 +8176,31 @@ static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_ser
   { "GetCapacityReport", &fairtrade__assistance__v1__get_capacity_report_request__descriptor, &fairtrade__assistance__v1__capacity_report__descriptor },
 };
 const unsigned fairtrade__assistance__v1__assistance_service__method_indices_by_name[] = {
-  15,        /* CompleteTraining */
+  16,        /* CompleteTraining */
   0,        /* CreateOrganisation */
   3,        /* CreateProject */
-  19,        /* CreateReferral */
-  22,        /* DefineIndicator */
-  25,        /* GetCapacityReport */
-  18,        /* GetCascadeReach */
-  10,        /* GetMoneyTotals */
+  20,        /* CreateReferral */
+  23,        /* DefineIndicator */
+  26,        /* GetCapacityReport */
+  19,        /* GetCascadeReach */
+  11,        /* GetMoneyTotals */
   1,        /* GetOrganisation */
   4,        /* GetProject */
-  16,        /* ImportTrainings */
+  9,        /* ImportIatiActivities */
+  17,        /* ImportTrainings */
   8,        /* ImportTransactions */
-  14,        /* LinkCascade */
-  12,        /* ListEquipment */
-  24,        /* ListIndicators */
+  15,        /* LinkCascade */
+  13,        /* ListEquipment */
+  25,        /* ListIndicators */
   2,        /* ListOrganisations */
   6,        /* ListProjects */
-  21,        /* ListReferrals */
-  17,        /* ListTrainings */
-  9,        /* ListTransactions */
-  11,        /* RecordEquipment */
-  23,        /* RecordIndicatorPeriod */
-  20,        /* RecordReferralOutcome */
-  13,        /* RecordTraining */
+  22,        /* ListReferrals */
+  18,        /* ListTrainings */
+  10,        /* ListTransactions */
+  12,        /* RecordEquipment */
+  24,        /* RecordIndicatorPeriod */
+  21,        /* RecordReferralOutcome */
+  14,        /* RecordTraining */
   7,        /* RecordTransaction */
   5         /* UpdateProject */
 };
@@ -7804,7 +8211,7 @@ const ProtobufCServiceDescriptor fairtrade__assistance__v1__assistance_service__
   "AssistanceService",
   "Fairtrade__Assistance__V1__AssistanceService",
   "fairtrade.assistance.v1",
-  26,
+  27,
   fairtrade__assistance__v1__assistance_service__method_descriptors,
   fairtrade__assistance__v1__assistance_service__method_indices_by_name
 };
@@ -7880,13 +8287,21 @@ void fairtrade__assistance__v1__assistance_service__import_transactions(Protobuf
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void fairtrade__assistance__v1__assistance_service__import_iati_activities(ProtobufCService *service,
+                                                                           const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *input,
+                                                                           Fairtrade__Assistance__V1__ImportIatiActivitiesResponse_Closure closure,
+                                                                           void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__assistance__v1__assistance_service__list_transactions(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__ListTransactionsRequest *input,
                                                                       Fairtrade__Assistance__V1__ListTransactionsResponse_Closure closure,
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__get_money_totals(ProtobufCService *service,
                                                                      const Fairtrade__Assistance__V1__GetMoneyTotalsRequest *input,
@@ -7894,7 +8309,7 @@ void fairtrade__assistance__v1__assistance_service__get_money_totals(ProtobufCSe
                                                                      void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_equipment(ProtobufCService *service,
                                                                      const Fairtrade__Assistance__V1__RecordEquipmentRequest *input,
@@ -7902,7 +8317,7 @@ void fairtrade__assistance__v1__assistance_service__record_equipment(ProtobufCSe
                                                                      void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_equipment(ProtobufCService *service,
                                                                    const Fairtrade__Assistance__V1__ListEquipmentRequest *input,
@@ -7910,7 +8325,7 @@ void fairtrade__assistance__v1__assistance_service__list_equipment(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_training(ProtobufCService *service,
                                                                     const Fairtrade__Assistance__V1__RecordTrainingRequest *input,
@@ -7918,7 +8333,7 @@ void fairtrade__assistance__v1__assistance_service__record_training(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__link_cascade(ProtobufCService *service,
                                                                  const Fairtrade__Assistance__V1__LinkCascadeRequest *input,
@@ -7926,7 +8341,7 @@ void fairtrade__assistance__v1__assistance_service__link_cascade(ProtobufCServic
                                                                  void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__complete_training(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__CompleteTrainingRequest *input,
@@ -7934,7 +8349,7 @@ void fairtrade__assistance__v1__assistance_service__complete_training(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__import_trainings(ProtobufCService *service,
                                                                      const Fairtrade__Assistance__V1__ImportTrainingsRequest *input,
@@ -7942,7 +8357,7 @@ void fairtrade__assistance__v1__assistance_service__import_trainings(ProtobufCSe
                                                                      void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_trainings(ProtobufCService *service,
                                                                    const Fairtrade__Assistance__V1__ListTrainingsRequest *input,
@@ -7950,7 +8365,7 @@ void fairtrade__assistance__v1__assistance_service__list_trainings(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__get_cascade_reach(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__GetCascadeReachRequest *input,
@@ -7958,7 +8373,7 @@ void fairtrade__assistance__v1__assistance_service__get_cascade_reach(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__create_referral(ProtobufCService *service,
                                                                     const Fairtrade__Assistance__V1__CreateReferralRequest *input,
@@ -7966,7 +8381,7 @@ void fairtrade__assistance__v1__assistance_service__create_referral(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_referral_outcome(ProtobufCService *service,
                                                                             const Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *input,
@@ -7974,7 +8389,7 @@ void fairtrade__assistance__v1__assistance_service__record_referral_outcome(Prot
                                                                             void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_referrals(ProtobufCService *service,
                                                                    const Fairtrade__Assistance__V1__ListReferralsRequest *input,
@@ -7982,7 +8397,7 @@ void fairtrade__assistance__v1__assistance_service__list_referrals(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__define_indicator(ProtobufCService *service,
                                                                      const Fairtrade__Assistance__V1__DefineIndicatorRequest *input,
@@ -7990,7 +8405,7 @@ void fairtrade__assistance__v1__assistance_service__define_indicator(ProtobufCSe
                                                                      void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_indicator_period(ProtobufCService *service,
                                                                             const Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *input,
@@ -7998,7 +8413,7 @@ void fairtrade__assistance__v1__assistance_service__record_indicator_period(Prot
                                                                             void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_indicators(ProtobufCService *service,
                                                                     const Fairtrade__Assistance__V1__ListIndicatorsRequest *input,
@@ -8006,7 +8421,7 @@ void fairtrade__assistance__v1__assistance_service__list_indicators(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__get_capacity_report(ProtobufCService *service,
                                                                         const Fairtrade__Assistance__V1__GetCapacityReportRequest *input,
@@ -8014,7 +8429,7 @@ void fairtrade__assistance__v1__assistance_service__get_capacity_report(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__init (Fairtrade__Assistance__V1__AssistanceService_Service *service,
                                                           Fairtrade__Assistance__V1__AssistanceService_ServiceDestroy destroy)

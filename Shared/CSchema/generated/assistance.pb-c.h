@@ -35,6 +35,9 @@ typedef struct Fairtrade__Assistance__V1__RecordTransactionRequest Fairtrade__As
 typedef struct Fairtrade__Assistance__V1__ImportTransactionsRequest Fairtrade__Assistance__V1__ImportTransactionsRequest;
 typedef struct Fairtrade__Assistance__V1__ImportedTransaction Fairtrade__Assistance__V1__ImportedTransaction;
 typedef struct Fairtrade__Assistance__V1__ImportTransactionsResponse Fairtrade__Assistance__V1__ImportTransactionsResponse;
+typedef struct Fairtrade__Assistance__V1__ImportIatiActivitiesRequest Fairtrade__Assistance__V1__ImportIatiActivitiesRequest;
+typedef struct Fairtrade__Assistance__V1__ImportedActivity Fairtrade__Assistance__V1__ImportedActivity;
+typedef struct Fairtrade__Assistance__V1__ImportIatiActivitiesResponse Fairtrade__Assistance__V1__ImportIatiActivitiesResponse;
 typedef struct Fairtrade__Assistance__V1__ListTransactionsRequest Fairtrade__Assistance__V1__ListTransactionsRequest;
 typedef struct Fairtrade__Assistance__V1__ListTransactionsResponse Fairtrade__Assistance__V1__ListTransactionsResponse;
 typedef struct Fairtrade__Assistance__V1__FlowTotals Fairtrade__Assistance__V1__FlowTotals;
@@ -536,6 +539,94 @@ struct  Fairtrade__Assistance__V1__ImportTransactionsResponse
 };
 #define FAIRTRADE__ASSISTANCE__V1__IMPORT_TRANSACTIONS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__import_transactions_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0 }
+
+
+/*
+ * Activities from an IATI 2.03 activities file (a funder's, a partner's, or one this system exported), brought in as
+ * projects: organisations (found by IATI identifier, then by exact name, or recorded), the project with its status,
+ * dates, countries, DAC sectors (vocabulary 1) and budget (its periods added up per currency), every transaction
+ * (type 2 commitment, 3 disbursement or, with finance type 421, loan, 4 expenditure, 6 loan repayment; a
+ * receiver-org or provider-org naming a producer group exactly, for flows to groups), the parent activity
+ * (related-activity type 1) and results (indicators with baseline, targets and actuals, by sex, age and place).
+ * Everything is checked as the methods that record each kind check it, and the whole file is recorded in one
+ * transaction or not at all; a problem names the activity and the element. An activity whose identifier is already
+ * recorded (as a project's own IATI identifier, or as the identifier this system exports for it) is left as it is.
+ * What the file holds and this system does not keep (other sector vocabularies, locations, documents) is listed.
+ */
+struct  Fairtrade__Assistance__V1__ImportIatiActivitiesRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The file as saved (UTF-8 XML).
+   */
+  ProtobufCBinaryData xml;
+  /*
+   * Check everything, the groups with the Producer service included, and answer what would be recorded, writing
+   * nothing.
+   */
+  protobuf_c_boolean validate_only;
+  /*
+   * Required unless validate_only: a retried import answers as the first did and records nothing more.
+   */
+  char *request_id;
+  /*
+   * Where the file comes from (a file name, say); recorded with the import.
+   */
+  char *source;
+};
+#define FAIRTRADE__ASSISTANCE__V1__IMPORT_IATI_ACTIVITIES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__import_iati_activities_request__descriptor) \
+    , {0,NULL}, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Assistance__V1__ImportedActivity
+{
+  ProtobufCMessage base;
+  char *iati_identifier;
+  /*
+   * The project made (empty in a dry run), or the one already holding this identifier.
+   */
+  char *project_id;
+  protobuf_c_boolean already_recorded;
+  int32_t transactions;
+  int32_t results;
+  /*
+   * What the activity holds that this system does not keep, left out.
+   * limit: 1000
+   */
+  size_t n_not_imported;
+  char **not_imported;
+};
+#define FAIRTRADE__ASSISTANCE__V1__IMPORTED_ACTIVITY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__imported_activity__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL }
+
+
+struct  Fairtrade__Assistance__V1__ImportIatiActivitiesResponse
+{
+  ProtobufCMessage base;
+  char *import_id;
+  /*
+   * Activities recorded as new projects.
+   */
+  int32_t recorded;
+  /*
+   * One per activity, in file order.
+   * limit: 10000
+   */
+  size_t n_activities;
+  Fairtrade__Assistance__V1__ImportedActivity **activities;
+  /*
+   * Organisations the file named that were not recorded yet, and are now.
+   * limit: 10000
+   */
+  size_t n_organisations_created;
+  Fairtrade__Assistance__V1__Organisation **organisations_created;
+  protobuf_c_boolean validate_only;
+};
+#define FAIRTRADE__ASSISTANCE__V1__IMPORT_IATI_ACTIVITIES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__import_iati_activities_response__descriptor) \
     , (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0 }
 
 
@@ -1768,6 +1859,63 @@ Fairtrade__Assistance__V1__ImportTransactionsResponse *
 void   fairtrade__assistance__v1__import_transactions_response__free_unpacked
                      (Fairtrade__Assistance__V1__ImportTransactionsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__ImportIatiActivitiesRequest methods */
+void   fairtrade__assistance__v1__import_iati_activities_request__init
+                     (Fairtrade__Assistance__V1__ImportIatiActivitiesRequest         *message);
+size_t fairtrade__assistance__v1__import_iati_activities_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest   *message);
+size_t fairtrade__assistance__v1__import_iati_activities_request__pack
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__import_iati_activities_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *
+       fairtrade__assistance__v1__import_iati_activities_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__import_iati_activities_request__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__ImportedActivity methods */
+void   fairtrade__assistance__v1__imported_activity__init
+                     (Fairtrade__Assistance__V1__ImportedActivity         *message);
+size_t fairtrade__assistance__v1__imported_activity__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportedActivity   *message);
+size_t fairtrade__assistance__v1__imported_activity__pack
+                     (const Fairtrade__Assistance__V1__ImportedActivity   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__imported_activity__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportedActivity   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__ImportedActivity *
+       fairtrade__assistance__v1__imported_activity__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__imported_activity__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportedActivity *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__ImportIatiActivitiesResponse methods */
+void   fairtrade__assistance__v1__import_iati_activities_response__init
+                     (Fairtrade__Assistance__V1__ImportIatiActivitiesResponse         *message);
+size_t fairtrade__assistance__v1__import_iati_activities_response__get_packed_size
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesResponse   *message);
+size_t fairtrade__assistance__v1__import_iati_activities_response__pack
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__import_iati_activities_response__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__ImportIatiActivitiesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__ImportIatiActivitiesResponse *
+       fairtrade__assistance__v1__import_iati_activities_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__import_iati_activities_response__free_unpacked
+                     (Fairtrade__Assistance__V1__ImportIatiActivitiesResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Fairtrade__Assistance__V1__ListTransactionsRequest methods */
 void   fairtrade__assistance__v1__list_transactions_request__init
                      (Fairtrade__Assistance__V1__ListTransactionsRequest         *message);
@@ -2657,6 +2805,15 @@ typedef void (*Fairtrade__Assistance__V1__ImportedTransaction_Closure)
 typedef void (*Fairtrade__Assistance__V1__ImportTransactionsResponse_Closure)
                  (const Fairtrade__Assistance__V1__ImportTransactionsResponse *message,
                   void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__ImportIatiActivitiesRequest_Closure)
+                 (const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__ImportedActivity_Closure)
+                 (const Fairtrade__Assistance__V1__ImportedActivity *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__ImportIatiActivitiesResponse_Closure)
+                 (const Fairtrade__Assistance__V1__ImportIatiActivitiesResponse *message,
+                  void *closure_data);
 typedef void (*Fairtrade__Assistance__V1__ListTransactionsRequest_Closure)
                  (const Fairtrade__Assistance__V1__ListTransactionsRequest *message,
                   void *closure_data);
@@ -2832,6 +2989,10 @@ struct Fairtrade__Assistance__V1__AssistanceService_Service
                               const Fairtrade__Assistance__V1__ImportTransactionsRequest *input,
                               Fairtrade__Assistance__V1__ImportTransactionsResponse_Closure closure,
                               void *closure_data);
+  void (*import_iati_activities)(Fairtrade__Assistance__V1__AssistanceService_Service *service,
+                                 const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *input,
+                                 Fairtrade__Assistance__V1__ImportIatiActivitiesResponse_Closure closure,
+                                 void *closure_data);
   void (*list_transactions)(Fairtrade__Assistance__V1__AssistanceService_Service *service,
                             const Fairtrade__Assistance__V1__ListTransactionsRequest *input,
                             Fairtrade__Assistance__V1__ListTransactionsResponse_Closure closure,
@@ -2917,6 +3078,7 @@ void fairtrade__assistance__v1__assistance_service__init (Fairtrade__Assistance_
       function_prefix__ ## list_projects,\
       function_prefix__ ## record_transaction,\
       function_prefix__ ## import_transactions,\
+      function_prefix__ ## import_iati_activities,\
       function_prefix__ ## list_transactions,\
       function_prefix__ ## get_money_totals,\
       function_prefix__ ## record_equipment,\
@@ -2970,6 +3132,10 @@ void fairtrade__assistance__v1__assistance_service__import_transactions(Protobuf
                                                                         const Fairtrade__Assistance__V1__ImportTransactionsRequest *input,
                                                                         Fairtrade__Assistance__V1__ImportTransactionsResponse_Closure closure,
                                                                         void *closure_data);
+void fairtrade__assistance__v1__assistance_service__import_iati_activities(ProtobufCService *service,
+                                                                           const Fairtrade__Assistance__V1__ImportIatiActivitiesRequest *input,
+                                                                           Fairtrade__Assistance__V1__ImportIatiActivitiesResponse_Closure closure,
+                                                                           void *closure_data);
 void fairtrade__assistance__v1__assistance_service__list_transactions(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__ListTransactionsRequest *input,
                                                                       Fairtrade__Assistance__V1__ListTransactionsResponse_Closure closure,
@@ -3066,6 +3232,9 @@ extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__record_transa
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_transactions_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__imported_transaction__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_transactions_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_iati_activities_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__imported_activity__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_iati_activities_response__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_transactions_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_transactions_response__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__flow_totals__descriptor;

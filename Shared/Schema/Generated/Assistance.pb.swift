@@ -992,6 +992,129 @@ extension AssistanceV1 {
         }
     }
 
+    public struct ImportIatiActivitiesRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ImportIatiActivitiesRequest"
+        public var xml: [UInt8] = []
+        public var validateOnly: Bool = false
+        public var requestID: String = ""
+        public var source: String = ""
+
+        public init() {}
+
+        public init(xml: [UInt8] = [], validateOnly: Bool = false, requestID: String = "", source: String = "") {
+            self.xml = xml
+            self.validateOnly = validateOnly
+            self.requestID = requestID
+            self.source = source
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__import_iati_activities_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportIatiActivitiesRequest.self)
+            self.xml = _decodeBytes(c.pointee.xml)
+            self.validateOnly = c.pointee.validate_only != 0
+            self.requestID = _decodeString(c.pointee.request_id)
+            self.source = _decodeString(c.pointee.source)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportIatiActivitiesRequest.self)
+            c.pointee.xml = arena.bytes(self.xml)
+            c.pointee.validate_only = self.validateOnly ? 1 : 0
+            c.pointee.request_id = arena.string(self.requestID)
+            c.pointee.source = arena.string(self.source)
+            return raw
+        }
+    }
+
+    public struct ImportedActivity: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ImportedActivity"
+        public var iatiIdentifier: String = ""
+        public var projectID: String = ""
+        public var alreadyRecorded: Bool = false
+        public var transactions: Int32 = 0
+        public var results: Int32 = 0
+        public var notImported: [String] = []
+
+        public init() {}
+
+        public init(iatiIdentifier: String = "", projectID: String = "", alreadyRecorded: Bool = false, transactions: Int32 = 0, results: Int32 = 0, notImported: [String] = []) {
+            self.iatiIdentifier = iatiIdentifier
+            self.projectID = projectID
+            self.alreadyRecorded = alreadyRecorded
+            self.transactions = transactions
+            self.results = results
+            self.notImported = notImported
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__imported_activity()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportedActivity.self)
+            self.iatiIdentifier = _decodeString(c.pointee.iati_identifier)
+            self.projectID = _decodeString(c.pointee.project_id)
+            self.alreadyRecorded = c.pointee.already_recorded != 0
+            self.transactions = c.pointee.transactions
+            self.results = c.pointee.results
+            self.notImported = _decodeStrings(c.pointee.not_imported, c.pointee.n_not_imported)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportedActivity.self)
+            c.pointee.iati_identifier = arena.string(self.iatiIdentifier)
+            c.pointee.project_id = arena.string(self.projectID)
+            c.pointee.already_recorded = self.alreadyRecorded ? 1 : 0
+            c.pointee.transactions = self.transactions
+            c.pointee.results = self.results
+            c.pointee.n_not_imported = self.notImported.count; c.pointee.not_imported = arena.strings(self.notImported)
+            return raw
+        }
+    }
+
+    public struct ImportIatiActivitiesResponse: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.ImportIatiActivitiesResponse"
+        public var importID: String = ""
+        public var recorded: Int32 = 0
+        public var activities: [AssistanceV1.ImportedActivity] = []
+        public var organisationsCreated: [AssistanceV1.Organisation] = []
+        public var validateOnly: Bool = false
+
+        public init() {}
+
+        public init(importID: String = "", recorded: Int32 = 0, activities: [AssistanceV1.ImportedActivity] = [], organisationsCreated: [AssistanceV1.Organisation] = [], validateOnly: Bool = false) {
+            self.importID = importID
+            self.recorded = recorded
+            self.activities = activities
+            self.organisationsCreated = organisationsCreated
+            self.validateOnly = validateOnly
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__import_iati_activities_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportIatiActivitiesResponse.self)
+            self.importID = _decodeString(c.pointee.import_id)
+            self.recorded = c.pointee.recorded
+            self.activities = try _decodeMessages(c.pointee.activities, c.pointee.n_activities, "activities", options, as: AssistanceV1.ImportedActivity.self)
+            self.organisationsCreated = try _decodeMessages(c.pointee.organisations_created, c.pointee.n_organisations_created, "organisations_created", options, as: AssistanceV1.Organisation.self)
+            self.validateOnly = c.pointee.validate_only != 0
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__ImportIatiActivitiesResponse.self)
+            c.pointee.import_id = arena.string(self.importID)
+            c.pointee.recorded = self.recorded
+            c.pointee.n_activities = self.activities.count; c.pointee.activities = arena.messages(self.activities, as: Fairtrade__Assistance__V1__ImportedActivity.self)
+            c.pointee.n_organisations_created = self.organisationsCreated.count; c.pointee.organisations_created = arena.messages(self.organisationsCreated, as: Fairtrade__Assistance__V1__Organisation.self)
+            c.pointee.validate_only = self.validateOnly ? 1 : 0
+            return raw
+        }
+    }
+
     public struct ListTransactionsRequest: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.ListTransactionsRequest"
         public var projectID: String = ""
