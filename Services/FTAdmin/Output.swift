@@ -14,21 +14,7 @@ func emit<M: ProtoMessage>(_ message: M, _ global: GlobalOptions, human: () -> S
 /// Money for people: "12,000.00 USD", using the currency's minor-unit digits.
 func formatMoney(_ money: CommonV1.Money?) -> String {
     guard let money else { return "" }
-    let digits = CurrencyCode.minorUnitDigits[money.currency] ?? 2
-    let negative = money.minorUnits < 0
-    var units = String(money.minorUnits.magnitude)
-    if digits > 0 {
-        while units.count <= digits { units = "0" + units }
-        units.insert(".", at: units.index(units.endIndex, offsetBy: -digits))
-    }
-    let whole = units.split(separator: ".", maxSplits: 1)
-    var grouped = ""
-    for (index, character) in whole[0].reversed().enumerated() {
-        if index > 0 && index % 3 == 0 { grouped.append(",") }
-        grouped.append(character)
-    }
-    let text = String(grouped.reversed()) + (whole.count > 1 ? "." + whole[1] : "")
-    return (negative ? "-" : "") + text + " " + money.currency
+    return CurrencyCode.format(money.minorUnits, money.currency)
 }
 
 /// "1200.50" in `currency` as minor units (120050 for USD), without passing through a float.

@@ -46,3 +46,24 @@ extension CurrencyCode {
         return overflowAgain ? nil : total
     }
 }
+
+extension CurrencyCode {
+    /// Minor units as people write the amount: "1,200.50 USD", "-3 JPY" (grouped thousands, the currency's own
+    /// decimals; two for a code it does not know).
+    public static func format(_ minorUnits: Int64, _ currency: String) -> String {
+        let digits = minorUnitDigits[currency] ?? 2
+        var units = String(minorUnits.magnitude)
+        if digits > 0 {
+            while units.count <= digits { units = "0" + units }
+            units.insert(".", at: units.index(units.endIndex, offsetBy: -digits))
+        }
+        let parts = units.split(separator: ".", maxSplits: 1)
+        var grouped = ""
+        for (index, character) in parts[0].reversed().enumerated() {
+            if index > 0 && index % 3 == 0 { grouped.append(",") }
+            grouped.append(character)
+        }
+        let text = String(grouped.reversed()) + (parts.count > 1 ? "." + parts[1] : "")
+        return (minorUnits < 0 ? "-" : "") + text + " " + currency
+    }
+}

@@ -237,7 +237,8 @@ struct ProjectTests {
                 let overpaid = await failure {
                     try await record(ghana.id, .loanRepayment, 300_001, "GHS", "2026-04-01", group: bolga.id)
                 }
-                #expect(overpaid?.code == .failedPrecondition && overpaid?.message.contains("owes 300000") == true)
+                #expect(
+                    overpaid?.code == .failedPrecondition && overpaid?.message.contains("owes 3,000.00 GHS") == true)
                 let noGroup = await failure { try await record(ghana.id, .loan, 100, "GHS", "2025-05-01") }
                 #expect(noGroup?.fieldViolations.map(\.field) == ["transaction.group_id"])
                 let unknownGroup = await failure {

@@ -110,7 +110,7 @@ struct TransactionImportTests {
                 ])
                 #expect(rules["row 2"]?.contains("does not use GHS") == true)
                 #expect(rules["row 3"]?.contains("after project") == true)
-                #expect(rules["row 6, amount"]?.contains("owes 4000 minor units of USD") == true)
+                #expect(rules["row 6, amount"]?.contains("owes 40.00 USD") == true)
                 #expect(rules.count == 3)
                 #expect(try await client.listTransactions(A.ListTransactionsRequest()).transactions.isEmpty)
             }

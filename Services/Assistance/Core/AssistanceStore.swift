@@ -219,8 +219,8 @@ public struct AssistanceStore: Sendable {
                     throw RPCError(
                         .failedPrecondition,
                         """
-                        group \(transaction.groupID) owes \(owed) minor units of \(value.currency) in loans; \
-                        a repayment of \(value.minorUnits) is more than that
+                        group \(transaction.groupID) owes \(CurrencyCode.format(owed, value.currency)) in loans; \
+                        a repayment of \(CurrencyCode.format(value.minorUnits, value.currency)) is more than that
                         """)
                 }
             }

@@ -313,7 +313,10 @@ extension AssistanceStore {
                 if transaction.type == .loan {
                     owed[account]! = owed[account]!.addingClamped(value.minorUnits)
                 } else if value.minorUnits > owed[account]! {
-                    check.fail(flow.place, "the group owes less than this repayment in \(value.currency) by then")
+                    check.fail(
+                        flow.place,
+                        "the group owes \(CurrencyCode.format(owed[account]!, value.currency)) in loans by then; a repayment of \(CurrencyCode.format(value.minorUnits, value.currency)) is more than that"
+                    )
                     continue
                 } else {
                     owed[account]! -= value.minorUnits

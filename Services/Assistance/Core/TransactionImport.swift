@@ -191,7 +191,7 @@ struct TransactionImport: Sendable {
                 } else if value.minorUnits > owed[account]! {
                     check.fail(
                         "row \(row.number), amount",
-                        "group \(transaction.groupID) owes \(owed[account]!) minor units of \(value.currency) in loans by then; a repayment of \(value.minorUnits) is more than that"
+                        "group \(transaction.groupID) owes \(CurrencyCode.format(owed[account]!, value.currency)) in loans by then; a repayment of \(CurrencyCode.format(value.minorUnits, value.currency)) is more than that"
                     )
                 } else {
                     owed[account]! -= value.minorUnits
