@@ -11,7 +11,8 @@ struct AssistanceCommand: AsyncParsableCommand {
         commandName: "assistance",
         abstract: "Assistance: organisations, projects, money, equipment, trainings, referrals, results.",
         subcommands: [
-            CreateOrganisation.self, Organisations.self, CreateProject.self, Project.self, Projects.self,
+            CreateOrganisation.self, Organisation.self, Organisations.self, CreateProject.self, Project.self,
+            Projects.self,
             UpdateProject.self, Record.self, Transactions.self, Totals.self, AddEquipment.self, Equipment.self,
             Train.self, LinkCascade.self, CompleteTraining.self, Trainings.self, Reach.self, Refer.self,
             ReferralOutcome.self, Referrals.self, DefineIndicator.self, RecordPeriod.self, Indicators.self,

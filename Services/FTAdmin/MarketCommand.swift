@@ -17,7 +17,8 @@ struct MarketCommand: AsyncParsableCommand {
         subcommands: [
             AddMarket.self, Markets.self, AddPartner.self, Partners.self, RecordPrice.self, Stats.self, Alerts.self,
             PostDemand.self, Demand.self, Match.self, Answer.self, Answers.self, CloseDemand.self, AddPractice.self,
-            Search.self, CreateGroup.self, Groups.self, Join.self, StartThread.self, Reply.self, Threads.self,
+            Search.self, Practice.self, CreateGroup.self, Groups.self, Join.self, Members.self, StartThread.self,
+            Reply.self, Threads.self,
             Posts.self,
             Bulletin.self, Follow.self, ImportPrices.self,
         ])

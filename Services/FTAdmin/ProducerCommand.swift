@@ -11,7 +11,8 @@ struct ProducerCommand: AsyncParsableCommand {
         commandName: "producer", abstract: "Producer groups: registry, skills, buyers, connections, dialogue.",
         subcommands: [
             Create.self, Get.self, List.self, Update.self, Duplicates.self, RejectDuplicate.self, Merge.self,
-            Skills.self, AddSkill.self, Assess.self, Assessments.self, AddBuyer.self, Buyers.self, Connect.self,
+            Skills.self, AddSkill.self, Assess.self, Assessments.self, AddBuyer.self, Buyers.self, UpdateBuyer.self,
+            Connect.self,
             Connections.self, LogContact.self, Contacts.self, Overdue.self, CompleteFollowUp.self, Independence.self,
             Import.self, Export.self,
         ])

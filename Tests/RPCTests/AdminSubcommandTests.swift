@@ -1,0 +1,59 @@
+import API
+import Foundation
+import RPC
+import Schema
+import TestSupport
+import Testing
+
+/// ftadmin's commands for the methods that had none: ending a buyer relationship, an organisation, a library
+/// entry, a discussion group's members (with the names of the producer groups among them).
+@Suite("ftadmin: a command for every method", .serialized)
+struct AdminSubcommandTests {
+    @Test("update-buyer ends a relationship; organisation, practice and members show what they hold, in names")
+    func commands() async throws {
+        let services = try await ThreeServices()
+        let environment = services.environment
+        #expect(try await runTool("ftadmin", ["examples", "load"], environment: environment).status == 0)
+        let weavers = try #require(
+            try await services.producer.listProducerGroups(.init(nameContains: "Bolga Basket Weavers")).groups.first)
+        let buyer = try #require(
+            try await services.producer.listBuyerRelationships(.init(groupID: weavers.id)).relationships.first)
+
+        let ended = try await runTool(
+            "ftadmin",
+            ["producer", "update-buyer", weavers.id, buyer.id, "--ended", "2025-12-31", "--purchases", "9000"],
+            environment: environment)
+        #expect(
+            ended.status == 0 && ended.output.contains("9,000.00 USD/year")
+                && ended.output.contains("ended 2025-12-31"),
+            "\(ended.output)")
+        let stored = try await services.producer.listBuyerRelationships(.init(groupID: weavers.id)).relationships
+        #expect(stored.first { $0.id == buyer.id }?.endedOn == date("2025-12-31"))
+        let unknown = try await runTool(
+            "ftadmin", ["producer", "update-buyer", weavers.id, "br_0000000000000000", "--ended", "2025-12-31"],
+            environment: environment)
+        #expect(unknown.status == 1 && unknown.output.contains("NOT_FOUND"), "\(unknown.output)")
+
+        let organisation = try #require(
+            try await services.assistance.listOrganisations(.init()).organisations.first {
+                $0.name == "SERRV International"
+            })
+        let shown = try await runTool(
+            "ftadmin", ["assistance", "organisation", organisation.id], environment: environment)
+        #expect(
+            shown.status == 0 && shown.output.contains("SERRV International") && shown.output.contains("kind: member"))
+
+        let hit = try #require(
+            try await services.market.searchLibrary(.init(query: "train the trainers")).hits.first?.entry)
+        let practice = try await runTool("ftadmin", ["market", "practice", hit.id], environment: environment)
+        #expect(practice.status == 0 && practice.output.contains(hit.title) && practice.output.contains(hit.body))
+
+        let group = try #require(try await services.market.listDiscussionGroups(.init()).groups.first)
+        _ = try await services.market.joinDiscussionGroup(
+            .init(
+                member: MarketplaceV1.GroupMember(groupID: group.id, kind: .producerGroup, member: weavers.id),
+                requestID: "join-1"))
+        let members = try await runTool("ftadmin", ["market", "members", group.id], environment: environment)
+        #expect(members.status == 0 && members.output.contains("Bolga Basket Weavers"), "\(members.output)")
+    }
+}
