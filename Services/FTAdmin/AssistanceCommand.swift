@@ -169,9 +169,12 @@ struct ProjectFields: ParsableArguments {
     @Option(help: "Actual start.") var actualStart: String?
     @Option(help: "Actual end.") var actualEnd: String?
     @Option(help: "Recipient country (repeatable).") var country: [String] = []
-    @Option(help: "OECD DAC purpose code, e.g. 32140 (repeatable).") var sector: [Int32] = []
-    @Option(help: "Budget in one currency, e.g. \"5000.00 USD\" (repeatable, one per currency).") var budget: [String] =
-        []
+    @Option(parsing: .unconditionalSingleValue, help: "OECD DAC purpose code, e.g. 32140 (repeatable).") var sector:
+        [Int32] = []
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: "Budget in one currency, e.g. \"5000.00 USD\" (repeatable, one per currency).") var budget: [String] =
+            []
     @Option(help: "ORGANISATION:ROLE with role funding, accountable, extending or implementing (repeatable).")
     var participant: [String] = []
 
@@ -353,7 +356,7 @@ extension AssistanceCommand {
         @Option(help: "Project id.") var project: String
         @Option(help: "commitment, disbursement, expenditure, loan, loan-repayment or advance-payment.") var type:
             String
-        @Option(help: "Amount and currency, e.g. \"1500.00 GHS\".") var amount: String
+        @Option(parsing: .unconditional, help: "Amount and currency, e.g. \"1500.00 GHS\".") var amount: String
         @Option(help: "Date, e.g. 2025-03-01.") var date: String
         @Option(help: "The producer group receiving (or repaying) it.") var group = ""
         @Option(help: "The paying organisation, if not the funder.") var provider = ""
@@ -441,11 +444,13 @@ extension AssistanceCommand {
             commandName: "add-equipment", abstract: "Record equipment or in-kind support given to a group.")
         @Option(help: "Producer group id.") var group: String
         @Option(help: "What it is.") var description: String
-        @Option(help: "Its value, e.g. \"4500.00 USD\".") var value: String
+        @Option(parsing: .unconditional, help: "Its value, e.g. \"4500.00 USD\".") var value: String
         @Option(help: "Delivery date.") var delivered: String
         @Option(help: "The project that paid for it.") var project = ""
         @Option(help: "What it replaced.") var replaces = ""
-        @Option(help: "What the replaced arrangement cost a year, in the value's currency, e.g. \"3000.00 USD\".")
+        @Option(
+            parsing: .unconditional,
+            help: "What the replaced arrangement cost a year, in the value's currency, e.g. \"3000.00 USD\".")
         var yearlyCostReplaced: String?
         @Option(help: "Request id (default: new).") var requestID: String?
         @OptionGroup var global: GlobalOptions

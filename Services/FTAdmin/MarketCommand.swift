@@ -139,7 +139,7 @@ extension MarketCommand {
         @Option var market: String
         @Option(help: "producer, wholesale or retail.") var type: String
         @Option(help: "piece, dozen, pair, set, kg, g, metre, square-metre, litre.") var unit: String
-        @Option(help: "e.g. 12.50") var price: String
+        @Option(parsing: .unconditional, help: "e.g. 12.50") var price: String
         @Option var currency: String
         @Option(help: "YYYY-MM-DD (default today).") var date: String?
         @Option var source: String = ""
@@ -219,7 +219,7 @@ extension MarketCommand {
         @Option var product: String
         @Option(parsing: .unconditional) var quantity: Int64
         @Option var unit: String = "piece"
-        @Option(help: "Target price per unit, e.g. 12.00.") var price: String?
+        @Option(parsing: .unconditional, help: "Target price per unit, e.g. 12.00.") var price: String?
         @Option var currency: String = "USD"
         @Option(help: "YYYY-MM-DD.") var neededBy: String
         @Option(help: "A country the buyer sources from (repeatable).") var country: [String] = []
@@ -288,7 +288,7 @@ extension MarketCommand {
         static let configuration = CommandConfiguration(abstract: "Answer a demand signal for a producer group.")
         @Argument var signal: String
         @Option var group: String
-        @Option(help: "Offered price per unit.") var price: String?
+        @Option(parsing: .unconditional, help: "Offered price per unit.") var price: String?
         @Option var currency: String = "USD"
         @Option(parsing: .unconditional) var quantity: Int64?
         @Option var unit: String = "piece"

@@ -13,7 +13,7 @@ extension ProducerCommand {
         @Argument(help: "Producer group id.") var group: String
         @Argument(help: "The relationship's id (br_…), as `buyers` lists it.") var relationship: String
         @Option(help: "direct-purchase, consignment, wholesale, retail, export-agent.") var kind: String?
-        @Option(help: "Yearly purchases, e.g. 12000.00.") var purchases: String?
+        @Option(parsing: .unconditional, help: "Yearly purchases, e.g. 12000.00.") var purchases: String?
         @Option(help: "ISO 4217 currency of the purchases (default: the one recorded, else USD).") var currency: String?
         @Option(help: "The day the relationship ended, YYYY-MM-DD.") var ended: String?
         @Option(help: "Notes (replace those recorded).") var notes: String?

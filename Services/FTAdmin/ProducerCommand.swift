@@ -380,7 +380,7 @@ extension ProducerCommand {
         @Option var organisation: String
         @Option(help: "YYYY-MM-DD.") var since: String
         @Option(help: "direct-purchase, consignment, wholesale, retail, export-agent.") var kind: String
-        @Option(help: "Yearly purchases, e.g. 12000.00.") var purchases: String?
+        @Option(parsing: .unconditional, help: "Yearly purchases, e.g. 12000.00.") var purchases: String?
         @Option(help: "ISO 4217 currency of the purchases.") var currency: String = "USD"
         @OptionGroup var global: GlobalOptions
 

@@ -54,15 +54,19 @@ public struct FieldValidator {
 
     /// An amount of money in minor units: positive (or, unless `positive`, zero), and at most
     /// `CurrencyCode.maxMinorUnits`, so that sums and ratios of stored amounts stay within their types.
-    public mutating func amount(_ minorUnits: Int64, _ field: String, positive: Bool) {
+    /// An amount of money in minor units: not negative (positive when `positive`), at most 10^15; told in
+    /// `currency`'s units when it is known ("got -5.00 GHS"), for people to read.
+    public mutating func amount(_ minorUnits: Int64, _ field: String, positive: Bool, currency: String = "") {
+        let shown = CurrencyCode.isValid(currency) ? CurrencyCode.format(minorUnits, currency) : "\(minorUnits)"
         if minorUnits < 0 {
-            fail(field, "must not be negative, got \(minorUnits)")
+            fail(field, "must not be negative, got \(shown)")
         } else if positive && minorUnits == 0 {
-            fail(field, "must be positive, got 0")
+            fail(field, "must be positive, got \(shown)")
         } else if minorUnits > CurrencyCode.maxMinorUnits {
-            fail(
-                field,
-                "must be at most \(CurrencyCode.maxMinorUnits) (10^15 minor units), got \(minorUnits)")
+            let most =
+                CurrencyCode.isValid(currency)
+                ? CurrencyCode.format(CurrencyCode.maxMinorUnits, currency) : "\(CurrencyCode.maxMinorUnits)"
+            fail(field, "must be at most \(most) (10^15 minor units), got \(shown)")
         }
     }
 

@@ -60,7 +60,8 @@ struct DeadlineTests {
                 let start = ContinuousClock.now
                 task.cancel()
                 let result = await task.result
-                #expect(ContinuousClock.now - start < .milliseconds(500))
+                // At once: well before the 10 s the handler sleeps (bounded loosely, the machine may be busy).
+                #expect(ContinuousClock.now - start < .seconds(2))
                 guard case .failure(let error as RPCError) = result else {
                     Issue.record("the cancelled call succeeded")
                     return

@@ -103,8 +103,9 @@ struct LifecycleTests {
         try await withTestServer { endpoint, server, _ in
             try await withChannel([endpoint]) { channel in
                 let client = TestingV1.TestServiceClient(channel: channel)
+                // Long enough to be seen in flight however busy the machine (CI builds beside it).
                 let slow = Task {
-                    try await client.unaryCall(TestingV1.SimpleRequest(sleepMillis: 400, text: "finished"))
+                    try await client.unaryCall(TestingV1.SimpleRequest(sleepMillis: 1500, text: "finished"))
                 }
                 let started = try await eventually { server.callsInFlight == 1 }
                 #expect(started)

@@ -54,7 +54,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
             return nil
         }
         money.currency = check.currency(money.currency, "\(field).currency")
-        check.amount(money.minorUnits, "\(field).minor_units", positive: positive)
+        check.amount(money.minorUnits, "\(field).minor_units", positive: positive, currency: money.currency)
         return money
     }
 

@@ -144,7 +144,7 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         observation.unit = unit(observation.unit, name("unit"), &check)
         if var price = observation.price {
             price.currency = check.currency(price.currency, name("price.currency"))
-            check.amount(price.minorUnits, name("price.minor_units"), positive: true)
+            check.amount(price.minorUnits, name("price.minor_units"), positive: true, currency: price.currency)
             observation.price = price
         } else {
             check.fail(name("price"), "is required (minor units and an ISO 4217 currency)")
@@ -246,7 +246,7 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         }
         if var price = signal.targetPrice {
             price.currency = check.currency(price.currency, "signal.target_price.currency")
-            check.amount(price.minorUnits, "signal.target_price.minor_units", positive: false)
+            check.amount(price.minorUnits, "signal.target_price.minor_units", positive: false, currency: price.currency)
             signal.targetPrice = price
         }
         _ = check.date(signal.neededBy, "signal.needed_by")
@@ -352,7 +352,8 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         if answer.groupID.isEmpty { check.fail("answer.group_id", "must not be empty") }
         if var price = answer.offeredPrice {
             price.currency = check.currency(price.currency, "answer.offered_price.currency")
-            check.amount(price.minorUnits, "answer.offered_price.minor_units", positive: false)
+            check.amount(
+                price.minorUnits, "answer.offered_price.minor_units", positive: false, currency: price.currency)
             answer.offeredPrice = price
         }
         if var quantity = answer.quantity {

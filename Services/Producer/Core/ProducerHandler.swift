@@ -310,7 +310,9 @@ public struct ProducerHandler: ProducerV1.ProducerServiceHandler {
         check.specified(relationship.kind, "relationship.kind")
         if var money = relationship.yearlyPurchases {
             money.currency = check.currency(money.currency, "relationship.yearly_purchases.currency")
-            check.amount(money.minorUnits, "relationship.yearly_purchases.minor_units", positive: false)
+            check.amount(
+                money.minorUnits, "relationship.yearly_purchases.minor_units", positive: false, currency: money.currency
+            )
             relationship.yearlyPurchases = money
         }
         if let ended = check.date(relationship.endedOn, "relationship.ended_on", required: false), let since,
