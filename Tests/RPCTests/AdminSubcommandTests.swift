@@ -55,5 +55,20 @@ struct AdminSubcommandTests {
                 requestID: "join-1"))
         let members = try await runTool("ftadmin", ["market", "members", group.id], environment: environment)
         #expect(members.status == 0 && members.output.contains("Bolga Basket Weavers"), "\(members.output)")
+
+        // A negative amount reaches the service as a value (not "Missing value"), and is refused in currency units.
+        let market = try await services.market.createMarket(
+            .init(
+                market: MarketplaceV1.Market(name: "Bolgatanga market", country: "GH", kind: .localMarket),
+                requestID: "m"))
+        let negative = try await runTool(
+            "ftadmin",
+            [
+                "market", "record-price", "--product", "baskets", "--market", market.id, "--type", "producer",
+                "--unit", "piece", "--price", "-5", "--currency", "GHS",
+            ], environment: environment)
+        #expect(
+            negative.status == 1 && negative.output.contains("must not be negative, got -5.00 GHS"),
+            "\(negative.output)")
     }
 }
