@@ -48,19 +48,22 @@ func people(_ count: A.PeopleCount?) -> String {
     return "\(total) (\(count.women) women, \(count.men) men\(count.other > 0 ? ", \(count.other) other" : ""))"
 }
 
-func projectDetail(_ project: A.Project) -> String {
+func projectDetail(_ project: A.Project, names: PageNames = PageNames()) -> String {
     var lines = [
         "\(project.title)  [\(project.id), version \(project.version)]\(project.iatiIdentifier.isEmpty ? "" : "  IATI \(project.iatiIdentifier)")",
-        "status: \(short(project.status))   reported by: \(project.reportingOrganisationID)",
+        "status: \(short(project.status))   reported by: \(names.label(project.reportingOrganisationID))",
         "planned: \(show(project.plannedStart)) to \(show(project.plannedEnd))   actual: \(show(project.actualStart)) to \(show(project.actualEnd))",
-        "countries: \(project.countries.joined(separator: ", "))   sectors: \(project.sectors.map(String.init).joined(separator: ", "))",
+        "countries: \(project.countries.joined(separator: ", "))   sectors: \(project.sectors.map { "\($0) \(DACSector.names[$0] ?? "")" }.joined(separator: ", "))",
         "budget: \(project.budget.map(formatMoney).joined(separator: "; "))",
     ]
     for participant in project.participants {
-        lines.append("participant: \(participant.organisationID) (\(short(participant.role)))")
+        lines.append("participant: \(names.label(participant.organisationID)) (\(short(participant.role)))")
     }
-    if !project.parentID.isEmpty { lines.append("part of: \(project.parentID)") }
-    if !project.childIDs.isEmpty { lines.append("projects under it: \(project.childIDs.joined(separator: ", "))") }
+    if !project.parentID.isEmpty { lines.append("part of: \(names.label(project.parentID)) [\(project.parentID)]") }
+    if !project.childIDs.isEmpty {
+        lines.append(
+            "projects under it: \(project.childIDs.map { "\(names.label($0)) [\($0)]" }.joined(separator: ", "))")
+    }
     if !project.description.isEmpty { lines.append(project.description) }
     return lines.joined(separator: "\n")
 }
@@ -79,17 +82,22 @@ func totalsTable(_ totals: [A.FlowTotals]) -> String {
     return table.render()
 }
 
-/// - Parameter names: organisation names by id, shown instead of ids where known.
-func trainingTable(_ trainings: [A.Training], names: [String: String] = [:]) -> String {
+/// - Parameter names: the names of the organisations and groups the trainings mention, shown instead of ids.
+func trainingTable(_ trainings: [A.Training], names: PageNames = PageNames()) -> String {
     var table = Table("ID", "HELD", "SKILL", "TITLE", "TRAINER", "GROUPS", "TRAINEES", "FROM", "STATUS")
     for training in trainings {
         table.add(
             training.id, show(training.heldOn), training.skill, training.title,
-            names[training.trainerOrganisationID] ?? (training.trainerOrganisationID + training.trainerGroupID),
-            training.trainedGroupIDs.joined(separator: ","),
-            people(training.trainees), training.cascadesFrom, short(training.status))
+            names.label(training.trainerOrganisationID + training.trainerGroupID),
+            names.labels(training.trainedGroupIDs), people(training.trainees), training.cascadesFrom,
+            short(training.status))
     }
     return table.render()
+}
+
+/// The ids of the producer groups trainings mention, to ask their names.
+func groupIDs(of trainings: [A.Training]) -> Set<String> {
+    Set(trainings.flatMap { $0.trainedGroupIDs + [$0.trainerGroupID] })
 }
 
 func reachText(_ reach: A.CascadeReach) -> String {
@@ -104,7 +112,7 @@ func reachText(_ reach: A.CascadeReach) -> String {
         + "\nreach of the cascade from \(reach.rootTrainingID): \(people(reach.people)) in \(reach.groupsReached) groups"
 }
 
-func indicatorText(_ indicators: [A.Indicator]) -> String {
+func indicatorText(_ indicators: [A.Indicator], names: PageNames = PageNames()) -> String {
     var table = Table("ID", "PROJECT", "GROUP", "LEVEL", "MEASURE", "TITLE", "UNIT", "PERIOD", "TARGET", "ACTUAL")
     func value(_ value: A.IndicatorValue?, _ indicator: A.Indicator) -> String {
         guard let value else { return "" }
@@ -123,7 +131,8 @@ func indicatorText(_ indicators: [A.Indicator]) -> String {
     for indicator in indicators {
         let baseline = indicator.baseline.map { "baseline \(indicator.baselineYear): \(value($0, indicator))" } ?? ""
         table.add(
-            indicator.id, indicator.projectID, indicator.groupID, short(indicator.level), short(indicator.measure),
+            indicator.id, names.label(indicator.projectID), names.label(indicator.groupID), short(indicator.level),
+            short(indicator.measure),
             indicator.title, indicator.unit, baseline, "", "")
         for period in indicator.periods {
             table.add(
@@ -283,7 +292,8 @@ extension AssistanceCommand {
                 let created = try await client.createProject(
                     A.CreateProjectRequest(
                         project: project, requestID: requestID ?? RequestID.make()), options: global.callOptions)
-                try emit(created, global) { projectDetail(created) }
+                let names = await global.pageNames(groups: [])
+                try emit(created, global) { projectDetail(created, names: names) }
             }
         }
     }
@@ -296,7 +306,8 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let project = try await client.getProject(A.GetProjectRequest(id: id), options: global.callOptions)
-                try emit(project, global) { projectDetail(project) }
+                let names = await global.pageNames(groups: [])
+                try emit(project, global) { projectDetail(project, names: names) }
             }
         }
     }
@@ -314,13 +325,15 @@ extension AssistanceCommand {
                 var request = A.ListProjectsRequest(country: country, organisationID: organisation, parentID: parent)
                 if let status { request.status = try parseEnum(status, A.ProjectStatus.self, field: "--status") }
                 let response = try await client.listProjects(request, options: global.callOptions)
+                let titles = Dictionary(response.projects.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
                 try emit(response, global) {
                     var table = Table("ID", "TITLE", "STATUS", "START", "END", "COUNTRIES", "BUDGET", "PARENT")
                     for project in response.projects {
                         table.add(
                             project.id, project.title, short(project.status), show(project.plannedStart),
                             show(project.plannedEnd), project.countries.joined(separator: ","),
-                            project.budget.map(formatMoney).joined(separator: "; "), project.parentID)
+                            project.budget.map(formatMoney).joined(separator: "; "),
+                            titles[project.parentID] ?? project.parentID)
                     }
                     return table.render()
                 }
@@ -345,7 +358,8 @@ extension AssistanceCommand {
                     A.UpdateProjectRequest(
                         project: project, updateMask: mask, expectedVersion: version, requestID: RequestID.make()),
                     options: global.callOptions)
-                try emit(updated, global) { projectDetail(updated) }
+                let names = await global.pageNames(groups: [])
+                try emit(updated, global) { projectDetail(updated, names: names) }
             }
         }
     }
@@ -400,12 +414,13 @@ extension AssistanceCommand {
                     return (answer.transactions, answer.nextPageToken)
                 }
                 let response = A.ListTransactionsResponse(transactions: rows, nextPageToken: next)
+                let names = await global.pageNames(groups: Set(rows.map(\.groupID)))
                 try emit(response, global) {
                     var table = Table("ID", "DATE", "TYPE", "AMOUNT", "PROJECT", "GROUP", "DESCRIPTION")
                     for line in response.transactions {
                         table.add(
-                            line.id, show(line.date), short(line.type), formatMoney(line.value), line.projectID,
-                            line.groupID, line.description)
+                            line.id, show(line.date), short(line.type), formatMoney(line.value),
+                            names.label(line.projectID), names.label(line.groupID), line.description)
                     }
                     return table.render() + moreLine(response.nextPageToken)
                 }
@@ -488,11 +503,13 @@ extension AssistanceCommand {
                     return (answer.equipment, answer.nextPageToken)
                 }
                 let response = A.ListEquipmentResponse(equipment: rows, nextPageToken: next)
+                let names = await global.pageNames(groups: Set(rows.map(\.groupID)))
                 try emit(response, global) {
                     var table = Table("ID", "DELIVERED", "GROUP", "WHAT", "VALUE", "REPLACES", "YEARLY COST REPLACED")
                     for item in response.equipment {
                         table.add(
-                            item.id, show(item.deliveredOn), item.groupID, item.description, formatMoney(item.value),
+                            item.id, show(item.deliveredOn), names.label(item.groupID), item.description,
+                            formatMoney(item.value),
                             item.replaces, formatMoney(item.yearlyCostReplaced))
                     }
                     return table.render() + moreLine(response.nextPageToken)

@@ -35,7 +35,8 @@ extension AssistanceCommand {
                             trainedGroupIDs: group, trainees: A.PeopleCount(women: women, men: men, other: other),
                             cascadesFrom: cascadesFrom, projectID: project, notes: notes),
                         requestID: requestID ?? RequestID.make()), options: global.callOptions)
-                try emit(training, global) { trainingTable([training]) }
+                let names = await global.pageNames(groups: groupIDs(of: [training]))
+                try emit(training, global) { trainingTable([training], names: names) }
             }
         }
     }
@@ -52,7 +53,8 @@ extension AssistanceCommand {
                 let linked = try await client.linkCascade(
                     A.LinkCascadeRequest(trainingID: training, cascadesFrom: from, requestID: RequestID.make()),
                     options: global.callOptions)
-                try emit(linked, global) { trainingTable([linked]) }
+                let names = await global.pageNames(groups: groupIDs(of: [linked]))
+                try emit(linked, global) { trainingTable([linked], names: names) }
             }
         }
     }
@@ -84,7 +86,8 @@ extension AssistanceCommand {
                         trainingID: training, completedOn: try parseDate(on, field: "--on"), results: results,
                         requestID: RequestID.make()),
                     options: global.callOptions)
-                try emit(done, global) { trainingTable([done]) }
+                let names = await global.pageNames(groups: groupIDs(of: [done]))
+                try emit(done, global) { trainingTable([done], names: names) }
             }
         }
     }
@@ -108,7 +111,8 @@ extension AssistanceCommand {
                     return (answer.trainings, answer.nextPageToken)
                 }
                 let response = A.ListTrainingsResponse(trainings: rows, nextPageToken: next)
-                try emit(response, global) { trainingTable(response.trainings) + moreLine(next) }
+                let names = await global.pageNames(groups: groupIDs(of: response.trainings))
+                try emit(response, global) { trainingTable(response.trainings, names: names) + moreLine(next) }
             }
         }
     }
@@ -147,7 +151,8 @@ extension AssistanceCommand {
                             groupID: group, organisationID: organisation, purpose: purpose,
                             referredOn: try parseDate(on, field: "--on")),
                         requestID: requestID ?? RequestID.make()), options: global.callOptions)
-                try emit(referral, global) { referralTable([referral]) }
+                let names = await global.pageNames(groups: [referral.groupID])
+                try emit(referral, global) { referralTable([referral], names: names) }
             }
         }
     }
@@ -170,7 +175,8 @@ extension AssistanceCommand {
                         outcome: try parseEnum(outcome, A.ReferralOutcome.self, field: "--outcome"),
                         outcomeOn: try parseDate(on, field: "--on"), notes: notes, requestID: RequestID.make()),
                     options: global.callOptions)
-                try emit(updated, global) { referralTable([updated]) }
+                let names = await global.pageNames(groups: [updated.groupID])
+                try emit(updated, global) { referralTable([updated], names: names) }
             }
         }
     }
@@ -193,7 +199,8 @@ extension AssistanceCommand {
                     return (answer.referrals, answer.nextPageToken)
                 }
                 let response = A.ListReferralsResponse(referrals: rows, nextPageToken: next)
-                try emit(response, global) { referralTable(response.referrals) + moreLine(next) }
+                let names = await global.pageNames(groups: Set(response.referrals.map(\.groupID)))
+                try emit(response, global) { referralTable(response.referrals, names: names) + moreLine(next) }
             }
         }
     }
@@ -224,7 +231,8 @@ extension AssistanceCommand {
                             measure: try parseEnum(measure, A.Measure.self, field: "--measure"),
                             title: title, unit: unit, baselineYear: baselineYear, baseline: baseline.value()),
                         requestID: requestID ?? RequestID.make()), options: global.callOptions)
-                try emit(indicator, global) { indicatorText([indicator]) }
+                let names = await global.pageNames(groups: [indicator.groupID])
+                try emit(indicator, global) { indicatorText([indicator], names: names) }
             }
         }
     }
@@ -293,7 +301,8 @@ extension AssistanceCommand {
                     return (answer.indicators, answer.nextPageToken)
                 }
                 let response = A.ListIndicatorsResponse(indicators: rows, nextPageToken: next)
-                try emit(response, global) { indicatorText(response.indicators) + moreLine(next) }
+                let names = await global.pageNames(groups: Set(response.indicators.map(\.groupID)))
+                try emit(response, global) { indicatorText(response.indicators, names: names) + moreLine(next) }
             }
         }
     }
@@ -343,11 +352,12 @@ struct ValueFlags: ParsableArguments {
     }
 }
 
-func referralTable(_ referrals: [A.Referral]) -> String {
+func referralTable(_ referrals: [A.Referral], names: PageNames = PageNames()) -> String {
     var table = Table("ID", "DATE", "GROUP", "ORGANISATION", "PURPOSE", "OUTCOME", "ON", "NOTES")
     for referral in referrals {
         table.add(
-            referral.id, show(referral.referredOn), referral.groupID, referral.organisationID, referral.purpose,
+            referral.id, show(referral.referredOn), names.label(referral.groupID),
+            names.label(referral.organisationID), referral.purpose,
             short(referral.outcome), show(referral.outcomeOn), referral.outcomeNotes)
     }
     return table.render()

@@ -32,15 +32,16 @@ func withMarket(
         ServiceDirectory.marketplaceInfo, global, MarketplaceV1.MarketplaceInfoServiceClient.init(channel:), body)
 }
 
-private func statisticsLine(_ s: MarketplaceV1.PriceStatistics) -> String {
+private func statisticsLine(_ s: MarketplaceV1.PriceStatistics, names: PageNames) -> String {
     guard s.count > 0 else {
-        return "\(s.product) at \(s.marketID): no observations from \(show(s.windowStart)) to \(show(s.windowEnd))"
+        return
+            "\(s.product) at \(names.label(s.marketID)): no observations from \(show(s.windowStart)) to \(show(s.windowEnd))"
     }
     let change =
         s.previousMedian == nil
         ? "no earlier window" : String(format: "%+.1f%% on the window before", Double(s.medianChangeBp) / 100)
     return
-        "\(s.product) at \(s.marketID), \(show(s.windowStart))–\(show(s.windowEnd)), per \(s.unit): median \(formatMoney(s.median)), min \(formatMoney(s.min)), max \(formatMoney(s.max)), \(s.count) observations; \(change)"
+        "\(s.product) at \(names.label(s.marketID)), \(show(s.windowStart))–\(show(s.windowEnd)), per \(s.unit): median \(formatMoney(s.median)), min \(formatMoney(s.min)), max \(formatMoney(s.max)), \(s.count) observations; \(change)"
 }
 
 extension MarketCommand {
@@ -181,7 +182,8 @@ extension MarketCommand {
                     M.GetPriceStatisticsRequest(
                         product: product, marketID: market, windowDays: days,
                         asOf: try asOf.map { try parseDate($0, field: "--as-of") }), options: global.callOptions)
-                try emit(statistics, global) { statisticsLine(statistics) }
+                let names = await global.pageNames(groups: [])
+                try emit(statistics, global) { statisticsLine(statistics, names: names) }
             }
         }
     }
@@ -198,11 +200,13 @@ extension MarketCommand {
                     M.ListPriceAlertsRequest(
                         product: product, since: try since.map { try parseDate($0, field: "--since") }),
                     options: global.callOptions)
+                let names = await global.pageNames(groups: [])
                 try emit(response, global) {
                     var table = Table("DATE", "PRODUCT", "MARKET", "PRICE", "90-DAY MEDIAN", "RATIO", "DIRECTION")
                     for alert in response.alerts {
                         table.add(
-                            show(alert.observedOn), alert.product, alert.marketID, formatMoney(alert.price),
+                            show(alert.observedOn), alert.product, names.label(alert.marketID),
+                            formatMoney(alert.price),
                             formatMoney(alert.trailingMedian), String(format: "%.2f×", Double(alert.ratioBp) / 10000),
                             short(alert.direction))
                     }
@@ -318,11 +322,12 @@ extension MarketCommand {
             try await withMarket(self, global) { client in
                 let response = try await client.listDemandAnswers(
                     M.ListDemandAnswersRequest(signalID: signal), options: global.callOptions)
+                let names = await global.pageNames(groups: Set(response.answers.map(\.groupID)))
                 try emit(response, global) {
                     var table = Table("ID", "GROUP", "PRICE", "QUANTITY", "MESSAGE")
                     for answer in response.answers {
                         table.add(
-                            answer.id, answer.groupID, formatMoney(answer.offeredPrice),
+                            answer.id, names.label(answer.groupID), formatMoney(answer.offeredPrice),
                             answer.quantity.map { "\($0.amount) \($0.unit)" } ?? "", answer.message)
                     }
                     return table.render()
@@ -559,6 +564,7 @@ extension MarketCommand {
                 let bulletin = try await client.getMarketBulletin(
                     M.GetMarketBulletinRequest(groupID: group, days: days),
                     options: global.callOptions)
+                let names = await global.pageNames(groups: [])
                 try emit(bulletin, global) {
                     var lines = [
                         "market bulletin for \(bulletin.groupName) (\(bulletin.crafts.joined(separator: ", "))), last \(days) days"
@@ -566,7 +572,7 @@ extension MarketCommand {
                     lines.append("prices:")
                     lines +=
                         bulletin.prices.isEmpty
-                        ? ["  none recorded"] : bulletin.prices.map { "  " + statisticsLine($0) }
+                        ? ["  none recorded"] : bulletin.prices.map { "  " + statisticsLine($0, names: names) }
                     lines.append("open demand:")
                     lines +=
                         bulletin.openDemand.isEmpty

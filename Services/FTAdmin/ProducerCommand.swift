@@ -456,10 +456,14 @@ extension ProducerCommand {
             try await withProducer(self, global) { client in
                 let response = try await client.listGroupConnections(
                     ProducerV1.ListGroupConnectionsRequest(groupID: group), options: global.callOptions)
+                let names = await global.pageNames(
+                    groups: Set(response.connections.flatMap { [$0.fromGroupID, $0.toGroupID] }))
                 try emit(response, global) {
                     var table = Table("ID", "FROM", "KIND", "TO", "SINCE")
                     for item in response.connections {
-                        table.add(item.id, item.fromGroupID, short(item.kind), item.toGroupID, show(item.since))
+                        table.add(
+                            item.id, names.label(item.fromGroupID), short(item.kind), names.label(item.toGroupID),
+                            show(item.since))
                     }
                     return table.render()
                 }

@@ -28,20 +28,15 @@ extension ReportCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                async let names = try? client.listOrganisations(
-                    A.ListOrganisationsRequest(), options: global.callOptions)
                 let report = try await client.getCapacityReport(
                     A.GetCapacityReportRequest(groupID: group, marketDays: marketDays), options: global.callOptions)
                 if page.wanted {
                     try page.write(await capacityPage(report))
                     return
                 }
-                let organisations = await names?.organisations ?? []
-                try emit(report, global) {
-                    capacityText(
-                        report,
-                        names: Dictionary(organisations.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
-                }
+                let names = await global.pageNames(
+                    groups: groupIDs(of: report.assistance?.trainings ?? []).union([report.groupID]))
+                try emit(report, global) { capacityText(report, names: names) }
             }
         }
     }
@@ -180,8 +175,8 @@ func sectionHeading(_ title: String, _ status: A.SectionStatus?) -> String {
     return "== \(title) == UNAVAILABLE (\(status.service): \(status.code): \(status.reason))"
 }
 
-/// - Parameter names: organisation names by id.
-func capacityText(_ report: A.CapacityReport, names: [String: String] = [:]) -> String {
+/// - Parameter names: the names of the organisations, groups and markets the report mentions.
+func capacityText(_ report: A.CapacityReport, names: PageNames = PageNames()) -> String {
     var lines: [String] = []
     let producer = report.producer ?? A.ProducerSection()
     let name = producer.profile?.name ?? report.market?.bulletin?.groupName ?? ""
@@ -235,16 +230,16 @@ func capacityText(_ report: A.CapacityReport, names: [String: String] = [:]) -> 
     if !assistance.trainings.isEmpty { lines.append(trainingTable(assistance.trainings, names: names)) }
     for referral in assistance.referrals {
         lines.append(
-            "referred to \(names[referral.organisationID] ?? referral.organisationID) for \(referral.purpose) on \(show(referral.referredOn)): \(short(referral.outcome))"
+            "referred to \(names.label(referral.organisationID)) for \(referral.purpose) on \(show(referral.referredOn)): \(short(referral.outcome))"
         )
     }
-    if !assistance.results.isEmpty { lines.append(indicatorText(assistance.results)) }
+    if !assistance.results.isEmpty { lines.append(indicatorText(assistance.results, names: names)) }
     lines.append("")
     lines.append(sectionHeading("Market", report.market?.status))
     if let bulletin = report.market?.bulletin {
         for price in bulletin.prices {
             lines.append(
-                "price: \(price.product) at \(price.marketID): median \(formatMoney(price.median)) per \(price.unit) (\(price.count) observations)"
+                "price: \(price.product) at \(names.label(price.marketID)): median \(formatMoney(price.median)) per \(price.unit) (\(price.count) observations)"
             )
         }
         for signal in bulletin.matchedDemand {

@@ -128,13 +128,15 @@ extension MarketCommand {
                             csv: csv, validateOnly: input.dryRun, requestID: requestID, source: input.source),
                         options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
                 }
+                let names = await global.pageNames(groups: [])
                 try emit(response, global) {
                     var lines: [String] = []
                     if !response.alerts.isEmpty {
                         var table = Table("ALERT", "PRODUCT", "MARKET", "DATE", "PRICE", "90-DAY MEDIAN", "RATIO")
                         for alert in response.alerts {
                             table.add(
-                                short(alert.direction), alert.product, alert.marketID, show(alert.observedOn),
+                                short(alert.direction), alert.product, names.label(alert.marketID),
+                                show(alert.observedOn),
                                 formatMoney(alert.price), formatMoney(alert.trailingMedian),
                                 String(format: "%.2f×", Double(alert.ratioBp) / 10000))
                         }

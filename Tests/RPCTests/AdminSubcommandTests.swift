@@ -56,6 +56,23 @@ struct AdminSubcommandTests {
         let members = try await runTool("ftadmin", ["market", "members", group.id], environment: environment)
         #expect(members.status == 0 && members.output.contains("Bolga Basket Weavers"), "\(members.output)")
 
+        // Tables name the records they point to: trainers, trained groups, projects, organisations.
+        for (arguments, names) in [
+            (
+                ["assistance", "trainings", "--group", weavers.id],
+                ["Trade Aid Integrated", "Rural basket makers of the"]
+            ),
+            (["assistance", "transactions", "--group", weavers.id], ["Bolga basket weavers: train the trainers"]),
+            (["assistance", "referrals", "--group", weavers.id], ["Trade Aid Integrated", "Bolga Basket Weavers"]),
+            (["report", "capacity", weavers.id], ["Trade Aid Integrated", "Rural basket makers of the"]),
+        ] {
+            let shown = try await runTool("ftadmin", arguments, environment: environment)
+            #expect(shown.status == 0, "\(arguments): \(shown.output)")
+            for name in names { #expect(shown.output.contains(name), "\(arguments) lacks \(name): \(shown.output)") }
+            let foreign = shown.output.ranges(of: /\b(og|pj|mk)_[0-9a-f]{16}\b/).map { String(shown.output[$0]) }
+            #expect(foreign.isEmpty, "\(arguments) shows ids where names belong: \(foreign)")
+        }
+
         // A negative amount reaches the service as a value (not "Missing value"), and is refused in currency units.
         let market = try await services.market.createMarket(
             .init(

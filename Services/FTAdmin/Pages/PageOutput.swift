@@ -100,7 +100,7 @@ extension GlobalOptions {
         return try? await call(makeClient(channel))
     }
 
-    /// The names of every organisation and market, and of the producer groups `groupIDs`.
+    /// The names of every organisation, project and market, and of the producer groups `groupIDs`.
     func pageNames(groups groupIDs: Set<String>) async -> PageNames {
         var names = PageNames()
         let options = callOptions
@@ -108,6 +108,10 @@ extension GlobalOptions {
             try await $0.listOrganisations(A.ListOrganisationsRequest(), options: options).organisations
         }
         for organisation in organisations ?? [] { names.organisations[organisation.id] = organisation.name }
+        let projects = await ask(ServiceDirectory.assistance, A.AssistanceServiceClient.init(channel:)) {
+            try await $0.listProjects(A.ListProjectsRequest(), options: options).projects
+        }
+        for project in projects ?? [] { names.projects[project.id] = project.title }
         let markets = await ask(ServiceDirectory.marketplaceInfo, MarketplaceV1.MarketplaceInfoServiceClient.init) {
             try await $0.listMarkets(MarketplaceV1.ListMarketsRequest(), options: options).markets
         }
