@@ -169,10 +169,12 @@ func moreLine(_ token: String) -> String { token.isEmpty ? "" : "\nmore: --page-
 
 /// Fields of a project settable from flags, shared by create and update.
 struct ProjectFields: ParsableArguments {
+    func validate() throws { try checkCountries(country) }
+
     @Option(help: "Title.") var title: String?
     @Option(help: "Description.") var description: String?
     @Option(help: "IATI activity identifier.") var iati: String?
-    @Option(help: "pipeline, implementation, finalisation, closed, cancelled, suspended.") var status: String?
+    @Option(help: "Status.") var status: A.ProjectStatus?
     @Option(help: "Planned start, e.g. 2025-01-01.") var start: String?
     @Option(help: "Planned end.") var end: String?
     @Option(help: "Actual start.") var actualStart: String?
@@ -194,7 +196,7 @@ struct ProjectFields: ParsableArguments {
         mask.set("description", ifGiven: description) { project.description = $0 }
         mask.set("iati_identifier", ifGiven: iati) { project.iatiIdentifier = $0 }
         try mask.set("status", ifGiven: status) { status in
-            project.status = try parseEnum(status, A.ProjectStatus.self, field: "--status")
+            project.status = status
         }
         try mask.set("planned_start", ifGiven: start) { start in
             project.plannedStart = try parseDate(start, field: "--start")
@@ -231,9 +233,10 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(
             commandName: "create-organisation", abstract: "Record a member, development or funding organisation.")
         @Option(help: "Name.") var name: String
-        @Option(help: "member, development, funder or government.") var kind: String
+        @Option(help: "Kind.") var kind: A.OrganisationKind
         @Option(help: "IATI organisation identifier, e.g. GB-COH-01234567.") var iati = ""
         @Option(help: "Country code.") var country = ""
+        func validate() throws { try checkCountries(country.isEmpty ? [] : [country]) }
         @Option(help: "Request id (default: new).") var requestID: String?
         @OptionGroup var global: GlobalOptions
 
@@ -242,7 +245,7 @@ extension AssistanceCommand {
                 let organisation = try await client.createOrganisation(
                     A.CreateOrganisationRequest(
                         organisation: A.Organisation(
-                            name: name, kind: try parseEnum(kind, A.OrganisationKind.self, field: "--kind"),
+                            name: name, kind: kind,
                             iatiIdentifier: iati, country: country),
                         requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 try emit(organisation, global) {
@@ -254,13 +257,13 @@ extension AssistanceCommand {
 
     struct Organisations: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List organisations.")
-        @Option(help: "Only this kind.") var kind: String?
+        @Option(help: "Only this kind.") var kind: A.OrganisationKind?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
                 var request = A.ListOrganisationsRequest()
-                if let kind { request.kind = try parseEnum(kind, A.OrganisationKind.self, field: "--kind") }
+                if let kind { request.kind = kind }
                 let response = try await client.listOrganisations(request, options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("ID", "NAME", "KIND", "COUNTRY", "IATI")
@@ -314,7 +317,7 @@ extension AssistanceCommand {
 
     struct Projects: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List projects, filtered.")
-        @Option(help: "Status.") var status: String?
+        @Option(help: "Status.") var status: A.ProjectStatus?
         @Option(help: "Recipient country.") var country = ""
         @Option(help: "An organisation reporting or taking part.") var organisation = ""
         @Option(help: "Only projects directly under this one.") var parent = ""
@@ -323,7 +326,7 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 var request = A.ListProjectsRequest(country: country, organisationID: organisation, parentID: parent)
-                if let status { request.status = try parseEnum(status, A.ProjectStatus.self, field: "--status") }
+                if let status { request.status = status }
                 let response = try await client.listProjects(request, options: global.callOptions)
                 let titles = Dictionary(response.projects.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
                 try emit(response, global) {
@@ -368,8 +371,7 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record money moving: a commitment, disbursement, loan…")
         @Option(help: "Project id.") var project: String
-        @Option(help: "commitment, disbursement, expenditure, loan, loan-repayment or advance-payment.") var type:
-            String
+        @Option(help: "What kind of money flow.") var type: A.TransactionType
         @Option(parsing: .unconditional, help: "Amount and currency, e.g. \"1500.00 GHS\".") var amount: String
         @Option(help: "Date, e.g. 2025-03-01.") var date: String
         @Option(help: "The producer group receiving (or repaying) it.") var group = ""
@@ -383,7 +385,7 @@ extension AssistanceCommand {
                 let transaction = try await client.recordTransaction(
                     A.RecordTransactionRequest(
                         transaction: A.Transaction(
-                            projectID: project, type: try parseEnum(type, A.TransactionType.self, field: "--type"),
+                            projectID: project, type: type,
                             value: try parseAmount(amount, field: "--amount"),
                             date: try parseDate(date, field: "--date"),
                             groupID: group, providerOrganisationID: provider, description: description),
@@ -399,14 +401,14 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(abstract: "List money flows of a project or a group.")
         @Option(help: "Project id.") var project = ""
         @Option(help: "Producer group id.") var group = ""
-        @Option(help: "Only this type.") var type: String?
+        @Option(help: "Only this type.") var type: A.TransactionType?
         @OptionGroup var page: PageOptions
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
                 var request = A.ListTransactionsRequest(projectID: project, groupID: group)
-                if let type { request.type = try parseEnum(type, A.TransactionType.self, field: "--type") }
+                if let type { request.type = type }
                 let (rows, next) = try await page.fetch { size, token in
                     request.pageSize = size
                     request.pageToken = token

@@ -162,7 +162,7 @@ extension AssistanceCommand {
             commandName: "referral-outcome",
             abstract: "Record what came of a referral: accepted, declined or completed.")
         @Argument var referral: String
-        @Option(help: "accepted, declined or completed.") var outcome: String
+        @Option(help: "Outcome.") var outcome: A.ReferralOutcome
         @Option(help: "Date.") var on: String
         @Option(help: "Notes.") var notes = ""
         @OptionGroup var global: GlobalOptions
@@ -172,7 +172,7 @@ extension AssistanceCommand {
                 let updated = try await client.recordReferralOutcome(
                     A.RecordReferralOutcomeRequest(
                         referralID: referral,
-                        outcome: try parseEnum(outcome, A.ReferralOutcome.self, field: "--outcome"),
+                        outcome: outcome,
                         outcomeOn: try parseDate(on, field: "--on"), notes: notes, requestID: RequestID.make()),
                     options: global.callOptions)
                 let names = await global.pageNames(groups: [updated.groupID])
@@ -211,9 +211,9 @@ extension AssistanceCommand {
             abstract: "Define a result indicator of a project (optionally for one group).")
         @Option(help: "Project id.") var project: String
         @Option(help: "Producer group id.") var group = ""
-        @Option(help: "output, outcome or impact.") var level: String
+        @Option(help: "Result level.") var level: A.ResultLevel
         @Option(help: "jobs-created, money-saved, artisans-trained, income-change, people-reached or other.")
-        var measure: String
+        var measure: A.Measure
         @Option(help: "Title.") var title: String
         @Option(help: "Unit: jobs, people, percent… or a currency for money saved.") var unit: String
         @Option(parsing: .unconditional, help: "Baseline year.") var baselineYear: Int32 = 0
@@ -227,8 +227,8 @@ extension AssistanceCommand {
                     A.DefineIndicatorRequest(
                         indicator: A.Indicator(
                             projectID: project, groupID: group,
-                            level: try parseEnum(level, A.ResultLevel.self, field: "--level"),
-                            measure: try parseEnum(measure, A.Measure.self, field: "--measure"),
+                            level: level,
+                            measure: measure,
                             title: title, unit: unit, baselineYear: baselineYear, baseline: baseline.value()),
                         requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 let names = await global.pageNames(groups: [indicator.groupID])

@@ -49,8 +49,9 @@ extension MarketCommand {
         static let configuration = CommandConfiguration(commandName: "add-market", abstract: "Register a market.")
         @Option var name: String
         @Option var country: String
+        func validate() throws { try checkCountries([country]) }
         @Option var area: String = ""
-        @Option(help: "local-market, export, online, wholesale.") var kind: String
+        @Option(help: "Kind.") var kind: M.MarketKind
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -59,7 +60,7 @@ extension MarketCommand {
                     M.CreateMarketRequest(
                         market: M.Market(
                             name: name, country: country, adminArea: area,
-                            kind: try parseEnum(kind, M.MarketKind.self, field: "--kind")),
+                            kind: kind),
                         requestID: RequestID.make()), options: global.callOptions)
                 try emit(market, global) { "\(market.id): \(market.name) (\(market.country))" }
             }
@@ -92,8 +93,9 @@ extension MarketCommand {
         @Option var name: String
         @Option(help: "The organisation whose partner it is.") var buyer: String
         @Option var country: String
+        func validate() throws { try checkCountries([country]) }
         @Option var region: String = ""
-        @Option(help: "retail-store, online-shop, wholesaler, importer, catalogue, museum-shop.") var channel: String
+        @Option(help: "Sales channel.") var channel: M.SalesChannel
         @Option(parsing: .unconditional) var outlets: Int32 = 1
         @OptionGroup var global: GlobalOptions
 
@@ -103,7 +105,7 @@ extension MarketCommand {
                     M.AddRetailPartnerRequest(
                         partner: M.RetailPartner(
                             name: name, buyerOrganisation: buyer, country: country, region: region,
-                            channel: try parseEnum(channel, M.SalesChannel.self, field: "--channel"),
+                            channel: channel,
                             outlets: outlets), requestID: RequestID.make()), options: global.callOptions)
                 try emit(partner, global) { "\(partner.id): \(partner.name)" }
             }
@@ -114,17 +116,17 @@ extension MarketCommand {
         static let configuration = CommandConfiguration(
             abstract: "Count retail partners by country, region or channel.")
         @Option var buyer: String = ""
-        @Option(help: "country, region or channel.") var by: String = "country"
+        @Option(help: "What to count by.") var by: M.PartnerGrouping = .country
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.countRetailPartners(
                     M.CountRetailPartnersRequest(
-                        buyerOrganisation: buyer, groupBy: try parseEnum(by, M.PartnerGrouping.self, field: "--by")),
+                        buyerOrganisation: buyer, groupBy: by),
                     options: global.callOptions)
                 try emit(response, global) {
-                    var table = Table(by.uppercased(), "PARTNERS", "OUTLETS")
+                    var table = Table(short(by).uppercased(), "PARTNERS", "OUTLETS")
                     for count in response.counts { table.add(count.key, "\(count.partners)", "\(count.outlets)") }
                     table.add("total", "\(response.totalPartners)", "\(response.totalOutlets)")
                     return table.render()
@@ -138,7 +140,7 @@ extension MarketCommand {
             commandName: "record-price", abstract: "Record a price observation.")
         @Option var product: String
         @Option var market: String
-        @Option(help: "producer, wholesale or retail.") var type: String
+        @Option(help: "Price type.") var type: M.PriceType
         @Option(help: "piece, dozen, pair, set, kg, g, metre, square-metre, litre.") var unit: String
         @Option(parsing: .unconditional, help: "e.g. 12.50") var price: String
         @Option var currency: String
@@ -152,7 +154,7 @@ extension MarketCommand {
                     M.RecordPriceRequest(
                         observation: M.PriceObservation(
                             product: product, marketID: market,
-                            priceType: try parseEnum(type, M.PriceType.self, field: "--type"),
+                            priceType: type,
                             unit: unit, price: try parseMoney(price, currency: currency, field: "--price"),
                             observedOn: try date.map { try parseDate($0, field: "--date") } ?? ISODate.today().message,
                             source: source), requestID: RequestID.make()), options: global.callOptions)
@@ -227,6 +229,7 @@ extension MarketCommand {
         @Option var currency: String = "USD"
         @Option(help: "YYYY-MM-DD.") var neededBy: String
         @Option(help: "A country the buyer sources from (repeatable).") var country: [String] = []
+        func validate() throws { try checkCountries(country) }
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -340,14 +343,14 @@ extension MarketCommand {
         static let configuration = CommandConfiguration(
             commandName: "close-demand", abstract: "Mark demand fulfilled or withdrawn.")
         @Argument var signal: String
-        @Option(help: "fulfilled or withdrawn.") var status: String
+        @Option(help: "fulfilled or withdrawn.") var status: M.DemandStatus
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withMarket(self, global) { client in
                 let updated = try await client.setDemandStatus(
                     M.SetDemandStatusRequest(
-                        signalID: signal, status: try parseEnum(status, M.DemandStatus.self, field: "--status"),
+                        signalID: signal, status: status,
                         requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(updated, global) { "\(updated.id) is \(short(updated.status))" }
@@ -362,7 +365,7 @@ extension MarketCommand {
         @Option var body: String
         @Option var topic: [String] = []
         @Option var craft: [String] = []
-        @Option(help: "organisation, producer-group or expert.") var authorKind: String = "organisation"
+        @Option(help: "Who wrote it.") var authorKind: M.AuthorKind = .organisation
         @Option var author: String
         @Option(help: "Evidence: a result id or a link (repeatable).") var evidence: [String] = []
         @OptionGroup var global: GlobalOptions
@@ -373,7 +376,7 @@ extension MarketCommand {
                     M.AddLibraryEntryRequest(
                         entry: M.LibraryEntry(
                             title: title, body: body, topics: topic, crafts: craft,
-                            authorKind: try parseEnum(authorKind, M.AuthorKind.self, field: "--author-kind"),
+                            authorKind: authorKind,
                             author: author,
                             evidence: evidence), requestID: RequestID.make()), options: global.callOptions)
                 try emit(entry, global) { "added \(entry.id)" }
@@ -452,7 +455,7 @@ extension MarketCommand {
     struct Join: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Join a discussion group.")
         @Argument var group: String
-        @Option(help: "organisation, producer-group or expert.") var kind: String
+        @Option(help: "Kind.") var kind: M.MemberKind
         @Option(help: "Name, or producer group id.") var member: String
         @OptionGroup var global: GlobalOptions
 
@@ -461,7 +464,7 @@ extension MarketCommand {
                 let joined = try await client.joinDiscussionGroup(
                     M.JoinDiscussionGroupRequest(
                         member: M.GroupMember(
-                            groupID: group, kind: try parseEnum(kind, M.MemberKind.self, field: "--kind"),
+                            groupID: group, kind: kind,
                             member: member), requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(joined, global) { "\(joined.member) is a member of \(joined.groupID)" }
@@ -474,7 +477,7 @@ extension MarketCommand {
             commandName: "start-thread", abstract: "Start a thread with a first post.")
         @Argument var group: String
         @Option var title: String
-        @Option(help: "organisation, producer-group or expert.") var authorKind: String
+        @Option(help: "Who wrote it.") var authorKind: M.MemberKind
         @Option var author: String
         @Option var body: String
         @OptionGroup var global: GlobalOptions
@@ -485,7 +488,7 @@ extension MarketCommand {
                     M.StartThreadRequest(
                         groupID: group, title: title,
                         firstPost: M.Post(
-                            authorKind: try parseEnum(authorKind, M.MemberKind.self, field: "--author-kind"),
+                            authorKind: authorKind,
                             author: author, body: body), requestID: RequestID.make()), options: global.callOptions)
                 try emit(started, global) { "thread \(started.thread?.id ?? ""), post \(started.post?.id ?? "")" }
             }
@@ -495,7 +498,7 @@ extension MarketCommand {
     struct Reply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Post in a thread (optionally answering a post).")
         @Argument var thread: String
-        @Option var authorKind: String
+        @Option var authorKind: M.MemberKind
         @Option var author: String
         @Option var body: String
         @Option(help: "The post this answers.") var to: String = ""
@@ -507,7 +510,7 @@ extension MarketCommand {
                     M.PostReplyRequest(
                         post: M.Post(
                             threadID: thread,
-                            authorKind: try parseEnum(authorKind, M.MemberKind.self, field: "--author-kind"),
+                            authorKind: authorKind,
                             author: author, body: body, replyTo: to), requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(post, global) { "posted \(post.id)" }

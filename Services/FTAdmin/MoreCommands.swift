@@ -12,7 +12,7 @@ extension ProducerCommand {
             abstract: "Change a buyer relationship: its kind, yearly purchases or notes, or end it (--ended).")
         @Argument(help: "Producer group id.") var group: String
         @Argument(help: "The relationship's id (br_…), as `buyers` lists it.") var relationship: String
-        @Option(help: "direct-purchase, consignment, wholesale, retail, export-agent.") var kind: String?
+        @Option(help: "Kind.") var kind: ProducerV1.RelationshipKind?
         @Option(parsing: .unconditional, help: "Yearly purchases, e.g. 12000.00.") var purchases: String?
         @Option(help: "ISO 4217 currency of the purchases (default: the one recorded, else USD).") var currency: String?
         @Option(help: "The day the relationship ended, YYYY-MM-DD.") var ended: String?
@@ -28,7 +28,7 @@ extension ProducerCommand {
                     throw CommandFailure(
                         description: "NOT_FOUND: group \(group) has no buyer relationship \"\(relationship)\"")
                 }
-                if let kind { changed.kind = try parseEnum(kind, ProducerV1.RelationshipKind.self, field: "--kind") }
+                if let kind { changed.kind = kind }
                 if let purchases {
                     changed.yearlyPurchases = try parseMoney(
                         purchases, currency: currency ?? changed.yearlyPurchases?.currency ?? "USD",

@@ -58,6 +58,14 @@ func parseEnum<E: ProtoEnum>(_ text: String, _: E.Type, field: String) throws ->
     throw ValidationError("\(field): \"\(text)\" is not one of \(names)")
 }
 
+/// Country codes given on the command line, checked before anything is sent: a wrong one is a bad argument
+/// (exit 64), like every other.
+func checkCountries(_ codes: [String], flag: String = "--country") throws {
+    for code in codes where !CountryCode.isValid(code.uppercased()) {
+        throw ValidationError("\(flag) \"\(code)\" is not an ISO 3166-1 alpha-2 country code (e.g. GH, KH, IN)")
+    }
+}
+
 /// An enum value's short name for tables: GROUP_KIND_WOMENS_GROUP → womens-group.
 func short<E: ProtoEnum>(_ value: E) -> String {
     let name = value.protoName

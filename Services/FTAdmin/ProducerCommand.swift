@@ -74,15 +74,13 @@ private func groupDetail(_ group: ProducerV1.ProducerGroup) -> String {
 
 /// Fields of a group settable from flags, shared by create and update.
 struct GroupFields: ParsableArguments {
+    func validate() throws { try checkCountries(country.map { [$0] } ?? []) }
+
     @Option(help: "Name.") var name: String?
     @Option(help: "Where the values come from (a survey, a visit, a document); noted for each field set.")
     var source: String?
     @Option(help: "Name in the local language.") var localName: String?
-    @Option(
-        help:
-            "cooperative, workshop, family-enterprise, womens-group, individual-artisan, association, social-enterprise."
-    )
-    var kind: String?
+    @Option(help: "Kind of group.") var kind: ProducerV1.GroupKind?
     @Option(help: "ISO 3166-1 alpha-2 country code, e.g. GH.") var country: String?
     @Option(help: "Region or district.") var region: String?
     @Option(help: "A craft or product category (repeatable).") var craft: [String] = []
@@ -102,7 +100,7 @@ struct GroupFields: ParsableArguments {
         mask.set("name", ifGiven: name) { group.name = $0 }
         mask.set("local_name", ifGiven: localName) { group.localName = $0 }
         try mask.set("kind", ifGiven: kind) { kind in
-            group.kind = try parseEnum(kind, ProducerV1.GroupKind.self, field: "--kind")
+            group.kind = kind
         }
         mask.set("country", ifGiven: country) { group.country = $0 }
         mask.set("region", ifGiven: region) { group.region = $0 }
@@ -158,9 +156,9 @@ extension ProducerCommand {
         static let configuration = CommandConfiguration(abstract: "List producer groups, filtered.")
         @Option(help: "Country code.") var country: String?
         @Option(help: "Craft.") var craft: String?
-        @Option(help: "Kind.") var kind: String?
+        @Option(help: "Kind.") var kind: ProducerV1.GroupKind?
         @Option(help: "Text in the name.") var name: String?
-        @Option(help: "active, inactive or merged.") var status: String?
+        @Option(help: "Status.") var status: ProducerV1.GroupStatus?
         @Option(parsing: .unconditional, help: "Groups per page (1-500).") var pageSize: Int32 = 50
         @Option(help: "Page token from a previous page.") var pageToken: String?
         @Flag(help: "Fetch every page.") var all = false
@@ -171,8 +169,8 @@ extension ProducerCommand {
                 var request = ProducerV1.ListProducerGroupsRequest(
                     country: country ?? "", craft: craft ?? "", nameContains: name ?? "", pageSize: pageSize,
                     pageToken: pageToken ?? "")
-                if let kind { request.kind = try parseEnum(kind, ProducerV1.GroupKind.self, field: "--kind") }
-                if let status { request.status = try parseEnum(status, ProducerV1.GroupStatus.self, field: "--status") }
+                if let kind { request.kind = kind }
+                if let status { request.status = status }
                 var response = try await client.listProducerGroups(request, options: global.callOptions)
                 while all && !response.nextPageToken.isEmpty {
                     request.pageToken = response.nextPageToken
@@ -194,7 +192,7 @@ extension ProducerCommand {
         @Argument var id: String
         @Option(parsing: .unconditional, help: "The version you read.") var version: Int64
         @OptionGroup var fields: GroupFields
-        @Option(help: "active or inactive.") var status: String?
+        @Option(help: "active or inactive.") var status: ProducerV1.GroupStatus?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -211,7 +209,7 @@ extension ProducerCommand {
                     }
                 }
                 if let status {
-                    group.status = try parseEnum(status, ProducerV1.GroupStatus.self, field: "--status")
+                    group.status = status
                     mask.append("status")
                 }
                 guard !mask.isEmpty else { throw ValidationError("name at least one field to change") }
@@ -379,7 +377,7 @@ extension ProducerCommand {
         @Argument var group: String
         @Option var organisation: String
         @Option(help: "YYYY-MM-DD.") var since: String
-        @Option(help: "direct-purchase, consignment, wholesale, retail, export-agent.") var kind: String
+        @Option(help: "Kind.") var kind: ProducerV1.RelationshipKind
         @Option(parsing: .unconditional, help: "Yearly purchases, e.g. 12000.00.") var purchases: String?
         @Option(help: "ISO 4217 currency of the purchases.") var currency: String = "USD"
         @OptionGroup var global: GlobalOptions
@@ -388,7 +386,7 @@ extension ProducerCommand {
             try await withProducer(self, global) { client in
                 var relationship = ProducerV1.BuyerRelationship(
                     groupID: group, organisation: organisation, since: try parseDate(since, field: "--since"),
-                    kind: try parseEnum(kind, ProducerV1.RelationshipKind.self, field: "--kind"))
+                    kind: kind)
                 if let purchases {
                     relationship.yearlyPurchases = try parseMoney(purchases, currency: currency, field: "--purchases")
                 }
@@ -427,7 +425,7 @@ extension ProducerCommand {
             abstract: "Connect two groups (FROM mentors/supplies TO, or peers).")
         @Argument var from: String
         @Argument var to: String
-        @Option(help: "mentor, peer or supplier.") var kind: String
+        @Option(help: "Kind.") var kind: ProducerV1.ConnectionKind
         @Option(help: "YYYY-MM-DD.") var since: String?
         @OptionGroup var global: GlobalOptions
 
@@ -437,7 +435,7 @@ extension ProducerCommand {
                     ProducerV1.ConnectGroupsRequest(
                         connection: ProducerV1.GroupConnection(
                             fromGroupID: from, toGroupID: to,
-                            kind: try parseEnum(kind, ProducerV1.ConnectionKind.self, field: "--kind"),
+                            kind: kind,
                             since: try since.map { try parseDate($0, field: "--since") }),
                         requestID: RequestID.make()), options: global.callOptions)
                 try emit(connection, global) {
@@ -477,7 +475,7 @@ extension ProducerCommand {
         @Argument var group: String
         @Option var organisation: String
         @Option(help: "YYYY-MM-DD.") var date: String
-        @Option(help: "visit, call, message or workshop.") var kind: String
+        @Option(help: "Kind.") var kind: ProducerV1.ContactKind
         @Option(help: "A topic (repeatable).") var topic: [String] = []
         @Option var summary: String = ""
         @Option(help: "A follow-up as \"what@YYYY-MM-DD\" (repeatable).") var followUp: [String] = []
@@ -498,7 +496,7 @@ extension ProducerCommand {
                         contact: ProducerV1.DialogueContact(
                             groupID: group, organisation: organisation,
                             contactDate: try parseDate(date, field: "--date"),
-                            kind: try parseEnum(kind, ProducerV1.ContactKind.self, field: "--kind"), topics: topic,
+                            kind: kind, topics: topic,
                             summary: summary,
                             followUps: followUps), requestID: RequestID.make()), options: global.callOptions)
                 try emit(contact, global) { "recorded \(contact.id) with \(contact.followUps.count) follow-up(s)" }

@@ -23,12 +23,12 @@ extension ProducerCommand {
                 fails the whole import, naming its row and column; --dry-run shows what would happen.
                 """)
         @OptionGroup var input: ImportFile
-        @Option(help: "add, update or add-or-update.") var mode = "add"
+        @Option(help: "Whether rows add groups, update them, or both.") var mode: ProducerV1.ImportMode = .add
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             let csv = try input.bytes()
-            let importMode = try parseEnum(mode, ProducerV1.ImportMode.self, field: "--mode")
+            let importMode = mode
             try await withProducer(self, global) { client in
                 // An answer too long for one message comes in parts: the rest is asked for again with the same
                 // request id (a retry, which reads the kept answer and imports nothing twice) from its next row.
@@ -58,9 +58,9 @@ extension ProducerCommand {
             abstract: "Write producer groups as CSV, the columns `producer import` reads (id and version included).")
         @Option(help: "Country code.") var country: String?
         @Option(help: "Craft.") var craft: String?
-        @Option(help: "Kind.") var kind: String?
+        @Option(help: "Kind.") var kind: ProducerV1.GroupKind?
         @Option(help: "Text in the name.") var name: String?
-        @Option(help: "active, inactive or merged.") var status: String?
+        @Option(help: "Status.") var status: ProducerV1.GroupStatus?
         @Option(name: .customLong("file"), help: "Write to this file instead of standard output.") var path: String?
         @Option(parsing: .unconditional, help: "Groups fetched per call (1-5000).") var pageSize: Int32 = 1000
         @OptionGroup var global: GlobalOptions
@@ -73,8 +73,8 @@ extension ProducerCommand {
             try await withProducer(self, global) { client in
                 var request = ProducerV1.ExportProducerGroupsRequest(
                     country: country ?? "", craft: craft ?? "", nameContains: name ?? "", pageSize: pageSize)
-                if let kind { request.kind = try parseEnum(kind, ProducerV1.GroupKind.self, field: "--kind") }
-                if let status { request.status = try parseEnum(status, ProducerV1.GroupStatus.self, field: "--status") }
+                if let kind { request.kind = kind }
+                if let status { request.status = status }
                 var csv = ""
                 var count = 0
                 repeat {

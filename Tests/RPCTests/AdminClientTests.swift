@@ -106,7 +106,7 @@ struct AdminClientTests {
             (["health", "--bogus"], "error: INVALID_ARGUMENT: Unknown option '--bogus'"),
             (
                 ["producer", "create", "--name", "X", "--kind", "coop", "--country", "GH"],
-                "error: INVALID_ARGUMENT: --kind"
+                "error: INVALID_ARGUMENT: The value 'coop' is invalid for '--kind <kind>'"
             ),
             // A negative number is the option's value, not an unknown option, so the error names the real problem.
             (
@@ -125,6 +125,25 @@ struct AdminClientTests {
             // 1 for a failed call, 64 (EX_USAGE) for a bad argument; a crash would end with its signal's number.
             #expect(result.status == 1 || result.status == 64, "\(arguments) exited \(result.status)")
             #expect(result.output.hasPrefix(expected), "\(arguments): \(result.output)")
+        }
+    }
+
+    @Test("a bad argument exits 64 before anything is sent; a call the service refuses exits 1")
+    func exitCodes() async throws {
+        try await withProducerProcess { endpoint in
+            for arguments in [
+                ["producer", "create", "--name", "X", "--kind", "coop", "--country", "GH"],
+                ["producer", "create", "--name", "X", "--kind", "cooperative", "--country", "XX"],
+                ["producer", "list", "--status", "sleeping"], ["health", "--bogus"],
+            ] {
+                let result = try await ftadmin(endpoint, arguments)
+                #expect(result.status == 64, "\(arguments) exited \(result.status): \(result.output)")
+            }
+            let refused = try await ftadmin(
+                endpoint, ["producer", "create", "--name", "", "--kind", "cooperative", "--country", "GH"])
+            #expect(
+                refused.status == 1 && refused.output.hasPrefix("error: INVALID_ARGUMENT: group.name"),
+                "\(refused.output)")
         }
     }
 
