@@ -88,7 +88,7 @@ extension CSV {
     public static func cell<E: ProtoEnum>(_ value: E) -> String {
         let prefix = E.allCases.first.map { $0.protoName.replacingOccurrences(of: "UNSPECIFIED", with: "") } ?? ""
         guard value.rawValue != 0, value.protoName.hasPrefix(prefix) else { return "" }
-        return value.protoName.dropFirst(prefix.count).lowercased()
+        return value.protoName.dropFirst(prefix.count).lowercased().replacingOccurrences(of: "_", with: "-")
     }
 
     /// The value among `choices` a cell names: its short or full name in any case, spaces and hyphens for
@@ -96,7 +96,9 @@ extension CSV {
     public static func enumValue<E: ProtoEnum>(_ cell: String, among choices: [E]) -> E? {
         let wanted = cell.lowercased().replacingOccurrences(of: "'", with: "").replacingOccurrences(of: "’", with: "")
             .split { $0 == " " || $0 == "-" || $0 == "_" }.joined(separator: "_")
-        return choices.first { CSV.cell($0) == wanted || $0.protoName.lowercased() == wanted }
+        return choices.first {
+            CSV.cell($0).replacingOccurrences(of: "-", with: "_") == wanted || $0.protoName.lowercased() == wanted
+        }
     }
 }
 

@@ -87,7 +87,7 @@ struct TransactionImportTests {
                 ])
                 #expect(cells["row 2, type"]?.contains("\"gift\" is not one of commitment, disbursement") == true)
                 #expect(cells["row 3, amount"]?.contains("is not an amount in USD") == true)
-                #expect(cells["row 4, group"]?.contains("is required for a TRANSACTION_TYPE_LOAN") == true)
+                #expect(cells["row 4, group"]?.contains("is required for a loan") == true)
                 #expect(cells["row 5, currency"] != nil && cells["row 5, date"] != nil)
                 #expect(cells.count == 5)
 

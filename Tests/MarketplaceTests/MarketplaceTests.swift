@@ -48,7 +48,7 @@ struct MarketplaceTests {
             #expect(byRegion.counts.first == M.PartnerCount(key: "US / California", partners: 2, outlets: 4))
             let byChannel = try await client.countRetailPartners(M.CountRetailPartnersRequest(groupBy: .channel))
             #expect(
-                byChannel.counts.first == M.PartnerCount(key: "SALES_CHANNEL_RETAIL_STORE", partners: 2, outlets: 5))
+                byChannel.counts.first == M.PartnerCount(key: "retail-store", partners: 2, outlets: 5))
         }
     }
 

@@ -327,7 +327,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         transaction.value = money(transaction.value, name("value"), positive: true, &check)
         _ = check.date(transaction.date, name("date"))
         if MoneyRules.toGroup.contains(transaction.type) && transaction.groupID.isEmpty {
-            check.fail(name("group_id"), "is required for a \(transaction.type.protoName)")
+            check.fail(name("group_id"), "is required for a \(CSV.cell(transaction.type))")
         }
         transaction.description = check.text(transaction.description, name("description"), maxLength: 1000)
         return transaction

@@ -37,7 +37,7 @@ public enum TrainingRules {
         guard allowed.contains(outcome) else {
             throw RPCError(
                 .failedPrecondition,
-                "referral \(referral.id) is \(referral.outcome.protoName): it cannot become \(outcome.protoName)")
+                "referral \(referral.id) is \(CSV.cell(referral.outcome)): it cannot become \(CSV.cell(outcome))")
         }
         if let referred = referral.referredOn.flatMap(ISODate.init), day < referred {
             throw RPCError.invalidArgument(field: "outcome_on", "\(day) is before the referral was made (\(referred))")

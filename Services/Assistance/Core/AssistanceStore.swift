@@ -100,7 +100,7 @@ public struct AssistanceStore: Sendable {
             if parent.status == .cancelled || parent.status == .closed {
                 throw RPCError(
                     .failedPrecondition,
-                    "parent project \(parent.id) is \(parent.status.protoName): no new projects go under it")
+                    "parent project \(parent.id) is \(CSV.cell(parent.status)): no new projects go under it")
             }
         }
         try await refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session)

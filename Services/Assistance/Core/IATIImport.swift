@@ -263,7 +263,7 @@ struct IATIImport: Sendable {
         if MoneyRules.toGroup.contains(type) && group.isEmpty {
             check.fail(
                 "\(place), \(type == .loanRepayment ? "provider-org" : "receiver-org")",
-                "must name the producer group (a \(type.protoName) goes to or comes from one)")
+                "must name the producer group (a \(CSV.cell(type)) goes to or comes from one)")
         }
         return Flow(
             transaction: transaction, provider: type == .loanRepayment ? receiver : provider, group: group,

@@ -27,7 +27,7 @@ public enum MoneyRules {
         case .cancelled, .closed:
             throw RPCError(
                 .failedPrecondition,
-                "project \(project.id) is \(project.status.protoName): it takes no new transactions")
+                "project \(project.id) is \(CSV.cell(project.status)): it takes no new transactions")
         case .pipeline where transaction.type != .commitment:
             throw RPCError(
                 .failedPrecondition,

@@ -292,7 +292,7 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
             guard signal.status == .open || signal.status == .matched else {
                 throw RPCError(
                     .failedPrecondition,
-                    "demand signal \"\(signal.id)\" is \(signal.status.protoName): nothing to match")
+                    "demand signal \"\(signal.id)\" is \(CSV.cell(signal.status)): nothing to match")
             }
             var candidates: [ProducerV1.ProducerGroup] = []
             do throws(RPCError) {

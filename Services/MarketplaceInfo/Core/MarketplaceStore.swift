@@ -79,7 +79,7 @@ public struct MarketplaceStore: Sendable {
         var response = M.CountRetailPartnersResponse()
         for row in rows {
             var label = try row.text("grouping")
-            if groupBy == .channel, let raw = Int32(label) { label = M.SalesChannel(rawValue: raw).protoName }
+            if groupBy == .channel, let raw = Int32(label) { label = CSV.cell(M.SalesChannel(rawValue: raw)) }
             let count = M.PartnerCount(
                 key: label, partners: Int32(try row.int("partners")), outlets: Int32(try row.int("outlets")))
             response.counts.append(count)
@@ -370,7 +370,7 @@ public struct MarketplaceStore: Sendable {
             if signal.status == .fulfilled || signal.status == .withdrawn, signal.status != status {
                 throw RPCError(
                     .failedPrecondition,
-                    "demand signal \"\(signalID)\" is already \(signal.status.protoName) and cannot change")
+                    "demand signal \"\(signalID)\" is already \(CSV.cell(signal.status)) and cannot change")
             }
             signal.status = status
             try await writeSignal(signal, session)
@@ -385,7 +385,7 @@ public struct MarketplaceStore: Sendable {
             guard signal.status == .open || signal.status == .matched else {
                 throw RPCError(
                     .failedPrecondition,
-                    "demand signal \"\(signal.id)\" is \(signal.status.protoName): it takes no answers")
+                    "demand signal \"\(signal.id)\" is \(CSV.cell(signal.status)): it takes no answers")
             }
             var answer = answer
             answer.id = "da_" + RequestID.make()

@@ -577,7 +577,7 @@ public struct ProducerStore: Sendable {
             {
                 throw RPCError(
                     .alreadyExists,
-                    "\(from.id) and \(to.id) are already connected as \(connection.kind.protoName) (\(try existing.text("id")))"
+                    "\(from.id) and \(to.id) are already connected as \(CSV.cell(connection.kind)) (\(try existing.text("id")))"
                 )
             }
             let id = "gc_" + RequestID.make()

@@ -468,7 +468,7 @@ struct  Fairtrade__Assistance__V1__RecordTransactionRequest
  * Money flows from a spreadsheet, as finance staff keep grant and loan ledgers. The file is CSV as for
  * ImportProducerGroups (UTF-8, a header row naming the columns in any order, comma, semicolon or tab separated).
  * Columns: project (a project's id, IATI identifier or exact title), type (commitment, disbursement, expenditure,
- * loan, loan_repayment, advance_payment), amount (a decimal amount, e.g. 8000.00), currency (ISO 4217), date
+ * loan, loan-repayment, advance-payment), amount (a decimal amount, e.g. 8000.00), currency (ISO 4217), date
  * (YYYY-MM-DD) and, optional, group (a producer group's id or exact name; required for loans, repayments and
  * advance payments), provider (an organisation's id or exact name) and description. Each row is checked as
  * RecordTransaction checks one, in date order, so that a loan repaid later in the same file counts. An import only

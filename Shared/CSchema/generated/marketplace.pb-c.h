@@ -258,6 +258,9 @@ struct  Fairtrade__Marketplace__V1__CountRetailPartnersRequest
 struct  Fairtrade__Marketplace__V1__PartnerCount
 {
   ProtobufCMessage base;
+  /*
+   * The country code, the region, or the sales channel's short name ("retail-store").
+   */
   char *key;
   int32_t partners;
   int32_t outlets;

@@ -131,8 +131,8 @@ typedef enum _Fairtrade__Producer__V1__ContactKind {
  * contact_email, contact_address, certifications, minimum_order_amount, minimum_order_unit, lead_time_days,
  * status, notes. Lists (crafts, processes, certifications) separate their items with ";" (quote the cell when the
  * file itself uses ";"); a certification is "scheme|reference|valid until (YYYY-MM-DD)", the last two optional.
- * kind is one of cooperative, workshop, family_enterprise, womens_group, individual_artisan, association,
- * social_enterprise; status active or inactive. A column the service does not know fails the import, so that a
+ * kind is one of cooperative, workshop, family-enterprise, womens-group, individual-artisan, association,
+ * social-enterprise; status active or inactive. A column the service does not know fails the import, so that a
  * misspelt column is never silently dropped. ExportProducerGroups writes exactly these columns.
  */
 typedef enum _Fairtrade__Producer__V1__ImportMode {
