@@ -69,7 +69,10 @@ struct ExportCommand: AsyncParsableCommand {
                 }
             }
             var groups = Set<String>()
-            for project in source.projects {
+            let progress = Progress()
+            defer { progress.finish() }
+            for (index, project) in source.projects.enumerated() {
+                progress.update("projects read", done: index, of: source.projects.count)
                 var flows: [A.Transaction] = []
                 var request = A.ListTransactionsRequest(projectID: project.id, pageSize: 1000)
                 repeat {

@@ -35,8 +35,13 @@ extension ProducerCommand {
                 var response = ProducerV1.ImportProducerGroupsResponse()
                 var rowsFrom: Int32 = 0
                 let requestID = input.requestID ?? RequestID.make()
+                let progress = Progress()
                 repeat {
-                    let part = try await input.send(requestID: requestID) { requestID in
+                    if rowsFrom > 0 {
+                        let rows = Int(response.created + response.updated + response.unchanged)
+                        progress.update("rows of the answer read", done: response.rows.count, of: rows)
+                    }
+                    let part = try await input.send(requestID: requestID, progress: progress) { requestID in
                         try await client.importProducerGroups(
                             ProducerV1.ImportProducerGroupsRequest(
                                 csv: csv, mode: importMode, validateOnly: input.dryRun, requestID: requestID,
@@ -77,6 +82,7 @@ extension ProducerCommand {
                 if let status { request.status = status }
                 var csv = ""
                 var count = 0
+                let progress = Progress()
                 repeat {
                     let page = try await client.exportProducerGroups(
                         request, options: global.callOptions(defaultSeconds: GlobalOptions.bulkTimeoutSeconds))
@@ -88,7 +94,9 @@ extension ProducerCommand {
                     }
                     count += Int(page.count)
                     request.pageToken = page.nextPageToken
+                    if !request.pageToken.isEmpty { progress.update("groups exported so far", done: count) }
                 } while !request.pageToken.isEmpty
+                progress.finish()
                 if let path {
                     do {
                         try csv.write(toFile: path, atomically: true, encoding: .utf8)
@@ -273,11 +281,15 @@ struct ImportFile: ParsableArguments {
     /// without its answer arriving: the error then says which request id finds out without importing twice.
     /// `requestID` (default: --request-id, or a new one) is the one a command's calls share when it makes several.
     func send<Response>(
-        requestID: String? = nil, _ call: (_ requestID: String) async throws -> Response
+        requestID: String? = nil, progress: Progress = Progress(),
+        _ call: (_ requestID: String) async throws -> Response
     ) async throws -> Response {
         let requestID = requestID ?? self.requestID ?? RequestID.make()
+        defer { progress.finish() }
         do {
-            return try await call(requestID)
+            return try await progress.waiting("\(dryRun ? "checking" : "importing") \(source)") {
+                try await call(requestID)
+            }
         } catch let error as RPCError where !dryRun && [.deadlineExceeded, .unavailable].contains(error.code) {
             throw CommandFailure(
                 description:

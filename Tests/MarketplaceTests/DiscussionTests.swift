@@ -151,8 +151,9 @@ struct DiscussionTests {
                             threadID: thread.thread!.id, authorKind: .expert, author: "Ama", body: "post \(index)"),
                         requestID: "r\(index)"))
             }
-            // The stalled subscriber holds nothing up: 40 posts through the RPC answer at the usual pace.
-            #expect(ContinuousClock.now - start < .seconds(5))
+            // The stalled subscriber holds nothing up: 40 posts through the RPC answer (a publisher blocked on it
+            // would hold the first post until its deadline); loosely bounded, as the machine may be busy.
+            #expect(ContinuousClock.now - start < .seconds(15))
 
             /// Reads deliveries until `count` posts are accounted for (delivered or missed), or 5 seconds pass.
             func collect(_ subscriber: EventSubscriber, until count: Int) async throws -> (

@@ -89,3 +89,37 @@ struct AdminSubcommandTests {
             "\(negative.output)")
     }
 }
+
+/// Progress of long work: redrawn in place on a terminal, plain lines otherwise, nothing for quick work.
+@Suite("ftadmin: progress of imports", .serialized)
+struct ProgressTests {
+    @Test("an import shows its progress on a pseudo-terminal, in place, and as plain lines without one")
+    func importProgress() async throws {
+        try await withProducerProcess { endpoint in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-progress-\(UUID())")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let countries = ["GH", "KE", "UG", "TZ", "RW", "ET", "NG", "SN", "ML", "BF", "IN", "NP", "BD", "PE", "BO"]
+            var csv = "name,kind,country,crafts\n"
+            // Enough rows that checking them takes a few seconds, so that a plain line comes (after one second).
+            for index in 0..<8_000 { csv += "Group \(index),cooperative,\(countries[index % 15]),baskets\n" }
+            let file = folder.appendingPathComponent("groups.csv")
+            try Data(csv.utf8).write(to: file)
+            let ftadmin = builtExecutable("ftadmin").path
+            // No terminal: plain lines on standard error, once the import has run a second.
+            let plain = try await runTool(
+                "ftadmin", ["producer", "import", file.path, "--dry-run", "--endpoint", endpoint])
+            #expect(plain.status == 0, "\(plain.output)")
+            #expect(plain.output.contains("checking groups.csv… "), "\(plain.output.prefix(300))")
+            #expect(!plain.output.contains("\r"))
+            // A pseudo-terminal (script(1) gives one): the line is redrawn in place, and cleared at the end.
+            let terminal = try await runProgram(
+                URL(fileURLWithPath: "/usr/bin/script"),
+                ["-qec", "\(ftadmin) producer import \(file.path) --dry-run --endpoint \(endpoint)", "/dev/null"])
+            #expect(terminal.status == 0, "\(terminal.output.suffix(300))")
+            #expect(
+                terminal.output.contains("\rchecking groups.csv… ") || terminal.output.contains("\r\u{1B}[Kchecking"))
+            #expect(terminal.output.contains("dry run: nothing written"))
+        }
+    }
+}
