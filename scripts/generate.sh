@@ -6,6 +6,7 @@
 #   Shared/API/Generated/*.swift              typed clients and handler protocols (scripts/protoc-gen-ftswift)
 #   docs/ACCESS.md                            which roles may call each method (scripts/protoc-gen-ftswift)
 #   docs/LIMITS.md                            the bounds on every field of every request (scripts/protoc-gen-ftswift)
+#   Services/FTAdmin/Generated/ExampleFiles.swift  the example spreadsheets of docs/examples, for `examples load`
 # With --check, generates into a scratch folder and fails if the committed files differ (CI runs this).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,5 +52,7 @@ sync_dir "$out/swift/Schema" "$root/Shared/Schema/Generated"
 sync_dir "$out/swift/API" "$root/Shared/API/Generated"
 sync_file "$out/swift/Docs/ACCESS.md" "$root/docs/ACCESS.md"
 sync_file "$out/swift/Docs/LIMITS.md" "$root/docs/LIMITS.md"
+python3 "$root/scripts/embed-examples.py" "$root/docs/examples" > "$out/ExampleFiles.swift"
+sync_file "$out/ExampleFiles.swift" "$root/Services/FTAdmin/Generated/ExampleFiles.swift"
 [ $check = 1 ] && echo "generated code is up to date"
 exit 0

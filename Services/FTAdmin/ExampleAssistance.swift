@@ -137,6 +137,19 @@ extension ExampleData {
                             actual: A.IndicatorValue(bySex: A.PeopleCount(women: 216, men: 24)))
                     ]),
                 requestID: "example-bolga-indicator"), options: options)
+        _ = try await client.defineIndicator(
+            A.DefineIndicatorRequest(
+                indicator: A.Indicator(
+                    projectID: bolga.id, groupID: groups.weavers.id, level: .outcome, measure: .artisansTrained,
+                    title: "Weavers able to teach basketry", unit: "people", baselineYear: 2008,
+                    baseline: A.IndicatorValue(bySex: A.PeopleCount()),
+                    periods: [
+                        A.IndicatorPeriod(
+                            start: day(2009, 1, 1), end: day(2009, 12, 31),
+                            target: A.IndicatorValue(bySex: A.PeopleCount(women: 16, men: 4)),
+                            actual: A.IndicatorValue(bySex: A.PeopleCount(women: 18, men: 2)))
+                    ]),
+                requestID: "example-bolga-trainers-indicator"), options: options)
 
         // Cambodia: the equipment that ended paying an outside printer.
         let printing = try await project(
@@ -254,5 +267,6 @@ extension ExampleData {
                     topics: ["training", "trainers", "cascade"], crafts: ["baskets"], authorKind: .organisation,
                     author: "SERRV International"),
                 requestID: "example-lesson-cascade"), options: options)
+        try await loadMarketFiles(client, options)
     }
 }

@@ -14,7 +14,8 @@ struct ExamplesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: """
                 Load the examples into all three services: the Bolga cascade, VillageWorks' printing workshop, \
-                Handmade Expressions' artisans.
+                Handmade Expressions' artisans; and, from docs/examples, markets, a year of prices with one alert \
+                and buyers' demand matched to the groups. Loading again changes nothing.
                 """)
         @OptionGroup var global: GlobalOptions
 

@@ -125,6 +125,21 @@ struct CapacityReportTests {
             environment: services.environment)
         #expect(
             json.output.contains("\"available\": true") || json.output.contains("\"available\":true"), "\(json.output)")
+        // The example data tells the whole story (docs/examples' spreadsheets, through the import methods), once
+        // however often it is loaded: markets, a year of prices with one alert, demand matched to the weavers,
+        // results for them, and the library entry the README's search finds.
+        let market = try services.market
+        let markets = try await market.listMarkets(.init()).markets
+        #expect(Set(markets.map(\.name)) == ["Bolgatanga market", "Phnom Penh craft market"])
+        let alerts = try await market.listPriceAlerts(.init(product: "baskets")).alerts
+        #expect(alerts.count == 1 && alerts.first?.price?.minorUnits == 6_800, "\(alerts)")
+        let bulletin = try await market.getMarketBulletin(.init(groupID: weavers.id))
+        #expect(bulletin.prices.contains { $0.count > 0 } && bulletin.matchedDemand.count == 1, "\(bulletin)")
+        let demand = try await market.listDemand(.init()).signals
+        #expect(demand.count == 2, "\(demand.count) demand signals after two loads")
+        let results = try await services.assistance.listIndicators(.init(groupID: weavers.id)).indicators
+        #expect(results.contains { $0.title == "Weavers able to teach basketry" && !$0.periods.isEmpty })
+        #expect(try await market.searchLibrary(.init(query: "train the trainers")).hits.isEmpty == false)
         let missing = try await runTool(
             "ftadmin", ["report", "capacity", "pg_0000000000000000"], environment: services.environment)
         #expect(missing.status != 0 && missing.output.contains("error: NOT_FOUND"), "\(missing.output)")
