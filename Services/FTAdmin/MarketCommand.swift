@@ -15,7 +15,8 @@ struct MarketCommand: AsyncParsableCommand {
         commandName: "market",
         abstract: "Market information: prices, demand, partners, library, discussions, live feed.",
         subcommands: [
-            AddMarket.self, Markets.self, AddPartner.self, Partners.self, RecordPrice.self, Stats.self, Alerts.self,
+            AddMarket.self, Markets.self, AddPartner.self, Partners.self, ListPartners.self, RecordPrice.self,
+            Stats.self, Alerts.self,
             PostDemand.self, Demand.self, Match.self, Answer.self, Answers.self, CloseDemand.self, AddPractice.self,
             Search.self, Practice.self, CreateGroup.self, Groups.self, Join.self, Members.self, StartThread.self,
             Reply.self, Threads.self,

@@ -118,3 +118,40 @@ extension MarketCommand {
         }
     }
 }
+
+extension MarketCommand {
+    struct ListPartners: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list-partners", abstract: "List retail partners (shops, importers, catalogues), filtered.")
+        @Option(help: "Only the partners of this organisation.") var buyer: String = ""
+        @Option(help: "Only those in this country (ISO 3166-1 alpha-2).") var country: String = ""
+        @Option(help: "Only those of this sales channel.") var channel: MarketplaceV1.SalesChannel?
+        @OptionGroup var page: PageOptions
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws { try checkCountries(country.isEmpty ? [] : [country]) }
+
+        func run() async throws {
+            try await withMarket(self, global) { client in
+                let (partners, next) = try await page.fetch { size, token in
+                    let answer = try await client.listRetailPartners(
+                        MarketplaceV1.ListRetailPartnersRequest(
+                            buyerOrganisation: buyer, country: country.uppercased(),
+                            channel: channel ?? .unspecified, pageSize: size, pageToken: token),
+                        options: global.callOptions)
+                    return (answer.partners, answer.nextPageToken)
+                }
+                let response = MarketplaceV1.ListRetailPartnersResponse(partners: partners, nextPageToken: next)
+                try emit(response, global) {
+                    var table = Table("ID", "NAME", "PARTNER OF", "COUNTRY", "REGION", "CHANNEL", "OUTLETS")
+                    for partner in partners {
+                        table.add(
+                            partner.id, partner.name, partner.buyerOrganisation, partner.country, partner.region,
+                            short(partner.channel), String(partner.outlets))
+                    }
+                    return partners.isEmpty ? "no partners" : table.render() + moreLine(next)
+                }
+            }
+        }
+    }
+}

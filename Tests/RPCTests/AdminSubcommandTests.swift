@@ -56,6 +56,31 @@ struct AdminSubcommandTests {
         let members = try await runTool("ftadmin", ["market", "members", group.id], environment: environment)
         #expect(members.status == 0 && members.output.contains("Bolga Basket Weavers"), "\(members.output)")
 
+        // Retail partners are listed, filtered and paged, not only counted.
+        for (index, (name, country, channel)) in [
+            ("Fair Shop Accra", "GH", MarketplaceV1.SalesChannel.retailStore),
+            ("Kumasi Crafts", "GH", .wholesaler), ("Nairobi Gifts", "KE", .retailStore),
+        ].enumerated() {
+            _ = try await services.market.addRetailPartner(
+                .init(
+                    partner: MarketplaceV1.RetailPartner(
+                        name: name, buyerOrganisation: "SERRV International", country: country, channel: channel,
+                        outlets: 2),
+                    requestID: "partner-\(index)"))
+        }
+        let ghana = try await runTool(
+            "ftadmin", ["market", "list-partners", "--country", "GH"], environment: environment)
+        #expect(
+            ghana.status == 0 && ghana.output.contains("Fair Shop Accra") && ghana.output.contains("Kumasi Crafts")
+                && !ghana.output.contains("Nairobi"), "\(ghana.output)")
+        let shops = try await runTool(
+            "ftadmin", ["market", "list-partners", "--channel", "retail-store", "--page-size", "1"],
+            environment: environment)
+        #expect(shops.status == 0 && shops.output.contains("more: --page-token rp_"), "\(shops.output)")
+        let every = try await runTool(
+            "ftadmin", ["market", "list-partners", "--page-size", "1", "--all"], environment: environment)
+        #expect(["Fair Shop Accra", "Kumasi Crafts", "Nairobi Gifts"].allSatisfy { every.output.contains($0) })
+
         // Tables name the records they point to: trainers, trained groups, projects, organisations.
         for (arguments, names) in [
             (

@@ -93,6 +93,23 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         }
     }
 
+    public func listRetailPartners(_ request: M.ListRetailPartnersRequest, context: ServerContext) async throws
+        -> M.ListRetailPartnersResponse
+    {
+        var check = FieldValidator()
+        let country = check.country(request.country, "country", required: false)
+        if !request.pageToken.isEmpty && !request.pageToken.hasPrefix("rp_") {
+            check.fail("page_token", "is not a token from a previous ListRetailPartners answer")
+        }
+        try check.check()
+        let (partners, next) = try await storage {
+            try await store.listPartners(
+                buyer: request.buyerOrganisation.trimmingWhitespace(), country: country, channel: request.channel,
+                after: request.pageToken, limit: Int(request.pageSize == 0 ? 100 : request.pageSize))
+        }
+        return M.ListRetailPartnersResponse(partners: partners, nextPageToken: next)
+    }
+
     // MARK: prices
 
     public func recordPrice(_ request: M.RecordPriceRequest, context: ServerContext) async throws

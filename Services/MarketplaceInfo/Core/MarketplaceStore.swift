@@ -63,6 +63,23 @@ public struct MarketplaceStore: Sendable {
         }
     }
 
+    /// One page of partners in id order (after `after`), and where the next page starts.
+    func listPartners(buyer: String, country: String, channel: M.SalesChannel, after: String, limit: Int)
+        async throws -> ([M.RetailPartner], String)
+    {
+        var conditions = SQLConditions()
+        conditions.equal("buyer_organisation", buyer)
+        conditions.equal("country", country)
+        if channel != .unspecified { conditions.add("channel = \(conditions.bind(.of(channel.rawValue)))") }
+        if !after.isEmpty { conditions.add("id > \(conditions.bind(.of(after)))") }
+        let rows = try await database.query(
+            "SELECT body FROM retail_partners \(conditions.whereClause) ORDER BY id LIMIT \(limit + 1)",
+            conditions.binds)
+        let partners = try rows.prefix(limit).map { try $0.message(M.RetailPartner.self) }
+        let kept = PageBudget.fitting(partners, limit: limit)
+        return (Array(partners.prefix(kept)), rows.count > kept ? partners[kept - 1].id : "")
+    }
+
     func countPartners(buyer: String, groupBy: M.PartnerGrouping) async throws -> M.CountRetailPartnersResponse {
         let key =
             switch groupBy {

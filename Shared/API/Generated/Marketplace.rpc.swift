@@ -14,6 +14,7 @@ extension MarketplaceV1 {
             public static let listMarkets = UnaryMethod<MarketplaceV1.ListMarketsRequest, MarketplaceV1.ListMarketsResponse>(service: name, method: "ListMarkets", idempotent: true)
             public static let addRetailPartner = UnaryMethod<MarketplaceV1.AddRetailPartnerRequest, MarketplaceV1.RetailPartner>(service: name, method: "AddRetailPartner", idempotent: true)
             public static let countRetailPartners = UnaryMethod<MarketplaceV1.CountRetailPartnersRequest, MarketplaceV1.CountRetailPartnersResponse>(service: name, method: "CountRetailPartners", idempotent: true)
+            public static let listRetailPartners = UnaryMethod<MarketplaceV1.ListRetailPartnersRequest, MarketplaceV1.ListRetailPartnersResponse>(service: name, method: "ListRetailPartners", idempotent: true)
             public static let recordPrice = UnaryMethod<MarketplaceV1.RecordPriceRequest, MarketplaceV1.RecordPriceResponse>(service: name, method: "RecordPrice", idempotent: true)
             public static let importPrices = UnaryMethod<MarketplaceV1.ImportPricesRequest, MarketplaceV1.ImportPricesResponse>(service: name, method: "ImportPrices", idempotent: true)
             public static let getPriceStatistics = UnaryMethod<MarketplaceV1.GetPriceStatisticsRequest, MarketplaceV1.PriceStatistics>(service: name, method: "GetPriceStatistics", idempotent: true)
@@ -46,6 +47,7 @@ extension MarketplaceV1 {
         func listMarkets(_ request: MarketplaceV1.ListMarketsRequest, context: ServerContext) async throws -> MarketplaceV1.ListMarketsResponse
         func addRetailPartner(_ request: MarketplaceV1.AddRetailPartnerRequest, context: ServerContext) async throws -> MarketplaceV1.RetailPartner
         func countRetailPartners(_ request: MarketplaceV1.CountRetailPartnersRequest, context: ServerContext) async throws -> MarketplaceV1.CountRetailPartnersResponse
+        func listRetailPartners(_ request: MarketplaceV1.ListRetailPartnersRequest, context: ServerContext) async throws -> MarketplaceV1.ListRetailPartnersResponse
         func recordPrice(_ request: MarketplaceV1.RecordPriceRequest, context: ServerContext) async throws -> MarketplaceV1.RecordPriceResponse
         func importPrices(_ request: MarketplaceV1.ImportPricesRequest, context: ServerContext) async throws -> MarketplaceV1.ImportPricesResponse
         func getPriceStatistics(_ request: MarketplaceV1.GetPriceStatisticsRequest, context: ServerContext) async throws -> MarketplaceV1.PriceStatistics
@@ -91,6 +93,10 @@ extension MarketplaceV1 {
 
         public func countRetailPartners(_ request: MarketplaceV1.CountRetailPartnersRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.CountRetailPartnersResponse {
             try await channel.unary(MarketplaceInfoService.Method.countRetailPartners, request, options: options)
+        }
+
+        public func listRetailPartners(_ request: MarketplaceV1.ListRetailPartnersRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.ListRetailPartnersResponse {
+            try await channel.unary(MarketplaceInfoService.Method.listRetailPartners, request, options: options)
         }
 
         public func recordPrice(_ request: MarketplaceV1.RecordPriceRequest, options: CallOptions = .init()) async throws(RPCError) -> MarketplaceV1.RecordPriceResponse {
@@ -195,6 +201,7 @@ extension MarketplaceV1.MarketplaceInfoServiceHandler {
             .unary(MarketplaceV1.MarketplaceInfoService.Method.listMarkets) { try await self.listMarkets($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.addRetailPartner) { try await self.addRetailPartner($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.countRetailPartners) { try await self.countRetailPartners($0, context: $1) },
+            .unary(MarketplaceV1.MarketplaceInfoService.Method.listRetailPartners) { try await self.listRetailPartners($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.recordPrice) { try await self.recordPrice($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.importPrices) { try await self.importPrices($0, context: $1) },
             .unary(MarketplaceV1.MarketplaceInfoService.Method.getPriceStatistics) { try await self.getPriceStatistics($0, context: $1) },

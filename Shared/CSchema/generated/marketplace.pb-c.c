@@ -322,6 +322,96 @@ void   fairtrade__marketplace__v1__count_retail_partners_request__free_unpacked
   assert(message->base.descriptor == &fairtrade__marketplace__v1__count_retail_partners_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__marketplace__v1__list_retail_partners_request__init
+                     (Fairtrade__Marketplace__V1__ListRetailPartnersRequest         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListRetailPartnersRequest init_value = FAIRTRADE__MARKETPLACE__V1__LIST_RETAIL_PARTNERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_retail_partners_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_retail_partners_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_retail_partners_request__pack
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_retail_partners_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_retail_partners_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_retail_partners_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListRetailPartnersRequest *
+       fairtrade__marketplace__v1__list_retail_partners_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListRetailPartnersRequest *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_retail_partners_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_retail_partners_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListRetailPartnersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_retail_partners_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   fairtrade__marketplace__v1__list_retail_partners_response__init
+                     (Fairtrade__Marketplace__V1__ListRetailPartnersResponse         *message)
+{
+  static const Fairtrade__Marketplace__V1__ListRetailPartnersResponse init_value = FAIRTRADE__MARKETPLACE__V1__LIST_RETAIL_PARTNERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t fairtrade__marketplace__v1__list_retail_partners_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersResponse *message)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_retail_partners_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__marketplace__v1__list_retail_partners_response__pack
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_retail_partners_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__marketplace__v1__list_retail_partners_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_retail_partners_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Marketplace__V1__ListRetailPartnersResponse *
+       fairtrade__marketplace__v1__list_retail_partners_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Marketplace__V1__ListRetailPartnersResponse *)
+     protobuf_c_message_unpack (&fairtrade__marketplace__v1__list_retail_partners_response__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__marketplace__v1__list_retail_partners_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListRetailPartnersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__marketplace__v1__list_retail_partners_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   fairtrade__marketplace__v1__partner_count__init
                      (Fairtrade__Marketplace__V1__PartnerCount         *message)
 {
@@ -3140,6 +3230,147 @@ const ProtobufCMessageDescriptor fairtrade__marketplace__v1__count_retail_partne
   fairtrade__marketplace__v1__count_retail_partners_request__field_indices_by_name,
   1,  fairtrade__marketplace__v1__count_retail_partners_request__number_ranges,
   (ProtobufCMessageInit) fairtrade__marketplace__v1__count_retail_partners_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_retail_partners_request__field_descriptors[5] =
+{
+  {
+    "buyer_organisation",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListRetailPartnersRequest, buyer_organisation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "country",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListRetailPartnersRequest, country),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListRetailPartnersRequest, channel),
+    &fairtrade__marketplace__v1__sales_channel__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_size",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListRetailPartnersRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListRetailPartnersRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_retail_partners_request__field_indices_by_name[] = {
+  0,   /* field[0] = buyer_organisation */
+  2,   /* field[2] = channel */
+  1,   /* field[1] = country */
+  3,   /* field[3] = page_size */
+  4,   /* field[4] = page_token */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_retail_partners_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_retail_partners_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListRetailPartnersRequest",
+  "ListRetailPartnersRequest",
+  "Fairtrade__Marketplace__V1__ListRetailPartnersRequest",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListRetailPartnersRequest),
+  5,
+  fairtrade__marketplace__v1__list_retail_partners_request__field_descriptors,
+  fairtrade__marketplace__v1__list_retail_partners_request__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_retail_partners_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_retail_partners_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__list_retail_partners_response__field_descriptors[2] =
+{
+  {
+    "partners",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Fairtrade__Marketplace__V1__ListRetailPartnersResponse, n_partners),
+    offsetof(Fairtrade__Marketplace__V1__ListRetailPartnersResponse, partners),
+    &fairtrade__marketplace__v1__retail_partner__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Marketplace__V1__ListRetailPartnersResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__marketplace__v1__list_retail_partners_response__field_indices_by_name[] = {
+  1,   /* field[1] = next_page_token */
+  0,   /* field[0] = partners */
+};
+static const ProtobufCIntRange fairtrade__marketplace__v1__list_retail_partners_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_retail_partners_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.marketplace.v1.ListRetailPartnersResponse",
+  "ListRetailPartnersResponse",
+  "Fairtrade__Marketplace__V1__ListRetailPartnersResponse",
+  "fairtrade.marketplace.v1",
+  sizeof(Fairtrade__Marketplace__V1__ListRetailPartnersResponse),
+  2,
+  fairtrade__marketplace__v1__list_retail_partners_response__field_descriptors,
+  fairtrade__marketplace__v1__list_retail_partners_response__field_indices_by_name,
+  1,  fairtrade__marketplace__v1__list_retail_partners_response__number_ranges,
+  (ProtobufCMessageInit) fairtrade__marketplace__v1__list_retail_partners_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor fairtrade__marketplace__v1__partner_count__field_descriptors[3] =
@@ -7057,12 +7288,13 @@ const ProtobufCEnumDescriptor fairtrade__marketplace__v1__event_kind__descriptor
   fairtrade__marketplace__v1__event_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_info_service__method_descriptors[27] =
+static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_info_service__method_descriptors[28] =
 {
   { "CreateMarket", &fairtrade__marketplace__v1__create_market_request__descriptor, &fairtrade__marketplace__v1__market__descriptor },
   { "ListMarkets", &fairtrade__marketplace__v1__list_markets_request__descriptor, &fairtrade__marketplace__v1__list_markets_response__descriptor },
   { "AddRetailPartner", &fairtrade__marketplace__v1__add_retail_partner_request__descriptor, &fairtrade__marketplace__v1__retail_partner__descriptor },
   { "CountRetailPartners", &fairtrade__marketplace__v1__count_retail_partners_request__descriptor, &fairtrade__marketplace__v1__count_retail_partners_response__descriptor },
+  { "ListRetailPartners", &fairtrade__marketplace__v1__list_retail_partners_request__descriptor, &fairtrade__marketplace__v1__list_retail_partners_response__descriptor },
   { "RecordPrice", &fairtrade__marketplace__v1__record_price_request__descriptor, &fairtrade__marketplace__v1__record_price_response__descriptor },
   { "ImportPrices", &fairtrade__marketplace__v1__import_prices_request__descriptor, &fairtrade__marketplace__v1__import_prices_response__descriptor },
   { "GetPriceStatistics", &fairtrade__marketplace__v1__get_price_statistics_request__descriptor, &fairtrade__marketplace__v1__price_statistics__descriptor },
@@ -7088,33 +7320,34 @@ static const ProtobufCMethodDescriptor fairtrade__marketplace__v1__marketplace_i
   { "GetMarketBulletin", &fairtrade__marketplace__v1__get_market_bulletin_request__descriptor, &fairtrade__marketplace__v1__market_bulletin__descriptor },
 };
 const unsigned fairtrade__marketplace__v1__marketplace_info_service__method_indices_by_name[] = {
-  14,        /* AddLibraryEntry */
+  15,        /* AddLibraryEntry */
   2,        /* AddRetailPartner */
-  11,        /* AnswerDemand */
+  12,        /* AnswerDemand */
   3,        /* CountRetailPartners */
-  17,        /* CreateDiscussionGroup */
+  18,        /* CreateDiscussionGroup */
   0,        /* CreateMarket */
-  25,        /* GetEventEndpoints */
-  15,        /* GetLibraryEntry */
-  26,        /* GetMarketBulletin */
-  6,        /* GetPriceStatistics */
-  5,        /* ImportPrices */
-  19,        /* JoinDiscussionGroup */
-  9,        /* ListDemand */
-  12,        /* ListDemandAnswers */
-  18,        /* ListDiscussionGroups */
+  26,        /* GetEventEndpoints */
+  16,        /* GetLibraryEntry */
+  27,        /* GetMarketBulletin */
+  7,        /* GetPriceStatistics */
+  6,        /* ImportPrices */
+  20,        /* JoinDiscussionGroup */
+  10,        /* ListDemand */
+  13,        /* ListDemandAnswers */
+  19,        /* ListDiscussionGroups */
   1,        /* ListMarkets */
-  20,        /* ListMembers */
-  24,        /* ListPosts */
-  7,        /* ListPriceAlerts */
-  23,        /* ListThreads */
-  10,        /* MatchDemand */
-  8,        /* PostDemand */
-  22,        /* PostReply */
-  4,        /* RecordPrice */
-  16,        /* SearchLibrary */
-  13,        /* SetDemandStatus */
-  21         /* StartThread */
+  21,        /* ListMembers */
+  25,        /* ListPosts */
+  8,        /* ListPriceAlerts */
+  4,        /* ListRetailPartners */
+  24,        /* ListThreads */
+  11,        /* MatchDemand */
+  9,        /* PostDemand */
+  23,        /* PostReply */
+  5,        /* RecordPrice */
+  17,        /* SearchLibrary */
+  14,        /* SetDemandStatus */
+  22         /* StartThread */
 };
 const ProtobufCServiceDescriptor fairtrade__marketplace__v1__marketplace_info_service__descriptor =
 {
@@ -7123,7 +7356,7 @@ const ProtobufCServiceDescriptor fairtrade__marketplace__v1__marketplace_info_se
   "MarketplaceInfoService",
   "Fairtrade__Marketplace__V1__MarketplaceInfoService",
   "fairtrade.marketplace.v1",
-  27,
+  28,
   fairtrade__marketplace__v1__marketplace_info_service__method_descriptors,
   fairtrade__marketplace__v1__marketplace_info_service__method_indices_by_name
 };
@@ -7159,13 +7392,21 @@ void fairtrade__marketplace__v1__marketplace_info_service__count_retail_partners
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void fairtrade__marketplace__v1__marketplace_info_service__list_retail_partners(ProtobufCService *service,
+                                                                                const Fairtrade__Marketplace__V1__ListRetailPartnersRequest *input,
+                                                                                Fairtrade__Marketplace__V1__ListRetailPartnersResponse_Closure closure,
+                                                                                void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__marketplace__v1__marketplace_info_service__record_price(ProtobufCService *service,
                                                                         const Fairtrade__Marketplace__V1__RecordPriceRequest *input,
                                                                         Fairtrade__Marketplace__V1__RecordPriceResponse_Closure closure,
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__import_prices(ProtobufCService *service,
                                                                          const Fairtrade__Marketplace__V1__ImportPricesRequest *input,
@@ -7173,7 +7414,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__import_prices(Protobu
                                                                          void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__get_price_statistics(ProtobufCService *service,
                                                                                 const Fairtrade__Marketplace__V1__GetPriceStatisticsRequest *input,
@@ -7181,7 +7422,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__get_price_statistics(
                                                                                 void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_price_alerts(ProtobufCService *service,
                                                                              const Fairtrade__Marketplace__V1__ListPriceAlertsRequest *input,
@@ -7189,7 +7430,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_price_alerts(Pro
                                                                              void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__post_demand(ProtobufCService *service,
                                                                        const Fairtrade__Marketplace__V1__PostDemandRequest *input,
@@ -7197,7 +7438,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__post_demand(ProtobufC
                                                                        void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_demand(ProtobufCService *service,
                                                                        const Fairtrade__Marketplace__V1__ListDemandRequest *input,
@@ -7205,7 +7446,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_demand(ProtobufC
                                                                        void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__match_demand(ProtobufCService *service,
                                                                         const Fairtrade__Marketplace__V1__MatchDemandRequest *input,
@@ -7213,7 +7454,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__match_demand(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__answer_demand(ProtobufCService *service,
                                                                          const Fairtrade__Marketplace__V1__AnswerDemandRequest *input,
@@ -7221,7 +7462,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__answer_demand(Protobu
                                                                          void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_demand_answers(ProtobufCService *service,
                                                                                const Fairtrade__Marketplace__V1__ListDemandAnswersRequest *input,
@@ -7229,7 +7470,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_demand_answers(P
                                                                                void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__set_demand_status(ProtobufCService *service,
                                                                              const Fairtrade__Marketplace__V1__SetDemandStatusRequest *input,
@@ -7237,7 +7478,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__set_demand_status(Pro
                                                                              void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__add_library_entry(ProtobufCService *service,
                                                                              const Fairtrade__Marketplace__V1__AddLibraryEntryRequest *input,
@@ -7245,7 +7486,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__add_library_entry(Pro
                                                                              void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__get_library_entry(ProtobufCService *service,
                                                                              const Fairtrade__Marketplace__V1__GetLibraryEntryRequest *input,
@@ -7253,7 +7494,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__get_library_entry(Pro
                                                                              void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__search_library(ProtobufCService *service,
                                                                           const Fairtrade__Marketplace__V1__SearchLibraryRequest *input,
@@ -7261,7 +7502,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__search_library(Protob
                                                                           void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__create_discussion_group(ProtobufCService *service,
                                                                                    const Fairtrade__Marketplace__V1__CreateDiscussionGroupRequest *input,
@@ -7269,7 +7510,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__create_discussion_gro
                                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_discussion_groups(ProtobufCService *service,
                                                                                   const Fairtrade__Marketplace__V1__ListDiscussionGroupsRequest *input,
@@ -7277,7 +7518,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_discussion_group
                                                                                   void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__join_discussion_group(ProtobufCService *service,
                                                                                  const Fairtrade__Marketplace__V1__JoinDiscussionGroupRequest *input,
@@ -7285,7 +7526,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__join_discussion_group
                                                                                  void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_members(ProtobufCService *service,
                                                                         const Fairtrade__Marketplace__V1__ListMembersRequest *input,
@@ -7293,7 +7534,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_members(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__start_thread(ProtobufCService *service,
                                                                         const Fairtrade__Marketplace__V1__StartThreadRequest *input,
@@ -7301,7 +7542,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__start_thread(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__post_reply(ProtobufCService *service,
                                                                       const Fairtrade__Marketplace__V1__PostReplyRequest *input,
@@ -7309,7 +7550,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__post_reply(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_threads(ProtobufCService *service,
                                                                         const Fairtrade__Marketplace__V1__ListThreadsRequest *input,
@@ -7317,7 +7558,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_threads(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__list_posts(ProtobufCService *service,
                                                                       const Fairtrade__Marketplace__V1__ListPostsRequest *input,
@@ -7325,7 +7566,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__list_posts(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__get_event_endpoints(ProtobufCService *service,
                                                                                const Fairtrade__Marketplace__V1__GetEventEndpointsRequest *input,
@@ -7333,7 +7574,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__get_event_endpoints(P
                                                                                void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__get_market_bulletin(ProtobufCService *service,
                                                                                const Fairtrade__Marketplace__V1__GetMarketBulletinRequest *input,
@@ -7341,7 +7582,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__get_market_bulletin(P
                                                                                void *closure_data)
 {
   assert(service->descriptor == &fairtrade__marketplace__v1__marketplace_info_service__descriptor);
-  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__marketplace__v1__marketplace_info_service__init (Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
                                                                  Fairtrade__Marketplace__V1__MarketplaceInfoService_ServiceDestroy destroy)

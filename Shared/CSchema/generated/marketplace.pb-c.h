@@ -23,6 +23,8 @@ typedef struct Fairtrade__Marketplace__V1__ListMarketsResponse Fairtrade__Market
 typedef struct Fairtrade__Marketplace__V1__RetailPartner Fairtrade__Marketplace__V1__RetailPartner;
 typedef struct Fairtrade__Marketplace__V1__AddRetailPartnerRequest Fairtrade__Marketplace__V1__AddRetailPartnerRequest;
 typedef struct Fairtrade__Marketplace__V1__CountRetailPartnersRequest Fairtrade__Marketplace__V1__CountRetailPartnersRequest;
+typedef struct Fairtrade__Marketplace__V1__ListRetailPartnersRequest Fairtrade__Marketplace__V1__ListRetailPartnersRequest;
+typedef struct Fairtrade__Marketplace__V1__ListRetailPartnersResponse Fairtrade__Marketplace__V1__ListRetailPartnersResponse;
 typedef struct Fairtrade__Marketplace__V1__PartnerCount Fairtrade__Marketplace__V1__PartnerCount;
 typedef struct Fairtrade__Marketplace__V1__CountRetailPartnersResponse Fairtrade__Marketplace__V1__CountRetailPartnersResponse;
 typedef struct Fairtrade__Marketplace__V1__PriceObservation Fairtrade__Marketplace__V1__PriceObservation;
@@ -253,6 +255,55 @@ struct  Fairtrade__Marketplace__V1__CountRetailPartnersRequest
 #define FAIRTRADE__MARKETPLACE__V1__COUNT_RETAIL_PARTNERS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__count_retail_partners_request__descriptor) \
     , (char *)protobuf_c_empty_string, FAIRTRADE__MARKETPLACE__V1__PARTNER_GROUPING__PARTNER_GROUPING_UNSPECIFIED }
+
+
+struct  Fairtrade__Marketplace__V1__ListRetailPartnersRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Empty: every organisation's partners.
+   */
+  char *buyer_organisation;
+  /*
+   * ISO 3166-1 alpha-2; empty: every country.
+   */
+  char *country;
+  /*
+   * Unset: every channel.
+   */
+  Fairtrade__Marketplace__V1__SalesChannel channel;
+  /*
+   * 1 to 1000; 0 means 100.
+   * range: 0..1000
+   */
+  int32_t page_size;
+  /*
+   * From the previous page's answer.
+   * limit: 2000
+   */
+  char *page_token;
+};
+#define FAIRTRADE__MARKETPLACE__V1__LIST_RETAIL_PARTNERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__list_retail_partners_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, FAIRTRADE__MARKETPLACE__V1__SALES_CHANNEL__SALES_CHANNEL_UNSPECIFIED, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Fairtrade__Marketplace__V1__ListRetailPartnersResponse
+{
+  ProtobufCMessage base;
+  /*
+   * In id order, which pages keep.
+   */
+  size_t n_partners;
+  Fairtrade__Marketplace__V1__RetailPartner **partners;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
+};
+#define FAIRTRADE__MARKETPLACE__V1__LIST_RETAIL_PARTNERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__marketplace__v1__list_retail_partners_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Marketplace__V1__PartnerCount
@@ -1265,6 +1316,44 @@ Fairtrade__Marketplace__V1__CountRetailPartnersRequest *
                       const uint8_t       *data);
 void   fairtrade__marketplace__v1__count_retail_partners_request__free_unpacked
                      (Fairtrade__Marketplace__V1__CountRetailPartnersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ListRetailPartnersRequest methods */
+void   fairtrade__marketplace__v1__list_retail_partners_request__init
+                     (Fairtrade__Marketplace__V1__ListRetailPartnersRequest         *message);
+size_t fairtrade__marketplace__v1__list_retail_partners_request__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersRequest   *message);
+size_t fairtrade__marketplace__v1__list_retail_partners_request__pack
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__list_retail_partners_request__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ListRetailPartnersRequest *
+       fairtrade__marketplace__v1__list_retail_partners_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__list_retail_partners_request__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListRetailPartnersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Fairtrade__Marketplace__V1__ListRetailPartnersResponse methods */
+void   fairtrade__marketplace__v1__list_retail_partners_response__init
+                     (Fairtrade__Marketplace__V1__ListRetailPartnersResponse         *message);
+size_t fairtrade__marketplace__v1__list_retail_partners_response__get_packed_size
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersResponse   *message);
+size_t fairtrade__marketplace__v1__list_retail_partners_response__pack
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersResponse   *message,
+                      uint8_t             *out);
+size_t fairtrade__marketplace__v1__list_retail_partners_response__pack_to_buffer
+                     (const Fairtrade__Marketplace__V1__ListRetailPartnersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Marketplace__V1__ListRetailPartnersResponse *
+       fairtrade__marketplace__v1__list_retail_partners_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__marketplace__v1__list_retail_partners_response__free_unpacked
+                     (Fairtrade__Marketplace__V1__ListRetailPartnersResponse *message,
                       ProtobufCAllocator *allocator);
 /* Fairtrade__Marketplace__V1__PartnerCount methods */
 void   fairtrade__marketplace__v1__partner_count__init
@@ -2296,6 +2385,12 @@ typedef void (*Fairtrade__Marketplace__V1__AddRetailPartnerRequest_Closure)
 typedef void (*Fairtrade__Marketplace__V1__CountRetailPartnersRequest_Closure)
                  (const Fairtrade__Marketplace__V1__CountRetailPartnersRequest *message,
                   void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ListRetailPartnersRequest_Closure)
+                 (const Fairtrade__Marketplace__V1__ListRetailPartnersRequest *message,
+                  void *closure_data);
+typedef void (*Fairtrade__Marketplace__V1__ListRetailPartnersResponse_Closure)
+                 (const Fairtrade__Marketplace__V1__ListRetailPartnersResponse *message,
+                  void *closure_data);
 typedef void (*Fairtrade__Marketplace__V1__PartnerCount_Closure)
                  (const Fairtrade__Marketplace__V1__PartnerCount *message,
                   void *closure_data);
@@ -2478,6 +2573,10 @@ struct Fairtrade__Marketplace__V1__MarketplaceInfoService_Service
                                 const Fairtrade__Marketplace__V1__CountRetailPartnersRequest *input,
                                 Fairtrade__Marketplace__V1__CountRetailPartnersResponse_Closure closure,
                                 void *closure_data);
+  void (*list_retail_partners)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
+                               const Fairtrade__Marketplace__V1__ListRetailPartnersRequest *input,
+                               Fairtrade__Marketplace__V1__ListRetailPartnersResponse_Closure closure,
+                               void *closure_data);
   void (*record_price)(Fairtrade__Marketplace__V1__MarketplaceInfoService_Service *service,
                        const Fairtrade__Marketplace__V1__RecordPriceRequest *input,
                        Fairtrade__Marketplace__V1__RecordPriceResponse_Closure closure,
@@ -2582,6 +2681,7 @@ void fairtrade__marketplace__v1__marketplace_info_service__init (Fairtrade__Mark
       function_prefix__ ## list_markets,\
       function_prefix__ ## add_retail_partner,\
       function_prefix__ ## count_retail_partners,\
+      function_prefix__ ## list_retail_partners,\
       function_prefix__ ## record_price,\
       function_prefix__ ## import_prices,\
       function_prefix__ ## get_price_statistics,\
@@ -2621,6 +2721,10 @@ void fairtrade__marketplace__v1__marketplace_info_service__count_retail_partners
                                                                                  const Fairtrade__Marketplace__V1__CountRetailPartnersRequest *input,
                                                                                  Fairtrade__Marketplace__V1__CountRetailPartnersResponse_Closure closure,
                                                                                  void *closure_data);
+void fairtrade__marketplace__v1__marketplace_info_service__list_retail_partners(ProtobufCService *service,
+                                                                                const Fairtrade__Marketplace__V1__ListRetailPartnersRequest *input,
+                                                                                Fairtrade__Marketplace__V1__ListRetailPartnersResponse_Closure closure,
+                                                                                void *closure_data);
 void fairtrade__marketplace__v1__marketplace_info_service__record_price(ProtobufCService *service,
                                                                         const Fairtrade__Marketplace__V1__RecordPriceRequest *input,
                                                                         Fairtrade__Marketplace__V1__RecordPriceResponse_Closure closure,
@@ -2732,6 +2836,8 @@ extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_markets
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__retail_partner__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__add_retail_partner_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__count_retail_partners_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_retail_partners_request__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__list_retail_partners_response__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__partner_count__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__count_retail_partners_response__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__marketplace__v1__price_observation__descriptor;

@@ -619,6 +619,76 @@ extension MarketplaceV1 {
         }
     }
 
+    public struct ListRetailPartnersRequest: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListRetailPartnersRequest"
+        public var buyerOrganisation: String = ""
+        public var country: String = ""
+        public var channel: MarketplaceV1.SalesChannel = .unspecified
+        public var pageSize: Int32 = 0
+        public var pageToken: String = ""
+
+        public init() {}
+
+        public init(buyerOrganisation: String = "", country: String = "", channel: MarketplaceV1.SalesChannel = .unspecified, pageSize: Int32 = 0, pageToken: String = "") {
+            self.buyerOrganisation = buyerOrganisation
+            self.country = country
+            self.channel = channel
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_retail_partners_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListRetailPartnersRequest.self)
+            self.buyerOrganisation = _decodeString(c.pointee.buyer_organisation)
+            self.country = _decodeString(c.pointee.country)
+            self.channel = try _decodeEnum(MarketplaceV1.SalesChannel(rawValue: Int32(bitPattern: c.pointee.channel.rawValue)), "channel", options)
+            self.pageSize = c.pointee.page_size
+            self.pageToken = _decodeString(c.pointee.page_token)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListRetailPartnersRequest.self)
+            c.pointee.buyer_organisation = arena.string(self.buyerOrganisation)
+            c.pointee.country = arena.string(self.country)
+            c.pointee.channel = Fairtrade__Marketplace__V1__SalesChannel(rawValue: UInt32(bitPattern: self.channel.rawValue))
+            c.pointee.page_size = self.pageSize
+            c.pointee.page_token = arena.string(self.pageToken)
+            return raw
+        }
+    }
+
+    public struct ListRetailPartnersResponse: ProtoMessage {
+        public static let protoName = "fairtrade.marketplace.v1.ListRetailPartnersResponse"
+        public var partners: [MarketplaceV1.RetailPartner] = []
+        public var nextPageToken: String = ""
+
+        public init() {}
+
+        public init(partners: [MarketplaceV1.RetailPartner] = [], nextPageToken: String = "") {
+            self.partners = partners
+            self.nextPageToken = nextPageToken
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__marketplace__v1__list_retail_partners_response()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListRetailPartnersResponse.self)
+            self.partners = try _decodeMessages(c.pointee.partners, c.pointee.n_partners, "partners", options, as: MarketplaceV1.RetailPartner.self)
+            self.nextPageToken = _decodeString(c.pointee.next_page_token)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Marketplace__V1__ListRetailPartnersResponse.self)
+            c.pointee.n_partners = self.partners.count; c.pointee.partners = arena.messages(self.partners, as: Fairtrade__Marketplace__V1__RetailPartner.self)
+            c.pointee.next_page_token = arena.string(self.nextPageToken)
+            return raw
+        }
+    }
+
     public struct PartnerCount: ProtoMessage {
         public static let protoName = "fairtrade.marketplace.v1.PartnerCount"
         public var key: String = ""
