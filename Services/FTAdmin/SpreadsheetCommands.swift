@@ -53,7 +53,9 @@ extension ProducerCommand {
                     response.rows = rows
                     rowsFrom = part.nextRow
                 } while rowsFrom > 0
-                try emit(response, global) { importSummary(response) }
+                // The groups a row may duplicate, by name as well.
+                let names = await global.pageNames(groups: Set(response.rows.flatMap(\.possibleDuplicates)))
+                try emit(response, global) { importSummary(response, names: names) }
             }
         }
     }
@@ -299,7 +301,7 @@ struct ImportFile: ParsableArguments {
     }
 }
 
-private func importSummary(_ response: ProducerV1.ImportProducerGroupsResponse) -> String {
+private func importSummary(_ response: ProducerV1.ImportProducerGroupsResponse, names: PageNames) -> String {
     var table = Table("ROW", "ACTION", "GROUP", "NAME", "DETAILS")
     for row in response.rows {
         var details: [String] = []
@@ -309,7 +311,9 @@ private func importSummary(_ response: ProducerV1.ImportProducerGroupsResponse) 
         }
         if !row.possibleDuplicates.isEmpty {
             details.append(
-                "possible duplicate of " + row.possibleDuplicates.joined(separator: ", ")
+                "possible duplicate of "
+                    + row.possibleDuplicates.map { id in names.groups[id].map { "\($0) (\(id))" } ?? id }
+                    .joined(separator: ", ")
                     + more(row.possibleDuplicatesTotal, row.possibleDuplicates.count))
         }
         if !row.duplicateOfRows.isEmpty {
