@@ -77,11 +77,25 @@ struct CrashTests {
             #expect(acknowledged.count >= 10, "too few writes before the kill to test anything (\(acknowledged.count))")
 
             service = try await startService(port: port, storage: storage)
+            // Lost means NOT_FOUND once the service serves again; a call that finds it still starting (a busy
+            // machine) is asked again, so that only writes really gone count.
+            #expect(
+                try await HealthV1.HealthClient(channel: channel).waitUntilServing(), "not serving after the restart")
             var missing: [String] = []
             for id in acknowledged {
-                if (try? await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id))) == nil {
-                    missing.append(id)
+                var answered = false
+                for _ in 0..<20 where !answered {
+                    do {
+                        _ = try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id))
+                        answered = true
+                    } catch let error as RPCError where error.code == .notFound {
+                        missing.append(id)
+                        answered = true
+                    } catch {
+                        try await Task.sleep(for: .milliseconds(250))
+                    }
                 }
+                #expect(answered, "\(id) could not be read back after the restart")
             }
             #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged groups were lost")
         }
