@@ -28,39 +28,11 @@ struct FairnessBench: ParsableCommand {
 
     func run() throws {
         let logger = Logger(label: "fairness", factory: { _ in SwiftLogNoOpLogHandler() })
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ft-fairness-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent()
-        let base = Int.random(in: 20_000..<31_000)
-        let producerEndpoint = "tcp://127.0.0.1:\(base)"
-        let marketEndpoint = "tcp://127.0.0.1:\(base + 1)"
-        var environment = ProcessInfo.processInfo.environment
-        environment["FT_PRODUCER_ENDPOINTS"] = producerEndpoint
-        environment["FT_MARKETPLACE_INFO_ENDPOINTS"] = marketEndpoint
-        var processes: [Process] = []
-        defer {
-            for process in processes where process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
-        }
-        for (executable, endpoint, extra) in [
-            ("producer-service", producerEndpoint, [String]()),
-            ("marketplace-info-service", marketEndpoint, ["--events-endpoint", "tcp://127.0.0.1:\(base + 2)"]),
-        ] {
-            let process = Process()
-            process.executableURL = directory.appendingPathComponent(executable)
-            process.arguments =
-                [
-                    "--endpoint", endpoint, "--log-level", "warning", "--data-dir",
-                    folder.appendingPathComponent(executable).path,
-                ] + extra
-            process.environment = environment
-            try process.run()
-            processes.append(process)
-        }
-        let pids = processes.map(\.processIdentifier)
+        let services = try ServiceProcesses(["producer-service", "marketplace-info-service"])
+        defer { withExtendedLifetime(services) {} }
+        let producerEndpoint = services.endpoint(0)
+        let marketEndpoint = services.endpoint(1)
+        let pids = services.processes.map(\.processIdentifier)
         let (clients, writes, duration, series) = (self.clients, self.writes, self.duration, self.series)
         let (calls, memory) = try blockingRun {
             let producerChannel = try ClientChannel(

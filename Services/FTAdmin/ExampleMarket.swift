@@ -46,7 +46,7 @@ extension ExampleData {
         for row in try rows("prices.csv", columns: columns) {
             csv += CSV.line(
                 columns.map { column in
-                    column == "observed_on" ? moved(row[column], shift)?.isoText ?? "" : row[column] ?? ""
+                    column == "observed_on" ? show(moved(row[column], shift)) : row[column] ?? ""
                 })
         }
         _ = try await client.importPrices(
@@ -71,9 +71,4 @@ extension ExampleData {
                 M.MatchDemandRequest(signalID: signal.id, requestID: "example-match-\(row.number)"), options: options)
         }
     }
-}
-
-extension CommonV1.Date {
-    /// YYYY-MM-DD.
-    var isoText: String { ISODate(self)?.description ?? "" }
 }

@@ -14,10 +14,7 @@ final class Progress: Sendable {
         self.terminal = terminal
     }
 
-    private var seconds: String {
-        let elapsed = (ContinuousClock.now - started).components
-        return String(format: "%.0f s", Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
-    }
+    private var seconds: String { String(format: "%.0f s", (ContinuousClock.now - started) / .seconds(1)) }
 
     /// A step with a count of `done` out of `total` (when known), as a bar on a terminal.
     func update(_ text: String, done: Int? = nil, of total: Int? = nil) {
@@ -31,7 +28,7 @@ final class Progress: Sendable {
         } else if let done {
             shown = "\(done.formatted()) \(text)"
         }
-        draw(shown, plainAfter: 1)
+        draw(shown)
     }
 
     /// Runs `work` (one call the service takes its time over), showing `text` and the seconds so far.
@@ -40,7 +37,7 @@ final class Progress: Sendable {
             // A terminal's line moves five times a second; plain lines come after a second, then every five.
             if !terminal { try? await Task.sleep(for: .seconds(1)) }
             while !Task.isCancelled {
-                draw("\(text)… \(seconds)", plainAfter: 1)
+                draw("\(text)… \(seconds)")
                 try? await Task.sleep(for: .milliseconds(terminal ? 200 : 5000))
             }
         }
@@ -57,13 +54,14 @@ final class Progress: Sendable {
         }
     }
 
-    private func draw(_ text: String, plainAfter: Double) {
+    /// Redraws the terminal line; without a terminal, writes a line when the text changed and a second has passed.
+    private func draw(_ text: String) {
         let elapsed = ContinuousClock.now - started
         line.withLock { state in
             if terminal {
                 FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
                 state.shown = true
-            } else if elapsed >= .seconds(plainAfter), text != state.text {
+            } else if elapsed >= .seconds(1), text != state.text {
                 FileHandle.standardError.write(Data("\(text)\n".utf8))
             }
             state.text = text

@@ -23,16 +23,6 @@ extension IATIImport {
         var storedParents: [String: String]
     }
 
-    /// IATI's OrganisationType codes as this system's kinds of organisation.
-    static func kind(_ type: String) -> A.OrganisationKind {
-        switch type {
-        case "10", "11", "15": .government
-        case "21": .member
-        case "60", "40", "70", "71", "72", "73": .funder
-        default: .development
-        }
-    }
-
     /// What the file names, found: organisations here (by IATI identifier, then by exact name; the others are to be
     /// recorded), producer groups with the Producer service (by exact name), parents in the file or recorded, and
     /// the activities already recorded. Problems fail the import naming the activity and element.
@@ -67,7 +57,8 @@ extension IATIImport {
                 return
             }
             var new = A.Organisation(
-                name: organisation.label, kind: Self.kind(organisation.type), iatiIdentifier: organisation.ref)
+                name: organisation.label, kind: IATICodes.organisationKind(organisation.type),
+                iatiIdentifier: organisation.ref)
             new.name = check.text(new.name, "\(place), narrative", required: true)
             new.iatiIdentifier = AssistanceHandler.iatiIdentifier(new.iatiIdentifier, "\(place), ref", &check)
             resolved.organisations[organisation] = .new(resolved.newOrganisations.count)
@@ -151,11 +142,11 @@ extension IATIImport {
 
         // Activities recorded already: as a project's own identifier, or as the one this system exports for it.
         let projects = try await storage { try await store.allProjects() }
-        let references_ = Dictionary(stored.map { ($0.id, $0.iatiIdentifier) }, uniquingKeysWith: { a, _ in a })
+        let organisationRefs = Dictionary(stored.map { ($0.id, $0.iatiIdentifier) }, uniquingKeysWith: { a, _ in a })
         var identifiers: [String: String] = [:]
         for project in projects {
             if !project.iatiIdentifier.isEmpty { identifiers[project.iatiIdentifier] = project.id }
-            if let ref = references_[project.reportingOrganisationID], !ref.isEmpty {
+            if let ref = organisationRefs[project.reportingOrganisationID], !ref.isEmpty {
                 identifiers["\(ref)-\(project.id)"] = project.id
             }
         }
@@ -240,9 +231,9 @@ extension AssistanceStore {
         var placed = Set<String>()
         var pending = file.activities.filter { file.recorded[$0.identifier] == nil }
         while !pending.isEmpty {
+            // Ready: no parent, or one placed already or recorded before (storedParents holds every recorded one).
             let ready = pending.filter {
                 $0.parent.isEmpty || placed.contains($0.parent) || file.storedParents[$0.parent] != nil
-                    || file.recorded[$0.parent] != nil
             }
             guard !ready.isEmpty else {
                 for activity in pending { check.fail("\(activity.place), related-activity", "its parents form a loop") }

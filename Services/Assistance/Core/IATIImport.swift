@@ -104,7 +104,7 @@ struct IATIImport: Sendable {
         let place = "activity \(number) (\(identifier.isEmpty ? "line \(node.line)" : identifier))"
         if identifier.isEmpty { check.fail(place, "has no iati-identifier") }
         var activity = Activity(
-            number: number, identifier: identifier, project: A.Project(iatiIdentifier: identifier),
+            number: number, identifier: identifier, project: A.Project(),
             reporting: node.child("reporting-org").map(organisation) ?? Organisation(ref: "", name: "", type: ""),
             participants: [], parent: "", flows: [], results: [], notImported: [])
         if activity.reporting.label.isEmpty { check.fail("\(place), reporting-org", "needs a ref or a narrative") }
@@ -182,13 +182,11 @@ struct IATIImport: Sendable {
         for (name, found) in others.sorted(by: { $0.key < $1.key }) {
             activity.notImported.append("\(found.count) \(name) element\(found.count == 1 ? "" : "s")")
         }
-        activity.project = project
         // The project's own checks, but for the organisations, which are found later.
-        var checked = project
-        checked.reportingOrganisationID = "later"
-        AssistanceHandler.validate(&checked, prefix: "\(place): project", &check)
-        checked.reportingOrganisationID = ""
-        activity.project = checked
+        project.reportingOrganisationID = "later"
+        AssistanceHandler.validate(&project, prefix: "\(place): project", &check)
+        project.reportingOrganisationID = ""
+        activity.project = project
         return activity
     }
 
@@ -230,10 +228,7 @@ struct IATIImport: Sendable {
             description.lowercased().hasPrefix($0.0) || description.lowercased() == $0.0.dropLast(2)
         }
         if let said { description = String(description.dropFirst(min(said.0.count, description.count))) }
-        let loanFinance =
-            (node.child("finance-type")?["code"]).map {
-                ["410", "411", "412", "413", "414", "421", "422", "423"].contains($0)
-            } ?? false
+        let loanFinance = (node.child("finance-type")?["code"]).map(IATICodes.loanFinanceTypes.contains) ?? false
         let type: A.TransactionType
         switch code {
         case "2": type = .commitment
@@ -289,14 +284,12 @@ struct IATIImport: Sendable {
             let where_ = "\(place), indicator \(index + 1)"
             var indicator = A.Indicator(
                 projectID: "later", level: level, title: element.child("title")?.narrative ?? "")
-            let references = Dictionary(
-                element.all("reference").filter { $0["vocabulary"] == "99" }.compactMap { reference in
-                    (reference["code"] ?? "").split(separator: ":", maxSplits: 1).map(String.init).count == 2
-                        ? (
-                            (reference["code"] ?? "").split(separator: ":", maxSplits: 1).map(String.init)[0],
-                            (reference["code"] ?? "").split(separator: ":", maxSplits: 1).map(String.init)[1]
-                        ) : nil
-                }, uniquingKeysWith: { first, _ in first })
+            // "measure:jobs-created", "unit:jobs": this system's own codes (vocabulary 99), by name.
+            var references: [String: String] = [:]
+            for reference in element.all("reference") where reference["vocabulary"] == "99" {
+                let parts = (reference["code"] ?? "").split(separator: ":", maxSplits: 1).map(String.init)
+                if parts.count == 2, references[parts[0]] == nil { references[parts[0]] = parts[1] }
+            }
             let percentage = element["measure"] == "2"
             if let measure = references["measure"].flatMap({
                 CSV.enumValue($0, among: Array(A.Measure.allCases.dropFirst()))

@@ -25,17 +25,6 @@ struct IATIExportError: Error, CustomStringConvertible {
 /// percentages, budgets per period of at most a year, every transaction, related activities and results with their
 /// targets and actuals by sex, age and place.
 enum IATIActivities {
-    /// IATI's OrganisationType codes for the kinds of organisation recorded here.
-    static func organisationType(_ kind: A.OrganisationKind) -> String {
-        switch kind {
-        case .member: "21"  // International NGO: fair trade organisations
-        case .development: "22"  // National NGO
-        case .funder: "60"  // Foundation
-        case .government: "10"  // Government
-        default: "90"  // Other
-        }
-    }
-
     /// The activity's identifier: the project's own when it has one, or the reporting organisation's identifier, a
     /// hyphen, and the project's id.
     static func identifier(_ project: A.Project, _ source: IATISource) throws -> String {
@@ -114,7 +103,7 @@ enum IATIActivities {
             xml.leaf("iati-identifier", text: identifiers[project.id] ?? "")
             narrative(
                 "reporting-org", reporter.name, &xml,
-                [("ref", reporter.iatiIdentifier), ("type", organisationType(reporter.kind))])
+                [("ref", reporter.iatiIdentifier), ("type", IATICodes.organisationType(reporter.kind))])
             narrative("title", project.title, &xml)
             narrative(
                 "description", project.description.isEmpty ? project.title : project.description, &xml,
@@ -125,7 +114,7 @@ enum IATIActivities {
                     "participating-org", organisation.name, &xml,
                     [
                         ("ref", organisation.iatiIdentifier.isEmpty ? nil : organisation.iatiIdentifier),
-                        ("type", organisationType(organisation.kind)),
+                        ("type", IATICodes.organisationType(organisation.kind)),
                         ("role", String(participation.role.rawValue)),
                     ])
             }
@@ -133,7 +122,10 @@ enum IATIActivities {
                 // The reporting organisation takes part as the one accountable for the activity.
                 narrative(
                     "participating-org", reporter.name, &xml,
-                    [("ref", reporter.iatiIdentifier), ("type", organisationType(reporter.kind)), ("role", "2")])
+                    [
+                        ("ref", reporter.iatiIdentifier), ("type", IATICodes.organisationType(reporter.kind)),
+                        ("role", "2"),
+                    ])
             }
             xml.empty("activity-status", [("code", String(project.status.rawValue))])
             for (type, date) in [
@@ -210,24 +202,11 @@ enum IATIActivities {
         }
     }
 
-    /// IATI's TransactionType and FinanceType codes for a money flow.
-    static func codes(_ type: A.TransactionType) -> (type: String, finance: String?) {
-        switch type {
-        case .commitment: ("2", nil)
-        case .disbursement: ("3", nil)
-        case .expenditure: ("4", nil)
-        case .loan: ("3", "421")  // a disbursement of a reimbursable grant
-        case .loanRepayment: ("6", "421")
-        case .advancePayment: ("3", nil)
-        default: ("3", nil)
-        }
-    }
-
     static func transaction(
         _ transaction: A.Transaction, _ project: A.Project, _ reporter: A.Organisation, _ source: IATISource,
         _ xml: inout XMLWriter
     ) {
-        let (type, finance) = codes(transaction.type)
+        let (type, finance) = IATICodes.transaction(transaction.type)
         let funder =
             project.participants.first { $0.role == .funding }?.organisationID ?? project.reportingOrganisationID
         let provider = source.organisations[
@@ -249,7 +228,7 @@ enum IATIActivities {
                     [
                         ("ref", organisation.flatMap { $0.iatiIdentifier.isEmpty ? nil : $0.iatiIdentifier }),
                         ("\(name == "provider-org" ? "provider" : "receiver")-activity-id", activity),
-                        ("type", organisation.map { organisationType($0.kind) }),
+                        ("type", organisation.map { IATICodes.organisationType($0.kind) }),
                     ]
                 ) { xml in
                     xml.leaf("narrative", text: organisation?.name ?? group ?? "producer group \(transaction.groupID)")

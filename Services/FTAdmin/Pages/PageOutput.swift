@@ -104,14 +104,15 @@ extension GlobalOptions {
     func pageNames(groups groupIDs: Set<String>) async -> PageNames {
         var names = PageNames()
         let options = callOptions
-        let organisations = await ask(ServiceDirectory.assistance, A.AssistanceServiceClient.init(channel:)) {
-            try await $0.listOrganisations(A.ListOrganisationsRequest(), options: options).organisations
+        // Organisations and projects over one channel to the Assistance service.
+        let assistance = await ask(ServiceDirectory.assistance, A.AssistanceServiceClient.init(channel:)) { client in
+            (
+                try await client.listOrganisations(A.ListOrganisationsRequest(), options: options).organisations,
+                try await client.listProjects(A.ListProjectsRequest(), options: options).projects
+            )
         }
-        for organisation in organisations ?? [] { names.organisations[organisation.id] = organisation.name }
-        let projects = await ask(ServiceDirectory.assistance, A.AssistanceServiceClient.init(channel:)) {
-            try await $0.listProjects(A.ListProjectsRequest(), options: options).projects
-        }
-        for project in projects ?? [] { names.projects[project.id] = project.title }
+        for organisation in assistance?.0 ?? [] { names.organisations[organisation.id] = organisation.name }
+        for project in assistance?.1 ?? [] { names.projects[project.id] = project.title }
         let markets = await ask(ServiceDirectory.marketplaceInfo, MarketplaceV1.MarketplaceInfoServiceClient.init) {
             try await $0.listMarkets(MarketplaceV1.ListMarketsRequest(), options: options).markets
         }
