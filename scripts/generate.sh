@@ -6,7 +6,7 @@
 #   Shared/API/Generated/*.swift              typed clients and handler protocols (scripts/protoc-gen-ftswift)
 #   docs/ACCESS.md                            which roles may call each method (scripts/protoc-gen-ftswift)
 #   docs/LIMITS.md                            the bounds on every field of every request (scripts/protoc-gen-ftswift)
-#   Services/FTAdmin/Generated/ExampleFiles.swift  the example spreadsheets of docs/examples, for `examples load`
+#   Services/FTAdmin/Generated/ExampleFiles.swift  the example files of docs/examples, for `examples load`
 # With --check, generates into a scratch folder and fails if the committed files differ (CI runs this).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

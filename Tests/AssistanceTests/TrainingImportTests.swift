@@ -74,15 +74,19 @@ struct TrainingImportTests {
                 #expect(retry == imported)
                 #expect(try await client.listTrainings(A.ListTrainingsRequest()).trainings.count == 4)
 
-                // A skill by its name in the catalogue, as well as by its code.
+                // A skill by its name in the catalogue, as well as by its code; a project by its title.
+                let project = try await ProjectTests.project(
+                    client, "Natural dyes programme", reporter: tradeAid.id,
+                    budget: [CommonV1.Money(minorUnits: 100_000, currency: "USD")])
                 let dyes = try await client.importTrainings(
                     A.ImportTrainingsRequest(
                         csv: Array(
-                            "\(Self.header)\nDyes,Natural Dyeing,2025-08-01,Trade Aid Integrated,,\(bolga.id),5,1,,,,\n"
+                            "\(Self.header)\nDyes,Natural Dyeing,2025-08-01,Trade Aid Integrated,,\(bolga.id),5,1,,,natural dyes programme,\n"
                                 .utf8),
                         requestID: "sheet-3"))
                 let dyeing = try await client.listTrainings(A.ListTrainingsRequest(skill: "natural-dyeing")).trainings
                 #expect(dyes.recorded == 1 && dyeing.map(\.id) == [dyes.rows[0].trainingID])
+                #expect(dyeing.map(\.projectID) == [project.id])
             }
         }
     }

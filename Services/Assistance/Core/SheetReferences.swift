@@ -3,14 +3,41 @@ import RPC
 import Schema
 import ServiceKit
 
-/// Spreadsheet cells that name an organisation or a producer group, by its id or by its exact name as people keep
-/// them, turned into ids. A cell that names none, or several, is a problem of its row and column.
+/// Spreadsheet cells that name a project, an organisation or a producer group, by its id or by its exact name as
+/// people keep them, turned into ids. A cell that names none, or several, is a problem of its row and column.
 enum SheetReferences {
     /// A cell to resolve, and where it is, for naming its problem.
     struct Cell {
         let row: Int
         let column: String
         let text: String
+    }
+
+    /// Project ids by cell text: a cell holds a project's id, its title or its IATI identifier (any case); the cells
+    /// that name none or several are reported to `check`.
+    static func projects(_ cells: [Cell], _ store: AssistanceStore, _ check: inout FieldValidator) async throws
+        -> [String: String]
+    {
+        guard !cells.isEmpty else { return [:] }
+        let projects = try await storage { try await store.allProjects() }
+        let ids = Set(projects.map(\.id))
+        var named: [String: Set<String>] = [:]
+        for project in projects {
+            named[project.title.lowercased(), default: []].insert(project.id)
+            if !project.iatiIdentifier.isEmpty {
+                named[project.iatiIdentifier.lowercased(), default: []].insert(project.id)
+            }
+        }
+        var resolved: [String: String] = [:]
+        for cell in cells {
+            switch CSV.RowCheck.resolve(
+                cell.text, ids: ids, named: Array(named[cell.text.lowercased(), default: []]), noun: "project")
+            {
+            case .success(let id): resolved[cell.text] = id
+            case .failure(let error): check.fail("row \(cell.row), \(cell.column)", error.message)
+            }
+        }
+        return resolved
     }
 
     /// Organisation ids by cell text; the cells that name none or several are reported to `check`.

@@ -109,7 +109,7 @@ struct TrainingImport: Sendable {
         }
     }
 
-    /// Trainer organisations and producer groups given by name become their ids. A cell that names none, or
+    /// Projects, trainer organisations and producer groups given by name become their ids. A cell that names none, or
     /// several, is reported and left as it was, out of the later checks.
     private func resolveNames(
         _ rows: inout [Row], _ store: AssistanceStore, _ producer: ProducerLink, _ check: inout FieldValidator
@@ -128,8 +128,16 @@ struct TrainingImport: Sendable {
         }
         let groups = try await SheetReferences.groups(
             groupCells, producer, purpose: "importing trainings", &check)
+        // A project by its title or IATI identifier; a "pj_" id stands for itself, checked with the cascades.
+        let projects = try await SheetReferences.projects(
+            rows.filter { !$0.training.projectID.isEmpty && !$0.training.projectID.hasPrefix("pj_") }.map {
+                Cell(row: $0.number, column: "project", text: $0.training.projectID)
+            }, store, &check)
         for index in rows.indices {
             var training = rows[index].training
+            if !training.projectID.isEmpty && !training.projectID.hasPrefix("pj_") {
+                training.projectID = projects[training.projectID] ?? ""
+            }
             if !training.trainerOrganisationID.isEmpty {
                 training.trainerOrganisationID = organisations[training.trainerOrganisationID] ?? ""
             }

@@ -60,22 +60,10 @@ struct TransactionImport: Sendable {
         try check.check()
 
         typealias Cell = SheetReferences.Cell
-        let projects = try await storage { try await store.allProjects() }
-        let projectIDs = Set(projects.map(\.id))
-        var projectsNamed: [String: Set<String>] = [:]
-        for project in projects {
-            projectsNamed[project.title.lowercased(), default: []].insert(project.id)
-            if !project.iatiIdentifier.isEmpty {
-                projectsNamed[project.iatiIdentifier.lowercased(), default: []].insert(project.id)
-            }
-        }
+        let projects = try await SheetReferences.projects(
+            rows.map { Cell(row: $0.number, column: "project", text: $0.transaction.projectID) }, store, &check)
         for index in rows.indices {
-            let cell = rows[index].transaction.projectID
-            let named = Array(projectsNamed[cell.lowercased(), default: []])
-            switch CSV.RowCheck.resolve(cell, ids: projectIDs, named: named, noun: "project") {
-            case .success(let id): rows[index].transaction.projectID = id
-            case .failure(let error): check.fail("row \(rows[index].number), project", error.message)
-            }
+            rows[index].transaction.projectID = projects[rows[index].transaction.projectID] ?? ""
         }
         let providers = try await SheetReferences.organisations(
             rows.filter { !$0.transaction.providerOrganisationID.isEmpty }.map {

@@ -1012,7 +1012,7 @@ struct  Fairtrade__Assistance__V1__ListTrainingsResponse
  * a name must be exactly one group's or organisation's name, in any letter case (a group's local name counts);
  * women, men and, optional, other (the people trained by sex); and, optional,
  * cascades_from (a training id, or "row N" for the training of another row of the same file: train-the-trainers
- * sheets record the whole cascade at once), project (a project id) and notes. Each row is checked as
+ * sheets record the whole cascade at once), project (a project's id, IATI identifier or exact title) and notes. Each row is checked as
  * RecordTraining checks one training, and a cascade as LinkCascade checks one. An import only adds trainings: a
  * row equal to a training already recorded (same title, skill, day, trainer, trained groups and people), or to an
  * earlier row, is not recorded again. Any wrong cell fails the whole import, naming its row and column; otherwise

@@ -82,6 +82,23 @@ public indirect enum JSONValue: Sendable, Hashable, Decodable {
         }
     }
 
+    /// An object's member named `key` (the first, if several); nil for a missing key or a value that is no object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.0 == key }?.1
+    }
+
+    /// This object with the member `key` set to `value` (replaced where it was, or added last).
+    public func setting(_ key: String, to value: JSONValue) -> JSONValue {
+        guard case .object(var members) = self else { return .object([(key, value)]) }
+        if let index = members.firstIndex(where: { $0.0 == key }) {
+            members[index].1 = value
+        } else {
+            members.append((key, value))
+        }
+        return .object(members)
+    }
+
     /// JSON text, keys in order; `indent` > 0 pretty-prints.
     public func text(indent: Int = 2) -> String {
         var out = ""
