@@ -14,7 +14,7 @@ struct AssistanceCommand: AsyncParsableCommand {
             CreateOrganisation.self, Organisation.self, Organisations.self, CreateProject.self, Project.self,
             Projects.self,
             UpdateProject.self, Record.self, Transactions.self, Totals.self, AddEquipment.self, Equipment.self,
-            Train.self, LinkCascade.self, CompleteTraining.self, Trainings.self, Reach.self, Refer.self,
+            Train.self, LinkCascade.self, CompleteTraining.self, Training.self, Trainings.self, Reach.self, Refer.self,
             ReferralOutcome.self, Referrals.self, DefineIndicator.self, RecordPeriod.self, Indicators.self,
             ImportTrainings.self, ImportTransactions.self,
         ])
@@ -84,12 +84,14 @@ func totalsTable(_ totals: [A.FlowTotals]) -> String {
 
 /// - Parameter names: the names of the organisations and groups the trainings mention, shown instead of ids.
 func trainingTable(_ trainings: [A.Training], names: PageNames = PageNames()) -> String {
-    var table = Table("ID", "HELD", "SKILL", "TITLE", "TRAINER", "GROUPS", "TRAINEES", "FROM", "STATUS")
+    var names = names
+    for training in trainings { names.trainings[training.id] = training.title }
+    var table = Table("ID", "HELD", "SKILL", "TITLE", "TRAINER", "GROUPS", "TRAINEES", "CASCADES FROM", "STATUS")
     for training in trainings {
         table.add(
             training.id, show(training.heldOn), training.skill, training.title,
             names.label(training.trainerOrganisationID + training.trainerGroupID),
-            names.labels(training.trainedGroupIDs), people(training.trainees), training.cascadesFrom,
+            names.labels(training.trainedGroupIDs), people(training.trainees), names.label(training.cascadesFrom),
             short(training.status))
     }
     return table.render()
@@ -100,7 +102,12 @@ func groupIDs(of trainings: [A.Training]) -> Set<String> {
     Set(trainings.flatMap { $0.trainedGroupIDs + [$0.trainerGroupID] })
 }
 
-func reachText(_ reach: A.CascadeReach) -> String {
+/// The trainings these cascade from that are not among them, to ask their titles.
+func parentIDs(of trainings: [A.Training]) -> Set<String> {
+    Set(trainings.map(\.cascadesFrom)).subtracting(trainings.map(\.id))
+}
+
+func reachText(_ reach: A.CascadeReach, names: PageNames = PageNames()) -> String {
     var table = Table("TIER", "TRAININGS", "WOMEN", "MEN", "OTHER", "PEOPLE", "MULTIPLIER")
     for tier in reach.tiers {
         let people = tier.people ?? A.PeopleCount()
@@ -109,7 +116,8 @@ func reachText(_ reach: A.CascadeReach) -> String {
             String(tier.total), tier.tier == 1 ? "" : String(format: "%.2fx", Double(tier.multiplierHundredths) / 100))
     }
     return table.render()
-        + "\nreach of the cascade from \(reach.rootTrainingID): \(people(reach.people)) in \(reach.groupsReached) groups"
+        + "\nreach of the cascade from \(names.label(reach.rootTrainingID)): \(people(reach.people)) in "
+        + "\(reach.groupsReached) groups"
 }
 
 func indicatorText(_ indicators: [A.Indicator], names: PageNames = PageNames()) -> String {

@@ -35,7 +35,8 @@ extension AssistanceCommand {
                             trainedGroupIDs: group, trainees: A.PeopleCount(women: women, men: men, other: other),
                             cascadesFrom: cascadesFrom, projectID: project, notes: notes),
                         requestID: requestID ?? RequestID.make()), options: global.callOptions)
-                let names = await global.pageNames(groups: groupIDs(of: [training]))
+                let names = await global.pageNames(
+                    groups: groupIDs(of: [training]), trainings: parentIDs(of: [training]))
                 try emit(training, global) { trainingTable([training], names: names) }
             }
         }
@@ -53,7 +54,7 @@ extension AssistanceCommand {
                 let linked = try await client.linkCascade(
                     A.LinkCascadeRequest(trainingID: training, cascadesFrom: from, requestID: RequestID.make()),
                     options: global.callOptions)
-                let names = await global.pageNames(groups: groupIDs(of: [linked]))
+                let names = await global.pageNames(groups: groupIDs(of: [linked]), trainings: parentIDs(of: [linked]))
                 try emit(linked, global) { trainingTable([linked], names: names) }
             }
         }
@@ -86,7 +87,7 @@ extension AssistanceCommand {
                         trainingID: training, completedOn: try parseDate(on, field: "--on"), results: results,
                         requestID: RequestID.make()),
                     options: global.callOptions)
-                let names = await global.pageNames(groups: groupIDs(of: [done]))
+                let names = await global.pageNames(groups: groupIDs(of: [done]), trainings: parentIDs(of: [done]))
                 try emit(done, global) { trainingTable([done], names: names) }
             }
         }
@@ -111,8 +112,28 @@ extension AssistanceCommand {
                     return (answer.trainings, answer.nextPageToken)
                 }
                 let response = A.ListTrainingsResponse(trainings: rows, nextPageToken: next)
-                let names = await global.pageNames(groups: groupIDs(of: response.trainings))
+                let names = await global.pageNames(
+                    groups: groupIDs(of: response.trainings), trainings: parentIDs(of: response.trainings))
                 try emit(response, global) { trainingTable(response.trainings, names: names) + moreLine(next) }
+            }
+        }
+    }
+
+    struct Training: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a training: its trainer, the groups trained, the people by sex, what it cascades from.")
+        @Argument var id: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await withAssistance(self, global) { client in
+                let training = try await client.getTraining(A.GetTrainingRequest(id: id), options: global.callOptions)
+                let names = await global.pageNames(
+                    groups: groupIDs(of: [training]), trainings: parentIDs(of: [training]))
+                try emit(training, global) {
+                    trainingTable([training], names: names)
+                        + (training.notes.isEmpty ? "" : "\nnotes: \(training.notes)")
+                }
             }
         }
     }
@@ -128,7 +149,8 @@ extension AssistanceCommand {
                 let reach = try await client.getCascadeReach(
                     A.GetCascadeReachRequest(trainingID: training),
                     options: global.callOptions)
-                try emit(reach, global) { reachText(reach) }
+                let names = await global.pageNames(groups: [], trainings: [reach.rootTrainingID])
+                try emit(reach, global) { reachText(reach, names: names) }
             }
         }
     }

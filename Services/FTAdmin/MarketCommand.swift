@@ -528,10 +528,12 @@ extension MarketCommand {
             try await withMarket(self, global) { client in
                 let response = try await client.listThreads(
                     M.ListThreadsRequest(groupID: group), options: global.callOptions)
+                // A producer group writes under its id: its name is shown.
+                let names = await global.pageNames(groups: Set(response.threads.map(\.author)))
                 try emit(response, global) {
                     var table = Table("ID", "TITLE", "STARTED BY", "POSTS")
                     for thread in response.threads {
-                        table.add(thread.id, thread.title, thread.author, "\(thread.posts)")
+                        table.add(thread.id, thread.title, names.label(thread.author), "\(thread.posts)")
                     }
                     return table.render()
                 }
@@ -548,9 +550,10 @@ extension MarketCommand {
             try await withMarket(self, global) { client in
                 let response = try await client.listPosts(
                     M.ListPostsRequest(threadID: thread), options: global.callOptions)
+                let names = await global.pageNames(groups: Set(response.posts.map(\.author)))
                 try emit(response, global) {
                     response.posts.map { post in
-                        "[\(post.id)] \(post.author)\(post.replyTo.isEmpty ? "" : " (re \(post.replyTo))"): \(post.body)"
+                        "[\(post.id)] \(names.label(post.author))\(post.replyTo.isEmpty ? "" : " (re \(post.replyTo))"): \(post.body)"
                     }.joined(separator: "\n")
                 }
             }

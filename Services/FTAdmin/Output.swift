@@ -26,6 +26,8 @@ func parseMoney(_ text: String, currency: String, field: String) throws -> Commo
     guard let minorUnits = CurrencyCode.minorUnits(of: text, currency: code) else {
         throw ValidationError("\(field): \"\(text)\" is not an amount with at most \(digits) decimals")
     }
+    // The schema's bounds on an amount, said in the currency rather than in minor units.
+    if let problem = CurrencyCode.rangeProblem(minorUnits, code) { throw ValidationError("\(field): \(problem)") }
     return CommonV1.Money(minorUnits: minorUnits, currency: code)
 }
 

@@ -584,10 +584,13 @@ extension ProducerCommand {
                     ProducerV1.GetIndependenceProfileRequest(
                         groupID: group, asOf: try asOf.map { try parseDate($0, field: "--as-of") }),
                     options: global.callOptions)
+                let name = try? await client.getProducerGroup(
+                    ProducerV1.GetProducerGroupRequest(id: profile.groupID), options: global.callOptions
+                ).name
                 try emit(profile, global) {
                     func percent(_ basisPoints: Int32) -> String { String(format: "%.1f%%", Double(basisPoints) / 100) }
                     var lines = [
-                        "independence of \(profile.groupID) as of \(show(profile.asOf))",
+                        "independence of \(name.map { "\($0) (\(profile.groupID))" } ?? profile.groupID) as of \(show(profile.asOf))",
                         "largest buyer: \(profile.largestBuyer.isEmpty ? "-" : profile.largestBuyer) with \(percent(profile.largestBuyerShareBp)) of purchases in \(profile.currency.isEmpty ? "-" : profile.currency) (\(profile.buyersCounted) buyer(s) counted, \(profile.buyersExcluded) left out)",
                         "buyer concentration (HHI, 0-10000): \(profile.buyerConcentrationHhi)",
                         "processes done in house: \(percent(profile.inHouseProcessShareBp))",

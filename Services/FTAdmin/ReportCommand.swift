@@ -34,8 +34,9 @@ extension ReportCommand {
                     try page.write(await capacityPage(report))
                     return
                 }
+                let trainings = report.assistance?.trainings ?? []
                 let names = await global.pageNames(
-                    groups: groupIDs(of: report.assistance?.trainings ?? []).union([report.groupID]))
+                    groups: groupIDs(of: trainings).union([report.groupID]), trainings: parentIDs(of: trainings))
                 try emit(report, global) { capacityText(report, names: names) }
             }
         }

@@ -192,6 +192,10 @@ extension CSV.RowCheck {
             )
             return nil
         }
+        if let problem = CurrencyCode.rangeProblem(minorUnits, currency) {
+            unreadable(column, problem)
+            return nil
+        }
         return CommonV1.Money(minorUnits: minorUnits, currency: currency)
     }
 

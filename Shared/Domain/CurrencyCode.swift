@@ -1,3 +1,5 @@
+import Schema
+
 /// ISO 4217 currency codes in use, with their minor-unit exponents (2 for USD cents, 0 for JPY, 3 for KWD).
 public enum CurrencyCode {
     public static let minorUnitDigits: [String: Int] = [
@@ -48,6 +50,17 @@ extension CurrencyCode {
 }
 
 extension CurrencyCode {
+    /// The minor units an amount may hold: the schema's range of Money.minor_units (docs/LIMITS.md).
+    public static let amountRange: ClosedRange<Int64> =
+        SchemaRegistry.fieldLimits["fairtrade.common.v1.Money"]?[1]?.range ?? Int64.min...Int64.max
+
+    /// What is wrong with `minorUnits` of `currency` as an amount, in the currency's units; nil when it is in range.
+    public static func rangeProblem(_ minorUnits: Int64, _ currency: String) -> String? {
+        guard !amountRange.contains(minorUnits) else { return nil }
+        return "\(format(minorUnits, currency)) is out of the range an amount may take, "
+            + "\(format(amountRange.lowerBound, currency)) to \(format(amountRange.upperBound, currency))"
+    }
+
     /// Minor units as people write the amount: "1,200.50 USD", "-3 JPY" (grouped thousands, the currency's own
     /// decimals; two for a code it does not know).
     public static func format(_ minorUnits: Int64, _ currency: String) -> String {

@@ -629,6 +629,11 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         return A.ListTrainingsResponse(trainings: rows, nextPageToken: Self.token(next))
     }
 
+    public func getTraining(_ request: A.GetTrainingRequest, context: ServerContext) async throws -> A.Training {
+        guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
+        return try await storage { try await store.training(request.id) }
+    }
+
     public func getCascadeReach(_ request: A.GetCascadeReachRequest, context: ServerContext) async throws
         -> A.CascadeReach
     {

@@ -9,8 +9,10 @@ struct PageNames: Sendable {
     var groups: [String: String] = [:]
     var markets: [String: String] = [:]
     var projects: [String: String] = [:]
+    var trainings: [String: String] = [:]
 
-    /// The name of the record `id` names, by its kind (og_, pg_, mk_, pj_); the id itself when it is not known.
+    /// The name of the record `id` names, by its kind (og_, pg_, mk_, pj_, tr_: a training's title); the id itself
+    /// when it is not known.
     func label(_ id: String) -> String {
         let known: String? =
             switch id.prefix(3) {
@@ -18,6 +20,7 @@ struct PageNames: Sendable {
             case "pg_": groups[id]
             case "mk_": markets[id]
             case "pj_": projects[id]
+            case "tr_": trainings[id]
             default: nil
             }
         return known ?? id

@@ -100,19 +100,27 @@ extension GlobalOptions {
         return try? await call(makeClient(channel))
     }
 
-    /// The names of every organisation, project and market, and of the producer groups `groupIDs`.
-    func pageNames(groups groupIDs: Set<String>) async -> PageNames {
+    /// The names of every organisation, project and market, of the producer groups `groupIDs` and the titles of
+    /// the trainings `trainingIDs`.
+    func pageNames(groups groupIDs: Set<String>, trainings trainingIDs: Set<String> = []) async -> PageNames {
         var names = PageNames()
         let options = callOptions
-        // Organisations and projects over one channel to the Assistance service.
+        // Organisations, projects and trainings over one channel to the Assistance service.
         let assistance = await ask(ServiceDirectory.assistance, A.AssistanceServiceClient.init(channel:)) { client in
-            (
+            var trainings: [String: String] = [:]
+            for id in trainingIDs.sorted() where !id.isEmpty {
+                if let training = try? await client.getTraining(A.GetTrainingRequest(id: id), options: options) {
+                    trainings[id] = training.title
+                }
+            }
+            return (
                 try await client.listOrganisations(A.ListOrganisationsRequest(), options: options).organisations,
-                try await client.listProjects(A.ListProjectsRequest(), options: options).projects
+                try await client.listProjects(A.ListProjectsRequest(), options: options).projects, trainings
             )
         }
         for organisation in assistance?.0 ?? [] { names.organisations[organisation.id] = organisation.name }
         for project in assistance?.1 ?? [] { names.projects[project.id] = project.title }
+        names.trainings = assistance?.2 ?? [:]
         let markets = await ask(ServiceDirectory.marketplaceInfo, MarketplaceV1.MarketplaceInfoServiceClient.init) {
             try await $0.listMarkets(MarketplaceV1.ListMarketsRequest(), options: options).markets
         }

@@ -29,6 +29,7 @@ extension AssistanceV1 {
             public static let completeTraining = UnaryMethod<AssistanceV1.CompleteTrainingRequest, AssistanceV1.Training>(service: name, method: "CompleteTraining", idempotent: true)
             public static let importTrainings = UnaryMethod<AssistanceV1.ImportTrainingsRequest, AssistanceV1.ImportTrainingsResponse>(service: name, method: "ImportTrainings", idempotent: true)
             public static let listTrainings = UnaryMethod<AssistanceV1.ListTrainingsRequest, AssistanceV1.ListTrainingsResponse>(service: name, method: "ListTrainings", idempotent: true)
+            public static let getTraining = UnaryMethod<AssistanceV1.GetTrainingRequest, AssistanceV1.Training>(service: name, method: "GetTraining", idempotent: true)
             public static let getCascadeReach = UnaryMethod<AssistanceV1.GetCascadeReachRequest, AssistanceV1.CascadeReach>(service: name, method: "GetCascadeReach", idempotent: true)
             public static let createReferral = UnaryMethod<AssistanceV1.CreateReferralRequest, AssistanceV1.Referral>(service: name, method: "CreateReferral", idempotent: true)
             public static let recordReferralOutcome = UnaryMethod<AssistanceV1.RecordReferralOutcomeRequest, AssistanceV1.Referral>(service: name, method: "RecordReferralOutcome", idempotent: true)
@@ -61,6 +62,7 @@ extension AssistanceV1 {
         func completeTraining(_ request: AssistanceV1.CompleteTrainingRequest, context: ServerContext) async throws -> AssistanceV1.Training
         func importTrainings(_ request: AssistanceV1.ImportTrainingsRequest, context: ServerContext) async throws -> AssistanceV1.ImportTrainingsResponse
         func listTrainings(_ request: AssistanceV1.ListTrainingsRequest, context: ServerContext) async throws -> AssistanceV1.ListTrainingsResponse
+        func getTraining(_ request: AssistanceV1.GetTrainingRequest, context: ServerContext) async throws -> AssistanceV1.Training
         func getCascadeReach(_ request: AssistanceV1.GetCascadeReachRequest, context: ServerContext) async throws -> AssistanceV1.CascadeReach
         func createReferral(_ request: AssistanceV1.CreateReferralRequest, context: ServerContext) async throws -> AssistanceV1.Referral
         func recordReferralOutcome(_ request: AssistanceV1.RecordReferralOutcomeRequest, context: ServerContext) async throws -> AssistanceV1.Referral
@@ -153,6 +155,10 @@ extension AssistanceV1 {
             try await channel.unary(AssistanceService.Method.listTrainings, request, options: options)
         }
 
+        public func getTraining(_ request: AssistanceV1.GetTrainingRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.Training {
+            try await channel.unary(AssistanceService.Method.getTraining, request, options: options)
+        }
+
         public func getCascadeReach(_ request: AssistanceV1.GetCascadeReachRequest, options: CallOptions = .init()) async throws(RPCError) -> AssistanceV1.CascadeReach {
             try await channel.unary(AssistanceService.Method.getCascadeReach, request, options: options)
         }
@@ -210,6 +216,7 @@ extension AssistanceV1.AssistanceServiceHandler {
             .unary(AssistanceV1.AssistanceService.Method.completeTraining) { try await self.completeTraining($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.importTrainings) { try await self.importTrainings($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.listTrainings) { try await self.listTrainings($0, context: $1) },
+            .unary(AssistanceV1.AssistanceService.Method.getTraining) { try await self.getTraining($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.getCascadeReach) { try await self.getCascadeReach($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.createReferral) { try await self.createReferral($0, context: $1) },
             .unary(AssistanceV1.AssistanceService.Method.recordReferralOutcome) { try await self.recordReferralOutcome($0, context: $1) },

@@ -1807,6 +1807,51 @@ void   fairtrade__assistance__v1__import_trainings_response__free_unpacked
   assert(message->base.descriptor == &fairtrade__assistance__v1__import_trainings_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   fairtrade__assistance__v1__get_training_request__init
+                     (Fairtrade__Assistance__V1__GetTrainingRequest         *message)
+{
+  static const Fairtrade__Assistance__V1__GetTrainingRequest init_value = FAIRTRADE__ASSISTANCE__V1__GET_TRAINING_REQUEST__INIT;
+  *message = init_value;
+}
+size_t fairtrade__assistance__v1__get_training_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__GetTrainingRequest *message)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_training_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t fairtrade__assistance__v1__get_training_request__pack
+                     (const Fairtrade__Assistance__V1__GetTrainingRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_training_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t fairtrade__assistance__v1__get_training_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__GetTrainingRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_training_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Fairtrade__Assistance__V1__GetTrainingRequest *
+       fairtrade__assistance__v1__get_training_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Fairtrade__Assistance__V1__GetTrainingRequest *)
+     protobuf_c_message_unpack (&fairtrade__assistance__v1__get_training_request__descriptor,
+                                allocator, len, data);
+}
+void   fairtrade__assistance__v1__get_training_request__free_unpacked
+                     (Fairtrade__Assistance__V1__GetTrainingRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &fairtrade__assistance__v1__get_training_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   fairtrade__assistance__v1__get_cascade_reach_request__init
                      (Fairtrade__Assistance__V1__GetCascadeReachRequest         *message)
 {
@@ -6058,6 +6103,44 @@ const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_trainings_res
   (ProtobufCMessageInit) fairtrade__assistance__v1__import_trainings_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor fairtrade__assistance__v1__get_training_request__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Fairtrade__Assistance__V1__GetTrainingRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned fairtrade__assistance__v1__get_training_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange fairtrade__assistance__v1__get_training_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor fairtrade__assistance__v1__get_training_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "fairtrade.assistance.v1.GetTrainingRequest",
+  "GetTrainingRequest",
+  "Fairtrade__Assistance__V1__GetTrainingRequest",
+  "fairtrade.assistance.v1",
+  sizeof(Fairtrade__Assistance__V1__GetTrainingRequest),
+  1,
+  fairtrade__assistance__v1__get_training_request__field_descriptors,
+  fairtrade__assistance__v1__get_training_request__field_indices_by_name,
+  1,  fairtrade__assistance__v1__get_training_request__number_ranges,
+  (ProtobufCMessageInit) fairtrade__assistance__v1__get_training_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor fairtrade__assistance__v1__get_cascade_reach_request__field_descriptors[1] =
 {
   {
@@ -8145,7 +8228,7 @@ const ProtobufCEnumDescriptor fairtrade__assistance__v1__measure__descriptor =
   fairtrade__assistance__v1__measure__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_service__method_descriptors[27] =
+static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_service__method_descriptors[28] =
 {
   { "CreateOrganisation", &fairtrade__assistance__v1__create_organisation_request__descriptor, &fairtrade__assistance__v1__organisation__descriptor },
   { "GetOrganisation", &fairtrade__assistance__v1__get_organisation_request__descriptor, &fairtrade__assistance__v1__organisation__descriptor },
@@ -8166,6 +8249,7 @@ static const ProtobufCMethodDescriptor fairtrade__assistance__v1__assistance_ser
   { "CompleteTraining", &fairtrade__assistance__v1__complete_training_request__descriptor, &fairtrade__assistance__v1__training__descriptor },
   { "ImportTrainings", &fairtrade__assistance__v1__import_trainings_request__descriptor, &fairtrade__assistance__v1__import_trainings_response__descriptor },
   { "ListTrainings", &fairtrade__assistance__v1__list_trainings_request__descriptor, &fairtrade__assistance__v1__list_trainings_response__descriptor },
+  { "GetTraining", &fairtrade__assistance__v1__get_training_request__descriptor, &fairtrade__assistance__v1__training__descriptor },
   { "GetCascadeReach", &fairtrade__assistance__v1__get_cascade_reach_request__descriptor, &fairtrade__assistance__v1__cascade_reach__descriptor },
   { "CreateReferral", &fairtrade__assistance__v1__create_referral_request__descriptor, &fairtrade__assistance__v1__referral__descriptor },
   { "RecordReferralOutcome", &fairtrade__assistance__v1__record_referral_outcome_request__descriptor, &fairtrade__assistance__v1__referral__descriptor },
@@ -8179,27 +8263,28 @@ const unsigned fairtrade__assistance__v1__assistance_service__method_indices_by_
   16,        /* CompleteTraining */
   0,        /* CreateOrganisation */
   3,        /* CreateProject */
-  20,        /* CreateReferral */
-  23,        /* DefineIndicator */
-  26,        /* GetCapacityReport */
-  19,        /* GetCascadeReach */
+  21,        /* CreateReferral */
+  24,        /* DefineIndicator */
+  27,        /* GetCapacityReport */
+  20,        /* GetCascadeReach */
   11,        /* GetMoneyTotals */
   1,        /* GetOrganisation */
   4,        /* GetProject */
+  19,        /* GetTraining */
   9,        /* ImportIatiActivities */
   17,        /* ImportTrainings */
   8,        /* ImportTransactions */
   15,        /* LinkCascade */
   13,        /* ListEquipment */
-  25,        /* ListIndicators */
+  26,        /* ListIndicators */
   2,        /* ListOrganisations */
   6,        /* ListProjects */
-  22,        /* ListReferrals */
+  23,        /* ListReferrals */
   18,        /* ListTrainings */
   10,        /* ListTransactions */
   12,        /* RecordEquipment */
-  24,        /* RecordIndicatorPeriod */
-  21,        /* RecordReferralOutcome */
+  25,        /* RecordIndicatorPeriod */
+  22,        /* RecordReferralOutcome */
   14,        /* RecordTraining */
   7,        /* RecordTransaction */
   5         /* UpdateProject */
@@ -8211,7 +8296,7 @@ const ProtobufCServiceDescriptor fairtrade__assistance__v1__assistance_service__
   "AssistanceService",
   "Fairtrade__Assistance__V1__AssistanceService",
   "fairtrade.assistance.v1",
-  27,
+  28,
   fairtrade__assistance__v1__assistance_service__method_descriptors,
   fairtrade__assistance__v1__assistance_service__method_indices_by_name
 };
@@ -8367,13 +8452,21 @@ void fairtrade__assistance__v1__assistance_service__list_trainings(ProtobufCServ
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
   service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void fairtrade__assistance__v1__assistance_service__get_training(ProtobufCService *service,
+                                                                 const Fairtrade__Assistance__V1__GetTrainingRequest *input,
+                                                                 Fairtrade__Assistance__V1__Training_Closure closure,
+                                                                 void *closure_data)
+{
+  assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void fairtrade__assistance__v1__assistance_service__get_cascade_reach(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__GetCascadeReachRequest *input,
                                                                       Fairtrade__Assistance__V1__CascadeReach_Closure closure,
                                                                       void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__create_referral(ProtobufCService *service,
                                                                     const Fairtrade__Assistance__V1__CreateReferralRequest *input,
@@ -8381,7 +8474,7 @@ void fairtrade__assistance__v1__assistance_service__create_referral(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_referral_outcome(ProtobufCService *service,
                                                                             const Fairtrade__Assistance__V1__RecordReferralOutcomeRequest *input,
@@ -8389,7 +8482,7 @@ void fairtrade__assistance__v1__assistance_service__record_referral_outcome(Prot
                                                                             void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_referrals(ProtobufCService *service,
                                                                    const Fairtrade__Assistance__V1__ListReferralsRequest *input,
@@ -8397,7 +8490,7 @@ void fairtrade__assistance__v1__assistance_service__list_referrals(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__define_indicator(ProtobufCService *service,
                                                                      const Fairtrade__Assistance__V1__DefineIndicatorRequest *input,
@@ -8405,7 +8498,7 @@ void fairtrade__assistance__v1__assistance_service__define_indicator(ProtobufCSe
                                                                      void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__record_indicator_period(ProtobufCService *service,
                                                                             const Fairtrade__Assistance__V1__RecordIndicatorPeriodRequest *input,
@@ -8413,7 +8506,7 @@ void fairtrade__assistance__v1__assistance_service__record_indicator_period(Prot
                                                                             void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__list_indicators(ProtobufCService *service,
                                                                     const Fairtrade__Assistance__V1__ListIndicatorsRequest *input,
@@ -8421,7 +8514,7 @@ void fairtrade__assistance__v1__assistance_service__list_indicators(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__get_capacity_report(ProtobufCService *service,
                                                                         const Fairtrade__Assistance__V1__GetCapacityReportRequest *input,
@@ -8429,7 +8522,7 @@ void fairtrade__assistance__v1__assistance_service__get_capacity_report(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &fairtrade__assistance__v1__assistance_service__descriptor);
-  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void fairtrade__assistance__v1__assistance_service__init (Fairtrade__Assistance__V1__AssistanceService_Service *service,
                                                           Fairtrade__Assistance__V1__AssistanceService_ServiceDestroy destroy)

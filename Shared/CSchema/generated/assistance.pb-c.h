@@ -58,6 +58,7 @@ typedef struct Fairtrade__Assistance__V1__ListTrainingsResponse Fairtrade__Assis
 typedef struct Fairtrade__Assistance__V1__ImportTrainingsRequest Fairtrade__Assistance__V1__ImportTrainingsRequest;
 typedef struct Fairtrade__Assistance__V1__ImportedTraining Fairtrade__Assistance__V1__ImportedTraining;
 typedef struct Fairtrade__Assistance__V1__ImportTrainingsResponse Fairtrade__Assistance__V1__ImportTrainingsResponse;
+typedef struct Fairtrade__Assistance__V1__GetTrainingRequest Fairtrade__Assistance__V1__GetTrainingRequest;
 typedef struct Fairtrade__Assistance__V1__GetCascadeReachRequest Fairtrade__Assistance__V1__GetCascadeReachRequest;
 typedef struct Fairtrade__Assistance__V1__CascadeTier Fairtrade__Assistance__V1__CascadeTier;
 typedef struct Fairtrade__Assistance__V1__CascadeReach Fairtrade__Assistance__V1__CascadeReach;
@@ -1082,6 +1083,16 @@ struct  Fairtrade__Assistance__V1__ImportTrainingsResponse
 #define FAIRTRADE__ASSISTANCE__V1__IMPORT_TRAININGS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__import_trainings_response__descriptor) \
     , (char *)protobuf_c_empty_string, 0, 0,NULL, NULL, 0 }
+
+
+struct  Fairtrade__Assistance__V1__GetTrainingRequest
+{
+  ProtobufCMessage base;
+  char *id;
+};
+#define FAIRTRADE__ASSISTANCE__V1__GET_TRAINING_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&fairtrade__assistance__v1__get_training_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
 
 
 struct  Fairtrade__Assistance__V1__GetCascadeReachRequest
@@ -2296,6 +2307,25 @@ Fairtrade__Assistance__V1__ImportTrainingsResponse *
 void   fairtrade__assistance__v1__import_trainings_response__free_unpacked
                      (Fairtrade__Assistance__V1__ImportTrainingsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Fairtrade__Assistance__V1__GetTrainingRequest methods */
+void   fairtrade__assistance__v1__get_training_request__init
+                     (Fairtrade__Assistance__V1__GetTrainingRequest         *message);
+size_t fairtrade__assistance__v1__get_training_request__get_packed_size
+                     (const Fairtrade__Assistance__V1__GetTrainingRequest   *message);
+size_t fairtrade__assistance__v1__get_training_request__pack
+                     (const Fairtrade__Assistance__V1__GetTrainingRequest   *message,
+                      uint8_t             *out);
+size_t fairtrade__assistance__v1__get_training_request__pack_to_buffer
+                     (const Fairtrade__Assistance__V1__GetTrainingRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Fairtrade__Assistance__V1__GetTrainingRequest *
+       fairtrade__assistance__v1__get_training_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   fairtrade__assistance__v1__get_training_request__free_unpacked
+                     (Fairtrade__Assistance__V1__GetTrainingRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Fairtrade__Assistance__V1__GetCascadeReachRequest methods */
 void   fairtrade__assistance__v1__get_cascade_reach_request__init
                      (Fairtrade__Assistance__V1__GetCascadeReachRequest         *message);
@@ -2874,6 +2904,9 @@ typedef void (*Fairtrade__Assistance__V1__ImportedTraining_Closure)
 typedef void (*Fairtrade__Assistance__V1__ImportTrainingsResponse_Closure)
                  (const Fairtrade__Assistance__V1__ImportTrainingsResponse *message,
                   void *closure_data);
+typedef void (*Fairtrade__Assistance__V1__GetTrainingRequest_Closure)
+                 (const Fairtrade__Assistance__V1__GetTrainingRequest *message,
+                  void *closure_data);
 typedef void (*Fairtrade__Assistance__V1__GetCascadeReachRequest_Closure)
                  (const Fairtrade__Assistance__V1__GetCascadeReachRequest *message,
                   void *closure_data);
@@ -3029,6 +3062,10 @@ struct Fairtrade__Assistance__V1__AssistanceService_Service
                          const Fairtrade__Assistance__V1__ListTrainingsRequest *input,
                          Fairtrade__Assistance__V1__ListTrainingsResponse_Closure closure,
                          void *closure_data);
+  void (*get_training)(Fairtrade__Assistance__V1__AssistanceService_Service *service,
+                       const Fairtrade__Assistance__V1__GetTrainingRequest *input,
+                       Fairtrade__Assistance__V1__Training_Closure closure,
+                       void *closure_data);
   void (*get_cascade_reach)(Fairtrade__Assistance__V1__AssistanceService_Service *service,
                             const Fairtrade__Assistance__V1__GetCascadeReachRequest *input,
                             Fairtrade__Assistance__V1__CascadeReach_Closure closure,
@@ -3088,6 +3125,7 @@ void fairtrade__assistance__v1__assistance_service__init (Fairtrade__Assistance_
       function_prefix__ ## complete_training,\
       function_prefix__ ## import_trainings,\
       function_prefix__ ## list_trainings,\
+      function_prefix__ ## get_training,\
       function_prefix__ ## get_cascade_reach,\
       function_prefix__ ## create_referral,\
       function_prefix__ ## record_referral_outcome,\
@@ -3172,6 +3210,10 @@ void fairtrade__assistance__v1__assistance_service__list_trainings(ProtobufCServ
                                                                    const Fairtrade__Assistance__V1__ListTrainingsRequest *input,
                                                                    Fairtrade__Assistance__V1__ListTrainingsResponse_Closure closure,
                                                                    void *closure_data);
+void fairtrade__assistance__v1__assistance_service__get_training(ProtobufCService *service,
+                                                                 const Fairtrade__Assistance__V1__GetTrainingRequest *input,
+                                                                 Fairtrade__Assistance__V1__Training_Closure closure,
+                                                                 void *closure_data);
 void fairtrade__assistance__v1__assistance_service__get_cascade_reach(ProtobufCService *service,
                                                                       const Fairtrade__Assistance__V1__GetCascadeReachRequest *input,
                                                                       Fairtrade__Assistance__V1__CascadeReach_Closure closure,
@@ -3255,6 +3297,7 @@ extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__list_training
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_trainings_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__imported_training__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__import_trainings_response__descriptor;
+extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__get_training_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__get_cascade_reach_request__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__cascade_tier__descriptor;
 extern const ProtobufCMessageDescriptor fairtrade__assistance__v1__cascade_reach__descriptor;

@@ -1887,6 +1887,31 @@ extension AssistanceV1 {
         }
     }
 
+    public struct GetTrainingRequest: ProtoMessage {
+        public static let protoName = "fairtrade.assistance.v1.GetTrainingRequest"
+        public var id: String = ""
+
+        public init() {}
+
+        public init(id: String = "") {
+            self.id = id
+        }
+
+        public static var _cDescriptor: UnsafeRawPointer { UnsafeRawPointer(ftd_fairtrade__assistance__v1__get_training_request()) }
+
+        public init(_c raw: UnsafeRawPointer, _ options: DecodeOptions) throws(SchemaError) {
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetTrainingRequest.self)
+            self.id = _decodeString(c.pointee.id)
+        }
+
+        public func _c(in arena: Arena) -> UnsafeMutableRawPointer {
+            let raw = arena.message(Self._cDescriptor)
+            let c = raw.assumingMemoryBound(to: Fairtrade__Assistance__V1__GetTrainingRequest.self)
+            c.pointee.id = arena.string(self.id)
+            return raw
+        }
+    }
+
     public struct GetCascadeReachRequest: ProtoMessage {
         public static let protoName = "fairtrade.assistance.v1.GetCascadeReachRequest"
         public var trainingID: String = ""
