@@ -1,6 +1,7 @@
 import API
 import ArgumentParser
 import Domain
+import Foundation
 import RPC
 import Schema
 import ServiceKit
@@ -375,154 +376,21 @@ extension AssistanceCommand {
         }
     }
 
-    struct Record: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Record money moving: a commitment, disbursement, loan…")
-        @Option(help: "Project id.") var project: String
-        @Option(help: "What kind of money flow.") var type: A.TransactionType
-        @Option(parsing: .unconditional, help: "Amount and currency, e.g. \"1500.00 GHS\".") var amount: String
-        @Option(help: "Date, e.g. 2025-03-01.") var date: String
-        @Option(help: "The producer group receiving (or repaying) it.") var group = ""
-        @Option(help: "The paying organisation, if not the funder.") var provider = ""
-        @Option(help: "What it is for.") var description = ""
-        @Option(help: "Request id (default: new).") var requestID: String?
+    struct Organisation: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an organisation.")
+        @Argument(help: "Organisation id (og_…).") var id: String
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let transaction = try await client.recordTransaction(
-                    A.RecordTransactionRequest(
-                        transaction: A.Transaction(
-                            projectID: project, type: type,
-                            value: try parseAmount(amount, field: "--amount"),
-                            date: try parseDate(date, field: "--date"),
-                            groupID: group, providerOrganisationID: provider, description: description),
-                        requestID: requestID ?? RequestID.make()), options: global.callOptions)
-                try emit(transaction, global) {
-                    "\(transaction.id)  \(short(transaction.type)) \(formatMoney(transaction.value)) on \(show(transaction.date))"
-                }
-            }
-        }
-    }
-
-    struct Transactions: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List money flows of a project or a group.")
-        @Option(help: "Project id.") var project = ""
-        @Option(help: "Producer group id.") var group = ""
-        @Option(help: "Only this type.") var type: A.TransactionType?
-        @OptionGroup var page: PageOptions
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withAssistance(self, global) { client in
-                var request = A.ListTransactionsRequest(projectID: project, groupID: group)
-                if let type { request.type = type }
-                let (rows, next) = try await page.fetch { size, token in
-                    request.pageSize = size
-                    request.pageToken = token
-                    let answer = try await client.listTransactions(request, options: global.callOptions)
-                    return (answer.transactions, answer.nextPageToken)
-                }
-                let response = A.ListTransactionsResponse(transactions: rows, nextPageToken: next)
-                let names = await global.pageNames(groups: Set(rows.map(\.groupID)))
-                try emit(response, global) {
-                    var table = Table("ID", "DATE", "TYPE", "AMOUNT", "PROJECT", "GROUP", "DESCRIPTION")
-                    for line in response.transactions {
-                        table.add(
-                            line.id, show(line.date), short(line.type), formatMoney(line.value),
-                            names.label(line.projectID), names.label(line.groupID), line.description)
-                    }
-                    return table.render() + moreLine(response.nextPageToken)
-                }
-            }
-        }
-    }
-
-    struct Totals: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Money totals per currency and per year, of a project (with the projects under it) or a group.")
-        @Option(help: "Project id.") var project = ""
-        @Option(help: "Producer group id.") var group = ""
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withAssistance(self, global) { client in
-                let totals = try await client.getMoneyTotals(
-                    A.GetMoneyTotalsRequest(projectID: project, groupID: group),
-                    options: global.callOptions)
-                try emit(totals, global) {
-                    var text = totalsTable(totals.totals + totals.byYear)
-                    if !totals.budget.isEmpty {
-                        text += "\nbudget: " + totals.budget.map(formatMoney).joined(separator: "; ")
-                    }
-                    if totals.projectsIncluded.count > 1 {
-                        text += "\nincludes: " + totals.projectsIncluded.joined(separator: ", ")
-                    }
-                    return text
-                }
-            }
-        }
-    }
-
-    struct AddEquipment: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "add-equipment", abstract: "Record equipment or in-kind support given to a group.")
-        @Option(help: "Producer group id.") var group: String
-        @Option(help: "What it is.") var description: String
-        @Option(parsing: .unconditional, help: "Its value, e.g. \"4500.00 USD\".") var value: String
-        @Option(help: "Delivery date.") var delivered: String
-        @Option(help: "The project that paid for it.") var project = ""
-        @Option(help: "What it replaced.") var replaces = ""
-        @Option(
-            parsing: .unconditional,
-            help: "What the replaced arrangement cost a year, in the value's currency, e.g. \"3000.00 USD\".")
-        var yearlyCostReplaced: String?
-        @Option(help: "Request id (default: new).") var requestID: String?
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withAssistance(self, global) { client in
-                var equipment = A.Equipment(
-                    groupID: group, projectID: project, description: description,
-                    value: try parseAmount(value, field: "--value"),
-                    deliveredOn: try parseDate(delivered, field: "--delivered"), replaces: replaces)
-                if let yearlyCostReplaced {
-                    equipment.yearlyCostReplaced = try parseAmount(yearlyCostReplaced, field: "--yearly-cost-replaced")
-                }
-                let stored = try await client.recordEquipment(
-                    A.RecordEquipmentRequest(
-                        equipment: equipment, requestID: requestID ?? RequestID.make()), options: global.callOptions)
-                try emit(stored, global) { "\(stored.id)  \(stored.description), \(formatMoney(stored.value))" }
-            }
-        }
-    }
-
-    struct Equipment: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List equipment given.")
-        @Option(help: "Producer group id.") var group = ""
-        @Option(help: "Project id.") var project = ""
-        @OptionGroup var page: PageOptions
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withAssistance(self, global) { client in
-                let (rows, next) = try await page.fetch { size, token in
-                    let answer = try await client.listEquipment(
-                        A.ListEquipmentRequest(groupID: group, projectID: project, pageSize: size, pageToken: token),
-                        options: global.callOptions)
-                    return (answer.equipment, answer.nextPageToken)
-                }
-                let response = A.ListEquipmentResponse(equipment: rows, nextPageToken: next)
-                let names = await global.pageNames(groups: Set(rows.map(\.groupID)))
-                try emit(response, global) {
-                    var table = Table("ID", "DELIVERED", "GROUP", "WHAT", "VALUE", "REPLACES", "YEARLY COST REPLACED")
-                    for item in response.equipment {
-                        table.add(
-                            item.id, show(item.deliveredOn), names.label(item.groupID), item.description,
-                            formatMoney(item.value),
-                            item.replaces, formatMoney(item.yearlyCostReplaced))
-                    }
-                    return table.render() + moreLine(response.nextPageToken)
+                let organisation = try await client.getOrganisation(
+                    A.GetOrganisationRequest(id: id), options: global.callOptions)
+                try emit(organisation, global) {
+                    [
+                        "\(organisation.id)  \(organisation.name)", "kind: \(short(organisation.kind))",
+                        "country: \(organisation.country)",
+                        "IATI identifier: \(organisation.iatiIdentifier.isEmpty ? "none" : organisation.iatiIdentifier)",
+                    ].joined(separator: "\n") + (organisation.notes.isEmpty ? "" : "\nnotes: \(organisation.notes)")
                 }
             }
         }

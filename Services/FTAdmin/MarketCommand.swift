@@ -219,347 +219,6 @@ extension MarketCommand {
         }
     }
 
-    struct PostDemand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "post-demand", abstract: "Publish a buyer's offer.")
-        @Option var buyer: String
-        @Option var product: String
-        @Option(parsing: .unconditional) var quantity: Int64
-        @Option var unit: String = "piece"
-        @Option(parsing: .unconditional, help: "Target price per unit, e.g. 12.00.") var price: String?
-        @Option var currency: String = "USD"
-        @Option(help: "YYYY-MM-DD.") var neededBy: String
-        @Option(help: "A country the buyer sources from (repeatable).") var country: [String] = []
-        func validate() throws { try checkCountries(country) }
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let signal = try await client.postDemand(
-                    M.PostDemandRequest(
-                        signal: M.DemandSignal(
-                            buyer: buyer, product: product, quantity: M.DemandQuantity(amount: quantity, unit: unit),
-                            targetPrice: try price.map { try parseMoney($0, currency: currency, field: "--price") },
-                            neededBy: try parseDate(neededBy, field: "--needed-by"), countries: country),
-                        requestID: RequestID.make()), options: global.callOptions)
-                try emit(signal, global) { "posted \(signal.id)" }
-            }
-        }
-    }
-
-    struct Demand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Open and matched demand.")
-        @Option var product: String = ""
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let response = try await client.listDemand(
-                    M.ListDemandRequest(product: product), options: global.callOptions)
-                try emit(response, global) {
-                    var table = Table(
-                        "ID", "BUYER", "PRODUCT", "QUANTITY", "TARGET PRICE", "NEEDED BY", "COUNTRIES", "STATUS")
-                    for signal in response.signals {
-                        table.add(
-                            signal.id, signal.buyer, signal.product,
-                            "\(signal.quantity?.amount ?? 0) \(signal.quantity?.unit ?? "")",
-                            formatMoney(signal.targetPrice),
-                            show(signal.neededBy), signal.countries.joined(separator: ","), short(signal.status))
-                    }
-                    return table.render()
-                }
-            }
-        }
-    }
-
-    struct Match: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Find producer groups for a demand signal.")
-        @Argument var signal: String
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let response = try await client.matchDemand(
-                    M.MatchDemandRequest(signalID: signal, requestID: RequestID.make()), options: global.callOptions)
-                try emit(response, global) {
-                    var table = Table("GROUP", "NAME", "COUNTRY", "WHY")
-                    for match in response.matches {
-                        table.add(match.groupID, match.groupName, match.country, match.reasons.joined(separator: "; "))
-                    }
-                    return response.matches.isEmpty ? "no producer group fits yet" : table.render()
-                }
-            }
-        }
-    }
-
-    struct Answer: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Answer a demand signal for a producer group.")
-        @Argument var signal: String
-        @Option var group: String
-        @Option(parsing: .unconditional, help: "Offered price per unit.") var price: String?
-        @Option var currency: String = "USD"
-        @Option(parsing: .unconditional) var quantity: Int64?
-        @Option var unit: String = "piece"
-        @Option var message: String = ""
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let answer = try await client.answerDemand(
-                    M.AnswerDemandRequest(
-                        answer: M.DemandAnswer(
-                            signalID: signal, groupID: group,
-                            offeredPrice: try price.map { try parseMoney($0, currency: currency, field: "--price") },
-                            quantity: quantity.map { M.DemandQuantity(amount: $0, unit: unit) }, message: message),
-                        requestID: RequestID.make()), options: global.callOptions)
-                try emit(answer, global) { "answered: \(answer.id)" }
-            }
-        }
-    }
-
-    struct Answers: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Answers to a demand signal.")
-        @Argument var signal: String
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let response = try await client.listDemandAnswers(
-                    M.ListDemandAnswersRequest(signalID: signal), options: global.callOptions)
-                let names = await global.pageNames(groups: Set(response.answers.map(\.groupID)))
-                try emit(response, global) {
-                    var table = Table("ID", "GROUP", "PRICE", "QUANTITY", "MESSAGE")
-                    for answer in response.answers {
-                        table.add(
-                            answer.id, names.label(answer.groupID), formatMoney(answer.offeredPrice),
-                            answer.quantity.map { "\($0.amount) \($0.unit)" } ?? "", answer.message)
-                    }
-                    return table.render()
-                }
-            }
-        }
-    }
-
-    struct CloseDemand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "close-demand", abstract: "Mark demand fulfilled or withdrawn.")
-        @Argument var signal: String
-        @Option(help: "fulfilled or withdrawn.") var status: M.DemandStatus
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let updated = try await client.setDemandStatus(
-                    M.SetDemandStatusRequest(
-                        signalID: signal, status: status,
-                        requestID: RequestID.make()),
-                    options: global.callOptions)
-                try emit(updated, global) { "\(updated.id) is \(short(updated.status))" }
-            }
-        }
-    }
-
-    struct AddPractice: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "add-practice", abstract: "Add a lesson or best practice.")
-        @Option var title: String
-        @Option var body: String
-        @Option var topic: [String] = []
-        @Option var craft: [String] = []
-        @Option(help: "Who wrote it.") var authorKind: M.AuthorKind = .organisation
-        @Option var author: String
-        @Option(help: "Evidence: a result id or a link (repeatable).") var evidence: [String] = []
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let entry = try await client.addLibraryEntry(
-                    M.AddLibraryEntryRequest(
-                        entry: M.LibraryEntry(
-                            title: title, body: body, topics: topic, crafts: craft,
-                            authorKind: authorKind,
-                            author: author,
-                            evidence: evidence), requestID: RequestID.make()), options: global.callOptions)
-                try emit(entry, global) { "added \(entry.id)" }
-            }
-        }
-    }
-
-    struct Search: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Search the library, most relevant first.")
-        @Argument var query: String
-        @Option var craft: String = ""
-        @Option var topic: String = ""
-        @Option(parsing: .unconditional) var limit: Int32 = 20
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let response = try await client.searchLibrary(
-                    M.SearchLibraryRequest(
-                        query: query, craft: craft, topic: topic, limit: limit), options: global.callOptions)
-                try emit(response, global) {
-                    var table = Table("ID", "TITLE", "CRAFTS", "TOPICS", "AUTHOR", "SCORE")
-                    for hit in response.hits {
-                        let entry = hit.entry ?? M.LibraryEntry()
-                        table.add(
-                            entry.id, entry.title, entry.crafts.joined(separator: ","),
-                            entry.topics.joined(separator: ","),
-                            entry.author, String(format: "%.3f", hit.score))
-                    }
-                    return response.hits.isEmpty ? "nothing found" : table.render()
-                }
-            }
-        }
-    }
-
-    struct CreateGroup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "create-group", abstract: "Start a discussion group.")
-        @Option var name: String
-        @Option var description: String = ""
-        @Option var craft: [String] = []
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let group = try await client.createDiscussionGroup(
-                    M.CreateDiscussionGroupRequest(
-                        group: M.DiscussionGroup(name: name, description: description, crafts: craft),
-                        requestID: RequestID.make()),
-                    options: global.callOptions)
-                try emit(group, global) { "created \(group.id): \(group.name)" }
-            }
-        }
-    }
-
-    struct Groups: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Discussion groups.")
-        @Option var craft: String = ""
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let response = try await client.listDiscussionGroups(
-                    M.ListDiscussionGroupsRequest(craft: craft), options: global.callOptions)
-                try emit(response, global) {
-                    var table = Table("ID", "NAME", "CRAFTS", "DESCRIPTION")
-                    for group in response.groups {
-                        table.add(group.id, group.name, group.crafts.joined(separator: ","), group.description)
-                    }
-                    return table.render()
-                }
-            }
-        }
-    }
-
-    struct Join: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Join a discussion group.")
-        @Argument var group: String
-        @Option(help: "Kind.") var kind: M.MemberKind
-        @Option(help: "Name, or producer group id.") var member: String
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let joined = try await client.joinDiscussionGroup(
-                    M.JoinDiscussionGroupRequest(
-                        member: M.GroupMember(
-                            groupID: group, kind: kind,
-                            member: member), requestID: RequestID.make()),
-                    options: global.callOptions)
-                try emit(joined, global) { "\(joined.member) is a member of \(joined.groupID)" }
-            }
-        }
-    }
-
-    struct StartThread: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "start-thread", abstract: "Start a thread with a first post.")
-        @Argument var group: String
-        @Option var title: String
-        @Option(help: "Who wrote it.") var authorKind: M.MemberKind
-        @Option var author: String
-        @Option var body: String
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let started = try await client.startThread(
-                    M.StartThreadRequest(
-                        groupID: group, title: title,
-                        firstPost: M.Post(
-                            authorKind: authorKind,
-                            author: author, body: body), requestID: RequestID.make()), options: global.callOptions)
-                try emit(started, global) { "thread \(started.thread?.id ?? ""), post \(started.post?.id ?? "")" }
-            }
-        }
-    }
-
-    struct Reply: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Post in a thread (optionally answering a post).")
-        @Argument var thread: String
-        @Option var authorKind: M.MemberKind
-        @Option var author: String
-        @Option var body: String
-        @Option(help: "The post this answers.") var to: String = ""
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let post = try await client.postReply(
-                    M.PostReplyRequest(
-                        post: M.Post(
-                            threadID: thread,
-                            authorKind: authorKind,
-                            author: author, body: body, replyTo: to), requestID: RequestID.make()),
-                    options: global.callOptions)
-                try emit(post, global) { "posted \(post.id)" }
-            }
-        }
-    }
-
-    struct Threads: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Threads of a discussion group, newest first.")
-        @Argument var group: String
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let response = try await client.listThreads(
-                    M.ListThreadsRequest(groupID: group), options: global.callOptions)
-                // A producer group writes under its id: its name is shown.
-                let names = await global.pageNames(groups: Set(response.threads.map(\.author)))
-                try emit(response, global) {
-                    var table = Table("ID", "TITLE", "STARTED BY", "POSTS")
-                    for thread in response.threads {
-                        table.add(thread.id, thread.title, names.label(thread.author), "\(thread.posts)")
-                    }
-                    return table.render()
-                }
-            }
-        }
-    }
-
-    struct Posts: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Posts of a thread, oldest first.")
-        @Argument var thread: String
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            try await withMarket(self, global) { client in
-                let response = try await client.listPosts(
-                    M.ListPostsRequest(threadID: thread), options: global.callOptions)
-                let names = await global.pageNames(groups: Set(response.posts.map(\.author)))
-                try emit(response, global) {
-                    response.posts.map { post in
-                        "[\(post.id)] \(names.label(post.author))\(post.replyTo.isEmpty ? "" : " (re \(post.replyTo))"): \(post.body)"
-                    }.joined(separator: "\n")
-                }
-            }
-        }
-    }
-
     struct Bulletin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "What the market says to one producer group.")
         @Argument var group: String
@@ -661,6 +320,41 @@ extension MarketCommand {
                         }
                         fflush(nil)
                     }
+                }
+            }
+        }
+    }
+
+    struct ListPartners: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list-partners", abstract: "List retail partners (shops, importers, catalogues), filtered.")
+        @Option(help: "Only the partners of this organisation.") var buyer: String = ""
+        @Option(help: "Only those in this country (ISO 3166-1 alpha-2).") var country: String = ""
+        @Option(help: "Only those of this sales channel.") var channel: MarketplaceV1.SalesChannel?
+        @OptionGroup var page: PageOptions
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws { try checkCountries(country.isEmpty ? [] : [country]) }
+
+        func run() async throws {
+            try await withMarket(self, global) { client in
+                let (partners, next) = try await page.fetch { size, token in
+                    let answer = try await client.listRetailPartners(
+                        MarketplaceV1.ListRetailPartnersRequest(
+                            buyerOrganisation: buyer, country: country.uppercased(),
+                            channel: channel ?? .unspecified, pageSize: size, pageToken: token),
+                        options: global.callOptions)
+                    return (answer.partners, answer.nextPageToken)
+                }
+                let response = MarketplaceV1.ListRetailPartnersResponse(partners: partners, nextPageToken: next)
+                try emit(response, global) {
+                    var table = Table("ID", "NAME", "PARTNER OF", "COUNTRY", "REGION", "CHANNEL", "OUTLETS")
+                    for partner in partners {
+                        table.add(
+                            partner.id, partner.name, partner.buyerOrganisation, partner.country, partner.region,
+                            short(partner.channel), String(partner.outlets))
+                    }
+                    return partners.isEmpty ? "no partners" : table.render() + moreLine(next)
                 }
             }
         }

@@ -26,7 +26,11 @@ struct ResilienceTests {
             var killed = false
             var restarted = false
             var successesAfterRestart = 0
-            while ContinuousClock.now - start < .seconds(4) {
+            // At least 4 s, and on until 11 calls succeeded after the restart (a loaded machine answers fewer per
+            // second), for at most 20 s.
+            while ContinuousClock.now - start < .seconds(4)
+                || (successesAfterRestart <= 10 && ContinuousClock.now - start < .seconds(20))
+            {
                 let elapsed = ContinuousClock.now - start
                 if !killed && elapsed > .milliseconds(700) {
                     await server?.stop(signal: SIGKILL)
@@ -53,7 +57,8 @@ struct ResilienceTests {
             // would wait for the restart, a second or more).
             #expect(lateness.allSatisfy { $0 < .milliseconds(400) }, "\(lateness.max()!)")
             #expect(successesAfterRestart > 10, "\(outcomes) \(lateness.count)")
-            #expect(outcomes["OK", default: 0] > 20)
+            // Calls succeeded before the kill too.
+            #expect(outcomes["OK", default: 0] > successesAfterRestart, "\(outcomes)")
         }
     }
 

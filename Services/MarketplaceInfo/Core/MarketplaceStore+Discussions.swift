@@ -70,7 +70,7 @@ extension MarketplaceStore {
         }
     }
 
-    private func requireMember(_ groupID: String, _ kind: M.MemberKind, _ author: String, _ session: any SQLSession)
+    func requireMember(_ groupID: String, _ kind: M.MemberKind, _ author: String, _ session: any SQLSession)
         async throws
     {
         guard
@@ -114,7 +114,7 @@ extension MarketplaceStore {
         }
     }
 
-    private func insertPost(_ post: M.Post, _ session: any SQLSession) async throws {
+    func insertPost(_ post: M.Post, _ session: any SQLSession) async throws {
         try await session.execute(
             "INSERT INTO posts (id, thread_id, created_at, body) VALUES ($1, $2, $3, $4)",
             [.of(post.id), .of(post.threadID), .of(post.createdAt!.unixMicros), .blob(post.serializedBytes())])

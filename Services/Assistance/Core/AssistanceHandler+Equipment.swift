@@ -1,0 +1,52 @@
+import API
+import Domain
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// AssistanceHandler: equipment.
+extension AssistanceHandler {
+    public func recordEquipment(_ request: A.RecordEquipmentRequest, context: ServerContext) async throws -> A.Equipment
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var equipment = request.equipment ?? A.Equipment()
+        Self.required(equipment.groupID, "equipment.group_id", &check)
+        equipment.description = check.text(equipment.description, "equipment.description", required: true)
+        equipment.value = Self.money(equipment.value, "equipment.value", positive: true, &check)
+        Self.notInFuture(check.date(equipment.deliveredOn, "equipment.delivered_on"), "equipment.delivered_on", &check)
+        equipment.replaces = check.text(equipment.replaces, "equipment.replaces", maxLength: 500)
+        if let replaced = equipment.yearlyCostReplaced {
+            equipment.yearlyCostReplaced = Self.money(
+                replaced, "equipment.yearly_cost_replaced", positive: false, &check)
+            if let value = equipment.value, let cost = equipment.yearlyCostReplaced, cost.currency != value.currency {
+                check.fail(
+                    "equipment.yearly_cost_replaced.currency",
+                    "must be the value's currency \(value.currency), got \(cost.currency): amounts are never mixed")
+            }
+        }
+        equipment.notes = check.text(equipment.notes, "equipment.notes", maxLength: 2000)
+        try check.check()
+        equipment.groupID = try await producer.requireGroup(
+            equipment.groupID, field: "equipment.group_id",
+            purpose: "recording equipment for a producer group"
+        ).id
+        let checked = equipment
+        return try await storage { try await store.recordEquipment(checked, requestID: request.requestID) }
+    }
+
+    public func listEquipment(_ request: A.ListEquipmentRequest, context: ServerContext) async throws
+        -> A.ListEquipmentResponse
+    {
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "eq_", of: "ListEquipment")
+        var filter = SQLConditions()
+        filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
+        filter.equal("project_id", request.projectID)
+        let (rows, next) = try await storage {
+            try await store.page(
+                "equipment", filter, sortColumn: "day", after: after, limit: limit, as: A.Equipment.self)
+        }
+        return A.ListEquipmentResponse(equipment: rows, nextPageToken: Self.token(next))
+    }
+}

@@ -1,0 +1,113 @@
+import API
+import Domain
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// AssistanceHandler: money flows.
+extension AssistanceHandler {
+    public func recordTransaction(_ request: A.RecordTransactionRequest, context: ServerContext) async throws
+        -> A.Transaction
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var transaction = Self.validated(request.transaction ?? A.Transaction(), &check) { "transaction.\($0)" }
+        try check.check()
+        if !transaction.providerOrganisationID.isEmpty {
+            try await requireOrganisations([
+                (transaction.providerOrganisationID, "transaction.provider_organisation_id")
+            ])
+        }
+        if !transaction.groupID.isEmpty {
+            transaction.groupID = try await producer.requireGroup(
+                transaction.groupID, field: "transaction.group_id", purpose: "recording money for a producer group"
+            ).id
+        }
+        let checked = transaction
+        return try await storage { try await store.recordTransaction(checked, requestID: request.requestID) }
+    }
+
+    /// A clean copy of `input`, each problem reported under `name(field)` for its field in Transaction
+    /// ("project_id", "type", "value", "value.currency", "value.minor_units", "date", "group_id", "description").
+    /// References and the project's rules are checked apart.
+    static func validated(_ input: A.Transaction, _ check: inout FieldValidator, name: (String) -> String)
+        -> A.Transaction
+    {
+        var transaction = input
+        required(transaction.projectID, name("project_id"), &check)
+        check.specified(transaction.type, name("type"))
+        transaction.value = money(transaction.value, name("value"), positive: true, &check)
+        _ = check.date(transaction.date, name("date"))
+        if MoneyRules.toGroup.contains(transaction.type) && transaction.groupID.isEmpty {
+            check.fail(name("group_id"), "is required for a \(CSV.cell(transaction.type))")
+        }
+        transaction.description = check.text(transaction.description, name("description"), maxLength: 1000)
+        return transaction
+    }
+
+    public func importTransactions(_ request: A.ImportTransactionsRequest, context: ServerContext) async throws
+        -> A.ImportTransactionsResponse
+    {
+        try await offTheIOThread {
+            var check = FieldValidator()
+            let source = check.importRequest(
+                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
+            try check.check()
+            let sheet = TransactionImport(csv: request.csv, &check)
+            try check.check()
+            let rows = try await sheet.rows(store, producer)
+            return try await storage {
+                try await store.importTransactions(
+                    rows, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+            }
+        }
+    }
+
+    public func importIatiActivities(_ request: A.ImportIatiActivitiesRequest, context: ServerContext) async throws
+        -> A.ImportIatiActivitiesResponse
+    {
+        try await offTheIOThread {
+            var check = FieldValidator()
+            let source = check.importRequest(
+                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
+            try check.check()
+            let file = IATIImport(xml: request.xml, &check)
+            try check.check()
+            let resolved = try await file.resolve(store, producer)
+            return try await storage {
+                try await store.importActivities(
+                    resolved, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+            }
+        }
+    }
+
+    public func listTransactions(_ request: A.ListTransactionsRequest, context: ServerContext) async throws
+        -> A.ListTransactionsResponse
+    {
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "tx_", of: "ListTransactions")
+        var filter = SQLConditions()
+        filter.equal("project_id", request.projectID)
+        filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
+        if request.type != .unspecified {
+            filter.add("type = \(filter.bind(.of(request.type.rawValue)))")
+        }
+        let (rows, next) = try await storage {
+            try await store.page(
+                "transactions", filter, sortColumn: "day", after: after, limit: limit, as: A.Transaction.self)
+        }
+        return A.ListTransactionsResponse(transactions: rows, nextPageToken: Self.token(next))
+    }
+
+    public func getMoneyTotals(_ request: A.GetMoneyTotalsRequest, context: ServerContext) async throws -> A.MoneyTotals
+    {
+        switch (request.projectID.isEmpty, request.groupID.isEmpty) {
+        case (false, true): return try await storage { try await store.projectTotals(request.projectID) }
+        case (true, false):
+            let groups = try await groupIDs(request.groupID)
+            return try await storage { try await store.groupTotals(groups) }
+        default:
+            throw RPCError.invalidArgument(field: "project_id", "give exactly one of project_id and group_id")
+        }
+    }
+}

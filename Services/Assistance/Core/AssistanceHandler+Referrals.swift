@@ -1,0 +1,62 @@
+import API
+import Domain
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// AssistanceHandler: referrals.
+extension AssistanceHandler {
+    public func createReferral(_ request: A.CreateReferralRequest, context: ServerContext) async throws -> A.Referral {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var referral = request.referral ?? A.Referral()
+        Self.required(referral.groupID, "referral.group_id", &check)
+        Self.required(referral.organisationID, "referral.organisation_id", &check)
+        referral.purpose = check.text(referral.purpose, "referral.purpose", required: true, maxLength: 500)
+        Self.notInFuture(check.date(referral.referredOn, "referral.referred_on"), "referral.referred_on", &check)
+        referral.outcomeOn = nil
+        referral.outcomeNotes = ""
+        try check.check()
+        try await requireOrganisations([(referral.organisationID, "referral.organisation_id")])
+        referral.groupID = try await producer.requireGroup(
+            referral.groupID, field: "referral.group_id",
+            purpose: "referring a producer group"
+        ).id
+        let checked = referral
+        return try await storage { try await store.createReferral(checked, requestID: request.requestID) }
+    }
+
+    public func recordReferralOutcome(_ request: A.RecordReferralOutcomeRequest, context: ServerContext) async throws
+        -> A.Referral
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        Self.required(request.referralID, "referral_id", &check)
+        if request.outcome == .unspecified || request.outcome == .pending {
+            check.fail("outcome", "must be REFERRAL_OUTCOME_ACCEPTED, _DECLINED or _COMPLETED")
+        }
+        let day = check.date(request.outcomeOn, "outcome_on")
+        Self.notInFuture(day, "outcome_on", &check)
+        let notes = check.text(request.notes, "notes", maxLength: 2000)
+        try check.check()
+        return try await storage {
+            try await store.recordOutcome(
+                request.referralID, request.outcome, on: day!, notes: notes, requestID: request.requestID)
+        }
+    }
+
+    public func listReferrals(_ request: A.ListReferralsRequest, context: ServerContext) async throws
+        -> A.ListReferralsResponse
+    {
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "rf_", of: "ListReferrals")
+        var filter = SQLConditions()
+        filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
+        filter.equal("organisation_id", request.organisationID)
+        let (rows, next) = try await storage {
+            try await store.page(
+                "referrals", filter, sortColumn: "day", after: after, limit: limit, as: A.Referral.self)
+        }
+        return A.ListReferralsResponse(referrals: rows, nextPageToken: Self.token(next))
+    }
+}

@@ -1,0 +1,88 @@
+import API
+import Domain
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// AssistanceHandler: results.
+extension AssistanceHandler {
+    public func defineIndicator(_ request: A.DefineIndicatorRequest, context: ServerContext) async throws -> A.Indicator
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var indicator = Self.validated(request.indicator ?? A.Indicator(), &check) { "indicator.\($0)" }
+        try check.check()
+        if !indicator.groupID.isEmpty {
+            indicator.groupID = try await producer.requireGroup(
+                indicator.groupID, field: "indicator.group_id",
+                purpose: "an indicator for a producer group"
+            ).id
+        }
+        let checked = indicator
+        return try await storage { try await store.defineIndicator(checked, requestID: request.requestID) }
+    }
+
+    /// A clean copy of `input` with its periods merged in start order, each problem reported under `name(field)`
+    /// for its field in Indicator ("project_id", "title", "unit", "baseline", "periods[0]", …). The project and the
+    /// group are checked apart.
+    static func validated(_ input: A.Indicator, _ check: inout FieldValidator, name: (String) -> String)
+        -> A.Indicator
+    {
+        var indicator = input
+        required(indicator.projectID, name("project_id"), &check)
+        check.specified(indicator.level, name("level"))
+        check.specified(indicator.measure, name("measure"))
+        indicator.title = check.text(indicator.title, name("title"), required: true)
+        if indicator.measure == .moneySaved {
+            indicator.unit = check.currency(indicator.unit, name("unit"))
+        } else {
+            indicator.unit = check.text(indicator.unit, name("unit"), required: true, maxLength: 30).lowercased()
+        }
+        if IndicatorRules.peopleMeasures.contains(indicator.measure) { indicator.countsPeople = true }
+        if indicator.baselineYear != 0 { check.range(indicator.baselineYear, 1950...2100, name("baseline_year")) }
+        IndicatorRules.normalise(
+            &indicator.baseline, countsPeople: indicator.countsPeople, field: name("baseline"), &check)
+        let periods = indicator.periods
+        indicator.periods = []
+        for (index, var period) in periods.enumerated() {
+            let before = check.violations.count
+            IndicatorRules.checkPeriod(
+                &period, countsPeople: indicator.countsPeople, field: name("periods[\(index)]"), &check)
+            guard check.violations.count == before else { continue }
+            do throws(RPCError) {
+                _ = try IndicatorRules.merge(period, into: &indicator)
+            } catch {
+                check.fail(name("periods[\(index)]"), error.message)
+            }
+        }
+        return indicator
+    }
+
+    public func recordIndicatorPeriod(_ request: A.RecordIndicatorPeriodRequest, context: ServerContext) async throws
+        -> A.RecordIndicatorPeriodResponse
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        Self.required(request.indicatorID, "indicator_id", &check)
+        if request.period == nil { check.fail("period", "is required (start, end, and a target or an actual)") }
+        try check.check()
+        return try await storage {
+            try await store.recordPeriod(request.indicatorID, request.period!, requestID: request.requestID)
+        }
+    }
+
+    public func listIndicators(_ request: A.ListIndicatorsRequest, context: ServerContext) async throws
+        -> A.ListIndicatorsResponse
+    {
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "in_", of: "ListIndicators")
+        var filter = SQLConditions()
+        filter.equal("project_id", request.projectID)
+        filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
+        let (rows, next) = try await storage {
+            try await store.page(
+                "indicators", filter, sortColumn: "id", after: after, limit: limit, as: A.Indicator.self)
+        }
+        return A.ListIndicatorsResponse(indicators: rows, nextPageToken: Self.token(next))
+    }
+}

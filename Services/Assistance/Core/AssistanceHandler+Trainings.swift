@@ -1,0 +1,207 @@
+import API
+import Domain
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// AssistanceHandler: trainings.
+extension AssistanceHandler {
+    public func recordTraining(_ request: A.RecordTrainingRequest, context: ServerContext) async throws -> A.Training {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var training = Self.validated(request.training ?? A.Training(), &check) { "training.\($0)" }
+        try check.check()
+        if !training.trainerOrganisationID.isEmpty {
+            try await requireOrganisations([(training.trainerOrganisationID, "training.trainer_organisation_id")])
+        }
+        var references = training.trainedGroupIDs.enumerated().map {
+            (id: $1, field: "training.trained_group_ids[\($0)]")
+        }
+        if !training.trainerGroupID.isEmpty {
+            references.append((training.trainerGroupID, "training.trainer_group_id"))
+        }
+        async let skills = producer.skillCodes(purpose: "recording a training")
+        let groups = try await producer.requireGroups(references, purpose: "recording a training")
+        let known = try await skills
+        if !known.contains(training.skill) {
+            throw RPCError.invalidArgument(field: "training.skill", Self.unknownSkill(training.skill, known))
+        }
+        training.trainedGroupIDs = training.trainedGroupIDs.map { groups[$0]!.id }
+        if !training.trainerGroupID.isEmpty { training.trainerGroupID = groups[training.trainerGroupID]!.id }
+        let checked = training
+        return try await storage { try await store.recordTraining(checked, requestID: request.requestID) }
+    }
+
+    /// A clean copy of `input` as a new training (planned, no results), each problem reported under `name(field)`
+    /// for its field in Training ("title", "skill", "held_on", "trainer_organisation_id", "trained_group_ids",
+    /// "trainees", "trainees.women", "trainees.men", "trainees.other", "notes"). References are checked apart.
+    static func validated(_ input: A.Training, _ check: inout FieldValidator, name: (String) -> String) -> A.Training {
+        var training = input
+        training.title = check.text(training.title, name("title"), required: true)
+        training.skill = check.text(training.skill, name("skill"), required: true, maxLength: 40).lowercased()
+        notInFuture(check.date(training.heldOn, name("held_on")), name("held_on"), &check)
+        if training.trainerOrganisationID.isEmpty == training.trainerGroupID.isEmpty {
+            check.fail(name("trainer_organisation_id"), "give exactly one trainer: an organisation or a producer group")
+        }
+        if training.trainedGroupIDs.isEmpty {
+            check.fail(name("trained_group_ids"), "must name at least one producer group")
+        }
+        if Set(training.trainedGroupIDs).count != training.trainedGroupIDs.count {
+            check.fail(name("trained_group_ids"), "names a group twice")
+        }
+        if let trainees = training.trainees {
+            check.range(trainees.women, 0...maxTraineesBySex, name("trainees.women"))
+            check.range(trainees.men, 0...maxTraineesBySex, name("trainees.men"))
+            check.range(trainees.other, 0...maxTraineesBySex, name("trainees.other"))
+            if Int64(trainees.women) + Int64(trainees.men) + Int64(trainees.other) == 0 {
+                check.fail(name("trainees"), "counts nobody")
+            }
+        } else {
+            check.fail(name("trainees"), "is required: the people trained by sex (women, men, other)")
+        }
+        training.notes = check.text(training.notes, name("notes"), maxLength: 2000)
+        training.status = .planned
+        training.completedOn = nil
+        training.results = []
+        return training
+    }
+
+    /// People of one sex one training may count: far above any real training, far below where sums overflow.
+    static let maxTraineesBySex: Int32 = 1_000_000
+
+    static func unknownSkill(_ skill: String, _ known: [String]) -> String {
+        "\"\(skill)\" is not in the Producer service's skills catalogue (\(known.sorted().joined(separator: ", ")))"
+    }
+
+    public func importTrainings(_ request: A.ImportTrainingsRequest, context: ServerContext) async throws
+        -> A.ImportTrainingsResponse
+    {
+        try await offTheIOThread {
+            var check = FieldValidator()
+            let source = check.importRequest(
+                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
+            try check.check()
+            let sheet = TrainingImport(csv: request.csv, &check)
+            try check.check()
+            let rows = try await sheet.rows(store, producer)
+            return try await storage {
+                try await store.importTrainings(
+                    rows, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+            }
+        }
+    }
+
+    public func linkCascade(_ request: A.LinkCascadeRequest, context: ServerContext) async throws -> A.Training {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        Self.required(request.trainingID, "training_id", &check)
+        try check.check()
+        return try await storage {
+            try await store.linkCascade(request.trainingID, to: request.cascadesFrom, requestID: request.requestID)
+        }
+    }
+
+    /// Records each trained group's new skill level in the Producer service — with a request id made from the
+    /// training and the group, so a retried completion records each once — and only then marks the training done.
+    public func completeTraining(_ request: A.CompleteTrainingRequest, context: ServerContext) async throws
+        -> A.Training
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        Self.required(request.trainingID, "training_id", &check)
+        let day = check.date(request.completedOn, "completed_on")
+        Self.notInFuture(day, "completed_on", &check)
+        for (index, result) in request.results.enumerated() {
+            check.range(result.level, 0...4, "results[\(index)].level")
+            check.nonNegative(result.membersHolding, "results[\(index)].members_holding")
+        }
+        try check.check()
+        if let answer = try await storage({
+            try await store.database.keptAnswer(A.Training.self, "CompleteTraining", requestID: request.requestID)
+        }) {
+            return answer
+        }
+        let training = try await storage { try await store.training(request.trainingID) }
+        if training.status == .completed {
+            if training.completedOn == request.completedOn && training.results == request.results { return training }
+            throw RPCError(
+                .failedPrecondition,
+                "training \(training.id) was already completed on \(ISODate(training.completedOn!)!)")
+        }
+        if let day, let held = training.heldOn.flatMap(ISODate.init), day < held {
+            throw RPCError.invalidArgument(field: "completed_on", "\(day) is before the training was held (\(held))")
+        }
+        let given = request.results.map(\.groupID)
+        let expected = training.trainedGroupIDs
+        if Set(given) != Set(expected) || given.count != expected.count {
+            throw RPCError.invalidArgument(
+                field: "results",
+                """
+                must give one level for each trained group (\(expected.joined(separator: ", "))), got \
+                \(given.isEmpty ? "none" : given.joined(separator: ", "))
+                """)
+        }
+        let trainer =
+            training.trainerGroupID.isEmpty
+            ? ((try? await storage { try await store.organisation(training.trainerOrganisationID) })?.name
+                ?? training.trainerOrganisationID)
+            : training.trainerGroupID
+        let client = producer.client
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for result in request.results {
+                group.addTask {
+                    do {
+                        _ = try await client.recordSkillAssessment(
+                            ProducerV1.RecordSkillAssessmentRequest(
+                                assessment: ProducerV1.SkillAssessment(
+                                    groupID: result.groupID, skill: training.skill, assessedOn: request.completedOn,
+                                    level: result.level, membersHolding: result.membersHolding, assessor: trainer,
+                                    notes: "after training \(training.id): \(training.title)"),
+                                requestID: "\(training.id)/\(result.groupID)"))
+                    } catch let error as RPCError {
+                        throw error.code == .invalidArgument || error.code == .notFound
+                            ? RPCError(
+                                .failedPrecondition,
+                                "producer-service refused the skill level of \(result.groupID): \(error.message)")
+                            : ProducerLink.unavailable(error, "completing a training")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return try await storage {
+            try await store.complete(
+                training.id, on: request.completedOn!, results: request.results, requestID: request.requestID)
+        }
+    }
+
+    public func listTrainings(_ request: A.ListTrainingsRequest, context: ServerContext) async throws
+        -> A.ListTrainingsResponse
+    {
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "tr_", of: "ListTrainings")
+        let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
+        let filter = AssistanceStore.trainingConditions(
+            groupIDs: groups, projectID: request.projectID,
+            skill: request.skill.lowercased())
+        let (rows, next) = try await storage {
+            try await store.page(
+                "trainings", filter, sortColumn: "held_on", after: after, limit: limit, as: A.Training.self)
+        }
+        return A.ListTrainingsResponse(trainings: rows, nextPageToken: Self.token(next))
+    }
+
+    public func getTraining(_ request: A.GetTrainingRequest, context: ServerContext) async throws -> A.Training {
+        guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
+        return try await storage { try await store.training(request.id) }
+    }
+
+    public func getCascadeReach(_ request: A.GetCascadeReachRequest, context: ServerContext) async throws
+        -> A.CascadeReach
+    {
+        guard !request.trainingID.isEmpty else {
+            throw RPCError.invalidArgument(field: "training_id", "must not be empty")
+        }
+        return try await storage { try await store.cascadeReach(of: request.trainingID) }
+    }
+}

@@ -1,0 +1,35 @@
+import API
+import Domain
+import Foundation
+import Schema
+
+/// The names a page shows where the records hold ids: organisations, producer groups, markets.
+struct PageNames: Sendable {
+    var organisations: [String: String] = [:]
+    var groups: [String: String] = [:]
+    var markets: [String: String] = [:]
+    var projects: [String: String] = [:]
+    var trainings: [String: String] = [:]
+
+    /// The name of the record `id` names, by its kind (og_, pg_, mk_, pj_, tr_: a training's title); the id itself
+    /// when it is not known.
+    func label(_ id: String) -> String {
+        let known: String? =
+            switch id.prefix(3) {
+            case "og_": organisations[id]
+            case "pg_": groups[id]
+            case "mk_": markets[id]
+            case "pj_": projects[id]
+            case "tr_": trainings[id]
+            default: nil
+            }
+        return known ?? id
+    }
+
+    /// Names for a list of ids, joined.
+    func labels(_ ids: [String]) -> String { ids.map(label).joined(separator: ", ") }
+
+    func organisation(_ id: String) -> String { organisations[id] ?? "(organisation name not available)" }
+    func group(_ id: String) -> String { groups[id] ?? "(group name not available)" }
+    func market(_ id: String) -> String { markets[id] ?? "(market name not available)" }
+}

@@ -1,0 +1,143 @@
+import API
+import Domain
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// MarketplaceHandler: prices.
+extension MarketplaceHandler {
+    public func recordPrice(_ request: M.RecordPriceRequest, context: ServerContext) async throws
+        -> M.RecordPriceResponse
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        let observation = Self.validated(request.observation ?? M.PriceObservation(), &check) { "observation.\($0)" }
+        try check.check()
+        let outcome = try await storage { try await store.recordPrice(observation, requestID: request.requestID) }
+        // Events go out once, when the change is first committed: a replay publishes nothing.
+        if outcome.created, let alert = outcome.value.alert {
+            events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
+        }
+        return outcome.value
+    }
+
+    public func importPrices(_ request: M.ImportPricesRequest, context: ServerContext) async throws
+        -> M.ImportPricesResponse
+    {
+        try await offTheIOThread {
+            var check = FieldValidator()
+            let source = check.importRequest(
+                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
+            try check.check()
+            let priceImport = PriceImport(csv: request.csv, &check)
+            try check.check()
+            let outcome = try await storage {
+                try await store.importPrices(
+                    priceImport, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
+            }
+            for alert in outcome.created ? outcome.value.alerts : [] {
+                events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
+            }
+            return outcome.value
+        }
+    }
+
+    /// A clean copy of `input`, each problem reported under `name(field)` for its field in PriceObservation
+    /// ("product", "market_id", "price_type", "unit", "price", "price.currency", "price.minor_units",
+    /// "observed_on", "source").
+    static func validated(
+        _ input: M.PriceObservation, _ check: inout FieldValidator, name: (String) -> String
+    ) -> M.PriceObservation {
+        var observation = input
+        observation.product = product(observation.product, name("product"), &check)
+        if observation.marketID.isEmpty { check.fail(name("market_id"), "must not be empty") }
+        check.specified(observation.priceType, name("price_type"))
+        observation.unit = unit(observation.unit, name("unit"), &check)
+        if var price = observation.price {
+            price.currency = check.currency(price.currency, name("price.currency"))
+            check.amount(price.minorUnits, name("price.minor_units"), positive: true, currency: price.currency)
+            observation.price = price
+        } else {
+            check.fail(name("price"), "is required (minor units and an ISO 4217 currency)")
+        }
+        if let day = check.date(observation.observedOn, name("observed_on")), day > ISODate.today().adding(days: 1) {
+            check.fail(name("observed_on"), "\(day) is in the future")
+        }
+        observation.source = check.text(observation.source, name("source"), maxLength: 200)
+        return observation
+    }
+
+    public func getPriceStatistics(_ request: M.GetPriceStatisticsRequest, context: ServerContext) async throws
+        -> M.PriceStatistics
+    {
+        var check = FieldValidator()
+        let product = Self.product(request.product, "product", &check)
+        if request.marketID.isEmpty { check.fail("market_id", "must not be empty") }
+        if request.windowDays != 0 { check.range(request.windowDays, 1...3650, "window_days") }
+        let end = check.date(request.asOf, "as_of", required: false) ?? ISODate.today()
+        try check.check()
+        return try await storage {
+            guard try await store.marketExists(request.marketID) else {
+                throw RPCError(.notFound, "market \"\(request.marketID)\" not found")
+            }
+            return try await statistics(
+                product: product, marketID: request.marketID, priceType: request.priceType.rawValue,
+                days: Int(request.windowDays == 0 ? 90 : request.windowDays), end: end)
+        }
+    }
+
+    /// Count, median, min and max over `days` ending on `end`, against the window before, for the currency and unit
+    /// most observations use.
+    func statistics(product: String, marketID: String, priceType: Int32, days: Int, end: ISODate) async throws
+        -> M.PriceStatistics
+    {
+        let start = end.adding(days: -(days - 1))
+        let previousEnd = start.adding(days: -1)
+        let previousStart = previousEnd.adding(days: -(days - 1))
+        var statistics = M.PriceStatistics(
+            product: product, marketID: marketID, windowStart: start.message,
+            windowEnd: end.message)
+        // Counted, ordered and picked by the database from an index that holds the prices: a series of thousands
+        // of observations costs a few small queries, not thousands of rows.
+        guard
+            let (currency, unit) = try await store.commonSeries(
+                product: product, marketID: marketID, priceType: priceType, from: previousStart, to: end)
+        else { return statistics }
+        statistics.currency = currency
+        statistics.unit = unit
+        func money(_ value: Int64) -> CommonV1.Money { CommonV1.Money(minorUnits: value, currency: currency) }
+        let now = try await store.summary(
+            product: product, marketID: marketID, priceType: priceType, currency: currency, unit: unit, from: start,
+            to: end)
+        let before = try await store.summary(
+            product: product, marketID: marketID, priceType: priceType, currency: currency, unit: unit,
+            from: previousStart, to: previousEnd)
+        statistics.count = Int32(now.count)
+        statistics.previousCount = Int32(before.count)
+        if now.count > 0 {
+            statistics.median = money(now.median)
+            statistics.min = money(now.min)
+            statistics.max = money(now.max)
+        }
+        if before.count > 0 { statistics.previousMedian = money(before.median) }
+        if let median = statistics.median?.minorUnits, let previous = statistics.previousMedian?.minorUnits,
+            previous > 0
+        {
+            statistics.medianChangeBp = Int32(roundingClamped: Double(median - previous) / Double(previous) * 10_000)
+        }
+        return statistics
+    }
+
+    public func listPriceAlerts(_ request: M.ListPriceAlertsRequest, context: ServerContext) async throws
+        -> M.ListPriceAlertsResponse
+    {
+        var check = FieldValidator()
+        let since = check.date(request.since, "since", required: false)
+        try check.check()
+        return M.ListPriceAlertsResponse(
+            alerts: try await storage {
+                try await store.listAlerts(product: request.product.trimmingWhitespace().lowercased(), since: since)
+            })
+    }
+}

@@ -1,0 +1,99 @@
+import Domain
+import Foundation
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// MarketplaceStore: markets and partners.
+extension MarketplaceStore {
+    public func createMarket(_ market: M.Market, requestID: String) async throws -> M.Market {
+        try await database.idempotent(operation: "CreateMarket", requestID: requestID) { session in
+            var market = market
+            market.id = "mk_" + RequestID.make()
+            try await session.execute(
+                "INSERT INTO markets (id, name, country, body) VALUES ($1, $2, $3, $4)",
+                [.of(market.id), .of(market.name), .of(market.country), .blob(market.serializedBytes())])
+            return market.id
+        } load: { session, id in
+            try await loadMarket(id, session)
+        }
+    }
+
+    func loadMarket(_ id: String, _ session: any SQLSession) async throws -> M.Market {
+        try await session.message(M.Market.self, from: "markets", id: id, noun: "market")
+    }
+
+    func listMarkets(country: String) async throws -> [M.Market] {
+        let rows =
+            country.isEmpty
+            ? try await database.query("SELECT body FROM markets ORDER BY country, name", [])
+            : try await database.query("SELECT body FROM markets WHERE country = $1 ORDER BY name", [.of(country)])
+        return try rows.map { try $0.message(M.Market.self) }
+    }
+
+    func addPartner(_ partner: M.RetailPartner, requestID: String) async throws -> M.RetailPartner {
+        try await database.idempotent(operation: "AddRetailPartner", requestID: requestID) { session in
+            var partner = partner
+            partner.id = "rp_" + RequestID.make()
+            try await session.execute(
+                """
+                INSERT INTO retail_partners (id, buyer_organisation, country, region, channel, outlets, body)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                """,
+                [
+                    .of(partner.id), .of(partner.buyerOrganisation), .of(partner.country), .of(partner.region),
+                    .of(partner.channel.rawValue), .of(partner.outlets), .blob(partner.serializedBytes()),
+                ])
+            return partner.id
+        } load: { session, id in
+            guard let row = try await session.first("SELECT body FROM retail_partners WHERE id = $1", [.of(id)]) else {
+                throw StorageError(.corrupt, "partner \(id) vanished")
+            }
+            return try row.message(M.RetailPartner.self)
+        }
+    }
+
+    /// One page of partners in id order (after `after`), and where the next page starts.
+    func listPartners(buyer: String, country: String, channel: M.SalesChannel, after: String, limit: Int)
+        async throws -> ([M.RetailPartner], String)
+    {
+        var conditions = SQLConditions()
+        conditions.equal("buyer_organisation", buyer)
+        conditions.equal("country", country)
+        if channel != .unspecified { conditions.add("channel = \(conditions.bind(.of(channel.rawValue)))") }
+        if !after.isEmpty { conditions.add("id > \(conditions.bind(.of(after)))") }
+        let rows = try await database.query(
+            "SELECT body FROM retail_partners \(conditions.whereClause) ORDER BY id LIMIT \(limit + 1)",
+            conditions.binds)
+        let partners = try rows.prefix(limit).map { try $0.message(M.RetailPartner.self) }
+        let kept = PageBudget.fitting(partners, limit: limit)
+        return (Array(partners.prefix(kept)), rows.count > kept ? partners[kept - 1].id : "")
+    }
+
+    func countPartners(buyer: String, groupBy: M.PartnerGrouping) async throws -> M.CountRetailPartnersResponse {
+        let key =
+            switch groupBy {
+            case .region: "country || ' / ' || region"
+            case .channel: "CAST(channel AS TEXT)"
+            default: "country"
+            }
+        let filter = buyer.isEmpty ? "" : "WHERE buyer_organisation = $1"
+        let rows = try await database.query(
+            """
+            SELECT \(key) AS grouping, COUNT(*) AS partners, SUM(outlets) AS outlets FROM retail_partners \(filter)
+            GROUP BY \(key) ORDER BY COUNT(*) DESC, \(key)
+            """, buyer.isEmpty ? [] : [.of(buyer)])
+        var response = M.CountRetailPartnersResponse()
+        for row in rows {
+            var label = try row.text("grouping")
+            if groupBy == .channel, let raw = Int32(label) { label = CSV.cell(M.SalesChannel(rawValue: raw)) }
+            let count = M.PartnerCount(
+                key: label, partners: Int32(try row.int("partners")), outlets: Int32(try row.int("outlets")))
+            response.counts.append(count)
+            response.totalPartners += count.partners
+            response.totalOutlets += count.outlets
+        }
+        return response
+    }
+}

@@ -1,0 +1,88 @@
+import API
+import Domain
+import Foundation
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// ProducerHandler: buyers and connections.
+extension ProducerHandler {
+    public func addBuyerRelationship(_ request: ProducerV1.AddBuyerRelationshipRequest, context: ServerContext)
+        async throws -> ProducerV1.BuyerRelationship
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var relationship = request.relationship ?? ProducerV1.BuyerRelationship()
+        if relationship.groupID.isEmpty { check.fail("relationship.group_id", "must not be empty") }
+        Self.validate(&relationship, &check)
+        try check.check()
+        return try await storage { try await store.addRelationship(relationship, requestID: request.requestID) }
+    }
+
+    static func validate(_ relationship: inout ProducerV1.BuyerRelationship, _ check: inout FieldValidator) {
+        relationship.organisation = check.text(relationship.organisation, "relationship.organisation", required: true)
+        let since = check.date(relationship.since, "relationship.since")
+        check.specified(relationship.kind, "relationship.kind")
+        if var money = relationship.yearlyPurchases {
+            money.currency = check.currency(money.currency, "relationship.yearly_purchases.currency")
+            check.amount(
+                money.minorUnits, "relationship.yearly_purchases.minor_units", positive: false, currency: money.currency
+            )
+            relationship.yearlyPurchases = money
+        }
+        if let ended = check.date(relationship.endedOn, "relationship.ended_on", required: false), let since,
+            ended < since
+        {
+            check.fail("relationship.ended_on", "\(ended) is before the relationship began (\(since))")
+        }
+        relationship.notes = check.text(relationship.notes, "relationship.notes", maxLength: 2000)
+    }
+
+    public func updateBuyerRelationship(_ request: ProducerV1.UpdateBuyerRelationshipRequest, context: ServerContext)
+        async throws -> ProducerV1.BuyerRelationship
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var relationship = request.relationship ?? ProducerV1.BuyerRelationship()
+        if relationship.id.isEmpty { check.fail("relationship.id", "must name the relationship to update") }
+        Self.validate(&relationship, &check)
+        try check.check()
+        return try await storage { try await store.updateRelationship(relationship, requestID: request.requestID) }
+    }
+
+    public func listBuyerRelationships(_ request: ProducerV1.ListBuyerRelationshipsRequest, context: ServerContext)
+        async throws -> ProducerV1.ListBuyerRelationshipsResponse
+    {
+        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        return ProducerV1.ListBuyerRelationshipsResponse(
+            relationships: try await storage {
+                try await store.listRelationships(groupID: request.groupID)
+            })
+    }
+
+    public func connectGroups(_ request: ProducerV1.ConnectGroupsRequest, context: ServerContext) async throws
+        -> ProducerV1.GroupConnection
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var connection = request.connection ?? ProducerV1.GroupConnection()
+        if connection.fromGroupID.isEmpty { check.fail("connection.from_group_id", "must not be empty") }
+        if connection.toGroupID.isEmpty { check.fail("connection.to_group_id", "must not be empty") }
+        check.specified(connection.kind, "connection.kind")
+        _ = check.date(connection.since, "connection.since", required: false)
+        connection.notes = check.text(connection.notes, "connection.notes", maxLength: 2000)
+        try check.check()
+        return try await storage { try await store.connect(connection, requestID: request.requestID) }
+    }
+
+    public func listGroupConnections(_ request: ProducerV1.ListGroupConnectionsRequest, context: ServerContext)
+        async throws -> ProducerV1.ListGroupConnectionsResponse
+    {
+        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        return ProducerV1.ListGroupConnectionsResponse(
+            connections: try await storage {
+                try await store.listConnections(groupID: request.groupID)
+            })
+    }
+}

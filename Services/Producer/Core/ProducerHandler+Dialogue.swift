@@ -1,0 +1,69 @@
+import API
+import Domain
+import Foundation
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// ProducerHandler: dialogue.
+extension ProducerHandler {
+    public func logContact(_ request: ProducerV1.LogContactRequest, context: ServerContext) async throws
+        -> ProducerV1.DialogueContact
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        var contact = request.contact ?? ProducerV1.DialogueContact()
+        if contact.groupID.isEmpty { check.fail("contact.group_id", "must not be empty") }
+        contact.organisation = check.text(contact.organisation, "contact.organisation", required: true)
+        _ = check.date(contact.contactDate, "contact.contact_date")
+        check.specified(contact.kind, "contact.kind")
+        contact.topics = contact.topics.enumerated().map { index, topic in
+            let clean = check.text(topic, "contact.topics[\(index)]", required: true, maxLength: 100)
+            if clean.contains("\n") { check.fail("contact.topics[\(index)]", "must be one line") }
+            return clean
+        }
+        contact.summary = check.text(contact.summary, "contact.summary", maxLength: 5000)
+        for index in contact.followUps.indices {
+            contact.followUps[index].description = check.text(
+                contact.followUps[index].description, "contact.follow_ups[\(index)].description", required: true,
+                maxLength: 1000)
+            _ = check.date(contact.followUps[index].dueOn, "contact.follow_ups[\(index)].due_on")
+        }
+        try check.check()
+        return try await storage { try await store.logContact(contact, requestID: request.requestID) }
+    }
+
+    public func listContacts(_ request: ProducerV1.ListContactsRequest, context: ServerContext) async throws
+        -> ProducerV1.ListContactsResponse
+    {
+        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        return ProducerV1.ListContactsResponse(
+            contacts: try await storage { try await store.listContacts(groupID: request.groupID) })
+    }
+
+    public func listOverdueFollowUps(_ request: ProducerV1.ListOverdueFollowUpsRequest, context: ServerContext)
+        async throws -> ProducerV1.ListOverdueFollowUpsResponse
+    {
+        var check = FieldValidator()
+        let asOf = check.date(request.asOf, "as_of", required: false) ?? ISODate.today()
+        try check.check()
+        return ProducerV1.ListOverdueFollowUpsResponse(
+            followUps: try await storage {
+                try await store.overdueFollowUps(asOf: asOf, organisation: request.organisation.trimmingWhitespace())
+            })
+    }
+
+    public func completeFollowUp(_ request: ProducerV1.CompleteFollowUpRequest, context: ServerContext) async throws
+        -> ProducerV1.FollowUp
+    {
+        var check = FieldValidator()
+        check.requestID(request.requestID)
+        if request.followUpID.isEmpty { check.fail("follow_up_id", "must not be empty") }
+        let doneOn = check.date(request.doneOn, "done_on", required: false) ?? ISODate.today()
+        try check.check()
+        return try await storage {
+            try await store.completeFollowUp(id: request.followUpID, doneOn: doneOn, requestID: request.requestID)
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Domain
+import Foundation
+import RPC
+import Schema
+import ServiceKit
+import Storage
+
+/// ProducerStore: dialogue.
+extension ProducerStore {
+    func logContact(_ contact: ProducerV1.DialogueContact, requestID: String) async throws -> ProducerV1.DialogueContact
+    {
+        try await idempotent(operation: "LogContact", requestID: requestID) { session in
+            let group = try await loadGroup(contact.groupID, session)
+            let id = "dc_" + RequestID.make()
+            try await session.execute(
+                """
+                INSERT INTO dialogue_contacts (id, group_id, organisation, contact_date, kind, topics, summary, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                """,
+                [
+                    .of(id), .of(group.id), .of(contact.organisation), .of(ISODate(contact.contactDate!)!.description),
+                    .of(contact.kind.rawValue), .of(contact.topics.joined(separator: "\n")), .of(contact.summary),
+                    .of(Clock.unixMicros()),
+                ])
+            for followUp in contact.followUps {
+                try await session.execute(
+                    """
+                    INSERT INTO follow_ups (id, contact_id, group_id, description, due_on, done, done_on)
+                    VALUES ($1, $2, $3, $4, $5, 0, NULL)
+                    """,
+                    [
+                        .of("fu_" + RequestID.make()), .of(id), .of(group.id), .of(followUp.description),
+                        .of(ISODate(followUp.dueOn!)!.description),
+                    ])
+            }
+            return id
+        } load: { session, id in
+            try await loadContact(id, session)
+        }
+    }
+
+    func loadContact(_ id: String, _ session: any SQLSession) async throws -> ProducerV1.DialogueContact {
+        guard let row = try await session.first("SELECT * FROM dialogue_contacts WHERE id = $1", [.of(id)]) else {
+            throw RPCError(.notFound, "contact \"\(id)\" not found")
+        }
+        let topics = try row.text("topics")
+        return ProducerV1.DialogueContact(
+            id: id, groupID: try row.text("group_id"), organisation: try row.text("organisation"),
+            contactDate: ISODate(iso: try row.text("contact_date"))?.message,
+            kind: ProducerV1.ContactKind(rawValue: Int32(try row.int("kind"))),
+            topics: topics.isEmpty ? [] : topics.split(separator: "\n").map(String.init),
+            summary: try row.text("summary"),
+            followUps: try await session.query(
+                "SELECT * FROM follow_ups WHERE contact_id = $1 ORDER BY due_on, id",
+                [.of(id)]
+            ).map(Self.followUp))
+    }
+
+    static func followUp(_ row: SQLRow) throws -> ProducerV1.FollowUp {
+        ProducerV1.FollowUp(
+            id: try row.text("id"), contactID: try row.text("contact_id"), groupID: try row.text("group_id"),
+            description: try row.text("description"), dueOn: ISODate(iso: try row.text("due_on"))?.message,
+            done: try row.bool("done"), doneOn: try row.optionalText("done_on").flatMap { ISODate(iso: $0)?.message })
+    }
+
+    func listContacts(groupID: String) async throws -> [ProducerV1.DialogueContact] {
+        try await database.read { session in
+            let group = try await loadGroup(groupID, session)
+            var contacts: [ProducerV1.DialogueContact] = []
+            for row in try await session.query(
+                "SELECT id FROM dialogue_contacts WHERE group_id = $1 ORDER BY contact_date DESC, created_at DESC",
+                [.of(group.id)])
+            {
+                contacts.append(try await loadContact(try row.text("id"), session))
+            }
+            return contacts
+        }
+    }
+
+    func overdueFollowUps(asOf: ISODate, organisation: String) async throws -> [ProducerV1.OverdueFollowUp] {
+        try await database.read { session in
+            var sql = """
+                SELECT f.*, c.organisation, g.body FROM follow_ups f
+                JOIN dialogue_contacts c ON c.id = f.contact_id
+                JOIN producer_groups g ON g.id = f.group_id
+                WHERE f.done = 0 AND f.due_on < $1
+                """
+            var binds: [SQLValue] = [.of(asOf.description)]
+            if !organisation.isEmpty {
+                sql += " AND c.organisation = $2"
+                binds.append(.of(organisation))
+            }
+            return try await session.query(sql + " ORDER BY f.due_on, f.id", binds).map { row in
+                let followUp = try Self.followUp(row)
+                let due = ISODate(followUp.dueOn!)!
+                return ProducerV1.OverdueFollowUp(
+                    followUp: followUp, groupName: try decode(row).name, organisation: try row.text("organisation"),
+                    daysOverdue: Int32(asOf.dayNumber - due.dayNumber))
+            }
+        }
+    }
+
+    func completeFollowUp(id: String, doneOn: ISODate, requestID: String) async throws -> ProducerV1.FollowUp {
+        try await database.answeringOnce("CompleteFollowUp", requestID: requestID) { session in
+            let updated = try await session.query(
+                "UPDATE follow_ups SET done = 1, done_on = $2 WHERE id = $1 RETURNING *",
+                [.of(id), .of(doneOn.description)])
+            guard let row = updated.first else { throw RPCError(.notFound, "follow-up \"\(id)\" not found") }
+            return try Self.followUp(row)
+        }
+    }
+
+    func idempotent<T: Sendable>(
+        operation: String, requestID: String,
+        create: @escaping @Sendable (any SQLSession) async throws -> String,
+        load: @escaping @Sendable (any SQLSession, String) async throws -> T
+    ) async throws -> T {
+        try await database.idempotent(operation: operation, requestID: requestID, create: create, load: load)
+    }
+}
