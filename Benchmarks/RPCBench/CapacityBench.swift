@@ -127,8 +127,6 @@ struct CapacityBench: ParsableCommand {
     ) async throws
         -> ProducerV1.ProducerGroup
     {
-        typealias A = AssistanceV1
-        typealias M = MarketplaceV1
         let group = try await producer.createProducerGroup(
             .init(
                 group: ProducerV1.ProducerGroup(
@@ -167,13 +165,14 @@ struct CapacityBench: ParsableCommand {
         }
         let serrv = try await assistance.createOrganisation(
             .init(
-                organisation: A.Organisation(name: "SERRV", kind: .member), requestID: "o1"))
+                organisation: AssistanceV1.Organisation(name: "SERRV", kind: .member), requestID: "o1"))
         let tradeAid = try await assistance.createOrganisation(
             .init(
-                organisation: A.Organisation(name: "Trade Aid Integrated", kind: .development), requestID: "o2"))
+                organisation: AssistanceV1.Organisation(name: "Trade Aid Integrated", kind: .development),
+                requestID: "o2"))
         let project = try await assistance.createProject(
             .init(
-                project: A.Project(
+                project: AssistanceV1.Project(
                     title: "Africa capacity building", reportingOrganisationID: serrv.id, status: .implementation,
                     plannedStart: today.adding(days: -1000).message, plannedEnd: today.adding(days: 365).message,
                     budget: [
@@ -181,53 +180,53 @@ struct CapacityBench: ParsableCommand {
                         CommonV1.Money(minorUnits: 50_000_000, currency: "GHS"),
                     ]),
                 requestID: "p"))
-        let types: [A.TransactionType] = [.disbursement, .loan, .advancePayment, .loanRepayment]
+        let types: [AssistanceV1.TransactionType] = [.disbursement, .loan, .advancePayment, .loanRepayment]
         for index in 0..<60 {
             _ = try await assistance.recordTransaction(
                 .init(
-                    transaction: A.Transaction(
+                    transaction: AssistanceV1.Transaction(
                         projectID: project.id, type: types[index % 4],
                         value: CommonV1.Money(minorUnits: 10_000, currency: (index / 4) % 3 == 0 ? "USD" : "GHS"),
                         date: today.adding(days: -600 + index * 5).message, groupID: group.id), requestID: "t\(index)"))
         }
         let first = try await assistance.recordTraining(
             .init(
-                training: A.Training(
+                training: AssistanceV1.Training(
                     title: "Train the trainers", skill: "basketry", heldOn: today.adding(days: -900).message,
                     trainerOrganisationID: tradeAid.id, trainedGroupIDs: [group.id],
-                    trainees: A.PeopleCount(women: 10, men: 2)),
+                    trainees: AssistanceV1.PeopleCount(women: 10, men: 2)),
                 requestID: "tr"))
         for (index, village) in villages.enumerated() {
             _ = try await assistance.recordTraining(
                 .init(
-                    training: A.Training(
+                    training: AssistanceV1.Training(
                         title: "Basketry \(index)", skill: "basketry", heldOn: today.adding(days: -800 + index).message,
                         trainerGroupID: group.id, trainedGroupIDs: [village.id],
-                        trainees: A.PeopleCount(women: 76, men: 4),
+                        trainees: AssistanceV1.PeopleCount(women: 76, men: 4),
                         cascadesFrom: first.id), requestID: "tr\(index)"))
         }
         for index in 0..<4 {
             _ = try await assistance.createReferral(
                 .init(
-                    referral: A.Referral(
+                    referral: AssistanceV1.Referral(
                         groupID: group.id, organisationID: tradeAid.id, purpose: "referral \(index)",
                         referredOn: today.adding(days: -100 * index).message), requestID: "r\(index)"))
             _ = try await assistance.defineIndicator(
                 .init(
-                    indicator: A.Indicator(
+                    indicator: AssistanceV1.Indicator(
                         projectID: project.id, groupID: group.id, level: .outcome, measure: .jobsCreated,
                         title: "Jobs \(index)",
                         unit: "jobs",
                         periods: [
-                            A.IndicatorPeriod(
+                            AssistanceV1.IndicatorPeriod(
                                 start: date(2025, 1, 1), end: date(2025, 12, 31),
-                                actual: A.IndicatorValue(bySex: A.PeopleCount(women: 3, men: 1)))
+                                actual: AssistanceV1.IndicatorValue(bySex: AssistanceV1.PeopleCount(women: 3, men: 1)))
                         ]),
                     requestID: "i\(index)"))
         }
         _ = try await assistance.recordEquipment(
             .init(
-                equipment: A.Equipment(
+                equipment: AssistanceV1.Equipment(
                     groupID: group.id, description: "Dye vats",
                     value: CommonV1.Money(minorUnits: 250_000, currency: "GHS"),
                     deliveredOn: today.adding(days: -300).message), requestID: "e"))
@@ -235,13 +234,13 @@ struct CapacityBench: ParsableCommand {
         for index in 0..<10 {
             let place = try await market.createMarket(
                 .init(
-                    market: M.Market(
+                    market: MarketplaceV1.Market(
                         name: "Market \(index)", country: "GH", kind: .localMarket), requestID: "m\(index)"))
             for craft in group.crafts {
                 for day in 0..<pricesPerSeries {
                     _ = try await market.recordPrice(
                         .init(
-                            observation: M.PriceObservation(
+                            observation: MarketplaceV1.PriceObservation(
                                 product: craft, marketID: place.id, priceType: .producer, unit: "piece",
                                 price: CommonV1.Money(
                                     minorUnits: Int64(4_000 + (day * 37 + index * 11) % 900), currency: "GHS"),
@@ -253,16 +252,16 @@ struct CapacityBench: ParsableCommand {
         for index in 0..<8 {
             let signal = try await market.postDemand(
                 .init(
-                    signal: M.DemandSignal(
+                    signal: MarketplaceV1.DemandSignal(
                         buyer: "Buyer \(index)", product: "baskets",
-                        quantity: M.DemandQuantity(amount: 100, unit: "piece"),
+                        quantity: MarketplaceV1.DemandQuantity(amount: 100, unit: "piece"),
                         neededBy: today.adding(days: 120).message, countries: ["GH"]), requestID: "d\(index)"))
             if index % 2 == 0 { _ = try await market.matchDemand(.init(signalID: signal.id)) }
         }
         for index in 0..<10 {
             _ = try await market.addLibraryEntry(
                 .init(
-                    entry: M.LibraryEntry(
+                    entry: MarketplaceV1.LibraryEntry(
                         title: "Lesson \(index)", body: "Weaving tight baskets for export: lesson \(index).",
                         crafts: ["baskets"],
                         authorKind: .organisation, author: "SERRV"), requestID: "l\(index)"))

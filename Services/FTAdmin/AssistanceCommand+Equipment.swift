@@ -25,7 +25,7 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                var equipment = A.Equipment(
+                var equipment = AssistanceV1.Equipment(
                     groupID: group, projectID: project, description: description,
                     value: try parseAmount(value, field: "--value"),
                     deliveredOn: try parseDate(delivered, field: "--delivered"), replaces: replaces)
@@ -33,7 +33,7 @@ extension AssistanceCommand {
                     equipment.yearlyCostReplaced = try parseAmount(yearlyCostReplaced, field: "--yearly-cost-replaced")
                 }
                 let stored = try await client.recordEquipment(
-                    A.RecordEquipmentRequest(
+                    AssistanceV1.RecordEquipmentRequest(
                         equipment: equipment, requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 try emit(stored, global) { "\(stored.id)  \(stored.description), \(formatMoney(stored.value))" }
             }
@@ -51,11 +51,12 @@ extension AssistanceCommand {
             try await withAssistance(self, global) { client in
                 let (rows, next) = try await page.fetch { size, token in
                     let answer = try await client.listEquipment(
-                        A.ListEquipmentRequest(groupID: group, projectID: project, pageSize: size, pageToken: token),
+                        AssistanceV1.ListEquipmentRequest(
+                            groupID: group, projectID: project, pageSize: size, pageToken: token),
                         options: global.callOptions)
                     return (answer.equipment, answer.nextPageToken)
                 }
-                let response = A.ListEquipmentResponse(equipment: rows, nextPageToken: next)
+                let response = AssistanceV1.ListEquipmentResponse(equipment: rows, nextPageToken: next)
                 let names = await global.pageNames(groups: Set(rows.map(\.groupID)))
                 try emit(response, global) {
                     var table = Table("ID", "DELIVERED", "GROUP", "WHAT", "VALUE", "REPLACES", "YEARLY COST REPLACED")

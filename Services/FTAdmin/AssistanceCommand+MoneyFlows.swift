@@ -11,7 +11,7 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record money moving: a commitment, disbursement, loan…")
         @Option(help: "Project id.") var project: String
-        @Option(help: "What kind of money flow.") var type: A.TransactionType
+        @Option(help: "What kind of money flow.") var type: AssistanceV1.TransactionType
         @Option(parsing: .unconditional, help: "Amount and currency, e.g. \"1500.00 GHS\".") var amount: String
         @Option(help: "Date, e.g. 2025-03-01.") var date: String
         @Option(help: "The producer group receiving (or repaying) it.") var group = ""
@@ -23,8 +23,8 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let transaction = try await client.recordTransaction(
-                    A.RecordTransactionRequest(
-                        transaction: A.Transaction(
+                    AssistanceV1.RecordTransactionRequest(
+                        transaction: AssistanceV1.Transaction(
                             projectID: project, type: type,
                             value: try parseAmount(amount, field: "--amount"),
                             date: try parseDate(date, field: "--date"),
@@ -41,13 +41,13 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(abstract: "List money flows of a project or a group.")
         @Option(help: "Project id.") var project = ""
         @Option(help: "Producer group id.") var group = ""
-        @Option(help: "Only this type.") var type: A.TransactionType?
+        @Option(help: "Only this type.") var type: AssistanceV1.TransactionType?
         @OptionGroup var page: PageOptions
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                var request = A.ListTransactionsRequest(projectID: project, groupID: group)
+                var request = AssistanceV1.ListTransactionsRequest(projectID: project, groupID: group)
                 if let type { request.type = type }
                 let (rows, next) = try await page.fetch { size, token in
                     request.pageSize = size
@@ -55,7 +55,7 @@ extension AssistanceCommand {
                     let answer = try await client.listTransactions(request, options: global.callOptions)
                     return (answer.transactions, answer.nextPageToken)
                 }
-                let response = A.ListTransactionsResponse(transactions: rows, nextPageToken: next)
+                let response = AssistanceV1.ListTransactionsResponse(transactions: rows, nextPageToken: next)
                 let names = await global.pageNames(groups: Set(rows.map(\.groupID)))
                 try emit(response, global) {
                     var table = Table("ID", "DATE", "TYPE", "AMOUNT", "PROJECT", "GROUP", "DESCRIPTION")
@@ -80,7 +80,7 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let totals = try await client.getMoneyTotals(
-                    A.GetMoneyTotalsRequest(projectID: project, groupID: group),
+                    AssistanceV1.GetMoneyTotalsRequest(projectID: project, groupID: group),
                     options: global.callOptions)
                 try emit(totals, global) {
                     var text = totalsTable(totals.totals + totals.byYear)

@@ -20,8 +20,8 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let referral = try await client.createReferral(
-                    A.CreateReferralRequest(
-                        referral: A.Referral(
+                    AssistanceV1.CreateReferralRequest(
+                        referral: AssistanceV1.Referral(
                             groupID: group, organisationID: organisation, purpose: purpose,
                             referredOn: try parseDate(on, field: "--on")),
                         requestID: requestID ?? RequestID.make()), options: global.callOptions)
@@ -36,7 +36,7 @@ extension AssistanceCommand {
             commandName: "referral-outcome",
             abstract: "Record what came of a referral: accepted, declined or completed.")
         @Argument var referral: String
-        @Option(help: "Outcome.") var outcome: A.ReferralOutcome
+        @Option(help: "Outcome.") var outcome: AssistanceV1.ReferralOutcome
         @Option(help: "Date.") var on: String
         @Option(help: "Notes.") var notes = ""
         @OptionGroup var global: GlobalOptions
@@ -44,7 +44,7 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let updated = try await client.recordReferralOutcome(
-                    A.RecordReferralOutcomeRequest(
+                    AssistanceV1.RecordReferralOutcomeRequest(
                         referralID: referral,
                         outcome: outcome,
                         outcomeOn: try parseDate(on, field: "--on"), notes: notes, requestID: RequestID.make()),
@@ -66,13 +66,13 @@ extension AssistanceCommand {
             try await withAssistance(self, global) { client in
                 let (rows, next) = try await page.fetch { size, token in
                     let answer = try await client.listReferrals(
-                        A.ListReferralsRequest(
+                        AssistanceV1.ListReferralsRequest(
                             groupID: group, organisationID: organisation, pageSize: size,
                             pageToken: token),
                         options: global.callOptions)
                     return (answer.referrals, answer.nextPageToken)
                 }
-                let response = A.ListReferralsResponse(referrals: rows, nextPageToken: next)
+                let response = AssistanceV1.ListReferralsResponse(referrals: rows, nextPageToken: next)
                 let names = await global.pageNames(groups: Set(response.referrals.map(\.groupID)))
                 try emit(response, global) { referralTable(response.referrals, names: names) + moreLine(next) }
             }
@@ -80,7 +80,7 @@ extension AssistanceCommand {
     }
 }
 
-func referralTable(_ referrals: [A.Referral], names: PageNames = PageNames()) -> String {
+func referralTable(_ referrals: [AssistanceV1.Referral], names: PageNames = PageNames()) -> String {
     var table = Table("ID", "DATE", "GROUP", "ORGANISATION", "PURPOSE", "OUTCOME", "ON", "NOTES")
     for referral in referrals {
         table.add(

@@ -13,9 +13,9 @@ extension AssistanceCommand {
             abstract: "Define a result indicator of a project (optionally for one group).")
         @Option(help: "Project id.") var project: String
         @Option(help: "Producer group id.") var group = ""
-        @Option(help: "Result level.") var level: A.ResultLevel
+        @Option(help: "Result level.") var level: AssistanceV1.ResultLevel
         @Option(help: "jobs-created, money-saved, artisans-trained, income-change, people-reached or other.")
-        var measure: A.Measure
+        var measure: AssistanceV1.Measure
         @Option(help: "Title.") var title: String
         @Option(help: "Unit: jobs, people, percent… or a currency for money saved.") var unit: String
         @Option(parsing: .unconditional, help: "Baseline year.") var baselineYear: Int32 = 0
@@ -26,8 +26,8 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let indicator = try await client.defineIndicator(
-                    A.DefineIndicatorRequest(
-                        indicator: A.Indicator(
+                    AssistanceV1.DefineIndicatorRequest(
+                        indicator: AssistanceV1.Indicator(
                             projectID: project, groupID: group,
                             level: level,
                             measure: measure,
@@ -68,7 +68,7 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let period = A.IndicatorPeriod(
+                let period = AssistanceV1.IndicatorPeriod(
                     start: try parseDate(start, field: "--start"), end: try parseDate(end, field: "--end"),
                     target: try ValueFlags.value(
                         target, targetWomen, targetMen, targetOther, ages: targetAge, locations: targetLocation,
@@ -77,7 +77,8 @@ extension AssistanceCommand {
                         actual, actualWomen, actualMen, actualOther, ages: actualAge, locations: actualLocation,
                         flag: "--actual"))
                 let response = try await client.recordIndicatorPeriod(
-                    A.RecordIndicatorPeriodRequest(indicatorID: indicator, period: period, requestID: RequestID.make()),
+                    AssistanceV1.RecordIndicatorPeriodRequest(
+                        indicatorID: indicator, period: period, requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(response, global) {
                     (response.replaced ? "replaced the stored period\n" : "added a period\n")
@@ -98,11 +99,12 @@ extension AssistanceCommand {
             try await withAssistance(self, global) { client in
                 let (rows, next) = try await page.fetch { size, token in
                     let answer = try await client.listIndicators(
-                        A.ListIndicatorsRequest(projectID: project, groupID: group, pageSize: size, pageToken: token),
+                        AssistanceV1.ListIndicatorsRequest(
+                            projectID: project, groupID: group, pageSize: size, pageToken: token),
                         options: global.callOptions)
                     return (answer.indicators, answer.nextPageToken)
                 }
-                let response = A.ListIndicatorsResponse(indicators: rows, nextPageToken: next)
+                let response = AssistanceV1.ListIndicatorsResponse(indicators: rows, nextPageToken: next)
                 let names = await global.pageNames(groups: Set(response.indicators.map(\.groupID)))
                 try emit(response, global) { indicatorText(response.indicators, names: names) + moreLine(next) }
             }
@@ -116,13 +118,15 @@ struct ValueFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Baseline women (for indicators counting people).") var baselineWomen: Int32?
     @Option(parsing: .unconditional, help: "Baseline men.") var baselineMen: Int32?
 
-    func value() -> A.IndicatorValue? { Self.value(baselineValue, baselineWomen, baselineMen) }
+    func value() -> AssistanceV1.IndicatorValue? { Self.value(baselineValue, baselineWomen, baselineMen) }
 
-    static func value(_ value: Int64?, _ women: Int32?, _ men: Int32?, _ other: Int32? = nil) -> A.IndicatorValue? {
+    static func value(_ value: Int64?, _ women: Int32?, _ men: Int32?, _ other: Int32? = nil) -> AssistanceV1
+        .IndicatorValue?
+    {
         if value == nil && women == nil && men == nil && other == nil { return nil }
-        var result = A.IndicatorValue(value: value ?? 0)
+        var result = AssistanceV1.IndicatorValue(value: value ?? 0)
         if women != nil || men != nil || other != nil {
-            result.bySex = A.PeopleCount(women: women ?? 0, men: men ?? 0, other: other ?? 0)
+            result.bySex = AssistanceV1.PeopleCount(women: women ?? 0, men: men ?? 0, other: other ?? 0)
         }
         return result
     }
@@ -131,16 +135,16 @@ struct ValueFlags: ParsableArguments {
     static func value(
         _ value: Int64?, _ women: Int32?, _ men: Int32?, _ other: Int32?, ages: [String], locations: [String],
         flag: String
-    ) throws -> A.IndicatorValue? {
+    ) throws -> AssistanceV1.IndicatorValue? {
         guard var result = Self.value(value, women, men, other) ?? (ages.isEmpty && locations.isEmpty ? nil : .init())
         else { return nil }
         result.byAge = try ages.map {
             let (band, people) = try breakdown($0, flag: "\(flag)-age")
-            return A.AgeBandCount(band: band, people: people)
+            return AssistanceV1.AgeBandCount(band: band, people: people)
         }
         result.byLocation = try locations.map {
             let (location, people) = try breakdown($0, flag: "\(flag)-location")
-            return A.LocationCount(location: location, people: people)
+            return AssistanceV1.LocationCount(location: location, people: people)
         }
         return result
     }

@@ -28,11 +28,12 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let training = try await client.recordTraining(
-                    A.RecordTrainingRequest(
-                        training: A.Training(
+                    AssistanceV1.RecordTrainingRequest(
+                        training: AssistanceV1.Training(
                             title: title, skill: skill, heldOn: try parseDate(held, field: "--held"),
                             trainerOrganisationID: trainerOrganisation, trainerGroupID: trainerGroup,
-                            trainedGroupIDs: group, trainees: A.PeopleCount(women: women, men: men, other: other),
+                            trainedGroupIDs: group,
+                            trainees: AssistanceV1.PeopleCount(women: women, men: men, other: other),
                             cascadesFrom: cascadesFrom, projectID: project, notes: notes),
                         requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 let names = await global.pageNames(
@@ -52,7 +53,8 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let linked = try await client.linkCascade(
-                    A.LinkCascadeRequest(trainingID: training, cascadesFrom: from, requestID: RequestID.make()),
+                    AssistanceV1.LinkCascadeRequest(
+                        trainingID: training, cascadesFrom: from, requestID: RequestID.make()),
                     options: global.callOptions)
                 let names = await global.pageNames(groups: groupIDs(of: [linked]), trainings: parentIDs(of: [linked]))
                 try emit(linked, global) { trainingTable([linked], names: names) }
@@ -71,19 +73,19 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let results = try result.map { text -> A.SkillLevel in
+                let results = try result.map { text -> AssistanceV1.SkillLevel in
                     let parts = text.split(separator: ":")
                     guard (2...3).contains(parts.count), let level = Int32(parts[1]),
                         parts.count == 2 || Int32(parts[2]) != nil
                     else {
                         throw ValidationError("--result: \"\(text)\" is not GROUP:LEVEL[:MEMBERS]")
                     }
-                    return A.SkillLevel(
+                    return AssistanceV1.SkillLevel(
                         groupID: String(parts[0]), level: level,
                         membersHolding: parts.count == 3 ? Int32(parts[2])! : 0)
                 }
                 let done = try await client.completeTraining(
-                    A.CompleteTrainingRequest(
+                    AssistanceV1.CompleteTrainingRequest(
                         trainingID: training, completedOn: try parseDate(on, field: "--on"), results: results,
                         requestID: RequestID.make()),
                     options: global.callOptions)
@@ -105,13 +107,13 @@ extension AssistanceCommand {
             try await withAssistance(self, global) { client in
                 let (rows, next) = try await page.fetch { size, token in
                     let answer = try await client.listTrainings(
-                        A.ListTrainingsRequest(
+                        AssistanceV1.ListTrainingsRequest(
                             groupID: group, projectID: project, skill: skill, pageSize: size,
                             pageToken: token),
                         options: global.callOptions)
                     return (answer.trainings, answer.nextPageToken)
                 }
-                let response = A.ListTrainingsResponse(trainings: rows, nextPageToken: next)
+                let response = AssistanceV1.ListTrainingsResponse(trainings: rows, nextPageToken: next)
                 let names = await global.pageNames(
                     groups: groupIDs(of: response.trainings), trainings: parentIDs(of: response.trainings))
                 try emit(response, global) { trainingTable(response.trainings, names: names) + moreLine(next) }
@@ -127,7 +129,8 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let training = try await client.getTraining(A.GetTrainingRequest(id: id), options: global.callOptions)
+                let training = try await client.getTraining(
+                    AssistanceV1.GetTrainingRequest(id: id), options: global.callOptions)
                 let names = await global.pageNames(
                     groups: groupIDs(of: [training]), trainings: parentIDs(of: [training]))
                 try emit(training, global) {
@@ -147,7 +150,7 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let reach = try await client.getCascadeReach(
-                    A.GetCascadeReachRequest(trainingID: training),
+                    AssistanceV1.GetCascadeReachRequest(trainingID: training),
                     options: global.callOptions)
                 let names = await global.pageNames(groups: [], trainings: [reach.rootTrainingID])
                 try emit(reach, global) { reachText(reach, names: names) }

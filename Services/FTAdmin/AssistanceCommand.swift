@@ -21,8 +21,6 @@ struct AssistanceCommand: AsyncParsableCommand {
         ])
 }
 
-typealias A = AssistanceV1
-
 /// Runs `body` with an Assistance client, reporting errors the ftadmin way.
 func withAssistance(
     _ command: some AsyncParsableCommand, _ global: GlobalOptions,
@@ -43,13 +41,13 @@ func parseAmount(_ text: String, field: String) throws -> CommonV1.Money {
     return try parseMoney(String(parts[0]), currency: String(parts[1]), field: field)
 }
 
-func people(_ count: A.PeopleCount?) -> String {
+func people(_ count: AssistanceV1.PeopleCount?) -> String {
     guard let count else { return "" }
     let total = Int64(count.women) + Int64(count.men) + Int64(count.other)
     return "\(total) (\(count.women) women, \(count.men) men\(count.other > 0 ? ", \(count.other) other" : ""))"
 }
 
-func projectDetail(_ project: A.Project, names: PageNames = PageNames()) -> String {
+func projectDetail(_ project: AssistanceV1.Project, names: PageNames = PageNames()) -> String {
     var lines = [
         "\(project.title)  [\(project.id), version \(project.version)]\(project.iatiIdentifier.isEmpty ? "" : "  IATI \(project.iatiIdentifier)")",
         "status: \(short(project.status))   reported by: \(names.label(project.reportingOrganisationID))",
@@ -69,7 +67,7 @@ func projectDetail(_ project: A.Project, names: PageNames = PageNames()) -> Stri
     return lines.joined(separator: "\n")
 }
 
-func totalsTable(_ totals: [A.FlowTotals]) -> String {
+func totalsTable(_ totals: [AssistanceV1.FlowTotals]) -> String {
     var table = Table(
         "YEAR", "CURRENCY", "COMMITTED", "DISBURSED", "SPENT", "LOANS", "REPAID", "OWED", "ADVANCES", "COUNT")
     for line in totals {
@@ -84,7 +82,7 @@ func totalsTable(_ totals: [A.FlowTotals]) -> String {
 }
 
 /// - Parameter names: the names of the organisations and groups the trainings mention, shown instead of ids.
-func trainingTable(_ trainings: [A.Training], names: PageNames = PageNames()) -> String {
+func trainingTable(_ trainings: [AssistanceV1.Training], names: PageNames = PageNames()) -> String {
     var names = names
     for training in trainings { names.trainings[training.id] = training.title }
     var table = Table("ID", "HELD", "SKILL", "TITLE", "TRAINER", "GROUPS", "TRAINEES", "CASCADES FROM", "STATUS")
@@ -99,19 +97,19 @@ func trainingTable(_ trainings: [A.Training], names: PageNames = PageNames()) ->
 }
 
 /// The ids of the producer groups trainings mention, to ask their names.
-func groupIDs(of trainings: [A.Training]) -> Set<String> {
+func groupIDs(of trainings: [AssistanceV1.Training]) -> Set<String> {
     Set(trainings.flatMap { $0.trainedGroupIDs + [$0.trainerGroupID] })
 }
 
 /// The trainings these cascade from that are not among them, to ask their titles.
-func parentIDs(of trainings: [A.Training]) -> Set<String> {
+func parentIDs(of trainings: [AssistanceV1.Training]) -> Set<String> {
     Set(trainings.map(\.cascadesFrom)).subtracting(trainings.map(\.id))
 }
 
-func reachText(_ reach: A.CascadeReach, names: PageNames = PageNames()) -> String {
+func reachText(_ reach: AssistanceV1.CascadeReach, names: PageNames = PageNames()) -> String {
     var table = Table("TIER", "TRAININGS", "WOMEN", "MEN", "OTHER", "PEOPLE", "MULTIPLIER")
     for tier in reach.tiers {
-        let people = tier.people ?? A.PeopleCount()
+        let people = tier.people ?? AssistanceV1.PeopleCount()
         table.add(
             String(tier.tier), String(tier.trainings), String(people.women), String(people.men), String(people.other),
             String(tier.total), tier.tier == 1 ? "" : String(format: "%.2fx", Double(tier.multiplierHundredths) / 100))
@@ -121,9 +119,9 @@ func reachText(_ reach: A.CascadeReach, names: PageNames = PageNames()) -> Strin
         + "\(reach.groupsReached) groups"
 }
 
-func indicatorText(_ indicators: [A.Indicator], names: PageNames = PageNames()) -> String {
+func indicatorText(_ indicators: [AssistanceV1.Indicator], names: PageNames = PageNames()) -> String {
     var table = Table("ID", "PROJECT", "GROUP", "LEVEL", "MEASURE", "TITLE", "UNIT", "PERIOD", "TARGET", "ACTUAL")
-    func value(_ value: A.IndicatorValue?, _ indicator: A.Indicator) -> String {
+    func value(_ value: AssistanceV1.IndicatorValue?, _ indicator: AssistanceV1.Indicator) -> String {
         guard let value else { return "" }
         if indicator.measure == .moneySaved {
             return formatMoney(CommonV1.Money(minorUnits: value.value, currency: indicator.unit))
@@ -183,7 +181,7 @@ struct ProjectFields: ParsableArguments {
     @Option(help: "Title.") var title: String?
     @Option(help: "Description.") var description: String?
     @Option(help: "IATI activity identifier.") var iati: String?
-    @Option(help: "Status.") var status: A.ProjectStatus?
+    @Option(help: "Status.") var status: AssistanceV1.ProjectStatus?
     @Option(help: "Planned start, e.g. 2025-01-01.") var start: String?
     @Option(help: "Planned end.") var end: String?
     @Option(help: "Actual start.") var actualStart: String?
@@ -198,8 +196,8 @@ struct ProjectFields: ParsableArguments {
     @Option(help: "ORGANISATION:ROLE with role funding, accountable, extending or implementing (repeatable).")
     var participant: [String] = []
 
-    func project() throws -> (A.Project, [String]) {
-        var project = A.Project()
+    func project() throws -> (AssistanceV1.Project, [String]) {
+        var project = AssistanceV1.Project()
         var mask = FieldMask()
         mask.set("title", ifGiven: title) { project.title = $0 }
         mask.set("description", ifGiven: description) { project.description = $0 }
@@ -228,9 +226,9 @@ struct ProjectFields: ParsableArguments {
                 guard parts.count == 2 else {
                     throw ValidationError("--participant: \"\(text)\" is not ORGANISATION:ROLE")
                 }
-                return A.Participation(
+                return AssistanceV1.Participation(
                     organisationID: String(parts[0]),
-                    role: try parseEnum(String(parts[1]), A.OrganisationRole.self, field: "--participant"))
+                    role: try parseEnum(String(parts[1]), AssistanceV1.OrganisationRole.self, field: "--participant"))
             }
         }
         return (project, mask.paths)
@@ -242,7 +240,7 @@ extension AssistanceCommand {
         static let configuration = CommandConfiguration(
             commandName: "create-organisation", abstract: "Record a member, development or funding organisation.")
         @Option(help: "Name.") var name: String
-        @Option(help: "Kind.") var kind: A.OrganisationKind
+        @Option(help: "Kind.") var kind: AssistanceV1.OrganisationKind
         @Option(help: "IATI organisation identifier, e.g. GB-COH-01234567.") var iati = ""
         @Option(help: "Country code.") var country = ""
         func validate() throws { try checkCountries(country.isEmpty ? [] : [country]) }
@@ -252,8 +250,8 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let organisation = try await client.createOrganisation(
-                    A.CreateOrganisationRequest(
-                        organisation: A.Organisation(
+                    AssistanceV1.CreateOrganisationRequest(
+                        organisation: AssistanceV1.Organisation(
                             name: name, kind: kind,
                             iatiIdentifier: iati, country: country),
                         requestID: requestID ?? RequestID.make()), options: global.callOptions)
@@ -266,12 +264,12 @@ extension AssistanceCommand {
 
     struct Organisations: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List organisations.")
-        @Option(help: "Only this kind.") var kind: A.OrganisationKind?
+        @Option(help: "Only this kind.") var kind: AssistanceV1.OrganisationKind?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                var request = A.ListOrganisationsRequest()
+                var request = AssistanceV1.ListOrganisationsRequest()
                 if let kind { request.kind = kind }
                 let response = try await client.listOrganisations(request, options: global.callOptions)
                 try emit(response, global) {
@@ -302,7 +300,7 @@ extension AssistanceCommand {
                 project.reportingOrganisationID = reporter
                 project.parentID = parent
                 let created = try await client.createProject(
-                    A.CreateProjectRequest(
+                    AssistanceV1.CreateProjectRequest(
                         project: project, requestID: requestID ?? RequestID.make()), options: global.callOptions)
                 let names = await global.pageNames(groups: [])
                 try emit(created, global) { projectDetail(created, names: names) }
@@ -317,7 +315,8 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                let project = try await client.getProject(A.GetProjectRequest(id: id), options: global.callOptions)
+                let project = try await client.getProject(
+                    AssistanceV1.GetProjectRequest(id: id), options: global.callOptions)
                 let names = await global.pageNames(groups: [])
                 try emit(project, global) { projectDetail(project, names: names) }
             }
@@ -326,7 +325,7 @@ extension AssistanceCommand {
 
     struct Projects: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List projects, filtered.")
-        @Option(help: "Status.") var status: A.ProjectStatus?
+        @Option(help: "Status.") var status: AssistanceV1.ProjectStatus?
         @Option(help: "Recipient country.") var country = ""
         @Option(help: "An organisation reporting or taking part.") var organisation = ""
         @Option(help: "Only projects directly under this one.") var parent = ""
@@ -334,7 +333,8 @@ extension AssistanceCommand {
 
         func run() async throws {
             try await withAssistance(self, global) { client in
-                var request = A.ListProjectsRequest(country: country, organisationID: organisation, parentID: parent)
+                var request = AssistanceV1.ListProjectsRequest(
+                    country: country, organisationID: organisation, parentID: parent)
                 if let status { request.status = status }
                 let response = try await client.listProjects(request, options: global.callOptions)
                 let titles = Dictionary(response.projects.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
@@ -367,7 +367,7 @@ extension AssistanceCommand {
                 guard !mask.isEmpty else { throw ValidationError("name at least one field to change") }
                 project.id = id
                 let updated = try await client.updateProject(
-                    A.UpdateProjectRequest(
+                    AssistanceV1.UpdateProjectRequest(
                         project: project, updateMask: mask, expectedVersion: version, requestID: RequestID.make()),
                     options: global.callOptions)
                 let names = await global.pageNames(groups: [])
@@ -384,7 +384,7 @@ extension AssistanceCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let organisation = try await client.getOrganisation(
-                    A.GetOrganisationRequest(id: id), options: global.callOptions)
+                    AssistanceV1.GetOrganisationRequest(id: id), options: global.callOptions)
                 try emit(organisation, global) {
                     [
                         "\(organisation.id)  \(organisation.name)", "kind: \(short(organisation.kind))",

@@ -50,7 +50,7 @@ struct ExportCommand: AsyncParsableCommand {
             let options = global.callOptions(defaultSeconds: 120)
             let channel = try global.channel(to: ServiceDirectory.assistance)
             defer { channel.close() }
-            let client = A.AssistanceServiceClient(channel: channel)
+            let client = AssistanceV1.AssistanceServiceClient(channel: channel)
             for organisation in try await client.listOrganisations(.init(), options: options).organisations {
                 source.organisations[organisation.id] = organisation
             }
@@ -73,16 +73,16 @@ struct ExportCommand: AsyncParsableCommand {
             defer { progress.finish() }
             for (index, project) in source.projects.enumerated() {
                 progress.update("projects read", done: index, of: source.projects.count)
-                var flows: [A.Transaction] = []
-                var request = A.ListTransactionsRequest(projectID: project.id, pageSize: 1000)
+                var flows: [AssistanceV1.Transaction] = []
+                var request = AssistanceV1.ListTransactionsRequest(projectID: project.id, pageSize: 1000)
                 repeat {
                     let page = try await client.listTransactions(request, options: options)
                     flows += page.transactions
                     request.pageToken = page.nextPageToken
                 } while !request.pageToken.isEmpty
                 source.transactions[project.id] = flows
-                var indicators: [A.Indicator] = []
-                var listing = A.ListIndicatorsRequest(projectID: project.id)
+                var indicators: [AssistanceV1.Indicator] = []
+                var listing = AssistanceV1.ListIndicatorsRequest(projectID: project.id)
                 repeat {
                     let page = try await client.listIndicators(listing, options: options)
                     indicators += page.indicators

@@ -28,7 +28,7 @@ struct ImportCommand: AsyncParsableCommand {
                 let xml = try file.bytes()
                 let answer = try await file.send { requestID in
                     try await client.importIatiActivities(
-                        A.ImportIatiActivitiesRequest(
+                        AssistanceV1.ImportIatiActivitiesRequest(
                             xml: xml, validateOnly: file.dryRun, requestID: file.dryRun ? "" : requestID,
                             source: file.source),
                         options: global.callOptions(defaultSeconds: 300))
@@ -37,7 +37,7 @@ struct ImportCommand: AsyncParsableCommand {
             }
         }
 
-        func summary(_ answer: A.ImportIatiActivitiesResponse) -> String {
+        func summary(_ answer: AssistanceV1.ImportIatiActivitiesResponse) -> String {
             var table = Table("ACTIVITY", "PROJECT", "RECORDED", "FLOWS", "RESULTS")
             var notes: [String] = []
             for activity in answer.activities {

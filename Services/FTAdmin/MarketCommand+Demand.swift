@@ -25,9 +25,10 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let signal = try await client.postDemand(
-                    M.PostDemandRequest(
-                        signal: M.DemandSignal(
-                            buyer: buyer, product: product, quantity: M.DemandQuantity(amount: quantity, unit: unit),
+                    MarketplaceV1.PostDemandRequest(
+                        signal: MarketplaceV1.DemandSignal(
+                            buyer: buyer, product: product,
+                            quantity: MarketplaceV1.DemandQuantity(amount: quantity, unit: unit),
                             targetPrice: try price.map { try parseMoney($0, currency: currency, field: "--price") },
                             neededBy: try parseDate(neededBy, field: "--needed-by"), countries: country),
                         requestID: RequestID.make()), options: global.callOptions)
@@ -44,7 +45,7 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.listDemand(
-                    M.ListDemandRequest(product: product), options: global.callOptions)
+                    MarketplaceV1.ListDemandRequest(product: product), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table(
                         "ID", "BUYER", "PRODUCT", "QUANTITY", "TARGET PRICE", "NEEDED BY", "COUNTRIES", "STATUS")
@@ -69,7 +70,8 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.matchDemand(
-                    M.MatchDemandRequest(signalID: signal, requestID: RequestID.make()), options: global.callOptions)
+                    MarketplaceV1.MatchDemandRequest(signalID: signal, requestID: RequestID.make()),
+                    options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("GROUP", "NAME", "COUNTRY", "WHY")
                     for match in response.matches {
@@ -95,11 +97,12 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let answer = try await client.answerDemand(
-                    M.AnswerDemandRequest(
-                        answer: M.DemandAnswer(
+                    MarketplaceV1.AnswerDemandRequest(
+                        answer: MarketplaceV1.DemandAnswer(
                             signalID: signal, groupID: group,
                             offeredPrice: try price.map { try parseMoney($0, currency: currency, field: "--price") },
-                            quantity: quantity.map { M.DemandQuantity(amount: $0, unit: unit) }, message: message),
+                            quantity: quantity.map { MarketplaceV1.DemandQuantity(amount: $0, unit: unit) },
+                            message: message),
                         requestID: RequestID.make()), options: global.callOptions)
                 try emit(answer, global) { "answered: \(answer.id)" }
             }
@@ -114,7 +117,7 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.listDemandAnswers(
-                    M.ListDemandAnswersRequest(signalID: signal), options: global.callOptions)
+                    MarketplaceV1.ListDemandAnswersRequest(signalID: signal), options: global.callOptions)
                 let names = await global.pageNames(groups: Set(response.answers.map(\.groupID)))
                 try emit(response, global) {
                     var table = Table("ID", "GROUP", "PRICE", "QUANTITY", "MESSAGE")
@@ -133,13 +136,13 @@ extension MarketCommand {
         static let configuration = CommandConfiguration(
             commandName: "close-demand", abstract: "Mark demand fulfilled or withdrawn.")
         @Argument var signal: String
-        @Option(help: "fulfilled or withdrawn.") var status: M.DemandStatus
+        @Option(help: "fulfilled or withdrawn.") var status: MarketplaceV1.DemandStatus
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withMarket(self, global) { client in
                 let updated = try await client.setDemandStatus(
-                    M.SetDemandStatusRequest(
+                    MarketplaceV1.SetDemandStatusRequest(
                         signalID: signal, status: status,
                         requestID: RequestID.make()),
                     options: global.callOptions)

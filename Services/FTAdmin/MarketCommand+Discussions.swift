@@ -19,8 +19,8 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let group = try await client.createDiscussionGroup(
-                    M.CreateDiscussionGroupRequest(
-                        group: M.DiscussionGroup(name: name, description: description, crafts: craft),
+                    MarketplaceV1.CreateDiscussionGroupRequest(
+                        group: MarketplaceV1.DiscussionGroup(name: name, description: description, crafts: craft),
                         requestID: RequestID.make()),
                     options: global.callOptions)
                 try emit(group, global) { "created \(group.id): \(group.name)" }
@@ -36,7 +36,7 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.listDiscussionGroups(
-                    M.ListDiscussionGroupsRequest(craft: craft), options: global.callOptions)
+                    MarketplaceV1.ListDiscussionGroupsRequest(craft: craft), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("ID", "NAME", "CRAFTS", "DESCRIPTION")
                     for group in response.groups {
@@ -51,15 +51,15 @@ extension MarketCommand {
     struct Join: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Join a discussion group.")
         @Argument var group: String
-        @Option(help: "Kind.") var kind: M.MemberKind
+        @Option(help: "Kind.") var kind: MarketplaceV1.MemberKind
         @Option(help: "Name, or producer group id.") var member: String
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withMarket(self, global) { client in
                 let joined = try await client.joinDiscussionGroup(
-                    M.JoinDiscussionGroupRequest(
-                        member: M.GroupMember(
+                    MarketplaceV1.JoinDiscussionGroupRequest(
+                        member: MarketplaceV1.GroupMember(
                             groupID: group, kind: kind,
                             member: member), requestID: RequestID.make()),
                     options: global.callOptions)
@@ -73,7 +73,7 @@ extension MarketCommand {
             commandName: "start-thread", abstract: "Start a thread with a first post.")
         @Argument var group: String
         @Option var title: String
-        @Option(help: "Who wrote it.") var authorKind: M.MemberKind
+        @Option(help: "Who wrote it.") var authorKind: MarketplaceV1.MemberKind
         @Option var author: String
         @Option var body: String
         @OptionGroup var global: GlobalOptions
@@ -81,9 +81,9 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let started = try await client.startThread(
-                    M.StartThreadRequest(
+                    MarketplaceV1.StartThreadRequest(
                         groupID: group, title: title,
-                        firstPost: M.Post(
+                        firstPost: MarketplaceV1.Post(
                             authorKind: authorKind,
                             author: author, body: body), requestID: RequestID.make()), options: global.callOptions)
                 try emit(started, global) { "thread \(started.thread?.id ?? ""), post \(started.post?.id ?? "")" }
@@ -94,7 +94,7 @@ extension MarketCommand {
     struct Reply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Post in a thread (optionally answering a post).")
         @Argument var thread: String
-        @Option var authorKind: M.MemberKind
+        @Option var authorKind: MarketplaceV1.MemberKind
         @Option var author: String
         @Option var body: String
         @Option(help: "The post this answers.") var to: String = ""
@@ -103,8 +103,8 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let post = try await client.postReply(
-                    M.PostReplyRequest(
-                        post: M.Post(
+                    MarketplaceV1.PostReplyRequest(
+                        post: MarketplaceV1.Post(
                             threadID: thread,
                             authorKind: authorKind,
                             author: author, body: body, replyTo: to), requestID: RequestID.make()),
@@ -122,7 +122,7 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.listThreads(
-                    M.ListThreadsRequest(groupID: group), options: global.callOptions)
+                    MarketplaceV1.ListThreadsRequest(groupID: group), options: global.callOptions)
                 // A producer group writes under its id: its name is shown.
                 let names = await global.pageNames(groups: Set(response.threads.map(\.author)))
                 try emit(response, global) {
@@ -144,7 +144,7 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.listPosts(
-                    M.ListPostsRequest(threadID: thread), options: global.callOptions)
+                    MarketplaceV1.ListPostsRequest(threadID: thread), options: global.callOptions)
                 let names = await global.pageNames(groups: Set(response.posts.map(\.author)))
                 try emit(response, global) {
                     response.posts.map { post in

@@ -15,7 +15,7 @@ extension MarketCommand {
         @Option var body: String
         @Option var topic: [String] = []
         @Option var craft: [String] = []
-        @Option(help: "Who wrote it.") var authorKind: M.AuthorKind = .organisation
+        @Option(help: "Who wrote it.") var authorKind: MarketplaceV1.AuthorKind = .organisation
         @Option var author: String
         @Option(help: "Evidence: a result id or a link (repeatable).") var evidence: [String] = []
         @OptionGroup var global: GlobalOptions
@@ -23,8 +23,8 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let entry = try await client.addLibraryEntry(
-                    M.AddLibraryEntryRequest(
-                        entry: M.LibraryEntry(
+                    MarketplaceV1.AddLibraryEntryRequest(
+                        entry: MarketplaceV1.LibraryEntry(
                             title: title, body: body, topics: topic, crafts: craft,
                             authorKind: authorKind,
                             author: author,
@@ -45,12 +45,12 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.searchLibrary(
-                    M.SearchLibraryRequest(
+                    MarketplaceV1.SearchLibraryRequest(
                         query: query, craft: craft, topic: topic, limit: limit), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("ID", "TITLE", "CRAFTS", "TOPICS", "AUTHOR", "SCORE")
                     for hit in response.hits {
-                        let entry = hit.entry ?? M.LibraryEntry()
+                        let entry = hit.entry ?? MarketplaceV1.LibraryEntry()
                         table.add(
                             entry.id, entry.title, entry.crafts.joined(separator: ","),
                             entry.topics.joined(separator: ","),

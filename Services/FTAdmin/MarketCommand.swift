@@ -9,7 +9,6 @@ import ServiceKit
 /// `ftadmin market …`: market information — markets, partners, prices, demand, the library, discussion groups, and
 /// a live feed.
 struct MarketCommand: AsyncParsableCommand {
-    typealias M = MarketplaceV1
 
     static let configuration = CommandConfiguration(
         commandName: "market",
@@ -52,14 +51,14 @@ extension MarketCommand {
         @Option var country: String
         func validate() throws { try checkCountries([country]) }
         @Option var area: String = ""
-        @Option(help: "Kind.") var kind: M.MarketKind
+        @Option(help: "Kind.") var kind: MarketplaceV1.MarketKind
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withMarket(self, global) { client in
                 let market = try await client.createMarket(
-                    M.CreateMarketRequest(
-                        market: M.Market(
+                    MarketplaceV1.CreateMarketRequest(
+                        market: MarketplaceV1.Market(
                             name: name, country: country, adminArea: area,
                             kind: kind),
                         requestID: RequestID.make()), options: global.callOptions)
@@ -76,7 +75,7 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.listMarkets(
-                    M.ListMarketsRequest(country: country), options: global.callOptions)
+                    MarketplaceV1.ListMarketsRequest(country: country), options: global.callOptions)
                 try emit(response, global) {
                     var table = Table("ID", "NAME", "COUNTRY", "AREA", "KIND")
                     for market in response.markets {
@@ -96,15 +95,15 @@ extension MarketCommand {
         @Option var country: String
         func validate() throws { try checkCountries([country]) }
         @Option var region: String = ""
-        @Option(help: "Sales channel.") var channel: M.SalesChannel
+        @Option(help: "Sales channel.") var channel: MarketplaceV1.SalesChannel
         @Option(parsing: .unconditional) var outlets: Int32 = 1
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withMarket(self, global) { client in
                 let partner = try await client.addRetailPartner(
-                    M.AddRetailPartnerRequest(
-                        partner: M.RetailPartner(
+                    MarketplaceV1.AddRetailPartnerRequest(
+                        partner: MarketplaceV1.RetailPartner(
                             name: name, buyerOrganisation: buyer, country: country, region: region,
                             channel: channel,
                             outlets: outlets), requestID: RequestID.make()), options: global.callOptions)
@@ -117,13 +116,13 @@ extension MarketCommand {
         static let configuration = CommandConfiguration(
             abstract: "Count retail partners by country, region or channel.")
         @Option var buyer: String = ""
-        @Option(help: "What to count by.") var by: M.PartnerGrouping = .country
+        @Option(help: "What to count by.") var by: MarketplaceV1.PartnerGrouping = .country
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.countRetailPartners(
-                    M.CountRetailPartnersRequest(
+                    MarketplaceV1.CountRetailPartnersRequest(
                         buyerOrganisation: buyer, groupBy: by),
                     options: global.callOptions)
                 try emit(response, global) {
@@ -141,7 +140,7 @@ extension MarketCommand {
             commandName: "record-price", abstract: "Record a price observation.")
         @Option var product: String
         @Option var market: String
-        @Option(help: "Price type.") var type: M.PriceType
+        @Option(help: "Price type.") var type: MarketplaceV1.PriceType
         @Option(help: "piece, dozen, pair, set, kg, g, metre, square-metre, litre.") var unit: String
         @Option(parsing: .unconditional, help: "e.g. 12.50") var price: String
         @Option var currency: String
@@ -152,8 +151,8 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.recordPrice(
-                    M.RecordPriceRequest(
-                        observation: M.PriceObservation(
+                    MarketplaceV1.RecordPriceRequest(
+                        observation: MarketplaceV1.PriceObservation(
                             product: product, marketID: market,
                             priceType: type,
                             unit: unit, price: try parseMoney(price, currency: currency, field: "--price"),
@@ -182,7 +181,7 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let statistics = try await client.getPriceStatistics(
-                    M.GetPriceStatisticsRequest(
+                    MarketplaceV1.GetPriceStatisticsRequest(
                         product: product, marketID: market, windowDays: days,
                         asOf: try asOf.map { try parseDate($0, field: "--as-of") }), options: global.callOptions)
                 let names = await global.pageNames(groups: [])
@@ -200,7 +199,7 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let response = try await client.listPriceAlerts(
-                    M.ListPriceAlertsRequest(
+                    MarketplaceV1.ListPriceAlertsRequest(
                         product: product, since: try since.map { try parseDate($0, field: "--since") }),
                     options: global.callOptions)
                 let names = await global.pageNames(groups: [])
@@ -228,7 +227,7 @@ extension MarketCommand {
         func run() async throws {
             try await withMarket(self, global) { client in
                 let bulletin = try await client.getMarketBulletin(
-                    M.GetMarketBulletinRequest(groupID: group, days: days),
+                    MarketplaceV1.GetMarketBulletinRequest(groupID: group, days: days),
                     options: global.callOptions)
                 let names = await global.pageNames(groups: [])
                 try emit(bulletin, global) {
@@ -279,7 +278,8 @@ extension MarketCommand {
                     let channel = try global.channel(to: ServiceDirectory.marketplaceInfo)
                     defer { channel.close() }
                     endpoints = try await MarketplaceV1.MarketplaceInfoServiceClient(channel: channel)
-                        .getEventEndpoints(M.GetEventEndpointsRequest(), options: global.callOptions).endpoints
+                        .getEventEndpoints(MarketplaceV1.GetEventEndpointsRequest(), options: global.callOptions)
+                        .endpoints
                 }
                 var topics = group.map { "post/\($0)/" }
                 for name in craft { topics += ["alert/\(name.lowercased())/", "demand/\(name.lowercased())/"] }
@@ -304,9 +304,11 @@ extension MarketCommand {
                                 ? #"{"gap": {"topic": "\#(topic)", "missed": \#(missed)}}"#
                                 : "-- \(missed) event(s) of \(topic) missed (this follower fell behind) --")
                     case .event(let topic, _, let payload):
-                        let event = try M.MarketEvent(serializedBytes: payload)
+                        let event = try MarketplaceV1.MarketEvent(serializedBytes: payload)
                         if global.output == .json {
-                            print(try DescriptorJSON.decode(payload, as: M.MarketEvent.protoName).text(indent: 0))
+                            print(
+                                try DescriptorJSON.decode(payload, as: MarketplaceV1.MarketEvent.protoName).text(
+                                    indent: 0))
                         } else if let post = event.post {
                             print("[\(topic)] \(post.author): \(post.body)")
                         } else if let alert = event.alert {

@@ -4,9 +4,9 @@ import Foundation
 import Schema
 
 /// Prints a message as the command's answer: a table or text for people, the message as JSON for scripts.
-func emit<M: ProtoMessage>(_ message: M, _ global: GlobalOptions, human: () -> String) throws {
+func emit<Message: ProtoMessage>(_ message: Message, _ global: GlobalOptions, human: () -> String) throws {
     switch global.output {
-    case .json: print(try DescriptorJSON.decode(message.serializedBytes(), as: M.protoName).text(indent: 0))
+    case .json: print(try DescriptorJSON.decode(message.serializedBytes(), as: Message.protoName).text(indent: 0))
     case .human: print(human())
     }
 }

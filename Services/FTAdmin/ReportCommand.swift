@@ -29,7 +29,8 @@ extension ReportCommand {
         func run() async throws {
             try await withAssistance(self, global) { client in
                 let report = try await client.getCapacityReport(
-                    A.GetCapacityReportRequest(groupID: group, marketDays: marketDays), options: global.callOptions)
+                    AssistanceV1.GetCapacityReportRequest(groupID: group, marketDays: marketDays),
+                    options: global.callOptions)
                 if page.wanted {
                     try page.write(await capacityPage(report))
                     return
@@ -96,9 +97,9 @@ extension ReportCommand {
             do {
                 let channel = try global.channel(to: ServiceDirectory.assistance)
                 defer { channel.close() }
-                let client = A.AssistanceServiceClient(channel: channel)
-                var trainings: [A.Training] = []
-                var request = A.ListTrainingsRequest(pageSize: 1000)
+                let client = AssistanceV1.AssistanceServiceClient(channel: channel)
+                var trainings: [AssistanceV1.Training] = []
+                var request = AssistanceV1.ListTrainingsRequest(pageSize: 1000)
                 repeat {
                     let page = try await client.listTrainings(request, options: options)
                     trainings += page.trainings
@@ -106,20 +107,20 @@ extension ReportCommand {
                 } while !request.pageToken.isEmpty
                 data.trainings = .success(trainings)
                 let parents = Set(trainings.map(\.cascadesFrom))
-                var cascades: [(root: A.Training, reach: A.CascadeReach)] = []
+                var cascades: [(root: AssistanceV1.Training, reach: AssistanceV1.CascadeReach)] = []
                 for root in trainings where root.cascadesFrom.isEmpty && parents.contains(root.id) {
                     cascades.append(
                         (root, try await client.getCascadeReach(.init(trainingID: root.id), options: options)))
                 }
                 data.cascades = .success(cascades.sorted { $0.reach.total > $1.reach.total })
-                var money: [String: A.FlowTotals] = [:]
+                var money: [String: AssistanceV1.FlowTotals] = [:]
                 for project in try await client.listProjects(.init(), options: options).projects
                 where project.parentID.isEmpty {
                     let totals = try await client.getMoneyTotals(.init(projectID: project.id), options: options)
                     for line in totals.byYear {
                         var sum =
                             money["\(line.currency) \(line.year)"]
-                            ?? A.FlowTotals(currency: line.currency, year: line.year)
+                            ?? AssistanceV1.FlowTotals(currency: line.currency, year: line.year)
                         sum.commitments &+= line.commitments
                         sum.disbursements &+= line.disbursements
                         sum.expenditure &+= line.expenditure
@@ -147,7 +148,7 @@ extension ReportCommand {
 extension ReportCommand.Capacity {
     /// The report as a page: with the names of the groups, organisations and markets it mentions, and the price
     /// alerts of the group's crafts in the market window.
-    func capacityPage(_ report: A.CapacityReport) async -> String {
+    func capacityPage(_ report: AssistanceV1.CapacityReport) async -> String {
         let trainings = report.assistance?.trainings ?? []
         let groupIDs = Set(trainings.flatMap { $0.trainedGroupIDs + [$0.trainerGroupID] } + [report.groupID])
         let names = await global.pageNames(groups: groupIDs)
@@ -171,15 +172,15 @@ extension ReportCommand.Capacity {
     }
 }
 
-func sectionHeading(_ title: String, _ status: A.SectionStatus?) -> String {
+func sectionHeading(_ title: String, _ status: AssistanceV1.SectionStatus?) -> String {
     guard let status, !status.available else { return "== \(title) ==" }
     return "== \(title) == UNAVAILABLE (\(status.service): \(status.code): \(status.reason))"
 }
 
 /// - Parameter names: the names of the organisations, groups and markets the report mentions.
-func capacityText(_ report: A.CapacityReport, names: PageNames = PageNames()) -> String {
+func capacityText(_ report: AssistanceV1.CapacityReport, names: PageNames = PageNames()) -> String {
     var lines: [String] = []
-    let producer = report.producer ?? A.ProducerSection()
+    let producer = report.producer ?? AssistanceV1.ProducerSection()
     let name = producer.profile?.name ?? report.market?.bulletin?.groupName ?? ""
     lines.append("Capacity report for \(name.isEmpty ? report.groupID : "\(name) [\(report.groupID)]")")
     lines.append("")
@@ -220,7 +221,7 @@ func capacityText(_ report: A.CapacityReport, names: PageNames = PageNames()) ->
         }
     }
     lines.append("")
-    let assistance = report.assistance ?? A.AssistanceSection()
+    let assistance = report.assistance ?? AssistanceV1.AssistanceSection()
     lines.append(sectionHeading("Assistance", assistance.status))
     if let money = assistance.money, !money.totals.isEmpty { lines.append(totalsTable(money.totals)) }
     for item in assistance.equipment {

@@ -7,11 +7,12 @@ import Storage
 
 /// AssistanceHandler: equipment.
 extension AssistanceHandler {
-    public func recordEquipment(_ request: A.RecordEquipmentRequest, context: ServerContext) async throws -> A.Equipment
+    public func recordEquipment(_ request: AssistanceV1.RecordEquipmentRequest, context: ServerContext) async throws
+        -> AssistanceV1.Equipment
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var equipment = request.equipment ?? A.Equipment()
+        var equipment = request.equipment ?? AssistanceV1.Equipment()
         Self.required(equipment.groupID, "equipment.group_id", &check)
         equipment.description = check.text(equipment.description, "equipment.description", required: true)
         equipment.value = Self.money(equipment.value, "equipment.value", positive: true, &check)
@@ -36,8 +37,8 @@ extension AssistanceHandler {
         return try await storage { try await store.recordEquipment(checked, requestID: request.requestID) }
     }
 
-    public func listEquipment(_ request: A.ListEquipmentRequest, context: ServerContext) async throws
-        -> A.ListEquipmentResponse
+    public func listEquipment(_ request: AssistanceV1.ListEquipmentRequest, context: ServerContext) async throws
+        -> AssistanceV1.ListEquipmentResponse
     {
         let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "eq_", of: "ListEquipment")
         var filter = SQLConditions()
@@ -45,8 +46,8 @@ extension AssistanceHandler {
         filter.equal("project_id", request.projectID)
         let (rows, next) = try await storage {
             try await store.page(
-                "equipment", filter, sortColumn: "day", after: after, limit: limit, as: A.Equipment.self)
+                "equipment", filter, sortColumn: "day", after: after, limit: limit, as: AssistanceV1.Equipment.self)
         }
-        return A.ListEquipmentResponse(equipment: rows, nextPageToken: Self.token(next))
+        return AssistanceV1.ListEquipmentResponse(equipment: rows, nextPageToken: Self.token(next))
     }
 }

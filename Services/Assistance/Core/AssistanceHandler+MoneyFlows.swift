@@ -7,12 +7,14 @@ import Storage
 
 /// AssistanceHandler: money flows.
 extension AssistanceHandler {
-    public func recordTransaction(_ request: A.RecordTransactionRequest, context: ServerContext) async throws
-        -> A.Transaction
+    public func recordTransaction(_ request: AssistanceV1.RecordTransactionRequest, context: ServerContext) async throws
+        -> AssistanceV1.Transaction
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var transaction = Self.validated(request.transaction ?? A.Transaction(), &check) { "transaction.\($0)" }
+        var transaction = Self.validated(request.transaction ?? AssistanceV1.Transaction(), &check) {
+            "transaction.\($0)"
+        }
         try check.check()
         if !transaction.providerOrganisationID.isEmpty {
             try await requireOrganisations([
@@ -31,8 +33,8 @@ extension AssistanceHandler {
     /// A clean copy of `input`, each problem reported under `name(field)` for its field in Transaction
     /// ("project_id", "type", "value", "value.currency", "value.minor_units", "date", "group_id", "description").
     /// References and the project's rules are checked apart.
-    static func validated(_ input: A.Transaction, _ check: inout FieldValidator, name: (String) -> String)
-        -> A.Transaction
+    static func validated(_ input: AssistanceV1.Transaction, _ check: inout FieldValidator, name: (String) -> String)
+        -> AssistanceV1.Transaction
     {
         var transaction = input
         required(transaction.projectID, name("project_id"), &check)
@@ -46,8 +48,9 @@ extension AssistanceHandler {
         return transaction
     }
 
-    public func importTransactions(_ request: A.ImportTransactionsRequest, context: ServerContext) async throws
-        -> A.ImportTransactionsResponse
+    public func importTransactions(_ request: AssistanceV1.ImportTransactionsRequest, context: ServerContext)
+        async throws
+        -> AssistanceV1.ImportTransactionsResponse
     {
         try await offTheIOThread {
             var check = FieldValidator()
@@ -64,8 +67,9 @@ extension AssistanceHandler {
         }
     }
 
-    public func importIatiActivities(_ request: A.ImportIatiActivitiesRequest, context: ServerContext) async throws
-        -> A.ImportIatiActivitiesResponse
+    public func importIatiActivities(_ request: AssistanceV1.ImportIatiActivitiesRequest, context: ServerContext)
+        async throws
+        -> AssistanceV1.ImportIatiActivitiesResponse
     {
         try await offTheIOThread {
             var check = FieldValidator()
@@ -82,8 +86,8 @@ extension AssistanceHandler {
         }
     }
 
-    public func listTransactions(_ request: A.ListTransactionsRequest, context: ServerContext) async throws
-        -> A.ListTransactionsResponse
+    public func listTransactions(_ request: AssistanceV1.ListTransactionsRequest, context: ServerContext) async throws
+        -> AssistanceV1.ListTransactionsResponse
     {
         let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "tx_", of: "ListTransactions")
         var filter = SQLConditions()
@@ -94,12 +98,14 @@ extension AssistanceHandler {
         }
         let (rows, next) = try await storage {
             try await store.page(
-                "transactions", filter, sortColumn: "day", after: after, limit: limit, as: A.Transaction.self)
+                "transactions", filter, sortColumn: "day", after: after, limit: limit, as: AssistanceV1.Transaction.self
+            )
         }
-        return A.ListTransactionsResponse(transactions: rows, nextPageToken: Self.token(next))
+        return AssistanceV1.ListTransactionsResponse(transactions: rows, nextPageToken: Self.token(next))
     }
 
-    public func getMoneyTotals(_ request: A.GetMoneyTotalsRequest, context: ServerContext) async throws -> A.MoneyTotals
+    public func getMoneyTotals(_ request: AssistanceV1.GetMoneyTotalsRequest, context: ServerContext) async throws
+        -> AssistanceV1.MoneyTotals
     {
         switch (request.projectID.isEmpty, request.groupID.isEmpty) {
         case (false, true): return try await storage { try await store.projectTotals(request.projectID) }

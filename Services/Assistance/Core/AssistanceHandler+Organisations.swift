@@ -7,12 +7,13 @@ import Storage
 
 /// AssistanceHandler: organisations.
 extension AssistanceHandler {
-    public func createOrganisation(_ request: A.CreateOrganisationRequest, context: ServerContext) async throws
-        -> A.Organisation
+    public func createOrganisation(_ request: AssistanceV1.CreateOrganisationRequest, context: ServerContext)
+        async throws
+        -> AssistanceV1.Organisation
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var organisation = request.organisation ?? A.Organisation()
+        var organisation = request.organisation ?? AssistanceV1.Organisation()
         organisation.name = check.text(organisation.name, "organisation.name", required: true)
         check.specified(organisation.kind, "organisation.kind")
         organisation.iatiIdentifier = Self.iatiIdentifier(
@@ -23,17 +24,17 @@ extension AssistanceHandler {
         return try await storage { try await store.createOrganisation(organisation, requestID: request.requestID) }
     }
 
-    public func getOrganisation(_ request: A.GetOrganisationRequest, context: ServerContext) async throws
-        -> A.Organisation
+    public func getOrganisation(_ request: AssistanceV1.GetOrganisationRequest, context: ServerContext) async throws
+        -> AssistanceV1.Organisation
     {
         guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
         return try await storage { try await store.organisation(request.id) }
     }
 
-    public func listOrganisations(_ request: A.ListOrganisationsRequest, context: ServerContext) async throws
-        -> A.ListOrganisationsResponse
+    public func listOrganisations(_ request: AssistanceV1.ListOrganisationsRequest, context: ServerContext) async throws
+        -> AssistanceV1.ListOrganisationsResponse
     {
-        A.ListOrganisationsResponse(
+        AssistanceV1.ListOrganisationsResponse(
             organisations: try await storage { try await store.listOrganisations(kind: request.kind) })
     }
 }

@@ -8,7 +8,7 @@ import Storage
 /// AssistanceHandler: projects.
 extension AssistanceHandler {
     /// Checks and cleans every field of a project; `prefix` names the fields in violations.
-    static func validate(_ project: inout A.Project, prefix: String, _ check: inout FieldValidator) {
+    static func validate(_ project: inout AssistanceV1.Project, prefix: String, _ check: inout FieldValidator) {
         project.title = check.text(project.title, "\(prefix).title", required: true)
         project.description = check.text(project.description, "\(prefix).description", maxLength: 10_000)
         project.iatiIdentifier = iatiIdentifier(project.iatiIdentifier, "\(prefix).iati_identifier", &check)
@@ -60,7 +60,7 @@ extension AssistanceHandler {
         }
     }
 
-    func requireProjectOrganisations(_ project: A.Project, prefix: String) async throws {
+    func requireProjectOrganisations(_ project: AssistanceV1.Project, prefix: String) async throws {
         try await requireOrganisations(
             [(project.reportingOrganisationID, "\(prefix).reporting_organisation_id")]
                 + project.participants.enumerated().map {
@@ -68,17 +68,21 @@ extension AssistanceHandler {
                 })
     }
 
-    public func createProject(_ request: A.CreateProjectRequest, context: ServerContext) async throws -> A.Project {
+    public func createProject(_ request: AssistanceV1.CreateProjectRequest, context: ServerContext) async throws
+        -> AssistanceV1.Project
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var project = request.project ?? A.Project()
+        var project = request.project ?? AssistanceV1.Project()
         Self.validate(&project, prefix: "project", &check)
         try check.check()
         try await requireProjectOrganisations(project, prefix: "project")
         return try await storage { try await store.createProject(project, requestID: request.requestID) }
     }
 
-    public func getProject(_ request: A.GetProjectRequest, context: ServerContext) async throws -> A.Project {
+    public func getProject(_ request: AssistanceV1.GetProjectRequest, context: ServerContext) async throws
+        -> AssistanceV1.Project
+    {
         guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
         return try await storage { try await store.project(request.id) }
     }
@@ -88,10 +92,12 @@ extension AssistanceHandler {
         "actual_end", "countries", "sectors", "budget", "participants", "iati_identifier",
     ]
 
-    public func updateProject(_ request: A.UpdateProjectRequest, context: ServerContext) async throws -> A.Project {
+    public func updateProject(_ request: AssistanceV1.UpdateProjectRequest, context: ServerContext) async throws
+        -> AssistanceV1.Project
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        let changes = request.project ?? A.Project()
+        let changes = request.project ?? AssistanceV1.Project()
         if changes.id.isEmpty { check.fail("project.id", "must not be empty") }
         if request.expectedVersion <= 0 { check.fail("expected_version", "is required: the version you read") }
         for (index, field) in request.updateMask.enumerated() where !Self.updatableFields.contains(field) {
@@ -102,7 +108,8 @@ extension AssistanceHandler {
         try check.check()
         // A replay answers as the first attempt did, before the version it moved on is checked.
         if let answer = try await storage({
-            try await store.database.keptAnswer(A.Project.self, "UpdateProject", requestID: request.requestID)
+            try await store.database.keptAnswer(
+                AssistanceV1.Project.self, "UpdateProject", requestID: request.requestID)
         }) {
             return answer
         }
@@ -127,7 +134,7 @@ extension AssistanceHandler {
     }
 
     /// Copies one field named as in the .proto from `source` to `project`.
-    static func copy(_ field: String, from source: A.Project, to project: inout A.Project) {
+    static func copy(_ field: String, from source: AssistanceV1.Project, to project: inout AssistanceV1.Project) {
         switch field {
         case "title": project.title = source.title
         case "description": project.description = source.description
@@ -145,8 +152,8 @@ extension AssistanceHandler {
         }
     }
 
-    public func listProjects(_ request: A.ListProjectsRequest, context: ServerContext) async throws
-        -> A.ListProjectsResponse
+    public func listProjects(_ request: AssistanceV1.ListProjectsRequest, context: ServerContext) async throws
+        -> AssistanceV1.ListProjectsResponse
     {
         var check = FieldValidator()
         let country = request.country.isEmpty ? "" : check.country(request.country, "country")
@@ -161,6 +168,6 @@ extension AssistanceHandler {
                     || $0.participants.contains { $0.organisationID == request.organisationID }
             }
         }
-        return A.ListProjectsResponse(projects: projects)
+        return AssistanceV1.ListProjectsResponse(projects: projects)
     }
 }

@@ -7,10 +7,12 @@ import Storage
 
 /// AssistanceHandler: referrals.
 extension AssistanceHandler {
-    public func createReferral(_ request: A.CreateReferralRequest, context: ServerContext) async throws -> A.Referral {
+    public func createReferral(_ request: AssistanceV1.CreateReferralRequest, context: ServerContext) async throws
+        -> AssistanceV1.Referral
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var referral = request.referral ?? A.Referral()
+        var referral = request.referral ?? AssistanceV1.Referral()
         Self.required(referral.groupID, "referral.group_id", &check)
         Self.required(referral.organisationID, "referral.organisation_id", &check)
         referral.purpose = check.text(referral.purpose, "referral.purpose", required: true, maxLength: 500)
@@ -27,8 +29,9 @@ extension AssistanceHandler {
         return try await storage { try await store.createReferral(checked, requestID: request.requestID) }
     }
 
-    public func recordReferralOutcome(_ request: A.RecordReferralOutcomeRequest, context: ServerContext) async throws
-        -> A.Referral
+    public func recordReferralOutcome(_ request: AssistanceV1.RecordReferralOutcomeRequest, context: ServerContext)
+        async throws
+        -> AssistanceV1.Referral
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
@@ -46,8 +49,8 @@ extension AssistanceHandler {
         }
     }
 
-    public func listReferrals(_ request: A.ListReferralsRequest, context: ServerContext) async throws
-        -> A.ListReferralsResponse
+    public func listReferrals(_ request: AssistanceV1.ListReferralsRequest, context: ServerContext) async throws
+        -> AssistanceV1.ListReferralsResponse
     {
         let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "rf_", of: "ListReferrals")
         var filter = SQLConditions()
@@ -55,8 +58,8 @@ extension AssistanceHandler {
         filter.equal("organisation_id", request.organisationID)
         let (rows, next) = try await storage {
             try await store.page(
-                "referrals", filter, sortColumn: "day", after: after, limit: limit, as: A.Referral.self)
+                "referrals", filter, sortColumn: "day", after: after, limit: limit, as: AssistanceV1.Referral.self)
         }
-        return A.ListReferralsResponse(referrals: rows, nextPageToken: Self.token(next))
+        return AssistanceV1.ListReferralsResponse(referrals: rows, nextPageToken: Self.token(next))
     }
 }

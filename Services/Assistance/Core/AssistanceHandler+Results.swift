@@ -7,11 +7,12 @@ import Storage
 
 /// AssistanceHandler: results.
 extension AssistanceHandler {
-    public func defineIndicator(_ request: A.DefineIndicatorRequest, context: ServerContext) async throws -> A.Indicator
+    public func defineIndicator(_ request: AssistanceV1.DefineIndicatorRequest, context: ServerContext) async throws
+        -> AssistanceV1.Indicator
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var indicator = Self.validated(request.indicator ?? A.Indicator(), &check) { "indicator.\($0)" }
+        var indicator = Self.validated(request.indicator ?? AssistanceV1.Indicator(), &check) { "indicator.\($0)" }
         try check.check()
         if !indicator.groupID.isEmpty {
             indicator.groupID = try await producer.requireGroup(
@@ -26,8 +27,8 @@ extension AssistanceHandler {
     /// A clean copy of `input` with its periods merged in start order, each problem reported under `name(field)`
     /// for its field in Indicator ("project_id", "title", "unit", "baseline", "periods[0]", …). The project and the
     /// group are checked apart.
-    static func validated(_ input: A.Indicator, _ check: inout FieldValidator, name: (String) -> String)
-        -> A.Indicator
+    static func validated(_ input: AssistanceV1.Indicator, _ check: inout FieldValidator, name: (String) -> String)
+        -> AssistanceV1.Indicator
     {
         var indicator = input
         required(indicator.projectID, name("project_id"), &check)
@@ -59,8 +60,9 @@ extension AssistanceHandler {
         return indicator
     }
 
-    public func recordIndicatorPeriod(_ request: A.RecordIndicatorPeriodRequest, context: ServerContext) async throws
-        -> A.RecordIndicatorPeriodResponse
+    public func recordIndicatorPeriod(_ request: AssistanceV1.RecordIndicatorPeriodRequest, context: ServerContext)
+        async throws
+        -> AssistanceV1.RecordIndicatorPeriodResponse
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
@@ -72,8 +74,8 @@ extension AssistanceHandler {
         }
     }
 
-    public func listIndicators(_ request: A.ListIndicatorsRequest, context: ServerContext) async throws
-        -> A.ListIndicatorsResponse
+    public func listIndicators(_ request: AssistanceV1.ListIndicatorsRequest, context: ServerContext) async throws
+        -> AssistanceV1.ListIndicatorsResponse
     {
         let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "in_", of: "ListIndicators")
         var filter = SQLConditions()
@@ -81,8 +83,8 @@ extension AssistanceHandler {
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
         let (rows, next) = try await storage {
             try await store.page(
-                "indicators", filter, sortColumn: "id", after: after, limit: limit, as: A.Indicator.self)
+                "indicators", filter, sortColumn: "id", after: after, limit: limit, as: AssistanceV1.Indicator.self)
         }
-        return A.ListIndicatorsResponse(indicators: rows, nextPageToken: Self.token(next))
+        return AssistanceV1.ListIndicatorsResponse(indicators: rows, nextPageToken: Self.token(next))
     }
 }

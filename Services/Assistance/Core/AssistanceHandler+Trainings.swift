@@ -7,10 +7,12 @@ import Storage
 
 /// AssistanceHandler: trainings.
 extension AssistanceHandler {
-    public func recordTraining(_ request: A.RecordTrainingRequest, context: ServerContext) async throws -> A.Training {
+    public func recordTraining(_ request: AssistanceV1.RecordTrainingRequest, context: ServerContext) async throws
+        -> AssistanceV1.Training
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var training = Self.validated(request.training ?? A.Training(), &check) { "training.\($0)" }
+        var training = Self.validated(request.training ?? AssistanceV1.Training(), &check) { "training.\($0)" }
         try check.check()
         if !training.trainerOrganisationID.isEmpty {
             try await requireOrganisations([(training.trainerOrganisationID, "training.trainer_organisation_id")])
@@ -36,7 +38,9 @@ extension AssistanceHandler {
     /// A clean copy of `input` as a new training (planned, no results), each problem reported under `name(field)`
     /// for its field in Training ("title", "skill", "held_on", "trainer_organisation_id", "trained_group_ids",
     /// "trainees", "trainees.women", "trainees.men", "trainees.other", "notes"). References are checked apart.
-    static func validated(_ input: A.Training, _ check: inout FieldValidator, name: (String) -> String) -> A.Training {
+    static func validated(_ input: AssistanceV1.Training, _ check: inout FieldValidator, name: (String) -> String)
+        -> AssistanceV1.Training
+    {
         var training = input
         training.title = check.text(training.title, name("title"), required: true)
         training.skill = check.text(training.skill, name("skill"), required: true, maxLength: 40).lowercased()
@@ -74,8 +78,8 @@ extension AssistanceHandler {
         "\"\(skill)\" is not in the Producer service's skills catalogue (\(known.sorted().joined(separator: ", ")))"
     }
 
-    public func importTrainings(_ request: A.ImportTrainingsRequest, context: ServerContext) async throws
-        -> A.ImportTrainingsResponse
+    public func importTrainings(_ request: AssistanceV1.ImportTrainingsRequest, context: ServerContext) async throws
+        -> AssistanceV1.ImportTrainingsResponse
     {
         try await offTheIOThread {
             var check = FieldValidator()
@@ -92,7 +96,9 @@ extension AssistanceHandler {
         }
     }
 
-    public func linkCascade(_ request: A.LinkCascadeRequest, context: ServerContext) async throws -> A.Training {
+    public func linkCascade(_ request: AssistanceV1.LinkCascadeRequest, context: ServerContext) async throws
+        -> AssistanceV1.Training
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
         Self.required(request.trainingID, "training_id", &check)
@@ -104,8 +110,8 @@ extension AssistanceHandler {
 
     /// Records each trained group's new skill level in the Producer service — with a request id made from the
     /// training and the group, so a retried completion records each once — and only then marks the training done.
-    public func completeTraining(_ request: A.CompleteTrainingRequest, context: ServerContext) async throws
-        -> A.Training
+    public func completeTraining(_ request: AssistanceV1.CompleteTrainingRequest, context: ServerContext) async throws
+        -> AssistanceV1.Training
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
@@ -118,7 +124,8 @@ extension AssistanceHandler {
         }
         try check.check()
         if let answer = try await storage({
-            try await store.database.keptAnswer(A.Training.self, "CompleteTraining", requestID: request.requestID)
+            try await store.database.keptAnswer(
+                AssistanceV1.Training.self, "CompleteTraining", requestID: request.requestID)
         }) {
             return answer
         }
@@ -176,8 +183,8 @@ extension AssistanceHandler {
         }
     }
 
-    public func listTrainings(_ request: A.ListTrainingsRequest, context: ServerContext) async throws
-        -> A.ListTrainingsResponse
+    public func listTrainings(_ request: AssistanceV1.ListTrainingsRequest, context: ServerContext) async throws
+        -> AssistanceV1.ListTrainingsResponse
     {
         let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "tr_", of: "ListTrainings")
         let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
@@ -186,18 +193,20 @@ extension AssistanceHandler {
             skill: request.skill.lowercased())
         let (rows, next) = try await storage {
             try await store.page(
-                "trainings", filter, sortColumn: "held_on", after: after, limit: limit, as: A.Training.self)
+                "trainings", filter, sortColumn: "held_on", after: after, limit: limit, as: AssistanceV1.Training.self)
         }
-        return A.ListTrainingsResponse(trainings: rows, nextPageToken: Self.token(next))
+        return AssistanceV1.ListTrainingsResponse(trainings: rows, nextPageToken: Self.token(next))
     }
 
-    public func getTraining(_ request: A.GetTrainingRequest, context: ServerContext) async throws -> A.Training {
+    public func getTraining(_ request: AssistanceV1.GetTrainingRequest, context: ServerContext) async throws
+        -> AssistanceV1.Training
+    {
         guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
         return try await storage { try await store.training(request.id) }
     }
 
-    public func getCascadeReach(_ request: A.GetCascadeReachRequest, context: ServerContext) async throws
-        -> A.CascadeReach
+    public func getCascadeReach(_ request: AssistanceV1.GetCascadeReachRequest, context: ServerContext) async throws
+        -> AssistanceV1.CascadeReach
     {
         guard !request.trainingID.isEmpty else {
             throw RPCError.invalidArgument(field: "training_id", "must not be empty")

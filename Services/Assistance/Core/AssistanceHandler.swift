@@ -21,8 +21,6 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         self.marketplace = marketplace
     }
 
-    public typealias A = AssistanceV1
-
     static func required(_ id: String, _ field: String, _ check: inout FieldValidator) {
         if id.trimmingWhitespace().isEmpty { check.fail(field, "must not be empty") }
     }

@@ -4,10 +4,9 @@ import Schema
 
 /// What a cascade link and a referral's outcome must respect.
 public enum TrainingRules {
-    public typealias A = AssistanceV1
 
     /// A cascading training is given by people trained in the training it cascades from, on or after it.
-    static func checkCascade(_ training: A.Training, from parent: A.Training) throws(RPCError) {
+    static func checkCascade(_ training: AssistanceV1.Training, from parent: AssistanceV1.Training) throws(RPCError) {
         if let day = training.heldOn.flatMap(ISODate.init), let parentDay = parent.heldOn.flatMap(ISODate.init),
             day < parentDay
         {
@@ -27,8 +26,10 @@ public enum TrainingRules {
     }
 
     /// PENDING may become anything; ACCEPTED may become COMPLETED or DECLINED; DECLINED and COMPLETED are final.
-    static func checkOutcome(_ referral: A.Referral, _ outcome: A.ReferralOutcome, on day: ISODate) throws(RPCError) {
-        let allowed: Set<A.ReferralOutcome> =
+    static func checkOutcome(
+        _ referral: AssistanceV1.Referral, _ outcome: AssistanceV1.ReferralOutcome, on day: ISODate
+    ) throws(RPCError) {
+        let allowed: Set<AssistanceV1.ReferralOutcome> =
             switch referral.outcome {
             case .pending, .unspecified: [.accepted, .declined, .completed]
             case .accepted: [.completed, .declined]
@@ -47,14 +48,13 @@ public enum TrainingRules {
 
 /// What an indicator's values must respect: people counted by sex, periods that do not overlap.
 public enum IndicatorRules {
-    public typealias A = AssistanceV1
 
     /// Measures that count people, whose values are broken down by sex.
-    static let peopleMeasures: Set<A.Measure> = [.jobsCreated, .artisansTrained, .peopleReached]
+    static let peopleMeasures: Set<AssistanceV1.Measure> = [.jobsCreated, .artisansTrained, .peopleReached]
 
     /// Fills `value` from a by-sex breakdown when it is 0, and checks they agree.
     static func normalise(
-        _ value: inout A.IndicatorValue?, countsPeople: Bool, field: String, _ check: inout FieldValidator
+        _ value: inout AssistanceV1.IndicatorValue?, countsPeople: Bool, field: String, _ check: inout FieldValidator
     ) {
         guard var current = value else { return }
         check.nonNegative(current.value, "\(field).value")
@@ -90,7 +90,7 @@ public enum IndicatorRules {
     static let maxPeoplePerEntry: Int32 = 1_000_000
 
     /// Age bands that parse ("15-24", "60+"), do not overlap, and add up to the value.
-    static func checkAges(_ value: inout A.IndicatorValue, field: String, _ check: inout FieldValidator) {
+    static func checkAges(_ value: inout AssistanceV1.IndicatorValue, field: String, _ check: inout FieldValidator) {
         guard !value.byAge.isEmpty else { return }
         var ranges: [(range: ClosedRange<Int>, band: String, index: Int)] = []
         for (index, entry) in value.byAge.enumerated() {
@@ -126,7 +126,8 @@ public enum IndicatorRules {
     }
 
     /// Locations that name a country (and an area), each once, adding up to the value.
-    static func checkLocations(_ value: inout A.IndicatorValue, field: String, _ check: inout FieldValidator) {
+    static func checkLocations(_ value: inout AssistanceV1.IndicatorValue, field: String, _ check: inout FieldValidator)
+    {
         guard !value.byLocation.isEmpty else { return }
         var seen: Set<String> = []
         for (index, entry) in value.byLocation.enumerated() {
@@ -148,7 +149,7 @@ public enum IndicatorRules {
     }
 
     static func checkPeriod(
-        _ period: inout A.IndicatorPeriod, countsPeople: Bool, field: String, _ check: inout FieldValidator
+        _ period: inout AssistanceV1.IndicatorPeriod, countsPeople: Bool, field: String, _ check: inout FieldValidator
     ) {
         let start = check.date(period.start, "\(field).start")
         let end = check.date(period.end, "\(field).end")
@@ -159,8 +160,9 @@ public enum IndicatorRules {
     }
 
     /// The period checked against its indicator, with people counts summed from their breakdown.
-    static func normalised(_ period: A.IndicatorPeriod, of indicator: A.Indicator, field: String) throws(RPCError)
-        -> A.IndicatorPeriod
+    static func normalised(_ period: AssistanceV1.IndicatorPeriod, of indicator: AssistanceV1.Indicator, field: String)
+        throws(RPCError)
+        -> AssistanceV1.IndicatorPeriod
     {
         var check = FieldValidator()
         var period = period
@@ -170,7 +172,9 @@ public enum IndicatorRules {
     }
 
     /// Replaces the period with the same dates or adds it in start order; true when one was replaced.
-    static func merge(_ period: A.IndicatorPeriod, into indicator: inout A.Indicator) throws(RPCError) -> Bool {
+    static func merge(_ period: AssistanceV1.IndicatorPeriod, into indicator: inout AssistanceV1.Indicator)
+        throws(RPCError) -> Bool
+    {
         let start = ISODate(period.start!)!
         let end = ISODate(period.end!)!
         if let index = indicator.periods.firstIndex(where: { $0.start == period.start && $0.end == period.end }) {

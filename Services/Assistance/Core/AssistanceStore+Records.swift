@@ -42,12 +42,13 @@ extension AssistanceStore {
 
     // MARK: equipment
 
-    func recordEquipment(_ equipment: A.Equipment, requestID: String) async throws -> A.Equipment {
+    func recordEquipment(_ equipment: AssistanceV1.Equipment, requestID: String) async throws -> AssistanceV1.Equipment
+    {
         try await database.idempotent(operation: "RecordEquipment", requestID: requestID) { session in
             var equipment = equipment
             if !equipment.projectID.isEmpty {
                 _ = try await session.message(
-                    A.Project.self, from: "projects", id: equipment.projectID, noun: "project")
+                    AssistanceV1.Project.self, from: "projects", id: equipment.projectID, noun: "project")
             }
             equipment.id = "eq_" + RequestID.make()
             try await session.execute(
@@ -58,33 +59,34 @@ extension AssistanceStore {
                 ])
             return equipment.id
         } load: { session, id in
-            try await session.message(A.Equipment.self, from: "equipment", id: id, noun: "equipment")
+            try await session.message(AssistanceV1.Equipment.self, from: "equipment", id: id, noun: "equipment")
         }
     }
 
     // MARK: trainings
 
-    func recordTraining(_ training: A.Training, requestID: String) async throws -> A.Training {
+    func recordTraining(_ training: AssistanceV1.Training, requestID: String) async throws -> AssistanceV1.Training {
         try await database.idempotent(operation: "RecordTraining", requestID: requestID) { session in
             var training = training
             training.id = "tr_" + RequestID.make()
             if !training.projectID.isEmpty {
-                _ = try await session.message(A.Project.self, from: "projects", id: training.projectID, noun: "project")
+                _ = try await session.message(
+                    AssistanceV1.Project.self, from: "projects", id: training.projectID, noun: "project")
             }
             if !training.cascadesFrom.isEmpty {
                 let parent = try await session.message(
-                    A.Training.self, from: "trainings", id: training.cascadesFrom, noun: "training")
+                    AssistanceV1.Training.self, from: "trainings", id: training.cascadesFrom, noun: "training")
                 try TrainingRules.checkCascade(training, from: parent)
             }
             try await insert(training, session)
             return training.id
         } load: { session, id in
-            try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
+            try await session.message(AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
         }
     }
 
     /// Stores a checked training that has its id.
-    func insert(_ training: A.Training, _ session: any SQLSession) async throws {
+    func insert(_ training: AssistanceV1.Training, _ session: any SQLSession) async throws {
         try await session.execute(
             """
             INSERT INTO trainings (id, cascades_from, project_id, skill, held_on, trainer_group_id, body)
@@ -101,25 +103,26 @@ extension AssistanceStore {
         }
     }
 
-    func training(_ id: String) async throws -> A.Training {
+    func training(_ id: String) async throws -> AssistanceV1.Training {
         try await database.read { session in
-            try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
+            try await session.message(AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
         }
     }
 
     /// Sets which training `id` cascades from, refusing a link that would close a loop.
-    func linkCascade(_ id: String, to parentID: String, requestID: String) async throws -> A.Training {
+    func linkCascade(_ id: String, to parentID: String, requestID: String) async throws -> AssistanceV1.Training {
         try await database.answeringOnce("LinkCascade", requestID: requestID) { session in
             // One link at a time, so two links made at once cannot close a loop neither saw.
             try await session.lock("cascades")
-            var training = try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
+            var training = try await session.message(
+                AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
             if !parentID.isEmpty {
                 if parentID == id {
                     throw RPCError(
                         .failedPrecondition, "the cascade would loop: training \(id) cannot cascade from itself")
                 }
                 let parent = try await session.message(
-                    A.Training.self, from: "trainings", id: parentID, noun: "training")
+                    AssistanceV1.Training.self, from: "trainings", id: parentID, noun: "training")
                 var path = [id, parentID]
                 var current = parent
                 while !current.cascadesFrom.isEmpty {
@@ -131,7 +134,7 @@ extension AssistanceStore {
                         )
                     }
                     current = try await session.message(
-                        A.Training.self, from: "trainings", id: current.cascadesFrom, noun: "training")
+                        AssistanceV1.Training.self, from: "trainings", id: current.cascadesFrom, noun: "training")
                 }
                 try TrainingRules.checkCascade(training, from: parent)
             }
@@ -144,12 +147,14 @@ extension AssistanceStore {
     }
 
     /// Marks a planned training completed with its results.
-    func complete(_ id: String, on day: CommonV1.Date, results: [A.SkillLevel], requestID: String) async throws
-        -> A.Training
+    func complete(_ id: String, on day: CommonV1.Date, results: [AssistanceV1.SkillLevel], requestID: String)
+        async throws
+        -> AssistanceV1.Training
     {
         try await database.answeringOnce("CompleteTraining", requestID: requestID) { session in
             try await session.lock("training \(id)")
-            var training = try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
+            var training = try await session.message(
+                AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
             if training.status == .completed { return training }
             training.status = .completed
             training.completedOn = day
@@ -162,16 +167,17 @@ extension AssistanceStore {
     }
 
     /// The reach of the cascade `id` belongs to, counted from its first training.
-    func cascadeReach(of id: String) async throws -> A.CascadeReach {
+    func cascadeReach(of id: String) async throws -> AssistanceV1.CascadeReach {
         try await database.read { session in
-            var root = try await session.message(A.Training.self, from: "trainings", id: id, noun: "training")
+            var root = try await session.message(
+                AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
             var hops = 0
             while !root.cascadesFrom.isEmpty && hops < 1_000 {
                 root = try await session.message(
-                    A.Training.self, from: "trainings", id: root.cascadesFrom, noun: "training")
+                    AssistanceV1.Training.self, from: "trainings", id: root.cascadesFrom, noun: "training")
                 hops += 1
             }
-            var children: [String: [A.Training]] = [:]
+            var children: [String: [AssistanceV1.Training]] = [:]
             var frontier = [root.id]
             var visited: Set<String> = [root.id]
             while !frontier.isEmpty {
@@ -181,7 +187,7 @@ extension AssistanceStore {
                     "SELECT body FROM trainings \(conditions.whereClause)", conditions.binds)
                 frontier = []
                 for row in rows {
-                    let child = try row.message(A.Training.self)
+                    let child = try row.message(AssistanceV1.Training.self)
                     children[child.cascadesFrom, default: []].append(child)
                     if visited.insert(child.id).inserted { frontier.append(child.id) }
                 }
@@ -192,7 +198,7 @@ extension AssistanceStore {
 
     // MARK: referrals
 
-    func createReferral(_ referral: A.Referral, requestID: String) async throws -> A.Referral {
+    func createReferral(_ referral: AssistanceV1.Referral, requestID: String) async throws -> AssistanceV1.Referral {
         try await database.idempotent(operation: "CreateReferral", requestID: requestID) { session in
             var referral = referral
             referral.id = "rf_" + RequestID.make()
@@ -205,16 +211,17 @@ extension AssistanceStore {
                 ])
             return referral.id
         } load: { session, id in
-            try await session.message(A.Referral.self, from: "referrals", id: id, noun: "referral")
+            try await session.message(AssistanceV1.Referral.self, from: "referrals", id: id, noun: "referral")
         }
     }
 
     func recordOutcome(
-        _ id: String, _ outcome: A.ReferralOutcome, on day: ISODate, notes: String, requestID: String
-    ) async throws -> A.Referral {
+        _ id: String, _ outcome: AssistanceV1.ReferralOutcome, on day: ISODate, notes: String, requestID: String
+    ) async throws -> AssistanceV1.Referral {
         try await database.answeringOnce("RecordReferralOutcome", requestID: requestID) { session in
             try await session.lock("referral \(id)")
-            var referral = try await session.message(A.Referral.self, from: "referrals", id: id, noun: "referral")
+            var referral = try await session.message(
+                AssistanceV1.Referral.self, from: "referrals", id: id, noun: "referral")
             if referral.outcome == outcome && referral.outcomeOn == day.message && referral.outcomeNotes == notes {
                 return referral
             }
@@ -230,36 +237,39 @@ extension AssistanceStore {
 
     // MARK: results
 
-    func defineIndicator(_ indicator: A.Indicator, requestID: String) async throws -> A.Indicator {
+    func defineIndicator(_ indicator: AssistanceV1.Indicator, requestID: String) async throws -> AssistanceV1.Indicator
+    {
         try await database.idempotent(operation: "DefineIndicator", requestID: requestID) { session in
             var indicator = indicator
-            _ = try await session.message(A.Project.self, from: "projects", id: indicator.projectID, noun: "project")
+            _ = try await session.message(
+                AssistanceV1.Project.self, from: "projects", id: indicator.projectID, noun: "project")
             indicator.id = "in_" + RequestID.make()
             try await Self.insert(indicator, session)
             return indicator.id
         } load: { session, id in
-            try await session.message(A.Indicator.self, from: "indicators", id: id, noun: "indicator")
+            try await session.message(AssistanceV1.Indicator.self, from: "indicators", id: id, noun: "indicator")
         }
     }
 
-    static func insert(_ indicator: A.Indicator, _ session: any SQLSession) async throws {
+    static func insert(_ indicator: AssistanceV1.Indicator, _ session: any SQLSession) async throws {
         try await session.execute(
             "INSERT INTO indicators (id, project_id, group_id, body) VALUES ($1, $2, $3, $4)",
             [.of(indicator.id), .of(indicator.projectID), .of(indicator.groupID), .blob(indicator.serializedBytes())])
     }
 
     /// Adds the period, or replaces the stored one with the same start and end; refuses one overlapping another.
-    func recordPeriod(_ id: String, _ period: A.IndicatorPeriod, requestID: String) async throws
-        -> A.RecordIndicatorPeriodResponse
+    func recordPeriod(_ id: String, _ period: AssistanceV1.IndicatorPeriod, requestID: String) async throws
+        -> AssistanceV1.RecordIndicatorPeriodResponse
     {
         try await database.answeringOnce("RecordIndicatorPeriod", requestID: requestID) { session in
             try await session.lock("indicator \(id)")
-            var indicator = try await session.message(A.Indicator.self, from: "indicators", id: id, noun: "indicator")
+            var indicator = try await session.message(
+                AssistanceV1.Indicator.self, from: "indicators", id: id, noun: "indicator")
             let period = try IndicatorRules.normalised(period, of: indicator, field: "period")
             let replaced = try IndicatorRules.merge(period, into: &indicator)
             try await session.execute(
                 "UPDATE indicators SET body = $2 WHERE id = $1", [.of(id), .blob(indicator.serializedBytes())])
-            return A.RecordIndicatorPeriodResponse(indicator: indicator, replaced: replaced)
+            return AssistanceV1.RecordIndicatorPeriodResponse(indicator: indicator, replaced: replaced)
         }
     }
 }

@@ -11,23 +11,24 @@ public struct AssistanceStore: Sendable {
 
     public init(database: any Database) { self.database = database }
 
-    public typealias A = AssistanceV1
-
     // MARK: organisations
 
-    func createOrganisation(_ organisation: A.Organisation, requestID: String) async throws -> A.Organisation {
+    func createOrganisation(_ organisation: AssistanceV1.Organisation, requestID: String) async throws
+        -> AssistanceV1.Organisation
+    {
         try await database.idempotent(operation: "CreateOrganisation", requestID: requestID) { session in
             var organisation = organisation
             organisation.id = "og_" + RequestID.make()
             try await Self.insert(organisation, session)
             return organisation.id
         } load: { session, id in
-            try await session.message(A.Organisation.self, from: "organisations", id: id, noun: "organisation")
+            try await session.message(
+                AssistanceV1.Organisation.self, from: "organisations", id: id, noun: "organisation")
         }
     }
 
     /// Records `organisation` (with its id), refusing an IATI identifier another one holds.
-    static func insert(_ organisation: A.Organisation, _ session: any SQLSession) async throws {
+    static func insert(_ organisation: AssistanceV1.Organisation, _ session: any SQLSession) async throws {
         try await refuseTakenIdentifier("organisations", organisation.iatiIdentifier, "organisation", session)
         try await session.execute(
             """
@@ -52,9 +53,10 @@ public struct AssistanceStore: Sendable {
             .alreadyExists, "IATI identifier \"\(identifier)\" is already used by \(noun) \(try row.text("id"))")
     }
 
-    func organisation(_ id: String) async throws -> A.Organisation {
+    func organisation(_ id: String) async throws -> AssistanceV1.Organisation {
         try await database.read { session in
-            try await session.message(A.Organisation.self, from: "organisations", id: id, noun: "organisation")
+            try await session.message(
+                AssistanceV1.Organisation.self, from: "organisations", id: id, noun: "organisation")
         }
     }
 
@@ -67,18 +69,18 @@ public struct AssistanceStore: Sendable {
         return Set(ids).subtracting(found)
     }
 
-    func listOrganisations(kind: A.OrganisationKind) async throws -> [A.Organisation] {
+    func listOrganisations(kind: AssistanceV1.OrganisationKind) async throws -> [AssistanceV1.Organisation] {
         let rows =
             kind == .unspecified
             ? try await database.query("SELECT body FROM organisations ORDER BY name, id", [])
             : try await database.query(
                 "SELECT body FROM organisations WHERE kind = $1 ORDER BY name, id", [.of(kind.rawValue)])
-        return try rows.map { try $0.message(A.Organisation.self) }
+        return try rows.map { try $0.message(AssistanceV1.Organisation.self) }
     }
 
     // MARK: projects
 
-    func createProject(_ project: A.Project, requestID: String) async throws -> A.Project {
+    func createProject(_ project: AssistanceV1.Project, requestID: String) async throws -> AssistanceV1.Project {
         try await database.idempotent(operation: "CreateProject", requestID: requestID) { session in
             var project = project
             project.id = "pj_" + RequestID.make()
@@ -93,10 +95,10 @@ public struct AssistanceStore: Sendable {
 
     /// Records a new project (with its id and version 1) under its parent, which must take new projects, refusing
     /// an IATI identifier another project holds.
-    static func insert(_ project: A.Project, _ session: any SQLSession) async throws {
+    static func insert(_ project: AssistanceV1.Project, _ session: any SQLSession) async throws {
         if !project.parentID.isEmpty {
             let parent = try await session.message(
-                A.Project.self, from: "projects", id: project.parentID, noun: "parent project")
+                AssistanceV1.Project.self, from: "projects", id: project.parentID, noun: "parent project")
             if parent.status == .cancelled || parent.status == .closed {
                 throw RPCError(
                     .failedPrecondition,
@@ -115,8 +117,8 @@ public struct AssistanceStore: Sendable {
     }
 
     /// A project with its children filled in.
-    static func project(_ id: String, _ session: any SQLSession) async throws -> A.Project {
-        var project = try await session.message(A.Project.self, from: "projects", id: id, noun: "project")
+    static func project(_ id: String, _ session: any SQLSession) async throws -> AssistanceV1.Project {
+        var project = try await session.message(AssistanceV1.Project.self, from: "projects", id: id, noun: "project")
         project.childIDs = try await session.query(
             "SELECT id FROM projects WHERE parent_id = $1 ORDER BY id", [.of(id)]
         )
@@ -124,13 +126,15 @@ public struct AssistanceStore: Sendable {
         return project
     }
 
-    func project(_ id: String) async throws -> A.Project {
+    func project(_ id: String) async throws -> AssistanceV1.Project {
         try await database.read { session in try await Self.project(id, session) }
     }
 
     /// Writes `project` (validated, with the stored fields the update left alone) over the stored one if that is
     /// still at `expectedVersion`; refuses to drop a budget currency that transactions use.
-    func updateProject(_ project: A.Project, expectedVersion: Int64, requestID: String) async throws -> A.Project {
+    func updateProject(_ project: AssistanceV1.Project, expectedVersion: Int64, requestID: String) async throws
+        -> AssistanceV1.Project
+    {
         try await database.answeringOnce("UpdateProject", requestID: requestID) { session in
             let currencies = Set(project.budget.map(\.currency))
             let used = try await session.query(
@@ -164,7 +168,7 @@ public struct AssistanceStore: Sendable {
         }
     }
 
-    func listProjects(status: A.ProjectStatus, parentID: String) async throws -> [A.Project] {
+    func listProjects(status: AssistanceV1.ProjectStatus, parentID: String) async throws -> [AssistanceV1.Project] {
         var conditions = SQLConditions()
         if status != .unspecified { conditions.add("status = \(conditions.bind(.of(status.rawValue)))") }
         conditions.equal("parent_id", parentID)
@@ -173,7 +177,7 @@ public struct AssistanceStore: Sendable {
             var projects = try await session.query(
                 "SELECT body FROM projects \(query.whereClause) ORDER BY id", query.binds
             )
-            .map { try $0.message(A.Project.self) }
+            .map { try $0.message(AssistanceV1.Project.self) }
             let children = Dictionary(
                 grouping: try await session.query("SELECT id, parent_id FROM projects WHERE parent_id <> ''")
                     .map { (try $0.text("parent_id"), try $0.text("id")) }, by: \.0)
@@ -185,7 +189,7 @@ public struct AssistanceStore: Sendable {
     }
 
     /// The project and every project under it, parents before children (one recursive query).
-    static func subtree(_ id: String, _ session: any SQLSession) async throws -> [A.Project] {
+    static func subtree(_ id: String, _ session: any SQLSession) async throws -> [AssistanceV1.Project] {
         let projects = try await session.query(
             """
             WITH RECURSIVE tree (id, depth) AS (
@@ -193,7 +197,7 @@ public struct AssistanceStore: Sendable {
                 UNION ALL SELECT p.id, t.depth + 1 FROM projects p JOIN tree t ON p.parent_id = t.id)
             SELECT p.body FROM projects p JOIN tree t ON t.id = p.id ORDER BY t.depth, p.id
             """, [.of(id)]
-        ).map { try $0.message(A.Project.self) }
+        ).map { try $0.message(AssistanceV1.Project.self) }
         guard !projects.isEmpty else { throw RPCError(.notFound, "project \"\(id)\" not found") }
         return projects
     }
@@ -202,11 +206,13 @@ public struct AssistanceStore: Sendable {
 
     /// Records a transaction after checking it against the project (currency, dates, status) and, for a loan
     /// repayment, against what the group still owes — all in one database transaction.
-    func recordTransaction(_ transaction: A.Transaction, requestID: String) async throws -> A.Transaction {
+    func recordTransaction(_ transaction: AssistanceV1.Transaction, requestID: String) async throws
+        -> AssistanceV1.Transaction
+    {
         try await database.idempotent(operation: "RecordTransaction", requestID: requestID) { session in
             var transaction = transaction
             let project = try await session.message(
-                A.Project.self, from: "projects", id: transaction.projectID, noun: "project")
+                AssistanceV1.Project.self, from: "projects", id: transaction.projectID, noun: "project")
             try MoneyRules.check(transaction, against: project)
             let value = transaction.value!
             if transaction.type == .loan || transaction.type == .loanRepayment {
@@ -228,12 +234,12 @@ public struct AssistanceStore: Sendable {
             try await insert(transaction, session)
             return transaction.id
         } load: { session, id in
-            try await session.message(A.Transaction.self, from: "transactions", id: id, noun: "transaction")
+            try await session.message(AssistanceV1.Transaction.self, from: "transactions", id: id, noun: "transaction")
         }
     }
 
     /// Stores a checked money flow that has its id.
-    func insert(_ transaction: A.Transaction, _ session: any SQLSession) async throws {
+    func insert(_ transaction: AssistanceV1.Transaction, _ session: any SQLSession) async throws {
         let value = transaction.value!
         try await session.execute(
             """
@@ -254,14 +260,14 @@ public struct AssistanceStore: Sendable {
             FROM transactions WHERE group_id = $1 AND currency = $2 AND type IN ($3, $4)
             """,
             [
-                .of(group), .of(currency), .of(A.TransactionType.loan.rawValue),
-                .of(A.TransactionType.loanRepayment.rawValue),
+                .of(group), .of(currency), .of(AssistanceV1.TransactionType.loan.rawValue),
+                .of(AssistanceV1.TransactionType.loanRepayment.rawValue),
             ])
         return try row?.int("owed") ?? 0
     }
 
     /// Totals per currency and per (year, currency) of a project with everything under it.
-    func projectTotals(_ id: String) async throws -> A.MoneyTotals {
+    func projectTotals(_ id: String) async throws -> AssistanceV1.MoneyTotals {
         try await database.read { session in
             let projects = try await Self.subtree(id, session)
             let ids = projects.map(\.id)
@@ -278,7 +284,7 @@ public struct AssistanceStore: Sendable {
         }
     }
 
-    func groupTotals(_ groupIDs: [String]) async throws -> A.MoneyTotals {
+    func groupTotals(_ groupIDs: [String]) async throws -> AssistanceV1.MoneyTotals {
         try await database.read { session in
             var conditions = SQLConditions()
             conditions.among("group_id", groupIDs)
@@ -287,27 +293,29 @@ public struct AssistanceStore: Sendable {
     }
 
     /// Sums by type, currency and year in SQL; never across currencies.
-    static func totals(_ conditions: SQLConditions, _ session: any SQLSession) async throws -> A.MoneyTotals {
+    static func totals(_ conditions: SQLConditions, _ session: any SQLSession) async throws -> AssistanceV1.MoneyTotals
+    {
         let rows = try await session.query(
             """
             SELECT currency, SUBSTR(day, 1, 4) AS year, type, SUM(minor_units) AS total, COUNT(*) AS count
             FROM transactions \(conditions.whereClause) GROUP BY currency, SUBSTR(day, 1, 4), type
             """, conditions.binds)
-        var overall: [String: A.FlowTotals] = [:]
-        var yearly: [String: A.FlowTotals] = [:]
+        var overall: [String: AssistanceV1.FlowTotals] = [:]
+        var yearly: [String: AssistanceV1.FlowTotals] = [:]
         for row in rows {
             let currency = try row.text("currency")
             let year = Int32(try row.text("year")) ?? 0
-            let type = A.TransactionType(rawValue: Int32(try row.int("type")))
+            let type = AssistanceV1.TransactionType(rawValue: Int32(try row.int("type")))
             let total = try row.int("total")
             let count = Int32(try row.int("count"))
             MoneyRules.add(
-                total, count: count, type: type, to: &overall[currency, default: A.FlowTotals(currency: currency)])
+                total, count: count, type: type,
+                to: &overall[currency, default: AssistanceV1.FlowTotals(currency: currency)])
             MoneyRules.add(
                 total, count: count, type: type,
-                to: &yearly["\(year) \(currency)", default: A.FlowTotals(currency: currency, year: year)])
+                to: &yearly["\(year) \(currency)", default: AssistanceV1.FlowTotals(currency: currency, year: year)])
         }
-        return A.MoneyTotals(
+        return AssistanceV1.MoneyTotals(
             totals: overall.keys.sorted().map { overall[$0]! },
             byYear: yearly.keys.sorted().map { yearly[$0]! })
     }

@@ -9,8 +9,8 @@ import Storage
 /// own records and the Marketplace-Info bulletin all run in parallel, so the report takes about as long as the
 /// slowest of them. A section whose service fails is marked unavailable with the reason; the rest still comes back.
 extension AssistanceHandler {
-    public func getCapacityReport(_ request: A.GetCapacityReportRequest, context: ServerContext) async throws
-        -> A.CapacityReport
+    public func getCapacityReport(_ request: AssistanceV1.GetCapacityReportRequest, context: ServerContext) async throws
+        -> AssistanceV1.CapacityReport
     {
         var check = FieldValidator()
         Self.required(request.groupID, "group_id", &check)
@@ -28,26 +28,26 @@ extension AssistanceHandler {
         if let profile = producer.profile, !Set([profile.id] + profile.mergedIDs).isSubset(of: counted) {
             (assistance, _) = await assistanceSection(profile.id)
         }
-        return A.CapacityReport(
+        return AssistanceV1.CapacityReport(
             groupID: producer.profile?.id ?? id,
             generatedAt: CommonV1.Timestamp(unixMicros: Clock.unixMicros()),
             producer: producer, assistance: assistance, market: market)
     }
 
-    static func available(_ service: ServiceAddress) -> A.SectionStatus {
-        A.SectionStatus(available: true, service: service.executable)
+    static func available(_ service: ServiceAddress) -> AssistanceV1.SectionStatus {
+        AssistanceV1.SectionStatus(available: true, service: service.executable)
     }
 
-    static func unavailable(_ service: ServiceAddress, _ error: any Error) -> A.SectionStatus {
+    static func unavailable(_ service: ServiceAddress, _ error: any Error) -> AssistanceV1.SectionStatus {
         let status = (error as? RPCError) ?? RPCError(.internalError, "\(error)")
-        return A.SectionStatus(
+        return AssistanceV1.SectionStatus(
             available: false, service: service.executable, code: status.code.description,
             reason: status.message)
     }
 
     /// Profile, skills over time, independence and buyers, from four Producer calls made together. A group the
     /// Producer service does not know comes back as the NOT_FOUND error.
-    func producerSection(_ id: String) async -> (A.ProducerSection, RPCError?) {
+    func producerSection(_ id: String) async -> (AssistanceV1.ProducerSection, RPCError?) {
         let client = producer.client
         async let group = Result(rpc: { () async throws(RPCError) in
             try await client.getProducerGroup(ProducerV1.GetProducerGroupRequest(id: id))
@@ -61,7 +61,7 @@ extension AssistanceHandler {
         async let buyers = Result(rpc: { () async throws(RPCError) in
             try await client.listBuyerRelationships(ProducerV1.ListBuyerRelationshipsRequest(groupID: id))
         })
-        var section = A.ProducerSection()
+        var section = AssistanceV1.ProducerSection()
         do throws(RPCError) {
             let profile = try await group.get()
             section.profile = profile
@@ -73,7 +73,7 @@ extension AssistanceHandler {
         } catch  where error.code == .notFound {
             return (section, error)
         } catch {
-            section = A.ProducerSection(status: Self.unavailable(.producer, error))
+            section = AssistanceV1.ProducerSection(status: Self.unavailable(.producer, error))
         }
         return (section, nil)
     }
@@ -81,7 +81,7 @@ extension AssistanceHandler {
     /// Money per currency, equipment, trainings, referrals and results recorded here for the group (and the ids
     /// merged into it).
     /// - Returns: the section and the group ids it counted.
-    func assistanceSection(_ id: String) async -> (A.AssistanceSection, Set<String>) {
+    func assistanceSection(_ id: String) async -> (AssistanceV1.AssistanceSection, Set<String>) {
         var counted: [String] = []
         do {
             let groups = try await storage { try await store.aliases(of: id) }
@@ -93,19 +93,20 @@ extension AssistanceHandler {
             }()
             let section = try await storage {
                 async let money = store.groupTotals(groups)
-                async let equipment = firstPage("equipment", byGroup, sortColumn: "day", as: A.Equipment.self)
+                async let equipment = firstPage(
+                    "equipment", byGroup, sortColumn: "day", as: AssistanceV1.Equipment.self)
                 async let trainings = firstPage(
                     "trainings", AssistanceStore.trainingConditions(groupIDs: groups, projectID: "", skill: ""),
-                    sortColumn: "held_on", as: A.Training.self)
-                async let referrals = firstPage("referrals", byGroup, sortColumn: "day", as: A.Referral.self)
-                async let results = firstPage("indicators", byGroup, sortColumn: "id", as: A.Indicator.self)
-                return A.AssistanceSection(
+                    sortColumn: "held_on", as: AssistanceV1.Training.self)
+                async let referrals = firstPage("referrals", byGroup, sortColumn: "day", as: AssistanceV1.Referral.self)
+                async let results = firstPage("indicators", byGroup, sortColumn: "id", as: AssistanceV1.Indicator.self)
+                return AssistanceV1.AssistanceSection(
                     status: Self.available(.assistance), money: try await money, equipment: try await equipment,
                     trainings: try await trainings, referrals: try await referrals, results: try await results)
             }
             return (section, Set(counted))
         } catch {
-            return (A.AssistanceSection(status: Self.unavailable(.assistance, error)), Set(counted))
+            return (AssistanceV1.AssistanceSection(status: Self.unavailable(.assistance, error)), Set(counted))
         }
     }
 
@@ -122,7 +123,7 @@ extension AssistanceHandler {
     /// The Marketplace-Info bulletin for the group. When this service already knows the group's crafts (from an
     /// earlier Producer answer) it passes them on, so the bulletin does not wait on the Producer service and still
     /// comes back when that is down.
-    func marketSection(_ id: String, days: Int32) async -> A.MarketSection {
+    func marketSection(_ id: String, days: Int32) async -> AssistanceV1.MarketSection {
         var request = MarketplaceV1.GetMarketBulletinRequest(groupID: id, days: days)
         var known = producer.known.group(id)
         if known == nil, let stored = try? await store.knownGroup(id) {
@@ -136,11 +137,11 @@ extension AssistanceHandler {
             request.groupName = known.name
         }
         do throws(RPCError) {
-            return A.MarketSection(
+            return AssistanceV1.MarketSection(
                 status: Self.available(.marketplaceInfo),
                 bulletin: try await marketplace.getMarketBulletin(request))
         } catch {
-            return A.MarketSection(status: Self.unavailable(.marketplaceInfo, error))
+            return AssistanceV1.MarketSection(status: Self.unavailable(.marketplaceInfo, error))
         }
     }
 }

@@ -4,34 +4,37 @@ import Schema
 /// The reach of a train-the-trainers cascade: tier 1 is the first training, tier n+1 the trainings that cascade
 /// from tier n's. People are counted per tier, in total and by sex, with the multiplier from each tier to the next.
 public enum CascadeReachRules {
-    public typealias A = AssistanceV1
 
     /// - Parameters:
     ///   - root: the cascade's first training.
     ///   - children: the trainings that cascade from a training, by its id.
-    public static func reach(root: A.Training, children: [String: [A.Training]]) -> A.CascadeReach {
-        var reach = A.CascadeReach(rootTrainingID: root.id, people: A.PeopleCount())
+    public static func reach(root: AssistanceV1.Training, children: [String: [AssistanceV1.Training]])
+        -> AssistanceV1.CascadeReach
+    {
+        var reach = AssistanceV1.CascadeReach(rootTrainingID: root.id, people: AssistanceV1.PeopleCount())
         var groups = Set<String>()
         var tier = [root]
         var seen: Set<String> = [root.id]
         var previousTotal: Int32 = 0
         while !tier.isEmpty {
-            var people = A.PeopleCount()
+            var people = AssistanceV1.PeopleCount()
             for training in tier {
-                people.add(training.trainees ?? A.PeopleCount())
+                people.add(training.trainees ?? AssistanceV1.PeopleCount())
                 groups.formUnion(training.trainedGroupIDs)
             }
             let total = people.total
             let multiplier = previousTotal > 0 ? Int32(roundingClamped: Double(total) * 100 / Double(previousTotal)) : 0
             reach.tiers.append(
-                A.CascadeTier(
+                AssistanceV1.CascadeTier(
                     tier: Int32(reach.tiers.count + 1), trainings: Int32(tier.count), people: people, total: total,
                     multiplierHundredths: multiplier, trainingIDs: tier.map(\.id)))
             reach.people!.add(people)
             reach.total = reach.people!.total
             previousTotal = total
             // Stored cascades never loop (LinkCascade refuses it); `seen` keeps a damaged store from spinning.
-            let next: [A.Training] = tier.flatMap { children[$0.id] ?? [] }.filter { seen.insert($0.id).inserted }
+            let next: [AssistanceV1.Training] = tier.flatMap { children[$0.id] ?? [] }.filter {
+                seen.insert($0.id).inserted
+            }
             tier = next.sorted(by: Self.heldFirst)
         }
         reach.groupsReached = Int32(groups.count)
@@ -39,7 +42,7 @@ public enum CascadeReachRules {
     }
 
     /// Earlier trainings first; the id breaks ties.
-    static func heldFirst(_ a: A.Training, _ b: A.Training) -> Bool {
+    static func heldFirst(_ a: AssistanceV1.Training, _ b: AssistanceV1.Training) -> Bool {
         let dayA = a.heldOn.flatMap(ISODate.init)?.dayNumber ?? 0
         let dayB = b.heldOn.flatMap(ISODate.init)?.dayNumber ?? 0
         return dayA != dayB ? dayA < dayB : a.id < b.id

@@ -15,7 +15,7 @@ extension IATIImport {
     /// The file with what it names found: organisations, groups, parents, and the activities already recorded.
     struct Resolved: Sendable {
         var activities: [Activity]
-        var newOrganisations: [A.Organisation]
+        var newOrganisations: [AssistanceV1.Organisation]
         var organisations: [Organisation: OrganisationTarget]
         /// Project ids by IATI identifier, for the activities already recorded.
         var recorded: [String: String]
@@ -56,7 +56,7 @@ extension IATIImport {
                 check.fail(place, "\"\(organisation.label)\" names \(named.count) organisations; give its IATI ref")
                 return
             }
-            var new = A.Organisation(
+            var new = AssistanceV1.Organisation(
                 name: organisation.label, kind: IATICodes.organisationKind(organisation.type),
                 iatiIdentifier: organisation.ref)
             new.name = check.text(new.name, "\(place), narrative", required: true)
@@ -209,9 +209,8 @@ extension AssistanceStore {
     private func record(_ file: IATIImport.Resolved, _ session: any SQLSession) async throws
         -> AssistanceV1.ImportIatiActivitiesResponse
     {
-        typealias A = AssistanceV1
         var check = FieldValidator()
-        var response = A.ImportIatiActivitiesResponse()
+        var response = AssistanceV1.ImportIatiActivitiesResponse()
         var organisationIDs: [String] = []
         for var organisation in file.newOrganisations {
             organisation.id = "og_" + RequestID.make()
@@ -245,16 +244,16 @@ extension AssistanceStore {
             pending.removeAll { activity in ready.contains { $0.identifier == activity.identifier } }
         }
         var projectIDs = file.recorded.merging(file.storedParents) { a, _ in a }
-        var projects: [String: A.Project] = [:]
+        var projects: [String: AssistanceV1.Project] = [:]
         var owed: [String: Int64] = [:]
-        var answers: [String: A.ImportedActivity] = [:]
+        var answers: [String: AssistanceV1.ImportedActivity] = [:]
         for activity in order {
             var project = activity.project
             project.id = "pj_" + RequestID.make()
             project.version = 1
             project.reportingOrganisationID = id(activity.reporting)
             project.participants = activity.participants.map {
-                A.Participation(organisationID: id($0.organisation), role: $0.role)
+                AssistanceV1.Participation(organisationID: id($0.organisation), role: $0.role)
             }
             project.parentID = activity.parent.isEmpty ? "" : projectIDs[activity.parent] ?? ""
             do {
@@ -271,7 +270,7 @@ extension AssistanceStore {
                 indicator.projectID = project.id
                 try await Self.insert(indicator, session)
             }
-            answers[activity.identifier] = A.ImportedActivity(
+            answers[activity.identifier] = AssistanceV1.ImportedActivity(
                 iatiIdentifier: activity.identifier, projectID: project.id, transactions: Int32(activity.flows.count),
                 results: Int32(activity.results.count), notImported: activity.notImported)
         }
@@ -319,11 +318,11 @@ extension AssistanceStore {
         try check.check()
         response.activities = file.activities.map { activity in
             if let id = file.recorded[activity.identifier] {
-                return A.ImportedActivity(
+                return AssistanceV1.ImportedActivity(
                     iatiIdentifier: activity.identifier, projectID: id, alreadyRecorded: true,
                     notImported: activity.notImported)
             }
-            return answers[activity.identifier] ?? A.ImportedActivity(iatiIdentifier: activity.identifier)
+            return answers[activity.identifier] ?? AssistanceV1.ImportedActivity(iatiIdentifier: activity.identifier)
         }
         response.recorded = Int32(answers.count)
         return response

@@ -11,7 +11,6 @@ import Storage
 /// activities), then, in the one transaction that records it all, each flow against its project and what its group
 /// owes. Any problem fails the import naming the activity and the element; nothing is recorded.
 struct IATIImport: Sendable {
-    typealias A = AssistanceV1
 
     /// Activities a file may hold; a bigger one is split.
     static let maxActivities = 1_000
@@ -25,7 +24,7 @@ struct IATIImport: Sendable {
     }
 
     struct Flow: Sendable {
-        var transaction: A.Transaction
+        var transaction: AssistanceV1.Transaction
         var provider: Organisation?
         /// The producer group the flow goes to (or, for a repayment, comes from), by name; empty for none.
         var group: String
@@ -35,7 +34,7 @@ struct IATIImport: Sendable {
     }
 
     struct Result: Sendable {
-        var indicator: A.Indicator
+        var indicator: AssistanceV1.Indicator
         var group: String
         let place: String
     }
@@ -43,9 +42,9 @@ struct IATIImport: Sendable {
     struct Activity: Sendable {
         let number: Int
         let identifier: String
-        var project: A.Project
+        var project: AssistanceV1.Project
         var reporting: Organisation
-        var participants: [(organisation: Organisation, role: A.OrganisationRole)]
+        var participants: [(organisation: Organisation, role: AssistanceV1.OrganisationRole)]
         var parent: String
         var flows: [Flow]
         var results: [Result]
@@ -104,18 +103,18 @@ struct IATIImport: Sendable {
         let place = "activity \(number) (\(identifier.isEmpty ? "line \(node.line)" : identifier))"
         if identifier.isEmpty { check.fail(place, "has no iati-identifier") }
         var activity = Activity(
-            number: number, identifier: identifier, project: A.Project(),
+            number: number, identifier: identifier, project: AssistanceV1.Project(),
             reporting: node.child("reporting-org").map(organisation) ?? Organisation(ref: "", name: "", type: ""),
             participants: [], parent: "", flows: [], results: [], notImported: [])
         if activity.reporting.label.isEmpty { check.fail("\(place), reporting-org", "needs a ref or a narrative") }
-        var project = A.Project(iatiIdentifier: identifier)
+        var project = AssistanceV1.Project(iatiIdentifier: identifier)
         project.title = node.child("title")?.narrative ?? ""
         let descriptions = node.all("description")
         project.description =
             (descriptions.first { ($0["type"] ?? "1") == "1" } ?? descriptions.first)?.narrative ?? ""
         for (index, element) in node.all("participating-org").enumerated() {
             let role = Int32(element["role"] ?? "").flatMap {
-                (1...4).contains($0) ? A.OrganisationRole(rawValue: $0) : nil
+                (1...4).contains($0) ? AssistanceV1.OrganisationRole(rawValue: $0) : nil
             }
             guard let role else {
                 check.fail(
@@ -132,7 +131,7 @@ struct IATIImport: Sendable {
         }
         let status = node.child("activity-status")?["code"]
         if let status = Int32(status ?? ""), (1...6).contains(status) {
-            project.status = A.ProjectStatus(rawValue: status)
+            project.status = AssistanceV1.ProjectStatus(rawValue: status)
         } else {
             check.fail("\(place), activity-status", "code \"\(status ?? "")\" is not an IATI activity status (1 to 6)")
         }
@@ -213,7 +212,7 @@ struct IATIImport: Sendable {
     }
 
     /// The kinds of flow as this system writes them at the start of a transaction's description.
-    static let described: [(String, A.TransactionType)] = [
+    static let described: [(String, AssistanceV1.TransactionType)] = [
         ("advance payment: ", .advancePayment), ("loan repayment: ", .loanRepayment), ("loan: ", .loan),
         ("commitment: ", .commitment), ("disbursement: ", .disbursement), ("expenditure: ", .expenditure),
     ]
@@ -229,7 +228,7 @@ struct IATIImport: Sendable {
         }
         if let said { description = String(description.dropFirst(min(said.0.count, description.count))) }
         let loanFinance = (node.child("finance-type")?["code"]).map(IATICodes.loanFinanceTypes.contains) ?? false
-        let type: A.TransactionType
+        let type: AssistanceV1.TransactionType
         switch code {
         case "2": type = .commitment
         case "3": type = loanFinance ? .loan : said?.1 == .advancePayment ? .advancePayment : .disbursement
@@ -248,7 +247,7 @@ struct IATIImport: Sendable {
         let party = type == .loanRepayment ? provider : receiver
         let group = MoneyRules.toGroup.contains(type) ? party?.name ?? "" : ""
         // Checked as RecordTransaction checks one; the project and the group are found later.
-        var transaction = A.Transaction(
+        var transaction = AssistanceV1.Transaction(
             projectID: "later", type: type, value: value, date: day.message,
             groupID: MoneyRules.toGroup.contains(type) ? "later" : "",
             description: description)
@@ -270,7 +269,7 @@ struct IATIImport: Sendable {
     static func results(
         _ node: XMLNode, _ place: String, _ notImported: inout [String], _ check: inout FieldValidator
     ) -> [Result] {
-        let level: A.ResultLevel =
+        let level: AssistanceV1.ResultLevel =
             switch node["type"] {
             case "1": .output
             case "2": .outcome
@@ -282,7 +281,7 @@ struct IATIImport: Sendable {
         }
         return node.all("indicator").enumerated().compactMap { index, element in
             let where_ = "\(place), indicator \(index + 1)"
-            var indicator = A.Indicator(
+            var indicator = AssistanceV1.Indicator(
                 projectID: "later", level: level, title: element.child("title")?.narrative ?? "")
             // "measure:jobs-created", "unit:jobs": this system's own codes (vocabulary 99), by name.
             var references: [String: String] = [:]
@@ -292,7 +291,7 @@ struct IATIImport: Sendable {
             }
             let percentage = element["measure"] == "2"
             if let measure = references["measure"].flatMap({
-                CSV.enumValue($0, among: Array(A.Measure.allCases.dropFirst()))
+                CSV.enumValue($0, among: Array(AssistanceV1.Measure.allCases.dropFirst()))
             }) {
                 indicator.measure = measure
             } else {
@@ -316,9 +315,9 @@ struct IATIImport: Sendable {
                 return Int64(exactly: NSDecimalNumber(decimal: value).doubleValue)
             }
             /// The whole and its breakdowns (IATI dimensions) as one value; nil without a whole.
-            func value(_ nodes: [XMLNode], _ what: String) -> A.IndicatorValue? {
+            func value(_ nodes: [XMLNode], _ what: String) -> AssistanceV1.IndicatorValue? {
                 guard !nodes.isEmpty else { return nil }
-                var value = A.IndicatorValue()
+                var value = AssistanceV1.IndicatorValue()
                 var whole = false
                 for node in nodes {
                     guard let amount = number(node["value"]) else {
@@ -334,17 +333,18 @@ struct IATIImport: Sendable {
                     let count = Int32(clamping: amount)
                     switch (dimension["name"]?.lowercased() ?? "", dimension["value"]?.lowercased() ?? "") {
                     case ("sex", "female"):
-                        value.bySex = value.bySex ?? A.PeopleCount()
+                        value.bySex = value.bySex ?? AssistanceV1.PeopleCount()
                         value.bySex!.women = count
                     case ("sex", "male"):
-                        value.bySex = value.bySex ?? A.PeopleCount()
+                        value.bySex = value.bySex ?? AssistanceV1.PeopleCount()
                         value.bySex!.men = count
                     case ("sex", _):
-                        value.bySex = value.bySex ?? A.PeopleCount()
+                        value.bySex = value.bySex ?? AssistanceV1.PeopleCount()
                         value.bySex!.other += count
-                    case ("age", let band): value.byAge.append(A.AgeBandCount(band: band, people: count))
+                    case ("age", let band): value.byAge.append(AssistanceV1.AgeBandCount(band: band, people: count))
                     case ("place", _):
-                        value.byLocation.append(A.LocationCount(location: dimension["value"] ?? "", people: count))
+                        value.byLocation.append(
+                            AssistanceV1.LocationCount(location: dimension["value"] ?? "", people: count))
                     case (let name, _): notImported.append("\(where_), \(what): the dimension \"\(name)\"")
                     }
                 }
@@ -367,7 +367,7 @@ struct IATIImport: Sendable {
                     continue
                 }
                 indicator.periods.append(
-                    A.IndicatorPeriod(
+                    AssistanceV1.IndicatorPeriod(
                         start: start.message, end: end.message, target: value(period.all("target"), "\(what) target"),
                         actual: value(period.all("actual"), "\(what) actual")))
             }

@@ -4,15 +4,16 @@ import Schema
 
 /// What a money flow must respect, and how flows add up — per currency, never across currencies.
 public enum MoneyRules {
-    public typealias A = AssistanceV1
 
     /// Types that pay a producer group, so they must name one.
-    static let toGroup: Set<A.TransactionType> = [.loan, .loanRepayment, .advancePayment]
+    static let toGroup: Set<AssistanceV1.TransactionType> = [.loan, .loanRepayment, .advancePayment]
 
     /// FAILED_PRECONDITION or INVALID_ARGUMENT when a (field-valid) transaction does not fit its project: a currency
     /// the project's budget does not use, a date outside the project, a project cancelled, closed or still in the
     /// pipeline (where only commitments may be made).
-    public static func check(_ transaction: A.Transaction, against project: A.Project) throws(RPCError) {
+    public static func check(_ transaction: AssistanceV1.Transaction, against project: AssistanceV1.Project)
+        throws(RPCError)
+    {
         let value = transaction.value!
         let currencies = project.budget.map(\.currency)
         if !currencies.contains(value.currency) {
@@ -51,13 +52,15 @@ public enum MoneyRules {
 
     /// The project's dates: from the earlier of its planned and actual start to the later of its planned and actual
     /// end (money often moves after the planned end, while a project is finalised).
-    public static func span(of project: A.Project) -> (ISODate?, ISODate?) {
+    public static func span(of project: AssistanceV1.Project) -> (ISODate?, ISODate?) {
         let starts = [project.plannedStart, project.actualStart].compactMap { $0.flatMap(ISODate.init) }
         let ends = [project.plannedEnd, project.actualEnd].compactMap { $0.flatMap(ISODate.init) }
         return (starts.min(), ends.max())
     }
 
-    static func add(_ total: Int64, count: Int32, type: A.TransactionType, to totals: inout A.FlowTotals) {
+    static func add(
+        _ total: Int64, count: Int32, type: AssistanceV1.TransactionType, to totals: inout AssistanceV1.FlowTotals
+    ) {
         switch type {
         case .commitment: totals.commitments += total
         case .disbursement: totals.disbursements += total

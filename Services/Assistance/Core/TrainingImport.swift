@@ -10,7 +10,6 @@ import Storage
 /// training already recorded, or to an earlier row, is not recorded again, so importing a sheet twice records
 /// nothing twice.
 struct TrainingImport: Sendable {
-    typealias A = AssistanceV1
 
     static let columns = [
         "title", "skill", "held_on", "trainer_organisation", "trainer_group", "trained_groups", "women", "men", "other",
@@ -23,7 +22,7 @@ struct TrainingImport: Sendable {
     /// A row's training, checked, and the row of the same file it cascades from, if it names one.
     struct Row: Sendable {
         let number: Int
-        var training: A.Training
+        var training: AssistanceV1.Training
         var parentRow: Int?
     }
 
@@ -154,14 +153,14 @@ struct TrainingImport: Sendable {
 
     /// One row's training, its cells read into Training's fields and checked as RecordTraining checks them.
     private static func read(_ cells: CSV.Sheet.Row, _ numbers: Set<Int>, _ check: inout CSV.RowCheck) -> Row {
-        var training = A.Training(
+        var training = AssistanceV1.Training(
             title: cells["title"] ?? "", skill: cells["skill"] ?? "",
             trainerOrganisationID: cells["trainer_organisation"] ?? "", trainerGroupID: cells["trainer_group"] ?? "",
             trainedGroupIDs: CSV.RowCheck.list(cells["trained_groups"]) ?? [],
             projectID: cells["project"] ?? "", notes: cells["notes"] ?? "")
         training.heldOn = check.date(cells["held_on"], column: "held_on")?.message
-        var people = A.PeopleCount()
-        for (column, keyPath) in [("women", \A.PeopleCount.women), ("men", \.men), ("other", \.other)] {
+        var people = AssistanceV1.PeopleCount()
+        for (column, keyPath) in [("women", \AssistanceV1.PeopleCount.women), ("men", \.men), ("other", \.other)] {
             if let count = check.number(cells[column], column: column, as: Int32.self) {
                 people[keyPath: keyPath] = count
             } else if cells[column] != nil {
@@ -213,8 +212,8 @@ struct TrainingImport: Sendable {
     }
 
     /// What makes a row the same training as one recorded: title, skill, day, trainer, trained groups and people.
-    static func key(_ training: A.Training) -> [String] {
-        let people = training.trainees ?? A.PeopleCount()
+    static func key(_ training: AssistanceV1.Training) -> [String] {
+        let people = training.trainees ?? AssistanceV1.PeopleCount()
         return [
             training.title, training.skill, training.heldOn.flatMap(ISODate.init)?.description ?? "",
             training.trainerOrganisationID, training.trainerGroupID,
@@ -238,12 +237,12 @@ struct TrainingImport: Sendable {
             ? [:]
             : Dictionary(
                 try await session.query("SELECT body FROM trainings \(conditions.whereClause)", conditions.binds)
-                    .map { try $0.message(A.Training.self) }.map { ($0.id, $0) },
+                    .map { try $0.message(AssistanceV1.Training.self) }.map { ($0.id, $0) },
                 uniquingKeysWith: { first, _ in first })
         let stored = try await recorded(on: rows.compactMap { $0.training.heldOn.flatMap(ISODate.init) }, session)
 
         var plan = Plan()
-        var done: [Int: A.Training] = [:]
+        var done: [Int: AssistanceV1.Training] = [:]
         var seen: [[String]: String] = [:]
         var waiting = rows.sorted { $0.number < $1.number }
         while !waiting.isEmpty {
@@ -259,7 +258,7 @@ struct TrainingImport: Sendable {
             waiting.removeAll { readyRows.contains($0.number) }
             for row in ready {
                 var training = row.training
-                let parent: A.Training?
+                let parent: AssistanceV1.Training?
                 if let parentRow = row.parentRow {
                     // Named by its row in what the import says: the sheet's reader knows rows, not new ids.
                     var fromRow = done[parentRow]!
@@ -288,13 +287,14 @@ struct TrainingImport: Sendable {
                 let key = key(training)
                 if let id = stored[key] ?? seen[key] {
                     training.id = id
-                    plan.rows.append(A.ImportedTraining(row: Int32(row.number), trainingID: id, alreadyRecorded: true))
+                    plan.rows.append(
+                        AssistanceV1.ImportedTraining(row: Int32(row.number), trainingID: id, alreadyRecorded: true))
                 } else {
                     training.id = validateOnly ? "" : "tr_" + RequestID.make()
                     seen[key] = training.id
                     plan.new.append(training)
-                    plan.trainees.add(training.trainees ?? A.PeopleCount())
-                    plan.rows.append(A.ImportedTraining(row: Int32(row.number), trainingID: training.id))
+                    plan.trainees.add(training.trainees ?? AssistanceV1.PeopleCount())
+                    plan.rows.append(AssistanceV1.ImportedTraining(row: Int32(row.number), trainingID: training.id))
                 }
                 done[row.number] = training
             }
@@ -306,12 +306,12 @@ struct TrainingImport: Sendable {
 
     struct Plan {
         /// New trainings, each after the one it cascades from.
-        var new: [A.Training] = []
-        var rows: [A.ImportedTraining] = []
-        var trainees = A.PeopleCount()
+        var new: [AssistanceV1.Training] = []
+        var rows: [AssistanceV1.ImportedTraining] = []
+        var trainees = AssistanceV1.PeopleCount()
 
-        func response(importID: String = "", validateOnly: Bool) -> A.ImportTrainingsResponse {
-            A.ImportTrainingsResponse(
+        func response(importID: String = "", validateOnly: Bool) -> AssistanceV1.ImportTrainingsResponse {
+            AssistanceV1.ImportTrainingsResponse(
                 importID: importID, recorded: Int32(new.count), rows: rows, trainees: trainees,
                 validateOnly: validateOnly)
         }
@@ -336,7 +336,7 @@ struct TrainingImport: Sendable {
             [.of(first.description), .of(last.description)])
         var keys: [[String]: String] = [:]
         for row in rows {
-            let training = try row.message(A.Training.self)
+            let training = try row.message(AssistanceV1.Training.self)
             keys[key(training)] = keys[key(training)] ?? training.id
         }
         return keys

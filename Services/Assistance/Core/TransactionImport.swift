@@ -9,7 +9,6 @@ import Storage
 /// when any row is wrong. An import only adds: a row equal to a recorded flow, or to an earlier row, is not
 /// recorded again, so importing a ledger twice records nothing twice.
 struct TransactionImport: Sendable {
-    typealias A = AssistanceV1
 
     static let columns = ["project", "type", "amount", "currency", "date", "group", "provider", "description"]
     static let required = ["project", "type", "amount", "currency", "date"]
@@ -18,7 +17,7 @@ struct TransactionImport: Sendable {
 
     struct Row: Sendable {
         let number: Int
-        var transaction: A.Transaction
+        var transaction: AssistanceV1.Transaction
     }
 
     let sheet: CSV.Sheet
@@ -102,11 +101,13 @@ struct TransactionImport: Sendable {
     }
 
     /// One row's money flow, its cells read into Transaction's fields and checked as RecordTransaction checks them.
-    private static func read(_ cells: CSV.Sheet.Row, _ check: inout CSV.RowCheck) -> A.Transaction {
-        var transaction = A.Transaction(
+    private static func read(_ cells: CSV.Sheet.Row, _ check: inout CSV.RowCheck) -> AssistanceV1.Transaction {
+        var transaction = AssistanceV1.Transaction(
             projectID: cells["project"] ?? "", groupID: cells["group"] ?? "",
             providerOrganisationID: cells["provider"] ?? "", description: cells["description"] ?? "")
-        if let type: A.TransactionType = check.enumValue(cells["type"], column: "type") { transaction.type = type }
+        if let type: AssistanceV1.TransactionType = check.enumValue(cells["type"], column: "type") {
+            transaction.type = type
+        }
         transaction.value = check.money(
             cells["amount"], column: "amount", currency: (cells["currency"] ?? "").uppercased(), example: "8000.00")
         transaction.date = check.date(cells["date"], column: "date")?.message
@@ -114,7 +115,7 @@ struct TransactionImport: Sendable {
     }
 
     /// What makes a row the same flow as one recorded: every column.
-    static func key(_ transaction: A.Transaction) -> [String] {
+    static func key(_ transaction: AssistanceV1.Transaction) -> [String] {
         [
             transaction.projectID, "\(transaction.type.rawValue)", "\(transaction.value?.minorUnits ?? 0)",
             transaction.value?.currency ?? "", transaction.date.flatMap(ISODate.init)?.description ?? "",
@@ -124,12 +125,12 @@ struct TransactionImport: Sendable {
 
     struct Plan {
         /// New flows, in date order.
-        var new: [A.Transaction] = []
-        var rows: [A.ImportedTransaction] = []
+        var new: [AssistanceV1.Transaction] = []
+        var rows: [AssistanceV1.ImportedTransaction] = []
         var totals: [String: Int64] = [:]
 
-        func response(importID: String = "", validateOnly: Bool) -> A.ImportTransactionsResponse {
-            A.ImportTransactionsResponse(
+        func response(importID: String = "", validateOnly: Bool) -> AssistanceV1.ImportTransactionsResponse {
+            AssistanceV1.ImportTransactionsResponse(
                 importID: importID, recorded: Int32(new.count), rows: rows,
                 recordedTotals: totals.keys.sorted().map { CommonV1.Money(minorUnits: totals[$0]!, currency: $0) },
                 validateOnly: validateOnly)
@@ -142,7 +143,7 @@ struct TransactionImport: Sendable {
     /// New flows get ids unless `validateOnly`. Problems fail the import with INVALID_ARGUMENT.
     static func plan(_ rows: [Row], validateOnly: Bool, _ session: any SQLSession) async throws -> Plan {
         var check = FieldValidator()
-        var projects: [String: A.Project] = [:]
+        var projects: [String: AssistanceV1.Project] = [:]
         for id in Set(rows.map(\.transaction.projectID)) {
             try Task.checkCancellation()
             projects[id] = try await AssistanceStore.project(id, session)
@@ -160,7 +161,7 @@ struct TransactionImport: Sendable {
             let key = key(transaction)
             if let id = stored[key] ?? seen[key] {
                 plan.rows.append(
-                    A.ImportedTransaction(row: Int32(row.number), transactionID: id, alreadyRecorded: true))
+                    AssistanceV1.ImportedTransaction(row: Int32(row.number), transactionID: id, alreadyRecorded: true))
                 continue
             }
             do throws(RPCError) {
@@ -189,7 +190,7 @@ struct TransactionImport: Sendable {
             seen[key] = transaction.id
             plan.new.append(transaction)
             plan.totals[value.currency] = plan.totals[value.currency, default: 0].addingClamped(value.minorUnits)
-            plan.rows.append(A.ImportedTransaction(row: Int32(row.number), transactionID: transaction.id))
+            plan.rows.append(AssistanceV1.ImportedTransaction(row: Int32(row.number), transactionID: transaction.id))
         }
         try check.check()
         plan.rows.sort { $0.row < $1.row }
@@ -197,7 +198,7 @@ struct TransactionImport: Sendable {
     }
 
     /// The flows recorded for the rows' projects between their first and last day, by `key`.
-    private static func recorded(_ transactions: [A.Transaction], _ session: any SQLSession) async throws
+    private static func recorded(_ transactions: [AssistanceV1.Transaction], _ session: any SQLSession) async throws
         -> [[String]: String]
     {
         let days = transactions.compactMap { $0.date.flatMap(ISODate.init) }
@@ -209,7 +210,7 @@ struct TransactionImport: Sendable {
         var keys: [[String]: String] = [:]
         for row in try await session.query("SELECT body FROM transactions \(conditions.whereClause)", conditions.binds)
         {
-            let transaction = try row.message(A.Transaction.self)
+            let transaction = try row.message(AssistanceV1.Transaction.self)
             keys[key(transaction)] = keys[key(transaction)] ?? transaction.id
         }
         return keys

@@ -30,13 +30,13 @@ extension ExampleData {
     static func loadMarketFiles(_ client: MarketplaceV1.MarketplaceInfoServiceClient, _ options: CallOptions)
         async throws
     {
-        typealias M = MarketplaceV1
         for row in try rows("markets.csv", columns: ["name", "country", "admin_area", "kind"]) {
             _ = try await client.createMarket(
-                M.CreateMarketRequest(
-                    market: M.Market(
+                MarketplaceV1.CreateMarketRequest(
+                    market: MarketplaceV1.Market(
                         name: row["name"] ?? "", country: row["country"] ?? "", adminArea: row["admin_area"] ?? "",
-                        kind: CSV.enumValue(row["kind"] ?? "", among: Array(M.MarketKind.allCases.dropFirst()))
+                        kind: CSV.enumValue(
+                            row["kind"] ?? "", among: Array(MarketplaceV1.MarketKind.allCases.dropFirst()))
                             ?? .localMarket),
                     requestID: "example-market-\(row.number)"), options: options)
         }
@@ -50,17 +50,18 @@ extension ExampleData {
                 })
         }
         _ = try await client.importPrices(
-            M.ImportPricesRequest(
+            MarketplaceV1.ImportPricesRequest(
                 csv: Array(csv.utf8), requestID: "example-prices", source: "docs/examples/prices.csv"),
             options: options)
         let demand = ["buyer", "product", "quantity", "unit", "target_price", "currency", "needed_by", "countries"]
         for row in try rows("demand.csv", columns: demand + ["notes"]) {
             let currency = row["currency"] ?? ""
             let signal = try await client.postDemand(
-                M.PostDemandRequest(
-                    signal: M.DemandSignal(
+                MarketplaceV1.PostDemandRequest(
+                    signal: MarketplaceV1.DemandSignal(
                         buyer: row["buyer"] ?? "", product: row["product"] ?? "",
-                        quantity: M.DemandQuantity(amount: Int64(row["quantity"] ?? "") ?? 0, unit: row["unit"] ?? ""),
+                        quantity: MarketplaceV1.DemandQuantity(
+                            amount: Int64(row["quantity"] ?? "") ?? 0, unit: row["unit"] ?? ""),
                         targetPrice: CurrencyCode.minorUnits(of: row["target_price"] ?? "", currency: currency).map {
                             CommonV1.Money(minorUnits: $0, currency: currency)
                         },
@@ -68,7 +69,8 @@ extension ExampleData {
                         notes: row["notes"] ?? ""),
                     requestID: "example-demand-\(row.number)"), options: options)
             _ = try await client.matchDemand(
-                M.MatchDemandRequest(signalID: signal.id, requestID: "example-match-\(row.number)"), options: options)
+                MarketplaceV1.MatchDemandRequest(signalID: signal.id, requestID: "example-match-\(row.number)"),
+                options: options)
         }
     }
 }

@@ -6,13 +6,13 @@ import Schema
 /// What an IATI activities file is made from: projects with their money flows and results, and the names of the
 /// organisations and producer groups they mention.
 struct IATISource {
-    var projects: [A.Project] = []
-    var transactions: [String: [A.Transaction]] = [:]
-    var indicators: [String: [A.Indicator]] = [:]
-    var organisations: [String: A.Organisation] = [:]
+    var projects: [AssistanceV1.Project] = []
+    var transactions: [String: [AssistanceV1.Transaction]] = [:]
+    var indicators: [String: [AssistanceV1.Indicator]] = [:]
+    var organisations: [String: AssistanceV1.Organisation] = [:]
     var groupNames: [String: String] = [:]
     /// Every project known, exported or not: a related activity names its IATI identifier.
-    var allProjects: [String: A.Project] = [:]
+    var allProjects: [String: AssistanceV1.Project] = [:]
 }
 
 /// A project that cannot be published, and why (the fix is in the message).
@@ -27,7 +27,7 @@ struct IATIExportError: Error, CustomStringConvertible {
 enum IATIActivities {
     /// The activity's identifier: the project's own when it has one, or the reporting organisation's identifier, a
     /// hyphen, and the project's id.
-    static func identifier(_ project: A.Project, _ source: IATISource) throws -> String {
+    static func identifier(_ project: AssistanceV1.Project, _ source: IATISource) throws -> String {
         if !project.iatiIdentifier.isEmpty { return project.iatiIdentifier }
         guard let reporter = source.organisations[project.reportingOrganisationID] else {
             throw IATIExportError(
@@ -89,9 +89,9 @@ enum IATIActivities {
     }
 
     static func activity(
-        _ project: A.Project, _ source: IATISource, _ identifiers: [String: String], _ xml: inout XMLWriter
+        _ project: AssistanceV1.Project, _ source: IATISource, _ identifiers: [String: String], _ xml: inout XMLWriter
     ) {
-        let reporter = source.organisations[project.reportingOrganisationID] ?? A.Organisation()
+        let reporter = source.organisations[project.reportingOrganisationID] ?? AssistanceV1.Organisation()
         let currencies = Set(project.budget.map(\.currency)).sorted()
         xml.element(
             "iati-activity",
@@ -109,7 +109,7 @@ enum IATIActivities {
                 "description", project.description.isEmpty ? project.title : project.description, &xml,
                 [("type", "1")])
             for participation in project.participants {
-                let organisation = source.organisations[participation.organisationID] ?? A.Organisation()
+                let organisation = source.organisations[participation.organisationID] ?? AssistanceV1.Organisation()
                 narrative(
                     "participating-org", organisation.name, &xml,
                     [
@@ -169,7 +169,7 @@ enum IATIActivities {
 
     /// The budget per currency, split into calendar-year periods (at most a year each, as IATI asks) in proportion to
     /// the days of each, marked indicative (status 1): the project records one figure for its whole length.
-    static func budgets(_ project: A.Project, _ xml: inout XMLWriter) {
+    static func budgets(_ project: AssistanceV1.Project, _ xml: inout XMLWriter) {
         guard let start = project.plannedStart.flatMap(ISODate.init) ?? project.actualStart.flatMap(ISODate.init),
             let end = project.plannedEnd.flatMap(ISODate.init) ?? project.actualEnd.flatMap(ISODate.init),
             start <= end
@@ -203,7 +203,8 @@ enum IATIActivities {
     }
 
     static func transaction(
-        _ transaction: A.Transaction, _ project: A.Project, _ reporter: A.Organisation, _ source: IATISource,
+        _ transaction: AssistanceV1.Transaction, _ project: AssistanceV1.Project, _ reporter: AssistanceV1.Organisation,
+        _ source: IATISource,
         _ xml: inout XMLWriter
     ) {
         let (type, finance) = IATICodes.transaction(transaction.type)
@@ -222,7 +223,7 @@ enum IATIActivities {
             let kind = words(short(transaction.type))
             narrative(
                 "description", transaction.description.isEmpty ? kind : "\(kind): \(transaction.description)", &xml)
-            func organisation(_ name: String, _ organisation: A.Organisation?, activity: String?) {
+            func organisation(_ name: String, _ organisation: AssistanceV1.Organisation?, activity: String?) {
                 xml.element(
                     name,
                     [
@@ -245,7 +246,7 @@ enum IATIActivities {
         }
     }
 
-    static func result(_ indicator: A.Indicator, _ source: IATISource, _ xml: inout XMLWriter) {
+    static func result(_ indicator: AssistanceV1.Indicator, _ source: IATISource, _ xml: inout XMLWriter) {
         let type: String =
             switch indicator.level {
             case .output: "1"
@@ -302,7 +303,7 @@ enum IATIActivities {
         }
         /// A value as IATI disaggregates it: the whole, without a dimension, then one value per sex, age band and
         /// place, each with its dimension.
-        func values(_ value: A.IndicatorValue) -> [(String, (String, String)?)] {
+        func values(_ value: AssistanceV1.IndicatorValue) -> [(String, (String, String)?)] {
             var values: [(String, (String, String)?)] = [(number(value.value), nil)]
             if indicator.countsPeople, let sex = value.bySex {
                 values.append((String(sex.women), ("sex", "female")))

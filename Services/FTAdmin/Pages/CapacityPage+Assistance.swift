@@ -5,7 +5,7 @@ import Schema
 
 /// CapacityPage: assistance.
 extension CapacityPage {
-    func money(_ assistance: A.AssistanceSection) -> [String] {
+    func money(_ assistance: AssistanceV1.AssistanceSection) -> [String] {
         var content: [String] = []
         let byYear = assistance.money?.byYear ?? []
         var equipment: [String: [Int32: Int64]] = [:]
@@ -17,7 +17,7 @@ extension CapacityPage {
         for currency in currencies {
             let lines = byYear.filter { $0.currency == currency }
             let years = Set(lines.map(\.year)).union(equipment[currency]?.keys ?? [:].keys).sorted()
-            func value(_ year: Int32, _ pick: (A.FlowTotals) -> Int64) -> Double {
+            func value(_ year: Int32, _ pick: (AssistanceV1.FlowTotals) -> Int64) -> Double {
                 majorUnits(lines.first { $0.year == year }.map(pick) ?? 0, currency)
             }
             let series: [SVGChart.Series] = [
@@ -32,7 +32,7 @@ extension CapacityPage {
                 caption: "Assistance per year in \(currency)", "Year", "Committed", "Grants disbursed", "Loans",
                 "Repaid", "Owed", "Equipment", numeric: [1, 2, 3, 4, 5, 6])
             for year in years {
-                let line = lines.first { $0.year == year } ?? A.FlowTotals()
+                let line = lines.first { $0.year == year } ?? AssistanceV1.FlowTotals()
                 func show(_ minor: Int64) -> String {
                     formatMoney(CommonV1.Money(minorUnits: minor, currency: currency))
                 }
@@ -65,17 +65,17 @@ extension CapacityPage {
         return content
     }
 
-    func trainer(_ training: A.Training) -> String {
+    func trainer(_ training: AssistanceV1.Training) -> String {
         training.trainerGroupID.isEmpty
             ? names.organisation(training.trainerOrganisationID) : names.group(training.trainerGroupID)
     }
 
-    func trainings(_ assistance: A.AssistanceSection) -> [String] {
+    func trainings(_ assistance: AssistanceV1.AssistanceSection) -> [String] {
         let trainings = assistance.trainings
         guard !trainings.isEmpty else { return [] }
         let ids = Set(trainings.map(\.id))
-        func people(_ count: A.PeopleCount?) -> String {
-            let count = count ?? A.PeopleCount()
+        func people(_ count: AssistanceV1.PeopleCount?) -> String {
+            let count = count ?? AssistanceV1.PeopleCount()
             let total = Int64(count.women) + Int64(count.men) + Int64(count.other)
             return "\(SVGChart.number(Double(total))) (\(count.women) women, \(count.men) men)"
         }
@@ -87,7 +87,7 @@ extension CapacityPage {
         }
         // Tiers: the first training of a cascade is tier 1; each training given by its trainees one further down.
         var tier: [String: Int] = [:]
-        func tierOf(_ training: A.Training, _ depth: Int = 0) -> Int {
+        func tierOf(_ training: AssistanceV1.Training, _ depth: Int = 0) -> Int {
             if let known = tier[training.id] { return known }
             let parent = trainings.first { $0.id == training.cascadesFrom }
             let value = parent.map { depth < 50 ? tierOf($0, depth + 1) + 1 : 1 } ?? 1
@@ -96,7 +96,7 @@ extension CapacityPage {
         }
         var tiers: [Int: (trainings: Int, women: Int64, men: Int64, other: Int64)] = [:]
         for training in trainings {
-            let count = training.trainees ?? A.PeopleCount()
+            let count = training.trainees ?? AssistanceV1.PeopleCount()
             let level = tierOf(training)
             let sum = tiers[level] ?? (0, 0, 0, 0)
             tiers[level] = (
@@ -136,7 +136,7 @@ extension CapacityPage {
         return content
     }
 
-    func results(_ indicators: [A.Indicator]) -> [String] {
+    func results(_ indicators: [AssistanceV1.Indicator]) -> [String] {
         indicators.map { indicator in
             let periods = indicator.periods
             let categories = periods.map { "\(show($0.start)) – \(show($0.end))" }

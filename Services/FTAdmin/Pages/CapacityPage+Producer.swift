@@ -5,7 +5,7 @@ import Schema
 
 /// CapacityPage: producer.
 extension CapacityPage {
-    func profile(_ producer: A.ProducerSection) -> [String] {
+    func profile(_ producer: AssistanceV1.ProducerSection) -> [String] {
         guard let group = producer.profile else { return [] }
         var facts: [(String, String)] = [("Name", group.name)]
         if !group.localName.isEmpty { facts.append(("Local name", group.localName)) }
@@ -47,7 +47,7 @@ extension CapacityPage {
         return content
     }
 
-    func skills(_ producer: A.ProducerSection) -> [String] {
+    func skills(_ producer: AssistanceV1.ProducerSection) -> [String] {
         guard !producer.skills.isEmpty else { return [] }
         let bySkill = Dictionary(grouping: producer.skills, by: \.skill)
         let series = bySkill.keys.sorted().map { skill in
@@ -72,7 +72,7 @@ extension CapacityPage {
         return [figure("Skill levels over time", chart: chart, table: table)]
     }
 
-    func buyers(_ producer: A.ProducerSection) -> [String] {
+    func buyers(_ producer: AssistanceV1.ProducerSection) -> [String] {
         guard !producer.buyers.isEmpty else { return [] }
         var content: [String] = []
         let current = producer.buyers.filter { $0.endedOn == nil }

@@ -5,16 +5,16 @@ import Schema
 
 /// `ftadmin report capacity GROUP --html`: one group's capacity as a page a donor or board can read.
 struct CapacityPage {
-    let report: A.CapacityReport
+    let report: AssistanceV1.CapacityReport
     let names: PageNames
     let alerts: [MarketplaceV1.PriceAlert]
 
     var html: String {
-        let producer = report.producer ?? A.ProducerSection()
+        let producer = report.producer ?? AssistanceV1.ProducerSection()
         let groupName = producer.profile?.name ?? report.market?.bulletin?.groupName ?? names.group(report.groupID)
         let when = show(time: report.generatedAt)
         var page = HTMLPage(title: "Capacity report: \(groupName)", subtitle: "Generated \(when)")
-        func source(_ status: A.SectionStatus?, _ fallback: String) -> (String, String?) {
+        func source(_ status: AssistanceV1.SectionStatus?, _ fallback: String) -> (String, String?) {
             let service = status?.service.isEmpty == false ? status!.service : fallback
             let unavailable =
                 status?.available == false ? "\(status!.service) answered \(status!.code): \(status!.reason)" : nil
@@ -26,7 +26,7 @@ struct CapacityPage {
         page.section(
             "Skills over time", id: "skills", source: producerSource, unavailable: producerDown, skills(producer))
         page.section("Buyers", id: "buyers", source: producerSource, unavailable: producerDown, buyers(producer))
-        let assistance = report.assistance ?? A.AssistanceSection()
+        let assistance = report.assistance ?? AssistanceV1.AssistanceSection()
         let (assistanceSource, assistanceDown) = source(assistance.status, "assistance-service")
         page.section(
             "Assistance per year", id: "assistance", source: assistanceSource, unavailable: assistanceDown,

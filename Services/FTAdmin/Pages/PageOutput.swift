@@ -106,16 +106,20 @@ extension GlobalOptions {
         var names = PageNames()
         let options = callOptions
         // Organisations, projects and trainings over one channel to the Assistance service.
-        let assistance = await ask(ServiceDirectory.assistance, A.AssistanceServiceClient.init(channel:)) { client in
+        let assistance = await ask(ServiceDirectory.assistance, AssistanceV1.AssistanceServiceClient.init(channel:)) {
+            client in
             var trainings: [String: String] = [:]
             for id in trainingIDs.sorted() where !id.isEmpty {
-                if let training = try? await client.getTraining(A.GetTrainingRequest(id: id), options: options) {
+                if let training = try? await client.getTraining(
+                    AssistanceV1.GetTrainingRequest(id: id), options: options)
+                {
                     trainings[id] = training.title
                 }
             }
             return (
-                try await client.listOrganisations(A.ListOrganisationsRequest(), options: options).organisations,
-                try await client.listProjects(A.ListProjectsRequest(), options: options).projects, trainings
+                try await client.listOrganisations(AssistanceV1.ListOrganisationsRequest(), options: options)
+                    .organisations,
+                try await client.listProjects(AssistanceV1.ListProjectsRequest(), options: options).projects, trainings
             )
         }
         for organisation in assistance?.0 ?? [] { names.organisations[organisation.id] = organisation.name }

@@ -7,11 +7,11 @@ import Schema
 /// asked holds why.
 struct PortfolioData {
     var groups: Result<[ProducerV1.ProducerGroup], PortfolioGap> = .success([])
-    var trainings: Result<[A.Training], PortfolioGap> = .success([])
+    var trainings: Result<[AssistanceV1.Training], PortfolioGap> = .success([])
     /// Each cascade's first training and its reach, largest first.
-    var cascades: Result<[(root: A.Training, reach: A.CascadeReach)], PortfolioGap> = .success([])
+    var cascades: Result<[(root: AssistanceV1.Training, reach: AssistanceV1.CascadeReach)], PortfolioGap> = .success([])
     /// Money per currency and year over every top-level project (each includes its children's).
-    var money: Result<[A.FlowTotals], PortfolioGap> = .success([])
+    var money: Result<[AssistanceV1.FlowTotals], PortfolioGap> = .success([])
     var generatedAt = Date()
 }
 
@@ -79,13 +79,13 @@ struct PortfolioPage {
         return [figure("Producer groups by country", chart: chart, table: table)]
     }
 
-    func peopleTrained(_ trainings: [A.Training]) -> [String] {
+    func peopleTrained(_ trainings: [AssistanceV1.Training]) -> [String] {
         let held = trainings.filter { ($0.heldOn?.year ?? 0) > 0 }
         guard !held.isEmpty else { return [] }
         let byYear = Dictionary(grouping: held) { $0.heldOn!.year }
         let years = byYear.keys.sorted()
-        func sum(_ year: Int32, _ pick: (A.PeopleCount) -> Int32) -> Int64 {
-            byYear[year]!.reduce(Int64(0)) { $0 + Int64(pick($1.trainees ?? A.PeopleCount())) }
+        func sum(_ year: Int32, _ pick: (AssistanceV1.PeopleCount) -> Int32) -> Int64 {
+            byYear[year]!.reduce(Int64(0)) { $0 + Int64(pick($1.trainees ?? AssistanceV1.PeopleCount())) }
         }
         var table = HTMLTable(
             caption: "People trained per year (each training counted in the year it was held)", "Year", "Trainings",
@@ -107,7 +107,7 @@ struct PortfolioPage {
         return [figure("People trained per year, by sex", chart: chart, table: table)]
     }
 
-    func moneyPerYear(_ totals: [A.FlowTotals]) -> [String] {
+    func moneyPerYear(_ totals: [AssistanceV1.FlowTotals]) -> [String] {
         Set(totals.map(\.currency)).sorted().map { currency in
             let lines = totals.filter { $0.currency == currency }.sorted { $0.year < $1.year }
             func amount(_ minor: Int64) -> String { formatMoney(CommonV1.Money(minorUnits: minor, currency: currency)) }
@@ -131,16 +131,16 @@ struct PortfolioPage {
         }
     }
 
-    func cascadeReach(_ cascades: [(root: A.Training, reach: A.CascadeReach)]) -> [String] {
+    func cascadeReach(_ cascades: [(root: AssistanceV1.Training, reach: AssistanceV1.CascadeReach)]) -> [String] {
         guard !cascades.isEmpty else { return [] }
-        func title(_ training: A.Training) -> String {
+        func title(_ training: AssistanceV1.Training) -> String {
             "\(training.title.isEmpty ? training.skill : training.title) (\(show(training.heldOn)))"
         }
         var table = HTMLTable(
             caption: "Every cascade: the people its first training reached, and those they trained in turn", "Cascade",
             "Trainer", "Tiers", "Groups reached", "Women", "Men", "All", "Multiplier", numeric: [2, 3, 4, 5, 6, 7])
         for (root, reach) in cascades {
-            let people = reach.people ?? A.PeopleCount()
+            let people = reach.people ?? AssistanceV1.PeopleCount()
             let first = reach.tiers.first?.total ?? 0
             table.add(
                 title(root),
@@ -160,7 +160,7 @@ struct PortfolioPage {
         return [figure("Reach of every cascade", chart: chart, table: table)]
     }
 
-    func skillsGained(_ trainings: [A.Training]) -> [String] {
+    func skillsGained(_ trainings: [AssistanceV1.Training]) -> [String] {
         let completed = trainings.filter { !$0.results.isEmpty }
         guard !completed.isEmpty else { return [] }
         let bySkill = Dictionary(grouping: completed, by: \.skill)

@@ -9,8 +9,9 @@ import Storage
 extension MarketplaceHandler {
     /// Prices for the group's crafts in every market observing them, open demand that fits the group, and practices
     /// added for its crafts — over the last `days` days.
-    public func getMarketBulletin(_ request: M.GetMarketBulletinRequest, context: ServerContext) async throws
-        -> M.MarketBulletin
+    public func getMarketBulletin(_ request: MarketplaceV1.GetMarketBulletinRequest, context: ServerContext)
+        async throws
+        -> MarketplaceV1.MarketBulletin
     {
         try await offTheIOThread {
             var check = FieldValidator()
@@ -32,7 +33,7 @@ extension MarketplaceHandler {
             }
             let today = ISODate.today()
             let since = today.adding(days: -(days - 1))
-            var bulletin = M.MarketBulletin(groupID: group.id, groupName: group.name, crafts: group.crafts)
+            var bulletin = MarketplaceV1.MarketBulletin(groupID: group.id, groupName: group.name, crafts: group.crafts)
             try await storage {
                 bulletin.matchedDemand = try await store.matchedDemand(groupID: group.id)
                 for craft in group.crafts {

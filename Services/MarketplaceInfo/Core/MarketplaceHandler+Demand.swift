@@ -7,10 +7,12 @@ import Storage
 
 /// MarketplaceHandler: demand.
 extension MarketplaceHandler {
-    public func postDemand(_ request: M.PostDemandRequest, context: ServerContext) async throws -> M.DemandSignal {
+    public func postDemand(_ request: MarketplaceV1.PostDemandRequest, context: ServerContext) async throws
+        -> MarketplaceV1.DemandSignal
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var signal = request.signal ?? M.DemandSignal()
+        var signal = request.signal ?? MarketplaceV1.DemandSignal()
         signal.buyer = check.text(signal.buyer, "signal.buyer", required: true)
         signal.product = Self.product(signal.product, "signal.product", &check)
         if var quantity = signal.quantity {
@@ -32,14 +34,16 @@ extension MarketplaceHandler {
         let outcome = try await storage { try await store.postDemand(signal, requestID: request.requestID) }
         if outcome.created {
             events?.publish(
-                topic: Topic.demand(outcome.value.product), M.MarketEvent(kind: .demand, demand: outcome.value))
+                topic: Topic.demand(outcome.value.product),
+                MarketplaceV1.MarketEvent(kind: .demand, demand: outcome.value))
         }
         return outcome.value
     }
 
-    public func listDemand(_ request: M.ListDemandRequest, context: ServerContext) async throws -> M.ListDemandResponse
+    public func listDemand(_ request: MarketplaceV1.ListDemandRequest, context: ServerContext) async throws
+        -> MarketplaceV1.ListDemandResponse
     {
-        M.ListDemandResponse(
+        MarketplaceV1.ListDemandResponse(
             signals: try await storage {
                 try await store.listDemand(
                     product: request.product.trimmingWhitespace().lowercased(), status: request.status)
@@ -49,8 +53,8 @@ extension MarketplaceHandler {
     /// Asks the Producer service for groups with the signal's craft (in its countries), keeps those whose minimum
     /// order and lead time fit, then records the matches. The Producer calls come first: if it cannot be reached
     /// nothing is written and the call fails UNAVAILABLE naming it.
-    public func matchDemand(_ request: M.MatchDemandRequest, context: ServerContext) async throws
-        -> M.MatchDemandResponse
+    public func matchDemand(_ request: MarketplaceV1.MatchDemandRequest, context: ServerContext) async throws
+        -> MarketplaceV1.MatchDemandResponse
     {
         try await offTheIOThread {
             var check = FieldValidator()
@@ -60,7 +64,7 @@ extension MarketplaceHandler {
             // A replay answers as the first attempt did, without asking the Producer service again.
             if let answer = try await storage({
                 try await store.database.keptAnswer(
-                    M.MatchDemandResponse.self, "MatchDemand", requestID: request.requestID)
+                    MarketplaceV1.MatchDemandResponse.self, "MatchDemand", requestID: request.requestID)
             }) {
                 return answer
             }
@@ -94,7 +98,7 @@ extension MarketplaceHandler {
             let today = ISODate.today()
             let neededBy = ISODate(signal.neededBy!)!
             let daysLeft = neededBy.dayNumber - today.dayNumber
-            let matches = candidates.compactMap { group -> M.DemandMatch? in
+            let matches = candidates.compactMap { group -> MarketplaceV1.DemandMatch? in
                 var reasons = ["makes \(signal.product)"]
                 if !signal.countries.isEmpty { reasons.append("in \(group.country)") }
                 if let order = group.minimumOrder, order.amount > 0, let quantity = signal.quantity {
@@ -110,7 +114,7 @@ extension MarketplaceHandler {
                 } else {
                     reasons.append("lead time not recorded")
                 }
-                return M.DemandMatch(
+                return MarketplaceV1.DemandMatch(
                     signalID: signal.id, groupID: group.id, groupName: group.name, country: group.country,
                     reasons: reasons)
             }
@@ -120,10 +124,12 @@ extension MarketplaceHandler {
         }
     }
 
-    public func answerDemand(_ request: M.AnswerDemandRequest, context: ServerContext) async throws -> M.DemandAnswer {
+    public func answerDemand(_ request: MarketplaceV1.AnswerDemandRequest, context: ServerContext) async throws
+        -> MarketplaceV1.DemandAnswer
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var answer = request.answer ?? M.DemandAnswer()
+        var answer = request.answer ?? MarketplaceV1.DemandAnswer()
         if answer.signalID.isEmpty { check.fail("answer.signal_id", "must not be empty") }
         if answer.groupID.isEmpty { check.fail("answer.group_id", "must not be empty") }
         if var price = answer.offeredPrice {
@@ -144,16 +150,17 @@ extension MarketplaceHandler {
         return try await storage { try await store.answer(answer, requestID: request.requestID) }
     }
 
-    public func listDemandAnswers(_ request: M.ListDemandAnswersRequest, context: ServerContext) async throws
-        -> M.ListDemandAnswersResponse
+    public func listDemandAnswers(_ request: MarketplaceV1.ListDemandAnswersRequest, context: ServerContext)
+        async throws
+        -> MarketplaceV1.ListDemandAnswersResponse
     {
         guard !request.signalID.isEmpty else { throw RPCError.invalidArgument(field: "signal_id", "must not be empty") }
-        return M.ListDemandAnswersResponse(
+        return MarketplaceV1.ListDemandAnswersResponse(
             answers: try await storage { try await store.answers(signalID: request.signalID) })
     }
 
-    public func setDemandStatus(_ request: M.SetDemandStatusRequest, context: ServerContext) async throws
-        -> M.DemandSignal
+    public func setDemandStatus(_ request: MarketplaceV1.SetDemandStatusRequest, context: ServerContext) async throws
+        -> MarketplaceV1.DemandSignal
     {
         var check = FieldValidator()
         check.requestID(request.requestID)

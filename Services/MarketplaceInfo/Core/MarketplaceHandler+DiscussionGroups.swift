@@ -7,12 +7,13 @@ import Storage
 
 /// MarketplaceHandler: discussion groups.
 extension MarketplaceHandler {
-    public func createDiscussionGroup(_ request: M.CreateDiscussionGroupRequest, context: ServerContext) async throws
-        -> M.DiscussionGroup
+    public func createDiscussionGroup(_ request: MarketplaceV1.CreateDiscussionGroupRequest, context: ServerContext)
+        async throws
+        -> MarketplaceV1.DiscussionGroup
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var group = request.group ?? M.DiscussionGroup()
+        var group = request.group ?? MarketplaceV1.DiscussionGroup()
         group.name = check.text(group.name, "group.name", required: true)
         group.description = check.text(group.description, "group.description", maxLength: 2000)
         group.crafts = group.crafts.enumerated().map { index, craft in
@@ -24,21 +25,23 @@ extension MarketplaceHandler {
         return try await storage { try await store.createGroup(group, requestID: request.requestID) }
     }
 
-    public func listDiscussionGroups(_ request: M.ListDiscussionGroupsRequest, context: ServerContext) async throws
-        -> M.ListDiscussionGroupsResponse
+    public func listDiscussionGroups(_ request: MarketplaceV1.ListDiscussionGroupsRequest, context: ServerContext)
+        async throws
+        -> MarketplaceV1.ListDiscussionGroupsResponse
     {
-        M.ListDiscussionGroupsResponse(
+        MarketplaceV1.ListDiscussionGroupsResponse(
             groups: try await storage {
                 try await store.listGroups(craft: request.craft.trimmingWhitespace().lowercased())
             })
     }
 
-    public func joinDiscussionGroup(_ request: M.JoinDiscussionGroupRequest, context: ServerContext) async throws
-        -> M.GroupMember
+    public func joinDiscussionGroup(_ request: MarketplaceV1.JoinDiscussionGroupRequest, context: ServerContext)
+        async throws
+        -> MarketplaceV1.GroupMember
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var member = request.member ?? M.GroupMember()
+        var member = request.member ?? MarketplaceV1.GroupMember()
         if member.groupID.isEmpty { check.fail("member.group_id", "must not be empty") }
         check.specified(member.kind, "member.kind")
         member.member = check.text(member.member, "member.member", required: true)
@@ -62,27 +65,28 @@ extension MarketplaceHandler {
         }
     }
 
-    public func listMembers(_ request: M.ListMembersRequest, context: ServerContext) async throws
-        -> M.ListMembersResponse
+    public func listMembers(_ request: MarketplaceV1.ListMembersRequest, context: ServerContext) async throws
+        -> MarketplaceV1.ListMembersResponse
     {
         guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
-        return M.ListMembersResponse(members: try await storage { try await store.members(groupID: request.groupID) })
+        return MarketplaceV1.ListMembersResponse(
+            members: try await storage { try await store.members(groupID: request.groupID) })
     }
 
-    static func validatePost(_ post: inout M.Post, prefix: String, _ check: inout FieldValidator) {
+    static func validatePost(_ post: inout MarketplaceV1.Post, prefix: String, _ check: inout FieldValidator) {
         check.specified(post.authorKind, "\(prefix).author_kind")
         post.author = check.text(post.author, "\(prefix).author", required: true)
         post.body = check.text(post.body, "\(prefix).body", required: true, maxLength: 20_000)
     }
 
-    public func startThread(_ request: M.StartThreadRequest, context: ServerContext) async throws
-        -> M.StartThreadResponse
+    public func startThread(_ request: MarketplaceV1.StartThreadRequest, context: ServerContext) async throws
+        -> MarketplaceV1.StartThreadResponse
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
         if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
         let title = check.text(request.title, "title", required: true)
-        var post = request.firstPost ?? M.Post()
+        var post = request.firstPost ?? MarketplaceV1.Post()
         Self.validatePost(&post, prefix: "first_post", &check)
         try check.check()
         let outcome = try await storage {
@@ -90,40 +94,48 @@ extension MarketplaceHandler {
                 groupID: request.groupID, title: title, firstPost: post, requestID: request.requestID)
         }
         if outcome.created, let first = outcome.value.post {
-            events?.publish(topic: Topic.posts(request.groupID), M.MarketEvent(kind: .post, post: first))
+            events?.publish(topic: Topic.posts(request.groupID), MarketplaceV1.MarketEvent(kind: .post, post: first))
         }
         return outcome.value
     }
 
-    public func postReply(_ request: M.PostReplyRequest, context: ServerContext) async throws -> M.Post {
+    public func postReply(_ request: MarketplaceV1.PostReplyRequest, context: ServerContext) async throws
+        -> MarketplaceV1.Post
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var post = request.post ?? M.Post()
+        var post = request.post ?? MarketplaceV1.Post()
         if post.threadID.isEmpty { check.fail("post.thread_id", "must not be empty") }
         Self.validatePost(&post, prefix: "post", &check)
         try check.check()
         let outcome = try await storage { try await store.reply(post, requestID: request.requestID) }
         if outcome.created {
-            events?.publish(topic: Topic.posts(outcome.value.groupID), M.MarketEvent(kind: .post, post: outcome.value))
+            events?.publish(
+                topic: Topic.posts(outcome.value.groupID), MarketplaceV1.MarketEvent(kind: .post, post: outcome.value))
         }
         return outcome.value
     }
 
-    public func listThreads(_ request: M.ListThreadsRequest, context: ServerContext) async throws
-        -> M.ListThreadsResponse
+    public func listThreads(_ request: MarketplaceV1.ListThreadsRequest, context: ServerContext) async throws
+        -> MarketplaceV1.ListThreadsResponse
     {
         guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
-        return M.ListThreadsResponse(threads: try await storage { try await store.threads(groupID: request.groupID) })
+        return MarketplaceV1.ListThreadsResponse(
+            threads: try await storage { try await store.threads(groupID: request.groupID) })
     }
 
-    public func listPosts(_ request: M.ListPostsRequest, context: ServerContext) async throws -> M.ListPostsResponse {
-        guard !request.threadID.isEmpty else { throw RPCError.invalidArgument(field: "thread_id", "must not be empty") }
-        return M.ListPostsResponse(posts: try await storage { try await store.posts(threadID: request.threadID) })
-    }
-
-    public func getEventEndpoints(_ request: M.GetEventEndpointsRequest, context: ServerContext) async throws
-        -> M.GetEventEndpointsResponse
+    public func listPosts(_ request: MarketplaceV1.ListPostsRequest, context: ServerContext) async throws
+        -> MarketplaceV1.ListPostsResponse
     {
-        M.GetEventEndpointsResponse(endpoints: events?.boundEndpoints ?? [])
+        guard !request.threadID.isEmpty else { throw RPCError.invalidArgument(field: "thread_id", "must not be empty") }
+        return MarketplaceV1.ListPostsResponse(
+            posts: try await storage { try await store.posts(threadID: request.threadID) })
+    }
+
+    public func getEventEndpoints(_ request: MarketplaceV1.GetEventEndpointsRequest, context: ServerContext)
+        async throws
+        -> MarketplaceV1.GetEventEndpointsResponse
+    {
+        MarketplaceV1.GetEventEndpointsResponse(endpoints: events?.boundEndpoints ?? [])
     }
 }

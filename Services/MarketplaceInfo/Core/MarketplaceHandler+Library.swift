@@ -7,12 +7,12 @@ import Storage
 
 /// MarketplaceHandler: library.
 extension MarketplaceHandler {
-    public func addLibraryEntry(_ request: M.AddLibraryEntryRequest, context: ServerContext) async throws
-        -> M.LibraryEntry
+    public func addLibraryEntry(_ request: MarketplaceV1.AddLibraryEntryRequest, context: ServerContext) async throws
+        -> MarketplaceV1.LibraryEntry
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var entry = request.entry ?? M.LibraryEntry()
+        var entry = request.entry ?? MarketplaceV1.LibraryEntry()
         entry.title = check.text(entry.title, "entry.title", required: true)
         entry.body = check.text(entry.body, "entry.body", required: true, maxLength: 100_000)
         entry.topics = entry.topics.enumerated().map {
@@ -30,15 +30,15 @@ extension MarketplaceHandler {
         return try await storage { try await store.addEntry(entry, requestID: request.requestID) }
     }
 
-    public func getLibraryEntry(_ request: M.GetLibraryEntryRequest, context: ServerContext) async throws
-        -> M.LibraryEntry
+    public func getLibraryEntry(_ request: MarketplaceV1.GetLibraryEntryRequest, context: ServerContext) async throws
+        -> MarketplaceV1.LibraryEntry
     {
         guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
         return try await storage { try await store.getEntry(request.id) }
     }
 
-    public func searchLibrary(_ request: M.SearchLibraryRequest, context: ServerContext) async throws
-        -> M.SearchLibraryResponse
+    public func searchLibrary(_ request: MarketplaceV1.SearchLibraryRequest, context: ServerContext) async throws
+        -> MarketplaceV1.SearchLibraryResponse
     {
         try await offTheIOThread {
             var check = FieldValidator()
@@ -46,7 +46,7 @@ extension MarketplaceHandler {
             if words.isEmpty { check.fail("query", "must contain at least one word") }
             if request.limit != 0 { check.range(request.limit, 1...100, "limit") }
             try check.check()
-            return M.SearchLibraryResponse(
+            return MarketplaceV1.SearchLibraryResponse(
                 hits: try await storage {
                     try await store.search(
                         words: Array(words), craft: request.craft.trimmingWhitespace().lowercased(),

@@ -7,10 +7,12 @@ import Storage
 
 /// MarketplaceHandler: markets and partners.
 extension MarketplaceHandler {
-    public func createMarket(_ request: M.CreateMarketRequest, context: ServerContext) async throws -> M.Market {
+    public func createMarket(_ request: MarketplaceV1.CreateMarketRequest, context: ServerContext) async throws
+        -> MarketplaceV1.Market
+    {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var market = request.market ?? M.Market()
+        var market = request.market ?? MarketplaceV1.Market()
         market.name = check.text(market.name, "market.name", required: true)
         market.country = check.country(market.country, "market.country")
         market.adminArea = check.text(market.adminArea, "market.admin_area", maxLength: 100)
@@ -19,21 +21,22 @@ extension MarketplaceHandler {
         return try await storage { try await store.createMarket(market, requestID: request.requestID) }
     }
 
-    public func listMarkets(_ request: M.ListMarketsRequest, context: ServerContext) async throws
-        -> M.ListMarketsResponse
+    public func listMarkets(_ request: MarketplaceV1.ListMarketsRequest, context: ServerContext) async throws
+        -> MarketplaceV1.ListMarketsResponse
     {
         var check = FieldValidator()
         let country = request.country.isEmpty ? "" : check.country(request.country, "country")
         try check.check()
-        return M.ListMarketsResponse(markets: try await storage { try await store.listMarkets(country: country) })
+        return MarketplaceV1.ListMarketsResponse(
+            markets: try await storage { try await store.listMarkets(country: country) })
     }
 
-    public func addRetailPartner(_ request: M.AddRetailPartnerRequest, context: ServerContext) async throws
-        -> M.RetailPartner
+    public func addRetailPartner(_ request: MarketplaceV1.AddRetailPartnerRequest, context: ServerContext) async throws
+        -> MarketplaceV1.RetailPartner
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        var partner = request.partner ?? M.RetailPartner()
+        var partner = request.partner ?? MarketplaceV1.RetailPartner()
         partner.name = check.text(partner.name, "partner.name", required: true)
         partner.buyerOrganisation = check.text(partner.buyerOrganisation, "partner.buyer_organisation", required: true)
         partner.country = check.country(partner.country, "partner.country")
@@ -44,8 +47,9 @@ extension MarketplaceHandler {
         return try await storage { try await store.addPartner(partner, requestID: request.requestID) }
     }
 
-    public func countRetailPartners(_ request: M.CountRetailPartnersRequest, context: ServerContext) async throws
-        -> M.CountRetailPartnersResponse
+    public func countRetailPartners(_ request: MarketplaceV1.CountRetailPartnersRequest, context: ServerContext)
+        async throws
+        -> MarketplaceV1.CountRetailPartnersResponse
     {
         try await storage {
             try await store.countPartners(
@@ -53,8 +57,9 @@ extension MarketplaceHandler {
         }
     }
 
-    public func listRetailPartners(_ request: M.ListRetailPartnersRequest, context: ServerContext) async throws
-        -> M.ListRetailPartnersResponse
+    public func listRetailPartners(_ request: MarketplaceV1.ListRetailPartnersRequest, context: ServerContext)
+        async throws
+        -> MarketplaceV1.ListRetailPartnersResponse
     {
         var check = FieldValidator()
         let country = check.country(request.country, "country", required: false)
@@ -67,6 +72,6 @@ extension MarketplaceHandler {
                 buyer: request.buyerOrganisation.trimmingWhitespace(), country: country, channel: request.channel,
                 after: request.pageToken, limit: Int(request.pageSize == 0 ? 100 : request.pageSize))
         }
-        return M.ListRetailPartnersResponse(partners: partners, nextPageToken: next)
+        return MarketplaceV1.ListRetailPartnersResponse(partners: partners, nextPageToken: next)
     }
 }

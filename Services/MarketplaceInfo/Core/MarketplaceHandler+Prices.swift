@@ -7,23 +7,26 @@ import Storage
 
 /// MarketplaceHandler: prices.
 extension MarketplaceHandler {
-    public func recordPrice(_ request: M.RecordPriceRequest, context: ServerContext) async throws
-        -> M.RecordPriceResponse
+    public func recordPrice(_ request: MarketplaceV1.RecordPriceRequest, context: ServerContext) async throws
+        -> MarketplaceV1.RecordPriceResponse
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        let observation = Self.validated(request.observation ?? M.PriceObservation(), &check) { "observation.\($0)" }
+        let observation = Self.validated(request.observation ?? MarketplaceV1.PriceObservation(), &check) {
+            "observation.\($0)"
+        }
         try check.check()
         let outcome = try await storage { try await store.recordPrice(observation, requestID: request.requestID) }
         // Events go out once, when the change is first committed: a replay publishes nothing.
         if outcome.created, let alert = outcome.value.alert {
-            events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
+            events?.publish(
+                topic: Topic.alerts(alert.product), MarketplaceV1.MarketEvent(kind: .priceAlert, alert: alert))
         }
         return outcome.value
     }
 
-    public func importPrices(_ request: M.ImportPricesRequest, context: ServerContext) async throws
-        -> M.ImportPricesResponse
+    public func importPrices(_ request: MarketplaceV1.ImportPricesRequest, context: ServerContext) async throws
+        -> MarketplaceV1.ImportPricesResponse
     {
         try await offTheIOThread {
             var check = FieldValidator()
@@ -37,7 +40,8 @@ extension MarketplaceHandler {
                     priceImport, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
             }
             for alert in outcome.created ? outcome.value.alerts : [] {
-                events?.publish(topic: Topic.alerts(alert.product), M.MarketEvent(kind: .priceAlert, alert: alert))
+                events?.publish(
+                    topic: Topic.alerts(alert.product), MarketplaceV1.MarketEvent(kind: .priceAlert, alert: alert))
             }
             return outcome.value
         }
@@ -47,8 +51,8 @@ extension MarketplaceHandler {
     /// ("product", "market_id", "price_type", "unit", "price", "price.currency", "price.minor_units",
     /// "observed_on", "source").
     static func validated(
-        _ input: M.PriceObservation, _ check: inout FieldValidator, name: (String) -> String
-    ) -> M.PriceObservation {
+        _ input: MarketplaceV1.PriceObservation, _ check: inout FieldValidator, name: (String) -> String
+    ) -> MarketplaceV1.PriceObservation {
         var observation = input
         observation.product = product(observation.product, name("product"), &check)
         if observation.marketID.isEmpty { check.fail(name("market_id"), "must not be empty") }
@@ -68,8 +72,9 @@ extension MarketplaceHandler {
         return observation
     }
 
-    public func getPriceStatistics(_ request: M.GetPriceStatisticsRequest, context: ServerContext) async throws
-        -> M.PriceStatistics
+    public func getPriceStatistics(_ request: MarketplaceV1.GetPriceStatisticsRequest, context: ServerContext)
+        async throws
+        -> MarketplaceV1.PriceStatistics
     {
         var check = FieldValidator()
         let product = Self.product(request.product, "product", &check)
@@ -90,12 +95,12 @@ extension MarketplaceHandler {
     /// Count, median, min and max over `days` ending on `end`, against the window before, for the currency and unit
     /// most observations use.
     func statistics(product: String, marketID: String, priceType: Int32, days: Int, end: ISODate) async throws
-        -> M.PriceStatistics
+        -> MarketplaceV1.PriceStatistics
     {
         let start = end.adding(days: -(days - 1))
         let previousEnd = start.adding(days: -1)
         let previousStart = previousEnd.adding(days: -(days - 1))
-        var statistics = M.PriceStatistics(
+        var statistics = MarketplaceV1.PriceStatistics(
             product: product, marketID: marketID, windowStart: start.message,
             windowEnd: end.message)
         // Counted, ordered and picked by the database from an index that holds the prices: a series of thousands
@@ -129,13 +134,13 @@ extension MarketplaceHandler {
         return statistics
     }
 
-    public func listPriceAlerts(_ request: M.ListPriceAlertsRequest, context: ServerContext) async throws
-        -> M.ListPriceAlertsResponse
+    public func listPriceAlerts(_ request: MarketplaceV1.ListPriceAlertsRequest, context: ServerContext) async throws
+        -> MarketplaceV1.ListPriceAlertsResponse
     {
         var check = FieldValidator()
         let since = check.date(request.since, "since", required: false)
         try check.check()
-        return M.ListPriceAlertsResponse(
+        return MarketplaceV1.ListPriceAlertsResponse(
             alerts: try await storage {
                 try await store.listAlerts(product: request.product.trimmingWhitespace().lowercased(), since: since)
             })

@@ -26,8 +26,6 @@ public struct MarketplaceHandler: MarketplaceV1.MarketplaceInfoServiceHandler {
         public static func demand(_ craft: String) -> String { "demand/\(craft)/" }
     }
 
-    public typealias M = MarketplaceV1
-
     /// Units prices and quantities may be given in.
     public static let units: Set<String> = [
         "piece", "dozen", "pair", "set", "kg", "g", "metre", "square-metre", "litre",

@@ -7,7 +7,9 @@ import Storage
 
 /// MarketplaceStore: demand.
 extension MarketplaceStore {
-    func postDemand(_ signal: M.DemandSignal, requestID: String) async throws -> Idempotent<M.DemandSignal> {
+    func postDemand(_ signal: MarketplaceV1.DemandSignal, requestID: String) async throws -> Idempotent<
+        MarketplaceV1.DemandSignal
+    > {
         try await database.idempotentOutcome(operation: "PostDemand", requestID: requestID) { session in
             var signal = signal
             signal.id = "ds_" + RequestID.make()
@@ -25,15 +27,16 @@ extension MarketplaceStore {
         }
     }
 
-    func loadSignal(_ id: String, _ session: any SQLSession) async throws -> M.DemandSignal {
-        try await session.message(M.DemandSignal.self, from: "demand_signals", id: id, noun: "demand signal")
+    func loadSignal(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.DemandSignal {
+        try await session.message(
+            MarketplaceV1.DemandSignal.self, from: "demand_signals", id: id, noun: "demand signal")
     }
 
-    func getSignal(_ id: String) async throws -> M.DemandSignal {
+    func getSignal(_ id: String) async throws -> MarketplaceV1.DemandSignal {
         try await database.read { session in try await loadSignal(id, session) }
     }
 
-    func listDemand(product: String, status: M.DemandStatus) async throws -> [M.DemandSignal] {
+    func listDemand(product: String, status: MarketplaceV1.DemandStatus) async throws -> [MarketplaceV1.DemandSignal] {
         var conditions = SQLConditions()
         if status == .unspecified {
             conditions.add("status IN (1, 2)")
@@ -44,22 +47,22 @@ extension MarketplaceStore {
         return try await database.query(
             "SELECT body FROM demand_signals \(conditions.whereClause) ORDER BY created_at DESC", conditions.binds
         )
-        .map { try $0.message(M.DemandSignal.self) }
+        .map { try $0.message(MarketplaceV1.DemandSignal.self) }
     }
 
     /// Demand signals a producer group was matched to, newest first.
-    func matchedDemand(groupID: String, limit: Int = 50) async throws -> [M.DemandSignal] {
+    func matchedDemand(groupID: String, limit: Int = 50) async throws -> [MarketplaceV1.DemandSignal] {
         try await database.query(
             """
             SELECT s.body FROM demand_matches m JOIN demand_signals s ON s.id = m.signal_id
             WHERE m.group_id = $1 ORDER BY s.created_at DESC, s.id LIMIT \(limit)
             """, [.of(groupID)]
-        ).map { try $0.message(M.DemandSignal.self) }
+        ).map { try $0.message(MarketplaceV1.DemandSignal.self) }
     }
 
     /// Replaces a signal's matches and marks an open signal MATCHED when there are any, in one transaction.
-    func saveMatches(signalID: String, _ matches: [M.DemandMatch], requestID: String) async throws
-        -> M.MatchDemandResponse
+    func saveMatches(signalID: String, _ matches: [MarketplaceV1.DemandMatch], requestID: String) async throws
+        -> MarketplaceV1.MatchDemandResponse
     {
         try await database.answeringOnce("MatchDemand", requestID: requestID) { session in
             // Matching, answering and closing a signal read its status and then write: one at a time per signal.
@@ -75,17 +78,19 @@ extension MarketplaceStore {
                 signal.status = .matched
                 try await writeSignal(signal, session)
             }
-            return M.MatchDemandResponse(signal: signal, matches: matches)
+            return MarketplaceV1.MatchDemandResponse(signal: signal, matches: matches)
         }
     }
 
-    func writeSignal(_ signal: M.DemandSignal, _ session: any SQLSession) async throws {
+    func writeSignal(_ signal: MarketplaceV1.DemandSignal, _ session: any SQLSession) async throws {
         try await session.execute(
             "UPDATE demand_signals SET status = $2, body = $3 WHERE id = $1",
             [.of(signal.id), .of(signal.status.rawValue), .blob(signal.serializedBytes())])
     }
 
-    func setStatus(signalID: String, _ status: M.DemandStatus, requestID: String) async throws -> M.DemandSignal {
+    func setStatus(signalID: String, _ status: MarketplaceV1.DemandStatus, requestID: String) async throws
+        -> MarketplaceV1.DemandSignal
+    {
         try await database.answeringOnce("SetDemandStatus", requestID: requestID) { session in
             try await session.lock("signal \(signalID)")
             var signal = try await loadSignal(signalID, session)
@@ -100,7 +105,7 @@ extension MarketplaceStore {
         }
     }
 
-    func answer(_ answer: M.DemandAnswer, requestID: String) async throws -> M.DemandAnswer {
+    func answer(_ answer: MarketplaceV1.DemandAnswer, requestID: String) async throws -> MarketplaceV1.DemandAnswer {
         try await database.idempotent(operation: "AnswerDemand", requestID: requestID) { session in
             try await session.lock("signal \(answer.signalID)")
             let signal = try await loadSignal(answer.signalID, session)
@@ -119,17 +124,17 @@ extension MarketplaceStore {
             guard let row = try await session.first("SELECT body FROM demand_answers WHERE id = $1", [.of(id)]) else {
                 throw StorageError(.corrupt, "answer \(id) vanished")
             }
-            return try row.message(M.DemandAnswer.self)
+            return try row.message(MarketplaceV1.DemandAnswer.self)
         }
     }
 
-    func answers(signalID: String) async throws -> [M.DemandAnswer] {
+    func answers(signalID: String) async throws -> [MarketplaceV1.DemandAnswer] {
         try await database.read { session in
             _ = try await loadSignal(signalID, session)
             return try await session.query(
                 "SELECT body FROM demand_answers WHERE signal_id = $1 ORDER BY id", [.of(signalID)]
             )
-            .map { try $0.message(M.DemandAnswer.self) }
+            .map { try $0.message(MarketplaceV1.DemandAnswer.self) }
         }
     }
 }

@@ -7,7 +7,9 @@ import Storage
 extension MarketplaceStore {
     // MARK: discussion groups
 
-    func createGroup(_ group: M.DiscussionGroup, requestID: String) async throws -> M.DiscussionGroup {
+    func createGroup(_ group: MarketplaceV1.DiscussionGroup, requestID: String) async throws
+        -> MarketplaceV1.DiscussionGroup
+    {
         try await database.idempotent(operation: "CreateDiscussionGroup", requestID: requestID) { session in
             var group = group
             group.id = "dg_" + RequestID.make()
@@ -24,29 +26,30 @@ extension MarketplaceStore {
         }
     }
 
-    func loadGroup(_ id: String, _ session: any SQLSession) async throws -> M.DiscussionGroup {
-        try await session.message(M.DiscussionGroup.self, from: "discussion_groups", id: id, noun: "discussion group")
+    func loadGroup(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.DiscussionGroup {
+        try await session.message(
+            MarketplaceV1.DiscussionGroup.self, from: "discussion_groups", id: id, noun: "discussion group")
     }
 
-    func listGroups(craft: String) async throws -> [M.DiscussionGroup] {
+    func listGroups(craft: String) async throws -> [MarketplaceV1.DiscussionGroup] {
         let rows =
             craft.isEmpty
             ? try await database.query("SELECT body FROM discussion_groups ORDER BY name", [])
             : try await database.query(
                 "SELECT body FROM discussion_groups WHERE crafts LIKE $1 ORDER BY name",
                 [.of("%|" + craft + "|%")])
-        return try rows.map { try $0.message(M.DiscussionGroup.self) }
+        return try rows.map { try $0.message(MarketplaceV1.DiscussionGroup.self) }
     }
 
     /// Adds a member; joining again returns the existing membership.
-    func join(_ member: M.GroupMember, requestID: String) async throws -> M.GroupMember {
+    func join(_ member: MarketplaceV1.GroupMember, requestID: String) async throws -> MarketplaceV1.GroupMember {
         try await database.answeringOnce("JoinDiscussionGroup", requestID: requestID) { session in
             _ = try await loadGroup(member.groupID, session)
             if let row = try await session.first(
                 "SELECT body FROM group_members WHERE group_id = $1 AND kind = $2 AND member = $3",
                 [.of(member.groupID), .of(member.kind.rawValue), .of(member.member)])
             {
-                return try row.message(M.GroupMember.self)
+                return try row.message(MarketplaceV1.GroupMember.self)
             }
             var member = member
             member.joinedAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
@@ -60,17 +63,17 @@ extension MarketplaceStore {
         }
     }
 
-    func members(groupID: String) async throws -> [M.GroupMember] {
+    func members(groupID: String) async throws -> [MarketplaceV1.GroupMember] {
         try await database.read { session in
             _ = try await loadGroup(groupID, session)
             return try await session.query(
                 "SELECT body FROM group_members WHERE group_id = $1 ORDER BY kind, member",
                 [.of(groupID)]
-            ).map { try $0.message(M.GroupMember.self) }
+            ).map { try $0.message(MarketplaceV1.GroupMember.self) }
         }
     }
 
-    func requireMember(_ groupID: String, _ kind: M.MemberKind, _ author: String, _ session: any SQLSession)
+    func requireMember(_ groupID: String, _ kind: MarketplaceV1.MemberKind, _ author: String, _ session: any SQLSession)
         async throws
     {
         guard
@@ -84,14 +87,14 @@ extension MarketplaceStore {
         }
     }
 
-    func startThread(groupID: String, title: String, firstPost: M.Post, requestID: String) async throws
-        -> Idempotent<M.StartThreadResponse>
+    func startThread(groupID: String, title: String, firstPost: MarketplaceV1.Post, requestID: String) async throws
+        -> Idempotent<MarketplaceV1.StartThreadResponse>
     {
         try await database.idempotentOutcome(operation: "StartThread", requestID: requestID) { session in
             _ = try await loadGroup(groupID, session)
             try await requireMember(groupID, firstPost.authorKind, firstPost.author, session)
             let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
-            let thread = M.DiscussionThread(
+            let thread = MarketplaceV1.DiscussionThread(
                 id: "dt_" + RequestID.make(), groupID: groupID, title: title, authorKind: firstPost.authorKind,
                 author: firstPost.author, createdAt: now, posts: 1)
             var post = firstPost
@@ -110,29 +113,30 @@ extension MarketplaceStore {
             let first = try await session.first(
                 "SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id LIMIT 1",
                 [.of(id)])
-            return M.StartThreadResponse(thread: thread, post: try first.map { try $0.message(M.Post.self) })
+            return MarketplaceV1.StartThreadResponse(
+                thread: thread, post: try first.map { try $0.message(MarketplaceV1.Post.self) })
         }
     }
 
-    func insertPost(_ post: M.Post, _ session: any SQLSession) async throws {
+    func insertPost(_ post: MarketplaceV1.Post, _ session: any SQLSession) async throws {
         try await session.execute(
             "INSERT INTO posts (id, thread_id, created_at, body) VALUES ($1, $2, $3, $4)",
             [.of(post.id), .of(post.threadID), .of(post.createdAt!.unixMicros), .blob(post.serializedBytes())])
     }
 
-    func loadThread(_ id: String, _ session: any SQLSession) async throws -> M.DiscussionThread {
+    func loadThread(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.DiscussionThread {
         try await session.message(
-            M.DiscussionThread.self, from: "discussion_threads", id: id, noun: "discussion thread")
+            MarketplaceV1.DiscussionThread.self, from: "discussion_threads", id: id, noun: "discussion thread")
     }
 
-    func reply(_ post: M.Post, requestID: String) async throws -> Idempotent<M.Post> {
+    func reply(_ post: MarketplaceV1.Post, requestID: String) async throws -> Idempotent<MarketplaceV1.Post> {
         try await database.idempotentOutcome(operation: "PostReply", requestID: requestID) { session in
             var thread = try await loadThread(post.threadID, session)
             try await requireMember(thread.groupID, post.authorKind, post.author, session)
             if !post.replyTo.isEmpty {
                 guard
                     let answered = try await session.first("SELECT body FROM posts WHERE id = $1", [.of(post.replyTo)]),
-                    try answered.message(M.Post.self).threadID == thread.id
+                    try answered.message(MarketplaceV1.Post.self).threadID == thread.id
                 else {
                     throw RPCError.invalidArgument(
                         field: "post.reply_to", "\"\(post.replyTo)\" is not a post of this thread")
@@ -152,27 +156,27 @@ extension MarketplaceStore {
             guard let row = try await session.first("SELECT body FROM posts WHERE id = $1", [.of(id)]) else {
                 throw StorageError(.corrupt, "post \(id) vanished")
             }
-            return try row.message(M.Post.self)
+            return try row.message(MarketplaceV1.Post.self)
         }
     }
 
-    func threads(groupID: String) async throws -> [M.DiscussionThread] {
+    func threads(groupID: String) async throws -> [MarketplaceV1.DiscussionThread] {
         try await database.read { session in
             _ = try await loadGroup(groupID, session)
             return try await session.query(
                 "SELECT body FROM discussion_threads WHERE group_id = $1 ORDER BY created_at DESC, id", [.of(groupID)]
             )
-            .map { try $0.message(M.DiscussionThread.self) }
+            .map { try $0.message(MarketplaceV1.DiscussionThread.self) }
         }
     }
 
-    func posts(threadID: String) async throws -> [M.Post] {
+    func posts(threadID: String) async throws -> [MarketplaceV1.Post] {
         try await database.read { session in
             _ = try await loadThread(threadID, session)
             return try await session.query(
                 "SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id", [.of(threadID)]
             )
-            .map { try $0.message(M.Post.self) }
+            .map { try $0.message(MarketplaceV1.Post.self) }
         }
     }
 
@@ -187,11 +191,11 @@ extension MarketplaceStore {
     }
 
     /// Library entries for `craft` added since `micros`, newest first.
-    func entries(craft: String, sinceMicros: Int64, limit: Int) async throws -> [M.LibraryEntry] {
+    func entries(craft: String, sinceMicros: Int64, limit: Int) async throws -> [MarketplaceV1.LibraryEntry] {
         try await database.query(
             """
             SELECT body FROM library_entries WHERE crafts LIKE $1 AND created_at >= $2 ORDER BY created_at DESC LIMIT $3
             """, [.of("%|" + craft + "|%"), .of(sinceMicros), .of(limit)]
-        ).map { try $0.message(M.LibraryEntry.self) }
+        ).map { try $0.message(MarketplaceV1.LibraryEntry.self) }
     }
 }

@@ -7,7 +7,7 @@ import Storage
 
 /// MarketplaceStore: library.
 extension MarketplaceStore {
-    func addEntry(_ entry: M.LibraryEntry, requestID: String) async throws -> M.LibraryEntry {
+    func addEntry(_ entry: MarketplaceV1.LibraryEntry, requestID: String) async throws -> MarketplaceV1.LibraryEntry {
         try await database.idempotent(operation: "AddLibraryEntry", requestID: requestID) { session in
             var entry = entry
             entry.id = "le_" + RequestID.make()
@@ -19,7 +19,7 @@ extension MarketplaceStore {
         }
     }
 
-    func insertEntry(_ entry: M.LibraryEntry, _ session: any SQLSession) async throws {
+    func insertEntry(_ entry: MarketplaceV1.LibraryEntry, _ session: any SQLSession) async throws {
         let crafts = "|" + entry.crafts.joined(separator: "|") + "|"
         let topics = "|" + entry.topics.joined(separator: "|") + "|"
         switch session.dialect {
@@ -49,7 +49,7 @@ extension MarketplaceStore {
     }
 
     /// Many entries in one transaction (benchmarks, bulk import); they must already be validated.
-    public func bulkAddEntries(_ entries: [M.LibraryEntry]) async throws {
+    public func bulkAddEntries(_ entries: [MarketplaceV1.LibraryEntry]) async throws {
         try await database.transaction { session in
             for var entry in entries {
                 entry.id = "le_" + RequestID.make()
@@ -59,17 +59,18 @@ extension MarketplaceStore {
         }
     }
 
-    func loadEntry(_ id: String, _ session: any SQLSession) async throws -> M.LibraryEntry {
-        try await session.message(M.LibraryEntry.self, from: "library_entries", id: id, noun: "library entry")
+    func loadEntry(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.LibraryEntry {
+        try await session.message(
+            MarketplaceV1.LibraryEntry.self, from: "library_entries", id: id, noun: "library entry")
     }
 
-    func getEntry(_ id: String) async throws -> M.LibraryEntry {
+    func getEntry(_ id: String) async throws -> MarketplaceV1.LibraryEntry {
         try await database.read { session in try await loadEntry(id, session) }
     }
 
     /// Entries containing every word of `words`, most relevant first: FTS5's bm25 (title weighted 10, topics 5,
     /// body 1) on SQLite, ts_rank over title (A), topics (B) and body (C) on PostgreSQL.
-    func search(words: [String], craft: String, topic: String, limit: Int) async throws -> [M.LibraryHit] {
+    func search(words: [String], craft: String, topic: String, limit: Int) async throws -> [MarketplaceV1.LibraryHit] {
         var query = SQLConditions()
         var filters: [String] = []
         func bind(_ value: SQLValue) -> String { query.bind(value) }
@@ -96,7 +97,8 @@ extension MarketplaceStore {
                 """
         }
         return try await database.query(sql, query.binds).map { row in
-            M.LibraryHit(entry: try row.message(M.LibraryEntry.self), score: try row.real("score"))
+            MarketplaceV1.LibraryHit(
+                entry: try row.message(MarketplaceV1.LibraryEntry.self), score: try row.real("score"))
         }
     }
 }

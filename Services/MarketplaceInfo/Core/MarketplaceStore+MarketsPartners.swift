@@ -7,7 +7,7 @@ import Storage
 
 /// MarketplaceStore: markets and partners.
 extension MarketplaceStore {
-    public func createMarket(_ market: M.Market, requestID: String) async throws -> M.Market {
+    public func createMarket(_ market: MarketplaceV1.Market, requestID: String) async throws -> MarketplaceV1.Market {
         try await database.idempotent(operation: "CreateMarket", requestID: requestID) { session in
             var market = market
             market.id = "mk_" + RequestID.make()
@@ -20,19 +20,21 @@ extension MarketplaceStore {
         }
     }
 
-    func loadMarket(_ id: String, _ session: any SQLSession) async throws -> M.Market {
-        try await session.message(M.Market.self, from: "markets", id: id, noun: "market")
+    func loadMarket(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.Market {
+        try await session.message(MarketplaceV1.Market.self, from: "markets", id: id, noun: "market")
     }
 
-    func listMarkets(country: String) async throws -> [M.Market] {
+    func listMarkets(country: String) async throws -> [MarketplaceV1.Market] {
         let rows =
             country.isEmpty
             ? try await database.query("SELECT body FROM markets ORDER BY country, name", [])
             : try await database.query("SELECT body FROM markets WHERE country = $1 ORDER BY name", [.of(country)])
-        return try rows.map { try $0.message(M.Market.self) }
+        return try rows.map { try $0.message(MarketplaceV1.Market.self) }
     }
 
-    func addPartner(_ partner: M.RetailPartner, requestID: String) async throws -> M.RetailPartner {
+    func addPartner(_ partner: MarketplaceV1.RetailPartner, requestID: String) async throws
+        -> MarketplaceV1.RetailPartner
+    {
         try await database.idempotent(operation: "AddRetailPartner", requestID: requestID) { session in
             var partner = partner
             partner.id = "rp_" + RequestID.make()
@@ -50,13 +52,13 @@ extension MarketplaceStore {
             guard let row = try await session.first("SELECT body FROM retail_partners WHERE id = $1", [.of(id)]) else {
                 throw StorageError(.corrupt, "partner \(id) vanished")
             }
-            return try row.message(M.RetailPartner.self)
+            return try row.message(MarketplaceV1.RetailPartner.self)
         }
     }
 
     /// One page of partners in id order (after `after`), and where the next page starts.
-    func listPartners(buyer: String, country: String, channel: M.SalesChannel, after: String, limit: Int)
-        async throws -> ([M.RetailPartner], String)
+    func listPartners(buyer: String, country: String, channel: MarketplaceV1.SalesChannel, after: String, limit: Int)
+        async throws -> ([MarketplaceV1.RetailPartner], String)
     {
         var conditions = SQLConditions()
         conditions.equal("buyer_organisation", buyer)
@@ -66,12 +68,14 @@ extension MarketplaceStore {
         let rows = try await database.query(
             "SELECT body FROM retail_partners \(conditions.whereClause) ORDER BY id LIMIT \(limit + 1)",
             conditions.binds)
-        let partners = try rows.prefix(limit).map { try $0.message(M.RetailPartner.self) }
+        let partners = try rows.prefix(limit).map { try $0.message(MarketplaceV1.RetailPartner.self) }
         let kept = PageBudget.fitting(partners, limit: limit)
         return (Array(partners.prefix(kept)), rows.count > kept ? partners[kept - 1].id : "")
     }
 
-    func countPartners(buyer: String, groupBy: M.PartnerGrouping) async throws -> M.CountRetailPartnersResponse {
+    func countPartners(buyer: String, groupBy: MarketplaceV1.PartnerGrouping) async throws
+        -> MarketplaceV1.CountRetailPartnersResponse
+    {
         let key =
             switch groupBy {
             case .region: "country || ' / ' || region"
@@ -84,11 +88,13 @@ extension MarketplaceStore {
             SELECT \(key) AS grouping, COUNT(*) AS partners, SUM(outlets) AS outlets FROM retail_partners \(filter)
             GROUP BY \(key) ORDER BY COUNT(*) DESC, \(key)
             """, buyer.isEmpty ? [] : [.of(buyer)])
-        var response = M.CountRetailPartnersResponse()
+        var response = MarketplaceV1.CountRetailPartnersResponse()
         for row in rows {
             var label = try row.text("grouping")
-            if groupBy == .channel, let raw = Int32(label) { label = CSV.cell(M.SalesChannel(rawValue: raw)) }
-            let count = M.PartnerCount(
+            if groupBy == .channel, let raw = Int32(label) {
+                label = CSV.cell(MarketplaceV1.SalesChannel(rawValue: raw))
+            }
+            let count = MarketplaceV1.PartnerCount(
                 key: label, partners: Int32(try row.int("partners")), outlets: Int32(try row.int("outlets")))
             response.counts.append(count)
             response.totalPartners += count.partners

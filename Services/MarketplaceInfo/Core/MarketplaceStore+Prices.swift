@@ -10,8 +10,8 @@ extension MarketplaceStore {
     /// Records an observation and, in the same transaction, the alert it fires (if it leaves the usual range).
     /// The usual range is read first, in a snapshot of its own, so that the writer (SQLite has one) is held only for
     /// the insert: many prices recorded at once then do not wait on each other's reading of their history.
-    func recordPrice(_ observation: M.PriceObservation, requestID: String) async throws
-        -> Idempotent<M.RecordPriceResponse>
+    func recordPrice(_ observation: MarketplaceV1.PriceObservation, requestID: String) async throws
+        -> Idempotent<MarketplaceV1.RecordPriceResponse>
     {
         let window = try await database.read { session in try await Self.trailing(observation, session) }
         return try await database.idempotentOutcome(operation: "RecordPrice", requestID: requestID) { session in
@@ -24,10 +24,10 @@ extension MarketplaceStore {
             guard let row = try await session.first("SELECT * FROM price_observations WHERE id = $1", [.of(id)]) else {
                 throw StorageError(.corrupt, "observation \(id) vanished")
             }
-            var response = M.RecordPriceResponse(observation: try Self.observation(row))
+            var response = MarketplaceV1.RecordPriceResponse(observation: try Self.observation(row))
             if let alert = try await session.first("SELECT body FROM price_alerts WHERE observation_id = $1", [.of(id)])
             {
-                response.alert = try alert.message(M.PriceAlert.self)
+                response.alert = try alert.message(MarketplaceV1.PriceAlert.self)
             }
             return response
         }
@@ -35,7 +35,7 @@ extension MarketplaceStore {
 
     /// The median and count of the observations of `observation`'s series in the trailing window before its day,
     /// worked out by the database (a count, then the middle one or two by an index that holds the prices).
-    static func trailing(_ observation: M.PriceObservation, _ session: any SQLSession) async throws
+    static func trailing(_ observation: MarketplaceV1.PriceObservation, _ session: any SQLSession) async throws
         -> (median: Int64, count: Int)
     {
         let day = ISODate(observation.observedOn!)!
@@ -62,8 +62,9 @@ extension MarketplaceStore {
     /// Inserts a validated observation (its id set) and, when it leaves its usual range, its alert; the range is
     /// read in this session unless given.
     func insert(
-        _ observation: M.PriceObservation, _ session: any SQLSession, trailing given: (median: Int64, count: Int)? = nil
-    ) async throws -> M.PriceAlert? {
+        _ observation: MarketplaceV1.PriceObservation, _ session: any SQLSession,
+        trailing given: (median: Int64, count: Int)? = nil
+    ) async throws -> MarketplaceV1.PriceAlert? {
         let day = ISODate(observation.observedOn!)!
         let price = observation.price!
         let window: (median: Int64, count: Int)
@@ -91,7 +92,7 @@ extension MarketplaceStore {
     }
 
     /// Many validated observations in one transaction, without alerts (bulk import of history, benchmarks).
-    public func bulkInsertPrices(_ observations: [M.PriceObservation]) async throws {
+    public func bulkInsertPrices(_ observations: [MarketplaceV1.PriceObservation]) async throws {
         try await database.transaction { session in
             for start in stride(from: 0, to: observations.count, by: 400) {
                 let batch = observations[start..<min(start + 400, observations.count)]
@@ -116,10 +117,10 @@ extension MarketplaceStore {
         }
     }
 
-    static func observation(_ row: SQLRow) throws -> M.PriceObservation {
-        M.PriceObservation(
+    static func observation(_ row: SQLRow) throws -> MarketplaceV1.PriceObservation {
+        MarketplaceV1.PriceObservation(
             id: try row.text("id"), product: try row.text("product"), marketID: try row.text("market_id"),
-            priceType: M.PriceType(rawValue: Int32(try row.int("price_type"))), unit: try row.text("unit"),
+            priceType: MarketplaceV1.PriceType(rawValue: Int32(try row.int("price_type"))), unit: try row.text("unit"),
             price: CommonV1.Money(minorUnits: try row.int("price_minor"), currency: try row.text("currency")),
             observedOn: ISODate(iso: try row.text("observed_on"))?.message, source: try row.text("source"))
     }
@@ -188,7 +189,7 @@ extension MarketplaceStore {
         try await !database.query("SELECT id FROM markets WHERE id = $1", [.of(id)]).isEmpty
     }
 
-    func listAlerts(product: String, since: ISODate?) async throws -> [M.PriceAlert] {
+    func listAlerts(product: String, since: ISODate?) async throws -> [MarketplaceV1.PriceAlert] {
         var conditions = SQLConditions()
         conditions.equal("product", product)
         if let since { conditions.add("observed_on >= \(conditions.bind(.of(since.description)))") }
@@ -196,6 +197,6 @@ extension MarketplaceStore {
             "SELECT body FROM price_alerts \(conditions.whereClause) ORDER BY observed_on DESC, id LIMIT 500",
             conditions.binds
         )
-        .map { try $0.message(M.PriceAlert.self) }
+        .map { try $0.message(MarketplaceV1.PriceAlert.self) }
     }
 }

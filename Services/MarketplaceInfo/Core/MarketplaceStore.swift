@@ -12,5 +12,4 @@ public struct MarketplaceStore: Sendable {
 
     public init(database: any Database) { self.database = database }
 
-    public typealias M = MarketplaceV1
 }

@@ -7,7 +7,6 @@ import Storage
 /// transaction, each against the alert rule; nothing when any row is wrong. An import only adds: rows already
 /// recorded are skipped, so that importing a file twice records nothing twice.
 struct PriceImport: Sendable {
-    typealias M = MarketplaceV1
 
     static let columns = ["product", "market", "price_type", "unit", "price", "currency", "observed_on", "source"]
     /// Rows an import may hold; a bigger file is split.
@@ -35,7 +34,7 @@ struct PriceImport: Sendable {
     /// What the import records: the observations not stored yet, in date order (row order within a day), and the
     /// rows already recorded.
     struct Plan {
-        var observations: [M.PriceObservation] = []
+        var observations: [MarketplaceV1.PriceObservation] = []
         var alreadyRecordedRows: [Int32] = []
     }
 
@@ -44,7 +43,7 @@ struct PriceImport: Sendable {
         var check = FieldValidator()
         let markets = try await store.marketNames(session)
         let marketIDs = Set(markets.map(\.id))
-        var rows: [(row: Int, observation: M.PriceObservation)] = []
+        var rows: [(row: Int, observation: MarketplaceV1.PriceObservation)] = []
         for row in sheet.rows {
             // A call cancelled (its deadline, its client, a shutdown past its grace) stops here, and rolls back.
             try Task.checkCancellation()
@@ -53,7 +52,7 @@ struct PriceImport: Sendable {
                 continue
             }
             var rowCheck = CSV.RowCheck(row: row.number)
-            var observation = M.PriceObservation(
+            var observation = MarketplaceV1.PriceObservation(
                 product: row["product"] ?? "", unit: row["unit"] ?? "", source: row["source"] ?? "")
             if let market = row["market"] {
                 let named = markets.filter { $0.name.lowercased() == market.lowercased() }.map(\.id)
@@ -64,7 +63,7 @@ struct PriceImport: Sendable {
                 case .failure(let error): rowCheck.unreadable("market", error.message)
                 }
             }
-            if let type: M.PriceType = rowCheck.enumValue(row["price_type"], column: "price_type") {
+            if let type: MarketplaceV1.PriceType = rowCheck.enumValue(row["price_type"], column: "price_type") {
                 observation.priceType = type
             }
             observation.price = rowCheck.money(
@@ -97,7 +96,7 @@ struct PriceImport: Sendable {
     }
 
     /// What makes two observations the same: every column.
-    static func key(_ observation: M.PriceObservation) -> [String] {
+    static func key(_ observation: MarketplaceV1.PriceObservation) -> [String] {
         [
             observation.product, observation.marketID, String(observation.priceType.rawValue), observation.unit,
             String(observation.price?.minorUnits ?? 0), observation.price?.currency ?? "",
