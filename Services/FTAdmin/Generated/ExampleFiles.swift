@@ -16,9 +16,9 @@ Phnom Penh craft market,KH,Phnom Penh,local-market
         "money-flows.csv": #"""
 project,type,amount,currency,date,group,provider,description
 Bolga basket weavers: train the trainers,disbursement,2500.00,USD,2009-09-15,Bolga Basket Weavers,,Second instalment of the trainers' fees (illustrative figures)
-Bolga basket weavers: train the trainers,advance_payment,1200.00,USD,2009-10-01,Bolga Basket Weavers,SERRV International,Pre-finance of a basket order (illustrative figures)
+Bolga basket weavers: train the trainers,advance-payment,1200.00,USD,2009-10-01,Bolga Basket Weavers,SERRV International,Pre-finance of a basket order (illustrative figures)
 Bolga basket weavers: train the trainers,loan,800.00,USD,2009-10-20,Rural basket makers of the Bolgatanga district,,Loan for dye pots (illustrative figures)
-Bolga basket weavers: train the trainers,loan_repayment,300.00,USD,2010-04-20,Rural basket makers of the Bolgatanga district,,First repayment (illustrative figures)
+Bolga basket weavers: train the trainers,loan-repayment,300.00,USD,2010-04-20,Rural basket makers of the Bolgatanga district,,First repayment (illustrative figures)
 """#,
         "prices.csv": #"""
 product,market,price_type,unit,price,currency,observed_on,source
