@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "API", "RPC", "Schema", "Storage",
+                "API", "Domain", "RPC", "Schema", "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,7 +88,7 @@ let package = Package(
             ],
             path: "Shared/Storage", swiftSettings: optimize),
         // What the services share about the field: country and currency codes, dates, field validation.
-        .target(name: "Domain", dependencies: ["RPC", "Schema"], path: "Shared/Domain", swiftSettings: optimize),
+        .target(name: "Domain", dependencies: ["Schema"], path: "Shared/Domain", swiftSettings: optimize),
         // The TestService implementation: used by tests, the benchmark and the interop server.
         .target(
             name: "Interop", dependencies: ["API", "RPC", "Schema"], path: "Shared/Interop", swiftSettings: optimize),

@@ -151,6 +151,9 @@ extension AsyncParsableCommand {
         } catch let error as RPCError {
             printError("\(error.code): \(error.message)")
             throw ExitCode(1)
+        } catch let error as RPCStatusConvertible {
+            printError("\(error.rpcError.code): \(error.rpcError.message)")
+            throw ExitCode(1)
         } catch let error as CommandFailure {
             printError(error.description)
             throw ExitCode(1)

@@ -1,4 +1,3 @@
-import RPC
 import Schema
 
 extension CSV {
@@ -202,16 +201,16 @@ extension CSV.RowCheck {
     /// The id a cell means: itself when it is one of `ids`, else the one id whose name it is (`named`); or what is
     /// wrong, with `hint` after a name that fits nothing.
     public static func resolve(_ cell: String, ids: Set<String>, named: [String], noun: String, hint: String = "")
-        -> Result<String, RPCError>
+        -> Result<String, DomainError>
     {
         if ids.contains(cell) { return .success(cell) }
         switch named.count {
         case 1: return .success(named[0])
-        case 0: return .failure(RPCError(.notFound, "no \(noun) has the id or name \"\(cell)\"\(hint)"))
+        case 0: return .failure(DomainError(.notFound, "no \(noun) has the id or name \"\(cell)\"\(hint)"))
         default:
             return .failure(
-                RPCError(
-                    .invalidArgument,
+                DomainError(
+                    .invalid,
                     "\"\(cell)\" names \(named.count) \(noun)s (\(named.sorted().joined(separator: ", "))); give the id"
                 ))
         }

@@ -1,22 +1,21 @@
-import RPC
 import Schema
 
-/// Collects what is wrong with a request, field by field, and turns it into one INVALID_ARGUMENT that names every
-/// field (AIP-193), so that a person fixing a form sees all the problems at once.
+/// Collects what is wrong with a request, field by field, and turns it into one error that names every field
+/// (AIP-193; INVALID_ARGUMENT at the service boundary), so that a person fixing a form sees all the problems at once.
 public struct FieldValidator {
-    public private(set) var violations: [FieldViolation] = []
+    public private(set) var violations: [DomainError.Violation] = []
 
     public init() {}
 
     public mutating func fail(_ field: String, _ description: String) {
-        violations.append(FieldViolation(field: field, description: description))
+        violations.append(DomainError.Violation(field: field, description: description))
     }
 
-    /// Throws INVALID_ARGUMENT naming every violation, if there are any.
-    public func check() throws(RPCError) {
+    /// Throws a DomainError naming every violation, if there are any.
+    public func check(file: String = #fileID, line: Int = #line) throws(DomainError) {
         guard !violations.isEmpty else { return }
         let summary = violations.map { "\($0.field): \($0.description)" }.joined(separator: "; ")
-        throw RPCError(.invalidArgument, summary, fieldViolations: violations)
+        throw DomainError(.invalid, summary, violations: violations, file: file, line: line)
     }
 
     /// A required, trimmed text of at most `maxLength` characters.

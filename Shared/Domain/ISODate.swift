@@ -92,3 +92,8 @@ public struct ISODate: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 }
+
+extension ISODate {
+    /// A date as its ISO text ("2009-03-02"), which sorts as the dates do; "" for none or an impossible one, first.
+    public static func text(_ date: CommonV1.Date?) -> String { date.flatMap(ISODate.init)?.description ?? "" }
+}

@@ -45,7 +45,8 @@ extension AssistanceHandler {
         try check.check()
         return try await storage {
             try await store.recordOutcome(
-                request.referralID, request.outcome, on: day!, notes: notes, requestID: request.requestID)
+                request.referralID, request.outcome, on: try day.checked("outcome_on"), notes: notes,
+                requestID: request.requestID)
         }
     }
 

@@ -70,7 +70,8 @@ extension AssistanceHandler {
         if request.period == nil { check.fail("period", "is required (start, end, and a target or an actual)") }
         try check.check()
         return try await storage {
-            try await store.recordPeriod(request.indicatorID, request.period!, requestID: request.requestID)
+            try await store.recordPeriod(
+                request.indicatorID, (try request.period.checked("period")), requestID: request.requestID)
         }
     }
 

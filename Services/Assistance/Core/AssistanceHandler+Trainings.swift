@@ -29,8 +29,10 @@ extension AssistanceHandler {
         if !known.contains(training.skill) {
             throw RPCError.invalidArgument(field: "training.skill", Self.unknownSkill(training.skill, known))
         }
-        training.trainedGroupIDs = training.trainedGroupIDs.map { groups[$0]!.id }
-        if !training.trainerGroupID.isEmpty { training.trainerGroupID = groups[training.trainerGroupID]!.id }
+        training.trainedGroupIDs = training.trainedGroupIDs.map { groups[$0]?.id ?? $0 }
+        if !training.trainerGroupID.isEmpty {
+            training.trainerGroupID = groups[training.trainerGroupID]?.id ?? training.trainerGroupID
+        }
         let checked = training
         return try await storage { try await store.recordTraining(checked, requestID: request.requestID) }
     }
@@ -134,7 +136,7 @@ extension AssistanceHandler {
             if training.completedOn == request.completedOn && training.results == request.results { return training }
             throw RPCError(
                 .failedPrecondition,
-                "training \(training.id) was already completed on \(ISODate(training.completedOn!)!)")
+                "training \(training.id) was already completed on \((try training.completedOn.day("completed_on")))")
         }
         if let day, let held = training.heldOn.flatMap(ISODate.init), day < held {
             throw RPCError.invalidArgument(field: "completed_on", "\(day) is before the training was held (\(held))")
@@ -179,7 +181,8 @@ extension AssistanceHandler {
         }
         return try await storage {
             try await store.complete(
-                training.id, on: request.completedOn!, results: request.results, requestID: request.requestID)
+                training.id, on: (try request.completedOn.checked("completed_on")), results: request.results,
+                requestID: request.requestID)
         }
     }
 

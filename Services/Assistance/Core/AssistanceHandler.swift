@@ -84,7 +84,7 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     }
 
     /// The page a List request asks for: after which row, and how many (1 to 1000, 100 by default).
-    static func page(_ size: Int32, _ token: String, idPrefix: String, of method: String) throws(RPCError)
+    static func page(_ size: Int32, _ token: String, idPrefix: String, of method: String) throws(DomainError)
         -> (after: (String, String)?, limit: Int)
     {
         var check = FieldValidator()

@@ -1,6 +1,7 @@
 import Domain
 import RPC
 import Schema
+import ServiceKit
 
 /// What a cascade link and a referral's outcome must respect.
 public enum TrainingRules {
@@ -161,7 +162,7 @@ public enum IndicatorRules {
 
     /// The period checked against its indicator, with people counts summed from their breakdown.
     static func normalised(_ period: AssistanceV1.IndicatorPeriod, of indicator: AssistanceV1.Indicator, field: String)
-        throws(RPCError)
+        throws(DomainError)
         -> AssistanceV1.IndicatorPeriod
     {
         var check = FieldValidator()
@@ -175,15 +176,15 @@ public enum IndicatorRules {
     static func merge(_ period: AssistanceV1.IndicatorPeriod, into indicator: inout AssistanceV1.Indicator)
         throws(RPCError) -> Bool
     {
-        let start = ISODate(period.start!)!
-        let end = ISODate(period.end!)!
+        let start = try rpc { () throws(DomainError) in try period.start.day("period.start") }
+        let end = try rpc { () throws(DomainError) in try period.end.day("period.end") }
         if let index = indicator.periods.firstIndex(where: { $0.start == period.start && $0.end == period.end }) {
             indicator.periods[index] = period
             return true
         }
         for other in indicator.periods {
-            let otherStart = ISODate(other.start!)!
-            let otherEnd = ISODate(other.end!)!
+            let otherStart = try rpc { () throws(DomainError) in try other.start.day("periods.start") }
+            let otherEnd = try rpc { () throws(DomainError) in try other.end.day("periods.end") }
             if start <= otherEnd && otherStart <= end {
                 throw RPCError(
                     .failedPrecondition,
@@ -194,7 +195,8 @@ public enum IndicatorRules {
             }
         }
         indicator.periods.append(period)
-        indicator.periods.sort { ISODate($0.start!)! < ISODate($1.start!)! }
+        // ISO dates sort as text; every stored period has its start.
+        indicator.periods.sort { ISODate.text($0.start) < ISODate.text($1.start) }
         return false
     }
 }

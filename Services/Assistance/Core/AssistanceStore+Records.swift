@@ -55,7 +55,8 @@ extension AssistanceStore {
                 "INSERT INTO equipment (id, group_id, project_id, day, body) VALUES ($1, $2, $3, $4, $5)",
                 [
                     .of(equipment.id), .of(equipment.groupID), .of(equipment.projectID),
-                    .of(ISODate(equipment.deliveredOn!)!.description), .blob(equipment.serializedBytes()),
+                    .of((try equipment.deliveredOn.day("delivered_on")).description),
+                    .blob(equipment.serializedBytes()),
                 ])
             return equipment.id
         } load: { session, id in
@@ -94,7 +95,7 @@ extension AssistanceStore {
             """,
             [
                 .of(training.id), .of(training.cascadesFrom), .of(training.projectID), .of(training.skill),
-                .of(ISODate(training.heldOn!)!.description), .of(training.trainerGroupID),
+                .of((try training.heldOn.day("held_on")).description), .of(training.trainerGroupID),
                 .blob(training.serializedBytes()),
             ])
         for group in Set(training.trainedGroupIDs) {
@@ -207,7 +208,7 @@ extension AssistanceStore {
                 "INSERT INTO referrals (id, group_id, organisation_id, day, body) VALUES ($1, $2, $3, $4, $5)",
                 [
                     .of(referral.id), .of(referral.groupID), .of(referral.organisationID),
-                    .of(ISODate(referral.referredOn!)!.description), .blob(referral.serializedBytes()),
+                    .of((try referral.referredOn.day("referred_on")).description), .blob(referral.serializedBytes()),
                 ])
             return referral.id
         } load: { session, id in

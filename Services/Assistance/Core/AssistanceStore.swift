@@ -214,7 +214,7 @@ public struct AssistanceStore: Sendable {
             let project = try await session.message(
                 AssistanceV1.Project.self, from: "projects", id: transaction.projectID, noun: "project")
             try MoneyRules.check(transaction, against: project)
-            let value = transaction.value!
+            let value = (try transaction.value.checked("value"))
             if transaction.type == .loan || transaction.type == .loanRepayment {
                 try await session.lock("loans \(transaction.groupID) \(value.currency)")
             }
@@ -240,7 +240,7 @@ public struct AssistanceStore: Sendable {
 
     /// Stores a checked money flow that has its id.
     func insert(_ transaction: AssistanceV1.Transaction, _ session: any SQLSession) async throws {
-        let value = transaction.value!
+        let value = (try transaction.value.checked("value"))
         try await session.execute(
             """
             INSERT INTO transactions (id, project_id, group_id, type, minor_units, currency, day, body)
@@ -249,7 +249,7 @@ public struct AssistanceStore: Sendable {
             [
                 .of(transaction.id), .of(transaction.projectID), .of(transaction.groupID),
                 .of(transaction.type.rawValue), .of(value.minorUnits), .of(value.currency),
-                .of(ISODate(transaction.date!)!.description), .blob(transaction.serializedBytes()),
+                .of((try transaction.date.day("date")).description), .blob(transaction.serializedBytes()),
             ])
     }
 
@@ -279,7 +279,9 @@ public struct AssistanceStore: Sendable {
             for line in projects.flatMap(\.budget) {
                 budget[line.currency] = budget[line.currency, default: 0].addingClamped(line.minorUnits)
             }
-            totals.budget = budget.keys.sorted().map { CommonV1.Money(minorUnits: budget[$0]!, currency: $0) }
+            totals.budget = budget.sorted { $0.key < $1.key }.map {
+                CommonV1.Money(minorUnits: $0.value, currency: $0.key)
+            }
             return totals
         }
     }
@@ -316,8 +318,8 @@ public struct AssistanceStore: Sendable {
                 to: &yearly["\(year) \(currency)", default: AssistanceV1.FlowTotals(currency: currency, year: year)])
         }
         return AssistanceV1.MoneyTotals(
-            totals: overall.keys.sorted().map { overall[$0]! },
-            byYear: yearly.keys.sorted().map { yearly[$0]! })
+            totals: overall.sorted { $0.key < $1.key }.map(\.value),
+            byYear: yearly.sorted { $0.key < $1.key }.map(\.value))
     }
 
     // MARK: what the Producer service said about groups

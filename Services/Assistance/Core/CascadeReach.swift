@@ -28,8 +28,10 @@ public enum CascadeReachRules {
                 AssistanceV1.CascadeTier(
                     tier: Int32(reach.tiers.count + 1), trainings: Int32(tier.count), people: people, total: total,
                     multiplierHundredths: multiplier, trainingIDs: tier.map(\.id)))
-            reach.people!.add(people)
-            reach.total = reach.people!.total
+            var everyone = reach.people ?? AssistanceV1.PeopleCount()
+            everyone.add(people)
+            reach.people = everyone
+            reach.total = everyone.total
             previousTotal = total
             // Stored cascades never loop (LinkCascade refuses it); `seen` keeps a damaged store from spinning.
             let next: [AssistanceV1.Training] = tier.flatMap { children[$0.id] ?? [] }.filter {

@@ -245,7 +245,7 @@ extension AssistanceStore {
         }
         var projectIDs = file.recorded.merging(file.storedParents) { a, _ in a }
         var projects: [String: AssistanceV1.Project] = [:]
-        var owed: [String: Int64] = [:]
+        var loans = LoanBook()
         var answers: [String: AssistanceV1.ImportedActivity] = [:]
         for activity in order {
             var project = activity.project
@@ -277,7 +277,7 @@ extension AssistanceStore {
         // Every flow in date order, checked against its project and, for loans, what its group owes by then.
         let flows = order.flatMap { activity in
             activity.flows.map { (flow: $0, project: projectIDs[activity.identifier] ?? "") }
-        }.sorted { ISODate($0.flow.transaction.date!)! < ISODate($1.flow.transaction.date!)! }
+        }.sorted { ISODate.text($0.flow.transaction.date) < ISODate.text($1.flow.transaction.date) }
         for (flow, projectID) in flows {
             guard let project = projects[projectID] else { continue }
             var transaction = flow.transaction
@@ -292,25 +292,10 @@ extension AssistanceStore {
                 check.fail(flow.place, error.message)
                 continue
             }
-            let value = transaction.value!
-            if transaction.type == .loan || transaction.type == .loanRepayment {
-                let account = "\(transaction.groupID) \(value.currency)"
-                if owed[account] == nil {
-                    try await session.lock("loans \(account)")
-                    owed[account] = try await Self.loansOutstanding(
-                        group: transaction.groupID, currency: value.currency, session)
-                }
-                if transaction.type == .loan {
-                    owed[account]! = owed[account]!.addingClamped(value.minorUnits)
-                } else if value.minorUnits > owed[account]! {
-                    check.fail(
-                        flow.place,
-                        "the group owes \(CurrencyCode.format(owed[account]!, value.currency)) in loans by then; a repayment of \(CurrencyCode.format(value.minorUnits, value.currency)) is more than that"
-                    )
-                    continue
-                } else {
-                    owed[account]! -= value.minorUnits
-                }
+            let value = try transaction.value.checked("\(flow.place), value")
+            if let problem = try await loans.count(transaction, value, in: session, lock: true) {
+                check.fail(flow.place, "the group " + problem)
+                continue
             }
             transaction.id = "tx_" + RequestID.make()
             try await insert(transaction, session)

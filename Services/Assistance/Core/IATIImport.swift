@@ -164,7 +164,9 @@ struct IATIImport: Sendable {
                 budget[money.currency, default: 0] = budget[money.currency, default: 0].addingClamped(money.minorUnits)
             }
         }
-        project.budget = budget.keys.sorted().map { CommonV1.Money(minorUnits: budget[$0]!, currency: $0) }
+        project.budget = budget.sorted { $0.key < $1.key }.map {
+            CommonV1.Money(minorUnits: $0.value, currency: $0.key)
+        }
         activity.parent =
             node.all("related-activity").first { $0["type"] == "1" }?["ref"] ?? ""
         for (index, element) in node.all("transaction").enumerated() {
@@ -334,13 +336,13 @@ struct IATIImport: Sendable {
                     switch (dimension["name"]?.lowercased() ?? "", dimension["value"]?.lowercased() ?? "") {
                     case ("sex", "female"):
                         value.bySex = value.bySex ?? AssistanceV1.PeopleCount()
-                        value.bySex!.women = count
+                        value.bySex?.women = count
                     case ("sex", "male"):
                         value.bySex = value.bySex ?? AssistanceV1.PeopleCount()
-                        value.bySex!.men = count
+                        value.bySex?.men = count
                     case ("sex", _):
                         value.bySex = value.bySex ?? AssistanceV1.PeopleCount()
-                        value.bySex!.other += count
+                        value.bySex?.other += count
                     case ("age", let band): value.byAge.append(AssistanceV1.AgeBandCount(band: band, people: count))
                     case ("place", _):
                         value.byLocation.append(

@@ -1,6 +1,7 @@
 import Domain
 import RPC
 import Schema
+import ServiceKit
 
 /// What a money flow must respect, and how flows add up — per currency, never across currencies.
 public enum MoneyRules {
@@ -14,7 +15,7 @@ public enum MoneyRules {
     public static func check(_ transaction: AssistanceV1.Transaction, against project: AssistanceV1.Project)
         throws(RPCError)
     {
-        let value = transaction.value!
+        let value = try rpc { () throws(DomainError) in try transaction.value.checked("transaction.value") }
         let currencies = project.budget.map(\.currency)
         if !currencies.contains(value.currency) {
             throw RPCError(
@@ -38,7 +39,7 @@ public enum MoneyRules {
                 """)
         default: break
         }
-        let day = ISODate(transaction.date!)!
+        let day = try rpc { () throws(DomainError) in try transaction.date.day("transaction.date") }
         let (start, end) = span(of: project)
         if let start, day < start {
             throw RPCError.invalidArgument(

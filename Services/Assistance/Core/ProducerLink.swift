@@ -1,4 +1,5 @@
 import API
+import Domain
 import RPC
 import Schema
 import ServiceKit
@@ -114,7 +115,10 @@ struct ProducerLink: Sendable {
     }
 
     func requireGroup(_ id: String, field: String, purpose: String) async throws -> ProducerV1.ProducerGroup {
-        try await requireGroups([(id, field)], purpose: purpose)[id]!
+        guard let group = try await requireGroups([(id, field)], purpose: purpose)[id] else {
+            throw DomainError(.broken, "\(field): the Producer service's answer left out group \(id)")
+        }
+        return group
     }
 
     /// The skill codes of the Producer service's catalogue.

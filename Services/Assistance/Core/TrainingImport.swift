@@ -100,9 +100,9 @@ struct TrainingImport: Sendable {
         try check.check()
         return rows.map { row in
             var row = row
-            row.training.trainedGroupIDs = row.training.trainedGroupIDs.map { groups[$0]!.id }
+            row.training.trainedGroupIDs = row.training.trainedGroupIDs.map { groups[$0]?.id ?? $0 }
             if !row.training.trainerGroupID.isEmpty {
-                row.training.trainerGroupID = groups[row.training.trainerGroupID]!.id
+                row.training.trainerGroupID = groups[row.training.trainerGroupID]?.id ?? row.training.trainerGroupID
             }
             return row
         }
@@ -261,7 +261,7 @@ struct TrainingImport: Sendable {
                 let parent: AssistanceV1.Training?
                 if let parentRow = row.parentRow {
                     // Named by its row in what the import says: the sheet's reader knows rows, not new ids.
-                    var fromRow = done[parentRow]!
+                    var fromRow = try done[parentRow].checked("row \(parentRow)")
                     training.cascadesFrom = fromRow.id
                     fromRow.id = "of row \(parentRow)"
                     parent = fromRow

@@ -95,7 +95,9 @@ struct TransactionImport: Sendable {
         try check.check()
         return rows.map { row in
             var row = row
-            if !row.transaction.groupID.isEmpty { row.transaction.groupID = groups[row.transaction.groupID]!.id }
+            if !row.transaction.groupID.isEmpty {
+                row.transaction.groupID = groups[row.transaction.groupID]?.id ?? row.transaction.groupID
+            }
             return row
         }
     }
@@ -132,7 +134,9 @@ struct TransactionImport: Sendable {
         func response(importID: String = "", validateOnly: Bool) -> AssistanceV1.ImportTransactionsResponse {
             AssistanceV1.ImportTransactionsResponse(
                 importID: importID, recorded: Int32(new.count), rows: rows,
-                recordedTotals: totals.keys.sorted().map { CommonV1.Money(minorUnits: totals[$0]!, currency: $0) },
+                recordedTotals: totals.sorted { $0.key < $1.key }.map {
+                    CommonV1.Money(minorUnits: $0.value, currency: $0.key)
+                },
                 validateOnly: validateOnly)
         }
     }
@@ -149,42 +153,30 @@ struct TransactionImport: Sendable {
             projects[id] = try await AssistanceStore.project(id, session)
         }
         let stored = try await recorded(rows.map(\.transaction), session)
-        var owed: [String: Int64] = [:]
+        var loans = LoanBook()
         var seen: [[String]: String] = [:]
         var plan = Plan()
+        // ISO dates sort as text; every row's date was checked.
         let dated = rows.sorted {
-            (ISODate($0.transaction.date!)!, $0.number) < (ISODate($1.transaction.date!)!, $1.number)
+            (ISODate.text($0.transaction.date), $0.number) < (ISODate.text($1.transaction.date), $1.number)
         }
         for row in dated {
             var transaction = row.transaction
-            let value = transaction.value!
+            let value = try transaction.value.checked("row \(row.number), amount")
             let key = key(transaction)
             if let id = stored[key] ?? seen[key] {
                 plan.rows.append(
                     AssistanceV1.ImportedTransaction(row: Int32(row.number), transactionID: id, alreadyRecorded: true))
                 continue
             }
+            let project = try projects[transaction.projectID].checked("row \(row.number), project")
             do throws(RPCError) {
-                try MoneyRules.check(transaction, against: projects[transaction.projectID]!)
+                try MoneyRules.check(transaction, against: project)
             } catch {
                 check.fail("row \(row.number)", error.message)
             }
-            if transaction.type == .loan || transaction.type == .loanRepayment {
-                let account = "\(transaction.groupID) \(value.currency)"
-                if owed[account] == nil {
-                    owed[account] = try await AssistanceStore.loansOutstanding(
-                        group: transaction.groupID, currency: value.currency, session)
-                }
-                if transaction.type == .loan {
-                    owed[account]! = owed[account]!.addingClamped(value.minorUnits)
-                } else if value.minorUnits > owed[account]! {
-                    check.fail(
-                        "row \(row.number), amount",
-                        "group \(transaction.groupID) owes \(CurrencyCode.format(owed[account]!, value.currency)) in loans by then; a repayment of \(CurrencyCode.format(value.minorUnits, value.currency)) is more than that"
-                    )
-                } else {
-                    owed[account]! -= value.minorUnits
-                }
+            if let problem = try await loans.count(transaction, value, in: session, lock: false) {
+                check.fail("row \(row.number), amount", "group \(transaction.groupID) " + problem)
             }
             transaction.id = validateOnly ? "" : "tx_" + RequestID.make()
             seen[key] = transaction.id
@@ -231,7 +223,7 @@ extension AssistanceStore {
         } write: { session in
             // As RecordTransaction: loans and repayments of one group and currency are checked one writer at a time.
             let accounts = rows.map(\.transaction).filter { $0.type == .loan || $0.type == .loanRepayment }.map {
-                "loans \($0.groupID) \($0.value!.currency)"
+                "loans \($0.groupID) \($0.value?.currency ?? "")"
             }
             for account in Set(accounts).sorted() { try await session.lock(account) }
             let plan = try await TransactionImport.plan(rows, validateOnly: false, session)

@@ -18,7 +18,8 @@ extension MarketplaceStore {
             try await session.execute(
                 "INSERT INTO demand_signals (id, product, status, created_at, body) VALUES ($1, $2, $3, $4, $5)",
                 [
-                    .of(signal.id), .of(signal.product), .of(signal.status.rawValue), .of(signal.createdAt!.unixMicros),
+                    .of(signal.id), .of(signal.product), .of(signal.status.rawValue),
+                    .of((try signal.createdAt.checked("created_at")).unixMicros),
                     .blob(signal.serializedBytes()),
                 ])
             return signal.id

@@ -121,7 +121,10 @@ extension MarketplaceStore {
     func insertPost(_ post: MarketplaceV1.Post, _ session: any SQLSession) async throws {
         try await session.execute(
             "INSERT INTO posts (id, thread_id, created_at, body) VALUES ($1, $2, $3, $4)",
-            [.of(post.id), .of(post.threadID), .of(post.createdAt!.unixMicros), .blob(post.serializedBytes())])
+            [
+                .of(post.id), .of(post.threadID), .of((try post.createdAt.checked("created_at")).unixMicros),
+                .blob(post.serializedBytes()),
+            ])
     }
 
     func loadThread(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.DiscussionThread {

@@ -29,7 +29,8 @@ extension MarketplaceStore {
                 INSERT INTO library_entries (id, crafts, topics, created_at, body) VALUES ($1, $2, $3, $4, $5)
                 """,
                 [
-                    .of(entry.id), .of(crafts), .of(topics), .of(entry.createdAt!.unixMicros),
+                    .of(entry.id), .of(crafts), .of(topics),
+                    .of((try entry.createdAt.checked("created_at")).unixMicros),
                     .blob(entry.serializedBytes()),
                 ])
             try await session.execute(
@@ -42,7 +43,8 @@ extension MarketplaceStore {
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                 """,
                 [
-                    .of(entry.id), .of(crafts), .of(topics), .of(entry.createdAt!.unixMicros),
+                    .of(entry.id), .of(crafts), .of(topics),
+                    .of((try entry.createdAt.checked("created_at")).unixMicros),
                     .blob(entry.serializedBytes()), .of(entry.title), .of(entry.body),
                 ])
         }

@@ -38,10 +38,10 @@ extension MarketplaceStore {
     static func trailing(_ observation: MarketplaceV1.PriceObservation, _ session: any SQLSession) async throws
         -> (median: Int64, count: Int)
     {
-        let day = ISODate(observation.observedOn!)!
+        let day = (try observation.observedOn.day("observed_on"))
         let series: [SQLValue] = [
             .of(observation.product), .of(observation.marketID), .of(observation.priceType.rawValue),
-            .of(observation.unit), .of(observation.price!.currency),
+            .of(observation.unit), .of((try observation.price.checked("price")).currency),
             .of(day.adding(days: -PriceRules.trailingDays).description), .of(day.description),
         ]
         let window = """
@@ -65,8 +65,8 @@ extension MarketplaceStore {
         _ observation: MarketplaceV1.PriceObservation, _ session: any SQLSession,
         trailing given: (median: Int64, count: Int)? = nil
     ) async throws -> MarketplaceV1.PriceAlert? {
-        let day = ISODate(observation.observedOn!)!
-        let price = observation.price!
+        let day = (try observation.observedOn.day("observed_on"))
+        let price = (try observation.price.checked("price"))
         let window: (median: Int64, count: Int)
         if let given { window = given } else { window = try await Self.trailing(observation, session) }
         try await session.execute(
@@ -104,8 +104,9 @@ extension MarketplaceStore {
                     binds += [
                         .of("po_" + RequestID.make()), .of(observation.product), .of(observation.marketID),
                         .of(observation.priceType.rawValue), .of(observation.unit),
-                        .of(observation.price!.minorUnits), .of(observation.price!.currency),
-                        .of(ISODate(observation.observedOn!)!.description), .of(observation.source),
+                        .of((try observation.price.checked("price")).minorUnits),
+                        .of((try observation.price.checked("price")).currency),
+                        .of((try observation.observedOn.day("observed_on")).description), .of(observation.source),
                     ]
                 }
                 try await session.execute(

@@ -76,7 +76,9 @@ struct PriceImport: Sendable {
         try check.check()
 
         // Every row has a valid date now: record them in date order, file order within a day.
-        let dated = rows.map { (day: ISODate($0.observation.observedOn!)!, row: $0.row, observation: $0.observation) }
+        let dated = try rows.map {
+            (day: try $0.observation.observedOn.day("observed_on"), row: $0.row, observation: $0.observation)
+        }
         var plan = Plan()
         var seen: Set<[String]> = []
         for (_, row, observation) in dated.sorted(by: { ($0.day, $0.row) < ($1.day, $1.row) }) {

@@ -16,16 +16,17 @@ enum Independence {
         // Buyer concentration, in the currency most current relationships use; amounts are never mixed across
         // currencies.
         let priced = current.filter { ($0.yearlyPurchases?.minorUnits ?? 0) > 0 }
-        let currencies = Dictionary(grouping: priced, by: { $0.yearlyPurchases!.currency })
+        let currencies = Dictionary(grouping: priced, by: { $0.yearlyPurchases?.currency ?? "" })
         if let (currency, inCurrency) = currencies.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) {
             var byBuyer: [String: Int64] = [:]
             for relationship in inCurrency {
                 byBuyer[relationship.organisation, default: 0] = byBuyer[relationship.organisation, default: 0]
-                    .addingClamped(relationship.yearlyPurchases!.minorUnits)
+                    .addingClamped(relationship.yearlyPurchases?.minorUnits ?? 0)
             }
             let total = Double(byBuyer.values.reduce(Int64(0)) { $0.addingClamped($1) })
             let shares = byBuyer.mapValues { Double($0) / total }
-            let largest = shares.max { ($0.value, $1.key) < ($1.value, $0.key) }!
+            // A group in `currencies` has a buyer: there is a largest one.
+            let largest = shares.max { ($0.value, $1.key) < ($1.value, $0.key) } ?? (key: "", value: 0)
             profile.currency = currency
             profile.buyersCounted = Int32(byBuyer.count)
             profile.buyersExcluded = Int32(current.count - inCurrency.count)
@@ -51,9 +52,11 @@ enum Independence {
             "in-house share: \(inHouse.count) of \(inHouse.count + outsourced.count) production processes done by the group itself"
         )
 
-        if let longest = current.min(by: { ISODate($0.since!)! < ISODate($1.since!)! }),
-            let since = ISODate(longest.since!)
-        {
+        // Every current relationship has a start (the filter above): the oldest one.
+        let started = current.compactMap { relationship in
+            relationship.since.flatMap(ISODate.init).map { ($0, relationship) }
+        }
+        if let (since, longest) = started.min(by: { $0.0 < $1.0 }) {
             profile.longestRelationshipTenthsOfYears = Int32(
                 (Double(asOf.dayNumber - since.dayNumber) / 365.25 * 10).rounded(.down))
             profile.longestRelationshipBuyer = longest.organisation
@@ -62,8 +65,10 @@ enum Independence {
 
         let yearAgo = asOf.yearsEarlier(1)
         for (skill, history) in Dictionary(grouping: assessments, by: \.skill).sorted(by: { $0.key < $1.key }) {
-            let dated = history.compactMap { assessment in ISODate(assessment.assessedOn!).map { ($0, assessment) } }
-                .sorted { $0.0 < $1.0 }
+            let dated = history.compactMap { assessment in
+                assessment.assessedOn.flatMap(ISODate.init).map { ($0, assessment) }
+            }
+            .sorted { $0.0 < $1.0 }
             guard let now = dated.last(where: { $0.0 <= asOf })?.1 else { continue }
             let before = dated.last(where: { $0.0 <= yearAgo })?.1
             profile.skills.append(

@@ -17,16 +17,16 @@ extension ProducerStore {
                 """
                 INSERT INTO buyer_relationships (id, group_id, organisation, since, kind, purchases_minor,
                     purchases_currency, ended_on, notes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                """, [.of(id), .of(group.id)] + Self.relationshipValues(relationship))
+                """, [.of(id), .of(group.id)] + (try Self.relationshipValues(relationship)))
             return id
         } load: { session, id in
             try await loadRelationship(id, session)
         }
     }
 
-    static func relationshipValues(_ relationship: ProducerV1.BuyerRelationship) -> [SQLValue] {
+    static func relationshipValues(_ relationship: ProducerV1.BuyerRelationship) throws -> [SQLValue] {
         [
-            .of(relationship.organisation), .of(ISODate(relationship.since!)!.description),
+            .of(relationship.organisation), .of((try relationship.since.day("since")).description),
             .of(relationship.kind.rawValue), .of(relationship.yearlyPurchases?.minorUnits),
             .of(relationship.yearlyPurchases?.currency), .of(relationship.endedOn.flatMap(ISODate.init)?.description),
             .of(relationship.notes),
@@ -66,7 +66,7 @@ extension ProducerStore {
                 """
                 UPDATE buyer_relationships SET organisation = $2, since = $3, kind = $4, purchases_minor = $5,
                     purchases_currency = $6, ended_on = $7, notes = $8 WHERE id = $1
-                """, [.of(relationship.id)] + Self.relationshipValues(updated))
+                """, [.of(relationship.id)] + (try Self.relationshipValues(updated)))
             return try await loadRelationship(relationship.id, session)
         }
     }

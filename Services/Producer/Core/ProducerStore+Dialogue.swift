@@ -18,7 +18,8 @@ extension ProducerStore {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 """,
                 [
-                    .of(id), .of(group.id), .of(contact.organisation), .of(ISODate(contact.contactDate!)!.description),
+                    .of(id), .of(group.id), .of(contact.organisation),
+                    .of((try contact.contactDate.day("contact_date")).description),
                     .of(contact.kind.rawValue), .of(contact.topics.joined(separator: "\n")), .of(contact.summary),
                     .of(Clock.unixMicros()),
                 ])
@@ -30,7 +31,7 @@ extension ProducerStore {
                     """,
                     [
                         .of("fu_" + RequestID.make()), .of(id), .of(group.id), .of(followUp.description),
-                        .of(ISODate(followUp.dueOn!)!.description),
+                        .of((try followUp.dueOn.day("due_on")).description),
                     ])
             }
             return id
@@ -92,7 +93,7 @@ extension ProducerStore {
             }
             return try await session.query(sql + " ORDER BY f.due_on, f.id", binds).map { row in
                 let followUp = try Self.followUp(row)
-                let due = ISODate(followUp.dueOn!)!
+                let due = (try followUp.dueOn.day("due_on"))
                 return ProducerV1.OverdueFollowUp(
                     followUp: followUp, groupName: try decode(row).name, organisation: try row.text("organisation"),
                     daysOverdue: Int32(asOf.dayNumber - due.dayNumber))

@@ -59,7 +59,8 @@ extension ProducerStore {
                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 """,
                 [
-                    .of(id), .of(group.id), .of(assessment.skill), .of(ISODate(assessment.assessedOn!)!.description),
+                    .of(id), .of(group.id), .of(assessment.skill),
+                    .of((try assessment.assessedOn.day("assessed_on")).description),
                     .of(assessment.level), .of(assessment.membersHolding), .of(assessment.assessor),
                     .of(assessment.notes), .of(Clock.unixMicros()),
                 ])

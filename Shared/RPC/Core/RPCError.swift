@@ -67,3 +67,9 @@ public struct FieldViolation: Sendable, Hashable {
         self.description = description
     }
 }
+
+/// An error of a layer beneath the transport (the field's rules, storage) that knows the status it stands for. A
+/// server answers a handler's such error with `rpcError`; the conformance lives where both layers meet (ServiceKit).
+public protocol RPCStatusConvertible: Error {
+    var rpcError: RPCError { get }
+}

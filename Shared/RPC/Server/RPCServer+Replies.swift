@@ -57,6 +57,11 @@ extension RPCServer {
                 }
             } catch let error as RPCError {
                 failure = error
+            } catch let error as RPCStatusConvertible {
+                failure = error.rpcError
+                if failure?.code == .internalError {
+                    context.logger.error("handler failed", metadata: ["error": "\(error)"])
+                }
             } catch is CancellationError {
                 failure =
                     context.deadline.map { $0 <= .now } == true

@@ -1,0 +1,42 @@
+import Domain
+import RPC
+import Schema
+import ServiceKit
+import Testing
+
+/// The field's rules throw DomainError, which knows nothing of RPC; the service boundary makes it a status.
+@Suite("Domain errors at the service boundary")
+struct DomainErrorTests {
+    @Test("a rule's problems become INVALID_ARGUMENT with every field; a name that fits nothing NOT_FOUND")
+    func mapping() throws {
+        var check = FieldValidator()
+        check.fail("group.country", "\"XX\" is not an ISO 3166-1 alpha-2 country code")
+        check.fail("group.name", "must not be empty")
+        let error = try #require(throws: DomainError.self) { try check.check() }
+        #expect(error.kind == .invalid && error.file.hasSuffix("DomainErrorTests.swift") && error.line > 0)
+        let status = error.rpcError
+        #expect(status.code == .invalidArgument)
+        #expect(status.fieldViolations.map(\.field) == ["group.country", "group.name"])
+        #expect(status.message.hasPrefix("group.country: \"XX\""))
+        let missing = CSV.RowCheck.resolve("Nowhere weavers", ids: [], named: [], noun: "producer group")
+        guard case .failure(let notFound) = missing else {
+            Issue.record("a name that fits nothing resolved")
+            return
+        }
+        #expect(notFound.rpcError.code == .notFound && notFound.message.contains("Nowhere weavers"))
+    }
+
+    @Test("a checked field without its value is a bug of the rules: INTERNAL, naming the field and the place")
+    func broken() throws {
+        let date: CommonV1.Date? = nil
+        let error = try #require(throws: DomainError.self) { _ = try date.day("transaction.date") }
+        #expect(error.kind == .broken && error.message.hasPrefix("transaction.date:"))
+        #expect(error.file.hasSuffix("DomainErrorTests.swift"))
+        #expect(error.rpcError.code == .internalError)
+        let impossible: CommonV1.Date? = CommonV1.Date(year: 2025, month: 2, day: 30)
+        #expect(throws: DomainError.self) { _ = try impossible.day("held_on") }
+        let day: CommonV1.Date? = CommonV1.Date(year: 2025, month: 2, day: 28)
+        #expect(try day.day("held_on").description == "2025-02-28")
+        #expect(try Optional(5).checked("level") == 5)
+    }
+}
