@@ -94,21 +94,61 @@ public enum ServiceProcess {
 
     /// Runs a service that keeps data: opens its database (migrating it), serves, and closes the database after the
     /// server has stopped. The services get the database through `AuditedDatabase`, so that every change they
-    /// commit has its entry in the audit trail; refused calls are written there too.
+    /// commit has its entry in the audit trail; refused calls are written there too. A database with background
+    /// work (PostgreSQL's pool) runs it as a Service of the process's ServiceGroup, beside the process itself, and
+    /// the group stops it after the process has stopped serving.
     public static func run(
         _ address: ServiceAddress, options: ServiceOptions, migrations: [Migration],
-        services: (_ database: any Database, _ context: ProcessContext) throws -> [ServiceRegistration]
+        services:
+            @escaping @Sendable (_ database: any Database, _ context: ProcessContext) throws
+            -> [ServiceRegistration]
     ) async throws {
         let configuration = try options.configuration(for: address, environment: ProcessInfo.processInfo.environment)
         // Logging is set up before the database opens, so that migrations are logged too.
         _ = bootstrap(logLevel: configuration.logLevel)
-        var logger = Logger(label: address.executable)
-        logger.logLevel = configuration.logLevel
+        var processLogger = Logger(label: address.executable)
+        processLogger.logLevel = configuration.logLevel
+        let logger = processLogger
         // Keys are read before the database opens: a key file others can read stops the start at once.
         let security = try configuration.security.serverSecurity(logger: logger)
         let location = configuration.database ?? .sqlite(path: "var/\(address.shortName).sqlite")
         logger.info("opening database", metadata: ["location": "\(location)"])
-        let opened = try await openDatabase(location, migrations: migrations, logger: logger)
+        let (opened, background) = try await prepareDatabase(location, logger: logger)
+        guard let background else {
+            try await serve(
+                address, opened, location, migrations: migrations, configuration: configuration, security: security,
+                logger: logger, services: services)
+            return
+        }
+        // The process stops first (it ends on SIGTERM or SIGINT, its own group trapping them), then the pool.
+        let process = ProcessService {
+            try await serve(
+                address, opened, location, migrations: migrations, configuration: configuration, security: security,
+                logger: logger, services: services)
+        }
+        try await ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: background),
+                    .init(
+                        service: process, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                ], logger: logger)
+        ).run()
+    }
+
+    /// Migrates the database, serves until told to stop, then closes the database.
+    private static func serve(
+        _ address: ServiceAddress, _ opened: any Database, _ location: DatabaseLocation, migrations: [Migration],
+        configuration: ServiceConfiguration, security: ServerSecurity?, logger: Logger,
+        services: (_ database: any Database, _ context: ProcessContext) throws -> [ServiceRegistration]
+    ) async throws {
+        do {
+            try await makeReady(opened, location, migrations: migrations, logger: logger)
+        } catch {
+            await opened.close()
+            throw error
+        }
         let identity = ProcessIdentity(process: address.executable)
         let database = AuditedDatabase(opened, instanceID: identity.instanceID)
         let refusals = RefusalRecorder(database: opened, instanceID: identity.instanceID, logger: logger)
@@ -149,6 +189,7 @@ public enum ServiceProcess {
         }
         let context = ProcessContext(configuration: configuration, logger: logger, security: security)
         let registrations = try services(context)
+        let background = context.background.services
         let health = HealthService(services: healthNames(registrations))
         // A process that keeps data serves only while it reaches its database.
         let watch = database.map {
@@ -171,22 +212,43 @@ public enum ServiceProcess {
         // The group stops its services in reverse order: the RPC server first, the metrics endpoint last.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: (metricsEndpoint.map { [$0 as any Service] } ?? []) + (watch.map { [$0] } ?? []) + [
-                    KeyReloadService(security: security, logger: logger),
-                    RPCServerService(server: server, health: health),
-                ],
+                services: (metricsEndpoint.map { [$0 as any Service] } ?? []) + (watch.map { [$0] } ?? []) + background
+                    + [
+                        KeyReloadService(security: security, logger: logger),
+                        RPCServerService(server: server, health: health),
+                    ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
 
 /// What a service process's handlers are built with: its configuration, its logger and its keys (for the
-/// sockets it serves besides RPC, such as Marketplace-Info's events).
+/// sockets it serves besides RPC, such as Marketplace-Info's events), and where they hand the long-running pieces
+/// they start, which the process's ServiceGroup then runs and stops (after the RPC server, before the database).
 public struct ProcessContext: Sendable {
     public let configuration: ServiceConfiguration
     public let logger: Logger
     /// The process's CURVE keys; nil without.
     public let security: ServerSecurity?
+    let background = BackgroundServices()
+
+    init(configuration: ServiceConfiguration, logger: Logger, security: ServerSecurity?) {
+        self.configuration = configuration
+        self.logger = logger
+        self.security = security
+    }
+
+    /// Runs `service` in the process's ServiceGroup.
+    public func run(_ service: any Service) { background.add(service) }
+}
+
+/// The services a process's handlers handed over while they were built.
+final class BackgroundServices: Sendable {
+    private let added = Mutex<[any Service]>([])
+
+    func add(_ service: any Service) { added.withLock { $0.append(service) } }
+
+    var services: [any Service] { added.withLock { $0 } }
 }
 
 /// Reads the authorized keys and the policy again on SIGHUP (besides the periodic check of `ServerSecurity`).
@@ -254,4 +316,13 @@ public struct RPCServerService: Service {
 /// caller) and its cancellation go with it.
 public func offTheIOThread<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
     try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body() }
+}
+
+/// A piece of work as a swift-service-lifecycle `Service`: a process's own run, beside the services it needs.
+struct ProcessService: Service {
+    let body: @Sendable () async throws -> Void
+
+    init(_ body: @escaping @Sendable () async throws -> Void) { self.body = body }
+
+    func run() async throws { try await body() }
 }

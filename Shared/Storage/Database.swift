@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// The SQL dialect of a back end; repositories write PostgreSQL-style `$1` placeholders and branch on this only
 /// where the two really differ (full-text search, say).
@@ -108,6 +109,31 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Opens the database at `location` and applies `migrations` that have not been applied yet.
+/// A database for a process that runs a ServiceGroup: nothing connects until the group runs `service` (PostgreSQL's
+/// pool; nil for SQLite, which has no background work). Then `makeReady` checks the connection and migrates.
+public func prepareDatabase(_ location: DatabaseLocation, logger: Logger) async throws(StorageError)
+    -> (database: any Database, service: (any Service)?)
+{
+    switch location {
+    case .sqlite(let path): return (try await SQLiteDatabase.open(path: path, logger: logger), nil)
+    case .postgres(let url):
+        let database = try PostgresDatabase.prepare(url: url, logger: logger)
+        return (database, database.service)
+    }
+}
+
+/// Checks that a prepared database answers, then runs its migrations.
+public func makeReady(_ database: any Database, _ location: DatabaseLocation, migrations: [Migration], logger: Logger)
+    async throws(StorageError)
+{
+    if case .postgres(let url) = location, let postgres = database as? PostgresDatabase {
+        try await postgres.checkReachable(url: url)
+    }
+    try await Migrator(migrations: migrations, logger: logger).migrate(database)
+}
+
+/// Opens a database that runs its own background work, and migrates it: for tools and tests without a
+/// ServiceGroup.
 public func openDatabase(
     _ location: DatabaseLocation, migrations: [Migration], logger: Logger
 ) async throws(StorageError) -> any Database {

@@ -3,33 +3,59 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
-/// PostgreSQL through PostgresNIO's connection pool, so that several instances of a service share one state.
+/// PostgreSQL through PostgresNIO's connection pool, so that several instances of a service share one state. The
+/// pool's background work is a swift-service-lifecycle `Service` (`service`): a service process runs it in its
+/// ServiceGroup, which stops it after everything that uses it; a tool or test that has no group gets a database
+/// that runs it itself (`open`).
 final class PostgresDatabase: Database {
     let dialect = SQLDialect.postgres
     private let client: PostgresClient
-    private let runner: Task<Void, Never>
+    /// The pool's work when this database runs it itself; nil when a ServiceGroup runs `service`.
+    private let runner: Task<Void, Never>?
     private let logger: Logger
     private let use = ConnectionUse(backend: .postgres, connections: maximumConnections)
 
     /// The most connections one instance opens.
     static let maximumConnections = 32
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, logger: Logger, runsItself: Bool) {
         self.client = client
         self.logger = logger
-        self.runner = Task { await client.run() }
+        self.runner = runsItself ? Task { await client.run() } : nil
     }
 
-    /// Connects to `url` (`postgres://user:password@host:port/database`) and checks the connection.
+    /// The pool's background work, for a ServiceGroup to run; nil when this database runs it itself.
+    var service: (any Service)? { runner == nil ? client : nil }
+
+    /// A database on `url` (`postgres://user:password@host:port/database`) whose pool runs once `service` runs in
+    /// a ServiceGroup; nothing is connected yet.
+    static func prepare(url: String, logger: Logger) throws(StorageError) -> PostgresDatabase {
+        PostgresDatabase(
+            client: PostgresClient(configuration: try configuration(from: url), backgroundLogger: logger),
+            logger: logger, runsItself: false)
+    }
+
+    /// Connects to `url` with a pool this database runs itself, and checks the connection.
     static func open(url: String, logger: Logger) async throws(StorageError) -> PostgresDatabase {
-        let configuration = try configuration(from: url)
         let database = PostgresDatabase(
-            client: PostgresClient(configuration: configuration, backgroundLogger: logger),
-            logger: logger)
-        // The pool retries a failing connection for about a minute; a service starting against a wrong URL should
-        // say so sooner.
+            client: PostgresClient(configuration: try configuration(from: url), backgroundLogger: logger),
+            logger: logger, runsItself: true)
+        do {
+            try await database.checkReachable(url: url)
+        } catch {
+            await database.close()
+            throw error
+        }
+        return database
+    }
+
+    /// Waits, at most 15 s, for one statement to go through: the pool retries a failing connection for about a
+    /// minute, and a service starting against a wrong URL should say so sooner.
+    func checkReachable(url: String) async throws(StorageError) {
+        let database = self
         let check = Task { try await database.read { session in try await session.query("SELECT 1", []) } }
         let timeout = Task {
             try await Task.sleep(for: .seconds(15))
@@ -39,10 +65,8 @@ final class PostgresDatabase: Database {
         do {
             _ = try await check.value
         } catch {
-            await database.close()
-            throw StorageError(.unavailable, "cannot reach PostgreSQL at \(redacted(url)): \(error)")
+            throw StorageError(.unavailable, "cannot reach PostgreSQL at \(Self.redacted(url)): \(error)")
         }
-        return database
     }
 
     static func configuration(from url: String) throws(StorageError) -> PostgresClient.Configuration {
@@ -192,9 +216,10 @@ final class PostgresDatabase: Database {
         return value
     }
 
+    /// Stops the pool this database runs itself; one a ServiceGroup runs stops with the group's shutdown.
     func close() async {
-        runner.cancel()
-        _ = await runner.value
+        runner?.cancel()
+        _ = await runner?.value
     }
 }
 

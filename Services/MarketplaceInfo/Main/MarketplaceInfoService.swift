@@ -26,6 +26,7 @@ struct MarketplaceInfoServiceMain: AsyncParsableCommand {
             let events = EventPublisher(
                 endpoints: process.configuration.eventEndpoints, security: process.security, logger: process.logger)
             let bound = try events.start()
+            process.run(EventPublisherService(events))
             process.logger.info("publishing events", metadata: ["endpoints": .string(bound.joined(separator: " "))])
             return [
                 MarketplaceHandler(
