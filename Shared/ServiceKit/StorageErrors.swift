@@ -7,6 +7,12 @@ public func storage<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as StorageError {
+        // What the caller is not told (where it arose, the driver's own error) goes to the log, under the call's
+        // request id, for the failures that are no one's doing but the system's.
+        if [.other, .corrupt].contains(error.kind) {
+            ServerContext.current?.logger.error(
+                "storage failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
         throw RPCError(storage: error)
     }
 }

@@ -76,7 +76,7 @@ extension Database {
         } catch let error as StorageError {
             throw error
         } catch {
-            throw StorageError(.unavailable, "\(error)")
+            throw StorageError(.unavailable, "\(error)", cause: error)
         }
     }
 }

@@ -54,7 +54,7 @@ struct Migrator {
         } catch let error as StorageError {
             throw error
         } catch {
-            throw StorageError(.other, "migration failed: \(error)")
+            throw StorageError(.other, "migration failed: \(error)", cause: error)
         }
     }
 }

@@ -65,7 +65,7 @@ final class PostgresDatabase: Database {
         do {
             _ = try await check.value
         } catch {
-            throw StorageError(.unavailable, "cannot reach PostgreSQL at \(Self.redacted(url)): \(error)")
+            throw StorageError(.unavailable, "cannot reach PostgreSQL at \(Self.redacted(url)): \(error)", cause: error)
         }
     }
 
@@ -129,7 +129,7 @@ final class PostgresDatabase: Database {
                 throw StorageError(
                     .unavailable,
                     "PostgreSQL gave no connection within \(Self.leaseTimeout.nanoseconds / 1_000_000_000) s: it is down, "
-                        + "or unreachable from here")
+                        + "or unreachable from here", cause: error)
             }
             throw error
         }
@@ -287,7 +287,7 @@ struct PostgresSession: SQLSession {
         } catch let error as StorageError {
             throw error
         } catch {
-            throw StorageError(.other, "PostgreSQL: \(String(reflecting: error))")
+            throw StorageError(.other, "PostgreSQL: \(String(reflecting: error))", cause: error)
         }
     }
 
@@ -317,13 +317,15 @@ struct PostgresSession: SQLSession {
         let state = error.serverInfo?[.sqlState]
         let message = error.serverInfo?[.message] ?? String(reflecting: error.code)
         switch state {
-        case "23505": return StorageError(.uniqueViolation, message)
-        case let state? where state.hasPrefix("23"): return StorageError(.constraintViolation, message)
+        case "23505": return StorageError(.uniqueViolation, message, cause: error)
+        case let state? where state.hasPrefix("23"): return StorageError(.constraintViolation, message, cause: error)
         // Serialization failures, deadlocks and a lock not granted within lock_timeout: lost to another change.
-        case let state? where state.hasPrefix("40") || state == "55P03": return StorageError(.conflict, message)
-        case let state? where state.hasPrefix("08") || state.hasPrefix("57"): return StorageError(.unavailable, message)
-        case nil: return StorageError(.unavailable, "PostgreSQL: \(message)")
-        default: return StorageError(.other, "PostgreSQL \(state ?? ""): \(message)")
+        case let state? where state.hasPrefix("40") || state == "55P03":
+            return StorageError(.conflict, message, cause: error)
+        case let state? where state.hasPrefix("08") || state.hasPrefix("57"):
+            return StorageError(.unavailable, message, cause: error)
+        case nil: return StorageError(.unavailable, "PostgreSQL: \(message)", cause: error)
+        default: return StorageError(.other, "PostgreSQL \(state ?? ""): \(message)", cause: error)
         }
     }
 }

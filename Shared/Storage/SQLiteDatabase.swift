@@ -73,7 +73,7 @@ final class SQLiteDatabase: Database {
         } catch let error as StorageError {
             throw error
         } catch {
-            throw StorageError(.unavailable, "\(error)")
+            throw StorageError(.unavailable, "\(error)", cause: error)
         }
     }
 
@@ -84,7 +84,8 @@ final class SQLiteDatabase: Database {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
                 throw StorageError(
-                    .unavailable, "cannot create the data folder \(directory): \(error.localizedDescription)")
+                    .unavailable, "cannot create the data folder \(directory): \(error.localizedDescription)",
+                    cause: error)
             }
         }
         var opened: [SQLiteConnection] = []
@@ -108,7 +109,7 @@ final class SQLiteDatabase: Database {
         } catch {
             for connection in opened { try? await connection.close() }
             try? await threads.shutdownGracefully()
-            throw StorageError(.unavailable, "cannot open SQLite database \(path): \(error)")
+            throw StorageError(.unavailable, "cannot open SQLite database \(path): \(error)", cause: error)
         }
         return SQLiteDatabase(
             path: path, writer: Connection(connection: opened[0]),
@@ -180,7 +181,8 @@ final class SQLiteDatabase: Database {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw StorageError(.unavailable, "cannot make the backup folder \(folder): \(error.localizedDescription)")
+            throw StorageError(
+                .unavailable, "cannot make the backup folder \(folder): \(error.localizedDescription)", cause: error)
         }
         let file = Self.freshPath(in: folder, name: name, at: Date())
         let reader = reader
@@ -191,7 +193,7 @@ final class SQLiteDatabase: Database {
         } catch let error as StorageError {
             throw error
         } catch {
-            throw StorageError(.other, "\(error)")
+            throw StorageError(.other, "\(error)", cause: error)
         }
         return file
     }
@@ -234,7 +236,7 @@ struct SQLiteSession: SQLSession {
         } catch is CancellationError {
             throw StorageError(.cancelled, "cancelled before the statement ran")
         } catch {
-            throw StorageError(.other, "\(error)")
+            throw StorageError(.other, "\(error)", cause: error)
         }
         return collector.rows
     }
@@ -276,25 +278,27 @@ struct SQLiteSession: SQLSession {
         let reason = "\(error.reason)"
         switch error.reason {
         case .constraintUniqueFailed, .constraintPrimaryKeyFailed:
-            return StorageError(.uniqueViolation, error.message)
+            return StorageError(.uniqueViolation, error.message, cause: error)
         case .constraint, .constraintCheckFailed, .constraintForeignKeyFailed, .constraintNotNullFailed:
-            return StorageError(.constraintViolation, error.message)
+            return StorageError(.constraintViolation, error.message, cause: error)
         case .full:
             return StorageError(
-                .unavailable, "the disk holding the database is full: writes are refused until there is room")
+                .unavailable, "the disk holding the database is full: writes are refused until there is room",
+                cause: error)
         case _ where reason.hasPrefix("readOnly") || reason.hasPrefix("readonly"):
             return StorageError(
                 .unavailable,
                 "the database cannot be written (the disk is mounted read-only, or the file's permissions changed): "
-                    + error.message)
+                    + error.message, cause: error)
         case _ where reason.hasPrefix("ioError"):
-            return StorageError(.unavailable, "the disk failed reading or writing the database: \(error.message)")
+            return StorageError(
+                .unavailable, "the disk failed reading or writing the database: \(error.message)", cause: error)
         case _ where reason.hasPrefix("busy") || reason.hasPrefix("locked") || reason.hasPrefix("cantOpen"):
-            return StorageError(.unavailable, "SQLite: \(error.message)")
+            return StorageError(.unavailable, "SQLite: \(error.message)", cause: error)
         case .corrupt, .notADatabase, .corruptIndex, .corruptSequenceSchema, .corruptVirtualTable:
-            return StorageError(.corrupt, "SQLite: \(error.message)")
+            return StorageError(.corrupt, "SQLite: \(error.message)", cause: error)
         default:
-            return StorageError(.other, "SQLite: \(error.message) in \(sql.prefix(120))")
+            return StorageError(.other, "SQLite: \(error.message) in \(sql.prefix(120))", cause: error)
         }
     }
 }

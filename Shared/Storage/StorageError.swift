@@ -23,11 +23,30 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
 
     public let kind: Kind
     public let message: String
+    /// The driver's (or the system's) own error behind this one, when there is one.
+    public let cause: (any Error & Sendable)?
+    /// Where the storage layer raised it.
+    public let file: String
+    public let line: Int
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(
+        _ kind: Kind, _ message: String, cause: (any Error & Sendable)? = nil, file: String = #fileID,
+        line: Int = #line
+    ) {
         self.kind = kind
         self.message = message
+        self.cause = cause
+        self.file = file
+        self.line = line
     }
 
+    /// What a caller is told: the message alone (where it arose and the driver's error are for the logs).
     public var description: String { message }
+}
+
+extension StorageError: CustomDebugStringConvertible {
+    /// The message, where it arose, and the cause: for the logs.
+    public var debugDescription: String {
+        "\(kind): \(message) (\(file):\(line))" + (cause.map { "; caused by: \(String(reflecting: $0))" } ?? "")
+    }
 }

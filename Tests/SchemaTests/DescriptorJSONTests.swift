@@ -38,7 +38,7 @@ struct DescriptorJSONTests {
             _ = try DescriptorJSON.encode(JSONValue.parse(json), as: TestingV1.SimpleRequest.protoName)
             Issue.record("\(json) was accepted")
         } catch {
-            guard case .invalidJSON(let reported, let reason) = error else {
+            guard case .invalidJSON(let reported, let reason) = error.code else {
                 Issue.record("unexpected error \(error)")
                 return
             }

@@ -27,7 +27,7 @@ struct HostileInputTests {
             do {
                 _ = try ReflectionV1.ListServicesResponse(serializedBytes: hostile)
             } catch let error {
-                guard case .allocationBudgetExceeded = error else {
+                guard case .allocationBudgetExceeded = error.code else {
                     Issue.record("expected allocationBudgetExceeded, got \(error)")
                     return
                 }

@@ -41,7 +41,7 @@ extension RPCError {
     /// The status for a request payload that cannot be decoded: INVALID_ARGUMENT, or RESOURCE_EXHAUSTED when it
     /// is over a limit.
     init(requestDecodingFailure error: SchemaError, messageName: String) {
-        switch error {
+        switch error.code {
         case .messageTooLarge, .allocationBudgetExceeded:
             self.init(.resourceExhausted, "request refused: \(error)")
         case .unknownEnumValue(let field, let value):

@@ -39,7 +39,7 @@ public indirect enum JSONValue: Sendable, Hashable, Decodable {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         } catch {
-            throw .invalidJSON(field: "", reason: "not valid JSON: \(Self.describe(error))")
+            throw .invalidJSON(field: "", reason: "not valid JSON: \(Self.describe(error))", cause: error)
         }
     }
 

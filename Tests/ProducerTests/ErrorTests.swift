@@ -1,19 +1,22 @@
 import Domain
+import Logging
 import RPC
 import Schema
 import ServiceKit
+import Storage
 import Testing
 
-/// The field's rules throw DomainError, which knows nothing of RPC; the service boundary makes it a status.
-@Suite("Domain errors at the service boundary")
-struct DomainErrorTests {
+/// The field's rules throw DomainError, which knows nothing of RPC; the service boundary makes it a status. Every
+/// error of the lower layers carries its code, the error beneath it, and where it arose.
+@Suite("Errors: codes, causes and places")
+struct ErrorTests {
     @Test("a rule's problems become INVALID_ARGUMENT with every field; a name that fits nothing NOT_FOUND")
     func mapping() throws {
         var check = FieldValidator()
         check.fail("group.country", "\"XX\" is not an ISO 3166-1 alpha-2 country code")
         check.fail("group.name", "must not be empty")
         let error = try #require(throws: DomainError.self) { try check.check() }
-        #expect(error.kind == .invalid && error.file.hasSuffix("DomainErrorTests.swift") && error.line > 0)
+        #expect(error.kind == .invalid && error.file.hasSuffix("ProducerTests/ErrorTests.swift") && error.line > 0)
         let status = error.rpcError
         #expect(status.code == .invalidArgument)
         #expect(status.fieldViolations.map(\.field) == ["group.country", "group.name"])
@@ -31,12 +34,33 @@ struct DomainErrorTests {
         let date: CommonV1.Date? = nil
         let error = try #require(throws: DomainError.self) { _ = try date.day("transaction.date") }
         #expect(error.kind == .broken && error.message.hasPrefix("transaction.date:"))
-        #expect(error.file.hasSuffix("DomainErrorTests.swift"))
+        #expect(error.file.hasSuffix("ProducerTests/ErrorTests.swift"))
         #expect(error.rpcError.code == .internalError)
         let impossible: CommonV1.Date? = CommonV1.Date(year: 2025, month: 2, day: 30)
         #expect(throws: DomainError.self) { _ = try impossible.day("held_on") }
         let day: CommonV1.Date? = CommonV1.Date(year: 2025, month: 2, day: 28)
         #expect(try day.day("held_on").description == "2025-02-28")
         #expect(try Optional(5).checked("level") == 5)
+    }
+
+    @Test("SchemaError and StorageError say what, why underneath, and where, and tell the caller only what")
+    func lowerLayers() async throws {
+        let schema = try #require(throws: SchemaError.self) { try JSONValue.parse("{\"a\": ") }
+        guard case .invalidJSON(let field, let reason) = schema.code else {
+            Issue.record("\(schema)")
+            return
+        }
+        #expect(field.isEmpty && reason.hasPrefix("not valid JSON"))
+        #expect(schema.cause != nil && schema.file.hasSuffix("JSONValue.swift") && schema.line > 0)
+        #expect(String(reflecting: schema).contains("caused by:") && !schema.description.contains("caused by"))
+        // Equal when they say the same, wherever they arose.
+        #expect(SchemaError.malformed("x.Y") == SchemaError(.malformed("x.Y"), file: "elsewhere", line: 1))
+
+        let storage = try await #require(throws: StorageError.self) {
+            _ = try await openDatabase(
+                .sqlite(path: "/proc/no-such-folder/db.sqlite"), migrations: [], logger: Logger(label: "test"))
+        }
+        #expect(storage.kind == .unavailable && storage.cause != nil && storage.file.hasPrefix("Storage/"))
+        #expect(String(reflecting: storage).contains("caused by:") && !storage.description.contains("caused by"))
     }
 }
