@@ -97,19 +97,10 @@ struct MarketplaceBench: ParsableCommand {
         }
         let seeded = ContinuousClock.now - seedStart
 
-        let port = Int.random(in: 20_000..<32_000)
-        let endpoint = "tcp://127.0.0.1:\(port)"
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent()
-        let service = Process()
-        service.executableURL = directory.appendingPathComponent("marketplace-info-service")
-        service.arguments =
-            ["--endpoint", endpoint, "--events-endpoint", "tcp://127.0.0.1:*", "--log-level", "warning"] + storage
-        try service.run()
-        defer {
-            service.terminate()
-            service.waitUntilExit()
-        }
+        let service = try BenchService(
+            "marketplace-info-service", ["--events-endpoint", "tcp://127.0.0.1:*", "--log-level", "warning"] + storage)
+        defer { service.stop() }
+        let endpoint = service.endpoint
         let results: [Measurement] = try blockingRun {
             let channel = try ClientChannel(
                 endpoints: [endpoint], configuration: .init(defaultTimeout: .seconds(30)), logger: logger)

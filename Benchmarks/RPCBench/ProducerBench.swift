@@ -64,18 +64,9 @@ struct ProducerBench: ParsableCommand {
         }
         let seeded = ContinuousClock.now - seedStart
 
-        let port = Int.random(in: 20_000..<32_000)
-        let endpoint = "tcp://127.0.0.1:\(port)"
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent()
-        let service = Process()
-        service.executableURL = directory.appendingPathComponent("producer-service")
-        service.arguments = ["--endpoint", endpoint, "--log-level", "warning"] + serviceStorage
-        try service.run()
-        defer {
-            service.terminate()
-            service.waitUntilExit()
-        }
+        let service = try BenchService("producer-service", ["--log-level", "warning"] + serviceStorage)
+        defer { service.stop() }
+        let endpoint = service.endpoint
 
         let results: [Measurement] = try blockingRun {
             let channel = try ClientChannel(

@@ -43,3 +43,22 @@ final class ServiceProcesses {
         try? FileManager.default.removeItem(at: folder)
     }
 }
+
+/// One service executable from rpc-bench's own folder, serving on a random loopback port with the arguments given
+/// after its endpoint (its storage, say); `stop` ends it with SIGTERM and waits.
+struct BenchService {
+    let endpoint = "tcp://127.0.0.1:\(Int.random(in: 20_000..<32_000))"
+    private let process = Process()
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent(executable)
+        process.arguments = ["--endpoint", endpoint] + arguments
+        try process.run()
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

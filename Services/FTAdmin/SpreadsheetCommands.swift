@@ -215,7 +215,7 @@ extension AssistanceCommand {
             commandName: "import-transactions", abstract: "Record money flows from a CSV file; all rows or none.",
             discussion: """
                 The first row names the columns: project (id, IATI identifier or exact title), type (commitment, \
-                disbursement, expenditure, loan, loan_repayment, advance_payment), amount (e.g. 8000.00), currency, \
+                disbursement, expenditure, loan, loan-repayment, advance-payment), amount (e.g. 8000.00), currency, \
                 date (YYYY-MM-DD) and, optional, group (id or exact name; required for loans, repayments and \
                 advance payments), provider (an organisation's id or exact name) and description. Rows are checked \
                 in date order, so a loan repaid later in the file counts. An import only adds: rows equal to a \

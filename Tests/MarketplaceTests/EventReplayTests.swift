@@ -14,31 +14,7 @@ import Testing
 struct EventReplayTests {
     @Test("every event-raising call, replayed with its request id, publishes its event once")
     func replaysPublishNothing() async throws {
-        try await withDatabase(.sqlite) { location in
-            _ = metricsForTests
-            let database = try await openDatabase(location, migrations: MarketplaceMigrations.all, logger: quietLogger)
-            defer { Task { await database.close() } }
-            let publisher = EventPublisher(
-                endpoints: ["tcp://127.0.0.1:*"], sendHighWaterMark: 1000, logger: quietLogger)
-            let eventEndpoint = try publisher.start()[0]
-            defer { publisher.close() }
-            let producerChannel = try ClientChannel(endpoints: [deadEndpoint()], logger: quietLogger)
-            defer { producerChannel.close() }
-            let server = RPCServer(
-                configuration: .init(endpoints: ["tcp://127.0.0.1:*"]),
-                services: [
-                    MarketplaceHandler(
-                        database: database, producer: ProducerV1.ProducerServiceClient(channel: producerChannel),
-                        events: publisher
-                    ).registration
-                ], logger: quietLogger)
-            let endpoint = try server.start()[0]
-            let channel = try ClientChannel(endpoints: [endpoint], logger: quietLogger)
-            defer {
-                channel.close()
-                server.beginGracefulShutdown()
-            }
-            let client = MarketplaceV1.MarketplaceInfoServiceClient(channel: channel)
+        try await withPublishingMarketplace { client, eventEndpoint in
             let follower = EventSubscriber(endpoints: [eventEndpoint], topics: [""])
             try follower.start()
             defer { follower.close() }

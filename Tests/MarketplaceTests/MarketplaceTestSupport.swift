@@ -58,3 +58,24 @@ func recordPrice(
                 price: CommonV1.Money(minorUnits: minor, currency: currency), observedOn: date(day), source: source),
             requestID: requestID))
 }
+
+/// A Marketplace-Info service on SQLite that publishes its live events, served over loopback, with no Producer
+/// service behind it: `body` gets its client and the endpoint its events are published on.
+func withPublishingMarketplace<T>(
+    _ body: (MarketplaceV1.MarketplaceInfoServiceClient, _ eventEndpoint: String) async throws -> T
+) async throws -> T {
+    try await withDatabase(.sqlite) { location in
+        _ = metricsForTests
+        let database = try await openDatabase(location, migrations: MarketplaceMigrations.all, logger: quietLogger)
+        defer { Task { await database.close() } }
+        let publisher = EventPublisher(endpoints: ["tcp://127.0.0.1:*"], sendHighWaterMark: 1000, logger: quietLogger)
+        let eventEndpoint = try publisher.start()[0]
+        defer { publisher.close() }
+        let producerChannel = try ClientChannel(endpoints: [deadEndpoint()], logger: quietLogger)
+        let handler = MarketplaceHandler(
+            database: database, producer: ProducerV1.ProducerServiceClient(channel: producerChannel), events: publisher)
+        return try await withServer([handler.registration], closing: [producerChannel]) { channel in
+            try await body(MarketplaceV1.MarketplaceInfoServiceClient(channel: channel), eventEndpoint)
+        }
+    }
+}
