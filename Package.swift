@@ -144,7 +144,8 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["API", "RPC", "Schema", "Storage", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"),
-        .testTarget(name: "SchemaTests", dependencies: ["Schema", "CProtobufC"], path: "Tests/SchemaTests"),
+        .testTarget(
+            name: "SchemaTests", dependencies: ["Schema", "CProtobufC", "TestSupport"], path: "Tests/SchemaTests"),
         .testTarget(
             name: "ProducerTests",
             dependencies: ["ProducerCore", "API", "RPC", "Schema", "ServiceKit", "Storage", "Domain", "TestSupport"],

@@ -272,9 +272,9 @@ private struct RawDealer {
 
 /// Sends frames a real client never would: random bytes, wrong frame counts, mutated valid envelopes.
 struct FrameFuzzer {
-    var random: SplitMix
+    var random: SeededGenerator
 
-    init(seed: UInt64) { random = SplitMix(state: seed) }
+    init(seed: UInt64) { random = SeededGenerator(seed: seed) }
 
     mutating func sendBatch(to endpoint: String, count: Int) throws {
         let context = zmq_ctx_new()!
@@ -328,18 +328,6 @@ struct FrameFuzzer {
     }
 
     mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
-}
-
-struct SplitMix {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// Resident memory of process `pid`, from /proc.

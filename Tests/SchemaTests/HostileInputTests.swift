@@ -1,5 +1,6 @@
 import Foundation
 import Schema
+import TestSupport
 import Testing
 
 @Suite("Decoding untrusted bytes stays bounded")

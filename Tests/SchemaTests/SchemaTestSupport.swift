@@ -1,6 +1,7 @@
 import CProtobufC
 import Foundation
 import Schema
+import TestSupport
 
 /// Builds JSON documents with random values for every field of a message, walking protoc-c's descriptors, so that
 /// every message of the schema can be exercised without writing samples by hand.
@@ -60,21 +61,6 @@ struct RandomMessageBuilder {
         default:
             fatalError("unexpected field type \(field.type)")
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64) so that failures can be replayed from the seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

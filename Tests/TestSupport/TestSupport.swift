@@ -227,3 +227,18 @@ public func runProgram(_ executable: URL, _ arguments: [String], environment: [S
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+/// A small deterministic generator (SplitMix64) so that failures can be replayed from the seed.
+public struct SeededGenerator: RandomNumberGenerator {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
