@@ -55,9 +55,11 @@ struct ImportCommand: AsyncParsableCommand {
             }
             lines += notes
             lines.append(
-                answer.validateOnly
-                    ? "dry run: nothing written; the import would record \(answer.activities.filter { !$0.alreadyRecorded }.count) activities"
-                    : "import \(answer.importID): \(answer.recorded) activities recorded")
+                importOutcome(
+                    answer.validateOnly, answer.importID,
+                    wouldBe:
+                        "the import would record \(answer.activities.filter { !$0.alreadyRecorded }.count) activities",
+                    was: "\(answer.recorded) activities recorded"))
             return lines.joined(separator: "\n")
         }
     }

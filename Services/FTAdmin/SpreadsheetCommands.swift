@@ -158,10 +158,11 @@ extension MarketCommand {
                         : "; already recorded, skipped: row "
                             + response.alreadyRecordedRows.map(String.init).joined(separator: ", ")
                     lines.append(
-                        response.validateOnly
-                            ? "dry run: nothing written; \(response.recorded) observations would be recorded\(skipped)"
-                            : "imported (\(response.importID)): \(response.recorded) observations recorded, \(response.alerts.count) \(response.alerts.count == 1 ? "alert" : "alerts")\(skipped)"
-                    )
+                        importOutcome(
+                            response.validateOnly, response.importID,
+                            wouldBe: "\(response.recorded) observations would be recorded\(skipped)",
+                            was: "\(response.recorded) observations recorded, \(response.alerts.count) "
+                                + "\(response.alerts.count == 1 ? "alert" : "alerts")\(skipped)"))
                     return lines.joined(separator: "\n")
                 }
             }
@@ -200,9 +201,10 @@ extension AssistanceCommand {
                     let trained =
                         "\(Int64(people.women) + Int64(people.men) + Int64(people.other)) people trained (women \(people.women), men \(people.men), other \(people.other))"
                     return table + "\n"
-                        + (response.validateOnly
-                            ? "dry run: nothing written; \(response.recorded) trainings would be recorded, \(trained)"
-                            : "imported (\(response.importID)): \(response.recorded) trainings recorded, \(trained)")
+                        + importOutcome(
+                            response.validateOnly, response.importID,
+                            wouldBe: "\(response.recorded) trainings would be recorded, \(trained)",
+                            was: "\(response.recorded) trainings recorded, \(trained)")
                 }
             }
         }
@@ -241,9 +243,10 @@ extension AssistanceCommand {
                         response.recordedTotals.isEmpty
                         ? "nothing" : response.recordedTotals.map(formatMoney).joined(separator: ", ")
                     return table + "\n"
-                        + (response.validateOnly
-                            ? "dry run: nothing written; \(response.recorded) flows would be recorded: \(totals)"
-                            : "imported (\(response.importID)): \(response.recorded) flows recorded: \(totals)")
+                        + importOutcome(
+                            response.validateOnly, response.importID,
+                            wouldBe: "\(response.recorded) flows would be recorded: \(totals)",
+                            was: "\(response.recorded) flows recorded: \(totals)")
                 }
             }
         }
@@ -327,7 +330,11 @@ private func importSummary(_ response: ProducerV1.ImportProducerGroupsResponse, 
     }
     let totals = "\(response.created) added, \(response.updated) updated, \(response.unchanged) unchanged"
     return table.render() + "\n"
-        + (response.validateOnly
-            ? "dry run: nothing written; the import would make \(totals)"
-            : "imported (\(response.importID)): \(totals)")
+        + importOutcome(
+            response.validateOnly, response.importID, wouldBe: "the import would make \(totals)", was: totals)
+}
+
+/// The last line of an import's answer: what a dry run would have done, or what the import did, under its id.
+func importOutcome(_ validateOnly: Bool, _ importID: String, wouldBe: String, was: String) -> String {
+    validateOnly ? "dry run: nothing written; \(wouldBe)" : "imported (\(importID)): \(was)"
 }
