@@ -55,11 +55,9 @@ struct ImportCommand: AsyncParsableCommand {
             }
             lines += notes
             lines.append(
-                importOutcome(
-                    answer.validateOnly, answer.importID,
-                    wouldBe:
-                        "the import would record \(answer.activities.filter { !$0.alreadyRecorded }.count) activities",
-                    was: "\(answer.recorded) activities recorded"))
+                answer.validateOnly
+                    ? "dry run: nothing written; the import would record \(answer.activities.filter { !$0.alreadyRecorded }.count) activities"
+                    : "import \(answer.importID): \(answer.recorded) activities recorded")
             return lines.joined(separator: "\n")
         }
     }
