@@ -23,3 +23,27 @@ extension Optional where Wrapped == CommonV1.Date {
         return day
     }
 }
+
+/// A record its rules accepted, with what they proved of it as values of their own types: the day it is filed
+/// under (held, delivered, referred, observed…) as an ISODate and, for a record of money, its amount. The stores take
+/// these, so that a store cannot be handed a record whose date was never checked.
+public struct Checked<Record: Sendable>: Sendable {
+    public private(set) var record: Record
+    public let day: ISODate
+
+    /// `record`, once its rules have passed, with the day of its date field (`field` names it, should the rules have
+    /// let it through without one: a bug, said as such).
+    public init(
+        _ record: Record, day date: CommonV1.Date?, _ field: String, file: String = #fileID, line: Int = #line
+    ) throws(DomainError) {
+        self.record = record
+        self.day = try date.day(field, file: file, line: line)
+    }
+
+    /// The record with the changes `change` makes to what the rules did not check (its id, say).
+    public func with(_ change: (inout Record) -> Void) -> Checked {
+        var copy = self
+        change(&copy.record)
+        return copy
+    }
+}

@@ -1,3 +1,4 @@
+import API
 import Domain
 import Logging
 import RPC
@@ -41,6 +42,11 @@ struct ErrorTests {
         let day: CommonV1.Date? = CommonV1.Date(year: 2025, month: 2, day: 28)
         #expect(try day.day("held_on").description == "2025-02-28")
         #expect(try Optional(5).checked("level") == 5)
+        // What a store takes: the record with its day as an ISODate; one without a day is never made.
+        let training = AssistanceV1.Training(title: "Basketry", heldOn: CommonV1.Date(year: 2009, month: 3, day: 2))
+        let checked = try Checked(training, day: training.heldOn, "training.held_on")
+        #expect(checked.day.description == "2009-03-02" && checked.with { $0.id = "tr_1" }.record.id == "tr_1")
+        #expect(throws: DomainError.self) { _ = try Checked(AssistanceV1.Training(), day: nil, "training.held_on") }
     }
 
     @Test("SchemaError and StorageError say what, why underneath, and where, and tell the caller only what")

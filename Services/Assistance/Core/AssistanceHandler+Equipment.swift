@@ -33,7 +33,7 @@ extension AssistanceHandler {
             equipment.groupID, field: "equipment.group_id",
             purpose: "recording equipment for a producer group"
         ).id
-        let checked = equipment
+        let checked = try Checked(equipment, day: equipment.deliveredOn, "equipment.delivered_on")
         return try await storage { try await store.recordEquipment(checked, requestID: request.requestID) }
     }
 

@@ -26,7 +26,7 @@ extension AssistanceHandler {
                 transaction.groupID, field: "transaction.group_id", purpose: "recording money for a producer group"
             ).id
         }
-        let checked = transaction
+        let checked = try Checked(transaction, day: transaction.date, "transaction.date")
         return try await storage { try await store.recordTransaction(checked, requestID: request.requestID) }
     }
 

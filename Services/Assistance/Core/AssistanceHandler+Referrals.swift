@@ -25,7 +25,7 @@ extension AssistanceHandler {
             referral.groupID, field: "referral.group_id",
             purpose: "referring a producer group"
         ).id
-        let checked = referral
+        let checked = try Checked(referral, day: referral.referredOn, "referral.referred_on")
         return try await storage { try await store.createReferral(checked, requestID: request.requestID) }
     }
 

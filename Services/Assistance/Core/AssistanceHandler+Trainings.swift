@@ -33,7 +33,7 @@ extension AssistanceHandler {
         if !training.trainerGroupID.isEmpty {
             training.trainerGroupID = groups[training.trainerGroupID]?.id ?? training.trainerGroupID
         }
-        let checked = training
+        let checked = try Checked(training, day: training.heldOn, "training.held_on")
         return try await storage { try await store.recordTraining(checked, requestID: request.requestID) }
     }
 

@@ -42,10 +42,11 @@ extension AssistanceStore {
 
     // MARK: equipment
 
-    func recordEquipment(_ equipment: AssistanceV1.Equipment, requestID: String) async throws -> AssistanceV1.Equipment
+    func recordEquipment(_ checked: Checked<AssistanceV1.Equipment>, requestID: String) async throws
+        -> AssistanceV1.Equipment
     {
         try await database.idempotent(operation: "RecordEquipment", requestID: requestID) { session in
-            var equipment = equipment
+            var equipment = checked.record
             if !equipment.projectID.isEmpty {
                 _ = try await session.message(
                     AssistanceV1.Project.self, from: "projects", id: equipment.projectID, noun: "project")
@@ -55,7 +56,7 @@ extension AssistanceStore {
                 "INSERT INTO equipment (id, group_id, project_id, day, body) VALUES ($1, $2, $3, $4, $5)",
                 [
                     .of(equipment.id), .of(equipment.groupID), .of(equipment.projectID),
-                    .of((try equipment.deliveredOn.day("delivered_on")).description),
+                    .of(checked.day.description),
                     .blob(equipment.serializedBytes()),
                 ])
             return equipment.id
@@ -66,10 +67,12 @@ extension AssistanceStore {
 
     // MARK: trainings
 
-    func recordTraining(_ training: AssistanceV1.Training, requestID: String) async throws -> AssistanceV1.Training {
+    func recordTraining(_ checked: Checked<AssistanceV1.Training>, requestID: String) async throws
+        -> AssistanceV1.Training
+    {
         try await database.idempotent(operation: "RecordTraining", requestID: requestID) { session in
-            var training = training
-            training.id = "tr_" + RequestID.make()
+            let id = "tr_" + RequestID.make()
+            let training = checked.record
             if !training.projectID.isEmpty {
                 _ = try await session.message(
                     AssistanceV1.Project.self, from: "projects", id: training.projectID, noun: "project")
@@ -79,15 +82,16 @@ extension AssistanceStore {
                     AssistanceV1.Training.self, from: "trainings", id: training.cascadesFrom, noun: "training")
                 try TrainingRules.checkCascade(training, from: parent)
             }
-            try await insert(training, session)
-            return training.id
+            try await insert(checked.with { $0.id = id }, session)
+            return id
         } load: { session, id in
             try await session.message(AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
         }
     }
 
     /// Stores a checked training that has its id.
-    func insert(_ training: AssistanceV1.Training, _ session: any SQLSession) async throws {
+    func insert(_ checked: Checked<AssistanceV1.Training>, _ session: any SQLSession) async throws {
+        let training = checked.record
         try await session.execute(
             """
             INSERT INTO trainings (id, cascades_from, project_id, skill, held_on, trainer_group_id, body)
@@ -95,7 +99,7 @@ extension AssistanceStore {
             """,
             [
                 .of(training.id), .of(training.cascadesFrom), .of(training.projectID), .of(training.skill),
-                .of((try training.heldOn.day("held_on")).description), .of(training.trainerGroupID),
+                .of(checked.day.description), .of(training.trainerGroupID),
                 .blob(training.serializedBytes()),
             ])
         for group in Set(training.trainedGroupIDs) {
@@ -199,16 +203,18 @@ extension AssistanceStore {
 
     // MARK: referrals
 
-    func createReferral(_ referral: AssistanceV1.Referral, requestID: String) async throws -> AssistanceV1.Referral {
+    func createReferral(_ checked: Checked<AssistanceV1.Referral>, requestID: String) async throws
+        -> AssistanceV1.Referral
+    {
         try await database.idempotent(operation: "CreateReferral", requestID: requestID) { session in
-            var referral = referral
+            var referral = checked.record
             referral.id = "rf_" + RequestID.make()
             referral.outcome = .pending
             try await session.execute(
                 "INSERT INTO referrals (id, group_id, organisation_id, day, body) VALUES ($1, $2, $3, $4, $5)",
                 [
                     .of(referral.id), .of(referral.groupID), .of(referral.organisationID),
-                    .of((try referral.referredOn.day("referred_on")).description), .blob(referral.serializedBytes()),
+                    .of(checked.day.description), .blob(referral.serializedBytes()),
                 ])
             return referral.id
         } load: { session, id in

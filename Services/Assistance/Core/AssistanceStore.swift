@@ -206,11 +206,11 @@ public struct AssistanceStore: Sendable {
 
     /// Records a transaction after checking it against the project (currency, dates, status) and, for a loan
     /// repayment, against what the group still owes — all in one database transaction.
-    func recordTransaction(_ transaction: AssistanceV1.Transaction, requestID: String) async throws
+    func recordTransaction(_ checked: Checked<AssistanceV1.Transaction>, requestID: String) async throws
         -> AssistanceV1.Transaction
     {
         try await database.idempotent(operation: "RecordTransaction", requestID: requestID) { session in
-            var transaction = transaction
+            let transaction = checked.record
             let project = try await session.message(
                 AssistanceV1.Project.self, from: "projects", id: transaction.projectID, noun: "project")
             try MoneyRules.check(transaction, against: project)
@@ -230,17 +230,18 @@ public struct AssistanceStore: Sendable {
                         """)
                 }
             }
-            transaction.id = "tx_" + RequestID.make()
-            try await insert(transaction, session)
-            return transaction.id
+            let id = "tx_" + RequestID.make()
+            try await insert(checked.with { $0.id = id }, session)
+            return id
         } load: { session, id in
             try await session.message(AssistanceV1.Transaction.self, from: "transactions", id: id, noun: "transaction")
         }
     }
 
     /// Stores a checked money flow that has its id.
-    func insert(_ transaction: AssistanceV1.Transaction, _ session: any SQLSession) async throws {
-        let value = (try transaction.value.checked("value"))
+    func insert(_ checked: Checked<AssistanceV1.Transaction>, _ session: any SQLSession) async throws {
+        let transaction = checked.record
+        let value = try transaction.value.checked("value")
         try await session.execute(
             """
             INSERT INTO transactions (id, project_id, group_id, type, minor_units, currency, day, body)
@@ -249,7 +250,7 @@ public struct AssistanceStore: Sendable {
             [
                 .of(transaction.id), .of(transaction.projectID), .of(transaction.groupID),
                 .of(transaction.type.rawValue), .of(value.minorUnits), .of(value.currency),
-                .of((try transaction.date.day("date")).description), .blob(transaction.serializedBytes()),
+                .of(checked.day.description), .blob(transaction.serializedBytes()),
             ])
     }
 

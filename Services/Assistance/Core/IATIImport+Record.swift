@@ -298,7 +298,8 @@ extension AssistanceStore {
                 continue
             }
             transaction.id = "tx_" + RequestID.make()
-            try await insert(transaction, session)
+            try await insert(
+                try Checked(transaction, day: transaction.date, "\(flow.place), transaction-date"), session)
         }
         try check.check()
         response.activities = file.activities.map { activity in

@@ -292,7 +292,7 @@ struct TrainingImport: Sendable {
                 } else {
                     training.id = validateOnly ? "" : "tr_" + RequestID.make()
                     seen[key] = training.id
-                    plan.new.append(training)
+                    plan.new.append(try Checked(training, day: training.heldOn, "row \(row.number), held_on"))
                     plan.trainees.add(training.trainees ?? AssistanceV1.PeopleCount())
                     plan.rows.append(AssistanceV1.ImportedTraining(row: Int32(row.number), trainingID: training.id))
                 }
@@ -306,7 +306,7 @@ struct TrainingImport: Sendable {
 
     struct Plan {
         /// New trainings, each after the one it cascades from.
-        var new: [AssistanceV1.Training] = []
+        var new: [Checked<AssistanceV1.Training>] = []
         var rows: [AssistanceV1.ImportedTraining] = []
         var trainees = AssistanceV1.PeopleCount()
 

@@ -127,7 +127,7 @@ struct TransactionImport: Sendable {
 
     struct Plan {
         /// New flows, in date order.
-        var new: [AssistanceV1.Transaction] = []
+        var new: [Checked<AssistanceV1.Transaction>] = []
         var rows: [AssistanceV1.ImportedTransaction] = []
         var totals: [String: Int64] = [:]
 
@@ -180,7 +180,7 @@ struct TransactionImport: Sendable {
             }
             transaction.id = validateOnly ? "" : "tx_" + RequestID.make()
             seen[key] = transaction.id
-            plan.new.append(transaction)
+            plan.new.append(try Checked(transaction, day: transaction.date, "row \(row.number), date"))
             plan.totals[value.currency] = plan.totals[value.currency, default: 0].addingClamped(value.minorUnits)
             plan.rows.append(AssistanceV1.ImportedTransaction(row: Int32(row.number), transactionID: transaction.id))
         }

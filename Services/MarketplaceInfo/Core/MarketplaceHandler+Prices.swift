@@ -16,7 +16,8 @@ extension MarketplaceHandler {
             "observation.\($0)"
         }
         try check.check()
-        let outcome = try await storage { try await store.recordPrice(observation, requestID: request.requestID) }
+        let checked = try Checked(observation, day: observation.observedOn, "observation.observed_on")
+        let outcome = try await storage { try await store.recordPrice(checked, requestID: request.requestID) }
         // Events go out once, when the change is first committed: a replay publishes nothing.
         if outcome.created, let alert = outcome.value.alert {
             events?.publish(

@@ -10,16 +10,15 @@ extension MarketplaceStore {
     /// Records an observation and, in the same transaction, the alert it fires (if it leaves the usual range).
     /// The usual range is read first, in a snapshot of its own, so that the writer (SQLite has one) is held only for
     /// the insert: many prices recorded at once then do not wait on each other's reading of their history.
-    func recordPrice(_ observation: MarketplaceV1.PriceObservation, requestID: String) async throws
+    func recordPrice(_ checked: Checked<MarketplaceV1.PriceObservation>, requestID: String) async throws
         -> Idempotent<MarketplaceV1.RecordPriceResponse>
     {
-        let window = try await database.read { session in try await Self.trailing(observation, session) }
+        let window = try await database.read { session in try await Self.trailing(checked, session) }
         return try await database.idempotentOutcome(operation: "RecordPrice", requestID: requestID) { session in
-            _ = try await loadMarket(observation.marketID, session)
-            var observation = observation
-            observation.id = "po_" + RequestID.make()
-            _ = try await insert(observation, session, trailing: window)
-            return observation.id
+            _ = try await loadMarket(checked.record.marketID, session)
+            let id = "po_" + RequestID.make()
+            _ = try await insert(checked.with { $0.id = id }, session, trailing: window)
+            return id
         } load: { session, id in
             guard let row = try await session.first("SELECT * FROM price_observations WHERE id = $1", [.of(id)]) else {
                 throw StorageError(.corrupt, "observation \(id) vanished")
@@ -35,10 +34,10 @@ extension MarketplaceStore {
 
     /// The median and count of the observations of `observation`'s series in the trailing window before its day,
     /// worked out by the database (a count, then the middle one or two by an index that holds the prices).
-    static func trailing(_ observation: MarketplaceV1.PriceObservation, _ session: any SQLSession) async throws
+    static func trailing(_ checked: Checked<MarketplaceV1.PriceObservation>, _ session: any SQLSession) async throws
         -> (median: Int64, count: Int)
     {
-        let day = (try observation.observedOn.day("observed_on"))
+        let (observation, day) = (checked.record, checked.day)
         let series: [SQLValue] = [
             .of(observation.product), .of(observation.marketID), .of(observation.priceType.rawValue),
             .of(observation.unit), .of((try observation.price.checked("price")).currency),
@@ -62,13 +61,13 @@ extension MarketplaceStore {
     /// Inserts a validated observation (its id set) and, when it leaves its usual range, its alert; the range is
     /// read in this session unless given.
     func insert(
-        _ observation: MarketplaceV1.PriceObservation, _ session: any SQLSession,
+        _ checked: Checked<MarketplaceV1.PriceObservation>, _ session: any SQLSession,
         trailing given: (median: Int64, count: Int)? = nil
     ) async throws -> MarketplaceV1.PriceAlert? {
-        let day = (try observation.observedOn.day("observed_on"))
+        let (observation, day) = (checked.record, checked.day)
         let price = (try observation.price.checked("price"))
         let window: (median: Int64, count: Int)
-        if let given { window = given } else { window = try await Self.trailing(observation, session) }
+        if let given { window = given } else { window = try await Self.trailing(checked, session) }
         try await session.execute(
             """
             INSERT INTO price_observations (id, product, market_id, price_type, unit, price_minor, currency,

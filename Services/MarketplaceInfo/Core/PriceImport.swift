@@ -34,7 +34,7 @@ struct PriceImport: Sendable {
     /// What the import records: the observations not stored yet, in date order (row order within a day), and the
     /// rows already recorded.
     struct Plan {
-        var observations: [MarketplaceV1.PriceObservation] = []
+        var observations: [Checked<MarketplaceV1.PriceObservation>] = []
         var alreadyRecordedRows: [Int32] = []
     }
 
@@ -76,12 +76,16 @@ struct PriceImport: Sendable {
         try check.check()
 
         // Every row has a valid date now: record them in date order, file order within a day.
-        let dated = try rows.map {
-            (day: try $0.observation.observedOn.day("observed_on"), row: $0.row, observation: $0.observation)
+        let dated = try rows.map { row in
+            (
+                row: row.row,
+                checked: try Checked(row.observation, day: row.observation.observedOn, "row \(row.row), observed_on")
+            )
         }
         var plan = Plan()
         var seen: Set<[String]> = []
-        for (_, row, observation) in dated.sorted(by: { ($0.day, $0.row) < ($1.day, $1.row) }) {
+        for (row, checked) in dated.sorted(by: { ($0.checked.day, $0.row) < ($1.checked.day, $1.row) }) {
+            let observation = checked.record
             let key = Self.key(observation)
             guard seen.insert(key).inserted else {
                 plan.alreadyRecordedRows.append(Int32(row))
@@ -90,7 +94,7 @@ struct PriceImport: Sendable {
             if try await store.isRecorded(observation, session) {
                 plan.alreadyRecordedRows.append(Int32(row))
             } else {
-                plan.observations.append(observation)
+                plan.observations.append(checked)
             }
         }
         plan.alreadyRecordedRows.sort()
@@ -125,9 +129,9 @@ extension MarketplaceStore {
             var response = MarketplaceV1.ImportPricesResponse(
                 importID: "pi_" + RequestID.make(), recorded: Int32(plan.observations.count),
                 alreadyRecordedRows: plan.alreadyRecordedRows)
-            for var observation in plan.observations {
-                observation.id = "po_" + RequestID.make()
-                if let alert = try await insert(observation, session) { response.alerts.append(alert) }
+            for checked in plan.observations {
+                let stored = checked.with { $0.id = "po_" + RequestID.make() }
+                if let alert = try await insert(stored, session) { response.alerts.append(alert) }
             }
             return response
         }

@@ -17,7 +17,8 @@ extension ProducerHandler {
         if relationship.groupID.isEmpty { check.fail("relationship.group_id", "must not be empty") }
         Self.validate(&relationship, &check)
         try check.check()
-        return try await storage { try await store.addRelationship(relationship, requestID: request.requestID) }
+        let checked = try Checked(relationship, day: relationship.since, "relationship.since")
+        return try await storage { try await store.addRelationship(checked, requestID: request.requestID) }
     }
 
     static func validate(_ relationship: inout ProducerV1.BuyerRelationship, _ check: inout FieldValidator) {

@@ -31,7 +31,11 @@ extension ProducerHandler {
             _ = check.date(contact.followUps[index].dueOn, "contact.follow_ups[\(index)].due_on")
         }
         try check.check()
-        return try await storage { try await store.logContact(contact, requestID: request.requestID) }
+        let checked = try Checked(contact, day: contact.contactDate, "contact.contact_date")
+        let dueDays = try contact.followUps.enumerated().map { index, followUp in
+            try followUp.dueOn.day("contact.follow_ups[\(index)].due_on")
+        }
+        return try await storage { try await store.logContact(checked, dueOn: dueDays, requestID: request.requestID) }
     }
 
     public func listContacts(_ request: ProducerV1.ListContactsRequest, context: ServerContext) async throws

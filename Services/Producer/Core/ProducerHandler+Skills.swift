@@ -46,7 +46,8 @@ extension ProducerHandler {
         assessment.assessor = check.text(assessment.assessor, "assessment.assessor", maxLength: 200)
         assessment.notes = check.text(assessment.notes, "assessment.notes", maxLength: 2000)
         try check.check()
-        return try await storage { try await store.recordAssessment(assessment, requestID: request.requestID) }
+        let checked = try Checked(assessment, day: assessment.assessedOn, "assessment.assessed_on")
+        return try await storage { try await store.recordAssessment(checked, requestID: request.requestID) }
     }
 
     public func listSkillAssessments(_ request: ProducerV1.ListSkillAssessmentsRequest, context: ServerContext)

@@ -7,26 +7,27 @@ import Storage
 
 /// ProducerStore: buyers and connections.
 extension ProducerStore {
-    func addRelationship(_ relationship: ProducerV1.BuyerRelationship, requestID: String) async throws
+    func addRelationship(_ checked: Checked<ProducerV1.BuyerRelationship>, requestID: String) async throws
         -> ProducerV1.BuyerRelationship
     {
         try await idempotent(operation: "AddBuyerRelationship", requestID: requestID) { session in
-            let group = try await loadGroup(relationship.groupID, session)
+            let group = try await loadGroup(checked.record.groupID, session)
             let id = "br_" + RequestID.make()
             try await session.execute(
                 """
                 INSERT INTO buyer_relationships (id, group_id, organisation, since, kind, purchases_minor,
                     purchases_currency, ended_on, notes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                """, [.of(id), .of(group.id)] + (try Self.relationshipValues(relationship)))
+                """, [.of(id), .of(group.id)] + Self.relationshipValues(checked))
             return id
         } load: { session, id in
             try await loadRelationship(id, session)
         }
     }
 
-    static func relationshipValues(_ relationship: ProducerV1.BuyerRelationship) throws -> [SQLValue] {
-        [
-            .of(relationship.organisation), .of((try relationship.since.day("since")).description),
+    static func relationshipValues(_ checked: Checked<ProducerV1.BuyerRelationship>) -> [SQLValue] {
+        let relationship = checked.record
+        return [
+            .of(relationship.organisation), .of(checked.day.description),
             .of(relationship.kind.rawValue), .of(relationship.yearlyPurchases?.minorUnits),
             .of(relationship.yearlyPurchases?.currency), .of(relationship.endedOn.flatMap(ISODate.init)?.description),
             .of(relationship.notes),
@@ -66,7 +67,9 @@ extension ProducerStore {
                 """
                 UPDATE buyer_relationships SET organisation = $2, since = $3, kind = $4, purchases_minor = $5,
                     purchases_currency = $6, ended_on = $7, notes = $8 WHERE id = $1
-                """, [.of(relationship.id)] + (try Self.relationshipValues(updated)))
+                """,
+                [.of(relationship.id)]
+                    + Self.relationshipValues(try Checked(updated, day: updated.since, "relationship.since")))
             return try await loadRelationship(relationship.id, session)
         }
     }

@@ -7,9 +7,12 @@ import Storage
 
 /// ProducerStore: dialogue.
 extension ProducerStore {
-    func logContact(_ contact: ProducerV1.DialogueContact, requestID: String) async throws -> ProducerV1.DialogueContact
+    /// Records a contact and its follow-ups, `dueOn` holding each follow-up's day in their order.
+    func logContact(_ checked: Checked<ProducerV1.DialogueContact>, dueOn: [ISODate], requestID: String) async throws
+        -> ProducerV1.DialogueContact
     {
-        try await idempotent(operation: "LogContact", requestID: requestID) { session in
+        let contact = checked.record
+        return try await idempotent(operation: "LogContact", requestID: requestID) { session in
             let group = try await loadGroup(contact.groupID, session)
             let id = "dc_" + RequestID.make()
             try await session.execute(
@@ -19,11 +22,11 @@ extension ProducerStore {
                 """,
                 [
                     .of(id), .of(group.id), .of(contact.organisation),
-                    .of((try contact.contactDate.day("contact_date")).description),
+                    .of(checked.day.description),
                     .of(contact.kind.rawValue), .of(contact.topics.joined(separator: "\n")), .of(contact.summary),
                     .of(Clock.unixMicros()),
                 ])
-            for followUp in contact.followUps {
+            for (followUp, due) in zip(contact.followUps, dueOn) {
                 try await session.execute(
                     """
                     INSERT INTO follow_ups (id, contact_id, group_id, description, due_on, done, done_on)
@@ -31,7 +34,7 @@ extension ProducerStore {
                     """,
                     [
                         .of("fu_" + RequestID.make()), .of(id), .of(group.id), .of(followUp.description),
-                        .of((try followUp.dueOn.day("due_on")).description),
+                        .of(due.description),
                     ])
             }
             return id

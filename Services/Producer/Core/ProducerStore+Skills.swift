@@ -42,10 +42,11 @@ extension ProducerStore {
         try await session.first("SELECT code FROM skills WHERE code = $1", [.of(code)]) != nil
     }
 
-    func recordAssessment(_ assessment: ProducerV1.SkillAssessment, requestID: String) async throws
+    func recordAssessment(_ checked: Checked<ProducerV1.SkillAssessment>, requestID: String) async throws
         -> ProducerV1.SkillAssessment
     {
-        try await idempotent(operation: "RecordSkillAssessment", requestID: requestID) { session in
+        let assessment = checked.record
+        return try await idempotent(operation: "RecordSkillAssessment", requestID: requestID) { session in
             let group = try await loadGroup(assessment.groupID, session)
             guard try await skillExists(assessment.skill, session) else {
                 throw RPCError.invalidArgument(
@@ -60,7 +61,7 @@ extension ProducerStore {
                 """,
                 [
                     .of(id), .of(group.id), .of(assessment.skill),
-                    .of((try assessment.assessedOn.day("assessed_on")).description),
+                    .of(checked.day.description),
                     .of(assessment.level), .of(assessment.membersHolding), .of(assessment.assessor),
                     .of(assessment.notes), .of(Clock.unixMicros()),
                 ])
