@@ -214,7 +214,7 @@ public struct AssistanceStore: Sendable {
             let project = try await session.message(
                 AssistanceV1.Project.self, from: "projects", id: transaction.projectID, noun: "project")
             try MoneyRules.check(transaction, against: project)
-            let value = (try transaction.value.checked("value"))
+            let value = try transaction.value.checked("value")
             if transaction.type == .loan || transaction.type == .loanRepayment {
                 try await session.lock("loans \(transaction.groupID) \(value.currency)")
             }

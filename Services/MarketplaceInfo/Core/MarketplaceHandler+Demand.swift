@@ -96,7 +96,7 @@ extension MarketplaceHandler {
                 }
             }
             let today = ISODate.today()
-            let neededBy = (try signal.neededBy.day("needed_by"))
+            let neededBy = try signal.neededBy.day("needed_by")
             let daysLeft = neededBy.dayNumber - today.dayNumber
             let matches = candidates.compactMap { group -> MarketplaceV1.DemandMatch? in
                 var reasons = ["makes \(signal.product)"]

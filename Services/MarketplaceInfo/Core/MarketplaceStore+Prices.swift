@@ -65,7 +65,7 @@ extension MarketplaceStore {
         trailing given: (median: Int64, count: Int)? = nil
     ) async throws -> MarketplaceV1.PriceAlert? {
         let (observation, day) = (checked.record, checked.day)
-        let price = (try observation.price.checked("price"))
+        let price = try observation.price.checked("price")
         let window: (median: Int64, count: Int)
         if let given { window = given } else { window = try await Self.trailing(checked, session) }
         try await session.execute(

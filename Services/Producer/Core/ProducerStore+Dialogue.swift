@@ -96,7 +96,7 @@ extension ProducerStore {
             }
             return try await session.query(sql + " ORDER BY f.due_on, f.id", binds).map { row in
                 let followUp = try Self.followUp(row)
-                let due = (try followUp.dueOn.day("due_on"))
+                let due = try followUp.dueOn.day("due_on")
                 return ProducerV1.OverdueFollowUp(
                     followUp: followUp, groupName: try decode(row).name, organisation: try row.text("organisation"),
                     daysOverdue: Int32(asOf.dayNumber - due.dayNumber))
