@@ -52,38 +52,26 @@ extension AssistanceHandler {
         async throws
         -> AssistanceV1.ImportTransactionsResponse
     {
-        try await offTheIOThread {
-            var check = FieldValidator()
-            let source = check.importRequest(
-                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
-            try check.check()
-            let sheet = TransactionImport(csv: request.csv, &check)
-            try check.check()
-            let rows = try await sheet.rows(store, producer)
-            return try await storage {
+        try await runImport(
+            validateOnly: request.validateOnly, requestID: request.requestID, source: request.source,
+            read: { TransactionImport(csv: request.csv, &$0) }, resolve: { try await $0.rows(store, producer) },
+            record: {
                 try await store.importTransactions(
-                    rows, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
-            }
-        }
+                    $0, validateOnly: request.validateOnly, requestID: request.requestID, source: $1)
+            })
     }
 
     public func importIatiActivities(_ request: AssistanceV1.ImportIatiActivitiesRequest, context: ServerContext)
         async throws
         -> AssistanceV1.ImportIatiActivitiesResponse
     {
-        try await offTheIOThread {
-            var check = FieldValidator()
-            let source = check.importRequest(
-                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
-            try check.check()
-            let file = IATIImport(xml: request.xml, &check)
-            try check.check()
-            let resolved = try await file.resolve(store, producer)
-            return try await storage {
+        try await runImport(
+            validateOnly: request.validateOnly, requestID: request.requestID, source: request.source,
+            read: { IATIImport(xml: request.xml, &$0) }, resolve: { try await $0.resolve(store, producer) },
+            record: {
                 try await store.importActivities(
-                    resolved, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
-            }
-        }
+                    $0, validateOnly: request.validateOnly, requestID: request.requestID, source: $1)
+            })
     }
 
     public func listTransactions(_ request: AssistanceV1.ListTransactionsRequest, context: ServerContext) async throws

@@ -83,19 +83,13 @@ extension AssistanceHandler {
     public func importTrainings(_ request: AssistanceV1.ImportTrainingsRequest, context: ServerContext) async throws
         -> AssistanceV1.ImportTrainingsResponse
     {
-        try await offTheIOThread {
-            var check = FieldValidator()
-            let source = check.importRequest(
-                validateOnly: request.validateOnly, requestID: request.requestID, source: request.source)
-            try check.check()
-            let sheet = TrainingImport(csv: request.csv, &check)
-            try check.check()
-            let rows = try await sheet.rows(store, producer)
-            return try await storage {
+        try await runImport(
+            validateOnly: request.validateOnly, requestID: request.requestID, source: request.source,
+            read: { TrainingImport(csv: request.csv, &$0) }, resolve: { try await $0.rows(store, producer) },
+            record: {
                 try await store.importTrainings(
-                    rows, validateOnly: request.validateOnly, requestID: request.requestID, source: source)
-            }
-        }
+                    $0, validateOnly: request.validateOnly, requestID: request.requestID, source: $1)
+            })
     }
 
     public func linkCascade(_ request: AssistanceV1.LinkCascadeRequest, context: ServerContext) async throws

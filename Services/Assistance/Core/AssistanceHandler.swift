@@ -98,4 +98,23 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
     }
 
     static func token(_ next: (String, String)?) -> String { next.map { PageToken.encode($0.0, $0.1) } ?? "" }
+
+    /// An import, off the I/O thread: the request's own fields checked, the file read (a problem with the file as a
+    /// whole refuses it), what its rows name resolved, then recorded in one transaction, or only checked with
+    /// validate_only. `record` gets the resolved rows and the checked source.
+    func runImport<File, Resolved: Sendable, Response: Sendable>(
+        validateOnly: Bool, requestID: String, source: String, read: @escaping @Sendable (inout FieldValidator) -> File,
+        resolve: @escaping @Sendable (File) async throws -> Resolved,
+        record: @escaping @Sendable (Resolved, String) async throws -> Response
+    ) async throws -> Response {
+        try await offTheIOThread {
+            var check = FieldValidator()
+            let source = check.importRequest(validateOnly: validateOnly, requestID: requestID, source: source)
+            try check.check()
+            let file = read(&check)
+            try check.check()
+            let resolved = try await resolve(file)
+            return try await storage { try await record(resolved, source) }
+        }
+    }
 }
