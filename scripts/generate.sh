@@ -7,6 +7,7 @@
 #   docs/ACCESS.md                            which roles may call each method (scripts/protoc-gen-ftswift)
 #   docs/LIMITS.md                            the bounds on every field of every request (scripts/protoc-gen-ftswift)
 #   Services/FTAdmin/Generated/ExampleFiles.swift  the example files of docs/examples, for `examples load`
+#   Shared/Domain/Generated/DACSector.swift   the DAC purpose codes, from IATI's Sector codelist (scripts/dac-sectors.py)
 # With --check, generates into a scratch folder and fails if the committed files differ (CI runs this).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,5 +55,7 @@ sync_file "$out/swift/Docs/ACCESS.md" "$root/docs/ACCESS.md"
 sync_file "$out/swift/Docs/LIMITS.md" "$root/docs/LIMITS.md"
 python3 "$root/scripts/embed-examples.py" "$root/docs/examples" > "$out/ExampleFiles.swift"
 sync_file "$out/ExampleFiles.swift" "$root/Services/FTAdmin/Generated/ExampleFiles.swift"
+python3 "$root/scripts/dac-sectors.py" "$root/Tests/IATI/reference/codelists/Sector.xml" > "$out/DACSector.swift"
+sync_file "$out/DACSector.swift" "$root/Shared/Domain/Generated/DACSector.swift"
 [ $check = 1 ] && echo "generated code is up to date"
 exit 0
