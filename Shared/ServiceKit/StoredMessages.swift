@@ -40,3 +40,25 @@ public enum PageBudget {
         return count
     }
 }
+
+extension Database {
+    /// One page of `table`'s rows matching `filter`, ordered by (`sortColumn`, id), after the (sort key, id) of the
+    /// previous page's last row; and that key for this page's last row when more follow.
+    public func page<T: ProtoMessage>(
+        _ table: String, _ conditions: SQLConditions, sortColumn: String, after: (String, String)?, limit: Int,
+        as: T.Type
+    ) async throws -> ([T], (String, String)?) {
+        var conditions = conditions
+        if let (key, id) = after { conditions.after(sortColumn, key, id) }
+        let rows = try await query(
+            """
+            SELECT \(sortColumn) AS sort_key, id, body FROM \(table) \(conditions.whereClause)
+            ORDER BY \(sortColumn), id LIMIT \(limit + 1)
+            """, conditions.binds)
+        let decoded = try rows.prefix(limit).map { try $0.message(T.self) }
+        // As many as fit in an answer (PageBudget): the next page starts after the last one kept.
+        let kept = PageBudget.fitting(decoded, limit: limit)
+        guard rows.count > kept else { return (decoded, nil) }
+        return (Array(decoded.prefix(kept)), (try rows[kept - 1].text("sort_key"), try rows[kept - 1].text("id")))
+    }
+}

@@ -13,40 +13,14 @@ struct ReportPageTests {
     typealias A = AssistanceV1
     typealias M = MarketplaceV1
 
-    /// The example data, and the market story it lacks: a market with three months of basket prices and one
-    /// alert, a buyer's demand for baskets matched to the weavers, and results for them against targets by sex.
+    /// The example data (markets, a year of prices with one alert, demand matched to the weavers), and results for
+    /// the weavers against targets by sex over two years.
     static func storyServices() async throws -> (services: ThreeServices, weavers: String) {
         let services = try await ThreeServices()
         let load = try await runTool("ftadmin", ["examples", "load"], environment: services.environment)
         #expect(load.status == 0, "\(load.output)")
         let weavers = try #require(
             try await services.producer.listProducerGroups(.init(nameContains: "Bolga Basket Weavers")).groups.first)
-        let market = try services.market
-        let bolgatanga = try await market.createMarket(
-            .init(market: M.Market(name: "Bolgatanga market", country: "GH", kind: .localMarket), requestID: "mk-1"))
-        let today = Date()
-        let calendar = Calendar(identifier: .gregorian)
-        for (index, price) in [4_000, 4_200, 3_900, 4_100, 4_000, 4_300, 4_050, 6_800].enumerated() {
-            let day = calendar.date(byAdding: .day, value: -70 + index * 9, to: today)!
-            let parts = calendar.dateComponents(in: TimeZone(identifier: "UTC")!, from: day)
-            _ = try await market.recordPrice(
-                .init(
-                    observation: M.PriceObservation(
-                        product: "baskets", marketID: bolgatanga.id, priceType: .producer, unit: "piece",
-                        price: CommonV1.Money(minorUnits: Int64(price), currency: "GHS"),
-                        observedOn: CommonV1.Date(
-                            year: Int32(parts.year!), month: Int32(parts.month!), day: Int32(parts.day!))),
-                    requestID: "price-\(index)"))
-        }
-        let signal = try await market.postDemand(
-            .init(
-                signal: M.DemandSignal(
-                    buyer: "Ten Thousand Villages", product: "baskets",
-                    quantity: M.DemandQuantity(amount: 500, unit: "piece"),
-                    targetPrice: CommonV1.Money(minorUnits: 4_500, currency: "GHS"),
-                    neededBy: date("2027-09-01"), countries: ["GH"]),
-                requestID: "demand-1"))
-        _ = try await market.matchDemand(.init(signalID: signal.id, requestID: "match-1"))
         let assistance = try services.assistance
         let project = try #require(try await assistance.listProjects(.init()).projects.first)
         let indicator = try await assistance.defineIndicator(

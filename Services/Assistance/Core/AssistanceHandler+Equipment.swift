@@ -45,7 +45,7 @@ extension AssistanceHandler {
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
         filter.equal("project_id", request.projectID)
         let (rows, next) = try await storage {
-            try await store.page(
+            try await store.database.page(
                 "equipment", filter, sortColumn: "day", after: after, limit: limit, as: AssistanceV1.Equipment.self)
         }
         return AssistanceV1.ListEquipmentResponse(equipment: rows, nextPageToken: Self.token(next))

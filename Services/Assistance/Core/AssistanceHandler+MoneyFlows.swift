@@ -85,7 +85,7 @@ extension AssistanceHandler {
             filter.add("type = \(filter.bind(.of(request.type.rawValue)))")
         }
         let (rows, next) = try await storage {
-            try await store.page(
+            try await store.database.page(
                 "transactions", filter, sortColumn: "day", after: after, limit: limit, as: AssistanceV1.Transaction.self
             )
         }

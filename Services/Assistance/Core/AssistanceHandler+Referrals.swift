@@ -58,7 +58,7 @@ extension AssistanceHandler {
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
         filter.equal("organisation_id", request.organisationID)
         let (rows, next) = try await storage {
-            try await store.page(
+            try await store.database.page(
                 "referrals", filter, sortColumn: "day", after: after, limit: limit, as: AssistanceV1.Referral.self)
         }
         return AssistanceV1.ListReferralsResponse(referrals: rows, nextPageToken: Self.token(next))

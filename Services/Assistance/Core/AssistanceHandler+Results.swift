@@ -83,7 +83,7 @@ extension AssistanceHandler {
         filter.equal("project_id", request.projectID)
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
         let (rows, next) = try await storage {
-            try await store.page(
+            try await store.database.page(
                 "indicators", filter, sortColumn: "id", after: after, limit: limit, as: AssistanceV1.Indicator.self)
         }
         return AssistanceV1.ListIndicatorsResponse(indicators: rows, nextPageToken: Self.token(next))

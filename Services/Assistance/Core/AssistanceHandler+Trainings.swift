@@ -189,7 +189,7 @@ extension AssistanceHandler {
             groupIDs: groups, projectID: request.projectID,
             skill: request.skill.lowercased())
         let (rows, next) = try await storage {
-            try await store.page(
+            try await store.database.page(
                 "trainings", filter, sortColumn: "held_on", after: after, limit: limit, as: AssistanceV1.Training.self)
         }
         return AssistanceV1.ListTrainingsResponse(trainings: rows, nextPageToken: Self.token(next))

@@ -116,8 +116,10 @@ extension AssistanceHandler {
     func firstPage<T: ProtoMessage>(_ table: String, _ conditions: SQLConditions, sortColumn: String, as: T.Type)
         async throws -> [T]
     {
-        try await store.page(table, conditions, sortColumn: sortColumn, after: nil, limit: Self.reportLimit, as: T.self)
-            .0
+        try await store.database.page(
+            table, conditions, sortColumn: sortColumn, after: nil, limit: Self.reportLimit, as: T.self
+        )
+        .0
     }
 
     /// The Marketplace-Info bulletin for the group. When this service already knows the group's crafts (from an

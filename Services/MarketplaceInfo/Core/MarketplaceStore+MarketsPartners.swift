@@ -64,13 +64,11 @@ extension MarketplaceStore {
         conditions.equal("buyer_organisation", buyer)
         conditions.equal("country", country)
         if channel != .unspecified { conditions.add("channel = \(conditions.bind(.of(channel.rawValue)))") }
-        if !after.isEmpty { conditions.add("id > \(conditions.bind(.of(after)))") }
-        let rows = try await database.query(
-            "SELECT body FROM retail_partners \(conditions.whereClause) ORDER BY id LIMIT \(limit + 1)",
-            conditions.binds)
-        let partners = try rows.prefix(limit).map { try $0.message(MarketplaceV1.RetailPartner.self) }
-        let kept = PageBudget.fitting(partners, limit: limit)
-        return (Array(partners.prefix(kept)), rows.count > kept ? partners[kept - 1].id : "")
+        // In id order: the page token is the last id.
+        let (partners, next) = try await database.page(
+            "retail_partners", conditions, sortColumn: "id", after: after.isEmpty ? nil : (after, after), limit: limit,
+            as: MarketplaceV1.RetailPartner.self)
+        return (partners, next?.1 ?? "")
     }
 
     func countPartners(buyer: String, groupBy: MarketplaceV1.PartnerGrouping) async throws
