@@ -94,10 +94,27 @@ extension ReportCommand {
             } catch {
                 data.groups = .failure(gap(ServiceDirectory.producer, error))
             }
-            do {
-                let channel = try global.channel(to: ServiceDirectory.assistance)
-                defer { channel.close() }
-                let client = AssistanceV1.AssistanceServiceClient(channel: channel)
+            // Trainings, cascades and money are asked apart: one refused leaves the others on the page. A service
+            // that cannot be reached is not asked again (each call would wait out its deadline).
+            let assistance = Result { try global.channel(to: ServiceDirectory.assistance) }
+            defer { try? assistance.get().close() }
+            var unreachable: PortfolioGap?
+            func ask<T>(_ body: (AssistanceV1.AssistanceServiceClient) async throws -> T) async -> Result<
+                T, PortfolioGap
+            > {
+                if let unreachable { return .failure(unreachable) }
+                do {
+                    return .success(try await body(AssistanceV1.AssistanceServiceClient(channel: try assistance.get())))
+                } catch {
+                    let missing = gap(ServiceDirectory.assistance, error)
+                    if let code = (error as? RPCError)?.code, code != .unavailable && code != .deadlineExceeded {
+                        return .failure(missing)
+                    }
+                    unreachable = missing
+                    return .failure(missing)
+                }
+            }
+            data.trainings = await ask { client in
                 var trainings: [AssistanceV1.Training] = []
                 var request = AssistanceV1.ListTrainingsRequest(pageSize: 1000)
                 repeat {
@@ -105,14 +122,22 @@ extension ReportCommand {
                     trainings += page.trainings
                     request.pageToken = page.nextPageToken
                 } while !request.pageToken.isEmpty
-                data.trainings = .success(trainings)
-                let parents = Set(trainings.map(\.cascadesFrom))
-                var cascades: [(root: AssistanceV1.Training, reach: AssistanceV1.CascadeReach)] = []
-                for root in trainings where root.cascadesFrom.isEmpty && parents.contains(root.id) {
-                    cascades.append(
-                        (root, try await client.getCascadeReach(.init(trainingID: root.id), options: options)))
+                return trainings
+            }
+            switch data.trainings {
+            case .failure(let missing): data.cascades = .failure(missing)
+            case .success(let trainings):
+                data.cascades = await ask { client in
+                    let parents = Set(trainings.map(\.cascadesFrom))
+                    var cascades: [(root: AssistanceV1.Training, reach: AssistanceV1.CascadeReach)] = []
+                    for root in trainings where root.cascadesFrom.isEmpty && parents.contains(root.id) {
+                        cascades.append(
+                            (root, try await client.getCascadeReach(.init(trainingID: root.id), options: options)))
+                    }
+                    return cascades.sorted { $0.reach.total > $1.reach.total }
                 }
-                data.cascades = .success(cascades.sorted { $0.reach.total > $1.reach.total })
+            }
+            data.money = await ask { client in
                 var money: [String: AssistanceV1.FlowTotals] = [:]
                 for project in try await client.listProjects(.init(), options: options).projects
                 where project.parentID.isEmpty {
@@ -131,14 +156,7 @@ extension ReportCommand {
                         money["\(line.currency) \(line.year)"] = sum
                     }
                 }
-                data.money = .success(Array(money.values))
-            } catch {
-                let missing = gap(ServiceDirectory.assistance, error)
-                if case .success(let trainings) = data.trainings, trainings.isEmpty {
-                    data.trainings = .failure(missing)
-                }
-                if case .success(let cascades) = data.cascades, cascades.isEmpty { data.cascades = .failure(missing) }
-                data.money = .failure(missing)
+                return Array(money.values)
             }
             return data
         }
