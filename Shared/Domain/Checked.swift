@@ -25,7 +25,7 @@ extension Optional where Wrapped == CommonV1.Date {
 }
 
 /// A record its rules accepted, with what they proved of it as values of their own types: the day it is filed
-/// under (held, delivered, referred, observed…) as an ISODate and, for a record of money, its amount. The stores take
+/// under (held, delivered, referred, assessed…) as an ISODate (a record of money is `Valued`). The stores take
 /// these, so that a store cannot be handed a record whose date was never checked.
 public struct Checked<Record: Sendable>: Sendable {
     public private(set) var record: Record
@@ -42,6 +42,33 @@ public struct Checked<Record: Sendable>: Sendable {
 
     /// The record with the changes `change` makes to what the rules did not check (its id, say).
     public func with(_ change: (inout Record) -> Void) -> Checked {
+        var copy = self
+        change(&copy.record)
+        return copy
+    }
+}
+
+/// A record of money its rules accepted — a flow, a price seen in a market — with its day and its amount as values
+/// of their own types. The stores of such records take these.
+public struct Valued<Record: Sendable>: Sendable {
+    public private(set) var record: Record
+    public let day: ISODate
+    public let amount: Amount
+
+    /// `record`, once its rules have passed, with the day of its date field and the amount of its money field
+    /// (`dayField` and `amountField` name them, should the rules have let either through unchecked: a bug, said as
+    /// such).
+    public init(
+        _ record: Record, day date: CommonV1.Date?, _ dayField: String, amount: CommonV1.Money?,
+        _ amountField: String, file: String = #fileID, line: Int = #line
+    ) throws(DomainError) {
+        self.record = record
+        self.day = try date.day(dayField, file: file, line: line)
+        self.amount = try Amount(checking: amount, amountField, file: file, line: line)
+    }
+
+    /// The record with the changes `change` makes to what the rules did not check (its id, say).
+    public func with(_ change: (inout Record) -> Void) -> Valued {
         var copy = self
         change(&copy.record)
         return copy

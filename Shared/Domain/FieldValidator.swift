@@ -51,9 +51,8 @@ public struct FieldValidator {
         return code
     }
 
-    /// An amount of money in minor units: positive (or, unless `positive`, zero), and at most
-    /// `CurrencyCode.maxMinorUnits`, so that sums and ratios of stored amounts stay within their types.
-    /// An amount of money in minor units: not negative (positive when `positive`), at most 10^15; told in
+    /// An amount of money in minor units: not negative (positive when `positive`), at most 10^15
+    /// (`CurrencyCode.maxMinorUnits`, so that sums and ratios of stored amounts stay within their types); told in
     /// `currency`'s units when it is known ("got -5.00 GHS"), for people to read.
     public mutating func amount(_ minorUnits: Int64, _ field: String, positive: Bool, currency: String = "") {
         let shown = CurrencyCode.isValid(currency) ? CurrencyCode.format(minorUnits, currency) : "\(minorUnits)"

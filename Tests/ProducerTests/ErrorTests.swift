@@ -49,6 +49,38 @@ struct ErrorTests {
         #expect(throws: DomainError.self) { _ = try Checked(AssistanceV1.Training(), day: nil, "training.held_on") }
     }
 
+    @Test("money is checked once, into an Amount: its currency known, its minor units in range; a flow holds one")
+    func amounts() throws {
+        var check = FieldValidator()
+        let given = check.money(CommonV1.Money(minorUnits: 120_050, currency: " usd "), "value", positive: true)
+        let amount = try #require(given)
+        #expect(amount.currency == "USD" && amount.description == "1,200.50 USD" && check.violations.isEmpty)
+        #expect(check.money(CommonV1.Money(minorUnits: 0, currency: "USD"), "value", positive: true) == nil)
+        #expect(check.money(CommonV1.Money(minorUnits: 5, currency: "XXY"), "price", positive: false) == nil)
+        #expect(check.money(nil, "budget[0]", positive: false) == nil)
+        #expect(check.money(CommonV1.Money(minorUnits: -500, currency: "GHS"), "cost", positive: false) == nil)
+        #expect(
+            check.violations.map { "\($0.field): \($0.description)" } == [
+                "value.minor_units: must be positive, got 0.00 USD",
+                "price.currency: \"XXY\" is not an ISO 4217 currency code (e.g. USD, GHS, KHR, INR)",
+                "budget[0]: is required (minor units and an ISO 4217 currency)",
+                "cost.minor_units: must not be negative, got -5.00 GHS",
+            ])
+        // A record of money the rules passed: its day and amount as values; one the rules should have refused is a bug.
+        let flow = AssistanceV1.Transaction(
+            type: .disbursement, value: amount.message, date: CommonV1.Date(year: 2024, month: 1, day: 31))
+        let valued = try Valued(flow, day: flow.date, "date", amount: flow.value, "value")
+        #expect(valued.amount == amount && valued.day.description == "2024-01-31")
+        let unknown = try #require(throws: DomainError.self) {
+            _ = try Valued(
+                flow, day: flow.date, "date", amount: CommonV1.Money(minorUnits: 1, currency: "usd"), "value")
+        }
+        #expect(unknown.kind == .broken && unknown.message.hasPrefix("value:"))
+        #expect(throws: DomainError.self) {
+            _ = try Amount(checking: CommonV1.Money(minorUnits: CurrencyCode.maxMinorUnits + 1, currency: "USD"), "v")
+        }
+    }
+
     @Test("SchemaError and StorageError say what, why underneath, and where, and tell the caller only what")
     func lowerLayers() async throws {
         let schema = try #require(throws: SchemaError.self) { try JSONValue.parse("{\"a\": ") }

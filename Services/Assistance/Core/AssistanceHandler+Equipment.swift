@@ -15,13 +15,14 @@ extension AssistanceHandler {
         var equipment = request.equipment ?? AssistanceV1.Equipment()
         Self.required(equipment.groupID, "equipment.group_id", &check)
         equipment.description = check.text(equipment.description, "equipment.description", required: true)
-        equipment.value = Self.money(equipment.value, "equipment.value", positive: true, &check)
+        let value = check.money(equipment.value, "equipment.value", positive: true)
+        equipment.value = value?.message ?? equipment.value
         Self.notInFuture(check.date(equipment.deliveredOn, "equipment.delivered_on"), "equipment.delivered_on", &check)
         equipment.replaces = check.text(equipment.replaces, "equipment.replaces", maxLength: 500)
         if let replaced = equipment.yearlyCostReplaced {
-            equipment.yearlyCostReplaced = Self.money(
-                replaced, "equipment.yearly_cost_replaced", positive: false, &check)
-            if let value = equipment.value, let cost = equipment.yearlyCostReplaced, cost.currency != value.currency {
+            let cost = check.money(replaced, "equipment.yearly_cost_replaced", positive: false)
+            equipment.yearlyCostReplaced = cost?.message ?? replaced
+            if let value, let cost, cost.currency != value.currency {
                 check.fail(
                     "equipment.yearly_cost_replaced.currency",
                     "must be the value's currency \(value.currency), got \(cost.currency): amounts are never mixed")

@@ -26,8 +26,9 @@ extension AssistanceHandler {
                 transaction.groupID, field: "transaction.group_id", purpose: "recording money for a producer group"
             ).id
         }
-        let checked = try Checked(transaction, day: transaction.date, "transaction.date")
-        return try await storage { try await store.recordTransaction(checked, requestID: request.requestID) }
+        let flow = try Valued(
+            transaction, day: transaction.date, "transaction.date", amount: transaction.value, "transaction.value")
+        return try await storage { try await store.recordTransaction(flow, requestID: request.requestID) }
     }
 
     /// A clean copy of `input`, each problem reported under `name(field)` for its field in Transaction
@@ -39,7 +40,7 @@ extension AssistanceHandler {
         var transaction = input
         required(transaction.projectID, name("project_id"), &check)
         check.specified(transaction.type, name("type"))
-        transaction.value = money(transaction.value, name("value"), positive: true, &check)
+        transaction.value = check.money(transaction.value, name("value"), positive: true)?.message ?? transaction.value
         _ = check.date(transaction.date, name("date"))
         if MoneyRules.toGroup.contains(transaction.type) && transaction.groupID.isEmpty {
             check.fail(name("group_id"), "is required for a \(CSV.cell(transaction.type))")

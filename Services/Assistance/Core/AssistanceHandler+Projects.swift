@@ -52,11 +52,13 @@ extension AssistanceHandler {
         var currencies = Set<String>()
         project.budget = project.budget.enumerated().map { index, line in
             let field = "\(prefix).budget[\(index)]"
-            let money = money(line, field, positive: false, &check) ?? line
-            if !currencies.insert(money.currency).inserted {
-                check.fail("\(field).currency", "\(money.currency) appears twice: give one amount per currency")
+            let amount = check.money(line, field, positive: false)
+            // A currency given twice is a problem of its own, whether or not either amount is right.
+            let currency = line.currency.trimmingWhitespace().uppercased()
+            if !currencies.insert(currency).inserted {
+                check.fail("\(field).currency", "\(currency) appears twice: give one amount per currency")
             }
-            return money
+            return amount?.message ?? line
         }
     }
 

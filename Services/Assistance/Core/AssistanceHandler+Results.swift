@@ -51,7 +51,7 @@ extension AssistanceHandler {
             IndicatorRules.checkPeriod(
                 &period, countsPeople: indicator.countsPeople, field: name("periods[\(index)]"), &check)
             guard check.violations.count == before else { continue }
-            do throws(RPCError) {
+            do throws(DomainError) {
                 _ = try IndicatorRules.merge(period, into: &indicator)
             } catch {
                 check.fail(name("periods[\(index)]"), error.message)

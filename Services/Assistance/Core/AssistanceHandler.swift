@@ -44,18 +44,6 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         return identifier
     }
 
-    static func money(_ value: CommonV1.Money?, _ field: String, positive: Bool, _ check: inout FieldValidator)
-        -> CommonV1.Money?
-    {
-        guard var money = value else {
-            check.fail(field, "is required (minor units and an ISO 4217 currency)")
-            return nil
-        }
-        money.currency = check.currency(money.currency, "\(field).currency")
-        check.amount(money.minorUnits, "\(field).minor_units", positive: positive, currency: money.currency)
-        return money
-    }
-
     static func notInFuture(_ day: ISODate?, _ field: String, _ check: inout FieldValidator) {
         if let day, day > ISODate.today().adding(days: 1) { check.fail(field, "\(day) is in the future") }
     }

@@ -1,24 +1,23 @@
 import Domain
-import RPC
 import Schema
-import ServiceKit
 
 /// What a cascade link and a referral's outcome must respect.
 public enum TrainingRules {
 
     /// A cascading training is given by people trained in the training it cascades from, on or after it.
-    static func checkCascade(_ training: AssistanceV1.Training, from parent: AssistanceV1.Training) throws(RPCError) {
+    static func checkCascade(_ training: AssistanceV1.Training, from parent: AssistanceV1.Training) throws(DomainError)
+    {
         if let day = training.heldOn.flatMap(ISODate.init), let parentDay = parent.heldOn.flatMap(ISODate.init),
             day < parentDay
         {
-            throw RPCError(
-                .failedPrecondition,
+            throw DomainError(
+                .refused,
                 "training \(training.id.isEmpty ? "being recorded" : training.id) is held on \(day), before training \(parent.id) (\(parentDay)) it cascades from"
             )
         }
         if training.trainerGroupID.isEmpty || !parent.trainedGroupIDs.contains(training.trainerGroupID) {
-            throw RPCError(
-                .failedPrecondition,
+            throw DomainError(
+                .refused,
                 """
                 a cascade training is given by a group trained in the training it cascades from: trainer_group_id must be \
                 one of training \(parent.id)'s trained groups (\(parent.trainedGroupIDs.joined(separator: ", ")))
@@ -29,7 +28,7 @@ public enum TrainingRules {
     /// PENDING may become anything; ACCEPTED may become COMPLETED or DECLINED; DECLINED and COMPLETED are final.
     static func checkOutcome(
         _ referral: AssistanceV1.Referral, _ outcome: AssistanceV1.ReferralOutcome, on day: ISODate
-    ) throws(RPCError) {
+    ) throws(DomainError) {
         let allowed: Set<AssistanceV1.ReferralOutcome> =
             switch referral.outcome {
             case .pending, .unspecified: [.accepted, .declined, .completed]
@@ -37,12 +36,12 @@ public enum TrainingRules {
             default: []
             }
         guard allowed.contains(outcome) else {
-            throw RPCError(
-                .failedPrecondition,
+            throw DomainError(
+                .refused,
                 "referral \(referral.id) is \(CSV.cell(referral.outcome)): it cannot become \(CSV.cell(outcome))")
         }
         if let referred = referral.referredOn.flatMap(ISODate.init), day < referred {
-            throw RPCError.invalidArgument(field: "outcome_on", "\(day) is before the referral was made (\(referred))")
+            throw .invalid(field: "outcome_on", "\(day) is before the referral was made (\(referred))")
         }
     }
 }
@@ -174,20 +173,20 @@ public enum IndicatorRules {
 
     /// Replaces the period with the same dates or adds it in start order; true when one was replaced.
     static func merge(_ period: AssistanceV1.IndicatorPeriod, into indicator: inout AssistanceV1.Indicator)
-        throws(RPCError) -> Bool
+        throws(DomainError) -> Bool
     {
-        let start = try rpc { () throws(DomainError) in try period.start.day("period.start") }
-        let end = try rpc { () throws(DomainError) in try period.end.day("period.end") }
+        let start = try period.start.day("period.start")
+        let end = try period.end.day("period.end")
         if let index = indicator.periods.firstIndex(where: { $0.start == period.start && $0.end == period.end }) {
             indicator.periods[index] = period
             return true
         }
         for other in indicator.periods {
-            let otherStart = try rpc { () throws(DomainError) in try other.start.day("periods.start") }
-            let otherEnd = try rpc { () throws(DomainError) in try other.end.day("periods.end") }
+            let otherStart = try other.start.day("periods.start")
+            let otherEnd = try other.end.day("periods.end")
             if start <= otherEnd && otherStart <= end {
-                throw RPCError(
-                    .failedPrecondition,
+                throw DomainError(
+                    .refused,
                     """
                     period \(start)…\(end) overlaps the stored period \(otherStart)…\(otherEnd) of indicator \(indicator.id); \
                     give the same dates to replace it

@@ -206,15 +206,15 @@ public struct AssistanceStore: Sendable {
 
     /// Records a transaction after checking it against the project (currency, dates, status) and, for a loan
     /// repayment, against what the group still owes — all in one database transaction.
-    func recordTransaction(_ checked: Checked<AssistanceV1.Transaction>, requestID: String) async throws
+    func recordTransaction(_ flow: Valued<AssistanceV1.Transaction>, requestID: String) async throws
         -> AssistanceV1.Transaction
     {
         try await database.idempotent(operation: "RecordTransaction", requestID: requestID) { session in
-            let transaction = checked.record
+            let transaction = flow.record
+            let value = flow.amount
             let project = try await session.message(
                 AssistanceV1.Project.self, from: "projects", id: transaction.projectID, noun: "project")
-            try MoneyRules.check(transaction, against: project)
-            let value = try transaction.value.checked("value")
+            try MoneyRules.check(flow, against: project)
             if transaction.type == .loan || transaction.type == .loanRepayment {
                 try await session.lock("loans \(transaction.groupID) \(value.currency)")
             }
@@ -222,16 +222,16 @@ public struct AssistanceStore: Sendable {
                 let owed = try await Self.loansOutstanding(
                     group: transaction.groupID, currency: value.currency, session)
                 if value.minorUnits > owed {
-                    throw RPCError(
-                        .failedPrecondition,
+                    throw DomainError(
+                        .refused,
                         """
                         group \(transaction.groupID) owes \(CurrencyCode.format(owed, value.currency)) in loans; \
-                        a repayment of \(CurrencyCode.format(value.minorUnits, value.currency)) is more than that
+                        a repayment of \(value) is more than that
                         """)
                 }
             }
             let id = "tx_" + RequestID.make()
-            try await insert(checked.with { $0.id = id }, session)
+            try await insert(flow.with { $0.id = id }, session)
             return id
         } load: { session, id in
             try await session.message(AssistanceV1.Transaction.self, from: "transactions", id: id, noun: "transaction")
@@ -239,9 +239,9 @@ public struct AssistanceStore: Sendable {
     }
 
     /// Stores a checked money flow that has its id.
-    func insert(_ checked: Checked<AssistanceV1.Transaction>, _ session: any SQLSession) async throws {
-        let transaction = checked.record
-        let value = try transaction.value.checked("value")
+    func insert(_ flow: Valued<AssistanceV1.Transaction>, _ session: any SQLSession) async throws {
+        let transaction = flow.record
+        let value = flow.amount
         try await session.execute(
             """
             INSERT INTO transactions (id, project_id, group_id, type, minor_units, currency, day, body)
@@ -250,7 +250,7 @@ public struct AssistanceStore: Sendable {
             [
                 .of(transaction.id), .of(transaction.projectID), .of(transaction.groupID),
                 .of(transaction.type.rawValue), .of(value.minorUnits), .of(value.currency),
-                .of(checked.day.description), .blob(transaction.serializedBytes()),
+                .of(flow.day.description), .blob(transaction.serializedBytes()),
             ])
     }
 

@@ -286,20 +286,20 @@ extension AssistanceStore {
             // The file records history: a flow of an activity closed since is checked as when it was open.
             var open = project
             if open.status == .closed || open.status == .cancelled { open.status = .implementation }
-            do throws(RPCError) {
-                try MoneyRules.check(transaction, against: open)
+            let valued = try Valued(
+                transaction, day: transaction.date, "\(flow.place), transaction-date", amount: transaction.value,
+                "\(flow.place), value")
+            do throws(DomainError) {
+                try MoneyRules.check(valued, against: open)
             } catch {
                 check.fail(flow.place, error.message)
                 continue
             }
-            let value = try transaction.value.checked("\(flow.place), value")
-            if let problem = try await loans.count(transaction, value, in: session, lock: true) {
+            if let problem = try await loans.count(valued, in: session, lock: true) {
                 check.fail(flow.place, "the group " + problem)
                 continue
             }
-            transaction.id = "tx_" + RequestID.make()
-            try await insert(
-                try Checked(transaction, day: transaction.date, "\(flow.place), transaction-date"), session)
+            try await insert(valued.with { $0.id = "tx_" + RequestID.make() }, session)
         }
         try check.check()
         response.activities = file.activities.map { activity in

@@ -9,12 +9,13 @@ import Storage
 struct LoanBook {
     private var owed: [String: Int64] = [:]
 
-    /// Counts `transaction`, of `value`, if it is a loan or a repayment. Returns the problem ("owes 40.00 USD in
+    /// Counts `flow` if it is a loan or a repayment. Returns the problem ("owes 40.00 USD in
     /// loans by then; …") when it repays more than the group owes. With `lock`, the account's lock is taken first,
     /// as RecordTransaction takes it.
-    mutating func count(
-        _ transaction: AssistanceV1.Transaction, _ value: CommonV1.Money, in session: any SQLSession, lock: Bool
-    ) async throws -> String? {
+    mutating func count(_ flow: Valued<AssistanceV1.Transaction>, in session: any SQLSession, lock: Bool)
+        async throws -> String?
+    {
+        let (transaction, value) = (flow.record, flow.amount)
         guard transaction.type == .loan || transaction.type == .loanRepayment else { return nil }
         let account = "\(transaction.groupID) \(value.currency)"
         let before: Int64
@@ -32,7 +33,7 @@ struct LoanBook {
         owed[account] = before
         guard value.minorUnits <= before else {
             return "owes \(CurrencyCode.format(before, value.currency)) in loans by then; a repayment of "
-                + "\(CurrencyCode.format(value.minorUnits, value.currency)) is more than that"
+                + "\(value) is more than that"
         }
         owed[account] = before - value.minorUnits
         return nil

@@ -1,7 +1,5 @@
 import Domain
-import RPC
 import Schema
-import ServiceKit
 
 /// What a money flow must respect, and how flows add up — per currency, never across currencies.
 public enum MoneyRules {
@@ -9,45 +7,41 @@ public enum MoneyRules {
     /// Types that pay a producer group, so they must name one.
     static let toGroup: Set<AssistanceV1.TransactionType> = [.loan, .loanRepayment, .advancePayment]
 
-    /// FAILED_PRECONDITION or INVALID_ARGUMENT when a (field-valid) transaction does not fit its project: a currency
-    /// the project's budget does not use, a date outside the project, a project cancelled, closed or still in the
-    /// pipeline (where only commitments may be made).
-    public static func check(_ transaction: AssistanceV1.Transaction, against project: AssistanceV1.Project)
-        throws(RPCError)
+    /// Refused (FAILED_PRECONDITION) or invalid (INVALID_ARGUMENT) when a field-valid flow does not fit its
+    /// project: a currency the project's budget does not use, a date outside the project, a project cancelled,
+    /// closed or still in the pipeline (where only commitments may be made).
+    public static func check(_ flow: Valued<AssistanceV1.Transaction>, against project: AssistanceV1.Project)
+        throws(DomainError)
     {
-        let value = try rpc { () throws(DomainError) in try transaction.value.checked("transaction.value") }
+        let currency = flow.amount.currency
         let currencies = project.budget.map(\.currency)
-        if !currencies.contains(value.currency) {
-            throw RPCError(
-                .failedPrecondition,
+        if !currencies.contains(currency) {
+            throw DomainError(
+                .refused,
                 """
-                project \(project.id) does not use \(value.currency): its budget is in \(currencies.joined(separator: ", ")); \
-                add a \(value.currency) budget line to the project first
+                project \(project.id) does not use \(currency): its budget is in \(currencies.joined(separator: ", ")); \
+                add a \(currency) budget line to the project first
                 """)
         }
         switch project.status {
         case .cancelled, .closed:
-            throw RPCError(
-                .failedPrecondition,
-                "project \(project.id) is \(CSV.cell(project.status)): it takes no new transactions")
-        case .pipeline where transaction.type != .commitment:
-            throw RPCError(
-                .failedPrecondition,
+            throw DomainError(
+                .refused, "project \(project.id) is \(CSV.cell(project.status)): it takes no new transactions")
+        case .pipeline where flow.record.type != .commitment:
+            throw DomainError(
+                .refused,
                 """
                 project \(project.id) is still in the pipeline: only commitments can be recorded until it is in \
                 implementation
                 """)
         default: break
         }
-        let day = try rpc { () throws(DomainError) in try transaction.date.day("transaction.date") }
         let (start, end) = span(of: project)
-        if let start, day < start {
-            throw RPCError.invalidArgument(
-                field: "transaction.date", "\(day) is before project \(project.id) starts (\(start))")
+        if let start, flow.day < start {
+            throw .invalid(field: "transaction.date", "\(flow.day) is before project \(project.id) starts (\(start))")
         }
-        if let end, day > end {
-            throw RPCError.invalidArgument(
-                field: "transaction.date", "\(day) is after project \(project.id) ends (\(end))")
+        if let end, flow.day > end {
+            throw .invalid(field: "transaction.date", "\(flow.day) is after project \(project.id) ends (\(end))")
         }
     }
 

@@ -275,7 +275,7 @@ struct TrainingImport: Sendable {
                     parent = nil
                 }
                 if let parent {
-                    do throws(RPCError) {
+                    do throws(DomainError) {
                         try TrainingRules.checkCascade(training, from: parent)
                     } catch {
                         check.fail("row \(row.number), cascades_from", error.message)

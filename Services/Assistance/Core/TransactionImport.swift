@@ -127,7 +127,7 @@ struct TransactionImport: Sendable {
 
     struct Plan {
         /// New flows, in date order.
-        var new: [Checked<AssistanceV1.Transaction>] = []
+        var new: [Valued<AssistanceV1.Transaction>] = []
         var rows: [AssistanceV1.ImportedTransaction] = []
         var totals: [String: Int64] = [:]
 
@@ -161,8 +161,10 @@ struct TransactionImport: Sendable {
             (ISODate.text($0.transaction.date), $0.number) < (ISODate.text($1.transaction.date), $1.number)
         }
         for row in dated {
-            var transaction = row.transaction
-            let value = try transaction.value.checked("row \(row.number), amount")
+            let flow = try Valued(
+                row.transaction, day: row.transaction.date, "row \(row.number), date", amount: row.transaction.value,
+                "row \(row.number), amount")
+            let (transaction, value) = (flow.record, flow.amount)
             let key = key(transaction)
             if let id = stored[key] ?? seen[key] {
                 plan.rows.append(
@@ -170,19 +172,19 @@ struct TransactionImport: Sendable {
                 continue
             }
             let project = try projects[transaction.projectID].checked("row \(row.number), project")
-            do throws(RPCError) {
-                try MoneyRules.check(transaction, against: project)
+            do throws(DomainError) {
+                try MoneyRules.check(flow, against: project)
             } catch {
                 check.fail("row \(row.number)", error.message)
             }
-            if let problem = try await loans.count(transaction, value, in: session, lock: false) {
+            if let problem = try await loans.count(flow, in: session, lock: false) {
                 check.fail("row \(row.number), amount", "group \(transaction.groupID) " + problem)
             }
-            transaction.id = validateOnly ? "" : "tx_" + RequestID.make()
-            seen[key] = transaction.id
-            plan.new.append(try Checked(transaction, day: transaction.date, "row \(row.number), date"))
+            let id = validateOnly ? "" : "tx_" + RequestID.make()
+            seen[key] = id
+            plan.new.append(flow.with { $0.id = id })
             plan.totals[value.currency] = plan.totals[value.currency, default: 0].addingClamped(value.minorUnits)
-            plan.rows.append(AssistanceV1.ImportedTransaction(row: Int32(row.number), transactionID: transaction.id))
+            plan.rows.append(AssistanceV1.ImportedTransaction(row: Int32(row.number), transactionID: id))
         }
         try check.check()
         plan.rows.sort { $0.row < $1.row }

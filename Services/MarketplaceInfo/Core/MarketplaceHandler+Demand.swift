@@ -22,10 +22,8 @@ extension MarketplaceHandler {
         } else {
             check.fail("signal.quantity", "is required (amount and unit)")
         }
-        if var price = signal.targetPrice {
-            price.currency = check.currency(price.currency, "signal.target_price.currency")
-            check.amount(price.minorUnits, "signal.target_price.minor_units", positive: false, currency: price.currency)
-            signal.targetPrice = price
+        if let price = signal.targetPrice {
+            signal.targetPrice = check.money(price, "signal.target_price", positive: false)?.message ?? price
         }
         _ = check.date(signal.neededBy, "signal.needed_by")
         signal.countries = signal.countries.enumerated().map { check.country($1, "signal.countries[\($0)]") }
@@ -132,11 +130,8 @@ extension MarketplaceHandler {
         var answer = request.answer ?? MarketplaceV1.DemandAnswer()
         if answer.signalID.isEmpty { check.fail("answer.signal_id", "must not be empty") }
         if answer.groupID.isEmpty { check.fail("answer.group_id", "must not be empty") }
-        if var price = answer.offeredPrice {
-            price.currency = check.currency(price.currency, "answer.offered_price.currency")
-            check.amount(
-                price.minorUnits, "answer.offered_price.minor_units", positive: false, currency: price.currency)
-            answer.offeredPrice = price
+        if let price = answer.offeredPrice {
+            answer.offeredPrice = check.money(price, "answer.offered_price", positive: false)?.message ?? price
         }
         if var quantity = answer.quantity {
             check.nonNegative(quantity.amount, "answer.quantity.amount")

@@ -16,7 +16,9 @@ extension MarketplaceHandler {
             "observation.\($0)"
         }
         try check.check()
-        let checked = try Checked(observation, day: observation.observedOn, "observation.observed_on")
+        let checked = try Valued(
+            observation, day: observation.observedOn, "observation.observed_on", amount: observation.price,
+            "observation.price")
         let outcome = try await storage { try await store.recordPrice(checked, requestID: request.requestID) }
         // Events go out once, when the change is first committed: a replay publishes nothing.
         if outcome.created, let alert = outcome.value.alert {
@@ -59,13 +61,7 @@ extension MarketplaceHandler {
         if observation.marketID.isEmpty { check.fail(name("market_id"), "must not be empty") }
         check.specified(observation.priceType, name("price_type"))
         observation.unit = unit(observation.unit, name("unit"), &check)
-        if var price = observation.price {
-            price.currency = check.currency(price.currency, name("price.currency"))
-            check.amount(price.minorUnits, name("price.minor_units"), positive: true, currency: price.currency)
-            observation.price = price
-        } else {
-            check.fail(name("price"), "is required (minor units and an ISO 4217 currency)")
-        }
+        observation.price = check.money(observation.price, name("price"), positive: true)?.message ?? observation.price
         if let day = check.date(observation.observedOn, name("observed_on")), day > ISODate.today().adding(days: 1) {
             check.fail(name("observed_on"), "\(day) is in the future")
         }

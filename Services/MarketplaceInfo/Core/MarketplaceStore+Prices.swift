@@ -10,7 +10,7 @@ extension MarketplaceStore {
     /// Records an observation and, in the same transaction, the alert it fires (if it leaves the usual range).
     /// The usual range is read first, in a snapshot of its own, so that the writer (SQLite has one) is held only for
     /// the insert: many prices recorded at once then do not wait on each other's reading of their history.
-    func recordPrice(_ checked: Checked<MarketplaceV1.PriceObservation>, requestID: String) async throws
+    func recordPrice(_ checked: Valued<MarketplaceV1.PriceObservation>, requestID: String) async throws
         -> Idempotent<MarketplaceV1.RecordPriceResponse>
     {
         let window = try await database.read { session in try await Self.trailing(checked, session) }
@@ -34,13 +34,13 @@ extension MarketplaceStore {
 
     /// The median and count of the observations of `observation`'s series in the trailing window before its day,
     /// worked out by the database (a count, then the middle one or two by an index that holds the prices).
-    static func trailing(_ checked: Checked<MarketplaceV1.PriceObservation>, _ session: any SQLSession) async throws
+    static func trailing(_ checked: Valued<MarketplaceV1.PriceObservation>, _ session: any SQLSession) async throws
         -> (median: Int64, count: Int)
     {
         let (observation, day) = (checked.record, checked.day)
         let series: [SQLValue] = [
             .of(observation.product), .of(observation.marketID), .of(observation.priceType.rawValue),
-            .of(observation.unit), .of((try observation.price.checked("price")).currency),
+            .of(observation.unit), .of(checked.amount.currency),
             .of(day.adding(days: -PriceRules.trailingDays).description), .of(day.description),
         ]
         let window = """
@@ -61,11 +61,11 @@ extension MarketplaceStore {
     /// Inserts a validated observation (its id set) and, when it leaves its usual range, its alert; the range is
     /// read in this session unless given.
     func insert(
-        _ checked: Checked<MarketplaceV1.PriceObservation>, _ session: any SQLSession,
+        _ checked: Valued<MarketplaceV1.PriceObservation>, _ session: any SQLSession,
         trailing given: (median: Int64, count: Int)? = nil
     ) async throws -> MarketplaceV1.PriceAlert? {
         let (observation, day) = (checked.record, checked.day)
-        let price = try observation.price.checked("price")
+        let price = checked.amount
         let window: (median: Int64, count: Int)
         if let given { window = given } else { window = try await Self.trailing(checked, session) }
         try await session.execute(
@@ -78,7 +78,7 @@ extension MarketplaceStore {
                 .of(observation.priceType.rawValue), .of(observation.unit), .of(price.minorUnits), .of(price.currency),
                 .of(day.description), .of(observation.source),
             ])
-        guard let alert = PriceRules.alert(for: observation, median: window.median, count: window.count) else {
+        guard let alert = PriceRules.alert(for: checked, median: window.median, count: window.count) else {
             return nil
         }
         try await session.execute(
@@ -90,7 +90,7 @@ extension MarketplaceStore {
         return alert
     }
 
-    /// Many validated observations in one transaction, without alerts (bulk import of history, benchmarks).
+    /// Many field-valid observations in one transaction, without alerts (bulk import of history, benchmarks).
     public func bulkInsertPrices(_ observations: [MarketplaceV1.PriceObservation]) async throws {
         try await database.transaction { session in
             for start in stride(from: 0, to: observations.count, by: 400) {
@@ -98,14 +98,14 @@ extension MarketplaceStore {
                 var rows: [String] = []
                 var binds: [SQLValue] = []
                 for observation in batch {
+                    let checked = try Valued(
+                        observation, day: observation.observedOn, "observed_on", amount: observation.price, "price")
                     let base = binds.count
                     rows.append("(" + (1...9).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
                     binds += [
                         .of("po_" + RequestID.make()), .of(observation.product), .of(observation.marketID),
-                        .of(observation.priceType.rawValue), .of(observation.unit),
-                        .of((try observation.price.checked("price")).minorUnits),
-                        .of((try observation.price.checked("price")).currency),
-                        .of((try observation.observedOn.day("observed_on")).description), .of(observation.source),
+                        .of(observation.priceType.rawValue), .of(observation.unit), .of(checked.amount.minorUnits),
+                        .of(checked.amount.currency), .of(checked.day.description), .of(observation.source),
                     ]
                 }
                 try await session.execute(

@@ -34,7 +34,7 @@ struct PriceImport: Sendable {
     /// What the import records: the observations not stored yet, in date order (row order within a day), and the
     /// rows already recorded.
     struct Plan {
-        var observations: [Checked<MarketplaceV1.PriceObservation>] = []
+        var observations: [Valued<MarketplaceV1.PriceObservation>] = []
         var alreadyRecordedRows: [Int32] = []
     }
 
@@ -79,7 +79,9 @@ struct PriceImport: Sendable {
         let dated = try rows.map { row in
             (
                 row: row.row,
-                checked: try Checked(row.observation, day: row.observation.observedOn, "row \(row.row), observed_on")
+                checked: try Valued(
+                    row.observation, day: row.observation.observedOn, "row \(row.row), observed_on",
+                    amount: row.observation.price, "row \(row.row), price")
             )
         }
         var plan = Plan()

@@ -1,4 +1,5 @@
 import API
+import Domain
 import RPC
 import Schema
 
@@ -15,16 +16,16 @@ enum PriceRules {
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
-    static func alert(for observation: MarketplaceV1.PriceObservation, median: Int64, count: Int)
+    static func alert(for checked: Valued<MarketplaceV1.PriceObservation>, median: Int64, count: Int)
         -> MarketplaceV1.PriceAlert?
     {
-        guard count >= minimumHistory, let price = observation.price else { return nil }
-        guard median > 0 else { return nil }
+        guard count >= minimumHistory, median > 0 else { return nil }
+        let (observation, price) = (checked.record, checked.amount)
         let ratio = Double(price.minorUnits) / Double(median)
         guard ratio > highRatio || ratio < lowRatio else { return nil }
         return MarketplaceV1.PriceAlert(
             id: "pa_" + RequestID.make(), observationID: observation.id, product: observation.product,
-            marketID: observation.marketID, price: price,
+            marketID: observation.marketID, price: price.message,
             trailingMedian: CommonV1.Money(minorUnits: median, currency: price.currency),
             ratioBp: Int32(roundingClamped: ratio * 10_000), direction: ratio > highRatio ? .aboveRange : .belowRange,
             observedOn: observation.observedOn)

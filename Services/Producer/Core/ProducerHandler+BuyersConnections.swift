@@ -25,12 +25,9 @@ extension ProducerHandler {
         relationship.organisation = check.text(relationship.organisation, "relationship.organisation", required: true)
         let since = check.date(relationship.since, "relationship.since")
         check.specified(relationship.kind, "relationship.kind")
-        if var money = relationship.yearlyPurchases {
-            money.currency = check.currency(money.currency, "relationship.yearly_purchases.currency")
-            check.amount(
-                money.minorUnits, "relationship.yearly_purchases.minor_units", positive: false, currency: money.currency
-            )
-            relationship.yearlyPurchases = money
+        if let money = relationship.yearlyPurchases {
+            relationship.yearlyPurchases =
+                check.money(money, "relationship.yearly_purchases", positive: false)?.message ?? money
         }
         if let ended = check.date(relationship.endedOn, "relationship.ended_on", required: false), let since,
             ended < since
