@@ -7,11 +7,11 @@ public enum PageToken {
         Data((sortKey + "\u{1F}" + id).utf8).base64EncodedString()
     }
 
-    /// The sort key and id, if `token` is one made by `encode` for rows whose ids start with `idPrefix`.
-    public static func decode(_ token: String, idPrefix: String) -> (sortKey: String, id: String)? {
+    /// The sort key and id, if `token` is one made by `encode` for rows of `Kind`.
+    public static func decode<Kind>(_ token: String, of kind: RecordID<Kind>.Type) -> (sortKey: String, id: String)? {
         guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8) else { return nil }
         let parts = text.split(separator: "\u{1F}", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[1].hasPrefix(idPrefix) else { return nil }
-        return (String(parts[0]), String(parts[1]))
+        guard parts.count == 2, let id = RecordID<Kind>(String(parts[1])) else { return nil }
+        return (String(parts[0]), id.text)
     }
 }

@@ -1,3 +1,4 @@
+import Domain
 import RPC
 import Schema
 import Storage
@@ -11,12 +12,13 @@ extension SQLRow {
 }
 
 extension SQLSession {
-    /// The message `table` keeps in its `body` column for `id`, or NOT_FOUND naming the `noun` ("market",
-    /// "project") when there is none.
-    public func message<T: ProtoMessage>(_ type: T.Type, from table: String, id: String, noun: String) async throws -> T
+    /// The message `table` keeps in its `body` column for `id`, or NOT_FOUND naming the record ("market \"mk_…\" not
+    /// found") when there is none.
+    public func message<T: ProtoMessage, Kind>(_ type: T.Type, from table: String, id: RecordID<Kind>) async throws
+        -> T
     {
-        guard let row = try await first("SELECT body FROM \(table) WHERE id = $1", [.of(id)]) else {
-            throw RPCError(.notFound, "\(noun) \"\(id)\" not found")
+        guard let row = try await first("SELECT body FROM \(table) WHERE id = $1", [.of(id.text)]) else {
+            throw id.notFound()
         }
         return try row.message(T.self)
     }

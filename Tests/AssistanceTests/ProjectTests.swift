@@ -107,6 +107,27 @@ struct ProjectTests {
                 unknownReporter?.fieldViolations.map(\.field)
                     == ["project.reporting_organisation_id", "project.participants[0].organisation_id"])
 
+            // An id of the wrong kind is refused by name before anything is looked up or written.
+            let wrongKind = await failure { try await client.getProject(A.GetProjectRequest(id: serrv.id)) }
+            #expect(
+                wrongKind
+                    == RPCError.invalidArgument(
+                        field: "id",
+                        "\"\(serrv.id)\" is the id of an organisation, not of a project (project ids start with \"pj_\")"
+                    ))
+            let swapped = await failure {
+                try await Self.project(
+                    client, "Swapped", reporter: africa.id, parent: serrv.id,
+                    budget: [CommonV1.Money(minorUnits: 1, currency: "USD")])
+            }
+            #expect(
+                swapped?.fieldViolations.map(\.field) == [
+                    "project.reporting_organisation_id", "project.parent_id", "project.participants[0].organisation_id",
+                ])
+            let filter = await failure { try await client.listProjects(A.ListProjectsRequest(parentID: "Bolga")) }
+            #expect(filter?.code == .invalidArgument && filter?.fieldViolations.map(\.field) == ["parent_id"])
+            #expect(try await client.listProjects(A.ListProjectsRequest(organisationID: serrv.id)).projects.count == 2)
+
             // Update: the version must match, fields outside the mask stay.
             var change = A.Project(id: ghana.id, status: .finalisation)
             change.actualStart = date("2025-02-01")

@@ -13,7 +13,8 @@ extension AssistanceHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var equipment = request.equipment ?? AssistanceV1.Equipment()
-        Self.required(equipment.groupID, "equipment.group_id", &check)
+        check.id(equipment.groupID, "equipment.group_id", ProducerGroupID.self)
+        check.id(equipment.projectID, "equipment.project_id", ProjectID.self, required: false)
         equipment.description = check.text(equipment.description, "equipment.description", required: true)
         let value = check.money(equipment.value, "equipment.value", positive: true)
         equipment.value = value?.message ?? equipment.value
@@ -41,10 +42,11 @@ extension AssistanceHandler {
     public func listEquipment(_ request: AssistanceV1.ListEquipmentRequest, context: ServerContext) async throws
         -> AssistanceV1.ListEquipmentResponse
     {
-        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "eq_", of: "ListEquipment")
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, EquipmentID.self, of: "ListEquipment")
         var filter = SQLConditions()
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
-        filter.equal("project_id", request.projectID)
+        filter.equal(
+            "project_id", try FieldValidator.filter(request.projectID, "project_id", ProjectID.self)?.text ?? "")
         let (rows, next) = try await storage {
             try await store.database.page(
                 "equipment", filter, sortColumn: "day", after: after, limit: limit, as: AssistanceV1.Equipment.self)

@@ -15,6 +15,11 @@ extension AssistanceHandler {
         var transaction = Self.validated(request.transaction ?? AssistanceV1.Transaction(), &check) {
             "transaction.\($0)"
         }
+        check.id(transaction.projectID, "transaction.project_id", ProjectID.self, required: false)
+        check.id(transaction.groupID, "transaction.group_id", ProducerGroupID.self, required: false)
+        check.id(
+            transaction.providerOrganisationID, "transaction.provider_organisation_id", OrganisationID.self,
+            required: false)
         try check.check()
         if !transaction.providerOrganisationID.isEmpty {
             try await requireOrganisations([
@@ -78,9 +83,11 @@ extension AssistanceHandler {
     public func listTransactions(_ request: AssistanceV1.ListTransactionsRequest, context: ServerContext) async throws
         -> AssistanceV1.ListTransactionsResponse
     {
-        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "tx_", of: "ListTransactions")
+        let (after, limit) = try Self.page(
+            request.pageSize, request.pageToken, TransactionID.self, of: "ListTransactions")
         var filter = SQLConditions()
-        filter.equal("project_id", request.projectID)
+        filter.equal(
+            "project_id", try FieldValidator.filter(request.projectID, "project_id", ProjectID.self)?.text ?? "")
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
         if request.type != .unspecified {
             filter.add("type = \(filter.bind(.of(request.type.rawValue)))")
@@ -97,7 +104,9 @@ extension AssistanceHandler {
         -> AssistanceV1.MoneyTotals
     {
         switch (request.projectID.isEmpty, request.groupID.isEmpty) {
-        case (false, true): return try await storage { try await store.projectTotals(request.projectID) }
+        case (false, true):
+            let id = try FieldValidator.id(request.projectID, "project_id", ProjectID.self)
+            return try await storage { try await store.projectTotals(id) }
         case (true, false):
             let groups = try await groupIDs(request.groupID)
             return try await storage { try await store.groupTotals(groups) }

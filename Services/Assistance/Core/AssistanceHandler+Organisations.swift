@@ -27,8 +27,8 @@ extension AssistanceHandler {
     public func getOrganisation(_ request: AssistanceV1.GetOrganisationRequest, context: ServerContext) async throws
         -> AssistanceV1.Organisation
     {
-        guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
-        return try await storage { try await store.organisation(request.id) }
+        let id = try FieldValidator.id(request.id, "id", OrganisationID.self)
+        return try await storage { try await store.organisation(id) }
     }
 
     public func listOrganisations(_ request: AssistanceV1.ListOrganisationsRequest, context: ServerContext) async throws

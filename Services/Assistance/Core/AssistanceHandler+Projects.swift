@@ -63,6 +63,14 @@ extension AssistanceHandler {
     }
 
     func requireProjectOrganisations(_ project: AssistanceV1.Project, prefix: String) async throws {
+        var check = FieldValidator()
+        check.id(project.reportingOrganisationID, "\(prefix).reporting_organisation_id", OrganisationID.self)
+        check.id(project.parentID, "\(prefix).parent_id", ProjectID.self, required: false)
+        for (index, participant) in project.participants.enumerated() {
+            check.id(
+                participant.organisationID, "\(prefix).participants[\(index)].organisation_id", OrganisationID.self)
+        }
+        try check.check()
         try await requireOrganisations(
             [(project.reportingOrganisationID, "\(prefix).reporting_organisation_id")]
                 + project.participants.enumerated().map {
@@ -85,8 +93,8 @@ extension AssistanceHandler {
     public func getProject(_ request: AssistanceV1.GetProjectRequest, context: ServerContext) async throws
         -> AssistanceV1.Project
     {
-        guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
-        return try await storage { try await store.project(request.id) }
+        let id = try FieldValidator.id(request.id, "id", ProjectID.self)
+        return try await storage { try await store.project(id) }
     }
 
     static let updatableFields = [
@@ -100,7 +108,7 @@ extension AssistanceHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         let changes = request.project ?? AssistanceV1.Project()
-        if changes.id.isEmpty { check.fail("project.id", "must not be empty") }
+        let projectID = check.id(changes.id, "project.id", ProjectID.self)
         if request.expectedVersion <= 0 { check.fail("expected_version", "is required: the version you read") }
         for (index, field) in request.updateMask.enumerated() where !Self.updatableFields.contains(field) {
             check.fail(
@@ -115,7 +123,8 @@ extension AssistanceHandler {
         }) {
             return answer
         }
-        var updated = try await storage { try await store.project(changes.id) }
+        let id = try projectID.checked("project.id")
+        var updated = try await storage { try await store.project(id) }
         guard updated.version == request.expectedVersion else {
             throw RPCError(
                 .aborted,
@@ -159,6 +168,8 @@ extension AssistanceHandler {
     {
         var check = FieldValidator()
         let country = request.country.isEmpty ? "" : check.country(request.country, "country")
+        check.id(request.parentID, "parent_id", ProjectID.self, required: false)
+        check.id(request.organisationID, "organisation_id", OrganisationID.self, required: false)
         try check.check()
         var projects = try await storage {
             try await store.listProjects(status: request.status, parentID: request.parentID)

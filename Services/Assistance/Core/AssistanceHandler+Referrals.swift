@@ -13,8 +13,8 @@ extension AssistanceHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var referral = request.referral ?? AssistanceV1.Referral()
-        Self.required(referral.groupID, "referral.group_id", &check)
-        Self.required(referral.organisationID, "referral.organisation_id", &check)
+        check.id(referral.groupID, "referral.group_id", ProducerGroupID.self)
+        check.id(referral.organisationID, "referral.organisation_id", OrganisationID.self)
         referral.purpose = check.text(referral.purpose, "referral.purpose", required: true, maxLength: 500)
         Self.notInFuture(check.date(referral.referredOn, "referral.referred_on"), "referral.referred_on", &check)
         referral.outcomeOn = nil
@@ -35,7 +35,7 @@ extension AssistanceHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        Self.required(request.referralID, "referral_id", &check)
+        let referralID = check.id(request.referralID, "referral_id", ReferralID.self)
         if request.outcome == .unspecified || request.outcome == .pending {
             check.fail("outcome", "must be REFERRAL_OUTCOME_ACCEPTED, _DECLINED or _COMPLETED")
         }
@@ -43,9 +43,10 @@ extension AssistanceHandler {
         Self.notInFuture(day, "outcome_on", &check)
         let notes = check.text(request.notes, "notes", maxLength: 2000)
         try check.check()
+        let id = try referralID.checked("referral_id")
         return try await storage {
             try await store.recordOutcome(
-                request.referralID, request.outcome, on: try day.checked("outcome_on"), notes: notes,
+                id, request.outcome, on: try day.checked("outcome_on"), notes: notes,
                 requestID: request.requestID)
         }
     }
@@ -53,10 +54,12 @@ extension AssistanceHandler {
     public func listReferrals(_ request: AssistanceV1.ListReferralsRequest, context: ServerContext) async throws
         -> AssistanceV1.ListReferralsResponse
     {
-        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "rf_", of: "ListReferrals")
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, ReferralID.self, of: "ListReferrals")
         var filter = SQLConditions()
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
-        filter.equal("organisation_id", request.organisationID)
+        filter.equal(
+            "organisation_id",
+            try FieldValidator.filter(request.organisationID, "organisation_id", OrganisationID.self)?.text ?? "")
         let (rows, next) = try await storage {
             try await store.database.page(
                 "referrals", filter, sortColumn: "day", after: after, limit: limit, as: AssistanceV1.Referral.self)

@@ -13,6 +13,8 @@ extension AssistanceHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var indicator = Self.validated(request.indicator ?? AssistanceV1.Indicator(), &check) { "indicator.\($0)" }
+        check.id(indicator.projectID, "indicator.project_id", ProjectID.self, required: false)
+        check.id(indicator.groupID, "indicator.group_id", ProducerGroupID.self, required: false)
         try check.check()
         if !indicator.groupID.isEmpty {
             indicator.groupID = try await producer.requireGroup(
@@ -66,21 +68,22 @@ extension AssistanceHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        Self.required(request.indicatorID, "indicator_id", &check)
+        let indicatorID = check.id(request.indicatorID, "indicator_id", IndicatorID.self)
         if request.period == nil { check.fail("period", "is required (start, end, and a target or an actual)") }
         try check.check()
+        let (id, period) = (try indicatorID.checked("indicator_id"), try request.period.checked("period"))
         return try await storage {
-            try await store.recordPeriod(
-                request.indicatorID, (try request.period.checked("period")), requestID: request.requestID)
+            try await store.recordPeriod(id, period, requestID: request.requestID)
         }
     }
 
     public func listIndicators(_ request: AssistanceV1.ListIndicatorsRequest, context: ServerContext) async throws
         -> AssistanceV1.ListIndicatorsResponse
     {
-        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "in_", of: "ListIndicators")
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, IndicatorID.self, of: "ListIndicators")
         var filter = SQLConditions()
-        filter.equal("project_id", request.projectID)
+        filter.equal(
+            "project_id", try FieldValidator.filter(request.projectID, "project_id", ProjectID.self)?.text ?? "")
         filter.among("group_id", request.groupID.isEmpty ? [] : try await groupIDs(request.groupID))
         let (rows, next) = try await storage {
             try await store.database.page(

@@ -13,6 +13,14 @@ extension AssistanceHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var training = Self.validated(request.training ?? AssistanceV1.Training(), &check) { "training.\($0)" }
+        check.id(training.projectID, "training.project_id", ProjectID.self, required: false)
+        check.id(training.cascadesFrom, "training.cascades_from", TrainingID.self, required: false)
+        check.id(
+            training.trainerOrganisationID, "training.trainer_organisation_id", OrganisationID.self, required: false)
+        check.id(training.trainerGroupID, "training.trainer_group_id", ProducerGroupID.self, required: false)
+        for (index, group) in training.trainedGroupIDs.enumerated() {
+            check.id(group, "training.trained_group_ids[\(index)]", ProducerGroupID.self)
+        }
         try check.check()
         if !training.trainerOrganisationID.isEmpty {
             try await requireOrganisations([(training.trainerOrganisationID, "training.trainer_organisation_id")])
@@ -97,10 +105,12 @@ extension AssistanceHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        Self.required(request.trainingID, "training_id", &check)
+        let trainingID = check.id(request.trainingID, "training_id", TrainingID.self)
+        let parentID = check.id(request.cascadesFrom, "cascades_from", TrainingID.self, required: false)
         try check.check()
+        let id = try trainingID.checked("training_id")
         return try await storage {
-            try await store.linkCascade(request.trainingID, to: request.cascadesFrom, requestID: request.requestID)
+            try await store.linkCascade(id, to: parentID, requestID: request.requestID)
         }
     }
 
@@ -111,7 +121,7 @@ extension AssistanceHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        Self.required(request.trainingID, "training_id", &check)
+        let trainingID = check.id(request.trainingID, "training_id", TrainingID.self)
         let day = check.date(request.completedOn, "completed_on")
         Self.notInFuture(day, "completed_on", &check)
         for (index, result) in request.results.enumerated() {
@@ -125,7 +135,8 @@ extension AssistanceHandler {
         }) {
             return answer
         }
-        let training = try await storage { try await store.training(request.trainingID) }
+        let id = try trainingID.checked("training_id")
+        let training = try await storage { try await store.training(id) }
         if training.status == .completed {
             if training.completedOn == request.completedOn && training.results == request.results { return training }
             throw RPCError(
@@ -147,7 +158,10 @@ extension AssistanceHandler {
         }
         let trainer =
             training.trainerGroupID.isEmpty
-            ? ((try? await storage { try await store.organisation(training.trainerOrganisationID) })?.name
+            ? ((try? await storage {
+                try await store.organisation(
+                    try OrganisationID(checking: training.trainerOrganisationID, "training.trainer_organisation_id"))
+            })?.name
                 ?? training.trainerOrganisationID)
             : training.trainerGroupID
         let client = producer.client
@@ -175,7 +189,7 @@ extension AssistanceHandler {
         }
         return try await storage {
             try await store.complete(
-                training.id, on: (try request.completedOn.checked("completed_on")), results: request.results,
+                id, on: (try request.completedOn.checked("completed_on")), results: request.results,
                 requestID: request.requestID)
         }
     }
@@ -183,10 +197,11 @@ extension AssistanceHandler {
     public func listTrainings(_ request: AssistanceV1.ListTrainingsRequest, context: ServerContext) async throws
         -> AssistanceV1.ListTrainingsResponse
     {
-        let (after, limit) = try Self.page(request.pageSize, request.pageToken, idPrefix: "tr_", of: "ListTrainings")
+        let (after, limit) = try Self.page(request.pageSize, request.pageToken, TrainingID.self, of: "ListTrainings")
         let groups = request.groupID.isEmpty ? [] : try await groupIDs(request.groupID)
         let filter = AssistanceStore.trainingConditions(
-            groupIDs: groups, projectID: request.projectID,
+            groupIDs: groups,
+            projectID: try FieldValidator.filter(request.projectID, "project_id", ProjectID.self)?.text ?? "",
             skill: request.skill.lowercased())
         let (rows, next) = try await storage {
             try await store.database.page(
@@ -198,16 +213,14 @@ extension AssistanceHandler {
     public func getTraining(_ request: AssistanceV1.GetTrainingRequest, context: ServerContext) async throws
         -> AssistanceV1.Training
     {
-        guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
-        return try await storage { try await store.training(request.id) }
+        let id = try FieldValidator.id(request.id, "id", TrainingID.self)
+        return try await storage { try await store.training(id) }
     }
 
     public func getCascadeReach(_ request: AssistanceV1.GetCascadeReachRequest, context: ServerContext) async throws
         -> AssistanceV1.CascadeReach
     {
-        guard !request.trainingID.isEmpty else {
-            throw RPCError.invalidArgument(field: "training_id", "must not be empty")
-        }
-        return try await storage { try await store.cascadeReach(of: request.trainingID) }
+        let id = try FieldValidator.id(request.trainingID, "training_id", TrainingID.self)
+        return try await storage { try await store.cascadeReach(of: id) }
     }
 }

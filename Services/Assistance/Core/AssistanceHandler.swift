@@ -60,24 +60,26 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
 
     /// The ids a group's records may be stored under: its own and those merged into it. Asks producer-service
     /// first, briefly and without retries, so that ids merged since the last look are included; when it does not
-    /// answer, what it said last serves.
-    func groupIDs(_ id: String) async throws -> [String] {
+    /// answer, what it said last serves. INVALID_ARGUMENT naming `group_id` when `text` is not a group's id.
+    func groupIDs(_ text: String) async throws -> [String] {
+        let id = try FieldValidator.id(text, "group_id", ProducerGroupID.self)
         if let group = try? await producer.client.getProducerGroup(
-            ProducerV1.GetProducerGroupRequest(id: id),
+            ProducerV1.GetProducerGroupRequest(id: id.text),
             options: CallOptions(timeout: .milliseconds(500), retryEnabled: false))
         {
             await producer.remember(group)
         }
-        return try await storage { try await store.aliases(of: id) }
+        return try await storage { try await store.aliases(of: id.text) }
     }
 
     /// The page a List request asks for: after which row, and how many (1 to 1000, 100 by default).
-    static func page(_ size: Int32, _ token: String, idPrefix: String, of method: String) throws(DomainError)
+    static func page<Kind>(_ size: Int32, _ token: String, _ kind: RecordID<Kind>.Type, of method: String)
+        throws(DomainError)
         -> (after: (String, String)?, limit: Int)
     {
         var check = FieldValidator()
         if size != 0 { check.range(size, 1...1000, "page_size") }
-        let after = token.isEmpty ? nil : PageToken.decode(token, idPrefix: idPrefix)
+        let after = token.isEmpty ? nil : PageToken.decode(token, of: kind)
         if !token.isEmpty && after == nil {
             check.fail("page_token", "is not a token from a previous \(method) answer")
         }

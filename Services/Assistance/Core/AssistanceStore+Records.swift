@@ -29,9 +29,10 @@ extension AssistanceStore {
             var equipment = checked.record
             if !equipment.projectID.isEmpty {
                 _ = try await session.message(
-                    AssistanceV1.Project.self, from: "projects", id: equipment.projectID, noun: "project")
+                    AssistanceV1.Project.self, from: "projects",
+                    id: try ProjectID(checking: equipment.projectID, "equipment.project_id"))
             }
-            equipment.id = "eq_" + RequestID.make()
+            equipment.id = EquipmentID.mint().text
             try await session.execute(
                 "INSERT INTO equipment (id, group_id, project_id, day, body) VALUES ($1, $2, $3, $4, $5)",
                 [
@@ -41,7 +42,8 @@ extension AssistanceStore {
                 ])
             return equipment.id
         } load: { session, id in
-            try await session.message(AssistanceV1.Equipment.self, from: "equipment", id: id, noun: "equipment")
+            try await session.message(
+                AssistanceV1.Equipment.self, from: "equipment", id: try EquipmentID(checking: id, "the answered id"))
         }
     }
 
@@ -51,21 +53,24 @@ extension AssistanceStore {
         -> AssistanceV1.Training
     {
         try await database.idempotent(operation: "RecordTraining", requestID: requestID) { session in
-            let id = "tr_" + RequestID.make()
+            let id = TrainingID.mint().text
             let training = checked.record
             if !training.projectID.isEmpty {
                 _ = try await session.message(
-                    AssistanceV1.Project.self, from: "projects", id: training.projectID, noun: "project")
+                    AssistanceV1.Project.self, from: "projects",
+                    id: try ProjectID(checking: training.projectID, "training.project_id"))
             }
             if !training.cascadesFrom.isEmpty {
                 let parent = try await session.message(
-                    AssistanceV1.Training.self, from: "trainings", id: training.cascadesFrom, noun: "training")
+                    AssistanceV1.Training.self, from: "trainings",
+                    id: try TrainingID(checking: training.cascadesFrom, "training.cascades_from"))
                 try TrainingRules.checkCascade(training, from: parent)
             }
             try await insert(checked.with { $0.id = id }, session)
             return id
         } load: { session, id in
-            try await session.message(AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
+            try await session.message(
+                AssistanceV1.Training.self, from: "trainings", id: try TrainingID(checking: id, "the answered id"))
         }
     }
 
@@ -88,78 +93,78 @@ extension AssistanceStore {
         }
     }
 
-    func training(_ id: String) async throws -> AssistanceV1.Training {
+    func training(_ id: TrainingID) async throws -> AssistanceV1.Training {
         try await database.read { session in
-            try await session.message(AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
+            try await session.message(AssistanceV1.Training.self, from: "trainings", id: id)
         }
     }
 
-    /// Sets which training `id` cascades from, refusing a link that would close a loop.
-    func linkCascade(_ id: String, to parentID: String, requestID: String) async throws -> AssistanceV1.Training {
+    /// Sets which training `id` cascades from (none when `parentID` is nil), refusing a link that would close a
+    /// loop.
+    func linkCascade(_ id: TrainingID, to parentID: TrainingID?, requestID: String) async throws
+        -> AssistanceV1.Training
+    {
         try await database.answeringOnce("LinkCascade", requestID: requestID) { session in
             // One link at a time, so two links made at once cannot close a loop neither saw.
             try await session.lock("cascades")
-            var training = try await session.message(
-                AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
-            if !parentID.isEmpty {
+            var training = try await session.message(AssistanceV1.Training.self, from: "trainings", id: id)
+            if let parentID {
                 if parentID == id {
-                    throw RPCError(
-                        .failedPrecondition, "the cascade would loop: training \(id) cannot cascade from itself")
+                    throw DomainError(.refused, "the cascade would loop: training \(id) cannot cascade from itself")
                 }
-                let parent = try await session.message(
-                    AssistanceV1.Training.self, from: "trainings", id: parentID, noun: "training")
-                var path = [id, parentID]
+                let parent = try await session.message(AssistanceV1.Training.self, from: "trainings", id: parentID)
+                var path = [id.text, parentID.text]
                 var current = parent
                 while !current.cascadesFrom.isEmpty {
                     path.append(current.cascadesFrom)
-                    if current.cascadesFrom == id || path.count > 1_000 {
+                    if current.cascadesFrom == id.text || path.count > 1_000 {
                         throw RPCError(
                             .failedPrecondition,
                             "the cascade would loop: \(path.joined(separator: " → ")); a training cannot cascade from its own trainees' trainings"
                         )
                     }
                     current = try await session.message(
-                        AssistanceV1.Training.self, from: "trainings", id: current.cascadesFrom, noun: "training")
+                        AssistanceV1.Training.self, from: "trainings",
+                        id: try TrainingID(checking: current.cascadesFrom, "cascades_from"))
                 }
                 try TrainingRules.checkCascade(training, from: parent)
             }
-            training.cascadesFrom = parentID
+            training.cascadesFrom = parentID?.text ?? ""
             try await session.execute(
                 "UPDATE trainings SET cascades_from = $2, body = $3 WHERE id = $1",
-                [.of(id), .of(parentID), .blob(training.serializedBytes())])
+                [.of(id.text), .of(training.cascadesFrom), .blob(training.serializedBytes())])
             return training
         }
     }
 
     /// Marks a planned training completed with its results.
-    func complete(_ id: String, on day: CommonV1.Date, results: [AssistanceV1.SkillLevel], requestID: String)
+    func complete(_ id: TrainingID, on day: CommonV1.Date, results: [AssistanceV1.SkillLevel], requestID: String)
         async throws
         -> AssistanceV1.Training
     {
         try await database.answeringOnce("CompleteTraining", requestID: requestID) { session in
             try await session.lock("training \(id)")
-            var training = try await session.message(
-                AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
+            var training = try await session.message(AssistanceV1.Training.self, from: "trainings", id: id)
             if training.status == .completed { return training }
             training.status = .completed
             training.completedOn = day
             training.results = results
             try await session.execute(
                 "UPDATE trainings SET body = $2 WHERE id = $1",
-                [.of(id), .blob(training.serializedBytes())])
+                [.of(id.text), .blob(training.serializedBytes())])
             return training
         }
     }
 
     /// The reach of the cascade `id` belongs to, counted from its first training.
-    func cascadeReach(of id: String) async throws -> AssistanceV1.CascadeReach {
+    func cascadeReach(of id: TrainingID) async throws -> AssistanceV1.CascadeReach {
         try await database.read { session in
-            var root = try await session.message(
-                AssistanceV1.Training.self, from: "trainings", id: id, noun: "training")
+            var root = try await session.message(AssistanceV1.Training.self, from: "trainings", id: id)
             var hops = 0
             while !root.cascadesFrom.isEmpty && hops < 1_000 {
                 root = try await session.message(
-                    AssistanceV1.Training.self, from: "trainings", id: root.cascadesFrom, noun: "training")
+                    AssistanceV1.Training.self, from: "trainings",
+                    id: try TrainingID(checking: root.cascadesFrom, "cascades_from"))
                 hops += 1
             }
             var children: [String: [AssistanceV1.Training]] = [:]
@@ -188,7 +193,7 @@ extension AssistanceStore {
     {
         try await database.idempotent(operation: "CreateReferral", requestID: requestID) { session in
             var referral = checked.record
-            referral.id = "rf_" + RequestID.make()
+            referral.id = ReferralID.mint().text
             referral.outcome = .pending
             try await session.execute(
                 "INSERT INTO referrals (id, group_id, organisation_id, day, body) VALUES ($1, $2, $3, $4, $5)",
@@ -198,17 +203,17 @@ extension AssistanceStore {
                 ])
             return referral.id
         } load: { session, id in
-            try await session.message(AssistanceV1.Referral.self, from: "referrals", id: id, noun: "referral")
+            try await session.message(
+                AssistanceV1.Referral.self, from: "referrals", id: try ReferralID(checking: id, "the answered id"))
         }
     }
 
     func recordOutcome(
-        _ id: String, _ outcome: AssistanceV1.ReferralOutcome, on day: ISODate, notes: String, requestID: String
+        _ id: ReferralID, _ outcome: AssistanceV1.ReferralOutcome, on day: ISODate, notes: String, requestID: String
     ) async throws -> AssistanceV1.Referral {
         try await database.answeringOnce("RecordReferralOutcome", requestID: requestID) { session in
             try await session.lock("referral \(id)")
-            var referral = try await session.message(
-                AssistanceV1.Referral.self, from: "referrals", id: id, noun: "referral")
+            var referral = try await session.message(AssistanceV1.Referral.self, from: "referrals", id: id)
             if referral.outcome == outcome && referral.outcomeOn == day.message && referral.outcomeNotes == notes {
                 return referral
             }
@@ -217,7 +222,7 @@ extension AssistanceStore {
             referral.outcomeOn = day.message
             referral.outcomeNotes = notes
             try await session.execute(
-                "UPDATE referrals SET body = $2 WHERE id = $1", [.of(id), .blob(referral.serializedBytes())])
+                "UPDATE referrals SET body = $2 WHERE id = $1", [.of(id.text), .blob(referral.serializedBytes())])
             return referral
         }
     }
@@ -229,12 +234,14 @@ extension AssistanceStore {
         try await database.idempotent(operation: "DefineIndicator", requestID: requestID) { session in
             var indicator = indicator
             _ = try await session.message(
-                AssistanceV1.Project.self, from: "projects", id: indicator.projectID, noun: "project")
-            indicator.id = "in_" + RequestID.make()
+                AssistanceV1.Project.self, from: "projects",
+                id: try ProjectID(checking: indicator.projectID, "indicator.project_id"))
+            indicator.id = IndicatorID.mint().text
             try await Self.insert(indicator, session)
             return indicator.id
         } load: { session, id in
-            try await session.message(AssistanceV1.Indicator.self, from: "indicators", id: id, noun: "indicator")
+            try await session.message(
+                AssistanceV1.Indicator.self, from: "indicators", id: try IndicatorID(checking: id, "the answered id"))
         }
     }
 
@@ -245,17 +252,16 @@ extension AssistanceStore {
     }
 
     /// Adds the period, or replaces the stored one with the same start and end; refuses one overlapping another.
-    func recordPeriod(_ id: String, _ period: AssistanceV1.IndicatorPeriod, requestID: String) async throws
+    func recordPeriod(_ id: IndicatorID, _ period: AssistanceV1.IndicatorPeriod, requestID: String) async throws
         -> AssistanceV1.RecordIndicatorPeriodResponse
     {
         try await database.answeringOnce("RecordIndicatorPeriod", requestID: requestID) { session in
             try await session.lock("indicator \(id)")
-            var indicator = try await session.message(
-                AssistanceV1.Indicator.self, from: "indicators", id: id, noun: "indicator")
+            var indicator = try await session.message(AssistanceV1.Indicator.self, from: "indicators", id: id)
             let period = try IndicatorRules.normalised(period, of: indicator, field: "period")
             let replaced = try IndicatorRules.merge(period, into: &indicator)
             try await session.execute(
-                "UPDATE indicators SET body = $2 WHERE id = $1", [.of(id), .blob(indicator.serializedBytes())])
+                "UPDATE indicators SET body = $2 WHERE id = $1", [.of(id.text), .blob(indicator.serializedBytes())])
             return AssistanceV1.RecordIndicatorPeriodResponse(indicator: indicator, replaced: replaced)
         }
     }

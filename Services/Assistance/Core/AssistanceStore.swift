@@ -18,12 +18,13 @@ public struct AssistanceStore: Sendable {
     {
         try await database.idempotent(operation: "CreateOrganisation", requestID: requestID) { session in
             var organisation = organisation
-            organisation.id = "og_" + RequestID.make()
+            organisation.id = OrganisationID.mint().text
             try await Self.insert(organisation, session)
             return organisation.id
         } load: { session, id in
             try await session.message(
-                AssistanceV1.Organisation.self, from: "organisations", id: id, noun: "organisation")
+                AssistanceV1.Organisation.self, from: "organisations",
+                id: try OrganisationID(checking: id, "the answered id"))
         }
     }
 
@@ -53,10 +54,9 @@ public struct AssistanceStore: Sendable {
             .alreadyExists, "IATI identifier \"\(identifier)\" is already used by \(noun) \(try row.text("id"))")
     }
 
-    func organisation(_ id: String) async throws -> AssistanceV1.Organisation {
+    func organisation(_ id: OrganisationID) async throws -> AssistanceV1.Organisation {
         try await database.read { session in
-            try await session.message(
-                AssistanceV1.Organisation.self, from: "organisations", id: id, noun: "organisation")
+            try await session.message(AssistanceV1.Organisation.self, from: "organisations", id: id)
         }
     }
 
@@ -83,13 +83,13 @@ public struct AssistanceStore: Sendable {
     func createProject(_ project: AssistanceV1.Project, requestID: String) async throws -> AssistanceV1.Project {
         try await database.idempotent(operation: "CreateProject", requestID: requestID) { session in
             var project = project
-            project.id = "pj_" + RequestID.make()
+            project.id = ProjectID.mint().text
             project.version = 1
             project.childIDs = []
             try await Self.insert(project, session)
             return project.id
         } load: { session, id in
-            try await Self.project(id, session)
+            try await Self.project(try ProjectID(checking: id, "the answered id"), session)
         }
     }
 
@@ -98,7 +98,8 @@ public struct AssistanceStore: Sendable {
     static func insert(_ project: AssistanceV1.Project, _ session: any SQLSession) async throws {
         if !project.parentID.isEmpty {
             let parent = try await session.message(
-                AssistanceV1.Project.self, from: "projects", id: project.parentID, noun: "parent project")
+                AssistanceV1.Project.self, from: "projects",
+                id: try ProjectID(checking: project.parentID, "project.parent_id"))
             if parent.status == .cancelled || parent.status == .closed {
                 throw RPCError(
                     .failedPrecondition,
@@ -117,16 +118,16 @@ public struct AssistanceStore: Sendable {
     }
 
     /// A project with its children filled in.
-    static func project(_ id: String, _ session: any SQLSession) async throws -> AssistanceV1.Project {
-        var project = try await session.message(AssistanceV1.Project.self, from: "projects", id: id, noun: "project")
+    static func project(_ id: ProjectID, _ session: any SQLSession) async throws -> AssistanceV1.Project {
+        var project = try await session.message(AssistanceV1.Project.self, from: "projects", id: id)
         project.childIDs = try await session.query(
-            "SELECT id FROM projects WHERE parent_id = $1 ORDER BY id", [.of(id)]
+            "SELECT id FROM projects WHERE parent_id = $1 ORDER BY id", [.of(id.text)]
         )
         .map { try $0.text("id") }
         return project
     }
 
-    func project(_ id: String) async throws -> AssistanceV1.Project {
+    func project(_ id: ProjectID) async throws -> AssistanceV1.Project {
         try await database.read { session in try await Self.project(id, session) }
     }
 
@@ -164,7 +165,7 @@ public struct AssistanceStore: Sendable {
                 throw RPCError(
                     .aborted, "project \(project.id) changed since version \(expectedVersion): read it again")
             }
-            return try await Self.project(project.id, session)
+            return try await Self.project(try ProjectID(checking: project.id, "project.id"), session)
         }
     }
 
@@ -189,16 +190,16 @@ public struct AssistanceStore: Sendable {
     }
 
     /// The project and every project under it, parents before children (one recursive query).
-    static func subtree(_ id: String, _ session: any SQLSession) async throws -> [AssistanceV1.Project] {
+    static func subtree(_ id: ProjectID, _ session: any SQLSession) async throws -> [AssistanceV1.Project] {
         let projects = try await session.query(
             """
             WITH RECURSIVE tree (id, depth) AS (
                 SELECT id, 0 FROM projects WHERE id = $1
                 UNION ALL SELECT p.id, t.depth + 1 FROM projects p JOIN tree t ON p.parent_id = t.id)
             SELECT p.body FROM projects p JOIN tree t ON t.id = p.id ORDER BY t.depth, p.id
-            """, [.of(id)]
+            """, [.of(id.text)]
         ).map { try $0.message(AssistanceV1.Project.self) }
-        guard !projects.isEmpty else { throw RPCError(.notFound, "project \"\(id)\" not found") }
+        guard !projects.isEmpty else { throw id.notFound() }
         return projects
     }
 
@@ -213,7 +214,8 @@ public struct AssistanceStore: Sendable {
             let transaction = flow.record
             let value = flow.amount
             let project = try await session.message(
-                AssistanceV1.Project.self, from: "projects", id: transaction.projectID, noun: "project")
+                AssistanceV1.Project.self, from: "projects",
+                id: try ProjectID(checking: transaction.projectID, "transaction.project_id"))
             try MoneyRules.check(flow, against: project)
             if transaction.type == .loan || transaction.type == .loanRepayment {
                 try await session.lock("loans \(transaction.groupID) \(value.currency)")
@@ -230,11 +232,13 @@ public struct AssistanceStore: Sendable {
                         """)
                 }
             }
-            let id = "tx_" + RequestID.make()
+            let id = TransactionID.mint().text
             try await insert(flow.with { $0.id = id }, session)
             return id
         } load: { session, id in
-            try await session.message(AssistanceV1.Transaction.self, from: "transactions", id: id, noun: "transaction")
+            try await session.message(
+                AssistanceV1.Transaction.self, from: "transactions",
+                id: try TransactionID(checking: id, "the answered id"))
         }
     }
 
@@ -268,7 +272,7 @@ public struct AssistanceStore: Sendable {
     }
 
     /// Totals per currency and per (year, currency) of a project with everything under it.
-    func projectTotals(_ id: String) async throws -> AssistanceV1.MoneyTotals {
+    func projectTotals(_ id: ProjectID) async throws -> AssistanceV1.MoneyTotals {
         try await database.read { session in
             let projects = try await Self.subtree(id, session)
             let ids = projects.map(\.id)

@@ -201,7 +201,7 @@ extension AssistanceStore {
             AssistanceV1.ImportIatiActivitiesResponse()
         } write: { session in
             var response = try await record(file, session)
-            response.importID = "ii_" + RequestID.make()
+            response.importID = IATIImportID.mint().text
             return response
         }
     }
@@ -213,7 +213,7 @@ extension AssistanceStore {
         var response = AssistanceV1.ImportIatiActivitiesResponse()
         var organisationIDs: [String] = []
         for var organisation in file.newOrganisations {
-            organisation.id = "og_" + RequestID.make()
+            organisation.id = OrganisationID.mint().text
             try await Self.insert(organisation, session)
             organisationIDs.append(organisation.id)
             response.organisationsCreated.append(organisation)
@@ -249,7 +249,7 @@ extension AssistanceStore {
         var answers: [String: AssistanceV1.ImportedActivity] = [:]
         for activity in order {
             var project = activity.project
-            project.id = "pj_" + RequestID.make()
+            project.id = ProjectID.mint().text
             project.version = 1
             project.reportingOrganisationID = id(activity.reporting)
             project.participants = activity.participants.map {
@@ -266,7 +266,7 @@ extension AssistanceStore {
             projects[project.id] = project
             for result in activity.results {
                 var indicator = result.indicator
-                indicator.id = "in_" + RequestID.make()
+                indicator.id = IndicatorID.mint().text
                 indicator.projectID = project.id
                 try await Self.insert(indicator, session)
             }
@@ -299,7 +299,7 @@ extension AssistanceStore {
                 check.fail(flow.place, "the group " + problem)
                 continue
             }
-            try await insert(valued.with { $0.id = "tx_" + RequestID.make() }, session)
+            try await insert(valued.with { $0.id = TransactionID.mint().text }, session)
         }
         try check.check()
         response.activities = file.activities.map { activity in

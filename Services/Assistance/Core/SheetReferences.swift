@@ -66,7 +66,7 @@ enum SheetReferences {
     static func groups(_ cells: [Cell], _ producer: ProducerLink, purpose: String, _ check: inout FieldValidator)
         async throws -> [String: String]
     {
-        func isID(_ text: String) -> Bool { text.hasPrefix("pg_") }
+        func isID(_ text: String) -> Bool { ProducerGroupID(text) != nil }
         var resolved: [String: String] = [:]
         for cell in cells where isID(cell.text) { resolved[cell.text] = cell.text }
         let names = cells.map(\.text).filter { !isID($0) }

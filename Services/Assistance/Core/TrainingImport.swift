@@ -129,12 +129,12 @@ struct TrainingImport: Sendable {
             groupCells, producer, purpose: "importing trainings", &check)
         // A project by its title or IATI identifier; a "pj_" id stands for itself, checked with the cascades.
         let projects = try await SheetReferences.projects(
-            rows.filter { !$0.training.projectID.isEmpty && !$0.training.projectID.hasPrefix("pj_") }.map {
+            rows.filter { !$0.training.projectID.isEmpty && ProjectID($0.training.projectID) == nil }.map {
                 Cell(row: $0.number, column: "project", text: $0.training.projectID)
             }, store, &check)
         for index in rows.indices {
             var training = rows[index].training
-            if !training.projectID.isEmpty && !training.projectID.hasPrefix("pj_") {
+            if !training.projectID.isEmpty && ProjectID(training.projectID) == nil {
                 training.projectID = projects[training.projectID] ?? ""
             }
             if !training.trainerOrganisationID.isEmpty {
@@ -290,7 +290,7 @@ struct TrainingImport: Sendable {
                     plan.rows.append(
                         AssistanceV1.ImportedTraining(row: Int32(row.number), trainingID: id, alreadyRecorded: true))
                 } else {
-                    training.id = validateOnly ? "" : "tr_" + RequestID.make()
+                    training.id = validateOnly ? "" : TrainingID.mint().text
                     seen[key] = training.id
                     plan.new.append(try Checked(training, day: training.heldOn, "row \(row.number), held_on"))
                     plan.trainees.add(training.trainees ?? AssistanceV1.PeopleCount())
@@ -359,7 +359,7 @@ extension AssistanceStore {
             try await session.lock("cascades")
             let plan = try await TrainingImport.plan(rows, validateOnly: false, session)
             for training in plan.new { try await insert(training, session) }
-            return plan.response(importID: "ti_" + RequestID.make(), validateOnly: false)
+            return plan.response(importID: TrainingImportID.mint().text, validateOnly: false)
         }
     }
 }

@@ -150,7 +150,7 @@ struct TransactionImport: Sendable {
         var projects: [String: AssistanceV1.Project] = [:]
         for id in Set(rows.map(\.transaction.projectID)) {
             try Task.checkCancellation()
-            projects[id] = try await AssistanceStore.project(id, session)
+            projects[id] = try await AssistanceStore.project(try ProjectID(checking: id, "project"), session)
         }
         let stored = try await recorded(rows.map(\.transaction), session)
         var loans = LoanBook()
@@ -180,7 +180,7 @@ struct TransactionImport: Sendable {
             if let problem = try await loans.count(flow, in: session, lock: false) {
                 check.fail("row \(row.number), amount", "group \(transaction.groupID) " + problem)
             }
-            let id = validateOnly ? "" : "tx_" + RequestID.make()
+            let id = validateOnly ? "" : TransactionID.mint().text
             seen[key] = id
             plan.new.append(flow.with { $0.id = id })
             plan.totals[value.currency] = plan.totals[value.currency, default: 0].addingClamped(value.minorUnits)
@@ -230,7 +230,7 @@ extension AssistanceStore {
             for account in Set(accounts).sorted() { try await session.lock(account) }
             let plan = try await TransactionImport.plan(rows, validateOnly: false, session)
             for transaction in plan.new { try await insert(transaction, session) }
-            return plan.response(importID: "xi_" + RequestID.make(), validateOnly: false)
+            return plan.response(importID: TransactionImportID.mint().text, validateOnly: false)
         }
     }
 

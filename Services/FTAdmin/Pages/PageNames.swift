@@ -11,16 +11,16 @@ struct PageNames: Sendable {
     var projects: [String: String] = [:]
     var trainings: [String: String] = [:]
 
-    /// The name of the record `id` names, by its kind (og_, pg_, mk_, pj_, tr_: a training's title); the id itself
-    /// when it is not known.
+    /// The name of the record `id` names, by its kind (an organisation, a producer group, a market, a project, a
+    /// training's title); the id itself when it is not known.
     func label(_ id: String) -> String {
         let known: String? =
-            switch id.prefix(3) {
-            case "og_": organisations[id]
-            case "pg_": groups[id]
-            case "mk_": markets[id]
-            case "pj_": projects[id]
-            case "tr_": trainings[id]
+            switch RecordKinds.kind(of: id) {
+            case is RecordKinds.Organisation.Type: organisations[id]
+            case is RecordKinds.ProducerGroup.Type: groups[id]
+            case is RecordKinds.Market.Type: markets[id]
+            case is RecordKinds.Project.Type: projects[id]
+            case is RecordKinds.Training.Type: trainings[id]
             default: nil
             }
         return known ?? id

@@ -15,7 +15,7 @@ extension MarketplaceHandler {
     {
         try await offTheIOThread {
             var check = FieldValidator()
-            if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
+            check.id(request.groupID, "group_id", ProducerGroupID.self)
             if request.days != 0 { check.range(request.days, 1...365, "days") }
             try check.check()
             let days = Int(request.days == 0 ? 90 : request.days)

@@ -57,8 +57,9 @@ extension MarketplaceHandler {
         try await offTheIOThread {
             var check = FieldValidator()
             check.requestID(request.requestID)
-            if request.signalID.isEmpty { check.fail("signal_id", "must not be empty") }
+            let signalID = check.id(request.signalID, "signal_id", DemandSignalID.self)
             try check.check()
+            let id = try signalID.checked("signal_id")
             // A replay answers as the first attempt did, without asking the Producer service again.
             if let answer = try await storage({
                 try await store.database.keptAnswer(
@@ -66,7 +67,7 @@ extension MarketplaceHandler {
             }) {
                 return answer
             }
-            let signal = try await storage { try await store.getSignal(request.signalID) }
+            let signal = try await storage { try await store.getSignal(id) }
             guard signal.status == .open || signal.status == .matched else {
                 throw RPCError(
                     .failedPrecondition,
@@ -117,7 +118,7 @@ extension MarketplaceHandler {
                     reasons: reasons)
             }
             return try await storage {
-                try await store.saveMatches(signalID: signal.id, matches, requestID: request.requestID)
+                try await store.saveMatches(signalID: id, matches, requestID: request.requestID)
             }
         }
     }
@@ -128,8 +129,8 @@ extension MarketplaceHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var answer = request.answer ?? MarketplaceV1.DemandAnswer()
-        if answer.signalID.isEmpty { check.fail("answer.signal_id", "must not be empty") }
-        if answer.groupID.isEmpty { check.fail("answer.group_id", "must not be empty") }
+        check.id(answer.signalID, "answer.signal_id", DemandSignalID.self)
+        check.id(answer.groupID, "answer.group_id", ProducerGroupID.self)
         if let price = answer.offeredPrice {
             answer.offeredPrice = check.money(price, "answer.offered_price", positive: false)?.message ?? price
         }
@@ -149,9 +150,9 @@ extension MarketplaceHandler {
         async throws
         -> MarketplaceV1.ListDemandAnswersResponse
     {
-        guard !request.signalID.isEmpty else { throw RPCError.invalidArgument(field: "signal_id", "must not be empty") }
+        let signalID = try FieldValidator.id(request.signalID, "signal_id", DemandSignalID.self)
         return MarketplaceV1.ListDemandAnswersResponse(
-            answers: try await storage { try await store.answers(signalID: request.signalID) })
+            answers: try await storage { try await store.answers(signalID: signalID) })
     }
 
     public func setDemandStatus(_ request: MarketplaceV1.SetDemandStatusRequest, context: ServerContext) async throws
@@ -159,13 +160,14 @@ extension MarketplaceHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        if request.signalID.isEmpty { check.fail("signal_id", "must not be empty") }
+        let signalID = check.id(request.signalID, "signal_id", DemandSignalID.self)
         if request.status != .fulfilled && request.status != .withdrawn {
             check.fail("status", "must be DEMAND_STATUS_FULFILLED or DEMAND_STATUS_WITHDRAWN")
         }
         try check.check()
+        let id = try signalID.checked("signal_id")
         return try await storage {
-            try await store.setStatus(signalID: request.signalID, request.status, requestID: request.requestID)
+            try await store.setStatus(signalID: id, request.status, requestID: request.requestID)
         }
     }
 }

@@ -42,9 +42,12 @@ extension MarketplaceHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var member = request.member ?? MarketplaceV1.GroupMember()
-        if member.groupID.isEmpty { check.fail("member.group_id", "must not be empty") }
+        check.id(member.groupID, "member.group_id", DiscussionGroupID.self)
         check.specified(member.kind, "member.kind")
         member.member = check.text(member.member, "member.member", required: true)
+        if member.kind == .producerGroup && !member.member.isEmpty {
+            check.id(member.member, "member.member", ProducerGroupID.self)
+        }
         try check.check()
         if member.kind == .producerGroup {
             try await requireProducerGroup(member.member, field: "member.member")
@@ -68,14 +71,17 @@ extension MarketplaceHandler {
     public func listMembers(_ request: MarketplaceV1.ListMembersRequest, context: ServerContext) async throws
         -> MarketplaceV1.ListMembersResponse
     {
-        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        let groupID = try FieldValidator.id(request.groupID, "group_id", DiscussionGroupID.self)
         return MarketplaceV1.ListMembersResponse(
-            members: try await storage { try await store.members(groupID: request.groupID) })
+            members: try await storage { try await store.members(groupID: groupID) })
     }
 
     static func validatePost(_ post: inout MarketplaceV1.Post, prefix: String, _ check: inout FieldValidator) {
         check.specified(post.authorKind, "\(prefix).author_kind")
         post.author = check.text(post.author, "\(prefix).author", required: true)
+        if post.authorKind == .producerGroup && !post.author.isEmpty {
+            check.id(post.author, "\(prefix).author", ProducerGroupID.self)
+        }
         post.body = check.text(post.body, "\(prefix).body", required: true, maxLength: 20_000)
     }
 
@@ -84,14 +90,15 @@ extension MarketplaceHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
+        let groupID = check.id(request.groupID, "group_id", DiscussionGroupID.self)
         let title = check.text(request.title, "title", required: true)
         var post = request.firstPost ?? MarketplaceV1.Post()
         Self.validatePost(&post, prefix: "first_post", &check)
         try check.check()
+        let (group, firstPost) = (try groupID.checked("group_id"), post)
         let outcome = try await storage {
             try await store.startThread(
-                groupID: request.groupID, title: title, firstPost: post, requestID: request.requestID)
+                groupID: group, title: title, firstPost: firstPost, requestID: request.requestID)
         }
         if outcome.created, let first = outcome.value.post {
             events?.publish(topic: Topic.posts(request.groupID), MarketplaceV1.MarketEvent(kind: .post, post: first))
@@ -105,7 +112,7 @@ extension MarketplaceHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var post = request.post ?? MarketplaceV1.Post()
-        if post.threadID.isEmpty { check.fail("post.thread_id", "must not be empty") }
+        check.id(post.threadID, "post.thread_id", DiscussionThreadID.self)
         Self.validatePost(&post, prefix: "post", &check)
         try check.check()
         let outcome = try await storage { try await store.reply(post, requestID: request.requestID) }
@@ -119,17 +126,17 @@ extension MarketplaceHandler {
     public func listThreads(_ request: MarketplaceV1.ListThreadsRequest, context: ServerContext) async throws
         -> MarketplaceV1.ListThreadsResponse
     {
-        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        let groupID = try FieldValidator.id(request.groupID, "group_id", DiscussionGroupID.self)
         return MarketplaceV1.ListThreadsResponse(
-            threads: try await storage { try await store.threads(groupID: request.groupID) })
+            threads: try await storage { try await store.threads(groupID: groupID) })
     }
 
     public func listPosts(_ request: MarketplaceV1.ListPostsRequest, context: ServerContext) async throws
         -> MarketplaceV1.ListPostsResponse
     {
-        guard !request.threadID.isEmpty else { throw RPCError.invalidArgument(field: "thread_id", "must not be empty") }
+        let threadID = try FieldValidator.id(request.threadID, "thread_id", DiscussionThreadID.self)
         return MarketplaceV1.ListPostsResponse(
-            posts: try await storage { try await store.posts(threadID: request.threadID) })
+            posts: try await storage { try await store.posts(threadID: threadID) })
     }
 
     public func getEventEndpoints(_ request: MarketplaceV1.GetEventEndpointsRequest, context: ServerContext)

@@ -33,8 +33,8 @@ extension MarketplaceHandler {
     public func getLibraryEntry(_ request: MarketplaceV1.GetLibraryEntryRequest, context: ServerContext) async throws
         -> MarketplaceV1.LibraryEntry
     {
-        guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
-        return try await storage { try await store.getEntry(request.id) }
+        let id = try FieldValidator.id(request.id, "id", LibraryEntryID.self)
+        return try await storage { try await store.getEntry(id) }
     }
 
     public func searchLibrary(_ request: MarketplaceV1.SearchLibraryRequest, context: ServerContext) async throws

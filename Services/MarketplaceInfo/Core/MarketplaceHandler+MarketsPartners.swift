@@ -63,7 +63,7 @@ extension MarketplaceHandler {
     {
         var check = FieldValidator()
         let country = check.country(request.country, "country", required: false)
-        if !request.pageToken.isEmpty && !request.pageToken.hasPrefix("rp_") {
+        if !request.pageToken.isEmpty && RetailPartnerID(request.pageToken) == nil {
             check.fail("page_token", "is not a token from a previous ListRetailPartners answer")
         }
         try check.check()

@@ -58,7 +58,7 @@ extension MarketplaceHandler {
     ) -> MarketplaceV1.PriceObservation {
         var observation = input
         observation.product = product(observation.product, name("product"), &check)
-        if observation.marketID.isEmpty { check.fail(name("market_id"), "must not be empty") }
+        check.id(observation.marketID, name("market_id"), MarketID.self)
         check.specified(observation.priceType, name("price_type"))
         observation.unit = unit(observation.unit, name("unit"), &check)
         observation.price = check.money(observation.price, name("price"), positive: true)?.message ?? observation.price
@@ -75,14 +75,13 @@ extension MarketplaceHandler {
     {
         var check = FieldValidator()
         let product = Self.product(request.product, "product", &check)
-        if request.marketID.isEmpty { check.fail("market_id", "must not be empty") }
+        let marketID = check.id(request.marketID, "market_id", MarketID.self)
         if request.windowDays != 0 { check.range(request.windowDays, 1...3650, "window_days") }
         let end = check.date(request.asOf, "as_of", required: false) ?? ISODate.today()
         try check.check()
+        let market = try marketID.checked("market_id")
         return try await storage {
-            guard try await store.marketExists(request.marketID) else {
-                throw RPCError(.notFound, "market \"\(request.marketID)\" not found")
-            }
+            guard try await store.marketExists(market.text) else { throw market.notFound() }
             return try await statistics(
                 product: product, marketID: request.marketID, priceType: request.priceType.rawValue,
                 days: Int(request.windowDays == 0 ? 90 : request.windowDays), end: end)

@@ -12,7 +12,7 @@ extension MarketplaceStore {
     > {
         try await database.idempotentOutcome(operation: "PostDemand", requestID: requestID) { session in
             var signal = signal
-            signal.id = "ds_" + RequestID.make()
+            signal.id = DemandSignalID.mint().text
             signal.status = .open
             signal.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             try await session.execute(
@@ -24,16 +24,15 @@ extension MarketplaceStore {
                 ])
             return signal.id
         } load: { session, id in
-            try await loadSignal(id, session)
+            try await loadSignal(try DemandSignalID(checking: id, "the answered id"), session)
         }
     }
 
-    func loadSignal(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.DemandSignal {
-        try await session.message(
-            MarketplaceV1.DemandSignal.self, from: "demand_signals", id: id, noun: "demand signal")
+    func loadSignal(_ id: DemandSignalID, _ session: any SQLSession) async throws -> MarketplaceV1.DemandSignal {
+        try await session.message(MarketplaceV1.DemandSignal.self, from: "demand_signals", id: id)
     }
 
-    func getSignal(_ id: String) async throws -> MarketplaceV1.DemandSignal {
+    func getSignal(_ id: DemandSignalID) async throws -> MarketplaceV1.DemandSignal {
         try await database.read { session in try await loadSignal(id, session) }
     }
 
@@ -62,13 +61,14 @@ extension MarketplaceStore {
     }
 
     /// Replaces a signal's matches and marks an open signal MATCHED when there are any, in one transaction.
-    func saveMatches(signalID: String, _ matches: [MarketplaceV1.DemandMatch], requestID: String) async throws
-        -> MarketplaceV1.MatchDemandResponse
+    func saveMatches(signalID id: DemandSignalID, _ matches: [MarketplaceV1.DemandMatch], requestID: String)
+        async throws -> MarketplaceV1.MatchDemandResponse
     {
         try await database.answeringOnce("MatchDemand", requestID: requestID) { session in
             // Matching, answering and closing a signal read its status and then write: one at a time per signal.
-            try await session.lock("signal \(signalID)")
-            var signal = try await loadSignal(signalID, session)
+            try await session.lock("signal \(id)")
+            var signal = try await loadSignal(id, session)
+            let signalID = id.text
             try await session.execute("DELETE FROM demand_matches WHERE signal_id = $1", [.of(signalID)])
             for match in matches {
                 try await session.execute(
@@ -89,7 +89,7 @@ extension MarketplaceStore {
             [.of(signal.id), .of(signal.status.rawValue), .blob(signal.serializedBytes())])
     }
 
-    func setStatus(signalID: String, _ status: MarketplaceV1.DemandStatus, requestID: String) async throws
+    func setStatus(signalID: DemandSignalID, _ status: MarketplaceV1.DemandStatus, requestID: String) async throws
         -> MarketplaceV1.DemandSignal
     {
         try await database.answeringOnce("SetDemandStatus", requestID: requestID) { session in
@@ -109,14 +109,15 @@ extension MarketplaceStore {
     func answer(_ answer: MarketplaceV1.DemandAnswer, requestID: String) async throws -> MarketplaceV1.DemandAnswer {
         try await database.idempotent(operation: "AnswerDemand", requestID: requestID) { session in
             try await session.lock("signal \(answer.signalID)")
-            let signal = try await loadSignal(answer.signalID, session)
+            let signal = try await loadSignal(
+                try DemandSignalID(checking: answer.signalID, "answer.signal_id"), session)
             guard signal.status == .open || signal.status == .matched else {
                 throw RPCError(
                     .failedPrecondition,
                     "demand signal \"\(signal.id)\" is \(CSV.cell(signal.status)): it takes no answers")
             }
             var answer = answer
-            answer.id = "da_" + RequestID.make()
+            answer.id = DemandAnswerID.mint().text
             try await session.execute(
                 "INSERT INTO demand_answers (id, signal_id, body) VALUES ($1, $2, $3)",
                 [.of(answer.id), .of(answer.signalID), .blob(answer.serializedBytes())])
@@ -129,11 +130,11 @@ extension MarketplaceStore {
         }
     }
 
-    func answers(signalID: String) async throws -> [MarketplaceV1.DemandAnswer] {
+    func answers(signalID: DemandSignalID) async throws -> [MarketplaceV1.DemandAnswer] {
         try await database.read { session in
             _ = try await loadSignal(signalID, session)
             return try await session.query(
-                "SELECT body FROM demand_answers WHERE signal_id = $1 ORDER BY id", [.of(signalID)]
+                "SELECT body FROM demand_answers WHERE signal_id = $1 ORDER BY id", [.of(signalID.text)]
             )
             .map { try $0.message(MarketplaceV1.DemandAnswer.self) }
         }

@@ -12,7 +12,7 @@ extension MarketplaceStore {
     {
         try await database.idempotent(operation: "CreateDiscussionGroup", requestID: requestID) { session in
             var group = group
-            group.id = "dg_" + RequestID.make()
+            group.id = DiscussionGroupID.mint().text
             group.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             try await session.execute(
                 "INSERT INTO discussion_groups (id, name, crafts, body) VALUES ($1, $2, $3, $4)",
@@ -22,13 +22,12 @@ extension MarketplaceStore {
                 ])
             return group.id
         } load: { session, id in
-            try await loadGroup(id, session)
+            try await loadGroup(try DiscussionGroupID(checking: id, "the answered id"), session)
         }
     }
 
-    func loadGroup(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.DiscussionGroup {
-        try await session.message(
-            MarketplaceV1.DiscussionGroup.self, from: "discussion_groups", id: id, noun: "discussion group")
+    func loadGroup(_ id: DiscussionGroupID, _ session: any SQLSession) async throws -> MarketplaceV1.DiscussionGroup {
+        try await session.message(MarketplaceV1.DiscussionGroup.self, from: "discussion_groups", id: id)
     }
 
     func listGroups(craft: String) async throws -> [MarketplaceV1.DiscussionGroup] {
@@ -44,7 +43,7 @@ extension MarketplaceStore {
     /// Adds a member; joining again returns the existing membership.
     func join(_ member: MarketplaceV1.GroupMember, requestID: String) async throws -> MarketplaceV1.GroupMember {
         try await database.answeringOnce("JoinDiscussionGroup", requestID: requestID) { session in
-            _ = try await loadGroup(member.groupID, session)
+            _ = try await loadGroup(try DiscussionGroupID(checking: member.groupID, "member.group_id"), session)
             if let row = try await session.first(
                 "SELECT body FROM group_members WHERE group_id = $1 AND kind = $2 AND member = $3",
                 [.of(member.groupID), .of(member.kind.rawValue), .of(member.member)])
@@ -63,12 +62,12 @@ extension MarketplaceStore {
         }
     }
 
-    func members(groupID: String) async throws -> [MarketplaceV1.GroupMember] {
+    func members(groupID: DiscussionGroupID) async throws -> [MarketplaceV1.GroupMember] {
         try await database.read { session in
             _ = try await loadGroup(groupID, session)
             return try await session.query(
                 "SELECT body FROM group_members WHERE group_id = $1 ORDER BY kind, member",
-                [.of(groupID)]
+                [.of(groupID.text)]
             ).map { try $0.message(MarketplaceV1.GroupMember.self) }
         }
     }
@@ -87,18 +86,19 @@ extension MarketplaceStore {
         }
     }
 
-    func startThread(groupID: String, title: String, firstPost: MarketplaceV1.Post, requestID: String) async throws
-        -> Idempotent<MarketplaceV1.StartThreadResponse>
-    {
+    func startThread(
+        groupID id: DiscussionGroupID, title: String, firstPost: MarketplaceV1.Post, requestID: String
+    ) async throws -> Idempotent<MarketplaceV1.StartThreadResponse> {
         try await database.idempotentOutcome(operation: "StartThread", requestID: requestID) { session in
-            _ = try await loadGroup(groupID, session)
+            _ = try await loadGroup(id, session)
+            let groupID = id.text
             try await requireMember(groupID, firstPost.authorKind, firstPost.author, session)
             let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             let thread = MarketplaceV1.DiscussionThread(
-                id: "dt_" + RequestID.make(), groupID: groupID, title: title, authorKind: firstPost.authorKind,
+                id: DiscussionThreadID.mint().text, groupID: groupID, title: title, authorKind: firstPost.authorKind,
                 author: firstPost.author, createdAt: now, posts: 1)
             var post = firstPost
-            post.id = "ps_" + RequestID.make()
+            post.id = PostID.mint().text
             post.threadID = thread.id
             post.groupID = groupID
             post.replyTo = ""
@@ -109,7 +109,7 @@ extension MarketplaceStore {
             try await insertPost(post, session)
             return thread.id
         } load: { session, id in
-            let thread = try await loadThread(id, session)
+            let thread = try await loadThread(try DiscussionThreadID(checking: id, "the answered id"), session)
             let first = try await session.first(
                 "SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id LIMIT 1",
                 [.of(id)])
@@ -127,14 +127,16 @@ extension MarketplaceStore {
             ])
     }
 
-    func loadThread(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.DiscussionThread {
-        try await session.message(
-            MarketplaceV1.DiscussionThread.self, from: "discussion_threads", id: id, noun: "discussion thread")
+    func loadThread(_ id: DiscussionThreadID, _ session: any SQLSession) async throws
+        -> MarketplaceV1.DiscussionThread
+    {
+        try await session.message(MarketplaceV1.DiscussionThread.self, from: "discussion_threads", id: id)
     }
 
     func reply(_ post: MarketplaceV1.Post, requestID: String) async throws -> Idempotent<MarketplaceV1.Post> {
         try await database.idempotentOutcome(operation: "PostReply", requestID: requestID) { session in
-            var thread = try await loadThread(post.threadID, session)
+            var thread = try await loadThread(
+                try DiscussionThreadID(checking: post.threadID, "post.thread_id"), session)
             try await requireMember(thread.groupID, post.authorKind, post.author, session)
             if !post.replyTo.isEmpty {
                 guard
@@ -146,7 +148,7 @@ extension MarketplaceStore {
                 }
             }
             var post = post
-            post.id = "ps_" + RequestID.make()
+            post.id = PostID.mint().text
             post.groupID = thread.groupID
             post.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             try await insertPost(post, session)
@@ -163,21 +165,22 @@ extension MarketplaceStore {
         }
     }
 
-    func threads(groupID: String) async throws -> [MarketplaceV1.DiscussionThread] {
+    func threads(groupID: DiscussionGroupID) async throws -> [MarketplaceV1.DiscussionThread] {
         try await database.read { session in
             _ = try await loadGroup(groupID, session)
             return try await session.query(
-                "SELECT body FROM discussion_threads WHERE group_id = $1 ORDER BY created_at DESC, id", [.of(groupID)]
+                "SELECT body FROM discussion_threads WHERE group_id = $1 ORDER BY created_at DESC, id",
+                [.of(groupID.text)]
             )
             .map { try $0.message(MarketplaceV1.DiscussionThread.self) }
         }
     }
 
-    func posts(threadID: String) async throws -> [MarketplaceV1.Post] {
+    func posts(threadID: DiscussionThreadID) async throws -> [MarketplaceV1.Post] {
         try await database.read { session in
             _ = try await loadThread(threadID, session)
             return try await session.query(
-                "SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id", [.of(threadID)]
+                "SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id", [.of(threadID.text)]
             )
             .map { try $0.message(MarketplaceV1.Post.self) }
         }

@@ -10,12 +10,12 @@ extension MarketplaceStore {
     func addEntry(_ entry: MarketplaceV1.LibraryEntry, requestID: String) async throws -> MarketplaceV1.LibraryEntry {
         try await database.idempotent(operation: "AddLibraryEntry", requestID: requestID) { session in
             var entry = entry
-            entry.id = "le_" + RequestID.make()
+            entry.id = LibraryEntryID.mint().text
             entry.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             try await insertEntry(entry, session)
             return entry.id
         } load: { session, id in
-            try await loadEntry(id, session)
+            try await loadEntry(try LibraryEntryID(checking: id, "the answered id"), session)
         }
     }
 
@@ -54,19 +54,18 @@ extension MarketplaceStore {
     public func bulkAddEntries(_ entries: [MarketplaceV1.LibraryEntry]) async throws {
         try await database.transaction { session in
             for var entry in entries {
-                entry.id = "le_" + RequestID.make()
+                entry.id = LibraryEntryID.mint().text
                 entry.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
                 try await insertEntry(entry, session)
             }
         }
     }
 
-    func loadEntry(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.LibraryEntry {
-        try await session.message(
-            MarketplaceV1.LibraryEntry.self, from: "library_entries", id: id, noun: "library entry")
+    func loadEntry(_ id: LibraryEntryID, _ session: any SQLSession) async throws -> MarketplaceV1.LibraryEntry {
+        try await session.message(MarketplaceV1.LibraryEntry.self, from: "library_entries", id: id)
     }
 
-    func getEntry(_ id: String) async throws -> MarketplaceV1.LibraryEntry {
+    func getEntry(_ id: LibraryEntryID) async throws -> MarketplaceV1.LibraryEntry {
         try await database.read { session in try await loadEntry(id, session) }
     }
 

@@ -10,18 +10,18 @@ extension MarketplaceStore {
     public func createMarket(_ market: MarketplaceV1.Market, requestID: String) async throws -> MarketplaceV1.Market {
         try await database.idempotent(operation: "CreateMarket", requestID: requestID) { session in
             var market = market
-            market.id = "mk_" + RequestID.make()
+            market.id = MarketID.mint().text
             try await session.execute(
                 "INSERT INTO markets (id, name, country, body) VALUES ($1, $2, $3, $4)",
                 [.of(market.id), .of(market.name), .of(market.country), .blob(market.serializedBytes())])
             return market.id
         } load: { session, id in
-            try await loadMarket(id, session)
+            try await loadMarket(try MarketID(checking: id, "the answered id"), session)
         }
     }
 
-    func loadMarket(_ id: String, _ session: any SQLSession) async throws -> MarketplaceV1.Market {
-        try await session.message(MarketplaceV1.Market.self, from: "markets", id: id, noun: "market")
+    func loadMarket(_ id: MarketID, _ session: any SQLSession) async throws -> MarketplaceV1.Market {
+        try await session.message(MarketplaceV1.Market.self, from: "markets", id: id)
     }
 
     func listMarkets(country: String) async throws -> [MarketplaceV1.Market] {
@@ -37,7 +37,7 @@ extension MarketplaceStore {
     {
         try await database.idempotent(operation: "AddRetailPartner", requestID: requestID) { session in
             var partner = partner
-            partner.id = "rp_" + RequestID.make()
+            partner.id = RetailPartnerID.mint().text
             try await session.execute(
                 """
                 INSERT INTO retail_partners (id, buyer_organisation, country, region, channel, outlets, body)

@@ -15,8 +15,8 @@ extension MarketplaceStore {
     {
         let window = try await database.read { session in try await Self.trailing(checked, session) }
         return try await database.idempotentOutcome(operation: "RecordPrice", requestID: requestID) { session in
-            _ = try await loadMarket(checked.record.marketID, session)
-            let id = "po_" + RequestID.make()
+            _ = try await loadMarket(try MarketID(checking: checked.record.marketID, "observation.market_id"), session)
+            let id = PriceObservationID.mint().text
             _ = try await insert(checked.with { $0.id = id }, session, trailing: window)
             return id
         } load: { session, id in
@@ -103,7 +103,7 @@ extension MarketplaceStore {
                     let base = binds.count
                     rows.append("(" + (1...9).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
                     binds += [
-                        .of("po_" + RequestID.make()), .of(observation.product), .of(observation.marketID),
+                        .of(PriceObservationID.mint().text), .of(observation.product), .of(observation.marketID),
                         .of(observation.priceType.rawValue), .of(observation.unit), .of(checked.amount.minorUnits),
                         .of(checked.amount.currency), .of(checked.day.description), .of(observation.source),
                     ]

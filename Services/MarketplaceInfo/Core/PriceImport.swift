@@ -129,10 +129,10 @@ extension MarketplaceStore {
         } write: { session in
             let plan = try await priceImport.plan(self, session)
             var response = MarketplaceV1.ImportPricesResponse(
-                importID: "pi_" + RequestID.make(), recorded: Int32(plan.observations.count),
+                importID: PriceImportID.mint().text, recorded: Int32(plan.observations.count),
                 alreadyRecordedRows: plan.alreadyRecordedRows)
             for checked in plan.observations {
-                let stored = checked.with { $0.id = "po_" + RequestID.make() }
+                let stored = checked.with { $0.id = PriceObservationID.mint().text }
                 if let alert = try await insert(stored, session) { response.alerts.append(alert) }
             }
             return response

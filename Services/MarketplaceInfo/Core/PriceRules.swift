@@ -24,7 +24,7 @@ enum PriceRules {
         let ratio = Double(price.minorUnits) / Double(median)
         guard ratio > highRatio || ratio < lowRatio else { return nil }
         return MarketplaceV1.PriceAlert(
-            id: "pa_" + RequestID.make(), observationID: observation.id, product: observation.product,
+            id: PriceAlertID.mint().text, observationID: observation.id, product: observation.product,
             marketID: observation.marketID, price: price.message,
             trailingMedian: CommonV1.Money(minorUnits: median, currency: price.currency),
             ratioBp: Int32(roundingClamped: ratio * 10_000), direction: ratio > highRatio ? .aboveRange : .belowRange,

@@ -74,7 +74,7 @@ struct GroupImport: Sendable {
                 GroupCSV.apply(row.cells, to: &group, &rowCheck)
                 group = ProducerHandler.validated(group, prefix: "", &rowCheck.values)
                 if group.status == .unspecified { group.status = .active }
-                group.id = ProducerStore.newGroupID()
+                group.id = ProducerGroupID.mint().text
                 group.version = 1
                 group.createdAt = now
                 group.updatedAt = now
@@ -216,7 +216,7 @@ extension ProducerStore {
                 try await write(group, expectedVersion: readVersion, session)
                 try await replaceCrafts(group, session)
             }
-            plan.response.importID = "imp_" + RequestID.make()
+            plan.response.importID = GroupImportID.mint().text
             try await session.execute(
                 "INSERT INTO group_imports (id, source, mode, created_at, body) VALUES ($1, $2, $3, $4, $5)",
                 [

@@ -14,7 +14,7 @@ extension ProducerHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var relationship = request.relationship ?? ProducerV1.BuyerRelationship()
-        if relationship.groupID.isEmpty { check.fail("relationship.group_id", "must not be empty") }
+        check.id(relationship.groupID, "relationship.group_id", ProducerGroupID.self)
         Self.validate(&relationship, &check)
         try check.check()
         let checked = try Checked(relationship, day: relationship.since, "relationship.since")
@@ -43,19 +43,24 @@ extension ProducerHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var relationship = request.relationship ?? ProducerV1.BuyerRelationship()
+        let relationshipID =
+            relationship.id.isEmpty
+            ? nil : check.id(relationship.id, "relationship.id", BuyerRelationshipID.self)
         if relationship.id.isEmpty { check.fail("relationship.id", "must name the relationship to update") }
         Self.validate(&relationship, &check)
         try check.check()
-        return try await storage { try await store.updateRelationship(relationship, requestID: request.requestID) }
+        let id = try relationshipID.checked("relationship.id")
+        let changed = relationship
+        return try await storage { try await store.updateRelationship(id, to: changed, requestID: request.requestID) }
     }
 
     public func listBuyerRelationships(_ request: ProducerV1.ListBuyerRelationshipsRequest, context: ServerContext)
         async throws -> ProducerV1.ListBuyerRelationshipsResponse
     {
-        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        let groupID = try FieldValidator.id(request.groupID, "group_id", ProducerGroupID.self)
         return ProducerV1.ListBuyerRelationshipsResponse(
             relationships: try await storage {
-                try await store.listRelationships(groupID: request.groupID)
+                try await store.listRelationships(groupID: groupID)
             })
     }
 
@@ -65,8 +70,8 @@ extension ProducerHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var connection = request.connection ?? ProducerV1.GroupConnection()
-        if connection.fromGroupID.isEmpty { check.fail("connection.from_group_id", "must not be empty") }
-        if connection.toGroupID.isEmpty { check.fail("connection.to_group_id", "must not be empty") }
+        check.id(connection.fromGroupID, "connection.from_group_id", ProducerGroupID.self)
+        check.id(connection.toGroupID, "connection.to_group_id", ProducerGroupID.self)
         check.specified(connection.kind, "connection.kind")
         _ = check.date(connection.since, "connection.since", required: false)
         connection.notes = check.text(connection.notes, "connection.notes", maxLength: 2000)
@@ -77,10 +82,10 @@ extension ProducerHandler {
     public func listGroupConnections(_ request: ProducerV1.ListGroupConnectionsRequest, context: ServerContext)
         async throws -> ProducerV1.ListGroupConnectionsResponse
     {
-        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        let groupID = try FieldValidator.id(request.groupID, "group_id", ProducerGroupID.self)
         return ProducerV1.ListGroupConnectionsResponse(
             connections: try await storage {
-                try await store.listConnections(groupID: request.groupID)
+                try await store.listConnections(groupID: groupID)
             })
     }
 }

@@ -14,7 +14,7 @@ extension ProducerHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var contact = request.contact ?? ProducerV1.DialogueContact()
-        if contact.groupID.isEmpty { check.fail("contact.group_id", "must not be empty") }
+        check.id(contact.groupID, "contact.group_id", ProducerGroupID.self)
         contact.organisation = check.text(contact.organisation, "contact.organisation", required: true)
         _ = check.date(contact.contactDate, "contact.contact_date")
         check.specified(contact.kind, "contact.kind")
@@ -41,9 +41,9 @@ extension ProducerHandler {
     public func listContacts(_ request: ProducerV1.ListContactsRequest, context: ServerContext) async throws
         -> ProducerV1.ListContactsResponse
     {
-        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        let groupID = try FieldValidator.id(request.groupID, "group_id", ProducerGroupID.self)
         return ProducerV1.ListContactsResponse(
-            contacts: try await storage { try await store.listContacts(groupID: request.groupID) })
+            contacts: try await storage { try await store.listContacts(groupID: groupID) })
     }
 
     public func listOverdueFollowUps(_ request: ProducerV1.ListOverdueFollowUpsRequest, context: ServerContext)
@@ -63,11 +63,12 @@ extension ProducerHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        if request.followUpID.isEmpty { check.fail("follow_up_id", "must not be empty") }
+        let followUpID = check.id(request.followUpID, "follow_up_id", FollowUpID.self)
         let doneOn = check.date(request.doneOn, "done_on", required: false) ?? ISODate.today()
         try check.check()
+        let id = try followUpID.checked("follow_up_id")
         return try await storage {
-            try await store.completeFollowUp(id: request.followUpID, doneOn: doneOn, requestID: request.requestID)
+            try await store.completeFollowUp(id: id, doneOn: doneOn, requestID: request.requestID)
         }
     }
 }

@@ -31,8 +31,8 @@ extension ProducerHandler {
     public func getProducerGroup(_ request: ProducerV1.GetProducerGroupRequest, context: ServerContext) async throws
         -> Group
     {
-        guard !request.id.isEmpty else { throw RPCError.invalidArgument(field: "id", "must not be empty") }
-        return try await storage { try await store.getGroup(request.id) }
+        let id = try FieldValidator.id(request.id, "id", ProducerGroupID.self)
+        return try await storage { try await store.getGroup(id) }
     }
 
     /// Fields an update may name, as in the .proto.
@@ -50,6 +50,7 @@ extension ProducerHandler {
         guard let input = request.group, !input.id.isEmpty else {
             throw RPCError.invalidArgument(field: "group.id", "must name the group to update")
         }
+        let groupID = check.id(input.id, "group.id", ProducerGroupID.self)
         check.requestID(request.requestID)
         let mask = request.updateMask.isEmpty ? Self.updatableFields : Set(request.updateMask)
         let known = Self.updatableFields.union(Self.memberCountPaths)
@@ -71,10 +72,11 @@ extension ProducerHandler {
         let checked = mask.isDisjoint(with: Self.memberCountPaths) ? mask : mask.union(["members"])
         let clean = Self.validated(input, prefix: "group", &check, only: checked)
         try check.check()
+        let id = try groupID.checked("group.id")
         let requestID = context.requestID
         return try await storage {
             try await store.updateGroup(
-                id: input.id, expectedVersion: request.expectedVersion, requestID: request.requestID
+                id: id, expectedVersion: request.expectedVersion, requestID: request.requestID
             ) { group in
                 let before = group
                 for field in mask { Self.copy(field, from: clean, to: &group) }
@@ -108,7 +110,7 @@ extension ProducerHandler {
         if request.pageSize != 0 { check.range(request.pageSize, pageSizes, "page_size") }
         filter.pageSize = request.pageSize == 0 ? defaultPageSize : Int(request.pageSize)
         if !request.pageToken.isEmpty {
-            if let decoded = PageToken.decode(request.pageToken, idPrefix: "pg_") {
+            if let decoded = PageToken.decode(request.pageToken, of: ProducerGroupID.self) {
                 filter.after = (nameKey: decoded.sortKey, id: decoded.id)
             } else {
                 check.fail("page_token", "is not a token from a previous answer")

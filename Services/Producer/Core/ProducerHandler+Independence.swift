@@ -12,14 +12,15 @@ extension ProducerHandler {
         async throws -> ProducerV1.IndependenceProfile
     {
         var check = FieldValidator()
-        if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
+        let groupID = check.id(request.groupID, "group_id", ProducerGroupID.self)
         let asOf = check.date(request.asOf, "as_of", required: false) ?? ISODate.today()
         try check.check()
+        let id = try groupID.checked("group_id")
         return try await storage {
-            let group = try await store.getGroup(request.groupID)
+            let group = try await store.getGroup(id)
             return Independence.profile(
-                group: group, relationships: try await store.listRelationships(groupID: group.id),
-                assessments: try await store.listAssessments(groupID: group.id, skill: ""), asOf: asOf)
+                group: group, relationships: try await store.listRelationships(groupID: id),
+                assessments: try await store.listAssessments(groupID: id, skill: ""), asOf: asOf)
         }
     }
 }

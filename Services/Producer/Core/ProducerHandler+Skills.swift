@@ -38,7 +38,7 @@ extension ProducerHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var assessment = request.assessment ?? ProducerV1.SkillAssessment()
-        if assessment.groupID.isEmpty { check.fail("assessment.group_id", "must not be empty") }
+        check.id(assessment.groupID, "assessment.group_id", ProducerGroupID.self)
         assessment.skill = check.text(assessment.skill, "assessment.skill", required: true, maxLength: 40).lowercased()
         _ = check.date(assessment.assessedOn, "assessment.assessed_on")
         check.range(assessment.level, 0...4, "assessment.level")
@@ -53,10 +53,10 @@ extension ProducerHandler {
     public func listSkillAssessments(_ request: ProducerV1.ListSkillAssessmentsRequest, context: ServerContext)
         async throws -> ProducerV1.ListSkillAssessmentsResponse
     {
-        guard !request.groupID.isEmpty else { throw RPCError.invalidArgument(field: "group_id", "must not be empty") }
+        let groupID = try FieldValidator.id(request.groupID, "group_id", ProducerGroupID.self)
         return ProducerV1.ListSkillAssessmentsResponse(
             assessments: try await storage {
-                try await store.listAssessments(groupID: request.groupID, skill: request.skill.lowercased())
+                try await store.listAssessments(groupID: groupID, skill: request.skill.lowercased())
             })
     }
 }

@@ -51,14 +51,15 @@ extension ProducerHandler {
     {
         try await offTheIOThread {
             var check = FieldValidator()
-            if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
+            let groupID = check.id(request.groupID, "group_id", ProducerGroupID.self)
             if request.minSimilarity < 0 || request.minSimilarity > 1 {
                 check.fail("min_similarity", "must be between 0 and 1, got \(request.minSimilarity)")
             }
             try check.check()
             let threshold = request.minSimilarity == 0 ? 0.75 : request.minSimilarity
+            let id = try groupID.checked("group_id")
             return try await storage {
-                let group = try await store.getGroup(request.groupID)
+                let group = try await store.getGroup(id)
                 let candidates = try await store.duplicateCandidates(of: group).compactMap {
                     other -> ProducerV1.DuplicateCandidate? in
                     let score = max(
@@ -88,14 +89,13 @@ extension ProducerHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        if request.groupID.isEmpty { check.fail("group_id", "must not be empty") }
-        if request.otherGroupID.isEmpty { check.fail("other_group_id", "must not be empty") }
-        if !request.groupID.isEmpty && request.groupID == request.otherGroupID {
-            check.fail("other_group_id", "must differ from group_id")
-        }
+        let groupID = check.id(request.groupID, "group_id", ProducerGroupID.self)
+        let otherID = check.id(request.otherGroupID, "other_group_id", ProducerGroupID.self)
+        if let groupID, groupID == otherID { check.fail("other_group_id", "must differ from group_id") }
         try check.check()
+        let (one, other) = (try groupID.checked("group_id"), try otherID.checked("other_group_id"))
         return try await storage {
-            try await store.rejectDuplicate(request.groupID, request.otherGroupID, requestID: request.requestID)
+            try await store.rejectDuplicate(one, other, requestID: request.requestID)
         }
     }
 
@@ -104,15 +104,14 @@ extension ProducerHandler {
     {
         var check = FieldValidator()
         check.requestID(request.requestID)
-        if request.survivorID.isEmpty { check.fail("survivor_id", "must not be empty") }
-        if request.mergedID.isEmpty { check.fail("merged_id", "must not be empty") }
-        if !request.survivorID.isEmpty && request.survivorID == request.mergedID {
-            check.fail("merged_id", "a group cannot be merged into itself")
-        }
+        let survivorID = check.id(request.survivorID, "survivor_id", ProducerGroupID.self)
+        let mergedID = check.id(request.mergedID, "merged_id", ProducerGroupID.self)
+        if let survivorID, survivorID == mergedID { check.fail("merged_id", "a group cannot be merged into itself") }
         try check.check()
+        let (survivor, merged) = (try survivorID.checked("survivor_id"), try mergedID.checked("merged_id"))
         return try await storage {
             try await store.merge(
-                survivorID: request.survivorID, mergedID: request.mergedID, requestID: request.requestID,
+                survivorID: survivor, mergedID: merged, requestID: request.requestID,
                 callRequestID: context.requestID)
         }
     }

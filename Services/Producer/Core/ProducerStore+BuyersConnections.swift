@@ -11,8 +11,9 @@ extension ProducerStore {
         -> ProducerV1.BuyerRelationship
     {
         try await idempotent(operation: "AddBuyerRelationship", requestID: requestID) { session in
-            let group = try await loadGroup(checked.record.groupID, session)
-            let id = "br_" + RequestID.make()
+            let group = try await loadGroup(
+                try ProducerGroupID(checking: checked.record.groupID, "relationship.group_id"), session)
+            let id = BuyerRelationshipID.mint().text
             try await session.execute(
                 """
                 INSERT INTO buyer_relationships (id, group_id, organisation, since, kind, purchases_minor,
@@ -20,7 +21,7 @@ extension ProducerStore {
                 """, [.of(id), .of(group.id)] + Self.relationshipValues(checked))
             return id
         } load: { session, id in
-            try await loadRelationship(id, session)
+            try await loadRelationship(try BuyerRelationshipID(checking: id, "the answered id"), session)
         }
     }
 
@@ -34,10 +35,11 @@ extension ProducerStore {
         ]
     }
 
-    func loadRelationship(_ id: String, _ session: any SQLSession) async throws -> ProducerV1.BuyerRelationship {
-        guard let row = try await session.first("SELECT * FROM buyer_relationships WHERE id = $1", [.of(id)]) else {
-            throw RPCError(.notFound, "buyer relationship \"\(id)\" not found")
-        }
+    func loadRelationship(_ id: BuyerRelationshipID, _ session: any SQLSession) async throws
+        -> ProducerV1.BuyerRelationship
+    {
+        guard let row = try await session.first("SELECT * FROM buyer_relationships WHERE id = $1", [.of(id.text)])
+        else { throw id.notFound() }
         return try Self.relationship(row)
     }
 
@@ -54,11 +56,11 @@ extension ProducerStore {
         return relationship
     }
 
-    func updateRelationship(_ relationship: ProducerV1.BuyerRelationship, requestID: String) async throws
-        -> ProducerV1.BuyerRelationship
-    {
+    func updateRelationship(
+        _ id: BuyerRelationshipID, to relationship: ProducerV1.BuyerRelationship, requestID: String
+    ) async throws -> ProducerV1.BuyerRelationship {
         try await database.answeringOnce("UpdateBuyerRelationship", requestID: requestID) { session in
-            let stored = try await loadRelationship(relationship.id, session)
+            let stored = try await loadRelationship(id, session)
             var updated = relationship
             updated.groupID = stored.groupID
             if updated.since == nil { updated.since = stored.since }
@@ -68,13 +70,13 @@ extension ProducerStore {
                 UPDATE buyer_relationships SET organisation = $2, since = $3, kind = $4, purchases_minor = $5,
                     purchases_currency = $6, ended_on = $7, notes = $8 WHERE id = $1
                 """,
-                [.of(relationship.id)]
+                [.of(id.text)]
                     + Self.relationshipValues(try Checked(updated, day: updated.since, "relationship.since")))
-            return try await loadRelationship(relationship.id, session)
+            return try await loadRelationship(id, session)
         }
     }
 
-    func listRelationships(groupID: String) async throws -> [ProducerV1.BuyerRelationship] {
+    func listRelationships(groupID: ProducerGroupID) async throws -> [ProducerV1.BuyerRelationship] {
         try await database.read { session in
             let group = try await loadGroup(groupID, session)
             return try await session.query(
@@ -87,8 +89,10 @@ extension ProducerStore {
     func connect(_ connection: ProducerV1.GroupConnection, requestID: String) async throws -> ProducerV1.GroupConnection
     {
         try await idempotent(operation: "ConnectGroups", requestID: requestID) { session in
-            let from = try await loadGroup(connection.fromGroupID, session)
-            let to = try await loadGroup(connection.toGroupID, session)
+            let from = try await loadGroup(
+                try ProducerGroupID(checking: connection.fromGroupID, "connection.from_group_id"), session)
+            let to = try await loadGroup(
+                try ProducerGroupID(checking: connection.toGroupID, "connection.to_group_id"), session)
             guard from.id != to.id else {
                 throw RPCError.invalidArgument(field: "connection.to_group_id", "a group cannot be connected to itself")
             }
@@ -102,7 +106,7 @@ extension ProducerStore {
                     "\(from.id) and \(to.id) are already connected as \(CSV.cell(connection.kind)) (\(try existing.text("id")))"
                 )
             }
-            let id = "gc_" + RequestID.make()
+            let id = GroupConnectionID.mint().text
             try await session.execute(
                 """
                 INSERT INTO group_connections (id, from_group, to_group, kind, since, notes) VALUES ($1, $2, $3, $4, $5, $6)
@@ -127,7 +131,7 @@ extension ProducerStore {
             since: try row.optionalText("since").flatMap { ISODate(iso: $0)?.message }, notes: try row.text("notes"))
     }
 
-    func listConnections(groupID: String) async throws -> [ProducerV1.GroupConnection] {
+    func listConnections(groupID: ProducerGroupID) async throws -> [ProducerV1.GroupConnection] {
         try await database.read { session in
             let group = try await loadGroup(groupID, session)
             return try await session.query(

@@ -13,8 +13,8 @@ extension ProducerStore {
     {
         let contact = checked.record
         return try await idempotent(operation: "LogContact", requestID: requestID) { session in
-            let group = try await loadGroup(contact.groupID, session)
-            let id = "dc_" + RequestID.make()
+            let group = try await loadGroup(try ProducerGroupID(checking: contact.groupID, "contact.group_id"), session)
+            let id = ContactID.mint().text
             try await session.execute(
                 """
                 INSERT INTO dialogue_contacts (id, group_id, organisation, contact_date, kind, topics, summary, created_at)
@@ -33,7 +33,7 @@ extension ProducerStore {
                     VALUES ($1, $2, $3, $4, $5, 0, NULL)
                     """,
                     [
-                        .of("fu_" + RequestID.make()), .of(id), .of(group.id), .of(followUp.description),
+                        .of(FollowUpID.mint().text), .of(id), .of(group.id), .of(followUp.description),
                         .of(due.description),
                     ])
             }
@@ -67,7 +67,7 @@ extension ProducerStore {
             done: try row.bool("done"), doneOn: try row.optionalText("done_on").flatMap { ISODate(iso: $0)?.message })
     }
 
-    func listContacts(groupID: String) async throws -> [ProducerV1.DialogueContact] {
+    func listContacts(groupID: ProducerGroupID) async throws -> [ProducerV1.DialogueContact] {
         try await database.read { session in
             let group = try await loadGroup(groupID, session)
             var contacts: [ProducerV1.DialogueContact] = []
@@ -104,12 +104,12 @@ extension ProducerStore {
         }
     }
 
-    func completeFollowUp(id: String, doneOn: ISODate, requestID: String) async throws -> ProducerV1.FollowUp {
+    func completeFollowUp(id: FollowUpID, doneOn: ISODate, requestID: String) async throws -> ProducerV1.FollowUp {
         try await database.answeringOnce("CompleteFollowUp", requestID: requestID) { session in
             let updated = try await session.query(
                 "UPDATE follow_ups SET done = 1, done_on = $2 WHERE id = $1 RETURNING *",
-                [.of(id), .of(doneOn.description)])
-            guard let row = updated.first else { throw RPCError(.notFound, "follow-up \"\(id)\" not found") }
+                [.of(id.text), .of(doneOn.description)])
+            guard let row = updated.first else { throw id.notFound() }
             return try Self.followUp(row)
         }
     }

@@ -29,8 +29,10 @@ extension ProducerStore {
         }
     }
 
-    func rejectDuplicate(_ a: String, _ b: String, requestID: String) async throws -> CommonV1.Empty {
-        let (first, second) = a < b ? (a, b) : (b, a)
+    func rejectDuplicate(_ a: ProducerGroupID, _ b: ProducerGroupID, requestID: String) async throws
+        -> CommonV1.Empty
+    {
+        let (first, second) = a < b ? (a.text, b.text) : (b.text, a.text)
         return try await database.answeringOnce("RejectDuplicate", requestID: requestID) { session in
             for id in [a, b] { _ = try await loadGroup(id, session) }
             try await session.execute(
@@ -45,16 +47,18 @@ extension ProducerStore {
     /// Merges `mergedID` into `survivorID`: the merged id resolves to the survivor from now on, and everything
     /// recorded about the merged group (skills, buyers, connections, dialogue) moves to the survivor. The fields it
     /// fills or extends on the survivor note the merged group's source, under `callRequestID`.
-    func merge(survivorID: String, mergedID: String, requestID: String, callRequestID: String) async throws -> Group {
+    func merge(survivorID: ProducerGroupID, mergedID: ProducerGroupID, requestID: String, callRequestID: String)
+        async throws -> Group
+    {
         try await idempotent(operation: "MergeProducerGroups", requestID: requestID) { session in
             guard
                 let survivorRow = try await session.first(
-                    "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(survivorID)])
-            else { throw RPCError(.notFound, "producer group \"\(survivorID)\" not found") }
+                    "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(survivorID.text)])
+            else { throw survivorID.notFound() }
             guard
                 let mergedRow = try await session.first(
-                    "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(mergedID)])
-            else { throw RPCError(.notFound, "producer group \"\(mergedID)\" not found") }
+                    "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(mergedID.text)])
+            else { throw mergedID.notFound() }
             if let into = try survivorRow.optionalText("merged_into") {
                 throw RPCError(.failedPrecondition, "survivor \"\(survivorID)\" was itself merged into \"\(into)\"")
             }
@@ -112,7 +116,7 @@ extension ProducerStore {
             try await session.execute("DELETE FROM group_connections WHERE from_group = to_group")
             return survivor.id
         } load: { session, id in
-            try await loadGroup(id, session)
+            try await loadGroup(try ProducerGroupID(checking: id, "the answered id"), session)
         }
     }
 

@@ -12,7 +12,7 @@ extension ProducerStore {
         try await idempotent(operation: "CreateProducerGroup", requestID: requestID) { session in
             var group = group
             let now = Clock.unixMicros()
-            group.id = Self.newGroupID()
+            group.id = ProducerGroupID.mint().text
             group.status = .active
             group.version = 1
             group.createdAt = CommonV1.Timestamp(unixMicros: now)
@@ -20,7 +20,7 @@ extension ProducerStore {
             try await insert(group, session)
             return group.id
         } load: { session, id in
-            try await loadGroup(id, session)
+            try await loadGroup(try ProducerGroupID(checking: id, "the answered id"), session)
         }
     }
 
@@ -46,7 +46,7 @@ extension ProducerStore {
         let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
         let prepared = groups.map { input -> Group in
             var group = input
-            group.id = Self.newGroupID()
+            group.id = ProducerGroupID.mint().text
             group.status = .active
             group.version = 1
             group.createdAt = now
@@ -56,8 +56,6 @@ extension ProducerStore {
         try await database.transaction { session in try await insertMany(prepared, session) }
         return prepared.map(\.id)
     }
-
-    static func newGroupID() -> String { "pg_" + RequestID.make() }
 
     /// Inserts new groups, ids, status, version and times already set, 400 to a statement.
     func insertMany(_ groups: [Group], _ session: any SQLSession) async throws {
@@ -105,12 +103,12 @@ extension ProducerStore {
 
     /// The group `id` resolves to: itself, or the group it was merged into. Two single-statement reads at most
     /// (merges leave one hop), without a read transaction: the cheapest path for the most frequent call.
-    func getGroup(_ id: String) async throws -> Group {
+    func getGroup(_ id: ProducerGroupID) async throws -> Group {
         guard
             let row = try await database.query(
-                "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(id)]
+                "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(id.text)]
             ).first
-        else { throw RPCError(.notFound, "producer group \"\(id)\" not found") }
+        else { throw id.notFound() }
         guard let survivor = try row.optionalText("merged_into") else { return try decode(row) }
         guard
             let merged = try await database.query("SELECT body FROM producer_groups WHERE id = $1", [.of(survivor)])
@@ -119,11 +117,11 @@ extension ProducerStore {
         return try decode(merged)
     }
 
-    func loadGroup(_ id: String, _ session: any SQLSession) async throws -> Group {
+    func loadGroup(_ id: ProducerGroupID, _ session: any SQLSession) async throws -> Group {
         guard
             let row = try await session.first(
-                "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(id)])
-        else { throw RPCError(.notFound, "producer group \"\(id)\" not found") }
+                "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(id.text)])
+        else { throw id.notFound() }
         if let survivor = try row.optionalText("merged_into") {
             guard
                 let merged = try await session.first("SELECT body FROM producer_groups WHERE id = $1", [.of(survivor)])
@@ -140,14 +138,14 @@ extension ProducerStore {
 
     /// Writes `change` over the stored group if its version is still `expectedVersion`.
     func updateGroup(
-        id: String, expectedVersion: Int64, requestID: String,
+        id: ProducerGroupID, expectedVersion: Int64, requestID: String,
         _ change: @escaping @Sendable (inout Group) throws -> Void
     ) async throws -> Group {
         try await database.answeringOnce("UpdateProducerGroup", requestID: requestID) { session in
             guard
                 let row = try await session.first(
-                    "SELECT merged_into, version, body FROM producer_groups WHERE id = $1", [.of(id)])
-            else { throw RPCError(.notFound, "producer group \"\(id)\" not found") }
+                    "SELECT merged_into, version, body FROM producer_groups WHERE id = $1", [.of(id.text)])
+            else { throw id.notFound() }
             if let survivor = try row.optionalText("merged_into") {
                 throw RPCError(
                     .failedPrecondition,

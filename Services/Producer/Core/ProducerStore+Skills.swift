@@ -47,13 +47,14 @@ extension ProducerStore {
     {
         let assessment = checked.record
         return try await idempotent(operation: "RecordSkillAssessment", requestID: requestID) { session in
-            let group = try await loadGroup(assessment.groupID, session)
+            let group = try await loadGroup(
+                try ProducerGroupID(checking: assessment.groupID, "assessment.group_id"), session)
             guard try await skillExists(assessment.skill, session) else {
                 throw RPCError.invalidArgument(
                     field: "assessment.skill",
                     "\"\(assessment.skill)\" is not in the skills catalogue (see ListSkills, or AddSkill)")
             }
-            let id = "sa_" + RequestID.make()
+            let id = SkillAssessmentID.mint().text
             try await session.execute(
                 """
                 INSERT INTO skill_assessments (id, group_id, skill, assessed_on, level, members_holding, assessor, notes,
@@ -82,7 +83,7 @@ extension ProducerStore {
             notes: try row.text("notes"))
     }
 
-    func listAssessments(groupID: String, skill: String) async throws -> [ProducerV1.SkillAssessment] {
+    func listAssessments(groupID: ProducerGroupID, skill: String) async throws -> [ProducerV1.SkillAssessment] {
         try await database.read { session in
             let group = try await loadGroup(groupID, session)
             var sql = "SELECT * FROM skill_assessments WHERE group_id = $1"
