@@ -14,6 +14,8 @@ let metricsForTests = ServiceProcess.bootstrap(logLevel: .critical)
 struct Assistance {
     let client: AssistanceV1.AssistanceServiceClient
     let producer: ProducerV1.ProducerServiceClient
+    /// The service's own database, for tests that hold it from outside.
+    let database: any Database
 }
 
 /// An Assistance service on `backend`, served over loopback, whose Producer and Marketplace-Info clients call the
@@ -41,7 +43,9 @@ func withAssistance<T>(
             let value = try await withServer([handler.registration], closing: [producerChannel, marketChannel]) {
                 channel in
                 try await body(
-                    Assistance(client: AssistanceV1.AssistanceServiceClient(channel: channel), producer: producer))
+                    Assistance(
+                        client: AssistanceV1.AssistanceServiceClient(channel: channel), producer: producer,
+                        database: database))
             }
             await database.close()
             return value

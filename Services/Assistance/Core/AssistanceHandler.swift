@@ -21,6 +21,8 @@ public struct AssistanceHandler: AssistanceV1.AssistanceServiceHandler {
         self.marketplace = marketplace
     }
 
+    /// A reference a record must give. Its kind is checked apart (`FieldValidator.id`) where it must be an id: the
+    /// imports share these rules while their cells still name projects and organisations by title or name.
     static func required(_ id: String, _ field: String, _ check: inout FieldValidator) {
         if id.trimmingWhitespace().isEmpty { check.fail(field, "must not be empty") }
     }

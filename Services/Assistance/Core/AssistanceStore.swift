@@ -41,6 +41,14 @@ public struct AssistanceStore: Sendable {
             ])
     }
 
+    /// FAILED_PRECONDITION when `parent` takes no new projects under it: cancelled or closed.
+    static func refuseClosedParent(_ parent: AssistanceV1.Project) throws(DomainError) {
+        if parent.status == .cancelled || parent.status == .closed {
+            throw DomainError(
+                .refused, "parent project \(parent.id) is \(CSV.cell(parent.status)): no new projects go under it")
+        }
+    }
+
     /// ALREADY_EXISTS naming the record (other than `except`) that holds an IATI identifier, before the unique
     /// index would say it less clearly.
     static func refuseTakenIdentifier(
@@ -100,11 +108,7 @@ public struct AssistanceStore: Sendable {
             let parent = try await session.message(
                 AssistanceV1.Project.self, from: "projects",
                 id: try ProjectID(checking: project.parentID, "project.parent_id"))
-            if parent.status == .cancelled || parent.status == .closed {
-                throw RPCError(
-                    .failedPrecondition,
-                    "parent project \(parent.id) is \(CSV.cell(parent.status)): no new projects go under it")
-            }
+            try refuseClosedParent(parent)
         }
         try await refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session)
         try await session.execute(

@@ -13,7 +13,7 @@ extension AssistanceHandler {
         -> AssistanceV1.CapacityReport
     {
         var check = FieldValidator()
-        Self.required(request.groupID, "group_id", &check)
+        check.id(request.groupID, "group_id", ProducerGroupID.self)
         if request.marketDays != 0 { check.range(request.marketDays, 1...365, "market_days") }
         try check.check()
         let id = request.groupID
@@ -39,7 +39,9 @@ extension AssistanceHandler {
     }
 
     static func unavailable(_ service: ServiceAddress, _ error: any Error) -> AssistanceV1.SectionStatus {
-        let status = (error as? RPCError) ?? RPCError(.internalError, "\(error)")
+        let status =
+            (error as? RPCError) ?? (error as? any RPCStatusConvertible)?.rpcError
+            ?? RPCError(.internalError, "\(error)")
         return AssistanceV1.SectionStatus(
             available: false, service: service.executable, code: status.code.description,
             reason: status.message)

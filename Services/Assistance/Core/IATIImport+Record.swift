@@ -167,85 +167,84 @@ extension IATIImport {
     }
 }
 
-/// Rolls a dry run's transaction back, carrying what it would have recorded.
-private struct DryRun: Error {
-    let response: AssistanceV1.ImportIatiActivitiesResponse
+extension IATIImport {
+    /// What an import records, with the ids it will have: worked out in a read snapshot for a dry run, and again in
+    /// the writing transaction for the import itself, where `write` then stores it.
+    struct Plan: Sendable {
+        var organisations: [AssistanceV1.Organisation] = []
+        /// Parents before their children.
+        var projects: [AssistanceV1.Project] = []
+        var indicators: [AssistanceV1.Indicator] = []
+        /// In date order.
+        var flows: [Valued<AssistanceV1.Transaction>] = []
+        var response = AssistanceV1.ImportIatiActivitiesResponse()
+
+        /// The answer of a dry run: what would be recorded, without the ids it would have.
+        var dryRun: AssistanceV1.ImportIatiActivitiesResponse {
+            var response = response
+            response.validateOnly = true
+            for index in response.activities.indices where !response.activities[index].alreadyRecorded {
+                response.activities[index].projectID = ""
+            }
+            for index in response.organisationsCreated.indices { response.organisationsCreated[index].id = "" }
+            return response
+        }
+    }
 }
 
 extension AssistanceStore {
-    /// Records the resolved file in one transaction, once per request id; with `validateOnly`, does it all and
-    /// rolls it back, answering what it would have recorded.
+    /// Records the resolved file in one transaction, once per request id (a retry answers as the first import did).
+    /// With `validateOnly`, plans it in a read snapshot that writes nothing (and so holds no writer), answering what
+    /// it would record.
     func importActivities(_ file: IATIImport.Resolved, validateOnly: Bool, requestID: String, source: String)
         async throws -> AssistanceV1.ImportIatiActivitiesResponse
     {
-        if validateOnly {
-            do {
-                _ = try await database.transaction { session -> Int in
-                    var response = try await record(file, session)
-                    response.validateOnly = true
-                    response.importID = ""
-                    for index in response.activities.indices where !response.activities[index].alreadyRecorded {
-                        response.activities[index].projectID = ""
-                    }
-                    for index in response.organisationsCreated.indices { response.organisationsCreated[index].id = "" }
-                    throw DryRun(response: response)
-                }
-            } catch let dryRun as DryRun {
-                return dryRun.response
-            }
-        }
-        return try await database.spreadsheetImport(
+        try await database.spreadsheetImport(
             operation: "ImportIatiActivities", table: "iati_imports", requestID: requestID, source: source,
-            validateOnly: false, importID: \.importID
-        ) { _ in
-            AssistanceV1.ImportIatiActivitiesResponse()
+            validateOnly: validateOnly, importID: \.importID
+        ) { session in
+            try await Self.plan(file, lock: false, session).dryRun
         } write: { session in
-            var response = try await record(file, session)
+            let plan = try await Self.plan(file, lock: true, session)
+            try await write(plan, session)
+            var response = plan.response
             response.importID = IATIImportID.mint().text
             return response
         }
     }
 
-    private func record(_ file: IATIImport.Resolved, _ session: any SQLSession) async throws
-        -> AssistanceV1.ImportIatiActivitiesResponse
+    /// Stores a plan made in this transaction.
+    private func write(_ plan: IATIImport.Plan, _ session: any SQLSession) async throws {
+        for organisation in plan.organisations { try await Self.insert(organisation, session) }
+        for project in plan.projects { try await Self.insert(project, session) }
+        for indicator in plan.indicators { try await Self.insert(indicator, session) }
+        for flow in plan.flows { try await insert(flow, session) }
+    }
+
+    /// Checks the file against what is stored and plans its records, reading only. Every problem of an activity or
+    /// flow is collected and the whole import refused naming each; with `lock`, loan accounts are locked as
+    /// RecordTransaction locks them.
+    private static func plan(_ file: IATIImport.Resolved, lock: Bool, _ session: any SQLSession) async throws
+        -> IATIImport.Plan
     {
         var check = FieldValidator()
-        var response = AssistanceV1.ImportIatiActivitiesResponse()
-        var organisationIDs: [String] = []
+        var plan = IATIImport.Plan()
         for var organisation in file.newOrganisations {
+            try await refuseTakenIdentifier("organisations", organisation.iatiIdentifier, "organisation", session)
             organisation.id = OrganisationID.mint().text
-            try await Self.insert(organisation, session)
-            organisationIDs.append(organisation.id)
-            response.organisationsCreated.append(organisation)
+            plan.organisations.append(organisation)
         }
+        plan.response.organisationsCreated = plan.organisations
         func id(_ organisation: IATIImport.Organisation) -> String {
             switch file.organisations[organisation] {
             case .recorded(let id): id
-            case .new(let index): organisationIDs[index]
+            case .new(let index): plan.organisations[index].id
             case nil: ""
             }
         }
-        // Parents before their children; a loop among the file's activities is refused.
-        var order: [IATIImport.Activity] = []
-        var placed = Set<String>()
-        var pending = file.activities.filter { file.recorded[$0.identifier] == nil }
-        while !pending.isEmpty {
-            // Ready: no parent, or one placed already or recorded before (storedParents holds every recorded one).
-            let ready = pending.filter {
-                $0.parent.isEmpty || placed.contains($0.parent) || file.storedParents[$0.parent] != nil
-            }
-            guard !ready.isEmpty else {
-                for activity in pending { check.fail("\(activity.place), related-activity", "its parents form a loop") }
-                try check.check()
-                break
-            }
-            order += ready
-            placed.formUnion(ready.map(\.identifier))
-            pending.removeAll { activity in ready.contains { $0.identifier == activity.identifier } }
-        }
+        let order = try parentsFirst(file, &check)
         var projectIDs = file.recorded.merging(file.storedParents) { a, _ in a }
         var projects: [String: AssistanceV1.Project] = [:]
-        var loans = LoanBook()
         var answers: [String: AssistanceV1.ImportedActivity] = [:]
         for activity in order {
             var project = activity.project
@@ -257,18 +256,31 @@ extension AssistanceStore {
             }
             project.parentID = activity.parent.isEmpty ? "" : projectIDs[activity.parent] ?? ""
             do {
-                try await Self.insert(project, session)
+                if !project.parentID.isEmpty {
+                    let parentID = try ProjectID(checking: project.parentID, "\(activity.place), related-activity")
+                    if let planned = projects[project.parentID] {
+                        try refuseClosedParent(planned)
+                    } else {
+                        try refuseClosedParent(
+                            try await session.message(AssistanceV1.Project.self, from: "projects", id: parentID))
+                    }
+                }
+                try await refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session)
             } catch let error as RPCError {
+                check.fail(activity.place, error.message)
+                continue
+            } catch let error as DomainError {
                 check.fail(activity.place, error.message)
                 continue
             }
             projectIDs[activity.identifier] = project.id
             projects[project.id] = project
+            plan.projects.append(project)
             for result in activity.results {
                 var indicator = result.indicator
                 indicator.id = IndicatorID.mint().text
                 indicator.projectID = project.id
-                try await Self.insert(indicator, session)
+                plan.indicators.append(indicator)
             }
             answers[activity.identifier] = AssistanceV1.ImportedActivity(
                 iatiIdentifier: activity.identifier, projectID: project.id, transactions: Int32(activity.flows.count),
@@ -278,6 +290,7 @@ extension AssistanceStore {
         let flows = order.flatMap { activity in
             activity.flows.map { (flow: $0, project: projectIDs[activity.identifier] ?? "") }
         }.sorted { ISODate.text($0.flow.transaction.date) < ISODate.text($1.flow.transaction.date) }
+        var loans = LoanBook()
         for (flow, projectID) in flows {
             guard let project = projects[projectID] else { continue }
             var transaction = flow.transaction
@@ -295,14 +308,14 @@ extension AssistanceStore {
                 check.fail(flow.place, error.message)
                 continue
             }
-            if let problem = try await loans.count(valued, in: session, lock: true) {
+            if let problem = try await loans.count(valued, in: session, lock: lock) {
                 check.fail(flow.place, "the group " + problem)
                 continue
             }
-            try await insert(valued.with { $0.id = TransactionID.mint().text }, session)
+            plan.flows.append(valued.with { $0.id = TransactionID.mint().text })
         }
         try check.check()
-        response.activities = file.activities.map { activity in
+        plan.response.activities = file.activities.map { activity in
             if let id = file.recorded[activity.identifier] {
                 return AssistanceV1.ImportedActivity(
                     iatiIdentifier: activity.identifier, projectID: id, alreadyRecorded: true,
@@ -310,7 +323,31 @@ extension AssistanceStore {
             }
             return answers[activity.identifier] ?? AssistanceV1.ImportedActivity(iatiIdentifier: activity.identifier)
         }
-        response.recorded = Int32(answers.count)
-        return response
+        plan.response.recorded = Int32(answers.count)
+        return plan
+    }
+
+    /// The activities not recorded yet, parents before their children; a loop among them is refused.
+    private static func parentsFirst(_ file: IATIImport.Resolved, _ check: inout FieldValidator) throws(DomainError)
+        -> [IATIImport.Activity]
+    {
+        var order: [IATIImport.Activity] = []
+        var placed = Set<String>()
+        var pending = file.activities.filter { file.recorded[$0.identifier] == nil }
+        while !pending.isEmpty {
+            // Ready: no parent, or one placed already or recorded before (storedParents holds every recorded one).
+            let ready = pending.filter {
+                $0.parent.isEmpty || placed.contains($0.parent) || file.storedParents[$0.parent] != nil
+            }
+            guard !ready.isEmpty else {
+                for activity in pending { check.fail("\(activity.place), related-activity", "its parents form a loop") }
+                try check.check()
+                break
+            }
+            order += ready
+            placed.formUnion(ready.map(\.identifier))
+            pending.removeAll { activity in ready.contains { $0.identifier == activity.identifier } }
+        }
+        return order
     }
 }
