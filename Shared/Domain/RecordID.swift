@@ -55,7 +55,7 @@ public struct RecordID<Kind: RecordKind>: Sendable, Hashable, Comparable, Custom
     /// What is wrong with `text` as an id of this kind, said for the person who sent it.
     static func problem(with text: String) -> String {
         let shape = "\(Kind.noun) ids start with \"\(Kind.prefix)_\""
-        if let other = RecordKinds.kind(of: text) {
+        if let other = RecordKinds.kind(of: text), other.prefix != Kind.prefix {
             return
                 "\"\(text)\" is the id of \(article(other.noun)) \(other.noun), not of \(article(Kind.noun)) \(Kind.noun) (\(shape))"
         }
@@ -74,19 +74,19 @@ extension UInt8 {
 }
 
 extension FieldValidator {
-    /// The id of a `Kind` record in `value` (trimmed). Empty is "must not be empty" when `required`, and no id;
-    /// text of another shape is a problem naming the kind expected (and the kind it is, when it is another's id).
+    /// The id of a `Kind` record in `value`, exactly as given (the records carry it as sent, so white space around
+    /// it is no id either). Empty or blank is "must not be empty" when `required`, and no id; text of another shape
+    /// is a problem naming the kind expected (and the kind it is, when it is another's id).
     @discardableResult
     public mutating func id<Kind>(
         _ value: String, _ field: String, _ kind: RecordID<Kind>.Type = RecordID<Kind>.self, required: Bool = true
     ) -> RecordID<Kind>? {
-        let text = value.trimmingWhitespace()
-        if text.isEmpty {
+        if value.trimmingWhitespace().isEmpty {
             if required { fail(field, "must not be empty") }
             return nil
         }
-        guard let id = RecordID<Kind>(text) else {
-            fail(field, RecordID<Kind>.problem(with: text))
+        guard let id = RecordID<Kind>(value) else {
+            fail(field, RecordID<Kind>.problem(with: value))
             return nil
         }
         return id

@@ -100,13 +100,17 @@ struct ErrorTests {
         #expect(minted.text.hasPrefix("pj_") && minted.text.count == 19 && ProjectID(minted.text) == minted)
         #expect(minted != ProjectID.mint())
         var check = FieldValidator()
-        #expect(check.id(" pg_1 ", "group_id", ProducerGroupID.self)?.text == "pg_1")
+        #expect(check.id("pg_1", "group_id", ProducerGroupID.self)?.text == "pg_1")
+        #expect(check.id(" pg_1", "group_id", ProducerGroupID.self) == nil)
+        #expect(check.id("pg_1;2", "group_id", ProducerGroupID.self) == nil)
         #expect(check.id("pj_1", "group_id", ProducerGroupID.self) == nil)
         #expect(check.id("Bolga weavers", "training.trained_group_ids[0]", ProducerGroupID.self) == nil)
         #expect(check.id("", "project_id", ProjectID.self) == nil)
         #expect(check.id("", "parent_id", ProjectID.self, required: false) == nil)
         #expect(
             check.violations.map { "\($0.field): \($0.description)" } == [
+                "group_id: \" pg_1\" is not a producer group id (producer group ids start with \"pg_\")",
+                "group_id: \"pg_1;2\" is not a producer group id (producer group ids start with \"pg_\")",
                 "group_id: \"pj_1\" is the id of a project, not of a producer group (producer group ids start with \"pg_\")",
                 "training.trained_group_ids[0]: \"Bolga weavers\" is not a producer group id (producer group ids start with \"pg_\")",
                 "project_id: must not be empty",
