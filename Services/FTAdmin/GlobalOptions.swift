@@ -148,9 +148,6 @@ extension AsyncParsableCommand {
     func reportingErrors(_ body: () async throws -> Void) async throws {
         do {
             try await body()
-        } catch let error as RPCError {
-            printError("\(error.code): \(error.message)")
-            throw ExitCode(1)
         } catch let error as RPCStatusConvertible {
             printError("\(error.rpcError.code): \(error.rpcError.message)")
             throw ExitCode(1)

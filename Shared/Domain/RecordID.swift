@@ -16,9 +16,12 @@ public struct RecordID<Kind: RecordKind>: Sendable, Hashable, Comparable, Custom
 
     /// The id in `text`, when it has the kind's prefix and a unique part of 1 to 64 letters, digits, "-" or "_".
     public init?(_ text: String) {
-        let head = Kind.prefix + "_"
-        guard text.hasPrefix(head) else { return nil }
-        let unique = text.utf8.dropFirst(head.utf8.count)
+        // Byte by byte, without building the head "pg_": every get checks its id on the way in.
+        let prefix = Kind.prefix.utf8
+        guard text.utf8.starts(with: prefix), text.utf8.dropFirst(prefix.count).first == UInt8(ascii: "_") else {
+            return nil
+        }
+        let unique = text.utf8.dropFirst(prefix.count + 1)
         guard (1...64).contains(unique.count),
             unique.allSatisfy({ $0.isASCIILetterOrDigit || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
         else { return nil }
@@ -75,13 +78,14 @@ extension UInt8 {
 
 extension FieldValidator {
     /// The id of a `Kind` record in `value`, exactly as given (the records carry it as sent, so white space around
-    /// it is no id either). Empty or blank is "must not be empty" when `required`, and no id; text of another shape
-    /// is a problem naming the kind expected (and the kind it is, when it is another's id).
+    /// it is no id either). Empty or blank is "must not be empty" when `required`; empty is no id when it is not.
+    /// Text of another shape is a problem naming the kind expected (and the kind it is, when it is another's id).
     @discardableResult
     public mutating func id<Kind>(
         _ value: String, _ field: String, _ kind: RecordID<Kind>.Type = RecordID<Kind>.self, required: Bool = true
     ) -> RecordID<Kind>? {
-        if value.trimmingWhitespace().isEmpty {
+        // Only nothing at all is an id left out; blank text where an id is optional is a wrong id, not none.
+        if value.isEmpty || (required && value.allSatisfy(\.isWhitespace)) {
             if required { fail(field, "must not be empty") }
             return nil
         }

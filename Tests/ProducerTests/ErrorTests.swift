@@ -107,6 +107,7 @@ struct ErrorTests {
         #expect(check.id("Bolga weavers", "training.trained_group_ids[0]", ProducerGroupID.self) == nil)
         #expect(check.id("", "project_id", ProjectID.self) == nil)
         #expect(check.id("", "parent_id", ProjectID.self, required: false) == nil)
+        #expect(check.id(" ", "parent_id", ProjectID.self, required: false) == nil)
         #expect(
             check.violations.map { "\($0.field): \($0.description)" } == [
                 "group_id: \" pg_1\" is not a producer group id (producer group ids start with \"pg_\")",
@@ -114,6 +115,7 @@ struct ErrorTests {
                 "group_id: \"pj_1\" is the id of a project, not of a producer group (producer group ids start with \"pg_\")",
                 "training.trained_group_ids[0]: \"Bolga weavers\" is not a producer group id (producer group ids start with \"pg_\")",
                 "project_id: must not be empty",
+                "parent_id: \" \" is not a project id (project ids start with \"pj_\")",
             ])
         let missing = ProjectID("pj_nope")?.notFound()
         #expect(missing?.rpcError == RPCError(.notFound, "project \"pj_nope\" not found"))

@@ -32,7 +32,8 @@ extension AssistanceStore {
                     AssistanceV1.Project.self, from: "projects",
                     id: try ProjectID(checking: equipment.projectID, "equipment.project_id"))
             }
-            equipment.id = EquipmentID.mint().text
+            let id = EquipmentID.mint()
+            equipment.id = id.text
             try await session.execute(
                 "INSERT INTO equipment (id, group_id, project_id, day, body) VALUES ($1, $2, $3, $4, $5)",
                 [
@@ -40,10 +41,10 @@ extension AssistanceStore {
                     .of(checked.day.description),
                     .blob(equipment.serializedBytes()),
                 ])
-            return equipment.id
+            return id
         } load: { session, id in
             try await session.message(
-                AssistanceV1.Equipment.self, from: "equipment", id: try EquipmentID(checking: id, "the answered id"))
+                AssistanceV1.Equipment.self, from: "equipment", id: id)
         }
     }
 
@@ -53,7 +54,7 @@ extension AssistanceStore {
         -> AssistanceV1.Training
     {
         try await database.idempotent(operation: "RecordTraining", requestID: requestID) { session in
-            let id = TrainingID.mint().text
+            let id = TrainingID.mint()
             let training = checked.record
             if !training.projectID.isEmpty {
                 _ = try await session.message(
@@ -66,11 +67,11 @@ extension AssistanceStore {
                     id: try TrainingID(checking: training.cascadesFrom, "training.cascades_from"))
                 try TrainingRules.checkCascade(training, from: parent)
             }
-            try await insert(checked.with { $0.id = id }, session)
+            try await insert(checked.with { $0.id = id.text }, session)
             return id
         } load: { session, id in
             try await session.message(
-                AssistanceV1.Training.self, from: "trainings", id: try TrainingID(checking: id, "the answered id"))
+                AssistanceV1.Training.self, from: "trainings", id: id)
         }
     }
 
@@ -193,7 +194,8 @@ extension AssistanceStore {
     {
         try await database.idempotent(operation: "CreateReferral", requestID: requestID) { session in
             var referral = checked.record
-            referral.id = ReferralID.mint().text
+            let id = ReferralID.mint()
+            referral.id = id.text
             referral.outcome = .pending
             try await session.execute(
                 "INSERT INTO referrals (id, group_id, organisation_id, day, body) VALUES ($1, $2, $3, $4, $5)",
@@ -201,10 +203,10 @@ extension AssistanceStore {
                     .of(referral.id), .of(referral.groupID), .of(referral.organisationID),
                     .of(checked.day.description), .blob(referral.serializedBytes()),
                 ])
-            return referral.id
+            return id
         } load: { session, id in
             try await session.message(
-                AssistanceV1.Referral.self, from: "referrals", id: try ReferralID(checking: id, "the answered id"))
+                AssistanceV1.Referral.self, from: "referrals", id: id)
         }
     }
 
@@ -236,12 +238,13 @@ extension AssistanceStore {
             _ = try await session.message(
                 AssistanceV1.Project.self, from: "projects",
                 id: try ProjectID(checking: indicator.projectID, "indicator.project_id"))
-            indicator.id = IndicatorID.mint().text
+            let id = IndicatorID.mint()
+            indicator.id = id.text
             try await Self.insert(indicator, session)
-            return indicator.id
+            return id
         } load: { session, id in
             try await session.message(
-                AssistanceV1.Indicator.self, from: "indicators", id: try IndicatorID(checking: id, "the answered id"))
+                AssistanceV1.Indicator.self, from: "indicators", id: id)
         }
     }
 

@@ -18,19 +18,25 @@ public struct AssistanceStore: Sendable {
     {
         try await database.idempotent(operation: "CreateOrganisation", requestID: requestID) { session in
             var organisation = organisation
-            organisation.id = OrganisationID.mint().text
+            let id = OrganisationID.mint()
+            organisation.id = id.text
             try await Self.insert(organisation, session)
-            return organisation.id
+            return id
         } load: { session, id in
             try await session.message(
                 AssistanceV1.Organisation.self, from: "organisations",
-                id: try OrganisationID(checking: id, "the answered id"))
+                id: id)
         }
     }
 
     /// Records `organisation` (with its id), refusing an IATI identifier another one holds.
     static func insert(_ organisation: AssistanceV1.Organisation, _ session: any SQLSession) async throws {
         try await refuseTakenIdentifier("organisations", organisation.iatiIdentifier, "organisation", session)
+        try await insertRow(organisation, session)
+    }
+
+    /// Writes `organisation` without its checks, which a plan made in the same transaction has made.
+    static func insertRow(_ organisation: AssistanceV1.Organisation, _ session: any SQLSession) async throws {
         try await session.execute(
             """
             INSERT INTO organisations (id, kind, name, iati_identifier, body) VALUES ($1, $2, $3, $4, $5)
@@ -91,13 +97,14 @@ public struct AssistanceStore: Sendable {
     func createProject(_ project: AssistanceV1.Project, requestID: String) async throws -> AssistanceV1.Project {
         try await database.idempotent(operation: "CreateProject", requestID: requestID) { session in
             var project = project
-            project.id = ProjectID.mint().text
+            let id = ProjectID.mint()
+            project.id = id.text
             project.version = 1
             project.childIDs = []
             try await Self.insert(project, session)
-            return project.id
+            return id
         } load: { session, id in
-            try await Self.project(try ProjectID(checking: id, "the answered id"), session)
+            try await Self.project(id, session)
         }
     }
 
@@ -111,6 +118,11 @@ public struct AssistanceStore: Sendable {
             try refuseClosedParent(parent)
         }
         try await refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session)
+        try await insertRow(project, session)
+    }
+
+    /// Writes `project` without its checks, which a plan made in the same transaction has made.
+    static func insertRow(_ project: AssistanceV1.Project, _ session: any SQLSession) async throws {
         try await session.execute(
             """
             INSERT INTO projects (id, parent_id, status, iati_identifier, version, body) VALUES ($1, $2, $3, $4, $5, $6)
@@ -236,13 +248,13 @@ public struct AssistanceStore: Sendable {
                         """)
                 }
             }
-            let id = TransactionID.mint().text
-            try await insert(flow.with { $0.id = id }, session)
+            let id = TransactionID.mint()
+            try await insert(flow.with { $0.id = id.text }, session)
             return id
         } load: { session, id in
             try await session.message(
                 AssistanceV1.Transaction.self, from: "transactions",
-                id: try TransactionID(checking: id, "the answered id"))
+                id: id)
         }
     }
 

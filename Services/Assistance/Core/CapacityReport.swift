@@ -39,9 +39,7 @@ extension AssistanceHandler {
     }
 
     static func unavailable(_ service: ServiceAddress, _ error: any Error) -> AssistanceV1.SectionStatus {
-        let status =
-            (error as? RPCError) ?? (error as? any RPCStatusConvertible)?.rpcError
-            ?? RPCError(.internalError, "\(error)")
+        let status = (error as? any RPCStatusConvertible)?.rpcError ?? RPCError(.internalError, "\(error)")
         return AssistanceV1.SectionStatus(
             available: false, service: service.executable, code: status.code.description,
             reason: status.message)

@@ -213,10 +213,10 @@ extension AssistanceStore {
         }
     }
 
-    /// Stores a plan made in this transaction.
+    /// Stores a plan made in this transaction, whose checks it does not make again.
     private func write(_ plan: IATIImport.Plan, _ session: any SQLSession) async throws {
-        for organisation in plan.organisations { try await Self.insert(organisation, session) }
-        for project in plan.projects { try await Self.insert(project, session) }
+        for organisation in plan.organisations { try await Self.insertRow(organisation, session) }
+        for project in plan.projects { try await Self.insertRow(project, session) }
         for indicator in plan.indicators { try await Self.insert(indicator, session) }
         for flow in plan.flows { try await insert(flow, session) }
     }
@@ -266,11 +266,8 @@ extension AssistanceStore {
                     }
                 }
                 try await refuseTakenIdentifier("projects", project.iatiIdentifier, "project", session)
-            } catch let error as RPCError {
-                check.fail(activity.place, error.message)
-                continue
-            } catch let error as DomainError {
-                check.fail(activity.place, error.message)
+            } catch let error as any RPCStatusConvertible {
+                check.fail(activity.place, error.rpcError.message)
                 continue
             }
             projectIDs[activity.identifier] = project.id

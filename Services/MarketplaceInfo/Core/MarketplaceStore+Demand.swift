@@ -12,7 +12,8 @@ extension MarketplaceStore {
     > {
         try await database.idempotentOutcome(operation: "PostDemand", requestID: requestID) { session in
             var signal = signal
-            signal.id = DemandSignalID.mint().text
+            let id = DemandSignalID.mint()
+            signal.id = id.text
             signal.status = .open
             signal.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             try await session.execute(
@@ -22,9 +23,9 @@ extension MarketplaceStore {
                     .of((try signal.createdAt.checked("created_at")).unixMicros),
                     .blob(signal.serializedBytes()),
                 ])
-            return signal.id
+            return id
         } load: { session, id in
-            try await loadSignal(try DemandSignalID(checking: id, "the answered id"), session)
+            try await loadSignal(id, session)
         }
     }
 

@@ -12,7 +12,8 @@ extension MarketplaceStore {
     {
         try await database.idempotent(operation: "CreateDiscussionGroup", requestID: requestID) { session in
             var group = group
-            group.id = DiscussionGroupID.mint().text
+            let id = DiscussionGroupID.mint()
+            group.id = id.text
             group.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             try await session.execute(
                 "INSERT INTO discussion_groups (id, name, crafts, body) VALUES ($1, $2, $3, $4)",
@@ -20,9 +21,9 @@ extension MarketplaceStore {
                     .of(group.id), .of(group.name), .of("|" + group.crafts.joined(separator: "|") + "|"),
                     .blob(group.serializedBytes()),
                 ])
-            return group.id
+            return id
         } load: { session, id in
-            try await loadGroup(try DiscussionGroupID(checking: id, "the answered id"), session)
+            try await loadGroup(id, session)
         }
     }
 
@@ -94,8 +95,9 @@ extension MarketplaceStore {
             let groupID = id.text
             try await requireMember(groupID, firstPost.authorKind, firstPost.author, session)
             let now = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
+            let threadID = DiscussionThreadID.mint()
             let thread = MarketplaceV1.DiscussionThread(
-                id: DiscussionThreadID.mint().text, groupID: groupID, title: title, authorKind: firstPost.authorKind,
+                id: threadID.text, groupID: groupID, title: title, authorKind: firstPost.authorKind,
                 author: firstPost.author, createdAt: now, posts: 1)
             var post = firstPost
             post.id = PostID.mint().text
@@ -107,12 +109,12 @@ extension MarketplaceStore {
                 "INSERT INTO discussion_threads (id, group_id, created_at, body) VALUES ($1, $2, $3, $4)",
                 [.of(thread.id), .of(groupID), .of(now.unixMicros), .blob(thread.serializedBytes())])
             try await insertPost(post, session)
-            return thread.id
-        } load: { session, id in
-            let thread = try await loadThread(try DiscussionThreadID(checking: id, "the answered id"), session)
+            return threadID
+        } load: { session, threadID in
+            let thread = try await loadThread(threadID, session)
             let first = try await session.first(
                 "SELECT body FROM posts WHERE thread_id = $1 ORDER BY created_at, id LIMIT 1",
-                [.of(id)])
+                [.of(threadID.text)])
             return MarketplaceV1.StartThreadResponse(
                 thread: thread, post: try first.map { try $0.message(MarketplaceV1.Post.self) })
         }

@@ -10,12 +10,13 @@ extension MarketplaceStore {
     func addEntry(_ entry: MarketplaceV1.LibraryEntry, requestID: String) async throws -> MarketplaceV1.LibraryEntry {
         try await database.idempotent(operation: "AddLibraryEntry", requestID: requestID) { session in
             var entry = entry
-            entry.id = LibraryEntryID.mint().text
+            let id = LibraryEntryID.mint()
+            entry.id = id.text
             entry.createdAt = CommonV1.Timestamp(unixMicros: Clock.unixMicros())
             try await insertEntry(entry, session)
-            return entry.id
+            return id
         } load: { session, id in
-            try await loadEntry(try LibraryEntryID(checking: id, "the answered id"), session)
+            try await loadEntry(id, session)
         }
     }
 

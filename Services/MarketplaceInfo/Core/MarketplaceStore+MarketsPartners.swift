@@ -10,13 +10,14 @@ extension MarketplaceStore {
     public func createMarket(_ market: MarketplaceV1.Market, requestID: String) async throws -> MarketplaceV1.Market {
         try await database.idempotent(operation: "CreateMarket", requestID: requestID) { session in
             var market = market
-            market.id = MarketID.mint().text
+            let id = MarketID.mint()
+            market.id = id.text
             try await session.execute(
                 "INSERT INTO markets (id, name, country, body) VALUES ($1, $2, $3, $4)",
                 [.of(market.id), .of(market.name), .of(market.country), .blob(market.serializedBytes())])
-            return market.id
+            return id
         } load: { session, id in
-            try await loadMarket(try MarketID(checking: id, "the answered id"), session)
+            try await loadMarket(id, session)
         }
     }
 

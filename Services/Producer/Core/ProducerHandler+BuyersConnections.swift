@@ -43,10 +43,10 @@ extension ProducerHandler {
         var check = FieldValidator()
         check.requestID(request.requestID)
         var relationship = request.relationship ?? ProducerV1.BuyerRelationship()
-        let relationshipID =
-            relationship.id.isEmpty
-            ? nil : check.id(relationship.id, "relationship.id", BuyerRelationshipID.self)
-        if relationship.id.isEmpty { check.fail("relationship.id", "must name the relationship to update") }
+        let relationshipID = check.id(relationship.id, "relationship.id", BuyerRelationshipID.self, required: false)
+        if relationship.id.isEmpty {
+            check.fail("relationship.id", "must name the relationship to update")
+        }
         Self.validate(&relationship, &check)
         try check.check()
         let id = try relationshipID.checked("relationship.id")

@@ -10,18 +10,18 @@ extension ProducerStore {
     func addRelationship(_ checked: Checked<ProducerV1.BuyerRelationship>, requestID: String) async throws
         -> ProducerV1.BuyerRelationship
     {
-        try await idempotent(operation: "AddBuyerRelationship", requestID: requestID) { session in
+        try await database.idempotent(operation: "AddBuyerRelationship", requestID: requestID) { session in
             let group = try await loadGroup(
                 try ProducerGroupID(checking: checked.record.groupID, "relationship.group_id"), session)
-            let id = BuyerRelationshipID.mint().text
+            let id = BuyerRelationshipID.mint()
             try await session.execute(
                 """
                 INSERT INTO buyer_relationships (id, group_id, organisation, since, kind, purchases_minor,
                     purchases_currency, ended_on, notes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                """, [.of(id), .of(group.id)] + Self.relationshipValues(checked))
+                """, [.of(id.text), .of(group.id)] + Self.relationshipValues(checked))
             return id
         } load: { session, id in
-            try await loadRelationship(try BuyerRelationshipID(checking: id, "the answered id"), session)
+            try await loadRelationship(id, session)
         }
     }
 
@@ -88,7 +88,7 @@ extension ProducerStore {
 
     func connect(_ connection: ProducerV1.GroupConnection, requestID: String) async throws -> ProducerV1.GroupConnection
     {
-        try await idempotent(operation: "ConnectGroups", requestID: requestID) { session in
+        try await database.idempotent(operation: "ConnectGroups", requestID: requestID) { session in
             let from = try await loadGroup(
                 try ProducerGroupID(checking: connection.fromGroupID, "connection.from_group_id"), session)
             let to = try await loadGroup(

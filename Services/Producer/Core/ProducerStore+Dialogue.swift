@@ -12,7 +12,7 @@ extension ProducerStore {
         -> ProducerV1.DialogueContact
     {
         let contact = checked.record
-        return try await idempotent(operation: "LogContact", requestID: requestID) { session in
+        return try await database.idempotent(operation: "LogContact", requestID: requestID) { session in
             let group = try await loadGroup(try ProducerGroupID(checking: contact.groupID, "contact.group_id"), session)
             let id = ContactID.mint().text
             try await session.execute(
@@ -112,13 +112,5 @@ extension ProducerStore {
             guard let row = updated.first else { throw id.notFound() }
             return try Self.followUp(row)
         }
-    }
-
-    func idempotent<T: Sendable>(
-        operation: String, requestID: String,
-        create: @escaping @Sendable (any SQLSession) async throws -> String,
-        load: @escaping @Sendable (any SQLSession, String) async throws -> T
-    ) async throws -> T {
-        try await database.idempotent(operation: operation, requestID: requestID, create: create, load: load)
     }
 }

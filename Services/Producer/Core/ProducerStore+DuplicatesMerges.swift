@@ -50,7 +50,7 @@ extension ProducerStore {
     func merge(survivorID: ProducerGroupID, mergedID: ProducerGroupID, requestID: String, callRequestID: String)
         async throws -> Group
     {
-        try await idempotent(operation: "MergeProducerGroups", requestID: requestID) { session in
+        try await database.idempotent(operation: "MergeProducerGroups", requestID: requestID) { session in
             guard
                 let survivorRow = try await session.first(
                     "SELECT merged_into, body FROM producer_groups WHERE id = $1", [.of(survivorID.text)])
@@ -114,9 +114,9 @@ extension ProducerStore {
                 "DELETE FROM group_connections WHERE from_group = $1 OR to_group = $1",
                 [.of(merged.id)])
             try await session.execute("DELETE FROM group_connections WHERE from_group = to_group")
-            return survivor.id
+            return survivorID
         } load: { session, id in
-            try await loadGroup(try ProducerGroupID(checking: id, "the answered id"), session)
+            try await loadGroup(id, session)
         }
     }
 

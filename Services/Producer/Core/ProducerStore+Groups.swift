@@ -9,18 +9,19 @@ import Storage
 extension ProducerStore {
     /// Creates a group once per request id: a retry returns the group the first attempt made.
     func createGroup(_ group: Group, requestID: String) async throws -> Group {
-        try await idempotent(operation: "CreateProducerGroup", requestID: requestID) { session in
+        try await database.idempotent(operation: "CreateProducerGroup", requestID: requestID) { session in
             var group = group
             let now = Clock.unixMicros()
-            group.id = ProducerGroupID.mint().text
+            let id = ProducerGroupID.mint()
+            group.id = id.text
             group.status = .active
             group.version = 1
             group.createdAt = CommonV1.Timestamp(unixMicros: now)
             group.updatedAt = group.createdAt
             try await insert(group, session)
-            return group.id
+            return id
         } load: { session, id in
-            try await loadGroup(try ProducerGroupID(checking: id, "the answered id"), session)
+            try await loadGroup(id, session)
         }
     }
 

@@ -46,7 +46,7 @@ extension ProducerStore {
         -> ProducerV1.SkillAssessment
     {
         let assessment = checked.record
-        return try await idempotent(operation: "RecordSkillAssessment", requestID: requestID) { session in
+        return try await database.idempotent(operation: "RecordSkillAssessment", requestID: requestID) { session in
             let group = try await loadGroup(
                 try ProducerGroupID(checking: assessment.groupID, "assessment.group_id"), session)
             guard try await skillExists(assessment.skill, session) else {

@@ -73,3 +73,8 @@ public struct FieldViolation: Sendable, Hashable {
 public protocol RPCStatusConvertible: Error {
     var rpcError: RPCError { get }
 }
+
+/// A status is its own status: code that takes any error with a status need not ask for RPCError apart.
+extension RPCError: RPCStatusConvertible {
+    public var rpcError: RPCError { self }
+}
