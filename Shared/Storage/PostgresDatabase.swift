@@ -52,13 +52,24 @@ final class PostgresDatabase: Database {
         return database
     }
 
-    /// Waits, at most 15 s, for one statement to go through: the pool retries a failing connection for about a
-    /// minute, and a service starting against a wrong URL should say so sooner.
+    /// Waits, at most `reachableTimeout`, for one statement to go through: the pool retries a failing connection for
+    /// about a minute, and a service starting against a wrong URL should say so sooner.
     func checkReachable(url: String) async throws(StorageError) {
         let database = self
-        let check = Task { try await database.read { session in try await session.query("SELECT 1", []) } }
+        let budget = Self.reachableTimeout
+        // The whole budget is a wait for the first connection, which on a loaded machine may take longer than the
+        // `leaseTimeout` that work waits once the pool is up.
+        let check = Task {
+            do {
+                try await database.leased(waitingAtMost: budget) { connection in
+                    for try await _ in try await connection.query("SELECT 1", logger: database.logger) {}
+                }
+            } catch let error as PSQLError {
+                throw PostgresSession.classify(error)
+            }
+        }
         let timeout = Task {
-            try await Task.sleep(for: .seconds(15))
+            try await Task.sleep(for: .nanoseconds(budget.nanoseconds))
             check.cancel()
         }
         defer { timeout.cancel() }
@@ -103,9 +114,15 @@ final class PostgresDatabase: Database {
     /// unreachable, the pool would wait for it until the call's deadline.
     static let leaseTimeout: TimeAmount = .seconds(1)
 
-    /// `body` with a connection of the pool, or UNAVAILABLE when none comes within `leaseTimeout`. The body never
-    /// starts once the wait has timed out, and the caller waits for a body that has started to end.
-    func leased<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
+    /// How long opening a database waits for its first statement to go through.
+    static let reachableTimeout: TimeAmount = .seconds(15)
+
+    /// `body` with a connection of the pool, or UNAVAILABLE when none comes within `wait`. The body never starts
+    /// once the wait has timed out, and the caller waits for a body that has started to end.
+    func leased<T: Sendable>(
+        waitingAtMost wait: TimeAmount = leaseTimeout,
+        _ body: @Sendable @escaping (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let lease = Lease()
         let client = self.client
         let work = Task {
@@ -114,7 +131,7 @@ final class PostgresDatabase: Database {
                 return try await body(connection)
             }
         }
-        let timer = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: Self.leaseTimeout) {
+        let timer = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: wait) {
             if lease.expire() { work.cancel() }
         }
         defer { timer.cancel() }
@@ -128,7 +145,7 @@ final class PostgresDatabase: Database {
             if lease.expired {
                 throw StorageError(
                     .unavailable,
-                    "PostgreSQL gave no connection within \(Self.leaseTimeout.nanoseconds / 1_000_000_000) s: it is down, "
+                    "PostgreSQL gave no connection within \(wait.nanoseconds / 1_000_000_000) s: it is down, "
                         + "or unreachable from here", cause: error)
             }
             throw error

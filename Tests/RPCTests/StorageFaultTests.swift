@@ -2,6 +2,7 @@ import API
 import Foundation
 import RPC
 import Schema
+import Storage
 import TestSupport
 import Testing
 
@@ -144,6 +145,29 @@ struct StorageFaultTests {
                 "\(String(describing: failing))")
             #expect(try await Self.health(health, becomes: .notServing))
         }
+    }
+
+    @Test("PostgreSQL slow to take connections: opening waits for its first one, longer than work waits for one")
+    func postgresSlowToConnect() async throws {
+        guard let url = ProcessInfo.processInfo.environment["FT_TEST_POSTGRES_URL"],
+            var components = URLComponents(string: url), let port = components.port
+        else {
+            Issue.record(
+                "FT_TEST_POSTGRES_URL is not set: run `make test`, which starts a PostgreSQL server for the tests")
+            return
+        }
+        // Every connection through the relay waits 2.5 s before PostgreSQL hears of it: more than the 1 s work waits
+        // for a connection of a pool that is up, as a first connection may on a loaded machine.
+        let relay = try TCPRelay(to: "tcp://127.0.0.1:\(port)", delayingConnections: .milliseconds(2500))
+        defer { relay.stop() }
+        components.port = relay.port
+        let started = ContinuousClock.now
+        let database = try await openDatabase(.postgres(url: components.string!), migrations: [], logger: quietLogger)
+        let waited = ContinuousClock.now - started
+        let rows = try await database.query("SELECT 1 AS one", [])
+        await database.close()
+        #expect(rows.count == 1)
+        #expect(waited >= .seconds(2), "the relay held the connection only \(waited)")
     }
 
     @Test("PostgreSQL stopped: calls UNAVAILABLE within about a second, health NOT_SERVING, and back once it starts")

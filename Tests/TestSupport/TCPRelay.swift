@@ -14,9 +14,12 @@ public final class TCPRelay: @unchecked Sendable {
     private let targetPort: UInt16
     private let captured = Mutex<[UInt8]>([])
     private let stopped = Atomic<Bool>(false)
+    private let delay: Duration
 
-    /// Relays to the loopback TCP port of `target` (`tcp://127.0.0.1:PORT`).
-    public init(to target: String) throws {
+    /// Relays to the loopback TCP port of `target` (`tcp://127.0.0.1:PORT`), holding back the bytes of each new
+    /// connection for `delay` first: a server slow to take connections, as on a loaded machine.
+    public init(to target: String, delayingConnections delay: Duration = .zero) throws {
+        self.delay = delay
         guard let targetPort = target.split(separator: ":").last.flatMap({ UInt16($0) }) else {
             throw CocoaError(.fileReadInvalidFileName, userInfo: [NSLocalizedDescriptionKey: "no port in \(target)"])
         }
@@ -84,7 +87,10 @@ public final class TCPRelay: @unchecked Sendable {
                 close(server)
                 continue
             }
-            Thread { [self] in pump(client, server) }.start()
+            Thread { [self] in
+                usleep(useconds_t(delay / .microseconds(1)))
+                pump(client, server)
+            }.start()
         }
     }
 
