@@ -164,7 +164,13 @@ struct StorageFaultTests {
         let started = ContinuousClock.now
         let database = try await openDatabase(.postgres(url: components.string!), migrations: [], logger: quietLogger)
         let waited = ContinuousClock.now - started
-        let rows = try await database.query("SELECT 1 AS one", [])
+        let rows: [SQLRow]
+        do {
+            rows = try await database.query("SELECT 1 AS one", [])
+        } catch {
+            await database.close()
+            throw error
+        }
         await database.close()
         #expect(rows.count == 1)
         #expect(waited >= .seconds(2), "the relay held the connection only \(waited)")
